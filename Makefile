@@ -1,0 +1,114 @@
+# amber: one plain, non-recursive GNU Makefile (STYLE.md, rule 24).
+PKGS     = fuse3 lmdb libzstd libcrypto libcurl expat jansson
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+
+WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wwrite-strings -Wformat=2 -Wvla -Wconversion \
+           -Wno-sign-conversion
+ifeq ($(WERROR),1)
+WARN    += -Werror
+endif
+DEFS     = -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -DFUSE_USE_VERSION=35
+SAN      =
+ifeq ($(SANITIZE),1)
+SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+ALL_CFLAGS  = -std=c17 $(WARN) $(DEFS) -Istore $(PKG_CFLAGS) $(SAN) -pthread -MMD -MP $(CFLAGS)
+ALL_LDFLAGS = $(SAN) -pthread $(LDFLAGS)
+
+# Sanitizer objects live apart so the two builds never mix.
+B        = build$(if $(filter 1,$(SANITIZE)),-san)
+
+STORE_SRC = $(wildcard store/*.c)
+TOOLS_SRC = $(wildcard tools/*.c)
+FS_SRC    = $(wildcard fs/*.c)
+UNIT_SRC  = $(wildcard tests/unit/test_*.c)
+FUZZ_SRC  = $(wildcard tests/fuzz/fuzz_*.c)
+
+STORE_OBJ = $(STORE_SRC:%.c=$(B)/%.o)
+TOOLS_OBJ = $(TOOLS_SRC:%.c=$(B)/%.o)
+FS_OBJ    = $(FS_SRC:%.c=$(B)/%.o)
+LIBSTORE  = $(B)/libstore.a
+UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+FUZZ_BIN  = $(FUZZ_SRC:tests/fuzz/%.c=$(B)/tests/%)
+
+AMBER     = $(B)/amber
+AMBERFS   = $(B)/amberfs
+MANPAGES  = $(wildcard man/*.[1-8])
+
+.PHONY: all check install uninstall clean fuzz check-valgrind demo bench deps
+
+all: $(AMBER) $(AMBERFS)
+	@ln -sf $(B)/amber amber; ln -sf $(B)/amberfs amberfs
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBSTORE): $(STORE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@; ar rcs $@ $^
+
+$(AMBER): $(TOOLS_OBJ) $(LIBSTORE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(TOOLS_OBJ) $(LIBSTORE) $(PKG_LIBS)
+
+$(AMBERFS): $(FS_OBJ) $(LIBSTORE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(FS_OBJ) $(LIBSTORE) $(PKG_LIBS)
+
+$(B)/tests/test_%: $(B)/tests/unit/test_%.o $(LIBSTORE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBSTORE) $(PKG_LIBS)
+
+# Fuzz targets, linked with a standalone driver that replays a corpus.
+$(B)/tests/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/replay.o $(LIBSTORE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/tests/fuzz/replay.o: tests/fuzz/replay.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+deps:
+	@sh tools/deps.sh
+
+check: deps
+	@$(MAKE) --no-print-directory all-tests
+	@B=$(B) sh tests/run.sh
+
+all-tests: $(AMBER) $(AMBERFS) $(UNIT_BIN) $(FUZZ_BIN)
+
+check-valgrind: $(UNIT_BIN)
+	@for t in $(UNIT_BIN); do valgrind -q --leak-check=full --error-exitcode=1 $$t || exit 1; done
+
+# libFuzzer builds: make fuzz, then run build-fuzz/fuzz_NAME corpus/...
+FUZZ_CFLAGS = -std=c17 $(DEFS) -Istore $(PKG_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -pthread
+fuzz:
+	@mkdir -p build-fuzz
+	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	  echo "clang $$n"; \
+	  clang $(FUZZ_CFLAGS) -o build-fuzz/$$n $$f $(STORE_SRC) $(PKG_LIBS) || exit 1; done
+
+demo: deps all
+	@sh tools/demo.sh
+
+bench: all
+	@sh tests/bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -m 0755 $(AMBER) $(AMBERFS) $(DESTDIR)$(BINDIR)/
+	ln -sf amberfs $(DESTDIR)$(BINDIR)/mount.fuse.amberfs 2>/dev/null || true
+	for m in $(MANPAGES); do s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/amber $(DESTDIR)$(BINDIR)/amberfs
+	for m in $(MANPAGES); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
+
+clean:
+	rm -rf build build-san build-fuzz amber amberfs
+
+-include $(shell find build build-san -name '*.d' 2>/dev/null)

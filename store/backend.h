@@ -1,0 +1,106 @@
+/*
+ * backend.h: the object-store seam.  A backend is a flat namespace of
+ * write-once objects named by '/'-separated keys ("config", "keys/<hex>",
+ * "packs/3f/<hex>", "snapshots/<hex>").  It offers only what an object
+ * store with Object Lock can honour: put-if-absent, ranged get, list by
+ * prefix, stat, and (where it keeps them) older versions of a key.  There
+ * is no rename, no overwrite and no delete.  Only backend.c knows which
+ * implementation it has (dir.c, s3.c).
+ *
+ * All operations are safe to call from many threads at once.
+ */
+#ifndef BACKEND_H
+#define BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct backend;
+
+/* One version of a key, newest first, as listed by ops->versions. */
+struct backend_version {
+	char id[128];		/* the backend's version id */
+	uint64_t size;
+	int64_t mtime;		/* seconds since the epoch */
+	int is_delete_marker;
+	int is_latest;
+};
+
+struct backend_ops {
+	/*
+	 * put(be, key, buf, len): create ${key} with ${buf}.  Returns -EEXIST
+	 * (and changes nothing) if the key exists; the object is durable
+	 * and read-only when put returns 0.
+	 */
+	int (*put)(struct backend *be, const char *key, const uint8_t *buf,
+	    size_t len);
+	/*
+	 * get(be, key, version, off, len, buf, got): read ${len} bytes at
+	 * ${off} (len UINT64_MAX: to the end) into a malloc'd *${buf} the
+	 * caller frees; ${version} NULL is the newest.  -ENOENT if absent.
+	 */
+	int (*get)(struct backend *be, const char *key, const char *version,
+	    uint64_t off, uint64_t len, uint8_t **buf, size_t *got);
+	/*
+	 * list(be, prefix, fn, ctx): call ${fn} with every key (and its size)
+	 * starting with ${prefix}, in any order; a non-zero return of ${fn}
+	 * stops the listing and is returned.  Keys hidden by a delete marker
+	 * are listed too (with versions) where the backend can see them.
+	 */
+	int (*list)(struct backend *be, const char *prefix,
+	    int (*fn)(void *ctx, const char *key, uint64_t size), void *ctx);
+	/* stat(be, key, size): -ENOENT if absent. */
+	int (*stat)(struct backend *be, const char *key, uint64_t *size);
+	/*
+	 * versions(be, key, out, n): every version of ${key}, newest first,
+	 * in a malloc'd array.  NULL for a backend without versions.
+	 */
+	int (*versions)(struct backend *be, const char *key,
+	    struct backend_version **out, size_t *n);
+	/*
+	 * protect(be, key): lengthen the object's retention to now + the
+	 * store's retention where it would expire sooner (S3 Object Lock).
+	 * NULL where objects never expire.
+	 */
+	int (*protect)(struct backend *be, const char *key);
+	void (*close)(struct backend *be);
+};
+
+struct backend {
+	const struct backend_ops *ops;
+	char *location;		/* as given by the user, for messages */
+};
+
+struct backend_opts {
+	const char *s3_endpoint;
+	const char *s3_credentials;
+	int s3_virtual_host;
+	int is_immutable;	/* dir: set FS_IMMUTABLE_FL on new objects */
+	uint32_t retention_days;	/* s3: Object Lock retain-until */
+};
+
+/*
+ * backend_open(location, o, out): a directory path or s3://BUCKET/PREFIX.
+ * Returns -ENOENT if the directory does not exist, -EIO if the bucket
+ * cannot be reached.
+ */
+int backend_open(const char *location, const struct backend_opts *o,
+    struct backend **out);
+
+/*
+ * backend_create(location, o, out): as backend_open, creating the
+ * directory if needed; -EEXIST if it holds anything already.
+ */
+int backend_create(const char *location, const struct backend_opts *o,
+    struct backend **out);
+
+void backend_close(struct backend *be);
+
+/* dir.c */
+int dir_open(const char *path, const struct backend_opts *o, int create,
+    struct backend **out);
+/* s3.c */
+int s3_open(const char *url, const struct backend_opts *o, int create,
+    struct backend **out);
+
+#endif

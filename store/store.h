@@ -1,0 +1,426 @@
+/*
+ * store.h: the whole public API of libstore for fs/ and tools/.
+ *
+ * A store is a write-once set of objects (a local directory or an S3
+ * bucket prefix) holding encrypted, deduplicated trees and a hash-chained
+ * DAG of snapshot manifests; man/amber-store.5 specifies the bytes.  An
+ * LMDB index in a local cache directory makes lookups fast; it is derived
+ * data and is rebuilt whenever it is missing or damaged.
+ *
+ * Conventions (STYLE.md): functions return 0 or a negative errno, results
+ * go out through trailing pointers, and each errno has one meaning:
+ *   -ENOENT   no such store, snapshot, chunk or path
+ *   -EBADMSG  failed authentication or malformed stored bytes
+ *   -EACCES   wrong passphrase, or the key lacks the right asked for
+ *   -EEXIST   the object or store already exists
+ *   -EIO      backend or transport failure
+ *   -EINVAL   bad argument
+ *   -ENOMEM   out of memory
+ *   -ERANGE   output buffer too small
+ * Unless said otherwise, a struct store may be used by many threads at
+ * once; a store_tree, store_snap_list or store_writer by one at a time.
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_HASH_LEN 32	/* chunk ids, chunk keys, snapshot ids */
+#define STORE_ID_LEN 16		/* the store id, key ids */
+#define STORE_NAME_MAX 255	/* an entry name, in bytes */
+#define STORE_TARGET_MAX 4095	/* a symlink target, in bytes */
+#define STORE_SNAP_NAME_LEN 40	/* "YYYY-MM-DDTHH:MM:SSZ-NNN" + NUL fits */
+
+struct store;
+struct store_tree;
+struct store_snap_list;
+struct store_writer;
+struct store_file;
+struct store_tb;
+
+/* A reference to one stored chunk: its id and its convergent key. */
+struct store_ref {
+	uint8_t id[STORE_HASH_LEN];
+	uint8_t key[STORE_HASH_LEN];
+};
+
+/* One data extent of a regular file: ${len} bytes at file offset ${off}. */
+struct store_extent {
+	uint64_t off;
+	uint32_t len;
+	struct store_ref ref;
+};
+
+enum store_type {
+	STORE_REG = 1,
+	STORE_DIR = 2,
+	STORE_LNK = 3,
+	STORE_FIFO = 4,
+	STORE_CHR = 5,
+	STORE_BLK = 6,
+	STORE_SOCK = 7,
+};
+
+/* Entry flags. */
+#define STORE_ENTRY_PARTIAL 0x1	/* content could not be read whole */
+
+/*
+ * One directory entry.  In a tree returned by store_tree_read() every
+ * pointer is borrowed from the tree and valid until store_tree_free().
+ *
+ * Ordinals: the entries below a source root are numbered in preorder,
+ * the source root being 0; entry i of a directory with ordinal o has
+ * ordinal o + 1 + sum over j < i of (1 + n_desc of entry j).  ${link} is
+ * 0 for a file with one name, else the ordinal of the first name of its
+ * hard-link group (relative to the enclosing source root), the same in
+ * every name of the group.
+ */
+struct store_entry {
+	const uint8_t *name;
+	size_t name_len;
+	uint8_t type;		/* enum store_type */
+	uint32_t mode;		/* permission bits (07777) */
+	uint32_t uid;
+	uint32_t gid;
+	int64_t mtime_sec;
+	uint32_t mtime_nsec;
+	uint64_t size;		/* REG: apparent size; LNK: target length */
+	uint64_t link;		/* hard-link group, see above */
+	uint32_t flags;		/* STORE_ENTRY_* */
+	uint64_t rdev;		/* CHR, BLK */
+	uint64_t n_desc;	/* DIR: entries below it, recursively */
+	struct store_ref tree;	/* DIR */
+	const uint8_t *target;	/* LNK */
+	size_t target_len;
+	size_t n_extents;	/* REG: data extents, sorted, disjoint */
+	const struct store_extent *extents;
+};
+
+/* ---- opening ---------------------------------------------------------- */
+
+struct store_opts {
+	const char *index_dir;	/* NULL: $XDG_CACHE_HOME/amber/<store id> */
+	size_t cache_size;	/* bytes of decrypted chunks kept; 0: default */
+	const char *s3_endpoint;	/* NULL: $AMBER_S3_ENDPOINT or AWS */
+	const char *s3_credentials;	/* a credentials file, or NULL */
+	int s3_virtual_host;	/* 1: virtual-host-style addressing */
+	int no_index_update;	/* 1: do not sync the index at unlock */
+};
+
+struct store_kdf {
+	uint8_t log2_n;		/* scrypt N = 2^log2_n; 0: default (17) */
+	uint32_t r;		/* 0: default (8) */
+	uint32_t p;		/* 0: default (1) */
+};
+
+struct store_create_opts {
+	struct store_kdf kdf;
+	int is_immutable;	/* set the immutable attribute on objects */
+	uint32_t retention_days;	/* S3 Object Lock retention; 0: none */
+	int allow_no_lock;	/* S3: accept a bucket without Object Lock */
+};
+
+/*
+ * store_create(location, o, pass, len):
+ * Create a new store at ${location} (a directory path, created if needed
+ * and required to be empty, or s3://BUCKET/PREFIX) with a fresh master key
+ * wrapped under ${pass}.  Returns -EEXIST if a store or other files are
+ * already there, -EIO on backend failure.
+ */
+int store_create(const char *location, const struct store_create_opts *o,
+    const char *pass, size_t len);
+
+/*
+ * store_open(location, o, out):
+ * Open the store at ${location} without unlocking it: the backend is
+ * reached and the plaintext config read.  Returns -ENOENT if there is no
+ * store there, -EBADMSG if its config is malformed or of an unknown
+ * version.  The caller frees *${out} with store_close().
+ */
+int store_open(const char *location, const struct store_opts *o,
+    struct store **out);
+
+/*
+ * store_unlock(s, pass, len):
+ * Unwrap the master key with ${pass}, check the config's MAC, open the
+ * index and bring it up to date (unless o->no_index_update).  Returns
+ * -EACCES if no key object accepts ${pass}.
+ */
+int store_unlock(struct store *s, const char *pass, size_t len);
+
+void store_close(struct store *s);
+
+/* The store id (STORE_ID_LEN bytes) and its lower-case hex form. */
+const uint8_t *store_id(const struct store *s);
+const char *store_id_hex(const struct store *s);
+
+/* The index directory in use (valid until store_close()). */
+const char *store_index_dir(const struct store *s);
+
+/*
+ * store_key_add(s, pass, len, kdf):
+ * Write a new key object wrapping the unlocked master key under ${pass}.
+ * Needs an unlocked store.
+ */
+int store_key_add(struct store *s, const char *pass, size_t len,
+    const struct store_kdf *kdf);
+
+/*
+ * store_index_sync(s, rebuild):
+ * Bring the index up to date with what the store holds: index the tables
+ * of packs and the snapshots not yet indexed.  With ${rebuild}, first
+ * drop everything indexed.  Thread-safe; one writer at a time is
+ * enforced by LMDB.
+ */
+int store_index_sync(struct store *s, int rebuild);
+
+/* ---- snapshots -------------------------------------------------------- */
+
+enum store_kind {
+	STORE_FILES = 1,
+	STORE_REPOS = 2,
+	STORE_PIPELINES = 3,
+};
+
+/* Source flags. */
+#define STORE_SOURCE_PARTIAL 0x1	/* some input could not be read */
+#define STORE_SOURCE_STALE 0x2		/* carried forward after a failure */
+
+struct store_source {
+	uint8_t kind;		/* enum store_kind */
+	char name[STORE_NAME_MAX + 1];	/* [A-Za-z0-9._-]+ */
+	char origin[1024];	/* where it came from (path, URL), for humans */
+	struct store_entry root;	/* a STORE_DIR entry; name unused */
+	uint64_t n_files;
+	uint64_t n_bytes;
+	uint32_t flags;		/* STORE_SOURCE_* */
+};
+
+/* Snapshot flags. */
+#define STORE_SNAP_PARTIAL 0x1	/* some source is partial */
+#define STORE_SNAP_FUTURE 0x100	/* (derived) time is in the future */
+#define STORE_SNAP_ORPHAN 0x200	/* (derived) a parent is missing */
+
+struct store_snap {
+	uint8_t id[STORE_HASH_LEN];
+	char name[STORE_SNAP_NAME_LEN];	/* unique; see DESIGN.md */
+	int64_t time_sec;
+	uint32_t time_nsec;
+	char *host;
+	size_t n_tags;
+	char **tags;
+	size_t n_sources;
+	struct store_source *sources;
+	size_t n_parents;
+	uint8_t (*parents)[STORE_HASH_LEN];
+	uint8_t writer[STORE_ID_LEN];	/* key id that made it; zero: master */
+	uint32_t flags;		/* STORE_SNAP_* */
+	struct store_entry root;	/* the snapshot's root directory */
+	uint64_t size;		/* sum of the sources' n_bytes */
+};
+
+/*
+ * store_snapshots(s, out):
+ * List every snapshot the index knows (call store_index_sync() first for
+ * news), sorted by time and then by commit order, each with its unique
+ * name.  The caller frees *${out} with store_snap_list_free().
+ * Returns -EACCES without a key that reads manifests.
+ */
+int store_snapshots(struct store *s, struct store_snap_list **out);
+size_t store_snap_list_len(const struct store_snap_list *l);
+/* Borrowed; valid until store_snap_list_free(). */
+const struct store_snap *store_snap_list_get(const struct store_snap_list *l,
+    size_t i);
+void store_snap_list_free(struct store_snap_list *l);
+
+/*
+ * store_snap_find(l, spec, out):
+ * Resolve ${spec}: "latest" (the newest not dated in the future), a
+ * snapshot name, or a hex id prefix.  Returns -ENOENT if nothing matches,
+ * -EINVAL if an id prefix is ambiguous.
+ */
+int store_snap_find(const struct store_snap_list *l, const char *spec,
+    const struct store_snap **out);
+
+/* ---- trees and contents ----------------------------------------------- */
+
+/*
+ * store_tree_read(s, ref, out):
+ * Read, authenticate and decode the tree ${ref}; every tree is validated
+ * (entries sorted and unique, no empty name, no ".", ".." or "/" in a
+ * name).  Returns -ENOENT if a chunk is missing, -EBADMSG if damaged.
+ */
+int store_tree_read(struct store *s, const struct store_ref *ref,
+    struct store_tree **out);
+size_t store_tree_len(const struct store_tree *t);
+const struct store_entry *store_tree_entry(const struct store_tree *t,
+    size_t i);
+/* Binary search; returns -ENOENT if ${name} is absent. */
+int store_tree_find(const struct store_tree *t, const uint8_t *name,
+    size_t len, size_t *idx);
+void store_tree_free(struct store_tree *t);
+
+/*
+ * store_resolve(s, root, path, parent, idx):
+ * Walk ${path} ("a/b/c", no leading slash; "" is ${root} itself) down from
+ * the directory entry ${root}.  On success *${parent} is a tree the caller
+ * frees and *${idx} the entry's index in it; for "" *${parent} is NULL.
+ * Returns -ENOENT if a component is missing, -ENOTDIR if one is not a
+ * directory.
+ */
+int store_resolve(struct store *s, const struct store_entry *root,
+    const char *path, struct store_tree **parent, size_t *idx);
+
+/*
+ * store_read(s, e, off, buf, len, got):
+ * Read up to ${len} bytes at ${off} of the regular file ${e} into ${buf},
+ * holes as zeros; *${got} < ${len} only at the end of the file.  Every
+ * byte is authenticated before it is copied.  Returns -EBADMSG if a chunk
+ * is damaged, -ENOENT if one is missing.  Uses the chunk cache.
+ */
+int store_read(struct store *s, const struct store_entry *e, uint64_t off,
+    uint8_t *buf, size_t len, size_t *got);
+
+/*
+ * store_chunk_read(s, ref, buf, cap, len):
+ * Read one chunk into ${buf}; -ERANGE if ${cap} is too small.  Chunks are
+ * at most STORE_CHUNK_MAX bytes; trees may be larger (STORE_TREE_MAX).
+ */
+#define STORE_CHUNK_MAX (8u << 20)
+#define STORE_TREE_MAX (64u << 20)
+int store_chunk_read(struct store *s, const struct store_ref *ref,
+    uint8_t *buf, size_t cap, size_t *len);
+
+/* Whether the index knows chunk ${id} (0 or 1); -errno on failure. */
+int store_has_chunk(struct store *s, const uint8_t id[STORE_HASH_LEN]);
+
+/* ---- writing: one snapshot per writer --------------------------------- */
+
+struct store_writer_stats {
+	uint64_t n_chunks;	/* chunks passed in */
+	uint64_t n_new;		/* of which not yet stored */
+	uint64_t bytes_in;	/* plaintext bytes passed in */
+	uint64_t bytes_new;	/* plaintext bytes of new chunks */
+	uint64_t bytes_stored;	/* bytes written to the backend */
+	uint64_t n_packs;
+};
+
+/*
+ * store_writer_new(s, out):
+ * Start writing one snapshot; new chunks are compressed and sealed by a
+ * pool of threads (one per core) and written in packs.  Packs are
+ * unreferenced until store_writer_commit() writes the manifest, so a
+ * writer freed without commit (or a killed process) leaves only
+ * unreferenced objects.  One thread at a time per writer.
+ */
+int store_writer_new(struct store *s, struct store_writer **out);
+
+/* Store one chunk (at most STORE_CHUNK_MAX bytes); *${ref} names it. */
+int store_writer_put(struct store_writer *w, const uint8_t *buf, size_t len,
+    struct store_ref *ref);
+
+/*
+ * store_file_new(w, out), store_file_write(f, off, buf, len),
+ * store_file_end(f, extents, n):
+ * Chunk a file's content with the content-defined chunker.  Writes come
+ * in increasing offsets; a gap from the end of the previous write is a
+ * hole.  store_file_end() hands the caller a malloc'd extent array.
+ * store_file_free() frees the file (after end, or to abandon it).
+ */
+int store_file_new(struct store_writer *w, struct store_file **out);
+int store_file_write(struct store_file *f, uint64_t off, const uint8_t *buf,
+    size_t len);
+int store_file_end(struct store_file *f, struct store_extent **extents,
+    size_t *n);
+void store_file_free(struct store_file *f);
+
+/*
+ * Tree builder: store_tb_new(out); store_tb_add(tb, e) copies ${e}
+ * (names, targets and extents included); store_tb_finish(w, tb, dir)
+ * sorts, checks (-EINVAL on a duplicate or invalid name), stores the tree
+ * and fills the tree ref and n_desc of the directory entry ${dir} (its
+ * other fields are the caller's).
+ */
+int store_tb_new(struct store_tb **out);
+int store_tb_add(struct store_tb *tb, const struct store_entry *e);
+int store_tb_finish(struct store_writer *w, struct store_tb *tb,
+    struct store_entry *dir);
+void store_tb_free(struct store_tb *tb);
+
+struct store_snap_new {
+	int64_t time_sec;
+	uint32_t time_nsec;
+	const char *host;
+	const char *const *tags;
+	size_t n_tags;
+	const struct store_source *sources;	/* roots filled by tb_finish */
+	size_t n_sources;
+};
+
+/*
+ * store_writer_commit(w, sn, id):
+ * Flush every pack, build the snapshot's root tree (files/, repos/,
+ * pipelines/ holding the sources), and write the sealed manifest whose
+ * parents are the newest snapshots known now.  Sets ${id}.  Returns
+ * -EINVAL on a duplicate or invalid source name.
+ */
+int store_writer_commit(struct store_writer *w, const struct store_snap_new *sn,
+    uint8_t id[STORE_HASH_LEN]);
+void store_writer_stats(const struct store_writer *w,
+    struct store_writer_stats *st);
+void store_writer_free(struct store_writer *w);
+
+/* ---- local cache (in the index; mode 0700; may vanish at any time) ---- */
+
+/*
+ * store_cache_get(s, table, key, klen, val, vlen), store_cache_put(...):
+ * A small persistent key-value cache for source readers (e.g. file
+ * metadata -> extents for incremental ingest, git object id -> tree).
+ * *${val} is malloc'd and the caller's.  Returns -ENOENT on a miss.
+ * Values are hints: callers must survive any value being lost.
+ */
+int store_cache_get(struct store *s, const char *table, const void *key,
+    size_t klen, void **val, size_t *vlen);
+int store_cache_put(struct store *s, const char *table, const void *key,
+    size_t klen, const void *val, size_t vlen);
+
+/* ---- verify ----------------------------------------------------------- */
+
+#define STORE_VERIFY_READ_DATA 0x1
+
+/* One problem found by store_verify(). */
+struct store_problem {
+	const char *object;	/* e.g. "packs/3f/3f2a...", "snapshots/..." */
+	const char *what;	/* e.g. "authentication failed" */
+	int is_referenced;	/* -1 unknown */
+	const char *snapshot;	/* an affected snapshot's name, or NULL */
+	const char *path;	/* an affected path, or NULL */
+};
+
+/*
+ * store_verify(s, flags, expect, report, ctx, n_problems):
+ * Check the snapshot DAG (every parent present, ${expect} (an id prefix,
+ * or NULL) present), that every referenced tree and chunk exists and
+ * every tree decodes; with STORE_VERIFY_READ_DATA, that every object in
+ * the store authenticates.  Calls ${report} once per problem.
+ * Returns 0 when the check ran (problems or not), -errno if it could not.
+ */
+int store_verify(struct store *s, unsigned flags, const char *expect,
+    void (*report)(void *ctx, const struct store_problem *p), void *ctx,
+    uint64_t *n_problems);
+
+/* ---- logging ---------------------------------------------------------- */
+
+/*
+ * store_log_set(fn): where libstore's messages go (default: stderr as
+ * "amber: MSG").  Set once at start-up, before threads exist.
+ */
+void store_log_set(void (*fn)(int level, const char *msg));
+
+/* Formats a time as "YYYY-MM-DDTHH:MM:SSZ" into ${buf} (at least 21). */
+void store_time_format(int64_t sec, char *buf, size_t cap);
+/* Parses an RFC 3339 time into UTC seconds; -EINVAL if malformed. */
+int store_time_parse(const char *s, int64_t *sec, uint32_t *nsec);
+
+#endif
