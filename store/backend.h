@@ -77,6 +77,7 @@ struct backend_opts {
 	int s3_virtual_host;
 	int is_immutable;	/* dir: set FS_IMMUTABLE_FL on new objects */
 	uint32_t retention_days;	/* s3: Object Lock retain-until */
+	int allow_no_lock;	/* s3 create: accept a bucket without a lock */
 };
 
 /*

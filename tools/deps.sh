@@ -3,7 +3,7 @@
 # when run as root; otherwise print the apt-get line.  Quiet when nothing
 # is missing.
 PKGS="build-essential pkg-config libfuse3-dev fuse3 liblmdb-dev libzstd-dev
-libssl-dev libcurl4-openssl-dev libexpat1-dev libjansson-dev mandoc git
+libssl-dev libcurl4-openssl-dev libexpat1-dev libjansson-dev mandoc git python3
 e2fsprogs rsync attr clang libclang-rt-14-dev"
 [ -n "${AMBER_DEPS_EXTRA:-}" ] && PKGS="$PKGS $AMBER_DEPS_EXTRA"
 missing=""
