@@ -1,0 +1,802 @@
+/*
+ * cli.c: helpers every `amber` subcommand shares (see cli.h): common
+ * options, passphrases (file, environment, or a terminal with echo off,
+ * never a hang without one), opening and unlocking with one clear error
+ * line, the exit-status table, SNAPSHOT:PATH parsing and the printing of
+ * stored names, which are raw bytes and may hold anything but '/' and NUL.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "cli.h"
+#include "store.h"
+
+/* A passphrase longer than this is a mistake (a wrong file, say). */
+#define PASS_MAX 4096
+
+int
+cli_common_opt(struct cli_common *c, int opt, const char *arg)
+{
+	switch (opt) {
+	case CLI_OPT_PASSPHRASE_FILE:
+		c->passphrase_file = arg;
+		return 1;
+	case CLI_OPT_KEY_FILE:
+		c->key_file = arg;
+		return 1;
+	case CLI_OPT_INDEX_DIR:
+		c->index_dir = arg;
+		return 1;
+	case CLI_OPT_S3_ENDPOINT:
+		c->s3_endpoint = arg;
+		return 1;
+	case CLI_OPT_JSON:
+		c->is_json = 1;
+		return 1;
+	case 'q':
+		c->is_quiet = 1;
+		return 1;
+	case 'h':
+		c->is_help = 1;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+void
+cli_getopt_reset(void)
+{
+	/* GNU getopt: optind 0 also resets its internal state. */
+	optind = 0;
+	opterr = 1;
+}
+
+int
+cli_usage(const char *cmd, const char *usage, int is_error)
+{
+	const char *end;
+
+	if (!is_error) {
+		fputs(usage, stdout);
+		return CLI_EXIT_OK;
+	}
+	/* The synopsis only: the text up to its first blank line. */
+	if ((end = strstr(usage, "\n\n")) == NULL)
+		end = usage + strlen(usage);
+	fprintf(stderr, "%.*s\nTry '%s --help' for more.\n",
+	    (int)(end - usage), usage, cmd);
+	return CLI_EXIT_USAGE;
+}
+
+static void
+vmsg(const char *cmd, const char *prefix, const char *fmt, va_list ap)
+{
+	char buf[2048];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	fprintf(stderr, "%s: %s%s\n", cmd, prefix, buf);
+}
+
+void
+cli_err(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(cmd, "", fmt, ap);
+	va_end(ap);
+}
+
+void
+cli_warn(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(cmd, "warning: ", fmt, ap);
+	va_end(ap);
+}
+
+const char *
+cli_strerror(int r)
+{
+	switch (r) {
+	case -ENOENT:
+		return "not found";
+	case -EBADMSG:
+		return "damaged (authentication failed or malformed)";
+	case -EACCES:
+		return "wrong passphrase or key";
+	case -EEXIST:
+		return "already exists";
+	case -EIO:
+		return "backend or transport failure";
+	case -ENOMEM:
+		return "out of memory";
+	case -ENXIO:
+		return "no terminal to ask for a passphrase on";
+	default:
+		return strerror(-r);
+	}
+}
+
+int
+cli_exit_status(int r)
+{
+	if (r >= 0)
+		return r;
+	if (r == -EACCES || r == -EPERM)
+		return CLI_EXIT_KEY;
+	return CLI_EXIT_ERROR;
+}
+
+void
+cli_pass_free(char *pass, size_t len)
+{
+	if (pass == NULL)
+		return;
+	OPENSSL_cleanse(pass, len + 1);
+	free(pass);
+}
+
+/* Read the file ${path} into a NUL-terminated buffer; strip one "\n". */
+static int
+pass_from_file(const char *path, char **pass, size_t *len)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	ssize_t got;
+	int fd = -1;
+	int r;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if ((buf = malloc(PASS_MAX + 2)) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		got = read(fd, buf + n, PASS_MAX + 1 - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+		if (n > PASS_MAX) {
+			r = -EFBIG;
+			goto out;
+		}
+	}
+	if (n > 0 && buf[n - 1] == '\n')
+		n--;
+	buf[n] = '\0';
+	if (n == 0 || memchr(buf, '\0', n) != NULL) {
+		r = -EINVAL;
+		goto out;
+	}
+	*pass = buf;
+	*len = n;
+	buf = NULL;
+	r = 0;
+out:
+	if (buf != NULL) {
+		OPENSSL_cleanse(buf, PASS_MAX + 2);
+		free(buf);
+	}
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+static int
+pass_from_string(const char *s, char **pass, size_t *len)
+{
+	size_t n = strlen(s);
+
+	if (n == 0)
+		return -EINVAL;
+	if (n > PASS_MAX)
+		return -EFBIG;
+	if ((*pass = malloc(n + 1)) == NULL)
+		return -ENOMEM;
+	memcpy(*pass, s, n + 1);
+	*len = n;
+	return 0;
+}
+
+/*
+ * Ask on the terminal ${fd} with echo off.  The terminal settings are
+ * put back before returning, whatever happens.
+ */
+static int
+pass_ask(int fd, const char *prompt, char **pass, size_t *len)
+{
+	struct termios old;
+	struct termios quiet;
+	char *buf = NULL;
+	size_t n = 0;
+	int is_set = 0;
+	ssize_t got;
+	char ch;
+	int r;
+
+	if (tcgetattr(fd, &old) != 0)
+		return -ENXIO;
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	quiet.c_lflag |= ICANON;
+	if (tcsetattr(fd, TCSAFLUSH, &quiet) != 0) {
+		r = -ENXIO;
+		goto out;
+	}
+	is_set = 1;
+	if (write(fd, prompt, strlen(prompt)) < 0) {
+		r = -EIO;
+		goto out;
+	}
+	if ((buf = malloc(PASS_MAX + 1)) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		got = read(fd, &ch, 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			r = -EIO;
+			goto out;
+		}
+		if (got == 0 || ch == '\n' || ch == '\r')
+			break;
+		if (n == PASS_MAX) {
+			r = -EFBIG;
+			goto out;
+		}
+		buf[n++] = ch;
+	}
+	buf[n] = '\0';
+	if (n == 0) {
+		r = -EINVAL;
+		goto out;
+	}
+	*pass = buf;
+	*len = n;
+	buf = NULL;
+	r = 0;
+out:
+	if (is_set) {
+		tcsetattr(fd, TCSAFLUSH, &old);
+		if (write(fd, "\n", 1) < 0) {
+			/* Nothing to do: the answer is read already. */
+		}
+	}
+	if (buf != NULL) {
+		OPENSSL_cleanse(buf, PASS_MAX + 1);
+		free(buf);
+	}
+	return r;
+}
+
+static int
+tty_open(void)
+{
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -ENXIO;
+	if (!isatty(fd)) {
+		close(fd);
+		return -ENXIO;
+	}
+	return fd;
+}
+
+int
+cli_passphrase(const struct cli_common *c, const char *prompt, char **pass,
+    size_t *len)
+{
+	const char *v;
+	int fd;
+	int r;
+
+	*pass = NULL;
+	*len = 0;
+	if (c != NULL && c->passphrase_file != NULL)
+		return pass_from_file(c->passphrase_file, pass, len);
+	if ((v = getenv("AMBER_PASSPHRASE_FILE")) != NULL && *v != '\0')
+		return pass_from_file(v, pass, len);
+	if ((v = getenv("AMBER_PASSPHRASE")) != NULL)
+		return pass_from_string(v, pass, len);
+	if ((fd = tty_open()) < 0)
+		return fd;
+	r = pass_ask(fd, prompt, pass, len);
+	close(fd);
+	return r;
+}
+
+int
+cli_new_passphrase(const char *file, const char *env, char **pass,
+    size_t *len)
+{
+	char envfile[128];
+	char *again = NULL;
+	size_t again_len = 0;
+	const char *v;
+	int fd = -1;
+	int r;
+
+	*pass = NULL;
+	*len = 0;
+	if (file != NULL)
+		return pass_from_file(file, pass, len);
+	snprintf(envfile, sizeof(envfile), "%s_FILE", env);
+	if ((v = getenv(envfile)) != NULL && *v != '\0')
+		return pass_from_file(v, pass, len);
+	if ((v = getenv(env)) != NULL)
+		return pass_from_string(v, pass, len);
+	if ((fd = tty_open()) < 0)
+		return fd;
+	if ((r = pass_ask(fd, "New passphrase: ", pass, len)) < 0)
+		goto out;
+	if ((r = pass_ask(fd, "Repeat it: ", &again, &again_len)) < 0)
+		goto out;
+	if (again_len != *len || memcmp(again, *pass, *len) != 0)
+		r = -EINVAL;
+out:
+	cli_pass_free(again, again_len);
+	if (r < 0) {
+		cli_pass_free(*pass, *len);
+		*pass = NULL;
+		*len = 0;
+	}
+	close(fd);
+	return r;
+}
+
+int
+cli_open(const char *cmd, const char *location, const struct cli_common *c,
+    int do_unlock, struct store **out)
+{
+	struct store_opts o;
+	struct store *s = NULL;
+	char prompt[256];
+	char *pass = NULL;
+	size_t len = 0;
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	o.index_dir = c->index_dir;
+	o.s3_endpoint = c->s3_endpoint;
+	o.no_index_update = c->no_index_update;
+	*out = NULL;
+	if ((r = store_open(location, &o, &s)) < 0) {
+		if (r == -ENOENT)
+			cli_err(cmd, "%s: no amber store here", location);
+		else if (r == -EBADMSG)
+			cli_err(cmd, "%s: not a readable amber store (damaged "
+			    "config or unknown format version)", location);
+		else
+			cli_err(cmd, "%s: %s", location, cli_strerror(r));
+		r = cli_exit_status(r);
+		goto out;
+	}
+	if (!do_unlock)
+		goto done;
+	if (c->key_file != NULL) {
+		/* store.h has no key-file unlock yet. */
+		cli_err(cmd, "--key-file: key files are not supported by this "
+		    "build of the store library");
+		r = CLI_EXIT_ERROR;
+		goto out;
+	}
+	snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", location);
+	if ((r = cli_passphrase(c, prompt, &pass, &len)) < 0) {
+		if (r == -ENXIO)
+			cli_err(cmd, "no passphrase given and no terminal to "
+			    "ask on (use --passphrase-file, "
+			    "AMBER_PASSPHRASE_FILE or AMBER_PASSPHRASE)");
+		else if (r == -EINVAL)
+			cli_err(cmd, "empty passphrase");
+		else
+			cli_err(cmd, "cannot read the passphrase: %s",
+			    strerror(-r));
+		r = CLI_EXIT_ERROR;
+		goto out;
+	}
+	if ((r = store_unlock(s, pass, len)) < 0) {
+		if (r == -EACCES)
+			cli_err(cmd, "wrong passphrase");
+		else
+			cli_err(cmd, "%s: cannot unlock: %s", location,
+			    cli_strerror(r));
+		r = cli_exit_status(r);
+		goto out;
+	}
+done:
+	*out = s;
+	s = NULL;
+	r = 0;
+out:
+	cli_pass_free(pass, len);
+	store_close(s);
+	return r;
+}
+
+static int
+is_digit(char ch)
+{
+	return ch >= '0' && ch <= '9';
+}
+
+/* Length of a snapshot name at the start of ${s}, or 0 if there is none. */
+static size_t
+snap_name_len(const char *s)
+{
+	static const char pat[] = "dddd-dd-ddTdd:dd:ddZ";
+	size_t i;
+
+	for (i = 0; pat[i] != '\0'; i++) {
+		if (pat[i] == 'd' ? !is_digit(s[i]) : s[i] != pat[i])
+			return 0;
+	}
+	if (s[i] == '-' && is_digit(s[i + 1])) {
+		i++;
+		while (is_digit(s[i]))
+			i++;
+	}
+	if (s[i] != '\0' && s[i] != ':')
+		return 0;
+	return i;
+}
+
+int
+cli_split_spec(const char *arg, char **snap, char **path)
+{
+	const char *colon;
+	const char *p;
+	const char *q;
+	char *snapbuf = NULL;
+	char *pathbuf = NULL;
+	size_t n;
+	size_t o = 0;
+	int r;
+
+	*snap = NULL;
+	*path = NULL;
+	if ((n = snap_name_len(arg)) == 0) {
+		colon = strchr(arg, ':');
+		n = colon != NULL ? (size_t)(colon - arg) : strlen(arg);
+	}
+	if (n == 0)
+		return -EINVAL;
+	if ((snapbuf = strndup(arg, n)) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	p = arg[n] == ':' ? arg + n + 1 : arg + n;
+	if ((pathbuf = malloc(strlen(p) + 1)) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* Copy component by component: fold slashes, drop ".", refuse "..". */
+	while (*p != '\0') {
+		while (*p == '/')
+			p++;
+		if (*p == '\0')
+			break;
+		q = strchr(p, '/');
+		n = q != NULL ? (size_t)(q - p) : strlen(p);
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			r = -EINVAL;
+			goto out;
+		}
+		if (!(n == 1 && p[0] == '.')) {
+			if (o > 0)
+				pathbuf[o++] = '/';
+			memcpy(pathbuf + o, p, n);
+			o += n;
+		}
+		p += n;
+	}
+	pathbuf[o] = '\0';
+	*snap = snapbuf;
+	*path = pathbuf;
+	snapbuf = NULL;
+	pathbuf = NULL;
+	r = 0;
+out:
+	free(snapbuf);
+	free(pathbuf);
+	return r;
+}
+
+int
+cli_find(const char *cmd, struct store *s, const char *arg,
+    struct store_snap_list **list, const struct store_snap **snap,
+    struct store_tree **parent, const struct store_entry **entry)
+{
+	struct store_snap_list *l = NULL;
+	struct store_tree *t = NULL;
+	const struct store_snap *sn = NULL;
+	char *spec = NULL;
+	char *path = NULL;
+	size_t idx = 0;
+	int r;
+
+	*list = NULL;
+	*snap = NULL;
+	*parent = NULL;
+	*entry = NULL;
+	if ((r = cli_split_spec(arg, &spec, &path)) < 0) {
+		if (r == -ENOMEM)
+			cli_err(cmd, "out of memory");
+		else
+			cli_err(cmd, "%s: not SNAPSHOT[:PATH] (PATH may not "
+			    "hold '..')", arg);
+		r = r == -ENOMEM ? CLI_EXIT_ERROR : CLI_EXIT_USAGE;
+		goto out;
+	}
+	if ((r = store_snapshots(s, &l)) < 0) {
+		if (r == -EACCES)
+			cli_err(cmd, "this key cannot read snapshots");
+		else
+			cli_err(cmd, "cannot list snapshots: %s",
+			    cli_strerror(r));
+		r = cli_exit_status(r);
+		goto out;
+	}
+	if ((r = store_snap_find(l, spec, &sn)) < 0) {
+		if (r == -EINVAL)
+			cli_err(cmd, "%s: ambiguous snapshot id prefix", spec);
+		else if (r == -ENOENT && strcmp(spec, "latest") == 0)
+			cli_err(cmd, "no snapshot yet (latest)");
+		else if (r == -ENOENT)
+			cli_err(cmd, "%s: no such snapshot", spec);
+		else
+			cli_err(cmd, "%s: %s", spec, cli_strerror(r));
+		r = cli_exit_status(r);
+		goto out;
+	}
+	if ((r = store_resolve(s, &sn->root, path, &t, &idx)) < 0) {
+		if (r == -ENOENT)
+			cli_err(cmd, "%s:%s: no such file or directory",
+			    sn->name, path);
+		else if (r == -ENOTDIR)
+			cli_err(cmd, "%s:%s: not a directory", sn->name, path);
+		else
+			cli_err(cmd, "%s:%s: %s", sn->name, path,
+			    cli_strerror(r));
+		r = cli_exit_status(r);
+		goto out;
+	}
+	if (t != NULL) {
+		if (idx >= store_tree_len(t)) {
+			cli_err(cmd, "%s:%s: not found", sn->name, path);
+			r = CLI_EXIT_ERROR;
+			goto out;
+		}
+		*entry = store_tree_entry(t, idx);
+	} else {
+		*entry = &sn->root;
+	}
+	*list = l;
+	*snap = sn;
+	*parent = t;
+	l = NULL;
+	t = NULL;
+	r = 0;
+out:
+	store_tree_free(t);
+	store_snap_list_free(l);
+	free(spec);
+	free(path);
+	return r;
+}
+
+/*
+ * Length of the valid UTF-8 sequence at ${p} (at most ${n} bytes), or 0.
+ * Refuses overlong forms, surrogates and code points past U+10FFFF.
+ */
+static size_t
+utf8_seq(const uint8_t *p, size_t n, uint32_t *cp)
+{
+	size_t len;
+	size_t i;
+	uint32_t c;
+
+	if (p[0] < 0x80) {
+		*cp = p[0];
+		return 1;
+	}
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		len = 2;
+		c = p[0] & 0x1fu;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3;
+		c = p[0] & 0x0fu;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4;
+		c = p[0] & 0x07u;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (p[i] & 0x3fu);
+	}
+	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
+	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+		return 0;
+	*cp = c;
+	return len;
+}
+
+int
+cli_utf8_valid(const uint8_t *buf, size_t len)
+{
+	uint32_t cp;
+	size_t i = 0;
+	size_t n;
+
+	while (i < len) {
+		if (buf[i] == 0 || (n = utf8_seq(buf + i, len - i, &cp)) == 0)
+			return 0;
+		i += n;
+	}
+	return 1;
+}
+
+void
+cli_name_print(FILE *f, const uint8_t *name, size_t len, int is_escaped)
+{
+	uint32_t cp;
+	size_t i = 0;
+	size_t n;
+	size_t k;
+
+	if (!is_escaped) {
+		fwrite(name, 1, len, f);
+		return;
+	}
+	while (i < len) {
+		n = utf8_seq(name + i, len - i, &cp);
+		if (n == 0 || cp < 0x20 || cp == 0x7f ||
+		    (cp >= 0x80 && cp < 0xa0)) {
+			/* Invalid, or a control character (C0, DEL, C1). */
+			if (n == 0)
+				n = 1;
+			for (k = 0; k < n; k++) {
+				if (name[i + k] == '\n')
+					fputs("\\n", f);
+				else if (name[i + k] == '\t')
+					fputs("\\t", f);
+				else
+					fprintf(f, "\\x%02x", name[i + k]);
+			}
+		} else if (cp == '\\') {
+			fputs("\\\\", f);
+		} else {
+			fwrite(name + i, 1, n, f);
+		}
+		i += n;
+	}
+}
+
+void
+cli_hex(const uint8_t *buf, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[buf[i] >> 4];
+		out[2 * i + 1] = digits[buf[i] & 0xf];
+	}
+	out[2 * len] = '\0';
+}
+
+char
+cli_type_char(uint8_t type)
+{
+	switch (type) {
+	case STORE_REG:
+		return '-';
+	case STORE_DIR:
+		return 'd';
+	case STORE_LNK:
+		return 'l';
+	case STORE_FIFO:
+		return 'p';
+	case STORE_CHR:
+		return 'c';
+	case STORE_BLK:
+		return 'b';
+	case STORE_SOCK:
+		return 's';
+	default:
+		return '?';
+	}
+}
+
+const char *
+cli_type_name(uint8_t type)
+{
+	switch (type) {
+	case STORE_REG:
+		return "file";
+	case STORE_DIR:
+		return "dir";
+	case STORE_LNK:
+		return "symlink";
+	case STORE_FIFO:
+		return "fifo";
+	case STORE_CHR:
+		return "chardev";
+	case STORE_BLK:
+		return "blockdev";
+	case STORE_SOCK:
+		return "socket";
+	default:
+		return "unknown";
+	}
+}
+
+const char *
+cli_kind_name(uint8_t kind)
+{
+	switch (kind) {
+	case STORE_FILES:
+		return "files";
+	case STORE_REPOS:
+		return "repos";
+	case STORE_PIPELINES:
+		return "pipelines";
+	default:
+		return "?";
+	}
+}
+
+void
+cli_size_human(uint64_t n, char *buf, size_t cap)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB",
+		"PiB", "EiB" };
+	double v = (double)n;
+	size_t u = 0;
+
+	if (n < 1024) {
+		snprintf(buf, cap, "%llu B", (unsigned long long)n);
+		return;
+	}
+	while (v >= 1024.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024.0;
+		u++;
+	}
+	snprintf(buf, cap, "%.1f %s", v, units[u]);
+}
+
+void
+cli_log(int level, const char *msg)
+{
+	/* Same as libstore's default; levels as in syslog (4: warning). */
+	fprintf(stderr, "amber: %s%s\n", level == 4 ? "warning: " : "", msg);
+}

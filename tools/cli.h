@@ -1,0 +1,220 @@
+/*
+ * cli.h: helpers every `amber` subcommand shares: the common long
+ * options, passphrases, opening and unlocking a store with one clear
+ * error line, the exit-status table of DESIGN.md, SNAPSHOT:PATH parsing
+ * and the printing of stored names (raw bytes) for humans and for JSON.
+ */
+#ifndef CLI_H
+#define CLI_H
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "store.h"
+
+/* Exit statuses (DESIGN.md, "Conventions"; amber(1) EXIT STATUS). */
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_ERROR 1
+#define CLI_EXIT_USAGE 2
+#define CLI_EXIT_PARTIAL 3
+#define CLI_EXIT_KEY 4
+#define CLI_EXIT_DAMAGE 5
+
+/* Options every command accepts (some commands ignore some of them). */
+struct cli_common {
+	const char *passphrase_file;	/* --passphrase-file F */
+	const char *key_file;		/* --key-file F */
+	const char *index_dir;		/* --index-dir D */
+	const char *s3_endpoint;	/* --s3-endpoint URL */
+	int is_json;			/* --json */
+	int is_quiet;			/* -q, --quiet */
+	int is_help;			/* -h, --help */
+	int no_index_update;		/* set by commands, not an option */
+};
+
+/* getopt_long values of the common options without a short form. */
+enum {
+	CLI_OPT_PASSPHRASE_FILE = 0x1000,
+	CLI_OPT_KEY_FILE,
+	CLI_OPT_INDEX_DIR,
+	CLI_OPT_S3_ENDPOINT,
+	CLI_OPT_JSON,
+	CLI_OPT_FIRST_PRIVATE = 0x1100	/* commands number theirs from here */
+};
+
+/*
+ * CLI_COMMON_LONGOPTS: the struct option entries of the common options,
+ * to put first in a command's table (which must end with {0}).  Add
+ * CLI_COMMON_SHORTOPTS ("hq") to the command's short option string.
+ */
+#define CLI_COMMON_LONGOPTS						\
+	{ "passphrase-file", required_argument, NULL,			\
+	    CLI_OPT_PASSPHRASE_FILE },					\
+	{ "key-file", required_argument, NULL, CLI_OPT_KEY_FILE },	\
+	{ "index-dir", required_argument, NULL, CLI_OPT_INDEX_DIR },	\
+	{ "s3-endpoint", required_argument, NULL, CLI_OPT_S3_ENDPOINT }, \
+	{ "json", no_argument, NULL, CLI_OPT_JSON },			\
+	{ "quiet", no_argument, NULL, 'q' },				\
+	{ "help", no_argument, NULL, 'h' }
+#define CLI_COMMON_SHORTOPTS "hq"
+
+/* Usage text of the common options, for --help. */
+#define CLI_COMMON_HELP							\
+	"  --passphrase-file F  read the passphrase from F\n"		\
+	"  --key-file F         use the key file F instead of a passphrase\n" \
+	"  --index-dir D        keep the index in D\n"			\
+	"  --s3-endpoint URL    S3 endpoint for s3:// stores\n"		\
+	"  -q, --quiet          no progress or summary on stderr\n"	\
+	"  -h, --help           show this help\n"
+
+/*
+ * cli_common_opt(c, opt, arg):
+ * Record the common option ${opt} (a getopt_long return value) with its
+ * argument ${arg} in ${c}.  Returns 1 if ${opt} was a common option, 0 if
+ * it is the command's own business.
+ */
+int cli_common_opt(struct cli_common *c, int opt, const char *arg);
+
+/*
+ * cli_getopt_reset():
+ * Reset getopt_long() for a fresh parse; a command calls it before
+ * parsing.  main() passes commands an argv whose argv[0] is "amber CMD",
+ * so getopt's own messages name the command.
+ */
+void cli_getopt_reset(void);
+
+/*
+ * cli_usage(cmd, usage, is_error):
+ * Print ${usage} (the command's help text, beginning with "usage: ...")
+ * to stdout when ${is_error} is 0 and return CLI_EXIT_OK, else print a
+ * short hint to stderr and return CLI_EXIT_USAGE.
+ */
+int cli_usage(const char *cmd, const char *usage, int is_error);
+
+/* cli_err(cmd, fmt, ...): print "amber CMD: message\n" on stderr. */
+void cli_err(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* cli_warn(cmd, fmt, ...): print "amber CMD: warning: message\n". */
+void cli_warn(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * cli_strerror(r): a short message for the negative errno ${r}, worded for
+ * store operations ("damaged (authentication failed)" for -EBADMSG,
+ * "wrong passphrase or key" for -EACCES...).
+ */
+const char *cli_strerror(int r);
+
+/*
+ * cli_exit_status(r):
+ * Map ${r} (0, a negative errno, or a positive CLI_EXIT_* value which is
+ * returned unchanged) to an exit status: -EACCES and -EPERM give 4
+ * (wrong key or lacking rights), any other negative value 1.
+ */
+int cli_exit_status(int r);
+
+/*
+ * cli_passphrase(c, prompt, pass, len):
+ * Get the passphrase: --passphrase-file, else $AMBER_PASSPHRASE_FILE,
+ * else $AMBER_PASSPHRASE, else ask on /dev/tty with echo off, showing
+ * ${prompt}.  One trailing newline of a file is stripped.  *${pass} is
+ * NUL-terminated, malloc'd, and freed by the caller with cli_pass_free().
+ * Returns -ENXIO when there is no terminal to ask on, -EIO or -ENOENT
+ * when the file cannot be read, -EINVAL for an empty passphrase.
+ * Prints nothing: callers report.
+ */
+int cli_passphrase(const struct cli_common *c, const char *prompt,
+    char **pass, size_t *len);
+
+/*
+ * cli_new_passphrase(file, env, pass, len):
+ * Get a new passphrase: the file ${file} if not NULL, else the variable
+ * ${env} if set (and ${env} with "_FILE" appended, first), else ask
+ * twice on /dev/tty.  Returns as cli_passphrase(), and -EINVAL if the
+ * two answers differ.
+ */
+int cli_new_passphrase(const char *file, const char *env, char **pass,
+    size_t *len);
+
+/* cli_pass_free(pass, len): wipe and free a passphrase; NULL is fine. */
+void cli_pass_free(char *pass, size_t len);
+
+/*
+ * cli_open(cmd, location, c, do_unlock, out):
+ * Open the store at ${location} with ${c}'s options and, if ${do_unlock},
+ * unlock it with the passphrase (cli_passphrase()).  On failure prints
+ * one line ("amber ls: /path: no amber store here", "amber ls: wrong
+ * passphrase") and returns the exit status to use; returns 0 and sets
+ * *${out} (the caller's, for store_close()) on success.
+ */
+int cli_open(const char *cmd, const char *location,
+    const struct cli_common *c, int do_unlock, struct store **out);
+
+/*
+ * cli_split_spec(arg, snap, path):
+ * Split "SNAPSHOT[:PATH]" into a malloc'd snapshot spec *${snap} and a
+ * pointer *${path} into ${arg} (the empty string when there is no PATH).
+ * A snapshot name (YYYY-MM-DDTHH:MM:SSZ[-N]) at the start of ${arg} is
+ * taken whole, colons and all; otherwise the spec ends at the first
+ * colon.  Leading and trailing slashes of PATH are dropped, and runs of
+ * slashes are folded and "." components dropped, so "files/a//./b/" is
+ * "files/a/b"; a ".." component, or an empty SNAPSHOT, gives -EINVAL.
+ * *${path} is malloc'd too.  Returns -ENOMEM, -EINVAL, or 0.
+ */
+int cli_split_spec(const char *arg, char **snap, char **path);
+
+/*
+ * cli_find(cmd, s, arg, list, snap, parent, entry):
+ * Resolve "SNAPSHOT[:PATH]" in the open, unlocked store ${s}: the
+ * snapshot list is read into *${list} (caller frees), *${snap} borrowed
+ * from it, and the entry is *${entry}: either borrowed from the tree
+ * *${parent} (the caller frees it with store_tree_free()), or, for the empty
+ * PATH, the snapshot's root with *${parent} NULL.  Prints one line on
+ * failure and returns the exit status to use, or 0.
+ */
+int cli_find(const char *cmd, struct store *s, const char *arg,
+    struct store_snap_list **list, const struct store_snap **snap,
+    struct store_tree **parent, const struct store_entry **entry);
+
+/*
+ * cli_name_print(f, name, len, is_escaped):
+ * Write the stored name (raw bytes) to ${f}: as is, or, with
+ * ${is_escaped}, with backslash, control characters, DEL and bytes that
+ * are not valid UTF-8 written as C escapes (\\, \n, \t, \xHH), so that
+ * one name is one line.
+ */
+void cli_name_print(FILE *f, const uint8_t *name, size_t len,
+    int is_escaped);
+
+/*
+ * cli_utf8_valid(buf, len): 1 if ${buf} is valid, NUL-free UTF-8 (so it
+ * can be a JSON string as is), else 0.
+ */
+int cli_utf8_valid(const uint8_t *buf, size_t len);
+
+/* cli_hex(buf, len, out): lower-case hex of ${buf} into ${out} (2*len+1). */
+void cli_hex(const uint8_t *buf, size_t len, char *out);
+
+/* cli_type_char(type): 'd', '-', 'l', 'p', 'c', 'b', 's', or '?'. */
+char cli_type_char(uint8_t type);
+
+/* cli_type_name(type): "dir", "file", "symlink", "fifo", ... */
+const char *cli_type_name(uint8_t type);
+
+/* cli_kind_name(kind): "files", "repos", "pipelines" or "?". */
+const char *cli_kind_name(uint8_t kind);
+
+/* cli_size_human(n, buf, cap): "1.5 MiB" style sizes, for humans. */
+void cli_size_human(uint64_t n, char *buf, size_t cap);
+
+/*
+ * cli_log(level, msg): the store_log_set() callback main() installs:
+ * "amber: MSG" on stderr.
+ */
+void cli_log(int level, const char *msg);
+
+#endif
