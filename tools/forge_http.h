@@ -1,0 +1,110 @@
+/*
+ * forge_http.h: GET requests to a forge's REST API (GitLab v4, GitHub),
+ * over the shared client of store/http.h.  Adds what forges need on top
+ * of it: the token sent only to the API's own origin, redirects followed
+ * by hand (a job log answers with a redirect to another host, which must
+ * not see the token), waits on rate limits up to a bound, pagination by
+ * Link rel="next" or X-Next-Page, and clear errors for 401 and 403.
+ */
+#ifndef FORGE_HTTP_H
+#define FORGE_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "forge_json.h"
+
+struct forge_http;
+
+/* Why a request failed: the HTTP status (0 if none came) and one line. */
+struct forge_err {
+	long status;
+	char msg[512];
+};
+
+struct forge_http_opts {
+	const char *base;	/* API base URL, e.g. https://api.github.com */
+	const char *token;	/* NULL or "": no Authorization header */
+	const char *token_env;	/* the variable it came from, for messages */
+	const char *const *headers;	/* sent to the API origin only */
+	size_t n_headers;
+	long max_wait_sec;	/* longest total wait on rate limits */
+	long timeout_sec;	/* whole request; 0: only a stall limit */
+	int max_retries;	/* transport retries; 0: http.h default */
+	unsigned max_pages;	/* per listing; 0: 1000 */
+};
+
+/*
+ * forge_http_open(o, out):
+ * Make a client for the API at ${o}->base (copied).  Returns -EINVAL if
+ * the base is not an http(s) URL, -ENOMEM, -EIO.  The caller closes
+ * *${out} with forge_http_close().
+ */
+int forge_http_open(const struct forge_http_opts *o, struct forge_http **out);
+void forge_http_close(struct forge_http *h);
+
+/* The API base in use, without a trailing slash (borrowed). */
+const char *forge_http_base(const struct forge_http *h);
+
+/*
+ * forge_http_get(h, url, max_body, body, len, err):
+ * GET ${url} (absolute) and return its body when the final status is
+ * 2xx: *${body} is malloc'd, NUL-terminated, and the caller's.  The token
+ * goes only to the origin of the API base; redirects (at most 5) are
+ * followed by hand, with no token to any other origin.
+ * Returns -EACCES on 401 or 403 (not a rate limit), -ENOENT on 404 or
+ * 410, -EAGAIN when rate-limited longer than the bound allows, -ERANGE
+ * when the body exceeds ${max_body}, -EIO on any other failure; then
+ * ${err} says what happened.
+ */
+int forge_http_get(struct forge_http *h, const char *url, size_t max_body,
+    uint8_t **body, size_t *len, struct forge_err *err);
+
+/*
+ * forge_http_get_json(h, url, out, err):
+ * forge_http_get() of ${url} parsed as JSON (forge_json_parse()).  Returns
+ * as forge_http_get(), and -EBADMSG if the body is not JSON.
+ */
+int forge_http_get_json(struct forge_http *h, const char *url, json_t **out,
+    struct forge_err *err);
+
+/*
+ * forge_http_pages(h, url, key, fn, ctx, err):
+ * Walk a paginated listing starting at ${url}: for each page, call
+ * ${fn}(${ctx}, items) with the page's array (forge_json_items() with
+ * ${key}; borrowed for the call).  ${fn} returns 0 to go on, 1 to stop,
+ * or -errno to fail.  The next page is the Link rel="next" URL, else the
+ * X-Next-Page number; a next URL outside the API's origin, a repeated
+ * URL or more than max_pages pages is an error (-EBADMSG).
+ * Returns 0, ${fn}'s error, or as forge_http_get_json().
+ */
+int forge_http_pages(struct forge_http *h, const char *url, const char *key,
+    int (*fn)(void *ctx, json_t *items), void *ctx, struct forge_err *err);
+
+/*
+ * forge_http_url(h, out, cap, fmt, ...):
+ * The API base followed by the path formatted from ${fmt} into ${out}.
+ * Returns -ERANGE if it does not fit.
+ */
+int forge_http_url(const struct forge_http *h, char *out, size_t cap,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * forge_http_origin(url, out, cap):
+ * The origin of ${url}: "scheme://host[:port]" in lower case.  Returns
+ * -EINVAL if ${url} is not http(s), -ERANGE if ${cap} is too small.
+ */
+int forge_http_origin(const char *url, char *out, size_t cap);
+
+/*
+ * forge_http_set_page(url, page, out, cap):
+ * ${url} with its "page" query parameter set to ${page} (GitLab's
+ * X-Next-Page).  Returns -ERANGE if ${cap} is too small, -EINVAL if
+ * ${page} is not a positive decimal number.
+ */
+int forge_http_set_page(const char *url, const char *page, char *out,
+    size_t cap);
+
+#endif
