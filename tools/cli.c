@@ -794,6 +794,68 @@ cli_size_human(uint64_t n, char *buf, size_t cap)
 	snprintf(buf, cap, "%.1f %s", v, units[u]);
 }
 
+int
+cli_u64_parse(const char *arg, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	const char *p;
+
+	if (*arg == '\0')
+		return -EINVAL;
+	for (p = arg; *p != '\0'; p++) {
+		if (!is_digit(*p))
+			return -EINVAL;
+		if (v > (max - (uint64_t)(*p - '0')) / 10)
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int
+cli_kdf_parse(const char *arg, struct store_kdf *kdf)
+{
+	struct store_kdf k = *kdf;
+	char *copy = NULL;
+	char *save = NULL;
+	char *tok;
+	char *eq;
+	uint64_t v;
+	int r = -EINVAL;
+
+	if ((copy = strdup(arg)) == NULL)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		if ((eq = strchr(tok, '=')) == NULL)
+			goto out;
+		*eq++ = '\0';
+		if (strcmp(tok, "log2n") == 0) {
+			if (cli_u64_parse(eq, 40, &v) < 0 || v < 1)
+				goto out;
+			k.log2_n = (uint8_t)v;
+		} else if (strcmp(tok, "r") == 0) {
+			if (cli_u64_parse(eq, 1u << 20, &v) < 0 || v < 1)
+				goto out;
+			k.r = (uint32_t)v;
+		} else if (strcmp(tok, "p") == 0) {
+			if (cli_u64_parse(eq, 1u << 20, &v) < 0 || v < 1)
+				goto out;
+			k.p = (uint32_t)v;
+		} else {
+			goto out;
+		}
+	}
+	if ((uint64_t)(k.r ? k.r : 8) * (k.p ? k.p : 1) >= (1u << 30))
+		goto out;
+	*kdf = k;
+	r = 0;
+out:
+	free(copy);
+	return r;
+}
+
 void
 cli_log(int level, const char *msg)
 {

@@ -212,6 +212,20 @@ const char *cli_kind_name(uint8_t kind);
 void cli_size_human(uint64_t n, char *buf, size_t cap);
 
 /*
+ * cli_kdf_parse(arg, kdf):
+ * Parse "log2n=N,r=R,p=P" (any subset, any order) into ${kdf}, leaving
+ * the others as they are.  Returns -EINVAL if malformed or out of range
+ * (log2n 1..40, r and p 1..2^20, r * p < 2^30).
+ */
+int cli_kdf_parse(const char *arg, struct store_kdf *kdf);
+
+/*
+ * cli_u64_parse(arg, max, out): a decimal number without sign or
+ * garbage, at most ${max}.  Returns -EINVAL otherwise.
+ */
+int cli_u64_parse(const char *arg, uint64_t max, uint64_t *out);
+
+/*
  * cli_log(level, msg): the store_log_set() callback main() installs:
  * "amber: MSG" on stderr.
  */

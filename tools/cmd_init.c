@@ -1,0 +1,177 @@
+/*
+ * cmd_init.c: `amber init STORE`, which creates a store with a fresh
+ * master key wrapped under a new passphrase.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "store.h"
+
+static const char usage[] =
+    "usage: amber init STORE [--immutable] [--kdf log2n=N,r=R,p=P]\n"
+    "                  [--retention DAYSd] [--allow-no-object-lock]\n"
+    "\n"
+    "Create a new store at STORE (a directory, created if needed and\n"
+    "required to be empty, or s3://BUCKET/PREFIX).  The passphrase comes\n"
+    "from --passphrase-file, AMBER_PASSPHRASE_FILE, AMBER_PASSPHRASE, or\n"
+    "is asked for twice on the terminal.\n"
+    "\n"
+    "  --immutable          set the immutable attribute on every object\n"
+    "  --kdf PARAMS         scrypt parameters (default log2n=17,r=8,p=1)\n"
+    "  --retention DAYSd    S3 Object Lock retention of every object\n"
+    "  --allow-no-object-lock  accept a bucket without Object Lock\n"
+    "  --json               print {\"location\", \"id\"} on stdout\n"
+    CLI_COMMON_HELP;
+
+enum {
+	OPT_IMMUTABLE = CLI_OPT_FIRST_PRIVATE,
+	OPT_KDF,
+	OPT_RETENTION,
+	OPT_ALLOW_NO_LOCK,
+};
+
+/* "30d" or "30": a number of days, at most 100 years. */
+static int
+parse_days(const char *arg, uint32_t *days)
+{
+	char buf[32];
+	size_t n = strlen(arg);
+	uint64_t v;
+
+	if (n == 0 || n >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, arg, n + 1);
+	if (buf[n - 1] == 'd')
+		buf[n - 1] = '\0';
+	if (cli_u64_parse(buf, 36525, &v) < 0)
+		return -EINVAL;
+	*days = (uint32_t)v;
+	return 0;
+}
+
+static void
+report(const char *location, struct store *s, int is_json)
+{
+	json_t *o;
+
+	if (!is_json) {
+		printf("created amber store %s at %s\n",
+		    s != NULL ? store_id_hex(s) : "?", location);
+		return;
+	}
+	o = json_pack("{s:s, s:s?}", "location", location, "id",
+	    s != NULL ? store_id_hex(s) : NULL);
+	if (o != NULL) {
+		json_dumpf(o, stdout, JSON_COMPACT);
+		putchar('\n');
+	}
+	json_decref(o);
+}
+
+int
+cmd_init(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS,
+		{ "immutable", no_argument, NULL, OPT_IMMUTABLE },
+		{ "kdf", required_argument, NULL, OPT_KDF },
+		{ "retention", required_argument, NULL, OPT_RETENTION },
+		{ "allow-no-object-lock", no_argument, NULL, OPT_ALLOW_NO_LOCK },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct store_create_opts o;
+	struct store_opts so;
+	struct cli_common c;
+	struct store *s = NULL;
+	const char *location;
+	char *pass = NULL;
+	size_t len = 0;
+	int opt;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	memset(&o, 0, sizeof(o));
+	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
+	    NULL)) != -1) {
+		if (cli_common_opt(&c, opt, optarg))
+			continue;
+		switch (opt) {
+		case OPT_IMMUTABLE:
+			o.is_immutable = 1;
+			break;
+		case OPT_KDF:
+			if (cli_kdf_parse(optarg, &o.kdf) < 0) {
+				cli_err(argv[0], "--kdf %s: expected "
+				    "log2n=N,r=R,p=P", optarg);
+				return CLI_EXIT_USAGE;
+			}
+			break;
+		case OPT_RETENTION:
+			if (parse_days(optarg, &o.retention_days) < 0) {
+				cli_err(argv[0], "--retention %s: expected a "
+				    "number of days such as 30d", optarg);
+				return CLI_EXIT_USAGE;
+			}
+			break;
+		case OPT_ALLOW_NO_LOCK:
+			o.allow_no_lock = 1;
+			break;
+		default:
+			return cli_usage(argv[0], usage, 1);
+		}
+	}
+	if (c.is_help)
+		return cli_usage(argv[0], usage, 0);
+	if (argc - optind != 1)
+		return cli_usage(argv[0], usage, 1);
+	location = argv[optind];
+	if (c.key_file != NULL) {
+		cli_err(argv[0], "--key-file: a new store needs a passphrase");
+		return CLI_EXIT_USAGE;
+	}
+	if ((r = cli_new_passphrase(c.passphrase_file, "AMBER_PASSPHRASE",
+	    &pass, &len)) < 0) {
+		if (r == -ENXIO)
+			cli_err(argv[0], "no passphrase given and no terminal "
+			    "to ask on (use --passphrase-file, "
+			    "AMBER_PASSPHRASE_FILE or AMBER_PASSPHRASE)");
+		else if (r == -EINVAL)
+			cli_err(argv[0], "empty passphrase, or the two "
+			    "answers differ");
+		else
+			cli_err(argv[0], "cannot read the passphrase: %s",
+			    strerror(-r));
+		r = CLI_EXIT_ERROR;
+		goto out;
+	}
+	if ((r = store_create(location, &o, pass, len)) < 0) {
+		if (r == -EEXIST)
+			cli_err(argv[0], "%s: not empty (a store or other "
+			    "files are there already)", location);
+		else
+			cli_err(argv[0], "%s: %s", location, cli_strerror(r));
+		r = cli_exit_status(r);
+		goto out;
+	}
+	if (!c.is_quiet || c.is_json) {
+		/* The id is in the plaintext config: no unlock needed. */
+		memset(&so, 0, sizeof(so));
+		so.index_dir = c.index_dir;
+		so.s3_endpoint = c.s3_endpoint;
+		so.no_index_update = 1;
+		if (store_open(location, &so, &s) < 0)
+			s = NULL;
+		report(location, s, c.is_json);
+	}
+	r = CLI_EXIT_OK;
+out:
+	store_close(s);
+	cli_pass_free(pass, len);
+	return r;
+}

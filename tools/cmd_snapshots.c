@@ -1,0 +1,173 @@
+/*
+ * cmd_snapshots.c: `amber snapshots STORE` lists every snapshot, oldest
+ * first: name, short id, host, tags, sources and size, with partial,
+ * future-dated and orphaned ones flagged; --json gives one array.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "store.h"
+
+static const char usage[] =
+    "usage: amber snapshots STORE [--json]\n"
+    "\n"
+    "List the snapshots of STORE, oldest first, one per line: name, short\n"
+    "id, host, tags, sources (KIND/NAME) and size.  Flags: [partial] some\n"
+    "input could not be read; [future] dated in the future (never\n"
+    "'latest'); [orphan] a parent snapshot is missing.\n"
+    "\n"
+    "  --json               a JSON array of snapshot objects\n"
+    CLI_COMMON_HELP;
+
+#define SHORT_ID 12	/* hex digits shown */
+
+static json_t *
+snap_json(const struct store_snap *sn)
+{
+	char hex[2 * STORE_HASH_LEN + 1];
+	json_t *o = NULL;
+	json_t *a;
+	json_t *src;
+	size_t i;
+
+	cli_hex(sn->id, STORE_HASH_LEN, hex);
+	o = json_pack("{s:s, s:s, s:I, s:i, s:s, s:I, s:b, s:b, s:b}",
+	    "name", sn->name, "id", hex, "time", (json_int_t)sn->time_sec,
+	    "time_nsec", (int)sn->time_nsec, "host",
+	    sn->host != NULL ? sn->host : "", "size", (json_int_t)sn->size,
+	    "partial", (sn->flags & STORE_SNAP_PARTIAL) != 0,
+	    "future", (sn->flags & STORE_SNAP_FUTURE) != 0,
+	    "orphan", (sn->flags & STORE_SNAP_ORPHAN) != 0);
+	if (o == NULL)
+		return NULL;
+	a = json_array();
+	for (i = 0; a != NULL && i < sn->n_tags; i++)
+		json_array_append_new(a, json_string(sn->tags[i]));
+	json_object_set_new(o, "tags", a);
+	a = json_array();
+	for (i = 0; a != NULL && i < sn->n_parents; i++) {
+		cli_hex(sn->parents[i], STORE_HASH_LEN, hex);
+		json_array_append_new(a, json_string(hex));
+	}
+	json_object_set_new(o, "parents", a);
+	a = json_array();
+	for (i = 0; a != NULL && i < sn->n_sources; i++) {
+		const struct store_source *so = &sn->sources[i];
+
+		src = json_pack("{s:s, s:s, s:s, s:I, s:I, s:b, s:b}",
+		    "kind", cli_kind_name(so->kind), "name", so->name,
+		    "origin", so->origin, "files", (json_int_t)so->n_files,
+		    "bytes", (json_int_t)so->n_bytes,
+		    "partial", (so->flags & STORE_SOURCE_PARTIAL) != 0,
+		    "stale", (so->flags & STORE_SOURCE_STALE) != 0);
+		json_array_append_new(a, src);
+	}
+	json_object_set_new(o, "sources", a);
+	return o;
+}
+
+static void
+snap_print(const struct store_snap *sn)
+{
+	char hex[2 * STORE_HASH_LEN + 1];
+	char size[32];
+	size_t i;
+
+	cli_hex(sn->id, STORE_HASH_LEN, hex);
+	hex[SHORT_ID] = '\0';
+	cli_size_human(sn->size, size, sizeof(size));
+	printf("%-22s %s %s ", sn->name, hex,
+	    sn->host != NULL && *sn->host != '\0' ? sn->host : "-");
+	if (sn->n_tags == 0)
+		printf("-");
+	for (i = 0; i < sn->n_tags; i++)
+		printf("%s%s", i > 0 ? "," : "", sn->tags[i]);
+	putchar(' ');
+	if (sn->n_sources == 0)
+		printf("-");
+	for (i = 0; i < sn->n_sources; i++)
+		printf("%s%s/%s%s", i > 0 ? "," : "",
+		    cli_kind_name(sn->sources[i].kind), sn->sources[i].name,
+		    sn->sources[i].flags & STORE_SOURCE_STALE ? "(stale)" : "");
+	printf(" %s", size);
+	if (sn->flags & STORE_SNAP_PARTIAL)
+		printf(" [partial]");
+	if (sn->flags & STORE_SNAP_FUTURE)
+		printf(" [future]");
+	if (sn->flags & STORE_SNAP_ORPHAN)
+		printf(" [orphan]");
+	putchar('\n');
+}
+
+int
+cmd_snapshots(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct store_snap_list *l = NULL;
+	struct cli_common c;
+	struct store *s = NULL;
+	json_t *a = NULL;
+	size_t i;
+	size_t n;
+	int opt;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
+	    NULL)) != -1) {
+		if (!cli_common_opt(&c, opt, optarg))
+			return cli_usage(argv[0], usage, 1);
+	}
+	if (c.is_help)
+		return cli_usage(argv[0], usage, 0);
+	if (argc - optind != 1)
+		return cli_usage(argv[0], usage, 1);
+	if ((r = cli_open(argv[0], argv[optind], &c, 1, &s)) != 0)
+		goto out;
+	if ((r = store_snapshots(s, &l)) < 0) {
+		if (r == -EACCES)
+			cli_err(argv[0], "this key cannot read snapshots");
+		else
+			cli_err(argv[0], "cannot list snapshots: %s",
+			    cli_strerror(r));
+		r = cli_exit_status(r);
+		goto out;
+	}
+	n = store_snap_list_len(l);
+	if (c.is_json && (a = json_array()) == NULL) {
+		cli_err(argv[0], "out of memory");
+		r = CLI_EXIT_ERROR;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		const struct store_snap *sn = store_snap_list_get(l, i);
+
+		if (c.is_json)
+			json_array_append_new(a, snap_json(sn));
+		else
+			snap_print(sn);
+	}
+	if (c.is_json) {
+		json_dumpf(a, stdout, JSON_INDENT(2));
+		putchar('\n');
+	}
+	r = CLI_EXIT_OK;
+out:
+	if (fflush(stdout) != 0 && r == CLI_EXIT_OK) {
+		cli_err(argv[0], "write error on stdout");
+		r = CLI_EXIT_ERROR;
+	}
+	json_decref(a);
+	store_snap_list_free(l);
+	store_close(s);
+	return r;
+}

@@ -1,0 +1,161 @@
+/*
+ * cmd_verify.c: `amber verify STORE`, which checks the snapshot DAG and
+ * every referenced tree and chunk (and, with --read-data, that every
+ * object authenticates), prints each problem on its own line, and exits
+ * 5 when it found any.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "store.h"
+
+static const char usage[] =
+    "usage: amber verify STORE [--read-data] [--expect ID] [--json]\n"
+    "\n"
+    "Check that every snapshot is reachable and its chain intact, that\n"
+    "every referenced tree and chunk is present and every tree decodes;\n"
+    "with --read-data, that every object in the store authenticates.\n"
+    "Each problem is printed on stdout; the exit status is 5 if any was\n"
+    "found.\n"
+    "\n"
+    "  --read-data          read and authenticate every object\n"
+    "  --expect ID          fail unless snapshot ID (a hex id or prefix,\n"
+    "                       recorded elsewhere) is present\n"
+    "  --json               one JSON object per problem, then a summary\n"
+    CLI_COMMON_HELP;
+
+enum {
+	OPT_READ_DATA = CLI_OPT_FIRST_PRIVATE,
+	OPT_EXPECT,
+};
+
+struct verify_ctx {
+	int is_json;
+	int is_failed;		/* an output error */
+};
+
+static void
+put_json(json_t *o)
+{
+	if (o == NULL)
+		return;
+	json_dumpf(o, stdout, JSON_COMPACT);
+	putchar('\n');
+	json_decref(o);
+}
+
+static void
+report(void *ctx, const struct store_problem *p)
+{
+	struct verify_ctx *v = ctx;
+	const char *object = p->object != NULL ? p->object : "?";
+	const char *what = p->what != NULL ? p->what : "problem";
+
+	if (v->is_json) {
+		put_json(json_pack("{s:s, s:s, s:o, s:s?, s:s?}",
+		    "object", object, "problem", what, "referenced",
+		    p->is_referenced < 0 ? json_null() :
+		    json_boolean(p->is_referenced), "snapshot", p->snapshot,
+		    "path", p->path));
+		return;
+	}
+	printf("%s: %s", object, what);
+	if (p->snapshot != NULL && p->path != NULL)
+		printf(" (affects %s:%s)", p->snapshot, p->path);
+	else if (p->snapshot != NULL)
+		printf(" (affects snapshot %s)", p->snapshot);
+	if (p->is_referenced == 0)
+		printf(" (unreferenced)");
+	putchar('\n');
+	fflush(stdout);
+}
+
+static int
+is_hex(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= 2 * STORE_HASH_LEN &&
+	    strspn(s, "0123456789abcdefABCDEF") == n;
+}
+
+int
+cmd_verify(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS,
+		{ "read-data", no_argument, NULL, OPT_READ_DATA },
+		{ "expect", required_argument, NULL, OPT_EXPECT },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct verify_ctx v;
+	struct cli_common c;
+	struct store *s = NULL;
+	const char *expect = NULL;
+	uint64_t n_problems = 0;
+	unsigned flags = 0;
+	int opt;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	memset(&v, 0, sizeof(v));
+	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
+	    NULL)) != -1) {
+		if (cli_common_opt(&c, opt, optarg))
+			continue;
+		switch (opt) {
+		case OPT_READ_DATA:
+			flags |= STORE_VERIFY_READ_DATA;
+			break;
+		case OPT_EXPECT:
+			expect = optarg;
+			break;
+		default:
+			return cli_usage(argv[0], usage, 1);
+		}
+	}
+	if (c.is_help)
+		return cli_usage(argv[0], usage, 0);
+	if (argc - optind != 1)
+		return cli_usage(argv[0], usage, 1);
+	if (expect != NULL && !is_hex(expect)) {
+		cli_err(argv[0], "--expect %s: not a hex snapshot id", expect);
+		return CLI_EXIT_USAGE;
+	}
+	v.is_json = c.is_json;
+	if ((r = cli_open(argv[0], argv[optind], &c, 1, &s)) != 0)
+		goto out;
+	r = store_verify(s, flags, expect, report, &v, &n_problems);
+	if (r == -ENOENT && expect != NULL) {
+		/* A head recorded elsewhere is gone: history was cut. */
+		report(&v, &(struct store_problem){ .object = expect,
+		    .what = "expected snapshot is missing",
+		    .is_referenced = -1 });
+		n_problems++;
+		r = 0;
+	}
+	if (r < 0) {
+		cli_err(argv[0], "%s: cannot verify: %s", argv[optind],
+		    cli_strerror(r));
+		r = cli_exit_status(r);
+		goto out;
+	}
+	if (c.is_json)
+		put_json(json_pack("{s:I, s:b}", "problems",
+		    (json_int_t)n_problems, "ok", n_problems == 0));
+	else if (!c.is_quiet)
+		fprintf(stderr, "%s: %llu problem%s found\n", argv[0],
+		    (unsigned long long)n_problems, n_problems == 1 ? "" : "s");
+	r = n_problems > 0 ? CLI_EXIT_DAMAGE : CLI_EXIT_OK;
+out:
+	if (fflush(stdout) != 0 && r == CLI_EXIT_OK)
+		r = CLI_EXIT_ERROR;
+	store_close(s);
+	return r;
+}
