@@ -701,6 +701,50 @@ cli_name_print(FILE *f, const uint8_t *name, size_t len, int is_escaped)
 	}
 }
 
+int
+cli_json_bytes(json_t *o, const char *key, const uint8_t *buf, size_t len)
+{
+	char hexkey[64];
+	char *tmp = NULL;
+	char *hex = NULL;
+	uint32_t cp;
+	size_t i = 0;
+	size_t o_len = 0;
+	size_t n;
+	int r = -ENOMEM;
+
+	if (cli_utf8_valid(buf, len))
+		return json_object_set_new(o, key,
+		    json_stringn((const char *)buf, len)) == 0 ? 0 : -ENOMEM;
+	/* Each invalid byte becomes U+FFFD, three bytes. */
+	if ((tmp = malloc(3 * len + 1)) == NULL)
+		goto out;
+	while (i < len) {
+		n = buf[i] == 0 ? 0 : utf8_seq(buf + i, len - i, &cp);
+		if (n == 0) {
+			memcpy(tmp + o_len, "\xef\xbf\xbd", 3);
+			o_len += 3;
+			i++;
+		} else {
+			memcpy(tmp + o_len, buf + i, n);
+			o_len += n;
+			i += n;
+		}
+	}
+	if ((hex = malloc(2 * len + 1)) == NULL)
+		goto out;
+	cli_hex(buf, len, hex);
+	snprintf(hexkey, sizeof(hexkey), "%s_hex", key);
+	if (json_object_set_new(o, key, json_stringn(tmp, o_len)) != 0 ||
+	    json_object_set_new(o, hexkey, json_string(hex)) != 0)
+		goto out;
+	r = 0;
+out:
+	free(tmp);
+	free(hex);
+	return r;
+}
+
 void
 cli_hex(const uint8_t *buf, size_t len, char *out)
 {

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "store.h"
 
 /* Exit statuses (DESIGN.md, "Conventions"; amber(1) EXIT STATUS). */
@@ -195,6 +197,16 @@ void cli_name_print(FILE *f, const uint8_t *name, size_t len,
  * can be a JSON string as is), else 0.
  */
 int cli_utf8_valid(const uint8_t *buf, size_t len);
+
+/*
+ * cli_json_bytes(o, key, buf, len):
+ * Set ${key} of the JSON object ${o} to the raw bytes ${buf}: as a string
+ * when they are valid UTF-8; otherwise as a string with U+FFFD for each
+ * invalid byte, and "${key}_hex" holding the exact bytes in hex.
+ * Returns 0 or -ENOMEM.
+ */
+int cli_json_bytes(json_t *o, const char *key, const uint8_t *buf,
+    size_t len);
 
 /* cli_hex(buf, len, out): lower-case hex of ${buf} into ${out} (2*len+1). */
 void cli_hex(const uint8_t *buf, size_t len, char *out);

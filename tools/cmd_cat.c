@@ -1,0 +1,131 @@
+/*
+ * cmd_cat.c: `amber cat STORE SNAPSHOT:PATH` writes one stored file to
+ * stdout.  Every byte is authenticated before it is written; a damaged
+ * chunk stops the output with an error naming the path and the offset.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "store.h"
+
+static const char usage[] =
+    "usage: amber cat STORE SNAPSHOT:PATH\n"
+    "\n"
+    "Write the file PATH of SNAPSHOT to stdout (a symbolic link: its\n"
+    "target).\n"
+    "\n"
+    CLI_COMMON_HELP;
+
+#define CAT_BUF (1u << 20)
+
+static int
+write_all(int fd, const uint8_t *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+cmd_cat(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct store_snap_list *l = NULL;
+	struct store_tree *parent = NULL;
+	const struct store_snap *sn = NULL;
+	const struct store_entry *e = NULL;
+	struct cli_common c;
+	struct store *s = NULL;
+	uint8_t *buf = NULL;
+	const char *spec;
+	uint64_t off = 0;
+	size_t got;
+	int opt;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
+	    NULL)) != -1) {
+		if (!cli_common_opt(&c, opt, optarg))
+			return cli_usage(argv[0], usage, 1);
+	}
+	if (c.is_help)
+		return cli_usage(argv[0], usage, 0);
+	if (argc - optind != 2)
+		return cli_usage(argv[0], usage, 1);
+	spec = argv[optind + 1];
+	if ((r = cli_open(argv[0], argv[optind], &c, 1, &s)) != 0)
+		goto out;
+	if ((r = cli_find(argv[0], s, spec, &l, &sn, &parent, &e)) != 0)
+		goto out;
+	if (e->type == STORE_LNK) {
+		if ((r = write_all(STDOUT_FILENO, e->target,
+		    e->target_len)) < 0)
+			goto write_error;
+		r = CLI_EXIT_OK;
+		goto out;
+	}
+	if (e->type != STORE_REG) {
+		cli_err(argv[0], "%s: %s", spec, e->type == STORE_DIR ?
+		    "is a directory" : "not a regular file");
+		r = CLI_EXIT_ERROR;
+		goto out;
+	}
+	if ((buf = malloc(CAT_BUF)) == NULL) {
+		cli_err(argv[0], "out of memory");
+		r = CLI_EXIT_ERROR;
+		goto out;
+	}
+	while (off < e->size) {
+		if ((r = store_read(s, e, off, buf, CAT_BUF, &got)) < 0) {
+			cli_err(argv[0], "%s: at offset %llu: %s", spec,
+			    (unsigned long long)off, cli_strerror(r));
+			r = cli_exit_status(r);
+			goto out;
+		}
+		if (got == 0)
+			break;
+		if ((r = write_all(STDOUT_FILENO, buf, got)) < 0)
+			goto write_error;
+		off += got;
+	}
+	if (off != e->size) {
+		cli_err(argv[0], "%s: stored content ends at %llu of %llu "
+		    "bytes", spec, (unsigned long long)off,
+		    (unsigned long long)e->size);
+		r = CLI_EXIT_ERROR;
+		goto out;
+	}
+	if (e->flags & STORE_ENTRY_PARTIAL)
+		cli_warn(argv[0], "%s: the file could not be read whole when "
+		    "it was stored", spec);
+	r = CLI_EXIT_OK;
+	goto out;
+write_error:
+	cli_err(argv[0], "write error on stdout: %s", strerror(-r));
+	r = CLI_EXIT_ERROR;
+out:
+	free(buf);
+	store_tree_free(parent);
+	store_snap_list_free(l);
+	store_close(s);
+	return r;
+}
