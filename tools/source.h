@@ -30,6 +30,7 @@ struct src_ctx {
 	struct src_progress progress;	/* readers add to it as they go */
 	pthread_mutex_t lock;	/* guards progress for parallel readers */
 	int is_verbose;
+	int is_line_shown;	/* guarded by lock: a progress line is up */
 };
 
 /*
