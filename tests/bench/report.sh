@@ -1,0 +1,115 @@
+#!/bin/sh
+# tests/bench/report.sh: print the benchmark's table from the raw figures
+# that tests/bench/run.sh writes (runs/<time>/data.tsv: tool, key, value).
+#
+#	sh tests/bench/report.sh DATA.tsv
+#
+# Missing figures print as "-"; ratios are amber's figure over the other's.
+set -eu
+[ $# -eq 1 ] && [ -f "$1" ] || { echo "usage: report.sh DATA.tsv" >&2; exit 2; }
+run=$(basename "$(dirname "$1")")
+
+awk -F '\t' -v run="$run" '
+{ v[$1, $2] = $3; if ($2 == "problem") probs[++np] = $1 ": " $3 }
+function has(t, k) { return ((t, k) in v) && v[t, k] != "" }
+function num(t, k) { return has(t, k) ? v[t, k] + 0 : -1 }
+function f(t, k, fmt) { return has(t, k) ? sprintf(fmt, v[t, k]) : "-" }
+function mib(t, k) { return has(t, k) ? sprintf("%.0f", v[t, k] / 1024) : "-" }
+function mb(t, k) { return has(t, k) ? sprintf("%.0f", v[t, k] / 1e6) : "-" }
+function ratio(a, b) { return (a >= 0 && b > 0) ? sprintf("%.2f", a / b) : "-" }
+function max2(a, b) { return a > b ? a : b }
+function rate(bytes, t, k) {
+	return num(t, k) > 0 ? sprintf("%.0f", bytes / 1e6 / num(t, k)) : "-"
+}
+END {
+	printf "amber benchmark %s\n", run
+	printf "host: %s CPUs, %s, %s GiB RAM, kernel %s\n", v["host", "cpus"],
+	    v["host", "cpu"], v["host", "mem_gib"], v["host", "kernel"]
+	printf "load average (1/5/15 min): start %s, end %s\n",
+	    v["host", "load_start"], v["host", "load_end"]
+	printf "versions: %s\n", v["host", "versions"]
+	printf "data: %s\n\n", v["host", "data"]
+
+	printf "%-15s %7s %7s %6s %8s %9s %9s  %s\n", "INGEST", "wall s",
+	    "cpu s", "MB/s", "RSS MiB", "store MB", "cache MB", "load (1 min)"
+	nt = split("amber restic borg", tools, " ")
+	for (i = 1; i <= nt; i++) {
+		t = tools[i]
+		if (!has(t, "first_wall") && !has(t, "load_ingest"))
+			continue
+		for (p = 1; p <= 2; p++) {
+			ph = p == 1 ? "first" : "changed"
+			by = p == 1 ? v["host", "bytes"] : v["host", "changed_bytes"]
+			printf "%-15s %7s %7s %6s %8s %9s %9s  %s\n",
+			    t " " ph, f(t, ph "_wall", "%.2f"),
+			    f(t, ph "_cpu", "%.2f"), rate(by, t, ph "_wall"),
+			    mib(t, ph "_rss_kb"), mb(t, ph "_store"),
+			    mb(t, ph "_cache"),
+			    p == 1 ? substr(v[t, "load_ingest"], 1, 4) : ""
+		}
+	}
+	printf "\n"
+	ra = max2(num("amber", "first_rss_kb"), num("amber", "changed_rss_kb"))
+	for (i = 2; i <= nt; i++) {
+		o = tools[i]
+		if (!has("amber", "first_wall") || !has(o, "first_wall"))
+			continue
+		ro = max2(num(o, "first_rss_kb"), num(o, "changed_rss_kb"))
+		printf "amber/%s: first ingest wall %s (goal <= 0.50 vs restic), " \
+		    "changed wall %s (goal <= 0.50 vs restic), cpu %s, " \
+		    "store %s (goal <= 1), peak RSS %s (goal <= 1)\n", o,
+		    ratio(num("amber", "first_wall"), num(o, "first_wall")),
+		    ratio(num("amber", "changed_wall"), num(o, "changed_wall")),
+		    ratio(num("amber", "first_cpu"), num(o, "first_cpu")),
+		    ratio(num("amber", "changed_store"), num(o, "changed_store")),
+		    ratio(ra, ro)
+	}
+	printf "\n%-7s %8s %9s %9s %8s %8s %8s %8s %8s %8s %8s\n", "MOUNT",
+	    "1st ls s", "find cold", "find warm", "cat cold", "cat warm",
+	    "cp deep", "diff -r", "RssAnon", "RssFile", "peak RSS"
+	printf "%-7s %8s %9s %9s %8s %8s %8s %8s %8s %8s %8s\n", "", "",
+	    "s", "s", "MB/s", "MB/s", "ms", "s", "MiB", "MiB", "MiB"
+	nm = split("plain amber restic borg", mt, " ")
+	for (i = 1; i <= nm; i++) {
+		t = mt[i]
+		if (!has(t, "find_cold") && !has(t, "first_ls"))
+			continue
+		printf "%-7s %8s %9s %9s %8s %8s %8s %8s %8s %8s %8s\n", t,
+		    f(t, "first_ls", "%.3f"), f(t, "find_cold", "%.2f"),
+		    f(t, "find_warm", "%.3f"), f(t, "cat_cold_mbs", "%d"),
+		    f(t, "cat_warm_mbs", "%d"), f(t, "cp_deep_ms", "%.1f"),
+		    f(t, "diff_s", "%.1f"), mib(t, "rss_anon_kb"),
+		    mib(t, "rss_file_kb"), mib(t, "hwm_kb")
+	}
+	if (has("ceiling", "ra128k_mbs"))
+		printf "\nFUSE ceiling (1 GiB in-memory file, dd bs=1M): " \
+		    "%s MB/s with %s KiB read-ahead, %s MB/s with 1 MiB, " \
+		    "%s MB/s from the kept page cache\n",
+		    v["ceiling", "ra128k_mbs"],
+		    v["ceiling", "default_read_ahead_kb"],
+		    v["ceiling", "ra1m_mbs"], v["ceiling", "cached_mbs"]
+	if (has("amber", "first_ls")) {
+		printf "amber mount: read_ahead_kb %s; first ls on restarts " \
+		    "%s %s %s s; diff -r found %s\n",
+		    f("amber", "read_ahead_kb", "%s"), f("amber", "first_ls_2", "%s"),
+		    f("amber", "first_ls_3", "%s"), f("amber", "first_ls_4", "%s"),
+		    f("amber", "diff_found", "%s")
+		printf "amber vs goals: first ls %s s (goal <= 0.05 + KDF); " \
+		    "find cold /restic %s (goal <= 0.20), /borg %s; " \
+		    "find warm /plain %s (goal <= 2); " \
+		    "cat cold /ceiling(1 MiB RA) %s (goal >= 0.50); " \
+		    "cat warm /plain %s; diff -r /plain %s (goal <= 1.5); " \
+		    "RssAnon %s MiB (goal < 64)\n",
+		    f("amber", "first_ls", "%.3f"),
+		    ratio(num("amber", "find_cold"), num("restic", "find_cold")),
+		    ratio(num("amber", "find_cold"), num("borg", "find_cold")),
+		    ratio(num("amber", "find_warm"), num("plain", "find_warm")),
+		    ratio(num("amber", "cat_cold_mbs"), num("ceiling", "ra1m_mbs")),
+		    ratio(num("amber", "cat_warm_mbs"), num("plain", "cat_warm_mbs")),
+		    ratio(num("amber", "diff_s"), num("plain", "diff_s")),
+		    mib("amber", "rss_anon_kb")
+	}
+	printf "\nProblems:%s\n", np ? "" : " none"
+	for (i = 1; i <= np; i++)
+		printf "  %s\n", probs[i]
+}' "$1"
