@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "source.h"
 
 #define READ_LEN (1u << 20)	/* one read(2) of file content */
@@ -35,6 +37,8 @@
 #define CACHE_EXT_LEN (8 + 4 + 2 * STORE_HASH_LEN)
 #define CACHE_MAX_EXTENTS (1u << 24)
 #define RACY_SEC 2		/* no cache record for younger changes */
+#define CACHE_KEY_MAX 400	/* longer keys: the path is hashed */
+#define SHA256_LEN 32
 
 /* A directory entry as read, before sorting: its name in the pool. */
 struct dent {
@@ -308,7 +312,9 @@ hl_add(struct walk *wk, uint64_t dev, uint64_t ino, uint64_t ord,
 /*
  * The cache key of the current path: the kind (STORE_FILES), the source
  * name's length and bytes, then the path's bytes.  It names the source,
- * not the store, so it stays right whatever the store is called.
+ * not the store, so it stays right whatever the store is called.  The
+ * index takes keys of a few hundred bytes: a longer path is replaced by a
+ * NUL (which no path starts with) and its SHA-256.
  */
 static int
 cache_key(struct walk *wk, size_t *klen)
@@ -316,6 +322,14 @@ cache_key(struct walk *wk, size_t *klen)
 	size_t need = wk->key_hdr + wk->path_len;
 	uint8_t *k;
 
+	if (need > CACHE_KEY_MAX) {
+		wk->key[wk->key_hdr] = 0;
+		if (EVP_Digest(wk->path, wk->path_len, wk->key + wk->key_hdr + 1,
+		    NULL, EVP_sha256(), NULL) != 1)
+			return -ENOMEM;
+		*klen = wk->key_hdr + 1 + SHA256_LEN;
+		return 0;
+	}
 	if (need > wk->key_cap) {
 		if ((k = realloc(wk->key, need)) == NULL)
 			return -ENOMEM;
