@@ -1,0 +1,923 @@
+/*
+ * cmd_restore.c: `amber restore STORE SNAPSHOT[:PATH] TARGET` copies a
+ * snapshot, or one item of it, out of the store.
+ *
+ * The item lands inside TARGET under its own name, as `cp -a ITEM
+ * TARGET/` would put it; a whole snapshot gives TARGET/files, repos,
+ * pipelines.  Safety rests on three rules:
+ *  - Everything is made relative to directory fds that we opened with
+ *    O_NOFOLLOW (openat, mkdirat, symlinkat, mknodat, linkat,
+ *    renameat2), and every stored name is checked again here (no '/',
+ *    no NUL, not "." or ".."), so nothing lands outside TARGET whatever
+ *    the store or a pre-existing symlink says.
+ *  - Every non-directory is made under a temporary name in its
+ *    directory, completed (content, owner, mode, times), then renamed
+ *    into place: a damaged chunk or a full disk leaves the temporary
+ *    file removed and whatever was there before untouched, never wrong
+ *    or partial bytes under the real name.
+ *  - An existing item is replaced only with --overwrite (and then never
+ *    followed: a symlink in the way is replaced, not written through;
+ *    existing directories are merged into).
+ * Directories are made 0700 and get their own mode and mtime after their
+ * content.  Hard links (entries with equal non-zero `link` within one
+ * source) become one inode; holes stay holes (extents are written where
+ * they are, all-zero blocks are skipped, and the file is ftruncate()d to
+ * its size).  Ownership and device nodes need root; without it device
+ * nodes are skipped with a warning.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "store.h"
+
+static const char usage[] =
+    "usage: amber restore STORE SNAPSHOT[:PATH] TARGET [--overwrite]\n"
+    "\n"
+    "Copy PATH of SNAPSHOT (default: the whole snapshot, that is its\n"
+    "files/, repos/ and pipelines/) into the directory TARGET, created if\n"
+    "needed, as cp -a would: contents with holes, modes, mtimes, hard\n"
+    "links, symbolic links, fifos, and (as root) owners and device nodes.\n"
+    "\n"
+    "  --overwrite          replace existing items (directories are\n"
+    "                       merged into; symbolic links in the way are\n"
+    "                       replaced, never followed)\n"
+    CLI_COMMON_HELP;
+
+enum {
+	OPT_OVERWRITE = CLI_OPT_FIRST_PRIVATE,
+};
+
+#define RESTORE_BUF (1u << 20)	/* bytes read from the store at once */
+#define RESTORE_DEPTH_MAX 2048	/* deeper is not a real tree */
+#define ZERO_BLOCK 4096		/* all-zero blocks this big become holes */
+
+/* First restored name of one hard-link group. */
+struct link_slot {
+	uint64_t scope;		/* which source (ordinals are per source) */
+	uint64_t link;		/* 0: empty slot */
+	char *relpath;		/* relative to TARGET */
+};
+
+struct restore {
+	const char *cmd;
+	struct store *s;
+	const char *snap;	/* the snapshot's name, for messages */
+	int is_overwrite;
+	int is_root;		/* restore owners and device nodes */
+	int target_fd;
+	uint8_t *buf;		/* RESTORE_BUF bytes */
+	char *path;		/* stored path from the snapshot root */
+	size_t path_len;
+	size_t path_cap;
+	size_t rel_start;	/* where the TARGET-relative part starts */
+	unsigned long n_tmp;	/* temporary names made */
+	uint64_t scope;
+	struct link_slot *links;
+	size_t links_cap;	/* a power of two, or 0 */
+	size_t n_links;
+	uint64_t n_entries;
+	uint64_t n_bytes;
+	uint64_t n_errors;
+	uint64_t n_warnings;
+};
+
+/* ---- messages --------------------------------------------------------- */
+
+static void
+say(struct restore *r, const char *kind, const char *what)
+{
+	fprintf(stderr, "%s: %s%s:", r->cmd, kind, r->snap);
+	cli_name_print(stderr, (const uint8_t *)r->path, r->path_len, 1);
+	fprintf(stderr, ": %s\n", what);
+}
+
+/* Report a failure for the current path; returns 0 to go on. */
+static int
+fail(struct restore *r, const char *what, int err)
+{
+	char msg[512];
+
+	if (err != 0)
+		snprintf(msg, sizeof(msg), "%s: %s", what, cli_strerror(err));
+	else
+		snprintf(msg, sizeof(msg), "%s", what);
+	say(r, "", msg);
+	r->n_errors++;
+	return err == -ENOMEM ? -ENOMEM : 0;
+}
+
+static void
+warn_at(struct restore *r, const char *what)
+{
+	say(r, "warning: ", what);
+	r->n_warnings++;
+}
+
+/* ---- the current path ------------------------------------------------- */
+
+static int
+path_push(struct restore *r, const uint8_t *name, size_t len, size_t *old)
+{
+	size_t need = r->path_len + 1 + len + 1;
+	char *p;
+
+	if (need > r->path_cap) {
+		if ((p = realloc(r->path, 2 * need)) == NULL)
+			return -ENOMEM;
+		r->path = p;
+		r->path_cap = 2 * need;
+	}
+	*old = r->path_len;
+	if (r->path_len > 0)
+		r->path[r->path_len++] = '/';
+	memcpy(r->path + r->path_len, name, len);
+	r->path_len += len;
+	r->path[r->path_len] = '\0';
+	return 0;
+}
+
+static void
+path_pop(struct restore *r, size_t old)
+{
+	r->path_len = old;
+	r->path[old] = '\0';
+}
+
+/* The stored name as a C string, if it is one we may create. */
+static int
+name_ok(const struct store_entry *e, char out[STORE_NAME_MAX + 1])
+{
+	if (e->name_len == 0 || e->name_len > STORE_NAME_MAX ||
+	    memchr(e->name, '/', e->name_len) != NULL ||
+	    memchr(e->name, '\0', e->name_len) != NULL ||
+	    (e->name_len == 1 && e->name[0] == '.') ||
+	    (e->name_len == 2 && e->name[0] == '.' && e->name[1] == '.'))
+		return 0;
+	memcpy(out, e->name, e->name_len);
+	out[e->name_len] = '\0';
+	return 1;
+}
+
+/* ---- hard links ------------------------------------------------------- */
+
+static size_t
+link_hash(uint64_t scope, uint64_t link)
+{
+	uint64_t h = link * 0x9e3779b97f4a7c15u ^ scope * 0xc2b2ae3d27d4eb4fu;
+
+	return (size_t)(h ^ (h >> 29));
+}
+
+static struct link_slot *
+link_find(struct restore *r, uint64_t link)
+{
+	size_t mask = r->links_cap - 1;
+	size_t i;
+
+	if (r->links_cap == 0)
+		return NULL;
+	for (i = link_hash(r->scope, link) & mask; r->links[i].link != 0;
+	    i = (i + 1) & mask)
+		if (r->links[i].link == link && r->links[i].scope == r->scope)
+			return &r->links[i];
+	return NULL;
+}
+
+static int
+link_put(struct restore *r, uint64_t link, const char *relpath)
+{
+	struct link_slot *old = r->links;
+	size_t old_cap = r->links_cap;
+	size_t mask;
+	size_t i;
+	size_t j;
+	char *copy;
+
+	if (2 * (r->n_links + 1) > r->links_cap) {
+		r->links_cap = old_cap ? 2 * old_cap : 64;
+		if ((r->links = calloc(r->links_cap, sizeof(*r->links))) ==
+		    NULL) {
+			r->links = old;
+			r->links_cap = old_cap;
+			return -ENOMEM;
+		}
+		mask = r->links_cap - 1;
+		for (i = 0; i < old_cap; i++) {
+			if (old[i].link == 0)
+				continue;
+			for (j = link_hash(old[i].scope, old[i].link) & mask;
+			    r->links[j].link != 0; j = (j + 1) & mask)
+				;
+			r->links[j] = old[i];
+		}
+		free(old);
+	}
+	if ((copy = strdup(relpath)) == NULL)
+		return -ENOMEM;
+	mask = r->links_cap - 1;
+	for (j = link_hash(r->scope, link) & mask; r->links[j].link != 0;
+	    j = (j + 1) & mask)
+		;
+	r->links[j].scope = r->scope;
+	r->links[j].link = link;
+	r->links[j].relpath = copy;
+	r->n_links++;
+	return 0;
+}
+
+/*
+ * Open the directory holding ${relpath} (relative to TARGET) without
+ * following any symlink, and point *${base} at its last component.
+ */
+static int
+open_parent(struct restore *r, const char *relpath, const char **base)
+{
+	const char *p = relpath;
+	const char *slash;
+	char comp[STORE_NAME_MAX + 1];
+	int fd;
+	int next;
+	size_t n;
+
+	if ((fd = dup(r->target_fd)) < 0)
+		return -errno;
+	while ((slash = strchr(p, '/')) != NULL) {
+		n = (size_t)(slash - p);
+		if (n == 0 || n > STORE_NAME_MAX) {
+			close(fd);
+			return -EINVAL;
+		}
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		close(fd);
+		if (next < 0)
+			return -errno;
+		fd = next;
+		p = slash + 1;
+	}
+	*base = p;
+	return fd;
+}
+
+/* ---- making and placing ------------------------------------------------ */
+
+static void
+tmp_name(struct restore *r, char *buf, size_t cap)
+{
+	snprintf(buf, cap, ".amber-restore.%ld.%lu", (long)getpid(),
+	    r->n_tmp++);
+}
+
+/* rm -r of ${name} in ${dfd}, never following a symlink. */
+static int
+remove_tree(int dfd, const char *name, int depth)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *d = NULL;
+	int fd;
+	int rc = 0;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(dfd, name, 0) == 0 ? 0 : -errno;
+	if (depth > RESTORE_DEPTH_MAX)
+		return -ELOOP;
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if ((d = fdopendir(fd)) == NULL) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		rc = remove_tree(dirfd(d), de->d_name, depth + 1);
+	}
+	closedir(d);
+	if (rc == 0 && unlinkat(dfd, name, AT_REMOVEDIR) != 0)
+		rc = -errno;
+	return rc;
+}
+
+/*
+ * Move the finished temporary ${tmp} to ${name}.  Without --overwrite an
+ * existing ${name} is an error; with it, anything there is replaced (a
+ * directory in the way is removed first).  ${tmp} is gone afterwards.
+ */
+static int
+place(struct restore *r, int dfd, const char *tmp, const char *name)
+{
+	unsigned flags = r->is_overwrite ? 0 : RENAME_NOREPLACE;
+	int rc;
+
+	if (renameat2(dfd, tmp, dfd, name, flags) == 0)
+		goto done;
+	rc = -errno;
+	if (rc == -EINVAL && !r->is_overwrite) {
+		/* No RENAME_NOREPLACE here: link() never replaces. */
+		if (linkat(dfd, tmp, dfd, name, 0) == 0)
+			goto done;
+		rc = -errno;
+	}
+	if (r->is_overwrite && (rc == -EISDIR || rc == -ENOTEMPTY ||
+	    rc == -EEXIST)) {
+		if ((rc = remove_tree(dfd, name, 0)) == 0) {
+			if (renameat2(dfd, tmp, dfd, name, 0) == 0)
+				goto done;
+			rc = -errno;
+		}
+	}
+	unlinkat(dfd, tmp, 0);
+	return rc;
+done:
+	/*
+	 * rename() between two names of one inode does nothing and leaves
+	 * ${tmp}; a link() fallback leaves it too.
+	 */
+	unlinkat(dfd, tmp, 0);
+	return 0;
+}
+
+static struct timespec
+ts_of(const struct store_entry *e)
+{
+	struct timespec t;
+
+	t.tv_sec = (time_t)e->mtime_sec;
+	t.tv_nsec = e->mtime_nsec < 1000000000u ? (long)e->mtime_nsec : 0;
+	return t;
+}
+
+/* Owner, mode and times of the non-directory ${name} (not yet placed). */
+static int
+set_meta_at(struct restore *r, int dfd, const char *name,
+    const struct store_entry *e)
+{
+	struct timespec ts[2];
+
+	if (r->is_root && fchownat(dfd, name, e->uid, e->gid,
+	    AT_SYMLINK_NOFOLLOW) != 0)
+		return -errno;
+	if (e->type != STORE_LNK &&
+	    fchmodat(dfd, name, (mode_t)(e->mode & 07777), 0) != 0)
+		return -errno;
+	ts[0].tv_sec = 0;
+	ts[0].tv_nsec = UTIME_OMIT;
+	ts[1] = ts_of(e);
+	if (utimensat(dfd, name, ts, AT_SYMLINK_NOFOLLOW) != 0)
+		return -errno;
+	return 0;
+}
+
+static int
+set_meta_fd(struct restore *r, int fd, const struct store_entry *e)
+{
+	struct timespec ts[2];
+
+	/* chown first: it clears set-id bits that fchmod then sets. */
+	if (r->is_root && fchown(fd, e->uid, e->gid) != 0)
+		return -errno;
+	if (fchmod(fd, (mode_t)(e->mode & 07777)) != 0)
+		return -errno;
+	ts[0].tv_sec = 0;
+	ts[0].tv_nsec = UTIME_OMIT;
+	ts[1] = ts_of(e);
+	if (futimens(fd, ts) != 0)
+		return -errno;
+	return 0;
+}
+
+static int
+is_zero(const uint8_t *p, size_t n)
+{
+	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
+/* pwrite ${buf} at ${off}, skipping all-zero aligned blocks (holes). */
+static int
+write_sparse(int fd, const uint8_t *buf, size_t len, uint64_t off)
+{
+	size_t i = 0;
+	size_t n;
+	ssize_t w;
+
+	while (i < len) {
+		n = ZERO_BLOCK - (size_t)((off + i) % ZERO_BLOCK);
+		if (n > len - i)
+			n = len - i;
+		if (is_zero(buf + i, n)) {
+			i += n;
+			continue;
+		}
+		w = pwrite(fd, buf + i, n, (off_t)(off + i));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		if (w == 0)
+			return -EIO;
+		i += (size_t)w;
+	}
+	return 0;
+}
+
+/* Write the content of the regular file ${e} to ${fd}. */
+static int
+write_content(struct restore *r, int fd, const struct store_entry *e,
+    uint64_t *bad_off)
+{
+	const struct store_extent *x;
+	uint64_t off;
+	uint64_t end;
+	size_t want;
+	size_t got;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < e->n_extents; i++) {
+		x = &e->extents[i];
+		off = x->off;
+		end = x->off + x->len;
+		if (end < off || end > e->size)
+			end = e->size;
+		while (off < end) {
+			want = end - off > RESTORE_BUF ? RESTORE_BUF :
+			    (size_t)(end - off);
+			if ((rc = store_read(r->s, e, off, r->buf, want,
+			    &got)) < 0) {
+				*bad_off = off;
+				return rc;
+			}
+			if (got == 0) {
+				*bad_off = off;
+				return -EBADMSG;
+			}
+			if ((rc = write_sparse(fd, r->buf, got, off)) < 0)
+				return rc;
+			off += got;
+			r->n_bytes += got;
+		}
+	}
+	if (ftruncate(fd, (off_t)e->size) != 0)
+		return -errno;
+	return 0;
+}
+
+/* Make a hard link to the first restored name of ${e}'s group. */
+static int
+make_link(struct restore *r, int dfd, const char *tmp,
+    const struct link_slot *first)
+{
+	const char *base = NULL;
+	int pfd;
+	int rc = 0;
+
+	if ((pfd = open_parent(r, first->relpath, &base)) < 0)
+		return pfd;
+	if (linkat(pfd, base, dfd, tmp, 0) != 0)
+		rc = -errno;
+	close(pfd);
+	return rc;
+}
+
+/* Create the non-directory ${e} under the fresh name ${tmp}. */
+static int
+make_node(struct restore *r, int dfd, const char *tmp,
+    const struct store_entry *e, const char **what)
+{
+	char target[STORE_TARGET_MAX + 1];
+	uint64_t bad_off = 0;
+	int fd;
+	int rc;
+
+	switch (e->type) {
+	case STORE_REG:
+		*what = "cannot create the file";
+		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return -errno;
+		rc = write_content(r, fd, e, &bad_off);
+		if (rc == -EBADMSG || rc == -ENOENT)
+			*what = rc == -EBADMSG ? "damaged data, file not "
+			    "restored" : "missing data, file not restored";
+		else if (rc < 0)
+			*what = "cannot write the file";
+		if (rc == 0 && (rc = set_meta_fd(r, fd, e)) < 0)
+			*what = "cannot set owner, mode or mtime";
+		if (close(fd) != 0 && rc == 0) {
+			rc = -errno;
+			*what = "cannot write the file";
+		}
+		if (rc < 0)
+			unlinkat(dfd, tmp, 0);
+		return rc;
+	case STORE_LNK:
+		*what = "cannot create the symbolic link";
+		if (e->target_len == 0 || e->target_len > STORE_TARGET_MAX ||
+		    memchr(e->target, '\0', e->target_len) != NULL) {
+			*what = "invalid symbolic link target";
+			return -EBADMSG;
+		}
+		memcpy(target, e->target, e->target_len);
+		target[e->target_len] = '\0';
+		if (symlinkat(target, dfd, tmp) != 0)
+			return -errno;
+		break;
+	case STORE_FIFO:
+		*what = "cannot create the fifo";
+		if (mknodat(dfd, tmp, S_IFIFO | 0600, 0) != 0)
+			return -errno;
+		break;
+	case STORE_SOCK:
+		*what = "cannot create the socket";
+		if (mknodat(dfd, tmp, S_IFSOCK | 0600, 0) != 0)
+			return -errno;
+		break;
+	case STORE_CHR:
+	case STORE_BLK:
+		*what = "cannot create the device node";
+		if (mknodat(dfd, tmp, (e->type == STORE_CHR ? S_IFCHR :
+		    S_IFBLK) | 0600, (dev_t)e->rdev) != 0)
+			return -errno;
+		break;
+	default:
+		*what = "unknown entry type";
+		return -EBADMSG;
+	}
+	if ((rc = set_meta_at(r, dfd, tmp, e)) < 0) {
+		*what = "cannot set owner, mode or mtime";
+		unlinkat(dfd, tmp, 0);
+	}
+	return rc;
+}
+
+static int
+restore_nondir(struct restore *r, int dfd, const struct store_entry *e,
+    const char *name)
+{
+	char tmp[64];
+	struct link_slot *first = NULL;
+	const char *what = "cannot restore";
+	int tries;
+	int rc;
+
+	if ((e->type == STORE_CHR || e->type == STORE_BLK) && !r->is_root) {
+		warn_at(r, "device node skipped (needs root)");
+		return 0;
+	}
+	if (e->link != 0)
+		first = link_find(r, e->link);
+	for (tries = 0; tries < 100; tries++) {
+		tmp_name(r, tmp, sizeof(tmp));
+		if (first != NULL) {
+			what = "cannot make the hard link";
+			rc = make_link(r, dfd, tmp, first);
+		} else {
+			rc = make_node(r, dfd, tmp, e, &what);
+		}
+		if (rc != -EEXIST)
+			break;
+	}
+	if (rc < 0)
+		return fail(r, what, rc);
+	if ((rc = place(r, dfd, tmp, name)) < 0) {
+		if (rc == -EEXIST)
+			return fail(r, "exists (use --overwrite to replace "
+			    "it)", 0);
+		return fail(r, "cannot put it in place", rc);
+	}
+	r->n_entries++;
+	if (e->flags & STORE_ENTRY_PARTIAL)
+		warn_at(r, "could not be read whole when it was stored");
+	if (e->link != 0 && first == NULL &&
+	    (rc = link_put(r, e->link, r->path + r->rel_start)) < 0)
+		return rc;
+	return 0;
+}
+
+static int restore_entry(struct restore *r, int dfd,
+    const struct store_entry *e, int depth);
+
+/*
+ * The children of the directory entry ${e} into ${fd}; ${depth} is the
+ * directory's depth below the snapshot root.
+ */
+static int
+restore_children(struct restore *r, int fd, const struct store_entry *e,
+    int depth)
+{
+	struct store_tree *t = NULL;
+	size_t i;
+	size_t n;
+	int rc;
+
+	if ((rc = store_tree_read(r->s, &e->tree, &t)) < 0)
+		return fail(r, "cannot read the directory", rc);
+	n = store_tree_len(t);
+	for (i = 0; i < n; i++)
+		if ((rc = restore_entry(r, fd, store_tree_entry(t, i),
+		    depth + 1)) < 0)
+			break;
+	store_tree_free(t);
+	return rc;
+}
+
+static int
+restore_dir(struct restore *r, int dfd, const struct store_entry *e,
+    const char *name, int depth)
+{
+	struct timespec ts[2];
+	int fd = -1;
+	int rc;
+
+	if (depth > RESTORE_DEPTH_MAX)
+		return fail(r, "too deep", -ELOOP);
+	if (mkdirat(dfd, name, 0700) != 0) {
+		rc = -errno;
+		if (rc != -EEXIST)
+			return fail(r, "cannot create the directory", rc);
+		if (!r->is_overwrite)
+			return fail(r, "exists (use --overwrite to replace "
+			    "it)", 0);
+	}
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd < 0 && r->is_overwrite && (errno == ENOTDIR ||
+	    errno == ELOOP)) {
+		/* A file or a symlink in the way: replace, never follow. */
+		if ((rc = remove_tree(dfd, name, 0)) < 0)
+			return fail(r, "cannot remove what is in the way", rc);
+		if (mkdirat(dfd, name, 0700) != 0)
+			return fail(r, "cannot create the directory", -errno);
+		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+	}
+	if (fd < 0)
+		return fail(r, "cannot open the directory", -errno);
+	/* Hard-link ordinals count from each source root (kind/name). */
+	if (depth == 2)
+		r->scope++;
+	if ((rc = restore_children(r, fd, e, depth)) < 0)
+		goto out;
+	/* After the content, which would change the mtime. */
+	if (r->is_root && fchown(fd, e->uid, e->gid) != 0) {
+		rc = fail(r, "cannot set the owner", -errno);
+		goto out;
+	}
+	ts[0].tv_sec = 0;
+	ts[0].tv_nsec = UTIME_OMIT;
+	ts[1] = ts_of(e);
+	if (fchmod(fd, (mode_t)(e->mode & 07777)) != 0 ||
+	    futimens(fd, ts) != 0) {
+		rc = fail(r, "cannot set the mode or mtime", -errno);
+		goto out;
+	}
+	r->n_entries++;
+out:
+	close(fd);
+	return rc;
+}
+
+static int
+restore_entry(struct restore *r, int dfd, const struct store_entry *e,
+    int depth)
+{
+	char name[STORE_NAME_MAX + 1];
+	size_t old;
+	int rc;
+
+	if ((rc = path_push(r, e->name, e->name_len, &old)) < 0)
+		return rc;
+	if (!name_ok(e, name))
+		rc = fail(r, "invalid name, skipped", -EBADMSG);
+	else if (e->type == STORE_DIR)
+		rc = restore_dir(r, dfd, e, name, depth);
+	else
+		rc = restore_nondir(r, dfd, e, name);
+	path_pop(r, old);
+	return rc;
+}
+
+/* mkdir -p ${path}, then open it (it may be a symlink: the user's). */
+static int
+open_target(const char *path)
+{
+	char *copy;
+	char *p;
+	int fd;
+
+	if ((copy = strdup(path)) == NULL)
+		return -ENOMEM;
+	for (p = copy + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0777) != 0 && errno != EEXIST) {
+			free(copy);
+			return -errno;
+		}
+		*p = '/';
+	}
+	free(copy);
+	if (mkdir(path, 0777) != 0 && errno != EEXIST)
+		return -errno;
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -errno;
+	return fd;
+}
+
+/* Without --overwrite, refuse before writing anything if an item exists. */
+static int
+check_free(struct restore *r, const char *target,
+    const struct store_entry *e)
+{
+	char name[STORE_NAME_MAX + 1];
+	struct stat st;
+
+	if (r->is_overwrite || !name_ok(e, name))
+		return 0;
+	if (fstatat(r->target_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return 0;
+	fprintf(stderr, "%s: %s/", r->cmd, target);
+	cli_name_print(stderr, e->name, e->name_len, 1);
+	fprintf(stderr, ": exists (use --overwrite to replace it)\n");
+	return -EEXIST;
+}
+
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* Number of components of ${path} ("" has none). */
+static int
+depth_of(const char *path)
+{
+	int n = *path != '\0';
+
+	for (; *path != '\0'; path++)
+		n += *path == '/';
+	return n;
+}
+
+int
+cmd_restore(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS,
+		{ "overwrite", no_argument, NULL, OPT_OVERWRITE },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct store_snap_list *l = NULL;
+	struct store_tree *parent = NULL;
+	struct store_tree *top = NULL;
+	const struct store_snap *sn = NULL;
+	const struct store_entry *e = NULL;
+	struct cli_common c;
+	struct restore r;
+	const char *target;
+	char *spec = NULL;
+	char *path = NULL;
+	char *slash;
+	size_t i;
+	size_t n;
+	int depth;
+	int opt;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	memset(&r, 0, sizeof(r));
+	r.cmd = argv[0];
+	r.target_fd = -1;
+	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
+	    NULL)) != -1) {
+		if (cli_common_opt(&c, opt, optarg))
+			continue;
+		switch (opt) {
+		case OPT_OVERWRITE:
+			r.is_overwrite = 1;
+			break;
+		default:
+			return cli_usage(argv[0], usage, 1);
+		}
+	}
+	if (c.is_help)
+		return cli_usage(argv[0], usage, 0);
+	if (argc - optind != 3 || *argv[optind + 2] == '\0')
+		return cli_usage(argv[0], usage, 1);
+	target = argv[optind + 2];
+	if (cli_split_spec(argv[optind + 1], &spec, &path) < 0) {
+		cli_err(argv[0], "%s: not SNAPSHOT[:PATH] (PATH may not "
+		    "hold '..')", argv[optind + 1]);
+		rc = CLI_EXIT_USAGE;
+		goto out;
+	}
+	r.is_root = geteuid() == 0;
+	raise_fd_limit();
+	if ((rc = cli_open(argv[0], argv[optind], &c, 1, &r.s)) != 0)
+		goto out;
+	if ((rc = cli_find(argv[0], r.s, argv[optind + 1], &l, &sn, &parent,
+	    &e)) != 0)
+		goto out;
+	r.snap = sn->name;
+	if ((r.buf = malloc(RESTORE_BUF)) == NULL) {
+		rc = -ENOMEM;
+		goto fatal;
+	}
+	/* The path buffer starts with PATH's parent ("" for a top item). */
+	if ((slash = strrchr(path, '/')) != NULL)
+		*slash = '\0';
+	else
+		*path = '\0';
+	n = strlen(path);
+	r.path_cap = n + 256;
+	if ((r.path = malloc(r.path_cap)) == NULL) {
+		rc = -ENOMEM;
+		goto fatal;
+	}
+	memcpy(r.path, path, n + 1);
+	r.path_len = n;
+	r.rel_start = n > 0 ? n + 1 : 0;
+	depth = depth_of(path);
+	if (parent == NULL) {
+		/* The whole snapshot: its top-level directories. */
+		if ((rc = store_tree_read(r.s, &e->tree, &top)) < 0) {
+			cli_err(argv[0], "%s: cannot read the root: %s",
+			    sn->name, cli_strerror(rc));
+			rc = cli_exit_status(rc);
+			goto out;
+		}
+		n = store_tree_len(top);
+	} else {
+		n = 1;
+	}
+	if ((rc = open_target(target)) < 0) {
+		cli_err(argv[0], "%s: %s", target, strerror(-rc));
+		rc = CLI_EXIT_ERROR;
+		goto out;
+	}
+	r.target_fd = rc;
+	for (i = 0; i < n; i++) {
+		if (check_free(&r, target, top != NULL ?
+		    store_tree_entry(top, i) : e) < 0) {
+			rc = CLI_EXIT_ERROR;
+			goto out;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if ((rc = restore_entry(&r, r.target_fd, top != NULL ?
+		    store_tree_entry(top, i) : e, depth + 1)) < 0)
+			goto fatal;
+	}
+	if (!c.is_quiet)
+		fprintf(stderr, "%s: %llu entr%s (%llu bytes) restored into "
+		    "%s%s\n", argv[0], (unsigned long long)r.n_entries,
+		    r.n_entries == 1 ? "y" : "ies",
+		    (unsigned long long)r.n_bytes, target,
+		    r.n_errors > 0 ? ", with errors" : "");
+	rc = r.n_errors > 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
+	goto out;
+fatal:
+	cli_err(argv[0], "%s", cli_strerror(rc));
+	rc = cli_exit_status(rc);
+out:
+	for (i = 0; i < r.links_cap; i++)
+		free(r.links[i].relpath);
+	free(r.links);
+	free(r.path);
+	free(r.buf);
+	if (r.target_fd >= 0)
+		close(r.target_fd);
+	free(spec);
+	free(path);
+	store_tree_free(top);
+	store_tree_free(parent);
+	store_snap_list_free(l);
+	store_close(r.s);
+	return rc;
+}
