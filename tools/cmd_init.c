@@ -82,7 +82,8 @@ cmd_init(int argc, char **argv)
 		{ "immutable", no_argument, NULL, OPT_IMMUTABLE },
 		{ "kdf", required_argument, NULL, OPT_KDF },
 		{ "retention", required_argument, NULL, OPT_RETENTION },
-		{ "allow-no-object-lock", no_argument, NULL, OPT_ALLOW_NO_LOCK },
+		{ "allow-no-object-lock", no_argument, NULL,
+		    OPT_ALLOW_NO_LOCK },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct store_create_opts o;
