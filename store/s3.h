@@ -1,0 +1,36 @@
+/*
+ * s3.h: what the S3 backend exports beyond backend.h, for tools/: the
+ * permission probe behind `amber doctor`.
+ */
+#ifndef S3_H
+#define S3_H
+
+#include "store.h"
+
+/* One finding of s3_doctor(). */
+struct s3_probe {
+	const char *what;	/* the attempt, e.g. "delete an object version" */
+	int is_bad;		/* 1: a destructive attempt succeeded */
+	long status;		/* the HTTP status it got, 0 if none */
+	char detail[256];	/* the S3 error code, or an explanation */
+};
+
+/*
+ * s3_doctor(url, o, report, ctx, n_bad):
+ * Find out what the credentials in use (o->s3_credentials or the
+ * environment, as store_open() would take them) can do to the store at
+ * ${url} (s3://BUCKET/PREFIX): check that the bucket has Object Lock and
+ * a COMPLIANCE default; write a canary object PREFIX/doctor/canary-* with
+ * two days of COMPLIANCE retention; then try to delete its version, to
+ * shorten its retention and to hide it behind a delete marker (a marker
+ * that could be put is removed again).  Calls ${report} once per finding;
+ * *${n_bad} counts the findings with is_bad set.
+ * Returns 0 when the probe ran (whatever it found), -ENOENT if there is
+ * no such bucket, -EACCES without credentials, -EIO if the endpoint
+ * cannot be reached, -EINVAL for a malformed URL.
+ */
+int s3_doctor(const char *url, const struct store_opts *o,
+    void (*report)(void *ctx, const struct s3_probe *p), void *ctx,
+    int *n_bad);
+
+#endif
