@@ -556,3 +556,71 @@ out:
 	free(next);
 	return r;
 }
+
+struct collect {
+	json_t *all;
+	uint64_t above;
+	int is_newer;		/* stop at the first id not above ${above} */
+	size_t limit;
+};
+
+static int
+collect_page(void *ctx, json_t *items)
+{
+	struct collect *cl = ctx;
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(items, i, v) {
+		uint64_t id;
+
+		if (cl->limit != 0 && json_array_size(cl->all) >= cl->limit)
+			return 1;
+		if (cl->is_newer) {
+			if (forge_json_id(v, "id", &id) < 0)
+				continue;
+			if (id <= cl->above)
+				return 1;
+		}
+		if (json_array_append(cl->all, v) < 0)
+			return -ENOMEM;
+	}
+	if (cl->limit != 0 && json_array_size(cl->all) >= cl->limit)
+		return 1;
+	return 0;
+}
+
+static int
+collect(struct forge_http *h, const char *url, const char *key,
+    struct collect *cl, json_t **out, struct forge_err *err)
+{
+	int r;
+
+	if ((cl->all = json_array()) == NULL)
+		return -ENOMEM;
+	if ((r = forge_http_pages(h, url, key, collect_page, cl, err)) < 0) {
+		json_decref(cl->all);
+		return r;
+	}
+	*out = cl->all;
+	return 0;
+}
+
+int
+forge_http_get_all(struct forge_http *h, const char *url, const char *key,
+    size_t limit, json_t **out, struct forge_err *err)
+{
+	struct collect cl = { NULL, 0, 0, limit };
+
+	return collect(h, url, key, &cl, out, err);
+}
+
+int
+forge_http_get_newer(struct forge_http *h, const char *url,
+    const char *key, uint64_t above, size_t limit, json_t **out,
+    struct forge_err *err)
+{
+	struct collect cl = { NULL, above, 1, limit };
+
+	return collect(h, url, key, &cl, out, err);
+}

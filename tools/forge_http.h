@@ -84,6 +84,26 @@ int forge_http_pages(struct forge_http *h, const char *url, const char *key,
     int (*fn)(void *ctx, json_t *items), void *ctx, struct forge_err *err);
 
 /*
+ * forge_http_get_all(h, url, key, out, err):
+ * Every item of the paginated listing at ${url} (see forge_http_pages())
+ * in one new array *${out}, which the caller json_decref()s.  At most
+ * ${limit} items (0: no limit).
+ */
+int forge_http_get_all(struct forge_http *h, const char *url, const char *key,
+    size_t limit, json_t **out, struct forge_err *err);
+
+/*
+ * forge_http_get_newer(h, url, key, above, limit, out, err):
+ * The items of a listing sorted newest first whose integer "id" is above
+ * ${above}, at most ${limit} of them (0: no limit), in a new array
+ * *${out}; stops reading pages at the first item not above ${above}.
+ * Items without an integer id are skipped.
+ */
+int forge_http_get_newer(struct forge_http *h, const char *url,
+    const char *key, uint64_t above, size_t limit, json_t **out,
+    struct forge_err *err);
+
+/*
  * forge_http_url(h, out, cap, fmt, ...):
  * The API base followed by the path formatted from ${fmt} into ${out}.
  * Returns -ERANGE if it does not fit.

@@ -1,0 +1,240 @@
+/*
+ * forge_fetch.c: fetch-and-store steps shared by forge_gitlab.c and
+ * forge_github.c.  The rule they implement: what the forge fails to give
+ * is recorded (the snapshot is then partial) and the reader goes on;
+ * only a failure of the store itself ends the source.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "forge_fetch.h"
+
+#define FORGE_LOG_DEFAULT ((size_t)64 << 20)
+
+static int
+env_size(const char *name, size_t dflt, size_t *v, const char **bad)
+{
+	const char *s = getenv(name);
+	char *end;
+	unsigned long long n;
+
+	*v = dflt;
+	if (s == NULL || s[0] == '\0')
+		return 0;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || s[0] < '0' || s[0] > '9') {
+		*bad = name;
+		return -EINVAL;
+	}
+	*v = (size_t)n;
+	return 0;
+}
+
+int
+forge_fetch_opts_env(struct forge_fetch_opts *o, const char **bad)
+{
+	size_t v;
+	int r;
+
+	if ((r = env_size("AMBER_FORGE_RUNS", 20, &o->first_runs, bad)) < 0 ||
+	    (r = env_size("AMBER_FORGE_MAX_RUNS", 1000, &o->max_new_runs,
+	    bad)) < 0 ||
+	    (r = env_size("AMBER_FORGE_MAX_LOG", FORGE_LOG_DEFAULT,
+	    &o->max_log, bad)) < 0)
+		return r;
+	if ((r = env_size("AMBER_FORGE_NAMES_ONLY", 0, &v, bad)) < 0)
+		return r;
+	o->is_names_only = v != 0;
+	if ((r = env_size("AMBER_FORGE_LOGS", 1, &v, bad)) < 0)
+		return r;
+	o->has_logs = v != 0;
+	return 0;
+}
+
+int
+forge_fetch_init(struct forge_fetch *f, struct src_ctx *c,
+    struct forge_out *o, struct forge_http *h,
+    const struct forge_fetch_opts *opts)
+{
+	json_t *state = NULL;
+	json_t *u;
+	int r;
+
+	memset(f, 0, sizeof(*f));
+	f->c = c;
+	f->o = o;
+	f->h = h;
+	f->opts = *opts;
+	if ((f->still_unfinished = json_array()) == NULL)
+		return -ENOMEM;
+	if ((r = forge_out_prev_max(o, "runs", &f->prev_max_run)) < 0)
+		return r;
+	r = forge_out_prev_json(o, "_state.json", &state);
+	if (r == -ENOENT || r == -EBADMSG) {
+		/* No state (first time, or an exported directory before). */
+		r = 0;
+	} else if (r == 0) {
+		u = json_object_get(state, "unfinished_runs");
+		if (json_is_array(u))
+			f->unfinished = json_incref(u);
+	}
+	json_decref(state);
+	return r;
+}
+
+void
+forge_fetch_fini(struct forge_fetch *f)
+{
+	json_decref(f->unfinished);
+	json_decref(f->still_unfinished);
+	f->unfinished = NULL;
+	f->still_unfinished = NULL;
+}
+
+static void
+scrub(json_t *j, int how, int is_names_only)
+{
+	if (how == FORGE_FETCH_SECRETS)
+		forge_json_scrub(j, 0);
+	else if (how == FORGE_FETCH_VALUES)
+		forge_json_scrub(j, is_names_only);
+}
+
+/* Record ${r} from forge_http_* (not a store failure) and return 0. */
+static int
+record(struct forge_fetch *f, const char *what, int r,
+    const struct forge_err *e)
+{
+	if (r == -ENOMEM)
+		return r;
+	return forge_out_error(f->o, what, e);
+}
+
+int
+forge_fetch_json(struct forge_fetch *f, const char *what, const char *url,
+    const char *path, int how, uint32_t mode, json_t **out)
+{
+	struct forge_err e;
+	json_t *j = NULL;
+	int r;
+
+	if (out != NULL)
+		*out = NULL;
+	if ((r = forge_http_get_json(f->h, url, &j, &e)) < 0)
+		return record(f, what, r, &e);
+	scrub(j, how, f->opts.is_names_only);
+	if (path != NULL && (r = forge_out_put_json(f->o, path, j, mode)) < 0)
+		goto out;
+	if (out != NULL) {
+		*out = j;
+		j = NULL;
+	}
+out:
+	json_decref(j);
+	return r;
+}
+
+int
+forge_fetch_list(struct forge_fetch *f, const char *what, const char *url,
+    const char *key, const char *path, int how, uint32_t mode, json_t **out)
+{
+	struct forge_err e;
+	json_t *j = NULL;
+	int r;
+
+	if (out != NULL)
+		*out = NULL;
+	if ((r = forge_http_get_all(f->h, url, key, 0, &j, &e)) < 0)
+		return record(f, what, r, &e);
+	scrub(j, how, f->opts.is_names_only);
+	if (path != NULL && (r = forge_out_put_json(f->o, path, j, mode)) < 0)
+		goto out;
+	if (out != NULL) {
+		*out = j;
+		j = NULL;
+	}
+out:
+	json_decref(j);
+	return r;
+}
+
+int
+forge_fetch_log(struct forge_fetch *f, uint64_t job, const char *url)
+{
+	struct forge_err e;
+	uint8_t *body = NULL;
+	char path[64];
+	char what[64];
+	size_t len;
+	int r;
+
+	if (!f->opts.has_logs)
+		return 0;
+	snprintf(path, sizeof(path), "logs/%llu.log", (unsigned long long)job);
+	r = forge_http_get(f->h, url, f->opts.max_log, &body, &len, &e);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0) {
+		snprintf(what, sizeof(what), "logs/%llu",
+		    (unsigned long long)job);
+		return record(f, what, r, &e);
+	}
+	r = forge_out_put(f->o, path, body, len, 0644);
+	free(body);
+	return r;
+}
+
+int
+forge_fetch_run_done(struct forge_fetch *f, uint64_t id, int is_finished)
+{
+	if (is_finished)
+		return 0;
+	if (json_array_append_new(f->still_unfinished,
+	    json_integer((json_int_t)id)) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int
+cmp_ids(const void *a, const void *b)
+{
+	json_int_t x = json_integer_value(*(json_t *const *)a);
+	json_int_t y = json_integer_value(*(json_t *const *)b);
+
+	return (x > y) - (x < y);
+}
+
+int
+forge_fetch_state(struct forge_fetch *f)
+{
+	json_t *state = NULL;
+	json_t **v = NULL;
+	json_t *sorted = NULL;
+	size_t n = json_array_size(f->still_unfinished);
+	size_t i;
+	int r = -ENOMEM;
+
+	/* Sorted, so that the same set always gives the same bytes. */
+	if (n > 0 && (v = calloc(n, sizeof(*v))) == NULL)
+		goto out;
+	for (i = 0; i < n; i++)
+		v[i] = json_array_get(f->still_unfinished, i);
+	if (n > 0)
+		qsort(v, n, sizeof(*v), cmp_ids);
+	if ((sorted = json_array()) == NULL)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (json_array_append(sorted, v[i]) < 0)
+			goto out;
+	if ((state = json_pack("{s:O}", "unfinished_runs", sorted)) == NULL)
+		goto out;
+	r = forge_out_put_json(f->o, "_state.json", state, 0644);
+out:
+	json_decref(state);
+	json_decref(sorted);
+	free(v);
+	return r;
+}

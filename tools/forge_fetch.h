@@ -1,0 +1,102 @@
+/*
+ * forge_fetch.h: what the GitLab and GitHub readers share: their options,
+ * and "fetch this and store it there, or record why not" in one call, so
+ * that each reader reads as a list of endpoints and paths.
+ */
+#ifndef FORGE_FETCH_H
+#define FORGE_FETCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "forge_http.h"
+#include "forge_out.h"
+#include "source.h"
+
+struct forge_fetch_opts {
+	size_t first_runs;	/* runs taken when there is no previous one */
+	size_t max_new_runs;	/* runs taken at most in a later snapshot */
+	int is_names_only;	/* store variable names, not values */
+	int has_logs;		/* fetch job logs */
+	size_t max_log;		/* bytes of one log */
+};
+
+struct forge_fetch {
+	struct src_ctx *c;
+	struct forge_out *o;
+	struct forge_http *h;
+	struct forge_fetch_opts opts;
+	uint64_t prev_max_run;	/* newest run id of the previous snapshot */
+	json_t *unfinished;	/* run ids to fetch again (from _state.json) */
+	json_t *still_unfinished;	/* for this snapshot's _state.json */
+};
+
+/* Scrubbing applied before storing (forge_json_scrub()). */
+#define FORGE_FETCH_RAW 0
+#define FORGE_FETCH_SECRETS 1	/* hooks: no secrets */
+#define FORGE_FETCH_VALUES 2	/* variables: no values if names-only */
+
+/*
+ * forge_fetch_opts_env(o):
+ * Options from the environment (AMBER_FORGE_RUNS, AMBER_FORGE_MAX_RUNS,
+ * AMBER_FORGE_NAMES_ONLY, AMBER_FORGE_LOGS, AMBER_FORGE_MAX_LOG; see
+ * man/amber-pipelines.txt).  Returns -EINVAL, naming the variable through
+ * ${bad}, if one is not a number.
+ */
+int forge_fetch_opts_env(struct forge_fetch_opts *o, const char **bad);
+
+/*
+ * forge_fetch_init(f, c, o, h, opts), forge_fetch_fini(f):
+ * Set up ${f} and read the previous snapshot's state (newest run,
+ * unfinished runs).  Returns a store error if the previous snapshot
+ * cannot be read.
+ */
+int forge_fetch_init(struct forge_fetch *f, struct src_ctx *c,
+    struct forge_out *o, struct forge_http *h,
+    const struct forge_fetch_opts *opts);
+void forge_fetch_fini(struct forge_fetch *f);
+
+/*
+ * forge_fetch_json(f, what, url, path, scrub, mode, out):
+ * GET ${url} and store it as ${path}; with ${out}, also hand the value
+ * to the caller (a new reference).  Returns 0 when it was stored, and also
+ * when the forge failed us: that is recorded under ${what} (_errors.json)
+ * and *${out} is NULL.  Returns -errno only for what must end the source:
+ * a store failure, -ENOMEM.
+ */
+int forge_fetch_json(struct forge_fetch *f, const char *what,
+    const char *url, const char *path, int scrub, uint32_t mode,
+    json_t **out);
+
+/*
+ * forge_fetch_list(f, what, url, key, path, scrub, mode, out):
+ * As forge_fetch_json() for a paginated listing (forge_http_get_all()),
+ * stored as one array.  ${path} may be NULL to only return it.
+ */
+int forge_fetch_list(struct forge_fetch *f, const char *what,
+    const char *url, const char *key, const char *path, int scrub,
+    uint32_t mode, json_t **out);
+
+/*
+ * forge_fetch_log(f, job, url):
+ * GET the log of job ${job} and store it as logs/<job>.log.  A log the
+ * forge does not have (404, 410: expired or never written) is skipped
+ * silently; other failures are recorded.  Returns as forge_fetch_json().
+ */
+int forge_fetch_log(struct forge_fetch *f, uint64_t job, const char *url);
+
+/*
+ * forge_fetch_run_done(f, id, is_finished):
+ * Note that run ${id} was stored; unfinished runs are fetched again by
+ * the next snapshot (they are listed in _state.json).
+ */
+int forge_fetch_run_done(struct forge_fetch *f, uint64_t id, int is_finished);
+
+/*
+ * forge_fetch_state(f): store _state.json.
+ */
+int forge_fetch_state(struct forge_fetch *f);
+
+#endif

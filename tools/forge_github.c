@@ -1,0 +1,499 @@
+/*
+ * forge_github.c: the GitHub reader.  Endpoints (relative to
+ * /repos/OWNER/REPO): the repository, the workflow files on the default
+ * branch (contents of .github/workflows), workflows, workflow runs newer
+ * than the previous snapshot's with their jobs, job logs (a redirect to
+ * another host, followed without the token) and artifacts' metadata,
+ * Actions secrets (names: GitHub never returns values) and variables of
+ * the repository and of each environment, environments, deployments with
+ * their statuses, protected branches with their protection, hooks (the
+ * secret removed) and releases.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "forge_github.h"
+#include "http.h"
+
+#define GH_MAX_WORKFLOW_FILES 256
+
+struct gh {
+	struct forge_fetch *f;
+	char repo[600];		/* owner/name, each part %-encoded */
+	char ref[512];		/* %-encoded default branch */
+	char url[FORGE_URL_MAX];
+};
+
+/* Format a URL under the repository into g->url ("" if too long). */
+static const char *gh_url(struct gh *g, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static const char *
+gh_url(struct gh *g, const char *fmt, ...)
+{
+	char path[2048];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(path) ||
+	    forge_http_url(g->f->h, g->url, sizeof(g->url), "/repos/%s%s",
+	    g->repo, path) < 0)
+		g->url[0] = '\0';
+	return g->url;
+}
+
+static int
+put_items(struct forge_fetch *f, json_t *items, const char *dir)
+{
+	json_t *v;
+	size_t i;
+	int r;
+
+	json_array_foreach(items, i, v) {
+		uint64_t id;
+		char path[96];
+
+		if (forge_json_id(v, "id", &id) < 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%llu.json", dir,
+		    (unsigned long long)id);
+		if ((r = forge_out_put_json(f->o, path, v, 0644)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The workflow files (.yml, .yaml in .github/workflows), base64. */
+static int
+gh_config(struct gh *g)
+{
+	struct forge_fetch *f = g->f;
+	json_t *list = NULL;
+	json_t *file = NULL;
+	json_t *v;
+	uint8_t *data = NULL;
+	struct forge_err e;
+	char enc[1024];
+	char path[1100];
+	size_t n = 0;
+	size_t len;
+	size_t i;
+	int r;
+
+	r = forge_http_get_json(f->h, gh_url(g, "/contents/.github/workflows"
+	    "?ref=%s", g->ref), &list, &e);
+	if (r == -ENOENT)
+		return 0;	/* no workflows: nothing to keep */
+	if (r < 0)
+		return r == -ENOMEM ? r : forge_out_error(f->o, "config", &e);
+	if (!json_is_array(list)) {
+		json_decref(list);
+		return 0;
+	}
+	json_array_foreach(list, i, v) {
+		const char *p = forge_json_str(v, "path");
+		const char *type = forge_json_str(v, "type");
+		const char *content;
+		const char *encoding;
+		size_t pl;
+
+		if (p == NULL || type == NULL || strcmp(type, "file") != 0)
+			continue;
+		pl = strlen(p);
+		if (!((pl > 4 && strcmp(p + pl - 4, ".yml") == 0) ||
+		    (pl > 5 && strcmp(p + pl - 5, ".yaml") == 0)))
+			continue;
+		if (++n > GH_MAX_WORKFLOW_FILES)
+			break;
+		snprintf(path, sizeof(path), "config/%s", p);
+		if (!forge_json_is_safe_path(p) ||
+		    http_url_encode(p, pl, 1, enc, sizeof(enc)) < 0) {
+			e.status = 0;
+			snprintf(e.msg, sizeof(e.msg),
+			    "unusable file name %.200s", p);
+			if ((r = forge_out_error(f->o, "config", &e)) < 0)
+				goto out;
+			continue;
+		}
+		json_decref(file);
+		file = NULL;
+		if ((r = forge_fetch_json(f, path, gh_url(g,
+		    "/contents/%s?ref=%s", enc, g->ref), NULL,
+		    FORGE_FETCH_RAW, 0, &file)) < 0)
+			goto out;
+		if (file == NULL)
+			continue;
+		content = forge_json_str(file, "content");
+		encoding = forge_json_str(file, "encoding");
+		free(data);
+		data = NULL;
+		if (content == NULL || encoding == NULL ||
+		    strcmp(encoding, "base64") != 0 ||
+		    forge_json_b64(content, strlen(content), &data,
+		    &len) < 0) {
+			e.status = 200;
+			snprintf(e.msg, sizeof(e.msg), "%.200s: no base64 "
+			    "content in the answer", p);
+			if ((r = forge_out_error(f->o, path, &e)) < 0)
+				goto out;
+			continue;
+		}
+		if ((r = forge_out_put(f->o, path, data, len, 0644)) < 0)
+			goto out;
+	}
+	r = 0;
+out:
+	free(data);
+	json_decref(file);
+	json_decref(list);
+	return r;
+}
+
+/* A run's jobs, their logs and its artifacts' metadata. */
+static int
+gh_run(struct gh *g, json_t *run)
+{
+	struct forge_fetch *f = g->f;
+	size_t n_errors = forge_out_n_errors(f->o);
+	json_t *jobs = NULL;
+	json_t *job;
+	const char *status;
+	unsigned long long id;
+	uint64_t rid;
+	char what[64];
+	char path[64];
+	size_t i;
+	int r;
+
+	if (forge_json_id(run, "id", &rid) < 0)
+		return 0;
+	id = (unsigned long long)rid;
+	snprintf(path, sizeof(path), "runs/%llu.json", id);
+	if ((r = forge_out_put_json(f->o, path, run, 0644)) < 0)
+		return r;
+	snprintf(what, sizeof(what), "jobs of runs/%llu", id);
+	if ((r = forge_fetch_list(f, what, gh_url(g, "/actions/runs/%llu/jobs"
+	    "?per_page=100&filter=all", id), "jobs", NULL, FORGE_FETCH_RAW, 0,
+	    &jobs)) < 0)
+		goto out;
+	json_array_foreach(jobs, i, job) {
+		uint64_t jid;
+
+		if (forge_json_id(job, "id", &jid) < 0)
+			continue;
+		snprintf(path, sizeof(path), "jobs/%llu.json",
+		    (unsigned long long)jid);
+		if ((r = forge_out_put_json(f->o, path, job, 0644)) < 0)
+			goto out;
+		status = forge_json_str(job, "status");
+		if (status != NULL && strcmp(status, "queued") != 0 &&
+		    strcmp(status, "waiting") != 0 &&
+		    strcmp(status, "pending") != 0 &&
+		    (r = forge_fetch_log(f, jid, gh_url(g,
+		    "/actions/jobs/%llu/logs", (unsigned long long)jid))) < 0)
+			goto out;
+	}
+	snprintf(what, sizeof(what), "artifacts of runs/%llu", id);
+	snprintf(path, sizeof(path), "artifacts/%llu.json", id);
+	if ((r = forge_fetch_list(f, what, gh_url(g,
+	    "/actions/runs/%llu/artifacts?per_page=100", id), "artifacts",
+	    path, FORGE_FETCH_RAW, 0644, NULL)) < 0)
+		goto out;
+	status = forge_json_str(run, "status");
+	r = forge_fetch_run_done(f, rid, status != NULL &&
+	    strcmp(status, "completed") == 0 &&
+	    forge_out_n_errors(f->o) == n_errors);
+out:
+	json_decref(jobs);
+	return r;
+}
+
+static int
+gh_runs(struct gh *g)
+{
+	struct forge_fetch *f = g->f;
+	struct forge_err e;
+	json_t *list = NULL;
+	json_t *run = NULL;
+	json_t *v;
+	size_t limit;
+	size_t i;
+	int r;
+
+	limit = f->prev_max_run > 0 ? f->opts.max_new_runs :
+	    f->opts.first_runs;
+	r = forge_http_get_newer(f->h, gh_url(g, "/actions/runs?per_page=100"),
+	    "workflow_runs", f->prev_max_run, limit, &list, &e);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0 && (r = forge_out_error(f->o, "runs", &e)) < 0)
+		return r;
+	json_array_foreach(list, i, v)
+		if ((r = gh_run(g, v)) < 0)
+			goto out;
+	json_array_foreach(f->unfinished, i, v) {
+		char path[64];
+		char what[64];
+		json_int_t id = json_is_integer(v) ? json_integer_value(v) : -1;
+
+		if (id < 0)
+			continue;
+		snprintf(path, sizeof(path), "runs/%lld.json", (long long)id);
+		if (forge_out_has(f->o, path))
+			continue;
+		snprintf(what, sizeof(what), "runs/%lld", (long long)id);
+		json_decref(run);
+		if ((r = forge_fetch_json(f, what, gh_url(g,
+		    "/actions/runs/%lld", (long long)id), NULL,
+		    FORGE_FETCH_RAW, 0, &run)) < 0)
+			goto out;
+		if (run == NULL)
+			r = forge_fetch_run_done(f, (uint64_t)id, 0);
+		else
+			r = gh_run(g, run);
+		if (r < 0)
+			goto out;
+	}
+	r = 0;
+out:
+	json_decref(run);
+	json_decref(list);
+	return r;
+}
+
+/*
+ * variables.json: {"secrets": [...], "variables": [...], "environments":
+ * {NAME: {"secrets": [...], "variables": [...]}}}.  Secrets are names and
+ * dates only: GitHub never returns their values.
+ */
+static int
+gh_variables(struct gh *g, json_t *envs)
+{
+	struct forge_fetch *f = g->f;
+	json_t *all = NULL;
+	json_t *per_env = NULL;
+	json_t *l = NULL;
+	json_t *v;
+	char enc[600];
+	char what[400];
+	size_t i;
+	int r = -ENOMEM;
+
+	if ((all = json_object()) == NULL || (per_env = json_object()) == NULL)
+		goto out;
+	if ((r = forge_fetch_list(f, "secrets", gh_url(g,
+	    "/actions/secrets?per_page=100"), "secrets", NULL,
+	    FORGE_FETCH_VALUES, 0, &l)) < 0)
+		goto out;
+	if (l != NULL && json_object_set_new(all, "secrets", l) < 0)
+		goto out;
+	if ((r = forge_fetch_list(f, "variables", gh_url(g,
+	    "/actions/variables?per_page=100"), "variables", NULL,
+	    FORGE_FETCH_VALUES, 0, &l)) < 0)
+		goto out;
+	if (l != NULL && json_object_set_new(all, "variables", l) < 0)
+		goto out;
+	json_array_foreach(envs, i, v) {
+		const char *name = forge_json_str(v, "name");
+		json_t *one;
+
+		if (name == NULL || http_url_encode(name, strlen(name), 0,
+		    enc, sizeof(enc)) < 0)
+			continue;
+		if ((one = json_object()) == NULL ||
+		    json_object_set_new(per_env, name, one) < 0) {
+			r = -ENOMEM;
+			goto out;
+		}
+		snprintf(what, sizeof(what), "secrets of environment %.300s",
+		    name);
+		if ((r = forge_fetch_list(f, what, gh_url(g,
+		    "/environments/%s/secrets?per_page=100", enc), "secrets",
+		    NULL, FORGE_FETCH_VALUES, 0, &l)) < 0)
+			goto out;
+		if (l != NULL && json_object_set_new(one, "secrets", l) < 0)
+			goto out;
+		snprintf(what, sizeof(what), "variables of environment %.300s",
+		    name);
+		if ((r = forge_fetch_list(f, what, gh_url(g,
+		    "/environments/%s/variables?per_page=100", enc),
+		    "variables", NULL, FORGE_FETCH_VALUES, 0, &l)) < 0)
+			goto out;
+		if (l != NULL && json_object_set_new(one, "variables", l) < 0)
+			goto out;
+	}
+	if (json_object_size(per_env) > 0 &&
+	    json_object_set(all, "environments", per_env) < 0) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = forge_out_put_json(f->o, "variables.json", all, 0600);
+out:
+	json_decref(per_env);
+	json_decref(all);
+	return r;
+}
+
+static int
+gh_deployments(struct gh *g)
+{
+	struct forge_fetch *f = g->f;
+	struct forge_err e;
+	json_t *list = NULL;
+	json_t *v;
+	uint64_t above;
+	size_t i;
+	int r;
+
+	if ((r = forge_out_prev_max(f->o, "deployments", &above)) < 0)
+		return r;
+	r = forge_http_get_newer(f->h, gh_url(g, "/deployments?per_page=100"),
+	    NULL, above, above > 0 ? f->opts.max_new_runs :
+	    f->opts.first_runs, &list, &e);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		return forge_out_error(f->o, "deployments", &e);
+	if ((r = put_items(f, list, "deployments")) < 0)
+		goto out;
+	json_array_foreach(list, i, v) {
+		uint64_t id;
+		char path[96];
+
+		if (forge_json_id(v, "id", &id) < 0)
+			continue;
+		snprintf(path, sizeof(path), "deployments/%llu.statuses.json",
+		    (unsigned long long)id);
+		if ((r = forge_fetch_list(f, path, gh_url(g,
+		    "/deployments/%llu/statuses?per_page=100",
+		    (unsigned long long)id), NULL, path, FORGE_FETCH_RAW,
+		    0644, NULL)) < 0)
+			goto out;
+	}
+out:
+	json_decref(list);
+	return r;
+}
+
+/* protected_branches.json: {BRANCH: protection} */
+static int
+gh_protection(struct gh *g)
+{
+	struct forge_fetch *f = g->f;
+	json_t *list = NULL;
+	json_t *all = NULL;
+	json_t *p = NULL;
+	json_t *v;
+	char enc[600];
+	char what[400];
+	size_t i;
+	int r;
+
+	if ((r = forge_fetch_list(f, "protected_branches", gh_url(g,
+	    "/branches?protected=true&per_page=100"), NULL, NULL,
+	    FORGE_FETCH_RAW, 0, &list)) < 0 || list == NULL)
+		return r;
+	if ((all = json_object()) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	json_array_foreach(list, i, v) {
+		const char *name = forge_json_str(v, "name");
+
+		if (name == NULL || http_url_encode(name, strlen(name), 0,
+		    enc, sizeof(enc)) < 0)
+			continue;
+		snprintf(what, sizeof(what), "protection of branch %.300s",
+		    name);
+		if ((r = forge_fetch_json(f, what, gh_url(g,
+		    "/branches/%s/protection", enc), NULL, FORGE_FETCH_RAW,
+		    0, &p)) < 0)
+			goto out;
+		if (p != NULL && json_object_set_new(all, name, p) < 0) {
+			r = -ENOMEM;
+			goto out;
+		}
+	}
+	r = forge_out_put_json(f->o, "protected_branches.json", all, 0644);
+out:
+	json_decref(all);
+	json_decref(list);
+	return r;
+}
+
+int
+forge_github_read(struct forge_fetch *f, const char *repo)
+{
+	static const char *const carried[] = {
+		"runs", "jobs", "logs", "artifacts", "deployments",
+	};
+	struct forge_err e;
+	struct gh *g = NULL;
+	json_t *rp = NULL;
+	json_t *envs = NULL;
+	const char *slash = strchr(repo, '/');
+	const char *branch;
+	char owner[300];
+	char name[300];
+	size_t n;
+	size_t i;
+	int r;
+
+	if (slash == NULL || slash == repo || slash[1] == '\0' ||
+	    strchr(slash + 1, '/') != NULL)
+		return -EINVAL;
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return -ENOMEM;
+	g->f = f;
+	n = (size_t)(slash - repo);
+	if (http_url_encode(repo, n, 0, owner, sizeof(owner)) < 0 ||
+	    http_url_encode(slash + 1, strlen(slash + 1), 0, name,
+	    sizeof(name)) < 0) {
+		r = -EINVAL;
+		goto out;
+	}
+	snprintf(g->repo, sizeof(g->repo), "%s/%s", owner, name);
+	for (i = 0; i < sizeof(carried) / sizeof(carried[0]); i++)
+		if ((r = forge_out_carry(f->o, carried[i])) < 0)
+			goto out;
+	if ((r = forge_http_get_json(f->h, gh_url(g, "%s", ""), &rp,
+	    &e)) < 0) {
+		if (r != -ENOMEM)
+			src_warn(f->c, "%s", e.msg);
+		goto out;
+	}
+	if ((r = forge_out_put_json(f->o, "repository.json", rp, 0644)) < 0)
+		goto out;
+	branch = forge_json_str(rp, "default_branch");
+	if (branch != NULL && http_url_encode(branch, strlen(branch), 0,
+	    g->ref, sizeof(g->ref)) == 0 && (r = gh_config(g)) < 0)
+		goto out;
+	if ((r = forge_fetch_list(f, "workflows", gh_url(g,
+	    "/actions/workflows?per_page=100"), "workflows", "workflows.json",
+	    FORGE_FETCH_RAW, 0644, NULL)) < 0 ||
+	    (r = gh_runs(g)) < 0 ||
+	    (r = forge_fetch_list(f, "environments", gh_url(g,
+	    "/environments?per_page=100"), "environments",
+	    "environments.json", FORGE_FETCH_RAW, 0644, &envs)) < 0 ||
+	    (r = gh_variables(g, envs)) < 0 ||
+	    (r = gh_deployments(g)) < 0 ||
+	    (r = gh_protection(g)) < 0 ||
+	    (r = forge_fetch_list(f, "hooks", gh_url(g, "/hooks?per_page=100"),
+	    NULL, "hooks.json", FORGE_FETCH_SECRETS, 0644, NULL)) < 0 ||
+	    (r = forge_fetch_list(f, "releases", gh_url(g,
+	    "/releases?per_page=100"), NULL, "releases.json",
+	    FORGE_FETCH_RAW, 0644, NULL)) < 0)
+		goto out;
+	r = forge_fetch_state(f);
+out:
+	json_decref(envs);
+	json_decref(rp);
+	free(g);
+	return r;
+}

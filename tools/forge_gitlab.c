@@ -1,0 +1,459 @@
+/*
+ * forge_gitlab.c: the GitLab reader.  Endpoints (API v4, relative to
+ * /projects/:id, :id being the %-encoded path): the project, the CI
+ * configuration files on the default branch (.gitlab-ci.yml, or the
+ * project's ci_config_path, and the local files it includes), pipelines
+ * newer than the previous snapshot's with their jobs and job traces,
+ * pipeline schedules, CI/CD variables, environments, deployments,
+ * protected branches, hooks and releases.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "forge_gitlab.h"
+#include "http.h"
+
+#define GL_MAX_CONFIG_FILES 64
+#define GL_CONFIG_MAX ((size_t)4 << 20)
+
+struct gl {
+	struct forge_fetch *f;
+	char id[1024];		/* %-encoded project path */
+	char ref[512];		/* %-encoded default branch */
+	char url[FORGE_URL_MAX];
+};
+
+/* Format a URL under the project into g->url ("" if it does not fit). */
+static const char *gl_url(struct gl *g, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static const char *
+gl_url(struct gl *g, const char *fmt, ...)
+{
+	char path[2048];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(path) ||
+	    forge_http_url(g->f->h, g->url, sizeof(g->url), "/projects/%s%s",
+	    g->id, path) < 0)
+		g->url[0] = '\0';
+	return g->url;
+}
+
+static int
+is_finished(const char *status)
+{
+	static const char *const done[] = {
+		"success", "failed", "canceled", "skipped", "manual",
+	};
+	size_t i;
+
+	if (status == NULL)
+		return 1;
+	for (i = 0; i < sizeof(done) / sizeof(done[0]); i++)
+		if (strcmp(status, done[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The local files a GitLab CI file includes: "local: path" anywhere, and
+ * plain "/path.yml" strings under a top-level include: key.  This is a
+ * line scanner, not a YAML parser: it can only miss a file (which the
+ * docs say), never fetch one from outside the project.
+ */
+static int
+add_includes(const char *text, size_t len, json_t *queue)
+{
+	const char *p = text;
+	const char *end = text + len;
+	int in_include = 0;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *e = eol != NULL ? eol : end;
+		const char *v = NULL;
+		const char *s = p;
+		char path[1024];
+		size_t n;
+
+		if (s < e && *s != ' ' && *s != '\t' && *s != '-' && *s != '#')
+			in_include = (size_t)(e - s) >= 8 &&
+			    strncmp(s, "include:", 8) == 0;
+		while (s < e && (*s == ' ' || *s == '\t'))
+			s++;
+		if ((size_t)(e - s) > 6 && strncmp(s, "local:", 6) == 0)
+			v = s + 6;
+		else if ((size_t)(e - s) > 8 && strncmp(s, "include:", 8) == 0)
+			v = s + 8;
+		else if (in_include && s < e && *s == '-')
+			v = s + 1;
+		if (v != NULL) {
+			while (v < e && (*v == ' ' || *v == '\t'))
+				v++;
+			n = (size_t)(e - v);
+			while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\r' ||
+			    v[n - 1] == '\t'))
+				n--;
+			if (n >= 2 && (v[0] == '\'' || v[0] == '"') &&
+			    v[n - 1] == v[0]) {
+				v++;
+				n -= 2;
+			}
+			while (n > 0 && *v == '/') {
+				v++;
+				n--;
+			}
+			/* Wildcards and remote includes are not followed. */
+			if (n > 0 && n < sizeof(path) &&
+			    memchr(v, '*', n) == NULL &&
+			    memchr(v, ':', n) == NULL &&
+			    memchr(v, ' ', n) == NULL &&
+			    ((n > 4 && memcmp(v + n - 4, ".yml", 4) == 0) ||
+			    (n > 5 && memcmp(v + n - 5, ".yaml", 5) == 0))) {
+				memcpy(path, v, n);
+				path[n] = '\0';
+				if (json_array_append_new(queue,
+				    json_string(path)) < 0)
+					return -ENOMEM;
+			}
+		}
+		p = e + 1;
+	}
+	return 0;
+}
+
+static int
+has_string(const json_t *a, const char *s)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(a, i, v)
+		if (strcmp(json_string_value(v), s) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+gl_config(struct gl *g, const char *main_file)
+{
+	struct forge_fetch *f = g->f;
+	json_t *queue = NULL;
+	json_t *seen = NULL;
+	uint8_t *body = NULL;
+	struct forge_err e;
+	char enc[2048];
+	char path[1100];
+	size_t len;
+	size_t i;
+	int r = -ENOMEM;
+
+	if ((queue = json_array()) == NULL || (seen = json_array()) == NULL ||
+	    json_array_append_new(queue, json_string(main_file)) < 0)
+		goto out;
+	for (i = 0; i < json_array_size(queue); i++) {
+		const char *file = json_string_value(json_array_get(queue, i));
+
+		if (file == NULL || has_string(seen, file))
+			continue;
+		if (json_array_size(seen) >= GL_MAX_CONFIG_FILES)
+			break;
+		if (json_array_append_new(seen, json_string(file)) < 0)
+			goto out;
+		snprintf(path, sizeof(path), "config/%s", file);
+		if (!forge_json_is_safe_path(file) ||
+		    http_url_encode(file, strlen(file), 0, enc,
+		    sizeof(enc)) < 0) {
+			e.status = 0;
+			snprintf(e.msg, sizeof(e.msg),
+			    "unusable file name %.200s", file);
+			if ((r = forge_out_error(f->o, "config", &e)) < 0)
+				goto out;
+			continue;
+		}
+		gl_url(g, "/repository/files/%s/raw?ref=%s", enc, g->ref);
+		r = forge_http_get(f->h, g->url, GL_CONFIG_MAX, &body, &len,
+		    &e);
+		if (r == -ENOENT && i == 0) {
+			/* No CI file at all is a fact, not a failure. */
+			r = 0;
+			continue;
+		}
+		if (r < 0) {
+			if (r == -ENOMEM ||
+			    (r = forge_out_error(f->o, path, &e)) < 0)
+				goto out;
+			continue;
+		}
+		if ((r = forge_out_put(f->o, path, body, len, 0644)) < 0 ||
+		    (r = add_includes((const char *)body, len, queue)) < 0)
+			goto out;
+		free(body);
+		body = NULL;
+	}
+	r = 0;
+out:
+	free(body);
+	json_decref(queue);
+	json_decref(seen);
+	return r;
+}
+
+/* A job that never started has no trace to fetch. */
+static int
+has_trace(const json_t *job)
+{
+	const json_t *v = json_object_get(job, "started_at");
+
+	return v != NULL && !json_is_null(v);
+}
+
+/*
+ * Fetch pipeline ${pid} with its jobs and their traces.  A run whose
+ * jobs or logs could not all be fetched is fetched again next time, as
+ * an unfinished one is.
+ */
+static int
+gl_run(struct gl *g, uint64_t pid)
+{
+	struct forge_fetch *f = g->f;
+	unsigned long long id = (unsigned long long)pid;
+	size_t n_errors = forge_out_n_errors(f->o);
+	json_t *run = NULL;
+	json_t *jobs = NULL;
+	json_t *job;
+	char what[64];
+	char path[64];
+	size_t i;
+	int r;
+
+	snprintf(what, sizeof(what), "runs/%llu", id);
+	snprintf(path, sizeof(path), "runs/%llu.json", id);
+	if ((r = forge_fetch_json(f, what, gl_url(g, "/pipelines/%llu", id),
+	    path, FORGE_FETCH_RAW, 0644, &run)) < 0)
+		goto out;
+	if (run == NULL)
+		return forge_fetch_run_done(f, pid, 0);
+	snprintf(what, sizeof(what), "jobs of runs/%llu", id);
+	if ((r = forge_fetch_list(f, what, gl_url(g, "/pipelines/%llu/jobs?"
+	    "per_page=100&include_retried=true", id), NULL, NULL,
+	    FORGE_FETCH_RAW, 0, &jobs)) < 0)
+		goto out;
+	json_array_foreach(jobs, i, job) {
+		uint64_t jid;
+
+		if (forge_json_id(job, "id", &jid) < 0)
+			continue;
+		snprintf(path, sizeof(path), "jobs/%llu.json",
+		    (unsigned long long)jid);
+		if ((r = forge_out_put_json(f->o, path, job, 0644)) < 0)
+			goto out;
+		if (has_trace(job) && (r = forge_fetch_log(f, jid,
+		    gl_url(g, "/jobs/%llu/trace",
+		    (unsigned long long)jid))) < 0)
+			goto out;
+	}
+	r = forge_fetch_run_done(f, pid,
+	    is_finished(forge_json_str(run, "status")) &&
+	    forge_out_n_errors(f->o) == n_errors);
+out:
+	json_decref(run);
+	json_decref(jobs);
+	return r;
+}
+
+static int
+gl_runs(struct gl *g)
+{
+	struct forge_fetch *f = g->f;
+	struct forge_err e;
+	json_t *list = NULL;
+	json_t *v;
+	size_t limit;
+	size_t i;
+	int r = 0;
+
+	limit = f->prev_max_run > 0 ? f->opts.max_new_runs :
+	    f->opts.first_runs;
+	r = forge_http_get_newer(f->h, gl_url(g, "/pipelines?order_by=id&"
+	    "sort=desc&per_page=100"), NULL, f->prev_max_run, limit, &list,
+	    &e);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0 && (r = forge_out_error(f->o, "runs", &e)) < 0)
+		return r;
+	json_array_foreach(list, i, v) {
+		uint64_t id;
+
+		if (forge_json_id(v, "id", &id) == 0 &&
+		    (r = gl_run(g, id)) < 0)
+			goto out;
+	}
+	json_array_foreach(f->unfinished, i, v) {
+		char path[64];
+
+		if (!json_is_integer(v) || json_integer_value(v) < 0)
+			continue;
+		snprintf(path, sizeof(path), "runs/%lld.json",
+		    (long long)json_integer_value(v));
+		if (!forge_out_has(f->o, path) &&
+		    (r = gl_run(g, (uint64_t)json_integer_value(v))) < 0)
+			goto out;
+	}
+out:
+	json_decref(list);
+	return r;
+}
+
+static int
+gl_schedules(struct gl *g)
+{
+	struct forge_fetch *f = g->f;
+	json_t *list = NULL;
+	json_t *all = NULL;
+	json_t *v;
+	json_t *d;
+	size_t i;
+	int r;
+
+	if ((r = forge_fetch_list(f, "schedules", gl_url(g,
+	    "/pipeline_schedules?per_page=100"), NULL, NULL, FORGE_FETCH_RAW,
+	    0, &list)) < 0 || list == NULL)
+		goto out;
+	if ((all = json_array()) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* The details carry the schedule's variables; the list does not. */
+	json_array_foreach(list, i, v) {
+		uint64_t id;
+
+		d = NULL;
+		if (forge_json_id(v, "id", &id) == 0 &&
+		    (r = forge_fetch_json(f, "schedules", gl_url(g,
+		    "/pipeline_schedules/%llu", (unsigned long long)id),
+		    NULL, FORGE_FETCH_RAW, 0, &d)) < 0)
+			goto out;
+		if (json_array_append_new(all, d != NULL ? d :
+		    json_incref(v)) < 0) {
+			r = -ENOMEM;
+			goto out;
+		}
+	}
+	forge_json_scrub(all, f->opts.is_names_only);
+	r = forge_out_put_json(f->o, "schedules.json", all, 0600);
+out:
+	json_decref(list);
+	json_decref(all);
+	return r;
+}
+
+static int
+gl_deployments(struct gl *g)
+{
+	struct forge_fetch *f = g->f;
+	struct forge_err e;
+	json_t *list = NULL;
+	json_t *v;
+	uint64_t above;
+	size_t i;
+	int r;
+
+	if ((r = forge_out_prev_max(f->o, "deployments", &above)) < 0)
+		return r;
+	r = forge_http_get_newer(f->h, gl_url(g, "/deployments?order_by=id&"
+	    "sort=desc&per_page=100"), NULL, above, above > 0 ?
+	    f->opts.max_new_runs : f->opts.first_runs, &list, &e);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		return forge_out_error(f->o, "deployments", &e);
+	json_array_foreach(list, i, v) {
+		uint64_t id;
+		char path[64];
+
+		if (forge_json_id(v, "id", &id) < 0)
+			continue;
+		snprintf(path, sizeof(path), "deployments/%llu.json",
+		    (unsigned long long)id);
+		if ((r = forge_out_put_json(f->o, path, v, 0644)) < 0)
+			break;
+	}
+	json_decref(list);
+	return r;
+}
+
+int
+forge_gitlab_read(struct forge_fetch *f, const char *project)
+{
+	static const char *const carried[] = {
+		"runs", "jobs", "logs", "deployments",
+	};
+	struct forge_err e;
+	struct gl *g = NULL;
+	json_t *proj = NULL;
+	const char *branch;
+	const char *cfg;
+	size_t i;
+	int r;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return -ENOMEM;
+	g->f = f;
+	if (http_url_encode(project, strlen(project), 0, g->id,
+	    sizeof(g->id)) < 0) {
+		r = -EINVAL;
+		goto out;
+	}
+	for (i = 0; i < sizeof(carried) / sizeof(carried[0]); i++)
+		if ((r = forge_out_carry(f->o, carried[i])) < 0)
+			goto out;
+	if ((r = forge_http_get_json(f->h, gl_url(g, "%s", ""), &proj,
+	    &e)) < 0) {
+		if (r != -ENOMEM)
+			src_warn(f->c, "%s", e.msg);
+		goto out;
+	}
+	if ((r = forge_out_put_json(f->o, "project.json", proj, 0644)) < 0)
+		goto out;
+	branch = forge_json_str(proj, "default_branch");
+	cfg = forge_json_str(proj, "ci_config_path");
+	/* "file@group/project" and URLs name configuration kept elsewhere */
+	if (cfg == NULL || cfg[0] == '\0' || strchr(cfg, '@') != NULL ||
+	    strchr(cfg, ':') != NULL)
+		cfg = ".gitlab-ci.yml";
+	if (branch != NULL && http_url_encode(branch, strlen(branch), 0,
+	    g->ref, sizeof(g->ref)) == 0 && (r = gl_config(g, cfg)) < 0)
+		goto out;
+	if ((r = gl_runs(g)) < 0 ||
+	    (r = gl_schedules(g)) < 0 ||
+	    (r = forge_fetch_list(f, "variables", gl_url(g,
+	    "/variables?per_page=100"), NULL, "variables.json",
+	    FORGE_FETCH_VALUES, 0600, NULL)) < 0 ||
+	    (r = forge_fetch_list(f, "environments", gl_url(g,
+	    "/environments?per_page=100"), NULL, "environments.json",
+	    FORGE_FETCH_RAW, 0644, NULL)) < 0 ||
+	    (r = gl_deployments(g)) < 0 ||
+	    (r = forge_fetch_list(f, "protected_branches", gl_url(g,
+	    "/protected_branches?per_page=100"), NULL,
+	    "protected_branches.json", FORGE_FETCH_RAW, 0644, NULL)) < 0 ||
+	    (r = forge_fetch_list(f, "hooks", gl_url(g, "/hooks?per_page=100"),
+	    NULL, "hooks.json", FORGE_FETCH_SECRETS, 0644, NULL)) < 0 ||
+	    (r = forge_fetch_list(f, "releases", gl_url(g,
+	    "/releases?per_page=100"), NULL, "releases.json",
+	    FORGE_FETCH_RAW, 0644, NULL)) < 0)
+		goto out;
+	r = forge_fetch_state(f);
+out:
+	json_decref(proj);
+	free(g);
+	return r;
+}
