@@ -1,0 +1,1167 @@
+/*
+ * fs.c: the mount's operations (see fs.h).
+ *
+ * Two kinds of node.  Virtual nodes make up the top level (the root,
+ * snapshots/, latest, by-date/..., by-source/...); they are computed from
+ * the current snapshot view and change when a rescan finds news, so they
+ * get short timeouts and no negative entries.  Every other node is an
+ * entry of a snapshot, found from its id by descending from the snapshot's
+ * root directory: at each level the child whose ordinal range holds the
+ * wanted ordinal is found by binary search over the cached prefix sums
+ * (tcache.h).  Snapshot content never changes, so those nodes get long
+ * timeouts, kept page cache and cached directory listings.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "inode.h"
+#include "msg.h"
+#include "snaps.h"
+#include "tcache.h"
+
+/* Where an entry of a snapshot stands, as found by resolve(). */
+struct node {
+	uint32_t slot;
+	uint64_t ord;
+	uint64_t sroot;		/* ordinal of the enclosing source root */
+	unsigned depth;		/* 0: the snapshot root; 2: a source root */
+	struct tnode *parent;	/* pinned tree holding it; NULL at depth 0 */
+	size_t idx;		/* its index in parent */
+	struct store_entry root;	/* the snapshot root, at depth 0 */
+	int64_t snap_sec;	/* the snapshot's time, for root defaults */
+};
+
+/* An open directory: a snapshot directory or a virtual one. */
+struct dirh {
+	int is_virtual;
+	fuse_ino_t ino;
+	struct snaps_view *view;	/* virtual: the view listed */
+	struct node node;	/* in a snapshot: the directory */
+	struct tnode *tree;	/* in a snapshot: its tree, pinned */
+};
+
+/* An open file: its entry in a pinned tree. */
+struct fileh {
+	struct tnode *parent;
+	size_t idx;
+};
+
+/* Damaged or missing stored data is EIO to the reader (STYLE.md 17). */
+static int
+eio(int r)
+{
+	return r == -EBADMSG || r == -ENOENT ? -EIO : r;
+}
+
+static const struct store_entry *
+node_entry(const struct node *n)
+{
+	if (n->parent == NULL)
+		return &n->root;
+	return store_tree_entry(tcache_tree(n->parent), n->idx);
+}
+
+static void
+node_fini(struct fs *fs, struct node *n)
+{
+	tcache_put(fs->tc, n->parent);
+	n->parent = NULL;
+}
+
+/* The snapshot root as a directory entry, with defaults for what the
+ * writer may leave zero. */
+static void
+snap_root(const struct store_snap *snap, struct store_entry *e)
+{
+	*e = snap->root;
+	e->type = STORE_DIR;
+	if (e->mode == 0)
+		e->mode = 0555;
+	if (e->mtime_sec == 0 && e->mtime_nsec == 0)
+		e->mtime_sec = snap->time_sec;
+	e->name = NULL;
+	e->name_len = 0;
+}
+
+/*
+ * resolve(fs, slot, ord, n): find ordinal ${ord} of snapshot ${slot}.
+ * Each step moves to a child with a strictly greater ordinal, so hostile
+ * n_desc values cannot make this loop forever; every range is checked.
+ */
+static int
+resolve(struct fs *fs, uint32_t slot, uint64_t ord, struct node *n)
+{
+	struct snaps_view *v = snaps_get(fs->snaps);
+	const struct store_snap *snap = snaps_by_slot(v, slot);
+	const struct store_entry *e;
+	struct tnode *t = NULL;
+	uint64_t cur = 0;
+	int r;
+
+	memset(n, 0, sizeof(*n));
+	if (snap == NULL) {
+		snaps_put(fs->snaps, v);
+		return -ENOENT;
+	}
+	n->slot = slot;
+	n->snap_sec = snap->time_sec;
+	snap_root(snap, &n->root);
+	snaps_put(fs->snaps, v);
+
+	e = &n->root;
+	while (cur != ord) {
+		const struct store_entry *c;
+		uint64_t pre;
+		uint64_t cord;
+		size_t i;
+
+		if (e->type != STORE_DIR || ord < cur) {
+			r = -ENOENT;
+			goto out;
+		}
+		if ((r = tcache_get(fs->tc, &e->tree, &t)) < 0)
+			goto out;
+		if ((r = tcache_child(t, ord - cur - 1, &i)) < 0)
+			goto out;
+		pre = tcache_pre(t, i);
+		c = store_tree_entry(tcache_tree(t), i);
+		if (pre >= UINT64_MAX - cur - 1) {
+			r = -ENOENT;
+			goto out;
+		}
+		cord = cur + 1 + pre;
+		if (ord - cord > c->n_desc) {
+			r = -ENOENT;
+			goto out;
+		}
+		tcache_put(fs->tc, n->parent);
+		n->parent = t;
+		t = NULL;
+		n->idx = i;
+		n->depth++;
+		if (n->depth == 2)
+			n->sroot = cord;
+		cur = cord;
+		e = c;
+	}
+	n->ord = ord;
+	r = 0;
+out:
+	tcache_put(fs->tc, t);
+	if (r < 0)
+		node_fini(fs, n);
+	return r;
+}
+
+/*
+ * The node id of entry ${e} at ordinal ${ord} and depth ${depth}: every
+ * name of a hard-link group gets the id of the group's first name.
+ * ${link} is relative to the source root and names an earlier entry; one
+ * that does not is ignored rather than trusted.
+ */
+static int
+entry_ino(uint32_t slot, uint64_t ord, uint64_t sroot, unsigned depth,
+    const struct store_entry *e, fuse_ino_t *ino)
+{
+	if (depth >= 3 && e->type != STORE_DIR && e->link != 0 &&
+	    e->link <= ord - sroot)
+		ord = sroot + e->link;
+	if (ord > INODE_ORD_MAX)
+		return msg_err(-EOVERFLOW, "snapshot slot %" PRIu32
+		    ": ordinal %" PRIu64 " too large for a node id", slot, ord);
+	*ino = inode_make(slot, ord);
+	return 0;
+}
+
+static mode_t
+type_bits(uint8_t type)
+{
+	switch (type) {
+	case STORE_DIR:
+		return S_IFDIR;
+	case STORE_LNK:
+		return S_IFLNK;
+	case STORE_FIFO:
+		return S_IFIFO;
+	case STORE_CHR:
+		return S_IFCHR;
+	case STORE_BLK:
+		return S_IFBLK;
+	case STORE_SOCK:
+		return S_IFSOCK;
+	default:
+		return S_IFREG;
+	}
+}
+
+/* Stored blocks: the extents' bytes in 512-byte units. */
+static blkcnt_t
+entry_blocks(const struct store_entry *e)
+{
+	uint64_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < e->n_extents; i++)
+		sum += e->extents[i].len;
+	return (blkcnt_t)((sum + 511) / 512);
+}
+
+/*
+ * st_nlink: 1 for directories (as on btrfs: the count of subdirectories
+ * would cost a tree read per stat, and find(1) then skips its leaf
+ * optimisation, which is right here); 2 for a name of a hard-link group
+ * (at least two names, and what cp -a, tar and rsync -H look for: the exact
+ * count needs a scan of the whole source); 1 otherwise.
+ */
+static void
+entry_stat(const struct store_entry *e, fuse_ino_t ino, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = ino;
+	st->st_mode = type_bits(e->type) | (mode_t)(e->mode & 07777);
+	st->st_nlink = e->type != STORE_DIR && e->link != 0 ? 2 : 1;
+	st->st_uid = e->uid;
+	st->st_gid = e->gid;
+	if (e->type == STORE_REG)
+		st->st_size = (off_t)e->size;
+	else if (e->type == STORE_LNK)
+		st->st_size = (off_t)e->target_len;
+	if (e->type == STORE_CHR || e->type == STORE_BLK)
+		st->st_rdev = (dev_t)e->rdev;
+	st->st_blksize = 128 * 1024;
+	if (e->type == STORE_REG)
+		st->st_blocks = entry_blocks(e);
+	st->st_mtim.tv_sec = e->mtime_sec;
+	st->st_mtim.tv_nsec = e->mtime_nsec < 1000000000 ? e->mtime_nsec : 0;
+	st->st_atim = st->st_mtim;
+	st->st_ctim = st->st_mtim;
+}
+
+/* ---- virtual nodes ------------------------------------------------------ */
+
+/* "YYYY-MM-DDTHH:MM:SSZ..." -> YYYYMMDD; -EINVAL for another shape. */
+static int
+name_date(const char *name, uint32_t *ymd)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+	uint32_t x = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(shape) - 1; i++) {
+		if (shape[i] == 'd') {
+			if (name[i] < '0' || name[i] > '9')
+				return -EINVAL;
+			if (i < 10)
+				x = x * 10 + (uint32_t)(name[i] - '0');
+		} else if (name[i] != shape[i]) {
+			return -EINVAL;
+		}
+	}
+	if (name[i] != '\0' && name[i] != '-')
+		return -EINVAL;
+	*ymd = x;
+	return 0;
+}
+
+/* A name we can show as one path component. */
+static int
+is_plain_name(const char *name)
+{
+	return name[0] != '\0' && strchr(name, '/') == NULL &&
+	    strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}
+
+static int64_t
+view_time(const struct snaps_view *v)
+{
+	if (v->n == 0)
+		return 0;
+	return store_snap_list_get(v->list, v->n - 1)->time_sec;
+}
+
+/*
+ * The target of a virtual symlink; -ENOENT if it names a snapshot the view
+ * does not hold (any more), -EINVAL if ${ino} is no virtual symlink.
+ */
+static int
+vtarget(const struct snaps_view *v, fuse_ino_t ino, char *buf, size_t cap)
+{
+	const struct store_snap *snap;
+	uint64_t p = inode_payload(ino);
+	int n;
+
+	switch (inode_vtype(ino)) {
+	case INODE_V_LATEST:
+		if (v->latest == NULL)
+			return -ENOENT;
+		n = snprintf(buf, cap, "snapshots/%s", v->latest->name);
+		break;
+	case INODE_V_DATELINK:
+		if (p > UINT32_MAX ||
+		    (snap = snaps_by_slot(v, (uint32_t)p)) == NULL)
+			return -ENOENT;
+		n = snprintf(buf, cap, "../../../../snapshots/%s", snap->name);
+		break;
+	case INODE_V_SRCLINK: {
+		size_t j = (size_t)(p & UINT32_MAX);
+
+		if ((snap = snaps_by_slot(v, (uint32_t)(p >> 32))) == NULL ||
+		    j >= snap->n_sources ||
+		    snaps_kind_name(snap->sources[j].kind) == NULL)
+			return -ENOENT;
+		n = snprintf(buf, cap, "../../../snapshots/%s/%s/%s",
+		    snap->name, snaps_kind_name(snap->sources[j].kind),
+		    snap->sources[j].name);
+		break;
+	}
+	default:
+		return -EINVAL;
+	}
+	if (n < 0 || (size_t)n >= cap)
+		return -ERANGE;
+	return 0;
+}
+
+/* Attributes of a virtual node other than a snapshot directory. */
+static int
+vstat(struct fs *fs, const struct snaps_view *v, fuse_ino_t ino,
+    struct stat *st)
+{
+	char target[STORE_TARGET_MAX + 1];
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	st->st_ino = ino;
+	st->st_uid = fs->uid;
+	st->st_gid = fs->gid;
+	st->st_mtim.tv_sec = view_time(v);
+	st->st_atim = st->st_mtim;
+	st->st_ctim = st->st_mtim;
+	st->st_blksize = 4096;
+	switch (ino == INODE_ROOT ? 0 : inode_vtype(ino)) {
+	case INODE_V_LATEST:
+	case INODE_V_DATELINK:
+	case INODE_V_SRCLINK:
+		if ((r = vtarget(v, ino, target, sizeof(target))) < 0)
+			return r;
+		st->st_mode = S_IFLNK | 0777;
+		st->st_nlink = 1;
+		st->st_size = (off_t)strlen(target);
+		return 0;
+	default:
+		st->st_mode = S_IFDIR | 0555;
+		st->st_nlink = 2;
+		return 0;
+	}
+}
+
+/* Attributes of snapshots/NAME, from the view alone. */
+static int
+snapdir_stat(const struct snaps_view *v, uint32_t slot, struct stat *st)
+{
+	const struct store_snap *snap = snaps_by_slot(v, slot);
+	struct store_entry root;
+
+	if (snap == NULL)
+		return -ENOENT;
+	snap_root(snap, &root);
+	entry_stat(&root, inode_make(slot, 0), st);
+	return 0;
+}
+
+/*
+ * vlist(fs, v, dir, fn, ctx): call ${fn} with the name and id of every
+ * child of virtual directory ${dir}, in a stable order; a non-zero return
+ * of ${fn} stops the listing and is returned.  Returns -ENOTDIR for a
+ * virtual symlink.
+ */
+typedef int vlist_fn(void *ctx, const char *name, fuse_ino_t ino);
+
+static int
+vlist_snaps(const struct snaps_view *v, vlist_fn *fn, void *ctx)
+{
+	size_t k;
+	int r;
+
+	for (k = 0; k < v->n; k++) {
+		size_t i = v->by_name[k];
+		const char *name = store_snap_list_get(v->list, i)->name;
+
+		if (v->slot[i] == 0 || !is_plain_name(name))
+			continue;
+		if ((r = fn(ctx, name, inode_make(v->slot[i], 0))) != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* by-date levels: ${div} 0 lists years, 1 months of ${want}, 2 days,
+ * 3 the snapshots of day ${want}. */
+static int
+vlist_date(const struct snaps_view *v, int level, uint32_t want,
+    vlist_fn *fn, void *ctx)
+{
+	static const uint32_t div[] = { 10000, 100, 1, 1 };
+	static const uint32_t up[] = { 1, 10000, 100, 1 };
+	uint32_t prev = UINT32_MAX;
+	size_t i;
+	int r;
+
+	for (i = 0; i < v->n; i++) {
+		const struct store_snap *snap = store_snap_list_get(v->list, i);
+		uint32_t ymd;
+		uint32_t key;
+		char name[16];
+
+		if (v->slot[i] == 0 || name_date(snap->name, &ymd) < 0)
+			continue;
+		if (level > 0 && ymd / up[level] != want)
+			continue;
+		if (level == 3) {
+			r = fn(ctx, snap->name + 11,
+			    inode_virt(INODE_V_DATELINK, v->slot[i]));
+			if (r != 0)
+				return r;
+			continue;
+		}
+		key = ymd / div[level];
+		/* The list is sorted by time, so equal keys are adjacent. */
+		if (key == prev)
+			continue;
+		prev = key;
+		if (level == 0) {
+			snprintf(name, sizeof(name), "%04" PRIu32, key);
+			r = fn(ctx, name, inode_virt(INODE_V_YEAR, key));
+		} else if (level == 1) {
+			snprintf(name, sizeof(name), "%02" PRIu32, key % 100);
+			r = fn(ctx, name, inode_virt(INODE_V_MONTH, key));
+		} else {
+			snprintf(name, sizeof(name), "%02" PRIu32, key % 100);
+			r = fn(ctx, name, inode_virt(INODE_V_DAY, key));
+		}
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+static uint64_t
+src_payload(uint32_t slot, size_t idx)
+{
+	return (uint64_t)slot << 32 | (uint64_t)idx;
+}
+
+static int
+vlist(struct fs *fs, const struct snaps_view *v, fuse_ino_t dir, vlist_fn *fn,
+    void *ctx)
+{
+	uint64_t p = inode_payload(dir);
+	const struct store_snap *snap;
+	uint8_t kind;
+	size_t i;
+	size_t j;
+	int r;
+
+	(void)fs;
+	if (dir == INODE_ROOT) {
+		if ((r = fn(ctx, "by-date", inode_virt(INODE_V_BYDATE, 0))))
+			return r;
+		if ((r = fn(ctx, "by-source",
+		    inode_virt(INODE_V_BYSOURCE, 0))))
+			return r;
+		if (v->latest != NULL &&
+		    (r = fn(ctx, "latest", inode_virt(INODE_V_LATEST, 0))))
+			return r;
+		return fn(ctx, "snapshots", inode_virt(INODE_V_SNAPSHOTS, 0));
+	}
+	switch (inode_vtype(dir)) {
+	case INODE_V_SNAPSHOTS:
+		return vlist_snaps(v, fn, ctx);
+	case INODE_V_BYDATE:
+		return vlist_date(v, 0, 0, fn, ctx);
+	case INODE_V_YEAR:
+		return vlist_date(v, 1, (uint32_t)p, fn, ctx);
+	case INODE_V_MONTH:
+		return vlist_date(v, 2, (uint32_t)p, fn, ctx);
+	case INODE_V_DAY:
+		return vlist_date(v, 3, (uint32_t)p, fn, ctx);
+	case INODE_V_BYSOURCE:
+		kind = 0;
+		for (i = 0; i < v->n_srcs; i++) {
+			if (v->srcs[i].kind == kind)
+				continue;
+			kind = v->srcs[i].kind;
+			r = fn(ctx, snaps_kind_name(kind),
+			    inode_virt(INODE_V_KIND, kind));
+			if (r != 0)
+				return r;
+		}
+		return 0;
+	case INODE_V_KIND:
+		for (i = 0; i < v->n_srcs; i++) {
+			const struct snaps_src *s = &v->srcs[i];
+
+			if (s->kind != p || !is_plain_name(s->name))
+				continue;
+			r = fn(ctx, s->name, inode_virt(INODE_V_SRCDIR,
+			    src_payload(s->slot, s->idx)));
+			if (r != 0)
+				return r;
+		}
+		return 0;
+	case INODE_V_SRCDIR: {
+		const struct store_source *want;
+
+		snap = snaps_by_slot(v, (uint32_t)(p >> 32));
+		if (snap == NULL || (p & UINT32_MAX) >= snap->n_sources)
+			return -ENOENT;
+		want = &snap->sources[p & UINT32_MAX];
+		for (i = 0; i < v->n; i++) {
+			const struct store_snap *s = store_snap_list_get(v->list,
+			    i);
+
+			if (v->slot[i] == 0 || !is_plain_name(s->name) ||
+			    snaps_source_idx(s, want->kind, want->name,
+			    &j) < 0)
+				continue;
+			r = fn(ctx, s->name, inode_virt(INODE_V_SRCLINK,
+			    src_payload(v->slot[i], j)));
+			if (r != 0)
+				return r;
+		}
+		return 0;
+	}
+	default:
+		return -ENOTDIR;
+	}
+}
+
+struct vfind_ctx {
+	const char *name;
+	fuse_ino_t ino;
+};
+
+static int
+vfind_fn(void *ctx, const char *name, fuse_ino_t ino)
+{
+	struct vfind_ctx *c = ctx;
+
+	if (strcmp(name, c->name) != 0)
+		return 0;
+	c->ino = ino;
+	return 1;
+}
+
+/* The child ${name} of virtual directory ${dir}; -ENOENT if absent. */
+static int
+vfind(struct fs *fs, const struct snaps_view *v, fuse_ino_t dir,
+    const char *name, fuse_ino_t *ino)
+{
+	struct vfind_ctx c = { .name = name, .ino = 0 };
+	const struct snaps_src *s;
+	size_t i;
+	int r;
+
+	/* The two directories that grow with the store: no linear scan. */
+	if (dir != INODE_ROOT && inode_vtype(dir) == INODE_V_SNAPSHOTS) {
+		if ((r = snaps_by_name(v, name, &i)) < 0)
+			return r;
+		*ino = inode_make(v->slot[i], 0);
+		return 0;
+	}
+	if (dir != INODE_ROOT && inode_vtype(dir) == INODE_V_KIND) {
+		s = snaps_src_find(v, (uint8_t)inode_payload(dir), name);
+		if (s == NULL)
+			return -ENOENT;
+		*ino = inode_virt(INODE_V_SRCDIR, src_payload(s->slot, s->idx));
+		return 0;
+	}
+	if ((r = vlist(fs, v, dir, vfind_fn, &c)) < 0)
+		return r;
+	if (r == 0)
+		return -ENOENT;
+	*ino = c.ino;
+	return 0;
+}
+
+/* Attributes and timeout of any top-level node, snapshot dirs included. */
+static int
+top_stat(struct fs *fs, const struct snaps_view *v, fuse_ino_t ino,
+    struct stat *st, double *ttl)
+{
+	if (!inode_is_virtual(ino)) {
+		*ttl = fs->ttl_long;
+		return snapdir_stat(v, inode_slot(ino), st);
+	}
+	*ttl = fs->ttl_short;
+	return vstat(fs, v, ino, st);
+}
+
+/* ---- operations --------------------------------------------------------- */
+
+int
+fs_init(struct fs *fs, struct store *s, size_t tree_cache_entries)
+{
+	int r;
+
+	memset(fs, 0, sizeof(*fs));
+	fs->s = s;
+	fs->uid = getuid();
+	fs->gid = getgid();
+	fs->ttl_long = 86400.0;
+	fs->ttl_short = 1.0;
+	if ((r = snaps_open(s, &fs->snaps)) < 0)
+		return r;
+	if ((r = tcache_new(s, tree_cache_entries, &fs->tc)) < 0) {
+		snaps_close(fs->snaps);
+		fs->snaps = NULL;
+		return r;
+	}
+	return 0;
+}
+
+void
+fs_fini(struct fs *fs)
+{
+	tcache_free(fs->tc);
+	snaps_close(fs->snaps);
+	fs->tc = NULL;
+	fs->snaps = NULL;
+}
+
+int
+fs_rescan(struct fs *fs, int is_forced)
+{
+	int changed;
+
+	return snaps_rescan(fs->snaps, is_forced, &changed);
+}
+
+/* Lookup in a virtual directory, with one rescan for an unknown name. */
+static int
+lookup_top(struct fs *fs, fuse_ino_t parent, const char *name,
+    struct fuse_entry_param *e)
+{
+	struct snaps_view *v = snaps_get(fs->snaps);
+	fuse_ino_t ino;
+	int changed;
+	int r;
+
+	r = vfind(fs, v, parent, name, &ino);
+	/* Names that may be news: anything below the top directories, and
+	 * latest (absent until the first snapshot). */
+	if (r == -ENOENT && (parent != INODE_ROOT ||
+	    strcmp(name, "latest") == 0)) {
+		snaps_put(fs->snaps, v);
+		snaps_rescan(fs->snaps, 0, &changed);
+		v = snaps_get(fs->snaps);
+		r = vfind(fs, v, parent, name, &ino);
+	}
+	if (r < 0)
+		goto out;
+	e->ino = ino;
+	if ((r = top_stat(fs, v, ino, &e->attr, &e->attr_timeout)) < 0)
+		goto out;
+	e->entry_timeout = e->attr_timeout;
+out:
+	snaps_put(fs->snaps, v);
+	return r;
+}
+
+int
+fs_lookup(struct fs *fs, fuse_ino_t parent, const char *name,
+    struct fuse_entry_param *e)
+{
+	struct node dir;
+	const struct store_entry *d;
+	const struct store_entry *c;
+	struct tnode *t = NULL;
+	size_t i;
+	uint64_t cord;
+	int r;
+
+	memset(e, 0, sizeof(*e));
+	if (inode_is_virtual(parent))
+		return lookup_top(fs, parent, name, e);
+	if ((r = resolve(fs, inode_slot(parent), inode_ord(parent), &dir)) < 0)
+		return eio(r);
+	d = node_entry(&dir);
+	if (d->type != STORE_DIR) {
+		r = -ENOTDIR;
+		goto out;
+	}
+	if ((r = tcache_get(fs->tc, &d->tree, &t)) < 0) {
+		r = eio(r);
+		goto out;
+	}
+	r = store_tree_find(tcache_tree(t), (const uint8_t *)name,
+	    strlen(name), &i);
+	if (r == -ENOENT) {
+		/* Nothing inside a snapshot ever appears: cache the miss. */
+		e->ino = 0;
+		e->entry_timeout = fs->ttl_long;
+		r = 0;
+		goto out;
+	}
+	if (r < 0)
+		goto out;
+	c = store_tree_entry(tcache_tree(t), i);
+	if (tcache_pre(t, i) >= UINT64_MAX - dir.ord - 1) {
+		r = -EIO;
+		goto out;
+	}
+	cord = dir.ord + 1 + tcache_pre(t, i);
+	if ((r = entry_ino(dir.slot, cord, dir.depth + 1 == 2 ? cord :
+	    dir.sroot, dir.depth + 1, c, &e->ino)) < 0)
+		goto out;
+	entry_stat(c, e->ino, &e->attr);
+	e->attr_timeout = fs->ttl_long;
+	e->entry_timeout = fs->ttl_long;
+out:
+	tcache_put(fs->tc, t);
+	node_fini(fs, &dir);
+	return r;
+}
+
+int
+fs_getattr(struct fs *fs, fuse_ino_t ino, struct stat *st, double *ttl)
+{
+	struct snaps_view *v;
+	struct node n;
+	int r;
+
+	if (inode_is_virtual(ino) || inode_ord(ino) == 0) {
+		v = snaps_get(fs->snaps);
+		r = top_stat(fs, v, ino, st, ttl);
+		snaps_put(fs->snaps, v);
+		return r;
+	}
+	if ((r = resolve(fs, inode_slot(ino), inode_ord(ino), &n)) < 0)
+		return eio(r);
+	/* The id asked for, even if the entry found is a later name of
+	 * its hard-link group (it never is: ids name first names). */
+	entry_stat(node_entry(&n), ino, st);
+	*ttl = fs->ttl_long;
+	node_fini(fs, &n);
+	return 0;
+}
+
+int
+fs_readlink(struct fs *fs, fuse_ino_t ino, char *buf, size_t cap)
+{
+	const struct store_entry *e;
+	struct snaps_view *v;
+	struct node n;
+	int r;
+
+	if (inode_is_virtual(ino)) {
+		if (ino == INODE_ROOT)
+			return -EINVAL;
+		v = snaps_get(fs->snaps);
+		r = vtarget(v, ino, buf, cap);
+		snaps_put(fs->snaps, v);
+		return r;
+	}
+	if ((r = resolve(fs, inode_slot(ino), inode_ord(ino), &n)) < 0)
+		return eio(r);
+	e = node_entry(&n);
+	if (e->type != STORE_LNK) {
+		r = -EINVAL;
+	} else if (e->target_len >= cap) {
+		r = -ERANGE;
+	} else {
+		/* Targets are raw bytes; a NUL in one would cut it. */
+		memcpy(buf, e->target, e->target_len);
+		buf[e->target_len] = '\0';
+		r = 0;
+	}
+	node_fini(fs, &n);
+	return r;
+}
+
+int
+fs_opendir(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	const struct store_entry *e;
+	struct dirh *h;
+	int r;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return -ENOMEM;
+	h->ino = ino;
+	if (inode_is_virtual(ino)) {
+		h->is_virtual = 1;
+		h->view = snaps_get(fs->snaps);
+		if (ino != INODE_ROOT && (inode_vtype(ino) == INODE_V_LATEST ||
+		    inode_vtype(ino) == INODE_V_DATELINK ||
+		    inode_vtype(ino) == INODE_V_SRCLINK)) {
+			r = -ENOTDIR;
+			goto out;
+		}
+		fi->fh = (uintptr_t)h;
+		return 0;
+	}
+	if ((r = resolve(fs, inode_slot(ino), inode_ord(ino), &h->node)) < 0) {
+		r = eio(r);
+		goto out;
+	}
+	e = node_entry(&h->node);
+	if (e->type != STORE_DIR) {
+		r = -ENOTDIR;
+		goto out;
+	}
+	if ((r = tcache_get(fs->tc, &e->tree, &h->tree)) < 0) {
+		r = eio(r);
+		goto out;
+	}
+	fi->fh = (uintptr_t)h;
+	fi->keep_cache = 1;
+	fi->cache_readdir = 1;
+	return 0;
+out:
+	fi->fh = 0;
+	snaps_put(fs->snaps, h->view);
+	tcache_put(fs->tc, h->tree);
+	node_fini(fs, &h->node);
+	free(h);
+	return r;
+}
+
+void
+fs_releasedir(struct fs *fs, struct fuse_file_info *fi)
+{
+	struct dirh *h = (struct dirh *)(uintptr_t)fi->fh;
+
+	if (h == NULL)
+		return;
+	snaps_put(fs->snaps, h->view);
+	tcache_put(fs->tc, h->tree);
+	node_fini(fs, &h->node);
+	free(h);
+}
+
+/* Filling one readdir reply. */
+struct fill {
+	struct fs *fs;
+	fuse_req_t req;
+	const struct snaps_view *view;	/* virtual directories */
+	int is_plus;
+	char *buf;
+	size_t size;
+	size_t len;
+	off_t pos;		/* position of the next entry */
+	off_t skip;		/* entries before the requested offset */
+	int err;
+};
+
+/* Add one entry; 1 when the buffer is full. */
+static int
+fill_add(struct fill *f, const char *name, const struct stat *st,
+    double ttl)
+{
+	struct fuse_entry_param e;
+	size_t need;
+
+	f->pos++;
+	if (f->pos <= f->skip)
+		return 0;
+	if (f->is_plus) {
+		memset(&e, 0, sizeof(e));
+		e.ino = st->st_ino;
+		e.attr = *st;
+		e.attr_timeout = ttl;
+		e.entry_timeout = ttl;
+		need = fuse_add_direntry_plus(f->req, f->buf + f->len,
+		    f->size - f->len, name, &e, f->pos);
+	} else {
+		need = fuse_add_direntry(f->req, f->buf + f->len,
+		    f->size - f->len, name, st, f->pos);
+	}
+	if (need > f->size - f->len)
+		return 1;
+	f->len += need;
+	return 0;
+}
+
+static int
+fill_virtual(void *ctx, const char *name, fuse_ino_t ino)
+{
+	struct fill *f = ctx;
+	struct stat st;
+	double ttl;
+	int r;
+
+	if (f->pos + 1 <= f->skip) {
+		f->pos++;
+		return 0;
+	}
+	if ((r = top_stat(f->fs, f->view, ino, &st, &ttl)) < 0) {
+		/* Not listed rather than failing the whole listing. */
+		return 0;
+	}
+	return fill_add(f, name, &st, ttl);
+}
+
+static int
+fill_dots(struct fill *f, fuse_ino_t ino)
+{
+	struct stat st;
+
+	memset(&st, 0, sizeof(st));
+	st.st_ino = ino;
+	st.st_mode = S_IFDIR;
+	if (fill_add(f, ".", &st, 0))
+		return 1;
+	return fill_add(f, "..", &st, 0);
+}
+
+/* Entries of a snapshot directory; names are raw bytes, NUL-free. */
+static int
+fill_tree(struct fill *f, struct dirh *h)
+{
+	const struct store_tree *t = tcache_tree(h->tree);
+	size_t n = tcache_len(h->tree);
+	size_t i = 0;
+	char name[STORE_NAME_MAX + 1];
+	struct stat st;
+	int r;
+
+	if (f->skip > 2)
+		i = (size_t)(f->skip - 2);
+	f->pos = (off_t)i + 2;
+	for (; i < n; i++) {
+		const struct store_entry *e = store_tree_entry(t, i);
+		uint64_t pre = tcache_pre(h->tree, i);
+		uint64_t cord;
+		fuse_ino_t ino;
+
+		if (e->name_len == 0 || e->name_len > STORE_NAME_MAX ||
+		    pre >= UINT64_MAX - h->node.ord - 1)
+			return -EIO;
+		cord = h->node.ord + 1 + pre;
+		if ((r = entry_ino(h->node.slot, cord, h->node.depth + 1 == 2 ?
+		    cord : h->node.sroot, h->node.depth + 1, e, &ino)) < 0)
+			return r;
+		/* A NUL would cut the name short: leave such an entry out. */
+		if (memchr(e->name, '\0', e->name_len) != NULL) {
+			f->pos++;
+			continue;
+		}
+		memcpy(name, e->name, e->name_len);
+		name[e->name_len] = '\0';
+		entry_stat(e, ino, &st);
+		if (fill_add(f, name, &st, f->fs->ttl_long))
+			return 0;
+	}
+	return 0;
+}
+
+int
+fs_readdir(struct fs *fs, fuse_req_t req, size_t size, off_t off,
+    struct fuse_file_info *fi, int is_plus, char *buf, size_t *len)
+{
+	struct dirh *h = (struct dirh *)(uintptr_t)fi->fh;
+	struct fill f = {
+		.fs = fs, .req = req, .is_plus = is_plus, .buf = buf,
+		.size = size, .len = 0, .pos = 0, .skip = off < 0 ? 0 : off,
+	};
+	int r = 0;
+
+	if (h == NULL)
+		return -EBADF;
+	if (fill_dots(&f, h->ino))
+		goto out;
+	if (h->is_virtual) {
+		f.view = h->view;
+		r = vlist(fs, h->view, h->ino, fill_virtual, &f);
+		if (r > 0)
+			r = 0;
+	} else {
+		r = fill_tree(&f, h);
+	}
+out:
+	*len = f.len;
+	return r;
+}
+
+int
+fs_open(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	const struct store_entry *e;
+	struct fileh *h;
+	struct node n;
+	int r;
+
+	if ((fi->flags & O_ACCMODE) != O_RDONLY ||
+	    (fi->flags & (O_TRUNC | O_CREAT | O_APPEND)) != 0)
+		return -EROFS;
+	if (inode_is_virtual(ino) || inode_ord(ino) == 0)
+		return -EISDIR;
+	if ((r = resolve(fs, inode_slot(ino), inode_ord(ino), &n)) < 0)
+		return eio(r);
+	e = node_entry(&n);
+	if (e->type == STORE_DIR) {
+		r = -EISDIR;
+		goto out;
+	}
+	if (e->type != STORE_REG) {
+		r = -EINVAL;
+		goto out;
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* The handle takes over the pinned tree. */
+	h->parent = n.parent;
+	h->idx = n.idx;
+	n.parent = NULL;
+	fi->fh = (uintptr_t)h;
+	fi->keep_cache = 1;
+	fi->noflush = 1;
+	r = 0;
+out:
+	node_fini(fs, &n);
+	return r;
+}
+
+void
+fs_release(struct fs *fs, struct fuse_file_info *fi)
+{
+	struct fileh *h = (struct fileh *)(uintptr_t)fi->fh;
+
+	if (h == NULL)
+		return;
+	tcache_put(fs->tc, h->parent);
+	free(h);
+}
+
+static const struct store_entry *
+fileh_entry(const struct fuse_file_info *fi)
+{
+	const struct fileh *h = (const struct fileh *)(uintptr_t)fi->fh;
+
+	if (h == NULL)
+		return NULL;
+	return store_tree_entry(tcache_tree(h->parent), h->idx);
+}
+
+int
+fs_read(struct fs *fs, struct fuse_file_info *fi, size_t size, off_t off,
+    uint8_t *buf, size_t *got)
+{
+	const struct store_entry *e = fileh_entry(fi);
+	int r;
+
+	*got = 0;
+	if (e == NULL)
+		return -EBADF;
+	if (off < 0)
+		return -EINVAL;
+	if ((uint64_t)off >= e->size)
+		return 0;
+	if ((r = store_read(fs->s, e, (uint64_t)off, buf, size, got)) < 0)
+		return eio(r);
+	return 0;
+}
+
+/* The first data offset at or after ${off}, or -ENXIO. */
+static int
+seek_data(const struct store_entry *e, uint64_t off, uint64_t *out)
+{
+	uint64_t best = UINT64_MAX;
+	size_t i;
+
+	for (i = 0; i < e->n_extents; i++) {
+		const struct store_extent *x = &e->extents[i];
+		uint64_t end = x->off + x->len;
+
+		if (x->len == 0 || end <= off || x->off >= e->size)
+			continue;
+		if ((x->off > off ? x->off : off) < best)
+			best = x->off > off ? x->off : off;
+	}
+	if (best == UINT64_MAX)
+		return -ENXIO;
+	*out = best;
+	return 0;
+}
+
+/* The first hole at or after ${off}; the end of the file counts as one.
+ * Extents are sorted and disjoint when the store is sound; this does not
+ * rely on it, it only stops making progress when they are not. */
+static uint64_t
+seek_hole(const struct store_entry *e, uint64_t off)
+{
+	uint64_t pos = off;
+	size_t pass;
+	size_t i;
+
+	for (pass = 0; pass <= e->n_extents; pass++) {
+		int moved = 0;
+
+		for (i = 0; i < e->n_extents; i++) {
+			const struct store_extent *x = &e->extents[i];
+			uint64_t end = x->off + x->len;
+
+			if (x->off <= pos && pos < end) {
+				pos = end;
+				moved = 1;
+			}
+		}
+		if (!moved)
+			break;
+	}
+	return pos < e->size ? pos : e->size;
+}
+
+int
+fs_lseek(struct fs *fs, struct fuse_file_info *fi, off_t off, int whence,
+    off_t *out)
+{
+	const struct store_entry *e = fileh_entry(fi);
+	uint64_t pos;
+	int r;
+
+	(void)fs;
+	if (e == NULL)
+		return -EBADF;
+	if (off < 0)
+		return -ENXIO;
+	if ((uint64_t)off >= e->size)
+		return -ENXIO;
+	if (whence == SEEK_DATA) {
+		if ((r = seek_data(e, (uint64_t)off, &pos)) < 0)
+			return r;
+	} else if (whence == SEEK_HOLE) {
+		pos = seek_hole(e, (uint64_t)off);
+	} else {
+		return -EINVAL;
+	}
+	*out = (off_t)pos;
+	return 0;
+}
+
+int
+fs_statfs(struct fs *fs, struct statvfs *st)
+{
+	struct snaps_view *v = snaps_get(fs->snaps);
+
+	memset(st, 0, sizeof(*st));
+	st->f_bsize = 4096;
+	st->f_frsize = 4096;
+	/* The newest snapshot's size: what a restore of it would take. */
+	if (v->latest != NULL)
+		st->f_blocks = (fsblkcnt_t)((v->latest->size + 4095) / 4096);
+	st->f_files = v->n;
+	st->f_namemax = STORE_NAME_MAX;
+	st->f_flag = ST_RDONLY | ST_NOSUID | ST_NODEV;
+	snaps_put(fs->snaps, v);
+	return 0;
+}

@@ -1,0 +1,113 @@
+/*
+ * fs.h: the operations of the amberfs mount, one fs_<op>() per FUSE
+ * request, each returning 0 or a negative errno and never replying (ops.c
+ * replies).  Stored-data errors come back as -EIO: a damaged (-EBADMSG) or
+ * missing (-ENOENT) chunk is reported as EIO to the reader, never as wrong
+ * bytes or as a missing file; libstore has logged the object by then.
+ *
+ * Nothing here allocates per looked-up inode: node ids are computed (see
+ * inode.h), so fs_forget has nothing to do.  Open files and directories
+ * pin the tree that holds them until release.  All functions are
+ * thread-safe.
+ */
+#ifndef FS_H
+#define FS_H
+
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+#include <fuse_lowlevel.h>
+
+#include "store.h"
+
+struct snaps;
+struct tcache;
+
+struct fs {
+	struct store *s;	/* borrowed; unlocked */
+	struct snaps *snaps;
+	struct tcache *tc;
+	uid_t uid;		/* owner of the virtual top-level nodes */
+	gid_t gid;
+	double ttl_long;	/* inside snapshots: nothing ever changes */
+	double ttl_short;	/* the top level and latest */
+};
+
+/*
+ * fs_init(fs, s, tree_cache_entries):
+ * Set up ${fs} over the unlocked store ${s}: load the snapshot list and
+ * make a tree cache of ${tree_cache_entries} entries.  Returns what
+ * store_snapshots() returns, or -ENOMEM.  Release with fs_fini().
+ */
+int fs_init(struct fs *fs, struct store *s, size_t tree_cache_entries);
+void fs_fini(struct fs *fs);
+
+/*
+ * fs_rescan(fs, is_forced): look for new snapshots (see snaps_rescan());
+ * for SIGHUP and the periodic check.
+ */
+int fs_rescan(struct fs *fs, int is_forced);
+
+/*
+ * fs_lookup(fs, parent, name, e):
+ * Fill ${e} for ${name} in directory ${parent}.  Inside a snapshot a
+ * missing name fills e->ino = 0 (a negative entry the kernel may keep);
+ * at the top level it returns -ENOENT (after one rate-limited rescan),
+ * so new snapshots are seen.  Returns -ENOTDIR, -ENOENT, -EIO.
+ */
+int fs_lookup(struct fs *fs, fuse_ino_t parent, const char *name,
+    struct fuse_entry_param *e);
+
+/* fs_getattr(fs, ino, st, ttl): attributes of ${ino} and their timeout. */
+int fs_getattr(struct fs *fs, fuse_ino_t ino, struct stat *st, double *ttl);
+
+/*
+ * fs_readlink(fs, ino, buf, cap): the target of symlink ${ino} as a
+ * NUL-terminated string in ${buf} (${cap} > STORE_TARGET_MAX).  Returns
+ * -EINVAL if ${ino} is not a symlink.
+ */
+int fs_readlink(struct fs *fs, fuse_ino_t ino, char *buf, size_t cap);
+
+/*
+ * fs_opendir(fs, ino, fi): open directory ${ino}; fi->fh holds a handle
+ * that fs_releasedir() frees.  -ENOTDIR if it is not one.
+ */
+int fs_opendir(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi);
+void fs_releasedir(struct fs *fs, struct fuse_file_info *fi);
+
+/*
+ * fs_readdir(fs, req, size, off, fi, is_plus, buf, len):
+ * Fill ${buf} (${size} bytes) with the entries from offset ${off} of the
+ * directory opened in ${fi}, with attributes if ${is_plus}; sets *${len}.
+ */
+int fs_readdir(struct fs *fs, fuse_req_t req, size_t size, off_t off,
+    struct fuse_file_info *fi, int is_plus, char *buf, size_t *len);
+
+/*
+ * fs_open(fs, ino, fi): open regular file ${ino} for reading; -EROFS for
+ * any write access, -EISDIR, -EINVAL for other types.  fs_release() frees.
+ */
+int fs_open(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi);
+void fs_release(struct fs *fs, struct fuse_file_info *fi);
+
+/*
+ * fs_read(fs, fi, size, off, buf, got): read up to ${size} bytes at ${off}
+ * into ${buf}; *${got} is short only at the end of the file.  -EIO if the
+ * data is damaged or missing.
+ */
+int fs_read(struct fs *fs, struct fuse_file_info *fi, size_t size, off_t off,
+    uint8_t *buf, size_t *got);
+
+/*
+ * fs_lseek(fs, fi, off, whence, out): SEEK_DATA and SEEK_HOLE from the
+ * stored extents.  Returns -ENXIO past the end or when no data follows,
+ * -EINVAL for another ${whence}.
+ */
+int fs_lseek(struct fs *fs, struct fuse_file_info *fi, off_t off, int whence,
+    off_t *out);
+
+/* fs_statfs(fs, st): a read-only file system's numbers. */
+int fs_statfs(struct fs *fs, struct statvfs *st);
+
+#endif

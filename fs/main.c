@@ -1,0 +1,593 @@
+/*
+ * main.c: amberfs, the read-only FUSE mount of an amber store.
+ *
+ *     amberfs STORE MOUNTPOINT [-f] [-d] [-s] [-o OPTIONS]
+ *
+ * Start-up order matters.  Options are parsed and the passphrase read in
+ * the process the user started.  Unless -f, it then forks at once: the
+ * child opens and unlocks the store, loads the snapshot list and mounts,
+ * and reports success through a pipe, while every error goes to the
+ * stderr the two share; the parent waits for that byte (or the child's
+ * exit) and exits with the status.  So errors are reported before the
+ * process is in the background, yet no LMDB environment, curl handle or
+ * thread ever crosses a fork.  Once detached, messages go to syslog.
+ *
+ * Exit status: 0 mounted (and later unmounted cleanly), 1 error, 2 usage,
+ * 4 wrong passphrase (DESIGN.md's table).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fuse_lowlevel.h>
+
+#include "fs.h"
+#include "msg.h"
+#include "ops.h"
+#include "store.h"
+
+#define EXIT_USAGE 2
+#define EXIT_KEY 4
+#define PASS_MAX 4096
+#define RESCAN_SECONDS 60
+#define TREE_CACHE_ENTRIES (64u * 1024)
+
+struct opts {
+	char *store;
+	char *passphrase_file;
+	char *index;
+	char *cache_size;
+	char *s3_endpoint;
+	char *credentials_file;
+	int is_s3_virtual_host;
+	int ready_fd;
+	int is_allow_other;
+};
+
+enum {
+	KEY_ALLOW_OTHER,
+	KEY_RW,
+};
+
+#define OPT(t, m) { t, offsetof(struct opts, m), 1 }
+static const struct fuse_opt opt_spec[] = {
+	OPT("passphrase_file=%s", passphrase_file),
+	OPT("index=%s", index),
+	OPT("cache_size=%s", cache_size),
+	OPT("s3_endpoint=%s", s3_endpoint),
+	OPT("credentials_file=%s", credentials_file),
+	OPT("s3_virtual_host", is_s3_virtual_host),
+	OPT("ready_fd=%d", ready_fd),
+	FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
+	FUSE_OPT_KEY("rw", KEY_RW),
+	FUSE_OPT_END
+};
+
+/* The periodic and SIGHUP-driven rescans. */
+struct rescanner {
+	struct fs *fs;
+	sem_t wake;
+	volatile sig_atomic_t is_stopping;
+	pthread_t thread;
+	int is_running;
+};
+
+/* The SIGHUP handler's only way to its semaphore (set before install). */
+static sem_t *hup_sem;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: amberfs STORE MOUNTPOINT [-f] [-d] [-s] [-o option[,...]]\n"
+"\n"
+"Mount the history of the amber store STORE read-only on MOUNTPOINT.\n"
+"\n"
+"amberfs options:\n"
+"    -o passphrase_file=FILE  read the passphrase from FILE\n"
+"    -o index=DIR             LMDB index directory\n"
+"    -o cache_size=BYTES      decrypted-chunk cache (suffixes K, M, G)\n"
+"    -o s3_endpoint=URL       S3 endpoint\n"
+"    -o credentials_file=FILE S3 credentials\n"
+"    -o s3_virtual_host       virtual-host-style S3 addressing\n"
+"    -o ready_fd=N            write one byte to fd N once mounted\n"
+"    -o allow_other           let other users in (implies\n"
+"                             default_permissions)\n"
+"    -f                       stay in the foreground\n"
+"    -d                       debug output (implies -f)\n"
+"    -s                       single-threaded\n"
+"\n"
+"Passphrase: -o passphrase_file, else $AMBER_PASSPHRASE_FILE, else\n"
+"$AMBER_PASSPHRASE, else a prompt on the terminal.\n");
+}
+
+static int
+opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+	struct opts *o = data;
+
+	(void)outargs;
+	switch (key) {
+	case FUSE_OPT_KEY_NONOPT:
+		if (o->store == NULL) {
+			if ((o->store = strdup(arg)) == NULL)
+				return -1;
+			return 0;
+		}
+		return 1;
+	case KEY_ALLOW_OTHER:
+		o->is_allow_other = 1;
+		return 1;
+	case KEY_RW:
+		/* Read-only whatever fstab says. */
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+/* "64M" -> bytes; -EINVAL if malformed. */
+static int
+parse_size(const char *s, size_t *out)
+{
+	unsigned long long v;
+	char *end;
+	unsigned shift = 0;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k': case 'K':
+		shift = 10;
+		break;
+	case 'm': case 'M':
+		shift = 20;
+		break;
+	case 'g': case 'G':
+		shift = 30;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (*end != '\0' && end[1] != '\0')
+		return -EINVAL;
+	if (v > (SIZE_MAX >> shift))
+		return -EINVAL;
+	*out = (size_t)v << shift;
+	return 0;
+}
+
+/* Read a passphrase file; one trailing newline is stripped. */
+static int
+read_pass_file(const char *path, char *buf, size_t cap, size_t *len)
+{
+	size_t n = 0;
+	ssize_t k;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return msg_err(-errno, "passphrase file %s: %s", path,
+		    strerror(errno));
+	while (n < cap && (k = read(fd, buf + n, cap - n)) != 0) {
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			close(fd);
+			return msg_err(-EIO, "passphrase file %s: %s", path,
+			    strerror(errno));
+		}
+		n += (size_t)k;
+	}
+	close(fd);
+	if (n == cap)
+		return msg_err(-EINVAL, "passphrase file %s: too long", path);
+	if (n > 0 && buf[n - 1] == '\n')
+		n--;
+	*len = n;
+	return 0;
+}
+
+/* Prompt on /dev/tty without echo; an error, not a hang, without one. */
+static int
+read_pass_tty(const char *store, char *buf, size_t cap, size_t *len)
+{
+	struct termios old;
+	struct termios quiet;
+	size_t n = 0;
+	int is_quiet = 0;
+	char c;
+	int fd;
+	int r = 0;
+
+	if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
+		return msg_err(-ENXIO, "no passphrase: use -o passphrase_file, "
+		    "AMBER_PASSPHRASE_FILE or AMBER_PASSPHRASE (no terminal "
+		    "to ask on)");
+	dprintf(fd, "Passphrase for %s: ", store);
+	if (tcgetattr(fd, &old) == 0) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+		is_quiet = tcsetattr(fd, TCSAFLUSH, &quiet) == 0;
+	}
+	for (;;) {
+		ssize_t k = read(fd, &c, 1);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0 || c == '\n')
+			break;
+		if (n + 1 >= cap) {
+			r = msg_err(-EINVAL, "passphrase too long");
+			break;
+		}
+		buf[n++] = c;
+	}
+	if (is_quiet)
+		tcsetattr(fd, TCSAFLUSH, &old);
+	dprintf(fd, "\n");
+	close(fd);
+	*len = n;
+	return r;
+}
+
+static int
+get_pass(const struct opts *o, char *buf, size_t cap, size_t *len)
+{
+	const char *env;
+
+	if (o->passphrase_file != NULL)
+		return read_pass_file(o->passphrase_file, buf, cap, len);
+	if ((env = getenv("AMBER_PASSPHRASE_FILE")) != NULL && *env != '\0')
+		return read_pass_file(env, buf, cap, len);
+	if ((env = getenv("AMBER_PASSPHRASE")) != NULL) {
+		if (strlen(env) >= cap)
+			return msg_err(-EINVAL, "AMBER_PASSPHRASE too long");
+		*len = strlen(env);
+		memcpy(buf, env, *len);
+		return 0;
+	}
+	return read_pass_tty(o->store, buf, cap, len);
+}
+
+/* -o fsname=STORE, with the commas and backslashes of STORE escaped. */
+static int
+add_fsname(struct fuse_args *args, const char *store)
+{
+	size_t n = strlen(store);
+	char *opt;
+	char *p;
+	size_t i;
+	int r;
+
+	if ((opt = malloc(2 * n + sizeof("-ofsname="))) == NULL)
+		return -1;
+	p = opt + sprintf(opt, "-ofsname=");
+	for (i = 0; i < n; i++) {
+		if (store[i] == ',' || store[i] == '\\')
+			*p++ = '\\';
+		*p++ = store[i];
+	}
+	*p = '\0';
+	r = fuse_opt_add_arg(args, opt);
+	free(opt);
+	return r;
+}
+
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	if (hup_sem != NULL)
+		sem_post(hup_sem);
+}
+
+static void *
+rescan_main(void *arg)
+{
+	struct rescanner *rs = arg;
+
+	while (!rs->is_stopping) {
+		struct timespec t;
+
+		clock_gettime(CLOCK_REALTIME, &t);
+		t.tv_sec += RESCAN_SECONDS;
+		if (sem_timedwait(&rs->wake, &t) < 0 && errno == EINTR)
+			continue;
+		if (rs->is_stopping)
+			break;
+		fs_rescan(rs->fs, 1);
+	}
+	return NULL;
+}
+
+static int
+rescanner_start(struct rescanner *rs, struct fs *fs)
+{
+	struct sigaction sa;
+	int r;
+
+	rs->fs = fs;
+	rs->is_stopping = 0;
+	if (sem_init(&rs->wake, 0, 0) < 0)
+		return -errno;
+	hup_sem = &rs->wake;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_hup;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	if (sigaction(SIGHUP, &sa, NULL) < 0)
+		return -errno;
+	if ((r = pthread_create(&rs->thread, NULL, rescan_main, rs)) != 0)
+		return -r;
+	rs->is_running = 1;
+	return 0;
+}
+
+static void
+rescanner_stop(struct rescanner *rs)
+{
+	if (!rs->is_running)
+		return;
+	rs->is_stopping = 1;
+	sem_post(&rs->wake);
+	pthread_join(rs->thread, NULL);
+	signal(SIGHUP, SIG_IGN);
+	hup_sem = NULL;
+	sem_destroy(&rs->wake);
+	rs->is_running = 0;
+}
+
+/* Detach after a successful mount: tell the parent, leave the terminal. */
+static void
+detach(int status_fd)
+{
+	int fd;
+
+	if (status_fd < 0)
+		return;
+	msg_use_syslog();
+	if (write(status_fd, "", 1) != 1)
+		msg_log(LOG_WARNING, "cannot report to the parent process");
+	close(status_fd);
+	if (chdir("/") < 0)
+		msg_log(LOG_WARNING, "chdir /: %s", strerror(errno));
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+}
+
+/*
+ * serve(o, co, args, pass, len, status_fd): open, unlock, mount, and run
+ * the session until unmounted.  ${status_fd} >= 0 in a daemon child.
+ * Returns the exit status.
+ */
+static int
+serve(const struct opts *o, const struct fuse_cmdline_opts *co,
+    struct fuse_args *args, char *pass, size_t len, int status_fd)
+{
+	struct store_opts so;
+	struct store *s = NULL;
+	struct fs fs;
+	int is_fs = 0;
+	struct fuse_session *se = NULL;
+	int is_handlers = 0;
+	int is_mounted = 0;
+	struct rescanner rs;
+	int status = 1;
+	int r;
+
+	memset(&so, 0, sizeof(so));
+	memset(&rs, 0, sizeof(rs));
+	so.index_dir = o->index;
+	so.s3_endpoint = o->s3_endpoint;
+	so.s3_credentials = o->credentials_file;
+	so.s3_virtual_host = o->is_s3_virtual_host;
+	if (o->cache_size != NULL && parse_size(o->cache_size,
+	    &so.cache_size) < 0) {
+		msg_log(LOG_ERR, "bad cache_size: %s", o->cache_size);
+		status = EXIT_USAGE;
+		goto out;
+	}
+
+	if ((r = store_open(o->store, &so, &s)) < 0) {
+		if (r == -ENOENT)
+			msg_log(LOG_ERR, "no store at %s", o->store);
+		else
+			msg_log(LOG_ERR, "cannot open store %s: %s", o->store,
+			    strerror(-r));
+		goto out;
+	}
+	r = store_unlock(s, pass, len);
+	explicit_bzero(pass, len);
+	if (r == -EACCES) {
+		msg_log(LOG_ERR, "%s: wrong passphrase", o->store);
+		status = EXIT_KEY;
+		goto out;
+	}
+	if (r < 0) {
+		msg_log(LOG_ERR, "cannot unlock %s: %s", o->store,
+		    strerror(-r));
+		goto out;
+	}
+	if ((r = fs_init(&fs, s, TREE_CACHE_ENTRIES)) < 0) {
+		msg_log(LOG_ERR, "cannot list the snapshots of %s: %s",
+		    o->store, strerror(-r));
+		goto out;
+	}
+	is_fs = 1;
+
+	se = fuse_session_new(args, &ops_table, sizeof(ops_table), &fs);
+	if (se == NULL)
+		goto out;	/* libfuse said why */
+	if (fuse_set_signal_handlers(se) != 0)
+		goto out;
+	is_handlers = 1;
+	if (fuse_session_mount(se, co->mountpoint) != 0)
+		goto out;	/* libfuse said why */
+	is_mounted = 1;
+
+	if (o->ready_fd >= 0) {
+		if (write(o->ready_fd, "", 1) != 1)
+			msg_log(LOG_WARNING, "ready_fd %d: %s", o->ready_fd,
+			    strerror(errno));
+		close(o->ready_fd);
+	}
+	detach(status_fd);
+	if ((r = rescanner_start(&rs, &fs)) < 0)
+		msg_log(LOG_WARNING, "no periodic rescans: %s", strerror(-r));
+
+	if (co->singlethread) {
+		r = fuse_session_loop(se);
+	} else {
+		struct fuse_loop_config cfg = {
+			.clone_fd = co->clone_fd,
+			.max_idle_threads = co->max_idle_threads,
+		};
+
+		r = fuse_session_loop_mt(se, &cfg);
+	}
+	/* A signal's number (SIGTERM, SIGINT) is a clean stop too. */
+	status = r < 0 ? 1 : 0;
+out:
+	rescanner_stop(&rs);
+	if (is_mounted)
+		fuse_session_unmount(se);
+	if (is_handlers)
+		fuse_remove_signal_handlers(se);
+	if (se != NULL)
+		fuse_session_destroy(se);
+	if (is_fs)
+		fs_fini(&fs);
+	store_close(s);
+	return status;
+}
+
+/*
+ * Fork; the parent waits for the child's report and returns its exit
+ * status, the child returns -1 with *status_fd set.
+ */
+static int
+daemonize(int *status_fd)
+{
+	int p[2];
+	pid_t pid;
+	char c;
+	ssize_t k;
+	int st;
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		msg_log(LOG_ERR, "pipe: %s", strerror(errno));
+		return 1;
+	}
+	if ((pid = fork()) < 0) {
+		msg_log(LOG_ERR, "fork: %s", strerror(errno));
+		return 1;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		setsid();
+		*status_fd = p[1];
+		return -1;
+	}
+	close(p[1]);
+	while ((k = read(p[0], &c, 1)) < 0 && errno == EINTR)
+		;
+	close(p[0]);
+	/* The child reports success with a byte, failure by exiting. */
+	if (k == 1)
+		return 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	return 1;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct fuse_cmdline_opts co;
+	struct opts o;
+	char pass[PASS_MAX];
+	size_t len = 0;
+	int status_fd = -1;
+	int status = 1;
+
+	memset(&o, 0, sizeof(o));
+	memset(&co, 0, sizeof(co));
+	o.ready_fd = -1;
+	store_log_set(msg_sink);
+	if (fuse_opt_parse(&args, &o, opt_spec, opt_proc) != 0) {
+		status = EXIT_USAGE;
+		goto out;
+	}
+	if (fuse_parse_cmdline(&args, &co) != 0) {
+		status = EXIT_USAGE;
+		goto out;
+	}
+	if (co.show_help) {
+		usage(stdout);
+		printf("\nFUSE options:\n");
+		fuse_cmdline_help();
+		fuse_lowlevel_help();
+		status = 0;
+		goto out;
+	}
+	if (co.show_version) {
+		printf("amberfs 0.1 (libfuse %s)\n", fuse_pkgversion());
+		status = 0;
+		goto out;
+	}
+	if (o.store == NULL || co.mountpoint == NULL) {
+		usage(stderr);
+		status = EXIT_USAGE;
+		goto out;
+	}
+	msg_set_debug(co.debug);
+	/* ro always; no set-user-ID or device files from a backup. */
+	if (fuse_opt_add_arg(&args, "-oro,nosuid,nodev,subtype=amberfs") ||
+	    add_fsname(&args, o.store) ||
+	    (o.is_allow_other &&
+	    fuse_opt_add_arg(&args, "-odefault_permissions"))) {
+		msg_log(LOG_ERR, "out of memory");
+		goto out;
+	}
+
+	if (get_pass(&o, pass, sizeof(pass), &len) < 0)
+		goto out;
+	if (!co.foreground && (status = daemonize(&status_fd)) >= 0) {
+		explicit_bzero(pass, sizeof(pass));
+		goto out;
+	}
+	status = serve(&o, &co, &args, pass, len, status_fd);
+	explicit_bzero(pass, sizeof(pass));
+out:
+	free(co.mountpoint);
+	free(o.store);
+	free(o.passphrase_file);
+	free(o.index);
+	free(o.cache_size);
+	free(o.s3_endpoint);
+	free(o.credentials_file);
+	fuse_opt_free_args(&args);
+	return status;
+}
