@@ -119,6 +119,9 @@ struct store_create_opts {
 	int is_immutable;	/* set the immutable attribute on objects */
 	uint32_t retention_days;	/* S3 Object Lock retention; 0: none */
 	int allow_no_lock;	/* S3: accept a bucket without Object Lock */
+	const char *s3_endpoint;	/* as in struct store_opts */
+	const char *s3_credentials;
+	int s3_virtual_host;
 };
 
 /*

@@ -1,0 +1,176 @@
+/*
+ * cache.c: chained hash table plus an intrusive LRU list, under one
+ * mutex.  The table has a fixed number of buckets, chosen from the
+ * capacity, so it never rehashes.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache.h"
+#include "rd.h"
+
+struct centry {
+	uint8_t id[32];
+	size_t len;
+	struct centry *next;	/* bucket chain */
+	struct centry *lru_prev;
+	struct centry *lru_next;
+	uint8_t data[];
+};
+
+struct cache {
+	pthread_mutex_t lock;
+	size_t cap;
+	size_t used;
+	size_t n_buckets;
+	struct centry **buckets;
+	struct centry *head;	/* most recently used */
+	struct centry *tail;
+};
+
+int
+cache_new(size_t cap, struct cache **out)
+{
+	struct cache *c;
+	size_t n = 64;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return -ENOMEM;
+	while (n < cap / (64 << 10) && n < (1u << 20))
+		n *= 2;
+	if ((c->buckets = calloc(n, sizeof(*c->buckets))) == NULL) {
+		free(c);
+		return -ENOMEM;
+	}
+	c->n_buckets = n;
+	c->cap = cap;
+	pthread_mutex_init(&c->lock, NULL);
+	*out = c;
+	return 0;
+}
+
+void
+cache_free(struct cache *c)
+{
+	struct centry *e;
+
+	if (c == NULL)
+		return;
+	while ((e = c->head) != NULL) {
+		c->head = e->lru_next;
+		free(e);
+	}
+	pthread_mutex_destroy(&c->lock);
+	free(c->buckets);
+	free(c);
+}
+
+static size_t
+bucket(const struct cache *c, const uint8_t id[32])
+{
+	return (size_t)le_get(id, 8) & (c->n_buckets - 1);
+}
+
+static void
+lru_unlink(struct cache *c, struct centry *e)
+{
+	if (e->lru_prev)
+		e->lru_prev->lru_next = e->lru_next;
+	else
+		c->head = e->lru_next;
+	if (e->lru_next)
+		e->lru_next->lru_prev = e->lru_prev;
+	else
+		c->tail = e->lru_prev;
+	e->lru_prev = e->lru_next = NULL;
+}
+
+static void
+lru_push(struct cache *c, struct centry *e)
+{
+	e->lru_next = c->head;
+	e->lru_prev = NULL;
+	if (c->head)
+		c->head->lru_prev = e;
+	c->head = e;
+	if (c->tail == NULL)
+		c->tail = e;
+}
+
+static struct centry *
+find(struct cache *c, const uint8_t id[32])
+{
+	struct centry *e = c->buckets[bucket(c, id)];
+
+	while (e != NULL && memcmp(e->id, id, 32) != 0)
+		e = e->next;
+	return e;
+}
+
+static void
+evict(struct cache *c, struct centry *e)
+{
+	struct centry **pp = &c->buckets[bucket(c, e->id)];
+
+	while (*pp != e)
+		pp = &(*pp)->next;
+	*pp = e->next;
+	lru_unlink(c, e);
+	c->used -= e->len;
+	free(e);
+}
+
+int
+cache_read(struct cache *c, const uint8_t id[32], size_t off, uint8_t *buf,
+    size_t len, size_t *got)
+{
+	struct centry *e;
+	int r = -ENOENT;
+
+	if (c == NULL || c->cap == 0)
+		return -ENOENT;
+	pthread_mutex_lock(&c->lock);
+	if ((e = find(c, id)) != NULL) {
+		size_t n = off < e->len ? e->len - off : 0;
+
+		if (n > len)
+			n = len;
+		memcpy(buf, e->data + off, n);
+		*got = n;
+		lru_unlink(c, e);
+		lru_push(c, e);
+		r = 0;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+void
+cache_put(struct cache *c, const uint8_t id[32], const uint8_t *data,
+    size_t len)
+{
+	struct centry *e;
+
+	if (c == NULL || len > c->cap / 2)
+		return;
+	if ((e = malloc(sizeof(*e) + len)) == NULL)
+		return;
+	memcpy(e->id, id, 32);
+	e->len = len;
+	memcpy(e->data, data, len);
+	pthread_mutex_lock(&c->lock);
+	if (find(c, id) != NULL) {
+		pthread_mutex_unlock(&c->lock);
+		free(e);
+		return;
+	}
+	while (c->used + len > c->cap && c->tail != NULL)
+		evict(c, c->tail);
+	e->next = c->buckets[bucket(c, id)];
+	c->buckets[bucket(c, id)] = e;
+	lru_push(c, e);
+	c->used += len;
+	pthread_mutex_unlock(&c->lock);
+}

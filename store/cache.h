@@ -1,0 +1,30 @@
+/*
+ * cache.h: a bounded LRU cache of decrypted chunks, keyed by chunk id.
+ * Thread-safe; callers copy out under the cache's lock, so no entry is
+ * ever used after it is evicted.
+ */
+#ifndef CACHE_H
+#define CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct cache;
+
+/* A cache holding at most ${cap} bytes of chunk data (0: disabled). */
+int cache_new(size_t cap, struct cache **out);
+void cache_free(struct cache *c);
+
+/*
+ * cache_read(c, id, off, buf, len, got): copy up to ${len} bytes at ${off}
+ * of cached chunk ${id}; -ENOENT on a miss.  *${got} may be short only at
+ * the chunk's end.
+ */
+int cache_read(struct cache *c, const uint8_t id[32], size_t off,
+    uint8_t *buf, size_t len, size_t *got);
+
+/* Insert a copy of ${data} (ignored if too big or present). */
+void cache_put(struct cache *c, const uint8_t id[32], const uint8_t *data,
+    size_t len);
+
+#endif

@@ -1,0 +1,408 @@
+/*
+ * dir.c: the local-directory backend.  An object is written to tmp/,
+ * fsynced, linked into place with linkat() (which never replaces an
+ * existing name), the directory fsynced, and left read-only (mode 0444,
+ * and FS_IMMUTABLE_FL for stores made with --immutable where the process
+ * may set it).  A crash leaves at worst a file in tmp/, which the next
+ * writer removes when its owner is gone.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "crypt.h"
+#include "log.h"
+
+struct dir {
+	struct backend be;
+	int fd;			/* the store's root directory */
+	int is_immutable;
+	int warned_immutable;
+};
+
+static struct dir *
+dir_of(struct backend *be)
+{
+	return (struct dir *)be;
+}
+
+/* Keys are relative, '/'-separated, without "." or ".." components. */
+static int
+key_ok(const char *key)
+{
+	const char *p = key;
+
+	if (*key == '\0' || *key == '/')
+		return 0;
+	while (*p) {
+		const char *e = strchr(p, '/');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+
+		if (n == 0 || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	return 1;
+}
+
+/* mkdir -p of the directories of ${key}, relative to the root. */
+static int
+make_parents(struct dir *d, const char *key)
+{
+	char path[1024];
+	char *p;
+
+	if (strlen(key) >= sizeof(path))
+		return -EINVAL;
+	strcpy(path, key);
+	for (p = strchr(path, '/'); p != NULL; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		if (mkdirat(d->fd, path, 0700) != 0 && errno != EEXIST)
+			return log_err(-EIO, "%s/%s: mkdir: %s", d->be.location,
+			    path, strerror(errno));
+		*p = '/';
+	}
+	return 0;
+}
+
+static int
+fsync_parent(struct dir *d, const char *key)
+{
+	char path[1024];
+	char *slash;
+	int fd;
+	int r = 0;
+
+	snprintf(path, sizeof(path), "%s", key);
+	slash = strrchr(path, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	else
+		strcpy(path, ".");
+	if ((fd = openat(d->fd, path, O_RDONLY | O_DIRECTORY)) < 0)
+		return -EIO;
+	if (fsync(fd) != 0)
+		r = -EIO;
+	close(fd);
+	return r;
+}
+
+static void
+set_immutable(struct dir *d, int fd, const char *key)
+{
+	int flags = 0;
+
+	if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0) {
+		flags |= FS_IMMUTABLE_FL;
+		if (ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0)
+			return;
+	}
+	if (!d->warned_immutable) {
+		d->warned_immutable = 1;
+		log_warn("%s/%s: cannot set the immutable attribute (%s); "
+		    "objects are read-only but not immutable (it needs "
+		    "CAP_LINUX_IMMUTABLE and a filesystem that supports it)",
+		    d->be.location, key, strerror(errno));
+	}
+}
+
+static int
+dir_put(struct backend *be, const char *key, const uint8_t *buf, size_t len)
+{
+	struct dir *d = dir_of(be);
+	char tmp[64];
+	uint8_t rnd[8];
+	size_t done = 0;
+	int fd = -1;
+	int r;
+
+	if (!key_ok(key))
+		return -EINVAL;
+	if ((r = crypt_random(rnd, sizeof(rnd))) < 0)
+		return r;
+	snprintf(tmp, sizeof(tmp), "tmp/%ld.%02x%02x%02x%02x%02x%02x%02x%02x",
+	    (long)getpid(), rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5],
+	    rnd[6], rnd[7]);
+	if ((r = make_parents(d, key)) < 0)
+		return r;
+	mkdirat(d->fd, "tmp", 0700);
+	fd = openat(d->fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	if (fd < 0)
+		return log_err(-EIO, "%s/%s: %s", be->location, tmp,
+		    strerror(errno));
+	while (done < len) {
+		ssize_t n = write(fd, buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = log_err(-EIO, "%s/%s: write: %s", be->location,
+			    tmp, n < 0 ? strerror(errno) : "short write");
+			goto out;
+		}
+		done += (size_t)n;
+	}
+	if (fsync(fd) != 0) {
+		r = log_err(-EIO, "%s/%s: fsync: %s", be->location, tmp,
+		    strerror(errno));
+		goto out;
+	}
+	if (linkat(d->fd, tmp, d->fd, key, 0) != 0) {
+		if (errno == EEXIST)
+			r = -EEXIST;
+		else
+			r = log_err(-EIO, "%s/%s: link: %s", be->location, key,
+			    strerror(errno));
+		goto out;
+	}
+	if (d->is_immutable)
+		set_immutable(d, fd, key);
+	r = fsync_parent(d, key);
+out:
+	if (fd >= 0)
+		close(fd);
+	unlinkat(d->fd, tmp, 0);
+	return r;
+}
+
+static int
+dir_get(struct backend *be, const char *key, const char *version,
+    uint64_t off, uint64_t len, uint8_t **buf, size_t *got)
+{
+	struct dir *d = dir_of(be);
+	struct stat st;
+	uint8_t *p = NULL;
+	size_t done = 0;
+	int fd;
+	int r = 0;
+
+	if (!key_ok(key) || version != NULL)
+		return -EINVAL;
+	if ((fd = openat(d->fd, key, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		if (errno == ENOENT)
+			return -ENOENT;
+		return log_err(-EIO, "%s/%s: %s", be->location, key,
+		    strerror(errno));
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		r = log_err(-EIO, "%s/%s: not a regular file", be->location,
+		    key);
+		goto out;
+	}
+	if (off > (uint64_t)st.st_size)
+		off = (uint64_t)st.st_size;
+	if (len > (uint64_t)st.st_size - off)
+		len = (uint64_t)st.st_size - off;
+	if ((p = malloc(len ? len : 1)) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	while (done < len) {
+		ssize_t n = pread(fd, p + done, len - done,
+		    (off_t)(off + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = log_err(-EIO, "%s/%s: read: %s", be->location, key,
+			    n < 0 ? strerror(errno) : "short read");
+			goto out;
+		}
+		done += (size_t)n;
+	}
+	*buf = p;
+	*got = done;
+	p = NULL;
+out:
+	free(p);
+	close(fd);
+	return r;
+}
+
+static int
+list_dir(struct dir *d, const char *path, const char *prefix,
+    int (*fn)(void *ctx, const char *key, uint64_t size), void *ctx,
+    int depth)
+{
+	struct dirent *de;
+	DIR *dir;
+	int fd;
+	int r = 0;
+
+	if (depth > 8)
+		return 0;
+	fd = openat(d->fd, *path ? path : ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 :
+		    log_err(-EIO, "%s/%s: %s", d->be.location, path,
+		    strerror(errno));
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -EIO;
+	}
+	while (r == 0 && (de = readdir(dir)) != NULL) {
+		char key[1024];
+		struct stat st;
+		size_t n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (*path == '\0' && strcmp(de->d_name, "tmp") == 0)
+			continue;
+		n = (size_t)snprintf(key, sizeof(key), "%s%s%s", path,
+		    *path ? "/" : "", de->d_name);
+		if (n >= sizeof(key))
+			continue;
+		/* Skip subtrees that cannot hold the prefix. */
+		if (strncmp(key, prefix, strlen(key) < strlen(prefix) ?
+		    strlen(key) : strlen(prefix)) != 0)
+			continue;
+		if (fstatat(d->fd, key, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			r = list_dir(d, key, prefix, fn, ctx, depth + 1);
+		else if (S_ISREG(st.st_mode) &&
+		    strncmp(key, prefix, strlen(prefix)) == 0)
+			r = fn(ctx, key, (uint64_t)st.st_size);
+	}
+	closedir(dir);
+	return r;
+}
+
+static int
+dir_list(struct backend *be, const char *prefix,
+    int (*fn)(void *ctx, const char *key, uint64_t size), void *ctx)
+{
+	return list_dir(dir_of(be), "", prefix, fn, ctx, 0);
+}
+
+static int
+dir_stat(struct backend *be, const char *key, uint64_t *size)
+{
+	struct dir *d = dir_of(be);
+	struct stat st;
+
+	if (!key_ok(key))
+		return -EINVAL;
+	if (fstatat(d->fd, key, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT ? -ENOENT : -EIO;
+	if (!S_ISREG(st.st_mode))
+		return -EIO;
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
+static void
+dir_close(struct backend *be)
+{
+	struct dir *d = dir_of(be);
+
+	if (d->fd >= 0)
+		close(d->fd);
+	free(be->location);
+	free(d);
+}
+
+/* Remove temporary files whose writing process is gone. */
+static void
+clear_tmp(struct dir *d)
+{
+	struct dirent *de;
+	DIR *dir;
+	int fd;
+
+	if ((fd = openat(d->fd, "tmp", O_RDONLY | O_DIRECTORY)) < 0)
+		return;
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		long pid = strtol(de->d_name, NULL, 10);
+
+		if (de->d_name[0] == '.' || pid <= 0)
+			continue;
+		if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+			unlinkat(fd, de->d_name, 0);
+	}
+	closedir(dir);
+}
+
+static const struct backend_ops dir_ops = {
+	.put = dir_put,
+	.get = dir_get,
+	.list = dir_list,
+	.stat = dir_stat,
+	.versions = NULL,
+	.protect = NULL,
+	.close = dir_close,
+};
+
+int
+dir_open(const char *path, const struct backend_opts *o, int create,
+    struct backend **out)
+{
+	struct dir *d = NULL;
+	int r;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return -ENOMEM;
+	d->fd = -1;
+	d->be.ops = &dir_ops;
+	d->is_immutable = o ? o->is_immutable : 0;
+	if ((d->be.location = strdup(path)) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (create && mkdir(path, 0700) != 0 && errno != EEXIST) {
+		r = log_err(-EIO, "%s: mkdir: %s", path, strerror(errno));
+		goto out;
+	}
+	d->fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d->fd < 0) {
+		r = errno == ENOENT || errno == ENOTDIR ? -ENOENT :
+		    log_err(-EIO, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (create) {
+		DIR *dir = fdopendir(dup(d->fd));
+		struct dirent *de;
+		int is_empty = 1;
+
+		if (dir == NULL) {
+			r = -EIO;
+			goto out;
+		}
+		while ((de = readdir(dir)) != NULL)
+			if (strcmp(de->d_name, ".") != 0 &&
+			    strcmp(de->d_name, "..") != 0)
+				is_empty = 0;
+		closedir(dir);
+		if (!is_empty) {
+			r = -EEXIST;
+			goto out;
+		}
+	} else {
+		clear_tmp(d);
+	}
+	*out = &d->be;
+	d = NULL;
+	r = 0;
+out:
+	if (d != NULL)
+		dir_close(&d->be);
+	return r;
+}

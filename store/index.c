@@ -1,0 +1,422 @@
+/*
+ * index.c: LMDB behind index.h.  Four databases: "chunks" (id -> pack
+ * hash, offset, length, raw length), "packs" (hash -> size, count),
+ * "snaps" (id -> sealed manifest) and "cache" (table NUL key -> value).
+ * LMDB errors become -errno here and nowhere else.  Values read back are
+ * checked for length like any stored bytes.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <lmdb.h>
+
+#include "index.h"
+#include "log.h"
+#include "rd.h"
+
+struct index {
+	MDB_env *env;
+	MDB_dbi chunks;
+	MDB_dbi packs;
+	MDB_dbi snaps;
+	MDB_dbi cache;
+	char *dir;
+};
+
+#define LOC_LEN (32 + 8 + 4 + 4)
+
+static int
+ix_err(struct index *ix, const char *what, int rc)
+{
+	if (rc == MDB_MAP_FULL)
+		return log_err(-ENOSPC, "index %s: %s: map full", ix->dir,
+		    what);
+	return log_err(-EIO, "index %s: %s: %s", ix->dir, what,
+	    mdb_strerror(rc));
+}
+
+static int
+try_open(struct index *ix)
+{
+	MDB_txn *txn = NULL;
+	int rc;
+
+	if ((rc = mdb_env_create(&ix->env)) != 0)
+		return rc;
+	mdb_env_set_maxdbs(ix->env, 8);
+	mdb_env_set_mapsize(ix->env, (size_t)1 << 36);
+	mdb_env_set_maxreaders(ix->env, 256);
+	rc = mdb_env_open(ix->env, ix->dir, MDB_NOTLS | MDB_NOSYNC, 0600);
+	if (rc != 0)
+		goto fail;
+	if ((rc = mdb_txn_begin(ix->env, NULL, 0, &txn)) != 0)
+		goto fail;
+	if ((rc = mdb_dbi_open(txn, "chunks", MDB_CREATE, &ix->chunks)) ||
+	    (rc = mdb_dbi_open(txn, "packs", MDB_CREATE, &ix->packs)) ||
+	    (rc = mdb_dbi_open(txn, "snaps", MDB_CREATE, &ix->snaps)) ||
+	    (rc = mdb_dbi_open(txn, "cache", MDB_CREATE, &ix->cache)))
+		goto fail;
+	if ((rc = mdb_txn_commit(txn)) != 0) {
+		txn = NULL;
+		goto fail;
+	}
+	return 0;
+fail:
+	mdb_txn_abort(txn);
+	mdb_env_close(ix->env);
+	ix->env = NULL;
+	return rc;
+}
+
+static int
+mkdir_p(const char *dir)
+{
+	char path[4096];
+
+	if (strlen(dir) >= sizeof(path))
+		return -EINVAL;
+	strcpy(path, dir);
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0700) != 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int
+index_open(const char *dir, struct index **out)
+{
+	struct index *ix;
+	char path[4200];
+	int rc;
+
+	if ((ix = calloc(1, sizeof(*ix))) == NULL)
+		return -ENOMEM;
+	if ((ix->dir = strdup(dir)) == NULL) {
+		free(ix);
+		return -ENOMEM;
+	}
+	if ((rc = mkdir_p(dir)) < 0) {
+		log_err(-EIO, "index %s: %s", dir, strerror(-rc));
+		index_close(ix);
+		return -EIO;
+	}
+	/* It holds decrypted names: private to its owner. */
+	chmod(dir, 0700);
+	if ((rc = try_open(ix)) != 0) {
+		log_warn("index %s: %s; rebuilding it", dir, mdb_strerror(rc));
+		snprintf(path, sizeof(path), "%s/data.mdb", dir);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/lock.mdb", dir);
+		unlink(path);
+		if ((rc = try_open(ix)) != 0) {
+			rc = ix_err(ix, "open", rc);
+			index_close(ix);
+			return rc;
+		}
+	}
+	*out = ix;
+	return 0;
+}
+
+void
+index_close(struct index *ix)
+{
+	if (ix == NULL)
+		return;
+	if (ix->env != NULL)
+		mdb_env_close(ix->env);
+	free(ix->dir);
+	free(ix);
+}
+
+static int
+get(struct index *ix, MDB_dbi dbi, const void *k, size_t klen, void **val,
+    size_t *vlen)
+{
+	MDB_txn *txn;
+	MDB_val key = { klen, (void *)k };
+	MDB_val v;
+	int rc;
+
+	if ((rc = mdb_txn_begin(ix->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return ix_err(ix, "begin", rc);
+	rc = mdb_get(txn, dbi, &key, &v);
+	if (rc == 0) {
+		if (val != NULL) {
+			if ((*val = malloc(v.mv_size ? v.mv_size : 1)) == NULL) {
+				mdb_txn_abort(txn);
+				return -ENOMEM;
+			}
+			memcpy(*val, v.mv_data, v.mv_size);
+		}
+		if (vlen != NULL)
+			*vlen = v.mv_size;
+	}
+	mdb_txn_abort(txn);
+	if (rc == MDB_NOTFOUND)
+		return -ENOENT;
+	if (rc != 0)
+		return ix_err(ix, "get", rc);
+	return 0;
+}
+
+static int
+put(struct index *ix, MDB_dbi dbi, const void *k, size_t klen,
+    const void *val, size_t vlen)
+{
+	MDB_txn *txn;
+	MDB_val key = { klen, (void *)k };
+	MDB_val v = { vlen, (void *)val };
+	int rc;
+
+	if ((rc = mdb_txn_begin(ix->env, NULL, 0, &txn)) != 0)
+		return ix_err(ix, "begin", rc);
+	if ((rc = mdb_put(txn, dbi, &key, &v, 0)) != 0) {
+		mdb_txn_abort(txn);
+		return ix_err(ix, "put", rc);
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return ix_err(ix, "commit", rc);
+	return 0;
+}
+
+static int
+loc_decode(const MDB_val *v, struct chunk_loc *loc)
+{
+	const uint8_t *p = v->mv_data;
+
+	if (v->mv_size != LOC_LEN)
+		return -EBADMSG;
+	memcpy(loc->pack, p, 32);
+	loc->off = le_get(p + 32, 8);
+	loc->len = (uint32_t)le_get(p + 40, 4);
+	loc->raw_len = (uint32_t)le_get(p + 44, 4);
+	return 0;
+}
+
+int
+index_chunk_get(struct index *ix, const uint8_t id[STORE_HASH_LEN],
+    struct chunk_loc *loc)
+{
+	MDB_txn *txn;
+	MDB_val key = { STORE_HASH_LEN, (void *)id };
+	MDB_val v;
+	int rc;
+
+	if ((rc = mdb_txn_begin(ix->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return ix_err(ix, "begin", rc);
+	rc = mdb_get(txn, ix->chunks, &key, &v);
+	if (rc == 0 && loc != NULL && loc_decode(&v, loc) < 0)
+		rc = MDB_NOTFOUND;	/* a damaged record is a miss */
+	mdb_txn_abort(txn);
+	if (rc == MDB_NOTFOUND)
+		return -ENOENT;
+	if (rc != 0)
+		return ix_err(ix, "get", rc);
+	return 0;
+}
+
+int
+index_pack_has(struct index *ix, const uint8_t h[STORE_HASH_LEN])
+{
+	int r = get(ix, ix->packs, h, STORE_HASH_LEN, NULL, NULL);
+
+	if (r == -ENOENT)
+		return 0;
+	return r < 0 ? r : 1;
+}
+
+int
+index_pack_add(struct index *ix, const uint8_t h[STORE_HASH_LEN],
+    uint64_t size, const struct pack_entry *e, size_t n)
+{
+	MDB_txn *txn;
+	uint8_t pv[12];
+	uint8_t lv[LOC_LEN];
+	MDB_val key;
+	MDB_val v;
+	int rc;
+
+	if ((rc = mdb_txn_begin(ix->env, NULL, 0, &txn)) != 0)
+		return ix_err(ix, "begin", rc);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(lv, h, 32);
+		le_put(lv + 32, e[i].off, 8);
+		le_put(lv + 40, e[i].len, 4);
+		le_put(lv + 44, e[i].raw_len, 4);
+		key.mv_size = STORE_HASH_LEN;
+		key.mv_data = (void *)e[i].id;
+		v.mv_size = LOC_LEN;
+		v.mv_data = lv;
+		if ((rc = mdb_put(txn, ix->chunks, &key, &v,
+		    MDB_NOOVERWRITE)) != 0 && rc != MDB_KEYEXIST)
+			goto fail;
+	}
+	le_put(pv, size, 8);
+	le_put(pv + 8, n, 4);
+	key.mv_size = STORE_HASH_LEN;
+	key.mv_data = (void *)h;
+	v.mv_size = sizeof(pv);
+	v.mv_data = pv;
+	if ((rc = mdb_put(txn, ix->packs, &key, &v, 0)) != 0)
+		goto fail;
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return ix_err(ix, "commit", rc);
+	return 0;
+fail:
+	mdb_txn_abort(txn);
+	return ix_err(ix, "put", rc);
+}
+
+int
+index_chunk_each(struct index *ix, int (*fn)(void *ctx,
+    const uint8_t id[STORE_HASH_LEN], const struct chunk_loc *loc),
+    void *ctx)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k;
+	MDB_val v;
+	int rc;
+	int r = 0;
+
+	if ((rc = mdb_txn_begin(ix->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return ix_err(ix, "begin", rc);
+	if ((rc = mdb_cursor_open(txn, ix->chunks, &c)) != 0) {
+		mdb_txn_abort(txn);
+		return ix_err(ix, "cursor", rc);
+	}
+	while (r == 0 && mdb_cursor_get(c, &k, &v, MDB_NEXT) == 0) {
+		struct chunk_loc loc;
+
+		if (k.mv_size != STORE_HASH_LEN || loc_decode(&v, &loc) < 0)
+			continue;
+		r = fn(ctx, k.mv_data, &loc);
+	}
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	return r;
+}
+
+int
+index_snap_has(struct index *ix, const uint8_t id[STORE_HASH_LEN])
+{
+	int r = get(ix, ix->snaps, id, STORE_HASH_LEN, NULL, NULL);
+
+	if (r == -ENOENT)
+		return 0;
+	return r < 0 ? r : 1;
+}
+
+int
+index_snap_put(struct index *ix, const uint8_t id[STORE_HASH_LEN],
+    const uint8_t *buf, size_t len)
+{
+	return put(ix, ix->snaps, id, STORE_HASH_LEN, buf, len);
+}
+
+int
+index_snap_each(struct index *ix, int (*fn)(void *ctx,
+    const uint8_t id[STORE_HASH_LEN], const uint8_t *buf, size_t len),
+    void *ctx)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k;
+	MDB_val v;
+	int rc;
+	int r = 0;
+
+	if ((rc = mdb_txn_begin(ix->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return ix_err(ix, "begin", rc);
+	if ((rc = mdb_cursor_open(txn, ix->snaps, &c)) != 0) {
+		mdb_txn_abort(txn);
+		return ix_err(ix, "cursor", rc);
+	}
+	while (r == 0 && mdb_cursor_get(c, &k, &v, MDB_NEXT) == 0) {
+		if (k.mv_size != STORE_HASH_LEN)
+			continue;
+		r = fn(ctx, k.mv_data, v.mv_data, v.mv_size);
+	}
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	return r;
+}
+
+static int
+cache_key(const char *table, const void *key, size_t klen, uint8_t **out,
+    size_t *olen)
+{
+	size_t tl = strlen(table);
+	uint8_t *k;
+
+	if (tl + 1 + klen > 511 || klen == 0)
+		return -EINVAL;	/* LMDB's default key size limit */
+	if ((k = malloc(tl + 1 + klen)) == NULL)
+		return -ENOMEM;
+	memcpy(k, table, tl + 1);
+	memcpy(k + tl + 1, key, klen);
+	*out = k;
+	*olen = tl + 1 + klen;
+	return 0;
+}
+
+int
+index_cache_get(struct index *ix, const char *table, const void *key,
+    size_t klen, void **val, size_t *vlen)
+{
+	uint8_t *k;
+	size_t kl;
+	int r;
+
+	if ((r = cache_key(table, key, klen, &k, &kl)) < 0)
+		return r;
+	r = get(ix, ix->cache, k, kl, val, vlen);
+	free(k);
+	return r;
+}
+
+int
+index_cache_put(struct index *ix, const char *table, const void *key,
+    size_t klen, const void *val, size_t vlen)
+{
+	uint8_t *k;
+	size_t kl;
+	int r;
+
+	if ((r = cache_key(table, key, klen, &k, &kl)) < 0)
+		return r;
+	r = put(ix, ix->cache, k, kl, val, vlen);
+	free(k);
+	return r;
+}
+
+int
+index_clear(struct index *ix)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = mdb_txn_begin(ix->env, NULL, 0, &txn)) != 0)
+		return ix_err(ix, "begin", rc);
+	if ((rc = mdb_drop(txn, ix->chunks, 0)) != 0 ||
+	    (rc = mdb_drop(txn, ix->packs, 0)) != 0 ||
+	    (rc = mdb_drop(txn, ix->snaps, 0)) != 0) {
+		mdb_txn_abort(txn);
+		return ix_err(ix, "drop", rc);
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return ix_err(ix, "commit", rc);
+	return 0;
+}

@@ -1,0 +1,59 @@
+/*
+ * index.h: the LMDB index in a local cache directory (mode 0700).  It is
+ * derived data: chunk id -> pack location, the packs and snapshot
+ * manifests already indexed, and the source readers' caches.  Everything
+ * in it can be rebuilt from the store, so a damaged index is wiped and
+ * rebuilt, never a reason to fail.  Thread-safe (one read transaction
+ * per call; LMDB serialises writers, across processes too).
+ */
+#ifndef INDEX_H
+#define INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pack.h"
+
+struct index;
+
+struct chunk_loc {
+	uint8_t pack[STORE_HASH_LEN];
+	uint64_t off;
+	uint32_t len;
+	uint32_t raw_len;
+};
+
+/* Open (creating) the index in ${dir}; a damaged one is recreated. */
+int index_open(const char *dir, struct index **out);
+void index_close(struct index *ix);
+
+/* -ENOENT if the chunk is not indexed. */
+int index_chunk_get(struct index *ix, const uint8_t id[STORE_HASH_LEN],
+    struct chunk_loc *loc);
+/* 1 if the pack is indexed, 0 if not. */
+int index_pack_has(struct index *ix, const uint8_t h[STORE_HASH_LEN]);
+/* Record a pack and its chunks in one transaction. */
+int index_pack_add(struct index *ix, const uint8_t h[STORE_HASH_LEN],
+    uint64_t size, const struct pack_entry *e, size_t n);
+/* Call ${fn} for every chunk indexed (for verify). */
+int index_chunk_each(struct index *ix, int (*fn)(void *ctx,
+    const uint8_t id[STORE_HASH_LEN], const struct chunk_loc *loc),
+    void *ctx);
+
+int index_snap_has(struct index *ix, const uint8_t id[STORE_HASH_LEN]);
+int index_snap_put(struct index *ix, const uint8_t id[STORE_HASH_LEN],
+    const uint8_t *buf, size_t len);
+/* Call ${fn} with every manifest indexed (raw, still sealed). */
+int index_snap_each(struct index *ix, int (*fn)(void *ctx,
+    const uint8_t id[STORE_HASH_LEN], const uint8_t *buf, size_t len),
+    void *ctx);
+
+int index_cache_get(struct index *ix, const char *table, const void *key,
+    size_t klen, void **val, size_t *vlen);
+int index_cache_put(struct index *ix, const char *table, const void *key,
+    size_t klen, const void *val, size_t vlen);
+
+/* Forget every pack, chunk and snapshot (before a rebuild). */
+int index_clear(struct index *ix);
+
+#endif

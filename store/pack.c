@@ -1,0 +1,206 @@
+/*
+ * pack.c: sealing and opening chunk blobs, and pack tables.  A chunk's
+ * key is convergent (derived from its plaintext), so each key seals one
+ * plaintext and the GCM nonce bound never comes near; the nonce is random
+ * anyway.  Tables are sealed under the store's table key with random
+ * nonces: one table per pack keeps that key far below 2^32 messages.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "log.h"
+#include "pack.h"
+#include "rd.h"
+
+int
+blob_seal(const struct store_ref *ref, const uint8_t *data, size_t len,
+    uint8_t *out, size_t cap, size_t *olen)
+{
+	uint8_t *body = out + CRYPT_NONCE_LEN;
+	size_t plen;
+	int r;
+
+	if (cap < len + BLOB_OVERHEAD)
+		return -ERANGE;
+	if ((r = crypt_random(out, CRYPT_NONCE_LEN)) < 0)
+		return r;
+	/* Stored raw unless zstd saves at least 1/32 of it. */
+	if (len >= 64 && codec_compress(data, len, body + 1,
+	    len - len / 32, &plen) == 0) {
+		body[0] = CODEC_ZSTD;
+	} else {
+		body[0] = CODEC_RAW;
+		memcpy(body + 1, data, len);
+		plen = len;
+	}
+	r = crypt_seal(ref->key, out, ref->id, STORE_HASH_LEN, body, plen + 1,
+	    body);
+	if (r < 0)
+		return r;
+	*olen = CRYPT_NONCE_LEN + plen + 1 + CRYPT_TAG_LEN;
+	return 0;
+}
+
+int
+blob_open(const struct store_ref *ref, const uint8_t *blob, size_t len,
+    uint8_t *scratch, uint8_t *out, size_t cap, size_t *olen)
+{
+	size_t plen;
+	int r;
+
+	if (len < BLOB_OVERHEAD)
+		return -EBADMSG;
+	r = crypt_open(ref->key, blob, ref->id, STORE_HASH_LEN,
+	    blob + CRYPT_NONCE_LEN, len - CRYPT_NONCE_LEN, scratch);
+	if (r < 0)
+		return r;
+	plen = len - BLOB_OVERHEAD;
+	if (scratch[0] == CODEC_RAW) {
+		if (plen > cap)
+			return -ERANGE;
+		memcpy(out, scratch + 1, plen);
+		*olen = plen;
+		return 0;
+	}
+	if (scratch[0] != CODEC_ZSTD)
+		return -EBADMSG;
+	return codec_decompress(scratch + 1, plen, out, cap, olen);
+}
+
+int
+pack_toc_seal(const uint8_t key[32], const struct pack_entry *e, size_t n,
+    uint8_t **out, size_t *olen)
+{
+	size_t plen = 4 + n * PACK_TOC_ENTRY_LEN;
+	size_t len = CRYPT_NONCE_LEN + plen + CRYPT_TAG_LEN;
+	uint8_t *buf;
+	uint8_t *p;
+	int r;
+
+	if ((buf = malloc(len)) == NULL)
+		return -ENOMEM;
+	p = buf + CRYPT_NONCE_LEN;
+	le_put(p, n, 4);
+	p += 4;
+	for (size_t i = 0; i < n; i++, p += PACK_TOC_ENTRY_LEN) {
+		memcpy(p, e[i].id, 32);
+		le_put(p + 32, e[i].off, 8);
+		le_put(p + 40, e[i].len, 4);
+		le_put(p + 44, e[i].raw_len, 4);
+	}
+	if ((r = crypt_random(buf, CRYPT_NONCE_LEN)) < 0 ||
+	    (r = crypt_seal(key, buf, (const uint8_t *)PACK_MAGIC, 8,
+	    buf + CRYPT_NONCE_LEN, plen, buf + CRYPT_NONCE_LEN)) < 0) {
+		free(buf);
+		return r;
+	}
+	*out = buf;
+	*olen = len;
+	return 0;
+}
+
+int
+pack_tail_parse(const uint8_t tail[PACK_TAIL_LEN], uint64_t pack_size,
+    uint32_t *toc_len)
+{
+	uint32_t n = (uint32_t)le_get(tail, 4);
+
+	if (memcmp(tail + 4, PACK_END, 8) != 0)
+		return -EBADMSG;
+	if (n < CRYPT_NONCE_LEN + 4 + CRYPT_TAG_LEN || n > PACK_TOC_MAX ||
+	    (uint64_t)n + PACK_HEAD_LEN + PACK_TAIL_LEN > pack_size)
+		return -EBADMSG;
+	*toc_len = n;
+	return 0;
+}
+
+int
+pack_toc_open(const uint8_t key[32], const uint8_t *sealed, size_t len,
+    uint64_t pack_size, struct pack_entry **entries, size_t *n)
+{
+	struct pack_entry *e = NULL;
+	uint64_t blob_end;
+	uint8_t *plain = NULL;
+	struct rd r;
+	uint32_t count;
+	int rc;
+
+	if (len < CRYPT_NONCE_LEN + 4 + CRYPT_TAG_LEN || len > PACK_TOC_MAX ||
+	    (uint64_t)len + PACK_HEAD_LEN + PACK_TAIL_LEN > pack_size)
+		return -EBADMSG;
+	blob_end = pack_size - PACK_TAIL_LEN - len;
+	if ((plain = malloc(len)) == NULL)
+		return -ENOMEM;
+	rc = crypt_open(key, sealed, (const uint8_t *)PACK_MAGIC, 8,
+	    sealed + CRYPT_NONCE_LEN, len - CRYPT_NONCE_LEN, plain);
+	if (rc < 0)
+		goto out;
+	r = rd_init(plain, len - CRYPT_NONCE_LEN - CRYPT_TAG_LEN);
+	rc = -EBADMSG;
+	if (rd_u32(&r, &count) < 0 ||
+	    (uint64_t)count * PACK_TOC_ENTRY_LEN != r.len)
+		goto out;
+	if ((e = calloc(count ? count : 1, sizeof(*e))) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = 0; i < count; i++) {
+		if (rd_copy(&r, e[i].id, 32) < 0 || rd_u64(&r, &e[i].off) < 0 ||
+		    rd_u32(&r, &e[i].len) < 0 || rd_u32(&r, &e[i].raw_len) < 0)
+			goto out;
+		if (e[i].off < PACK_HEAD_LEN || e[i].len < BLOB_OVERHEAD ||
+		    e[i].off > blob_end || e[i].len > blob_end - e[i].off ||
+		    e[i].raw_len > STORE_TREE_MAX)
+			goto out;
+	}
+	*entries = e;
+	*n = count;
+	e = NULL;
+	rc = 0;
+out:
+	free(e);
+	free(plain);
+	return rc;
+}
+
+void
+pack_name(const uint8_t h[STORE_HASH_LEN], char out[80])
+{
+	char hex[65];
+
+	log_hex(h, STORE_HASH_LEN, hex);
+	snprintf(out, 80, "packs/%.2s/%s", hex, hex);
+}
+
+static int
+unhex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int
+pack_name_parse(const char *name, uint8_t h[STORE_HASH_LEN])
+{
+	const char *hex;
+
+	if (strncmp(name, "packs/", 6) != 0 || strlen(name) != 6 + 3 + 64 ||
+	    name[8] != '/' || name[6] != name[9] || name[7] != name[10])
+		return -EINVAL;
+	hex = name + 9;
+	for (size_t i = 0; i < STORE_HASH_LEN; i++) {
+		int a = unhex(hex[2 * i]);
+		int b = unhex(hex[2 * i + 1]);
+
+		if (a < 0 || b < 0)
+			return -EINVAL;
+		h[i] = (uint8_t)(a << 4 | b);
+	}
+	return 0;
+}

@@ -1,0 +1,83 @@
+/*
+ * pack.h: chunk blobs and pack objects (amber-store(5), CHUNKS and PACKS).
+ *
+ * A blob is one sealed chunk: nonce(12) || AES-256-GCM(chunk key, AAD =
+ * chunk id, codec(1) || payload) || tag(16).  A pack is "AMBRPCK1" ||
+ * blobs || sealed table || table length (u32) || "AMBRPEND"; its name is
+ * packs/<first two hex digits>/<SHA-256 of the whole pack, hex>.  The
+ * parsers here are pure: no I/O, no allocation unless said.
+ */
+#ifndef PACK_H
+#define PACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypt.h"
+#include "store.h"
+
+#define PACK_MAGIC "AMBRPCK1"
+#define PACK_END "AMBRPEND"
+#define PACK_HEAD_LEN 8
+#define PACK_TAIL_LEN 12	/* table length + end magic */
+#define PACK_TARGET (16u << 20)	/* a pack is closed past this size */
+#define PACK_MAX (128u << 20)	/* no pack is larger (one S3 PUT) */
+#define PACK_TOC_ENTRY_LEN 48
+#define PACK_TOC_MAX (PACK_MAX / 64)	/* sealed table bytes at most */
+#define BLOB_OVERHEAD (CRYPT_NONCE_LEN + 1 + CRYPT_TAG_LEN)
+
+#define CODEC_RAW 0
+#define CODEC_ZSTD 1
+
+/* One table entry: where a chunk's blob lies in its pack. */
+struct pack_entry {
+	uint8_t id[STORE_HASH_LEN];
+	uint64_t off;
+	uint32_t len;		/* blob bytes */
+	uint32_t raw_len;	/* plaintext bytes */
+};
+
+/*
+ * blob_seal(ref, data, len, out, cap, olen): compress (when it shrinks)
+ * and seal ${data}; ${cap} >= len + BLOB_OVERHEAD always suffices.
+ */
+int blob_seal(const struct store_ref *ref, const uint8_t *data, size_t len,
+    uint8_t *out, size_t cap, size_t *olen);
+
+/*
+ * blob_open(ref, blob, len, raw_len, out, cap, olen): authenticate, then
+ * decrypt, then decompress into ${out}.  ${scratch} holds len bytes.
+ * Returns -EBADMSG if it fails authentication or is malformed, -ERANGE if
+ * the plaintext would not fit ${cap}.
+ */
+int blob_open(const struct store_ref *ref, const uint8_t *blob, size_t len,
+    uint8_t *scratch, uint8_t *out, size_t cap, size_t *olen);
+
+/*
+ * pack_toc_seal(key, entries, n, out, olen): the sealed table, malloc'd
+ * into *${out}.
+ */
+int pack_toc_seal(const uint8_t key[32], const struct pack_entry *e,
+    size_t n, uint8_t **out, size_t *olen);
+
+/*
+ * pack_tail_parse(tail, pack_size, toc_len): check the 12-byte tail and
+ * return the sealed table's length; -EBADMSG if malformed.
+ */
+int pack_tail_parse(const uint8_t tail[PACK_TAIL_LEN], uint64_t pack_size,
+    uint32_t *toc_len);
+
+/*
+ * pack_toc_open(key, sealed, len, pack_size, entries, n): authenticate
+ * and decode a table; *${entries} is malloc'd.  Every entry is checked to
+ * lie inside the pack's blob area.
+ */
+int pack_toc_open(const uint8_t key[32], const uint8_t *sealed, size_t len,
+    uint64_t pack_size, struct pack_entry **entries, size_t *n);
+
+/* "packs/xx/<64 hex>" for the pack hash ${h}. */
+void pack_name(const uint8_t h[STORE_HASH_LEN], char out[80]);
+/* Parse such a name back; -EINVAL if it is not one. */
+int pack_name_parse(const char *name, uint8_t h[STORE_HASH_LEN]);
+
+#endif

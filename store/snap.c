@@ -1,0 +1,478 @@
+/*
+ * snap.c: sealing, signing, opening and ordering snapshot manifests.
+ *
+ * Sealing: a fresh X25519 key pair per manifest; the body key is
+ * HKDF(X25519(eph, store), salt = eph_pub || store_pub, "amber v1
+ * snapshot").  Signing: Ed25519 by the writer's key (the master's, or a
+ * registered ingest key's), over the whole object before the signature,
+ * checked before anything is decrypted.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "rd.h"
+#include "snap.h"
+#include "tree.h"
+
+#define HEAD_LEN (8 + 16 + 32 + 12)
+
+static int
+body_encode(const struct store_snap_new *sn, const struct store_entry *root,
+    const uint8_t (*parents)[32], size_t n_parents, struct wb *w)
+{
+	const char *host = sn->host ? sn->host : "";
+	int r;
+
+	if (sn->n_tags > UINT16_MAX || sn->n_sources > UINT16_MAX ||
+	    n_parents > UINT16_MAX)
+		return -EINVAL;
+	if ((r = wb_u8(w, SNAP_VERSION)) < 0 ||
+	    (r = wb_u64(w, sn->time_sec)) < 0 ||
+	    (r = wb_u32(w, sn->time_nsec)) < 0 ||
+	    (r = wb_str16(w, host, strlen(host))) < 0 ||
+	    (r = wb_u16(w, sn->n_tags)) < 0)
+		return r;
+	for (size_t i = 0; i < sn->n_tags; i++)
+		if ((r = wb_str16(w, sn->tags[i], strlen(sn->tags[i]))) < 0)
+			return r;
+	if ((r = wb_bytes(w, &root->tree, sizeof(root->tree))) < 0 ||
+	    (r = wb_u64(w, root->n_desc)) < 0 || (r = wb_u32(w, 0)) < 0 ||
+	    (r = wb_u16(w, n_parents)) < 0)
+		return r;
+	for (size_t i = 0; i < n_parents; i++)
+		if ((r = wb_bytes(w, parents[i], 32)) < 0)
+			return r;
+	if ((r = wb_u16(w, sn->n_sources)) < 0)
+		return r;
+	for (size_t i = 0; i < sn->n_sources; i++) {
+		const struct store_source *s = &sn->sources[i];
+		struct store_entry e = s->root;
+
+		e.name = (const uint8_t *)s->name;
+		e.name_len = strlen(s->name);
+		e.type = STORE_DIR;
+		if ((r = wb_u8(w, s->kind)) < 0 ||
+		    (r = wb_str16(w, s->origin, strlen(s->origin))) < 0 ||
+		    (r = wb_u64(w, s->n_files)) < 0 ||
+		    (r = wb_u64(w, s->n_bytes)) < 0 ||
+		    (r = wb_u32(w, s->flags)) < 0 ||
+		    (r = tree_entry_encode(w, &e)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int
+body_key(const uint8_t shared[32], const uint8_t eph_pub[32],
+    const uint8_t box_pub[32], uint8_t key[32])
+{
+	uint8_t salt[64];
+
+	memcpy(salt, eph_pub, 32);
+	memcpy(salt + 32, box_pub, 32);
+	return crypt_hkdf(shared, 32, salt, 64, "amber v1 snapshot", key, 32);
+}
+
+int
+snap_make(const struct keyring *kr, const struct store_snap_new *sn,
+    const struct store_entry *root, const uint8_t (*parents)[32],
+    size_t n_parents, uint8_t **out, size_t *len)
+{
+	struct wb body = { 0 };
+	uint8_t *obj = NULL;
+	size_t olen;
+	uint8_t eph[32];
+	uint8_t eph_pub[32];
+	uint8_t shared[32];
+	uint8_t key[32];
+	uint8_t *p;
+	int r;
+
+	if ((r = body_encode(sn, root, parents, n_parents, &body)) < 0)
+		goto out;
+	if (body.len + HEAD_LEN + 16 + 64 > SNAP_MAX) {
+		r = log_err(-EINVAL, "snapshot manifest too large");
+		goto out;
+	}
+	if ((r = crypt_random(eph, 32)) < 0 ||
+	    (r = crypt_x25519_pub(eph, eph_pub)) < 0 ||
+	    (r = crypt_x25519(eph, kr->box_pub, shared)) < 0 ||
+	    (r = body_key(shared, eph_pub, kr->box_pub, key)) < 0)
+		goto out;
+	olen = HEAD_LEN + body.len + 16;
+	if ((obj = malloc(olen + 64)) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	p = obj;
+	memcpy(p, SNAP_MAGIC, 8);
+	memset(p + 8, 0, 16);	/* writer: the master key */
+	memcpy(p + 24, eph_pub, 32);
+	if ((r = crypt_random(p + 56, 12)) < 0)
+		goto out;
+	if ((r = crypt_seal(key, p + 56, p, 56, body.p, body.len,
+	    p + HEAD_LEN)) < 0)
+		goto out;
+	if ((r = crypt_ed25519_sign(kr->sign_seed, obj, olen,
+	    obj + olen)) < 0)
+		goto out;
+	*out = obj;
+	*len = olen + 64;
+	obj = NULL;
+out:
+	crypt_wipe(eph, sizeof(eph));
+	crypt_wipe(shared, sizeof(shared));
+	crypt_wipe(key, sizeof(key));
+	if (body.p != NULL)
+		crypt_wipe(body.p, body.len);
+	wb_fini(&body);
+	free(obj);
+	return r;
+}
+
+void
+snap_free(struct store_snap *s)
+{
+	if (s == NULL)
+		return;
+	free(s->host);
+	for (size_t i = 0; i < s->n_tags; i++)
+		free(s->tags[i]);
+	free(s->tags);
+	free(s->sources);
+	free(s->parents);
+	free(s);
+}
+
+static char *
+dup_str(const uint8_t *p, size_t n)
+{
+	char *s = malloc(n + 1);
+
+	if (s != NULL) {
+		memcpy(s, p, n);
+		s[n] = '\0';
+	}
+	return s;
+}
+
+/* Source names: [A-Za-z0-9._-]+, not starting with a dot. */
+static int
+source_name_ok(const uint8_t *p, size_t n)
+{
+	if (n == 0 || n > STORE_NAME_MAX || p[0] == '.')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = p[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+body_decode(const uint8_t *buf, size_t len, struct store_snap *s)
+{
+	struct rd r = rd_init(buf, len);
+	const uint8_t *p;
+	size_t n;
+	uint16_t k;
+	uint8_t v;
+	uint32_t flags;
+
+	if (rd_u8(&r, &v) < 0 || v != SNAP_VERSION ||
+	    rd_i64(&r, &s->time_sec) < 0 || rd_u32(&r, &s->time_nsec) < 0 ||
+	    s->time_nsec >= 1000000000u || rd_str16(&r, 1024, &p, &n) < 0)
+		return -EBADMSG;
+	if ((s->host = dup_str(p, n)) == NULL)
+		return -ENOMEM;
+	if (rd_u16(&r, &k) < 0)
+		return -EBADMSG;
+	if ((s->tags = calloc(k ? k : 1, sizeof(*s->tags))) == NULL)
+		return -ENOMEM;
+	for (; s->n_tags < k; s->n_tags++) {
+		if (rd_str16(&r, 1024, &p, &n) < 0)
+			return -EBADMSG;
+		if ((s->tags[s->n_tags] = dup_str(p, n)) == NULL)
+			return -ENOMEM;
+	}
+	s->root.type = STORE_DIR;
+	s->root.mode = 0555;
+	s->root.mtime_sec = s->time_sec;
+	s->root.mtime_nsec = s->time_nsec;
+	if (rd_copy(&r, &s->root.tree, sizeof(s->root.tree)) < 0 ||
+	    rd_u64(&r, &s->root.n_desc) < 0 || rd_u32(&r, &flags) < 0 ||
+	    rd_u16(&r, &k) < 0 || (size_t)k * 32 > r.len)
+		return -EBADMSG;
+	if ((s->parents = calloc(k ? k : 1, 32)) == NULL)
+		return -ENOMEM;
+	for (; s->n_parents < k; s->n_parents++)
+		if (rd_copy(&r, s->parents[s->n_parents], 32) < 0)
+			return -EBADMSG;
+	if (rd_u16(&r, &k) < 0 || (size_t)k * 40 > r.len)
+		return -EBADMSG;
+	if ((s->sources = calloc(k ? k : 1, sizeof(*s->sources))) == NULL)
+		return -ENOMEM;
+	for (; s->n_sources < k; s->n_sources++) {
+		struct store_source *src = &s->sources[s->n_sources];
+		size_t n_ext;
+
+		if (rd_u8(&r, &src->kind) < 0 || src->kind < STORE_FILES ||
+		    src->kind > STORE_PIPELINES ||
+		    rd_str16(&r, sizeof(src->origin) - 1, &p, &n) < 0)
+			return -EBADMSG;
+		memcpy(src->origin, p, n);
+		if (rd_u64(&r, &src->n_files) < 0 ||
+		    rd_u64(&r, &src->n_bytes) < 0 ||
+		    rd_u32(&r, &src->flags) < 0 ||
+		    tree_entry_decode(&r, &src->root, NULL, 0, &n_ext) < 0 ||
+		    src->root.type != STORE_DIR ||
+		    !source_name_ok(src->root.name, src->root.name_len))
+			return -EBADMSG;
+		memcpy(src->name, src->root.name, src->root.name_len);
+		src->root.name = NULL;
+		src->root.name_len = 0;
+		s->size += src->n_bytes;
+		if (src->flags & STORE_SOURCE_PARTIAL)
+			s->flags |= STORE_SNAP_PARTIAL;
+	}
+	if (r.len != 0)
+		return -EBADMSG;
+	return 0;
+}
+
+int
+snap_open(const struct keyring *kr, const uint8_t *buf, size_t len,
+    struct store_snap **out)
+{
+	static const uint8_t zero[16];
+	struct store_snap *s = NULL;
+	uint8_t *body = NULL;
+	uint8_t shared[32];
+	uint8_t key[32];
+	size_t blen;
+	int r;
+
+	if (!kr->has_master)
+		return -EACCES;
+	if (len < HEAD_LEN + 16 + 64 || len > SNAP_MAX ||
+	    memcmp(buf, SNAP_MAGIC, 8) != 0)
+		return -EBADMSG;
+	/* Only the master key writes manifests in format version 1. */
+	if (memcmp(buf + 8, zero, 16) != 0)
+		return -EBADMSG;
+	if ((r = crypt_ed25519_verify(kr->sign_pub, buf, len - 64,
+	    buf + len - 64)) < 0)
+		return r;
+	blen = len - 64 - HEAD_LEN - 16;
+	if ((r = crypt_x25519(kr->box_priv, buf + 24, shared)) < 0 ||
+	    (r = body_key(shared, buf + 24, kr->box_pub, key)) < 0)
+		goto out;
+	r = -ENOMEM;
+	if ((body = malloc(blen + 1)) == NULL ||
+	    (s = calloc(1, sizeof(*s))) == NULL)
+		goto out;
+	if ((r = crypt_open(key, buf + 56, buf, 56, buf + HEAD_LEN, blen + 16,
+	    body)) < 0)
+		goto out;
+	if ((r = body_decode(body, blen, s)) < 0)
+		goto out;
+	crypt_sha256(buf, len, s->id);
+	*out = s;
+	s = NULL;
+out:
+	crypt_wipe(shared, sizeof(shared));
+	crypt_wipe(key, sizeof(key));
+	if (body != NULL)
+		crypt_wipe(body, blen);
+	free(body);
+	snap_free(s);
+	return r;
+}
+
+/* Commit order for snapshots within one second: depth in the DAG. */
+struct ord {
+	struct store_snap *s;
+	size_t depth;
+};
+
+static int
+ord_cmp(const void *a, const void *b)
+{
+	const struct ord *x = a;
+	const struct ord *y = b;
+
+	if (x->s->time_sec != y->s->time_sec)
+		return x->s->time_sec < y->s->time_sec ? -1 : 1;
+	if (x->depth != y->depth)
+		return x->depth < y->depth ? -1 : 1;
+	if (x->s->time_nsec != y->s->time_nsec)
+		return x->s->time_nsec < y->s->time_nsec ? -1 : 1;
+	return memcmp(x->s->id, y->s->id, 32);
+}
+
+static int
+id_cmp(const void *a, const void *b)
+{
+	const struct ord *x = a;
+	const struct ord *y = b;
+
+	return memcmp(x->s->id, y->s->id, 32);
+}
+
+static struct ord *
+ord_find(struct ord *v, size_t n, const uint8_t id[32])
+{
+	size_t lo = 0;
+	size_t hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(v[mid].s->id, id, 32);
+
+		if (c == 0)
+			return &v[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+void
+snap_order(struct store_snap **v, size_t n, int64_t now)
+{
+	struct ord *o = calloc(n ? n : 1, sizeof(*o));
+	int changed = 1;
+
+	if (o == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		o[i].s = v[i];
+	qsort(o, n, sizeof(*o), id_cmp);
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < v[i]->n_parents; j++)
+			if (ord_find(o, n, v[i]->parents[j]) == NULL)
+				v[i]->flags |= STORE_SNAP_ORPHAN;
+	/* Depth = longest path from a root; bounded by n rounds. */
+	for (size_t round = 0; changed && round <= n; round++) {
+		changed = 0;
+		for (size_t i = 0; i < n; i++)
+			for (size_t j = 0; j < o[i].s->n_parents; j++) {
+				struct ord *p = ord_find(o, n,
+				    o[i].s->parents[j]);
+
+				if (p != NULL && p->depth + 1 > o[i].depth &&
+				    p->depth + 1 <= n) {
+					o[i].depth = p->depth + 1;
+					changed = 1;
+				}
+			}
+	}
+	qsort(o, n, sizeof(*o), ord_cmp);
+	for (size_t i = 0; i < n; i++) {
+		struct store_snap *s = o[i].s;
+		size_t same = 1;
+
+		v[i] = s;
+		if (s->time_sec > now + 60)
+			s->flags |= STORE_SNAP_FUTURE;
+		while (same < i + 1 && o[i - same].s->time_sec == s->time_sec)
+			same++;
+		store_time_format(s->time_sec, s->name, sizeof(s->name));
+		if (same > 1) {
+			size_t l = strlen(s->name);
+
+			snprintf(s->name + l, sizeof(s->name) - l, "-%zu",
+			    same);
+		}
+	}
+	free(o);
+}
+
+void
+store_time_format(int64_t sec, char *buf, size_t cap)
+{
+	struct tm tm;
+	time_t t = (time_t)sec;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, cap, "@%lld", (long long)sec);
+}
+
+static int
+digits(const char **p, int n, int *v)
+{
+	*v = 0;
+	for (int i = 0; i < n; i++, (*p)++) {
+		if (**p < '0' || **p > '9')
+			return -EINVAL;
+		*v = *v * 10 + (**p - '0');
+	}
+	return 0;
+}
+
+int
+store_time_parse(const char *s, int64_t *sec, uint32_t *nsec)
+{
+	struct tm tm = { 0 };
+	const char *p = s;
+	int y, mo, d, h, mi, se, oh = 0, om = 0;
+	uint32_t ns = 0;
+	int64_t off = 0;
+	time_t t;
+
+	if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) ||
+	    *p++ != '-' || digits(&p, 2, &d) || (*p != 'T' && *p != 't' &&
+	    *p != ' '))
+		return -EINVAL;
+	p++;
+	if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi) ||
+	    *p++ != ':' || digits(&p, 2, &se))
+		return -EINVAL;
+	if (*p == '.') {
+		int k = 0;
+
+		p++;
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		for (; *p >= '0' && *p <= '9'; p++, k++)
+			if (k < 9)
+				ns = ns * 10 + (uint32_t)(*p - '0');
+		for (; k < 9; k++)
+			ns *= 10;
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int sign = *p++ == '-' ? -1 : 1;
+
+		if (digits(&p, 2, &oh) || *p++ != ':' || digits(&p, 2, &om) ||
+		    oh > 23 || om > 59)
+			return -EINVAL;
+		off = sign * (oh * 3600 + om * 60);
+	} else {
+		return -EINVAL;
+	}
+	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
+	    mi > 59 || se > 60)
+		return -EINVAL;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = se;
+	t = timegm(&tm);
+	*sec = (int64_t)t - off;
+	*nsec = ns;
+	return 0;
+}

@@ -1,0 +1,46 @@
+/*
+ * snap.h: snapshot manifests (amber-store(5), SNAPSHOTS).  A manifest is
+ * "AMBRSNP1" || writer key id(16) || ephemeral X25519 public key(32) ||
+ * nonce(12) || AES-256-GCM(sealed body) || tag(16) || Ed25519 signature(64)
+ * over everything before it.  The body is sealed to the store's X25519
+ * public key, so a host holding only an ingest key can write manifests
+ * but not read them.  The snapshot id is the SHA-256 of the whole object,
+ * and manifests name their parents by id: a hash DAG.
+ */
+#ifndef SNAP_H
+#define SNAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "key.h"
+#include "store.h"
+
+#define SNAP_MAGIC "AMBRSNP1"
+#define SNAP_MAX (4u << 20)	/* a manifest is at most this large */
+#define SNAP_VERSION 1
+
+/*
+ * snap_make(kr, sn, root, parents, n_parents, out, len): encode, seal and
+ * sign a manifest; *${out} is malloc'd.
+ */
+int snap_make(const struct keyring *kr, const struct store_snap_new *sn,
+    const struct store_entry *root, const uint8_t (*parents)[32],
+    size_t n_parents, uint8_t **out, size_t *len);
+
+/*
+ * snap_open(kr, buf, len, out): check the signature, open and decode a
+ * manifest into a malloc'd snapshot (freed by snap_free), id included.
+ * Returns -EBADMSG if damaged, forged or malformed, -EACCES if ${kr}
+ * cannot open manifests.
+ */
+int snap_open(const struct keyring *kr, const uint8_t *buf, size_t len,
+    struct store_snap **out);
+
+void snap_free(struct store_snap *s);
+
+/* Sort ${v} (n snapshots) by time then commit order, name them, flag
+ * orphans and future ones relative to ${now}. */
+void snap_order(struct store_snap **v, size_t n, int64_t now);
+
+#endif

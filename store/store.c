@@ -1,0 +1,871 @@
+/*
+ * store.c: opening, unlocking and reading a store: keys, the index and
+ * its synchronisation with the backend, snapshots, trees and file
+ * contents.  Writing lives in writer.c, checking in verify.c.
+ *
+ * Reads follow STYLE.md rule 13: a blob is authenticated before it is
+ * decrypted, and decrypted before it is decompressed; a decompressed size
+ * that differs from the recorded one is damage.  Where the backend keeps
+ * versions (S3), an object whose newest version fails authentication is
+ * read from the newest older version that passes, and the substitution
+ * is logged: the newest version of a key may be an attacker's.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pack.h"
+#include "snap.h"
+#include "storei.h"
+#include "tree.h"
+
+#define DEFAULT_CACHE (32u << 20)
+
+struct store_snap_list {
+	size_t n;
+	struct store_snap **v;
+};
+
+static void
+backend_opts_of(const struct store_opts *o, struct backend_opts *bo)
+{
+	memset(bo, 0, sizeof(*bo));
+	if (o != NULL) {
+		bo->s3_endpoint = o->s3_endpoint;
+		bo->s3_credentials = o->s3_credentials;
+		bo->s3_virtual_host = o->s3_virtual_host;
+	}
+}
+
+int
+store_create(const char *location, const struct store_create_opts *o,
+    const char *pass, size_t len)
+{
+	struct backend_opts bo = { 0 };
+	struct backend *be = NULL;
+	struct keyring *kr = NULL;
+	struct config cfg = { 0 };
+	uint8_t cbuf[CONFIG_LEN];
+	uint8_t kbuf[KEYOBJ_LEN];
+	char kname[64];
+	int r;
+
+	bo.is_immutable = o->is_immutable;
+	bo.retention_days = o->retention_days;
+	bo.allow_no_lock = o->allow_no_lock;
+	bo.s3_endpoint = o->s3_endpoint;
+	bo.s3_credentials = o->s3_credentials;
+	bo.s3_virtual_host = o->s3_virtual_host;
+	if ((kr = calloc(1, sizeof(*kr))) == NULL)
+		return -ENOMEM;
+	if ((r = backend_create(location, &bo, &be)) < 0)
+		goto out;
+	if ((r = crypt_random(kr->master, 32)) < 0 ||
+	    (r = key_derive(kr)) < 0)
+		goto out;
+	cfg.version = KEY_FORMAT_VERSION;
+	if ((r = crypt_random(cfg.store_id, STORE_ID_LEN)) < 0)
+		goto out;
+	cfg.flags = o->is_immutable ? CONFIG_IMMUTABLE : 0;
+	cfg.retention_days = o->retention_days;
+	cfg.chunk_min = CHUNKER_MIN;
+	cfg.chunk_avg = CHUNKER_AVG;
+	cfg.chunk_max = CHUNKER_MAX;
+	memcpy(cfg.box_pub, kr->box_pub, 32);
+	memcpy(cfg.sign_pub, kr->sign_pub, 32);
+	config_mac(&cfg, kr);
+	config_encode(&cfg, cbuf);
+	if ((r = keyobj_make(kr, cfg.store_id, pass, len, &o->kdf, kname,
+	    kbuf)) < 0)
+		goto out;
+	/* The key first: a store is there once its config is. */
+	if ((r = be->ops->put(be, kname, kbuf, sizeof(kbuf))) < 0)
+		goto out;
+	r = be->ops->put(be, "config", cbuf, sizeof(cbuf));
+out:
+	if (kr != NULL)
+		keyring_wipe(kr);
+	free(kr);
+	backend_close(be);
+	return r;
+}
+
+int
+store_open(const char *location, const struct store_opts *o,
+    struct store **out)
+{
+	struct backend_opts bo;
+	struct store *s;
+	uint8_t *buf = NULL;
+	size_t len;
+	int r;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return -ENOMEM;
+	if (o != NULL)
+		s->opts = *o;
+	backend_opts_of(o, &bo);
+	if ((r = backend_open(location, &bo, &s->be)) < 0)
+		goto out;
+	if ((r = s->be->ops->get(s->be, "config", NULL, 0, UINT64_MAX, &buf,
+	    &len)) < 0)
+		goto out;
+	if ((r = config_decode(buf, len, &s->cfg)) < 0) {
+		r = log_err(r, "%s: config: not an amber store of a version "
+		    "this program reads", location);
+		goto out;
+	}
+	log_hex(s->cfg.store_id, STORE_ID_LEN, s->id_hex);
+	*out = s;
+	s = NULL;
+out:
+	free(buf);
+	store_close(s);
+	return r;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	index_close(s->ix);
+	cache_free(s->cache);
+	backend_close(s->be);
+	free(s->index_dir);
+	keyring_wipe(&s->kr);
+	free(s);
+}
+
+const uint8_t *
+store_id(const struct store *s)
+{
+	return s->cfg.store_id;
+}
+
+const char *
+store_id_hex(const struct store *s)
+{
+	return s->id_hex;
+}
+
+const char *
+store_index_dir(const struct store *s)
+{
+	return s->index_dir;
+}
+
+struct key_try {
+	struct store *s;
+	const char *pass;
+	size_t len;
+	int found;
+	int n_keys;
+};
+
+static int
+try_key(void *ctx, const char *key, uint64_t size)
+{
+	struct key_try *t = ctx;
+	uint8_t *buf = NULL;
+	size_t len;
+	int r;
+
+	(void)size;
+	t->n_keys++;
+	if (t->s->be->ops->get(t->s->be, key, NULL, 0, UINT64_MAX, &buf,
+	    &len) < 0)
+		return 0;
+	r = keyobj_open(buf, len, t->s->cfg.store_id, t->pass, t->len,
+	    &t->s->kr);
+	free(buf);
+	if (r == 0) {
+		t->found = 1;
+		return 1;	/* stop listing */
+	}
+	if (r == -EBADMSG)
+		log_warn("%s: damaged key object", key);
+	return 0;
+}
+
+static int
+default_index_dir(const struct store *s, char **out)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME");
+	const char *home = getenv("HOME");
+	char buf[4096];
+
+	if (xdg != NULL && *xdg == '/')
+		snprintf(buf, sizeof(buf), "%s/amber/%s", xdg, s->id_hex);
+	else if (home != NULL && *home == '/')
+		snprintf(buf, sizeof(buf), "%s/.cache/amber/%s", home,
+		    s->id_hex);
+	else if (geteuid() == 0)
+		snprintf(buf, sizeof(buf), "/var/cache/amber/%s", s->id_hex);
+	else
+		return log_err(-EINVAL, "no index directory: set "
+		    "XDG_CACHE_HOME or HOME, or give --index");
+	return (*out = strdup(buf)) == NULL ? -ENOMEM : 0;
+}
+
+int
+store_unlock(struct store *s, const char *pass, size_t len)
+{
+	struct key_try t = { s, pass, len, 0, 0 };
+	int r;
+
+	r = s->be->ops->list(s->be, "keys/", try_key, &t);
+	if (r < 0)
+		return r;
+	if (!t.found)
+		return t.n_keys ? -EACCES : log_err(-EBADMSG, "%s: the store "
+		    "has no key objects", s->be->location);
+	if ((r = config_check(&s->cfg, &s->kr)) < 0)
+		return log_err(r, "%s: config: authentication failed (it was "
+		    "altered)", s->be->location);
+	chunker_init(&s->chunker, s->kr.gear_seed, s->cfg.chunk_min,
+	    s->cfg.chunk_avg, s->cfg.chunk_max);
+	if (s->opts.index_dir != NULL)
+		s->index_dir = strdup(s->opts.index_dir);
+	else if ((r = default_index_dir(s, &s->index_dir)) < 0)
+		return r;
+	if (s->index_dir == NULL)
+		return -ENOMEM;
+	if ((r = index_open(s->index_dir, &s->ix)) < 0)
+		return r;
+	if ((r = cache_new(s->opts.cache_size ? s->opts.cache_size :
+	    DEFAULT_CACHE, &s->cache)) < 0)
+		return r;
+	if (!s->opts.no_index_update)
+		return store_index_sync(s, 0);
+	return 0;
+}
+
+int
+store_key_add(struct store *s, const char *pass, size_t len,
+    const struct store_kdf *kdf)
+{
+	uint8_t kbuf[KEYOBJ_LEN];
+	char kname[64];
+	int r;
+
+	if (!s->kr.has_master)
+		return -EACCES;
+	if ((r = keyobj_make(&s->kr, s->cfg.store_id, pass, len, kdf, kname,
+	    kbuf)) < 0)
+		return r;
+	return s->be->ops->put(s->be, kname, kbuf, sizeof(kbuf));
+}
+
+void
+store_ref_of(const struct store *s, const uint8_t *buf, size_t len,
+    struct store_ref *ref)
+{
+	uint8_t h[32];
+
+	crypt_sha256(buf, len, h);
+	crypt_hmac(s->kr.id_key, h, 32, NULL, 0, ref->id);
+	crypt_hmac(s->kr.chunk_key, h, 32, NULL, 0, ref->key);
+	crypt_wipe(h, sizeof(h));
+}
+
+int
+store_object_get(struct store *s, const char *key,
+    int (*check)(void *ctx, const uint8_t *buf, size_t len), void *ctx,
+    uint8_t **buf, size_t *len)
+{
+	struct backend_version *v = NULL;
+	struct backend *be = s->be;
+	size_t n = 0;
+	int r;
+
+	r = be->ops->get(be, key, NULL, 0, UINT64_MAX, buf, len);
+	if (r < 0 || check == NULL)
+		return r;
+	if ((r = check(ctx, *buf, *len)) != -EBADMSG)
+		return r;
+	free(*buf);
+	*buf = NULL;
+	if (be->ops->versions == NULL || be->ops->versions(be, key, &v,
+	    &n) < 0)
+		return -EBADMSG;
+	r = -EBADMSG;
+	for (size_t i = 0; i < n && r == -EBADMSG; i++) {
+		if (v[i].is_delete_marker || v[i].is_latest)
+			continue;
+		if (be->ops->get(be, key, v[i].id, 0, UINT64_MAX, buf,
+		    len) < 0)
+			continue;
+		if ((r = check(ctx, *buf, *len)) == 0) {
+			log_warn("%s: the newest version fails authentication "
+			    "(overwritten?); using version %s", key, v[i].id);
+		} else {
+			free(*buf);
+			*buf = NULL;
+			r = -EBADMSG;
+		}
+	}
+	free(v);
+	return r;
+}
+
+struct toc_ctx {
+	struct store *s;
+	uint64_t size;
+	struct pack_entry *e;
+	size_t n;
+};
+
+static int
+toc_check(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct toc_ctx *t = ctx;
+	uint32_t toc_len;
+	int r;
+
+	if (len < PACK_TAIL_LEN)
+		return -EBADMSG;
+	if ((r = pack_tail_parse(buf + len - PACK_TAIL_LEN, t->size,
+	    &toc_len)) < 0)
+		return r;
+	if (len < (size_t)toc_len + PACK_TAIL_LEN)
+		return -EBADMSG;
+	free(t->e);
+	t->e = NULL;
+	return pack_toc_open(t->s->kr.toc_key, buf + len - PACK_TAIL_LEN -
+	    toc_len, toc_len, t->size, &t->e, &t->n);
+}
+
+int
+store_pack_toc(struct store *s, const char *name, uint64_t size,
+    struct pack_entry **e, size_t *n)
+{
+	struct toc_ctx t = { s, size, NULL, 0 };
+	struct backend *be = s->be;
+	uint8_t *buf = NULL;
+	uint64_t want;
+	size_t len;
+	int r;
+
+	if (size < PACK_HEAD_LEN + PACK_TAIL_LEN)
+		return log_err(-EBADMSG, "%s: too short to be a pack", name);
+	/* One request usually reads the whole table: its tail end. */
+	want = size < (64u << 10) ? size : (64u << 10);
+	r = be->ops->get(be, name, NULL, size - want, want, &buf, &len);
+	if (r < 0)
+		return r;
+	r = toc_check(&t, buf, len);
+	if (r == -EBADMSG && len == want && want < size) {
+		uint32_t toc_len;
+
+		/* A table larger than the first read: read exactly it. */
+		if (pack_tail_parse(buf + len - PACK_TAIL_LEN, size,
+		    &toc_len) == 0 && toc_len + PACK_TAIL_LEN > want) {
+			free(buf);
+			buf = NULL;
+			r = be->ops->get(be, name, NULL, size - PACK_TAIL_LEN -
+			    toc_len, toc_len + PACK_TAIL_LEN, &buf, &len);
+			if (r == 0)
+				r = toc_check(&t, buf, len);
+		}
+	}
+	if (r == -EBADMSG && be->ops->versions != NULL) {
+		free(buf);
+		buf = NULL;
+		r = store_object_get(s, name, toc_check, &t, &buf, &len);
+	}
+	free(buf);
+	if (r < 0) {
+		free(t.e);
+		return r == -EBADMSG ? log_err(r, "%s: pack table: "
+		    "authentication failed", name) : r;
+	}
+	*e = t.e;
+	*n = t.n;
+	return 0;
+}
+
+struct sync_ctx {
+	struct store *s;
+	int n_errors;
+	uint64_t n_new;
+};
+
+static int
+sync_pack(void *ctx, const char *key, uint64_t size)
+{
+	struct sync_ctx *c = ctx;
+	struct pack_entry *e = NULL;
+	uint8_t h[32];
+	size_t n;
+	int r;
+
+	if (pack_name_parse(key, h) < 0)
+		return 0;
+	if ((r = index_pack_has(c->s->ix, h)) != 0)
+		return r < 0 ? r : 0;
+	if ((r = store_pack_toc(c->s, key, size, &e, &n)) < 0) {
+		c->n_errors++;
+		return r == -ENOMEM ? r : 0;
+	}
+	r = index_pack_add(c->s->ix, h, size, e, n);
+	free(e);
+	c->n_new++;
+	return r;
+}
+
+static int
+unhex32(const char *hex, uint8_t out[32])
+{
+	for (size_t i = 0; i < 32; i++) {
+		unsigned v;
+
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return -EINVAL;
+		out[i] = (uint8_t)v;
+	}
+	return hex[64] == '\0' ? 0 : -EINVAL;
+}
+
+struct hash_ctx {
+	uint8_t want[32];
+};
+
+static int
+hash_check(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct hash_ctx *h = ctx;
+	uint8_t got[32];
+
+	crypt_sha256(buf, len, got);
+	return memcmp(got, h->want, 32) == 0 ? 0 : -EBADMSG;
+}
+
+static int
+sync_snap(void *ctx, const char *key, uint64_t size)
+{
+	struct sync_ctx *c = ctx;
+	struct hash_ctx h;
+	uint8_t *buf = NULL;
+	size_t len;
+	int r;
+
+	(void)size;
+	if (strlen(key) != 10 + 64 || unhex32(key + 10, h.want) < 0)
+		return 0;
+	if ((r = index_snap_has(c->s->ix, h.want)) != 0)
+		return r < 0 ? r : 0;
+	r = store_object_get(c->s, key, hash_check, &h, &buf, &len);
+	if (r < 0) {
+		if (r == -EBADMSG)
+			log_err(r, "%s: content does not match its name",
+			    key);
+		c->n_errors++;
+		return r == -ENOMEM ? r : 0;
+	}
+	r = index_snap_put(c->s->ix, h.want, buf, len);
+	free(buf);
+	return r;
+}
+
+int
+store_index_sync(struct store *s, int rebuild)
+{
+	struct sync_ctx c = { s, 0, 0 };
+	int r;
+
+	if (s->ix == NULL)
+		return -EACCES;
+	if (rebuild && (r = index_clear(s->ix)) < 0)
+		return r;
+	if ((r = s->be->ops->list(s->be, "packs/", sync_pack, &c)) < 0)
+		return r;
+	if ((r = s->be->ops->list(s->be, "snapshots/", sync_snap, &c)) < 0)
+		return r;
+	return 0;
+}
+
+struct list_ctx {
+	struct store *s;
+	struct store_snap_list *l;
+	size_t cap;
+};
+
+static int
+list_one(void *ctx, const uint8_t id[STORE_HASH_LEN], const uint8_t *buf,
+    size_t len)
+{
+	struct list_ctx *c = ctx;
+	struct store_snap *sn;
+	char hex[65];
+	int r;
+
+	if ((r = snap_open(&c->s->kr, buf, len, &sn)) < 0) {
+		if (r == -ENOMEM || r == -EACCES)
+			return r;
+		log_hex(id, 32, hex);
+		log_err(r, "snapshots/%s: manifest fails authentication; "
+		    "ignored", hex);
+		return 0;
+	}
+	if (memcmp(sn->id, id, 32) != 0) {
+		snap_free(sn);
+		return 0;
+	}
+	if (c->l->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 64;
+		struct store_snap **v = realloc(c->l->v, cap * sizeof(*v));
+
+		if (v == NULL) {
+			snap_free(sn);
+			return -ENOMEM;
+		}
+		c->l->v = v;
+		c->cap = cap;
+	}
+	c->l->v[c->l->n++] = sn;
+	return 0;
+}
+
+int
+store_snapshots(struct store *s, struct store_snap_list **out)
+{
+	struct list_ctx c = { s, NULL, 0 };
+	int r;
+
+	if (s->ix == NULL || !s->kr.has_master)
+		return -EACCES;
+	if ((c.l = calloc(1, sizeof(*c.l))) == NULL)
+		return -ENOMEM;
+	if ((r = index_snap_each(s->ix, list_one, &c)) < 0) {
+		store_snap_list_free(c.l);
+		return r;
+	}
+	snap_order(c.l->v, c.l->n, (int64_t)time(NULL));
+	*out = c.l;
+	return 0;
+}
+
+size_t
+store_snap_list_len(const struct store_snap_list *l)
+{
+	return l->n;
+}
+
+const struct store_snap *
+store_snap_list_get(const struct store_snap_list *l, size_t i)
+{
+	return i < l->n ? l->v[i] : NULL;
+}
+
+void
+store_snap_list_free(struct store_snap_list *l)
+{
+	if (l == NULL)
+		return;
+	for (size_t i = 0; i < l->n; i++)
+		snap_free(l->v[i]);
+	free(l->v);
+	free(l);
+}
+
+int
+store_snap_find(const struct store_snap_list *l, const char *spec,
+    const struct store_snap **out)
+{
+	const struct store_snap *found = NULL;
+	size_t n = strlen(spec);
+
+	if (strcmp(spec, "latest") == 0) {
+		for (size_t i = l->n; i > 0; i--)
+			if (!(l->v[i - 1]->flags & STORE_SNAP_FUTURE)) {
+				*out = l->v[i - 1];
+				return 0;
+			}
+		return -ENOENT;
+	}
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i]->name, spec) == 0) {
+			*out = l->v[i];
+			return 0;
+		}
+	if (n < 4 || n > 64 || strspn(spec, "0123456789abcdef") != n)
+		return -ENOENT;
+	for (size_t i = 0; i < l->n; i++) {
+		char hex[65];
+
+		log_hex(l->v[i]->id, 32, hex);
+		if (strncmp(hex, spec, n) != 0)
+			continue;
+		if (found != NULL)
+			return -EINVAL;
+		found = l->v[i];
+	}
+	if (found == NULL)
+		return -ENOENT;
+	*out = found;
+	return 0;
+}
+
+/* Open the blob ${blob} of ${len} bytes into ${buf}, checking sizes. */
+static int
+open_blob(const struct store_ref *ref, const uint8_t *blob, size_t len,
+    uint32_t raw_len, uint8_t *buf, size_t cap, size_t *olen)
+{
+	uint8_t *scratch;
+	int r;
+
+	if (raw_len > cap)
+		return -ERANGE;
+	if ((scratch = malloc(len)) == NULL)
+		return -ENOMEM;
+	r = blob_open(ref, blob, len, scratch, buf, raw_len, olen);
+	free(scratch);
+	if (r == -ERANGE || (r == 0 && *olen != raw_len))
+		r = -EBADMSG;
+	return r;
+}
+
+int
+store_chunk_open(struct store *s, const struct store_ref *ref, uint8_t *buf,
+    size_t cap, size_t *len)
+{
+	struct backend *be = s->be;
+	struct backend_version *v = NULL;
+	struct chunk_loc loc;
+	uint8_t *blob = NULL;
+	char name[80];
+	char hex[65];
+	size_t got;
+	size_t n = 0;
+	int r;
+
+	if (s->ix == NULL)
+		return -EACCES;
+	if ((r = index_chunk_get(s->ix, ref->id, &loc)) < 0) {
+		log_hex(ref->id, 32, hex);
+		return r == -ENOENT ? log_err(r, "chunk %.16s: not in any "
+		    "pack", hex) : r;
+	}
+	pack_name(loc.pack, name);
+	r = be->ops->get(be, name, NULL, loc.off, loc.len, &blob, &got);
+	if (r == 0)
+		r = got == loc.len ? open_blob(ref, blob, got, loc.raw_len,
+		    buf, cap, len) : -EBADMSG;
+	free(blob);
+	blob = NULL;
+	if (r == -EBADMSG && be->ops->versions != NULL &&
+	    be->ops->versions(be, name, &v, &n) == 0) {
+		for (size_t i = 0; i < n && r == -EBADMSG; i++) {
+			if (v[i].is_delete_marker || v[i].is_latest)
+				continue;
+			if (be->ops->get(be, name, v[i].id, loc.off, loc.len,
+			    &blob, &got) == 0 && got == loc.len &&
+			    open_blob(ref, blob, got, loc.raw_len, buf, cap,
+			    len) == 0) {
+				log_warn("%s: newest version is damaged or "
+				    "overwritten; read version %s", name,
+				    v[i].id);
+				r = 0;
+			}
+			free(blob);
+			blob = NULL;
+		}
+		free(v);
+	}
+	if (r == -EBADMSG) {
+		log_hex(ref->id, 32, hex);
+		log_err(r, "%s: chunk %.16s at offset %llu: authentication "
+		    "failed", name, hex, (unsigned long long)loc.off);
+	} else if (r == -ENOENT) {
+		r = log_err(-ENOENT, "%s: missing (chunk at offset %llu)",
+		    name, (unsigned long long)loc.off);
+	}
+	return r;
+}
+
+int
+store_chunk_read(struct store *s, const struct store_ref *ref, uint8_t *buf,
+    size_t cap, size_t *len)
+{
+	return store_chunk_open(s, ref, buf, cap, len);
+}
+
+int
+store_has_chunk(struct store *s, const uint8_t id[STORE_HASH_LEN])
+{
+	int r;
+
+	if (s->ix == NULL)
+		return -EACCES;
+	r = index_chunk_get(s->ix, id, NULL);
+	if (r == -ENOENT)
+		return 0;
+	return r < 0 ? r : 1;
+}
+
+int
+store_tree_read(struct store *s, const struct store_ref *ref,
+    struct store_tree **out)
+{
+	struct chunk_loc loc;
+	uint8_t *buf;
+	size_t len;
+	int r;
+
+	if (s->ix == NULL)
+		return -EACCES;
+	if ((r = index_chunk_get(s->ix, ref->id, &loc)) < 0)
+		return store_chunk_open(s, ref, NULL, 0, &len);
+	if (loc.raw_len > STORE_TREE_MAX)
+		return -EBADMSG;
+	if ((buf = malloc(loc.raw_len ? loc.raw_len : 1)) == NULL)
+		return -ENOMEM;
+	if ((r = store_chunk_open(s, ref, buf, loc.raw_len, &len)) < 0) {
+		free(buf);
+		return r;
+	}
+	if ((r = tree_decode(buf, len, out)) == -EBADMSG) {
+		char hex[65];
+
+		log_hex(ref->id, 32, hex);
+		log_err(r, "tree %.16s: malformed", hex);
+	}
+	return r;
+}
+
+int
+store_resolve(struct store *s, const struct store_entry *root,
+    const char *path, struct store_tree **parent, size_t *idx)
+{
+	struct store_tree *t = NULL;
+	const struct store_entry *cur = root;
+	const char *p = path;
+	int r;
+
+	*parent = NULL;
+	for (;;) {
+		const char *e;
+		size_t n;
+		struct store_tree *next = NULL;
+
+		while (*p == '/')
+			p++;
+		if (*p == '\0')
+			break;
+		e = strchr(p, '/');
+		n = e ? (size_t)(e - p) : strlen(p);
+		if (cur->type != STORE_DIR) {
+			store_tree_free(t);
+			return -ENOTDIR;
+		}
+		if ((r = store_tree_read(s, &cur->tree, &next)) < 0) {
+			store_tree_free(t);
+			return r;
+		}
+		store_tree_free(t);
+		t = next;
+		if ((r = store_tree_find(t, (const uint8_t *)p, n, idx)) < 0) {
+			store_tree_free(t);
+			return r;
+		}
+		cur = store_tree_entry(t, *idx);
+		p += n;
+	}
+	*parent = t;
+	return 0;
+}
+
+/* Copy [off, off+len) of extent ${x} into ${buf}, through the cache. */
+static int
+read_extent(struct store *s, const struct store_extent *x, size_t off,
+    uint8_t *buf, size_t len)
+{
+	uint8_t *chunk;
+	size_t got;
+	int r;
+
+	if (cache_read(s->cache, x->ref.id, off, buf, len, &got) == 0)
+		return got == len ? 0 : -EBADMSG;
+	if ((chunk = malloc(x->len)) == NULL)
+		return -ENOMEM;
+	r = store_chunk_open(s, &x->ref, chunk, x->len, &got);
+	if (r == -ERANGE || (r == 0 && got != x->len))
+		r = -EBADMSG;
+	if (r == 0) {
+		memcpy(buf, chunk + off, len);
+		cache_put(s->cache, x->ref.id, chunk, got);
+	}
+	free(chunk);
+	return r;
+}
+
+int
+store_read(struct store *s, const struct store_entry *e, uint64_t off,
+    uint8_t *buf, size_t len, size_t *got)
+{
+	uint64_t end;
+	uint64_t pos = off;
+	size_t lo = 0;
+	size_t hi = e->n_extents;
+	int r;
+
+	*got = 0;
+	if (e->type != STORE_REG)
+		return -EINVAL;
+	if (off >= e->size)
+		return 0;
+	end = e->size - off < len ? e->size : off + len;
+	/* The first extent that ends after ${off}. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct store_extent *x = &e->extents[mid];
+
+		if (x->off + x->len <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	while (pos < end) {
+		const struct store_extent *x = lo < e->n_extents ?
+		    &e->extents[lo] : NULL;
+		uint64_t stop;
+
+		if (x != NULL && x->off <= pos) {
+			stop = x->off + x->len < end ? x->off + x->len : end;
+			r = read_extent(s, x, (size_t)(pos - x->off),
+			    buf + (pos - off), (size_t)(stop - pos));
+			if (r < 0)
+				return r;
+			lo++;
+		} else {
+			stop = x != NULL && x->off < end ? x->off : end;
+			memset(buf + (pos - off), 0, (size_t)(stop - pos));
+		}
+		pos = stop;
+	}
+	*got = (size_t)(end - off);
+	return 0;
+}
+
+int
+store_cache_get(struct store *s, const char *table, const void *key,
+    size_t klen, void **val, size_t *vlen)
+{
+	if (s->ix == NULL)
+		return -EACCES;
+	return index_cache_get(s->ix, table, key, klen, val, vlen);
+}
+
+int
+store_cache_put(struct store *s, const char *table, const void *key,
+    size_t klen, const void *val, size_t vlen)
+{
+	if (s->ix == NULL)
+		return -EACCES;
+	return index_cache_put(s->ix, table, key, klen, val, vlen);
+}

@@ -1,0 +1,52 @@
+/*
+ * storei.h: struct store and the helpers shared by store.c, writer.c and
+ * verify.c.  Not for fs/ or tools/.
+ */
+#ifndef STOREI_H
+#define STOREI_H
+
+#include <pthread.h>
+
+#include "backend.h"
+#include "cache.h"
+#include "chunker.h"
+#include "index.h"
+#include "key.h"
+#include "store.h"
+
+struct store {
+	struct backend *be;
+	struct config cfg;
+	struct keyring kr;
+	struct index *ix;
+	struct cache *cache;
+	struct chunker chunker;
+	char *index_dir;
+	char id_hex[2 * STORE_ID_LEN + 1];
+	struct store_opts opts;
+};
+
+/* Compute a chunk's id and key from its plaintext. */
+void store_ref_of(const struct store *s, const uint8_t *buf, size_t len,
+    struct store_ref *ref);
+
+/*
+ * store_blob_get(s, loc, id, blob, len): fetch a chunk's sealed blob.
+ * store_chunk_open(s, ref, buf, cap, len): read and open one chunk whose
+ * location the index knows, falling back to older versions of its pack
+ * where the backend keeps them.
+ */
+int store_chunk_open(struct store *s, const struct store_ref *ref,
+    uint8_t *buf, size_t cap, size_t *len);
+
+/* Fetch and authenticate the table of pack ${name} (${size} bytes). */
+int store_pack_toc(struct store *s, const char *name, uint64_t size,
+    struct pack_entry **e, size_t *n);
+
+/* Read a whole object, trying older versions when ${check} rejects the
+ * newest (S3); ${check} may be NULL. */
+int store_object_get(struct store *s, const char *key,
+    int (*check)(void *ctx, const uint8_t *buf, size_t len), void *ctx,
+    uint8_t **buf, size_t *len);
+
+#endif

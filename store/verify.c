@@ -1,0 +1,398 @@
+/*
+ * verify.c: `amber verify`.  Three passes: the packs (listed from the
+ * backend; with STORE_VERIFY_READ_DATA each is read whole and its SHA-256
+ * checked against its name, which covers every byte of it, and its table
+ * authenticated), the snapshot DAG (each manifest's name is its hash, its
+ * signature and seal hold, its parents exist), and every tree and chunk
+ * reachable from a snapshot (present in an undamaged pack; with
+ * READ_DATA, decrypted and authenticated).  Each problem is reported with
+ * the object, whether anything references it, and a snapshot and path it
+ * affects.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "pack.h"
+#include "snap.h"
+#include "storei.h"
+#include "tree.h"
+
+#define SET_EMPTY { NULL, 0, 0 }
+
+struct set {
+	uint8_t (*v)[32];
+	size_t cap;
+	size_t n;
+};
+
+static const uint8_t zero32[32];
+
+static int
+set_add(struct set *s, const uint8_t id[32])
+{
+	size_t i;
+
+	if (2 * (s->n + 1) > s->cap) {
+		struct set b = { NULL, s->cap ? 2 * s->cap : 1024, 0 };
+
+		if ((b.v = calloc(b.cap, 32)) == NULL)
+			return -ENOMEM;
+		for (size_t k = 0; k < s->cap; k++)
+			if (memcmp(s->v[k], zero32, 32) != 0)
+				set_add(&b, s->v[k]);
+		free(s->v);
+		*s = b;
+	}
+	for (i = (size_t)le_get(id, 8) & (s->cap - 1);;
+	    i = (i + 1) & (s->cap - 1)) {
+		if (memcmp(s->v[i], id, 32) == 0)
+			return 0;
+		if (memcmp(s->v[i], zero32, 32) == 0)
+			break;
+	}
+	memcpy(s->v[i], id, 32);
+	s->n++;
+	return 1;
+}
+
+static int
+set_has(const struct set *s, const uint8_t id[32])
+{
+	if (s->cap == 0)
+		return 0;
+	for (size_t i = (size_t)le_get(id, 8) & (s->cap - 1);;
+	    i = (i + 1) & (s->cap - 1)) {
+		if (memcmp(s->v[i], id, 32) == 0)
+			return 1;
+		if (memcmp(s->v[i], zero32, 32) == 0)
+			return 0;
+	}
+}
+
+struct bad_pack {
+	char name[80];
+	uint8_t h[32];
+	char what[160];
+	int is_referenced;
+};
+
+struct vctx {
+	struct store *s;
+	unsigned flags;
+	void (*report)(void *ctx, const struct store_problem *p);
+	void *rctx;
+	uint64_t n_problems;
+	struct bad_pack *bad;
+	size_t n_bad;
+	struct set bad_set;
+	struct set seen_trees;
+	struct set seen_chunks;
+	struct store_snap **snaps;
+	size_t n_snaps;
+	struct set snap_ids;
+	const char *cur_snap;
+	char path[8192];
+};
+
+static void
+problem(struct vctx *v, const char *object, const char *what, int is_ref,
+    const char *path)
+{
+	struct store_problem p = { object, what, is_ref, v->cur_snap,
+		path };
+
+	v->n_problems++;
+	v->report(v->rctx, &p);
+}
+
+static int
+add_bad(struct vctx *v, const char *name, const uint8_t h[32],
+    const char *what)
+{
+	struct bad_pack *b = realloc(v->bad, (v->n_bad + 1) * sizeof(*b));
+
+	if (b == NULL)
+		return -ENOMEM;
+	v->bad = b;
+	b = &v->bad[v->n_bad++];
+	snprintf(b->name, sizeof(b->name), "%s", name);
+	memcpy(b->h, h, 32);
+	snprintf(b->what, sizeof(b->what), "%s", what);
+	b->is_referenced = 0;
+	return set_add(&v->bad_set, h) < 0 ? -ENOMEM : 0;
+}
+
+struct hash_want {
+	uint8_t h[32];
+};
+
+static int
+hash_ok(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct hash_want *w = ctx;
+	uint8_t got[32];
+
+	crypt_sha256(buf, len, got);
+	return memcmp(got, w->h, 32) == 0 ? 0 : -EBADMSG;
+}
+
+static int
+check_pack(void *ctx, const char *key, uint64_t size)
+{
+	struct vctx *v = ctx;
+	struct pack_entry *e = NULL;
+	struct hash_want hw;
+	uint8_t *buf = NULL;
+	size_t len;
+	size_t n;
+	int r;
+
+	if (pack_name_parse(key, hw.h) < 0) {
+		problem(v, key, "not a pack name (foreign object)", 0, NULL);
+		return 0;
+	}
+	if (v->flags & STORE_VERIFY_READ_DATA) {
+		r = store_object_get(v->s, key, hash_ok, &hw, &buf, &len);
+		free(buf);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0)
+			return add_bad(v, key, hw.h, r == -EBADMSG ?
+			    "content does not match its hash (damaged)" :
+			    "cannot be read");
+	}
+	r = store_pack_toc(v->s, key, size, &e, &n);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		return add_bad(v, key, hw.h, "pack table fails "
+		    "authentication");
+	if (index_pack_has(v->s->ix, hw.h) == 0)
+		index_pack_add(v->s->ix, hw.h, size, e, n);
+	free(e);
+	return 0;
+}
+
+static int
+check_snap(void *ctx, const char *key, uint64_t size)
+{
+	struct vctx *v = ctx;
+	struct store_snap *sn = NULL;
+	struct store_snap **vv;
+	struct hash_want hw;
+	uint8_t *buf = NULL;
+	size_t len;
+	int r;
+
+	(void)size;
+	if (strlen(key) != 10 + 64) {
+		problem(v, key, "not a snapshot name (foreign object)", 0,
+		    NULL);
+		return 0;
+	}
+	for (size_t i = 0; i < 32; i++) {
+		unsigned x;
+
+		if (sscanf(key + 10 + 2 * i, "%2x", &x) != 1)
+			return 0;
+		hw.h[i] = (uint8_t)x;
+	}
+	r = store_object_get(v->s, key, hash_ok, &hw, &buf, &len);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		problem(v, key, r == -EBADMSG ? "content does not match its "
+		    "hash (damaged)" : "cannot be read", 1, NULL);
+		free(buf);
+		return 0;
+	}
+	r = snap_open(&v->s->kr, buf, len, &sn);
+	free(buf);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		problem(v, key, "manifest fails authentication", 1, NULL);
+		return 0;
+	}
+	if ((vv = realloc(v->snaps, (v->n_snaps + 1) * sizeof(*vv))) == NULL) {
+		snap_free(sn);
+		return -ENOMEM;
+	}
+	v->snaps = vv;
+	v->snaps[v->n_snaps++] = sn;
+	return set_add(&v->snap_ids, sn->id) < 0 ? -ENOMEM : 0;
+}
+
+static void
+mark_bad_referenced(struct vctx *v, const uint8_t pack[32])
+{
+	for (size_t i = 0; i < v->n_bad; i++)
+		if (memcmp(v->bad[i].h, pack, 32) == 0)
+			v->bad[i].is_referenced = 1;
+}
+
+/* Check one referenced chunk; returns -ENOMEM only. */
+static int
+check_chunk(struct vctx *v, const struct store_ref *ref, size_t raw_len,
+    const char *what)
+{
+	struct chunk_loc loc;
+	char obj[120];
+	char hex[65];
+	int r;
+
+	log_hex(ref->id, 32, hex);
+	r = index_chunk_get(v->s->ix, ref->id, &loc);
+	if (r == -ENOENT) {
+		snprintf(obj, sizeof(obj), "chunk %.16s", hex);
+		problem(v, obj, "missing: in no pack", 1, v->path);
+		return 0;
+	}
+	if (r < 0)
+		return r == -ENOMEM ? r : 0;
+	pack_name(loc.pack, obj);
+	if (set_has(&v->bad_set, loc.pack)) {
+		mark_bad_referenced(v, loc.pack);
+		problem(v, obj, what, 1, v->path);
+		return 0;
+	}
+	if ((v->flags & STORE_VERIFY_READ_DATA) && raw_len > 0) {
+		uint8_t *buf = malloc(raw_len);
+		size_t got;
+
+		if (buf == NULL)
+			return -ENOMEM;
+		r = store_chunk_open(v->s, ref, buf, raw_len, &got);
+		free(buf);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0)
+			problem(v, obj, "chunk fails authentication", 1,
+			    v->path);
+	}
+	return 0;
+}
+
+static int
+walk(struct vctx *v, const struct store_entry *dir, size_t depth)
+{
+	struct store_tree *t = NULL;
+	size_t plen = strlen(v->path);
+	int r;
+
+	if (depth > 1024)
+		return 0;
+	if (set_add(&v->seen_trees, dir->tree.id) == 0)
+		return 0;	/* checked already, through another snapshot */
+	r = store_tree_read(v->s, &dir->tree, &t);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		char hex[65];
+		char obj[80];
+
+		log_hex(dir->tree.id, 32, hex);
+		snprintf(obj, sizeof(obj), "tree %.16s", hex);
+		if (check_chunk(v, &dir->tree, 0, "holds a damaged tree") < 0)
+			return -ENOMEM;
+		problem(v, obj, "directory cannot be read", 1, v->path);
+		return 0;
+	}
+	for (size_t i = 0; i < store_tree_len(t) && r == 0; i++) {
+		const struct store_entry *e = store_tree_entry(t, i);
+
+		snprintf(v->path + plen, sizeof(v->path) - plen, "%s%.*s",
+		    plen ? "/" : "", (int)e->name_len, (const char *)e->name);
+		if (e->type == STORE_DIR) {
+			r = walk(v, e, depth + 1);
+		} else if (e->type == STORE_REG) {
+			for (size_t k = 0; k < e->n_extents && r == 0; k++) {
+				if (set_add(&v->seen_chunks,
+				    e->extents[k].ref.id) == 0)
+					continue;
+				r = check_chunk(v, &e->extents[k].ref,
+				    e->extents[k].len,
+				    "holds data of this file (damaged)");
+			}
+		}
+	}
+	v->path[plen] = '\0';
+	store_tree_free(t);
+	return r;
+}
+
+int
+store_verify(struct store *s, unsigned flags, const char *expect,
+    void (*report)(void *ctx, const struct store_problem *p), void *ctx,
+    uint64_t *n_problems)
+{
+	struct vctx v = { 0 };
+	int r;
+
+	if (s->ix == NULL || !s->kr.has_master)
+		return -EACCES;
+	v.s = s;
+	v.flags = flags;
+	v.report = report;
+	v.rctx = ctx;
+	if ((r = s->be->ops->list(s->be, "packs/", check_pack, &v)) < 0)
+		goto out;
+	if ((r = s->be->ops->list(s->be, "snapshots/", check_snap, &v)) < 0)
+		goto out;
+	snap_order(v.snaps, v.n_snaps, 0);
+	for (size_t i = 0; i < v.n_snaps; i++) {
+		struct store_snap *sn = v.snaps[i];
+
+		v.cur_snap = sn->name;
+		for (size_t k = 0; k < sn->n_parents; k++) {
+			char obj[80];
+			char hex[65];
+
+			if (set_has(&v.snap_ids, sn->parents[k]))
+				continue;
+			log_hex(sn->parents[k], 32, hex);
+			snprintf(obj, sizeof(obj), "snapshots/%s", hex);
+			problem(&v, obj, "missing: a later snapshot names it "
+			    "as its parent (deleted or withheld)", 1, NULL);
+		}
+	}
+	if (expect != NULL) {
+		int found = 0;
+
+		for (size_t i = 0; i < v.n_snaps; i++) {
+			char hex[65];
+
+			log_hex(v.snaps[i]->id, 32, hex);
+			if (strncmp(hex, expect, strlen(expect)) == 0)
+				found = 1;
+		}
+		if (!found) {
+			v.cur_snap = NULL;
+			problem(&v, expect, "expected snapshot is missing", 1,
+			    NULL);
+		}
+	}
+	for (size_t i = 0; i < v.n_snaps && r == 0; i++) {
+		v.cur_snap = v.snaps[i]->name;
+		v.path[0] = '\0';
+		r = walk(&v, &v.snaps[i]->root, 0);
+	}
+	v.cur_snap = NULL;
+	for (size_t i = 0; i < v.n_bad; i++)
+		if (!v.bad[i].is_referenced)
+			problem(&v, v.bad[i].name, v.bad[i].what, 0, NULL);
+	*n_problems = v.n_problems;
+out:
+	for (size_t i = 0; i < v.n_snaps; i++)
+		snap_free(v.snaps[i]);
+	free(v.snaps);
+	free(v.bad);
+	free(v.bad_set.v);
+	free(v.seen_trees.v);
+	free(v.seen_chunks.v);
+	free(v.snap_ids.v);
+	return r;
+}

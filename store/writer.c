@@ -1,0 +1,850 @@
+/*
+ * writer.c: writing one snapshot.  The caller's thread cuts files into
+ * chunks and computes each chunk's id and key (one SHA-256 pass); chunks
+ * not yet stored are copied into a bounded queue, and a pool of worker
+ * threads (one per core) compresses and seals them and appends the blobs
+ * to the open pack.  A pack past PACK_TARGET is closed by the worker that
+ * filled it: table sealed, hashed, put, indexed.  Nothing refers to a
+ * pack until the manifest is written by store_writer_commit(), so a
+ * writer that dies at any instant leaves only unreferenced objects.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pack.h"
+#include "snap.h"
+#include "storei.h"
+#include "tree.h"
+
+struct job {
+	struct store_ref ref;
+	uint8_t *data;
+	size_t len;
+};
+
+struct idset {
+	uint8_t (*v)[32];
+	size_t cap;		/* power of two */
+	size_t n;
+};
+
+struct store_writer {
+	struct store *s;
+	pthread_t *threads;
+	size_t n_threads;
+	pthread_mutex_t lock;
+	pthread_cond_t cv_job;	/* a job was queued, or stopping */
+	pthread_cond_t cv_done;	/* a job was taken or finished */
+	struct job *q;
+	size_t q_cap;
+	size_t q_head;
+	size_t q_len;
+	size_t n_busy;
+	int is_stopping;
+	int err;
+	/* The open pack; guarded by lock. */
+	struct wb pack;
+	struct pack_entry *entries;
+	size_t n_entries;
+	size_t cap_entries;
+	/* Ids queued or stored by this writer, and packs it reuses. */
+	struct idset seen;
+	struct idset reused;
+	struct store_writer_stats st;
+	int is_committed;
+};
+
+static int
+idset_add(struct idset *s, const uint8_t id[32])
+{
+	size_t i;
+
+	if (2 * (s->n + 1) > s->cap) {
+		struct idset bigger = { NULL, s->cap ? 2 * s->cap : 1024, 0 };
+
+		if ((bigger.v = calloc(bigger.cap, 32)) == NULL)
+			return -ENOMEM;
+		for (size_t k = 0; k < s->cap; k++) {
+			static const uint8_t zero[32];
+
+			if (memcmp(s->v[k], zero, 32) != 0)
+				idset_add(&bigger, s->v[k]);
+		}
+		free(s->v);
+		*s = bigger;
+	}
+	i = (size_t)le_get(id, 8) & (s->cap - 1);
+	for (;; i = (i + 1) & (s->cap - 1)) {
+		static const uint8_t zero[32];
+
+		if (memcmp(s->v[i], id, 32) == 0)
+			return 0;
+		if (memcmp(s->v[i], zero, 32) == 0)
+			break;
+	}
+	memcpy(s->v[i], id, 32);
+	s->n++;
+	return 1;
+}
+
+static int
+idset_has(const struct idset *s, const uint8_t id[32])
+{
+	static const uint8_t zero[32];
+
+	if (s->cap == 0)
+		return 0;
+	for (size_t i = (size_t)le_get(id, 8) & (s->cap - 1);;
+	    i = (i + 1) & (s->cap - 1)) {
+		if (memcmp(s->v[i], id, 32) == 0)
+			return 1;
+		if (memcmp(s->v[i], zero, 32) == 0)
+			return 0;
+	}
+}
+
+/*
+ * Close a full pack: the buffers are the caller's (taken out of the
+ * writer under its lock), so this runs unlocked and in parallel.
+ */
+static int
+pack_finish(struct store_writer *w, struct wb *pack, struct pack_entry *e,
+    size_t n)
+{
+	struct store *s = w->s;
+	uint8_t *toc = NULL;
+	uint8_t h[32];
+	char name[80];
+	size_t toc_len;
+	int r;
+
+	if ((r = pack_toc_seal(s->kr.toc_key, e, n, &toc, &toc_len)) < 0)
+		return r;
+	if ((r = wb_bytes(pack, toc, toc_len)) < 0 ||
+	    (r = wb_u32(pack, toc_len)) < 0 ||
+	    (r = wb_bytes(pack, PACK_END, 8)) < 0)
+		goto out;
+	crypt_sha256(pack->p, pack->len, h);
+	pack_name(h, name);
+	r = s->be->ops->put(s->be, name, pack->p, pack->len);
+	if (r == -EEXIST)
+		r = 0;
+	if (r < 0)
+		goto out;
+	r = index_pack_add(s->ix, h, pack->len, e, n);
+	pthread_mutex_lock(&w->lock);
+	w->st.bytes_stored += pack->len;
+	w->st.n_packs++;
+	pthread_mutex_unlock(&w->lock);
+out:
+	free(toc);
+	return r;
+}
+
+/* Take the open pack out of ${w} (lock held). */
+static void
+pack_take(struct store_writer *w, struct wb *pack, struct pack_entry **e,
+    size_t *n)
+{
+	*pack = w->pack;
+	*e = w->entries;
+	*n = w->n_entries;
+	memset(&w->pack, 0, sizeof(w->pack));
+	w->entries = NULL;
+	w->n_entries = w->cap_entries = 0;
+}
+
+/* Append a sealed blob to the open pack (lock held). */
+static int
+pack_append(struct store_writer *w, const struct job *j, const uint8_t *blob,
+    size_t len)
+{
+	struct pack_entry *e;
+	int r;
+
+	if (w->pack.len == 0 &&
+	    (r = wb_bytes(&w->pack, PACK_MAGIC, PACK_HEAD_LEN)) < 0)
+		return r;
+	if (w->n_entries == w->cap_entries) {
+		size_t cap = w->cap_entries ? 2 * w->cap_entries : 256;
+
+		if ((e = realloc(w->entries, cap * sizeof(*e))) == NULL)
+			return -ENOMEM;
+		w->entries = e;
+		w->cap_entries = cap;
+	}
+	e = &w->entries[w->n_entries];
+	memcpy(e->id, j->ref.id, 32);
+	e->off = w->pack.len;
+	e->len = (uint32_t)len;
+	e->raw_len = (uint32_t)j->len;
+	if ((r = wb_bytes(&w->pack, blob, len)) < 0)
+		return r;
+	w->n_entries++;
+	return 0;
+}
+
+static void *
+worker(void *arg)
+{
+	struct store_writer *w = arg;
+	uint8_t *blob = NULL;
+	size_t cap = 0;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		struct job j;
+		struct wb full = { 0 };
+		struct pack_entry *e = NULL;
+		size_t n = 0;
+		size_t blen;
+		int r;
+
+		while (w->q_len == 0 && !w->is_stopping)
+			pthread_cond_wait(&w->cv_job, &w->lock);
+		if (w->q_len == 0)
+			break;
+		j = w->q[w->q_head];
+		w->q_head = (w->q_head + 1) % w->q_cap;
+		w->q_len--;
+		w->n_busy++;
+		pthread_cond_broadcast(&w->cv_done);
+		pthread_mutex_unlock(&w->lock);
+
+		r = 0;
+		if (cap < j.len + BLOB_OVERHEAD) {
+			free(blob);
+			cap = j.len + BLOB_OVERHEAD;
+			if ((blob = malloc(cap)) == NULL) {
+				cap = 0;
+				r = -ENOMEM;
+			}
+		}
+		if (r == 0)
+			r = blob_seal(&j.ref, j.data, j.len, blob, cap, &blen);
+		free(j.data);
+
+		pthread_mutex_lock(&w->lock);
+		if (r == 0)
+			r = pack_append(w, &j, blob, blen);
+		if (r == 0 && w->pack.len >= PACK_TARGET)
+			pack_take(w, &full, &e, &n);
+		pthread_mutex_unlock(&w->lock);
+		if (r == 0 && n > 0)
+			r = pack_finish(w, &full, e, n);
+		wb_fini(&full);
+		free(e);
+		pthread_mutex_lock(&w->lock);
+		if (r < 0 && w->err == 0)
+			w->err = r;
+		w->n_busy--;
+		pthread_cond_broadcast(&w->cv_done);
+	}
+	pthread_mutex_unlock(&w->lock);
+	free(blob);
+	return NULL;
+}
+
+int
+store_writer_new(struct store *s, struct store_writer **out)
+{
+	struct store_writer *w;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	int r;
+
+	if (s->ix == NULL)
+		return -EACCES;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return -ENOMEM;
+	w->s = s;
+	w->n_threads = n < 1 ? 1 : n > 16 ? 16 : (size_t)n;
+	w->q_cap = 2 * w->n_threads + 2;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cv_job, NULL);
+	pthread_cond_init(&w->cv_done, NULL);
+	if ((w->q = calloc(w->q_cap, sizeof(*w->q))) == NULL ||
+	    (w->threads = calloc(w->n_threads, sizeof(*w->threads))) == NULL) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	for (size_t i = 0; i < w->n_threads; i++) {
+		if (pthread_create(&w->threads[i], NULL, worker, w) != 0) {
+			w->n_threads = i;
+			r = -ENOMEM;
+			goto fail;
+		}
+	}
+	*out = w;
+	return 0;
+fail:
+	store_writer_free(w);
+	return r;
+}
+
+/* Wait until every queued job is sealed; lock not held. */
+static int
+drain(struct store_writer *w)
+{
+	int r;
+
+	pthread_mutex_lock(&w->lock);
+	while (w->q_len > 0 || w->n_busy > 0)
+		pthread_cond_wait(&w->cv_done, &w->lock);
+	r = w->err;
+	pthread_mutex_unlock(&w->lock);
+	return r;
+}
+
+static int
+put_chunk(struct store_writer *w, const uint8_t *buf, size_t len,
+    size_t max, struct store_ref *ref)
+{
+	struct chunk_loc loc;
+	struct job j;
+	int r;
+
+	if (len > max)
+		return -EINVAL;
+	store_ref_of(w->s, buf, len, ref);
+	w->st.n_chunks++;
+	w->st.bytes_in += len;
+	if (idset_has(&w->seen, ref->id))
+		return 0;
+	r = index_chunk_get(w->s->ix, ref->id, &loc);
+	if (r == 0) {
+		/* Stored already: remember its pack, to keep it locked. */
+		if ((r = idset_add(&w->reused, loc.pack)) < 0)
+			return r;
+		return idset_add(&w->seen, ref->id) < 0 ? -ENOMEM : 0;
+	}
+	if (r != -ENOENT)
+		return r;
+	if ((r = idset_add(&w->seen, ref->id)) < 0)
+		return r;
+	w->st.n_new++;
+	w->st.bytes_new += len;
+	j.ref = *ref;
+	j.len = len;
+	if ((j.data = malloc(len ? len : 1)) == NULL)
+		return -ENOMEM;
+	memcpy(j.data, buf, len);
+	pthread_mutex_lock(&w->lock);
+	while (w->q_len == w->q_cap && w->err == 0)
+		pthread_cond_wait(&w->cv_done, &w->lock);
+	if ((r = w->err) == 0) {
+		w->q[(w->q_head + w->q_len) % w->q_cap] = j;
+		w->q_len++;
+		pthread_cond_signal(&w->cv_job);
+	}
+	pthread_mutex_unlock(&w->lock);
+	if (r < 0)
+		free(j.data);
+	return r;
+}
+
+int
+store_writer_put(struct store_writer *w, const uint8_t *buf, size_t len,
+    struct store_ref *ref)
+{
+	return put_chunk(w, buf, len, STORE_CHUNK_MAX, ref);
+}
+
+void
+store_writer_stats(const struct store_writer *w,
+    struct store_writer_stats *st)
+{
+	pthread_mutex_lock((pthread_mutex_t *)&w->lock);
+	*st = w->st;
+	pthread_mutex_unlock((pthread_mutex_t *)&w->lock);
+}
+
+void
+store_writer_free(struct store_writer *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->is_stopping = 1;
+	pthread_cond_broadcast(&w->cv_job);
+	pthread_mutex_unlock(&w->lock);
+	for (size_t i = 0; i < w->n_threads; i++)
+		pthread_join(w->threads[i], NULL);
+	for (size_t i = 0; i < w->q_len; i++)
+		free(w->q[(w->q_head + i) % w->q_cap].data);
+	free(w->q);
+	free(w->threads);
+	wb_fini(&w->pack);
+	free(w->entries);
+	free(w->seen.v);
+	free(w->reused.v);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->cv_job);
+	pthread_cond_destroy(&w->cv_done);
+	free(w);
+}
+
+/* ---- files ---- */
+
+struct store_file {
+	struct store_writer *w;
+	uint8_t *buf;
+	size_t cap;
+	size_t start;		/* data is buf[start, end) */
+	size_t end;
+	uint64_t off;		/* file offset of buf[start] */
+	int has_data;
+	struct store_extent *ext;
+	size_t n_ext;
+	size_t cap_ext;
+};
+
+int
+store_file_new(struct store_writer *w, struct store_file **out)
+{
+	struct store_file *f;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return -ENOMEM;
+	f->w = w;
+	f->cap = 2 * w->s->chunker.max;
+	if ((f->buf = malloc(f->cap)) == NULL) {
+		free(f);
+		return -ENOMEM;
+	}
+	*out = f;
+	return 0;
+}
+
+static int
+emit(struct store_file *f, size_t len)
+{
+	struct store_extent *x;
+	int r;
+
+	if (f->n_ext == f->cap_ext) {
+		size_t cap = f->cap_ext ? 2 * f->cap_ext : 8;
+
+		if ((x = realloc(f->ext, cap * sizeof(*x))) == NULL)
+			return -ENOMEM;
+		f->ext = x;
+		f->cap_ext = cap;
+	}
+	x = &f->ext[f->n_ext];
+	x->off = f->off;
+	x->len = (uint32_t)len;
+	if ((r = store_writer_put(f->w, f->buf + f->start, len, &x->ref)) < 0)
+		return r;
+	f->n_ext++;
+	f->start += len;
+	f->off += len;
+	return 0;
+}
+
+/* Cut chunks while a full window is buffered, or all with ${is_last}. */
+static int
+cut(struct store_file *f, int is_last)
+{
+	const struct chunker *c = &f->w->s->chunker;
+	int r;
+
+	while (f->end - f->start >= (is_last ? 1 : c->max)) {
+		size_t n = chunker_next(c, f->buf + f->start, f->end - f->start,
+		    is_last);
+
+		if ((r = emit(f, n)) < 0)
+			return r;
+	}
+	if (f->start > 0) {
+		memmove(f->buf, f->buf + f->start, f->end - f->start);
+		f->end -= f->start;
+		f->start = 0;
+	}
+	return 0;
+}
+
+int
+store_file_write(struct store_file *f, uint64_t off, const uint8_t *buf,
+    size_t len)
+{
+	int r;
+
+	if (f->has_data && off < f->off + (f->end - f->start))
+		return -EINVAL;
+	if (!f->has_data || off != f->off + (f->end - f->start)) {
+		/* A hole (or the start): the chunk stream starts anew. */
+		if ((r = cut(f, 1)) < 0)
+			return r;
+		f->off = off;
+		f->has_data = 1;
+	}
+	while (len > 0) {
+		size_t n = f->cap - f->end;
+
+		if (n > len)
+			n = len;
+		memcpy(f->buf + f->end, buf, n);
+		f->end += n;
+		buf += n;
+		len -= n;
+		if ((r = cut(f, 0)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+int
+store_file_end(struct store_file *f, struct store_extent **extents,
+    size_t *n)
+{
+	int r;
+
+	if ((r = cut(f, 1)) < 0)
+		return r;
+	*extents = f->ext;
+	*n = f->n_ext;
+	f->ext = NULL;
+	f->n_ext = f->cap_ext = 0;
+	return 0;
+}
+
+void
+store_file_free(struct store_file *f)
+{
+	if (f == NULL)
+		return;
+	free(f->buf);
+	free(f->ext);
+	free(f);
+}
+
+/* ---- trees ---- */
+
+struct store_tb {
+	struct store_entry *e;
+	size_t n;
+	size_t cap;
+};
+
+int
+store_tb_new(struct store_tb **out)
+{
+	return (*out = calloc(1, sizeof(**out))) == NULL ? -ENOMEM : 0;
+}
+
+static void
+entry_release(struct store_entry *e)
+{
+	free((void *)e->name);
+	free((void *)e->target);
+	free((void *)e->extents);
+}
+
+int
+store_tb_add(struct store_tb *tb, const struct store_entry *e)
+{
+	struct store_entry *c;
+	uint8_t *name = NULL;
+	uint8_t *target = NULL;
+	struct store_extent *ext = NULL;
+
+	if (!tree_name_ok(e->name, e->name_len))
+		return -EINVAL;
+	if (e->type == STORE_LNK && (e->target_len == 0 ||
+	    e->target_len > STORE_TARGET_MAX))
+		return -EINVAL;
+	if (tb->n == tb->cap) {
+		size_t cap = tb->cap ? 2 * tb->cap : 16;
+
+		if ((c = realloc(tb->e, cap * sizeof(*c))) == NULL)
+			return -ENOMEM;
+		tb->e = c;
+		tb->cap = cap;
+	}
+	if ((name = malloc(e->name_len)) == NULL)
+		goto nomem;
+	memcpy(name, e->name, e->name_len);
+	if (e->type == STORE_LNK) {
+		if ((target = malloc(e->target_len)) == NULL)
+			goto nomem;
+		memcpy(target, e->target, e->target_len);
+	}
+	if (e->type == STORE_REG && e->n_extents > 0) {
+		if ((ext = calloc(e->n_extents, sizeof(*ext))) == NULL)
+			goto nomem;
+		memcpy(ext, e->extents, e->n_extents * sizeof(*ext));
+	}
+	c = &tb->e[tb->n++];
+	*c = *e;
+	c->name = name;
+	c->target = e->type == STORE_LNK ? target : NULL;
+	c->target_len = e->type == STORE_LNK ? e->target_len : 0;
+	c->extents = ext;
+	c->n_extents = e->type == STORE_REG ? e->n_extents : 0;
+	if (e->type == STORE_LNK)
+		c->size = e->target_len;
+	return 0;
+nomem:
+	free(name);
+	free(target);
+	free(ext);
+	return -ENOMEM;
+}
+
+static int
+entry_cmp(const void *a, const void *b)
+{
+	const struct store_entry *x = a;
+	const struct store_entry *y = b;
+
+	return tree_name_cmp(x->name, x->name_len, y->name, y->name_len);
+}
+
+int
+store_tb_finish(struct store_writer *w, struct store_tb *tb,
+    struct store_entry *dir)
+{
+	struct wb enc = { 0 };
+	uint64_t n_desc = 0;
+	int r;
+
+	qsort(tb->e, tb->n, sizeof(*tb->e), entry_cmp);
+	for (size_t i = 0; i < tb->n; i++) {
+		if (i > 0 && entry_cmp(&tb->e[i - 1], &tb->e[i]) == 0)
+			return log_err(-EINVAL, "duplicate name in a tree");
+		n_desc += 1 + (tb->e[i].type == STORE_DIR ?
+		    tb->e[i].n_desc : 0);
+	}
+	if ((r = tree_encode(tb->e, tb->n, &enc)) < 0)
+		goto out;
+	if (enc.len > STORE_TREE_MAX) {
+		r = log_err(-EINVAL, "a directory of %zu entries is too large "
+		    "to store", tb->n);
+		goto out;
+	}
+	if ((r = put_chunk(w, enc.p, enc.len, STORE_TREE_MAX,
+	    &dir->tree)) < 0)
+		goto out;
+	dir->type = STORE_DIR;
+	dir->n_desc = n_desc;
+out:
+	wb_fini(&enc);
+	return r;
+}
+
+void
+store_tb_free(struct store_tb *tb)
+{
+	if (tb == NULL)
+		return;
+	for (size_t i = 0; i < tb->n; i++)
+		entry_release(&tb->e[i]);
+	free(tb->e);
+	free(tb);
+}
+
+/* ---- commit ---- */
+
+static int
+source_name_ok(const char *n)
+{
+	size_t len = strlen(n);
+
+	if (len == 0 || len > STORE_NAME_MAX || n[0] == '.')
+		return 0;
+	return strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789._-") == len;
+}
+
+static const char *const kind_dir[] = { NULL, "files", "repos",
+	"pipelines" };
+
+/* Build the snapshot's root tree: files/, repos/, pipelines/. */
+static int
+build_root(struct store_writer *w, const struct store_snap_new *sn,
+    struct store_entry *root)
+{
+	struct store_tb *top = NULL;
+	struct store_tb *tb = NULL;
+	int r;
+
+	for (size_t i = 0; i < sn->n_sources; i++)
+		if (!source_name_ok(sn->sources[i].name) ||
+		    sn->sources[i].kind < STORE_FILES ||
+		    sn->sources[i].kind > STORE_PIPELINES ||
+		    sn->sources[i].root.type != STORE_DIR)
+			return log_err(-EINVAL, "invalid source name \"%s\"",
+			    sn->sources[i].name);
+	if ((r = store_tb_new(&top)) < 0)
+		return r;
+	for (uint8_t k = STORE_FILES; k <= STORE_PIPELINES; k++) {
+		struct store_entry dir = { 0 };
+		size_t n = 0;
+
+		if ((r = store_tb_new(&tb)) < 0)
+			goto out;
+		for (size_t i = 0; i < sn->n_sources; i++) {
+			struct store_entry e;
+
+			if (sn->sources[i].kind != k)
+				continue;
+			e = sn->sources[i].root;
+			e.name = (const uint8_t *)sn->sources[i].name;
+			e.name_len = strlen(sn->sources[i].name);
+			if ((r = store_tb_add(tb, &e)) < 0)
+				goto out;
+			n++;
+		}
+		if (n > 0) {
+			dir.name = (const uint8_t *)kind_dir[k];
+			dir.name_len = strlen(kind_dir[k]);
+			dir.mode = 0755;
+			dir.mtime_sec = sn->time_sec;
+			dir.mtime_nsec = sn->time_nsec;
+			if ((r = store_tb_finish(w, tb, &dir)) < 0) {
+				if (r == -EINVAL)
+					r = log_err(r, "two sources named "
+					    "alike under %s/", kind_dir[k]);
+				goto out;
+			}
+			if ((r = store_tb_add(top, &dir)) < 0)
+				goto out;
+		}
+		store_tb_free(tb);
+		tb = NULL;
+	}
+	memset(root, 0, sizeof(*root));
+	root->mode = 0755;
+	root->mtime_sec = sn->time_sec;
+	root->mtime_nsec = sn->time_nsec;
+	r = store_tb_finish(w, top, root);
+out:
+	store_tb_free(tb);
+	store_tb_free(top);
+	return r;
+}
+
+struct heads {
+	struct store *s;
+	struct idset all;
+	struct idset parents;
+	uint8_t (*ids)[32];
+	size_t n;
+	size_t cap;
+};
+
+static int
+heads_one(void *ctx, const uint8_t id[STORE_HASH_LEN], const uint8_t *buf,
+    size_t len)
+{
+	struct heads *h = ctx;
+	struct store_snap *sn;
+
+	if (snap_open(&h->s->kr, buf, len, &sn) < 0)
+		return 0;	/* verify reports it; it cannot be a parent */
+	for (size_t i = 0; i < sn->n_parents; i++)
+		if (idset_add(&h->parents, sn->parents[i]) < 0) {
+			snap_free(sn);
+			return -ENOMEM;
+		}
+	snap_free(sn);
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? 2 * h->cap : 16;
+		void *v = realloc(h->ids, cap * 32);
+
+		if (v == NULL)
+			return -ENOMEM;
+		h->ids = v;
+		h->cap = cap;
+	}
+	memcpy(h->ids[h->n++], id, 32);
+	return 0;
+}
+
+/* The snapshots no other snapshot names as a parent: the newest. */
+static int
+find_heads(struct store *s, uint8_t (**out)[32], size_t *n)
+{
+	struct heads h = { s, { 0 }, { 0 }, NULL, 0, 0 };
+	size_t k = 0;
+	int r;
+
+	if ((r = store_index_sync(s, 0)) < 0)
+		return r;
+	if ((r = index_snap_each(s->ix, heads_one, &h)) < 0)
+		goto out;
+	for (size_t i = 0; i < h.n; i++)
+		if (!idset_has(&h.parents, h.ids[i]))
+			memmove(h.ids[k++], h.ids[i], 32);
+	*out = h.ids;
+	*n = k;
+	h.ids = NULL;
+out:
+	free(h.ids);
+	free(h.all.v);
+	free(h.parents.v);
+	return r;
+}
+
+int
+store_writer_commit(struct store_writer *w, const struct store_snap_new *sn,
+    uint8_t id[STORE_HASH_LEN])
+{
+	struct store *s = w->s;
+	struct store_entry root;
+	uint8_t (*parents)[32] = NULL;
+	struct wb last = { 0 };
+	struct pack_entry *e = NULL;
+	uint8_t *obj = NULL;
+	size_t n_parents = 0;
+	size_t n = 0;
+	size_t len;
+	char name[80];
+	char hex[65];
+	int r;
+
+	if (w->is_committed)
+		return -EINVAL;
+	if ((r = build_root(w, sn, &root)) < 0)
+		return r;
+	if ((r = drain(w)) < 0)
+		return r;
+	pthread_mutex_lock(&w->lock);
+	pack_take(w, &last, &e, &n);
+	pthread_mutex_unlock(&w->lock);
+	if (n > 0 && (r = pack_finish(w, &last, e, n)) < 0)
+		goto out;
+	if ((r = find_heads(s, &parents, &n_parents)) < 0)
+		goto out;
+	if ((r = snap_make(&s->kr, sn, &root, (const uint8_t (*)[32])parents,
+	    n_parents, &obj, &len)) < 0)
+		goto out;
+	crypt_sha256(obj, len, id);
+	log_hex(id, 32, hex);
+	snprintf(name, sizeof(name), "snapshots/%s", hex);
+	if ((r = s->be->ops->put(s->be, name, obj, len)) < 0)
+		goto out;
+	w->is_committed = 1;
+	if ((r = index_snap_put(s->ix, id, obj, len)) < 0)
+		goto out;
+	/* Keep what this snapshot reuses locked as long as it is. */
+	if (s->be->ops->protect != NULL) {
+		static const uint8_t zero[32];
+
+		for (size_t i = 0; i < w->reused.cap && r == 0; i++) {
+			if (memcmp(w->reused.v[i], zero, 32) == 0)
+				continue;
+			pack_name(w->reused.v[i], name);
+			r = s->be->ops->protect(s->be, name);
+		}
+	}
+out:
+	wb_fini(&last);
+	free(e);
+	free(obj);
+	free(parents);
+	return r;
+}
