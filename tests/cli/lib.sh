@@ -1,0 +1,82 @@
+# tests/cli/lib.sh: sourced by every tests/cli/*.sh.  Gives each test its
+# own temporary directory $T (removed at exit), a cheap KDF, a passphrase
+# in the environment, the cache (index) inside $T, and small helpers.
+# Exit 0: pass, 77: skip, anything else: fail.
+set -u
+AMBER=${AMBER:-}
+if [ -z "$AMBER" ] || [ ! -x "$AMBER" ]; then
+	echo "FAIL: \$AMBER ($AMBER) is not an executable" >&2
+	exit 1
+fi
+T=$(mktemp -d /tmp/amber-cli.XXXXXX) || exit 1
+cleanup() {
+	# Store objects are read-only; make everything removable first.
+	chmod -R u+rwX "$T" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' HUP INT TERM
+export XDG_CACHE_HOME="$T/cache"
+export AMBER_PASSPHRASE="correct horse battery staple"
+unset AMBER_PASSPHRASE_FILE AMBER_NEW_PASSPHRASE AMBER_NEW_PASSPHRASE_FILE
+unset POSIXLY_CORRECT
+export LC_ALL=C
+KDF=log2n=10,r=8,p=1
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# expect STATUS COMMAND...: run COMMAND (stdin from /dev/null, so that a
+# prompt can never hang), keep its output in $T/out and $T/err, and fail
+# unless it exits with STATUS.
+expect() {
+	_want=$1
+	shift
+	"$@" </dev/null >"$T/out" 2>"$T/err"
+	_got=$?
+	if [ "$_got" -ne "$_want" ]; then
+		echo "--- stdout:" >&2; head -c 4000 "$T/out" >&2
+		echo "--- stderr:" >&2; head -c 4000 "$T/err" >&2
+		fail "expected exit $_want, got $_got: $*"
+	fi
+}
+
+# out_has TEXT / err_has TEXT: the last command's stdout/stderr holds TEXT.
+out_has() {
+	grep -q -F -- "$1" "$T/out" || {
+		cat "$T/out" >&2; fail "stdout lacks '$1'"; }
+}
+err_has() {
+	grep -q -F -- "$1" "$T/err" || {
+		cat "$T/err" >&2; fail "stderr lacks '$1'"; }
+}
+
+# new_store DIR: a fresh store with the test passphrase and a cheap KDF.
+new_store() {
+	expect 0 "$AMBER" init "$1" --kdf "$KDF"
+}
+
+# listing DIR: a NUL-separated, sorted record of everything below DIR
+# (and DIR itself as "."): path, type, mode, owner, size (not for
+# directories), mtime to the nanosecond, link count, symlink target.
+listing() {
+	(cd "$1" && find . \( -type d -printf '%p|%y|%m|%U:%G|-|%T@|%n|\0' \) \
+	    -o -printf '%p|%y|%m|%U:%G|%s|%T@|%n|%l\0') | sort -z
+}
+
+# same_tree A B: equal listings, and every regular file's bytes equal.
+same_tree() {
+	listing "$1" >"$T/list.a"
+	listing "$2" >"$T/list.b"
+	if ! cmp -s "$T/list.a" "$T/list.b"; then
+		tr '\0' '\n' <"$T/list.a" >"$T/list.a.txt"
+		tr '\0' '\n' <"$T/list.b" >"$T/list.b.txt"
+		diff "$T/list.a.txt" "$T/list.b.txt" | head -40 >&2
+		fail "listings of $1 and $2 differ"
+	fi
+	(cd "$1" && find . -type f -exec sh -c '
+		for f; do cmp -s -- "$f" "$0/$f" || { echo "differs: $f"; exit 1; }; done
+	    ' "$2" {} +) >&2 || fail "file contents of $1 and $2 differ"
+}
