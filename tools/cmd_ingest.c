@@ -534,9 +534,10 @@ run_sources(struct ingest *in, const struct store_snap *prev,
 		if (r < 0) {
 			a->err = r;
 			got = carry_forward(prev, a, &out[*n]);
-			src_warn(&in->ctx, "%s/%s: %s%s", cli_kind_name(a->kind),
-			    a->name, r == -ENOENT || r == -ENOTDIR ||
-			    r == -EACCES ? strerror(-r) : cli_strerror(r),
+			src_warn(&in->ctx, "%s/%s: %s: %s%s",
+			    cli_kind_name(a->kind), a->name, a->where,
+			    r == -ENOENT || r == -ENOTDIR || r == -EACCES ?
+			    strerror(-r) : cli_strerror(r),
 			    a->is_stale ? " (the previous snapshot's copy "
 			    "is kept, flagged stale)" : " (not in this "
 			    "snapshot)");
@@ -631,7 +632,11 @@ out:
 	return r;
 }
 
-/* The committed snapshot's unique name, from the index. */
+/*
+ * The committed snapshot's unique name, from the index brought up to date
+ * (a snapshot committed at the same second by someone else may name ours
+ * NAME-2); the bare time if the index cannot say.
+ */
 static void
 snap_name(struct store *s, const char *hex, int64_t t, char *name,
     size_t cap)
@@ -640,18 +645,9 @@ snap_name(struct store *s, const char *hex, int64_t t, char *name,
 	const struct store_snap *sn;
 
 	store_time_format(t, name, cap);
-	for (int pass = 0; pass < 2; pass++) {
-		if (pass == 1 && store_index_sync(s, 0) < 0)
-			break;
-		if (store_snapshots(s, &l) < 0)
-			break;
-		if (store_snap_find(l, hex, &sn) == 0) {
-			snprintf(name, cap, "%s", sn->name);
-			break;
-		}
-		store_snap_list_free(l);
-		l = NULL;
-	}
+	if (store_index_sync(s, 0) == 0 && store_snapshots(s, &l) == 0 &&
+	    store_snap_find(l, hex, &sn) == 0)
+		snprintf(name, cap, "%s", sn->name);
 	store_snap_list_free(l);
 }
 

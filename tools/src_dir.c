@@ -1015,9 +1015,9 @@ walk_fini(struct walk *wk)
  * below it is) as the source files/${name}, storing contents and trees
  * through c->w, and fill ${out}.  Unreadable or changing entries are
  * warned about, recorded as far as possible and make the source partial
- * (STORE_SOURCE_PARTIAL).  Returns -ENOENT or -ENOTDIR (with a warning)
- * when ${path} is not a readable directory, -EINVAL on a bad name, or the
- * store's error when writing fails.
+ * (STORE_SOURCE_PARTIAL).  Returns -ENOENT, -ENOTDIR, -EACCES... (and
+ * prints nothing) when ${path} is not a readable directory, -EINVAL on a
+ * bad name, or the store's error when writing fails.
  */
 int
 src_dir_read(struct src_ctx *c, const char *name, const char *path,
@@ -1074,8 +1074,7 @@ src_dir_read(struct src_ctx *c, const char *name, const char *path,
 
 	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
 	    fstat(fd, &st) < 0) {
-		r = -errno;
-		src_warn(c, "files/%s: %s: %s", name, path, strerror(errno));
+		r = -errno;	/* the caller reports it */
 		goto out;
 	}
 	wk.root_dev = st.st_dev;
