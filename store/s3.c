@@ -58,6 +58,7 @@ struct s3 {
 	char *session_token;
 	uint32_t retention_days;
 	int is_locked;		/* 1 yes, 0 no, -1 unknown (no right to ask) */
+	size_t page_keys;	/* max-keys of a listing page */
 };
 
 /* One answer to ListObjectVersions, one entry at a time. */
@@ -459,7 +460,7 @@ s3_list_versions(struct s3 *s, const char *prefix, size_t max_keys,
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return -ENOMEM;
-	snprintf(mk, sizeof(mk), "%zu", max_keys ? max_keys : 1000);
+	snprintf(mk, sizeof(mk), "%zu", max_keys ? max_keys : s->page_keys);
 	for (pages = 0; pages < S3_PAGES_MAX; pages++) {
 		struct sigv4_param q[5];
 		size_t nq = 0;
@@ -1283,6 +1284,8 @@ s3_open(const char *url, const struct backend_opts *o, int create,
 	const char *ep;
 	const char *region;
 	char *aws_ep = NULL;
+	const char *knob;
+	uint64_t v;
 	int is_virtual;
 	int r;
 
@@ -1324,8 +1327,19 @@ s3_open(const char *url, const struct backend_opts *o, int create,
 		goto out;
 	s->retention_days = o ? o->retention_days : 0;
 	s->is_locked = -1;
+	/*
+	 * Knobs for tests and troubleshooting: AMBER_S3_RETRIES (0: none),
+	 * AMBER_S3_PAGE_KEYS (listing page size, 1..1000).
+	 */
 	memset(&ho, 0, sizeof(ho));
 	ho.user_agent = "amber";
+	if ((knob = getenv("AMBER_S3_RETRIES")) != NULL &&
+	    parse_u64(knob, &v) == 0 && v <= 20)
+		ho.max_retries = v == 0 ? -1 : (int)v;
+	s->page_keys = 1000;
+	if ((knob = getenv("AMBER_S3_PAGE_KEYS")) != NULL &&
+	    parse_u64(knob, &v) == 0 && v >= 1 && v <= 1000)
+		s->page_keys = (size_t)v;
 	if ((r = http_client_new(&ho, &s->http)) < 0)
 		goto out;
 	if (create) {

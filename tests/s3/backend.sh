@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# tests/s3/backend.sh: the S3 backend against a real RGW with Object Lock,
+# through build/tests/test_s3 (tests/unit/test_s3.c) in phases, with
+# tampering by plain curl in between.
+if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
+. "$(dirname "$0")/lib.sh"
+bin="$top/$B/tests/test_s3"
+[ -x "$bin" ] || fail "$bin not built"
+s3_start
+s3_bucket lkb lock
+s3_bucket plain plain
+
+AMBER_S3_PAGE_KEYS=7 "$bin" write lkb plain || fail "write phase"
+
+# The store's default retention was set on the bucket by create.
+s3req GET "/lkb?object-lock="
+grep -q '<Mode>COMPLIANCE</Mode>' "$T/b" && grep -q '<Days>1</Days>' "$T/b" ||
+    fail "bucket default retention not set: $(cat "$T/b")"
+# Every object was written with COMPLIANCE retention, about a day ahead.
+s3req HEAD /lkb/st/config -I
+[ "$(s3hdr x-amz-object-lock-mode)" = COMPLIANCE ] || fail "config not locked"
+until1=$(s3hdr x-amz-object-lock-retain-until-date)
+u=$(date -d "$until1" +%s) || fail "bad retain-until $until1"
+now=$(date +%s)
+[ $((u - now)) -gt 86000 ] && [ $((u - now)) -lt 86500 ] ||
+    fail "retain-until $until1 is not a day ahead"
+# The locked version cannot be deleted, even by the owner.
+v=$(s3hdr x-amz-version-id)
+s3req DELETE "/lkb/st/config?versionId=$v"
+[ "$HTTP" = 403 ] || fail "deleting a locked version gave $HTTP"
+
+# Tamper: overwrite config, hide packs/00/a behind a delete marker.
+printf 'EVIL!\n' >"$T/evil"
+s3req PUT /lkb/st/config -T "$T/evil"
+[ "$HTTP" = 200 ] || fail "overwrite gave $HTTP"
+s3req DELETE /lkb/st/packs/00/a
+[ "$HTTP" = 204 ] || fail "delete marker gave $HTTP"
+s3req GET /lkb/st/packs/00/a
+[ "$HTTP" = 404 ] || fail "hidden key still readable plainly ($HTTP)"
+
+"$bin" read lkb 2>"$T/read.err" || { cat "$T/read.err"; fail "read phase"; }
+grep -q 'a delete marker hides st/packs/00/a' "$T/read.err" ||
+    fail "no warning about the delete marker: $(cat "$T/read.err")"
+
+# protect() with 3 days lengthens every real version's retention.
+"$bin" protect lkb 3 || fail "protect phase"
+s3req GET "/lkb?prefix=st%2Fpacks%2F00%2Fa&versions="
+v=$(grep -o '<Version><Key>st/packs/00/a</Key><VersionId>[^<]*' "$T/b" | sed 's/.*<VersionId>//')
+[ -n "$v" ] || fail "no version of packs/00/a: $(cat "$T/b")"
+s3req HEAD "/lkb/st/packs/00/a?versionId=$v" -I
+u=$(date -d "$(s3hdr x-amz-object-lock-retain-until-date)" +%s)
+[ $((u - now)) -gt $((3 * 86400 - 400)) ] || fail "protect did not lengthen the retention"
+echo "ok"
