@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -318,6 +319,8 @@ static int
 rescanner_start(struct rescanner *rs, struct fs *fs)
 {
 	struct sigaction sa;
+	sigset_t block;
+	sigset_t old;
 	int r;
 
 	rs->fs = fs;
@@ -331,7 +334,17 @@ rescanner_start(struct rescanner *rs, struct fs *fs)
 	sa.sa_flags = SA_RESTART;
 	if (sigaction(SIGHUP, &sa, NULL) < 0)
 		return -errno;
-	if ((r = pthread_create(&rs->thread, NULL, rescan_main, rs)) != 0)
+	/* The thread must not take the signals that stop the session loop:
+	 * libfuse counts on the main thread being interrupted. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGQUIT);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	r = pthread_create(&rs->thread, NULL, rescan_main, rs);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0)
 		return -r;
 	rs->is_running = 1;
 	return 0;
@@ -461,6 +474,10 @@ serve(const struct opts *o, const struct fuse_cmdline_opts *co,
 			.clone_fd = co->clone_fd,
 			.max_idle_threads = co->max_idle_threads,
 		};
+
+		/* libfuse 3.12+ leaves UINT_MAX for "not given". */
+		if (cfg.max_idle_threads == UINT_MAX)
+			cfg.max_idle_threads = 10;
 
 		r = fuse_session_loop_mt(se, &cfg);
 	}
