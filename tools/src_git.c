@@ -135,7 +135,7 @@ struct gsrc {
 	char **envp;
 	size_t rawlen;
 	size_t hexlen;
-	int64_t now;
+	int64_t mirror_mtime;	/* the newest tip's time, else now */
 	int is_partial;
 	int n_restarts;
 	struct cf cf;
@@ -1764,6 +1764,8 @@ browse_build(struct gsrc *g, const struct gref *refs, size_t n_refs,
 	out->root.mtime_sec = t_br > t_tg ? t_br : t_tg;
 	if ((r = store_tb_finish(g->c->w, root, &out->root)) < 0)
 		goto out;
+	if (out->root.mtime_sec > 0)
+		g->mirror_mtime = out->root.mtime_sec;
 	out->n_files = cnt.n_files;
 	out->n_bytes = cnt.n_bytes;
 out:
@@ -2338,7 +2340,7 @@ file_add(struct gsrc *g, struct store_tb *tb, const char *name,
 	e.name_len = strlen(name);
 	e.type = STORE_REG;
 	e.mode = mode;
-	e.mtime_sec = g->now;
+	e.mtime_sec = g->mirror_mtime;
 	e.size = off;
 	e.extents = ext;
 	if ((r = store_tb_add(tb, &e)) < 0)
@@ -2370,7 +2372,7 @@ text_add(struct gsrc *g, struct store_tb *tb, const char *name,
 	e.name_len = strlen(name);
 	e.type = STORE_REG;
 	e.mode = 0644;
-	e.mtime_sec = g->now;
+	e.mtime_sec = g->mirror_mtime;
 	e.size = len;
 	e.extents = ext;
 	if ((r = store_tb_add(tb, &e)) == 0) {
@@ -2466,7 +2468,7 @@ empty_dir_add(struct gsrc *g, struct store_tb *parent, const char *name)
 	int r;
 
 	if ((r = store_tb_new(&tb)) == 0)
-		r = dir_add(g, parent, name, tb, g->now);
+		r = dir_add(g, parent, name, tb, g->mirror_mtime);
 	store_tb_free(tb);
 	return r;
 }
@@ -2627,12 +2629,12 @@ mirror_build(struct gsrc *g, const struct gref *refs, size_t n_refs,
 				goto out;
 		}
 	}
-	if ((r = dir_add(g, objs, "pack", packs, g->now)) < 0 ||
+	if ((r = dir_add(g, objs, "pack", packs, g->mirror_mtime)) < 0 ||
 	    (r = empty_dir_add(g, objs, "info")) < 0 ||
-	    (r = dir_add(g, root, "objects", objs, g->now)) < 0 ||
+	    (r = dir_add(g, root, "objects", objs, g->mirror_mtime)) < 0 ||
 	    (r = empty_dir_add(g, rtb, "heads")) < 0 ||
 	    (r = empty_dir_add(g, rtb, "tags")) < 0 ||
-	    (r = dir_add(g, root, "refs", rtb, g->now)) < 0)
+	    (r = dir_add(g, root, "refs", rtb, g->mirror_mtime)) < 0)
 		goto out;
 	snprintf(headline, sizeof(headline), "%s\n", head);
 	if ((r = text_add(g, root, "HEAD", headline, strlen(headline),
@@ -2648,7 +2650,7 @@ mirror_build(struct gsrc *g, const struct gref *refs, size_t n_refs,
 	memset(&out->root, 0, sizeof(out->root));
 	out->root.type = STORE_DIR;
 	out->root.mode = 0755;
-	out->root.mtime_sec = g->now;
+	out->root.mtime_sec = g->mirror_mtime;
 	if ((r = store_tb_finish(g->c->w, root, &out->root)) < 0)
 		goto out;
 	out->n_files = cnt.n_files;
@@ -2703,7 +2705,7 @@ src_git_read(struct src_ctx *c, const char *name, const char *location,
 	g.name = name;
 	g.cf.fd = -1;
 	g.cf.pid = -1;
-	g.now = (int64_t)time(NULL);
+	g.mirror_mtime = (int64_t)time(NULL);
 	len = strlen(name);
 	if (len == 0 || len + 4 > STORE_NAME_MAX || name[0] == '.' ||
 	    strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -2764,8 +2766,9 @@ src_git_read(struct src_ctx *c, const char *name, const char *location,
 	snprintf(out[1].name, sizeof(out[1].name), "%s.git", name);
 	memcpy(out[1].origin, out[0].origin, sizeof(out[1].origin));
 
-	if ((r = mirror_build(&g, refs, n_refs, head, &out[1])) < 0 ||
-	    (r = browse_build(&g, refs, n_refs, head, &out[0])) < 0)
+	/* The browsable trees first: they set the mirror's mtimes. */
+	if ((r = browse_build(&g, refs, n_refs, head, &out[0])) < 0 ||
+	    (r = mirror_build(&g, refs, n_refs, head, &out[1])) < 0)
 		goto out;
 	if (g.is_partial)
 		out[0].flags |= STORE_SOURCE_PARTIAL;
