@@ -14,21 +14,26 @@ import os, random, sys
 d, seed = sys.argv[1], int(sys.argv[2])
 r = random.Random(seed)
 os.makedirs(os.path.join(d, 'small'))
-for i in range(12):
+for i in range(10):
     with open(os.path.join(d, 'big%02d' % i), 'wb') as f:
         f.write(r.randbytes(2 << 20))
 for i in range(500):
     with open(os.path.join(d, 'small', 's%03d' % i), 'wb') as f:
         f.write(r.randbytes(r.randrange(0, 20000)))
 PY
-delays=$(awk -v s="$seed" 'BEGIN { srand(s); for (i = 0; i < 10; i++)
-    printf "%.3f\n", rand() * 1.2 }')
+# A first, whole ingest, timed: each round below adds as much new data,
+# so killing within that time hits it at a random point of its work.
+t0=$(date +%s.%N)
+"$AMBER" ingest "$S" --dir t="$D" -q || fail "first ingest exited $?"
+t1=$(date +%s.%N)
+delays=$(awk -v s="$seed" -v a="$t0" -v b="$t1" 'BEGIN { srand(s)
+    for (i = 0; i < 10; i++) printf "%.3f\n", rand() * (b - a) }')
 killed=0
 round=0
 for d in $delays; do
 	round=$((round + 1))
 	# New data each round, so every ingest has packs to write.
-	head -c 3000000 /dev/urandom >"$D/new$round"
+	head -c $((8 << 20)) /dev/urandom >"$D/new$round"
 	"$AMBER" ingest "$S" --dir t="$D" -q >"$T/kill.log" 2>&1 &
 	pid=$!
 	sleep "$d"
@@ -44,6 +49,7 @@ for d in $delays; do
 	echo "round $round: kill after ${d}s, exit $rc"
 done
 echo "$killed of 10 ingests killed"
+[ $killed -gt 0 ] || fail "no ingest was killed: the timing is off"
 
 "$AMBER" verify "$S" >"$T/verify" 2>&1 || { cat "$T/verify"; fail "verify after kills"; }
 "$AMBER" ingest "$S" --dir t="$D" --json >"$T/out.json" ||
