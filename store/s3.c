@@ -1465,16 +1465,20 @@ s3_doctor(const char *url, const struct store_opts *o,
 		probe(report, ctx, "bucket has Object Lock", 1, 0,
 		    "NO: history can be deleted by anyone with write access");
 	} else {
-		snprintf(detail, sizeof(detail), "default retention: %s %"
-		    PRIu64 " %s", l.mode[0] ? l.mode : "none",
-		    l.years ? l.years : l.days, l.years ? "years" : "days");
+		if (l.mode[0] == 0)
+			snprintf(detail, sizeof(detail), "none: an object "
+			    "written without lock headers is not protected");
+		else
+			snprintf(detail, sizeof(detail), "%s, %" PRIu64 " %s",
+			    l.mode, l.years ? l.years : l.days,
+			    l.years ? "years" : "days");
 		if (strcmp(l.mode, "COMPLIANCE") != 0) {
 			(*n_bad)++;
 			probe(report, ctx, "bucket default retention is "
 			    "COMPLIANCE", 1, 0, detail);
 		} else {
-			probe(report, ctx, "bucket has Object Lock", 0, 0,
-			    detail);
+			probe(report, ctx, "bucket default retention is "
+			    "COMPLIANCE", 0, 0, detail);
 		}
 	}
 

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# tests/s3/doctor.sh: `amber doctor` tells safe credentials from unsafe
+# ones.  The bucket owner can put delete markers (a warning, exit 1); an
+# ingest user restricted by the least-privilege bucket policy of
+# store/README-s3.md cannot do anything destructive (exit 0); a bucket
+# without Object Lock is reported loudly.
+if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
+. "$(dirname "$0")/lib.sh"
+[ -x "$AMBER" ] || fail "$AMBER not built"
+s3_start
+s3_bucket lkb lock
+s3_bucket plain plain
+
+# Owner: the lock holds, but a delete marker can be put; no default rule.
+"$AMBER" doctor s3://lkb/st >"$T/out" 2>"$T/err"
+rc=$?
+cat "$T/out" "$T/err"
+[ $rc = 1 ] || fail "owner: exit $rc, want 1"
+grep -q '^ok       delete an object version: AccessDenied' "$T/out" || fail "owner: version delete not refused"
+grep -q '^ok       shorten an object.s retention: AccessDenied' "$T/out" || fail "owner: shortening not refused"
+grep -q '^WARNING  put a delete marker: SUCCEEDED' "$T/out" || fail "owner: delete marker not reported"
+grep -q '^WARNING  bucket default retention is COMPLIANCE: none' "$T/out" || fail "owner: missing default rule not reported"
+# The canary exists, locked, and our delete marker was taken away again.
+s3req GET "/lkb?prefix=st%2Fdoctor%2F&versions="
+grep -q '<Version><Key>st/doctor/canary-' "$T/b" || fail "no canary"
+grep -q '<DeleteMarker>' "$T/b" && fail "doctor left its delete marker behind"
+
+# The least-privilege ingest user of README-s3.md, and a default rule.
+radosgw-admin -c "$CEPH_CONF" user create --uid=ingest --display-name=ingest \
+    --access-key=INGEST0000000000000A --secret-key=ingest0secret0000000000000000000000000000 \
+    >/dev/null 2>&1 || fail "user create"
+cat >"$T/policy.json" <<'P'
+{"Version": "2012-10-17", "Statement": [{"Sid": "AmberIngest", "Effect": "Allow",
+ "Principal": {"AWS": ["arn:aws:iam:::user/ingest"]},
+ "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:ListBucket",
+  "s3:ListBucketVersions", "s3:GetBucketObjectLockConfiguration",
+  "s3:GetObjectRetention", "s3:PutObjectRetention"],
+ "Resource": ["arn:aws:s3:::lkb", "arn:aws:s3:::lkb/*"]}]}
+P
+s3req PUT "/lkb?policy=" --data-binary @"$T/policy.json"
+[ "$HTTP" = 204 ] || [ "$HTTP" = 200 ] || fail "put policy: $HTTP $(cat "$T/b")"
+rule='<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled><Rule><DefaultRetention><Mode>COMPLIANCE</Mode><Days>1</Days></DefaultRetention></Rule></ObjectLockConfiguration>'
+s3req PUT "/lkb?object-lock=" --data-binary "$rule"
+[ "$HTTP" = 200 ] || fail "put default rule: $HTTP"
+AWS_ACCESS_KEY_ID=INGEST0000000000000A AWS_SECRET_ACCESS_KEY=ingest0secret0000000000000000000000000000 \
+    "$AMBER" doctor s3://lkb/st >"$T/out" 2>"$T/err"
+rc=$?
+cat "$T/out" "$T/err"
+[ $rc = 0 ] || fail "ingest user: exit $rc, want 0"
+[ "$(grep -c '^ok ' "$T/out")" = 5 ] || fail "ingest user: want 5 ok lines"
+grep -q WARNING "$T/out" && fail "ingest user: unexpected warning"
+
+# No Object Lock at all.
+"$AMBER" doctor s3://plain/st >"$T/out" 2>"$T/err"
+rc=$?
+cat "$T/out" "$T/err"
+[ $rc = 1 ] || fail "plain bucket: exit $rc, want 1"
+grep -q '^WARNING  bucket has Object Lock: NO' "$T/out" || fail "plain bucket: no lock warning"
+
+# Not an S3 store; no such bucket.
+"$AMBER" doctor "$T" 2>/dev/null
+[ $? = 2 ] || fail "local store: want exit 2"
+"$AMBER" doctor s3://nobucket/x 2>"$T/err"
+[ $? = 1 ] && grep -q 'no such bucket' "$T/err" || fail "missing bucket: $(cat "$T/err")"
+echo ok

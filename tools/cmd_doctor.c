@@ -1,0 +1,126 @@
+/*
+ * cmd_doctor.c: `amber doctor STORE`, which tells the user what the
+ * credentials in use can do to an S3 store.  It writes a canary object
+ * under PREFIX/doctor/ and tries what a rogue agent would: delete its
+ * version, shorten its retention, hide it behind a delete marker.  Each
+ * attempt is one line on stdout; any that succeeds is a loud WARNING and
+ * makes the exit status 1.  The work is s3_doctor() in store/s3.c.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "s3.h"
+#include "store.h"
+
+static const char usage[] =
+    "usage: amber doctor STORE [--s3-credentials F] [--s3-virtual-host]\n"
+    "                    [--json]\n"
+    "\n"
+    "Check what the credentials in use can do to the S3 store STORE\n"
+    "(s3://BUCKET/PREFIX): that the bucket has Object Lock with a\n"
+    "COMPLIANCE default retention, and that a canary object written under\n"
+    "PREFIX/doctor/ can be neither deleted, nor shortened in retention,\n"
+    "nor hidden behind a delete marker.  The canary stays (locked for two\n"
+    "days).  Exit status 0 when every destructive attempt was refused,\n"
+    "1 when one succeeded or the check could not run.\n"
+    "\n"
+    "  --s3-credentials F   read AWS-style key=value credentials from F\n"
+    "  --s3-virtual-host    virtual-host-style addressing\n"
+    "  --json               one JSON object per finding\n"
+    CLI_COMMON_HELP;
+
+enum {
+	OPT_S3_CREDENTIALS = CLI_OPT_FIRST_PRIVATE,
+	OPT_S3_VIRTUAL_HOST,
+};
+
+static void
+report(void *ctx, const struct s3_probe *p)
+{
+	const struct cli_common *c = ctx;
+	json_t *o;
+
+	if (c->is_json) {
+		o = json_pack("{s:s, s:b, s:I, s:s}", "check", p->what,
+		    "unsafe", p->is_bad, "http_status", (json_int_t)p->status,
+		    "detail", p->detail);
+		if (o != NULL) {
+			json_dumpf(o, stdout, JSON_COMPACT);
+			putchar('\n');
+			json_decref(o);
+		}
+	} else if (p->is_bad) {
+		printf("WARNING  %s: %s\n", p->what, p->detail);
+	} else {
+		printf("ok       %s%s%s\n", p->what, p->detail[0] ? ": " : "",
+		    p->detail);
+	}
+	fflush(stdout);
+}
+
+int
+cmd_doctor(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS,
+		{ "s3-credentials", required_argument, NULL,
+		    OPT_S3_CREDENTIALS },
+		{ "s3-virtual-host", no_argument, NULL, OPT_S3_VIRTUAL_HOST },
+		{ 0 }
+	};
+	struct cli_common c;
+	struct store_opts o;
+	int n_bad = 0;
+	int opt;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	memset(&o, 0, sizeof(o));
+	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
+	    NULL)) != -1) {
+		if (cli_common_opt(&c, opt, optarg))
+			continue;
+		switch (opt) {
+		case OPT_S3_CREDENTIALS:
+			o.s3_credentials = optarg;
+			break;
+		case OPT_S3_VIRTUAL_HOST:
+			o.s3_virtual_host = 1;
+			break;
+		default:
+			return cli_usage(argv[0], usage, 1);
+		}
+	}
+	if (c.is_help)
+		return cli_usage(argv[0], usage, 0);
+	if (argc - optind != 1)
+		return cli_usage(argv[0], usage, 1);
+	if (strncmp(argv[optind], "s3://", 5) != 0) {
+		cli_err(argv[0], "%s: not an s3:// store; a local store is "
+		    "protected by file modes and, with init --immutable, by "
+		    "the immutable attribute", argv[optind]);
+		return CLI_EXIT_USAGE;
+	}
+	o.s3_endpoint = c.s3_endpoint;
+	r = s3_doctor(argv[optind], &o, report, &c, &n_bad);
+	if (r < 0) {
+		cli_err(argv[0], "%s: %s", argv[optind], cli_strerror(r));
+		return CLI_EXIT_ERROR;
+	}
+	if (n_bad > 0) {
+		cli_err(argv[0], "WARNING: %d unsafe finding%s: these "
+		    "credentials or this bucket let history be destroyed or "
+		    "hidden", n_bad,
+		    n_bad == 1 ? "" : "s");
+		return CLI_EXIT_ERROR;
+	}
+	if (!c.is_quiet)
+		cli_err(argv[0], "every destructive attempt was refused");
+	return CLI_EXIT_OK;
+}
