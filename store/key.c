@@ -31,7 +31,8 @@ key_derive(struct keyring *kr)
 		{ "amber v1 chunk key", offsetof(struct keyring, chunk_key), 32 },
 		{ "amber v1 pack table", offsetof(struct keyring, toc_key), 32 },
 		{ "amber v1 config", offsetof(struct keyring, config_key), 32 },
-		{ "amber v1 gear", offsetof(struct keyring, gear_seed), 2048 },
+		{ "amber v1 gear", offsetof(struct keyring, gear_key), 32 },
+		{ "amber v1 registry", offsetof(struct keyring, reg_key), 32 },
 		{ "amber v1 box", offsetof(struct keyring, box_priv), 32 },
 		{ "amber v1 sign", offsetof(struct keyring, sign_seed), 32 },
 	};
@@ -43,11 +44,17 @@ key_derive(struct keyring *kr)
 		if (r < 0)
 			return r;
 	}
+	if ((r = crypt_hkdf(kr->gear_key, 32, NULL, 0, "amber v1 gear table",
+	    kr->gear_seed, sizeof(kr->gear_seed))) < 0)
+		return r;
 	if ((r = crypt_x25519_pub(kr->box_priv, kr->box_pub)) < 0)
 		return r;
 	if ((r = crypt_ed25519_pub(kr->sign_seed, kr->sign_pub)) < 0)
 		return r;
+	memcpy(kr->master_sign_pub, kr->sign_pub, 32);
+	memset(kr->key_id, 0, sizeof(kr->key_id));
 	kr->has_master = 1;
+	kr->is_ingest = 0;
 	return 0;
 }
 
@@ -228,4 +235,269 @@ keyobj_open(const uint8_t *buf, size_t len,
 	if (r < 0)
 		return r;
 	return key_derive(kr);
+}
+
+/* ---- ingest keys (amber-store(5), INGEST KEYS) ---- */
+
+int
+reg_make(const struct keyring *kr, const uint8_t store_id[STORE_ID_LEN],
+    const struct reg_entry *e, uint8_t **out, size_t *len)
+{
+	struct wb w = { 0 };
+	uint8_t mac[32];
+	int r;
+
+	if (!kr->has_master)
+		return -EACCES;
+	if ((r = wb_bytes(&w, REG_MAGIC, 8)) < 0 ||
+	    (r = wb_bytes(&w, e->id, 16)) < 0 ||
+	    (r = wb_bytes(&w, store_id, STORE_ID_LEN)) < 0 ||
+	    (r = wb_u64(&w, e->created)) < 0 ||
+	    (r = wb_bytes(&w, e->sign_pub, 32)) < 0 ||
+	    (r = wb_str16(&w, e->label, strlen(e->label))) < 0)
+		goto out;
+	crypt_hmac(kr->reg_key, w.p, w.len, NULL, 0, mac);
+	if ((r = wb_bytes(&w, mac, 32)) < 0)
+		goto out;
+	*out = w.p;
+	*len = w.len;
+	w.p = NULL;
+out:
+	wb_fini(&w);
+	return r;
+}
+
+int
+reg_open(const struct keyring *kr, const uint8_t store_id[STORE_ID_LEN],
+    const uint8_t *buf, size_t len, struct reg_entry *e)
+{
+	struct rd r = rd_init(buf, len);
+	const uint8_t *p;
+	uint8_t mac[32];
+	size_t n;
+
+	memset(e, 0, sizeof(*e));
+	if (!kr->has_master)
+		return -EACCES;
+	if (len < 32 + 8 || rd_bytes(&r, 8, &p) < 0 ||
+	    memcmp(p, REG_MAGIC, 8) != 0)
+		return -EBADMSG;
+	crypt_hmac(kr->reg_key, buf, len - 32, NULL, 0, mac);
+	if (CRYPTO_memcmp(mac, buf + len - 32, 32) != 0)
+		return -EBADMSG;
+	r.len -= 32;
+	if (rd_copy(&r, e->id, 16) < 0 || rd_bytes(&r, 16, &p) < 0 ||
+	    memcmp(p, store_id, 16) != 0 || rd_i64(&r, &e->created) < 0 ||
+	    rd_copy(&r, e->sign_pub, 32) < 0 ||
+	    rd_str16(&r, sizeof(e->label) - 1, &p, &n) < 0 || r.len != 0)
+		return -EBADMSG;
+	memcpy(e->label, p, n);
+	e->label[n] = '\0';
+	return 0;
+}
+
+int
+rev_make(const struct keyring *kr, const uint8_t store_id[STORE_ID_LEN],
+    const struct reg_entry *e, uint8_t **out, size_t *len)
+{
+	struct wb w = { 0 };
+	uint8_t mac[32];
+	int r;
+
+	if (!kr->has_master)
+		return -EACCES;
+	if ((r = wb_bytes(&w, REV_MAGIC, 8)) < 0 ||
+	    (r = wb_bytes(&w, e->id, 16)) < 0 ||
+	    (r = wb_bytes(&w, store_id, STORE_ID_LEN)) < 0 ||
+	    (r = wb_u64(&w, e->revoked_at)) < 0 ||
+	    (r = wb_u32(&w, e->n_accepted)) < 0)
+		goto out;
+	for (size_t i = 0; i < e->n_accepted; i++)
+		if ((r = wb_bytes(&w, e->accepted[i], 32)) < 0)
+			goto out;
+	crypt_hmac(kr->reg_key, w.p, w.len, NULL, 0, mac);
+	if ((r = wb_bytes(&w, mac, 32)) < 0)
+		goto out;
+	*out = w.p;
+	*len = w.len;
+	w.p = NULL;
+out:
+	wb_fini(&w);
+	return r;
+}
+
+int
+rev_open(const struct keyring *kr, const uint8_t store_id[STORE_ID_LEN],
+    const uint8_t *buf, size_t len, struct registry *reg)
+{
+	struct rd r = rd_init(buf, len);
+	struct reg_entry *e = NULL;
+	const uint8_t *p;
+	uint8_t mac[32];
+	uint8_t id[16];
+	int64_t at;
+	uint32_t n;
+
+	if (!kr->has_master)
+		return -EACCES;
+	if (len < 32 + 8 || rd_bytes(&r, 8, &p) < 0 ||
+	    memcmp(p, REV_MAGIC, 8) != 0)
+		return -EBADMSG;
+	crypt_hmac(kr->reg_key, buf, len - 32, NULL, 0, mac);
+	if (CRYPTO_memcmp(mac, buf + len - 32, 32) != 0)
+		return -EBADMSG;
+	r.len -= 32;
+	if (rd_copy(&r, id, 16) < 0 || rd_bytes(&r, 16, &p) < 0 ||
+	    memcmp(p, store_id, 16) != 0 || rd_i64(&r, &at) < 0 ||
+	    rd_u32(&r, &n) < 0 || (uint64_t)n * 32 != r.len)
+		return -EBADMSG;
+	for (size_t i = 0; i < reg->n; i++)
+		if (memcmp(reg->v[i].id, id, 16) == 0)
+			e = &reg->v[i];
+	if (e == NULL)
+		return -ENOENT;
+	free(e->accepted);
+	if ((e->accepted = malloc(n ? (size_t)n * 32 : 1)) == NULL)
+		return -ENOMEM;
+	memcpy(e->accepted, r.p, (size_t)n * 32);
+	e->n_accepted = n;
+	e->is_revoked = 1;
+	e->revoked_at = at;
+	return 0;
+}
+
+void
+registry_fini(struct registry *reg)
+{
+	for (size_t i = 0; i < reg->n; i++)
+		free(reg->v[i].accepted);
+	free(reg->v);
+	reg->v = NULL;
+	reg->n = 0;
+}
+
+const struct reg_entry *
+registry_find(const struct registry *reg, const uint8_t id[16])
+{
+	for (size_t i = 0; i < reg->n; i++)
+		if (memcmp(reg->v[i].id, id, 16) == 0)
+			return &reg->v[i];
+	return NULL;
+}
+
+/*
+ * The key file is text, one "name hex" field per line, so that it can be
+ * pasted into a secret store.  The secret line holds, in order: the chunk
+ * id key, the chunk key key, the pack table key, the gear key, the store's
+ * X25519 public key and the key's Ed25519 signing seed.
+ */
+#define SECRET_LEN (6 * 32)
+
+int
+ingest_keyfile_make(const struct keyring *kr,
+    const uint8_t store_id[STORE_ID_LEN], const struct reg_entry *e,
+    const uint8_t seed[32], char **out)
+{
+	uint8_t secret[SECRET_LEN];
+	char sid[33];
+	char kid[33];
+	char hex[2 * SECRET_LEN + 1];
+	char *text;
+	size_t cap = 256 + sizeof(hex);
+
+	if (!kr->has_master)
+		return -EACCES;
+	memcpy(secret, kr->id_key, 32);
+	memcpy(secret + 32, kr->chunk_key, 32);
+	memcpy(secret + 64, kr->toc_key, 32);
+	memcpy(secret + 96, kr->gear_key, 32);
+	memcpy(secret + 128, kr->box_pub, 32);
+	memcpy(secret + 160, seed, 32);
+	log_hex(store_id, 16, sid);
+	log_hex(e->id, 16, kid);
+	log_hex(secret, SECRET_LEN, hex);
+	crypt_wipe(secret, sizeof(secret));
+	if ((text = malloc(cap)) == NULL) {
+		crypt_wipe(hex, sizeof(hex));
+		return -ENOMEM;
+	}
+	snprintf(text, cap, "%s\nstore %s\nid %s\nsecret %s\n",
+	    INGEST_KEYFILE_HEAD, sid, kid, hex);
+	crypt_wipe(hex, sizeof(hex));
+	*out = text;
+	return 0;
+}
+
+static int
+unhex_field(const char **p, const char *end, const char *name, uint8_t *out,
+    size_t n)
+{
+	size_t nl = strlen(name);
+
+	if ((size_t)(end - *p) < nl + 1 + 2 * n + 1 ||
+	    memcmp(*p, name, nl) != 0 || (*p)[nl] != ' ')
+		return -EBADMSG;
+	*p += nl + 1;
+	for (size_t i = 0; i < n; i++) {
+		int v = 0;
+
+		for (int k = 0; k < 2; k++) {
+			char c = (*p)[2 * i + (size_t)k];
+
+			if (c >= '0' && c <= '9')
+				v = v * 16 + (c - '0');
+			else if (c >= 'a' && c <= 'f')
+				v = v * 16 + (c - 'a' + 10);
+			else
+				return -EBADMSG;
+		}
+		out[i] = (uint8_t)v;
+	}
+	*p += 2 * n;
+	if (**p != '\n')
+		return -EBADMSG;
+	(*p)++;
+	return 0;
+}
+
+int
+ingest_keyfile_parse(const char *text, size_t len,
+    uint8_t store_id[STORE_ID_LEN], struct keyring *kr)
+{
+	const char *p = text;
+	const char *end = text + len;
+	size_t hl = strlen(INGEST_KEYFILE_HEAD);
+	uint8_t secret[SECRET_LEN];
+	int r;
+
+	memset(kr, 0, sizeof(*kr));
+	if (len < hl + 1 || memcmp(p, INGEST_KEYFILE_HEAD, hl) != 0 ||
+	    p[hl] != '\n')
+		return -EBADMSG;
+	p += hl + 1;
+	if ((r = unhex_field(&p, end, "store", store_id, 16)) < 0 ||
+	    (r = unhex_field(&p, end, "id", kr->key_id, 16)) < 0 ||
+	    (r = unhex_field(&p, end, "secret", secret, SECRET_LEN)) < 0)
+		goto out;
+	r = -EBADMSG;
+	for (; p < end; p++)
+		if (*p != '\n' && *p != ' ' && *p != '\r' && *p != '\t')
+			goto out;
+	memcpy(kr->id_key, secret, 32);
+	memcpy(kr->chunk_key, secret + 32, 32);
+	memcpy(kr->toc_key, secret + 64, 32);
+	memcpy(kr->gear_key, secret + 96, 32);
+	memcpy(kr->box_pub, secret + 128, 32);
+	memcpy(kr->sign_seed, secret + 160, 32);
+	if ((r = crypt_hkdf(kr->gear_key, 32, NULL, 0, "amber v1 gear table",
+	    kr->gear_seed, sizeof(kr->gear_seed))) < 0 ||
+	    (r = crypt_ed25519_pub(kr->sign_seed, kr->sign_pub)) < 0)
+		goto out;
+	kr->is_ingest = 1;
+	r = 0;
+out:
+	crypt_wipe(secret, sizeof(secret));
+	if (r < 0)
+		crypt_wipe(kr, sizeof(*kr));
+	return r;
 }

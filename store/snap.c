@@ -18,17 +18,16 @@
 #include "snap.h"
 #include "tree.h"
 
-#define HEAD_LEN (8 + 16 + 32 + 12)
+#define HEAD_FIXED (8 + 16 + 2 + 32 + 12)
 
 static int
 body_encode(const struct store_snap_new *sn, const struct store_entry *root,
-    const uint8_t (*parents)[32], size_t n_parents, struct wb *w)
+    struct wb *w)
 {
 	const char *host = sn->host ? sn->host : "";
 	int r;
 
-	if (sn->n_tags > UINT16_MAX || sn->n_sources > UINT16_MAX ||
-	    n_parents > UINT16_MAX)
+	if (sn->n_tags > UINT16_MAX || sn->n_sources > UINT16_MAX)
 		return -EINVAL;
 	if ((r = wb_u8(w, SNAP_VERSION)) < 0 ||
 	    (r = wb_u64(w, sn->time_sec)) < 0 ||
@@ -40,12 +39,8 @@ body_encode(const struct store_snap_new *sn, const struct store_entry *root,
 		if ((r = wb_str16(w, sn->tags[i], strlen(sn->tags[i]))) < 0)
 			return r;
 	if ((r = wb_bytes(w, &root->tree, sizeof(root->tree))) < 0 ||
-	    (r = wb_u64(w, root->n_desc)) < 0 || (r = wb_u32(w, 0)) < 0 ||
-	    (r = wb_u16(w, n_parents)) < 0)
+	    (r = wb_u64(w, root->n_desc)) < 0 || (r = wb_u32(w, 0)) < 0)
 		return r;
-	for (size_t i = 0; i < n_parents; i++)
-		if ((r = wb_bytes(w, parents[i], 32)) < 0)
-			return r;
 	if ((r = wb_u16(w, sn->n_sources)) < 0)
 		return r;
 	for (size_t i = 0; i < sn->n_sources; i++) {
@@ -83,46 +78,52 @@ snap_make(const struct keyring *kr, const struct store_snap_new *sn,
     size_t n_parents, uint8_t **out, size_t *len)
 {
 	struct wb body = { 0 };
-	uint8_t *obj = NULL;
-	size_t olen;
+	struct wb obj = { 0 };
 	uint8_t eph[32];
 	uint8_t eph_pub[32];
 	uint8_t shared[32];
 	uint8_t key[32];
-	uint8_t *p;
+	uint8_t nonce[12];
+	size_t head;
 	int r;
 
-	if ((r = body_encode(sn, root, parents, n_parents, &body)) < 0)
+	if (n_parents > SNAP_MAX_PARENTS)
+		return -EINVAL;
+	if ((r = body_encode(sn, root, &body)) < 0)
 		goto out;
-	if (body.len + HEAD_LEN + 16 + 64 > SNAP_MAX) {
-		r = log_err(-EINVAL, "snapshot manifest too large");
-		goto out;
-	}
 	if ((r = crypt_random(eph, 32)) < 0 ||
+	    (r = crypt_random(nonce, 12)) < 0 ||
 	    (r = crypt_x25519_pub(eph, eph_pub)) < 0 ||
 	    (r = crypt_x25519(eph, kr->box_pub, shared)) < 0 ||
 	    (r = body_key(shared, eph_pub, kr->box_pub, key)) < 0)
 		goto out;
-	olen = HEAD_LEN + body.len + 16;
-	if ((obj = malloc(olen + 64)) == NULL) {
-		r = -ENOMEM;
+	if ((r = wb_bytes(&obj, SNAP_MAGIC, 8)) < 0 ||
+	    (r = wb_bytes(&obj, kr->key_id, 16)) < 0 ||
+	    (r = wb_u16(&obj, n_parents)) < 0)
+		goto out;
+	for (size_t i = 0; i < n_parents; i++)
+		if ((r = wb_bytes(&obj, parents[i], 32)) < 0)
+			goto out;
+	if ((r = wb_bytes(&obj, eph_pub, 32)) < 0 ||
+	    (r = wb_bytes(&obj, nonce, 12)) < 0)
+		goto out;
+	head = obj.len;
+	if (head + body.len + 16 + 64 > SNAP_MAX) {
+		r = log_err(-EINVAL, "snapshot manifest too large");
 		goto out;
 	}
-	p = obj;
-	memcpy(p, SNAP_MAGIC, 8);
-	memset(p + 8, 0, 16);	/* writer: the master key */
-	memcpy(p + 24, eph_pub, 32);
-	if ((r = crypt_random(p + 56, 12)) < 0)
+	if ((r = wb_reserve(&obj, body.len + 16 + 64)) < 0)
 		goto out;
-	if ((r = crypt_seal(key, p + 56, p, 56, body.p, body.len,
-	    p + HEAD_LEN)) < 0)
+	if ((r = crypt_seal(key, nonce, obj.p, head, body.p, body.len,
+	    obj.p + head)) < 0)
 		goto out;
-	if ((r = crypt_ed25519_sign(kr->sign_seed, obj, olen,
-	    obj + olen)) < 0)
+	obj.len = head + body.len + 16;
+	if ((r = crypt_ed25519_sign(kr->sign_seed, obj.p, obj.len,
+	    obj.p + obj.len)) < 0)
 		goto out;
-	*out = obj;
-	*len = olen + 64;
-	obj = NULL;
+	*out = obj.p;
+	*len = obj.len + 64;
+	obj.p = NULL;
 out:
 	crypt_wipe(eph, sizeof(eph));
 	crypt_wipe(shared, sizeof(shared));
@@ -130,8 +131,26 @@ out:
 	if (body.p != NULL)
 		crypt_wipe(body.p, body.len);
 	wb_fini(&body);
-	free(obj);
+	wb_fini(&obj);
 	return r;
+}
+
+int
+snap_header(const uint8_t *buf, size_t len, const uint8_t **writer,
+    const uint8_t **parents, size_t *n)
+{
+	struct rd r = rd_init(buf, len);
+	const uint8_t *p;
+	uint16_t k;
+
+	if (len > SNAP_MAX || rd_bytes(&r, 8, &p) < 0 ||
+	    memcmp(p, SNAP_MAGIC, 8) != 0 || rd_bytes(&r, 16, writer) < 0 ||
+	    rd_u16(&r, &k) < 0 || k > SNAP_MAX_PARENTS ||
+	    rd_bytes(&r, (size_t)k * 32, parents) < 0 ||
+	    r.len < 32 + 12 + 16 + 64)
+		return -EBADMSG;
+	*n = k;
+	return 0;
 }
 
 void
@@ -207,14 +226,8 @@ body_decode(const uint8_t *buf, size_t len, struct store_snap *s)
 	s->root.mtime_sec = s->time_sec;
 	s->root.mtime_nsec = s->time_nsec;
 	if (rd_copy(&r, &s->root.tree, sizeof(s->root.tree)) < 0 ||
-	    rd_u64(&r, &s->root.n_desc) < 0 || rd_u32(&r, &flags) < 0 ||
-	    rd_u16(&r, &k) < 0 || (size_t)k * 32 > r.len)
+	    rd_u64(&r, &s->root.n_desc) < 0 || rd_u32(&r, &flags) < 0)
 		return -EBADMSG;
-	if ((s->parents = calloc(k ? k : 1, 32)) == NULL)
-		return -ENOMEM;
-	for (; s->n_parents < k; s->n_parents++)
-		if (rd_copy(&r, s->parents[s->n_parents], 32) < 0)
-			return -EBADMSG;
 	if (rd_u16(&r, &k) < 0 || (size_t)k * 40 > r.len)
 		return -EBADMSG;
 	if ((s->sources = calloc(k ? k : 1, sizeof(*s->sources))) == NULL)
@@ -248,42 +261,65 @@ body_decode(const uint8_t *buf, size_t len, struct store_snap *s)
 }
 
 int
-snap_open(const struct keyring *kr, const uint8_t *buf, size_t len,
-    struct store_snap **out)
+snap_open(const struct keyring *kr, const struct registry *reg,
+    const uint8_t *buf, size_t len, struct store_snap **out)
 {
 	static const uint8_t zero[16];
 	struct store_snap *s = NULL;
+	const struct reg_entry *re = NULL;
+	const uint8_t *writer;
+	const uint8_t *parents;
+	const uint8_t *pub;
 	uint8_t *body = NULL;
 	uint8_t shared[32];
 	uint8_t key[32];
-	size_t blen;
+	size_t n_parents;
+	size_t head;
+	size_t blen = 0;
 	int r;
 
 	if (!kr->has_master)
 		return -EACCES;
-	if (len < HEAD_LEN + 16 + 64 || len > SNAP_MAX ||
-	    memcmp(buf, SNAP_MAGIC, 8) != 0)
-		return -EBADMSG;
-	/* Only the master key writes manifests in format version 1. */
-	if (memcmp(buf + 8, zero, 16) != 0)
-		return -EBADMSG;
-	if ((r = crypt_ed25519_verify(kr->sign_pub, buf, len - 64,
-	    buf + len - 64)) < 0)
+	if ((r = snap_header(buf, len, &writer, &parents, &n_parents)) < 0)
 		return r;
-	blen = len - 64 - HEAD_LEN - 16;
-	if ((r = crypt_x25519(kr->box_priv, buf + 24, shared)) < 0 ||
-	    (r = body_key(shared, buf + 24, kr->box_pub, key)) < 0)
+	head = (size_t)(parents - buf) + n_parents * 32 + 32 + 12;
+	/* The signature first: nothing unsigned is decrypted. */
+	if (memcmp(writer, zero, 16) == 0) {
+		pub = kr->master_sign_pub;
+	} else if (reg != NULL && (re = registry_find(reg, writer)) != NULL) {
+		pub = re->sign_pub;
+	} else {
+		return -EBADMSG;	/* an unregistered writer */
+	}
+	if ((r = crypt_ed25519_verify(pub, buf, len - 64, buf + len - 64)) < 0)
+		return r;
+	blen = len - 64 - head - 16;
+	if ((r = crypt_x25519(kr->box_priv, buf + head - 44, shared)) < 0 ||
+	    (r = body_key(shared, buf + head - 44, kr->box_pub, key)) < 0)
 		goto out;
 	r = -ENOMEM;
 	if ((body = malloc(blen + 1)) == NULL ||
-	    (s = calloc(1, sizeof(*s))) == NULL)
+	    (s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->parents = calloc(n_parents ? n_parents : 1, 32)) == NULL)
 		goto out;
-	if ((r = crypt_open(key, buf + 56, buf, 56, buf + HEAD_LEN, blen + 16,
-	    body)) < 0)
+	if ((r = crypt_open(key, buf + head - 12, buf, head, buf + head,
+	    blen + 16, body)) < 0)
 		goto out;
 	if ((r = body_decode(body, blen, s)) < 0)
 		goto out;
+	memcpy(s->parents, parents, n_parents * 32);
+	s->n_parents = n_parents;
+	memcpy(s->writer, writer, 16);
 	crypt_sha256(buf, len, s->id);
+	if (re != NULL && re->is_revoked) {
+		int ok = 0;
+
+		for (size_t i = 0; i < re->n_accepted; i++)
+			if (memcmp(re->accepted[i], s->id, 32) == 0)
+				ok = 1;
+		if (!ok)
+			s->flags |= STORE_SNAP_REVOKED;
+	}
 	*out = s;
 	s = NULL;
 out:

@@ -19,6 +19,7 @@
 #define SNAP_MAGIC "AMBRSNP1"
 #define SNAP_MAX (4u << 20)	/* a manifest is at most this large */
 #define SNAP_VERSION 1
+#define SNAP_MAX_PARENTS 1024
 
 /*
  * snap_make(kr, sn, root, parents, n_parents, out, len): encode, seal and
@@ -34,8 +35,16 @@ int snap_make(const struct keyring *kr, const struct store_snap_new *sn,
  * Returns -EBADMSG if damaged, forged or malformed, -EACCES if ${kr}
  * cannot open manifests.
  */
-int snap_open(const struct keyring *kr, const uint8_t *buf, size_t len,
-    struct store_snap **out);
+int snap_open(const struct keyring *kr, const struct registry *reg,
+    const uint8_t *buf, size_t len, struct store_snap **out);
+
+/*
+ * snap_header(buf, len, writer, parents, n): the signed clear part of a
+ * manifest (not authenticated here: callers that need trust use
+ * snap_open).  *${parents} points into ${buf}.
+ */
+int snap_header(const uint8_t *buf, size_t len, const uint8_t **writer,
+    const uint8_t **parents, size_t *n);
 
 void snap_free(struct store_snap *s);
 

@@ -19,6 +19,7 @@
 
 #include "log.h"
 #include "pack.h"
+#include "rd.h"
 #include "snap.h"
 #include "storei.h"
 #include "tree.h"
@@ -137,6 +138,7 @@ store_close(struct store *s)
 	cache_free(s->cache);
 	backend_close(s->be);
 	free(s->index_dir);
+	registry_fini(&s->reg);
 	keyring_wipe(&s->kr);
 	free(s);
 }
@@ -176,10 +178,14 @@ try_key(void *ctx, const char *key, uint64_t size)
 	int r;
 
 	(void)size;
-	t->n_keys++;
 	if (t->s->be->ops->get(t->s->be, key, NULL, 0, UINT64_MAX, &buf,
 	    &len) < 0)
 		return 0;
+	if (len >= 8 && memcmp(buf, REG_MAGIC, 8) == 0) {
+		free(buf);
+		return 0;	/* an ingest key's record */
+	}
+	t->n_keys++;
 	r = keyobj_open(buf, len, t->s->cfg.store_id, t->pass, t->len,
 	    &t->s->kr);
 	free(buf);
@@ -212,6 +218,9 @@ default_index_dir(const struct store *s, char **out)
 	return (*out = strdup(buf)) == NULL ? -ENOMEM : 0;
 }
 
+static int load_registry(struct store *s);
+static int unlock_common(struct store *s);
+
 int
 store_unlock(struct store *s, const char *pass, size_t len)
 {
@@ -227,6 +236,16 @@ store_unlock(struct store *s, const char *pass, size_t len)
 	if ((r = config_check(&s->cfg, &s->kr)) < 0)
 		return log_err(r, "%s: config: authentication failed (it was "
 		    "altered)", s->be->location);
+	if ((r = load_registry(s)) < 0)
+		return r;
+	return unlock_common(s);
+}
+
+static int
+unlock_common(struct store *s)
+{
+	int r;
+
 	chunker_init(&s->chunker, s->kr.gear_seed, s->cfg.chunk_min,
 	    s->cfg.chunk_avg, s->cfg.chunk_max);
 	if (s->opts.index_dir != NULL)
@@ -243,6 +262,264 @@ store_unlock(struct store *s, const char *pass, size_t len)
 	if (!s->opts.no_index_update)
 		return store_index_sync(s, 0);
 	return 0;
+}
+
+struct reg_load {
+	struct store *s;
+	int is_rev;
+};
+
+static int
+reg_load_one(void *ctx, const char *key, uint64_t size)
+{
+	struct reg_load *l = ctx;
+	struct store *s = l->s;
+	struct reg_entry e;
+	uint8_t *buf = NULL;
+	size_t len;
+	int r;
+
+	(void)size;
+	if ((r = s->be->ops->get(s->be, key, NULL, 0, UINT64_MAX, &buf,
+	    &len)) < 0)
+		return r == -ENOMEM ? r : 0;
+	if (l->is_rev) {
+		r = rev_open(&s->kr, s->cfg.store_id, buf, len, &s->reg);
+		if (r == -EBADMSG)
+			log_err(r, "%s: revocation record fails "
+			    "authentication; ignored", key);
+	} else if (len >= 8 && memcmp(buf, REG_MAGIC, 8) == 0) {
+		r = reg_open(&s->kr, s->cfg.store_id, buf, len, &e);
+		if (r == -EBADMSG) {
+			log_err(r, "%s: ingest key record fails "
+			    "authentication (forged?); its snapshots are "
+			    "rejected", key);
+		} else if (r == 0) {
+			struct reg_entry *v = realloc(s->reg.v,
+			    (s->reg.n + 1) * sizeof(*v));
+
+			if (v == NULL) {
+				free(buf);
+				return -ENOMEM;
+			}
+			s->reg.v = v;
+			v[s->reg.n++] = e;
+		}
+	}
+	free(buf);
+	return r == -ENOMEM ? r : 0;
+}
+
+/* Registered ingest keys, then their revocations. */
+static int
+load_registry(struct store *s)
+{
+	struct reg_load l = { s, 0 };
+	int r;
+
+	registry_fini(&s->reg);
+	if ((r = s->be->ops->list(s->be, "keys/", reg_load_one, &l)) < 0)
+		return r;
+	l.is_rev = 1;
+	return s->be->ops->list(s->be, "revoked/", reg_load_one, &l);
+}
+
+int
+store_unlock_keyfile(struct store *s, const char *text, size_t len)
+{
+	uint8_t sid[STORE_ID_LEN];
+	int r;
+
+	if ((r = ingest_keyfile_parse(text, len, sid, &s->kr)) < 0)
+		return log_err(r, "not an amber ingest key file");
+	/* The key file, not the store, says which store and public key
+	 * to trust: a store an attacker wrote to cannot redirect us. */
+	if (memcmp(sid, s->cfg.store_id, STORE_ID_LEN) != 0 ||
+	    memcmp(s->kr.box_pub, s->cfg.box_pub, 32) != 0) {
+		keyring_wipe(&s->kr);
+		return log_err(-EACCES, "%s: the key file is for another "
+		    "store (or the store's config was altered)",
+		    s->be->location);
+	}
+	return unlock_common(s);
+}
+
+int
+store_is_reader(const struct store *s)
+{
+	return s->kr.has_master;
+}
+
+int
+store_key_new_ingest(struct store *s, const char *label, char **keyfile)
+{
+	struct reg_entry e = { 0 };
+	uint8_t seed[32];
+	uint8_t *buf = NULL;
+	char name[64];
+	char hex[33];
+	size_t len;
+	int r;
+
+	if (!s->kr.has_master)
+		return -EACCES;
+	if ((r = crypt_random(e.id, 16)) < 0 ||
+	    (r = crypt_random(seed, 32)) < 0 ||
+	    (r = crypt_ed25519_pub(seed, e.sign_pub)) < 0)
+		goto out;
+	e.created = (int64_t)time(NULL);
+	snprintf(e.label, sizeof(e.label), "%s", label ? label : "");
+	if ((r = reg_make(&s->kr, s->cfg.store_id, &e, &buf, &len)) < 0)
+		goto out;
+	if ((r = ingest_keyfile_make(&s->kr, s->cfg.store_id, &e, seed,
+	    keyfile)) < 0)
+		goto out;
+	log_hex(e.id, 16, hex);
+	snprintf(name, sizeof(name), "keys/%s", hex);
+	if ((r = s->be->ops->put(s->be, name, buf, len)) < 0) {
+		crypt_wipe(*keyfile, strlen(*keyfile));
+		free(*keyfile);
+		*keyfile = NULL;
+		goto out;
+	}
+	r = load_registry(s);
+out:
+	crypt_wipe(seed, sizeof(seed));
+	free(buf);
+	return r;
+}
+
+struct klist {
+	struct store *s;
+	struct store_key_info *v;
+	size_t n;
+};
+
+static int
+klist_one(void *ctx, const char *key, uint64_t size)
+{
+	struct klist *k = ctx;
+	struct store_key_info *v;
+	struct store_key_info *i;
+	uint8_t *buf = NULL;
+	size_t len;
+	int r;
+
+	(void)size;
+	if ((r = k->s->be->ops->get(k->s->be, key, NULL, 0, UINT64_MAX, &buf,
+	    &len)) < 0)
+		return r == -ENOMEM ? r : 0;
+	if ((v = realloc(k->v, (k->n + 1) * sizeof(*v))) == NULL) {
+		free(buf);
+		return -ENOMEM;
+	}
+	k->v = v;
+	i = &v[k->n++];
+	memset(i, 0, sizeof(*i));
+	snprintf(i->id, sizeof(i->id), "%s", key + 5);
+	if (len == KEYOBJ_LEN && memcmp(buf, "AMBRKEY1", 8) == 0) {
+		i->type = STORE_KEY_PASSPHRASE;
+		i->log2_n = buf[41];
+		i->r = (uint32_t)le_get(buf + 42, 4);
+		i->p = (uint32_t)le_get(buf + 46, 4);
+	} else if (len >= 8 && memcmp(buf, REG_MAGIC, 8) == 0) {
+		uint8_t id[16];
+		const struct reg_entry *e = NULL;
+
+		i->type = STORE_KEY_INGEST;
+		if (len >= 24) {
+			memcpy(id, buf + 8, 16);
+			e = registry_find(&k->s->reg, id);
+		}
+		if (e == NULL) {
+			i->type = STORE_KEY_DAMAGED;
+		} else {
+			i->created = e->created;
+			snprintf(i->label, sizeof(i->label), "%s", e->label);
+			i->is_revoked = e->is_revoked;
+			i->revoked_at = e->revoked_at;
+		}
+	} else {
+		i->type = STORE_KEY_DAMAGED;
+	}
+	free(buf);
+	return 0;
+}
+
+int
+store_key_list(struct store *s, struct store_key_info **out, size_t *n)
+{
+	struct klist k = { s, NULL, 0 };
+	int r;
+
+	if (!s->kr.has_master)
+		return -EACCES;
+	if ((r = s->be->ops->list(s->be, "keys/", klist_one, &k)) < 0) {
+		free(k.v);
+		return r;
+	}
+	*out = k.v;
+	*n = k.n;
+	return 0;
+}
+
+int
+store_key_revoke(struct store *s, const char *id_prefix)
+{
+	struct store_snap_list *l = NULL;
+	struct reg_entry *e = NULL;
+	uint8_t *buf = NULL;
+	char name[64];
+	char hex[33];
+	size_t len;
+	int r;
+
+	if (!s->kr.has_master)
+		return -EACCES;
+	for (size_t i = 0; i < s->reg.n; i++) {
+		log_hex(s->reg.v[i].id, 16, hex);
+		if (strncmp(hex, id_prefix, strlen(id_prefix)) != 0)
+			continue;
+		if (e != NULL)
+			return -EINVAL;
+		e = &s->reg.v[i];
+	}
+	if (e == NULL || *id_prefix == '\0')
+		return -ENOENT;
+	if (e->is_revoked)
+		return -EEXIST;
+	/* Accept exactly the snapshots it made so far. */
+	if ((r = store_index_sync(s, 0)) < 0 ||
+	    (r = store_snapshots(s, &l)) < 0)
+		return r;
+	free(e->accepted);
+	e->accepted = NULL;
+	e->n_accepted = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		void *v;
+
+		if (memcmp(l->v[i]->writer, e->id, 16) != 0)
+			continue;
+		if ((v = realloc(e->accepted, (e->n_accepted + 1) * 32)) ==
+		    NULL) {
+			r = -ENOMEM;
+			goto out;
+		}
+		e->accepted = v;
+		memcpy(e->accepted[e->n_accepted++], l->v[i]->id, 32);
+	}
+	e->revoked_at = (int64_t)time(NULL);
+	if ((r = rev_make(&s->kr, s->cfg.store_id, e, &buf, &len)) < 0)
+		goto out;
+	log_hex(e->id, 16, hex);
+	snprintf(name, sizeof(name), "revoked/%s", hex);
+	if ((r = s->be->ops->put(s->be, name, buf, len)) < 0)
+		goto out;
+	r = load_registry(s);
+out:
+	free(buf);
+	store_snap_list_free(l);
+	return r;
 }
 
 int
@@ -504,7 +781,7 @@ list_one(void *ctx, const uint8_t id[STORE_HASH_LEN], const uint8_t *buf,
 	char hex[65];
 	int r;
 
-	if ((r = snap_open(&c->s->kr, buf, len, &sn)) < 0) {
+	if ((r = snap_open(&c->s->kr, &c->s->reg, buf, len, &sn)) < 0) {
 		if (r == -ENOMEM || r == -EACCES)
 			return r;
 		log_hex(id, 32, hex);
@@ -582,7 +859,8 @@ store_snap_find(const struct store_snap_list *l, const char *spec,
 
 	if (strcmp(spec, "latest") == 0) {
 		for (size_t i = l->n; i > 0; i--)
-			if (!(l->v[i - 1]->flags & STORE_SNAP_FUTURE)) {
+			if (!(l->v[i - 1]->flags & (STORE_SNAP_FUTURE |
+			    STORE_SNAP_REVOKED))) {
 				*out = l->v[i - 1];
 				return 0;
 			}

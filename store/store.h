@@ -152,6 +152,55 @@ int store_open(const char *location, const struct store_opts *o,
  */
 int store_unlock(struct store *s, const char *pass, size_t len);
 
+/*
+ * store_unlock_keyfile(s, text, len):
+ * Unlock with the text of an ingest key file instead of a passphrase.
+ * Such a store can ingest (with dedup) but decrypts nothing stored:
+ * store_snapshots(), store_tree_read() of stored trees, store_verify()
+ * and the like return -EACCES.  Returns -EACCES if the file is for
+ * another store, -EBADMSG if it is not a key file.
+ */
+int store_unlock_keyfile(struct store *s, const char *text, size_t len);
+
+/* 1 if the store was unlocked with a passphrase (can read), else 0. */
+int store_is_reader(const struct store *s);
+
+enum store_key_type {
+	STORE_KEY_PASSPHRASE = 1,
+	STORE_KEY_INGEST = 2,
+	STORE_KEY_DAMAGED = 3,	/* unreadable, forged or foreign */
+};
+
+struct store_key_info {
+	char id[40];		/* hex */
+	int type;		/* enum store_key_type */
+	uint8_t log2_n;		/* passphrase: scrypt parameters */
+	uint32_t r;
+	uint32_t p;
+	char label[128];	/* ingest: what it was made for */
+	int64_t created;
+	int is_revoked;
+	int64_t revoked_at;
+};
+
+/*
+ * store_key_new_ingest(s, label, keyfile): register a new ingest key in
+ * the store and hand back the text of its key file (malloc'd; wipe and
+ * free it).  Needs a reader.
+ */
+int store_key_new_ingest(struct store *s, const char *label, char **keyfile);
+
+/* Every key object of the store, in a malloc'd array.  Needs a reader. */
+int store_key_list(struct store *s, struct store_key_info **v, size_t *n);
+
+/*
+ * store_key_revoke(s, id_prefix): revoke an ingest key for the future:
+ * the snapshots it made so far stay accepted, later ones are flagged
+ * STORE_SNAP_REVOKED.  Returns -ENOENT if no ingest key matches, -EINVAL
+ * if several do, -EEXIST if it is revoked already.
+ */
+int store_key_revoke(struct store *s, const char *id_prefix);
+
 void store_close(struct store *s);
 
 /* The store id (STORE_ID_LEN bytes) and its lower-case hex form. */
@@ -204,6 +253,8 @@ struct store_source {
 #define STORE_SNAP_PARTIAL 0x1	/* some source is partial */
 #define STORE_SNAP_FUTURE 0x100	/* (derived) time is in the future */
 #define STORE_SNAP_ORPHAN 0x200	/* (derived) a parent is missing */
+#define STORE_SNAP_REVOKED 0x400	/* made by an ingest key after its
+					 * revocation: not to be trusted */
 
 struct store_snap {
 	uint8_t id[STORE_HASH_LEN];

@@ -21,6 +21,7 @@ struct store {
 	struct index *ix;
 	struct cache *cache;
 	struct chunker chunker;
+	struct registry reg;	/* ingest keys (readers only) */
 	char *index_dir;
 	char id_hex[2 * STORE_ID_LEN + 1];
 	struct store_opts opts;

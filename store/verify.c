@@ -209,7 +209,7 @@ check_snap(void *ctx, const char *key, uint64_t size)
 		free(buf);
 		return 0;
 	}
-	r = snap_open(&v->s->kr, buf, len, &sn);
+	r = snap_open(&v->s->kr, &v->s->reg, buf, len, &sn);
 	free(buf);
 	if (r == -ENOMEM)
 		return r;
@@ -347,6 +347,15 @@ store_verify(struct store *s, unsigned flags, const char *expect,
 		struct store_snap *sn = v.snaps[i];
 
 		v.cur_snap = sn->name;
+		if (sn->flags & STORE_SNAP_REVOKED) {
+			char obj[80];
+			char hex[65];
+
+			log_hex(sn->id, 32, hex);
+			snprintf(obj, sizeof(obj), "snapshots/%s", hex);
+			problem(&v, obj, "made by an ingest key after it was "
+			    "revoked: not to be trusted", 1, NULL);
+		}
 		for (size_t k = 0; k < sn->n_parents; k++) {
 			char obj[80];
 			char hex[65];
