@@ -1349,6 +1349,18 @@ s3_open(const char *url, const struct backend_opts *o, int create,
 		r = read_lock(s, &l);
 		if (r == -ENOENT || r == -EIO || r == -ENOMEM)
 			goto out;
+		/*
+		 * store_open() opens the backend before it can read the
+		 * store's retention from the config.  Until it is told, take
+		 * the bucket's COMPLIANCE default rule, which create set from
+		 * that very retention (or found longer).
+		 */
+		if (r == 0 && s->retention_days == 0 && s->is_locked == 1 &&
+		    strcmp(l.mode, "COMPLIANCE") == 0) {
+			uint64_t d = l.years ? l.years * 365 : l.days;
+
+			s->retention_days = d > 36500 ? 36500 : (uint32_t)d;
+		}
 		/* -EACCES: a reader may not ask; that is fine. */
 		r = 0;
 	}
