@@ -1,0 +1,157 @@
+#!/bin/sh
+# A hostile tree (newline, invalid UTF-8 and 255-byte names, hard links,
+# symlinks, a fifo, a sparse file, empty directories, 3000 files, odd
+# modes, owners and mtimes) ingested twice with changes between.  Through
+# the mount: each snapshot equals its source (diff -r and metadata),
+# diff -r between the snapshots shows exactly the changes, hard links share
+# an inode, holes are holes, and cp -a, rsync -a and tar round-trip.
+. "$AMBER_TOP/tests/mount/lib.sh"
+
+mk_store S
+src=$T/src
+mkdir -p "$src/empty/nested-empty" "$src/big" "$src/d1/d2/d3" "$src/sticky"
+nl='new
+line'
+bad=$(printf 'bad\377\376name')
+long=$(printf '%0255d' 0 | tr 0 x)
+echo "newline" >"$src/$nl"
+echo "not utf-8" >"$src/$bad"
+echo "long name" >"$src/$long"
+echo "dash" >"$src/-leading dash"
+printf 'back\\slash *?[' >"$src/back\\slash *?["
+: >"$src/empty-file"
+echo "linked" >"$src/hl1"
+ln "$src/hl1" "$src/d1/hl2"
+ln "$src/hl1" "$src/d1/d2/d3/hl3"
+ln -s hl1 "$src/rel-link"
+ln -s /etc/passwd "$src/abs-link"
+ln -s does/not/exist "$src/dangling"
+ln -s "$(printf '%0900d' 0 | tr 0 y)" "$src/long-target"
+mkfifo "$src/fifo"
+truncate -s 20M "$src/sparse"
+printf 'middle' | dd of="$src/sparse" bs=1 seek=10485760 conv=notrunc \
+    2>/dev/null
+printf 'tail' | dd of="$src/sparse" bs=1 seek=20971516 conv=notrunc \
+    2>/dev/null
+head -c 3000000 /dev/urandom >"$src/random"
+seq 1 3000 | while read -r i; do echo "file $i" >"$src/big/f$i"; done
+echo "secret" >"$src/d1/mode0600"
+chmod 0600 "$src/d1/mode0600"
+echo "setuid" >"$src/d1/setuid"
+chmod 4755 "$src/d1/setuid"
+: >"$src/d1/nothing"
+chmod 0000 "$src/d1/nothing"
+chmod 1777 "$src/sticky"
+chown 1234:5678 "$src/d1/d2/d3/hl3" "$src/d1/mode0600"
+chown -h 4321:8765 "$src/rel-link"
+touch -d '1970-01-01 00:00:00 UTC' "$src/empty-file"
+touch -d '1960-06-01 12:00:00.5 UTC' "$src/$bad"
+touch -d '2100-01-01 00:00:00 UTC' "$src/$long"
+touch -d '2001-02-03 04:05:06.123456789 UTC' "$src/$nl"
+touch -h -d '1999-12-31 23:59:59.999999999 UTC' "$src/dangling"
+find "$src" -type d -exec touch -d '2010-10-10 10:10:10.101010101 UTC' {} +
+
+cp -a "$src" "$T/src1"
+ingest S --dir h="$src"
+snap1=$SNAP
+
+# The changes, replayed on a copy so diff(1) can tell what to expect.
+echo "changed" >"$src/big/f17"
+rm "$src/big/f18"
+echo "added" >"$src/added"
+chmod 0640 "$src/big/f19"
+rm "$src/rel-link" && ln -s d1/hl2 "$src/rel-link"
+mkdir "$src/empty/new-dir"
+printf 'X' | dd of="$src/random" bs=1 seek=1500000 conv=notrunc 2>/dev/null
+ingest S --dir h="$src"
+snap2=$SNAP
+[ "$snap1" != "$snap2" ] || fail "two ingests gave one snapshot name"
+
+M=$T/m
+mount_fg S "$M"
+s1=$M/snapshots/$snap1/files/h
+s2=$M/snapshots/$snap2/files/h
+
+note "each snapshot equals its source"
+same_tree "$T/src1" "$s1"
+same_tree "$src" "$s2"
+[ "$(readlink "$M/latest")" = "snapshots/$snap2" ] ||
+    fail "latest -> $(readlink "$M/latest")"
+same_tree "$src" "$M/latest/files/h"
+
+note "diff -r between the snapshots shows exactly the changes"
+(cd "$T" && diff -rq --no-dereference -x fifo src1 src) >"$T/want.raw" 2>&1
+(cd "$M/snapshots" && diff -rq --no-dereference -x fifo "$snap1/files/h" \
+    "$snap2/files/h") >"$T/got.raw" 2>&1
+sed -e "s|$snap1/files/h|A|g" -e "s|$snap2/files/h|B|g" "$T/got.raw" \
+    | LC_ALL=C sort >"$T/got"
+sed -e "s|src1|A|g" -e "s|src|B|g" "$T/want.raw" | LC_ALL=C sort >"$T/want"
+cmp -s "$T/want" "$T/got" || { diff "$T/want" "$T/got"; fail "diff -r"; }
+grep -q "^Files A/big/f17 and B/big/f17 differ" "$T/got" ||
+    fail "diff -r missed big/f17"
+grep -q "^Only in A/big: f18" "$T/got" || fail "diff -r missed f18"
+grep -q "^Only in B: added" "$T/got" || fail "diff -r missed added"
+grep -q "^Files A/random and B/random differ" "$T/got" ||
+    fail "diff -r missed random"
+[ "$(wc -l <"$T/got")" -eq 6 ] || { cat "$T/got"; fail "extra changes"; }
+
+note "hard links share an inode, other files do not"
+i1=$(stat -c %i "$s1/hl1")
+[ "$(stat -c %i "$s1/d1/hl2")" = "$i1" ] || fail "hl2 inode"
+[ "$(stat -c %i "$s1/d1/d2/d3/hl3")" = "$i1" ] || fail "hl3 inode"
+[ "$(stat -c %h "$s1/hl1")" -ge 2 ] || fail "hl1 st_nlink < 2"
+[ "$(stat -c %i "$s1/random")" != "$i1" ] || fail "random shares inode"
+n=$(find "$M/snapshots" -xdev -printf '%i\n' | sort | uniq -d | wc -l)
+# Only hard-link groups repeat inode numbers: one group per snapshot.
+[ "$n" -eq 2 ] || fail "$n repeated inode numbers (want 2)"
+
+note "sparse file: stored blocks and SEEK_DATA/SEEK_HOLE"
+b=$(stat -c %b "$s1/sparse")
+[ "$b" -gt 0 ] && [ "$b" -lt 2048 ] || fail "sparse st_blocks $b"
+python3 - "$s1/sparse" <<'PY' || fail "SEEK_DATA/SEEK_HOLE"
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+size = os.fstat(fd).st_size
+d = os.lseek(fd, 0, os.SEEK_DATA)
+h = os.lseek(fd, d, os.SEEK_HOLE)
+assert 0 < d <= 10485760 < 10485766 <= h < size, (d, h, size)
+assert os.lseek(fd, 0, os.SEEK_HOLE) == 0
+d2 = os.lseek(fd, h, os.SEEK_DATA)
+assert h < d2 <= 20971516, (h, d2)
+assert os.lseek(fd, d2, os.SEEK_HOLE) == size
+try:
+    os.lseek(fd, size, os.SEEK_DATA)
+    sys.exit("SEEK_DATA past the end succeeded")
+except OSError as e:
+    assert e.errno == 6, e          # ENXIO
+os.lseek(fd, 10485760, os.SEEK_SET)
+assert os.read(fd, 6) == b"middle"
+PY
+
+note "cp -a, rsync -a, tar round trips"
+cp -a "$s1" "$T/cp"
+same_tree "$T/src1" "$T/cp"
+[ "$(stat -c %i "$T/cp/hl1")" = "$(stat -c %i "$T/cp/d1/d2/d3/hl3")" ] ||
+    fail "cp -a lost a hard link"
+[ "$(stat -c %b "$T/cp/sparse")" -lt 2048 ] || fail "cp -a filled holes"
+if command -v rsync >/dev/null 2>&1; then
+	rsync -a -H "$s2/" "$T/rsync/"
+	same_tree "$src" "$T/rsync"
+	[ "$(stat -c %i "$T/rsync/hl1")" = "$(stat -c %i "$T/rsync/d1/hl2")" ] ||
+	    fail "rsync -H lost a hard link"
+else
+	fail "rsync missing (tools/deps.sh installs it)"
+fi
+mkdir "$T/tar"
+(cd "$s2" && tar --format=posix -cSf - .) |
+    (cd "$T/tar" && tar -xpf - 2>"$T/tar.err") ||
+    fail "tar round trip"
+same_tree "$src" "$T/tar"
+
+note "du, grep -r and find over the mount"
+du -s "$s1" >/dev/null || fail "du"
+grep -rq "file 2999" "$s1/big" || fail "grep -r"
+[ "$(find "$s1/big" -type f | wc -l)" -eq 3000 ] || fail "find count"
+
+unmount "$M" "$FSPID"
+echo "ok"
