@@ -45,8 +45,9 @@ if [ -c /dev/fuse ] && command -v fusermount3 >/dev/null 2>&1; then
 	run ls "$mnt" "$mnt/snapshots"
 	run ls -l "$mnt/latest/files/doc" | head -n 12
 	first=$(ls "$mnt/snapshots" | head -n 1)
-	say "diff -r $mnt/snapshots/$first/files/doc $mnt/latest/files/doc"
-	diff -r "$mnt/snapshots/$first/files/doc" "$mnt/latest/files/doc" || true
+	say "diff -r --no-dereference $mnt/snapshots/$first/files/doc $mnt/latest/files/doc"
+	diff -r --no-dereference "$mnt/snapshots/$first/files/doc" \
+	    "$mnt/latest/files/doc" || true
 	if [ -d "$mnt/latest/repos/amber" ]; then
 		run ls "$mnt/latest/repos/amber" "$mnt/latest/repos/amber.git"
 	fi
