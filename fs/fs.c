@@ -939,7 +939,7 @@ fill_tree(struct fill *f, struct dirh *h)
 		const struct store_entry *e = store_tree_entry(t, i);
 		uint64_t pre = tcache_pre(h->tree, i);
 		uint64_t cord;
-		fuse_ino_t ino;
+		fuse_ino_t ino = 0;
 
 		if (e->name_len == 0 || e->name_len > STORE_NAME_MAX ||
 		    pre >= UINT64_MAX - h->node.ord - 1)

@@ -298,20 +298,47 @@ ms_since(const struct timespec *t)
 	    (now.tv_nsec - t->tv_nsec) / 1000000;
 }
 
+static int
+ts_cmp(const struct timespec *a, const struct timespec *b)
+{
+	if (a->tv_sec != b->tv_sec)
+		return a->tv_sec < b->tv_sec ? -1 : 1;
+	if (a->tv_nsec != b->tv_nsec)
+		return a->tv_nsec < b->tv_nsec ? -1 : 1;
+	return 0;
+}
+
 int
 snaps_rescan(struct snaps *sn, int is_forced, int *changed)
 {
 	struct store_snap_list *l = NULL;
 	struct snaps_view *v = NULL;
 	struct snaps_view *old;
+	struct timespec asked;
 	uint32_t old_slots;
-	int r;
+	int64_t wait_ms;
+	int r = 0;
 
 	*changed = 0;
+	clock_gettime(CLOCK_MONOTONIC, &asked);
 	pthread_mutex_lock(&sn->scan_lock);
-	if (!is_forced && ms_since(&sn->last_scan) < 1000) {
-		pthread_mutex_unlock(&sn->scan_lock);
-		return 0;
+	if (!is_forced) {
+		/* Callers that queued behind a rescan begun after they asked
+		 * are answered by it. */
+		if (ts_cmp(&sn->last_scan, &asked) >= 0)
+			goto out;
+		/* Never more than one a second: wait out the rest of it,
+		 * holding the lock so that everyone waiting shares one. */
+		wait_ms = 1000 - ms_since(&sn->last_scan);
+		if (wait_ms > 0) {
+			struct timespec d = {
+				.tv_sec = wait_ms / 1000,
+				.tv_nsec = (long)(wait_ms % 1000) * 1000000,
+			};
+
+			while (nanosleep(&d, &d) < 0 && errno == EINTR)
+				;
+		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &sn->last_scan);
 	/* A failed sync leaves the index as it was: still worth a reload. */

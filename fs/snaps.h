@@ -60,11 +60,13 @@ void snaps_put(struct snaps *sn, struct snaps_view *v);
 /*
  * snaps_rescan(sn, is_forced, changed):
  * Bring the index up to date (store_index_sync) and reload the list.
- * Unless ${is_forced}, does nothing if the last rescan began less than a
- * second ago (lookups of unknown names call this, and must not turn into
- * a stream of backend listings).  Sets *${changed} to 1 if the list now
- * holds snapshots the previous view did not.  Returns 0, or what
- * store_snapshots() returns (the old view stays in place then).
+ * Rescans are at most one a second unless ${is_forced}: a caller (a lookup
+ * of an unknown name) waits for the rest of that second, and callers that
+ * queued behind a rescan begun after they asked share its result, so a
+ * stream of lookups cannot turn into a stream of backend listings, yet
+ * every lookup sees what was committed before it began.  Sets *${changed}
+ * to 1 if the list now holds snapshots the previous view did not.
+ * Returns 0, or what store_snapshots() returns (the old view stays).
  */
 int snaps_rescan(struct snaps *sn, int is_forced, int *changed);
 

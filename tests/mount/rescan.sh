@@ -1,0 +1,70 @@
+#!/bin/sh
+# Snapshots ingested while the store is mounted appear: a lookup of an
+# unknown name under snapshots/ rescans at once, latest follows within its
+# one-second timeout, and SIGHUP makes a listing see news without any
+# lookup.  by-date/ and by-source/ lead to the same content.
+. "$AMBER_TOP/tests/mount/lib.sh"
+
+# within SECONDS CMD...: retry CMD (0.1 s apart) until it succeeds.
+within() {
+	n=$(($1 * 10))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		n=$((n - 1))
+		[ $n -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+mk_store S
+mkdir src
+echo one >src/f
+ingest S --dir d="$T/src"
+snap1=$SNAP
+
+M=$T/m
+mount_fg S "$M"
+[ "$(readlink "$M/latest")" = "snapshots/$snap1" ] || fail "latest at start"
+ls "$M/snapshots" >/dev/null
+
+echo two >src/f
+ingest S --dir d="$T/src"
+snap2=$SNAP
+[ "$snap2" != "$snap1" ] || fail "same name twice"
+# No waiting: the lookup itself finds the new snapshot.
+[ "$(cat "$M/snapshots/$snap2/files/d/f")" = two ] ||
+    fail "new snapshot not found by lookup"
+[ "$(cat "$M/snapshots/$snap1/files/d/f")" = one ] || fail "old snapshot"
+latest_is() { [ "$(readlink "$M/latest")" = "snapshots/$1" ]; }
+within 5 latest_is "$snap2" || fail "latest stays at $(readlink "$M/latest")"
+[ "$(cat "$M/latest/files/d/f")" = two ] || fail "latest content"
+
+echo three >src/f
+ingest S --dir d="$T/src"
+snap3=$SNAP
+listed() { ls "$M/snapshots" | grep -qx "$1"; }
+kill -HUP "$FSPID" || fail "kill -HUP"
+within 10 listed "$snap3" || fail "SIGHUP: $snap3 not listed"
+kill -0 "$FSPID" || fail "SIGHUP killed the daemon"
+
+note "by-date and by-source"
+date=$(echo "$snap3" | sed 's|^\(....\)-\(..\)-\(..\)T\(.*\)$|\1/\2/\3/\4|')
+[ -L "$M/by-date/$date" ] || fail "no by-date/$date"
+[ "$(readlink "$M/by-date/$date")" = "../../../../snapshots/$snap3" ] ||
+    fail "by-date target $(readlink "$M/by-date/$date")"
+[ "$(cat "$M/by-date/$date/files/d/f")" = three ] || fail "by-date content"
+[ "$(cat "$M/by-source/files/d/$snap1/f")" = one ] || fail "by-source 1"
+[ "$(cat "$M/by-source/files/d/$snap3/f")" = three ] || fail "by-source 3"
+[ "$(ls "$M/by-source/files/d" | wc -l)" -eq 3 ] ||
+    fail "by-source lists $(ls "$M/by-source/files/d")"
+[ "$(readlink "$M/by-source/files/d/$snap2")" = \
+    "../../../snapshots/$snap2/files/d" ] || fail "by-source target"
+ls "$M/snapshots/2001-01-01T00:00:00Z" 2>/dev/null && fail "phantom snapshot"
+
+note "SIGTERM unmounts and exits 0"
+kill -TERM "$FSPID"
+wait "$FSPID"
+rc=$?
+[ $rc -eq 0 ] || fail "exit $rc after SIGTERM"
+grep -q " $M " /proc/mounts && fail "still mounted after SIGTERM"
+echo ok
