@@ -1704,20 +1704,21 @@ browse_build(struct gsrc *g, const struct gref *refs, size_t n_refs,
 
 		if (!is_branch && !is_tag)
 			continue;
-		old = path_push(g, is_branch ? "branches" : "tags",
-		    is_branch ? 8 : 4);
 		r = ref_encode(rn + (is_branch ? 11 : 10), ename,
 		    sizeof(ename));
-		if (r < 0)
-			path_push(g, rn, strlen(rn));
-		else
-			path_push(g, ename, strlen(ename));
 		if (r < 0) {
-			gwarn(g, "ref name cannot be a directory name (the "
-			    "ref is in the mirror); skipped", NULL);
-			path_pop(g, old);
+			char q[4 * 1024 + 1];
+
+			quote(rn, strlen(rn), q, sizeof(q));
+			g->is_partial = 1;
+			src_warn(g->c, "repos/%s: ref %s: name too long for a "
+			    "directory (the ref is in the mirror); not "
+			    "browsable", g->name, q);
 			continue;
 		}
+		old = path_push(g, is_branch ? "branches" : "tags",
+		    is_branch ? 8 : 4);
+		path_push(g, ename, strlen(ename));
 		r = tip_add(g, is_branch ? br : tg, ename, refs[i].hex, &cnt,
 		    is_branch ? &t_br : &t_tg, &is_added);
 		path_pop(g, old);
