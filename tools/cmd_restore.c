@@ -516,9 +516,10 @@ make_node(struct restore *r, int dfd, const char *tmp,
 		if (fd < 0)
 			return -errno;
 		rc = write_content(r, fd, e, &bad_off);
-		if (rc == -EBADMSG || rc == -ENOENT)
-			*what = rc == -EBADMSG ? "damaged data, file not "
-			    "restored" : "missing data, file not restored";
+		if (rc == -EBADMSG)
+			*what = "not restored";
+		else if (rc == -ENOENT)
+			*what = "not restored, data missing";
 		else if (rc < 0)
 			*what = "cannot write the file";
 		if (rc == 0 && (rc = set_meta_fd(r, fd, e)) < 0)

@@ -83,39 +83,39 @@ touch -d '2020-02-02 02:02:02.020202020 UTC' "$D/ro-dir" "$D"
 expect 0 "$AMBER" ingest "$S" --dir "src=$D" --time 2026-11-27T03:00:00Z
 
 # One source restored into a new (nested) TARGET.
-expect 0 "$AMBER" restore "$S" latest:files/src "$T/out/a"
-[ "$(ls -A "$T/out/a")" = src ] || fail "restore placed: $(ls -A "$T/out/a")"
-same_tree "$D" "$T/out/a/src"
+expect 0 "$AMBER" restore "$S" latest:files/src "$T/res/a"
+[ "$(ls -A "$T/res/a")" = src ] || fail "restore placed: $(ls -A "$T/res/a")"
+same_tree "$D" "$T/res/a/src"
 
 # Hard links are one inode again; the sparse file is sparse again.
-i1=$(stat -c %i "$T/out/a/src/link1")
-[ "$(stat -c %i "$T/out/a/src/link2")" = "$i1" ] || fail "link2 not linked"
-[ "$(stat -c %i "$T/out/a/src/sub/link3")" = "$i1" ] || fail "link3 not linked"
-[ "$(stat -c %i "$T/out/a/src/pair-b")" = "$(stat -c %i "$T/out/a/src/sub/pair-a")" ] ||
+i1=$(stat -c %i "$T/res/a/src/link1")
+[ "$(stat -c %i "$T/res/a/src/link2")" = "$i1" ] || fail "link2 not linked"
+[ "$(stat -c %i "$T/res/a/src/sub/link3")" = "$i1" ] || fail "link3 not linked"
+[ "$(stat -c %i "$T/res/a/src/pair-b")" = "$(stat -c %i "$T/res/a/src/sub/pair-a")" ] ||
     fail "pair not linked"
-blocks=$(stat -c %b "$T/out/a/src/sparse")
+blocks=$(stat -c %b "$T/res/a/src/sparse")
 [ "$blocks" -lt 1024 ] || fail "sparse file takes $blocks blocks"
 
 # The whole snapshot: TARGET/files/src.
-expect 0 "$AMBER" restore "$S" 2026-11-27T03:00:00Z "$T/out/b"
-[ "$(ls -A "$T/out/b")" = files ] || fail "whole restore: $(ls -A "$T/out/b")"
-same_tree "$D" "$T/out/b/files/src"
+expect 0 "$AMBER" restore "$S" 2026-11-27T03:00:00Z "$T/res/b"
+[ "$(ls -A "$T/res/b")" = files ] || fail "whole restore: $(ls -A "$T/res/b")"
+same_tree "$D" "$T/res/b/files/src"
 
 # One file, one directory with an odd name, one symlink, by exact names.
-expect 0 "$AMBER" restore "$S" "latest:files/src/$nl" "$T/out/c"
-cmp "$D/$nl" "$T/out/c/$nl" || fail "single file"
-expect 0 "$AMBER" restore "$S" "latest:files/src/$bad-dir" "$T/out/c"
-same_tree "$D/$bad-dir" "$T/out/c/$bad-dir"
-expect 0 "$AMBER" restore "$S" "latest:files/src/escape" "$T/out/c"
-[ "$(readlink "$T/out/c/escape")" = ../../../../../../etc/passwd ] ||
+expect 0 "$AMBER" restore "$S" "latest:files/src/$nl" "$T/res/c"
+cmp "$D/$nl" "$T/res/c/$nl" || fail "single file"
+expect 0 "$AMBER" restore "$S" "latest:files/src/$bad-dir" "$T/res/c"
+same_tree "$D/$bad-dir" "$T/res/c/$bad-dir"
+expect 0 "$AMBER" restore "$S" "latest:files/src/escape" "$T/res/c"
+[ "$(readlink "$T/res/c/escape")" = ../../../../../../etc/passwd ] ||
     fail "escape symlink target"
-expect 0 "$AMBER" restore "$S" "latest:files/src/-rf" "$T/out/c"
-cmp "$D/-rf" "$T/out/c/-rf" || fail "-rf"
+expect 0 "$AMBER" restore "$S" "latest:files/src/-rf" "$T/res/c"
+cmp "$D/-rf" "$T/res/c/-rf" || fail "-rf"
 # A hard link restored alone is a plain file with the group's content.
-expect 0 "$AMBER" restore "$S" latest:files/src/sub/link3 "$T/out/c"
-cmp "$D/link1" "$T/out/c/link3" || fail "link3 alone"
+expect 0 "$AMBER" restore "$S" latest:files/src/sub/link3 "$T/res/c"
+cmp "$D/link1" "$T/res/c/link3" || fail "link3 alone"
 
 # Nothing was written outside the targets, and no temporary is left.
-[ "$(ls -A "$T/out")" = "$(printf 'a\nb\nc')" ] || fail "stray: $(ls -A "$T/out")"
-find "$T/out" -name '.amber-restore*' | grep -q . && fail "temporary files left"
+[ "$(ls -A "$T/res")" = "$(printf 'a\nb\nc')" ] || fail "stray: $(ls -A "$T/res")"
+find "$T/res" -name '.amber-restore*' | grep -q . && fail "temporary files left"
 exit 0
