@@ -45,6 +45,8 @@
 
 struct opts {
 	char *store;
+	char *mountpoint;	/* as given */
+	int n_extra;		/* arguments past the mount point */
 	char *passphrase_file;
 	char *index;
 	char *cache_size;
@@ -120,12 +122,14 @@ opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
 	(void)outargs;
 	switch (key) {
 	case FUSE_OPT_KEY_NONOPT:
-		if (o->store == NULL) {
-			if ((o->store = strdup(arg)) == NULL)
-				return -1;
-			return 0;
-		}
-		return 1;
+		/* Both positionals are ours, so that a bad mount point is
+		 * an error (exit 1) rather than a usage error. */
+		if (o->store == NULL)
+			return (o->store = strdup(arg)) == NULL ? -1 : 0;
+		if (o->mountpoint == NULL)
+			return (o->mountpoint = strdup(arg)) == NULL ? -1 : 0;
+		o->n_extra++;
+		return 0;
 	case KEY_ALLOW_OTHER:
 		o->is_allow_other = 1;
 		return 1;
@@ -574,9 +578,15 @@ main(int argc, char *argv[])
 		status = 0;
 		goto out;
 	}
-	if (o.store == NULL || co.mountpoint == NULL) {
+	if (o.store == NULL || o.mountpoint == NULL || o.n_extra > 0) {
 		usage(stderr);
 		status = EXIT_USAGE;
+		goto out;
+	}
+	/* Absolute, so that unmounting works after chdir("/"). */
+	if ((co.mountpoint = realpath(o.mountpoint, NULL)) == NULL) {
+		msg_log(LOG_ERR, "bad mount point %s: %s", o.mountpoint,
+		    strerror(errno));
 		goto out;
 	}
 	msg_set_debug(co.debug);
@@ -600,6 +610,7 @@ main(int argc, char *argv[])
 out:
 	free(co.mountpoint);
 	free(o.store);
+	free(o.mountpoint);
 	free(o.passphrase_file);
 	free(o.index);
 	free(o.cache_size);
