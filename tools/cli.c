@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -221,16 +222,34 @@ pass_from_string(const char *s, char **pass, size_t *len)
 }
 
 /*
+ * The signal that interrupted a prompt, or 0.  The one mutable global of
+ * the tools: a signal handler has nowhere else to write.
+ */
+static volatile sig_atomic_t pass_signal;
+
+static void
+pass_on_signal(int sig)
+{
+	pass_signal = sig;
+}
+
+/*
  * Ask on the terminal ${fd} with echo off.  The terminal settings are
- * put back before returning, whatever happens.
+ * put back before returning, whatever happens: a signal that would end
+ * the process (^C, quit, a hangup, kill) interrupts the read, and is
+ * raised again once echo is back on.
  */
 static int
 pass_ask(int fd, const char *prompt, char **pass, size_t *len)
 {
+	static const int sigs[] = { SIGINT, SIGQUIT, SIGHUP, SIGTERM };
+	struct sigaction old_sa[sizeof(sigs) / sizeof(sigs[0])];
+	struct sigaction sa;
 	struct termios old;
 	struct termios quiet;
 	char *buf = NULL;
 	size_t n = 0;
+	size_t i;
 	int is_set = 0;
 	ssize_t got;
 	char ch;
@@ -238,6 +257,12 @@ pass_ask(int fd, const char *prompt, char **pass, size_t *len)
 
 	if (tcgetattr(fd, &old) != 0)
 		return -ENXIO;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = pass_on_signal;	/* no SA_RESTART: read gets EINTR */
+	sigemptyset(&sa.sa_mask);
+	pass_signal = 0;
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, &old_sa[i]);
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
@@ -256,6 +281,10 @@ pass_ask(int fd, const char *prompt, char **pass, size_t *len)
 	}
 	for (;;) {
 		got = read(fd, &ch, 1);
+		if (got < 0 && errno == EINTR && pass_signal != 0) {
+			r = -EINTR;
+			goto out;
+		}
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
@@ -290,6 +319,10 @@ out:
 		OPENSSL_cleanse(buf, PASS_MAX + 1);
 		free(buf);
 	}
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &old_sa[i], NULL);
+	if (pass_signal != 0)
+		raise(pass_signal);
 	return r;
 }
 
