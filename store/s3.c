@@ -13,13 +13,20 @@
  * SHA-256 of the body), as one request: RGW ignores lock headers on
  * multipart uploads, so we never use them.
  *
- * Reading sees through tampering: a key hidden by a delete marker is
- * still listed (ListObjectVersions) and read from its newest real
- * version, with a warning; callers that find the newest version does not
- * authenticate ask for the others with versions() and get(version).
+ * Reading sees through tampering.  amber never writes a key twice (HEAD
+ * before PUT; a race leaves identical copies), and a COMPLIANCE-locked
+ * version can be neither deleted nor changed, so the *first* real version
+ * of a key is the one amber wrote: anything newer is an overwrite, and a
+ * newest delete marker only hides it.  So a read without a version id
+ * (get, stat, list) uses the oldest real version, found with
+ * ListObjectVersions and remembered per key, and logs a warning naming
+ * the key when a delete marker hides it or when a newer version's ETag
+ * differs from it (an overwrite).  versions() and get(version) still give
+ * every version to a caller that wants to look for itself.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,12 +66,28 @@ struct s3 {
 	uint32_t retention_days;
 	int is_locked;		/* 1 yes, 0 no, -1 unknown (no right to ask) */
 	size_t page_keys;	/* max-keys of a listing page */
+	pthread_mutex_t cache_lock;
+	struct orig_slot *cache;	/* S3_CACHE_SLOTS; see original() */
 };
+
+/* The version a read without a version id uses. */
+struct orig {
+	char version[128];
+	uint64_t size;
+};
+
+struct orig_slot {
+	char *key;		/* bucket key, or NULL */
+	struct orig o;
+};
+
+#define S3_CACHE_SLOTS 4096
 
 /* One answer to ListObjectVersions, one entry at a time. */
 struct s3_entry {
 	char key[S3_KEY_MAX + 1];
 	char version[128];
+	char etag[80];
 	uint64_t size;
 	int64_t mtime;
 	int is_delete_marker;
@@ -431,6 +454,8 @@ lv_visit(void *ctx, const char *path, const char *text)
 		} else if (strcmp(leaf, "Size") == 0) {
 			if (parse_u64(text, &p->cur.size) < 0)
 				return -EBADMSG;
+		} else if (strcmp(leaf, "ETag") == 0) {
+			snprintf(p->cur.etag, sizeof(p->cur.etag), "%s", text);
 		} else if (strcmp(leaf, "IsLatest") == 0) {
 			p->cur.is_latest = strcmp(text, "true") == 0;
 		} else if (strcmp(leaf, "LastModified") == 0) {
@@ -584,27 +609,100 @@ s3_versions(struct backend *be, const char *key, struct backend_version **out,
 	return 0;
 }
 
-/* The newest version of ${key} that is not a delete marker. */
+struct orig_ctx {
+	const char *key;	/* bucket key */
+	struct orig o;		/* the oldest real version seen so far */
+	char etag[80];		/* its ETag */
+	int n_real;
+	int n_seen;
+	int is_hidden;		/* the newest entry is a delete marker */
+	int is_overwritten;	/* real versions with different ETags */
+};
+
 static int
-newest_real(struct s3 *s, const char *key, struct backend_version *out)
+orig_visit(void *ctx, const struct s3_entry *e)
 {
-	struct backend_version *v = NULL;
-	size_t n = 0;
-	size_t i;
+	struct orig_ctx *oc = ctx;
+
+	if (strcmp(e->key, oc->key) != 0)
+		return oc->n_seen > 0 ? 1 : 0;
+	if (oc->n_seen++ == 0 && e->is_delete_marker)
+		oc->is_hidden = 1;
+	if (e->is_delete_marker)
+		return 0;
+	/* Newest first: each real version replaces the previous one. */
+	if (oc->n_real++ > 0 && strcmp(e->etag, oc->etag) != 0)
+		oc->is_overwritten = 1;
+	snprintf(oc->o.version, sizeof(oc->o.version), "%s", e->version);
+	snprintf(oc->etag, sizeof(oc->etag), "%s", e->etag);
+	oc->o.size = e->size;
+	return 0;
+}
+
+static size_t
+slot_of(const char *key)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *key; key++)
+		h = (h ^ (uint8_t)*key) * 1099511628211ull;
+	return (size_t)(h % S3_CACHE_SLOTS);
+}
+
+static void
+cache_drop(struct s3 *s, const char *fk)
+{
+	struct orig_slot *sl = &s->cache[slot_of(fk)];
+
+	pthread_mutex_lock(&s->cache_lock);
+	if (sl->key != NULL && strcmp(sl->key, fk) == 0) {
+		free(sl->key);
+		sl->key = NULL;
+	}
+	pthread_mutex_unlock(&s->cache_lock);
+}
+
+/*
+ * original(s, fk, out): the oldest real version of the bucket key ${fk}
+ * (see the top of this file).  -ENOENT if it has none.
+ */
+static int
+original(struct s3 *s, const char *fk, struct orig *out)
+{
+	struct orig_slot *sl = &s->cache[slot_of(fk)];
+	struct orig_ctx oc;
+	char *dup;
 	int r;
 
-	if ((r = s3_versions(&s->be, key, &v, &n)) < 0)
-		return r;
-	r = -ENOENT;
-	for (i = 0; i < n; i++) {
-		if (!v[i].is_delete_marker) {
-			*out = v[i];
-			r = 0;
-			break;
-		}
+	pthread_mutex_lock(&s->cache_lock);
+	if (sl->key != NULL && strcmp(sl->key, fk) == 0) {
+		*out = sl->o;
+		pthread_mutex_unlock(&s->cache_lock);
+		return 0;
 	}
-	free(v);
-	return r;
+	pthread_mutex_unlock(&s->cache_lock);
+	memset(&oc, 0, sizeof(oc));
+	oc.key = fk;
+	if ((r = s3_list_versions(s, fk, 0, orig_visit, &oc)) < 0)
+		return r;
+	if (oc.n_real == 0)
+		return -ENOENT;
+	if (oc.is_hidden)
+		log_warn("%s: a delete marker hides %s; reading its original "
+		    "version %s", s->be.location, fk, oc.o.version);
+	if (oc.is_overwritten)
+		log_warn("%s: %s was overwritten (%d versions with different "
+		    "contents); reading the original, version %s",
+		    s->be.location, fk, oc.n_real, oc.o.version);
+	*out = oc.o;
+	if ((dup = strdup(fk)) == NULL)
+		return 0;	/* not remembered; not an error */
+	pthread_mutex_lock(&s->cache_lock);
+	free(sl->key);
+	sl->key = dup;
+	sl->o = oc.o;
+	pthread_mutex_unlock(&s->cache_lock);
+	return 0;
 }
 
 /* ---- backend operations ----------------------------------------------- */
@@ -624,48 +722,27 @@ static int
 s3_stat(struct backend *be, const char *key, uint64_t *size)
 {
 	struct s3 *s = s3_of(be);
-	struct http_response resp = HTTP_RESPONSE_INIT;
-	struct backend_version v;
+	struct orig o;
 	char fk[S3_KEY_MAX + 1];
-	const char *cl;
 	int r;
 
 	if ((r = full_key(s, key, fk, sizeof(fk))) < 0)
 		return r;
-	if ((r = s3_head(s, fk, NULL, &resp)) < 0)
-		goto out;
-	r = s3_status(s, "HEAD", fk, &resp);
-	if (r == -ENOENT) {
-		/* Hidden by a delete marker?  It still exists. */
-		if ((r = newest_real(s, key, &v)) == 0) {
-			log_warn("%s: a delete marker hides %s; using version "
-			    "%s", s->be.location, fk, v.id);
-			*size = v.size;
-		}
-		goto out;
-	}
-	if (r < 0)
-		goto out;
-	if ((cl = http_response_header(&resp, "Content-Length")) == NULL ||
-	    parse_u64(cl, size) < 0)
-		r = log_err(-EIO, "%s: HEAD %s: no Content-Length",
-		    s->be.location, fk);
-out:
-	http_response_fini(&resp);
-	return r;
+	if ((r = original(s, fk, &o)) < 0)
+		return r;
+	*size = o.size;
+	return 0;
 }
 
 static int
-s3_get(struct backend *be, const char *key, const char *version,
+s3_get_version(struct s3 *s, const char *key, const char *version,
     uint64_t off, uint64_t len, uint8_t **buf, size_t *got)
 {
-	struct s3 *s = s3_of(be);
 	struct http_response resp = HTTP_RESPONSE_INIT;
 	struct sigv4_param q[1] = { { "versionId", version } };
 	struct sigv4_param h[1];
 	struct s3_call c = { "GET", NULL, q, version ? 1 : 0, h, 0, NULL, 0,
 	    S3_GET_MAX };
-	struct backend_version v;
 	char fk[S3_KEY_MAX + 1];
 	char range[64];
 	int has_range = off > 0 || len != UINT64_MAX;
@@ -676,7 +753,7 @@ s3_get(struct backend *be, const char *key, const char *version,
 	if (len == 0) {
 		uint64_t size;
 
-		if (version == NULL && (r = s3_stat(be, key, &size)) < 0)
+		if (version == NULL && (r = s3_stat(&s->be, key, &size)) < 0)
 			return r;
 		if ((*buf = malloc(1)) == NULL)
 			return -ENOMEM;
@@ -708,16 +785,7 @@ s3_get(struct backend *be, const char *key, const char *version,
 		r = 0;
 		goto out;
 	}
-	r = s3_status(s, "GET", fk, &resp);
-	if (r == -ENOENT && version == NULL) {
-		if (newest_real(s, key, &v) == 0) {
-			log_warn("%s: a delete marker hides %s; reading "
-			    "version %s", s->be.location, fk, v.id);
-			r = s3_get(be, key, v.id, off, len, buf, got);
-		}
-		goto out;
-	}
-	if (r < 0)
+	if ((r = s3_status(s, "GET", fk, &resp)) < 0)
 		goto out;
 	if (resp.status == 200 && has_range) {
 		/* The server ignored the range: cut it out ourselves. */
@@ -736,6 +804,32 @@ s3_get(struct backend *be, const char *key, const char *version,
 	resp.body = NULL;
 out:
 	http_response_fini(&resp);
+	return r;
+}
+
+static int
+s3_get(struct backend *be, const char *key, const char *version,
+    uint64_t off, uint64_t len, uint8_t **buf, size_t *got)
+{
+	struct s3 *s = s3_of(be);
+	struct orig o;
+	char fk[S3_KEY_MAX + 1];
+	int r;
+
+	if (version != NULL)
+		return s3_get_version(s, key, version, off, len, buf, got);
+	if ((r = full_key(s, key, fk, sizeof(fk))) < 0)
+		return r;
+	if ((r = original(s, fk, &o)) < 0)
+		return r;
+	r = s3_get_version(s, key, o.version, off, len, buf, got);
+	if (r == -ENOENT) {
+		/* Remembered version gone (expired and removed): ask again. */
+		cache_drop(s, fk);
+		if ((r = original(s, fk, &o)) < 0)
+			return r;
+		r = s3_get_version(s, key, o.version, off, len, buf, got);
+	}
 	return r;
 }
 
@@ -786,22 +880,41 @@ struct list_ctx {
 	struct s3 *s;
 	int (*fn)(void *ctx, const char *key, uint64_t size);
 	void *ctx;
-	char last[S3_KEY_MAX + 1];
+	char key[S3_KEY_MAX + 1];	/* the key being gathered */
+	uint64_t size;		/* its oldest real version's size so far */
+	int has_real;
 };
+
+/* Hand the gathered key to the caller. */
+static int
+list_flush(struct list_ctx *lc)
+{
+	size_t pl = strlen(lc->s->prefix);
+	int r = 0;
+
+	if (lc->has_real && strncmp(lc->key, lc->s->prefix, pl) == 0)
+		r = lc->fn(lc->ctx, lc->key + pl, lc->size);
+	lc->has_real = 0;
+	return r;
+}
 
 static int
 list_visit(void *ctx, const struct s3_entry *e)
 {
 	struct list_ctx *lc = ctx;
-	size_t pl = strlen(lc->s->prefix);
+	int r;
 
 	/* Versions of one key come together, newest first. */
-	if (e->is_delete_marker || strcmp(e->key, lc->last) == 0)
-		return 0;
-	snprintf(lc->last, sizeof(lc->last), "%s", e->key);
-	if (strncmp(e->key, lc->s->prefix, pl) != 0)
-		return 0;
-	return lc->fn(lc->ctx, e->key + pl, e->size);
+	if (strcmp(e->key, lc->key) != 0) {
+		if ((r = list_flush(lc)) != 0)
+			return r;
+		snprintf(lc->key, sizeof(lc->key), "%s", e->key);
+	}
+	if (!e->is_delete_marker) {
+		lc->size = e->size;
+		lc->has_real = 1;
+	}
+	return 0;
 }
 
 static int
@@ -821,6 +934,8 @@ s3_list(struct backend *be, const char *prefix,
 	lc->fn = fn;
 	lc->ctx = ctx;
 	r = s3_list_versions(s, fp, 0, list_visit, lc);
+	if (r == 0)
+		r = list_flush(lc);
 	free(lc);
 	return r;
 }
@@ -920,6 +1035,12 @@ s3_free(struct s3 *s)
 	if (s == NULL)
 		return;
 	http_client_free(s->http);
+	if (s->cache != NULL) {
+		for (size_t i = 0; i < S3_CACHE_SLOTS; i++)
+			free(s->cache[i].key);
+		free(s->cache);
+		pthread_mutex_destroy(&s->cache_lock);
+	}
 	free(s->be.location);
 	free(s->endpoint);
 	free(s->scheme);
@@ -1292,6 +1413,12 @@ s3_open(const char *url, const struct backend_opts *o, int create,
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return -ENOMEM;
 	s->be.ops = &s3_ops;
+	if ((s->cache = calloc(S3_CACHE_SLOTS, sizeof(*s->cache))) == NULL ||
+	    pthread_mutex_init(&s->cache_lock, NULL) != 0) {
+		free(s->cache);
+		free(s);
+		return -ENOMEM;
+	}
 	if ((s->be.location = strdup(url)) == NULL) {
 		r = -ENOMEM;
 		goto out;

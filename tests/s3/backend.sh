@@ -41,6 +41,8 @@ s3req GET /lkb/st/packs/00/a
 "$bin" read lkb 2>"$T/read.err" || { cat "$T/read.err"; fail "read phase"; }
 grep -q 'a delete marker hides st/packs/00/a' "$T/read.err" ||
     fail "no warning about the delete marker: $(cat "$T/read.err")"
+grep -q 'st/config was overwritten' "$T/read.err" ||
+    fail "no warning about the overwrite: $(cat "$T/read.err")"
 
 # protect() with 3 days lengthens every real version's retention.
 "$bin" protect lkb 3 || fail "protect phase"

@@ -276,6 +276,16 @@ test_read(const char *lock)
 	}
 	free(v);
 	v = NULL;
+	/* A read without a version gives the original, not the overwrite. */
+	CHECK(be->ops->get(be, "config", NULL, 0, UINT64_MAX, &buf, &got) ==
+	    0);
+	CHECK(got == 27 && memcmp(buf, "amber config v1", 15) == 0);
+	free(buf);
+	buf = NULL;
+	CHECK(be->ops->stat(be, "config", &size) == 0 && size == 27);
+	memset(&c, 0, sizeof(c));
+	CHECK(be->ops->list(be, "", count_fn, &c) == 0);
+	CHECK(c.has_config && c.config_size == 27 && c.n == 84);
 
 	/* "packs/00/a" is hidden by a delete marker: read through it. */
 	CHECK(be->ops->versions(be, "packs/00/a", &v, &n) == 0 && n == 2);
