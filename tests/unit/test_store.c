@@ -1,0 +1,742 @@
+/*
+ * test_store.c: the store end to end through store.h, in a mkdtemp
+ * directory.  Create (cheap scrypt), open, a wrong passphrase, a second
+ * key; write files (with holes) and trees, commit; list and find
+ * snapshots, resolve paths and read files in random ranges compared with
+ * the source bytes; a second and third commit chained to the first; a
+ * fresh index rebuilt from the store alone; verify clean, then one byte
+ * flipped in a pack: verify names the pack and reading the damaged file
+ * gives -EBADMSG, never wrong bytes.  Seeded: the seed is printed on
+ * failure and can be given as the first argument.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../check.h"
+#include "index.h"
+#include "log.h"
+#include "pack.h"
+#include "storei.h"
+
+#define PASS "correct horse"
+#define T1 1764201600	/* 2025-11-27T00:00:00Z */
+
+static uint64_t rng_state;
+
+static uint64_t
+rng(void)
+{
+	uint64_t z = (rng_state += UINT64_C(0x9e3779b97f4a7c15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+static void
+rnd(uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)rng();
+}
+
+/* A source file: its bytes (holes as zeros) and its data ranges. */
+struct src {
+	const char *name;
+	uint8_t *data;
+	uint64_t size;
+	size_t n_ranges;
+	uint64_t range[4][2];	/* [off, len) with data */
+};
+
+static char top[64];
+static char store_dir[128];
+static char index_dir[128];
+
+static void
+make_src(struct src *f, const char *name, uint64_t size, int text)
+{
+	f->name = name;
+	f->size = size;
+	f->n_ranges = 0;
+	if ((f->data = calloc(size ? size : 1, 1)) == NULL)
+		abort();
+	if (text) {
+		for (uint64_t i = 0; i < size; i++)
+			f->data[i] = (uint8_t)("amber keeps history "
+			    "of repositories\n"[(i * 3 + i / 4096) % 37]);
+	} else {
+		rnd(f->data, size);
+	}
+}
+
+static void
+add_range(struct src *f, uint64_t off, uint64_t len)
+{
+	f->range[f->n_ranges][0] = off;
+	f->range[f->n_ranges][1] = len;
+	f->n_ranges++;
+}
+
+/* Write ${f} through store_file_* in random pieces; add it to ${tb}. */
+static int
+put_file(struct store_writer *w, struct store_tb *tb, const struct src *f)
+{
+	struct store_file *sf = NULL;
+	struct store_extent *ext = NULL;
+	struct store_entry e;
+	size_t n_ext = 0;
+	int r;
+
+	if ((r = store_file_new(w, &sf)) < 0)
+		return r;
+	for (size_t i = 0; i < f->n_ranges && r == 0; i++) {
+		uint64_t off = f->range[i][0];
+		uint64_t end = off + f->range[i][1];
+
+		while (off < end && r == 0) {
+			size_t n = (size_t)(rng() % (300u << 10)) + 1;
+
+			if (n > end - off)
+				n = (size_t)(end - off);
+			r = store_file_write(sf, off, f->data + off, n);
+			off += n;
+		}
+	}
+	if (r == 0)
+		r = store_file_end(sf, &ext, &n_ext);
+	store_file_free(sf);
+	if (r < 0)
+		return r;
+	memset(&e, 0, sizeof(e));
+	e.name = (const uint8_t *)f->name;
+	e.name_len = strlen(f->name);
+	e.type = STORE_REG;
+	e.mode = 0640;
+	e.uid = 1000;
+	e.gid = 1000;
+	e.mtime_sec = T1 - 3600;
+	e.mtime_nsec = 5;
+	e.size = f->size;
+	e.extents = ext;
+	e.n_extents = n_ext;
+	/* The extents cover exactly the data ranges. */
+	{
+		uint64_t covered = 0;
+		uint64_t want = 0;
+
+		for (size_t i = 0; i < n_ext; i++)
+			covered += ext[i].len;
+		for (size_t i = 0; i < f->n_ranges; i++)
+			want += f->range[i][1];
+		CHECK(covered == want);
+		for (size_t i = 0; i < n_ext; i++)
+			CHECK(ext[i].len <= CHUNKER_MAX &&
+			    ext[i].off + ext[i].len <= f->size);
+	}
+	r = store_tb_add(tb, &e);
+	free(ext);
+	return r;
+}
+
+/* Compare store_read over random ranges, chunk edges and holes. */
+static void
+check_read(struct store *s, const struct store_entry *e, const struct src *f)
+{
+	size_t cap = 5u << 20;
+	uint8_t *buf = malloc(cap);
+	size_t got;
+	int bad = 0;
+
+	if (buf == NULL)
+		abort();
+	CHECK(e->type == STORE_REG && e->size == f->size);
+	/* The whole file, in pieces of random sizes. */
+	for (uint64_t off = 0; off < f->size && !bad;) {
+		size_t n = (size_t)(rng() % cap) + 1;
+
+		memset(buf, 0xa5, n);
+		if (store_read(s, e, off, buf, n, &got) != 0 ||
+		    got != (f->size - off < n ? f->size - off : n) ||
+		    memcmp(buf, f->data + off, got) != 0) {
+			fprintf(stderr, "%s: read %zu at %llu differs\n",
+			    f->name, n, (unsigned long long)off);
+			bad = 1;
+		}
+		off += got ? got : 1;
+	}
+	CHECK(!bad);
+	/* Ranges across every extent edge. */
+	for (size_t i = 0; i < e->n_extents; i++) {
+		uint64_t edges[2] = { e->extents[i].off,
+			e->extents[i].off + e->extents[i].len };
+
+		for (int k = 0; k < 2; k++) {
+			uint64_t off = edges[k] > 17 ? edges[k] - 17 : 0;
+			size_t n = 40;
+
+			if (off >= f->size)
+				continue;
+			if (n > f->size - off)
+				n = (size_t)(f->size - off);
+			CHECK(store_read(s, e, off, buf, 40, &got) == 0);
+			CHECK(got == n && memcmp(buf, f->data + off, n) == 0);
+		}
+	}
+	/* Random small ranges. */
+	for (int k = 0; k < 50 && f->size > 0; k++) {
+		uint64_t off = rng() % f->size;
+		size_t n = (size_t)(rng() % 70000) + 1;
+		size_t want = f->size - off < n ? (size_t)(f->size - off) : n;
+
+		CHECK(store_read(s, e, off, buf, n, &got) == 0);
+		CHECK(got == want && memcmp(buf, f->data + off, want) == 0);
+	}
+	/* At and past the end. */
+	CHECK(store_read(s, e, f->size, buf, 10, &got) == 0 && got == 0);
+	CHECK(store_read(s, e, f->size + 1000, buf, 10, &got) == 0 &&
+	    got == 0);
+	free(buf);
+}
+
+struct problems {
+	size_t n;
+	char object[8][200];
+	char path[8][200];
+};
+
+static void
+report(void *ctx, const struct store_problem *p)
+{
+	struct problems *ps = ctx;
+
+	fprintf(stderr, "problem: %s: %s (referenced %d, snapshot %s, path "
+	    "%s)\n", p->object, p->what, p->is_referenced,
+	    p->snapshot ? p->snapshot : "-", p->path ? p->path : "-");
+	if (ps->n < 8) {
+		snprintf(ps->object[ps->n], sizeof(ps->object[0]), "%s",
+		    p->object);
+		snprintf(ps->path[ps->n], sizeof(ps->path[0]), "%s",
+		    p->path ? p->path : "");
+	}
+	ps->n++;
+}
+
+static int
+open_store(const char *idx, struct store **s, const char *pass)
+{
+	struct store_opts o;
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	o.index_dir = idx;
+	*s = NULL;
+	if ((r = store_open(store_dir, &o, s)) < 0)
+		return r;
+	if ((r = store_unlock(*s, pass, strlen(pass))) < 0) {
+		store_close(*s);
+		*s = NULL;
+	}
+	return r;
+}
+
+static void
+fill_source(struct store_source *src, const char *name,
+    const struct store_entry *root)
+{
+	memset(src, 0, sizeof(*src));
+	src->kind = STORE_FILES;
+	snprintf(src->name, sizeof(src->name), "%s", name);
+	snprintf(src->origin, sizeof(src->origin), "/srv/%s", name);
+	src->root = *root;
+	src->n_files = 6;
+	src->n_bytes = 12345;
+}
+
+/* Files: small, big (several chunks), sparse, empty, text; sub/inner. */
+enum { F_SMALL, F_BIG, F_SPARSE, F_EMPTY, F_TEXT, F_INNER, N_FILES };
+
+static int
+write_tree(struct store_writer *w, struct src *f, struct store_entry *root)
+{
+	struct store_tb *tb = NULL;
+	struct store_tb *sub = NULL;
+	struct store_entry e;
+	int r;
+
+	memset(root, 0, sizeof(*root));
+	if ((r = store_tb_new(&tb)) < 0 || (r = store_tb_new(&sub)) < 0)
+		goto out;
+	for (int i = 0; i < N_FILES; i++)
+		if ((r = put_file(w, i == F_INNER ? sub : tb, &f[i])) < 0)
+			goto out;
+	memset(&e, 0, sizeof(e));
+	e.name = (const uint8_t *)"link";
+	e.name_len = 4;
+	e.type = STORE_LNK;
+	e.mode = 0777;
+	e.target = (const uint8_t *)"../outside";
+	e.target_len = 10;
+	if ((r = store_tb_add(tb, &e)) < 0)
+		goto out;
+	e.name = (const uint8_t *)"fifo\nodd\xff";
+	e.name_len = 9;
+	e.type = STORE_FIFO;
+	e.mode = 0600;
+	e.target = NULL;
+	e.target_len = 0;
+	if ((r = store_tb_add(tb, &e)) < 0)
+		goto out;
+	memset(&e, 0, sizeof(e));
+	e.name = (const uint8_t *)"sub";
+	e.name_len = 3;
+	e.mode = 0750;
+	e.mtime_sec = T1 - 7200;
+	if ((r = store_tb_finish(w, sub, &e)) < 0)
+		goto out;
+	CHECK(e.type == STORE_DIR && e.n_desc == 1);
+	if ((r = store_tb_add(tb, &e)) < 0)
+		goto out;
+	root->mode = 0755;
+	root->mtime_sec = T1 - 60;
+	r = store_tb_finish(w, tb, root);
+	CHECK(r < 0 || root->n_desc == N_FILES + 3);
+	/* Invalid and duplicate names are refused. */
+	e.name = (const uint8_t *)"..";
+	e.name_len = 2;
+	CHECK(store_tb_add(tb, &e) == -EINVAL);
+	e.name = (const uint8_t *)"a/b";
+	e.name_len = 3;
+	CHECK(store_tb_add(tb, &e) == -EINVAL);
+out:
+	store_tb_free(tb);
+	store_tb_free(sub);
+	return r;
+}
+
+static int
+commit(struct store *s, struct src *f, int64_t t, uint8_t id[32],
+    struct store_writer_stats *st)
+{
+	static const char *const tags[] = { "nightly", "test" };
+	struct store_writer *w = NULL;
+	struct store_source src;
+	struct store_snap_new sn;
+	struct store_entry root;
+	int r;
+
+	if ((r = store_writer_new(s, &w)) < 0)
+		return r;
+	if ((r = write_tree(w, f, &root)) < 0)
+		goto out;
+	fill_source(&src, "data", &root);
+	memset(&sn, 0, sizeof(sn));
+	sn.time_sec = t;
+	sn.time_nsec = 0;
+	sn.host = "testhost";
+	sn.tags = tags;
+	sn.n_tags = 2;
+	sn.sources = &src;
+	sn.n_sources = 1;
+	r = store_writer_commit(w, &sn, id);
+	if (r == 0)
+		CHECK(store_writer_commit(w, &sn, id) == -EINVAL);
+	store_writer_stats(w, st);
+out:
+	store_writer_free(w);
+	return r;
+}
+
+static const struct store_entry *
+resolve(struct store *s, const struct store_snap *sn, const char *path,
+    struct store_tree **t)
+{
+	size_t idx;
+	int r = store_resolve(s, &sn->root, path, t, &idx);
+
+	if (r < 0 || *t == NULL) {
+		fprintf(stderr, "resolve %s: %d\n", path, r);
+		return NULL;
+	}
+	return store_tree_entry(*t, idx);
+}
+
+static void
+check_snapshot(struct store *s, const struct store_snap *sn, struct src *f)
+{
+	static const char *const paths[N_FILES] = { "files/data/small",
+		"files/data/big", "files/data/sparse", "files/data/empty",
+		"files/data/text", "files/data/sub/inner" };
+	struct store_tree *t = NULL;
+	const struct store_entry *e;
+	size_t idx;
+
+	CHECK(strcmp(sn->host, "testhost") == 0);
+	CHECK(sn->n_tags == 2 && strcmp(sn->tags[1], "test") == 0);
+	CHECK(sn->n_sources == 1 && strcmp(sn->sources[0].name, "data") == 0);
+	CHECK(sn->sources[0].kind == STORE_FILES);
+	CHECK(strcmp(sn->sources[0].origin, "/srv/data") == 0);
+	for (int i = 0; i < N_FILES; i++) {
+		if ((e = resolve(s, sn, paths[i], &t)) != NULL) {
+			CHECK(e->mode == 0640 && e->uid == 1000 &&
+			    e->mtime_sec == T1 - 3600 && e->mtime_nsec == 5);
+			check_read(s, e, &f[i]);
+		}
+		CHECK(e != NULL);
+		store_tree_free(t);
+		t = NULL;
+	}
+	e = resolve(s, sn, "files/data/link", &t);
+	CHECK(e != NULL && e->type == STORE_LNK && e->target_len == 10 &&
+	    memcmp(e->target, "../outside", 10) == 0 && e->size == 10);
+	store_tree_free(t);
+	e = resolve(s, sn, "files/data/fifo\nodd\xff", &t);
+	CHECK(e != NULL && e->type == STORE_FIFO && e->mode == 0600);
+	store_tree_free(t);
+	e = resolve(s, sn, "files/data/sub", &t);
+	CHECK(e != NULL && e->type == STORE_DIR && e->mode == 0750 &&
+	    e->n_desc == 1);
+	store_tree_free(t);
+	e = resolve(s, sn, "files", &t);
+	CHECK(e != NULL && e->type == STORE_DIR);
+	store_tree_free(t);
+	t = NULL;
+	CHECK(store_resolve(s, &sn->root, "", &t, &idx) == 0 && t == NULL);
+	CHECK(store_resolve(s, &sn->root, "files/data/nope", &t, &idx) ==
+	    -ENOENT);
+	CHECK(store_resolve(s, &sn->root, "repos", &t, &idx) == -ENOENT);
+	CHECK(store_resolve(s, &sn->root, "files/data/big/x", &t, &idx) ==
+	    -ENOTDIR);
+	CHECK(store_resolve(s, &sn->root, "files/data/link/x", &t, &idx) ==
+	    -ENOTDIR);
+}
+
+static void
+make_sources(struct src *f)
+{
+	make_src(&f[F_SMALL], "small", 1000, 0);
+	add_range(&f[F_SMALL], 0, 1000);
+	make_src(&f[F_BIG], "big", (9u << 20) + 12345, 0);
+	add_range(&f[F_BIG], 0, f[F_BIG].size);
+	/* Data, a hole, data, a hole to the end. */
+	make_src(&f[F_SPARSE], "sparse", 5u << 20, 0);
+	memset(f[F_SPARSE].data + 300000, 0, (2u << 20) - 300000);
+	memset(f[F_SPARSE].data + (2u << 20) + 1500000, 0,
+	    (3u << 20) - 1500000);
+	add_range(&f[F_SPARSE], 0, 300000);
+	add_range(&f[F_SPARSE], 2u << 20, 1500000);
+	make_src(&f[F_EMPTY], "empty", 0, 0);
+	make_src(&f[F_TEXT], "text", 3u << 20, 1);
+	add_range(&f[F_TEXT], 0, 3u << 20);
+	make_src(&f[F_INNER], "inner", 70000, 1);
+	add_range(&f[F_INNER], 0, 70000);
+}
+
+/* Flip one byte of the blob of ${ref}'s chunk; returns the pack name. */
+static int
+damage(struct store *s, const struct store_ref *ref, char name[80])
+{
+	struct chunk_loc loc;
+	char path[512];
+	uint8_t b;
+	off_t at;
+	int fd;
+
+	if (index_chunk_get(s->ix, ref->id, &loc) < 0)
+		return -1;
+	pack_name(loc.pack, name);
+	snprintf(path, sizeof(path), "%s/%s", store_dir, name);
+	if (chmod(path, 0644) != 0 || (fd = open(path, O_RDWR)) < 0)
+		return -1;
+	at = (off_t)(loc.off + loc.len / 2);
+	if (pread(fd, &b, 1, at) != 1)
+		return -1;
+	b ^= 0x20;
+	if (pwrite(fd, &b, 1, at) != 1)
+		return -1;
+	close(fd);
+	return chmod(path, 0444);
+}
+
+static void
+quiet(int level, const char *msg)
+{
+	(void)level;
+	fprintf(stderr, "store: %s\n", msg);
+}
+
+static void
+run(void)
+{
+	struct store_create_opts co;
+	struct store *s = NULL;
+	struct store_snap_list *l = NULL;
+	const struct store_snap *sn = NULL;
+	const struct store_snap *sn2 = NULL;
+	struct store_writer_stats st1, st2;
+	struct src f[N_FILES];
+	uint8_t id1[32], id2[32], id3[32];
+	char hex[65];
+	char name[STORE_SNAP_NAME_LEN];
+	char other_index[128];
+	char pack[80] = "";
+	struct problems ps;
+	uint64_t n_problems = 99;
+
+	memset(&co, 0, sizeof(co));
+	co.kdf.log2_n = 10;
+	make_sources(f);
+
+	/* Create, refuse to create twice, open, wrong passphrases. */
+	CHECK(store_create(store_dir, &co, PASS, strlen(PASS)) == 0);
+	CHECK(store_create(store_dir, &co, PASS, strlen(PASS)) == -EEXIST);
+	{
+		char missing[128];
+
+		snprintf(missing, sizeof(missing), "%s/nothing", top);
+		CHECK(store_open(missing, NULL, &s) == -ENOENT);
+	}
+	CHECK(open_store(index_dir, &s, "wrong") == -EACCES);
+	CHECK(open_store(index_dir, &s, "") == -EACCES);
+	CHECK(open_store(index_dir, &s, PASS "x") == -EACCES);
+	CHECK(open_store(index_dir, &s, PASS) == 0);
+	if (s == NULL)
+		return;
+	CHECK(strlen(store_id_hex(s)) == 32);
+	CHECK(strcmp(store_index_dir(s), index_dir) == 0);
+	CHECK(store_key_add(s, "second", 6, &co.kdf) == 0);
+	store_close(s);
+	CHECK(open_store(index_dir, &s, "second") == 0);
+	store_close(s);
+	CHECK(open_store(index_dir, &s, "third") == -EACCES);
+	CHECK(open_store(index_dir, &s, PASS) == 0);
+	if (s == NULL)
+		return;
+	CHECK(store_snapshots(s, &l) == 0 && store_snap_list_len(l) == 0);
+	CHECK(store_snap_find(l, "latest", &sn) == -ENOENT);
+	store_snap_list_free(l);
+	l = NULL;
+
+	/* The first snapshot. */
+	CHECK(commit(s, f, T1, id1, &st1) == 0);
+	CHECK(st1.n_chunks >= 12 && st1.n_new == st1.n_chunks - 0 &&
+	    st1.n_packs >= 1 && st1.bytes_stored > 0);
+	/* Text compresses: less stored than read. */
+	CHECK(st1.bytes_stored < st1.bytes_in);
+	CHECK(store_snapshots(s, &l) == 0);
+	CHECK(l != NULL && store_snap_list_len(l) == 1);
+	if (l == NULL || store_snap_list_len(l) != 1)
+		goto out;
+	store_time_format(T1, name, sizeof(name));
+	CHECK(strcmp(name, "2025-11-27T00:00:00Z") == 0);
+	CHECK(store_snap_find(l, "latest", &sn) == 0);
+	CHECK(memcmp(sn->id, id1, 32) == 0 && strcmp(sn->name, name) == 0);
+	CHECK(sn->n_parents == 0 && sn->time_sec == T1);
+	sn = NULL;
+	CHECK(store_snap_find(l, name, &sn) == 0 && sn != NULL &&
+	    memcmp(sn->id, id1, 32) == 0);
+	log_hex(id1, 32, hex);
+	hex[8] = '\0';
+	sn = NULL;
+	CHECK(store_snap_find(l, hex, &sn) == 0 && sn != NULL &&
+	    memcmp(sn->id, id1, 32) == 0);
+	hex[3] = '\0';
+	CHECK(store_snap_find(l, hex, &sn) == -ENOENT);
+	CHECK(store_snap_find(l, "2025-11-27T00:00:01Z", &sn) == -ENOENT);
+	CHECK(store_snap_find(l, "ffffffffffff", &sn) == -ENOENT ||
+	    id1[0] == 0xff);
+	CHECK(store_snap_find(l, "latest", &sn) == 0);
+	check_snapshot(s, sn, f);
+	store_snap_list_free(l);
+	l = NULL;
+
+	/* The second: a few bytes inserted near the start of big. */
+	{
+		struct src *b = &f[F_BIG];
+		uint8_t *d = malloc(b->size + 5);
+
+		if (d == NULL)
+			abort();
+		memcpy(d, b->data, 1000);
+		memcpy(d + 1000, "INSRT", 5);
+		memcpy(d + 1005, b->data + 1000, b->size - 1000);
+		free(b->data);
+		b->data = d;
+		b->size += 5;
+		b->range[0][1] = b->size;
+	}
+	CHECK(commit(s, f, T1 + 86400, id2, &st2) == 0);
+	/* Only the chunks around the insertion and the trees are new. */
+	CHECK(st2.n_new <= 2 + 4);
+	CHECK(st2.bytes_new < (9u << 20) / 2);
+	CHECK(store_snapshots(s, &l) == 0 && store_snap_list_len(l) == 2);
+	CHECK(store_snap_find(l, "latest", &sn2) == 0 &&
+	    memcmp(sn2->id, id2, 32) == 0);
+	CHECK(sn2->n_parents == 1 && memcmp(sn2->parents[0], id1, 32) == 0);
+	CHECK(memcmp(store_snap_list_get(l, 0)->id, id1, 32) == 0);
+	check_snapshot(s, sn2, f);
+	store_snap_list_free(l);
+	l = NULL;
+
+	/* A third in the same second as the second: named "-2". */
+	CHECK(commit(s, f, T1 + 86400, id3, &st2) == 0);
+	CHECK(st2.n_new == 0);
+	CHECK(store_snapshots(s, &l) == 0 && store_snap_list_len(l) == 3);
+	sn = NULL;
+	CHECK(store_snap_find(l, "latest", &sn) == 0 && sn != NULL &&
+	    memcmp(sn->id, id3, 32) == 0);
+	CHECK(sn != NULL && strcmp(sn->name, "2025-11-28T00:00:00Z-2") == 0);
+	CHECK(sn != NULL && sn->n_parents == 1 &&
+	    memcmp(sn->parents[0], id2, 32) == 0);
+	sn = NULL;
+	CHECK(store_snap_find(l, "2025-11-28T00:00:00Z", &sn) == 0 &&
+	    sn != NULL && memcmp(sn->id, id2, 32) == 0);
+	store_snap_list_free(l);
+	l = NULL;
+
+	/* Verify finds nothing, with and without reading data, and the
+	 * head we expect is there. */
+	memset(&ps, 0, sizeof(ps));
+	CHECK(store_verify(s, 0, NULL, report, &ps, &n_problems) == 0);
+	CHECK(n_problems == 0 && ps.n == 0);
+	CHECK(store_verify(s, STORE_VERIFY_READ_DATA, NULL, report, &ps,
+	    &n_problems) == 0);
+	CHECK(n_problems == 0 && ps.n == 0);
+	log_hex(id3, 32, hex);
+	hex[12] = '\0';
+	CHECK(store_verify(s, 0, hex, report, &ps, &n_problems) == 0);
+	CHECK(n_problems == 0 && ps.n == 0);
+	CHECK(store_verify(s, 0, "0123456789abcdef0123", report, &ps,
+	    &n_problems) == 0);
+	CHECK(n_problems == 1 && ps.n == 1);
+	store_close(s);
+	s = NULL;
+
+	/* A new index, rebuilt from the store alone. */
+	snprintf(other_index, sizeof(other_index), "%s/index2", top);
+	CHECK(open_store(other_index, &s, "second") == 0);
+	if (s == NULL)
+		goto out;
+	CHECK(store_snapshots(s, &l) == 0 && store_snap_list_len(l) == 3);
+	sn = NULL;
+	CHECK(store_snap_find(l, "latest", &sn) == 0 && sn != NULL &&
+	    memcmp(sn->id, id3, 32) == 0);
+	if (sn != NULL)
+		check_snapshot(s, sn, f);
+	/* Damage the chunk of big that holds its offset 5 MiB. */
+	{
+		struct store_tree *t = NULL;
+		const struct store_entry *e = sn ? resolve(s, sn,
+		    "files/data/big", &t) : NULL;
+		const struct store_extent *x = NULL;
+
+		for (size_t i = 0; e != NULL && i < e->n_extents; i++)
+			if (e->extents[i].off <= (5u << 20) &&
+			    e->extents[i].off + e->extents[i].len >
+			    (5u << 20))
+				x = &e->extents[i];
+		CHECK(x != NULL);
+		if (x != NULL)
+			CHECK(damage(s, &x->ref, pack) == 0);
+		store_tree_free(t);
+	}
+	store_snap_list_free(l);
+	l = NULL;
+	store_close(s);
+	s = NULL;
+
+	/* Verify names the damaged pack; reads of it fail, others work. */
+	CHECK(open_store(index_dir, &s, PASS) == 0);
+	if (s == NULL)
+		goto out;
+	memset(&ps, 0, sizeof(ps));
+	CHECK(store_verify(s, STORE_VERIFY_READ_DATA, NULL, report, &ps,
+	    &n_problems) == 0);
+	CHECK(n_problems >= 1 && ps.n == n_problems);
+	{
+		int named = 0;
+		int has_path = 0;
+
+		for (size_t i = 0; i < ps.n && i < 8; i++) {
+			if (strstr(ps.object[i], pack) != NULL)
+				named = 1;
+			if (strcmp(ps.path[i], "files/data/big") == 0)
+				has_path = 1;
+		}
+		CHECK(pack[0] != '\0' && named);
+		CHECK(has_path);
+	}
+	CHECK(store_snapshots(s, &l) == 0 && store_snap_list_len(l) == 3);
+	sn = NULL;
+	CHECK(store_snap_find(l, "latest", &sn) == 0 && sn != NULL);
+	if (sn != NULL) {
+		struct store_tree *t = NULL;
+		const struct store_entry *e = resolve(s, sn, "files/data/big",
+		    &t);
+		uint8_t *buf = malloc(1u << 20);
+		size_t got = 99;
+
+		if (buf == NULL)
+			abort();
+		CHECK(e != NULL);
+		if (e != NULL) {
+			CHECK(store_read(s, e, (5u << 20) - 100, buf, 200,
+			    &got) == -EBADMSG);
+			CHECK(got == 0);
+			CHECK(store_read(s, e, 5u << 20, buf, 1u << 20,
+			    &got) == -EBADMSG);
+			CHECK(got == 0);
+			/* Before the damaged chunk, all is well. */
+			CHECK(store_read(s, e, 0, buf, 1000, &got) == 0 &&
+			    got == 1000 &&
+			    memcmp(buf, f[F_BIG].data, 1000) == 0);
+		}
+		store_tree_free(t);
+		t = NULL;
+		e = resolve(s, sn, "files/data/small", &t);
+		CHECK(e != NULL && store_read(s, e, 0, buf, 1000, &got) == 0 &&
+		    got == 1000 && memcmp(buf, f[F_SMALL].data, 1000) == 0);
+		store_tree_free(t);
+		free(buf);
+	}
+out:
+	store_snap_list_free(l);
+	store_close(s);
+	for (int i = 0; i < N_FILES; i++)
+		free(f[i].data);
+}
+
+int
+main(int argc, char **argv)
+{
+	uint64_t seed = argc > 1 ? strtoull(argv[1], NULL, 0) : 4242;
+	char cmd[256];
+	int r;
+
+	rng_state = seed;
+	store_log_set(quiet);
+	snprintf(top, sizeof(top), "/tmp/amber-test-store.XXXXXX");
+	if (mkdtemp(top) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(store_dir, sizeof(store_dir), "%s/store", top);
+	snprintf(index_dir, sizeof(index_dir), "%s/index", top);
+	run();
+	if ((r = check_done("test_store")) != 0) {
+		fprintf(stderr, "test_store: seed %llu; files kept in %s\n",
+		    (unsigned long long)seed, top);
+	} else {
+		snprintf(cmd, sizeof(cmd), "chmod -R u+w '%s' && rm -rf '%s'",
+		    top, top);
+		if (system(cmd) != 0)
+			fprintf(stderr, "test_store: cannot remove %s\n", top);
+	}
+	return r;
+}
