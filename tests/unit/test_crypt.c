@@ -220,9 +220,11 @@ test_x25519(void)
 {
 	uint8_t a[32], b[32], pub[32], s1[32], s2[32];
 
-	unhex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
+	unhex("77076d0a7318a57d3c16c17251b26645"
+	    "df4c2f87ebc0992ab177fba51db92c2a",
 	    a);
-	unhex("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb",
+	unhex("5dab087e624a8a4b79e17f8b83800ee6"
+	    "6f3bb1292618b6fd1c2f8b27ff88e0eb",
 	    b);
 	CHECK(crypt_x25519_pub(a, pub) == 0);
 	CHECK(eq_hex(pub, 32, "8520f0098930a754748b7ddcb43ef75a"
@@ -246,7 +248,8 @@ test_ed25519(void)
 	uint8_t seed[32], pub[32], sig[64];
 	uint8_t msg[1] = { 0x72 };
 
-	unhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+	unhex("9d61b19deffd5a60ba844af492ec2cc4"
+	    "4449c5697b326919703bac031cae7f60",
 	    seed);
 	CHECK(crypt_ed25519_pub(seed, pub) == 0);
 	CHECK(eq_hex(pub, 32, "d75a980182b10ab7d54bfed3c964073a"
@@ -260,7 +263,8 @@ test_ed25519(void)
 	CHECK(crypt_ed25519_verify(pub, (const uint8_t *)"", 0, sig) ==
 	    -EBADMSG);
 
-	unhex("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+	unhex("4ccd089b28ff96da9db6c346ec114e0f"
+	    "5b8a319f35aba624da8cf6ed4fb8a6fb",
 	    seed);
 	CHECK(crypt_ed25519_pub(seed, pub) == 0);
 	CHECK(eq_hex(pub, 32, "3d4017c3e843895a92b70aa74d1b7ebc"
