@@ -30,6 +30,29 @@ esac
 bytes=$(jget "$T/out.json" bytes)
 [ "$bytes" -lt $((20 << 20)) ] || fail "read $bytes bytes: holes were read"
 
+# Hard-link ordinals (store.h): entries numbered in preorder from 1 (the
+# source root is 0); every name of a group has link = the ordinal of the
+# group's first name.  amber ls -R lists in preorder.
+"$AMBER" ls "$S" "$name:files/t" -R --json >"$T/ls.json" || fail "ls -R"
+python3 - "$T/ls.json" <<'PY' || fail "hard-link ordinals"
+import json, sys
+first, groups = {}, {}
+lines = open(sys.argv[1]).read().splitlines()
+for ordinal, line in enumerate(lines, 1):
+    e = json.loads(line)
+    if 'link' in e:
+        first.setdefault(e['link'], ordinal)
+        groups.setdefault(e['link'], []).append(e['path'])
+for link, o in first.items():
+    if link != o:
+        sys.exit('group %r: link %d, first name has ordinal %d'
+                 % (groups[link], link, o))
+sizes = sorted(len(g) for g in groups.values())
+if sizes != [2, 3]:
+    sys.exit('hard-link groups %r' % groups)
+print('%d entries, hard-link groups %r' % (len(lines), sorted(groups.values())))
+PY
+
 "$AMBER" restore "$S" "$name:files/t" "$T/restored" ||
     fail "restore exited $?"
 tree_cmp "$T/src/t" "$T/restored/t"
