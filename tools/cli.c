@@ -23,6 +23,8 @@
 
 /* A passphrase longer than this is a mistake (a wrong file, say). */
 #define PASS_MAX 4096
+/* Likewise for a key file. */
+#define KEYFILE_MAX (64u << 10)
 
 int
 cli_common_opt(struct cli_common *c, int opt, const char *arg)
@@ -42,6 +44,12 @@ cli_common_opt(struct cli_common *c, int opt, const char *arg)
 		return 1;
 	case CLI_OPT_JSON:
 		c->is_json = 1;
+		return 1;
+	case CLI_OPT_S3_CREDENTIALS:
+		c->s3_credentials = arg;
+		return 1;
+	case CLI_OPT_S3_VIRTUAL_HOST:
+		c->is_s3_virtual_host = 1;
 		return 1;
 	case 'q':
 		c->is_quiet = 1;
@@ -150,9 +158,12 @@ cli_pass_free(char *pass, size_t len)
 	free(pass);
 }
 
-/* Read the file ${path} into a NUL-terminated buffer; strip one "\n". */
+/*
+ * Read the secret file ${path} (at most ${max} bytes) into a malloc'd,
+ * NUL-terminated *${out}; -EFBIG if it is longer.  Wiped on failure.
+ */
 static int
-pass_from_file(const char *path, char **pass, size_t *len)
+secret_read(const char *path, size_t max, char **out, size_t *len)
 {
 	char *buf = NULL;
 	size_t n = 0;
@@ -164,12 +175,12 @@ pass_from_file(const char *path, char **pass, size_t *len)
 		r = -errno;
 		goto out;
 	}
-	if ((buf = malloc(PASS_MAX + 2)) == NULL) {
+	if ((buf = malloc(max + 2)) == NULL) {
 		r = -ENOMEM;
 		goto out;
 	}
 	for (;;) {
-		got = read(fd, buf + n, PASS_MAX + 1 - n);
+		got = read(fd, buf + n, max + 1 - n);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
@@ -179,30 +190,45 @@ pass_from_file(const char *path, char **pass, size_t *len)
 		if (got == 0)
 			break;
 		n += (size_t)got;
-		if (n > PASS_MAX) {
+		if (n > max) {
 			r = -EFBIG;
 			goto out;
 		}
 	}
-	if (n > 0 && buf[n - 1] == '\n')
-		n--;
 	buf[n] = '\0';
-	if (n == 0 || memchr(buf, '\0', n) != NULL) {
-		r = -EINVAL;
-		goto out;
-	}
-	*pass = buf;
+	*out = buf;
 	*len = n;
 	buf = NULL;
 	r = 0;
 out:
 	if (buf != NULL) {
-		OPENSSL_cleanse(buf, PASS_MAX + 2);
+		OPENSSL_cleanse(buf, max + 2);
 		free(buf);
 	}
 	if (fd >= 0)
 		close(fd);
 	return r;
+}
+
+/* A passphrase file: one trailing "\n" stripped, no NUL, not empty. */
+static int
+pass_from_file(const char *path, char **pass, size_t *len)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((r = secret_read(path, PASS_MAX, &buf, &n)) < 0)
+		return r;
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	if (n == 0 || memchr(buf, '\0', n) != NULL) {
+		cli_pass_free(buf, n);
+		return -EINVAL;
+	}
+	*pass = buf;
+	*len = n;
+	return 0;
 }
 
 static int
@@ -416,6 +442,8 @@ cli_open(const char *cmd, const char *location, const struct cli_common *c,
 	memset(&o, 0, sizeof(o));
 	o.index_dir = c->index_dir;
 	o.s3_endpoint = c->s3_endpoint;
+	o.s3_credentials = c->s3_credentials;
+	o.s3_virtual_host = c->is_s3_virtual_host;
 	o.no_index_update = c->no_index_update;
 	*out = NULL;
 	if ((r = store_open(location, &o, &s)) < 0) {
@@ -432,11 +460,27 @@ cli_open(const char *cmd, const char *location, const struct cli_common *c,
 	if (!do_unlock)
 		goto done;
 	if (c->key_file != NULL) {
-		/* store.h has no key-file unlock yet. */
-		cli_err(cmd, "--key-file: key files are not supported by this "
-		    "build of the store library");
-		r = CLI_EXIT_ERROR;
-		goto out;
+		if ((r = secret_read(c->key_file, KEYFILE_MAX, &pass,
+		    &len)) < 0) {
+			cli_err(cmd, "%s: %s", c->key_file, r == -EFBIG ?
+			    "too big for a key file" : strerror(-r));
+			r = CLI_EXIT_ERROR;
+			goto out;
+		}
+		if ((r = store_unlock_keyfile(s, pass, len)) < 0) {
+			if (r == -EACCES)
+				cli_err(cmd, "%s: a key file for another store",
+				    c->key_file);
+			else if (r == -EBADMSG)
+				cli_err(cmd, "%s: not an amber key file",
+				    c->key_file);
+			else
+				cli_err(cmd, "%s: cannot unlock: %s", location,
+				    cli_strerror(r));
+			r = cli_exit_status(r);
+			goto out;
+		}
+		goto done;
 	}
 	snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", location);
 	if ((r = cli_passphrase(c, prompt, &pass, &len)) < 0) {

@@ -34,6 +34,8 @@ struct cli_common {
 	int is_json;			/* --json */
 	int is_quiet;			/* -q, --quiet */
 	int is_help;			/* -h, --help */
+	const char *s3_credentials;	/* --s3-credentials F (CLI_S3_...) */
+	int is_s3_virtual_host;		/* --s3-virtual-host (CLI_S3_...) */
 	int no_index_update;		/* set by commands, not an option */
 };
 
@@ -44,6 +46,8 @@ enum {
 	CLI_OPT_INDEX_DIR,
 	CLI_OPT_S3_ENDPOINT,
 	CLI_OPT_JSON,
+	CLI_OPT_S3_CREDENTIALS,
+	CLI_OPT_S3_VIRTUAL_HOST,
 	CLI_OPT_FIRST_PRIVATE = 0x1100	/* commands number theirs from here */
 };
 
@@ -62,6 +66,20 @@ enum {
 	{ "quiet", no_argument, NULL, 'q' },				\
 	{ "help", no_argument, NULL, 'h' }
 #define CLI_COMMON_SHORTOPTS "hq"
+
+/*
+ * CLI_S3_LONGOPTS: --s3-credentials F and --s3-virtual-host, which
+ * cli_common_opt() records too; a command that opens stores puts them
+ * after CLI_COMMON_LONGOPTS (they are apart so that a command with its
+ * own handling of these names keeps it).  CLI_S3_HELP is their text.
+ */
+#define CLI_S3_LONGOPTS							\
+	{ "s3-credentials", required_argument, NULL,			\
+	    CLI_OPT_S3_CREDENTIALS },					\
+	{ "s3-virtual-host", no_argument, NULL, CLI_OPT_S3_VIRTUAL_HOST }
+#define CLI_S3_HELP							\
+	"  --s3-credentials F   AWS-style key=value credentials for s3://\n" \
+	"  --s3-virtual-host    virtual-host-style S3 addressing\n"
 
 /* Usage text of the common options, for --help. */
 #define CLI_COMMON_HELP							\
@@ -148,7 +166,8 @@ void cli_pass_free(char *pass, size_t len);
 /*
  * cli_open(cmd, location, c, do_unlock, out):
  * Open the store at ${location} with ${c}'s options and, if ${do_unlock},
- * unlock it with the passphrase (cli_passphrase()).  On failure prints
+ * unlock it with the key file ${c}->key_file if given, else with the
+ * passphrase (cli_passphrase()).  On failure prints
  * one line ("amber ls: /path: no amber store here", "amber ls: wrong
  * passphrase") and returns the exit status to use; returns 0 and sets
  * *${out} (the caller's, for store_close()) on success.

@@ -20,7 +20,8 @@ static const char usage[] =
     "Write the file PATH of SNAPSHOT to stdout (a symbolic link: its\n"
     "target).\n"
     "\n"
-    CLI_COMMON_HELP;
+    CLI_COMMON_HELP
+    CLI_S3_HELP;
 
 #define CAT_BUF (1u << 20)
 
@@ -46,6 +47,7 @@ cmd_cat(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
+		CLI_S3_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct store_snap_list *l = NULL;

@@ -18,13 +18,15 @@ static const char usage[] =
     "Bring the local index of STORE up to date (sync), or recreate it\n"
     "from the store alone (rebuild).\n"
     "\n"
-    CLI_COMMON_HELP;
+    CLI_COMMON_HELP
+    CLI_S3_HELP;
 
 int
 cmd_index(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
+		CLI_S3_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_common c;

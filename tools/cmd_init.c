@@ -27,7 +27,8 @@ static const char usage[] =
     "  --retention DAYSd    S3 Object Lock retention of every object\n"
     "  --allow-no-object-lock  accept a bucket without Object Lock\n"
     "  --json               print {\"location\", \"id\"} on stdout\n"
-    CLI_COMMON_HELP;
+    CLI_COMMON_HELP
+    CLI_S3_HELP;
 
 enum {
 	OPT_IMMUTABLE = CLI_OPT_FIRST_PRIVATE,
@@ -79,6 +80,7 @@ cmd_init(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
+		CLI_S3_LONGOPTS,
 		{ "immutable", no_argument, NULL, OPT_IMMUTABLE },
 		{ "kdf", required_argument, NULL, OPT_KDF },
 		{ "retention", required_argument, NULL, OPT_RETENTION },
@@ -132,6 +134,9 @@ cmd_init(int argc, char **argv)
 	if (argc - optind != 1)
 		return cli_usage(argv[0], usage, 1);
 	location = argv[optind];
+	o.s3_endpoint = c.s3_endpoint;
+	o.s3_credentials = c.s3_credentials;
+	o.s3_virtual_host = c.is_s3_virtual_host;
 	if (c.key_file != NULL) {
 		cli_err(argv[0], "--key-file: a new store needs a passphrase");
 		return CLI_EXIT_USAGE;
@@ -165,6 +170,8 @@ cmd_init(int argc, char **argv)
 		memset(&so, 0, sizeof(so));
 		so.index_dir = c.index_dir;
 		so.s3_endpoint = c.s3_endpoint;
+		so.s3_credentials = c.s3_credentials;
+		so.s3_virtual_host = c.is_s3_virtual_host;
 		so.no_index_update = 1;
 		if (store_open(location, &so, &s) < 0)
 			s = NULL;

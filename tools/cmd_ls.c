@@ -33,7 +33,8 @@ static const char usage[] =
     "  -b, --escape         escape odd bytes in names even when stdout is\n"
     "                       not a terminal\n"
     "  --json               one JSON object per entry per line\n"
-    CLI_COMMON_HELP;
+    CLI_COMMON_HELP
+    CLI_S3_HELP;
 
 /* Deeper than this is surely not a real tree. */
 #define LS_DEPTH_MAX 4096
@@ -224,6 +225,7 @@ cmd_ls(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
+		CLI_S3_LONGOPTS,
 		{ "long", no_argument, NULL, 'l' },
 		{ "recursive", no_argument, NULL, 'R' },
 		{ "escape", no_argument, NULL, 'b' },

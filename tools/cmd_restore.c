@@ -51,7 +51,8 @@ static const char usage[] =
     "  --overwrite          replace existing items (directories are\n"
     "                       merged into; symbolic links in the way are\n"
     "                       replaced, never followed)\n"
-    CLI_COMMON_HELP;
+    CLI_COMMON_HELP
+    CLI_S3_HELP;
 
 enum {
 	OPT_OVERWRITE = CLI_OPT_FIRST_PRIVATE,
@@ -791,6 +792,7 @@ cmd_restore(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
+		CLI_S3_LONGOPTS,
 		{ "overwrite", no_argument, NULL, OPT_OVERWRITE },
 		{ NULL, 0, NULL, 0 },
 	};

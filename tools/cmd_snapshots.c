@@ -20,10 +20,12 @@ static const char usage[] =
     "List the snapshots of STORE, oldest first, one per line: name, short\n"
     "id, host, tags, sources (KIND/NAME) and size.  Flags: [partial] some\n"
     "input could not be read; [future] dated in the future (never\n"
-    "'latest'); [orphan] a parent snapshot is missing.\n"
+    "'latest'); [orphan] a parent snapshot is missing; [revoked] made by\n"
+    "an ingest key after it was revoked: not to be trusted.\n"
     "\n"
     "  --json               a JSON array of snapshot objects\n"
-    CLI_COMMON_HELP;
+    CLI_COMMON_HELP
+    CLI_S3_HELP;
 
 #define SHORT_ID 12	/* hex digits shown */
 
@@ -37,13 +39,14 @@ snap_json(const struct store_snap *sn)
 	size_t i;
 
 	cli_hex(sn->id, STORE_HASH_LEN, hex);
-	o = json_pack("{s:s, s:s, s:I, s:i, s:s, s:I, s:b, s:b, s:b}",
+	o = json_pack("{s:s, s:s, s:I, s:i, s:s, s:I, s:b, s:b, s:b, s:b}",
 	    "name", sn->name, "id", hex, "time", (json_int_t)sn->time_sec,
 	    "time_nsec", (int)sn->time_nsec, "host",
 	    sn->host != NULL ? sn->host : "", "size", (json_int_t)sn->size,
 	    "partial", (sn->flags & STORE_SNAP_PARTIAL) != 0,
 	    "future", (sn->flags & STORE_SNAP_FUTURE) != 0,
-	    "orphan", (sn->flags & STORE_SNAP_ORPHAN) != 0);
+	    "orphan", (sn->flags & STORE_SNAP_ORPHAN) != 0,
+	    "revoked", (sn->flags & STORE_SNAP_REVOKED) != 0);
 	if (o == NULL)
 		return NULL;
 	a = json_array();
@@ -102,6 +105,8 @@ snap_print(const struct store_snap *sn)
 		printf(" [future]");
 	if (sn->flags & STORE_SNAP_ORPHAN)
 		printf(" [orphan]");
+	if (sn->flags & STORE_SNAP_REVOKED)
+		printf(" [revoked]");
 	putchar('\n');
 }
 
@@ -110,6 +115,7 @@ cmd_snapshots(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
+		CLI_S3_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct store_snap_list *l = NULL;

@@ -28,7 +28,8 @@ static const char usage[] =
     "  --expect ID          fail unless snapshot ID (a hex id or prefix,\n"
     "                       recorded elsewhere) is present\n"
     "  --json               one JSON object per problem, then a summary\n"
-    CLI_COMMON_HELP;
+    CLI_COMMON_HELP
+    CLI_S3_HELP;
 
 enum {
 	OPT_READ_DATA = CLI_OPT_FIRST_PRIVATE,
@@ -90,6 +91,7 @@ cmd_verify(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
+		CLI_S3_LONGOPTS,
 		{ "read-data", no_argument, NULL, OPT_READ_DATA },
 		{ "expect", required_argument, NULL, OPT_EXPECT },
 		{ NULL, 0, NULL, 0 },
