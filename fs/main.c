@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -556,6 +557,15 @@ main(int argc, char *argv[])
 	memset(&o, 0, sizeof(o));
 	memset(&co, 0, sizeof(co));
 	o.ready_fd = -1;
+	/*
+	 * Read buffers and decrypted chunks are 64 KiB to megabytes and
+	 * short-lived.  glibc's dynamic mmap threshold would soon move them
+	 * onto per-thread heaps that keep freed pages, so the daemon's
+	 * anonymous memory would grow with the reads; a fixed threshold
+	 * gives them back at free().
+	 */
+	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+	mallopt(M_ARENA_MAX, 4);
 	store_log_set(msg_sink);
 	if (fuse_opt_parse(&args, &o, opt_spec, opt_proc) != 0) {
 		status = EXIT_USAGE;

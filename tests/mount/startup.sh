@@ -64,6 +64,16 @@ while [ -n "$(daemons_on "$M")" ]; do
 	sleep 0.1
 done
 
+note "as /etc/fstab mounts it: mount.fuse3 STORE MOUNTPOINT -t amberfs"
+PATH="$(dirname "$AMBERFS"):$PATH" /sbin/mount.fuse3 "$T/S" "$M" -t amberfs \
+    -o "passphrase_file=$T/pass.good,rw,noatime,nofail" ||
+    fail "mount.fuse3"
+PIDS="$PIDS $(daemons_on "$M")"
+grep " $M fuse.amberfs ro," /proc/mounts >/dev/null ||
+    fail "fstab-style mount: $(grep " $M " /proc/mounts)"
+[ "$(cat "$M/latest/files/d/f")" = content ] || fail "fstab-style content"
+fusermount3 -u "$M" || fail "fusermount3 -u"
+
 note "start-up errors are reported before detaching"
 "$AMBERFS" S "$M" -o passphrase_file="$T/pass.bad" 2>err
 rc=$?
