@@ -22,6 +22,7 @@
 
 static int listen_fd = -1;
 static int port;
+static pthread_t server_th;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int n_retry503;		/* requests seen on /retry503 */
 static int n_always500;
@@ -149,7 +150,6 @@ start_server(void)
 {
 	struct sockaddr_in a;
 	socklen_t al = sizeof(a);
-	pthread_t th;
 
 	if ((listen_fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
 		return -1;
@@ -161,9 +161,8 @@ start_server(void)
 	    getsockname(listen_fd, (struct sockaddr *)&a, &al) < 0)
 		return -1;
 	port = ntohs(a.sin_port);
-	if (pthread_create(&th, NULL, server, NULL) != 0)
+	if (pthread_create(&server_th, NULL, server, NULL) != 0)
 		return -1;
-	pthread_detach(th);
 	return 0;
 }
 
@@ -316,5 +315,9 @@ main(void)
 	http_response_fini(&resp);
 	http_client_free(c);
 	http_client_free(NULL);
+	/* Stop the server: accept() fails once the socket is shut down. */
+	shutdown(listen_fd, SHUT_RDWR);
+	pthread_join(server_th, NULL);
+	close(listen_fd);
 	return check_done("test_http");
 }
