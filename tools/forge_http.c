@@ -84,7 +84,7 @@ forge_http_open(const struct forge_http_opts *o, struct forge_http **out)
 	}
 	memcpy(h->base, o->base, n);
 	h->base[n] = '\0';
-	if ((r = forge_http_origin(h->base, h->origin, sizeof(h->origin))) < 0) {
+	if (forge_http_origin(h->base, h->origin, sizeof(h->origin)) < 0) {
 		r = -EINVAL;
 		goto out;
 	}

@@ -496,7 +496,8 @@ node_finish(struct forge_out *o, struct node *n, int *is_empty)
 				goto out;
 			if (e->mtime_sec > mtime)
 				mtime = e->mtime_sec;
-			o->n_files += 1 + (e->type == STORE_DIR ? e->n_desc : 0);
+			o->n_files += 1 +
+			    (e->type == STORE_DIR ? e->n_desc : 0);
 			if (e->type == STORE_REG)
 				o->n_bytes += e->size;
 			n_added++;
