@@ -3,7 +3,11 @@
  * hash, offset, length, raw length), "packs" (hash -> size, count),
  * "snaps" (id -> sealed manifest) and "cache" (table NUL key -> value).
  * LMDB errors become -errno here and nowhere else.  Values read back are
- * checked for length like any stored bytes.
+ * checked for length like any stored bytes.  The map is written in place
+ * (MDB_WRITEMAP) and never synced: an ingest commits a write transaction
+ * per file, and copying pages through write(2) for each cost more system
+ * time than everything else; a crash can at worst damage this derived
+ * data, which is then rebuilt.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -48,9 +52,10 @@ try_open(struct index *ix)
 	if ((rc = mdb_env_create(&ix->env)) != 0)
 		return rc;
 	mdb_env_set_maxdbs(ix->env, 8);
-	mdb_env_set_mapsize(ix->env, (size_t)1 << 36);
+	mdb_env_set_mapsize(ix->env, (size_t)1 << 34);
 	mdb_env_set_maxreaders(ix->env, 256);
-	rc = mdb_env_open(ix->env, ix->dir, MDB_NOTLS | MDB_NOSYNC, 0600);
+	rc = mdb_env_open(ix->env, ix->dir, MDB_NOTLS | MDB_NOSYNC |
+	    MDB_WRITEMAP | MDB_MAPASYNC, 0600);
 	if (rc != 0)
 		goto fail;
 	if ((rc = mdb_txn_begin(ix->env, NULL, 0, &txn)) != 0)

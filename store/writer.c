@@ -56,6 +56,9 @@ struct store_writer {
 	struct idset reused;
 	struct store_writer_stats st;
 	int is_committed;
+	/* One file buffer kept for the next file: most files are small,
+	 * and an 8 MiB malloc is an mmap and munmap each time. */
+	uint8_t *spare;
 };
 
 static int
@@ -381,6 +384,7 @@ store_writer_free(struct store_writer *w)
 	free(w->entries);
 	free(w->seen.v);
 	free(w->reused.v);
+	free(w->spare);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cv_job);
 	pthread_cond_destroy(&w->cv_done);
@@ -411,7 +415,11 @@ store_file_new(struct store_writer *w, struct store_file **out)
 		return -ENOMEM;
 	f->w = w;
 	f->cap = 2 * w->s->chunker.max;
-	if ((f->buf = malloc(f->cap)) == NULL) {
+	pthread_mutex_lock(&w->lock);
+	f->buf = w->spare;
+	w->spare = NULL;
+	pthread_mutex_unlock(&w->lock);
+	if (f->buf == NULL && (f->buf = malloc(f->cap)) == NULL) {
 		free(f);
 		return -ENOMEM;
 	}
@@ -516,6 +524,12 @@ store_file_free(struct store_file *f)
 {
 	if (f == NULL)
 		return;
+	pthread_mutex_lock(&f->w->lock);
+	if (f->w->spare == NULL) {
+		f->w->spare = f->buf;
+		f->buf = NULL;
+	}
+	pthread_mutex_unlock(&f->w->lock);
 	free(f->buf);
 	free(f->ext);
 	free(f);
