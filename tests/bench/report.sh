@@ -10,7 +10,13 @@ set -eu
 run=$(basename "$(dirname "$1")")
 
 awk -F '\t' -v run="$run" '
-{ v[$1, $2] = $3; if ($2 == "problem") probs[++np] = $1 ": " $3 }
+{
+	v[$1, $2] = $3
+	if ($2 == "problem")
+		probs[++np] = $1 ": " $3
+	if ($2 == "note")
+		notes[++nn] = $1 ": " $3
+}
 function has(t, k) { return ((t, k) in v) && v[t, k] != "" }
 function num(t, k) { return has(t, k) ? v[t, k] + 0 : -1 }
 function f(t, k, fmt) { return has(t, k) ? sprintf(fmt, v[t, k]) : "-" }
@@ -49,6 +55,9 @@ END {
 		}
 	}
 	printf "\n"
+	if (has("amber", "first_summary"))
+		printf "amber ingest says: first: %s; changed: %s\n\n",
+		    v["amber", "first_summary"], f("amber", "changed_summary", "%s")
 	ra = max2(num("amber", "first_rss_kb"), num("amber", "changed_rss_kb"))
 	for (i = 2; i <= nt; i++) {
 		o = tools[i]
@@ -109,6 +118,10 @@ END {
 		    ratio(num("amber", "diff_s"), num("plain", "diff_s")),
 		    mib("amber", "rss_anon_kb")
 	}
+	if (nn)
+		printf "\nNotes:\n"
+	for (i = 1; i <= nn; i++)
+		printf "  %s\n", notes[i]
 	printf "\nProblems:%s\n", np ? "" : " none"
 	for (i = 1; i <= np; i++)
 		printf "  %s\n", probs[i]

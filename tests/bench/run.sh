@@ -72,7 +72,7 @@ done
 
 has() { case " $1 " in *" $2 "*) return 0 ;; esac; return 1; }
 rec() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$DATA"; }
-problem() { rec "$1" problem "$2"; say "PROBLEM $1: $2"; }
+problem() { p_tool=$1; shift; rec "$p_tool" problem "$*"; say "PROBLEM $p_tool: $*"; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 now_ns() { date +%s%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'; }
@@ -200,6 +200,8 @@ bench_ingest() { # tool
 		rec "$t" ${phase}_rss_kb "$T_RSS"
 		rec "$t" ${phase}_store "$(du -sb "$(store_of "$t")" | cut -f1)"
 		rec "$t" ${phase}_cache "$(du -sb "$(cache_of "$t")" 2>/dev/null | cut -f1)"
+		[ "$t" = amber ] && rec amber ${phase}_summary \
+		    "$(tail -n 1 "$RUN/$t-ingest-$phase.log" | sed 's/^ *//')"
 	done
 	n=$(n_snapshots "$t" 2>/dev/null)
 	[ "${n:-0}" -eq 2 ] || problem "$t" "lists ${n:-no} snapshots, not 2"
@@ -276,16 +278,25 @@ mount_ready() {
 }
 mount_stop() { # tool
 	sample_rss "$MPID" >>"$RUN/$1-rss.samples"
-	fusermount3 -u "$MNT" 2>/dev/null || umount "$MNT" 2>/dev/null
+	fusermount3 -u "$MNT" >>"$RUN/$1-umount.log" 2>&1 ||
+	    umount "$MNT" >>"$RUN/$1-umount.log" 2>&1
 	i=0
 	while kill -0 "$MPID" 2>/dev/null && [ $i -lt 200 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
 	if kill -0 "$MPID" 2>/dev/null; then
-		problem "$1" "mount process still running 20 s after unmount"
+		# Leaving no process behind is amber's promise (issue 3);
+		# for the others it is only worth a note.
+		msg="mount process still running 20 s after unmount"
+		if [ "$1" = amber ]; then
+			problem "$1" "$msg"
+		else
+			rec "$1" note "$msg; sent SIGINT"
+		fi
+		kill -INT "$MPID" 2>/dev/null
+		sleep 2
 		kill "$MPID" 2>/dev/null
-		sleep 1
 		umount -l "$MNT" 2>/dev/null
 	fi
 	wait "$MPID" 2>/dev/null
@@ -350,21 +361,44 @@ m_cp() { # tool file
 	cmp -s "$RUN/deep.copy" "$D/data/changed/$DEEP" ||
 	    problem "$1" "cp of $DEEP gives other bytes"
 }
-m_diff() { # tool old new
+# m_diff tool old new: diff -r between two trees.  diff follows the tree's
+# symlinks to directories, so it reports more than prepare.sh changed; the
+# plain trees' output is the reference, and every mount must give exactly
+# the same output once the two roots are replaced by OLD and NEW.
+m_diff() {
 	drop_caches
 	t0=$(now_ns)
 	LC_ALL=C diff -r "$2" "$3" >"$RUN/$1-diff.out" 2>"$RUN/$1-diff.err"
 	rc=$?
 	t1=$(now_ns)
 	rec "$1" diff_s "$(secs "$t0" "$t1")"
-	nd=$(grep -c -e '^diff -r ' -e '^Binary files ' "$RUN/$1-diff.out")
-	no=$(grep -c "^Only in $2" "$RUN/$1-diff.out")
-	nn=$(grep -c "^Only in $3" "$RUN/$1-diff.out")
+	awk -v o="$2" -v n="$3" '
+	function sub_all(s, from, to,    i, r) {
+		r = ""
+		while ((i = index(s, from)) > 0) {
+			r = r substr(s, 1, i - 1) to
+			s = substr(s, i + length(from))
+		}
+		return r s
+	}
+	{ print sub_all(sub_all($0, o, "OLD"), n, "NEW") }' \
+	    "$RUN/$1-diff.out" "$RUN/$1-diff.err" >"$RUN/$1-diff.norm"
+	nd=$(grep -c -e '^diff -r ' -e '^Binary files ' "$RUN/$1-diff.norm")
+	no=$(grep -c '^Only in OLD' "$RUN/$1-diff.norm")
+	nn=$(grep -c '^Only in NEW' "$RUN/$1-diff.norm")
 	rec "$1" diff_found "$nd modified, $nn added, $no removed"
-	[ $rc -eq 1 ] && [ "$nd" -eq "$N_MOD" ] && [ "$no" -eq "$N_REM" ] &&
-	    [ "$nn" -eq "$N_ADD" ] ||
-	    problem "$1" "diff -r (exit $rc) finds $nd modified, $nn added," \
-		"$no removed; expected $N_MOD, $N_ADD, $N_REM"
+	if [ "$1" = plain ]; then
+		[ $rc -eq 1 ] && [ "$nd" -ge "$N_MOD" ] && [ "$no" -ge "$N_REM" ] &&
+		    [ "$nn" -ge "$N_ADD" ] ||
+		    problem plain "diff -r (exit $rc) finds $nd modified," \
+			"$nn added, $no removed; expected at least $N_MOD," \
+			"$N_ADD, $N_REM"
+	elif ! cmp -s "$RUN/plain-diff.norm" "$RUN/$1-diff.norm"; then
+		problem "$1" "diff -r (exit $rc) between the snapshots differs" \
+		    "from diff -r of the plain trees: $(diff \
+		    "$RUN/plain-diff.norm" "$RUN/$1-diff.norm" | wc -l) lines" \
+		    "(see $RUN/$1-diff.norm)"
+	fi
 }
 
 bench_plain() {
