@@ -17,6 +17,7 @@ Each fixture DIR holds routes.json:
        "body": "bodies/project.json"              # file under DIR, or none
       },
       {"path": "...", "sequence": [ {...}, {...} ]}  # nth request, nth answer
+      {"path": "...", "delay": 3, ...}               # answer 3 s late
     ]}
 
 A route of a later DIR replaces one of an earlier DIR with the same path,
@@ -132,6 +133,8 @@ def make_handler(state, listener):
                     state.counts[key] = n + 1
                 seq = best["sequence"]
                 answer = dict(seq[min(n, len(seq) - 1)])
+            if answer.get("delay"):
+                time.sleep(float(answer["delay"]))
             body = b""
             if answer.get("body"):
                 with open(os.path.join(best["_dir"], answer["body"]),
