@@ -103,11 +103,13 @@ struct ingest {
 void
 src_warn(struct src_ctx *c, const char *fmt, ...)
 {
-	char msg[2048];
+	char *msg = NULL;
 	va_list ap;
+	int n;
 
+	/* Paths can be long (deep trees): no fixed-size buffer. */
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
 	pthread_mutex_lock(&c->lock);
 	c->progress.n_warnings++;
@@ -115,8 +117,12 @@ src_warn(struct src_ctx *c, const char *fmt, ...)
 		fputs("\r\033[K", stderr);
 		c->is_line_shown = 0;
 	}
-	cli_warn(CMD, "%s", msg);
+	/* As cli_warn(), which would cut a long message. */
+	fprintf(stderr, "%s: warning: %s\n", CMD,
+	    n >= 0 ? msg : "(out of memory for a warning)");
 	pthread_mutex_unlock(&c->lock);
+	if (n >= 0)
+		free(msg);
 }
 
 static int

@@ -39,6 +39,7 @@
 #define RACY_SEC 2		/* no cache record for younger changes */
 #define CACHE_KEY_MAX 400	/* longer keys: the path is hashed */
 #define SHA256_LEN 32
+#define MAX_DEPTH 1024		/* directory levels below the source root */
 
 /* A directory entry as read, before sorting: its name in the pool. */
 struct dent {
@@ -74,6 +75,7 @@ struct walk {
 	uid_t euid;
 	int64_t racy_sec;	/* changes at or after this are racy */
 	uint64_t ord;		/* the next entry's ordinal */
+	unsigned depth;		/* of the directory being walked */
 	uint64_t n_files;	/* entries recorded */
 	uint64_t n_bytes;	/* apparent size of the regular files */
 	uint64_t n_warnings;
@@ -805,7 +807,8 @@ entry_init(struct store_entry *e, const char *name, size_t len,
 /*
  * Record the subdirectory ${name} of ${dfd} (lstat ${st}) in ${e}: walk
  * it, or record it empty and partial when it cannot be opened.  A mount
- * point under --one-file-system is recorded empty, not partial.
+ * point under --one-file-system is recorded empty, not partial; so is a
+ * directory MAX_DEPTH levels down, with a warning, partial.
  */
 static int
 subdir(struct walk *wk, int dfd, const char *name, const struct stat *st,
@@ -819,6 +822,15 @@ subdir(struct walk *wk, int dfd, const char *name, const struct stat *st,
 	e->type = STORE_DIR;
 	if (wk->is_one_file_system && st->st_dev != wk->root_dev)
 		goto empty;
+	/*
+	 * The walk recurses, about a kilobyte of stack per level: a hostile
+	 * tree millions of levels deep must not overflow it.
+	 */
+	if (wk->depth >= MAX_DEPTH) {
+		walk_warn(wk, "too deeply nested, not descended into", 0);
+		e->flags |= STORE_ENTRY_PARTIAL;
+		goto empty;
+	}
 	fd = open_at(wk, dfd, name, st->st_uid,
 	    O_RDONLY | O_DIRECTORY | O_NONBLOCK);
 	if (fd < 0) {
@@ -831,7 +843,9 @@ subdir(struct walk *wk, int dfd, const char *name, const struct stat *st,
 		e->mtime_sec = st2.st_mtim.tv_sec;
 		e->mtime_nsec = (uint32_t)st2.st_mtim.tv_nsec;
 	}
+	wk->depth++;
 	r = walk_dir(wk, fd, e);
+	wk->depth--;
 	close(fd);
 	return r;
 empty:
