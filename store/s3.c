@@ -151,6 +151,29 @@ format_time(int64_t t, char *buf, size_t cap)
 	strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/*
+ * Retention with a margin.  Objects are written locked until now +
+ * retention + grace, and protect() lengthens a lock only once less than
+ * the retention is left, again to now + retention + grace.  So every
+ * object a snapshot references stays locked at least the retention after
+ * that snapshot, while an object reused every day is touched only once
+ * per grace period instead of on every ingest.
+ */
+static int64_t
+grace_secs(const struct s3 *s)
+{
+	uint32_t g = s->retention_days / 4;
+
+	return (int64_t)(g < 1 ? 1 : g) * 86400;
+}
+
+static int64_t
+lock_until(const struct s3 *s)
+{
+	return (int64_t)time(NULL) + (int64_t)s->retention_days * 86400 +
+	    grace_secs(s);
+}
+
 static int
 parse_u64(const char *s, uint64_t *out)
 {
@@ -860,8 +883,7 @@ s3_put(struct backend *be, const char *key, const uint8_t *buf, size_t len)
 	h[c.n_h].name = "Content-MD5";
 	h[c.n_h++].value = md5;
 	if (s->retention_days > 0 && s->is_locked != 0) {
-		format_time((int64_t)time(NULL) +
-		    (int64_t)s->retention_days * 86400, until, sizeof(until));
+		format_time(lock_until(s), until, sizeof(until));
 		h[c.n_h].name = "x-amz-object-lock-mode";
 		h[c.n_h++].value = "COMPLIANCE";
 		h[c.n_h].name = "x-amz-object-lock-retain-until-date";
@@ -972,61 +994,44 @@ put_retention(struct s3 *s, const char *fk, const char *version,
 }
 
 /*
- * Every real version is extended, not only the newest: the newest may be
- * an overwrite, and the version that authenticates is the one to keep.
+ * Only the original version is extended: it is the one every read uses
+ * (see original()); newer versions are overwrites or identical copies.
  */
 static int
 s3_protect(struct backend *be, const char *key)
 {
 	struct s3 *s = s3_of(be);
 	struct http_response resp = HTTP_RESPONSE_INIT;
-	struct backend_version *v = NULL;
+	struct orig o;
 	char fk[S3_KEY_MAX + 1];
 	char until[32];
-	int64_t want;
-	size_t n = 0;
-	size_t i;
-	int n_real = 0;
-	int first_err = 0;
+	const char *mode;
+	const char *cur;
+	int64_t need;
+	int64_t t = 0;
 	int r;
 
 	if (s->retention_days == 0 || s->is_locked == 0)
 		return 0;
 	if ((r = full_key(s, key, fk, sizeof(fk))) < 0)
 		return r;
-	if ((r = s3_versions(be, key, &v, &n)) < 0)
+	if ((r = original(s, fk, &o)) < 0)
 		return r;
-	want = (int64_t)time(NULL) + (int64_t)s->retention_days * 86400;
-	format_time(want, until, sizeof(until));
-	for (i = 0; i < n; i++) {
-		const char *mode;
-		const char *cur;
-		int64_t t = 0;
-
-		if (v[i].is_delete_marker)
-			continue;
-		n_real++;
-		if ((r = s3_head(s, fk, v[i].id, &resp)) == 0)
-			r = s3_status(s, "HEAD", fk, &resp);
-		if (r == 0) {
-			mode = http_response_header(&resp,
-			    "x-amz-object-lock-mode");
-			cur = http_response_header(&resp,
-			    "x-amz-object-lock-retain-until-date");
-			if (mode != NULL && strcmp(mode, "COMPLIANCE") == 0 &&
-			    cur != NULL && parse_time(cur, &t) == 0 &&
-			    t >= want)
-				continue;
-			r = put_retention(s, fk, v[i].id, until);
-		}
-		if (r < 0 && first_err == 0)
-			first_err = r;
-	}
+	need = (int64_t)time(NULL) + (int64_t)s->retention_days * 86400;
+	if ((r = s3_head(s, fk, o.version, &resp)) < 0 ||
+	    (r = s3_status(s, "HEAD", fk, &resp)) < 0)
+		goto out;
+	mode = http_response_header(&resp, "x-amz-object-lock-mode");
+	cur = http_response_header(&resp,
+	    "x-amz-object-lock-retain-until-date");
+	if (mode != NULL && strcmp(mode, "COMPLIANCE") == 0 && cur != NULL &&
+	    parse_time(cur, &t) == 0 && t >= need)
+		goto out;
+	format_time(lock_until(s), until, sizeof(until));
+	r = put_retention(s, fk, o.version, until);
+out:
 	http_response_fini(&resp);
-	free(v);
-	if (n_real == 0)
-		return -ENOENT;
-	return first_err;
+	return r;
 }
 
 static void

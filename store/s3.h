@@ -21,7 +21,7 @@ struct s3_probe {
  * environment, as store_open() would take them) can do to the store at
  * ${url} (s3://BUCKET/PREFIX): check that the bucket has Object Lock and
  * a COMPLIANCE default; write a canary object PREFIX/doctor/canary-* with
- * two days of COMPLIANCE retention; then try to delete its version, to
+ * COMPLIANCE retention (two days plus grace); then try to delete its version, to
  * shorten its retention and to hide it behind a delete marker (a marker
  * that could be put is removed again).  Calls ${report} once per finding;
  * *${n_bad} counts the findings with is_bad set.

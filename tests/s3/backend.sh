@@ -16,14 +16,15 @@ AMBER_S3_PAGE_KEYS=7 "$bin" write lkb plain || fail "write phase"
 s3req GET "/lkb?object-lock="
 grep -q '<Mode>COMPLIANCE</Mode>' "$T/b" && grep -q '<Days>1</Days>' "$T/b" ||
     fail "bucket default retention not set: $(cat "$T/b")"
-# Every object was written with COMPLIANCE retention, about a day ahead.
+# Every object was written with COMPLIANCE retention: the store's (1 day)
+# plus a grace period (a quarter of it, at least a day) ahead.
 s3req HEAD /lkb/st/config -I
 [ "$(s3hdr x-amz-object-lock-mode)" = COMPLIANCE ] || fail "config not locked"
 until1=$(s3hdr x-amz-object-lock-retain-until-date)
 u=$(date -d "$until1" +%s) || fail "bad retain-until $until1"
 now=$(date +%s)
-[ $((u - now)) -gt 86000 ] && [ $((u - now)) -lt 86500 ] ||
-    fail "retain-until $until1 is not a day ahead"
+[ $((u - now)) -gt 172000 ] && [ $((u - now)) -lt 173200 ] ||
+    fail "retain-until $until1 is not two days ahead"
 # The locked version cannot be deleted, even by the owner.
 v=$(s3hdr x-amz-version-id)
 s3req DELETE "/lkb/st/config?versionId=$v"
@@ -44,12 +45,26 @@ grep -q 'a delete marker hides st/packs/00/a' "$T/read.err" ||
 grep -q 'st/config was overwritten' "$T/read.err" ||
     fail "no warning about the overwrite: $(cat "$T/read.err")"
 
-# protect() with 3 days lengthens every real version's retention.
+# protect() with 3 days lengthens the original version's lock (2 days
+# left) to 3 days + 1 day of grace; called again, it leaves it alone.
 "$bin" protect lkb 3 || fail "protect phase"
 s3req GET "/lkb?prefix=st%2Fpacks%2F00%2Fa&versions="
 v=$(grep -o '<Version><Key>st/packs/00/a</Key><VersionId>[^<]*' "$T/b" | sed 's/.*<VersionId>//')
 [ -n "$v" ] || fail "no version of packs/00/a: $(cat "$T/b")"
 s3req HEAD "/lkb/st/packs/00/a?versionId=$v" -I
+until2=$(s3hdr x-amz-object-lock-retain-until-date)
+u=$(date -d "$until2" +%s)
+[ $((u - now)) -gt $((4 * 86400 - 400)) ] || fail "protect did not lengthen the retention ($until2)"
+sleep 1
+"$bin" protect lkb 3 || fail "protect phase 2"
+s3req HEAD "/lkb/st/packs/00/a?versionId=$v" -I
+[ "$(s3hdr x-amz-object-lock-retain-until-date)" = "$until2" ] ||
+    fail "protect lengthened a lock that had enough time left"
+# The overwrite of config is not the one protect extends.
+s3req GET "/lkb?prefix=st%2Fconfig&versions="
+newest=$(grep -o '<Version><Key>st/config</Key><VersionId>[^<]*' "$T/b" | head -n 1 | sed 's/.*<VersionId>//')
+s3req HEAD "/lkb/st/config?versionId=$newest" -I
+# (it has the bucket's default rule: one day)
 u=$(date -d "$(s3hdr x-amz-object-lock-retain-until-date)" +%s)
-[ $((u - now)) -gt $((3 * 86400 - 400)) ] || fail "protect did not lengthen the retention"
+[ $((u - now)) -lt $((2 * 86400)) ] || fail "the overwrite got a longer lock from protect"
 echo "ok"
