@@ -20,10 +20,10 @@ struct s3_probe {
  * Find out what the credentials in use (o->s3_credentials or the
  * environment, as store_open() would take them) can do to the store at
  * ${url} (s3://BUCKET/PREFIX): check that the bucket has Object Lock and
- * a COMPLIANCE default; write a canary object PREFIX/doctor/canary-* with
- * COMPLIANCE retention (two days plus grace); then try to delete its version, to
- * shorten its retention and to hide it behind a delete marker (a marker
- * that could be put is removed again).  Calls ${report} once per finding;
+ * a COMPLIANCE default; write a canary object PREFIX/doctor/canary-*
+ * locked in COMPLIANCE mode for three days; then try to delete its
+ * version, to shorten its retention and to hide it behind a delete
+ * marker (a marker that could be put is removed again).  Calls ${report} once per finding;
  * *${n_bad} counts the findings with is_bad set.
  * Returns 0 when the probe ran (whatever it found), -ENOENT if there is
  * no such bucket, -EACCES without credentials, -EIO if the endpoint

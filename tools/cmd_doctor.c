@@ -26,7 +26,7 @@ static const char usage[] =
     "(s3://BUCKET/PREFIX): that the bucket has Object Lock with a\n"
     "COMPLIANCE default retention, and that a canary object written under\n"
     "PREFIX/doctor/ can be neither deleted, nor shortened in retention,\n"
-    "nor hidden behind a delete marker.  The canary stays (locked for two\n"
+    "nor hidden behind a delete marker.  The canary stays (locked for three\n"
     "days).  Exit status 0 when every destructive attempt was refused,\n"
     "1 when one succeeded or the check could not run.\n"
     "\n"
