@@ -10,6 +10,14 @@ rss() { # PID: "RssAnon RssFile" in KiB
 	    /proc/"$1"/status
 }
 
+# Under ASan the shadow memory and quarantine are anonymous memory too:
+# the walk still runs, the bound is not checked.
+limit=65536
+if ldd "$AMBERFS" 2>/dev/null | grep -q 'libasan\|libubsan'; then
+	note "sanitizer build: RssAnon reported, not bounded"
+	limit=999999999
+fi
+
 mk_store S
 mkdir src
 i=0
@@ -33,12 +41,12 @@ n=$(find "$M/latest/files/m" | wc -l)
 ls -lR "$M/snapshots" >/dev/null || fail "ls -lR"
 set -- $(rss "$FSPID")
 note "after find and ls -lR: RssAnon $1 KiB, RssFile $2 KiB"
-[ "$1" -lt 65536 ] || fail "RssAnon $1 KiB after find"
+[ "$1" -lt $limit ] || fail "RssAnon $1 KiB after find"
 cat $(find "$M/latest/files/m" -type f -name 'file1*') >/dev/null ||
     fail "reading files"
 cmp "$M/latest/files/m/big" src/big || fail "big file differs"
 set -- $(rss "$FSPID")
 note "after reading: RssAnon $1 KiB, RssFile $2 KiB"
-[ "$1" -lt 65536 ] || fail "RssAnon $1 KiB after reading"
+[ "$1" -lt $limit ] || fail "RssAnon $1 KiB after reading"
 unmount "$M" "$FSPID"
 echo ok

@@ -19,7 +19,7 @@ M=$(cd "$M" && pwd)
 # daemons_on MOUNTPOINT: pids of amberfs processes serving MOUNTPOINT.
 daemons_on() {
 	for p in $(pgrep -x amberfs); do
-		tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null |
+		cat /proc/"$p"/cmdline 2>/dev/null | tr '\0' ' ' |
 		    grep -q " $1 " && echo "$p"
 	done
 }
