@@ -12,6 +12,7 @@
 #include "forge_fetch.h"
 
 #define FORGE_LOG_DEFAULT ((size_t)64 << 20)
+#define FORGE_ARTIFACT_DEFAULT ((size_t)256 << 20)
 
 static int
 env_size(const char *name, size_t dflt, size_t *v, const char **bad)
@@ -51,6 +52,11 @@ forge_fetch_opts_env(struct forge_fetch_opts *o, const char **bad)
 	if ((r = env_size("AMBER_FORGE_LOGS", 1, &v, bad)) < 0)
 		return r;
 	o->has_logs = v != 0;
+	if ((r = env_size("AMBER_FORGE_ARTIFACTS", 0, &v, bad)) < 0 ||
+	    (r = env_size("AMBER_FORGE_MAX_ARTIFACT", FORGE_ARTIFACT_DEFAULT,
+	    &o->max_artifact, bad)) < 0)
+		return r;
+	o->has_artifacts = v != 0;
 	return 0;
 }
 
@@ -162,29 +168,35 @@ out:
 }
 
 int
-forge_fetch_log(struct forge_fetch *f, uint64_t job, const char *url)
+forge_fetch_file(struct forge_fetch *f, const char *what, const char *url,
+    const char *path, size_t max)
 {
 	struct forge_err e;
 	uint8_t *body = NULL;
-	char path[64];
-	char what[64];
 	size_t len;
 	int r;
+
+	r = forge_http_get(f->h, url, max, &body, &len, &e);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return record(f, what, r, &e);
+	r = forge_out_put(f->o, path, body, len, 0644);
+	free(body);
+	return r;
+}
+
+int
+forge_fetch_log(struct forge_fetch *f, uint64_t job, const char *url)
+{
+	char path[64];
+	char what[64];
 
 	if (!f->opts.has_logs)
 		return 0;
 	snprintf(path, sizeof(path), "logs/%llu.log", (unsigned long long)job);
-	r = forge_http_get(f->h, url, f->opts.max_log, &body, &len, &e);
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0) {
-		snprintf(what, sizeof(what), "logs/%llu",
-		    (unsigned long long)job);
-		return record(f, what, r, &e);
-	}
-	r = forge_out_put(f->o, path, body, len, 0644);
-	free(body);
-	return r;
+	snprintf(what, sizeof(what), "logs/%llu", (unsigned long long)job);
+	return forge_fetch_file(f, what, url, path, f->opts.max_log);
 }
 
 int

@@ -21,6 +21,8 @@ struct forge_fetch_opts {
 	int is_names_only;	/* store variable names, not values */
 	int has_logs;		/* fetch job logs */
 	size_t max_log;		/* bytes of one log */
+	int has_artifacts;	/* fetch the artifacts themselves */
+	size_t max_artifact;	/* bytes of one artifact archive */
 };
 
 struct forge_fetch {
@@ -41,7 +43,8 @@ struct forge_fetch {
 /*
  * forge_fetch_opts_env(o):
  * Options from the environment (AMBER_FORGE_RUNS, AMBER_FORGE_MAX_RUNS,
- * AMBER_FORGE_NAMES_ONLY, AMBER_FORGE_LOGS, AMBER_FORGE_MAX_LOG; see
+ * AMBER_FORGE_NAMES_ONLY, AMBER_FORGE_LOGS, AMBER_FORGE_MAX_LOG,
+ * AMBER_FORGE_ARTIFACTS, AMBER_FORGE_MAX_ARTIFACT; see
  * man/amber-pipelines.txt).  Returns -EINVAL, naming the variable through
  * ${bad}, if one is not a number.
  */
@@ -86,6 +89,14 @@ int forge_fetch_list(struct forge_fetch *f, const char *what,
  * silently; other failures are recorded.  Returns as forge_fetch_json().
  */
 int forge_fetch_log(struct forge_fetch *f, uint64_t job, const char *url);
+
+/*
+ * forge_fetch_file(f, what, url, path, max):
+ * GET ${url} (at most ${max} bytes) and store it as ${path} byte for
+ * byte; used for artifacts.  As forge_fetch_log() otherwise.
+ */
+int forge_fetch_file(struct forge_fetch *f, const char *what,
+    const char *url, const char *path, size_t max);
 
 /*
  * forge_fetch_run_done(f, id, is_finished):

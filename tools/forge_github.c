@@ -162,7 +162,9 @@ gh_run(struct gh *g, json_t *run)
 	struct forge_fetch *f = g->f;
 	size_t n_errors = forge_out_n_errors(f->o);
 	json_t *jobs = NULL;
+	json_t *arts = NULL;
 	json_t *job;
+	json_t *a;
 	const char *status;
 	unsigned long long id;
 	uint64_t rid;
@@ -203,13 +205,28 @@ gh_run(struct gh *g, json_t *run)
 	snprintf(path, sizeof(path), "artifacts/%llu.json", id);
 	if ((r = forge_fetch_list(f, what, gh_url(g,
 	    "/actions/runs/%llu/artifacts?per_page=100", id), "artifacts",
-	    path, FORGE_FETCH_RAW, 0644, NULL)) < 0)
+	    path, FORGE_FETCH_RAW, 0644, &arts)) < 0)
 		goto out;
+	/* The archives answer with a redirect, as logs do. */
+	json_array_foreach(f->opts.has_artifacts ? arts : NULL, i, a) {
+		uint64_t aid;
+		json_t *x = json_object_get(a, "expired");
+
+		if (forge_json_id(a, "id", &aid) < 0 || json_is_true(x))
+			continue;
+		snprintf(path, sizeof(path), "artifacts/%llu.zip",
+		    (unsigned long long)aid);
+		if ((r = forge_fetch_file(f, path, gh_url(g,
+		    "/actions/artifacts/%llu/zip", (unsigned long long)aid),
+		    path, f->opts.max_artifact)) < 0)
+			goto out;
+	}
 	status = forge_json_str(run, "status");
 	r = forge_fetch_run_done(f, rid, status != NULL &&
 	    strcmp(status, "completed") == 0 &&
 	    forge_out_n_errors(f->o) == n_errors);
 out:
+	json_decref(arts);
 	json_decref(jobs);
 	return r;
 }

@@ -82,6 +82,7 @@ add_includes(const char *text, size_t len, json_t *queue)
 		const char *v = NULL;
 		const char *s = p;
 		char path[1024];
+		int has_dash;
 		size_t n;
 
 		if (s < e && *s != ' ' && *s != '\t' && *s != '-' && *s != '#')
@@ -89,12 +90,17 @@ add_includes(const char *text, size_t len, json_t *queue)
 			    strncmp(s, "include:", 8) == 0;
 		while (s < e && (*s == ' ' || *s == '\t'))
 			s++;
+		has_dash = s < e && *s == '-';
+		if (has_dash)
+			s++;
+		while (s < e && (*s == ' ' || *s == '\t'))
+			s++;
 		if ((size_t)(e - s) > 6 && strncmp(s, "local:", 6) == 0)
 			v = s + 6;
 		else if ((size_t)(e - s) > 8 && strncmp(s, "include:", 8) == 0)
 			v = s + 8;
-		else if (in_include && s < e && *s == '-')
-			v = s + 1;
+		else if (in_include && has_dash)
+			v = s;
 		if (v != NULL) {
 			while (v < e && (*v == ' ' || *v == '\t'))
 				v++;
@@ -216,8 +222,26 @@ has_trace(const json_t *job)
 	return v != NULL && !json_is_null(v);
 }
 
+/* Whether a job kept an artifacts archive (not only its trace). */
+static int
+has_archive(const json_t *job)
+{
+	const json_t *a = json_object_get(job, "artifacts");
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(a, i, v) {
+		const char *t = forge_json_str(v, "file_type");
+
+		if (t != NULL && strcmp(t, "archive") == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /*
- * Fetch pipeline ${pid} with its jobs and their traces.  A run whose
+ * Fetch pipeline ${pid} with its jobs and their traces (and artifacts
+ * archives when asked).  A run whose
  * jobs or logs could not all be fetched is fetched again next time, as
  * an unfinished one is.
  */
@@ -260,6 +284,14 @@ gl_run(struct gl *g, uint64_t pid)
 		    gl_url(g, "/jobs/%llu/trace",
 		    (unsigned long long)jid))) < 0)
 			goto out;
+		if (f->opts.has_artifacts && has_archive(job)) {
+			snprintf(path, sizeof(path), "artifacts/%llu.zip",
+			    (unsigned long long)jid);
+			if ((r = forge_fetch_file(f, path, gl_url(g,
+			    "/jobs/%llu/artifacts", (unsigned long long)jid),
+			    path, f->opts.max_artifact)) < 0)
+				goto out;
+		}
 	}
 	r = forge_fetch_run_done(f, pid,
 	    is_finished(forge_json_str(run, "status")) &&
@@ -395,7 +427,7 @@ int
 forge_gitlab_read(struct forge_fetch *f, const char *project)
 {
 	static const char *const carried[] = {
-		"runs", "jobs", "logs", "deployments",
+		"runs", "jobs", "logs", "artifacts", "deployments",
 	};
 	struct forge_err e;
 	struct gl *g = NULL;
