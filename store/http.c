@@ -539,8 +539,8 @@ http_url_encode(const char *in, size_t len, int keep_slash, char *out,
 		unsigned char ch = (unsigned char)in[i];
 
 		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' ||
-		    ch == '~' || (keep_slash && ch == '/')) {
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
+		    ch == '_' || ch == '~' || (keep_slash && ch == '/')) {
 			if (o + 1 >= cap)
 				return -ERANGE;
 			out[o++] = (char)ch;

@@ -522,7 +522,8 @@ s3_list_versions(struct s3 *s, const char *prefix, size_t max_keys,
 	for (pages = 0; pages < S3_PAGES_MAX; pages++) {
 		struct sigv4_param q[5];
 		size_t nq = 0;
-		struct s3_call c = { "GET", NULL, q, 0, NULL, 0, NULL, 0, 0, 0 };
+		struct s3_call c = { "GET", NULL, q, 0, NULL, 0, NULL, 0, 0,
+		    0 };
 
 		q[nq].name = "versions";
 		q[nq++].value = "";

@@ -9,7 +9,7 @@
 
 /* One finding of s3_doctor(). */
 struct s3_probe {
-	const char *what;	/* the attempt, e.g. "delete an object version" */
+	const char *what;	/* the attempt ("delete an object version") */
 	int is_bad;		/* 1: a destructive attempt succeeded */
 	long status;		/* the HTTP status it got, 0 if none */
 	char detail[256];	/* the S3 error code, or an explanation */
@@ -23,8 +23,8 @@ struct s3_probe {
  * a COMPLIANCE default; write a canary object PREFIX/doctor/canary-*
  * locked in COMPLIANCE mode for three days; then try to delete its
  * version, to shorten its retention and to hide it behind a delete
- * marker (a marker that could be put is removed again).  Calls ${report} once per finding;
- * *${n_bad} counts the findings with is_bad set.
+ * marker (a marker that could be put is removed again).  Calls
+ * ${report} once per finding; *${n_bad} counts those with is_bad set.
  * Returns 0 when the probe ran (whatever it found), -ENOENT if there is
  * no such bucket, -EACCES without credentials, -EIO if the endpoint
  * cannot be reached, -EINVAL for a malformed URL.

@@ -23,7 +23,7 @@
 #define SIGV4_HEX_LEN 65	/* 64 hex digits + NUL */
 #define SIGV4_AUTH_MAX 1024	/* an Authorization header value */
 
-/* SHA-256 of the empty string, in hex: the payload hash of a bodyless request. */
+/* The hex SHA-256 of nothing: the payload hash of a request without body. */
 #define SIGV4_EMPTY_SHA256 \
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
