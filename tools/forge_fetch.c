@@ -129,9 +129,12 @@ forge_fetch_json(struct forge_fetch *f, const char *what, const char *url,
 
 	if (out != NULL)
 		*out = NULL;
-	if ((r = forge_http_get_json(f->h, url, &j, &e)) < 0)
+	r = forge_http_get_json(f->h, url, &j, &e);
+	if (r == -ENOENT && (how & FORGE_FETCH_GONE_OK))
+		return 0;
+	if (r < 0)
 		return record(f, what, r, &e);
-	scrub(j, how, f->opts.is_names_only);
+	scrub(j, how & 0xff, f->opts.is_names_only);
 	if (path != NULL && (r = forge_out_put_json(f->o, path, j, mode)) < 0)
 		goto out;
 	if (out != NULL) {

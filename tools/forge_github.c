@@ -239,6 +239,7 @@ gh_runs(struct gh *g)
 	json_t *list = NULL;
 	json_t *run = NULL;
 	json_t *v;
+	size_t n_errors;
 	size_t limit;
 	size_t i;
 	int r;
@@ -266,12 +267,15 @@ gh_runs(struct gh *g)
 			continue;
 		snprintf(what, sizeof(what), "runs/%lld", (long long)id);
 		json_decref(run);
+		n_errors = forge_out_n_errors(f->o);
+		/* A deleted run keeps its stored copy; no more asking. */
 		if ((r = forge_fetch_json(f, what, gh_url(g,
 		    "/actions/runs/%lld", (long long)id), NULL,
-		    FORGE_FETCH_RAW, 0, &run)) < 0)
+		    FORGE_FETCH_RAW | FORGE_FETCH_GONE_OK, 0, &run)) < 0)
 			goto out;
 		if (run == NULL)
-			r = forge_fetch_run_done(f, (uint64_t)id, 0);
+			r = forge_fetch_run_done(f, (uint64_t)id,
+			    forge_out_n_errors(f->o) == n_errors);
 		else
 			r = gh_run(g, run);
 		if (r < 0)

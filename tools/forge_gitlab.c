@@ -261,11 +261,16 @@ gl_run(struct gl *g, uint64_t pid)
 
 	snprintf(what, sizeof(what), "runs/%llu", id);
 	snprintf(path, sizeof(path), "runs/%llu.json", id);
+	/*
+	 * A run that vanished (deleted on the forge) keeps its stored copy
+	 * and is not asked for again.
+	 */
 	if ((r = forge_fetch_json(f, what, gl_url(g, "/pipelines/%llu", id),
-	    path, FORGE_FETCH_RAW, 0644, &run)) < 0)
+	    path, FORGE_FETCH_RAW | FORGE_FETCH_GONE_OK, 0644, &run)) < 0)
 		goto out;
 	if (run == NULL)
-		return forge_fetch_run_done(f, pid, 0);
+		return forge_fetch_run_done(f, pid,
+		    forge_out_n_errors(f->o) == n_errors);
 	snprintf(what, sizeof(what), "jobs of runs/%llu", id);
 	if ((r = forge_fetch_list(f, what, gl_url(g, "/pipelines/%llu/jobs?"
 	    "per_page=100&include_retried=true", id), NULL, NULL,

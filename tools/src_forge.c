@@ -57,11 +57,15 @@ env_first(const char *a, const char *b, const char **which)
 static int
 copy_project(const char *p, char *out, size_t cap)
 {
+	const char *dash;
 	size_t n;
 
 	while (*p == '/')
 		p++;
 	n = strlen(p);
+	/* A pasted page URL: https://HOST/GROUP/PROJECT/-/pipelines */
+	if ((dash = strstr(p, "/-/")) != NULL)
+		n = (size_t)(dash - p);
 	while (n > 0 && p[n - 1] == '/')
 		n--;
 	if (n > 4 && strncmp(p + n - 4, ".git", 4) == 0)
@@ -190,9 +194,6 @@ read_api(struct src_ctx *c, const char *name, const char *spec,
 		"Accept: application/vnd.github+json",
 		"X-GitHub-Api-Version: 2022-11-28",
 	};
-	static const char *const gl_headers[] = {
-		"Accept: application/json",
-	};
 	struct forge_http_opts ho;
 	struct forge_fetch_opts fo;
 	struct forge_fetch f;
@@ -225,10 +226,11 @@ read_api(struct src_ctx *c, const char *name, const char *spec,
 	ho.base = fs->base;
 	ho.token = fs->token;
 	ho.token_env = fs->token_env;
-	ho.headers = fs->kind == FORGE_GITHUB ? gh_headers : gl_headers;
-	ho.n_headers = fs->kind == FORGE_GITHUB ?
-	    sizeof(gh_headers) / sizeof(gh_headers[0]) :
-	    sizeof(gl_headers) / sizeof(gl_headers[0]);
+	/* GitLab needs no Accept: raw files must come as they are. */
+	if (fs->kind == FORGE_GITHUB) {
+		ho.headers = gh_headers;
+		ho.n_headers = sizeof(gh_headers) / sizeof(gh_headers[0]);
+	}
 	if ((r = env_long("AMBER_FORGE_MAX_WAIT", 300, &ho.max_wait_sec)) < 0 ||
 	    (r = env_long("AMBER_FORGE_TIMEOUT", 0, &ho.timeout_sec)) < 0 ||
 	    (r = env_long("AMBER_FORGE_RETRIES", 0, &v)) < 0) {
