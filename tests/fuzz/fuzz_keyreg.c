@@ -57,8 +57,9 @@ fuzz_header(const uint8_t *data, size_t size)
 
 	if (snap_header(data, size, &writer, &parents, &n) != 0)
 		return;
-	if (writer < data || writer + 16 > data + size || n > SNAP_MAX_PARENTS ||
-	    parents < data || parents + 32 * n > data + size)
+	if (writer < data || writer + 16 > data + size ||
+	    n > SNAP_MAX_PARENTS || parents < data ||
+	    parents + 32 * n > data + size)
 		abort();
 }
 
