@@ -474,7 +474,6 @@ write_content(struct restore *r, int fd, const struct store_entry *e,
 			if ((rc = write_sparse(fd, r->buf, got, off)) < 0)
 				return rc;
 			off += got;
-			r->n_bytes += got;
 		}
 	}
 	if (ftruncate(fd, (off_t)e->size) != 0)
@@ -608,6 +607,8 @@ restore_nondir(struct restore *r, int dfd, const struct store_entry *e,
 		return fail(r, "cannot put it in place", rc);
 	}
 	r->n_entries++;
+	if (e->type == STORE_REG && first == NULL)
+		r->n_bytes += e->size;
 	if (e->flags & STORE_ENTRY_PARTIAL)
 		warn_at(r, "could not be read whole when it was stored");
 	if (e->link != 0 && first == NULL &&
