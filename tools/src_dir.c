@@ -28,14 +28,11 @@
 
 #include <openssl/evp.h>
 
+#include "fcache.h"
 #include "source.h"
 
 #define READ_LEN (1u << 20)	/* one read(2) of file content */
 #define CACHE_TABLE "files"
-#define CACHE_VERSION 1
-#define CACHE_HDR_LEN 53	/* see cache_encode() */
-#define CACHE_EXT_LEN (8 + 4 + 2 * STORE_HASH_LEN)
-#define CACHE_MAX_EXTENTS (1u << 24)
 #define RACY_SEC 2		/* no cache record for younger changes */
 #define CACHE_KEY_MAX 400	/* longer keys: the path is hashed */
 #define SHA256_LEN 32
@@ -95,43 +92,6 @@ struct walk {
 };
 
 static int walk_dir(struct walk *wk, int dfd, struct store_entry *dir);
-
-/* Little-endian encoding, byte by byte (STYLE.md, rule 12). */
-static uint8_t *
-put_u64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		*p++ = (uint8_t)(v >> (8 * i));
-	return p;
-}
-
-static uint8_t *
-put_u32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		*p++ = (uint8_t)(v >> (8 * i));
-	return p;
-}
-
-static uint64_t
-get_u64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static uint32_t
-get_u32(const uint8_t *p)
-{
-	uint32_t v = 0;
-
-	for (int i = 3; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
 
 /*
  * The current path for a message: bytes that are not printable ASCII
@@ -343,98 +303,17 @@ cache_key(struct walk *wk, size_t *klen)
 	return 0;
 }
 
-/*
- * A record: u8 version, u64 dev, u64 ino, u64 size, i64 mtime sec,
- * u32 mtime nsec, i64 ctime sec, u32 ctime nsec, u32 n, then n extents of
- * u64 off, u32 len, id, key.  All little-endian.
- */
-static uint8_t *
-cache_encode(const struct stat *st, const struct store_extent *ext, size_t n,
-    size_t *len)
+/* The version of the file ${st} describes, as cache records name it. */
+static void
+fcache_stat_of(const struct stat *st, struct fcache_stat *fs)
 {
-	uint8_t *v;
-	uint8_t *p;
-
-	if (n > CACHE_MAX_EXTENTS)
-		return NULL;
-	*len = CACHE_HDR_LEN + n * CACHE_EXT_LEN;
-	if ((v = malloc(*len)) == NULL)
-		return NULL;
-	p = v;
-	*p++ = CACHE_VERSION;
-	p = put_u64(p, (uint64_t)st->st_dev);
-	p = put_u64(p, (uint64_t)st->st_ino);
-	p = put_u64(p, (uint64_t)st->st_size);
-	p = put_u64(p, (uint64_t)(int64_t)st->st_mtim.tv_sec);
-	p = put_u32(p, (uint32_t)st->st_mtim.tv_nsec);
-	p = put_u64(p, (uint64_t)(int64_t)st->st_ctim.tv_sec);
-	p = put_u32(p, (uint32_t)st->st_ctim.tv_nsec);
-	p = put_u32(p, (uint32_t)n);
-	for (size_t i = 0; i < n; i++) {
-		p = put_u64(p, ext[i].off);
-		p = put_u32(p, ext[i].len);
-		memcpy(p, ext[i].ref.id, STORE_HASH_LEN);
-		p += STORE_HASH_LEN;
-		memcpy(p, ext[i].ref.key, STORE_HASH_LEN);
-		p += STORE_HASH_LEN;
-	}
-	return v;
-}
-
-/*
- * Decode a cache record for a file whose lstat is ${st}.  The record is
- * untrusted: its length must be exact, and its extents sorted, disjoint,
- * non-empty, within the file and within STORE_CHUNK_MAX.  Returns 0 and a
- * malloc'd array if the record matches ${st}; -ESTALE if it is for another
- * version of the file; -EBADMSG if it is malformed.
- */
-static int
-cache_decode(const uint8_t *v, size_t len, const struct stat *st,
-    struct store_extent **out, size_t *n_out)
-{
-	struct store_extent *ext;
-	const uint8_t *p = v;
-	uint64_t end = 0;
-	uint64_t size;
-	uint32_t n;
-
-	if (len < CACHE_HDR_LEN || v[0] != CACHE_VERSION)
-		return -EBADMSG;
-	n = get_u32(v + CACHE_HDR_LEN - 4);
-	if (n > CACHE_MAX_EXTENTS ||
-	    len != CACHE_HDR_LEN + (size_t)n * CACHE_EXT_LEN)
-		return -EBADMSG;
-	p++;
-	size = get_u64(p + 16);
-	if (get_u64(p) != (uint64_t)st->st_dev ||
-	    get_u64(p + 8) != (uint64_t)st->st_ino ||
-	    size != (uint64_t)st->st_size ||
-	    get_u64(p + 24) != (uint64_t)(int64_t)st->st_mtim.tv_sec ||
-	    get_u32(p + 32) != (uint32_t)st->st_mtim.tv_nsec ||
-	    get_u64(p + 36) != (uint64_t)(int64_t)st->st_ctim.tv_sec ||
-	    get_u32(p + 44) != (uint32_t)st->st_ctim.tv_nsec)
-		return -ESTALE;
-	p = v + CACHE_HDR_LEN;
-	if ((ext = calloc(n ? n : 1, sizeof(*ext))) == NULL)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < n; i++) {
-		ext[i].off = get_u64(p);
-		ext[i].len = get_u32(p + 8);
-		memcpy(ext[i].ref.id, p + 12, STORE_HASH_LEN);
-		memcpy(ext[i].ref.key, p + 12 + STORE_HASH_LEN,
-		    STORE_HASH_LEN);
-		p += CACHE_EXT_LEN;
-		if (ext[i].len == 0 || ext[i].len > STORE_CHUNK_MAX ||
-		    ext[i].off < end || ext[i].off > size ||
-		    size - ext[i].off < ext[i].len) {
-			free(ext);
-			return -EBADMSG;
-		}
-		end = ext[i].off + ext[i].len;
-	}
-	*out = ext;
-	*n_out = n;
-	return 0;
+	fs->dev = (uint64_t)st->st_dev;
+	fs->ino = (uint64_t)st->st_ino;
+	fs->size = (uint64_t)st->st_size;
+	fs->mtime_sec = st->st_mtim.tv_sec;
+	fs->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
+	fs->ctime_sec = st->st_ctim.tv_sec;
+	fs->ctime_nsec = (uint32_t)st->st_ctim.tv_nsec;
 }
 
 /*
@@ -448,6 +327,7 @@ cache_lookup(struct walk *wk, const struct stat *st,
     struct store_extent **out, size_t *n_out)
 {
 	struct store_extent *ext = NULL;
+	struct fcache_stat fs;
 	void *v = NULL;
 	size_t vlen;
 	size_t klen;
@@ -461,7 +341,8 @@ cache_lookup(struct walk *wk, const struct stat *st,
 		return r;
 	if (r < 0)
 		return 0;
-	r = cache_decode(v, vlen, st, &ext, &n);
+	fcache_stat_of(st, &fs);
+	r = fcache_decode(v, vlen, &fs, &ext, &n);
 	free(v);
 	if (r == -ENOMEM)
 		return r;
@@ -484,7 +365,8 @@ static int
 cache_store(struct walk *wk, const struct stat *st,
     const struct store_extent *ext, size_t n)
 {
-	uint8_t *v;
+	struct fcache_stat fs;
+	uint8_t *v = NULL;
 	size_t vlen;
 	size_t klen;
 	int r;
@@ -499,8 +381,9 @@ cache_store(struct walk *wk, const struct stat *st,
 		return 0;
 	if ((r = cache_key(wk, &klen)) < 0)
 		return r;
-	if ((v = cache_encode(st, ext, n, &vlen)) == NULL)
-		return n > CACHE_MAX_EXTENTS ? 0 : -ENOMEM;
+	fcache_stat_of(st, &fs);
+	if ((r = fcache_encode(&fs, ext, n, &v, &vlen)) < 0)
+		return r == -EINVAL ? 0 : r;	/* too many extents to keep */
 	r = store_cache_put(wk->c->s, CACHE_TABLE, wk->key, klen, v, vlen);
 	free(v);
 	return r == -ENOMEM ? r : 0;

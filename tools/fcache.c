@@ -1,0 +1,127 @@
+/*
+ * fcache.c: encoding and strict decoding of incremental-ingest cache
+ * records (fcache.h).  Integers are little-endian and moved byte by byte
+ * (STYLE.md, rule 12); the decoder checks the length exactly before it
+ * allocates, and every extent against the file's size.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fcache.h"
+
+static uint8_t *
+put_u64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		*p++ = (uint8_t)(v >> (8 * i));
+	return p;
+}
+
+static uint8_t *
+put_u32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		*p++ = (uint8_t)(v >> (8 * i));
+	return p;
+}
+
+static uint64_t
+get_u64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static uint32_t
+get_u32(const uint8_t *p)
+{
+	uint32_t v = 0;
+
+	for (int i = 3; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+int
+fcache_encode(const struct fcache_stat *st, const struct store_extent *ext,
+    size_t n, uint8_t **out, size_t *len)
+{
+	uint8_t *v;
+	uint8_t *p;
+
+	if (n > FCACHE_MAX_EXTENTS)
+		return -EINVAL;
+	*len = FCACHE_HDR_LEN + n * FCACHE_EXT_LEN;
+	if ((v = malloc(*len)) == NULL)
+		return -ENOMEM;
+	p = v;
+	*p++ = FCACHE_VERSION;
+	p = put_u64(p, st->dev);
+	p = put_u64(p, st->ino);
+	p = put_u64(p, st->size);
+	p = put_u64(p, (uint64_t)st->mtime_sec);
+	p = put_u32(p, st->mtime_nsec);
+	p = put_u64(p, (uint64_t)st->ctime_sec);
+	p = put_u32(p, st->ctime_nsec);
+	p = put_u32(p, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		p = put_u64(p, ext[i].off);
+		p = put_u32(p, ext[i].len);
+		memcpy(p, ext[i].ref.id, STORE_HASH_LEN);
+		p += STORE_HASH_LEN;
+		memcpy(p, ext[i].ref.key, STORE_HASH_LEN);
+		p += STORE_HASH_LEN;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+fcache_decode(const uint8_t *v, size_t len, const struct fcache_stat *st,
+    struct store_extent **out, size_t *n_out)
+{
+	struct store_extent *ext;
+	const uint8_t *p;
+	uint64_t end = 0;
+	uint64_t size;
+	uint32_t n;
+
+	if (len < FCACHE_HDR_LEN || v[0] != FCACHE_VERSION)
+		return -EBADMSG;
+	n = get_u32(v + FCACHE_HDR_LEN - 4);
+	if (n > FCACHE_MAX_EXTENTS ||
+	    len != FCACHE_HDR_LEN + (size_t)n * FCACHE_EXT_LEN)
+		return -EBADMSG;
+	p = v + 1;
+	size = get_u64(p + 16);
+	if (get_u64(p) != st->dev || get_u64(p + 8) != st->ino ||
+	    size != st->size ||
+	    get_u64(p + 24) != (uint64_t)st->mtime_sec ||
+	    get_u32(p + 32) != st->mtime_nsec ||
+	    get_u64(p + 36) != (uint64_t)st->ctime_sec ||
+	    get_u32(p + 44) != st->ctime_nsec)
+		return -ESTALE;
+	if ((ext = calloc(n ? n : 1, sizeof(*ext))) == NULL)
+		return -ENOMEM;
+	p = v + FCACHE_HDR_LEN;
+	for (uint32_t i = 0; i < n; i++, p += FCACHE_EXT_LEN) {
+		ext[i].off = get_u64(p);
+		ext[i].len = get_u32(p + 8);
+		memcpy(ext[i].ref.id, p + 12, STORE_HASH_LEN);
+		memcpy(ext[i].ref.key, p + 12 + STORE_HASH_LEN, STORE_HASH_LEN);
+		if (ext[i].len == 0 || ext[i].len > STORE_CHUNK_MAX ||
+		    ext[i].off < end || ext[i].off > size ||
+		    size - ext[i].off < ext[i].len) {
+			free(ext);
+			return -EBADMSG;
+		}
+		end = ext[i].off + ext[i].len;
+	}
+	*out = ext;
+	*n_out = n;
+	return 0;
+}
