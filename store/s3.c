@@ -81,7 +81,7 @@ struct orig_slot {
 	struct orig o;
 };
 
-#define S3_CACHE_SLOTS 4096
+#define S3_CACHE_SLOTS 16384	/* about 2.5 MB */
 
 /* One answer to ListObjectVersions, one entry at a time. */
 struct s3_entry {
@@ -643,8 +643,12 @@ s3_versions(struct backend *be, const char *key, struct backend_version **out,
 	return 0;
 }
 
-struct orig_ctx {
-	const char *key;	/* bucket key */
+/*
+ * What the versions of one key (listed newest first) say: its original
+ * version, whether a delete marker hides it, whether it was overwritten.
+ */
+struct orig_acc {
+	char key[S3_KEY_MAX + 1];	/* bucket key */
 	struct orig o;		/* the oldest real version seen so far */
 	char etag[80];		/* its ETag */
 	int n_real;
@@ -653,24 +657,19 @@ struct orig_ctx {
 	int is_overwritten;	/* real versions with different ETags */
 };
 
-static int
-orig_visit(void *ctx, const struct s3_entry *e)
+static void
+acc_add(struct orig_acc *a, const struct s3_entry *e)
 {
-	struct orig_ctx *oc = ctx;
-
-	if (strcmp(e->key, oc->key) != 0)
-		return oc->n_seen > 0 ? 1 : 0;
-	if (oc->n_seen++ == 0 && e->is_delete_marker)
-		oc->is_hidden = 1;
+	if (a->n_seen++ == 0 && e->is_delete_marker)
+		a->is_hidden = 1;
 	if (e->is_delete_marker)
-		return 0;
+		return;
 	/* Newest first: each real version replaces the previous one. */
-	if (oc->n_real++ > 0 && strcmp(e->etag, oc->etag) != 0)
-		oc->is_overwritten = 1;
-	snprintf(oc->o.version, sizeof(oc->o.version), "%s", e->version);
-	snprintf(oc->etag, sizeof(oc->etag), "%s", e->etag);
-	oc->o.size = e->size;
-	return 0;
+	if (a->n_real++ > 0 && strcmp(e->etag, a->etag) != 0)
+		a->is_overwritten = 1;
+	snprintf(a->o.version, sizeof(a->o.version), "%s", e->version);
+	snprintf(a->etag, sizeof(a->etag), "%s", e->etag);
+	a->o.size = e->size;
 }
 
 static size_t
@@ -697,15 +696,60 @@ cache_drop(struct s3 *s, const char *fk)
 }
 
 /*
+ * A key's versions are all known: report tampering (once, since the
+ * result is remembered) and remember the original version.
+ */
+static void
+acc_done(struct s3 *s, const struct orig_acc *a)
+{
+	struct orig_slot *sl = &s->cache[slot_of(a->key)];
+	char *dup;
+	int is_known;
+
+	if (a->n_real == 0)
+		return;
+	pthread_mutex_lock(&s->cache_lock);
+	is_known = sl->key != NULL && strcmp(sl->key, a->key) == 0;
+	pthread_mutex_unlock(&s->cache_lock);
+	if (is_known)
+		return;		/* remembered, and reported, already */
+	if (a->is_hidden)
+		log_warn("%s: a delete marker hides %s; reading its original "
+		    "version %s", s->be.location, a->key, a->o.version);
+	if (a->is_overwritten)
+		log_warn("%s: %s was overwritten (%d versions with different "
+		    "contents); reading the original, version %s",
+		    s->be.location, a->key, a->n_real, a->o.version);
+	if ((dup = strdup(a->key)) == NULL)
+		return;		/* not remembered; not an error */
+	pthread_mutex_lock(&s->cache_lock);
+	free(sl->key);
+	sl->key = dup;
+	sl->o = a->o;
+	pthread_mutex_unlock(&s->cache_lock);
+}
+
+static int
+orig_visit(void *ctx, const struct s3_entry *e)
+{
+	struct orig_acc *a = ctx;
+
+	if (strcmp(e->key, a->key) != 0)
+		return a->n_seen > 0 ? 1 : 0;
+	acc_add(a, e);
+	return 0;
+}
+
+/*
  * original(s, fk, out): the oldest real version of the bucket key ${fk}
- * (see the top of this file).  -ENOENT if it has none.
+ * (see the top of this file), remembered from an earlier call or listing
+ * where possible.  -ENOENT if it has none.
  */
 static int
 original(struct s3 *s, const char *fk, struct orig *out)
 {
 	struct orig_slot *sl = &s->cache[slot_of(fk)];
-	struct orig_ctx oc;
-	char *dup;
+	struct orig_acc *a;
 	int r;
 
 	pthread_mutex_lock(&s->cache_lock);
@@ -715,28 +759,20 @@ original(struct s3 *s, const char *fk, struct orig *out)
 		return 0;
 	}
 	pthread_mutex_unlock(&s->cache_lock);
-	memset(&oc, 0, sizeof(oc));
-	oc.key = fk;
-	if ((r = s3_list_versions(s, fk, 0, orig_visit, &oc)) < 0)
-		return r;
-	if (oc.n_real == 0)
-		return -ENOENT;
-	if (oc.is_hidden)
-		log_warn("%s: a delete marker hides %s; reading its original "
-		    "version %s", s->be.location, fk, oc.o.version);
-	if (oc.is_overwritten)
-		log_warn("%s: %s was overwritten (%d versions with different "
-		    "contents); reading the original, version %s",
-		    s->be.location, fk, oc.n_real, oc.o.version);
-	*out = oc.o;
-	if ((dup = strdup(fk)) == NULL)
-		return 0;	/* not remembered; not an error */
-	pthread_mutex_lock(&s->cache_lock);
-	free(sl->key);
-	sl->key = dup;
-	sl->o = oc.o;
-	pthread_mutex_unlock(&s->cache_lock);
-	return 0;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return -ENOMEM;
+	snprintf(a->key, sizeof(a->key), "%s", fk);
+	if ((r = s3_list_versions(s, fk, 0, orig_visit, a)) < 0)
+		goto out;
+	r = -ENOENT;
+	if (a->n_real > 0) {
+		acc_done(s, a);
+		*out = a->o;
+		r = 0;
+	}
+out:
+	free(a);
+	return r;
 }
 
 /* ---- backend operations ----------------------------------------------- */
@@ -914,21 +950,22 @@ struct list_ctx {
 	struct s3 *s;
 	int (*fn)(void *ctx, const char *key, uint64_t size);
 	void *ctx;
-	char key[S3_KEY_MAX + 1];	/* the key being gathered */
-	uint64_t size;		/* its oldest real version's size so far */
-	int has_real;
+	struct orig_acc a;	/* the key being gathered */
 };
 
-/* Hand the gathered key to the caller. */
+/* Hand the gathered key to the caller, and remember its original. */
 static int
 list_flush(struct list_ctx *lc)
 {
 	size_t pl = strlen(lc->s->prefix);
 	int r = 0;
 
-	if (lc->has_real && strncmp(lc->key, lc->s->prefix, pl) == 0)
-		r = lc->fn(lc->ctx, lc->key + pl, lc->size);
-	lc->has_real = 0;
+	if (lc->a.n_real > 0) {
+		acc_done(lc->s, &lc->a);
+		if (strncmp(lc->a.key, lc->s->prefix, pl) == 0)
+			r = lc->fn(lc->ctx, lc->a.key + pl, lc->a.o.size);
+	}
+	memset(&lc->a, 0, sizeof(lc->a));
 	return r;
 }
 
@@ -939,15 +976,12 @@ list_visit(void *ctx, const struct s3_entry *e)
 	int r;
 
 	/* Versions of one key come together, newest first. */
-	if (strcmp(e->key, lc->key) != 0) {
+	if (strcmp(e->key, lc->a.key) != 0) {
 		if ((r = list_flush(lc)) != 0)
 			return r;
-		snprintf(lc->key, sizeof(lc->key), "%s", e->key);
+		snprintf(lc->a.key, sizeof(lc->a.key), "%s", e->key);
 	}
-	if (!e->is_delete_marker) {
-		lc->size = e->size;
-		lc->has_real = 1;
-	}
+	acc_add(&lc->a, e);
 	return 0;
 }
 
