@@ -63,6 +63,7 @@ extern char **environ;
 
 #define TABLE_TREE "git-tree"
 #define TABLE_BLOB "git-blob"
+#define TABLE_MIRROR "git-mirror"
 #define VAL_VERSION 1
 #define TREE_VAL_LEN (1 + 2 * STORE_HASH_LEN + 3 * 8)
 #define EXT_VAL_LEN (8 + 4 + 2 * STORE_HASH_LEN)
@@ -108,6 +109,13 @@ struct gref {
 	char hex[HEX_MAX + 1];
 };
 
+/* Owned copies of the entries of objects/pack. */
+struct plist {
+	struct store_entry *v;	/* names and extents malloc'd */
+	size_t n;
+	size_t cap;
+};
+
 /* What the previous snapshot holds of NAME.git. */
 struct prev {
 	int is_found;
@@ -117,8 +125,8 @@ struct prev {
 	size_t head_len;
 	char *shallow;		/* NULL: not shallow */
 	size_t shallow_len;
-	struct store_tree *packs;	/* objects/pack */
-	size_t n_packs;
+	struct plist packs;	/* objects/pack */
+	size_t n_packs;		/* of which .pack files */
 };
 
 /* Counts below a directory. */
@@ -990,7 +998,7 @@ blob_val_decode(const uint8_t *v, size_t len, uint64_t *size,
 
 /*
  * Look a blob up in this run's map, then in the cache (trusted only if
- * the store has its first chunk).  Returns -ENOENT on a miss.
+ * the store has every chunk it names).  Returns -ENOENT on a miss.
  */
 static int
 blob_lookup(struct gsrc *g, const uint8_t *oid, uint64_t *size,
@@ -1007,11 +1015,16 @@ blob_lookup(struct gsrc *g, const uint8_t *oid, uint64_t *size,
 	if (r < 0)
 		return r == -ENOMEM ? r : -ENOENT;
 	r = blob_val_decode(v, vlen, size, ext, n);
-	if (r == 0 && *n > 0 && store_has_chunk(g->c->s, (*ext)[0].ref.id) !=
-	    1) {
-		free(*ext);
-		*ext = NULL;
-		r = -ENOENT;
+	/*
+	 * Every chunk must be in the store: a record written by a run that
+	 * never committed may name chunks that never reached it.
+	 */
+	for (size_t i = 0; r == 0 && i < *n; i++) {
+		if (store_has_chunk(g->c->s, (*ext)[i].ref.id) != 1) {
+			free(*ext);
+			*ext = NULL;
+			r = -ENOENT;
+		}
 	}
 	if (r == 0)
 		r = map_put(&g->blobs, oid, g->rawlen, v, vlen);
@@ -2163,36 +2176,319 @@ stored_file(struct gsrc *g, const struct store_entry *root, const char *path,
 }
 
 static void
+plist_fini(struct plist *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free((void *)l->v[i].name);
+		free((void *)l->v[i].extents);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Append an owned copy of the regular file entry ${e}. */
+static int
+plist_add(struct plist *l, const struct store_entry *e)
+{
+	struct store_entry *c;
+	uint8_t *name = NULL;
+	struct store_extent *ext = NULL;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		struct store_entry *v = realloc(l->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	if ((name = malloc(e->name_len + 1)) == NULL ||
+	    (e->n_extents && (ext = malloc(e->n_extents * sizeof(*ext))) ==
+	    NULL)) {
+		free(name);
+		return -ENOMEM;
+	}
+	memcpy(name, e->name, e->name_len);
+	name[e->name_len] = '\0';
+	if (e->n_extents)
+		memcpy(ext, e->extents, e->n_extents * sizeof(*ext));
+	c = &l->v[l->n++];
+	*c = *e;
+	c->name = name;
+	c->extents = ext;
+	c->target = NULL;
+	c->target_len = 0;
+	return 0;
+}
+
+/*
+ * Whether ${e} can be reused as a pack file of the mirror: a regular file
+ * named pack-<hex>.pack or .idx whose extents cover it in order and whose
+ * every chunk the store holds (so a record left by a run that never
+ * committed is not trusted beyond what reached the store).
+ */
+static int
+pack_entry_ok(struct gsrc *g, const struct store_entry *e)
+{
+	size_t hl;
+	uint64_t at = 0;
+
+	if (e->type != STORE_REG || e->name_len < 5 + 40 + 4 ||
+	    memcmp(e->name, "pack-", 5) != 0)
+		return 0;
+	if (memcmp(e->name + e->name_len - 5, ".pack", 5) == 0)
+		hl = e->name_len - 10;
+	else if (memcmp(e->name + e->name_len - 4, ".idx", 4) == 0)
+		hl = e->name_len - 9;
+	else
+		return 0;
+	if ((hl != 40 && hl != 64) || !is_hex((const char *)e->name + 5, hl))
+		return 0;
+	for (size_t i = 0; i < e->n_extents; i++) {
+		if (e->extents[i].off != at || e->extents[i].len == 0 ||
+		    store_has_chunk(g->c->s, e->extents[i].ref.id) != 1)
+			return 0;
+		at += e->extents[i].len;
+	}
+	return at == e->size;
+}
+
+static void
 prev_fini(struct prev *p)
 {
 	free(p->packed_refs);
 	free(p->head);
 	free(p->shallow);
-	store_tree_free(p->packs);
+	plist_fini(&p->packs);
 	memset(p, 0, sizeof(*p));
 }
 
+/* A bounds-checked reader of a cache record. */
+struct crd {
+	const uint8_t *p;
+	size_t left;
+};
+
+static int
+crd_bytes(struct crd *c, void *dst, size_t n)
+{
+	if (c->left < n)
+		return -EBADMSG;
+	if (dst)
+		memcpy(dst, c->p, n);
+	c->p += n;
+	c->left -= n;
+	return 0;
+}
+
+static int
+crd_u32(struct crd *c, uint32_t *v)
+{
+	uint8_t b[4];
+	int r;
+
+	if ((r = crd_bytes(c, b, 4)) == 0)
+		*v = get_u32(b);
+	return r;
+}
+
+static int
+crd_u64(struct crd *c, uint64_t *v)
+{
+	uint8_t b[8];
+	int r;
+
+	if ((r = crd_bytes(c, b, 8)) == 0)
+		*v = get_u64(b);
+	return r;
+}
+
+/* A length-prefixed string of at most ${max} bytes, malloc'd. */
+static int
+crd_str(struct crd *c, size_t max, char **out, size_t *len)
+{
+	uint32_t n;
+	int r;
+
+	if ((r = crd_u32(c, &n)) < 0)
+		return r;
+	if (n > max || n > c->left)
+		return -EBADMSG;
+	if ((*out = malloc((size_t)n + 1)) == NULL)
+		return -ENOMEM;
+	memcpy(*out, c->p, n);
+	(*out)[n] = '\0';
+	*len = n;
+	c->p += n;
+	c->left -= n;
+	return 0;
+}
+
 /*
- * prev_find(g, p):
- * Read back NAME.git of the newest snapshot holding it: packed-refs,
- * HEAD, shallow and the objects/pack directory.  Leaves p->is_found 0 if
- * there is none or it cannot be used (the caller then packs everything).
+ * The cache record of the mirror last stored (TABLE_MIRROR, key NAME):
+ *   u8 version, packed-refs, HEAD, shallow (each u32 length + bytes;
+ *   shallow's length is 1 + its length, 0 when not shallow), u32 count,
+ *   then per pack file: u32 name length, name, u64 size, u64 mtime,
+ *   u32 mode, u32 extent count, extents (u64 off, u32 len, id, key).
  */
 static int
-prev_find(struct gsrc *g, struct prev *p)
+mirror_val_encode(const char *pr, size_t prlen, const char *head,
+    const char *shallow, size_t shallow_len, const struct plist *l,
+    uint8_t **out, size_t *len)
+{
+	size_t n = 1 + 4 + prlen + 4 + strlen(head) + 4 + shallow_len + 4;
+	uint8_t *v;
+	uint8_t *p;
+
+	for (size_t i = 0; i < l->n; i++)
+		n += 4 + l->v[i].name_len + 8 + 8 + 4 + 4 +
+		    l->v[i].n_extents * EXT_VAL_LEN;
+	if ((v = malloc(n)) == NULL)
+		return -ENOMEM;
+	p = v;
+	*p++ = VAL_VERSION;
+	p = put_u32(p, (uint32_t)prlen);
+	memcpy(p, pr, prlen);
+	p += prlen;
+	p = put_u32(p, (uint32_t)strlen(head));
+	memcpy(p, head, strlen(head));
+	p += strlen(head);
+	p = put_u32(p, shallow ? (uint32_t)shallow_len + 1 : 0);
+	if (shallow) {
+		memcpy(p, shallow, shallow_len);
+		p += shallow_len;
+	}
+	p = put_u32(p, (uint32_t)l->n);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct store_entry *e = &l->v[i];
+
+		p = put_u32(p, (uint32_t)e->name_len);
+		memcpy(p, e->name, e->name_len);
+		p += e->name_len;
+		p = put_u64(p, e->size);
+		p = put_u64(p, (uint64_t)e->mtime_sec);
+		p = put_u32(p, e->mode);
+		p = put_u32(p, (uint32_t)e->n_extents);
+		for (size_t k = 0; k < e->n_extents; k++) {
+			p = put_u64(p, e->extents[k].off);
+			p = put_u32(p, e->extents[k].len);
+			memcpy(p, e->extents[k].ref.id, STORE_HASH_LEN);
+			p += STORE_HASH_LEN;
+			memcpy(p, e->extents[k].ref.key, STORE_HASH_LEN);
+			p += STORE_HASH_LEN;
+		}
+	}
+	*out = v;
+	*len = (size_t)(p - v);
+	return 0;
+}
+
+static int
+mirror_val_decode(struct gsrc *g, const uint8_t *v, size_t len,
+    struct prev *p)
+{
+	struct crd c = { v, len };
+	uint8_t ver;
+	uint32_t n;
+	uint32_t sl;
+	int r;
+
+	if ((r = crd_bytes(&c, &ver, 1)) < 0 || ver != VAL_VERSION)
+		return -EBADMSG;
+	if ((r = crd_str(&c, META_MAX, &p->packed_refs,
+	    &p->packed_refs_len)) < 0 ||
+	    (r = crd_str(&c, 4096, &p->head, &p->head_len)) < 0)
+		return r;
+	if ((r = crd_u32(&c, &sl)) < 0 || sl > META_MAX + 1 || sl > c.left)
+		return -EBADMSG;
+	if (sl > 0) {
+		if ((p->shallow = malloc(sl)) == NULL)
+			return -ENOMEM;
+		p->shallow_len = sl - 1;
+		crd_bytes(&c, p->shallow, sl - 1);
+		p->shallow[sl - 1] = '\0';
+	}
+	if ((r = crd_u32(&c, &n)) < 0 || n > 2 * PACKS_MAX + 2)
+		return -EBADMSG;
+	for (uint32_t i = 0; i < n; i++) {
+		struct store_entry e;
+		uint8_t name[STORE_NAME_MAX + 1];
+		struct store_extent *ext = NULL;
+		uint32_t nl;
+		uint32_t ne;
+		uint64_t mt;
+
+		memset(&e, 0, sizeof(e));
+		if ((r = crd_u32(&c, &nl)) < 0 || nl == 0 ||
+		    nl > STORE_NAME_MAX || (r = crd_bytes(&c, name, nl)) < 0 ||
+		    (r = crd_u64(&c, &e.size)) < 0 ||
+		    (r = crd_u64(&c, &mt)) < 0 ||
+		    (r = crd_u32(&c, &e.mode)) < 0 ||
+		    (r = crd_u32(&c, &ne)) < 0)
+			return -EBADMSG;
+		if (ne > BLOB_VAL_EXT_MAX || (size_t)ne * EXT_VAL_LEN > c.left ||
+		    e.mode > 07777)
+			return -EBADMSG;
+		if (ne && (ext = calloc(ne, sizeof(*ext))) == NULL)
+			return -ENOMEM;
+		for (uint32_t k = 0; k < ne; k++) {
+			crd_u64(&c, &ext[k].off);
+			crd_u32(&c, &ext[k].len);
+			crd_bytes(&c, ext[k].ref.id, STORE_HASH_LEN);
+			crd_bytes(&c, ext[k].ref.key, STORE_HASH_LEN);
+		}
+		e.name = name;
+		e.name_len = nl;
+		e.type = STORE_REG;
+		e.mtime_sec = (int64_t)mt;
+		e.n_extents = ne;
+		e.extents = ext;
+		r = pack_entry_ok(g, &e) ? plist_add(&p->packs, &e) : -EBADMSG;
+		free(ext);
+		if (r < 0)
+			return r;
+	}
+	return c.left == 0 ? 0 : -EBADMSG;
+}
+
+/* The previous mirror from the cache record; -ENOENT if unusable. */
+static int
+prev_from_cache(struct gsrc *g, struct prev *p)
+{
+	void *v = NULL;
+	size_t len;
+	int r;
+
+	r = store_cache_get(g->c->s, TABLE_MIRROR, g->name, strlen(g->name),
+	    &v, &len);
+	if (r < 0)
+		return r == -ENOMEM ? r : -ENOENT;
+	r = mirror_val_decode(g, v, len, p);
+	free(v);
+	if (r < 0) {
+		prev_fini(p);
+		return r == -ENOMEM ? r : -ENOENT;
+	}
+	return 0;
+}
+
+/* The previous mirror read back from the newest snapshot holding it. */
+static int
+prev_from_snapshot(struct gsrc *g, struct prev *p)
 {
 	struct store_snap_list *l = NULL;
 	struct store_entry root;
 	struct store_tree *t = NULL;
+	struct store_tree *pt = NULL;
 	char mname[STORE_NAME_MAX + 1];
 	size_t i;
 	int is_found = 0;
 	int r;
 
-	memset(p, 0, sizeof(*p));
 	snprintf(mname, sizeof(mname), "%s.git", g->name);
 	if ((r = store_snapshots(g->c->s, &l)) < 0)
-		return r == -ENOMEM ? r : 0;
+		return r == -ENOMEM ? r : -ENOENT;
 	for (i = store_snap_list_len(l); i-- > 0 && !is_found;) {
 		const struct store_snap *sn = store_snap_list_get(l, i);
 
@@ -2212,7 +2508,7 @@ prev_find(struct gsrc *g, struct prev *p)
 	}
 	store_snap_list_free(l);
 	if (!is_found)
-		return 0;
+		return -ENOENT;
 	if ((r = stored_file(g, &root, "packed-refs", META_MAX,
 	    &p->packed_refs, &p->packed_refs_len)) < 0 ||
 	    (r = stored_file(g, &root, "HEAD", 4096, &p->head,
@@ -2229,34 +2525,65 @@ prev_find(struct gsrc *g, struct prev *p)
 		goto out;
 	}
 	if ((r = store_tree_read(g->c->s, &store_tree_entry(t, i)->tree,
-	    &p->packs)) < 0)
+	    &pt)) < 0)
 		goto out;
-	for (i = 0; i < store_tree_len(p->packs); i++) {
-		const struct store_entry *e = store_tree_entry(p->packs, i);
+	if (store_tree_len(pt) > 2 * PACKS_MAX + 2) {
+		r = -EBADMSG;
+		goto out;
+	}
+	for (i = 0; i < store_tree_len(pt); i++) {
+		const struct store_entry *e = store_tree_entry(pt, i);
 
-		if (e->type != STORE_REG || e->name_len < 10 ||
-		    memcmp(e->name, "pack-", 5) != 0 ||
-		    (e->n_extents && store_has_chunk(g->c->s,
-		    e->extents[0].ref.id) != 1)) {
+		if (!pack_entry_ok(g, e)) {
 			r = -EBADMSG;
 			goto out;
 		}
-		if (memcmp(e->name + e->name_len - 5, ".pack", 5) == 0)
-			p->n_packs++;
+		if ((r = plist_add(&p->packs, e)) < 0)
+			goto out;
 	}
-	p->is_found = 1;
 	r = 0;
 out:
 	store_tree_free(t);
+	store_tree_free(pt);
 	if (r < 0) {
 		prev_fini(p);
 		if (r == -ENOMEM)
 			return r;
 		if (g->c->is_verbose)
 			fprintf(stderr, "amber ingest: repos/%s.git: previous "
-			    "mirror unusable (%s); packing everything\n",
-			    g->name, strerror(-r));
+			    "mirror unusable (%s)\n", g->name, strerror(-r));
+		return -ENOENT;
 	}
+	return 0;
+}
+
+/*
+ * prev_find(g, p):
+ * What the mirror last stored holds: packed-refs, HEAD, shallow and the
+ * pack files, from the local cache's record of the last ingest, else
+ * read back from the newest snapshot holding NAME.git (which needs a key
+ * that reads snapshots).  Leaves p->is_found 0 if neither can be used:
+ * the caller then packs everything.
+ */
+static int
+prev_find(struct gsrc *g, struct prev *p)
+{
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	if ((r = prev_from_cache(g, p)) == -ENOENT)
+		r = prev_from_snapshot(g, p);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < p->packs.n; i++) {
+		const struct store_entry *e = &p->packs.v[i];
+
+		if (memcmp(e->name + e->name_len - 5, ".pack", 5) == 0)
+			p->n_packs++;
+	}
+	p->is_found = 1;
 	return 0;
 }
 
@@ -2303,10 +2630,10 @@ is_incremental_ok(struct gsrc *g, char **old, size_t n_old, char **tips,
 	return r;
 }
 
-/* Store file ${path} (streamed) as entry ${name} of ${tb}. */
+/* Store file ${path} (streamed) as entry ${name} of ${tb} and ${l}. */
 static int
 file_add(struct gsrc *g, struct store_tb *tb, const char *name,
-    const char *path, uint32_t mode, struct counts *cnt)
+    const char *path, uint32_t mode, struct counts *cnt, struct plist *l)
 {
 	struct store_file *f = NULL;
 	struct store_extent *ext = NULL;
@@ -2344,7 +2671,7 @@ file_add(struct gsrc *g, struct store_tb *tb, const char *name,
 	e.mtime_sec = g->mirror_mtime;
 	e.size = off;
 	e.extents = ext;
-	if ((r = store_tb_add(tb, &e)) < 0)
+	if ((r = store_tb_add(tb, &e)) < 0 || (r = plist_add(l, &e)) < 0)
 		goto out;
 	cnt->n_files++;
 	cnt->n_bytes += off;
@@ -2489,7 +2816,10 @@ mirror_build(struct gsrc *g, const struct gref *refs, size_t n_refs,
 	struct store_tb *packs = NULL;
 	struct store_tb *rtb = NULL;
 	struct counts cnt = { 0, 0 };
+	struct plist kept = { NULL, 0, 0 };
 	struct prev p;
+	uint8_t *val = NULL;
+	size_t vlen;
 	char **tips = NULL;
 	char **old = NULL;
 	size_t n_tips = 0;
@@ -2578,11 +2908,11 @@ mirror_build(struct gsrc *g, const struct gref *refs, size_t n_refs,
 	    (r = store_tb_new(&packs)) < 0 || (r = store_tb_new(&rtb)) < 0)
 		goto out;
 	if (!is_full)
-		for (size_t i = 0; i < store_tree_len(p.packs); i++) {
-			const struct store_entry *e =
-			    store_tree_entry(p.packs, i);
+		for (size_t i = 0; i < p.packs.n; i++) {
+			const struct store_entry *e = &p.packs.v[i];
 
-			if ((r = store_tb_add(packs, e)) < 0)
+			if ((r = store_tb_add(packs, e)) < 0 ||
+			    (r = plist_add(&kept, e)) < 0)
 				goto out;
 			cnt.n_files++;
 			cnt.n_bytes += e->size;
@@ -2610,10 +2940,8 @@ mirror_build(struct gsrc *g, const struct gref *refs, size_t n_refs,
 			int is_dup = 0;
 
 			snprintf(name, sizeof(name), "pack-%s%s", hex, ext[k]);
-			for (size_t i = 0; !is_full && i <
-			    store_tree_len(p.packs); i++) {
-				const struct store_entry *e =
-				    store_tree_entry(p.packs, i);
+			for (size_t i = 0; !is_full && i < p.packs.n; i++) {
+				const struct store_entry *e = &p.packs.v[i];
 
 				if (e->name_len == strlen(name) &&
 				    memcmp(e->name, name, e->name_len) == 0)
@@ -2626,7 +2954,8 @@ mirror_build(struct gsrc *g, const struct gref *refs, size_t n_refs,
 				r = -ENOMEM;
 				goto out;
 			}
-			if ((r = file_add(g, packs, name, f, 0444, &cnt)) < 0)
+			if ((r = file_add(g, packs, name, f, 0444, &cnt,
+			    &kept)) < 0)
 				goto out;
 		}
 	}
@@ -2656,7 +2985,15 @@ mirror_build(struct gsrc *g, const struct gref *refs, size_t n_refs,
 		goto out;
 	out->n_files = cnt.n_files;
 	out->n_bytes = cnt.n_bytes;
+	/* Remember this mirror for the next ingest (a hint; may be lost). */
+	if ((r = mirror_val_encode(pr, o, headline, shallow, shallow_len,
+	    &kept, &val, &vlen)) < 0)
+		goto out;
+	store_cache_put(g->c->s, TABLE_MIRROR, g->name, strlen(g->name), val,
+	    vlen);
 out:
+	free(val);
+	plist_fini(&kept);
 	if (tmp)
 		rm_tree(tmp);
 	store_tb_free(root);

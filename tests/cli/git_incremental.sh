@@ -3,7 +3,8 @@
 # pack holding exactly the new objects beside the first pack; diff -r of
 # a branch between the two snapshots shows exactly the commits' changes;
 # a file comes out of an old tag; an unchanged repository adds almost
-# nothing; a rewound branch (force push) repacks into one clean pack.
+# nothing; a lost local cache or an ingest-only key still gives one new
+# pack; a rewound branch (force push) repacks into one clean pack.
 . "$AMBER_TOP/tests/cli/lib.sh"
 . "$AMBER_TOP/tests/cli/git_common.inc"
 
@@ -82,17 +83,38 @@ s3=$(snap_name 3)
 "$AMBER" ls "$S" "$s2:repos/r.git/objects/pack" </dev/null >"$T/p2"
 cmp -s "$T/p2" "$T/p3" || fail "unchanged repository changed its packs"
 
+# The local cache lost: the packs are found again in the last snapshot,
+# and the next ingest still adds one pack only.
+rm -rf "$XDG_CACHE_HOME"
+commit_n "$T/src" 211 212
+expect 0 "$AMBER" ingest "$S" --repo r="$T/src"
+s4=$(snap_name 4)
+[ "$(n_packs "$s4")" = 3 ] || fail "after losing the cache: not three packs"
+expect 0 "$AMBER" restore "$S" "$s4:repos/r.git" "$T/m4"
+refs_same "$T/src" "$T/m4/r.git"
+fsck_clean "$T/m4/r.git"
+
+# An ingest-only key (which cannot read snapshots back) increments too.
+expect 0 "$AMBER" key new-ingest "$S" --output "$T/ingest.key"
+commit_n "$T/src" 213 214
+expect 0 "$AMBER" ingest "$S" --key-file "$T/ingest.key" --repo r="$T/src"
+s5=$(snap_name 5)
+[ "$(n_packs "$s5")" = 4 ] || fail "ingest key: not four packs"
+expect 0 "$AMBER" restore "$S" "$s5:repos/r.git" "$T/m5"
+refs_same "$T/src" "$T/m5/r.git"
+fsck_clean "$T/m5/r.git"
+
 # A force push (main rewound, a branch deleted): everything repacked into
 # one pack with no unreachable object.
 (cd "$T/src" && git reset -q --hard HEAD~3 && git branch -q -D later &&
     git tag -d v3.0 >/dev/null && git reflog expire --expire=now --all &&
     git gc -q --prune=now) || fail "rewind"
 expect 0 "$AMBER" ingest "$S" --repo r="$T/src"
-s4=$(snap_name 4)
-[ "$(n_packs "$s4")" = 1 ] || fail "after a rewind: not one pack"
-expect 0 "$AMBER" restore "$S" "$s4:repos/r.git" "$T/m4"
-refs_same "$T/src" "$T/m4/r.git"
-fsck_clean "$T/m4/r.git"
+s6=$(snap_name 6)
+[ "$(n_packs "$s6")" = 1 ] || fail "after a rewind: not one pack"
+expect 0 "$AMBER" restore "$S" "$s6:repos/r.git" "$T/m6"
+refs_same "$T/src" "$T/m6/r.git"
+fsck_clean "$T/m6/r.git"
 # And the older snapshot still restores its own history.
 expect 0 "$AMBER" restore "$S" "$s2:repos/r.git" "$T/m2b"
 git -C "$T/m2b/r.git" rev-parse -q --verify refs/heads/later >/dev/null ||
