@@ -266,6 +266,21 @@ resolve_location(const char *url, const char *loc, char *out, size_t cap)
  * final answer in ${resp} (the caller finis it) and returns 0 for a 2xx,
  * else the code and message forge_http_get() documents.
  */
+/*
+ * The URL as messages show it: a URL outside the API loses its query,
+ * which for storage hosts is a signature granting access.
+ */
+static void
+show_url(const char *url, int is_api, char *out, size_t cap)
+{
+	size_t n = is_api ? strlen(url) : strcspn(url, "?#");
+
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, url, n);
+	out[n] = '\0';
+}
+
 static int
 get_resp(struct forge_http *h, const char *url, size_t max_body,
     struct http_response *resp, struct forge_err *err)
@@ -275,6 +290,7 @@ get_resp(struct forge_http *h, const char *url, size_t max_body,
 	char cur[FORGE_URL_MAX];
 	char next[FORGE_URL_MAX];
 	char origin[FORGE_URL_MAX];
+	char shown[FORGE_URL_MAX];
 	char msg[256];
 	long waited = 0;
 	long wait;
@@ -292,13 +308,15 @@ get_resp(struct forge_http *h, const char *url, size_t max_body,
 		size_t n = 0;
 		size_t i;
 
-		if ((r = forge_http_origin(cur, origin, sizeof(origin))) < 0) {
+		r = forge_http_origin(cur, origin, sizeof(origin));
+		is_api = r == 0 && strcmp(origin, h->origin) == 0;
+		show_url(cur, is_api, shown, sizeof(shown));
+		if (r < 0) {
 			snprintf(err->msg, sizeof(err->msg),
-			    "GET %.200s: not an http(s) URL", cur);
+			    "GET %.200s: not an http(s) URL", shown);
 			r = -EIO;
 			goto out;
 		}
-		is_api = strcmp(origin, h->origin) == 0;
 		if (is_api) {
 			for (i = 0; i < h->n_headers; i++)
 				hdrs[n++] = h->headers[i];
@@ -316,7 +334,7 @@ get_resp(struct forge_http *h, const char *url, size_t max_body,
 			goto out;
 		if (r < 0) {
 			snprintf(err->msg, sizeof(err->msg), "GET %.200s: %s",
-			    cur, resp->error);
+			    shown, resp->error);
 			goto out;
 		}
 		err->status = resp->status;
@@ -332,7 +350,7 @@ get_resp(struct forge_http *h, const char *url, size_t max_body,
 			    http_response_header(resp, "location"), next,
 			    sizeof(next)) < 0) {
 				snprintf(err->msg, sizeof(err->msg),
-				    "GET %.200s: bad redirect", cur);
+				    "GET %.200s: bad redirect", shown);
 				r = -EIO;
 				goto out;
 			}
@@ -346,7 +364,7 @@ get_resp(struct forge_http *h, const char *url, size_t max_body,
 				snprintf(err->msg, sizeof(err->msg),
 				    "GET %.200s: rate limited (HTTP %ld), "
 				    "retry in %ld s, beyond the %ld s "
-				    "AMBER_FORGE_MAX_WAIT allows", cur,
+				    "AMBER_FORGE_MAX_WAIT allows", shown,
 				    resp->status, wait, h->max_wait_sec);
 				r = -EAGAIN;
 				goto out;
@@ -363,25 +381,25 @@ get_resp(struct forge_http *h, const char *url, size_t max_body,
 	switch (resp->status) {
 	case 401:
 		snprintf(err->msg, sizeof(err->msg), "GET %.200s: HTTP 401%s "
-		    "(the token in %s is missing, expired or revoked)", cur,
+		    "(the token in %s is missing, expired or revoked)", shown,
 		    msg, h->token_env);
 		r = -EACCES;
 		break;
 	case 403:
 		snprintf(err->msg, sizeof(err->msg), "GET %.200s: HTTP 403%s "
-		    "(the token in %s lacks a permission this needs)", cur,
+		    "(the token in %s lacks a permission this needs)", shown,
 		    msg, h->token_env);
 		r = -EACCES;
 		break;
 	case 404:
 	case 410:
 		snprintf(err->msg, sizeof(err->msg), "GET %.200s: HTTP %ld%s",
-		    cur, resp->status, msg);
+		    shown, resp->status, msg);
 		r = -ENOENT;
 		break;
 	default:
 		snprintf(err->msg, sizeof(err->msg), "GET %.200s: HTTP %ld%s",
-		    cur, resp->status, msg);
+		    shown, resp->status, msg);
 		r = -EIO;
 		break;
 	}
