@@ -65,7 +65,14 @@ cmp -s "$T/snaps" "$T/snaps2" || fail "fresh index lists other snapshots"
 if [ -c /dev/fuse ] && command -v fusermount3 >/dev/null && [ -x "$AMBERFS" ]; then
 	mkdir "$T/mnt"
 	mkfifo "$T/ready"
-	"$AMBERFS" "$S" "$T/mnt" -f -o ready_fd=3 -o index="$T/ix3" 3>"$T/ready" 2>"$T/fs.log" &
+	# As from fstab: no environment, endpoint and credentials as options.
+	printf '[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n' \
+	    "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" >"$T/creds"
+	chmod 600 "$T/creds"
+	env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AMBER_S3_ENDPOINT \
+	    "$AMBERFS" "$S" "$T/mnt" -f -o ready_fd=3 -o index="$T/ix3" \
+	    -o s3_endpoint="$S3_ENDPOINT" -o credentials_file="$T/creds" \
+	    3>"$T/ready" 2>"$T/fs.log" &
 	fspid=$!
 	S3_CLEANUP_EXTRA="fusermount3 -u '$T/mnt' 2>/dev/null; kill $fspid 2>/dev/null"
 	n=$(timeout 60 head -c 1 "$T/ready" | wc -c)
