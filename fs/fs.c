@@ -29,9 +29,9 @@
 struct node {
 	uint32_t slot;
 	uint64_t ord;
-	uint64_t sroot;		/* ordinal of the enclosing source root */
-	unsigned depth;		/* 0: the snapshot root; 2: a source root */
-	struct tnode *parent;	/* pinned tree holding it; NULL at depth 0 */
+	uint64_t sroot;		/* ordinal of its source root */
+	unsigned depth;		/* 0: snapshot root; 2: source root */
+	struct tnode *parent;	/* pinned tree holding it, or NULL */
 	size_t idx;		/* its index in parent */
 	struct store_entry root;	/* the snapshot root, at depth 0 */
 	int64_t snap_sec;	/* the snapshot's time, for root defaults */
@@ -523,8 +523,9 @@ vlist(struct fs *fs, const struct snaps_view *v, fuse_ino_t dir, vlist_fn *fn,
 			return -ENOENT;
 		want = &snap->sources[p & UINT32_MAX];
 		for (i = 0; i < v->n; i++) {
-			const struct store_snap *s = store_snap_list_get(v->list,
-			    i);
+			const struct store_snap *s;
+
+			s = store_snap_list_get(v->list, i);
 
 			if (v->slot[i] == 0 || !is_plain_name(s->name) ||
 			    snaps_source_idx(s, want->kind, want->name,

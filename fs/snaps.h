@@ -30,7 +30,7 @@ struct snaps_src {
 struct snaps_view {
 	struct store_snap_list *list;	/* sorted by time, then commit */
 	size_t n;
-	uint32_t *slot;		/* slot of list entry i; 0: none (too many) */
+	uint32_t *slot;		/* slot of list entry i; 0: none */
 	size_t *by_name;	/* list indices sorted by name */
 	size_t *by_slot;	/* slot -> list index, SIZE_MAX if absent */
 	size_t n_by_slot;

@@ -87,7 +87,7 @@ grep " $M fuse.amberfs [^ ]*default_permissions" /proc/mounts >/dev/null ||
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
 	w=$M/snapshots/$SNAP/files/w
 	setpriv --reuid=65534 --regid=65534 --clear-groups cat "$w/file" \
-	    >"$T/out" 2>&1 || fail "nobody cannot read a 0644 file: $(cat "$T/out")"
+	    >"$T/out" 2>&1 || fail "nobody cannot read 0644: $(cat "$T/out")"
 	setpriv --reuid=65534 --regid=65534 --clear-groups \
 	    cat "$w/dir/secret" >"$T/out" 2>&1 &&
 	    fail "nobody read a 0600 file of root"

@@ -137,7 +137,8 @@ same_tree "$T/src1" "$T/cp"
 if command -v rsync >/dev/null 2>&1; then
 	rsync -a -H "$s2/" "$T/rsync/"
 	same_tree "$src" "$T/rsync"
-	[ "$(stat -c %i "$T/rsync/hl1")" = "$(stat -c %i "$T/rsync/d1/hl2")" ] ||
+	i1=$(stat -c %i "$T/rsync/hl1")
+	[ "$(stat -c %i "$T/rsync/d1/hl2")" = "$i1" ] ||
 	    fail "rsync -H lost a hard link"
 else
 	fail "rsync missing (tools/deps.sh installs it)"

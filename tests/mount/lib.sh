@@ -90,8 +90,8 @@ mount_fg() {
 	n=$(timeout 60 head -c 1 "$T/ready" | wc -c)
 	if [ "$n" -ne 1 ]; then
 		cat "$T/amberfs.log" >&2
-		if grep -q "fuse: device not found\|Operation not permitted\|fusermount" \
-		    "$T/amberfs.log"; then
+		pat="device not found\|Operation not permitted\|fusermount"
+		if grep -q "$pat" "$T/amberfs.log"; then
 			skip "FUSE mounts do not work here"
 		fi
 		fail "amberfs did not report ready"
