@@ -407,6 +407,10 @@ s3_status(struct s3 *s, const char *op, const char *key,
 	if (resp->status == 404)
 		return -ENOENT;
 	err_parse(resp, &e);
+	if (strcmp(e.code, "RequestTimeTooSkewed") == 0)
+		return log_err(-EIO, "%s: %s %s: this machine's clock is more "
+		    "than 15 minutes away from the server's; fix the clock",
+		    s->be.location, op, key ? key : "(bucket)");
 	if (resp->status == 403)
 		return log_err(-EACCES, "%s: %s %s: access denied (%s%s%s): "
 		    "check the credentials and the bucket policy",
