@@ -48,7 +48,7 @@
 #define S3_XML_MAX ((size_t)16 << 20)	/* largest XML answer */
 #define S3_PAGES_MAX 1000000	/* listing pages before giving up */
 #define S3_HDRS_MAX 16
-#define S3_LINE_MAX 4096	/* one header line */
+#define S3_LINE_MAX 20000	/* one header line (tokens are long) */
 
 struct s3 {
 	struct backend be;	/* first: a struct backend * is a struct s3 * */

@@ -22,8 +22,8 @@
 
 #define SIGV4_HEADERS_MAX 32
 #define SIGV4_NAME_MAX 64
-#define SIGV4_VALUE_MAX 2048
-#define SIGV4_CANON_MAX 16384
+#define SIGV4_VALUE_MAX 16384	/* session tokens can be long */
+#define SIGV4_CANON_MAX 65536
 
 static void
 hex(const uint8_t *in, size_t len, char *out)
@@ -130,7 +130,7 @@ out:
 
 struct hdr {
 	char name[SIGV4_NAME_MAX];
-	char value[SIGV4_VALUE_MAX];
+	char *value;		/* malloc'd */
 };
 
 static int
@@ -146,10 +146,14 @@ hdr_set(struct hdr *d, const char *name, const char *value)
 {
 	size_t i;
 	size_t o = 0;
+	size_t vl = strlen(value);
 	int is_blank = 0;
 
-	if (strlen(name) >= SIGV4_NAME_MAX || name[0] == 0)
+	if (strlen(name) >= SIGV4_NAME_MAX || name[0] == 0 ||
+	    vl >= SIGV4_VALUE_MAX)
 		return -ERANGE;
+	if ((d->value = malloc(vl + 1)) == NULL)
+		return -ENOMEM;
 	for (i = 0; name[i]; i++)
 		d->name[i] = (name[i] >= 'A' && name[i] <= 'Z') ?
 		    (char)(name[i] - 'A' + 'a') : name[i];
@@ -162,13 +166,9 @@ hdr_set(struct hdr *d, const char *name, const char *value)
 			continue;
 		}
 		if (is_blank) {
-			if (o + 1 >= SIGV4_VALUE_MAX)
-				return -ERANGE;
 			d->value[o++] = ' ';
 			is_blank = 0;
 		}
-		if (o + 1 >= SIGV4_VALUE_MAX)
-			return -ERANGE;
 		d->value[o++] = value[i];
 	}
 	d->value[o] = 0;
@@ -254,6 +254,8 @@ canonical(const char *method, const char *host, const char *path,
 	}
 	r = 0;
 out:
+	for (i = 0; i < SIGV4_HEADERS_MAX; i++)
+		free(hs[i].value);
 	free(hs);
 	return r;
 }

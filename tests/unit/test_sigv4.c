@@ -222,6 +222,20 @@ test_edges(void)
 	CHECK(sigv4_sign(&s3doc, "us-east-1", "s3", d, "GET", "h", "/", "", h,
 	    1, SIGV4_EMPTY_SHA256, auth, 40) == -ERANGE);
 
+	/* A long session token (STS tokens run to kilobytes) is signed. */
+	{
+		static char tok[6001];
+		struct sigv4_param th[] = { { "x-amz-date", NULL },
+		    { "x-amz-security-token", tok } };
+
+		memset(tok, 'T', sizeof(tok) - 1);
+		th[0].value = d;
+		CHECK(sigv4_sign(&s3doc, "us-east-1", "s3", d, "GET", "h", "/",
+		    "", th, 2, SIGV4_EMPTY_SHA256, auth, sizeof(auth)) == 0);
+		CHECK(strstr(auth, "SignedHeaders=host;x-amz-date;"
+		    "x-amz-security-token,") != NULL);
+	}
+
 	sigv4_date(1369353600, date);
 	CHECK(strcmp(date, "20130524T000000Z") == 0);
 	sigv4_date(1440938160, date);
