@@ -50,6 +50,20 @@ cat "$T/out" "$T/err"
 [ "$(grep -c '^ok ' "$T/out")" = 5 ] || fail "ingest user: want 5 ok lines"
 grep -q WARNING "$T/out" && fail "ingest user: unexpected warning"
 
+# The same least-privilege user can run amber itself: ingest, list, verify.
+export AMBER_PASSPHRASE="doctor test" XDG_CACHE_HOME="$T/cache"
+"$AMBER" init s3://lkb/st2 --retention 1d --kdf log2n=10,r=8,p=1 >/dev/null 2>&1 || fail "init st2"
+mkdir -p "$T/src"
+echo data >"$T/src/a"
+AWS_ACCESS_KEY_ID=INGEST0000000000000A AWS_SECRET_ACCESS_KEY=ingest0secret0000000000000000000000000000 \
+    "$AMBER" ingest s3://lkb/st2 --dir src="$T/src" -q || fail "ingest as the ingest user"
+echo more >>"$T/src/a"
+AWS_ACCESS_KEY_ID=INGEST0000000000000A AWS_SECRET_ACCESS_KEY=ingest0secret0000000000000000000000000000 \
+    "$AMBER" ingest s3://lkb/st2 --dir src="$T/src" -q || fail "second ingest as the ingest user"
+AWS_ACCESS_KEY_ID=INGEST0000000000000A AWS_SECRET_ACCESS_KEY=ingest0secret0000000000000000000000000000 \
+    "$AMBER" verify s3://lkb/st2 --read-data || fail "verify as the ingest user"
+[ "$("$AMBER" snapshots s3://lkb/st2 | wc -l)" = 2 ] || fail "want 2 snapshots"
+
 # No Object Lock at all.
 "$AMBER" doctor s3://plain/st >"$T/out" 2>"$T/err"
 rc=$?
