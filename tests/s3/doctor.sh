@@ -49,6 +49,11 @@ cat "$T/out" "$T/err"
 [ $rc = 0 ] || fail "ingest user: exit $rc, want 0"
 [ "$(grep -c '^ok ' "$T/out")" = 5 ] || fail "ingest user: want 5 ok lines"
 grep -q WARNING "$T/out" && fail "ingest user: unexpected warning"
+AWS_ACCESS_KEY_ID=INGEST0000000000000A AWS_SECRET_ACCESS_KEY=ingest0secret0000000000000000000000000000 \
+    "$AMBER" doctor --json -q s3://lkb/st >"$T/json" 2>"$T/err" || fail "--json: exit $?"
+[ "$(grep -c '"unsafe": *false' "$T/json")" = 5 ] || fail "--json: $(cat "$T/json")"
+grep -q '"http_status": *403, *"detail": *"AccessDenied"' "$T/json" || fail "--json fields: $(cat "$T/json")"
+[ ! -s "$T/err" ] || fail "-q still printed: $(cat "$T/err")"
 
 # The same least-privilege user can run amber itself: ingest, list, verify.
 export AMBER_PASSPHRASE="doctor test" XDG_CACHE_HOME="$T/cache"
