@@ -3054,6 +3054,11 @@ src_git_read(struct src_ctx *c, const char *name, const char *location,
 		r = -ENOMEM;
 		goto out;
 	}
+	if (loc[0] == '-') {
+		/* git would take it for an option */
+		r = gerr(&g, -EINVAL, "a location may not start with '-'");
+		goto out;
+	}
 	if ((r = env_build(&g)) < 0 ||
 	    (r = cache_update(&g, loc, &lockfd)) < 0)
 		goto out;
