@@ -33,7 +33,7 @@
 
 #define READ_LEN (1u << 20)	/* one read(2) of file content */
 #define CACHE_TABLE "files"
-#define RACY_SEC 2		/* no cache record for younger changes */
+#define RACY_SEC 2		/* no cache record for changes this young */
 #define CACHE_KEY_MAX 400	/* longer keys: the path is hashed */
 #define SHA256_LEN 32
 #define MAX_DEPTH 1024		/* directory levels below the source root */
@@ -70,7 +70,6 @@ struct walk {
 	int is_one_file_system;
 	dev_t root_dev;
 	uid_t euid;
-	int64_t racy_sec;	/* changes at or after this are racy */
 	uint64_t ord;		/* the next entry's ordinal */
 	unsigned depth;		/* of the directory being walked */
 	uint64_t n_files;	/* entries recorded */
@@ -360,9 +359,12 @@ cache_lookup(struct walk *wk, const struct stat *st,
 	return 1;
 }
 
-/* Remember a file read whole and unchanged; failures only lose a hint. */
+/*
+ * Remember a file read whole and unchanged, whose reading began at
+ * ${t0}; failures only lose a hint.
+ */
 static int
-cache_store(struct walk *wk, const struct stat *st,
+cache_store(struct walk *wk, const struct stat *st, int64_t t0,
     const struct store_extent *ext, size_t n)
 {
 	struct fcache_stat fs;
@@ -372,12 +374,13 @@ cache_store(struct walk *wk, const struct stat *st,
 	int r;
 
 	/*
-	 * A file changed within the timestamp granularity of our read
-	 * could change again without its mtime or ctime moving: leave such
-	 * young files to be read again next time.
+	 * A file changed just before we began to read it could change again
+	 * within the same timestamp tick, or under a file server's skewed
+	 * clock, without its mtime or ctime moving: leave such young files
+	 * to be read again next time.
 	 */
-	if ((int64_t)st->st_mtim.tv_sec >= wk->racy_sec ||
-	    (int64_t)st->st_ctim.tv_sec >= wk->racy_sec)
+	if ((int64_t)st->st_mtim.tv_sec > t0 - RACY_SEC ||
+	    (int64_t)st->st_ctim.tv_sec > t0 - RACY_SEC)
 		return 0;
 	if ((r = cache_key(wk, &klen)) < 0)
 		return r;
@@ -507,6 +510,7 @@ file_content(struct walk *wk, int dfd, const char *name,
     const struct stat *lst, struct store_entry *e, struct store_extent **ext)
 {
 	struct store_file *f = NULL;
+	struct timespec t0;
 	struct stat st;
 	struct stat st2;
 	uint64_t at = 0;
@@ -525,6 +529,7 @@ file_content(struct walk *wk, int dfd, const char *name,
 		e->extents = *ext;
 		return 0;
 	}
+	clock_gettime(CLOCK_REALTIME, &t0);
 	fd = open_at(wk, dfd, name, lst->st_uid, O_RDONLY | O_NONBLOCK);
 	if (fd < 0) {
 		walk_warn(wk, "cannot open", errno);
@@ -564,7 +569,7 @@ file_content(struct walk *wk, int dfd, const char *name,
 		walk_warn(wk, "changed while being read", 0);
 		e->flags |= STORE_ENTRY_PARTIAL;
 	} else {
-		r = cache_store(wk, &st, *ext, n);
+		r = cache_store(wk, &st, t0.tv_sec, *ext, n);
 	}
 out:
 	store_file_free(f);
@@ -922,7 +927,6 @@ src_dir_read(struct src_ctx *c, const char *name, const char *path,
 {
 	struct walk wk;
 	struct stat st;
-	struct timespec now;
 	size_t nlen = strlen(name);
 	char *real = NULL;
 	int fd = -1;
@@ -936,8 +940,6 @@ src_dir_read(struct src_ctx *c, const char *name, const char *path,
 	wk.name = name;
 	wk.is_one_file_system = o ? o->is_one_file_system : 0;
 	wk.euid = geteuid();
-	clock_gettime(CLOCK_REALTIME, &now);
-	wk.racy_sec = (int64_t)now.tv_sec - RACY_SEC;
 	wk.key_hdr = 2 + nlen;
 	if ((wk.buf = malloc(READ_LEN)) == NULL ||
 	    (wk.key = malloc(wk.key_hdr + 256)) == NULL ||
