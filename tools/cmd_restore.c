@@ -36,12 +36,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 #include "cmd.h"
 #include "store.h"
 
 static const char usage[] =
     "usage: amber restore STORE SNAPSHOT[:PATH] TARGET [--overwrite]\n"
+    "                     [--json]\n"
     "\n"
     "Copy PATH of SNAPSHOT (default: the whole snapshot, that is its\n"
     "files/, repos/ and pipelines/) into the directory TARGET, created if\n"
@@ -51,6 +54,7 @@ static const char usage[] =
     "  --overwrite          replace existing items (directories are\n"
     "                       merged into; symbolic links in the way are\n"
     "                       replaced, never followed)\n"
+    "  --json               print a summary object on stdout\n"
     CLI_COMMON_HELP
     CLI_S3_HELP;
 
@@ -898,12 +902,27 @@ cmd_restore(int argc, char **argv)
 		    store_tree_entry(top, i) : e, depth + 1)) < 0)
 			goto fatal;
 	}
-	if (!c.is_quiet)
+	if (c.is_json) {
+		json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:b}",
+		    "entries", (json_int_t)r.n_entries,
+		    "bytes", (json_int_t)r.n_bytes,
+		    "errors", (json_int_t)r.n_errors,
+		    "warnings", (json_int_t)r.n_warnings,
+		    "ok", r.n_errors == 0);
+
+		if (o != NULL) {
+			json_dumpf(o, stdout, JSON_COMPACT);
+			putchar('\n');
+			fflush(stdout);
+		}
+		json_decref(o);
+	} else if (!c.is_quiet) {
 		fprintf(stderr, "%s: %llu entr%s (%llu bytes) restored into "
 		    "%s%s\n", argv[0], (unsigned long long)r.n_entries,
 		    r.n_entries == 1 ? "y" : "ies",
 		    (unsigned long long)r.n_bytes, target,
 		    r.n_errors > 0 ? ", with errors" : "");
+	}
 	rc = r.n_errors > 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
 	goto out;
 fatal:

@@ -59,6 +59,12 @@ err_has "files/src/big"
 err_has "damaged"
 [ -e "$T/bad/src/big" ] && fail "a damaged file was left in place"
 find "$T/bad" -name '.amber-restore*' | grep -q . && fail "temporary left"
+expect 1 "$AMBER" restore "$S" latest:files/src "$T/bad2" --json
+python3 -c '
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert o["errors"] == 1 and o["ok"] is False and o["entries"] == 1, o
+' "$T/out" || fail "restore --json: $(cat "$T/out")"
 # Over an existing good copy, with --overwrite: the copy is untouched.
 expect 1 "$AMBER" restore "$S" latest:files/src "$T/good" --overwrite
 cmp "$D/big" "$T/good/src/big" || fail "the good copy was changed"
