@@ -961,18 +961,21 @@ src_dir_read(struct src_ctx *c, const char *name, const char *path,
 		}
 		for (size_t i = 0; i < o->n_excludes; i++) {
 			const char *p = o->excludes[i];
+			int is_anchored = p[0] == '/';
 
-			wk.excl[i].is_anchored = p[0] == '/';
 			while (*p == '/')
 				p++;
 			if (*p == '\0')
 				continue;
-			wk.excl[wk.n_excl++].pat = p;
+			wk.excl[wk.n_excl].pat = p;
+			wk.excl[wk.n_excl++].is_anchored = is_anchored;
 		}
 	}
 
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    fstat(fd, &st) < 0) {
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOATIME);
+	if (fd < 0 && errno == EPERM)
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
 		r = -errno;	/* the caller reports it */
 		goto out;
 	}
