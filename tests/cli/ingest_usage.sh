@@ -59,7 +59,7 @@ rc=$?
 # Recorded metadata, and excludes: by name, by path, anchored, from a file.
 printf '# comment\n\nkeep/skip*\r\n' >"$T/excl"
 "$AMBER" ingest "$S" --dir a="$D" --dir b="$D/keep" --tag one --tag two \
-    --host hostX --time 2001-02-03T04:05:06.5+01:00 --exclude '*.o' \
+    --host hostX --time 2001-02-03T04:05:06.5+01:00 --exclude '' --exclude '*.o' \
     --exclude /top --exclude-file "$T/excl" --json >"$T/o.json" ||
     fail "ingest exited $?"
 [ "$(jget "$T/o.json" name)" = 2001-02-03T03:05:06Z ] ||
