@@ -52,17 +52,22 @@ if [ "$n" -ne 1 ]; then
 	fail "amberfs did not report ready"
 fi
 
+# On failure, show what the daemon said (a crash shows as ENOTCONN here).
+mfail() {
+	tail -n 30 "$T/amberfs.log" >&2
+	fail "$@"
+}
 A=$M/snapshots/$S1/pipelines/gl
 B=$M/snapshots/$S2/pipelines/gl
-diff -r "$EXP/gitlab-1" "$A" || fail "first snapshot on the mount"
-diff -r "$EXP/gitlab-2" "$M/latest/pipelines/gl" || fail "latest on the mount"
+diff -r "$EXP/gitlab-1" "$A" || mfail "first snapshot on the mount"
+diff -r "$EXP/gitlab-2" "$M/latest/pipelines/gl" || mfail "latest on the mount"
 # Same form as tests/cli/forge_gitlab.sh writes from two restores.
 diff -rq "$A" "$B" |
     sed "s|$A|OLD/gl|g; s|$B|NEW/gl|g; s|^Files OLD|Files a|; s| and NEW/gl| and b/gl|" |
     LC_ALL=C sort >"$T/changes"
 LC_ALL=C sort "$EXP/gitlab-changes.txt" >"$T/changes.exp"
-diff "$T/changes.exp" "$T/changes" || fail "diff -r on the mount shows more or less than the change"
+diff "$T/changes.exp" "$T/changes" || mfail "diff -r on the mount shows more or less than the change"
 for f in runs/1000.json runs/1001.json jobs/5011.json logs/5011.log; do
-	cmp "$A/$f" "$B/$f" || fail "carried $f differs"
+	cmp "$A/$f" "$B/$f" || mfail "carried $f differs"
 done
 echo ok
