@@ -617,14 +617,11 @@ fs_init(struct fs *fs, struct store *s, size_t tree_cache_entries)
 	fs->gid = getgid();
 	fs->ttl_long = 86400.0;
 	fs->ttl_short = 1.0;
-	if ((r = snaps_open(s, &fs->snaps)) < 0)
-		return r;
-	if ((r = tcache_new(s, tree_cache_entries, &fs->tc)) < 0) {
-		snaps_close(fs->snaps);
-		fs->snaps = NULL;
-		return r;
-	}
-	return 0;
+	pthread_mutex_init(&fs->buf_lock, NULL);
+	if ((r = snaps_open(s, &fs->snaps)) < 0 ||
+	    (r = tcache_new(s, tree_cache_entries, &fs->tc)) < 0)
+		fs_fini(fs);
+	return r;
 }
 
 void
@@ -634,6 +631,39 @@ fs_fini(struct fs *fs)
 	snaps_close(fs->snaps);
 	fs->tc = NULL;
 	fs->snaps = NULL;
+	while (fs->n_bufs > 0)
+		free(fs->bufs[--fs->n_bufs]);
+	pthread_mutex_destroy(&fs->buf_lock);
+}
+
+uint8_t *
+fs_buf_get(struct fs *fs, size_t size)
+{
+	uint8_t *buf = NULL;
+
+	if (size > FS_BUF_SIZE)
+		return malloc(size);
+	pthread_mutex_lock(&fs->buf_lock);
+	if (fs->n_bufs > 0)
+		buf = fs->bufs[--fs->n_bufs];
+	pthread_mutex_unlock(&fs->buf_lock);
+	if (buf == NULL)
+		buf = malloc(FS_BUF_SIZE);
+	return buf;
+}
+
+void
+fs_buf_put(struct fs *fs, uint8_t *buf, size_t size)
+{
+	if (buf != NULL && size <= FS_BUF_SIZE) {
+		pthread_mutex_lock(&fs->buf_lock);
+		if (fs->n_bufs < FS_N_BUFS) {
+			fs->bufs[fs->n_bufs++] = buf;
+			buf = NULL;
+		}
+		pthread_mutex_unlock(&fs->buf_lock);
+	}
+	free(buf);
 }
 
 int

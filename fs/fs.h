@@ -13,6 +13,7 @@
 #ifndef FS_H
 #define FS_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -24,6 +25,9 @@
 struct snaps;
 struct tcache;
 
+#define FS_BUF_SIZE (1024 * 1024)	/* pooled read buffers */
+#define FS_N_BUFS 16
+
 struct fs {
 	struct store *s;	/* borrowed; unlocked */
 	struct snaps *snaps;
@@ -32,6 +36,9 @@ struct fs {
 	gid_t gid;
 	double ttl_long;	/* inside snapshots: nothing ever changes */
 	double ttl_short;	/* the top level and latest */
+	pthread_mutex_t buf_lock;	/* guards the buffer pool */
+	uint8_t *bufs[FS_N_BUFS];	/* free read buffers, FS_BUF_SIZE */
+	size_t n_bufs;
 };
 
 /*
@@ -106,6 +113,15 @@ int fs_read(struct fs *fs, struct fuse_file_info *fi, size_t size, off_t off,
  */
 int fs_lseek(struct fs *fs, struct fuse_file_info *fi, off_t off, int whence,
     off_t *out);
+
+/*
+ * fs_buf_get(fs, size), fs_buf_put(fs, buf, size): a buffer of ${size}
+ * bytes for one read request, and its return.  Buffers up to FS_BUF_SIZE
+ * come from a small pool, so that the pages of a read buffer are not
+ * mapped and unmapped again for every request.  NULL: out of memory.
+ */
+uint8_t *fs_buf_get(struct fs *fs, size_t size);
+void fs_buf_put(struct fs *fs, uint8_t *buf, size_t size);
 
 /* fs_statfs(fs, st): a read-only file system's numbers. */
 int fs_statfs(struct fs *fs, struct statvfs *st);

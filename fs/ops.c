@@ -147,6 +147,7 @@ static void
 op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
     struct fuse_file_info *fi)
 {
+	struct fs *fs = fs_of(req);
 	uint8_t *buf;
 	size_t got = 0;
 	int r;
@@ -154,16 +155,17 @@ op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	(void)ino;
 	if (size > 16 * 1024 * 1024)
 		size = 16 * 1024 * 1024;
-	if ((buf = malloc(size ? size : 1)) == NULL) {
+	if ((buf = fs_buf_get(fs, size)) == NULL) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	r = fs_read(fs_of(req), fi, size, off, buf, &got);
+	r = fs_read(fs, fi, size, off, buf, &got);
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
 		fuse_reply_buf(req, (const char *)buf, got);
-	free(buf);
+	/* ${req} is gone once replied to: ${fs} was taken before. */
+	fs_buf_put(fs, buf, size);
 }
 
 static void
