@@ -6,8 +6,11 @@
  * the source bytes; a second and third commit chained to the first; a
  * fresh index rebuilt from the store alone; verify clean, then one byte
  * flipped in a pack: verify names the pack and reading the damaged file
- * gives -EBADMSG, never wrong bytes.  Seeded: the seed is printed on
- * failure and can be given as the first argument.
+ * gives -EBADMSG, never wrong bytes.  Then an ingest key (writes with
+ * dedup, reads nothing, flagged after revocation) and the snapshot DAG
+ * (fork, join, a missing parent, a damaged manifest, a damaged config).
+ * Seeded: the seed is printed on failure and can be given as the first
+ * argument.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +25,7 @@
 #include "index.h"
 #include "log.h"
 #include "pack.h"
+#include "snap.h"
 #include "storei.h"
 
 #define PASS "correct horse"
@@ -505,6 +509,347 @@ damage(struct store *s, const struct store_ref *ref, char name[80])
 }
 
 static void
+free_sources(struct src *f)
+{
+	for (int i = 0; i < N_FILES; i++)
+		free(f[i].data);
+}
+
+/* The key id (hex) of the one ingest key of ${s}, or "". */
+static void
+ingest_key_id(struct store *s, char id[40], int *is_revoked)
+{
+	struct store_key_info *v = NULL;
+	size_t n = 0;
+	size_t n_pass = 0;
+	size_t n_ingest = 0;
+
+	id[0] = '\0';
+	CHECK(store_key_list(s, &v, &n) == 0);
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].type == STORE_KEY_PASSPHRASE) {
+			n_pass++;
+			CHECK(v[i].log2_n == 10);
+		} else if (v[i].type == STORE_KEY_INGEST) {
+			n_ingest++;
+			snprintf(id, 40, "%s", v[i].id);
+			*is_revoked = v[i].is_revoked;
+			CHECK(strcmp(v[i].label, "ci runner") == 0);
+		}
+	}
+	CHECK(n_pass == 1 && n_ingest == 1 && n == 2);
+	free(v);
+}
+
+/*
+ * An ingest key: it writes snapshots (deduplicated against the store)
+ * and reads nothing; readers see who wrote them; after revocation its
+ * new snapshots are flagged, never "latest", and reported by verify.
+ */
+static void
+test_ingest(void)
+{
+	struct store_create_opts co;
+	struct store_opts o;
+	struct store *s = NULL;
+	struct store *is = NULL;
+	struct store_snap_list *l = NULL;
+	const struct store_snap *sn = NULL;
+	struct store_writer_stats st;
+	struct store_tree *t = NULL;
+	struct src f[N_FILES];
+	struct problems ps;
+	uint8_t id1[32], id2[32], id3[32];
+	char ingest_index[128];
+	char kid[40];
+	char hex[33];
+	char *kf = NULL;
+	uint64_t n_problems = 0;
+	int is_revoked = -1;
+
+	snprintf(store_dir, sizeof(store_dir), "%s/store-ingest", top);
+	snprintf(index_dir, sizeof(index_dir), "%s/index-ingest", top);
+	snprintf(ingest_index, sizeof(ingest_index), "%s/index-ingest2", top);
+	memset(&co, 0, sizeof(co));
+	co.kdf.log2_n = 10;
+	memset(&o, 0, sizeof(o));
+	o.index_dir = ingest_index;
+	make_sources(f);
+	CHECK(store_create(store_dir, &co, PASS, strlen(PASS)) == 0);
+	CHECK(open_store(index_dir, &s, PASS) == 0);
+	if (s == NULL)
+		goto out;
+	CHECK(commit(s, f, T1, id1, &st) == 0);
+	CHECK(store_key_new_ingest(s, "ci runner", &kf) == 0 && kf != NULL);
+	if (kf == NULL)
+		goto out;
+	ingest_key_id(s, kid, &is_revoked);
+	CHECK(strlen(kid) == 32 && is_revoked == 0);
+
+	/* The ingest host: writes, reads nothing. */
+	CHECK(store_open(store_dir, &o, &is) == 0);
+	CHECK(is != NULL && store_unlock_keyfile(is, "amber ingest key v1\n",
+	    20) == -EBADMSG);
+	store_close(is);
+	is = NULL;
+	CHECK(store_open(store_dir, &o, &is) == 0);
+	if (is == NULL)
+		goto out;
+	CHECK(store_unlock_keyfile(is, kf, strlen(kf)) == 0);
+	CHECK(store_is_reader(is) == 0 && store_is_reader(s) == 1);
+	CHECK(store_snapshots(is, &l) == -EACCES);
+	CHECK(store_verify(is, 0, NULL, report, &ps, &n_problems) ==
+	    -EACCES);
+	CHECK(store_key_new_ingest(is, "x", &kf) == -EACCES);
+	CHECK(store_snapshots(s, &l) == 0 && store_snap_list_len(l) == 1);
+	if (store_snap_find(l, "latest", &sn) == 0) {
+		struct store_tree *tt = NULL;
+
+		/* store.h: an ingest store's store_tree_read() of a stored
+		 * tree returns -EACCES, even given the tree's ref. */
+		CHECK(store_tree_read(is, &sn->root.tree, &tt) == -EACCES);
+		store_tree_free(tt);
+	}
+	store_snap_list_free(l);
+	l = NULL;
+	CHECK(commit(is, f, T1 + 86400, id2, &st) == 0);
+	/* Every chunk was known: only the trees that hold the time. */
+	CHECK(st.n_new <= 2);
+	store_close(is);
+	is = NULL;
+
+	/* The reader sees who wrote it, and reads it. */
+	CHECK(store_index_sync(s, 0) == 0);
+	CHECK(store_snapshots(s, &l) == 0 && store_snap_list_len(l) == 2);
+	sn = NULL;
+	CHECK(store_snap_find(l, "latest", &sn) == 0 && sn != NULL);
+	if (sn != NULL) {
+		log_hex(sn->writer, 16, hex);
+		CHECK(memcmp(sn->id, id2, 32) == 0);
+		CHECK(strcmp(hex, kid) == 0);
+		CHECK(sn->n_parents == 1 &&
+		    memcmp(sn->parents[0], id1, 32) == 0);
+		CHECK(!(sn->flags & STORE_SNAP_REVOKED));
+		check_snapshot(s, sn, f);
+	}
+	store_snap_list_free(l);
+	l = NULL;
+
+	/* Revoked: what it made so far stays trusted, the rest is not. */
+	CHECK(store_key_revoke(s, "zzzz") == -ENOENT);
+	CHECK(store_key_revoke(s, kid) == 0);
+	CHECK(store_key_revoke(s, kid) == -EEXIST);
+	ingest_key_id(s, kid, &is_revoked);
+	CHECK(is_revoked == 1);
+	CHECK(store_open(store_dir, &o, &is) == 0);
+	if (is == NULL)
+		goto out;
+	CHECK(store_unlock_keyfile(is, kf, strlen(kf)) == 0);
+	CHECK(commit(is, f, T1 + 2 * 86400, id3, &st) == 0);
+	store_close(is);
+	is = NULL;
+	store_close(s);
+	s = NULL;
+	CHECK(open_store(index_dir, &s, PASS) == 0);
+	if (s == NULL)
+		goto out;
+	CHECK(store_snapshots(s, &l) == 0 && store_snap_list_len(l) == 3);
+	for (size_t i = 0; l != NULL && i < store_snap_list_len(l); i++) {
+		const struct store_snap *x = store_snap_list_get(l, i);
+
+		CHECK(!!(x->flags & STORE_SNAP_REVOKED) ==
+		    (memcmp(x->id, id3, 32) == 0));
+	}
+	sn = NULL;
+	CHECK(store_snap_find(l, "latest", &sn) == 0 && sn != NULL &&
+	    memcmp(sn->id, id2, 32) == 0);
+	memset(&ps, 0, sizeof(ps));
+	CHECK(store_verify(s, 0, NULL, report, &ps, &n_problems) == 0);
+	{
+		char h3[65];
+
+		log_hex(id3, 32, h3);
+		CHECK(n_problems == 1 && strstr(ps.object[0], h3) != NULL);
+	}
+out:
+	if (kf != NULL) {
+		crypt_wipe(kf, strlen(kf));
+		free(kf);
+	}
+	store_tree_free(t);
+	store_snap_list_free(l);
+	store_close(is);
+	store_close(s);
+	free_sources(f);
+}
+
+/* Put a manifest with ${parents} and the content of ${like}. */
+static int
+put_manifest(struct store *s, const struct store_snap *like, int64_t t,
+    const uint8_t (*parents)[32], size_t n_parents, uint8_t id[32])
+{
+	struct store_snap_new sn;
+	uint8_t *obj = NULL;
+	size_t len;
+	char name[80];
+	char hex[65];
+	int r;
+
+	memset(&sn, 0, sizeof(sn));
+	sn.time_sec = t;
+	sn.host = "forger";
+	sn.sources = like->sources;
+	sn.n_sources = like->n_sources;
+	if ((r = snap_make(&s->kr, &sn, &like->root, parents, n_parents,
+	    &obj, &len)) < 0)
+		return r;
+	crypt_sha256(obj, len, id);
+	log_hex(id, 32, hex);
+	snprintf(name, sizeof(name), "snapshots/%s", hex);
+	r = s->be->ops->put(s->be, name, obj, len);
+	free(obj);
+	return r;
+}
+
+/* Flip one byte of the object ${key} of the store. */
+static int
+flip(const char *key, off_t at)
+{
+	char path[512];
+	uint8_t b;
+	int fd;
+	int r = -1;
+
+	snprintf(path, sizeof(path), "%s/%s", store_dir, key);
+	if (chmod(path, 0644) != 0 || (fd = open(path, O_RDWR)) < 0)
+		return -1;
+	if (pread(fd, &b, 1, at) == 1) {
+		b ^= 0x04;
+		if (pwrite(fd, &b, 1, at) == 1)
+			r = 0;
+	}
+	close(fd);
+	return chmod(path, 0444) == 0 ? r : -1;
+}
+
+/*
+ * The snapshot DAG: two snapshots made at once fork it, the next commit
+ * joins them; a manifest naming a missing parent is an orphan and verify
+ * reports the parent; a damaged manifest is not listed and is reported;
+ * a damaged config refuses to unlock.
+ */
+static void
+test_dag(void)
+{
+	struct store_create_opts co;
+	struct store *s = NULL;
+	struct store_snap_list *l = NULL;
+	const struct store_snap *a = NULL;
+	struct store_writer_stats st;
+	struct src f[N_FILES];
+	struct problems ps;
+	uint8_t ida[32], idb[32], idc[32], idd[32], ide[32];
+	uint8_t missing[1][32];
+	char hex[65];
+	char key[80];
+	char idx2[128];
+	uint64_t n_problems = 0;
+
+	snprintf(store_dir, sizeof(store_dir), "%s/store-dag", top);
+	snprintf(index_dir, sizeof(index_dir), "%s/index-dag", top);
+	snprintf(idx2, sizeof(idx2), "%s/index-dag2", top);
+	memset(&co, 0, sizeof(co));
+	co.kdf.log2_n = 10;
+	make_sources(f);
+	CHECK(store_create(store_dir, &co, PASS, strlen(PASS)) == 0);
+	CHECK(open_store(index_dir, &s, PASS) == 0);
+	if (s == NULL)
+		goto out;
+	CHECK(commit(s, f, T1, ida, &st) == 0);
+	CHECK(store_snapshots(s, &l) == 0 && store_snap_list_len(l) == 1);
+	if (store_snap_find(l, "latest", &a) != 0)
+		goto out;
+	/* Two ingests that both saw A as the newest. */
+	CHECK(put_manifest(s, a, T1 + 10, (const uint8_t (*)[32])ida, 1,
+	    idb) == 0);
+	CHECK(put_manifest(s, a, T1 + 10, (const uint8_t (*)[32])ida, 1,
+	    idc) == 0);
+	/* One that names a snapshot nobody has. */
+	memset(missing[0], 0x5e, 32);
+	CHECK(put_manifest(s, a, T1 + 20, (const uint8_t (*)[32])missing, 1,
+	    ide) == 0);
+	store_snap_list_free(l);
+	l = NULL;
+	CHECK(commit(s, f, T1 + 30, idd, &st) == 0);
+	CHECK(store_snapshots(s, &l) == 0 && store_snap_list_len(l) == 5);
+	for (size_t i = 0; l != NULL && i < store_snap_list_len(l); i++) {
+		const struct store_snap *x = store_snap_list_get(l, i);
+
+		if (memcmp(x->id, idd, 32) == 0) {
+			/* D joins the three heads: B, C and E. */
+			int has_b = 0, has_c = 0, has_e = 0;
+
+			for (size_t k = 0; k < x->n_parents; k++) {
+				has_b |= memcmp(x->parents[k], idb, 32) == 0;
+				has_c |= memcmp(x->parents[k], idc, 32) == 0;
+				has_e |= memcmp(x->parents[k], ide, 32) == 0;
+			}
+			CHECK(x->n_parents == 3 && has_b && has_c && has_e);
+			CHECK(i == 4 && !(x->flags & STORE_SNAP_ORPHAN));
+		}
+		CHECK(!!(x->flags & STORE_SNAP_ORPHAN) ==
+		    (memcmp(x->id, ide, 32) == 0));
+		if (memcmp(x->id, idb, 32) == 0 || memcmp(x->id, idc, 32) == 0)
+			CHECK(strncmp(x->name, "2025-11-27T00:00:10Z", 20) ==
+			    0 && (x->name[20] == '\0' ||
+			    strcmp(x->name + 20, "-2") == 0));
+	}
+	memset(&ps, 0, sizeof(ps));
+	CHECK(store_verify(s, STORE_VERIFY_READ_DATA, NULL, report, &ps,
+	    &n_problems) == 0);
+	log_hex(missing[0], 32, hex);
+	CHECK(n_problems == 1 && strstr(ps.object[0], hex) != NULL);
+	store_snap_list_free(l);
+	l = NULL;
+	store_close(s);
+	s = NULL;
+
+	/* A damaged manifest: not listed by a fresh index, reported. */
+	log_hex(idb, 32, hex);
+	snprintf(key, sizeof(key), "snapshots/%s", hex);
+	CHECK(flip(key, 100) == 0);
+	CHECK(open_store(idx2, &s, PASS) == 0);
+	if (s == NULL)
+		goto out;
+	CHECK(store_snapshots(s, &l) == 0 && store_snap_list_len(l) == 4);
+	memset(&ps, 0, sizeof(ps));
+	CHECK(store_verify(s, 0, NULL, report, &ps, &n_problems) == 0);
+	{
+		int named = 0;
+
+		for (size_t i = 0; i < ps.n && i < 8; i++)
+			if (strstr(ps.object[i], hex) != NULL)
+				named = 1;
+		CHECK(named && n_problems >= 2);
+	}
+	store_close(s);
+	s = NULL;
+
+	/* A damaged config: its MAC, or a field the MAC covers. */
+	CHECK(flip("config", CONFIG_LEN - 1) == 0);
+	CHECK(open_store(idx2, &s, PASS) == -EBADMSG);
+	CHECK(flip("config", CONFIG_LEN - 1) == 0);
+	CHECK(flip("config", 8 + 4 + 16 + 4) == 0);	/* retention */
+	CHECK(open_store(idx2, &s, PASS) == -EBADMSG);
+	CHECK(flip("config", 8 + 4 + 16 + 4) == 0);
+	CHECK(open_store(idx2, &s, PASS) == 0);
+out:
+	store_snap_list_free(l);
+	store_close(s);
+	free_sources(f);
+}
+
+static void
 quiet(int level, const char *msg)
 {
 	(void)level;
@@ -749,8 +1094,7 @@ run(void)
 out:
 	store_snap_list_free(l);
 	store_close(s);
-	for (int i = 0; i < N_FILES; i++)
-		free(f[i].data);
+	free_sources(f);
 }
 
 int
@@ -770,10 +1114,17 @@ main(int argc, char **argv)
 	snprintf(store_dir, sizeof(store_dir), "%s/store", top);
 	snprintf(index_dir, sizeof(index_dir), "%s/index", top);
 	run();
-	if ((r = check_done("test_store")) != 0) {
+	test_ingest();
+	test_dag();
+	r = check_done("test_store");
+	if (r != 0 && getenv("AMBER_TEST_KEEP") != NULL) {
 		fprintf(stderr, "test_store: seed %llu; files kept in %s\n",
 		    (unsigned long long)seed, top);
 	} else {
+		if (r != 0)
+			fprintf(stderr, "test_store: seed %llu (set "
+			    "AMBER_TEST_KEEP to keep the files)\n",
+			    (unsigned long long)seed);
 		snprintf(cmd, sizeof(cmd), "chmod -R u+w '%s' && rm -rf '%s'",
 		    top, top);
 		if (system(cmd) != 0)
