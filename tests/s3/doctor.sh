@@ -29,12 +29,20 @@ grep -q '<DeleteMarker>' "$T/b" && fail "doctor left its delete marker behind"
 radosgw-admin -c "$CEPH_CONF" user create --uid=ingest --display-name=ingest \
     --access-key=INGEST0000000000000A --secret-key=ingest0secret0000000000000000000000000000 \
     >/dev/null 2>&1 || fail "user create"
+radosgw-admin -c "$CEPH_CONF" user create --uid=reader --display-name=reader \
+    --access-key=READER00000000000000 --secret-key=reader0secret0000000000000000000000000000 \
+    >/dev/null 2>&1 || fail "user create"
 cat >"$T/policy.json" <<'P'
 {"Version": "2012-10-17", "Statement": [{"Sid": "AmberIngest", "Effect": "Allow",
  "Principal": {"AWS": ["arn:aws:iam:::user/ingest"]},
  "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:ListBucket",
   "s3:ListBucketVersions", "s3:GetBucketObjectLockConfiguration",
   "s3:GetObjectRetention", "s3:PutObjectRetention"],
+ "Resource": ["arn:aws:s3:::lkb", "arn:aws:s3:::lkb/*"]},
+ {"Sid": "AmberRead", "Effect": "Allow",
+ "Principal": {"AWS": ["arn:aws:iam:::user/reader"]},
+ "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket",
+  "s3:ListBucketVersions"],
  "Resource": ["arn:aws:s3:::lkb", "arn:aws:s3:::lkb/*"]}]}
 P
 s3req PUT "/lkb?policy=" --data-binary @"$T/policy.json"
@@ -68,6 +76,16 @@ AWS_ACCESS_KEY_ID=INGEST0000000000000A AWS_SECRET_ACCESS_KEY=ingest0secret000000
 AWS_ACCESS_KEY_ID=INGEST0000000000000A AWS_SECRET_ACCESS_KEY=ingest0secret0000000000000000000000000000 \
     "$AMBER" verify s3://lkb/st2 --read-data || fail "verify as the ingest user"
 [ "$("$AMBER" snapshots s3://lkb/st2 | wc -l)" = 2 ] || fail "want 2 snapshots"
+# The reader of README-s3.md restores, and cannot write.
+AWS_ACCESS_KEY_ID=READER00000000000000 AWS_SECRET_ACCESS_KEY=reader0secret0000000000000000000000000000 \
+    "$AMBER" restore s3://lkb/st2 latest:files/src "$T/r" --index-dir "$T/ixr" 2>/dev/null ||
+    fail "restore as the reader"
+cmp "$T/src/a" "$T/r/src/a" || fail "reader restored other bytes"
+AWS_ACCESS_KEY_ID=READER00000000000000 AWS_SECRET_ACCESS_KEY=reader0secret0000000000000000000000000000 \
+    "$AMBER" ingest s3://lkb/st2 --dir src="$T/src" -q --index-dir "$T/ixr" 2>"$T/err"
+rc=$?
+[ $rc != 0 ] && [ $rc -lt 128 ] || fail "ingest as the reader: exit $rc"
+grep -q 'access denied' "$T/err" || fail "reader ingest: no clear message: $(cat "$T/err")"
 
 # No Object Lock at all.
 "$AMBER" doctor s3://plain/st >"$T/out" 2>"$T/err"
