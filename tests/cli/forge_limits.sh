@@ -5,7 +5,7 @@
 # and the ingest ends promptly.
 . "$AMBER_TOP/tests/forge/lib.sh"
 
-export AMBER_GITLAB_TOKEN=$TOKEN AMBER_FORGE_TIMEOUT=1 AMBER_FORGE_RETRIES=-1
+export AMBER_GITLAB_TOKEN=$TOKEN AMBER_FORGE_TIMEOUT=3 AMBER_FORGE_RETRIES=-1
 server_start gitlab-v1 gitlab-limits
 export AMBER_GITLAB_API=$API/api/v4
 t0=$(date +%s)

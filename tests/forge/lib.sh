@@ -43,7 +43,7 @@ server_start() {
 	i=0
 	while [ ! -s "$T/port" ]; do
 		i=$((i + 1))
-		[ $i -gt 200 ] && fail "the fixture server did not start"
+		[ $i -gt 600 ] && fail "the fixture server did not start"
 		sleep 0.05
 	done
 	read -r API_PORT BLOB_PORT <"$T/port"
