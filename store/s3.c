@@ -66,6 +66,7 @@ struct s3 {
 	uint32_t retention_days;
 	int is_locked;		/* 1 yes, 0 no, -1 unknown (no right to ask) */
 	size_t page_keys;	/* max-keys of a listing page */
+	int is_bad_creds;	/* the server said the credentials are wrong */
 	pthread_mutex_t cache_lock;
 	struct orig_slot *cache;	/* S3_CACHE_SLOTS; see original() */
 };
@@ -1346,8 +1347,17 @@ read_lock(struct s3 *s, struct lock_xml *l)
 		goto out;
 	}
 	if (resp.status == 403) {
+		err_parse(&resp, &e);
 		s->is_locked = -1;
 		r = -EACCES;
+		/* Wrong credentials are worth saying now, whoever asks. */
+		if (strcmp(e.code, "SignatureDoesNotMatch") == 0 ||
+		    strcmp(e.code, "InvalidAccessKeyId") == 0) {
+			s->is_bad_creds = 1;
+			r = log_err(-EACCES, "%s: the S3 credentials are wrong "
+			    "(%s): check the access key and the secret key",
+			    s->be.location, e.code);
+		}
 		goto out;
 	}
 	if ((r = s3_status(s, "GetObjectLockConfiguration", NULL,
@@ -1413,9 +1423,11 @@ s3_create_checks(struct s3 *s, const struct backend_opts *o)
 	int r;
 
 	r = read_lock(s, &l);
+	if (r == -EACCES && s->is_bad_creds)
+		return r;
 	if (r == -EACCES)
 		return log_err(-EACCES, "%s: may not read the bucket's Object "
-		    "Lock configuration: check the credentials",
+		    "Lock configuration (s3:GetBucketObjectLockConfiguration)",
 		    s->be.location);
 	if (r < 0)
 		return r;
@@ -1529,7 +1541,8 @@ s3_open(const char *url, const struct backend_opts *o, int create,
 			goto out;
 	} else {
 		r = read_lock(s, &l);
-		if (r == -ENOENT || r == -EIO || r == -ENOMEM)
+		if (r == -ENOENT || r == -EIO || r == -ENOMEM ||
+		    s->is_bad_creds)
 			goto out;
 		/*
 		 * store_open() opens the backend before it can read the
