@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +27,7 @@
 
 #include <openssl/evp.h>
 
+#include "cli.h"
 #include "fcache.h"
 #include "source.h"
 
@@ -93,33 +93,27 @@ struct walk {
 static int walk_dir(struct walk *wk, int dfd, struct store_entry *dir);
 
 /*
- * The current path for a message: bytes that are not printable ASCII
- * (newlines, invalid UTF-8, escapes) become \xNN, so that a hostile name
- * can neither forge a line of output nor drive the terminal.  Returns a
- * malloc'd string, or NULL.
+ * The current path for a message, escaped as amber ls -b prints names
+ * (cli_name_print()), so that a hostile name can neither forge a line of
+ * output nor drive the terminal.  Returns a malloc'd string, or NULL.
  */
 static char *
 path_quote(const struct walk *wk)
 {
-	const char *src = wk->path_len ? wk->path : ".";
-	size_t n = strlen(src);
-	char *q;
-	char *p;
+	char *q = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&q, &len);
 
-	if (n > (SIZE_MAX - 1) / 4 || (q = malloc(4 * n + 1)) == NULL)
+	if (f == NULL)
 		return NULL;
-	p = q;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)src[i];
-
-		if (ch >= 0x20 && ch < 0x7f && ch != '\\') {
-			*p++ = (char)ch;
-		} else {
-			snprintf(p, 5, "\\x%02x", ch);
-			p += 4;
-		}
+	if (wk->path_len)
+		cli_name_print(f, (const uint8_t *)wk->path, wk->path_len, 1);
+	else
+		fputc('.', f);
+	if (fclose(f) != 0) {
+		free(q);
+		return NULL;
 	}
-	*p = '\0';
 	return q;
 }
 
@@ -212,7 +206,7 @@ open_at(const struct walk *wk, int dfd, const char *name, uid_t owner,
 static size_t
 hl_slot(const struct walk *wk, uint64_t dev, uint64_t ino)
 {
-	uint64_t h = (ino * 0x9e3779b97f4a7c15ull) ^ (dev * 0xff51afd7ed558ccdull);
+	uint64_t h = ino * 0x9e3779b97f4a7c15ull ^ dev * 0xff51afd7ed558ccdull;
 	size_t i = (size_t)(h >> 17) & (wk->hl_cap - 1);
 
 	while (wk->hl[i].is_used &&
@@ -285,8 +279,8 @@ cache_key(struct walk *wk, size_t *klen)
 
 	if (need > CACHE_KEY_MAX) {
 		wk->key[wk->key_hdr] = 0;
-		if (EVP_Digest(wk->path, wk->path_len, wk->key + wk->key_hdr + 1,
-		    NULL, EVP_sha256(), NULL) != 1)
+		if (EVP_Digest(wk->path, wk->path_len,
+		    wk->key + wk->key_hdr + 1, NULL, EVP_sha256(), NULL) != 1)
 			return -ENOMEM;
 		*klen = wk->key_hdr + 1 + SHA256_LEN;
 		return 0;

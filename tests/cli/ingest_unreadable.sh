@@ -10,7 +10,10 @@ mkdir -p "$D/locked" "$D/ok"
 echo secret >"$D/secret.txt"
 echo inside >"$D/locked/x"
 echo fine >"$D/ok/f"
-chmod 000 "$D/secret.txt" "$D/locked"
+nl='
+'
+echo hidden >"$D/bad${nl}name"
+chmod 000 "$D/secret.txt" "$D/locked" "$D/bad${nl}name"
 init_store "$S"
 mkdir -p "$XDG_CACHE_HOME"
 
@@ -32,11 +35,15 @@ grep -q '^amber ingest: warning: files/t/secret.txt: ' "$T/err" ||
     fail "no warning naming secret.txt"
 grep -q '^amber ingest: warning: files/t/locked: ' "$T/err" ||
     fail "no warning naming locked"
-[ "$(jget "$T/out.json" warnings)" = 2 ] || fail "warnings != 2"
+# A name with a newline is escaped: one warning, one line.
+grep -q '^amber ingest: warning: files/t/bad\\nname: ' "$T/err" ||
+    fail "no escaped warning naming bad\\nname"
+[ "$(grep -c . "$T/err")" = 3 ] || fail "not one line per warning"
+[ "$(jget "$T/out.json" warnings)" = 3 ] || fail "warnings != 3"
 [ "$(jget "$T/out.json" partial)" = true ] || fail "not partial"
 python3 -c 'import json, sys
 s = json.load(open(sys.argv[1]))["sources"]
-assert s == [{"source": "files/t", "warnings": 2, "failed": False,
+assert s == [{"source": "files/t", "warnings": 3, "failed": False,
               "stale": False}], s' "$T/out.json" || fail "sources: $(cat "$T/out.json")"
 # Without --json the summary (stderr) names the partial source too.
 "$@" "$AMBER" ingest "$S" --dir t="$D" >"$T/out2" 2>"$T/err2"
