@@ -1769,8 +1769,9 @@ browse_build(struct gsrc *g, const struct gref *refs, size_t n_refs,
 		if (r < 0)
 			goto out;
 	}
-	if ((r = dir_add(g, root, "branches", br, t_br)) < 0 ||
-	    (r = dir_add(g, root, "tags", tg, t_tg)) < 0)
+	/* An empty branches/ or tags/ takes the other's time. */
+	if ((r = dir_add(g, root, "branches", br, t_br ? t_br : t_tg)) < 0 ||
+	    (r = dir_add(g, root, "tags", tg, t_tg ? t_tg : t_br)) < 0)
 		goto out;
 	memset(&out->root, 0, sizeof(out->root));
 	out->root.type = STORE_DIR;
