@@ -680,6 +680,14 @@ restore_dir(struct restore *r, int dfd, const struct store_entry *e,
 	}
 	if (fd < 0)
 		return fail(r, "cannot open the directory", -errno);
+	/*
+	 * An existing directory we merge into may be read-only (a previous
+	 * restore of a 0555 one): open it up as a new one would be; its own
+	 * mode is set after its content.  Best effort: if it is not ours,
+	 * the errors come, clearer, from what we then try to put in it.
+	 */
+	if (r->is_overwrite)
+		(void)fchmod(fd, 0700);
 	/* Hard-link ordinals count from each source root (kind/name). */
 	if (depth == 2)
 		r->scope++;

@@ -96,6 +96,14 @@ i1=$(stat -c %i "$T/res/a/src/link1")
 blocks=$(stat -c %b "$T/res/a/src/sparse")
 [ "$blocks" -lt 1024 ] || fail "sparse file takes $blocks blocks"
 
+# Again over itself with --overwrite (read-only directories, hard links
+# and all): the same result.
+expect 1 "$AMBER" restore "$S" latest:files/src "$T/res/a"
+expect 0 "$AMBER" restore "$S" latest:files/src "$T/res/a" --overwrite
+same_tree "$D" "$T/res/a/src"
+[ "$(stat -c %i "$T/res/a/src/link2")" = "$(stat -c %i "$T/res/a/src/link1")" ] ||
+    fail "link2 not linked after --overwrite"
+
 # The whole snapshot: TARGET/files/src.
 expect 0 "$AMBER" restore "$S" 2026-11-27T03:00:00Z "$T/res/b"
 [ "$(ls -A "$T/res/b")" = files ] || fail "whole restore: $(ls -A "$T/res/b")"
