@@ -33,7 +33,8 @@ END {
 	    v["host", "cpu"], v["host", "mem_gib"], v["host", "kernel"]
 	printf "load average (1/5/15 min): start %s, end %s\n",
 	    v["host", "load_start"], v["host", "load_end"]
-	printf "versions: %s\n", v["host", "versions"]
+	printf "versions: %s%s\n", v["host", "versions"],
+	    has("host", "amber_built") ? ", amber built " v["host", "amber_built"] : ""
 	printf "data: %s\n\n", v["host", "data"]
 
 	printf "%-15s %7s %7s %6s %8s %9s %9s  %s\n", "INGEST", "wall s",
@@ -117,6 +118,34 @@ END {
 		    ratio(num("amber", "cat_warm_mbs"), num("plain", "cat_warm_mbs")),
 		    ratio(num("amber", "diff_s"), num("plain", "diff_s")),
 		    mib("amber", "rss_anon_kb")
+	}
+	if (has("git", "data")) {
+		printf "\n%-7s %8s %7s %8s %10s %9s %9s  (git: %s)\n", "GIT",
+		    "first s", "cpu s", "RSS MiB", "+10 cmt s", "store MB",
+		    "clone s", v["git", "data"]
+		ng = split("amber restic borg", gt, " ")
+		for (i = 1; i <= ng; i++) {
+			t = "git-" gt[i]
+			if (!has(t, "load"))
+				continue
+			printf "%-7s %8s %7s %8s %10s %9s %9s\n", gt[i],
+			    f(t, "first_wall", "%.2f"), f(t, "first_cpu", "%.2f"),
+			    mib(t, "first_rss_kb"), f(t, "changed_wall", "%.2f"),
+			    mb(t, "changed_store"), f(t, "clone_s", "%.2f")
+		}
+		printf "(restic and borg: git clone --mirror --no-local, later " \
+		    "git fetch, then a backup of the mirror)\n"
+		for (i = 2; i <= ng; i++) {
+			o = "git-" gt[i]
+			if (!has("git-amber", "changed_wall") || !has(o, "changed_wall"))
+				continue
+			printf "amber/%s: +10 commits %s (goal <= 0.10), first %s, " \
+			    "store %s, clone %s\n", gt[i],
+			    ratio(num("git-amber", "changed_wall"), num(o, "changed_wall")),
+			    ratio(num("git-amber", "first_wall"), num(o, "first_wall")),
+			    ratio(num("git-amber", "changed_store"), num(o, "changed_store")),
+			    ratio(num("git-amber", "clone_s"), num(o, "clone_s"))
+		}
 	}
 	if (nn)
 		printf "\nNotes:\n"
