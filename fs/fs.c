@@ -355,8 +355,9 @@ vstat(struct fs *fs, const struct snaps_view *v, fuse_ino_t ino,
 		st->st_size = (off_t)strlen(target);
 		return 0;
 	default:
+		/* 1, as inside snapshots: no leaf optimisation, please. */
 		st->st_mode = S_IFDIR | 0555;
-		st->st_nlink = 2;
+		st->st_nlink = 1;
 		return 0;
 	}
 }

@@ -7,10 +7,13 @@
  * directory (the root being 0), both recorded in the trees at ingest.  So
  * a node id needs no table that grows with the files looked up:
  *
- *     bit 63 = 0:  slot (bits 40..62, >= 1) | ordinal (bits 0..39)
- *     bit 63 = 1:  a virtual node of the top level: type (bits 56..62)
+ *     bit 62 = 0:  slot (bits 40..61, >= 1) | ordinal (bits 0..39)
+ *     bit 62 = 1:  a virtual node of the top level: type (bits 56..61)
  *                  | payload (bits 0..55)
  *     1:           the mount's root (FUSE_ROOT_ID)
+ *
+ * Bit 63 stays clear, so that programs that hold st_ino in a signed
+ * 64-bit integer see positive numbers.
  *
  * The node id is also st_ino, so inode numbers are unique within a mount
  * and every name of a hard-link group shares the id of its first name.
@@ -23,8 +26,8 @@
 #define INODE_ROOT UINT64_C(1)
 #define INODE_ORD_BITS 40
 #define INODE_ORD_MAX ((UINT64_C(1) << INODE_ORD_BITS) - 1)
-#define INODE_SLOT_MAX ((UINT32_C(1) << 23) - 1)
-#define INODE_VIRTUAL (UINT64_C(1) << 63)
+#define INODE_SLOT_MAX ((UINT32_C(1) << 22) - 1)
+#define INODE_VIRTUAL (UINT64_C(1) << 62)
 #define INODE_PAYLOAD_MAX ((UINT64_C(1) << 56) - 1)
 
 /* The virtual nodes of the top level; payloads in parentheses. */
@@ -66,7 +69,7 @@ inode_is_virtual(uint64_t ino)
 static inline unsigned
 inode_vtype(uint64_t ino)
 {
-	return (unsigned)((ino >> 56) & 0x7f);
+	return (unsigned)((ino >> 56) & 0x3f);
 }
 
 static inline uint64_t
