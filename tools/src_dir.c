@@ -496,8 +496,8 @@ same_version(const struct stat *a, const struct stat *b)
  * Fill the content of the regular file ${name} in ${dfd} (lstat ${lst})
  * into ${e}: from the cache when it is unchanged, else by reading it.
  * *${ext} is malloc'd (or NULL) and becomes the caller's.  Problems with
- * the file are warnings and STORE_ENTRY_PARTIAL; returns -errno only
- * when the store fails.
+ * the file are warnings and STORE_ENTRY_PARTIAL.  Returns 1 if the file
+ * is gone, 0, or -errno when the store fails.
  */
 static int
 file_content(struct walk *wk, int dfd, const char *name,
@@ -525,6 +525,8 @@ file_content(struct walk *wk, int dfd, const char *name,
 	}
 	clock_gettime(CLOCK_REALTIME, &t0);
 	fd = open_at(wk, dfd, name, lst->st_uid, O_RDONLY | O_NONBLOCK);
+	if (fd < 0 && errno == ENOENT)
+		return 1;	/* deleted since the lstat: not an error */
 	if (fd < 0) {
 		walk_warn(wk, "cannot open", errno);
 		e->flags |= STORE_ENTRY_PARTIAL;
@@ -780,8 +782,13 @@ one_entry(struct walk *wk, int dfd, const char *name, size_t len,
 	case S_IFREG:
 		e.type = STORE_REG;
 		if (h == NULL &&
-		    (r = file_content(wk, dfd, name, &st, &e, &ext)) < 0)
+		    (r = file_content(wk, dfd, name, &st, &e, &ext)) != 0) {
+			if (r == 1) {	/* gone: not recorded after all */
+				wk->ord--;
+				r = 0;
+			}
 			goto out;
+		}
 		break;
 	case S_IFDIR:
 		if ((r = subdir(wk, dfd, name, &st, &e)) < 0)
@@ -796,8 +803,9 @@ one_entry(struct walk *wk, int dfd, const char *name, size_t len,
 		}
 		n = readlinkat(dfd, name, target, STORE_TARGET_MAX + 1);
 		if (n <= 0 || n > STORE_TARGET_MAX) {
-			walk_warn(wk, "cannot read symlink",
-			    n < 0 ? errno : ENAMETOOLONG);
+			if (n >= 0 || errno != ENOENT)	/* ENOENT: gone */
+				walk_warn(wk, "cannot read symlink",
+				    n < 0 ? errno : ENAMETOOLONG);
 			wk->ord--;	/* not recorded after all */
 			goto out;
 		}
@@ -826,7 +834,7 @@ one_entry(struct walk *wk, int dfd, const char *name, size_t len,
 		wk->ord--;
 		goto out;
 	}
-	if (h == NULL && wk->ord != ord + 1 + e.n_desc) {
+	if (wk->ord != ord + 1 + e.n_desc) {
 		/* The tree builder and our walk disagree on the order. */
 		r = -EINVAL;
 		goto out;
