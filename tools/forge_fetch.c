@@ -57,7 +57,26 @@ forge_fetch_opts_env(struct forge_fetch_opts *o, const char **bad)
 	    &o->max_artifact, bad)) < 0)
 		return r;
 	o->has_artifacts = v != 0;
+	o->skip = getenv("AMBER_FORGE_SKIP");
 	return 0;
+}
+
+int
+forge_fetch_wants(const struct forge_fetch *f, const char *what)
+{
+	size_t n = strcspn(what, " /");
+	const char *p = f->opts.skip;
+
+	while (p != NULL && *p != '\0') {
+		size_t k = strcspn(p, ",");
+
+		if (k == n && strncmp(p, what, n) == 0)
+			return 0;
+		p += k;
+		if (*p == ',')
+			p++;
+	}
+	return 1;
 }
 
 int
@@ -129,6 +148,8 @@ forge_fetch_json(struct forge_fetch *f, const char *what, const char *url,
 
 	if (out != NULL)
 		*out = NULL;
+	if (!forge_fetch_wants(f, what))
+		return 0;
 	r = forge_http_get_json(f->h, url, &j, &e);
 	if (r == -ENOENT && (how & FORGE_FETCH_GONE_OK))
 		return 0;
@@ -156,6 +177,8 @@ forge_fetch_list(struct forge_fetch *f, const char *what, const char *url,
 
 	if (out != NULL)
 		*out = NULL;
+	if (!forge_fetch_wants(f, what))
+		return 0;
 	if ((r = forge_http_get_all(f->h, url, key, 0, &j, &e)) < 0)
 		return record(f, what, r, &e);
 	scrub(j, how, f->opts.is_names_only);
@@ -179,6 +202,8 @@ forge_fetch_file(struct forge_fetch *f, const char *what, const char *url,
 	size_t len;
 	int r;
 
+	if (!forge_fetch_wants(f, what))
+		return 0;
 	r = forge_http_get(f->h, url, max, &body, &len, &e);
 	if (r == -ENOENT)
 		return 0;

@@ -23,6 +23,7 @@ struct forge_fetch_opts {
 	size_t max_log;		/* bytes of one log */
 	int has_artifacts;	/* fetch the artifacts themselves */
 	size_t max_artifact;	/* bytes of one artifact archive */
+	const char *skip;	/* parts not to fetch: "hooks,variables" */
 };
 
 struct forge_fetch {
@@ -46,7 +47,7 @@ struct forge_fetch {
  * forge_fetch_opts_env(o):
  * Options from the environment (AMBER_FORGE_RUNS, AMBER_FORGE_MAX_RUNS,
  * AMBER_FORGE_NAMES_ONLY, AMBER_FORGE_LOGS, AMBER_FORGE_MAX_LOG,
- * AMBER_FORGE_ARTIFACTS, AMBER_FORGE_MAX_ARTIFACT; see
+ * AMBER_FORGE_ARTIFACTS, AMBER_FORGE_MAX_ARTIFACT, AMBER_FORGE_SKIP; see
  * man/amber-pipelines.txt).  Returns -EINVAL, naming the variable through
  * ${bad}, if one is not a number.
  */
@@ -62,6 +63,15 @@ int forge_fetch_init(struct forge_fetch *f, struct src_ctx *c,
     struct forge_out *o, struct forge_http *h,
     const struct forge_fetch_opts *opts);
 void forge_fetch_fini(struct forge_fetch *f);
+
+/*
+ * forge_fetch_wants(f, what):
+ * 0 if the part ${what} belongs to (its first word before a space or a
+ * slash: "hooks", "logs/12", "secrets of environment x") is in
+ * AMBER_FORGE_SKIP, else 1.  The forge_fetch_* calls below skip such a
+ * part by themselves (returning 0 with *out NULL).
+ */
+int forge_fetch_wants(const struct forge_fetch *f, const char *what);
 
 /*
  * forge_fetch_json(f, what, url, path, scrub, mode, out):

@@ -86,6 +86,8 @@ gh_config(struct gh *g)
 	size_t i;
 	int r;
 
+	if (!forge_fetch_wants(f, "config"))
+		return 0;
 	r = forge_http_get_json(f->h, gh_url(g, "/contents/.github/workflows"
 	    "?ref=%s", g->ref), &list, &e);
 	if (r == -ENOENT)
@@ -244,6 +246,8 @@ gh_runs(struct gh *g)
 	size_t i;
 	int r;
 
+	if (!forge_fetch_wants(f, "runs"))
+		return 0;
 	limit = f->prev_max_run > 0 ? f->opts.max_new_runs :
 	    f->opts.first_runs;
 	r = forge_http_get_newer(f->h, gh_url(g, "/actions/runs?per_page=100"),
@@ -306,6 +310,9 @@ gh_variables(struct gh *g, json_t *envs)
 	size_t i;
 	int r = -ENOMEM;
 
+	if (!forge_fetch_wants(f, "variables") &&
+	    !forge_fetch_wants(f, "secrets"))
+		return 0;
 	if ((all = json_object()) == NULL || (per_env = json_object()) == NULL)
 		goto out;
 	if ((r = forge_fetch_list(f, "secrets", gh_url(g,
@@ -372,6 +379,8 @@ gh_deployments(struct gh *g)
 	size_t i;
 	int r;
 
+	if (!forge_fetch_wants(f, "deployments"))
+		return 0;
 	if ((r = forge_out_prev_max(f->o, "deployments", &above)) < 0)
 		return r;
 	r = forge_http_get_newer(f->h, gh_url(g, "/deployments?per_page=100"),

@@ -162,6 +162,8 @@ gl_config(struct gl *g, const char *main_file)
 	size_t i;
 	int r = -ENOMEM;
 
+	if (!forge_fetch_wants(f, "config"))
+		return 0;
 	if ((queue = json_array()) == NULL || (seen = json_array()) == NULL ||
 	    json_array_append_new(queue, json_string(main_file)) < 0)
 		goto out;
@@ -318,6 +320,8 @@ gl_runs(struct gl *g)
 	size_t i;
 	int r = 0;
 
+	if (!forge_fetch_wants(f, "runs"))
+		return 0;
 	limit = f->prev_max_run > 0 ? f->opts.max_new_runs :
 	    f->opts.first_runs;
 	r = forge_http_get_newer(f->h, gl_url(g, "/pipelines?order_by=id&"
@@ -404,6 +408,8 @@ gl_deployments(struct gl *g)
 	size_t i;
 	int r;
 
+	if (!forge_fetch_wants(f, "deployments"))
+		return 0;
 	if ((r = forge_out_prev_max(f->o, "deployments", &above)) < 0)
 		return r;
 	r = forge_http_get_newer(f->h, gl_url(g, "/deployments?order_by=id&"

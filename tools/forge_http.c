@@ -393,8 +393,10 @@ get_resp(struct forge_http *h, const char *url, size_t max_body,
 		break;
 	case 404:
 	case 410:
-		snprintf(err->msg, sizeof(err->msg), "GET %.200s: HTTP %ld%s",
-		    shown, resp->status, msg);
+		/* GitHub answers 404 for what the token may not see. */
+		snprintf(err->msg, sizeof(err->msg), "GET %.200s: HTTP %ld%s "
+		    "(missing, or hidden from the token in %s)", shown,
+		    resp->status, msg, h->token_env);
 		r = -ENOENT;
 		break;
 	default:
