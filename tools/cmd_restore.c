@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -94,13 +95,18 @@ struct restore {
 	uint64_t n_bytes;
 	uint64_t n_errors;
 	uint64_t n_warnings;
+	int is_progress;	/* a progress line on stderr (a terminal) */
+	int64_t next_ns;	/* when to update it next */
 };
 
 /* ---- messages --------------------------------------------------------- */
 
+static void progress_end(struct restore *r);
+
 static void
 say(struct restore *r, const char *kind, const char *what)
 {
+	progress_end(r);
 	fprintf(stderr, "%s: %s%s:", r->cmd, kind, r->snap);
 	cli_name_print(stderr, (const uint8_t *)r->path, r->path_len, 1);
 	fprintf(stderr, ": %s\n", what);
@@ -126,6 +132,41 @@ warn_at(struct restore *r, const char *what)
 {
 	say(r, "warning: ", what);
 	r->n_warnings++;
+}
+
+#define PROGRESS_NS 250000000	/* at most 4 updates a second */
+
+static int64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* One entry more: update the progress line now and then. */
+static void
+progress(struct restore *r)
+{
+	char size[32];
+	int64_t t;
+
+	r->n_entries++;
+	if (!r->is_progress || (t = now_ns()) < r->next_ns)
+		return;
+	r->next_ns = t + PROGRESS_NS;
+	cli_size_human(r->n_bytes, size, sizeof(size));
+	fprintf(stderr, "\r%s: %llu entries, %s\033[K", r->cmd,
+	    (unsigned long long)r->n_entries, size);
+}
+
+static void
+progress_end(struct restore *r)
+{
+	if (r->is_progress && r->next_ns != 0)
+		fputs("\r\033[K", stderr);
+	r->next_ns = 0;
 }
 
 /* ---- the current path ------------------------------------------------- */
@@ -610,9 +651,9 @@ restore_nondir(struct restore *r, int dfd, const struct store_entry *e,
 			    "it)", 0);
 		return fail(r, "cannot put it in place", rc);
 	}
-	r->n_entries++;
 	if (e->type == STORE_REG && first == NULL)
 		r->n_bytes += e->size;
+	progress(r);
 	if (e->flags & STORE_ENTRY_PARTIAL)
 		warn_at(r, "could not be read whole when it was stored");
 	if (e->link != 0 && first == NULL &&
@@ -706,7 +747,7 @@ restore_dir(struct restore *r, int dfd, const struct store_entry *e,
 		rc = fail(r, "cannot set the mode or mtime", -errno);
 		goto out;
 	}
-	r->n_entries++;
+	progress(r);
 out:
 	close(fd);
 	return rc;
@@ -854,6 +895,7 @@ cmd_restore(int argc, char **argv)
 		goto out;
 	}
 	r.is_root = geteuid() == 0;
+	r.is_progress = !c.is_quiet && !c.is_json && isatty(STDERR_FILENO);
 	raise_fd_limit();
 	if ((rc = cli_open(argv[0], argv[optind], &c, 1, &r.s)) != 0)
 		goto out;
@@ -910,6 +952,7 @@ cmd_restore(int argc, char **argv)
 		    store_tree_entry(top, i) : e, depth + 1)) < 0)
 			goto fatal;
 	}
+	progress_end(&r);
 	if (c.is_json) {
 		json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:b}",
 		    "entries", (json_int_t)r.n_entries,
@@ -934,6 +977,7 @@ cmd_restore(int argc, char **argv)
 	rc = r.n_errors > 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
 	goto out;
 fatal:
+	progress_end(&r);
 	cli_err(argv[0], "%s", cli_strerror(rc));
 	rc = cli_exit_status(rc);
 out:
