@@ -32,7 +32,7 @@ static const char usage[] =
 /* Our long options that have an amberfs -o equivalent. */
 static const struct {
 	const char *name;	/* without the leading "--" */
-	const char *fuse;	/* the -o option, "=" appended if it takes one */
+	const char *fuse;	/* the -o option ("...=" if it takes one) */
 	int has_arg;
 } xlat[] = {
 	{ "passphrase-file", "passphrase_file=", 1 },
