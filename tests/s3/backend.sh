@@ -9,6 +9,8 @@ bin="$top/$B/tests/test_s3"
 s3_start
 s3_bucket lkb lock
 s3_bucket plain plain
+# curl resolves *.localhost to the loopback: virtual-host addressing works.
+export S3_ENDPOINT_VHOST=${S3_ENDPOINT/127.0.0.1/localhost}
 
 AMBER_S3_PAGE_KEYS=7 "$bin" write lkb plain || fail "write phase"
 
