@@ -668,11 +668,40 @@ fs_buf_put(struct fs *fs, uint8_t *buf, size_t size)
 }
 
 int
-fs_rescan(struct fs *fs, int is_forced)
+fs_rescan(struct fs *fs)
 {
 	int changed;
 
-	return snaps_rescan(fs->snaps, is_forced, &changed);
+	return snaps_rescan(fs->snaps, SNAPS_FORCE, &changed);
+}
+
+/*
+ * Whether ${name}, unknown in virtual directory ${dir}, could name
+ * something a new snapshot brings: latest at the root; below that only
+ * names of the right shape (snapshot names, dates and times start with a
+ * digit; kinds and source names never with a dot).  Shells and tools probe
+ * for .git, .hidden and the like everywhere, and each such probe must not
+ * cost a rescan.
+ */
+static int
+is_maybe_news(fuse_ino_t dir, const char *name)
+{
+	if (dir == INODE_ROOT)
+		return strcmp(name, "latest") == 0;
+	switch (inode_vtype(dir)) {
+	case INODE_V_BYSOURCE:
+	case INODE_V_KIND:
+		return name[0] != '.';
+	case INODE_V_SRCDIR:
+	case INODE_V_SNAPSHOTS:
+	case INODE_V_BYDATE:
+	case INODE_V_YEAR:
+	case INODE_V_MONTH:
+	case INODE_V_DAY:
+		return name[0] >= '0' && name[0] <= '9';
+	default:
+		return 0;
+	}
 }
 
 /* Lookup in a virtual directory, with one rescan for an unknown name. */
@@ -686,12 +715,9 @@ lookup_top(struct fs *fs, fuse_ino_t parent, const char *name,
 	int r;
 
 	r = vfind(fs, v, parent, name, &ino);
-	/* Names that may be news: anything below the top directories, and
-	 * latest (absent until the first snapshot). */
-	if (r == -ENOENT && (parent != INODE_ROOT ||
-	    strcmp(name, "latest") == 0)) {
+	if (r == -ENOENT && is_maybe_news(parent, name)) {
 		snaps_put(fs->snaps, v);
-		snaps_rescan(fs->snaps, 0, &changed);
+		snaps_rescan(fs->snaps, SNAPS_WAIT, &changed);
 		v = snaps_get(fs->snaps);
 		r = vfind(fs, v, parent, name, &ino);
 	}
@@ -822,12 +848,16 @@ fs_opendir(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	const struct store_entry *e;
 	struct dirh *h;
+	int changed;
 	int r;
 
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return -ENOMEM;
 	h->ino = ino;
 	if (inode_is_virtual(ino)) {
+		/* A listing of the top level shows news from the last second
+		 * on, without making anyone wait. */
+		snaps_rescan(fs->snaps, SNAPS_IF_STALE, &changed);
 		h->is_virtual = 1;
 		h->view = snaps_get(fs->snaps);
 		if (ino != INODE_ROOT && (inode_vtype(ino) == INODE_V_LATEST ||

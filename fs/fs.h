@@ -51,10 +51,10 @@ int fs_init(struct fs *fs, struct store *s, size_t tree_cache_entries);
 void fs_fini(struct fs *fs);
 
 /*
- * fs_rescan(fs, is_forced): look for new snapshots (see snaps_rescan());
- * for SIGHUP and the periodic check.
+ * fs_rescan(fs): look for new snapshots now (see snaps_rescan()); for
+ * SIGHUP and the periodic check.
  */
-int fs_rescan(struct fs *fs, int is_forced);
+int fs_rescan(struct fs *fs);
 
 /*
  * fs_lookup(fs, parent, name, e):

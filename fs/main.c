@@ -315,7 +315,7 @@ rescan_main(void *arg)
 			continue;
 		if (rs->is_stopping)
 			break;
-		fs_rescan(rs->fs, 1);
+		fs_rescan(rs->fs);
 	}
 	return NULL;
 }

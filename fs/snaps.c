@@ -309,7 +309,7 @@ ts_cmp(const struct timespec *a, const struct timespec *b)
 }
 
 int
-snaps_rescan(struct snaps *sn, int is_forced, int *changed)
+snaps_rescan(struct snaps *sn, enum snaps_when when, int *changed)
 {
 	struct store_snap_list *l = NULL;
 	struct snaps_view *v = NULL;
@@ -322,7 +322,9 @@ snaps_rescan(struct snaps *sn, int is_forced, int *changed)
 	*changed = 0;
 	clock_gettime(CLOCK_MONOTONIC, &asked);
 	pthread_mutex_lock(&sn->scan_lock);
-	if (!is_forced) {
+	if (when == SNAPS_IF_STALE && ms_since(&sn->last_scan) < 1000)
+		goto out;
+	if (when == SNAPS_WAIT) {
 		/* Callers that queued behind a rescan begun after they asked
 		 * are answered by it. */
 		if (ts_cmp(&sn->last_scan, &asked) >= 0)

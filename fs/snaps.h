@@ -57,18 +57,27 @@ struct snaps_view *snaps_get(struct snaps *sn);
 /* snaps_put(sn, v): unpin ${v}; accepts NULL. */
 void snaps_put(struct snaps *sn, struct snaps_view *v);
 
+/* How eager a rescan is; see snaps_rescan(). */
+enum snaps_when {
+	SNAPS_FORCE,		/* now (SIGHUP, the periodic check) */
+	SNAPS_WAIT,		/* now, or after the rest of the second */
+	SNAPS_IF_STALE,		/* only if the last began a second ago */
+};
+
 /*
- * snaps_rescan(sn, is_forced, changed):
+ * snaps_rescan(sn, when, changed):
  * Bring the index up to date (store_index_sync) and reload the list.
- * Rescans are at most one a second unless ${is_forced}: a caller (a lookup
- * of an unknown name) waits for the rest of that second, and callers that
- * queued behind a rescan begun after they asked share its result, so a
- * stream of lookups cannot turn into a stream of backend listings, yet
- * every lookup sees what was committed before it began.  Sets *${changed}
- * to 1 if the list now holds snapshots the previous view did not.
- * Returns 0, or what store_snapshots() returns (the old view stays).
+ * Rescans are at most one a second unless ${when} is SNAPS_FORCE.  With
+ * SNAPS_WAIT (a lookup of an unknown name) the caller waits for the rest
+ * of that second, and callers that queued behind a rescan begun after
+ * they asked share its result, so a stream of lookups cannot turn into a
+ * stream of backend listings, yet every lookup sees what was committed
+ * before it began.  SNAPS_IF_STALE (opening a top-level directory) never
+ * waits: it rescans only if the last rescan is a second old.  Sets
+ * *${changed} to 1 if the list now holds snapshots the previous view did
+ * not.  Returns 0, or what store_snapshots() returns (the old view stays).
  */
-int snaps_rescan(struct snaps *sn, int is_forced, int *changed);
+int snaps_rescan(struct snaps *sn, enum snaps_when when, int *changed);
 
 /* Lookups in a view; NULL (or -ENOENT) if absent. */
 const struct store_snap *snaps_by_slot(const struct snaps_view *v,

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Snapshots ingested while the store is mounted appear: a lookup of an
 # unknown name under snapshots/ rescans at once, latest follows within its
-# one-second timeout, and SIGHUP makes a listing see news without any
-# lookup.  by-date/ and by-source/ lead to the same content.
+# one-second timeout, SIGHUP rescans (seen through latest alone, which
+# triggers nothing itself), and a listing of snapshots/ shows news.
+# by-date/ and by-source/ lead to the same content.
 . "$AMBER_TOP/tests/mount/lib.sh"
 
 # within SECONDS CMD...: retry CMD (0.1 s apart) until it succeeds.
@@ -42,10 +43,18 @@ within 5 latest_is "$snap2" || fail "latest stays at $(readlink "$M/latest")"
 echo three >src/f
 ingest S --dir d="$T/src"
 snap3=$SNAP
-listed() { ls "$M/snapshots" | grep -qx "$1"; }
+# Without SIGHUP latest would stay put for the 60 s of the periodic check.
+sleep 1.5
+latest_is "$snap2" || fail "latest moved before SIGHUP"
 kill -HUP "$FSPID" || fail "kill -HUP"
-within 10 listed "$snap3" || fail "SIGHUP: $snap3 not listed"
+within 10 latest_is "$snap3" || fail "SIGHUP: latest stays at $snap2"
 kill -0 "$FSPID" || fail "SIGHUP killed the daemon"
+
+echo four >src/f
+ingest S --dir d="$T/src"
+snap4=$SNAP
+listed() { ls "$M/snapshots" | grep -qx "$1"; }
+within 5 listed "$snap4" || fail "ls snapshots/ does not show $snap4"
 
 note "by-date and by-source"
 date=$(echo "$snap3" | sed 's|^\(....\)-\(..\)-\(..\)T\(.*\)$|\1/\2/\3/\4|')
@@ -55,7 +64,7 @@ date=$(echo "$snap3" | sed 's|^\(....\)-\(..\)-\(..\)T\(.*\)$|\1/\2/\3/\4|')
 [ "$(cat "$M/by-date/$date/files/d/f")" = three ] || fail "by-date content"
 [ "$(cat "$M/by-source/files/d/$snap1/f")" = one ] || fail "by-source 1"
 [ "$(cat "$M/by-source/files/d/$snap3/f")" = three ] || fail "by-source 3"
-[ "$(ls "$M/by-source/files/d" | wc -l)" -eq 3 ] ||
+[ "$(ls "$M/by-source/files/d" | wc -l)" -eq 4 ] ||
     fail "by-source lists $(ls "$M/by-source/files/d")"
 [ "$(readlink "$M/by-source/files/d/$snap2")" = \
     "../../../snapshots/$snap2/files/d" ] || fail "by-source target"
