@@ -200,11 +200,13 @@ read_api(struct src_ctx *c, const char *name, const char *spec,
 	struct forge_spec *fs = NULL;
 	struct forge_out *o = NULL;
 	struct forge_http *h = NULL;
+	struct store_tree *t = NULL;
 	const char *bad = NULL;
 	long v;
 	int is_fetch_init = 0;
 	int r;
 
+	memset(&f, 0, sizeof(f));
 	if ((fs = malloc(sizeof(*fs))) == NULL)
 		return -ENOMEM;
 	if ((r = parse_spec(spec, fs)) < 0) {
@@ -233,20 +235,30 @@ read_api(struct src_ctx *c, const char *name, const char *spec,
 	}
 	if ((r = env_long("AMBER_FORGE_MAX_WAIT", 300, &ho.max_wait_sec)) < 0 ||
 	    (r = env_long("AMBER_FORGE_TIMEOUT", 0, &ho.timeout_sec)) < 0 ||
-	    (r = env_long("AMBER_FORGE_RETRIES", 0, &v)) < 0) {
+	    (r = env_long("AMBER_FORGE_RETRIES", -2, &v)) < 0) {
 		src_warn(c, "pipelines/%s: AMBER_FORGE_MAX_WAIT, "
 		    "AMBER_FORGE_TIMEOUT and AMBER_FORGE_RETRIES take a "
 		    "number", name);
 		goto out;
 	}
-	ho.max_retries = v == 0 ? 0 : v < 0 ? -1 : (int)(v > 20 ? 20 : v);
+	/* Unset: http.h's default; 0 or -1: none. */
+	ho.max_retries = v == -2 ? 0 : v <= 0 ? -1 : (int)(v > 20 ? 20 : v);
 	if ((r = forge_http_open(&ho, &h)) < 0)
 		goto out;
+	if (prev != NULL && (r = store_tree_read(c->s, &prev->root.tree,
+	    &t)) < 0) {
+		/* Nothing to carry from: capture afresh rather than fail. */
+		src_warn(c, "pipelines/%s: the previous snapshot's copy cannot "
+		    "be read (%s); runs stored before are not carried", name,
+		    strerror(-r));
+		prev = NULL;
+	}
+	store_tree_free(t);
 	if ((r = forge_out_new(c, prev, (int64_t)time(NULL), &o)) < 0)
 		goto out;
+	is_fetch_init = 1;
 	if ((r = forge_fetch_init(&f, c, o, h, &fo)) < 0)
 		goto out;
-	is_fetch_init = 1;
 	if (fs->kind == FORGE_GITLAB)
 		r = forge_gitlab_read(&f, fs->project);
 	else
