@@ -692,7 +692,8 @@ entry_init(struct store_entry *e, const char *name, size_t len,
  * Record the subdirectory ${name} of ${dfd} (lstat ${st}) in ${e}: walk
  * it, or record it empty and partial when it cannot be opened.  A mount
  * point under --one-file-system is recorded empty, not partial; so is a
- * directory MAX_DEPTH levels down, with a warning, partial.
+ * directory MAX_DEPTH levels down, with a warning, partial.  Returns 1 if
+ * the directory is gone, 0, or -errno on a fatal error.
  */
 static int
 subdir(struct walk *wk, int dfd, const char *name, const struct stat *st,
@@ -717,6 +718,8 @@ subdir(struct walk *wk, int dfd, const char *name, const struct stat *st,
 	}
 	fd = open_at(wk, dfd, name, st->st_uid,
 	    O_RDONLY | O_DIRECTORY | O_NONBLOCK);
+	if (fd < 0 && errno == ENOENT)
+		return 1;	/* deleted since the lstat: not an error */
 	if (fd < 0) {
 		walk_warn(wk, "cannot open directory", errno);
 		e->flags |= STORE_ENTRY_PARTIAL;
@@ -791,8 +794,13 @@ one_entry(struct walk *wk, int dfd, const char *name, size_t len,
 		}
 		break;
 	case S_IFDIR:
-		if ((r = subdir(wk, dfd, name, &st, &e)) < 0)
+		if ((r = subdir(wk, dfd, name, &st, &e)) != 0) {
+			if (r == 1) {	/* gone: not recorded after all */
+				wk->ord--;
+				r = 0;
+			}
 			goto out;
+		}
 		break;
 	case S_IFLNK: {
 		ssize_t n;
