@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fs.h"
@@ -277,11 +278,12 @@ is_plain_name(const char *name)
 	    strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
 }
 
+/* The top level's mtime: the newest snapshot's, or the mount's. */
 static int64_t
-view_time(const struct snaps_view *v)
+view_time(const struct fs *fs, const struct snaps_view *v)
 {
 	if (v->n == 0)
-		return 0;
+		return fs->t_mount;
 	return store_snap_list_get(v->list, v->n - 1)->time_sec;
 }
 
@@ -340,7 +342,7 @@ vstat(struct fs *fs, const struct snaps_view *v, fuse_ino_t ino,
 	st->st_ino = ino;
 	st->st_uid = fs->uid;
 	st->st_gid = fs->gid;
-	st->st_mtim.tv_sec = view_time(v);
+	st->st_mtim.tv_sec = view_time(fs, v);
 	st->st_atim = st->st_mtim;
 	st->st_ctim = st->st_mtim;
 	st->st_blksize = 4096;
@@ -618,6 +620,7 @@ fs_init(struct fs *fs, struct store *s, size_t tree_cache_entries)
 	fs->gid = getgid();
 	fs->ttl_long = 86400.0;
 	fs->ttl_short = 1.0;
+	fs->t_mount = time(NULL);
 	pthread_mutex_init(&fs->buf_lock, NULL);
 	if ((r = snaps_open(s, &fs->snaps)) < 0 ||
 	    (r = tcache_new(s, tree_cache_entries, &fs->tc)) < 0)

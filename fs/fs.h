@@ -36,6 +36,7 @@ struct fs {
 	gid_t gid;
 	double ttl_long;	/* inside snapshots: nothing ever changes */
 	double ttl_short;	/* the top level and latest */
+	int64_t t_mount;	/* mtime of an empty top level */
 	pthread_mutex_t buf_lock;	/* guards the buffer pool */
 	uint8_t *bufs[FS_N_BUFS];	/* free read buffers, FS_BUF_SIZE */
 	size_t n_bufs;

@@ -20,11 +20,17 @@ within() {
 mk_store S
 mkdir src
 echo one >src/f
-ingest S --dir d="$T/src"
-snap1=$SNAP
 
+note "an empty store mounts; its first snapshot appears"
 M=$T/m
 mount_fg S "$M"
+[ -z "$(ls "$M/snapshots")" ] || fail "snapshots/ of an empty store"
+[ -e "$M/latest" ] && fail "latest in an empty store"
+[ "$(ls "$M")" = "$(printf 'by-date\nby-source\nsnapshots')" ] ||
+    fail "top level of an empty store: $(ls "$M")"
+ingest S --dir d="$T/src"
+snap1=$SNAP
+# The lookup of latest, absent until now, rescans.
 [ "$(readlink "$M/latest")" = "snapshots/$snap1" ] || fail "latest at start"
 ls "$M/snapshots" >/dev/null
 
