@@ -112,19 +112,35 @@ say(struct restore *r, const char *kind, const char *what)
 	fprintf(stderr, ": %s\n", what);
 }
 
-/* Report a failure for the current path; returns 0 to go on. */
+/*
+ * Report a failure for the current path: ${err} is a file system error
+ * (fail()) or a store error (fail_store(), whose -EBADMSG is damage and
+ * -EACCES a key).  Returns 0 to go on, or -ENOMEM to stop.
+ */
 static int
-fail(struct restore *r, const char *what, int err)
+fail_msg(struct restore *r, const char *what, int err, const char *why)
 {
 	char msg[512];
 
 	if (err != 0)
-		snprintf(msg, sizeof(msg), "%s: %s", what, cli_strerror(err));
+		snprintf(msg, sizeof(msg), "%s: %s", what, why);
 	else
 		snprintf(msg, sizeof(msg), "%s", what);
 	say(r, "", msg);
 	r->n_errors++;
 	return err == -ENOMEM ? -ENOMEM : 0;
+}
+
+static int
+fail(struct restore *r, const char *what, int err)
+{
+	return fail_msg(r, what, err, strerror(-err));
+}
+
+static int
+fail_store(struct restore *r, const char *what, int err)
+{
+	return fail_msg(r, what, err, cli_strerror(err));
 }
 
 static void
@@ -488,7 +504,7 @@ write_sparse(int fd, const uint8_t *buf, size_t len, uint64_t off)
 /* Write the content of the regular file ${e} to ${fd}. */
 static int
 write_content(struct restore *r, int fd, const struct store_entry *e,
-    uint64_t *bad_off)
+    int *is_store)
 {
 	const struct store_extent *x;
 	uint64_t off;
@@ -509,11 +525,11 @@ write_content(struct restore *r, int fd, const struct store_entry *e,
 			    (size_t)(end - off);
 			if ((rc = store_read(r->s, e, off, r->buf, want,
 			    &got)) < 0) {
-				*bad_off = off;
+				*is_store = 1;
 				return rc;
 			}
 			if (got == 0) {
-				*bad_off = off;
+				*is_store = 1;
 				return -EBADMSG;
 			}
 			if ((rc = write_sparse(fd, r->buf, got, off)) < 0)
@@ -543,13 +559,15 @@ make_link(struct restore *r, int dfd, const char *tmp,
 	return rc;
 }
 
-/* Create the non-directory ${e} under the fresh name ${tmp}. */
+/*
+ * Create the non-directory ${e} under the fresh name ${tmp}; on failure
+ * *${what} says what failed and *${is_store} whether the store did.
+ */
 static int
 make_node(struct restore *r, int dfd, const char *tmp,
-    const struct store_entry *e, const char **what)
+    const struct store_entry *e, const char **what, int *is_store)
 {
 	char target[STORE_TARGET_MAX + 1];
-	uint64_t bad_off = 0;
 	int fd;
 	int rc;
 
@@ -560,11 +578,10 @@ make_node(struct restore *r, int dfd, const char *tmp,
 		    O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0)
 			return -errno;
-		rc = write_content(r, fd, e, &bad_off);
-		if (rc == -EBADMSG)
-			*what = "not restored";
-		else if (rc == -ENOENT)
-			*what = "not restored, data missing";
+		rc = write_content(r, fd, e, is_store);
+		if (rc < 0 && *is_store)
+			*what = rc == -ENOENT ? "not restored, data missing" :
+			    "not restored";
 		else if (rc < 0)
 			*what = "cannot write the file";
 		if (rc == 0 && (rc = set_meta_fd(r, fd, e)) < 0)
@@ -581,6 +598,7 @@ make_node(struct restore *r, int dfd, const char *tmp,
 		if (e->target_len == 0 || e->target_len > STORE_TARGET_MAX ||
 		    memchr(e->target, '\0', e->target_len) != NULL) {
 			*what = "invalid symbolic link target";
+			*is_store = 1;
 			return -EBADMSG;
 		}
 		memcpy(target, e->target, e->target_len);
@@ -607,6 +625,7 @@ make_node(struct restore *r, int dfd, const char *tmp,
 		break;
 	default:
 		*what = "unknown entry type";
+		*is_store = 1;
 		return -EBADMSG;
 	}
 	if ((rc = set_meta_at(r, dfd, tmp, e)) < 0) {
@@ -623,6 +642,7 @@ restore_nondir(struct restore *r, int dfd, const struct store_entry *e,
 	char tmp[64];
 	struct link_slot *first = NULL;
 	const char *what = "cannot restore";
+	int is_store = 0;
 	int tries;
 	int rc;
 
@@ -638,13 +658,13 @@ restore_nondir(struct restore *r, int dfd, const struct store_entry *e,
 			what = "cannot make the hard link";
 			rc = make_link(r, dfd, tmp, first);
 		} else {
-			rc = make_node(r, dfd, tmp, e, &what);
+			rc = make_node(r, dfd, tmp, e, &what, &is_store);
 		}
 		if (rc != -EEXIST)
 			break;
 	}
 	if (rc < 0)
-		return fail(r, what, rc);
+		return is_store ? fail_store(r, what, rc) : fail(r, what, rc);
 	if ((rc = place(r, dfd, tmp, name)) < 0) {
 		if (rc == -EEXIST)
 			return fail(r, "exists (use --overwrite to replace "
@@ -679,7 +699,7 @@ restore_children(struct restore *r, int fd, const struct store_entry *e,
 	int rc;
 
 	if ((rc = store_tree_read(r->s, &e->tree, &t)) < 0)
-		return fail(r, "cannot read the directory", rc);
+		return fail_store(r, "cannot read the directory", rc);
 	n = store_tree_len(t);
 	for (i = 0; i < n; i++)
 		if ((rc = restore_entry(r, fd, store_tree_entry(t, i),
@@ -764,7 +784,7 @@ restore_entry(struct restore *r, int dfd, const struct store_entry *e,
 	if ((rc = path_push(r, e->name, e->name_len, &old)) < 0)
 		return rc;
 	if (!name_ok(e, name))
-		rc = fail(r, "invalid name, skipped", -EBADMSG);
+		rc = fail_store(r, "invalid name, skipped", -EBADMSG);
 	else if (e->type == STORE_DIR)
 		rc = restore_dir(r, dfd, e, name, depth);
 	else
@@ -773,29 +793,48 @@ restore_entry(struct restore *r, int dfd, const struct store_entry *e,
 	return rc;
 }
 
-/* mkdir -p ${path}, then open it (it may be a symlink: the user's). */
+/*
+ * mkdir -p ${path}, then open it (it may be a symlink: the user's).  As
+ * with mkdir -p, the directories made get the umask's mode plus u+wx, so
+ * that we can go on into them.
+ */
+static int
+make_dir(const char *path, mode_t mode)
+{
+	if (mkdir(path, mode) != 0)
+		return errno == EEXIST ? 0 : -errno;
+	/* A mode we cannot use would stop us at the next step. */
+	if ((mode & 0300) != 0300 && chmod(path, mode | 0300) != 0)
+		return -errno;
+	return 0;
+}
+
 static int
 open_target(const char *path)
 {
+	mode_t mask = umask(0);
+	mode_t mode = 0777 & ~mask;
 	char *copy;
 	char *p;
 	int fd;
+	int rc;
 
+	umask(mask);
 	if ((copy = strdup(path)) == NULL)
 		return -ENOMEM;
 	for (p = copy + 1; *p != '\0'; p++) {
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(copy, 0777) != 0 && errno != EEXIST) {
+		if ((rc = make_dir(copy, mode)) < 0) {
 			free(copy);
-			return -errno;
+			return rc;
 		}
 		*p = '/';
 	}
 	free(copy);
-	if (mkdir(path, 0777) != 0 && errno != EEXIST)
-		return -errno;
+	if ((rc = make_dir(path, mode)) < 0)
+		return rc;
 	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -errno;
 	return fd;
@@ -940,6 +979,11 @@ cmd_restore(int argc, char **argv)
 		goto out;
 	}
 	r.target_fd = rc;
+	/*
+	 * Every mode is set explicitly; the umask must only not stop us
+	 * from filling the directories we make (0700) before that.
+	 */
+	umask(077);
 	for (i = 0; i < n; i++) {
 		if (check_free(&r, target, top != NULL ?
 		    store_tree_entry(top, i) : e) < 0) {
