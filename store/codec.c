@@ -81,9 +81,10 @@ codec_decompress(const uint8_t *in, size_t len, uint8_t *out, size_t cap,
 	if (x == NULL)
 		return -ENOMEM;
 	want = ZSTD_getFrameContentSize(in, len);
-	if (want == ZSTD_CONTENTSIZE_ERROR || want == ZSTD_CONTENTSIZE_UNKNOWN ||
-	    want > cap)
+	if (want == ZSTD_CONTENTSIZE_ERROR || want == ZSTD_CONTENTSIZE_UNKNOWN)
 		return -EBADMSG;
+	if (want > cap)
+		return -ERANGE;
 	n = ZSTD_decompressDCtx(x->d, out, cap, in, len);
 	if (ZSTD_isError(n) || n != want)
 		return -EBADMSG;

@@ -20,7 +20,8 @@ int codec_compress(const uint8_t *in, size_t len, uint8_t *out, size_t cap,
 
 /*
  * codec_decompress(in, len, out, cap, olen): decompress one zstd frame.
- * Returns -EBADMSG if it is malformed or its content would exceed ${cap}.
+ * Returns -EBADMSG if it is malformed, -ERANGE if its recorded content
+ * size exceeds ${cap}.
  */
 int codec_decompress(const uint8_t *in, size_t len, uint8_t *out, size_t cap,
     size_t *olen);
