@@ -29,6 +29,20 @@ static const char usage[] =
 
 #define SHORT_ID 12	/* hex digits shown */
 
+/* A JSON string of text that should be UTF-8 but comes from outside. */
+static json_t *
+text_json(const char *t)
+{
+	json_t *o = json_object();
+	json_t *v = NULL;
+
+	if (o != NULL && cli_json_bytes(o, "v", (const uint8_t *)t,
+	    strlen(t)) == 0)
+		v = json_incref(json_object_get(o, "v"));
+	json_decref(o);
+	return v;
+}
+
 static json_t *
 snap_json(const struct store_snap *sn)
 {
@@ -39,10 +53,11 @@ snap_json(const struct store_snap *sn)
 	size_t i;
 
 	cli_hex(sn->id, STORE_HASH_LEN, hex);
-	o = json_pack("{s:s, s:s, s:I, s:i, s:s, s:I, s:b, s:b, s:b, s:b}",
+	o = json_pack("{s:s, s:s, s:I, s:i, s:o, s:I, s:b, s:b, s:b, s:b}",
 	    "name", sn->name, "id", hex, "time", (json_int_t)sn->time_sec,
 	    "time_nsec", (int)sn->time_nsec, "host",
-	    sn->host != NULL ? sn->host : "", "size", (json_int_t)sn->size,
+	    text_json(sn->host != NULL ? sn->host : ""),
+	    "size", (json_int_t)sn->size,
 	    "partial", (sn->flags & STORE_SNAP_PARTIAL) != 0,
 	    "future", (sn->flags & STORE_SNAP_FUTURE) != 0,
 	    "orphan", (sn->flags & STORE_SNAP_ORPHAN) != 0,
@@ -51,7 +66,7 @@ snap_json(const struct store_snap *sn)
 		return NULL;
 	a = json_array();
 	for (i = 0; a != NULL && i < sn->n_tags; i++)
-		json_array_append_new(a, json_string(sn->tags[i]));
+		json_array_append_new(a, text_json(sn->tags[i]));
 	json_object_set_new(o, "tags", a);
 	a = json_array();
 	for (i = 0; a != NULL && i < sn->n_parents; i++) {
@@ -63,9 +78,10 @@ snap_json(const struct store_snap *sn)
 	for (i = 0; a != NULL && i < sn->n_sources; i++) {
 		const struct store_source *so = &sn->sources[i];
 
-		src = json_pack("{s:s, s:s, s:s, s:I, s:I, s:b, s:b}",
-		    "kind", cli_kind_name(so->kind), "name", so->name,
-		    "origin", so->origin, "files", (json_int_t)so->n_files,
+		src = json_pack("{s:s, s:o, s:o, s:I, s:I, s:b, s:b}",
+		    "kind", cli_kind_name(so->kind), "name",
+		    text_json(so->name), "origin", text_json(so->origin),
+		    "files", (json_int_t)so->n_files,
 		    "bytes", (json_int_t)so->n_bytes,
 		    "partial", (so->flags & STORE_SOURCE_PARTIAL) != 0,
 		    "stale", (so->flags & STORE_SOURCE_STALE) != 0);
@@ -85,12 +101,22 @@ snap_print(const struct store_snap *sn)
 	cli_hex(sn->id, STORE_HASH_LEN, hex);
 	hex[SHORT_ID] = '\0';
 	cli_size_human(sn->size, size, sizeof(size));
-	printf("%-22s %s %s ", sn->name, hex,
-	    sn->host != NULL && *sn->host != '\0' ? sn->host : "-");
+	printf("%-22s %s ", sn->name, hex);
+	/* Host and tags come from the ingesting side: escape oddities. */
+	if (sn->host != NULL && *sn->host != '\0')
+		cli_name_print(stdout, (const uint8_t *)sn->host,
+		    strlen(sn->host), 1);
+	else
+		putchar('-');
+	putchar(' ');
 	if (sn->n_tags == 0)
 		printf("-");
-	for (i = 0; i < sn->n_tags; i++)
-		printf("%s%s", i > 0 ? "," : "", sn->tags[i]);
+	for (i = 0; i < sn->n_tags; i++) {
+		if (i > 0)
+			putchar(',');
+		cli_name_print(stdout, (const uint8_t *)sn->tags[i],
+		    strlen(sn->tags[i]), 1);
+	}
 	putchar(' ');
 	if (sn->n_sources == 0)
 		printf("-");

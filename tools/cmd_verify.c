@@ -57,19 +57,36 @@ report(void *ctx, const struct store_problem *p)
 	struct verify_ctx *v = ctx;
 	const char *object = p->object != NULL ? p->object : "?";
 	const char *what = p->what != NULL ? p->what : "problem";
+	json_t *o;
 
 	if (v->is_json) {
-		put_json(json_pack("{s:s, s:s, s:o, s:s?, s:s?}",
-		    "object", object, "problem", what, "referenced",
-		    p->is_referenced < 0 ? json_null() :
-		    json_boolean(p->is_referenced), "snapshot", p->snapshot,
-		    "path", p->path));
+		/* Stored paths are raw bytes: cli_json_bytes() keeps them. */
+		o = json_object();
+		if (o == NULL ||
+		    cli_json_bytes(o, "object", (const uint8_t *)object,
+		    strlen(object)) < 0 ||
+		    cli_json_bytes(o, "problem", (const uint8_t *)what,
+		    strlen(what)) < 0 ||
+		    json_object_set_new(o, "referenced", p->is_referenced < 0 ?
+		    json_null() : json_boolean(p->is_referenced)) != 0 ||
+		    (p->snapshot != NULL && cli_json_bytes(o, "snapshot",
+		    (const uint8_t *)p->snapshot, strlen(p->snapshot)) < 0) ||
+		    (p->path != NULL && cli_json_bytes(o, "path",
+		    (const uint8_t *)p->path, strlen(p->path)) < 0)) {
+			json_decref(o);
+			v->is_failed = 1;
+			return;
+		}
+		put_json(o);
 		return;
 	}
 	printf("%s: %s", object, what);
-	if (p->snapshot != NULL && p->path != NULL)
-		printf(" (affects %s:%s)", p->snapshot, p->path);
-	else if (p->snapshot != NULL)
+	if (p->snapshot != NULL && p->path != NULL) {
+		printf(" (affects %s:", p->snapshot);
+		cli_name_print(stdout, (const uint8_t *)p->path,
+		    strlen(p->path), 1);
+		putchar(')');
+	} else if (p->snapshot != NULL)
 		printf(" (affects snapshot %s)", p->snapshot);
 	if (p->is_referenced == 0)
 		printf(" (unreferenced)");
@@ -155,6 +172,10 @@ cmd_verify(int argc, char **argv)
 		fprintf(stderr, "%s: %llu problem%s found\n", argv[0],
 		    (unsigned long long)n_problems, n_problems == 1 ? "" : "s");
 	r = n_problems > 0 ? CLI_EXIT_DAMAGE : CLI_EXIT_OK;
+	if (v.is_failed) {
+		cli_err(argv[0], "out of memory writing JSON");
+		r = n_problems > 0 ? CLI_EXIT_DAMAGE : CLI_EXIT_ERROR;
+	}
 out:
 	if (fflush(stdout) != 0 && r == CLI_EXIT_OK)
 		r = CLI_EXIT_ERROR;
