@@ -452,6 +452,9 @@ cli_open(const char *cmd, const char *location, const struct cli_common *c,
 		else if (r == -EBADMSG)
 			cli_err(cmd, "%s: not a readable amber store (damaged "
 			    "config or unknown format version)", location);
+		else if (r == -EACCES || r == -EPERM)
+			cli_err(cmd, "%s: access denied (credentials?)",
+			    location);
 		else
 			cli_err(cmd, "%s: %s", location, cli_strerror(r));
 		r = cli_exit_status(r);
