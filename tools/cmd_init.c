@@ -160,6 +160,9 @@ cmd_init(int argc, char **argv)
 		if (r == -EEXIST)
 			cli_err(argv[0], "%s: not empty (a store or other "
 			    "files are there already)", location);
+		else if (r == -EACCES || r == -EPERM)
+			cli_err(argv[0], "%s: access denied (credentials?)",
+			    location);
 		else
 			cli_err(argv[0], "%s: %s", location, cli_strerror(r));
 		r = cli_exit_status(r);
