@@ -145,6 +145,7 @@ struct gsrc {
 	size_t hexlen;
 	int64_t mirror_mtime;	/* the newest tip's time, else now */
 	int is_partial;
+	int is_cache_suspect;	/* git failed reading the mirror cache */
 	int n_restarts;
 	struct cf cf;
 	struct map trees;
@@ -1263,6 +1264,7 @@ obj_fail(struct gsrc *g, int r, const uint8_t *oid)
 		return 0;
 	case -EPIPE:
 		gwarn(g, "cannot be read (corrupt?); skipped", hex);
+		g->is_cache_suspect = 1;
 		return cf_restart(g);
 	default:
 		return r;
@@ -2930,8 +2932,11 @@ mirror_build(struct gsrc *g, const struct gref *refs, size_t n_refs,
 			tmp = NULL;
 			goto out;
 		}
-		if ((r = pack_write(g, tmp, tips, n_tips, old, n_old, hex)) < 0)
+		if ((r = pack_write(g, tmp, tips, n_tips, old, n_old,
+		    hex)) < 0) {
+			g->is_cache_suspect = r == -EIO;
 			goto out;
+		}
 	}
 	if (hex[0]) {
 		static const char *const ext[] = { ".pack", ".idx" };
@@ -3120,6 +3125,17 @@ src_git_read(struct src_ctx *c, const char *name, const char *location,
 out:
 	cf_close(&g);
 	free(g.cf.buf);
+	if (g.is_cache_suspect && g.dir) {
+		/*
+		 * Every object was verified when fetched, so git failing to
+		 * read one means the local copy is damaged: drop it, and the
+		 * next ingest clones afresh.
+		 */
+		rm_tree(g.dir);
+		fprintf(stderr, "amber ingest: repos/%s: git could not read "
+		    "the local mirror cache %s; removed it, the next ingest "
+		    "fetches everything again\n", name, g.dir);
+	}
 	if (lockfd >= 0)
 		close(lockfd);
 	for (size_t i = 0; i < n_refs; i++)

@@ -2,8 +2,9 @@
 # git_hostile.sh: unusual and hostile repositories: empty, shallow,
 # detached HEAD, odd ref names (encoded unambiguously, too long ones
 # warned about but kept in the mirror), a large blob (streamed, bytes
-# intact), sha256 objects, and a corrupt object (a clear error naming it,
-# while the other sources of the run are stored).
+# intact), sha256 objects, a corrupt object (a clear error naming it,
+# while the other sources of the run are stored), and a damaged local
+# mirror cache (dropped, then cloned afresh).
 . "$AMBER_TOP/tests/cli/lib.sh"
 . "$AMBER_TOP/tests/cli/git_common.inc"
 
@@ -109,4 +110,23 @@ out_has good.git
 grep -q '^bad' "$T/out" && fail "a corrupt repository was stored"
 expect 0 "$AMBER" restore "$S" latest:repos/good.git "$T/mg"
 refs_same "$T/src" "$T/mg/good.git"
+
+# A damaged local mirror cache (not the source): the run names the object
+# (the mirror, unchanged, is reused as stored; the tree lacks the file),
+# drops the cache, and the next ingest clones afresh and stores it whole.
+D=$T/index
+mkdir -p "$D/git"
+git clone -q --mirror --no-local "$T/big" "$D/git/big" || fail "cache clone"
+chmod -R u+w "$D/git/big/objects"
+pack=$(ls "$D/git/big/objects/pack/"*.pack)
+printf 'XXXXXXXXXXXXXXXXXXXXXXXX' |
+    dd of="$pack" bs=1 seek=100000 conv=notrunc 2>/dev/null || fail "dd"
+big_oid=$(git -C "$T/big" rev-parse HEAD:big.bin)
+expect 3 "$AMBER" ingest "$S" --index-dir "$D" --repo big="$T/big"
+err_has "$big_oid"
+err_has "local mirror cache"
+[ ! -e "$D/git/big" ] || fail "damaged cache kept"
+expect 0 "$AMBER" ingest "$S" --index-dir "$D" --repo big="$T/big"
+expect 0 "$AMBER" cat "$S" --index-dir "$D" latest:repos/big/branches/main/big.bin
+cmp -s "$T/out" "$T/big/big.bin" || fail "big blob after the cache healed"
 exit 0
