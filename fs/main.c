@@ -269,6 +269,25 @@ get_pass(const struct opts *o, char *buf, size_t cap, size_t *len)
 	return read_pass_tty(o->store, buf, cap, len);
 }
 
+/*
+ * absolutize(path): replace the relative local path *${path} by its
+ * absolute form, if it exists (else store_open() will say so).  URLs such
+ * as s3://... and NULL are left alone.  Returns -ENOMEM.
+ */
+static int
+absolutize(char **path)
+{
+	char *abs;
+
+	if (*path == NULL || (*path)[0] == '/' || strstr(*path, "://"))
+		return 0;
+	if ((abs = realpath(*path, NULL)) == NULL)
+		return errno == ENOMEM ? -ENOMEM : 0;
+	free(*path);
+	*path = abs;
+	return 0;
+}
+
 /* -o fsname=STORE, with the commas and backslashes of STORE escaped. */
 static int
 add_fsname(struct fuse_args *args, const char *store)
@@ -597,6 +616,12 @@ main(int argc, char *argv[])
 	if ((co.mountpoint = realpath(o.mountpoint, NULL)) == NULL) {
 		msg_log(LOG_ERR, "bad mount point %s: %s", o.mountpoint,
 		    strerror(errno));
+		goto out;
+	}
+	/* The daemon runs in "/": local paths must not depend on the cwd. */
+	if (absolutize(&o.store) < 0 || absolutize(&o.index) < 0 ||
+	    absolutize(&o.credentials_file) < 0) {
+		msg_log(LOG_ERR, "out of memory");
 		goto out;
 	}
 	msg_set_debug(co.debug);
