@@ -1,6 +1,6 @@
 # tests/mount/lib.sh: shared set-up for the mount tests (STYLE.md 22).
 # Source it first thing.  It
-#  - re-runs the test under a hard timeout (MOUNT_TEST_TIMEOUT, 300 s);
+#  - re-runs the test under a hard timeout (MOUNT_TEST_TIMEOUT, 600 s);
 #  - exits 77 (skip) without /dev/fuse, fusermount3 or a working FUSE
 #    mount; tests/run.sh turns that into a failure in CI;
 #  - makes a private temporary directory $T, cds there, and sets
@@ -11,7 +11,7 @@
 # mounted, so nothing here sleeps and hopes.
 
 if [ -z "${AMBER_MOUNT_TIMED:-}" ]; then
-	AMBER_MOUNT_TIMED=1 exec timeout -k 10 "${MOUNT_TEST_TIMEOUT:-300}" \
+	AMBER_MOUNT_TIMED=1 exec timeout -k 10 "${MOUNT_TEST_TIMEOUT:-600}" \
 	    sh "$0" "$@"
 fi
 
