@@ -74,6 +74,12 @@ grep " $M fuse.amberfs ro," /proc/mounts >/dev/null ||
 [ "$(cat "$M/latest/files/d/f")" = content ] || fail "fstab-style content"
 fusermount3 -u "$M" || fail "fusermount3 -u"
 
+note "amber mount runs amberfs"
+"$AMBER" mount S "$M" -o passphrase_file="$T/pass.good" || fail "amber mount"
+PIDS="$PIDS $(daemons_on "$M")"
+[ "$(cat "$M/latest/files/d/f")" = content ] || fail "amber mount content"
+fusermount3 -u "$M" || fail "fusermount3 -u after amber mount"
+
 note "start-up errors are reported before detaching"
 "$AMBERFS" S "$M" -o passphrase_file="$T/pass.bad" 2>err
 rc=$?
