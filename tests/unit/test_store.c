@@ -10,7 +10,8 @@
  * dedup, reads nothing, flagged after revocation) and the snapshot DAG
  * (fork, join, a missing parent, a damaged manifest, a damaged config).
  * Seeded: the seed is printed on failure and can be given as the first
- * argument.
+ * argument.  AMBER_TEST_VERBOSE prints the problems verify reports and
+ * the store's messages; AMBER_TEST_KEEP keeps the files of a failed run.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +33,7 @@
 #define T1 1764201600	/* 2025-11-27T00:00:00Z */
 
 static uint64_t rng_state;
+static int is_verbose;	/* $AMBER_TEST_VERBOSE: print problems, logs */
 
 static uint64_t
 rng(void)
@@ -220,9 +222,10 @@ report(void *ctx, const struct store_problem *p)
 {
 	struct problems *ps = ctx;
 
-	fprintf(stderr, "problem: %s: %s (referenced %d, snapshot %s, path "
-	    "%s)\n", p->object, p->what, p->is_referenced,
-	    p->snapshot ? p->snapshot : "-", p->path ? p->path : "-");
+	if (is_verbose)
+		fprintf(stderr, "problem: %s: %s (referenced %d, snapshot %s, "
+		    "path %s)\n", p->object, p->what, p->is_referenced,
+		    p->snapshot ? p->snapshot : "-", p->path ? p->path : "-");
 	if (ps->n < 8) {
 		snprintf(ps->object[ps->n], sizeof(ps->object[0]), "%s",
 		    p->object);
@@ -849,11 +852,13 @@ out:
 	free_sources(f);
 }
 
+/* The store's messages (expected ones, mostly), with AMBER_TEST_VERBOSE. */
 static void
 quiet(int level, const char *msg)
 {
 	(void)level;
-	fprintf(stderr, "store: %s\n", msg);
+	if (is_verbose)
+		fprintf(stderr, "store: %s\n", msg);
 }
 
 static void
@@ -1105,6 +1110,7 @@ main(int argc, char **argv)
 	int r;
 
 	rng_state = seed;
+	is_verbose = getenv("AMBER_TEST_VERBOSE") != NULL;
 	store_log_set(quiet);
 	snprintf(top, sizeof(top), "/tmp/amber-test-store.XXXXXX");
 	if (mkdtemp(top) == NULL) {
