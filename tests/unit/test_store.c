@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../check.h"
@@ -852,6 +853,101 @@ out:
 	free_sources(f);
 }
 
+/*
+ * Two processes commit into one store at the same instant (each with its
+ * own index, as two hosts would): both commit, both are listed, verify
+ * finds nothing, and the next commit has every head as a parent, so the
+ * history has one head again.
+ */
+static void
+test_concurrent(void)
+{
+	struct store_create_opts co;
+	struct store *s = NULL;
+	struct store_snap_list *l = NULL;
+	struct store_writer_stats st;
+	struct src f[N_FILES];
+	struct problems ps;
+	uint8_t id[32];
+	uint64_t n_problems = 99;
+	pid_t pid[2];
+	int go[2];
+	int n_failed = check_n_failed;	/* a child reports only its own */
+
+	snprintf(store_dir, sizeof(store_dir), "%s/store-conc", top);
+	memset(&co, 0, sizeof(co));
+	co.kdf.log2_n = 10;
+	make_sources(f);
+	CHECK(store_create(store_dir, &co, PASS, strlen(PASS)) == 0);
+	if (pipe(go) != 0)
+		abort();
+	for (int k = 0; k < 2; k++) {
+		if ((pid[k] = fork()) < 0)
+			abort();
+		if (pid[k] == 0) {
+			char idx[160];
+			char c;
+			int r;
+
+			close(go[1]);
+			/* Different data in each, so both write packs. */
+			f[F_SMALL].data[0] = (uint8_t)k;
+			f[F_BIG].data[12345] ^= (uint8_t)(k + 1);
+			snprintf(idx, sizeof(idx), "%s/index-conc%d", top, k);
+			r = open_store(idx, &s, PASS);
+			if (read(go[0], &c, 1) < 0)
+				r = -EIO;
+			if (r == 0)
+				r = commit(s, f, T1 + 100, id, &st);
+			store_close(s);
+			_exit(r == 0 && check_n_failed == n_failed ? 0 : 1);
+		}
+	}
+	close(go[0]);
+	close(go[1]);	/* both start */
+	for (int k = 0; k < 2; k++) {
+		int status = 0;
+
+		CHECK(waitpid(pid[k], &status, 0) == pid[k] &&
+		    WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	snprintf(index_dir, sizeof(index_dir), "%s/index-conc", top);
+	CHECK(open_store(index_dir, &s, PASS) == 0);
+	if (s == NULL)
+		goto out;
+	CHECK(store_snapshots(s, &l) == 0 && store_snap_list_len(l) == 2);
+	CHECK(l != NULL && store_snap_list_len(l) == 2 &&
+	    strcmp(store_snap_list_get(l, 0)->name,
+	    "2025-11-27T00:01:40Z") == 0 &&
+	    strcmp(store_snap_list_get(l, 1)->name,
+	    "2025-11-27T00:01:40Z-2") == 0);
+	store_snap_list_free(l);
+	l = NULL;
+	memset(&ps, 0, sizeof(ps));
+	CHECK(store_verify(s, STORE_VERIFY_READ_DATA, NULL, report, &ps,
+	    &n_problems) == 0 && n_problems == 0);
+	CHECK(commit(s, f, T1 + 200, id, &st) == 0);
+	CHECK(store_snapshots(s, &l) == 0 && store_snap_list_len(l) == 3);
+	/* One head: every snapshot but the last is someone's parent. */
+	for (size_t i = 0; l != NULL && i < store_snap_list_len(l); i++) {
+		const struct store_snap *x = store_snap_list_get(l, i);
+		int is_parent = 0;
+
+		for (size_t j = 0; j < store_snap_list_len(l); j++) {
+			const struct store_snap *y = store_snap_list_get(l, j);
+
+			for (size_t k = 0; k < y->n_parents; k++)
+				if (memcmp(y->parents[k], x->id, 32) == 0)
+					is_parent = 1;
+		}
+		CHECK(is_parent == (memcmp(x->id, id, 32) != 0));
+	}
+out:
+	store_snap_list_free(l);
+	store_close(s);
+	free_sources(f);
+}
+
 /* The store's messages (expected ones, mostly), with AMBER_TEST_VERBOSE. */
 static void
 quiet(int level, const char *msg)
@@ -1122,6 +1218,7 @@ main(int argc, char **argv)
 	run();
 	test_ingest();
 	test_dag();
+	test_concurrent();
 	r = check_done("test_store");
 	if (r != 0 && getenv("AMBER_TEST_KEEP") != NULL) {
 		fprintf(stderr, "test_store: seed %llu; files kept in %s\n",
