@@ -687,6 +687,138 @@ out:
 	free_sources(f);
 }
 
+/* The writer's and readers' argument checks (store.h contracts). */
+static void
+test_api_edges(struct store *s)
+{
+	struct store_writer *w = NULL;
+	struct store_file *sf = NULL;
+	struct store_tb *tb = NULL;
+	struct store_extent *ext = NULL;
+	struct store_entry e;
+	struct store_entry dir;
+	struct store_source src[2];
+	struct store_snap_new sn;
+	struct store_ref ref;
+	uint8_t buf[4096];
+	uint8_t id[32];
+	size_t n = 0;
+	size_t got = 0;
+	uint8_t *big = malloc(STORE_CHUNK_MAX + 1);
+
+	if (big == NULL)
+		abort();
+	memset(big, 0x3c, STORE_CHUNK_MAX + 1);
+	memset(buf, 0x3c, sizeof(buf));
+	CHECK(store_writer_new(s, &w) == 0);
+	if (w == NULL)
+		goto out;
+	/* Chunks: at most STORE_CHUNK_MAX bytes; read back, -ERANGE if the
+	 * buffer is short. */
+	CHECK(store_writer_put(w, big, STORE_CHUNK_MAX + 1, &ref) ==
+	    -EINVAL);
+	CHECK(store_writer_put(w, buf, sizeof(buf), &ref) == 0);
+	/* Writes go forward only. */
+	CHECK(store_file_new(w, &sf) == 0);
+	CHECK(store_file_write(sf, 100, buf, 100) == 0);
+	CHECK(store_file_write(sf, 150, buf, 10) == -EINVAL);
+	CHECK(store_file_write(sf, 199, buf, 10) == -EINVAL);
+	CHECK(store_file_write(sf, 200, buf, 10) == 0);
+	CHECK(store_file_end(sf, &ext, &n) == 0);
+	CHECK(n == 1 && ext != NULL && ext[0].off == 100 && ext[0].len == 110);
+	store_file_free(sf);
+	/* Trees: bad names are refused on add, duplicates on finish. */
+	CHECK(store_tb_new(&tb) == 0);
+	memset(&e, 0, sizeof(e));
+	e.type = STORE_REG;
+	e.mode = 0644;
+	e.size = 210;
+	e.extents = ext;
+	e.n_extents = n;
+	e.name = (const uint8_t *)"x";
+	e.name_len = 1;
+	CHECK(store_tb_add(tb, &e) == 0);
+	CHECK(store_tb_add(tb, &e) == 0);
+	e.name_len = 0;
+	CHECK(store_tb_add(tb, &e) == -EINVAL);
+	e.name = (const uint8_t *)"a\0b";
+	e.name_len = 3;
+	CHECK(store_tb_add(tb, &e) == -EINVAL);
+	memset(&dir, 0, sizeof(dir));
+	CHECK(store_tb_finish(w, tb, &dir) == -EINVAL);
+	store_tb_free(tb);
+	tb = NULL;
+	CHECK(store_tb_new(&tb) == 0);
+	e.name = (const uint8_t *)"x";
+	e.name_len = 1;
+	CHECK(store_tb_add(tb, &e) == 0);
+	CHECK(store_tb_finish(w, tb, &dir) == 0 && dir.type == STORE_DIR &&
+	    dir.n_desc == 1);
+	/* Sources: invalid or twice the same name of one kind. */
+	memset(&sn, 0, sizeof(sn));
+	sn.time_sec = T1 + 500;
+	sn.sources = src;
+	sn.n_sources = 2;
+	fill_source(&src[0], "one", &dir);
+	fill_source(&src[1], "one", &dir);
+	CHECK(store_writer_commit(w, &sn, id) == -EINVAL);
+	fill_source(&src[1], ".hidden", &dir);
+	CHECK(store_writer_commit(w, &sn, id) == -EINVAL);
+	fill_source(&src[1], "a/b", &dir);
+	CHECK(store_writer_commit(w, &sn, id) == -EINVAL);
+	/* The same name under another kind is another source. */
+	fill_source(&src[1], "one", &dir);
+	src[1].kind = STORE_REPOS;
+	CHECK(store_writer_commit(w, &sn, id) == 0);
+	store_writer_free(w);
+	w = NULL;
+	{
+		struct store_snap_list *l = NULL;
+		const struct store_snap *x = NULL;
+		struct store_tree *t = NULL;
+		size_t idx;
+
+		CHECK(store_snapshots(s, &l) == 0 &&
+		    store_snap_find(l, "latest", &x) == 0 && x != NULL &&
+		    memcmp(x->id, id, 32) == 0);
+		if (x != NULL && store_resolve(s, &x->root, "repos/one/x", &t,
+		    &idx) == 0) {
+			const struct store_entry *f = store_tree_entry(t, idx);
+
+			CHECK(store_read(s, f, 0, big, 4096, &got) == 0 &&
+			    got == 210);
+			/* A hole of 100 bytes, then the data. */
+			CHECK(memcmp(big + 100, buf, 110) == 0);
+			for (size_t i = 0; i < 100; i++)
+				CHECK(big[i] == 0);
+		} else {
+			CHECK(0);
+		}
+		store_tree_free(t);
+		t = NULL;
+		/* store_read of a directory. */
+		if (x != NULL && store_resolve(s, &x->root, "files/one", &t,
+		    &idx) == 0)
+			CHECK(store_read(s, store_tree_entry(t, idx), 0, big,
+			    10, &got) == -EINVAL);
+		store_tree_free(t);
+		store_snap_list_free(l);
+	}
+	CHECK(store_has_chunk(s, ref.id) == 1);
+	CHECK(store_chunk_read(s, &ref, big, sizeof(buf), &got) == 0 &&
+	    got == sizeof(buf) && memcmp(big, buf, sizeof(buf)) == 0);
+	CHECK(store_chunk_read(s, &ref, big, sizeof(buf) - 1, &got) ==
+	    -ERANGE);
+	ref.id[0] ^= 1;
+	CHECK(store_has_chunk(s, ref.id) == 0);
+	CHECK(store_chunk_read(s, &ref, big, sizeof(buf), &got) == -ENOENT);
+out:
+	free(ext);
+	free(big);
+	store_tb_free(tb);
+	store_writer_free(w);
+}
+
 /* Put a manifest with ${parents} and the content of ${like}. */
 static int
 put_manifest(struct store *s, const struct store_snap *like, int64_t t,
@@ -847,6 +979,8 @@ test_dag(void)
 	CHECK(open_store(idx2, &s, PASS) == -EBADMSG);
 	CHECK(flip("config", 8 + 4 + 16 + 4) == 0);
 	CHECK(open_store(idx2, &s, PASS) == 0);
+	if (s != NULL)
+		test_api_edges(s);
 out:
 	store_snap_list_free(l);
 	store_close(s);
