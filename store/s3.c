@@ -1337,7 +1337,11 @@ read_lock(struct s3 *s, struct lock_xml *l)
 		goto out;
 	if (resp.status == 404) {
 		err_parse(&resp, &e);
-		if (strcmp(e.code, "NoSuchBucket") == 0) {
+		if (e.code[0] == 0) {
+			r = log_err(-EIO, "%s: %s does not answer like an S3 "
+			    "server (HTTP 404 without an S3 error): check the "
+			    "endpoint", s->be.location, s->endpoint);
+		} else if (strcmp(e.code, "NoSuchBucket") == 0) {
 			r = log_err(-ENOENT, "%s: no such bucket",
 			    s->be.location);
 		} else {

@@ -69,4 +69,15 @@ s3req HEAD "/lkb/st/config?versionId=$newest" -I
 # (it has the bucket's default rule: one day)
 u=$(date -d "$(s3hdr x-amz-object-lock-retain-until-date)" +%s)
 [ $((u - now)) -lt $((2 * 86400)) ] || fail "the overwrite got a longer lock from protect"
+# An endpoint that is a web server but not S3: a clear message, exit 1.
+if [ -x "$AMBER" ] && command -v python3 >/dev/null; then
+	wport=$((40000 + RANDOM % 20000))
+	timeout 60 python3 -m http.server "$wport" --bind 127.0.0.1 --directory "$T" >/dev/null 2>&1 &
+	for i in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$wport/" && break; sleep 0.1; done
+	AMBER_S3_ENDPOINT=http://127.0.0.1:$wport AMBER_PASSPHRASE=x \
+	    "$AMBER" snapshots s3://bucket/x >/dev/null 2>"$T/err"
+	rc=$?
+	[ $rc = 1 ] || fail "wrong endpoint: exit $rc"
+	grep -q 'does not answer like an S3 server' "$T/err" || fail "wrong endpoint: $(cat "$T/err")"
+fi
 echo "ok"
