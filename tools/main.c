@@ -24,7 +24,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "init", cmd_init, "create a new store" },
-	{ "key", cmd_key, "add a passphrase to a store" },
+	{ "key", cmd_key, "passphrases and ingest keys" },
 	{ "ingest", cmd_ingest, "take a snapshot of sources" },
 	{ "snapshots", cmd_snapshots, "list the snapshots" },
 	{ "ls", cmd_ls, "list a directory of a snapshot" },
