@@ -439,6 +439,15 @@ int store_cache_get(struct store *s, const char *table, const void *key,
 int store_cache_put(struct store *s, const char *table, const void *key,
     size_t klen, const void *val, size_t vlen);
 
+/*
+ * store_writer_cache_put(w, table, key, klen, val, vlen): as
+ * store_cache_put(), but written only when store_writer_commit()
+ * succeeds: for records (such as a tree's id) whose chunks are trusted
+ * without checking each one.  Lost if the writer is freed uncommitted.
+ */
+int store_writer_cache_put(struct store_writer *w, const char *table,
+    const void *key, size_t klen, const void *val, size_t vlen);
+
 /* ---- verify ----------------------------------------------------------- */
 
 #define STORE_VERIFY_READ_DATA 0x1

@@ -59,6 +59,9 @@ struct store_writer {
 	/* One file buffer kept for the next file: most files are small,
 	 * and an 8 MiB malloc is an mmap and munmap each time. */
 	uint8_t *spare;
+	/* Cache records that may be written only once the snapshot that
+	 * makes their chunks reachable is committed. */
+	struct wb deferred;
 };
 
 static int
@@ -385,10 +388,54 @@ store_writer_free(struct store_writer *w)
 	free(w->seen.v);
 	free(w->reused.v);
 	free(w->spare);
+	wb_fini(&w->deferred);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cv_job);
 	pthread_cond_destroy(&w->cv_done);
 	free(w);
+}
+
+int
+store_writer_cache_put(struct store_writer *w, const char *table,
+    const void *key, size_t klen, const void *val, size_t vlen)
+{
+	size_t tl = strlen(table);
+	int r;
+
+	if (tl > UINT16_MAX || klen > UINT16_MAX || vlen > UINT32_MAX)
+		return -EINVAL;
+	if ((r = wb_str16(&w->deferred, table, tl)) < 0 ||
+	    (r = wb_str16(&w->deferred, key, klen)) < 0 ||
+	    (r = wb_u32(&w->deferred, vlen)) < 0 ||
+	    (r = wb_bytes(&w->deferred, val, vlen)) < 0)
+		return r;
+	return 0;
+}
+
+/* Write the deferred cache records; a failure only loses hints. */
+static void
+flush_deferred(struct store_writer *w)
+{
+	struct rd r = rd_init(w->deferred.p, w->deferred.len);
+
+	while (r.len > 0) {
+		const uint8_t *t;
+		const uint8_t *k;
+		const uint8_t *v;
+		size_t tl;
+		size_t kl;
+		uint32_t vl;
+		char table[256];
+
+		if (rd_str16(&r, sizeof(table) - 1, &t, &tl) < 0 ||
+		    rd_str16(&r, UINT16_MAX, &k, &kl) < 0 ||
+		    rd_u32(&r, &vl) < 0 || rd_bytes(&r, vl, &v) < 0)
+			break;
+		memcpy(table, t, tl);
+		table[tl] = '\0';
+		index_cache_put(w->s->ix, table, k, kl, v, vl);
+	}
+	wb_fini(&w->deferred);
 }
 
 /* ---- files ---- */
@@ -625,7 +672,8 @@ store_tb_finish(struct store_writer *w, struct store_tb *tb,
 	uint64_t n_desc = 0;
 	int r;
 
-	qsort(tb->e, tb->n, sizeof(*tb->e), entry_cmp);
+	if (tb->n > 1)
+		qsort(tb->e, tb->n, sizeof(*tb->e), entry_cmp);
 	for (size_t i = 0; i < tb->n; i++) {
 		if (i > 0 && entry_cmp(&tb->e[i - 1], &tb->e[i]) == 0)
 			return log_err(-EINVAL, "duplicate name in a tree");
@@ -853,6 +901,7 @@ store_writer_commit(struct store_writer *w, const struct store_snap_new *sn,
 	w->is_committed = 1;
 	if ((r = index_snap_put(s->ix, id, obj, len)) < 0)
 		goto out;
+	flush_deferred(w);
 	/* Keep what this snapshot reuses locked as long as it is. */
 	if (s->be->ops->protect != NULL) {
 		static const uint8_t zero[32];

@@ -1463,8 +1463,11 @@ tree_store(struct gsrc *g, const uint8_t *oid, int64_t mtime, int depth,
 		if ((r = map_put(&g->trees, key, g->rawlen + 8, val,
 		    sizeof(val))) < 0)
 			goto out;
-		store_cache_put(g->c->s, TABLE_TREE, key, g->rawlen + 8, val,
-		    sizeof(val));
+		/* Deferred to the commit: a cached tree is reused with only
+		 * its own chunk checked, so its whole subtree must be
+		 * stored before the record is. */
+		store_writer_cache_put(g->c->w, TABLE_TREE, key,
+		    g->rawlen + 8, val, sizeof(val));
 	}
 out:
 	g->is_partial |= was_partial;
