@@ -87,6 +87,9 @@ cli_usage(const char *cmd, const char *usage, int is_error)
 	return CLI_EXIT_USAGE;
 }
 
+static void vmsg(const char *cmd, const char *prefix, const char *fmt,
+    va_list ap) __attribute__((format(printf, 3, 0)));
+
 static void
 vmsg(const char *cmd, const char *prefix, const char *fmt, va_list ap)
 {
