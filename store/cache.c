@@ -4,6 +4,7 @@
  * capacity, so it never rehashes.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,19 +148,54 @@ cache_read(struct cache *c, const uint8_t id[32], size_t off, uint8_t *buf,
 	return r;
 }
 
+uint8_t *
+cache_entry_new(size_t len)
+{
+	struct centry *e = malloc(sizeof(*e) + len);
+
+	if (e == NULL)
+		return NULL;
+	e->len = len;
+	return e->data;
+}
+
+static struct centry *
+entry_of(uint8_t *data)
+{
+	return (struct centry *)(void *)(data - offsetof(struct centry, data));
+}
+
+void
+cache_entry_free(uint8_t *data)
+{
+	if (data != NULL)
+		free(entry_of(data));
+}
+
 void
 cache_put(struct cache *c, const uint8_t id[32], const uint8_t *data,
     size_t len)
 {
-	struct centry *e;
+	uint8_t *d;
 
-	if (c == NULL || len > c->cap / 2)
+	if (c == NULL || len > c->cap / 2 || (d = cache_entry_new(len)) == NULL)
 		return;
-	if ((e = malloc(sizeof(*e) + len)) == NULL)
+	memcpy(d, data, len);
+	cache_insert(c, id, d);
+}
+
+void
+cache_insert(struct cache *c, const uint8_t id[32], uint8_t *data)
+{
+	struct centry *e = entry_of(data);
+	size_t len = e->len;
+
+	if (c == NULL || len > c->cap / 2) {
+		free(e);
 		return;
+	}
 	memcpy(e->id, id, 32);
-	e->len = len;
-	memcpy(e->data, data, len);
+	e->next = e->lru_prev = e->lru_next = NULL;
 	pthread_mutex_lock(&c->lock);
 	if (find(c, id) != NULL) {
 		pthread_mutex_unlock(&c->lock);

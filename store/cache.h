@@ -27,4 +27,14 @@ int cache_read(struct cache *c, const uint8_t id[32], size_t off,
 void cache_put(struct cache *c, const uint8_t id[32], const uint8_t *data,
     size_t len);
 
+/*
+ * cache_entry_new(len, data), cache_insert(c, id, data),
+ * cache_entry_free(data): fill an entry in place and hand it to the
+ * cache, saving a copy.  cache_insert takes ownership of ${data} in
+ * every case (it frees it when it cannot keep it).
+ */
+uint8_t *cache_entry_new(size_t len);
+void cache_insert(struct cache *c, const uint8_t id[32], uint8_t *data);
+void cache_entry_free(uint8_t *data);
+
 #endif

@@ -46,7 +46,8 @@ int blob_seal(const struct store_ref *ref, const uint8_t *data, size_t len,
 
 /*
  * blob_open(ref, blob, len, raw_len, out, cap, olen): authenticate, then
- * decrypt, then decompress into ${out}.  ${scratch} holds len bytes.
+ * decrypt, then decompress into ${out}.  ${scratch} holds len bytes; it
+ * may be blob + CRYPT_NONCE_LEN to decrypt in place.
  * Returns -EBADMSG if it fails authentication or is malformed, -ERANGE if
  * the plaintext would not fit ${cap}.
  */

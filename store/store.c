@@ -894,15 +894,14 @@ static int
 open_blob(const struct store_ref *ref, const uint8_t *blob, size_t len,
     uint32_t raw_len, uint8_t *buf, size_t cap, size_t *olen)
 {
-	uint8_t *scratch;
 	int r;
 
 	if (raw_len > cap)
 		return -ERANGE;
-	if ((scratch = malloc(len)) == NULL)
-		return -ENOMEM;
-	r = blob_open(ref, blob, len, scratch, buf, raw_len, olen);
-	free(scratch);
+	/* Decrypted in place: the blob buffer is ours, and GCM allows an
+	 * exact overlap of input and output. */
+	r = blob_open(ref, blob, len, (uint8_t *)blob + CRYPT_NONCE_LEN, buf,
+	    raw_len, olen);
 	if (r == -ERANGE || (r == 0 && *olen != raw_len))
 		r = -EBADMSG;
 	return r;
@@ -970,6 +969,8 @@ int
 store_chunk_read(struct store *s, const struct store_ref *ref, uint8_t *buf,
     size_t cap, size_t *len)
 {
+	if (!s->kr.has_master)
+		return -EACCES;
 	return store_chunk_open(s, ref, buf, cap, len);
 }
 
@@ -995,7 +996,8 @@ store_tree_read(struct store *s, const struct store_ref *ref,
 	size_t len;
 	int r;
 
-	if (s->ix == NULL)
+	/* An ingest key reads nothing back, even given a ref. */
+	if (s->ix == NULL || !s->kr.has_master)
 		return -EACCES;
 	if ((r = index_chunk_get(s->ix, ref->id, &loc)) < 0)
 		return store_chunk_open(s, ref, NULL, 0, &len);
@@ -1069,17 +1071,19 @@ read_extent(struct store *s, const struct store_extent *x, size_t off,
 
 	if (cache_read(s->cache, x->ref.id, off, buf, len, &got) == 0)
 		return got == len ? 0 : -EBADMSG;
-	if ((chunk = malloc(x->len)) == NULL)
+	/* Decrypt straight into a cache entry. */
+	if ((chunk = cache_entry_new(x->len)) == NULL)
 		return -ENOMEM;
 	r = store_chunk_open(s, &x->ref, chunk, x->len, &got);
 	if (r == -ERANGE || (r == 0 && got != x->len))
 		r = -EBADMSG;
-	if (r == 0) {
-		memcpy(buf, chunk + off, len);
-		cache_put(s->cache, x->ref.id, chunk, got);
+	if (r < 0) {
+		cache_entry_free(chunk);
+		return r;
 	}
-	free(chunk);
-	return r;
+	memcpy(buf, chunk + off, len);
+	cache_insert(s->cache, x->ref.id, chunk);
+	return 0;
 }
 
 int
@@ -1093,6 +1097,8 @@ store_read(struct store *s, const struct store_entry *e, uint64_t off,
 	int r;
 
 	*got = 0;
+	if (!s->kr.has_master)
+		return -EACCES;
 	if (e->type != STORE_REG)
 		return -EINVAL;
 	if (off >= e->size)
