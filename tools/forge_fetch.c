@@ -179,9 +179,12 @@ forge_fetch_list(struct forge_fetch *f, const char *what, const char *url,
 		*out = NULL;
 	if (!forge_fetch_wants(f, what))
 		return 0;
-	if ((r = forge_http_get_all(f->h, url, key, 0, &j, &e)) < 0)
+	r = forge_http_get_all(f->h, url, key, 0, &j, &e);
+	if (r == -ENOENT && (how & FORGE_FETCH_GONE_OK))
+		return 0;
+	if (r < 0)
 		return record(f, what, r, &e);
-	scrub(j, how, f->opts.is_names_only);
+	scrub(j, how & 0xff, f->opts.is_names_only);
 	if (path != NULL && (r = forge_out_put_json(f->o, path, j, mode)) < 0)
 		goto out;
 	if (out != NULL) {

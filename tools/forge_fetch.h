@@ -40,7 +40,7 @@ struct forge_fetch {
 #define FORGE_FETCH_RAW 0
 #define FORGE_FETCH_SECRETS 1	/* hooks: no secrets */
 #define FORGE_FETCH_VALUES 2	/* variables: no values if names-only */
-/* Or'ed in: a 404 or 410 means "gone", not a failure to record. */
+/* Or'ed in: a 404 or 410 means "gone" or "none", not a failure. */
 #define FORGE_FETCH_GONE_OK 0x100
 
 /*

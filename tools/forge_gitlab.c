@@ -3,9 +3,9 @@
  * /projects/:id, :id being the %-encoded path): the project, the CI
  * configuration files on the default branch (.gitlab-ci.yml, or the
  * project's ci_config_path, and the local files it includes), pipelines
- * newer than the previous snapshot's with their jobs and job traces,
- * pipeline schedules, CI/CD variables, environments, deployments,
- * protected branches, hooks and releases.
+ * newer than the previous snapshot's with their jobs, trigger jobs and
+ * job traces, pipeline schedules, CI/CD variables, environments,
+ * deployments, protected branches, hooks and releases.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -255,6 +255,7 @@ gl_run(struct gl *g, uint64_t pid)
 	size_t n_errors = forge_out_n_errors(f->o);
 	json_t *run = NULL;
 	json_t *jobs = NULL;
+	json_t *bridges = NULL;
 	json_t *job;
 	char what[64];
 	char path[64];
@@ -300,12 +301,31 @@ gl_run(struct gl *g, uint64_t pid)
 				goto out;
 		}
 	}
+	/*
+	 * Trigger jobs (downstream pipelines) are listed apart; a GitLab
+	 * without the endpoint (404) simply has none.
+	 */
+	if ((r = forge_fetch_list(f, what, gl_url(g, "/pipelines/%llu/bridges?"
+	    "per_page=100", id), NULL, NULL,
+	    FORGE_FETCH_RAW | FORGE_FETCH_GONE_OK, 0, &bridges)) < 0)
+		goto out;
+	json_array_foreach(bridges, i, job) {
+		uint64_t jid;
+
+		if (forge_json_id(job, "id", &jid) < 0)
+			continue;
+		snprintf(path, sizeof(path), "jobs/%llu.json",
+		    (unsigned long long)jid);
+		if ((r = forge_out_put_json(f->o, path, job, 0644)) < 0)
+			goto out;
+	}
 	r = forge_fetch_run_done(f, pid,
 	    is_finished(forge_json_str(run, "status")) &&
 	    forge_out_n_errors(f->o) == n_errors);
 out:
 	json_decref(run);
 	json_decref(jobs);
+	json_decref(bridges);
 	return r;
 }
 

@@ -255,6 +255,20 @@ def gitlab_v2():
     fx.route(GP + "/pipelines/1002/jobs", jobs[2:], "jobs-1002-2.json", query={"page": "2"}, headers={"X-Next-Page": ""})
     fx.route(GP + "/pipelines/1003/jobs", [gl_job(5030, 1003, "build", "build", "success", SHA3, "2026-11-27T12:00:00Z")],
              "jobs-1003.json")
+    # A trigger job, listed apart from the jobs (GitLab "bridges").
+    fx.route(GP + "/pipelines/1003/bridges", [{
+        "id": 5031, "name": "docs", "stage": "deploy", "status": "success", "ref": "main",
+        "tag": False, "coverage": None, "allow_failure": False,
+        "created_at": "2026-11-27T12:00:30.000Z", "started_at": "2026-11-27T12:00:31.000Z",
+        "finished_at": "2026-11-27T12:01:00.000Z", "erased_at": None, "duration": 29.0,
+        "queued_duration": 0.1, "user": user,
+        "commit": {"id": SHA3, "short_id": SHA3[:8], "title": "Docs"},
+        "pipeline": {"id": 1003, "project_id": 42, "ref": "main", "sha": SHA3, "status": "success"},
+        "web_url": "https://gitlab.example.com/grp/app/-/pipelines/1003",
+        "downstream_pipeline": {"id": 2001, "sha": SHA3, "ref": "main", "status": "success",
+                                "created_at": "2026-11-27T12:00:31.000Z", "updated_at": "2026-11-27T12:01:00.000Z",
+                                "web_url": "https://gitlab.example.com/grp/docs/-/pipelines/2001"}}],
+        "bridges-1003.json")
     fx.route(GP + "/jobs/5021/trace", "Running with gitlab-runner 17.5.0\n$ make check\nall tests passed\nJob succeeded\n", "trace-5021.txt")
     fx.route(GP + "/jobs/5022/trace", "Running with gitlab-runner 17.5.0\n$ ./deploy.sh\ndeployed\nJob succeeded\n", "trace-5022.txt")
     fx.route(GP + "/jobs/5030/trace", "Running with gitlab-runner 17.5.0\n$ make\nJob succeeded\n", "trace-5030.txt")
