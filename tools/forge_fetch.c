@@ -256,9 +256,15 @@ forge_fetch_state(struct forge_fetch *f)
 	json_t *state = NULL;
 	json_t **v = NULL;
 	json_t *sorted = NULL;
-	size_t n = json_array_size(f->still_unfinished);
+	size_t n;
 	size_t i;
 	int r = -ENOMEM;
+
+	/* Runs left out this time: the runs to fetch again stay the same. */
+	if (!forge_fetch_wants(f, "runs") && f->unfinished != NULL &&
+	    json_array_extend(f->still_unfinished, f->unfinished) < 0)
+		return -ENOMEM;
+	n = json_array_size(f->still_unfinished);
 
 	/* Sorted, so that the same set always gives the same bytes. */
 	if (n > 0 && (v = calloc(n, sizeof(*v))) == NULL)
