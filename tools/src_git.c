@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "source.h"
+#include "src_git.h"
 
 extern char **environ;
 
@@ -146,6 +147,7 @@ struct gsrc {
 	int64_t mirror_mtime;	/* the newest tip's time, else now */
 	int is_partial;
 	int is_cache_suspect;	/* git failed reading the mirror cache */
+	int is_prefetched;	/* src_git_fetch() updated the cache */
 	int n_restarts;
 	struct cf cf;
 	struct map trees;
@@ -1928,6 +1930,11 @@ cache_update(struct gsrc *g, const char *location, int *lockfd)
 		r = -ENOMEM;
 		goto out;
 	}
+	if (g->is_prefetched && stat(head, &st) == 0) {
+		/* src_git_fetch() brought it up to date in this run. */
+		r = 0;
+		goto out;
+	}
 	if (stat(head, &st) < 0) {
 		/* No cache (or a broken one): clone afresh, then rename. */
 		const char *argv[] = { "git", "clone", "--mirror",
@@ -3031,9 +3038,9 @@ out:
  * returns -EIO if the fetch fails (git's messages name the cause, e.g. a
  * corrupt object), -EINVAL for a bad ${name}, other -errno on failure.
  */
-int
-src_git_read(struct src_ctx *c, const char *name, const char *location,
-    struct store_source out[2])
+static int
+git_read(struct src_ctx *c, const char *name, const char *location,
+    int is_prefetched, struct store_source out[2])
 {
 	struct gsrc g;
 	struct gref *refs = NULL;
@@ -3052,6 +3059,7 @@ src_git_read(struct src_ctx *c, const char *name, const char *location,
 	g.name = name;
 	g.cf.fd = -1;
 	g.cf.pid = -1;
+	g.is_prefetched = is_prefetched;
 	g.mirror_mtime = (int64_t)time(NULL);
 	len = strlen(name);
 	if (len == 0 || len + 4 > STORE_NAME_MAX || name[0] == '.' ||
@@ -3154,5 +3162,65 @@ out:
 	free(head);
 	free(headpath);
 	free(fmt);
+	return r;
+}
+
+int
+src_git_read(struct src_ctx *c, const char *name, const char *location,
+    struct store_source out[2])
+{
+	return git_read(c, name, location, 0, out);
+}
+
+int
+src_git_read_fetched(struct src_ctx *c, const char *name,
+    const char *location, struct store_source out[2])
+{
+	return git_read(c, name, location, 1, out);
+}
+
+/*
+ * src_git_fetch(c, name, location):
+ * Only the first step of src_git_read(): clone or fetch ${location} into
+ * the mirror cache of ${name}.  It neither reads nor writes the store, so
+ * several may run at once in threads (each holds the flock of its own
+ * cache).  Returns as src_git_read().
+ */
+int
+src_git_fetch(struct src_ctx *c, const char *name, const char *location)
+{
+	struct gsrc g;
+	char *loc = NULL;
+	size_t len = strlen(name);
+	int lockfd = -1;
+	int r;
+
+	memset(&g, 0, sizeof(g));
+	g.c = c;
+	g.name = name;
+	g.cf.fd = -1;
+	g.cf.pid = -1;
+	if (len == 0 || len + 4 > STORE_NAME_MAX || name[0] == '.' ||
+	    strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789._-") != len)
+		return -EINVAL;
+	if ((loc = location_resolve(location)) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (loc[0] == '-') {
+		r = gerr(&g, -EINVAL, "a location may not start with '-'");
+		goto out;
+	}
+	if ((r = env_build(&g)) < 0)
+		goto out;
+	r = cache_update(&g, loc, &lockfd);
+out:
+	if (lockfd >= 0)
+		close(lockfd);
+	free(g.envp);
+	free(g.dir);
+	free(g.gitdir_arg);
+	free(loc);
 	return r;
 }
