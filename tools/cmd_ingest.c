@@ -518,9 +518,13 @@ run_sources(struct ingest *in, const struct store_snap *prev,
 	*n = 0;
 	for (size_t i = 0; i < in->n_src; i++) {
 		struct src_arg *a = &in->src[i];
-		uint64_t w0 = in->ctx.progress.n_warnings;
+		uint64_t w0;
 		size_t got = 1;
 		int r;
+
+		pthread_mutex_lock(&in->ctx.lock);
+		w0 = in->ctx.progress.n_warnings;
+		pthread_mutex_unlock(&in->ctx.lock);
 
 		switch (a->kind) {
 		case STORE_FILES:
@@ -627,7 +631,7 @@ summary_json(const struct ingest *in, const char *hex, const char *name,
 	    json_boolean(p->n_warnings != 0)) < 0 ||
 	    json_object_set(o, "sources", part) < 0)
 		goto out;
-	if ((s = json_dumps(o, JSON_COMPACT)) == NULL)
+	if ((s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6))) == NULL)
 		goto out;
 	printf("%s\n", s);
 	r = fflush(stdout) == 0 ? 0 : -EIO;
