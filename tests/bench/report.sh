@@ -151,8 +151,8 @@ END {
 	}
 	if (has("git-amber", "changed_store") && has("amber", "first_store") &&
 	    has("git-restic", "changed_store"))
-		printf "git store goal: amber %s MB <= restic's %s MB + one " \
-		    "compressed tree, ~%s MB (amber's directory store less the " \
+		printf "git store goal: amber %s MB <= restic %s MB + one " \
+		    "compressed tree, ~%s MB (the amber directory store less the " \
 		    "256 MiB random file)\n", mb("git-amber", "changed_store"),
 		    mb("git-restic", "changed_store"),
 		    sprintf("%.0f", (num("amber", "first_store") - 268435456) / 1e6)
