@@ -231,6 +231,21 @@ forge_fetch_log(struct forge_fetch *f, uint64_t job, const char *url)
 }
 
 int
+forge_fetch_put(struct forge_fetch *f, const char *path, const void *buf,
+    size_t len, uint32_t mode)
+{
+	struct forge_err e;
+	int r;
+
+	if ((r = forge_out_put(f->o, path, buf, len, mode)) != -EINVAL)
+		return r;
+	e.status = 0;
+	snprintf(e.msg, sizeof(e.msg), "%.300s: a file and a directory of "
+	    "that name", path);
+	return forge_out_error(f->o, "config", &e);
+}
+
+int
 forge_fetch_run_done(struct forge_fetch *f, uint64_t id, int is_finished)
 {
 	if (is_finished)

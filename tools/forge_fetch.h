@@ -111,6 +111,14 @@ int forge_fetch_file(struct forge_fetch *f, const char *what,
     const char *url, const char *path, size_t max);
 
 /*
+ * forge_fetch_put(f, path, buf, len, mode):
+ * forge_out_put(), except that a path the layout cannot hold (a file
+ * where a directory is, from a hostile listing) is recorded, not fatal.
+ */
+int forge_fetch_put(struct forge_fetch *f, const char *path,
+    const void *buf, size_t len, uint32_t mode);
+
+/*
  * forge_fetch_run_done(f, id, is_finished):
  * Note that run ${id} was stored; unfinished runs are fetched again by
  * the next snapshot (they are listed in _state.json).

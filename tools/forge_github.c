@@ -146,7 +146,7 @@ gh_config(struct gh *g)
 				goto out;
 			continue;
 		}
-		if ((r = forge_out_put(f->o, path, data, len, 0644)) < 0)
+		if ((r = forge_fetch_put(f, path, data, len, 0644)) < 0)
 			goto out;
 	}
 	r = 0;

@@ -201,7 +201,7 @@ gl_config(struct gl *g, const char *main_file)
 				goto out;
 			continue;
 		}
-		if ((r = forge_out_put(f->o, path, body, len, 0644)) < 0 ||
+		if ((r = forge_fetch_put(f, path, body, len, 0644)) < 0 ||
 		    (r = add_includes((const char *)body, len, queue)) < 0)
 			goto out;
 		free(body);

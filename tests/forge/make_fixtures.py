@@ -559,8 +559,15 @@ def github_hostile():
     fx.route(RP + "/hooks", {"not": "a list"}, "hooks-object.json")
     fx.route(RP + "/contents/.github/workflows", [
         {"type": "file", "name": "evil.yml", "path": "../../evil.yml"},
-        {"type": "file", "name": "ci.yml", "path": ".github/workflows/ci.yml"}],
+        {"type": "file", "name": "ci.yml", "path": ".github/workflows/ci.yml"},
+        {"type": "file", "name": "a.yml", "path": ".github/workflows/a.yml"},
+        {"type": "file", "name": "b.yml", "path": ".github/workflows/a.yml/b.yml"}],
         "workflows-dir.json", query={"ref": "main"})
+    # A file, then a file below a directory of the same name.
+    for p in ("a.yml", "a.yml/b.yml"):
+        fx.route(RP + "/contents/.github/workflows/" + p, {"type": "file", "encoding": "base64",
+                 "content": b64lines("on: push\n")}, "wf-%s.json" % p.replace("/", "-"),
+                 query={"ref": "main"})
     fx.route(RP + "/contents/.github/workflows/ci.yml", {"type": "file", "encoding": "base64",
              "content": "!!not base64!!"}, "ci-bad.json", query={"ref": "main"})
     fx.save()
