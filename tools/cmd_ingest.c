@@ -23,6 +23,7 @@
 
 #include "cli.h"
 #include "cmd.h"
+#include "org.h"
 #include "source.h"
 #include "store.h"
 
@@ -38,6 +39,8 @@ static const char usage[] =
     "  --repo NAME=LOCATION   a git repository, as repos/NAME and\n"
     "                         repos/NAME.git\n"
     "  --pipeline NAME=SPEC   pipeline metadata, as pipelines/NAME\n"
+    "  --sources FILE         every source FILE names (amber-sources(5));\n"
+    "                         see amber ingest --sources F --help\n"
     "\n"
     "options:\n"
     "  --tag T                tag the snapshot (repeatable)\n"
@@ -691,6 +694,9 @@ cmd_ingest(int argc, char **argv)
 	size_t n_out = 0;
 	int r;
 
+	/* A sources file is org.c's business, from start to end. */
+	if (org_is_wanted(argc, argv))
+		return org_ingest(argc, argv);
 	memset(&in, 0, sizeof(in));
 	memset(&sn, 0, sizeof(sn));
 	pthread_mutex_init(&in.ctx.lock, NULL);

@@ -1,0 +1,368 @@
+/*
+ * forge_discover.c: the repositories of a GitLab group (subgroups
+ * included) or a GitHub organisation, from the forge's own listing:
+ *
+ *   GitLab  GET /groups/:id/projects?include_subgroups=true&with_shared=false
+ *   GitHub  GET /orgs/:org/repos?type=all
+ *
+ * both paginated.  The API base and the token are found as for the
+ * pipeline readers (src_forge.c): AMBER_GITLAB_API or https://HOST/api/v4,
+ * AMBER_GITHUB_API or https://api.github.com (https://HOST/api/v3 for a
+ * GitHub Enterprise Server), tokens from AMBER_GITLAB_TOKEN or
+ * GITLAB_TOKEN, AMBER_GITHUB_TOKEN or GITHUB_TOKEN.  Everything the forge
+ * answers is checked before it names a source or reaches git.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "forge_discover.h"
+#include "forge_http.h"
+#include "http.h"
+
+#define ITEMS_MAX 100000	/* repositories of one group */
+
+static const char *
+env_first(const char *a, const char *b, const char **which)
+{
+	const char *v;
+
+	*which = a;
+	if ((v = getenv(a)) != NULL && v[0] != '\0')
+		return v;
+	if ((v = getenv(b)) != NULL && v[0] != '\0') {
+		*which = b;
+		return v;
+	}
+	return NULL;
+}
+
+/* Plain http carries a token only to this machine (the tests' server). */
+static int
+is_cleartext_remote(const char *base)
+{
+	static const char *const local[] = {
+		"http://127.0.0.1", "http://localhost", "http://[::1]",
+	};
+	char origin[FORGE_URL_MAX];
+
+	if (forge_http_origin(base, origin, sizeof(origin)) < 0)
+		return 1;
+	if (strncmp(origin, "http://", 7) != 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
+		size_t n = strlen(local[i]);
+
+		if (strncmp(origin, local[i], n) == 0 &&
+		    (origin[n] == '\0' || origin[n] == ':'))
+			return 0;
+	}
+	return 1;
+}
+
+static long
+env_num(const char *name, long dflt)
+{
+	const char *s = getenv(name);
+	char *end;
+	long v;
+
+	if (s == NULL || s[0] == '\0')
+		return dflt;
+	v = strtol(s, &end, 10);
+	return *end == '\0' && v >= -1 ? v : dflt;
+}
+
+/* "grp/sub" -> "grp.sub"; 0 if the result is not a valid name. */
+static int
+dotted(const char *path, char *out, size_t cap)
+{
+	size_t n = strlen(path);
+
+	if (n + 1 > cap)
+		return 0;
+	for (size_t i = 0; i <= n; i++)
+		out[i] = path[i] == '/' ? '.' : path[i];
+	/* NAME, NAME.git and NAME.wiki.git must all fit */
+	return n + 9 <= 255 && sources_is_valid_name(out, n);
+}
+
+/* Where the group or organisation lives: API origin and the path. */
+struct where {
+	int is_github;
+	char origin[FORGE_URL_MAX];	/* "" for github.com */
+	char path[1024];	/* "grp/sub" or "org" */
+};
+
+static int
+where_parse(const struct sources_entry *e, struct where *w)
+{
+	const char *p = e->where;
+	size_t n;
+
+	memset(w, 0, sizeof(*w));
+	w->is_github = e->type == SOURCES_GITHUB_ORG;
+	if (strncmp(p, "http://", 7) == 0 || strncmp(p, "https://", 8) == 0) {
+		if (forge_http_origin(p, w->origin, sizeof(w->origin)) < 0)
+			return -EINVAL;
+		p += strlen(w->origin);
+	}
+	while (*p == '/')
+		p++;
+	n = strlen(p);
+	while (n > 0 && p[n - 1] == '/')
+		n--;
+	if (n == 0 || n >= sizeof(w->path))
+		return -EINVAL;
+	memcpy(w->path, p, n);
+	w->path[n] = '\0';
+	if (w->is_github && strcmp(w->origin, "https://github.com") == 0)
+		w->origin[0] = '\0';
+	return 0;
+}
+
+int
+forge_discover_prefix(const struct sources_entry *e, char *buf, size_t cap)
+{
+	struct where w;
+	size_t n;
+
+	if (where_parse(e, &w) < 0)
+		return -EINVAL;
+	n = strlen(w.path);
+	if (n + 2 > cap)
+		return -ERANGE;
+	for (size_t i = 0; i < n; i++)
+		buf[i] = w.path[i] == '/' ? '.' : w.path[i];
+	buf[n] = '.';
+	buf[n + 1] = '\0';
+	return 0;
+}
+
+void
+forge_repos_fini(struct forge_repos *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->n; i++) {
+		free(r->v[i].path);
+		free(r->v[i].name);
+		free(r->v[i].clone_url);
+		free(r->v[i].wiki_url);
+		free(r->v[i].pipeline_spec);
+	}
+	for (size_t i = 0; i < r->n_bad; i++)
+		free(r->bad[i]);
+	free(r->v);
+	free(r->bad);
+	memset(r, 0, sizeof(*r));
+}
+
+static int
+add_bad(struct forge_repos *r, const char *what)
+{
+	char **v = realloc(r->bad, (r->n_bad + 1) * sizeof(*v));
+
+	if (v == NULL)
+		return -ENOMEM;
+	r->bad = v;
+	if ((v[r->n_bad] = strdup(what)) == NULL)
+		return -ENOMEM;
+	r->n_bad++;
+	return 0;
+}
+
+/* A URL git may be given: http(s), no blanks or control bytes. */
+static int
+is_clone_url(const char *u)
+{
+	if (u == NULL || (strncmp(u, "https://", 8) != 0 &&
+	    strncmp(u, "http://", 7) != 0 && strncmp(u, "file:///", 8) != 0))
+		return 0;
+	for (; *u; u++)
+		if ((unsigned char)*u <= 0x20 || *u == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* "https://h/g/p.git" -> "https://h/g/p.wiki.git" */
+static char *
+wiki_of(const char *clone)
+{
+	size_t n = strlen(clone);
+	char *w;
+
+	if (n > 4 && strcmp(clone + n - 4, ".git") == 0)
+		n -= 4;
+	if ((w = malloc(n + 10)) == NULL)
+		return NULL;
+	memcpy(w, clone, n);
+	memcpy(w + n, ".wiki.git", 10);
+	return w;
+}
+
+/* One listed project: checked, selected, named, added. */
+static int
+add_item(const struct sources_entry *e, const struct where *w, json_t *it,
+    struct forge_repos *out)
+{
+	const char *full = forge_json_str(it, w->is_github ? "full_name" :
+	    "path_with_namespace");
+	const char *clone = forge_json_str(it, w->is_github ? "clone_url" :
+	    "http_url_to_repo");
+	json_t *arch = json_object_get(it, "archived");
+	json_t *wiki = json_object_get(it, w->is_github ? "has_wiki" :
+	    "wiki_enabled");
+	size_t plen = strlen(w->path);
+	struct forge_repo *v;
+	struct forge_repo *r;
+	const char *rel;
+	char name[256];
+	int n;
+
+	if (!json_is_object(it) || full == NULL ||
+	    strncasecmp(full, w->path, plen) != 0 || full[plen] != '/' ||
+	    !forge_json_is_safe_path(full))
+		return add_bad(out, full != NULL && strlen(full) < 512 ?
+		    full : "(a project without a valid path)");
+	rel = full + plen + 1;
+	if (!sources_wants(e, rel))
+		return 0;
+	if (json_is_true(arch) && !e->has_archived)
+		return 0;
+	if (!dotted(full, name, sizeof(name)) || !is_clone_url(clone))
+		return add_bad(out, full);
+	if ((v = realloc(out->v, (out->n + 1) * sizeof(*v))) == NULL)
+		return -ENOMEM;
+	out->v = v;
+	r = &v[out->n];
+	memset(r, 0, sizeof(*r));
+	out->n++;
+	if ((r->path = strdup(rel)) == NULL ||
+	    (r->name = strdup(name)) == NULL ||
+	    (r->clone_url = strdup(clone)) == NULL)
+		return -ENOMEM;
+	if (e->has_wiki && json_is_true(wiki) &&
+	    (r->wiki_url = wiki_of(clone)) == NULL)
+		return -ENOMEM;
+	r->is_archived = json_is_true(arch);
+	if (!e->has_pipelines)
+		return 0;
+	if (w->is_github && w->origin[0] == '\0')
+		n = asprintf(&r->pipeline_spec, "github:%s", full);
+	else
+		n = asprintf(&r->pipeline_spec, "%s:%s/%s", w->is_github ?
+		    "github" : "gitlab", w->origin[0] ? w->origin :
+		    "https://gitlab.com", full);
+	if (n < 0) {
+		r->pipeline_spec = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int
+forge_discover(const struct sources_entry *e, struct forge_repos *out,
+    char *err, size_t cap)
+{
+	static const char *const gh_headers[] = {
+		"Accept: application/vnd.github+json",
+		"X-GitHub-Api-Version: 2022-11-28",
+	};
+	struct forge_http_opts ho;
+	struct forge_http *h = NULL;
+	struct forge_err fe;
+	struct where w;
+	json_t *all = NULL;
+	json_t *it;
+	char base[FORGE_URL_MAX];
+	char enc[3 * 1024];
+	char url[FORGE_URL_MAX];
+	const char *api;
+	size_t i;
+	long v;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	memset(&ho, 0, sizeof(ho));
+	err[0] = '\0';
+	if (where_parse(e, &w) < 0) {
+		snprintf(err, cap, "%s: not a group or organisation", e->where);
+		return -EINVAL;
+	}
+	if (w.is_github) {
+		api = getenv("AMBER_GITHUB_API");
+		ho.token = env_first("AMBER_GITHUB_TOKEN", "GITHUB_TOKEN",
+		    &ho.token_env);
+		ho.headers = gh_headers;
+		ho.n_headers = sizeof(gh_headers) / sizeof(gh_headers[0]);
+		r = snprintf(base, sizeof(base), "%s%s", w.origin[0] ?
+		    w.origin : "https://api.github.com", w.origin[0] ?
+		    "/api/v3" : "");
+	} else {
+		api = getenv("AMBER_GITLAB_API");
+		ho.token = env_first("AMBER_GITLAB_TOKEN", "GITLAB_TOKEN",
+		    &ho.token_env);
+		r = snprintf(base, sizeof(base), "%s/api/v4", w.origin[0] ?
+		    w.origin : "https://gitlab.com");
+	}
+	if (api != NULL && api[0] != '\0')
+		r = snprintf(base, sizeof(base), "%s", api);
+	if (r < 0 || (size_t)r >= sizeof(base)) {
+		snprintf(err, cap, "%s: URL too long", e->where);
+		return -EINVAL;
+	}
+	if (ho.token != NULL && is_cleartext_remote(base)) {
+		snprintf(err, cap, "%s: refusing to send %s over plain http",
+		    base, ho.token_env);
+		return -EINVAL;
+	}
+	ho.base = base;
+	ho.max_wait_sec = env_num("AMBER_FORGE_MAX_WAIT", 300);
+	ho.timeout_sec = env_num("AMBER_FORGE_TIMEOUT", 0);
+	v = env_num("AMBER_FORGE_RETRIES", -2);
+	ho.max_retries = v == -2 ? 0 : v <= 0 ? -1 : (int)(v > 20 ? 20 : v);
+	if ((r = forge_http_open(&ho, &h)) < 0) {
+		snprintf(err, cap, "%s: cannot use this API base", base);
+		goto out;
+	}
+	if (http_url_encode(w.path, strlen(w.path), w.is_github, enc,
+	    sizeof(enc)) < 0 ||
+	    forge_http_url(h, url, sizeof(url), w.is_github ?
+	    "/orgs/%s/repos?type=all&per_page=100" :
+	    "/groups/%s/projects?include_subgroups=true&with_shared=false"
+	    "&order_by=id&sort=asc&per_page=100", enc) < 0) {
+		snprintf(err, cap, "%s: URL too long", e->where);
+		r = -EINVAL;
+		goto out;
+	}
+	if ((r = forge_http_get_all(h, url, NULL, ITEMS_MAX, &all,
+	    &fe)) < 0) {
+		if (r != -ENOMEM)
+			snprintf(err, cap, "%s", fe.msg);
+		goto out;
+	}
+	json_array_foreach(all, i, it)
+		if ((r = add_item(e, &w, it, out)) < 0)
+			goto out;
+	/* Two projects of one listing with one name: the forge is confused. */
+	for (i = 0; i < out->n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(out->v[i].name, out->v[j].name) == 0) {
+				snprintf(err, cap, "%s: the listing holds %s "
+				    "twice", e->where, out->v[i].path);
+				r = -EBADMSG;
+				goto out;
+			}
+	r = 0;
+out:
+	if (r < 0)
+		forge_repos_fini(out);
+	if (r < 0 && err[0] == '\0')
+		snprintf(err, cap, "%s: %s", e->where, strerror(-r));
+	json_decref(all);
+	forge_http_close(h);
+	return r;
+}

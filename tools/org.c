@@ -1,0 +1,994 @@
+/*
+ * org.c: `amber ingest STORE --sources FILE`.  The run has four steps:
+ *
+ *  1. parse the file (sources.c) before touching the store: a bad file is
+ *     exit 2 with its line number, and nothing is written;
+ *  2. expand every gitlab-group and github-org line through the forge's
+ *     listing (forge_discover.c) into repositories, their wikis and their
+ *     pipeline sources;
+ *  3. fetch every git repository into its local mirror cache, --jobs at a
+ *     time, in threads (src_git_fetch(): network and git only, no store);
+ *  4. read every source into the store, one after the other, then commit
+ *     one snapshot.
+ *
+ * Why fetch in parallel and store in sequence: the store writer is one
+ * thread at a time (store.h), and its own pool of threads already
+ * compresses and seals chunks on every core; what leaves cores idle is
+ * waiting on the network, which is git's fetch (and, for the pipeline
+ * readers, API calls that src_forge.c interleaves with its writes, so
+ * those stay in step 4).
+ *
+ * A source that fails is carried forward from the newest snapshot (when
+ * the key can read it) and flagged stale; one that vanished from its
+ * group's listing is not carried (older snapshots keep it) and is named
+ * in the summary.  A listing that fails is not a vanishing: every source
+ * of that group is then carried forward, stale.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "forge_discover.h"
+#include "org.h"
+#include "source.h"
+#include "sources.h"
+#include "src_git.h"
+#include "store.h"
+
+#define CMD "amber ingest"
+#define FILE_MAX ((size_t)16 << 20)	/* a sources file */
+#define JOBS_MAX 64
+#define MSG_LEN 512
+
+extern char **environ;
+
+static const char usage[] =
+    "usage: amber ingest STORE --sources FILE [OPTIONS]\n"
+    "\n"
+    "Take one snapshot of every source FILE names (amber-sources(5)):\n"
+    "directories, git repositories, pipeline sources, and the repositories\n"
+    "of GitLab groups and GitHub organisations.\n"
+    "\n"
+    "options:\n"
+    "  --sources FILE         the sources file\n"
+    "  --jobs N               fetch N repositories at once (default 4)\n"
+    "  --tag T                tag the snapshot (repeatable)\n"
+    "  --host H               the host name to record (default: this host)\n"
+    "  --time RFC3339         the snapshot's time (default: now)\n"
+    "  --json                 print the summary as JSON on stdout\n"
+    CLI_COMMON_HELP
+    "\n"
+    "Exit status: 0 done; 3 committed, but a source is stale, failed or\n"
+    "partial; 1 failure; 2 usage or a bad sources file; 4 wrong key.\n";
+
+enum {
+	OPT_SOURCES = CLI_OPT_FIRST_PRIVATE + 0x40,
+	OPT_JOBS,
+	OPT_TAG,
+	OPT_HOST,
+	OPT_TIME,
+};
+
+enum status {
+	ST_OK = 0,
+	ST_PARTIAL,
+	ST_STALE,
+	ST_FAILED,
+	ST_ABSENT,		/* a wiki the forge does not have */
+};
+
+static const char *const status_names[] = {
+	"ok", "partial", "stale", "failed", "absent",
+};
+
+/* One source of the run. */
+struct job {
+	uint8_t kind;		/* enum store_kind */
+	char *name;
+	char *where;
+	const struct sources_entry *e;	/* its line */
+	int is_wiki;
+	int is_group_member;	/* found by a listing */
+	int fetch_err;
+	int err;
+	int is_absent;
+	enum status st;
+	uint64_t n_warnings;
+	char msg[MSG_LEN];
+};
+
+struct group {
+	const struct sources_entry *e;
+	struct forge_repos repos;
+	char prefix[512];
+	int err;
+	char msg[MSG_LEN];
+};
+
+struct org {
+	struct src_ctx ctx;
+	struct cli_common com;
+	const char *file;
+	const char *host;
+	const char *time_arg;
+	const char **tags;
+	size_t n_tags;
+	size_t n_jobs_max;	/* --jobs */
+	struct sources *src;
+	struct group *groups;
+	size_t n_groups;
+	struct job *jobs;
+	size_t n_jobs;
+	char **vanished;	/* "repos/NAME" */
+	size_t n_vanished;
+	struct store_source *out;	/* what goes into the snapshot */
+	size_t n_out;
+	const struct store_snap *prev;	/* newest snapshot, if readable */
+	size_t next;		/* fetch: the next job to take (lock) */
+	double t_discover;
+	double t_fetch;
+	double t_store;
+};
+
+static double
+now_sec(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+int
+org_is_wanted(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return 0;
+		if (strcmp(argv[i], "--sources") == 0 ||
+		    strncmp(argv[i], "--sources=", 10) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* ---- arguments and the file ------------------------------------------- */
+
+static int
+is_valid_tag(const char *t)
+{
+	if (*t == '\0' || strlen(t) > 255)
+		return 0;
+	for (; *t; t++)
+		if ((unsigned char)*t < 0x20 || *t == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int
+parse_args(struct org *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS,
+		{ "sources", required_argument, NULL, OPT_SOURCES },
+		{ "jobs", required_argument, NULL, OPT_JOBS },
+		{ "tag", required_argument, NULL, OPT_TAG },
+		{ "host", required_argument, NULL, OPT_HOST },
+		{ "time", required_argument, NULL, OPT_TIME },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint64_t n;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
+	    NULL)) != -1) {
+		const char **v;
+
+		if (cli_common_opt(&o->com, opt, optarg))
+			continue;
+		switch (opt) {
+		case OPT_SOURCES:
+			if (o->file != NULL) {
+				cli_err(CMD, "--sources given twice");
+				return CLI_EXIT_USAGE;
+			}
+			o->file = optarg;
+			break;
+		case OPT_JOBS:
+			if (cli_u64_parse(optarg, JOBS_MAX, &n) < 0 || n == 0) {
+				cli_err(CMD, "--jobs %s: a number from 1 to %d",
+				    optarg, JOBS_MAX);
+				return CLI_EXIT_USAGE;
+			}
+			o->n_jobs_max = (size_t)n;
+			break;
+		case OPT_TAG:
+			if (!is_valid_tag(optarg)) {
+				cli_err(CMD, "--tag: a tag is 1 to 255 "
+				    "printable characters");
+				return CLI_EXIT_USAGE;
+			}
+			if ((v = realloc(o->tags, (o->n_tags + 1) *
+			    sizeof(*v))) == NULL)
+				return CLI_EXIT_ERROR;
+			o->tags = v;
+			o->tags[o->n_tags++] = optarg;
+			break;
+		case OPT_HOST:
+			if (!is_valid_tag(optarg)) {
+				cli_err(CMD, "--host: 1 to 255 printable "
+				    "characters");
+				return CLI_EXIT_USAGE;
+			}
+			o->host = optarg;
+			break;
+		case OPT_TIME:
+			o->time_arg = optarg;
+			break;
+		default:
+			cli_err(CMD, "with --sources, name every source in the "
+			    "file; see amber-sources(5)");
+			return cli_usage(argv[0], usage, 1);
+		}
+	}
+	if (o->com.is_help)
+		return -1;
+	if (argc - optind != 1) {
+		if (argc - optind < 1)
+			cli_err(CMD, "no STORE given");
+		else
+			cli_err(CMD, "unexpected argument '%s'",
+			    argv[optind + 1]);
+		return cli_usage(argv[0], usage, 1);
+	}
+	return 0;
+}
+
+/* Read and parse the sources file; prints and returns 2 if it is bad. */
+static int
+load_file(struct org *o)
+{
+	char err[MSG_LEN];
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int r;
+
+	if ((f = fopen(o->file, "r")) == NULL) {
+		cli_err(CMD, "--sources %s: %s", o->file, strerror(errno));
+		return CLI_EXIT_USAGE;
+	}
+	if ((buf = malloc(FILE_MAX + 1)) == NULL) {
+		fclose(f);
+		return CLI_EXIT_ERROR;
+	}
+	len = fread(buf, 1, FILE_MAX + 1, f);
+	r = ferror(f);
+	fclose(f);
+	if (r || len > FILE_MAX) {
+		cli_err(CMD, "%s: %s", o->file, r ? "read error" :
+		    "larger than 16 MiB");
+		free(buf);
+		return CLI_EXIT_USAGE;
+	}
+	r = sources_parse(buf, len, &o->src, err, sizeof(err));
+	free(buf);
+	if (r == -ENOMEM)
+		return CLI_EXIT_ERROR;
+	if (r < 0) {
+		cli_err(CMD, "%s: %s", o->file, err);
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* ---- the plan ----------------------------------------------------------- */
+
+static struct job *
+job_find(const struct org *o, uint8_t kind, const char *name)
+{
+	for (size_t i = 0; i < o->n_jobs; i++)
+		if (o->jobs[i].kind == kind &&
+		    strcmp(o->jobs[i].name, name) == 0)
+			return &o->jobs[i];
+	return NULL;
+}
+
+/*
+ * Would ${name} of ${kind} clash with a job already planned?  A
+ * repository NAME also takes NAME.git.
+ */
+static int
+is_taken(const struct org *o, uint8_t kind, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < o->n_jobs; i++) {
+		const struct job *j = &o->jobs[i];
+		size_t m = strlen(j->name);
+
+		if (j->kind != kind)
+			continue;
+		if (strcmp(j->name, name) == 0)
+			return 1;
+		if (kind == STORE_REPOS && ((n == m + 4 &&
+		    strncmp(name, j->name, m) == 0 &&
+		    strcmp(name + m, ".git") == 0) || (m == n + 4 &&
+		    strncmp(j->name, name, n) == 0 &&
+		    strcmp(j->name + n, ".git") == 0)))
+			return 1;
+	}
+	return 0;
+}
+
+static int
+job_add(struct org *o, uint8_t kind, const char *name, const char *where,
+    const struct sources_entry *e, int is_wiki)
+{
+	struct job *v;
+	struct job *j;
+
+	if (is_taken(o, kind, name)) {
+		src_warn(&o->ctx, "%s/%s (%s %s): the name is taken by another "
+		    "source; left out", cli_kind_name(kind), name,
+		    sources_type_name(e->type), e->where);
+		return 0;
+	}
+	if ((v = realloc(o->jobs, (o->n_jobs + 1) * sizeof(*v))) == NULL)
+		return -ENOMEM;
+	o->jobs = v;
+	j = &v[o->n_jobs];
+	memset(j, 0, sizeof(*j));
+	if ((j->name = strdup(name)) == NULL ||
+	    (j->where = strdup(where)) == NULL) {
+		free(j->name);
+		return -ENOMEM;
+	}
+	j->kind = kind;
+	j->e = e;
+	j->is_wiki = is_wiki;
+	j->is_group_member = e->type == SOURCES_GITLAB_GROUP ||
+	    e->type == SOURCES_GITHUB_ORG;
+	o->n_jobs++;
+	return 0;
+}
+
+/* This source (kind, name) in the previous snapshot, or NULL. */
+static const struct store_source *
+prev_source(const struct org *o, uint8_t kind, const char *name)
+{
+	if (o->prev == NULL)
+		return NULL;
+	for (size_t i = 0; i < o->prev->n_sources; i++)
+		if (o->prev->sources[i].kind == kind &&
+		    strcmp(o->prev->sources[i].name, name) == 0)
+			return &o->prev->sources[i];
+	return NULL;
+}
+
+static int
+is_prefixed(const char *name, const char *prefix)
+{
+	return strncasecmp(name, prefix, strlen(prefix)) == 0;
+}
+
+static int
+vanished_add(struct org *o, const char *what)
+{
+	char **v = realloc(o->vanished, (o->n_vanished + 1) * sizeof(*v));
+
+	if (v == NULL)
+		return -ENOMEM;
+	o->vanished = v;
+	if ((v[o->n_vanished] = strdup(what)) == NULL)
+		return -ENOMEM;
+	o->n_vanished++;
+	return 0;
+}
+
+/*
+ * Expand every group and organisation.  A listing that fails makes its
+ * group's previous sources jobs that fail at once (so that they are
+ * carried forward, stale); a listing that succeeds makes the previous
+ * sources it no longer holds vanished.
+ */
+static int
+plan(struct org *o)
+{
+	const struct sources *s = o->src;
+	int r;
+
+	/* Named sources first: they win a clash with a listed one. */
+	for (size_t i = 0; i < s->n; i++) {
+		const struct sources_entry *e = &s->v[i];
+		uint8_t kind = e->type == SOURCES_DIR ? STORE_FILES :
+		    e->type == SOURCES_REPO ? STORE_REPOS : STORE_PIPELINES;
+
+		if (e->name != NULL &&
+		    (r = job_add(o, kind, e->name, e->where, e, 0)) < 0)
+			return r;
+	}
+	if ((o->groups = calloc(s->n, sizeof(*o->groups))) == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct sources_entry *e = &s->v[i];
+		struct group *g;
+
+		if (e->name != NULL)
+			continue;
+		g = &o->groups[o->n_groups++];
+		g->e = e;
+		if (forge_discover_prefix(e, g->prefix, sizeof(g->prefix)) < 0)
+			g->prefix[0] = '\0';
+		g->err = forge_discover(e, &g->repos, g->msg, sizeof(g->msg));
+		if (g->err == -ENOMEM)
+			return g->err;
+		if (g->err < 0) {
+			src_warn(&o->ctx, "%s %s: the listing failed: %s; its "
+			    "repositories are carried forward", 
+			    sources_type_name(e->type), e->where, g->msg);
+			continue;
+		}
+		for (size_t k = 0; k < g->repos.n_bad; k++)
+			src_warn(&o->ctx, "%s %s: %s: not a valid source name "
+			    "or URL; left out", sources_type_name(e->type),
+			    e->where, g->repos.bad[k]);
+		for (size_t k = 0; k < g->repos.n; k++) {
+			const struct forge_repo *p = &g->repos.v[k];
+			char wname[STORE_NAME_MAX + 1];
+
+			if ((r = job_add(o, STORE_REPOS, p->name, p->clone_url,
+			    e, 0)) < 0)
+				return r;
+			snprintf(wname, sizeof(wname), "%s.wiki", p->name);
+			if (p->wiki_url != NULL && (r = job_add(o, STORE_REPOS,
+			    wname, p->wiki_url, e, 1)) < 0)
+				return r;
+			if (p->pipeline_spec != NULL && (r = job_add(o,
+			    STORE_PIPELINES, p->name, p->pipeline_spec, e,
+			    0)) < 0)
+				return r;
+		}
+	}
+	if (o->prev == NULL)
+		return 0;
+	/* What each group held in the previous snapshot and holds no more. */
+	for (size_t i = 0; i < o->prev->n_sources; i++) {
+		const struct store_source *ps = &o->prev->sources[i];
+		size_t n = strlen(ps->name);
+		char what[STORE_NAME_MAX + 16];
+
+		if (ps->kind == STORE_FILES || (ps->kind == STORE_REPOS &&
+		    n > 4 && strcmp(ps->name + n - 4, ".git") == 0))
+			continue;
+		for (size_t k = 0; k < o->n_groups; k++) {
+			struct group *g = &o->groups[k];
+
+			if (g->prefix[0] == '\0' ||
+			    !is_prefixed(ps->name, g->prefix) ||
+			    job_find(o, ps->kind, ps->name) != NULL)
+				continue;
+			if (g->err < 0) {
+				/* Not a vanishing: carry it, stale. */
+				if ((r = job_add(o, ps->kind, ps->name,
+				    ps->origin, g->e, 0)) < 0)
+					return r;
+				o->jobs[o->n_jobs - 1].err = g->err;
+				snprintf(o->jobs[o->n_jobs - 1].msg, MSG_LEN,
+				    "the listing failed");
+			} else if (ps->kind == STORE_REPOS) {
+				snprintf(what, sizeof(what), "repos/%s",
+				    ps->name);
+				if ((r = vanished_add(o, what)) < 0)
+					return r;
+			}
+			break;
+		}
+	}
+	return 0;
+}
+
+/* ---- step 3: fetching in parallel ------------------------------------- */
+
+/*
+ * Does the wiki at ${url} exist?  `git ls-remote` answers quietly: a
+ * forge that has no wiki for a project answers "not found", and an empty
+ * one lists no ref; both mean no wiki to store.
+ */
+static int
+wiki_exists(const char *url)
+{
+	const char *argv[] = { "git", "ls-remote", "--heads", "--", url, NULL };
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int pfd[2];
+	int st;
+	char buf[256];
+	ssize_t n;
+	int has_refs = 0;
+	size_t ne = 0;
+	char **env;
+
+	for (char **e = environ; *e; e++)
+		ne++;
+	if ((env = calloc(ne + 2, sizeof(*env))) == NULL)
+		return -ENOMEM;
+	ne = 0;
+	for (char **e = environ; *e; e++)
+		if (strncmp(*e, "GIT_TERMINAL_PROMPT=", 20) != 0)
+			env[ne++] = *e;
+	env[ne++] = (char *)"GIT_TERMINAL_PROMPT=0";
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		free(env);
+		return -errno;
+	}
+	if (posix_spawn_file_actions_init(&fa) != 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		free(env);
+		return -ENOMEM;
+	}
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	st = posix_spawnp(&pid, "git", &fa, NULL, (char *const *)argv, env);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pfd[1]);
+	free(env);
+	if (st != 0) {
+		close(pfd[0]);
+		return -st;
+	}
+	while ((n = read(pfd[0], buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		has_refs = 1;
+	}
+	close(pfd[0]);
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return 0;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 && has_refs;
+}
+
+static void *
+fetch_main(void *arg)
+{
+	struct org *o = arg;
+
+	for (;;) {
+		struct job *j;
+		size_t i;
+		int r;
+
+		pthread_mutex_lock(&o->ctx.lock);
+		i = o->next++;
+		pthread_mutex_unlock(&o->ctx.lock);
+		if (i >= o->n_jobs)
+			break;
+		j = &o->jobs[i];
+		if (j->kind != STORE_REPOS || j->err != 0)
+			continue;
+		if (j->is_wiki && prev_source(o, STORE_REPOS,
+		    j->name) == NULL && (r = wiki_exists(j->where)) <= 0) {
+			/* No wiki now and none before: nothing to keep. */
+			j->is_absent = r == 0;
+			j->fetch_err = r;
+			continue;
+		}
+		j->fetch_err = src_git_fetch(&o->ctx, j->name, j->where);
+	}
+	return NULL;
+}
+
+static void
+fetch_all(struct org *o)
+{
+	pthread_t th[JOBS_MAX];
+	size_t n = o->n_jobs_max;
+	size_t started = 0;
+
+	o->next = 0;
+	if (n > o->n_jobs)
+		n = o->n_jobs;
+	for (size_t i = 0; i < n; i++)
+		if (pthread_create(&th[started], NULL, fetch_main, o) == 0)
+			started++;
+	if (started == 0)
+		fetch_main(o);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+}
+
+/* ---- step 4: storing in sequence -------------------------------------- */
+
+static uint64_t
+warnings_now(struct org *o)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&o->ctx.lock);
+	n = o->ctx.progress.n_warnings;
+	pthread_mutex_unlock(&o->ctx.lock);
+	return n;
+}
+
+/* Carry ${j} forward from the previous snapshot; the sources it added. */
+static size_t
+carry_forward(struct org *o, struct job *j, struct store_source *out)
+{
+	const struct store_source *p = prev_source(o, j->kind, j->name);
+	char mirror[STORE_NAME_MAX + 8];
+	size_t n = 0;
+
+	if (p != NULL) {
+		out[n] = *p;
+		out[n++].flags |= STORE_SOURCE_STALE | STORE_SOURCE_PARTIAL;
+	}
+	if (j->kind == STORE_REPOS) {
+		snprintf(mirror, sizeof(mirror), "%s.git", j->name);
+		if ((p = prev_source(o, j->kind, mirror)) != NULL) {
+			out[n] = *p;
+			out[n++].flags |= STORE_SOURCE_STALE |
+			    STORE_SOURCE_PARTIAL;
+		}
+	}
+	return n;
+}
+
+static void
+store_all(struct org *o)
+{
+	for (size_t i = 0; i < o->n_jobs; i++) {
+		struct job *j = &o->jobs[i];
+		struct store_source *out = &o->out[o->n_out];
+		uint64_t w0 = warnings_now(o);
+		size_t got = 1;
+		int r;
+
+		if (j->is_absent) {
+			j->st = ST_ABSENT;
+			continue;
+		}
+		if (j->err != 0) {
+			r = j->err;
+		} else if (j->kind == STORE_FILES) {
+			struct src_dir_opts d;
+
+			memset(&d, 0, sizeof(d));
+			d.excludes = (const char *const *)j->e->excludes;
+			d.n_excludes = j->e->n_excludes;
+			d.is_one_file_system = j->e->is_one_file_system;
+			r = src_dir_read(&o->ctx, j->name, j->where, &d, out);
+		} else if (j->kind == STORE_REPOS) {
+			got = 2;
+			r = j->fetch_err < 0 ? j->fetch_err :
+			    src_git_read_fetched(&o->ctx, j->name, j->where,
+			    out);
+		} else {
+			r = src_forge_read(&o->ctx, j->name, j->where,
+			    prev_source(o, j->kind, j->name), out);
+		}
+		if (r < 0) {
+			j->err = r;
+			if (j->msg[0] == '\0')
+				snprintf(j->msg, MSG_LEN, "%s", r == -EIO &&
+				    j->kind == STORE_REPOS ? "git failed "
+				    "(see its messages above)" :
+				    cli_strerror(r));
+			got = carry_forward(o, j, out);
+			j->st = got > 0 ? ST_STALE : ST_FAILED;
+			src_warn(&o->ctx, "%s/%s: %s: %s%s",
+			    cli_kind_name(j->kind), j->name, j->where, j->msg,
+			    got > 0 ? " (the previous snapshot's copy is "
+			    "kept, flagged stale)" : " (not in this "
+			    "snapshot)");
+		} else {
+			for (size_t k = 0; k < got; k++)
+				if (out[k].flags & STORE_SOURCE_PARTIAL)
+					j->st = ST_PARTIAL;
+		}
+		j->n_warnings = warnings_now(o) - w0;
+		if (j->st == ST_OK && j->n_warnings > 0)
+			j->st = ST_PARTIAL;
+		o->n_out += got;
+	}
+}
+
+/* ---- the summary -------------------------------------------------------- */
+
+static size_t
+count(const struct org *o, enum status st)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < o->n_jobs; i++)
+		n += o->jobs[i].st == st;
+	return n;
+}
+
+static void
+summary_text(const struct org *o, const char *hex, const char *name,
+    const struct store_writer_stats *st, double secs)
+{
+	const struct src_progress *p = &o->ctx.progress;
+	char rd[32];
+	char add[32];
+
+	cli_size_human(p->n_bytes, rd, sizeof(rd));
+	cli_size_human(st->bytes_stored, add, sizeof(add));
+	fprintf(stderr, "snapshot %s (%.16s) committed\n", name, hex);
+	fprintf(stderr, "  %" PRIu64 " files, %s read, %s added, %.1f s "
+	    "(listing %.1f s, fetching %.1f s with %zu jobs, storing "
+	    "%.1f s), %" PRIu64 " warning%s\n", p->n_files, rd, add, secs,
+	    o->t_discover, o->t_fetch, o->n_jobs_max, o->t_store,
+	    p->n_warnings, p->n_warnings == 1 ? "" : "s");
+	fprintf(stderr, "  %zu sources: %zu ok, %zu partial, %zu stale, "
+	    "%zu failed; %zu vanished\n", o->n_jobs - count(o, ST_ABSENT),
+	    count(o, ST_OK), count(o, ST_PARTIAL), count(o, ST_STALE),
+	    count(o, ST_FAILED), o->n_vanished);
+	for (size_t i = 0; i < o->n_groups; i++) {
+		const struct group *g = &o->groups[i];
+
+		if (g->err < 0)
+			fprintf(stderr, "  %s %s: listing failed: %s\n",
+			    sources_type_name(g->e->type), g->e->where,
+			    g->msg);
+		else
+			fprintf(stderr, "  %s %s: %zu repositor%s\n",
+			    sources_type_name(g->e->type), g->e->where,
+			    g->repos.n, g->repos.n == 1 ? "y" : "ies");
+	}
+	for (size_t i = 0; i < o->n_jobs; i++) {
+		const struct job *j = &o->jobs[i];
+
+		if (j->st == ST_ABSENT)
+			continue;
+		fprintf(stderr, "  %-8s %s/%s", status_names[j->st],
+		    cli_kind_name(j->kind), j->name);
+		if (j->st == ST_STALE || j->st == ST_FAILED)
+			fprintf(stderr, ": %s%s", j->msg, j->st == ST_STALE ?
+			    " (previous copy kept)" : "");
+		else if (j->st == ST_PARTIAL)
+			fprintf(stderr, " (see the warnings above)");
+		fputc('\n', stderr);
+	}
+	for (size_t i = 0; i < o->n_vanished; i++)
+		fprintf(stderr, "  %-8s %s (no longer listed; older snapshots "
+		    "keep it)\n", "vanished", o->vanished[i]);
+}
+
+static int
+summary_json(const struct org *o, const char *hex, const char *name,
+    const struct store_writer_stats *st, double secs)
+{
+	const struct src_progress *p = &o->ctx.progress;
+	json_t *root = json_object();
+	json_t *srcs = json_array();
+	json_t *van = json_array();
+	json_t *grp = json_array();
+	char *s = NULL;
+	int r = -ENOMEM;
+
+	if (root == NULL || srcs == NULL || van == NULL || grp == NULL)
+		goto out;
+	for (size_t i = 0; i < o->n_jobs; i++) {
+		const struct job *j = &o->jobs[i];
+		char path[STORE_NAME_MAX + 16];
+
+		if (j->st == ST_ABSENT)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", cli_kind_name(j->kind),
+		    j->name);
+		if (json_array_append_new(srcs, json_pack("{s:s,s:s,s:s,s:I,"
+		    "s:s?}", "source", path, "origin", j->where, "status",
+		    status_names[j->st], "warnings", (json_int_t)j->n_warnings,
+		    "error", j->err ? j->msg : NULL)) < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < o->n_vanished; i++)
+		if (json_array_append_new(van, json_string(o->vanished[i])) < 0)
+			goto out;
+	for (size_t i = 0; i < o->n_groups; i++) {
+		const struct group *g = &o->groups[i];
+
+		if (json_array_append_new(grp, json_pack("{s:s,s:s,s:s,s:I,"
+		    "s:s?}", "type", sources_type_name(g->e->type), "where",
+		    g->e->where, "status", g->err < 0 ? "failed" : "ok",
+		    "repositories", (json_int_t)g->repos.n, "error",
+		    g->err < 0 ? g->msg : NULL)) < 0)
+			goto out;
+	}
+	if (json_object_set_new(root, "id", json_string(hex)) < 0 ||
+	    json_object_set_new(root, "name", json_string(name)) < 0 ||
+	    json_object_set_new(root, "files",
+	    json_integer((json_int_t)p->n_files)) < 0 ||
+	    json_object_set_new(root, "bytes",
+	    json_integer((json_int_t)p->n_bytes)) < 0 ||
+	    json_object_set_new(root, "added",
+	    json_integer((json_int_t)st->bytes_stored)) < 0 ||
+	    json_object_set_new(root, "seconds", json_real(secs)) < 0 ||
+	    json_object_set_new(root, "timing", json_pack("{s:f,s:f,s:f,s:I}",
+	    "listing", o->t_discover, "fetching", o->t_fetch, "storing",
+	    o->t_store, "jobs", (json_int_t)o->n_jobs_max)) < 0 ||
+	    json_object_set_new(root, "warnings",
+	    json_integer((json_int_t)p->n_warnings)) < 0 ||
+	    json_object_set_new(root, "partial",
+	    json_boolean(p->n_warnings != 0)) < 0 ||
+	    json_object_set_new(root, "stale",
+	    json_integer((json_int_t)count(o, ST_STALE))) < 0 ||
+	    json_object_set(root, "groups", grp) < 0 ||
+	    json_object_set(root, "sources", srcs) < 0 ||
+	    json_object_set(root, "vanished", van) < 0)
+		goto out;
+	if ((s = json_dumps(root, JSON_COMPACT)) == NULL)
+		goto out;
+	printf("%s\n", s);
+	r = fflush(stdout) == 0 ? 0 : -EIO;
+out:
+	free(s);
+	json_decref(srcs);
+	json_decref(van);
+	json_decref(grp);
+	json_decref(root);
+	return r;
+}
+
+static void
+snap_name(struct store *s, const char *hex, int64_t t, char *name,
+    size_t cap)
+{
+	struct store_snap_list *l = NULL;
+	const struct store_snap *sn;
+
+	store_time_format(t, name, cap);
+	if (store_is_reader(s) && store_index_sync(s, 0) == 0 &&
+	    store_snapshots(s, &l) == 0 && store_snap_find(l, hex, &sn) == 0)
+		snprintf(name, cap, "%s", sn->name);
+	store_snap_list_free(l);
+}
+
+static void
+org_fini(struct org *o)
+{
+	for (size_t i = 0; i < o->n_jobs; i++) {
+		free(o->jobs[i].name);
+		free(o->jobs[i].where);
+	}
+	free(o->jobs);
+	for (size_t i = 0; i < o->n_groups; i++)
+		forge_repos_fini(&o->groups[i].repos);
+	free(o->groups);
+	for (size_t i = 0; i < o->n_vanished; i++)
+		free(o->vanished[i]);
+	free(o->vanished);
+	free(o->out);
+	free(o->tags);
+	sources_free(o->src);
+}
+
+int
+org_ingest(int argc, char **argv)
+{
+	struct org o;
+	struct store *s = NULL;
+	struct store_snap_list *list = NULL;
+	struct store_snap_new sn;
+	struct store_writer_stats st;
+	struct timespec now;
+	uint8_t id[STORE_HASH_LEN];
+	char hex[2 * STORE_HASH_LEN + 1];
+	char name[STORE_SNAP_NAME_LEN];
+	char host[256];
+	double t0 = now_sec();
+	double t;
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	memset(&sn, 0, sizeof(sn));
+	pthread_mutex_init(&o.ctx.lock, NULL);
+	o.n_jobs_max = 4;
+	clock_gettime(CLOCK_REALTIME, &now);
+	sn.time_sec = now.tv_sec;
+	sn.time_nsec = (uint32_t)now.tv_nsec;
+	if ((r = parse_args(&o, argc, argv)) != 0) {
+		if (r < 0)
+			r = cli_usage(argv[0], usage, 0);
+		goto out;
+	}
+	if (o.time_arg != NULL &&
+	    store_time_parse(o.time_arg, &sn.time_sec, &sn.time_nsec) < 0) {
+		cli_err(CMD, "--time %s: not an RFC 3339 time", o.time_arg);
+		r = CLI_EXIT_USAGE;
+		goto out;
+	}
+	if ((r = load_file(&o)) != 0)
+		goto out;
+	if (o.host == NULL) {
+		if (gethostname(host, sizeof(host)) < 0)
+			snprintf(host, sizeof(host), "localhost");
+		host[sizeof(host) - 1] = '\0';
+		o.host = host;
+	}
+	if ((r = cli_open(CMD, argv[optind], &o.com, 1, &s)) != 0)
+		goto out;
+	o.ctx.s = s;
+	/* Needs a reader key; an ingest key carries nothing forward. */
+	if (store_is_reader(s) && store_snapshots(s, &list) == 0 &&
+	    store_snap_find(list, "latest", &o.prev) < 0)
+		o.prev = NULL;
+
+	t = now_sec();
+	if ((r = plan(&o)) < 0) {
+		cli_err(CMD, "%s", cli_strerror(r));
+		r = cli_exit_status(r);
+		goto out;
+	}
+	o.t_discover = now_sec() - t;
+	if ((o.out = calloc(2 * o.n_jobs + 1, sizeof(*o.out))) == NULL) {
+		r = CLI_EXIT_ERROR;
+		goto out;
+	}
+	t = now_sec();
+	fetch_all(&o);
+	o.t_fetch = now_sec() - t;
+
+	if ((r = store_writer_new(s, &o.ctx.w)) < 0) {
+		cli_err(CMD, "%s: %s", argv[optind], cli_strerror(r));
+		r = cli_exit_status(r);
+		goto out;
+	}
+	t = now_sec();
+	store_all(&o);
+	o.t_store = now_sec() - t;
+	if (o.n_out == 0) {
+		cli_err(CMD, "no source could be read; nothing committed");
+		r = CLI_EXIT_ERROR;
+		goto out;
+	}
+	sn.host = o.host;
+	sn.tags = o.tags;
+	sn.n_tags = o.n_tags;
+	sn.sources = o.out;
+	sn.n_sources = o.n_out;
+	if ((r = store_writer_commit(o.ctx.w, &sn, id)) < 0) {
+		cli_err(CMD, "%s: commit failed: %s", argv[optind],
+		    cli_strerror(r));
+		r = cli_exit_status(r);
+		goto out;
+	}
+	store_writer_stats(o.ctx.w, &st);
+	cli_hex(id, sizeof(id), hex);
+	snap_name(s, hex, sn.time_sec, name, sizeof(name));
+	if (o.com.is_json) {
+		if (summary_json(&o, hex, name, &st, now_sec() - t0) < 0)
+			cli_err(CMD, "cannot print the summary");
+	} else if (!o.com.is_quiet) {
+		summary_text(&o, hex, name, &st, now_sec() - t0);
+	}
+	r = o.ctx.progress.n_warnings || count(&o, ST_STALE) ||
+	    count(&o, ST_FAILED) || count(&o, ST_PARTIAL) ?
+	    CLI_EXIT_PARTIAL : CLI_EXIT_OK;
+out:
+	store_writer_free(o.ctx.w);
+	store_snap_list_free(list);
+	store_close(s);
+	org_fini(&o);
+	pthread_mutex_destroy(&o.ctx.lock);
+	return r;
+}
