@@ -1,0 +1,259 @@
+#!/usr/bin/env python3
+"""tests/forge/org_server.py: a fixture forge for whole-organisation tests.
+
+Serves, on 127.0.0.1 only, a GitLab-like API for groups (subgroups
+included) and a GitHub-like organisation listing, answered from a state
+file the test may rewrite between runs, and the repositories themselves
+over git's smart HTTP protocol (`git http-backend` as a CGI).  It stops
+by itself after --timeout seconds.
+
+    org_server.py --root DIR --port-file F [--log F] [--timeout SECS]
+
+DIR/forge.json (re-read on every request):
+
+    {"projects": [
+       {"path": "grp/sub/app",       # path_with_namespace
+        "archived": false, "wiki": true,
+        "pipelines": [101, 102],     # pipeline ids, listed newest first
+        "fail": 500}                 # optional: every API call of this
+     ],                              #   project answers this status
+     "fail_listing": 500,            # optional: group listings fail
+     "per_page": 20}                 # listing page size
+
+Repositories live in DIR/git/<path>.git (and <path>.wiki.git) and are
+served as http://127.0.0.1:PORT/git/<path>.git; a project's
+http_url_to_repo says so.  GitHub: GET /orgs/ORG/repos lists the
+projects whose path is ORG/NAME, with clone_url and has_wiki.
+--log appends "METHOD PATH?QUERY" per request.
+"""
+import argparse
+import http.server
+import json
+import os
+import socketserver
+import subprocess
+import threading
+import urllib.parse
+
+
+def load(root):
+    with open(os.path.join(root, "forge.json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def make_handler(args, base):
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, fmt, *a):
+            pass
+
+        def send(self, status, body, headers=None, ctype="application/json"):
+            if not isinstance(body, bytes):
+                body = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self):
+            self.handle_any("GET")
+
+        def do_POST(self):
+            self.handle_any("POST")
+
+        def handle_any(self, method):
+            path, _, query = self.path.partition("?")
+            if args.log:
+                with open(args.log, "a") as f:
+                    f.write("%s %s\n" % (method, self.path))
+            if path.startswith("/git/"):
+                return self.git(method, path, query)
+            q = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
+            state = load(args.root)
+            parts = path.split("/")
+            try:
+                if path.startswith("/api/v4/groups/") and \
+                        parts[-1] == "projects" and len(parts) == 6:
+                    return self.listing(state, urllib.parse.unquote(
+                        parts[4]), q, gitlab=True, path=path)
+                if path.startswith("/orgs/") and len(parts) == 4 and \
+                        parts[3] == "repos":
+                    return self.listing(state, parts[2], q, gitlab=False,
+                                        path=path)
+                if path.startswith("/api/v4/projects/"):
+                    return self.project(state, parts[4:], q)
+            except BrokenPipeError:
+                return
+            self.send(404, {"message": "404 Not Found"})
+
+        def listing(self, state, group, q, gitlab, path):
+            if state.get("fail_listing"):
+                return self.send(state["fail_listing"],
+                                 {"message": "listing broken"})
+            prefix = group + "/"
+            items = []
+            for i, p in enumerate(state["projects"]):
+                if not p["path"].startswith(prefix):
+                    continue
+                if not gitlab and "/" in p["path"][len(prefix):]:
+                    continue
+                url = "%s/git/%s.git" % (base["url"], p["path"])
+                if gitlab:
+                    items.append({
+                        "id": 1000 + i,
+                        "path_with_namespace": p["path"],
+                        "http_url_to_repo": url,
+                        "archived": p.get("archived", False),
+                        "wiki_enabled": p.get("wiki", False),
+                        "default_branch": "main"})
+                else:
+                    items.append({
+                        "id": 1000 + i,
+                        "name": p["path"][len(prefix):],
+                        "full_name": p["path"],
+                        "clone_url": url,
+                        "archived": p.get("archived", False),
+                        "has_wiki": p.get("wiki", False)})
+            if gitlab and not any(p["path"].startswith(prefix)
+                                  for p in state["projects"]):
+                return self.send(404, {"message": "404 Group Not Found"})
+            per = int(state.get("per_page", 20))
+            page = int(q.get("page", "1"))
+            chunk = items[(page - 1) * per:page * per]
+            headers = {}
+            if page * per < len(items):
+                nq = dict(q)
+                nq["page"] = str(page + 1)
+                nxt = "%s%s?%s" % (base["url"], path,
+                                   urllib.parse.urlencode(nq))
+                headers["Link"] = '<%s>; rel="next"' % nxt
+                if gitlab:
+                    headers["X-Next-Page"] = str(page + 1)
+            elif gitlab:
+                headers["X-Next-Page"] = ""
+            self.send(200, chunk, headers)
+
+        def project(self, state, parts, q):
+            name = urllib.parse.unquote(parts[0])
+            proj = None
+            for i, p in enumerate(state["projects"]):
+                if p["path"] == name:
+                    proj, pid = p, 1000 + i
+            if proj is None:
+                return self.send(404, {"message": "404 Project Not Found"})
+            if proj.get("fail"):
+                return self.send(proj["fail"], {"message": "boom"})
+            rest = parts[1:]
+            runs = sorted(proj.get("pipelines", []), reverse=True)
+            if not rest:
+                return self.send(200, {
+                    "id": pid, "path_with_namespace": name,
+                    "default_branch": "main", "ci_config_path": None})
+            if rest[:2] == ["repository", "files"]:
+                if rest[2] == ".gitlab-ci.yml":
+                    return self.send(200, b"test:\n  script: make check\n",
+                                     ctype="text/plain")
+                return self.send(404, {"message": "404 File Not Found"})
+            if rest == ["pipelines"]:
+                return self.send(200, [{"id": r, "status": "success",
+                                        "ref": "main"} for r in runs],
+                                 {"X-Next-Page": ""})
+            if len(rest) == 2 and rest[0] == "pipelines" and \
+                    int(rest[1]) in runs:
+                return self.send(200, {"id": int(rest[1]),
+                                       "status": "success", "ref": "main",
+                                       "project_id": pid})
+            if len(rest) == 3 and rest[0] == "pipelines" and \
+                    rest[2] in ("jobs", "bridges"):
+                return self.send(200, [], {"X-Next-Page": ""})
+            if len(rest) == 1 and rest[0] in (
+                    "pipeline_schedules", "variables", "environments",
+                    "deployments", "protected_branches", "hooks",
+                    "releases"):
+                return self.send(200, [], {"X-Next-Page": ""})
+            return self.send(404, {"message": "404 Not Found"})
+
+        def git(self, method, path, query):
+            env = {
+                "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                "GIT_PROJECT_ROOT": os.path.join(args.root, "git"),
+                "GIT_HTTP_EXPORT_ALL": "1",
+                "REQUEST_METHOD": method,
+                "PATH_INFO": path[len("/git"):],
+                "QUERY_STRING": query,
+                "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+                "REMOTE_ADDR": "127.0.0.1",
+                "GIT_CONFIG_NOSYSTEM": "1",
+                "HOME": args.root,
+            }
+            if self.headers.get("Git-Protocol"):
+                env["GIT_PROTOCOL"] = self.headers["Git-Protocol"]
+            body = b""
+            n = int(self.headers.get("Content-Length", "0") or 0)
+            if n:
+                body = self.rfile.read(n)
+            elif self.headers.get("Transfer-Encoding") == "chunked":
+                chunks = []
+                while True:
+                    size = int(self.rfile.readline().strip(), 16)
+                    if size == 0:
+                        self.rfile.readline()
+                        break
+                    chunks.append(self.rfile.read(size))
+                    self.rfile.readline()
+                body = b"".join(chunks)
+            if self.headers.get("Content-Encoding"):
+                env["HTTP_CONTENT_ENCODING"] = \
+                    self.headers["Content-Encoding"]
+            env["CONTENT_LENGTH"] = str(len(body))
+            p = subprocess.run(["git", "http-backend"], input=body,
+                               env=env, capture_output=True)
+            out = p.stdout
+            head, _, rest = out.partition(b"\r\n\r\n")
+            if not _:
+                head, _, rest = out.partition(b"\n\n")
+            status = 200
+            headers = {}
+            for line in head.decode("latin-1").splitlines():
+                k, _, v = line.partition(":")
+                if k.lower() == "status":
+                    status = int(v.strip().split()[0])
+                elif k:
+                    headers[k.strip()] = v.strip()
+            ctype = headers.pop("Content-Type", "text/plain")
+            self.send(status, rest, headers, ctype)
+
+    return Handler
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--root", required=True)
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--log")
+    ap.add_argument("--timeout", type=float, default=300)
+    args = ap.parse_args()
+    base = {}
+    srv = Server(("127.0.0.1", 0), make_handler(args, base))
+    base["url"] = "http://127.0.0.1:%d" % srv.server_address[1]
+    t = threading.Timer(args.timeout, srv.shutdown)
+    t.daemon = True
+    t.start()
+    tmp = args.port_file + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("%d\n" % srv.server_address[1])
+    os.rename(tmp, args.port_file)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
