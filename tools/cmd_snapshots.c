@@ -7,15 +7,17 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
+#include "age.h"
 #include "cli.h"
 #include "cmd.h"
 #include "store.h"
 
 static const char usage[] =
-    "usage: amber snapshots STORE [--json]\n"
+    "usage: amber snapshots STORE [--json] [--max-age DURATION]\n"
     "\n"
     "List the snapshots of STORE, oldest first, one per line: name, short\n"
     "id, host, tags, sources (KIND/NAME) and size.  Flags: [partial] some\n"
@@ -24,6 +26,8 @@ static const char usage[] =
     "an ingest key after it was revoked: not to be trusted.\n"
     "\n"
     "  --json               a JSON array of snapshot objects\n"
+    "  --max-age DURATION   exit 1 if the newest snapshot is older than\n"
+    "                       DURATION (26h, 90m, 2d, 1w; for monitoring)\n"
     CLI_COMMON_HELP
     CLI_S3_HELP;
 
@@ -142,8 +146,10 @@ cmd_snapshots(int argc, char **argv)
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
 		CLI_S3_LONGOPTS,
+		{ "max-age", required_argument, NULL, CLI_OPT_FIRST_PRIVATE },
 		{ NULL, 0, NULL, 0 },
 	};
+	int64_t max_age = 0;
 	struct store_snap_list *l = NULL;
 	struct cli_common c;
 	struct store *s = NULL;
@@ -156,6 +162,14 @@ cmd_snapshots(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
 	    NULL)) != -1) {
+		if (opt == CLI_OPT_FIRST_PRIVATE) {
+			if (age_parse(optarg, &max_age) < 0) {
+				cli_err(argv[0], "--max-age %s: a duration such "
+				    "as 26h, 90m or 2d", optarg);
+				return CLI_EXIT_USAGE;
+			}
+			continue;
+		}
 		if (!cli_common_opt(&c, opt, optarg))
 			return cli_usage(argv[0], usage, 1);
 	}
@@ -192,7 +206,8 @@ cmd_snapshots(int argc, char **argv)
 		json_dumpf(a, stdout, JSON_INDENT(2));
 		putchar('\n');
 	}
-	r = CLI_EXIT_OK;
+	r = max_age > 0 ? age_check(argv[0], l, max_age,
+	    (int64_t)time(NULL)) : CLI_EXIT_OK;
 out:
 	if (fflush(stdout) != 0 && r == CLI_EXIT_OK) {
 		cli_err(argv[0], "write error on stdout");
