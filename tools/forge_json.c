@@ -312,6 +312,57 @@ bad:
 	return -EBADMSG;
 }
 
+/* The length of the valid UTF-8 sequence at ${p}, or 0 (RFC 3629). */
+static size_t
+utf8_len(const unsigned char *p)
+{
+	size_t n;
+	size_t i;
+	uint32_t cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2;
+		cp = p[0] & 0x1fu;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		cp = p[0] & 0x0fu;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		cp = p[0] & 0x07u;
+	} else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;	/* also stops at the NUL */
+		cp = (cp << 6) | (p[i] & 0x3fu);
+	}
+	/* No overlong forms, no surrogates, nothing past U+10FFFF. */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+size_t
+forge_json_utf8_fix(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+	size_t n_fixed = 0;
+
+	while (*p != '\0') {
+		size_t n = utf8_len(p);
+
+		if (n == 0) {
+			*p++ = '?';
+			n_fixed++;
+		} else
+			p += n;
+	}
+	return n_fixed;
+}
+
 int
 forge_json_is_safe_path(const char *path)
 {

@@ -83,6 +83,15 @@ int forge_json_link_next(const char *link, char *out, size_t cap);
 int forge_json_b64(const char *in, size_t len, uint8_t **out, size_t *olen);
 
 /*
+ * forge_json_utf8_fix(s):
+ * Make the NUL-terminated ${s} valid UTF-8 in place, each byte of an
+ * invalid or truncated sequence becoming '?', so that a message cut by
+ * snprintf() or sent by a hostile server can go into JSON.  Returns the
+ * number of bytes replaced.
+ */
+size_t forge_json_utf8_fix(char *s);
+
+/*
  * forge_json_is_safe_path(path):
  * 1 if ${path} is a relative path whose every component is a valid stored
  * name (not empty, ".", "..", at most STORE_NAME_MAX bytes), with no

@@ -314,13 +314,20 @@ int
 forge_out_error(struct forge_out *o, const char *what,
     const struct forge_err *e)
 {
+	char w[256];
+	char m[sizeof(e->msg)];
 	json_t *j;
 
-	j = json_pack("{s:s, s:I, s:s}", "what", what, "status",
-	    (json_int_t)e->status, "error", e->msg);
+	/* Cut messages and server words may not be UTF-8; JSON must be. */
+	snprintf(w, sizeof(w), "%s", what);
+	snprintf(m, sizeof(m), "%s", e->msg);
+	forge_json_utf8_fix(w);
+	forge_json_utf8_fix(m);
+	j = json_pack("{s:s, s:I, s:s}", "what", w, "status",
+	    (json_int_t)e->status, "error", m);
 	if (j == NULL || json_array_append_new(o->errors, j) < 0)
 		return -ENOMEM;
-	src_warn(o->c, "%s: %s", what, e->msg);
+	src_warn(o->c, "%s: %s", w, m);
 	return 0;
 }
 

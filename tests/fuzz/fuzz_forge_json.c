@@ -2,7 +2,7 @@
  * fuzz_forge_json.c: the forge readers' handling of network bytes
  * (tools/forge_json.c, and the page arithmetic of tools/forge_http.c):
  * JSON parse, stored form, scrubbing, ids and lists; the Link header;
- * base64; X-Next-Page.  The stored form must be a fixed point: parsing
+ * base64; X-Next-Page; UTF-8 repair of messages.  The stored form must be a fixed point: parsing
  * and dumping it again gives the same bytes (else `diff -r` of two
  * snapshots would show changes that are not there), and a scrubbed value
  * keeps no secret member.  The tools/ sources are included because the
@@ -89,6 +89,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    s, url, sizeof(url)) == 0 && strstr(url, "?page=3") != NULL)
 		abort();
 	(void)forge_http_origin(s, url, sizeof(url));
+	/* After the fix, jansson must take the text as a JSON string. */
+	forge_json_utf8_fix(s);
+	if ((j = json_string(s)) == NULL)
+		abort();
+	json_decref(j);
+	j = NULL;
+	memcpy(s, data, size);
+	s[size] = '\0';
 
 	if (forge_json_parse(data, size, &j) == 0) {
 		(void)forge_json_items(j, NULL, &items);
