@@ -256,6 +256,21 @@ check_chunk(struct vctx *v, const struct store_ref *ref, size_t raw_len,
 	pack_name(loc.pack, obj);
 	if (set_has(&v->bad_set, loc.pack)) {
 		mark_bad_referenced(v, loc.pack);
+		/* Name only what is really damaged: a chunk of a damaged
+		 * pack that still authenticates is intact. */
+		if ((v->flags & STORE_VERIFY_READ_DATA) && raw_len > 0) {
+			uint8_t *buf = malloc(raw_len);
+			size_t got;
+
+			if (buf == NULL)
+				return -ENOMEM;
+			r = store_chunk_open(v->s, ref, buf, raw_len, &got);
+			free(buf);
+			if (r == -ENOMEM)
+				return r;
+			if (r == 0)
+				return 0;
+		}
 		problem(v, obj, what, 1, v->path);
 		return 0;
 	}
