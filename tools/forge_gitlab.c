@@ -124,10 +124,14 @@ add_includes(const char *text, size_t len, json_t *queue)
 			    memchr(v, ' ', n) == NULL &&
 			    ((n > 4 && memcmp(v + n - 4, ".yml", 4) == 0) ||
 			    (n > 5 && memcmp(v + n - 5, ".yaml", 5) == 0))) {
+				json_t *js;
+
 				memcpy(path, v, n);
 				path[n] = '\0';
-				if (json_array_append_new(queue,
-				    json_string(path)) < 0)
+				/* Not UTF-8 (or a NUL inside): not a path. */
+				if (memchr(v, '\0', n) == NULL &&
+				    (js = json_string(path)) != NULL &&
+				    json_array_append_new(queue, js) < 0)
 					return -ENOMEM;
 			}
 		}

@@ -2,7 +2,8 @@
  * fuzz_forge_json.c: the forge readers' handling of network bytes
  * (tools/forge_json.c, and the page arithmetic of tools/forge_http.c):
  * JSON parse, stored form, scrubbing, ids and lists; the Link header;
- * base64; X-Next-Page; UTF-8 repair of messages.  The stored form must be a fixed point: parsing
+ * base64; X-Next-Page; UTF-8 repair of messages; the scan of GitLab CI
+ * files for local includes.  The stored form must be a fixed point: parsing
  * and dumping it again gives the same bytes (else `diff -r` of two
  * snapshots would show changes that are not there), and a scrubbed value
  * keeps no secret member.  The tools/ sources are included because the
@@ -14,6 +15,17 @@
 
 #include "../../tools/forge_json.c"
 #include "../../tools/forge_http.c"
+#include "../../tools/forge_out.c"
+#include "../../tools/forge_fetch.c"
+#include "../../tools/forge_gitlab.c"
+
+/* forge_out.c reports through src_warn(), which cmd_ingest.c defines. */
+void
+src_warn(struct src_ctx *c, const char *fmt, ...)
+{
+	(void)c;
+	(void)fmt;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -98,6 +110,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(s, data, size);
 	s[size] = '\0';
 
+	/* GitLab CI includes: each found path is a UTF-8 string. */
+	if ((items = json_array()) != NULL) {
+		size_t i;
+		json_t *v;
+
+		if (add_includes((const char *)data, size, items) == 0)
+			json_array_foreach(items, i, v)
+				if (json_string_length(v) == 0)
+					abort();
+		json_decref(items);
+	}
 	if (forge_json_parse(data, size, &j) == 0) {
 		(void)forge_json_items(j, NULL, &items);
 		(void)forge_json_items(j, "workflow_runs", &items);
