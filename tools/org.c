@@ -687,10 +687,11 @@ store_all(struct org *o)
 		if (r < 0) {
 			j->err = r;
 			if (j->msg[0] == '\0')
-				snprintf(j->msg, MSG_LEN, "%s", r == -EIO &&
-				    j->kind == STORE_REPOS ? "git failed "
-				    "(see its messages above)" :
-				    cli_strerror(r));
+				snprintf(j->msg, MSG_LEN, "%s", r != -EIO ?
+				    cli_strerror(r) : j->kind == STORE_REPOS ?
+				    "git failed (see its messages above)" :
+				    "the forge failed us (see the warning "
+				    "above)");
 			got = carry_forward(o, j, out);
 			j->st = got > 0 ? ST_STALE : ST_FAILED;
 			src_warn(&o->ctx, "%s/%s: %s: %s%s",
