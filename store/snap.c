@@ -25,13 +25,21 @@ body_encode(const struct store_snap_new *sn, const struct store_entry *root,
     struct wb *w)
 {
 	const char *host = sn->host ? sn->host : "";
+	struct timespec ts;
+	uint64_t commit_ns;
 	int r;
+
+	/* When it was committed, by the writer's clock: the order of
+	 * snapshots within one second (see snap_order). */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	commit_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 
 	if (sn->n_tags > UINT16_MAX || sn->n_sources > UINT16_MAX)
 		return -EINVAL;
 	if ((r = wb_u8(w, SNAP_VERSION)) < 0 ||
 	    (r = wb_u64(w, sn->time_sec)) < 0 ||
 	    (r = wb_u32(w, sn->time_nsec)) < 0 ||
+	    (r = wb_u64(w, commit_ns)) < 0 ||
 	    (r = wb_str16(w, host, strlen(host))) < 0 ||
 	    (r = wb_u16(w, sn->n_tags)) < 0)
 		return r;
@@ -207,7 +215,8 @@ body_decode(const uint8_t *buf, size_t len, struct store_snap *s)
 
 	if (rd_u8(&r, &v) < 0 || v != SNAP_VERSION ||
 	    rd_i64(&r, &s->time_sec) < 0 || rd_u32(&r, &s->time_nsec) < 0 ||
-	    s->time_nsec >= 1000000000u || rd_str16(&r, 1024, &p, &n) < 0)
+	    s->time_nsec >= 1000000000u || rd_u64(&r, &s->commit_ns) < 0 ||
+	    rd_str16(&r, 1024, &p, &n) < 0)
 		return -EBADMSG;
 	if ((s->host = dup_str(p, n)) == NULL)
 		return -ENOMEM;
@@ -348,8 +357,11 @@ ord_cmp(const void *a, const void *b)
 		return x->s->time_sec < y->s->time_sec ? -1 : 1;
 	if (x->depth != y->depth)
 		return x->depth < y->depth ? -1 : 1;
-	if (x->s->time_nsec != y->s->time_nsec)
-		return x->s->time_nsec < y->s->time_nsec ? -1 : 1;
+	/* Siblings in one second: in the order they were committed, so
+	 * that a name once shown never changes (unless the clocks of two
+	 * hosts committing within the same instant disagree). */
+	if (x->s->commit_ns != y->s->commit_ns)
+		return x->s->commit_ns < y->s->commit_ns ? -1 : 1;
 	return memcmp(x->s->id, y->s->id, 32);
 }
 

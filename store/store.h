@@ -261,6 +261,7 @@ struct store_snap {
 	char name[STORE_SNAP_NAME_LEN];	/* unique; see DESIGN.md */
 	int64_t time_sec;
 	uint32_t time_nsec;
+	uint64_t commit_ns;	/* when committed (writer's clock), ns */
 	char *host;
 	size_t n_tags;
 	char **tags;
