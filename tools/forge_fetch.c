@@ -295,7 +295,8 @@ forge_fetch_state(struct forge_fetch *f)
 			goto out;
 	if ((state = json_pack("{s:O}", "unfinished_runs", sorted)) == NULL)
 		goto out;
-	r = forge_out_put_json(f->o, "_state.json", state, 0644);
+	if ((r = forge_out_put_json(f->o, "_state.json", state, 0644)) == 0)
+		r = forge_out_cache_state(f->o, state);
 out:
 	json_decref(state);
 	json_decref(sorted);

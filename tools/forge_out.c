@@ -37,6 +37,9 @@ struct forge_out {
 	int64_t now;
 	struct node root;
 	json_t *errors;		/* array of {what, status, error} */
+	char *cache_key;	/* the source's name, for the carry cache */
+	json_t *cache;		/* carry cache read, when prev is unreadable */
+	json_t *next_cache;	/* carry cache to write at commit */
 	char *carry[FORGE_MAX_CARRY];
 	size_t n_carry;
 	uint64_t n_files;
@@ -56,6 +59,158 @@ node_fini(struct node *n)
 	free(n->extents);
 	free(n->name);
 	store_tree_free(n->prev);
+}
+
+/*
+ * The carry cache (table FORGE_CACHE_TABLE, key: the source's name) lets
+ * a host holding only an ingest key, which cannot read the previous
+ * snapshot, carry the runs it stored before all the same.  Its value is
+ * JSON: {"dirs": {"runs": [ENTRY...], ...}, "state": {...}}, each ENTRY
+ * {"n": name, "m": mode, "t": mtime, "u": mtime_nsec, "s": size,
+ * "x": [[off, len, "id hex", "key hex"]...]}, regular files only.  Like
+ * every cache value it is a hint: anything unexpected in it is ignored.
+ */
+#define FORGE_CACHE_TABLE "forge-carry"
+
+static void
+hex_put(const uint8_t *b, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int
+hex_get(const char *s, uint8_t *b, size_t n)
+{
+	size_t i;
+
+	if (s == NULL || strlen(s) != 2 * n)
+		return -EBADMSG;
+	for (i = 0; i < 2 * n; i++) {
+		int v;
+		char ch = s[i];
+
+		if (ch >= '0' && ch <= '9')
+			v = ch - '0';
+		else if (ch >= 'a' && ch <= 'f')
+			v = ch - 'a' + 10;
+		else
+			return -EBADMSG;
+		if (i % 2 == 0)
+			b[i / 2] = (uint8_t)(v << 4);
+		else
+			b[i / 2] |= (uint8_t)v;
+	}
+	return 0;
+}
+
+/* A regular file's entry as a cache record (a new reference). */
+static json_t *
+entry_to_json(const struct store_entry *e, const char *name)
+{
+	char id[2 * STORE_HASH_LEN + 1];
+	char key[2 * STORE_HASH_LEN + 1];
+	json_t *x;
+	json_t *j;
+	size_t i;
+
+	if ((x = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < e->n_extents; i++) {
+		hex_put(e->extents[i].ref.id, STORE_HASH_LEN, id);
+		hex_put(e->extents[i].ref.key, STORE_HASH_LEN, key);
+		if (json_array_append_new(x, json_pack("[I,I,s,s]",
+		    (json_int_t)e->extents[i].off,
+		    (json_int_t)e->extents[i].len, id, key)) < 0) {
+			json_decref(x);
+			return NULL;
+		}
+	}
+	j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:o}", "n", name,
+	    "m", (json_int_t)e->mode, "t", (json_int_t)e->mtime_sec,
+	    "u", (json_int_t)e->mtime_nsec, "s", (json_int_t)e->size, "x", x);
+	return j;
+}
+
+static int64_t
+jint(const json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_integer(v) ? (int64_t)json_integer_value(v) : -1;
+}
+
+/*
+ * A cache record as an entry; *${ext} is malloc'd for the caller.
+ * Returns -EBADMSG for a record that is not what forge_out wrote.
+ */
+static int
+entry_from_json(const json_t *j, struct store_entry *e,
+    struct store_extent **ext)
+{
+	const char *name = forge_json_str(j, "n");
+	json_t *x = json_object_get(j, "x");
+	json_t *v;
+	uint64_t end = 0;
+	size_t i;
+
+	*ext = NULL;
+	memset(e, 0, sizeof(*e));
+	if (name == NULL || !forge_json_is_safe_path(name) ||
+	    strchr(name, '/') != NULL || !json_is_array(x) ||
+	    jint(j, "m") < 0 || jint(j, "m") > 07777 || jint(j, "t") < 0 ||
+	    jint(j, "u") < 0 || jint(j, "u") > 999999999 || jint(j, "s") < 0)
+		return -EBADMSG;
+	e->name = (const uint8_t *)name;
+	e->name_len = strlen(name);
+	e->type = STORE_REG;
+	e->mode = (uint32_t)jint(j, "m");
+	e->mtime_sec = jint(j, "t");
+	e->mtime_nsec = (uint32_t)jint(j, "u");
+	e->size = (uint64_t)jint(j, "s");
+	if (json_array_size(x) > 0 &&
+	    (*ext = calloc(json_array_size(x), sizeof(**ext))) == NULL)
+		return -ENOMEM;
+	json_array_foreach(x, i, v) {
+		struct store_extent *t = &(*ext)[i];
+		json_int_t off = json_integer_value(json_array_get(v, 0));
+		json_int_t len = json_integer_value(json_array_get(v, 1));
+
+		/* Sorted, disjoint and inside the file, as trees require. */
+		if (!json_is_array(v) || json_array_size(v) != 4 ||
+		    off < 0 || (uint64_t)off < end || len <= 0 ||
+		    len > (json_int_t)STORE_CHUNK_MAX ||
+		    (uint64_t)off + (uint64_t)len > e->size ||
+		    hex_get(json_string_value(json_array_get(v, 2)),
+		    t->ref.id, STORE_HASH_LEN) < 0 ||
+		    hex_get(json_string_value(json_array_get(v, 3)),
+		    t->ref.key, STORE_HASH_LEN) < 0) {
+			free(*ext);
+			*ext = NULL;
+			return -EBADMSG;
+		}
+		t->off = (uint64_t)off;
+		t->len = (uint32_t)len;
+		end = t->off + t->len;
+	}
+	e->n_extents = json_array_size(x);
+	e->extents = *ext;
+	return 0;
+}
+
+/* The cached entries of the carried directory ${dir}, or NULL. */
+static json_t *
+cache_dir(const struct forge_out *o, const char *dir)
+{
+	json_t *a = json_object_get(json_object_get(o->cache, "dirs"), dir);
+
+	return json_is_array(a) ? a : NULL;
 }
 
 int
@@ -87,6 +242,9 @@ forge_out_free(struct forge_out *o)
 		return;
 	node_fini(&o->root);
 	json_decref(o->errors);
+	json_decref(o->cache);
+	json_decref(o->next_cache);
+	free(o->cache_key);
 	for (i = 0; i < o->n_carry; i++)
 		free(o->carry[i]);
 	free(o);
@@ -213,6 +371,38 @@ same_content(const struct store_entry *a, const struct store_entry *b)
 		    STORE_HASH_LEN) != 0)
 			return 0;
 	return 1;
+}
+
+int
+forge_out_cache(struct forge_out *o, const char *name)
+{
+	void *v = NULL;
+	size_t len;
+	json_t *j = NULL;
+
+	if ((o->cache_key = strdup(name)) == NULL ||
+	    (o->next_cache = json_pack("{s:{}}", "dirs")) == NULL)
+		return -ENOMEM;
+	if (o->prev != NULL || store_is_reader(o->c->s))
+		return 0;
+	if (store_cache_get(o->c->s, FORGE_CACHE_TABLE, name, strlen(name),
+	    &v, &len) == 0 &&
+	    forge_json_parse(v, len, &j) == 0 && json_is_object(j)) {
+		o->cache = j;
+		j = NULL;
+	}
+	json_decref(j);
+	free(v);
+	return 0;
+}
+
+int
+forge_out_cache_state(struct forge_out *o, const json_t *state)
+{
+	if (o->next_cache == NULL)
+		return 0;
+	return json_object_set(o->next_cache, "state", (json_t *)state) < 0 ?
+	    -ENOMEM : 0;
 }
 
 int
@@ -381,6 +571,22 @@ forge_out_prev_max(struct forge_out *o, const char *dir, uint64_t *max)
 	int r;
 
 	*max = 0;
+	if (o->cache != NULL) {
+		json_t *v;
+
+		json_array_foreach(cache_dir(o, dir), i, v) {
+			const char *name = forge_json_str(v, "n");
+			char *end;
+			unsigned long long id;
+
+			if (name == NULL || name[0] < '0' || name[0] > '9')
+				continue;
+			id = strtoull(name, &end, 10);
+			if (strcmp(end, ".json") == 0 && id > *max)
+				*max = id;
+		}
+		return 0;
+	}
 	if ((r = prev_dir(o, dir, &n)) < 0 || n == NULL)
 		return r;
 	if ((r = node_prev(o, n, &pt)) < 0 || pt == NULL)
@@ -415,6 +621,11 @@ forge_out_prev_json(struct forge_out *o, const char *path, json_t **out)
 	size_t got;
 	int r;
 
+	if (o->cache != NULL && strcmp(path, "_state.json") == 0 &&
+	    json_is_object(json_object_get(o->cache, "state"))) {
+		*out = json_incref(json_object_get(o->cache, "state"));
+		return 0;
+	}
 	if (o->prev == NULL)
 		return -ENOENT;
 	if ((r = store_resolve(o->c->s, &o->prev->root, path, &t, &idx)) < 0)
@@ -456,6 +667,50 @@ is_carried_dir(const struct forge_out *o, const struct node *n)
 	return 0;
 }
 
+/* Note a regular file of a carried directory for the next carry cache. */
+static int
+cache_note(struct forge_out *o, const struct node *dir,
+    const struct store_entry *e)
+{
+	json_t *dirs;
+	json_t *a;
+	char name[STORE_NAME_MAX + 1];
+
+	if (o->next_cache == NULL || e->type != STORE_REG ||
+	    e->name_len > STORE_NAME_MAX)
+		return 0;
+	memcpy(name, e->name, e->name_len);
+	name[e->name_len] = '\0';
+	dirs = json_object_get(o->next_cache, "dirs");
+	if ((a = json_object_get(dirs, dir->name)) == NULL &&
+	    (json_object_set_new(dirs, dir->name, json_array()) < 0 ||
+	    (a = json_object_get(dirs, dir->name)) == NULL))
+		return -ENOMEM;
+	if (json_array_append_new(a, entry_to_json(e, name)) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* Add ${e}, an entry kept from before, to the carried directory ${n}. */
+static int
+add_carried(struct forge_out *o, struct node *n, struct store_tb *tb,
+    const struct store_entry *e, int64_t *mtime)
+{
+	int r;
+
+	if (node_find(n, (const char *)e->name, e->name_len) != NULL)
+		return 0;	/* put again by this run */
+	if ((r = store_tb_add(tb, e)) < 0 ||
+	    (r = cache_note(o, n, e)) < 0)
+		return r;
+	if (e->mtime_sec > *mtime)
+		*mtime = e->mtime_sec;
+	o->n_files += 1 + (e->type == STORE_DIR ? e->n_desc : 0);
+	if (e->type == STORE_REG)
+		o->n_bytes += e->size;
+	return 1;
+}
+
 /*
  * Store the directory ${n} and fill its entry; *${is_empty} is set when
  * it holds nothing, and then it is not stored (empty directories would
@@ -466,9 +721,12 @@ node_finish(struct forge_out *o, struct node *n, int *is_empty)
 {
 	struct store_tb *tb = NULL;
 	struct store_tree *pt = NULL;
+	struct store_extent *ext = NULL;
+	int is_carried = is_carried_dir(o, n);
 	int64_t mtime = 0;
 	size_t n_added = 0;
 	size_t i;
+	json_t *v;
 	int r;
 
 	*is_empty = 1;
@@ -485,33 +743,36 @@ node_finish(struct forge_out *o, struct node *n, int *is_empty)
 			if (is_kid_empty)
 				continue;
 		}
-		if ((r = store_tb_add(tb, &k->e)) < 0)
+		if ((r = store_tb_add(tb, &k->e)) < 0 ||
+		    (is_carried && (r = cache_note(o, n, &k->e)) < 0))
 			goto out;
 		if (k->e.mtime_sec > mtime)
 			mtime = k->e.mtime_sec;
 		n_added++;
 	}
-	if (is_carried_dir(o, n) && (r = node_prev(o, n, &pt)) == 0 &&
-	    pt != NULL) {
-		for (i = 0; i < store_tree_len(pt); i++) {
-			const struct store_entry *e = store_tree_entry(pt, i);
-
-			if (node_find(n, (const char *)e->name,
-			    e->name_len) != NULL)
-				continue;
-			if ((r = store_tb_add(tb, e)) < 0)
-				goto out;
-			if (e->mtime_sec > mtime)
-				mtime = e->mtime_sec;
-			o->n_files += 1 +
-			    (e->type == STORE_DIR ? e->n_desc : 0);
-			if (e->type == STORE_REG)
-				o->n_bytes += e->size;
-			n_added++;
-		}
-	}
-	if (r < 0)
+	if (is_carried && (r = node_prev(o, n, &pt)) < 0)
 		goto out;
+	for (i = 0; pt != NULL && i < store_tree_len(pt); i++) {
+		if ((r = add_carried(o, n, tb, store_tree_entry(pt, i),
+		    &mtime)) < 0)
+			goto out;
+		n_added += (size_t)r;
+	}
+	/* No previous tree to read: the carry cache stands in for it. */
+	json_array_foreach(is_carried && pt == NULL ? cache_dir(o, n->name) :
+	    NULL, i, v) {
+		struct store_entry e;
+
+		if (entry_from_json(v, &e, &ext) < 0)
+			continue;
+		r = add_carried(o, n, tb, &e, &mtime);
+		free(ext);
+		ext = NULL;
+		if (r < 0)
+			goto out;
+		n_added += (size_t)r;
+	}
+	r = 0;
 	memset(&n->e, 0, sizeof(n->e));
 	if (n->name != NULL) {
 		n->e.name = (const uint8_t *)n->name;
@@ -535,6 +796,7 @@ int
 forge_out_finish(struct forge_out *o, struct store_source *out)
 {
 	struct node *n;
+	char *s;
 	size_t i;
 	int is_empty;
 	int r;
@@ -543,11 +805,25 @@ forge_out_finish(struct forge_out *o, struct store_source *out)
 	    (r = forge_out_put_json(o, "_errors.json", o->errors, 0644)) < 0)
 		return r;
 	/* A carried directory exists even when nothing new went into it. */
-	for (i = 0; i < o->n_carry; i++)
+	for (i = 0; i < o->n_carry; i++) {
 		if ((r = prev_dir(o, o->carry[i], &n)) < 0)
 			return r;
+		if (n == NULL && cache_dir(o, o->carry[i]) != NULL &&
+		    node_find(&o->root, o->carry[i],
+		    strlen(o->carry[i])) == NULL &&
+		    (r = node_add(&o->root, o->carry[i], strlen(o->carry[i]),
+		    1, &n)) < 0)
+			return r;
+	}
 	if ((r = node_finish(o, &o->root, &is_empty)) < 0)
 		return r;
+	if (o->next_cache != NULL && (s = json_dumps(o->next_cache,
+	    JSON_COMPACT)) != NULL) {
+		/* Written at commit only; a lost value costs a full fetch. */
+		(void)store_writer_cache_put(o->c->w, FORGE_CACHE_TABLE,
+		    o->cache_key, strlen(o->cache_key), s, strlen(s));
+		free(s);
+	}
 	out->root = o->root.e;
 	out->root.name = NULL;
 	out->root.name_len = 0;

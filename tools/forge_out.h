@@ -33,6 +33,20 @@ int forge_out_new(struct src_ctx *c, const struct store_source *prev,
 void forge_out_free(struct forge_out *o);
 
 /*
+ * forge_out_cache(o, name):
+ * Keep a carry cache for the source ${name} in the local cache: written
+ * at commit with what the carried directories hold, and read back when
+ * ${prev} cannot be had because the store was unlocked with an ingest
+ * key (which reads nothing stored), so that such a host carries runs
+ * forward too.  Call once, after forge_out_new().  Returns -ENOMEM; a
+ * missing or damaged cache value is not an error.
+ */
+int forge_out_cache(struct forge_out *o, const char *name);
+
+/* forge_out_cache_state(o, state): the _state.json kept in the cache. */
+int forge_out_cache_state(struct forge_out *o, const json_t *state);
+
+/*
  * forge_out_put(o, path, buf, len, mode):
  * Store ${len} bytes as the file ${path} ("runs/12.json"; checked with
  * forge_json_is_safe_path()) with permission bits ${mode}, replacing an

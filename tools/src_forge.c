@@ -254,7 +254,8 @@ read_api(struct src_ctx *c, const char *name, const char *spec,
 		prev = NULL;
 	}
 	store_tree_free(t);
-	if ((r = forge_out_new(c, prev, (int64_t)time(NULL), &o)) < 0)
+	if ((r = forge_out_new(c, prev, (int64_t)time(NULL), &o)) < 0 ||
+	    (r = forge_out_cache(o, name)) < 0)
 		goto out;
 	is_fetch_init = 1;
 	if ((r = forge_fetch_init(&f, c, o, h, &fo)) < 0)
