@@ -1877,6 +1877,91 @@ file_read(const char *path, size_t max, char **out, size_t *outlen)
 	return 0;
 }
 
+/* qsort() comparator of C strings. */
+static int
+str_ptr_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The "<id>\t<refs/...>" lines of ${text} (ls-remote or for-each-ref
+ * output), peeled tags ("^{}") and HEAD left out, sorted, into a
+ * malloc'd array of pointers into ${text} (which is modified).
+ */
+static int
+ref_lines(char *text, char ***out, size_t *n_out)
+{
+	char **v = NULL;
+	size_t n = 0;
+	size_t cap = 0;
+
+	for (char *l = text, *nl; *l; l = nl + 1) {
+		char *tab;
+		size_t len;
+
+		if ((nl = strchr(l, '\n')) == NULL)
+			break;
+		*nl = '\0';
+		len = (size_t)(nl - l);
+		if ((tab = strchr(l, '\t')) == NULL ||
+		    strncmp(tab + 1, "refs/", 5) != 0 ||
+		    (len > 3 && strcmp(nl - 3, "^{}") == 0))
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? 2 * cap : 64;
+			char **nv = realloc(v, ncap * sizeof(*nv));
+
+			if (nv == NULL) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = nv;
+			cap = ncap;
+		}
+		v[n++] = l;
+	}
+	if (n > 0)
+		qsort(v, n, sizeof(*v), str_ptr_cmp);
+	*out = v;
+	*n_out = n;
+	return 0;
+}
+
+/*
+ * Does the mirror cache hold exactly the refs that ${remote} (the output
+ * of `git ls-remote origin`) lists?  Then a fetch would bring nothing,
+ * and an unchanged repository costs one ref listing.  1 yes, 0 no (or
+ * cannot tell), -ENOMEM.
+ */
+static int
+is_cache_current(struct gsrc *g, char *remote)
+{
+	const char *argv[] = { "git", g->gitdir_arg, "for-each-ref",
+		"--format=%(objectname)%09%(refname)", NULL };
+	char *local = NULL;
+	char **a = NULL;
+	char **b = NULL;
+	size_t na = 0;
+	size_t nb = 0;
+	size_t len;
+	int r;
+
+	if (git_run(g, argv, NULL, 0, &local, &len, REFS_OUT_MAX) < 0)
+		return 0;
+	if ((r = ref_lines(remote, &a, &na)) < 0 ||
+	    (r = ref_lines(local, &b, &nb)) < 0)
+		goto out;
+	r = na == nb;
+	for (size_t i = 0; r && i < na; i++)
+		r = strcmp(a[i], b[i]) == 0;
+out:
+	free(a);
+	free(b);
+	free(local);
+	return r;
+}
+
 /*
  * cache_update(g, location, lockfd):
  * Create (clone --mirror) or update (fetch --prune, all refs, and HEAD as
@@ -1893,6 +1978,7 @@ cache_update(struct gsrc *g, const char *location, int *lockfd)
 	char *tmp = NULL;
 	char *head = NULL;
 	char *out = NULL;
+	char *listing = NULL;
 	size_t len;
 	struct stat st;
 	int r;
@@ -1954,7 +2040,7 @@ cache_update(struct gsrc *g, const char *location, int *lockfd)
 		const char *set[] = { "git", g->gitdir_arg, "config",
 			"remote.origin.url", location, NULL };
 		const char *ls[] = { "git", g->gitdir_arg, "ls-remote",
-			"--symref", "origin", "HEAD", NULL };
+			"--symref", "origin", NULL };
 		const char *fetch[] = { "git", g->gitdir_arg, "-c",
 			"gc.autoDetach=false", "-c",
 			"maintenance.autoDetach=false", "fetch", quiet,
@@ -1965,8 +2051,13 @@ cache_update(struct gsrc *g, const char *location, int *lockfd)
 		char det[HEX_MAX + 1] = "";
 
 		if ((r = git_run(g, set, NULL, 0, NULL, NULL, 0)) < 0 ||
-		    (r = git_run(g, ls, NULL, 0, &out, &len, 1u << 20)) < 0)
+		    (r = git_run(g, ls, NULL, 0, &out, &len, REFS_OUT_MAX)) < 0)
 			goto out;
+		/* Kept whole: the loop below cuts ${out} at tabs and newlines. */
+		if ((listing = strdup(out)) == NULL) {
+			r = -ENOMEM;
+			goto out;
+		}
 		/* "ref: refs/heads/x\tHEAD" and/or "<id>\tHEAD" */
 		for (char *l = out, *nl; *l; l = nl + 1) {
 			char *tab;
@@ -1987,7 +2078,11 @@ cache_update(struct gsrc *g, const char *location, int *lockfd)
 		}
 		if (sym[0] == '\0' && det[0])
 			fetch[13] = "HEAD";
-		if ((r = git_run(g, fetch, NULL, 0, NULL, NULL, 0)) < 0)
+		/* Unchanged refs: no fetch (a detached HEAD may need one). */
+		if ((r = is_cache_current(g, listing)) < 0)
+			goto out;
+		if ((r == 0 || fetch[13] != NULL) &&
+		    (r = git_run(g, fetch, NULL, 0, NULL, NULL, 0)) < 0)
 			goto out;
 		if (sym[0]) {
 			const char *argv[] = { "git", g->gitdir_arg,
@@ -2011,6 +2106,7 @@ out:
 	free(tmp);
 	free(head);
 	free(out);
+	free(listing);
 	return r;
 }
 
