@@ -65,6 +65,7 @@ static const char usage[] =
     "options:\n"
     "  --sources FILE         the sources file\n"
     "  --jobs N               fetch N repositories at once (default 4)\n"
+    "  --check                only check FILE, then exit (0 valid, 2 not)\n"
     "  --tag T                tag the snapshot (repeatable)\n"
     "  --host H               the host name to record (default: this host)\n"
     "  --time RFC3339         the snapshot's time (default: now)\n"
@@ -80,6 +81,7 @@ enum {
 	OPT_TAG,
 	OPT_HOST,
 	OPT_TIME,
+	OPT_CHECK,
 };
 
 enum status {
@@ -127,6 +129,7 @@ struct org {
 	const char **tags;
 	size_t n_tags;
 	size_t n_jobs_max;	/* --jobs */
+	int is_check;		/* --check */
 	struct sources *src;
 	struct group *groups;
 	size_t n_groups;
@@ -188,6 +191,7 @@ parse_args(struct org *o, int argc, char **argv)
 		{ "tag", required_argument, NULL, OPT_TAG },
 		{ "host", required_argument, NULL, OPT_HOST },
 		{ "time", required_argument, NULL, OPT_TIME },
+		{ "check", no_argument, NULL, OPT_CHECK },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t n;
@@ -237,6 +241,9 @@ parse_args(struct org *o, int argc, char **argv)
 			break;
 		case OPT_TIME:
 			o->time_arg = optarg;
+			break;
+		case OPT_CHECK:
+			o->is_check = 1;
 			break;
 		default:
 			cli_err(CMD, "with --sources, name every source in the "
@@ -918,7 +925,7 @@ org_ingest(int argc, char **argv)
 		r = CLI_EXIT_USAGE;
 		goto out;
 	}
-	if ((r = load_file(&o)) != 0)
+	if ((r = load_file(&o)) != 0 || o.is_check)
 		goto out;
 	if (o.host == NULL) {
 		if (gethostname(host, sizeof(host)) < 0)

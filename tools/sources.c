@@ -85,7 +85,8 @@ sources_type_name(int type)
 
 /*
  * Split ${line} (${len} bytes, no newline) into fields.  A field is a run
- * of non-blank bytes, or "..." with \" and \\ as the only escapes; a '#'
+ * of non-blank bytes, any part of which may be "double-quoted" (blanks
+ * and '#' are then plain bytes, and \" and \\ the only escapes); a '#'
  * where a field would start begins a comment.
  */
 static int
@@ -97,6 +98,8 @@ split(const char *line, size_t len, struct fields *f, unsigned lno,
 
 	f->n = 0;
 	for (;;) {
+		int is_quoted = 0;
+
 		while (i < len && (line[i] == ' ' || line[i] == '\t'))
 			i++;
 		if (i == len || line[i] == '#')
@@ -104,36 +107,25 @@ split(const char *line, size_t len, struct fields *f, unsigned lno,
 		if (f->n == FIELDS_MAX)
 			return fail(err, cap, lno, "too many fields");
 		f->v[f->n++] = &f->buf[o];
-		if (line[i] == '"') {
-			for (i++;; i++) {
-				if (i == len)
-					return fail(err, cap, lno,
-					    "unterminated quote");
-				if (line[i] == '"')
-					break;
-				if (line[i] == '\\') {
-					if (i + 1 == len || (line[i + 1] !=
-					    '"' && line[i + 1] != '\\'))
-						return fail(err, cap, lno,
-						    "only \\\" and \\\\ may "
-						    "follow a backslash in "
-						    "quotes");
-					i++;
-				}
-				f->buf[o++] = line[i];
+		for (; i < len; i++) {
+			if (!is_quoted && (line[i] == ' ' || line[i] == '\t'))
+				break;
+			if (line[i] == '"') {
+				is_quoted = !is_quoted;
+				continue;
 			}
-			i++;
-			if (i < len && line[i] != ' ' && line[i] != '\t')
-				return fail(err, cap, lno, "a blank must "
-				    "follow a closing quote");
-		} else {
-			while (i < len && line[i] != ' ' && line[i] != '\t') {
-				if (line[i] == '"')
-					return fail(err, cap, lno, "a quote "
-					    "inside a field");
-				f->buf[o++] = line[i++];
+			if (is_quoted && line[i] == '\\') {
+				if (i + 1 == len || (line[i + 1] != '"' &&
+				    line[i + 1] != '\\'))
+					return fail(err, cap, lno, "only \\\" "
+					    "and \\\\ may follow a backslash "
+					    "in quotes");
+				i++;
 			}
+			f->buf[o++] = line[i];
 		}
+		if (is_quoted)
+			return fail(err, cap, lno, "unterminated quote");
 		f->buf[o++] = '\0';
 	}
 }
@@ -383,8 +375,7 @@ parse_line(const struct sources *s, struct fields *f, unsigned lno,
 		    "repo, pipeline, gitlab-group, github-org)", f->v[0]);
 	e->type = types[t].type;
 	na = (size_t)types[t].n_args;
-	if (f->n < 1 + na || strchr(f->v[1], '=') != NULL ||
-	    (na == 2 && strchr(f->v[2], '=') != NULL))
+	if (f->n < 1 + na)
 		return fail(err, cap, lno, "%s needs %s", f->v[0], na == 2 ?
 		    (e->type == SOURCES_DIR ? "NAME PATH" : e->type ==
 		    SOURCES_REPO ? "NAME LOCATION" : "NAME SPEC") :
