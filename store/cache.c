@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "cache.h"
 #include "rd.h"
@@ -21,8 +22,13 @@ struct centry {
 	uint8_t data[];
 };
 
+#define N_LOADING 32
+
 struct cache {
 	pthread_mutex_t lock;
+	pthread_cond_t loaded;	/* a claimed chunk was inserted or dropped */
+	uint8_t loading[N_LOADING][32];	/* chunks claimed by a loader */
+	size_t n_loading;
 	size_t cap;
 	size_t used;
 	size_t n_buckets;
@@ -48,6 +54,7 @@ cache_new(size_t cap, struct cache **out)
 	c->n_buckets = n;
 	c->cap = cap;
 	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->loaded, NULL);
 	*out = c;
 	return 0;
 }
@@ -64,6 +71,7 @@ cache_free(struct cache *c)
 		free(e);
 	}
 	pthread_mutex_destroy(&c->lock);
+	pthread_cond_destroy(&c->loaded);
 	free(c->buckets);
 	free(c);
 }
@@ -123,29 +131,96 @@ evict(struct cache *c, struct centry *e)
 	free(e);
 }
 
+/* Copy out of a cached entry (lock held); -ENOENT on a miss. */
+static int
+read_locked(struct cache *c, const uint8_t id[32], size_t off, uint8_t *buf,
+    size_t len, size_t *got)
+{
+	struct centry *e;
+	size_t n;
+
+	if ((e = find(c, id)) == NULL)
+		return -ENOENT;
+	n = off < e->len ? e->len - off : 0;
+	if (n > len)
+		n = len;
+	memcpy(buf, e->data + off, n);
+	*got = n;
+	lru_unlink(c, e);
+	lru_push(c, e);
+	return 0;
+}
+
 int
 cache_read(struct cache *c, const uint8_t id[32], size_t off, uint8_t *buf,
     size_t len, size_t *got)
 {
-	struct centry *e;
-	int r = -ENOENT;
+	int r;
 
 	if (c == NULL || c->cap == 0)
 		return -ENOENT;
 	pthread_mutex_lock(&c->lock);
-	if ((e = find(c, id)) != NULL) {
-		size_t n = off < e->len ? e->len - off : 0;
+	r = read_locked(c, id, off, buf, len, got);
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
 
-		if (n > len)
-			n = len;
-		memcpy(buf, e->data + off, n);
-		*got = n;
-		lru_unlink(c, e);
-		lru_push(c, e);
-		r = 0;
+static ssize_t
+loading_find(const struct cache *c, const uint8_t id[32])
+{
+	for (size_t i = 0; i < c->n_loading; i++)
+		if (memcmp(c->loading[i], id, 32) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* Drop a claim (lock held) and wake the waiters. */
+static void
+unclaim(struct cache *c, const uint8_t id[32])
+{
+	ssize_t i = loading_find(c, id);
+
+	if (i < 0)
+		return;
+	memmove(c->loading[i], c->loading[c->n_loading - 1], 32);
+	c->n_loading--;
+	pthread_cond_broadcast(&c->loaded);
+}
+
+int
+cache_read_or_claim(struct cache *c, const uint8_t id[32], size_t off,
+    uint8_t *buf, size_t len, size_t *got)
+{
+	int r;
+
+	if (c == NULL || c->cap == 0)
+		return -EAGAIN;
+	pthread_mutex_lock(&c->lock);
+	for (;;) {
+		if ((r = read_locked(c, id, off, buf, len, got)) == 0)
+			break;
+		if (loading_find(c, id) < 0) {
+			/* Ours to load; past N_LOADING claims, load
+			 * without one rather than wait. */
+			if (c->n_loading < N_LOADING)
+				memcpy(c->loading[c->n_loading++], id, 32);
+			r = -EAGAIN;
+			break;
+		}
+		pthread_cond_wait(&c->loaded, &c->lock);
 	}
 	pthread_mutex_unlock(&c->lock);
 	return r;
+}
+
+void
+cache_abandon(struct cache *c, const uint8_t id[32])
+{
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&c->lock);
+	unclaim(c, id);
+	pthread_mutex_unlock(&c->lock);
 }
 
 uint8_t *
@@ -190,13 +265,19 @@ cache_insert(struct cache *c, const uint8_t id[32], uint8_t *data)
 	struct centry *e = entry_of(data);
 	size_t len = e->len;
 
-	if (c == NULL || len > c->cap / 2) {
+	if (c == NULL)  {
+		free(e);
+		return;
+	}
+	if (len > c->cap / 2) {
+		cache_abandon(c, id);
 		free(e);
 		return;
 	}
 	memcpy(e->id, id, 32);
 	e->next = e->lru_prev = e->lru_next = NULL;
 	pthread_mutex_lock(&c->lock);
+	unclaim(c, id);
 	if (find(c, id) != NULL) {
 		pthread_mutex_unlock(&c->lock);
 		free(e);

@@ -23,6 +23,17 @@ void cache_free(struct cache *c);
 int cache_read(struct cache *c, const uint8_t id[32], size_t off,
     uint8_t *buf, size_t len, size_t *got);
 
+/*
+ * cache_read_or_claim(c, id, off, buf, len, got): as cache_read(), but on
+ * a miss either claim the chunk (-EAGAIN: the caller loads it and must
+ * then call cache_insert() or cache_abandon()), or, when another thread
+ * has claimed it, wait for that thread and read what it inserted.  So
+ * parallel reads of one chunk (the kernel's read-ahead) decrypt it once.
+ */
+int cache_read_or_claim(struct cache *c, const uint8_t id[32], size_t off,
+    uint8_t *buf, size_t len, size_t *got);
+void cache_abandon(struct cache *c, const uint8_t id[32]);
+
 /* Insert a copy of ${data} (ignored if too big or present). */
 void cache_put(struct cache *c, const uint8_t id[32], const uint8_t *data,
     size_t len);

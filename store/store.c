@@ -1069,16 +1069,20 @@ read_extent(struct store *s, const struct store_extent *x, size_t off,
 	size_t got;
 	int r;
 
-	if (cache_read(s->cache, x->ref.id, off, buf, len, &got) == 0)
+	r = cache_read_or_claim(s->cache, x->ref.id, off, buf, len, &got);
+	if (r == 0)
 		return got == len ? 0 : -EBADMSG;
-	/* Decrypt straight into a cache entry. */
-	if ((chunk = cache_entry_new(x->len)) == NULL)
+	/* Ours to load: decrypt straight into a cache entry. */
+	if ((chunk = cache_entry_new(x->len)) == NULL) {
+		cache_abandon(s->cache, x->ref.id);
 		return -ENOMEM;
+	}
 	r = store_chunk_open(s, &x->ref, chunk, x->len, &got);
 	if (r == -ERANGE || (r == 0 && got != x->len))
 		r = -EBADMSG;
 	if (r < 0) {
 		cache_entry_free(chunk);
+		cache_abandon(s->cache, x->ref.id);
 		return r;
 	}
 	memcpy(buf, chunk + off, len);

@@ -1,0 +1,101 @@
+/*
+ * test_cache.c: the decrypted-chunk cache: LRU bounds, and the claim
+ * protocol that lets parallel readers of one chunk decrypt it once (a
+ * second reader waits for the first, and takes over if it gives up).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cache.h"
+#include "../check.h"
+
+struct waiter {
+	struct cache *c;
+	uint8_t id[32];
+	uint8_t buf[16];
+	size_t got;
+	int r;
+};
+
+static void *
+wait_read(void *arg)
+{
+	struct waiter *w = arg;
+
+	w->r = cache_read_or_claim(w->c, w->id, 0, w->buf, sizeof(w->buf),
+	    &w->got);
+	return NULL;
+}
+
+int
+main(void)
+{
+	struct cache *c = NULL;
+	uint8_t id[32] = { 1 };
+	uint8_t id2[32] = { 2 };
+	uint8_t buf[64];
+	uint8_t *d;
+	size_t got = 0;
+	struct waiter w;
+	pthread_t t;
+
+	CHECK(cache_new(1 << 20, &c) == 0);
+	/* A miss claims; a hit copies the requested range. */
+	CHECK(cache_read_or_claim(c, id, 0, buf, 4, &got) == -EAGAIN);
+	d = cache_entry_new(10);
+	memcpy(d, "0123456789", 10);
+	cache_insert(c, id, d);
+	CHECK(cache_read_or_claim(c, id, 3, buf, 4, &got) == 0 && got == 4 &&
+	    memcmp(buf, "3456", 4) == 0);
+	CHECK(cache_read(c, id, 8, buf, 4, &got) == 0 && got == 2);
+
+	/* A second reader of a claimed chunk waits for the insert. */
+	CHECK(cache_read_or_claim(c, id2, 0, buf, 4, &got) == -EAGAIN);
+	memset(&w, 0, sizeof(w));
+	w.c = c;
+	memcpy(w.id, id2, 32);
+	w.r = 99;
+	CHECK(pthread_create(&t, NULL, wait_read, &w) == 0);
+	usleep(50000);
+	CHECK(w.r == 99);	/* still waiting */
+	d = cache_entry_new(5);
+	memcpy(d, "abcde", 5);
+	cache_insert(c, id2, d);
+	pthread_join(t, NULL);
+	CHECK(w.r == 0 && w.got == 5 && memcmp(w.buf, "abcde", 5) == 0);
+
+	/* If the loader gives up, the waiter takes the claim over. */
+	memset(id2, 3, sizeof(id2));
+	CHECK(cache_read_or_claim(c, id2, 0, buf, 4, &got) == -EAGAIN);
+	memset(&w, 0, sizeof(w));
+	w.c = c;
+	memcpy(w.id, id2, 32);
+	w.r = 99;
+	CHECK(pthread_create(&t, NULL, wait_read, &w) == 0);
+	usleep(50000);
+	CHECK(w.r == 99);
+	cache_abandon(c, id2);
+	pthread_join(t, NULL);
+	CHECK(w.r == -EAGAIN);
+	cache_abandon(c, id2);
+
+	/* The LRU bound: a full cache evicts the oldest entry. */
+	for (uint8_t i = 10; i < 20; i++) {
+		uint8_t k[32] = { i };
+
+		d = cache_entry_new(200 << 10);
+		memset(d, i, 200 << 10);
+		cache_insert(c, k, d);
+	}
+	{
+		uint8_t k0[32] = { 10 };
+		uint8_t k9[32] = { 19 };
+
+		CHECK(cache_read(c, k0, 0, buf, 1, &got) == -ENOENT);
+		CHECK(cache_read(c, k9, 0, buf, 1, &got) == 0 && buf[0] == 19);
+	}
+	cache_free(c);
+	return check_done("test_cache");
+}
