@@ -708,35 +708,31 @@ unhex32(const char *hex, uint8_t out[32])
 	return hex[64] == '\0' ? 0 : -EINVAL;
 }
 
-struct hash_ctx {
-	uint8_t want[32];
-};
-
-static int
-hash_check(void *ctx, const uint8_t *buf, size_t len)
+int
+store_hash_check(void *ctx, const uint8_t *buf, size_t len)
 {
-	struct hash_ctx *h = ctx;
+	struct hash_want *w = ctx;
 	uint8_t got[32];
 
 	crypt_sha256(buf, len, got);
-	return memcmp(got, h->want, 32) == 0 ? 0 : -EBADMSG;
+	return memcmp(got, w->h, 32) == 0 ? 0 : -EBADMSG;
 }
 
 static int
 sync_snap(void *ctx, const char *key, uint64_t size)
 {
 	struct sync_ctx *c = ctx;
-	struct hash_ctx h;
+	struct hash_want h;
 	uint8_t *buf = NULL;
 	size_t len;
 	int r;
 
 	(void)size;
-	if (strlen(key) != 10 + 64 || unhex32(key + 10, h.want) < 0)
+	if (strlen(key) != 10 + 64 || unhex32(key + 10, h.h) < 0)
 		return 0;
-	if ((r = index_snap_has(c->s->ix, h.want)) != 0)
+	if ((r = index_snap_has(c->s->ix, h.h)) != 0)
 		return r < 0 ? r : 0;
-	r = store_object_get(c->s, key, hash_check, &h, &buf, &len);
+	r = store_object_get(c->s, key, store_hash_check, &h, &buf, &len);
 	if (r < 0) {
 		if (r == -EBADMSG)
 			log_err(r, "%s: content does not match its name",
@@ -744,7 +740,7 @@ sync_snap(void *ctx, const char *key, uint64_t size)
 		c->n_errors++;
 		return r == -ENOMEM ? r : 0;
 	}
-	r = index_snap_put(c->s->ix, h.want, buf, len);
+	r = index_snap_put(c->s->ix, h.h, buf, len);
 	free(buf);
 	return r;
 }

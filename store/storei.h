@@ -44,6 +44,12 @@ int store_chunk_open(struct store *s, const struct store_ref *ref,
 int store_pack_toc(struct store *s, const char *name, uint64_t size,
     struct pack_entry **e, size_t *n);
 
+/* A check for store_object_get(): the object's SHA-256 is ${ctx}'s. */
+struct hash_want {
+	uint8_t h[32];
+};
+int store_hash_check(void *ctx, const uint8_t *buf, size_t len);
+
 /* Read a whole object, trying older versions when ${check} rejects the
  * newest (S3); ${check} may be NULL. */
 int store_object_get(struct store *s, const char *key,

@@ -19,58 +19,7 @@
 #include "snap.h"
 #include "storei.h"
 #include "tree.h"
-
-#define SET_EMPTY { NULL, 0, 0 }
-
-struct set {
-	uint8_t (*v)[32];
-	size_t cap;
-	size_t n;
-};
-
-static const uint8_t zero32[32];
-
-static int
-set_add(struct set *s, const uint8_t id[32])
-{
-	size_t i;
-
-	if (2 * (s->n + 1) > s->cap) {
-		struct set b = { NULL, s->cap ? 2 * s->cap : 1024, 0 };
-
-		if ((b.v = calloc(b.cap, 32)) == NULL)
-			return -ENOMEM;
-		for (size_t k = 0; k < s->cap; k++)
-			if (memcmp(s->v[k], zero32, 32) != 0)
-				set_add(&b, s->v[k]);
-		free(s->v);
-		*s = b;
-	}
-	for (i = (size_t)le_get(id, 8) & (s->cap - 1);;
-	    i = (i + 1) & (s->cap - 1)) {
-		if (memcmp(s->v[i], id, 32) == 0)
-			return 0;
-		if (memcmp(s->v[i], zero32, 32) == 0)
-			break;
-	}
-	memcpy(s->v[i], id, 32);
-	s->n++;
-	return 1;
-}
-
-static int
-set_has(const struct set *s, const uint8_t id[32])
-{
-	if (s->cap == 0)
-		return 0;
-	for (size_t i = (size_t)le_get(id, 8) & (s->cap - 1);;
-	    i = (i + 1) & (s->cap - 1)) {
-		if (memcmp(s->v[i], id, 32) == 0)
-			return 1;
-		if (memcmp(s->v[i], zero32, 32) == 0)
-			return 0;
-	}
-}
+#include "idset.h"
 
 struct bad_pack {
 	char name[80];
@@ -87,12 +36,12 @@ struct vctx {
 	uint64_t n_problems;
 	struct bad_pack *bad;
 	size_t n_bad;
-	struct set bad_set;
-	struct set seen_trees;
-	struct set seen_chunks;
+	struct idset bad_set;
+	struct idset seen_trees;
+	struct idset seen_chunks;
 	struct store_snap **snaps;
 	size_t n_snaps;
-	struct set snap_ids;
+	struct idset snap_ids;
 	const char *cur_snap;
 	char path[8192];
 };
@@ -122,21 +71,7 @@ add_bad(struct vctx *v, const char *name, const uint8_t h[32],
 	memcpy(b->h, h, 32);
 	snprintf(b->what, sizeof(b->what), "%s", what);
 	b->is_referenced = 0;
-	return set_add(&v->bad_set, h) < 0 ? -ENOMEM : 0;
-}
-
-struct hash_want {
-	uint8_t h[32];
-};
-
-static int
-hash_ok(void *ctx, const uint8_t *buf, size_t len)
-{
-	struct hash_want *w = ctx;
-	uint8_t got[32];
-
-	crypt_sha256(buf, len, got);
-	return memcmp(got, w->h, 32) == 0 ? 0 : -EBADMSG;
+	return idset_add(&v->bad_set, h) < 0 ? -ENOMEM : 0;
 }
 
 static int
@@ -155,7 +90,7 @@ check_pack(void *ctx, const char *key, uint64_t size)
 		return 0;
 	}
 	if (v->flags & STORE_VERIFY_READ_DATA) {
-		r = store_object_get(v->s, key, hash_ok, &hw, &buf, &len);
+		r = store_object_get(v->s, key, store_hash_check, &hw, &buf, &len);
 		free(buf);
 		if (r == -ENOMEM)
 			return r;
@@ -200,7 +135,7 @@ check_snap(void *ctx, const char *key, uint64_t size)
 			return 0;
 		hw.h[i] = (uint8_t)x;
 	}
-	r = store_object_get(v->s, key, hash_ok, &hw, &buf, &len);
+	r = store_object_get(v->s, key, store_hash_check, &hw, &buf, &len);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) {
@@ -223,7 +158,7 @@ check_snap(void *ctx, const char *key, uint64_t size)
 	}
 	v->snaps = vv;
 	v->snaps[v->n_snaps++] = sn;
-	return set_add(&v->snap_ids, sn->id) < 0 ? -ENOMEM : 0;
+	return idset_add(&v->snap_ids, sn->id) < 0 ? -ENOMEM : 0;
 }
 
 static void
@@ -254,7 +189,7 @@ check_chunk(struct vctx *v, const struct store_ref *ref, size_t raw_len,
 	if (r < 0)
 		return r == -ENOMEM ? r : 0;
 	pack_name(loc.pack, obj);
-	if (set_has(&v->bad_set, loc.pack)) {
+	if (idset_has(&v->bad_set, loc.pack)) {
 		mark_bad_referenced(v, loc.pack);
 		/* Name only what is really damaged: a chunk of a damaged
 		 * pack that still authenticates is intact. */
@@ -300,7 +235,7 @@ walk(struct vctx *v, const struct store_entry *dir, size_t depth)
 
 	if (depth > 1024)
 		return 0;
-	if (set_add(&v->seen_trees, dir->tree.id) == 0)
+	if (idset_add(&v->seen_trees, dir->tree.id) == 0)
 		return 0;	/* checked already, through another snapshot */
 	r = store_tree_read(v->s, &dir->tree, &t);
 	if (r == -ENOMEM)
@@ -325,7 +260,7 @@ walk(struct vctx *v, const struct store_entry *dir, size_t depth)
 			r = walk(v, e, depth + 1);
 		} else if (e->type == STORE_REG) {
 			for (size_t k = 0; k < e->n_extents && r == 0; k++) {
-				if (set_add(&v->seen_chunks,
+				if (idset_add(&v->seen_chunks,
 				    e->extents[k].ref.id) == 0)
 					continue;
 				r = check_chunk(v, &e->extents[k].ref,
@@ -375,7 +310,7 @@ store_verify(struct store *s, unsigned flags, const char *expect,
 			char obj[80];
 			char hex[65];
 
-			if (set_has(&v.snap_ids, sn->parents[k]))
+			if (idset_has(&v.snap_ids, sn->parents[k]))
 				continue;
 			log_hex(sn->parents[k], 32, hex);
 			snprintf(obj, sizeof(obj), "snapshots/%s", hex);
@@ -414,9 +349,9 @@ out:
 		snap_free(v.snaps[i]);
 	free(v.snaps);
 	free(v.bad);
-	free(v.bad_set.v);
-	free(v.seen_trees.v);
-	free(v.seen_chunks.v);
-	free(v.snap_ids.v);
+	idset_fini(&v.bad_set);
+	idset_fini(&v.seen_trees);
+	idset_fini(&v.seen_chunks);
+	idset_fini(&v.snap_ids);
 	return r;
 }

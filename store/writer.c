@@ -19,17 +19,12 @@
 #include "snap.h"
 #include "storei.h"
 #include "tree.h"
+#include "idset.h"
 
 struct job {
 	struct store_ref ref;
 	uint8_t *data;
 	size_t len;
-};
-
-struct idset {
-	uint8_t (*v)[32];
-	size_t cap;		/* power of two */
-	size_t n;
 };
 
 struct store_writer {
@@ -63,55 +58,6 @@ struct store_writer {
 	 * makes their chunks reachable is committed. */
 	struct wb deferred;
 };
-
-static int
-idset_add(struct idset *s, const uint8_t id[32])
-{
-	size_t i;
-
-	if (2 * (s->n + 1) > s->cap) {
-		struct idset bigger = { NULL, s->cap ? 2 * s->cap : 1024, 0 };
-
-		if ((bigger.v = calloc(bigger.cap, 32)) == NULL)
-			return -ENOMEM;
-		for (size_t k = 0; k < s->cap; k++) {
-			static const uint8_t zero[32];
-
-			if (memcmp(s->v[k], zero, 32) != 0)
-				idset_add(&bigger, s->v[k]);
-		}
-		free(s->v);
-		*s = bigger;
-	}
-	i = (size_t)le_get(id, 8) & (s->cap - 1);
-	for (;; i = (i + 1) & (s->cap - 1)) {
-		static const uint8_t zero[32];
-
-		if (memcmp(s->v[i], id, 32) == 0)
-			return 0;
-		if (memcmp(s->v[i], zero, 32) == 0)
-			break;
-	}
-	memcpy(s->v[i], id, 32);
-	s->n++;
-	return 1;
-}
-
-static int
-idset_has(const struct idset *s, const uint8_t id[32])
-{
-	static const uint8_t zero[32];
-
-	if (s->cap == 0)
-		return 0;
-	for (size_t i = (size_t)le_get(id, 8) & (s->cap - 1);;
-	    i = (i + 1) & (s->cap - 1)) {
-		if (memcmp(s->v[i], id, 32) == 0)
-			return 1;
-		if (memcmp(s->v[i], zero, 32) == 0)
-			return 0;
-	}
-}
 
 /*
  * Close a full pack: the buffers are the caller's (taken out of the
@@ -385,8 +331,8 @@ store_writer_free(struct store_writer *w)
 	free(w->threads);
 	wb_fini(&w->pack);
 	free(w->entries);
-	free(w->seen.v);
-	free(w->reused.v);
+	idset_fini(&w->seen);
+	idset_fini(&w->reused);
 	free(w->spare);
 	wb_fini(&w->deferred);
 	pthread_mutex_destroy(&w->lock);
@@ -855,9 +801,19 @@ find_heads(struct store *s, uint8_t (**out)[32], size_t *n)
 	h.ids = NULL;
 out:
 	free(h.ids);
-	free(h.all.v);
-	free(h.parents.v);
+	idset_fini(&h.all);
+	idset_fini(&h.parents);
 	return r;
+}
+
+static int
+protect_pack(void *ctx, const uint8_t h[32])
+{
+	struct store *s = ctx;
+	char name[80];
+
+	pack_name(h, name);
+	return s->be->ops->protect(s->be, name);
 }
 
 int
@@ -903,16 +859,8 @@ store_writer_commit(struct store_writer *w, const struct store_snap_new *sn,
 		goto out;
 	flush_deferred(w);
 	/* Keep what this snapshot reuses locked as long as it is. */
-	if (s->be->ops->protect != NULL) {
-		static const uint8_t zero[32];
-
-		for (size_t i = 0; i < w->reused.cap && r == 0; i++) {
-			if (memcmp(w->reused.v[i], zero, 32) == 0)
-				continue;
-			pack_name(w->reused.v[i], name);
-			r = s->be->ops->protect(s->be, name);
-		}
-	}
+	if (s->be->ops->protect != NULL)
+		r = idset_each(&w->reused, protect_pack, s);
 out:
 	wb_fini(&last);
 	free(e);
