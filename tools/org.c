@@ -52,6 +52,7 @@
 #define FILE_MAX ((size_t)16 << 20)	/* a sources file */
 #define JOBS_MAX 64
 #define MSG_LEN 512
+#define TABLE_LISTING "org-listing"	/* local cache: a group's names */
 
 extern char **environ;
 
@@ -407,6 +408,76 @@ vanished_add(struct org *o, const char *what)
 }
 
 /*
+ * Without a previous snapshot to read (an ingest key), what vanished is
+ * told by the listing the last committed run saw, kept in the local cache
+ * (TABLE_LISTING, see listing_remember()): a hint, so a lost cache only
+ * means that nothing is named as vanished.
+ */
+static int
+vanished_from_cache(struct org *o)
+{
+	for (size_t k = 0; k < o->n_groups; k++) {
+		struct group *g = &o->groups[k];
+		char *val = NULL;
+		size_t vlen;
+		int r = 0;
+
+		if (g->err < 0 || store_cache_get(o->ctx.s, TABLE_LISTING,
+		    g->e->where, strlen(g->e->where), (void **)&val,
+		    &vlen) < 0)
+			continue;
+		/* "NAME\n" records; anything else ends the reading. */
+		for (size_t i = 0; r == 0 && i < vlen;) {
+			char *nl = memchr(val + i, '\n', vlen - i);
+			char what[STORE_NAME_MAX + 16];
+			size_t n;
+
+			if (nl == NULL)
+				break;
+			n = (size_t)(nl - (val + i));
+			*nl = '\0';
+			if (sources_is_valid_name(val + i, n) &&
+			    job_find(o, STORE_REPOS, val + i) == NULL) {
+				snprintf(what, sizeof(what), "repos/%s",
+				    val + i);
+				r = vanished_add(o, what);
+			}
+			i += n + 1;
+		}
+		free(val);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * Remember, once the snapshot commits, the repositories each listing
+ * gave (and the wikis found), for vanished_from_cache() next time.
+ */
+static void
+listing_remember(struct org *o)
+{
+	for (size_t k = 0; k < o->n_groups; k++) {
+		struct group *g = &o->groups[k];
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f;
+
+		if (g->err < 0 || (f = open_memstream(&buf, &len)) == NULL)
+			continue;
+		for (size_t i = 0; i < o->n_jobs; i++)
+			if (o->jobs[i].e == g->e && o->jobs[i].kind ==
+			    STORE_REPOS && o->jobs[i].st != ST_ABSENT)
+				fprintf(f, "%s\n", o->jobs[i].name);
+		if (fclose(f) == 0)
+			store_writer_cache_put(o->ctx.w, TABLE_LISTING,
+			    g->e->where, strlen(g->e->where), buf, len);
+		free(buf);
+	}
+}
+
+/*
  * Expand every group and organisation.  A listing that fails makes its
  * group's previous sources jobs that fail at once (so that they are
  * carried forward, stale); a listing that succeeds makes the previous
@@ -471,7 +542,7 @@ plan(struct org *o)
 		}
 	}
 	if (o->prev == NULL)
-		return 0;
+		return vanished_from_cache(o);
 	/* What each group held in the previous snapshot and holds no more. */
 	for (size_t i = 0; i < o->prev->n_sources; i++) {
 		const struct store_source *ps = &o->prev->sources[i];
@@ -969,6 +1040,7 @@ org_ingest(int argc, char **argv)
 		r = CLI_EXIT_ERROR;
 		goto out;
 	}
+	listing_remember(&o);
 	sn.host = o.host;
 	sn.tags = o.tags;
 	sn.n_tags = o.n_tags;

@@ -4,7 +4,8 @@
 # group listing that fails carries every repository of the group forward,
 # stale, and calls none vanished; a GitHub organisation with include=,
 # exclude=, archived=no and pipelines=no; with an ingest key (which
-# cannot read the previous snapshot) a failure is recorded as failed.
+# cannot read the previous snapshot) a failure is recorded as failed,
+# and what vanished is told from the listing the last run saw.
 . "$AMBER_TOP/tests/cli/lib.sh"
 . "$AMBER_TOP/tests/cli/org_common.inc"
 S=$T/store
@@ -75,4 +76,9 @@ sleep 1
 expect 3 "$AMBER" ingest "$S" --sources "$T/s2" --key-file "$T/ingest.key"
 err_has "failed   repos/grp.gone"
 err_has "ok       repos/grp.a"
+# ... but still names what vanished, from the listing it saw last time.
+org_forge '{"projects":[{"path":"grp/a"}]}'
+sleep 1
+expect 0 "$AMBER" ingest "$S" --sources "$T/s2" --key-file "$T/ingest.key"
+err_has "vanished repos/grp.gone"
 exit 0
