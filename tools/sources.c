@@ -237,8 +237,8 @@ options(struct sources_entry *e, struct fields *f, size_t first, char *err,
 		int *flag = NULL;
 
 		if (v == NULL)
-			return fail(err, cap, e->line, "unexpected '%s' (options "
-			    "are KEY=VALUE)", k);
+			return fail(err, cap, e->line, "unexpected '%s' "
+			    "(options are KEY=VALUE)", k);
 		*v++ = '\0';
 		if (strcmp(k, "include") == 0 || strcmp(k, "exclude") == 0) {
 			int is_inc = k[0] == 'i';
@@ -281,8 +281,8 @@ options(struct sources_entry *e, struct fields *f, size_t first, char *err,
 			return fail(err, cap, e->line, "%s= given twice", k);
 		seen |= bit;
 		if (yes_no(v, flag) < 0)
-			return fail(err, cap, e->line, "%s=%s: the value is yes "
-			    "or no", k, v);
+			return fail(err, cap, e->line, "%s=%s: the value is "
+			    "yes or no", k, v);
 	}
 	return 0;
 }
@@ -320,10 +320,11 @@ check_clash(const struct sources *s, const struct sources_entry *e,
 		if (o->name == NULL || kind_of(o->type) != kind_of(e->type))
 			continue;
 		if (strcmp(o->name, e->name) == 0 ||
-		    (e->type == SOURCES_REPO && (is_git_twin(o->name, e->name) ||
+		    (e->type == SOURCES_REPO &&
+		    (is_git_twin(o->name, e->name) ||
 		    is_git_twin(e->name, o->name))))
-			return fail(err, cap, e->line, "%s %s: the name clashes "
-			    "with line %u", sources_type_name(e->type),
+			return fail(err, cap, e->line, "%s %s: the name "
+			    "clashes with line %u", sources_type_name(e->type),
 			    e->name, o->line);
 	}
 	return 0;

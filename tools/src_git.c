@@ -2053,7 +2053,7 @@ cache_update(struct gsrc *g, const char *location, int *lockfd)
 		if ((r = git_run(g, set, NULL, 0, NULL, NULL, 0)) < 0 ||
 		    (r = git_run(g, ls, NULL, 0, &out, &len, REFS_OUT_MAX)) < 0)
 			goto out;
-		/* Kept whole: the loop below cuts ${out} at tabs and newlines. */
+		/* Kept whole: the loop below cuts ${out} at tabs and ends. */
 		if ((listing = strdup(out)) == NULL) {
 			r = -ENOMEM;
 			goto out;
