@@ -104,7 +104,6 @@ struct job {
 	char *where;
 	const struct sources_entry *e;	/* its line */
 	int is_wiki;
-	int is_group_member;	/* found by a listing */
 	int fetch_err;
 	int err;
 	int is_absent;
@@ -368,8 +367,6 @@ job_add(struct org *o, uint8_t kind, const char *name, const char *where,
 	j->kind = kind;
 	j->e = e;
 	j->is_wiki = is_wiki;
-	j->is_group_member = e->type == SOURCES_GITLAB_GROUP ||
-	    e->type == SOURCES_GITHUB_ORG;
 	o->n_jobs++;
 	return 0;
 }
