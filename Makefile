@@ -3,6 +3,8 @@ PKGS     = fuse3 lmdb libzstd libcrypto libcurl expat jansson
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR  ?= $(PREFIX)/share/doc/amber
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 
@@ -99,13 +101,19 @@ bench: all
 	@sh tests/bench/run.sh
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(AMBER) $(AMBERFS) $(DESTDIR)$(BINDIR)/
-	ln -sf amberfs $(DESTDIR)$(BINDIR)/mount.fuse.amberfs 2>/dev/null || true
 	for m in $(MANPAGES); do s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	sed 's|/usr/local/bin/|$(BINDIR)/|g' tools/systemd/amber-ingest@.service \
+	    > $(DESTDIR)$(SYSTEMDDIR)/amber-ingest@.service
+	install -m 0644 tools/systemd/amber-ingest@.timer $(DESTDIR)$(SYSTEMDDIR)/
+	sed 's|/usr/local/bin/|$(BINDIR)/|g' tools/systemd/amber.cron > $(DESTDIR)$(DOCDIR)/amber.cron
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/amber $(DESTDIR)$(BINDIR)/amberfs
+	rm -f $(DESTDIR)$(SYSTEMDDIR)/amber-ingest@.service $(DESTDIR)$(SYSTEMDDIR)/amber-ingest@.timer
+	rm -f $(DESTDIR)$(DOCDIR)/amber.cron
 	for m in $(MANPAGES); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
 
 clean:
