@@ -35,8 +35,8 @@ struct forge_repos {
  * '.' ("grp/sub/app" -> "grp.sub.app"; GitHub: "org.repo").  A project
  * whose name would not be a valid source name is left out and listed in
  * ${out}->bad, for the caller to warn about.  Returns 0 and fills *${out}
- * (free with
- * forge_repos_fini()); on failure -errno with one line in ${err}:
+ * (free with forge_repos_fini()); on failure -errno with one line in
+ * ${err}:
  * -EACCES (401, 403), -ENOENT (no such group), -EIO, -EBADMSG (not the
  * answer of a forge), -EINVAL (a token refused over plain http).
  */
