@@ -56,9 +56,23 @@ mkdir -p "$T/d1" "$T/d2/skip"
 echo one >"$T/d1/f"
 echo two >"$T/d2/f"
 echo tmp >"$T/d2/skip/x"
-printf 'dir one %s\ndir two "%s" exclude=skip\n' "$T/d1" "$T/d2" >"$T/dirs"
+git init -q -b main "$T/repo" &&
+    echo hello >"$T/repo/hello" && git -C "$T/repo" add hello &&
+    git -C "$T/repo" -c user.name=t -c user.email=t@example.org \
+    commit -q -m one || fail "git repository"
+mkdir -p "$T/export/runs"
+echo '{"id": 1}' >"$T/export/runs/1.json"
+printf 'dir one %s\ndir two "%s" exclude=skip\nrepo local %s\n' \
+    "$T/d1" "$T/d2" "$T/repo" >"$T/dirs"
+printf 'pipeline local %s  # same name, another kind\n' "$T/export" >>"$T/dirs"
 expect 0 "$AMBER" ingest "$S" --sources "$T/dirs" --tag nightly
 err_has "ok       files/two"
+err_has "ok       repos/local"
+err_has "ok       pipelines/local"
+expect 0 "$AMBER" cat "$S" latest:repos/local/branches/main/hello
+out_has hello
+expect 0 "$AMBER" cat "$S" latest:pipelines/local/runs/1.json
+out_has '"id": 1'
 expect 0 "$AMBER" cat "$S" latest:files/two/f
 out_has two
 expect 1 "$AMBER" ls "$S" latest:files/two/skip
