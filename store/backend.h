@@ -37,7 +37,9 @@ struct backend_ops {
 	/*
 	 * get(be, key, version, off, len, buf, got): read ${len} bytes at
 	 * ${off} (len UINT64_MAX: to the end) into a malloc'd *${buf} the
-	 * caller frees; ${version} NULL is the newest.  -ENOENT if absent.
+	 * caller frees.  ${version} NULL is the object as first written:
+	 * on S3 its original (oldest) version, since amber writes each key
+	 * once and anything newer is an overwrite.  -ENOENT if absent.
 	 */
 	int (*get)(struct backend *be, const char *key, const char *version,
 	    uint64_t off, uint64_t len, uint8_t **buf, size_t *got);
@@ -64,6 +66,12 @@ struct backend_ops {
 	 */
 	int (*protect)(struct backend *be, const char *key);
 	void (*close)(struct backend *be);
+	/*
+	 * set_retention(be, days): the store's retention, from its config
+	 * (which is read after the backend is opened).  NULL where objects
+	 * never expire.
+	 */
+	void (*set_retention)(struct backend *be, uint32_t days);
 };
 
 struct backend {

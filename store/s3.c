@@ -1123,8 +1123,17 @@ s3_close(struct backend *be)
 	s3_free(s3_of(be));
 }
 
+/* The config's retention replaces the bucket default read at open. */
+static void
+s3_set_retention(struct backend *be, uint32_t days)
+{
+	if (days > 0)
+		s3_of(be)->retention_days = days > 36500 ? 36500 : days;
+}
+
 static const struct backend_ops s3_ops = {
-	s3_put, s3_get, s3_list, s3_stat, s3_versions, s3_protect, s3_close
+	s3_put, s3_get, s3_list, s3_stat, s3_versions, s3_protect, s3_close,
+	s3_set_retention
 };
 
 /* ---- opening ---------------------------------------------------------- */

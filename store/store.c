@@ -121,6 +121,8 @@ store_open(const char *location, const struct store_opts *o,
 		goto out;
 	}
 	log_hex(s->cfg.store_id, STORE_ID_LEN, s->id_hex);
+	if (s->be->ops->set_retention != NULL)
+		s->be->ops->set_retention(s->be, s->cfg.retention_days);
 	*out = s;
 	s = NULL;
 out:

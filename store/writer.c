@@ -620,6 +620,25 @@ store_tb_finish(struct store_writer *w, struct store_tb *tb,
 
 	if (tb->n > 1)
 		qsort(tb->e, tb->n, sizeof(*tb->e), entry_cmp);
+	/*
+	 * Where objects expire (S3 Object Lock), every pack this snapshot
+	 * references must be kept locked as long as it is, including the
+	 * packs of files reused from the incremental cache, which never
+	 * pass through put_chunk().
+	 */
+	if (w->s->be->ops->protect != NULL) {
+		for (size_t i = 0; i < tb->n; i++) {
+			const struct store_entry *e = &tb->e[i];
+			struct chunk_loc loc;
+
+			for (size_t k = 0; k < e->n_extents; k++) {
+				if (index_chunk_get(w->s->ix,
+				    e->extents[k].ref.id, &loc) == 0 &&
+				    idset_add(&w->reused, loc.pack) < 0)
+					return -ENOMEM;
+			}
+		}
+	}
 	for (size_t i = 0; i < tb->n; i++) {
 		if (i > 0 && entry_cmp(&tb->e[i - 1], &tb->e[i]) == 0)
 			return log_err(-EINVAL, "duplicate name in a tree");
@@ -816,6 +835,15 @@ protect_pack(void *ctx, const uint8_t h[32])
 	return s->be->ops->protect(s->be, name);
 }
 
+static int
+protect_key(void *ctx, const char *key, uint64_t size)
+{
+	struct store *s = ctx;
+
+	(void)size;
+	return s->be->ops->protect(s->be, key);
+}
+
 int
 store_writer_commit(struct store_writer *w, const struct store_snap_new *sn,
     uint8_t id[STORE_HASH_LEN])
@@ -858,9 +886,15 @@ store_writer_commit(struct store_writer *w, const struct store_snap_new *sn,
 	if ((r = index_snap_put(s->ix, id, obj, len)) < 0)
 		goto out;
 	flush_deferred(w);
-	/* Keep what this snapshot reuses locked as long as it is. */
-	if (s->be->ops->protect != NULL)
+	/* Keep what this snapshot reuses locked as long as it is, and the
+	 * objects every snapshot needs: the config and the keys. */
+	if (s->be->ops->protect != NULL) {
 		r = idset_each(&w->reused, protect_pack, s);
+		if (r == 0)
+			r = s->be->ops->protect(s->be, "config");
+		if (r == 0)
+			r = s->be->ops->list(s->be, "keys/", protect_key, s);
+	}
 out:
 	wb_fini(&last);
 	free(e);
