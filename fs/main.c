@@ -614,7 +614,7 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	if (co.show_version) {
-		printf("amberfs 0.1 (libfuse %s)\n", fuse_pkgversion());
+		printf("amberfs 0.1.0 (libfuse %s)\n", fuse_pkgversion());
 		status = 0;
 		goto out;
 	}

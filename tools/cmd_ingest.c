@@ -52,6 +52,7 @@ static const char usage[] =
     "  --one-file-system      do not descend into other file systems\n"
     "  --json                 print the summary as JSON on stdout\n"
     CLI_COMMON_HELP
+    CLI_S3_HELP
     "\n"
     "Exit status: 0 done; 3 committed, but some input could not be read;\n"
     "1 failure; 2 usage; 4 wrong passphrase or key.\n";
@@ -318,6 +319,7 @@ parse_args(struct ingest *in, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
+		CLI_S3_LONGOPTS,
 		{ "dir", required_argument, NULL, OPT_DIR },
 		{ "repo", required_argument, NULL, OPT_REPO },
 		{ "pipeline", required_argument, NULL, OPT_PIPELINE },

@@ -48,7 +48,7 @@ struct forge_fetch {
  * Options from the environment (AMBER_FORGE_RUNS, AMBER_FORGE_MAX_RUNS,
  * AMBER_FORGE_NAMES_ONLY, AMBER_FORGE_LOGS, AMBER_FORGE_MAX_LOG,
  * AMBER_FORGE_ARTIFACTS, AMBER_FORGE_MAX_ARTIFACT, AMBER_FORGE_SKIP; see
- * man/amber-pipelines.txt).  Returns -EINVAL, naming the variable through
+ * amber-pipelines(5)).  Returns -EINVAL, naming the variable through
  * ${bad}, if one is not a number.
  */
 int forge_fetch_opts_env(struct forge_fetch_opts *o, const char **bad);

@@ -1,6 +1,6 @@
 /*
  * forge_github.h: pipeline metadata of one GitHub repository, read
- * through the REST API (man/amber-pipelines.txt lists the endpoints).
+ * through the REST API (amber-pipelines(5) lists the endpoints).
  */
 #ifndef FORGE_GITHUB_H
 #define FORGE_GITHUB_H

@@ -1,6 +1,6 @@
 /*
  * forge_gitlab.h: pipeline metadata of one GitLab project, read through
- * the REST API v4 (man/amber-pipelines.txt lists the endpoints).
+ * the REST API v4 (amber-pipelines(5) lists the endpoints).
  */
 #ifndef FORGE_GITLAB_H
 #define FORGE_GITLAB_H

@@ -1,6 +1,6 @@
 /*
  * forge_out.h: the stored layout of one pipelines/NAME source being
- * built from a forge API (man/amber-pipelines.txt, "Layout").  Files are
+ * built from a forge API (amber-pipelines(5), "Layout").  Files are
  * put by path as they are fetched and stored at once through the
  * snapshot's writer; forge_out_finish() makes the trees.  Directories
  * marked with forge_out_carry() keep every entry of the previous snapshot

@@ -9,7 +9,7 @@
  *
  * The API base can be overridden (AMBER_GITLAB_API, AMBER_GITHUB_API) and
  * the token comes from AMBER_GITLAB_TOKEN or GITLAB_TOKEN, AMBER_GITHUB_TOKEN
- * or GITHUB_TOKEN.  man/amber-pipelines.txt documents the layout written.
+ * or GITHUB_TOKEN.  amber-pipelines(5) documents the layout written.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * sources of kind repos: NAME.git, a bare mirror stored as ordinary files
  * (HEAD, config, packed-refs, shallow, self-contained packs) that git can
  * clone from, and NAME, the browsable trees of every branch and tag
- * (man/amber-git.txt documents the layout and the ref-name mapping).
+ * (amber-git(5) documents the layout and the ref-name mapping).
  *
  * All git knowledge goes through the git command, never a library: the
  * same program that users trust with their repositories fetches them (any
@@ -1694,7 +1694,7 @@ dir_add(struct gsrc *g, struct store_tb *parent, const char *name,
 /*
  * browse_build(g, refs, n_refs, head, out):
  * The browsable source NAME: HEAD, branches/, tags/ (see the file
- * comment and man/amber-git.txt).
+ * comment and amber-git(5)).
  */
 static int
 browse_build(struct gsrc *g, const struct gref *refs, size_t n_refs,

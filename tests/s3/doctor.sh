@@ -2,7 +2,7 @@
 # tests/s3/doctor.sh: `amber doctor` tells safe credentials from unsafe
 # ones.  The bucket owner can put delete markers (a warning, exit 1); an
 # ingest user restricted by the least-privilege bucket policy of
-# store/README-s3.md cannot do anything destructive (exit 0); a bucket
+# the README (S3 and Object Lock) cannot do anything destructive (exit 0); a bucket
 # without Object Lock is reported loudly.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
@@ -25,7 +25,7 @@ s3req GET "/lkb?prefix=st%2Fdoctor%2F&versions="
 grep -q '<Version><Key>st/doctor/canary-' "$T/b" || fail "no canary"
 grep -q '<DeleteMarker>' "$T/b" && fail "doctor left its delete marker behind"
 
-# The least-privilege ingest user of README-s3.md, and a default rule.
+# The least-privilege ingest user of the README, and a default rule.
 radosgw-admin -c "$CEPH_CONF" user create --uid=ingest --display-name=ingest \
     --access-key=INGEST0000000000000A --secret-key=ingest0secret0000000000000000000000000000 \
     >/dev/null 2>&1 || fail "user create"
@@ -76,7 +76,7 @@ AWS_ACCESS_KEY_ID=INGEST0000000000000A AWS_SECRET_ACCESS_KEY=ingest0secret000000
 AWS_ACCESS_KEY_ID=INGEST0000000000000A AWS_SECRET_ACCESS_KEY=ingest0secret0000000000000000000000000000 \
     "$AMBER" verify s3://lkb/st2 --read-data || fail "verify as the ingest user"
 [ "$("$AMBER" snapshots s3://lkb/st2 | wc -l)" = 2 ] || fail "want 2 snapshots"
-# The reader of README-s3.md restores, and cannot write.
+# The reader of the README restores, and cannot write.
 AWS_ACCESS_KEY_ID=READER00000000000000 AWS_SECRET_ACCESS_KEY=reader0secret0000000000000000000000000000 \
     "$AMBER" restore s3://lkb/st2 latest:files/src "$T/r" --index-dir "$T/ixr" 2>/dev/null ||
     fail "restore as the reader"
