@@ -989,3 +989,14 @@ cli_log(int level, const char *msg)
 	/* Same as libstore's default; levels as in syslog (4: warning). */
 	fprintf(stderr, "amber: %s%s\n", level == 4 ? "warning: " : "", msg);
 }
+
+int
+cli_tag_ok(const char *t)
+{
+	if (*t == '\0' || strlen(t) > 255)
+		return 0;
+	for (; *t; t++)
+		if ((unsigned char)*t < 0x20 || *t == 0x7f)
+			return 0;
+	return 1;
+}

@@ -262,4 +262,7 @@ int cli_u64_parse(const char *arg, uint64_t max, uint64_t *out);
  */
 void cli_log(int level, const char *msg);
 
+/* cli_tag_ok(t): 1 if ${t} is a valid tag (1-255 printable bytes). */
+int cli_tag_ok(const char *t);
+
 #endif

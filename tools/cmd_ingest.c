@@ -302,18 +302,6 @@ read_exclude_file(struct ingest *in, const char *path)
 	return r;
 }
 
-/* A tag: non-empty printable text without newlines. */
-static int
-is_valid_tag(const char *t)
-{
-	if (*t == '\0' || strlen(t) > 255)
-		return 0;
-	for (; *t; t++)
-		if ((unsigned char)*t < 0x20 || *t == 0x7f)
-			return 0;
-	return 1;
-}
-
 static int
 parse_args(struct ingest *in, int argc, char **argv)
 {
@@ -351,7 +339,7 @@ parse_args(struct ingest *in, int argc, char **argv)
 				return r;
 			break;
 		case OPT_TAG:
-			if (!is_valid_tag(optarg)) {
+			if (!cli_tag_ok(optarg)) {
 				cli_err(CMD, "--tag: a tag is 1 to 255 "
 				    "printable characters");
 				return CLI_EXIT_USAGE;
@@ -360,7 +348,7 @@ parse_args(struct ingest *in, int argc, char **argv)
 				return CLI_EXIT_ERROR;
 			break;
 		case OPT_HOST:
-			if (!is_valid_tag(optarg)) {
+			if (!cli_tag_ok(optarg)) {
 				cli_err(CMD, "--host: 1 to 255 printable "
 				    "characters");
 				return CLI_EXIT_USAGE;

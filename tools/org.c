@@ -72,6 +72,7 @@ static const char usage[] =
     "  --time RFC3339         the snapshot's time (default: now)\n"
     "  --json                 print the summary as JSON on stdout\n"
     CLI_COMMON_HELP
+    CLI_S3_HELP
     "\n"
     "Exit status: 0 done; 3 committed, but a source is stale, failed or\n"
     "partial; 1 failure; 2 usage or a bad sources file; 4 wrong key.\n";
@@ -171,21 +172,11 @@ org_is_wanted(int argc, char **argv)
 /* ---- arguments and the file ------------------------------------------- */
 
 static int
-is_valid_tag(const char *t)
-{
-	if (*t == '\0' || strlen(t) > 255)
-		return 0;
-	for (; *t; t++)
-		if ((unsigned char)*t < 0x20 || *t == 0x7f)
-			return 0;
-	return 1;
-}
-
-static int
 parse_args(struct org *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
+		CLI_S3_LONGOPTS,
 		{ "sources", required_argument, NULL, OPT_SOURCES },
 		{ "jobs", required_argument, NULL, OPT_JOBS },
 		{ "tag", required_argument, NULL, OPT_TAG },
@@ -220,7 +211,7 @@ parse_args(struct org *o, int argc, char **argv)
 			o->n_jobs_max = (size_t)n;
 			break;
 		case OPT_TAG:
-			if (!is_valid_tag(optarg)) {
+			if (!cli_tag_ok(optarg)) {
 				cli_err(CMD, "--tag: a tag is 1 to 255 "
 				    "printable characters");
 				return CLI_EXIT_USAGE;
@@ -232,7 +223,7 @@ parse_args(struct org *o, int argc, char **argv)
 			o->tags[o->n_tags++] = optarg;
 			break;
 		case OPT_HOST:
-			if (!is_valid_tag(optarg)) {
+			if (!cli_tag_ok(optarg)) {
 				cli_err(CMD, "--host: 1 to 255 printable "
 				    "characters");
 				return CLI_EXIT_USAGE;
