@@ -239,12 +239,40 @@ keyobj_open(const uint8_t *buf, size_t len,
 
 /* ---- ingest keys (amber-store(5), INGEST KEYS) ---- */
 
+/*
+ * Ingest-key records (registrations, revocations) end with an HMAC under
+ * the master's registry key over everything before it.
+ */
+static int
+record_finish(const struct keyring *kr, struct wb *w, uint8_t **out,
+    size_t *len)
+{
+	uint8_t mac[32];
+	int r;
+
+	crypt_hmac(kr->reg_key, w->p, w->len, NULL, 0, mac);
+	if ((r = wb_bytes(w, mac, 32)) < 0)
+		return r;
+	*out = w->p;
+	*len = w->len;
+	w->p = NULL;
+	return 0;
+}
+
+static int
+record_mac_ok(const struct keyring *kr, const uint8_t *buf, size_t len)
+{
+	uint8_t mac[32];
+
+	crypt_hmac(kr->reg_key, buf, len - 32, NULL, 0, mac);
+	return CRYPTO_memcmp(mac, buf + len - 32, 32) == 0;
+}
+
 int
 reg_make(const struct keyring *kr, const uint8_t store_id[STORE_ID_LEN],
     const struct reg_entry *e, uint8_t **out, size_t *len)
 {
 	struct wb w = { 0 };
-	uint8_t mac[32];
 	int r;
 
 	if (!kr->has_master)
@@ -256,12 +284,7 @@ reg_make(const struct keyring *kr, const uint8_t store_id[STORE_ID_LEN],
 	    (r = wb_bytes(&w, e->sign_pub, 32)) < 0 ||
 	    (r = wb_str16(&w, e->label, strlen(e->label))) < 0)
 		goto out;
-	crypt_hmac(kr->reg_key, w.p, w.len, NULL, 0, mac);
-	if ((r = wb_bytes(&w, mac, 32)) < 0)
-		goto out;
-	*out = w.p;
-	*len = w.len;
-	w.p = NULL;
+	r = record_finish(kr, &w, out, len);
 out:
 	wb_fini(&w);
 	return r;
@@ -273,7 +296,6 @@ reg_open(const struct keyring *kr, const uint8_t store_id[STORE_ID_LEN],
 {
 	struct rd r = rd_init(buf, len);
 	const uint8_t *p;
-	uint8_t mac[32];
 	size_t n;
 
 	memset(e, 0, sizeof(*e));
@@ -282,8 +304,7 @@ reg_open(const struct keyring *kr, const uint8_t store_id[STORE_ID_LEN],
 	if (len < 32 + 8 || rd_bytes(&r, 8, &p) < 0 ||
 	    memcmp(p, REG_MAGIC, 8) != 0)
 		return -EBADMSG;
-	crypt_hmac(kr->reg_key, buf, len - 32, NULL, 0, mac);
-	if (CRYPTO_memcmp(mac, buf + len - 32, 32) != 0)
+	if (!record_mac_ok(kr, buf, len))
 		return -EBADMSG;
 	r.len -= 32;
 	if (rd_copy(&r, e->id, 16) < 0 || rd_bytes(&r, 16, &p) < 0 ||
@@ -301,7 +322,6 @@ rev_make(const struct keyring *kr, const uint8_t store_id[STORE_ID_LEN],
     const struct reg_entry *e, uint8_t **out, size_t *len)
 {
 	struct wb w = { 0 };
-	uint8_t mac[32];
 	int r;
 
 	if (!kr->has_master)
@@ -315,12 +335,7 @@ rev_make(const struct keyring *kr, const uint8_t store_id[STORE_ID_LEN],
 	for (size_t i = 0; i < e->n_accepted; i++)
 		if ((r = wb_bytes(&w, e->accepted[i], 32)) < 0)
 			goto out;
-	crypt_hmac(kr->reg_key, w.p, w.len, NULL, 0, mac);
-	if ((r = wb_bytes(&w, mac, 32)) < 0)
-		goto out;
-	*out = w.p;
-	*len = w.len;
-	w.p = NULL;
+	r = record_finish(kr, &w, out, len);
 out:
 	wb_fini(&w);
 	return r;
@@ -333,7 +348,6 @@ rev_open(const struct keyring *kr, const uint8_t store_id[STORE_ID_LEN],
 	struct rd r = rd_init(buf, len);
 	struct reg_entry *e = NULL;
 	const uint8_t *p;
-	uint8_t mac[32];
 	uint8_t id[16];
 	int64_t at;
 	uint32_t n;
@@ -343,8 +357,7 @@ rev_open(const struct keyring *kr, const uint8_t store_id[STORE_ID_LEN],
 	if (len < 32 + 8 || rd_bytes(&r, 8, &p) < 0 ||
 	    memcmp(p, REV_MAGIC, 8) != 0)
 		return -EBADMSG;
-	crypt_hmac(kr->reg_key, buf, len - 32, NULL, 0, mac);
-	if (CRYPTO_memcmp(mac, buf + len - 32, 32) != 0)
+	if (!record_mac_ok(kr, buf, len))
 		return -EBADMSG;
 	r.len -= 32;
 	if (rd_copy(&r, id, 16) < 0 || rd_bytes(&r, 16, &p) < 0 ||
