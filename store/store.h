@@ -64,6 +64,16 @@ enum store_type {
 
 /* Entry flags. */
 #define STORE_ENTRY_PARTIAL 0x1	/* content could not be read whole */
+/*
+ * The entry's mtime is not its own: it is that of the nearest enclosing
+ * directory without this flag (the snapshot root's being the snapshot
+ * time when it has none); the entry's mtime fields are then zero.  Readers
+ * carry the effective mtime down as they descend (store_entry_mtime()).
+ * Sources whose entries share one time (a git branch: its tip's commit
+ * time) use it so that a tree's stored bytes do not depend on that time,
+ * and an unchanged directory is the same stored tree in every snapshot.
+ */
+#define STORE_ENTRY_MTIME_INHERIT 0x2
 
 /*
  * One directory entry.  In a tree returned by store_tree_read() every
@@ -96,6 +106,24 @@ struct store_entry {
 	size_t n_extents;	/* REG: data extents, sorted, disjoint */
 	const struct store_extent *extents;
 };
+
+/*
+ * store_entry_mtime(e, psec, pnsec, sec, nsec):
+ * The effective mtime of ${e}, whose enclosing directory's effective mtime
+ * is ${psec}.${pnsec}.
+ */
+static inline void
+store_entry_mtime(const struct store_entry *e, int64_t psec, uint32_t pnsec,
+    int64_t *sec, uint32_t *nsec)
+{
+	if (e->flags & STORE_ENTRY_MTIME_INHERIT) {
+		*sec = psec;
+		*nsec = pnsec;
+	} else {
+		*sec = e->mtime_sec;
+		*nsec = e->mtime_nsec;
+	}
+}
 
 /* ---- opening ---------------------------------------------------------- */
 
