@@ -36,21 +36,8 @@ struct node {
 	size_t idx;		/* its index in parent */
 	struct store_entry root;	/* the snapshot root, at depth 0 */
 	int64_t snap_sec;	/* the snapshot's time, for root defaults */
-};
-
-/* An open directory: a snapshot directory or a virtual one. */
-struct dirh {
-	int is_virtual;
-	fuse_ino_t ino;
-	struct snaps_view *view;	/* virtual: the view listed */
-	struct node node;	/* in a snapshot: the directory */
-	struct tnode *tree;	/* in a snapshot: its tree, pinned */
-};
-
-/* An open file: its entry in a pinned tree. */
-struct fileh {
-	struct tnode *parent;
-	size_t idx;
+	int64_t mt_sec;		/* its effective mtime (inherited or own) */
+	uint32_t mt_nsec;
 };
 
 /* Damaged or missing stored data is EIO to the reader (STYLE.md 17). */
@@ -116,6 +103,8 @@ resolve(struct fs *fs, uint32_t slot, uint64_t ord, struct node *n)
 	snaps_put(fs->snaps, v);
 
 	e = &n->root;
+	n->mt_sec = e->mtime_sec;
+	n->mt_nsec = e->mtime_nsec;
 	while (cur != ord) {
 		const struct store_entry *c;
 		uint64_t pre;
@@ -150,6 +139,8 @@ resolve(struct fs *fs, uint32_t slot, uint64_t ord, struct node *n)
 			n->sroot = cord;
 		cur = cord;
 		e = c;
+		store_entry_mtime(e, n->mt_sec, n->mt_nsec, &n->mt_sec,
+		    &n->mt_nsec);
 	}
 	n->ord = ord;
 	r = 0;
@@ -221,7 +212,8 @@ entry_blocks(const struct store_entry *e)
  * count needs a scan of the whole source); 1 otherwise.
  */
 static void
-entry_stat(const struct store_entry *e, fuse_ino_t ino, struct stat *st)
+entry_stat(const struct store_entry *e, fuse_ino_t ino, int64_t mt_sec,
+    uint32_t mt_nsec, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ino;
@@ -238,8 +230,8 @@ entry_stat(const struct store_entry *e, fuse_ino_t ino, struct stat *st)
 	st->st_blksize = 128 * 1024;
 	if (e->type == STORE_REG)
 		st->st_blocks = entry_blocks(e);
-	st->st_mtim.tv_sec = e->mtime_sec;
-	st->st_mtim.tv_nsec = e->mtime_nsec < 1000000000 ? e->mtime_nsec : 0;
+	st->st_mtim.tv_sec = mt_sec;
+	st->st_mtim.tv_nsec = mt_nsec < 1000000000 ? mt_nsec : 0;
 	st->st_atim = st->st_mtim;
 	st->st_ctim = st->st_mtim;
 }
@@ -278,13 +270,23 @@ is_plain_name(const char *name)
 	    strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
 }
 
-/* The top level's mtime: the newest snapshot's, or the mount's. */
-static int64_t
+/*
+ * The top level's mtime: the newest snapshot's time, or the mount's, with
+ * the number of snapshots as nanoseconds.  The kernel keeps directory
+ * listings (there is no opendir to say otherwise) and drops a kept listing
+ * when the directory's mtime changes; snapshots are only ever added, so
+ * the count makes every change of the view a change of the mtime, even
+ * when the newest snapshot's second is the same.
+ */
+static struct timespec
 view_time(const struct fs *fs, const struct snaps_view *v)
 {
-	if (v->n == 0)
-		return fs->t_mount;
-	return store_snap_list_get(v->list, v->n - 1)->time_sec;
+	struct timespec t;
+
+	t.tv_sec = v->n == 0 ? fs->t_mount :
+	    store_snap_list_get(v->list, v->n - 1)->time_sec;
+	t.tv_nsec = (long)(v->n % 1000000000u);
+	return t;
 }
 
 /*
@@ -342,7 +344,7 @@ vstat(struct fs *fs, const struct snaps_view *v, fuse_ino_t ino,
 	st->st_ino = ino;
 	st->st_uid = fs->uid;
 	st->st_gid = fs->gid;
-	st->st_mtim.tv_sec = view_time(fs, v);
+	st->st_mtim = view_time(fs, v);
 	st->st_atim = st->st_mtim;
 	st->st_ctim = st->st_mtim;
 	st->st_blksize = 4096;
@@ -374,7 +376,8 @@ snapdir_stat(const struct snaps_view *v, uint32_t slot, struct stat *st)
 	if (snap == NULL)
 		return -ENOENT;
 	snap_root(snap, &root);
-	entry_stat(&root, inode_make(slot, 0), st);
+	entry_stat(&root, inode_make(slot, 0), root.mtime_sec, root.mtime_nsec,
+	    st);
 	return 0;
 }
 
@@ -607,6 +610,29 @@ top_stat(struct fs *fs, const struct snaps_view *v, fuse_ino_t ino,
 	return vstat(fs, v, ino, st);
 }
 
+/* Whether virtual node ${ino} is a directory (not one of the symlinks). */
+static int
+is_vdir(fuse_ino_t ino)
+{
+	return ino == INODE_ROOT || (inode_vtype(ino) != INODE_V_LATEST &&
+	    inode_vtype(ino) != INODE_V_DATELINK &&
+	    inode_vtype(ino) != INODE_V_SRCLINK);
+}
+
+/*
+ * The attribute timeout of node ${ino} whose entry times out after
+ * ${ttl}.  A kept listing of a top-level directory is checked against the
+ * directory's mtime, refreshed by a getattr when the attributes have timed
+ * out (fs_getattr, which looks for news); with no timeout every listing
+ * sees news from the last second on, while lookups, which never rescan
+ * for a known name, stay cheap.
+ */
+static double
+vattr_ttl(fuse_ino_t ino, double ttl)
+{
+	return inode_is_virtual(ino) && is_vdir(ino) ? 0.0 : ttl;
+}
+
 /* ---- operations --------------------------------------------------------- */
 
 int
@@ -727,9 +753,9 @@ lookup_top(struct fs *fs, fuse_ino_t parent, const char *name,
 	if (r < 0)
 		goto out;
 	e->ino = ino;
-	if ((r = top_stat(fs, v, ino, &e->attr, &e->attr_timeout)) < 0)
+	if ((r = top_stat(fs, v, ino, &e->attr, &e->entry_timeout)) < 0)
 		goto out;
-	e->entry_timeout = e->attr_timeout;
+	e->attr_timeout = vattr_ttl(ino, e->entry_timeout);
 out:
 	snaps_put(fs->snaps, v);
 	return r;
@@ -781,7 +807,13 @@ fs_lookup(struct fs *fs, fuse_ino_t parent, const char *name,
 	if ((r = entry_ino(dir.slot, cord, dir.depth + 1 == 2 ? cord :
 	    dir.sroot, dir.depth + 1, c, &e->ino)) < 0)
 		goto out;
-	entry_stat(c, e->ino, &e->attr);
+	{
+		int64_t sec;
+		uint32_t nsec;
+
+		store_entry_mtime(c, dir.mt_sec, dir.mt_nsec, &sec, &nsec);
+		entry_stat(c, e->ino, sec, nsec, &e->attr);
+	}
 	e->attr_timeout = fs->ttl_long;
 	e->entry_timeout = fs->ttl_long;
 out:
@@ -795,19 +827,26 @@ fs_getattr(struct fs *fs, fuse_ino_t ino, struct stat *st, double *ttl)
 {
 	struct snaps_view *v;
 	struct node n;
+	int changed;
 	int r;
 
 	if (inode_is_virtual(ino) || inode_ord(ino) == 0) {
+		/* Asked again once the short timeout of a top-level directory
+		 * ran out: that is when a kept listing is checked against the
+		 * mtime, so let it see news from the last second on. */
+		if (inode_is_virtual(ino) && is_vdir(ino))
+			snaps_rescan(fs->snaps, SNAPS_IF_STALE, &changed);
 		v = snaps_get(fs->snaps);
 		r = top_stat(fs, v, ino, st, ttl);
 		snaps_put(fs->snaps, v);
+		*ttl = vattr_ttl(ino, *ttl);
 		return r;
 	}
 	if ((r = resolve(fs, inode_slot(ino), inode_ord(ino), &n)) < 0)
 		return eio(r);
 	/* The id asked for, even if the entry found is a later name of
 	 * its hard-link group (it never is: ids name first names). */
-	entry_stat(node_entry(&n), ino, st);
+	entry_stat(node_entry(&n), ino, n.mt_sec, n.mt_nsec, st);
 	*ttl = fs->ttl_long;
 	node_fini(fs, &n);
 	return 0;
@@ -846,69 +885,31 @@ fs_readlink(struct fs *fs, fuse_ino_t ino, char *buf, size_t cap)
 	return r;
 }
 
+/*
+ * Directories and files need no handle: every request names its node, and
+ * finding a node is cheap (resolve()).  The kernel may therefore skip
+ * opendir, open and their releases altogether (op_init asks it to), which
+ * halves the round trips of a walk and keeps listings in its cache; where
+ * it cannot, these two check what the kernel would otherwise find out.
+ */
 int
 fs_opendir(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	const struct store_entry *e;
-	struct dirh *h;
-	int changed;
+	struct node n;
 	int r;
 
-	if ((h = calloc(1, sizeof(*h))) == NULL)
-		return -ENOMEM;
-	h->ino = ino;
-	if (inode_is_virtual(ino)) {
-		/* A listing of the top level shows news from the last second
-		 * on, without making anyone wait. */
-		snaps_rescan(fs->snaps, SNAPS_IF_STALE, &changed);
-		h->is_virtual = 1;
-		h->view = snaps_get(fs->snaps);
-		if (ino != INODE_ROOT && (inode_vtype(ino) == INODE_V_LATEST ||
-		    inode_vtype(ino) == INODE_V_DATELINK ||
-		    inode_vtype(ino) == INODE_V_SRCLINK)) {
-			r = -ENOTDIR;
-			goto out;
-		}
-		fi->fh = (uintptr_t)h;
-		return 0;
-	}
-	if ((r = resolve(fs, inode_slot(ino), inode_ord(ino), &h->node)) < 0) {
-		r = eio(r);
-		goto out;
-	}
-	e = node_entry(&h->node);
-	if (e->type != STORE_DIR) {
-		r = -ENOTDIR;
-		goto out;
-	}
-	if ((r = tcache_get(fs->tc, &e->tree, &h->tree)) < 0) {
-		r = eio(r);
-		goto out;
-	}
-	fi->fh = (uintptr_t)h;
+	fi->fh = 0;
+	if (inode_is_virtual(ino))
+		return is_vdir(ino) ? 0 : -ENOTDIR;
+	if ((r = resolve(fs, inode_slot(ino), inode_ord(ino), &n)) < 0)
+		return eio(r);
+	e = node_entry(&n);
+	r = e->type == STORE_DIR ? 0 : -ENOTDIR;
+	node_fini(fs, &n);
 	fi->keep_cache = 1;
 	fi->cache_readdir = 1;
-	return 0;
-out:
-	fi->fh = 0;
-	snaps_put(fs->snaps, h->view);
-	tcache_put(fs->tc, h->tree);
-	node_fini(fs, &h->node);
-	free(h);
 	return r;
-}
-
-void
-fs_releasedir(struct fs *fs, struct fuse_file_info *fi)
-{
-	struct dirh *h = (struct dirh *)(uintptr_t)fi->fh;
-
-	if (h == NULL)
-		return;
-	snaps_put(fs->snaps, h->view);
-	tcache_put(fs->tc, h->tree);
-	node_fini(fs, &h->node);
-	free(h);
 }
 
 /* Filling one readdir reply. */
@@ -940,7 +941,7 @@ fill_add(struct fill *f, const char *name, const struct stat *st,
 		memset(&e, 0, sizeof(e));
 		e.ino = st->st_ino;
 		e.attr = *st;
-		e.attr_timeout = ttl;
+		e.attr_timeout = vattr_ttl(st->st_ino, ttl);
 		e.entry_timeout = ttl;
 		need = fuse_add_direntry_plus(f->req, f->buf + f->len,
 		    f->size - f->len, name, &e, f->pos);
@@ -986,12 +987,13 @@ fill_dots(struct fill *f, fuse_ino_t ino)
 	return fill_add(f, "..", &st, 0);
 }
 
-/* Entries of a snapshot directory; names are raw bytes, NUL-free. */
+/* Entries of snapshot directory ${dir} (its tree ${t}); names are raw
+ * bytes, NUL-free. */
 static int
-fill_tree(struct fill *f, struct dirh *h)
+fill_tree(struct fill *f, const struct node *dir, struct tnode *t)
 {
-	const struct store_tree *t = tcache_tree(h->tree);
-	size_t n = tcache_len(h->tree);
+	const struct store_tree *tree = tcache_tree(t);
+	size_t n = tcache_len(t);
 	size_t i = 0;
 	char name[STORE_NAME_MAX + 1];
 	struct stat st;
@@ -1001,17 +1003,19 @@ fill_tree(struct fill *f, struct dirh *h)
 		i = (size_t)(f->skip - 2);
 	f->pos = (off_t)i + 2;
 	for (; i < n; i++) {
-		const struct store_entry *e = store_tree_entry(t, i);
-		uint64_t pre = tcache_pre(h->tree, i);
+		const struct store_entry *e = store_tree_entry(tree, i);
+		uint64_t pre = tcache_pre(t, i);
 		uint64_t cord;
 		fuse_ino_t ino = 0;
+		int64_t sec;
+		uint32_t nsec;
 
 		if (e->name_len == 0 || e->name_len > STORE_NAME_MAX ||
-		    pre >= UINT64_MAX - h->node.ord - 1)
+		    pre >= UINT64_MAX - dir->ord - 1)
 			return -EIO;
-		cord = h->node.ord + 1 + pre;
-		if ((r = entry_ino(h->node.slot, cord, h->node.depth + 1 == 2 ?
-		    cord : h->node.sroot, h->node.depth + 1, e, &ino)) < 0)
+		cord = dir->ord + 1 + pre;
+		if ((r = entry_ino(dir->slot, cord, dir->depth + 1 == 2 ?
+		    cord : dir->sroot, dir->depth + 1, e, &ino)) < 0)
 			return r;
 		/* A NUL would cut the name short: leave such an entry out. */
 		if (memchr(e->name, '\0', e->name_len) != NULL) {
@@ -1020,7 +1024,8 @@ fill_tree(struct fill *f, struct dirh *h)
 		}
 		memcpy(name, e->name, e->name_len);
 		name[e->name_len] = '\0';
-		entry_stat(e, ino, &st);
+		store_entry_mtime(e, dir->mt_sec, dir->mt_nsec, &sec, &nsec);
+		entry_stat(e, ino, sec, nsec, &st);
 		if (fill_add(f, name, &st, f->fs->ttl_long))
 			return 0;
 	}
@@ -1028,41 +1033,69 @@ fill_tree(struct fill *f, struct dirh *h)
 }
 
 int
-fs_readdir(struct fs *fs, fuse_req_t req, size_t size, off_t off,
-    struct fuse_file_info *fi, int is_plus, char *buf, size_t *len)
+fs_readdir(struct fs *fs, fuse_req_t req, fuse_ino_t ino, size_t size,
+    off_t off, int is_plus, char *buf, size_t *len)
 {
-	struct dirh *h = (struct dirh *)(uintptr_t)fi->fh;
 	struct fill f = {
 		.fs = fs, .req = req, .is_plus = is_plus, .buf = buf,
 		.size = size, .len = 0, .pos = 0, .skip = off < 0 ? 0 : off,
 	};
+	struct snaps_view *v = NULL;
+	struct tnode *t = NULL;
+	struct node n;
+	int changed;
 	int r = 0;
 
-	if (h == NULL)
-		return -EBADF;
-	if (fill_dots(&f, h->ino))
+	memset(&n, 0, sizeof(n));
+	if (inode_is_virtual(ino)) {
+		if (!is_vdir(ino))
+			return -ENOTDIR;
+		/* A listing of the top level shows news from the last
+		 * second on, without making anyone wait. */
+		if (off <= 0)
+			snaps_rescan(fs->snaps, SNAPS_IF_STALE, &changed);
+		v = snaps_get(fs->snaps);
+	} else {
+		if ((r = resolve(fs, inode_slot(ino), inode_ord(ino),
+		    &n)) < 0)
+			return eio(r);
+		if (node_entry(&n)->type != STORE_DIR) {
+			r = -ENOTDIR;
+			goto out;
+		}
+		if ((r = tcache_get(fs->tc, &node_entry(&n)->tree,
+		    &t)) < 0) {
+			r = eio(r);
+			goto out;
+		}
+	}
+	if (fill_dots(&f, ino))
 		goto out;
-	if (h->is_virtual) {
-		f.view = h->view;
-		r = vlist(fs, h->view, h->ino, fill_virtual, &f);
+	if (v != NULL) {
+		f.view = v;
+		r = vlist(fs, v, ino, fill_virtual, &f);
 		if (r > 0)
 			r = 0;
 	} else {
-		r = fill_tree(&f, h);
+		r = fill_tree(&f, &n, t);
 	}
 out:
 	*len = f.len;
+	if (v != NULL)
+		snaps_put(fs->snaps, v);
+	tcache_put(fs->tc, t);
+	node_fini(fs, &n);
 	return r;
 }
 
 int
 fs_open(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	const struct store_entry *e;
-	struct fileh *h;
 	struct node n;
+	uint8_t type;
 	int r;
 
+	fi->fh = 0;
 	if ((fi->flags & O_ACCMODE) != O_RDONLY ||
 	    (fi->flags & (O_TRUNC | O_CREAT | O_APPEND)) != 0)
 		return -EROFS;
@@ -1070,70 +1103,55 @@ fs_open(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi)
 		return -EISDIR;
 	if ((r = resolve(fs, inode_slot(ino), inode_ord(ino), &n)) < 0)
 		return eio(r);
-	e = node_entry(&n);
-	if (e->type == STORE_DIR) {
-		r = -EISDIR;
-		goto out;
-	}
-	if (e->type != STORE_REG) {
-		r = -EINVAL;
-		goto out;
-	}
-	if ((h = calloc(1, sizeof(*h))) == NULL) {
-		r = -ENOMEM;
-		goto out;
-	}
-	/* The handle takes over the pinned tree. */
-	h->parent = n.parent;
-	h->idx = n.idx;
-	n.parent = NULL;
-	fi->fh = (uintptr_t)h;
+	type = node_entry(&n)->type;
+	node_fini(fs, &n);
+	if (type == STORE_DIR)
+		return -EISDIR;
+	if (type != STORE_REG)
+		return -EINVAL;
 	fi->keep_cache = 1;
 	fi->noflush = 1;
-	r = 0;
-out:
-	node_fini(fs, &n);
-	return r;
+	return 0;
 }
 
-void
-fs_release(struct fs *fs, struct fuse_file_info *fi)
+/* The regular file ${ino}, found for a read or a seek. */
+static int
+file_node(struct fs *fs, fuse_ino_t ino, struct node *n)
 {
-	struct fileh *h = (struct fileh *)(uintptr_t)fi->fh;
+	int r;
 
-	if (h == NULL)
-		return;
-	tcache_put(fs->tc, h->parent);
-	free(h);
-}
-
-static const struct store_entry *
-fileh_entry(const struct fuse_file_info *fi)
-{
-	const struct fileh *h = (const struct fileh *)(uintptr_t)fi->fh;
-
-	if (h == NULL)
-		return NULL;
-	return store_tree_entry(tcache_tree(h->parent), h->idx);
+	if (inode_is_virtual(ino) || inode_ord(ino) == 0)
+		return -EISDIR;
+	if ((r = resolve(fs, inode_slot(ino), inode_ord(ino), n)) < 0)
+		return eio(r);
+	if (node_entry(n)->type != STORE_REG) {
+		r = node_entry(n)->type == STORE_DIR ? -EISDIR : -EINVAL;
+		node_fini(fs, n);
+		return r;
+	}
+	return 0;
 }
 
 int
-fs_read(struct fs *fs, struct fuse_file_info *fi, size_t size, off_t off,
-    uint8_t *buf, size_t *got)
+fs_read(struct fs *fs, fuse_ino_t ino, size_t size, off_t off, uint8_t *buf,
+    size_t *got)
 {
-	const struct store_entry *e = fileh_entry(fi);
+	const struct store_entry *e;
+	struct node n;
 	int r;
 
 	*got = 0;
-	if (e == NULL)
-		return -EBADF;
 	if (off < 0)
 		return -EINVAL;
-	if ((uint64_t)off >= e->size)
-		return 0;
-	if ((r = store_read(fs->s, e, (uint64_t)off, buf, size, got)) < 0)
-		return eio(r);
-	return 0;
+	if ((r = file_node(fs, ino, &n)) < 0)
+		return r;
+	e = node_entry(&n);
+	r = 0;
+	if ((uint64_t)off < e->size &&
+	    (r = store_read(fs->s, e, (uint64_t)off, buf, size, got)) < 0)
+		r = eio(r);
+	node_fini(fs, &n);
+	return r;
 }
 
 /* The first data offset at or after ${off}, or -ENXIO. */
@@ -1187,30 +1205,28 @@ seek_hole(const struct store_entry *e, uint64_t off)
 }
 
 int
-fs_lseek(struct fs *fs, struct fuse_file_info *fi, off_t off, int whence,
-    off_t *out)
+fs_lseek(struct fs *fs, fuse_ino_t ino, off_t off, int whence, off_t *out)
 {
-	const struct store_entry *e = fileh_entry(fi);
+	const struct store_entry *e;
+	struct node n;
 	uint64_t pos;
 	int r;
 
-	(void)fs;
-	if (e == NULL)
-		return -EBADF;
-	if (off < 0)
-		return -ENXIO;
-	if ((uint64_t)off >= e->size)
-		return -ENXIO;
-	if (whence == SEEK_DATA) {
-		if ((r = seek_data(e, (uint64_t)off, &pos)) < 0)
-			return r;
-	} else if (whence == SEEK_HOLE) {
-		pos = seek_hole(e, (uint64_t)off);
-	} else {
+	if (whence != SEEK_DATA && whence != SEEK_HOLE)
 		return -EINVAL;
+	if ((r = file_node(fs, ino, &n)) < 0)
+		return r;
+	e = node_entry(&n);
+	if (off < 0 || (uint64_t)off >= e->size) {
+		r = -ENXIO;
+	} else if (whence == SEEK_DATA) {
+		if ((r = seek_data(e, (uint64_t)off, &pos)) == 0)
+			*out = (off_t)pos;
+	} else {
+		*out = (off_t)seek_hole(e, (uint64_t)off);
 	}
-	*out = (off_t)pos;
-	return 0;
+	node_fini(fs, &n);
+	return r;
 }
 
 int

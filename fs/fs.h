@@ -37,6 +37,8 @@ struct fs {
 	double ttl_long;	/* inside snapshots: nothing ever changes */
 	double ttl_short;	/* the top level and latest */
 	int64_t t_mount;	/* mtime of an empty top level */
+	int no_opendir;		/* the kernel skips opendir (op_init) */
+	int no_open;		/* the kernel skips open (op_init) */
 	pthread_mutex_t buf_lock;	/* guards the buffer pool */
 	uint8_t *bufs[FS_N_BUFS];	/* free read buffers, FS_BUF_SIZE */
 	size_t n_bufs;
@@ -78,41 +80,44 @@ int fs_getattr(struct fs *fs, fuse_ino_t ino, struct stat *st, double *ttl);
 int fs_readlink(struct fs *fs, fuse_ino_t ino, char *buf, size_t cap);
 
 /*
- * fs_opendir(fs, ino, fi): open directory ${ino}; fi->fh holds a handle
- * that fs_releasedir() frees.  -ENOTDIR if it is not one.
+ * No operation needs a handle: each names its node, and fi->fh stays 0.
+ * fs_opendir(fs, ino, fi): whether ${ino} may be listed (-ENOTDIR if it
+ * is no directory); sets the flags that keep the listing cached.  Used
+ * only where the kernel cannot skip opendir.
  */
 int fs_opendir(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi);
-void fs_releasedir(struct fs *fs, struct fuse_file_info *fi);
 
 /*
- * fs_readdir(fs, req, size, off, fi, is_plus, buf, len):
- * Fill ${buf} (${size} bytes) with the entries from offset ${off} of the
- * directory opened in ${fi}, with attributes if ${is_plus}; sets *${len}.
+ * fs_readdir(fs, req, ino, size, off, is_plus, buf, len):
+ * Fill ${buf} (${size} bytes) with the entries of directory ${ino} from
+ * offset ${off}, with attributes if ${is_plus}; sets *${len}.  A listing
+ * of a top-level directory from offset 0 first looks for new snapshots
+ * (rate-limited).
  */
-int fs_readdir(struct fs *fs, fuse_req_t req, size_t size, off_t off,
-    struct fuse_file_info *fi, int is_plus, char *buf, size_t *len);
+int fs_readdir(struct fs *fs, fuse_req_t req, fuse_ino_t ino, size_t size,
+    off_t off, int is_plus, char *buf, size_t *len);
 
 /*
- * fs_open(fs, ino, fi): open regular file ${ino} for reading; -EROFS for
- * any write access, -EISDIR, -EINVAL for other types.  fs_release() frees.
+ * fs_open(fs, ino, fi): whether regular file ${ino} may be opened: -EROFS
+ * for any write access, -EISDIR, -EINVAL for other types.  Used only where
+ * the kernel cannot skip open.
  */
 int fs_open(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi);
-void fs_release(struct fs *fs, struct fuse_file_info *fi);
 
 /*
- * fs_read(fs, fi, size, off, buf, got): read up to ${size} bytes at ${off}
- * into ${buf}; *${got} is short only at the end of the file.  -EIO if the
- * data is damaged or missing.
+ * fs_read(fs, ino, size, off, buf, got): read up to ${size} bytes at
+ * ${off} of file ${ino} into ${buf}; *${got} is short only at the end of
+ * the file.  -EIO if the data is damaged or missing.
  */
-int fs_read(struct fs *fs, struct fuse_file_info *fi, size_t size, off_t off,
+int fs_read(struct fs *fs, fuse_ino_t ino, size_t size, off_t off,
     uint8_t *buf, size_t *got);
 
 /*
- * fs_lseek(fs, fi, off, whence, out): SEEK_DATA and SEEK_HOLE from the
- * stored extents.  Returns -ENXIO past the end or when no data follows,
- * -EINVAL for another ${whence}.
+ * fs_lseek(fs, ino, off, whence, out): SEEK_DATA and SEEK_HOLE in file
+ * ${ino}, from the stored extents.  Returns -ENXIO past the end or when
+ * no data follows, -EINVAL for another ${whence}.
  */
-int fs_lseek(struct fs *fs, struct fuse_file_info *fi, off_t off, int whence,
+int fs_lseek(struct fs *fs, fuse_ino_t ino, off_t off, int whence,
     off_t *out);
 
 /*

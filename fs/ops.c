@@ -20,7 +20,8 @@ fs_of(fuse_req_t req)
 static void
 op_init(void *userdata, struct fuse_conn_info *conn)
 {
-	(void)userdata;
+	struct fs *fs = userdata;
+
 	/* Nanosecond mtimes are stored and shown. */
 	conn->time_gran = 1;
 	if (conn->capable & FUSE_CAP_ASYNC_READ)
@@ -32,6 +33,23 @@ op_init(void *userdata, struct fuse_conn_info *conn)
 	/* Let the kernel read ahead as far as it allows; sequential reads
 	 * then reach the store in large requests. */
 	conn->max_readahead = 1024 * 1024;
+	/*
+	 * No handles are needed (fs.h), so the kernel may skip opendir,
+	 * open and the releases: it then keeps every listing and every
+	 * file's pages.  A kept listing is dropped when the directory's
+	 * mtime changes, which the kernel checks only with auto_inval_data.
+	 */
+	if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA)
+		conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
+	if ((conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT) &&
+	    (conn->want & FUSE_CAP_AUTO_INVAL_DATA)) {
+		conn->want |= FUSE_CAP_NO_OPENDIR_SUPPORT;
+		fs->no_opendir = 1;
+	}
+	if (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) {
+		conn->want |= FUSE_CAP_NO_OPEN_SUPPORT;
+		fs->no_open = 1;
+	}
 	/* Writes never happen; no write-back cache. */
 	conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE;
 }
@@ -78,7 +96,14 @@ op_readlink(fuse_req_t req, fuse_ino_t ino)
 static void
 op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	int r = fs_opendir(fs_of(req), ino, fi);
+	int r;
+
+	/* The kernel takes ENOSYS as "never ask again". */
+	if (fs_of(req)->no_opendir) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	r = fs_opendir(fs_of(req), ino, fi);
 
 	if (r < 0)
 		fuse_reply_err(req, -r);
@@ -87,8 +112,8 @@ op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 }
 
 static void
-readdir_common(fuse_req_t req, size_t size, off_t off,
-    struct fuse_file_info *fi, int is_plus)
+readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+    int is_plus)
 {
 	char *buf;
 	size_t len = 0;
@@ -100,7 +125,7 @@ readdir_common(fuse_req_t req, size_t size, off_t off,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	r = fs_readdir(fs_of(req), req, size, off, fi, is_plus, buf, &len);
+	r = fs_readdir(fs_of(req), req, ino, size, off, is_plus, buf, &len);
 	if (r < 0 && len == 0)
 		fuse_reply_err(req, -r);
 	else
@@ -112,30 +137,28 @@ static void
 op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
     struct fuse_file_info *fi)
 {
-	(void)ino;
-	readdir_common(req, size, off, fi, 0);
+	(void)fi;
+	readdir_common(req, ino, size, off, 0);
 }
 
 static void
 op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
     struct fuse_file_info *fi)
 {
-	(void)ino;
-	readdir_common(req, size, off, fi, 1);
-}
-
-static void
-op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	(void)ino;
-	fs_releasedir(fs_of(req), fi);
-	fuse_reply_err(req, 0);
+	(void)fi;
+	readdir_common(req, ino, size, off, 1);
 }
 
 static void
 op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	int r = fs_open(fs_of(req), ino, fi);
+	int r;
+
+	if (fs_of(req)->no_open) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	r = fs_open(fs_of(req), ino, fi);
 
 	if (r < 0)
 		fuse_reply_err(req, -r);
@@ -152,14 +175,14 @@ op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	size_t got = 0;
 	int r;
 
-	(void)ino;
+	(void)fi;
 	if (size > 16 * 1024 * 1024)
 		size = 16 * 1024 * 1024;
 	if ((buf = fs_buf_get(fs, size)) == NULL) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	r = fs_read(fs, fi, size, off, buf, &got);
+	r = fs_read(fs, ino, size, off, buf, &got);
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
@@ -169,22 +192,14 @@ op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 }
 
 static void
-op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	(void)ino;
-	fs_release(fs_of(req), fi);
-	fuse_reply_err(req, 0);
-}
-
-static void
 op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
     struct fuse_file_info *fi)
 {
 	off_t out;
 	int r;
 
-	(void)ino;
-	r = fs_lseek(fs_of(req), fi, off, whence, &out);
+	(void)fi;
+	r = fs_lseek(fs_of(req), ino, off, whence, &out);
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
@@ -381,10 +396,8 @@ const struct fuse_lowlevel_ops ops_table = {
 	.opendir = op_opendir,
 	.readdir = op_readdir,
 	.readdirplus = op_readdirplus,
-	.releasedir = op_releasedir,
 	.open = op_open,
 	.read = op_read,
-	.release = op_release,
 	.lseek = op_lseek,
 	.statfs = op_statfs,
 	.getxattr = op_getxattr,
