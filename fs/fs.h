@@ -39,6 +39,7 @@ struct fs {
 	int64_t t_mount;	/* mtime of an empty top level */
 	int no_opendir;		/* the kernel skips opendir (op_init) */
 	int no_open;		/* the kernel skips open (op_init) */
+	size_t read_ahead;	/* bytes; asked of the kernel at init */
 	pthread_mutex_t buf_lock;	/* guards the buffer pool */
 	uint8_t *bufs[FS_N_BUFS];	/* free read buffers, FS_BUF_SIZE */
 	size_t n_bufs;

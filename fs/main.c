@@ -45,6 +45,8 @@
 #define PASS_MAX 4096
 #define RESCAN_SECONDS 60
 #define TREE_CACHE_ENTRIES (64u * 1024)
+/* The kernel's largest FUSE read request (libfuse asks for 256 pages). */
+#define READ_AHEAD_DEFAULT (1024u * 1024)
 
 struct opts {
 	char *store;
@@ -53,6 +55,7 @@ struct opts {
 	char *passphrase_file;
 	char *index;
 	char *cache_size;
+	char *read_ahead;
 	char *s3_endpoint;
 	char *credentials_file;
 	int is_s3_virtual_host;
@@ -70,6 +73,7 @@ static const struct fuse_opt opt_spec[] = {
 	OPT("passphrase_file=%s", passphrase_file),
 	OPT("index=%s", index),
 	OPT("cache_size=%s", cache_size),
+	OPT("read_ahead=%s", read_ahead),
 	OPT("s3_endpoint=%s", s3_endpoint),
 	OPT("credentials_file=%s", credentials_file),
 	OPT("s3_virtual_host", is_s3_virtual_host),
@@ -103,6 +107,8 @@ usage(FILE *f)
 "    -o passphrase_file=FILE  read the passphrase from FILE\n"
 "    -o index=DIR             LMDB index directory\n"
 "    -o cache_size=BYTES      decrypted-chunk cache (suffixes K, M, G)\n"
+"    -o read_ahead=BYTES      the mount's read-ahead (default 1M; set\n"
+"                             where the user may, e.g. as root)\n"
 "    -o s3_endpoint=URL       S3 endpoint\n"
 "    -o credentials_file=FILE S3 credentials\n"
 "    -o s3_virtual_host       virtual-host-style S3 addressing\n"
@@ -177,6 +183,89 @@ parse_size(const char *s, size_t *out)
 		return -EINVAL;
 	*out = (size_t)v << shift;
 	return 0;
+}
+
+/*
+ * The mount's device number ("MAJ:MIN") from /proc/self/mountinfo: the
+ * newest mount on ${path} (an absolute path without symlinks).  Asking
+ * the mount itself (stat) would wait on this very process.
+ */
+static int
+mount_devno(const char *path, char *out, size_t cap)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL;
+	size_t n = 0;
+	int r = -ENOENT;
+
+	if (f == NULL)
+		return -errno;
+	while (getline(&line, &n, f) > 0) {
+		char dev[32];
+		char mnt[PATH_MAX];
+		char *p;
+		char *q;
+
+		if (sscanf(line, "%*s %*s %31s %*s %4095s", dev, mnt) != 2)
+			continue;
+		/* Undo the octal escapes of spaces, tabs, newlines and
+		 * backslashes. */
+		for (p = q = mnt; *p != '\0'; q++) {
+			if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' &&
+			    p[2] >= '0' && p[2] <= '7' && p[3] >= '0' &&
+			    p[3] <= '7') {
+				*q = (char)((p[1] - '0') << 6 |
+				    (p[2] - '0') << 3 | (p[3] - '0'));
+				p += 4;
+			} else {
+				*q = *p++;
+			}
+		}
+		*q = '\0';
+		if (strcmp(mnt, path) == 0 && strlen(dev) < cap) {
+			strcpy(out, dev);
+			r = 0;	/* keep looking: the last one is the newest */
+		}
+	}
+	free(line);
+	fclose(f);
+	return r;
+}
+
+/*
+ * set_read_ahead(mountpoint, bytes): set the read-ahead of the mount's
+ * backing device.  The kernel caps a FUSE mount's read-ahead at its own
+ * default (128 KiB) whatever the file system asks for; only the bdi's
+ * read_ahead_kb raises it, and only a user who may write it (root).
+ * Failing is not an error: reads work, just in smaller requests.
+ */
+static void
+set_read_ahead(const char *mountpoint, size_t bytes)
+{
+	char path[PATH_MAX];
+	char sys[96];
+	char dev[32];
+	int fd;
+	int n;
+	int r;
+
+	if (realpath(mountpoint, path) == NULL ||
+	    (r = mount_devno(path, dev, sizeof(dev))) < 0) {
+		msg_log(LOG_DEBUG, "read_ahead: mount of %s not found",
+		    mountpoint);
+		return;
+	}
+	snprintf(sys, sizeof(sys), "/sys/class/bdi/%s/read_ahead_kb", dev);
+	if ((fd = open(sys, O_WRONLY | O_CLOEXEC)) < 0) {
+		msg_log(errno == EACCES || errno == EPERM ? LOG_DEBUG :
+		    LOG_WARNING, "read_ahead: %s: %s", sys, strerror(errno));
+		return;
+	}
+	n = dprintf(fd, "%zu\n", bytes / 1024);
+	if (n < 0)
+		msg_log(LOG_WARNING, "read_ahead: %s: %s", sys,
+		    strerror(errno));
+	close(fd);
 }
 
 /* Read a passphrase file; one trailing newline is stripped. */
@@ -430,6 +519,7 @@ serve(const struct opts *o, const struct fuse_cmdline_opts *co,
 	int is_handlers = 0;
 	int is_mounted = 0;
 	struct rescanner rs;
+	size_t read_ahead = READ_AHEAD_DEFAULT;
 	int status = 1;
 	int r;
 
@@ -449,6 +539,13 @@ serve(const struct opts *o, const struct fuse_cmdline_opts *co,
 	if (o->cache_size != NULL && parse_size(o->cache_size,
 	    &so.cache_size) < 0) {
 		msg_log(LOG_ERR, "bad cache_size: %s", o->cache_size);
+		status = EXIT_USAGE;
+		goto out;
+	}
+	if (o->read_ahead != NULL && (parse_size(o->read_ahead,
+	    &read_ahead) < 0 || read_ahead > (size_t)1 << 30)) {
+		msg_log(LOG_ERR, "bad read_ahead: %s (at most 1G)",
+		    o->read_ahead);
 		status = EXIT_USAGE;
 		goto out;
 	}
@@ -478,6 +575,7 @@ serve(const struct opts *o, const struct fuse_cmdline_opts *co,
 		    o->store, strerror(-r));
 		goto out;
 	}
+	fs.read_ahead = read_ahead;
 	is_fs = 1;
 
 	se = fuse_session_new(args, &ops_table, sizeof(ops_table), &fs);
@@ -489,6 +587,8 @@ serve(const struct opts *o, const struct fuse_cmdline_opts *co,
 	if (fuse_session_mount(se, co->mountpoint) != 0)
 		goto out;	/* libfuse said why */
 	is_mounted = 1;
+	if (read_ahead > 0)
+		set_read_ahead(co->mountpoint, read_ahead);
 
 	if (o->ready_fd >= 0) {
 		if (write(o->ready_fd, "", 1) != 1)
@@ -660,6 +760,7 @@ out:
 	free(o.passphrase_file);
 	free(o.index);
 	free(o.cache_size);
+	free(o.read_ahead);
 	free(o.s3_endpoint);
 	free(o.credentials_file);
 	fuse_opt_free_args(&args);

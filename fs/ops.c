@@ -30,9 +30,11 @@ op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_READDIRPLUS;
 	if (conn->capable & FUSE_CAP_READDIRPLUS_AUTO)
 		conn->want |= FUSE_CAP_READDIRPLUS_AUTO;
-	/* Let the kernel read ahead as far as it allows; sequential reads
-	 * then reach the store in large requests. */
-	conn->max_readahead = 1024 * 1024;
+	/* Sequential reads reach the store in large requests.  The kernel
+	 * lowers the mount's read-ahead to this when it takes the answer
+	 * (main.c raised it, where it could). */
+	if (fs->read_ahead > conn->max_readahead)
+		conn->max_readahead = (unsigned)fs->read_ahead;
 	/*
 	 * No handles are needed (fs.h), so the kernel may skip opendir,
 	 * open and the releases: it then keeps every listing and every
