@@ -747,17 +747,70 @@ sync_snap(void *ctx, const char *key, uint64_t size)
 	return r;
 }
 
+/* Count the snapshots not yet indexed. */
+static int
+sync_count_new(void *ctx, const char *key, uint64_t size)
+{
+	struct sync_ctx *c = ctx;
+	uint8_t h[32];
+	int r;
+
+	(void)size;
+	if (strlen(key) != 10 + 64 || unhex32(key + 10, h) < 0)
+		return 0;
+	if ((r = index_snap_has(c->s->ix, h)) < 0)
+		return r;
+	if (r == 0)
+		c->n_new++;
+	return 0;
+}
+
+/* The index's note that a listing of packs/ left packs unread. */
+static const char sync_table[] = "sync";
+static const char sync_key[] = "packs-incomplete";
+
 int
 store_index_sync(struct store *s, int rebuild)
 {
 	struct sync_ctx c = { s, 0, 0 };
+	struct sync_ctx news = { s, 0, 0 };
+	void *val = NULL;
+	size_t vlen = 0;
+	uint8_t flag;
+	int clean;
 	int r;
 
 	if (s->ix == NULL)
 		return -EACCES;
 	if (rebuild && (r = index_clear(s->ix)) < 0)
 		return r;
+	/*
+	 * A snapshot is written after every pack it references, and packs/
+	 * is listed before snapshots/.  So when every snapshot is indexed
+	 * and the last listing of packs/ read every pack, a pack not yet
+	 * indexed belongs to no snapshot (an ingest still running, or one
+	 * killed): nothing to do, and the cost of an up-to-date sync is one
+	 * listing of snapshots/, whatever the number of packs.
+	 */
+	if (!rebuild) {
+		if ((r = s->be->ops->list(s->be, "snapshots/", sync_count_new,
+		    &news)) < 0)
+			return r;
+		r = index_cache_get(s->ix, sync_table, sync_key,
+		    sizeof(sync_key) - 1, &val, &vlen);
+		if (r < 0 && r != -ENOENT)
+			return r;
+		/* No note (a new or older index): not known to be clean. */
+		clean = r == 0 && vlen == 1 && *(uint8_t *)val == 0;
+		free(val);
+		if (news.n_new == 0 && clean)
+			return 0;
+	}
 	if ((r = s->be->ops->list(s->be, "packs/", sync_pack, &c)) < 0)
+		return r;
+	flag = c.n_errors > 0;
+	if ((r = index_cache_put(s->ix, sync_table, sync_key,
+	    sizeof(sync_key) - 1, &flag, 1)) < 0)
 		return r;
 	if ((r = s->be->ops->list(s->be, "snapshots/", sync_snap, &c)) < 0)
 		return r;
