@@ -106,10 +106,22 @@ END {
 		    f("amber", "read_ahead_kb", "%s"), f("amber", "first_ls_2", "%s"),
 		    f("amber", "first_ls_3", "%s"), f("amber", "first_ls_4", "%s"),
 		    f("amber", "diff_found", "%s")
+		printf "amber mount start: key unlocked in %s ms (KDF), then " \
+		    "ready in %s ms; first ls after unlock %s ms\n",
+		    f("amber", "unlock_ms", "%s"), f("amber", "ready_ms", "%s"),
+		    has("amber", "unlock_ms") ? sprintf("%.0f", \
+		    num("amber", "first_ls") * 1000 - num("amber", "unlock_ms")) : "-"
+		printf "cat of the 256 MiB file on a fresh mount, store in the " \
+		    "page cache (MB/s):"
+		for (i = 2; i <= nm; i++)
+			if (has(mt[i], "cat_mount_mbs"))
+				printf " %s %s", mt[i], v[mt[i], "cat_mount_mbs"]
+		printf "\n"
 		printf "amber vs goals: first ls %s s (goal <= 0.05 + KDF); " \
 		    "find cold /restic %s (goal <= 0.20), /borg %s; " \
 		    "find warm /plain %s (goal <= 2); " \
-		    "cat cold /ceiling(1 MiB RA) %s (goal >= 0.50); " \
+		    "cat cold /ceiling(1 MiB RA) %s, store cached %s " \
+		    "(goal >= 0.50); " \
 		    "cat warm /plain %s; diff -r /plain %s (goal <= 1.5); " \
 		    "RssAnon %s MiB (goal < 64)\n",
 		    f("amber", "first_ls", "%.3f"),
@@ -117,6 +129,7 @@ END {
 		    ratio(num("amber", "find_cold"), num("borg", "find_cold")),
 		    ratio(num("amber", "find_warm"), num("plain", "find_warm")),
 		    ratio(num("amber", "cat_cold_mbs"), num("ceiling", "ra1m_mbs")),
+		    ratio(num("amber", "cat_mount_mbs"), num("ceiling", "ra1m_mbs")),
 		    ratio(num("amber", "cat_warm_mbs"), num("plain", "cat_warm_mbs")),
 		    ratio(num("amber", "diff_s"), num("plain", "diff_s")),
 		    mib("amber", "rss_anon_kb")
