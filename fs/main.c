@@ -591,8 +591,12 @@ serve(const struct opts *o, const struct fuse_cmdline_opts *co,
 	is_fs = 1;
 
 	se = fuse_session_new(args, &ops_table, sizeof(ops_table), &fs);
-	if (se == NULL)
-		goto out;	/* libfuse said why */
+	if (se == NULL) {
+		/* libfuse said why: an option it does not know, nearly
+		 * always (else out of memory). */
+		status = EXIT_USAGE;
+		goto out;
+	}
 	if (fuse_set_signal_handlers(se) != 0)
 		goto out;
 	is_handlers = 1;

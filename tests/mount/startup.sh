@@ -100,6 +100,14 @@ rc=$?
 "$AMBERFS" S "$M" -o cache_size=lots 2>err
 rc=$?
 [ $rc -eq 2 ] || fail "bad cache_size: exit $rc"
+"$AMBERFS" S "$M" -o read_ahead=2T 2>err
+rc=$?
+[ $rc -eq 2 ] || fail "bad read_ahead: exit $rc"
+grep -q "read_ahead" err || fail "bad read_ahead: $(cat err)"
+"$AMBERFS" S "$M" -o no_such_option 2>err
+rc=$?
+[ $rc -eq 2 ] || fail "unknown option: exit $rc"
+grep -q "no_such_option" err || fail "unknown option: $(cat err)"
 "$AMBERFS" S 2>err
 rc=$?
 [ $rc -eq 2 ] || fail "missing mount point: exit $rc"
