@@ -263,6 +263,50 @@ crypt_open(const uint8_t key[CRYPT_KEY_LEN],
 	return 0;
 }
 
+int
+crypt_open_split(const uint8_t key[CRYPT_KEY_LEN],
+    const uint8_t nonce[CRYPT_NONCE_LEN], const uint8_t *aad, size_t aadlen,
+    const uint8_t *in, size_t len, uint8_t *first,
+    uint8_t *(*pick)(void *ctx, uint8_t first, size_t rest_len), void *ctx)
+{
+	struct tls *t = tls_get();
+	uint8_t tag[CRYPT_TAG_LEN];
+	uint8_t last[16];
+	EVP_CIPHER_CTX *c;
+	uint8_t *rest;
+	size_t clen;
+	int n;
+
+	if (t == NULL || aes_gcm == NULL)
+		return -ENOMEM;
+	if (len < CRYPT_TAG_LEN + 1 || len > INT32_MAX || aadlen > INT32_MAX)
+		return -EBADMSG;
+	clen = len - CRYPT_TAG_LEN;
+	memcpy(tag, in + clen, CRYPT_TAG_LEN);
+	c = t->cipher;
+	if (EVP_DecryptInit_ex2(c, aes_gcm, key, nonce, NULL) != 1)
+		return -EIO;
+	if (aadlen > 0 && EVP_DecryptUpdate(c, NULL, &n, aad, (int)aadlen) != 1)
+		return -EIO;
+	if (EVP_DecryptUpdate(c, first, &n, in, 1) != 1 || n != 1)
+		return -EIO;
+	/* Unauthenticated until the tag is checked: only used to choose. */
+	if ((rest = pick(ctx, *first, clen - 1)) == NULL)
+		return -ERANGE;
+	if (clen > 1 && EVP_DecryptUpdate(c, rest, &n, in + 1,
+	    (int)(clen - 1)) != 1)
+		return -EIO;
+	if (EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, CRYPT_TAG_LEN,
+	    tag) != 1)
+		return -EIO;
+	if (EVP_DecryptFinal_ex(c, last, &n) != 1) {
+		OPENSSL_cleanse(rest, clen - 1);
+		*first = 0;
+		return -EBADMSG;
+	}
+	return 0;
+}
+
 static int
 raw_pub(int type, const uint8_t priv[32], uint8_t pub[32])
 {

@@ -47,6 +47,20 @@ int crypt_seal(const uint8_t key[CRYPT_KEY_LEN],
     const uint8_t *in, size_t len, uint8_t *out);
 
 /*
+ * crypt_open_split(key, nonce, aad, aadlen, in, len, first, pick, ctx):
+ * As crypt_open(), for plaintexts whose first byte says where the rest
+ * belongs: the first byte goes to *${first}, then ${pick}(ctx, *first,
+ * rest_len) names the buffer for the remaining rest_len bytes (NULL:
+ * stop, -ERANGE).  ${in} may not overlap the buffer picked unless exactly
+ * (in + 1).  On an authentication failure (-EBADMSG) the buffer picked
+ * is wiped.  So a reader can decrypt straight into its final buffer.
+ */
+int crypt_open_split(const uint8_t key[CRYPT_KEY_LEN],
+    const uint8_t nonce[CRYPT_NONCE_LEN], const uint8_t *aad, size_t aadlen,
+    const uint8_t *in, size_t len, uint8_t *first,
+    uint8_t *(*pick)(void *ctx, uint8_t first, size_t rest_len), void *ctx);
+
+/*
  * crypt_open(key, nonce, aad, aadlen, in, len, out):
  * Authenticate and decrypt ${len} bytes (ciphertext then tag; len >= 16)
  * into ${out} (len - 16 bytes).  Returns -EBADMSG if the tag does not

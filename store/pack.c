@@ -44,28 +44,48 @@ blob_seal(const struct store_ref *ref, const uint8_t *data, size_t len,
 	return 0;
 }
 
+/* Where blob_open() decrypts the rest of a plaintext after its codec
+ * byte: raw data straight into the output, the rest into scratch. */
+struct blob_dest {
+	uint8_t *scratch;
+	uint8_t *out;
+	size_t cap;
+};
+
+static uint8_t *
+blob_pick(void *ctx, uint8_t codec, size_t rest_len)
+{
+	struct blob_dest *d = ctx;
+
+	if (codec != CODEC_RAW)
+		return d->scratch + 1;
+	return rest_len <= d->cap ? d->out : NULL;
+}
+
 int
 blob_open(const struct store_ref *ref, const uint8_t *blob, size_t len,
     uint8_t *scratch, uint8_t *out, size_t cap, size_t *olen)
 {
+	struct blob_dest d = { scratch, out, cap };
+	uint8_t codec;
 	size_t plen;
 	int r;
 
 	if (len < BLOB_OVERHEAD)
 		return -EBADMSG;
-	r = crypt_open(ref->key, blob, ref->id, STORE_HASH_LEN,
-	    blob + CRYPT_NONCE_LEN, len - CRYPT_NONCE_LEN, scratch);
+	/* One pass over the data: a raw chunk (the common case for data
+	 * that does not compress) is decrypted into ${out} directly. */
+	r = crypt_open_split(ref->key, blob, ref->id, STORE_HASH_LEN,
+	    blob + CRYPT_NONCE_LEN, len - CRYPT_NONCE_LEN, &codec, blob_pick,
+	    &d);
 	if (r < 0)
 		return r;
 	plen = len - BLOB_OVERHEAD;
-	if (scratch[0] == CODEC_RAW) {
-		if (plen > cap)
-			return -ERANGE;
-		memcpy(out, scratch + 1, plen);
+	if (codec == CODEC_RAW) {
 		*olen = plen;
 		return 0;
 	}
-	if (scratch[0] != CODEC_ZSTD)
+	if (codec != CODEC_ZSTD)
 		return -EBADMSG;
 	return codec_decompress(scratch + 1, plen, out, cap, olen);
 }

@@ -342,6 +342,79 @@ test_seal_open(void)
 	CHECK(memcmp(back, pt, 100) == 0);
 }
 
+/* crypt_open_split: the first byte picks the buffer for the rest. */
+struct split_ctx {
+	uint8_t *a;		/* for first byte 'a' */
+	uint8_t *b;		/* for anything else */
+	size_t cap;
+	size_t seen_len;
+	int n_picks;
+};
+
+static uint8_t *
+split_pick(void *ctx, uint8_t first, size_t rest_len)
+{
+	struct split_ctx *c = ctx;
+
+	c->n_picks++;
+	c->seen_len = rest_len;
+	if (rest_len > c->cap)
+		return NULL;
+	return first == 'a' ? c->a : c->b;
+}
+
+static void
+test_open_split(void)
+{
+	uint8_t key[32], nonce[12], aad[8] = "aad-8by";
+	uint8_t pt[300], ct[316], a[300], b[300], copy[316];
+	struct split_ctx c = { a, b, sizeof(a), 0, 0 };
+	uint8_t first = 0;
+
+	CHECK(crypt_random(key, sizeof(key)) == 0);
+	CHECK(crypt_random(nonce, sizeof(nonce)) == 0);
+	for (size_t i = 0; i < sizeof(pt); i++)
+		pt[i] = (uint8_t)(i % 251 + 1);
+	for (int which = 0; which < 2; which++) {
+		pt[0] = which ? 'x' : 'a';
+		CHECK(crypt_seal(key, nonce, aad, sizeof(aad), pt, 300, ct) ==
+		    0);
+		memset(a, 0, sizeof(a));
+		memset(b, 0, sizeof(b));
+		c.n_picks = 0;
+		CHECK(crypt_open_split(key, nonce, aad, sizeof(aad), ct, 316,
+		    &first, split_pick, &c) == 0);
+		CHECK(first == pt[0] && c.n_picks == 1 && c.seen_len == 299);
+		CHECK(memcmp(which ? b : a, pt + 1, 299) == 0);
+		/* The other buffer is untouched. */
+		CHECK((which ? a : b)[0] == 0 && (which ? a : b)[298] == 0);
+		/* Tampering anywhere fails and wipes what was written. */
+		for (size_t i = 0; i < 316; i += 41) {
+			memcpy(copy, ct, 316);
+			copy[i] ^= 0x04;
+			memset(a, 0x55, sizeof(a));
+			memset(b, 0x55, sizeof(b));
+			CHECK(crypt_open_split(key, nonce, aad, sizeof(aad),
+			    copy, 316, &first, split_pick, &c) == -EBADMSG);
+			CHECK(memcmp(a, pt + 1, 299) != 0);
+			CHECK(memcmp(b, pt + 1, 299) != 0);
+		}
+	}
+	/* In place at in + 1, as blob_open uses it for compressed data. */
+	pt[0] = 'x';
+	CHECK(crypt_seal(key, nonce, NULL, 0, pt, 300, copy) == 0);
+	c.b = copy + 1;
+	CHECK(crypt_open_split(key, nonce, NULL, 0, copy, 316, &first,
+	    split_pick, &c) == 0);
+	CHECK(first == 'x' && memcmp(copy + 1, pt + 1, 299) == 0);
+	/* A pick that refuses: -ERANGE; too short an input: -EBADMSG. */
+	c.cap = 10;
+	CHECK(crypt_open_split(key, nonce, aad, sizeof(aad), ct, 316, &first,
+	    split_pick, &c) == -ERANGE);
+	CHECK(crypt_open_split(key, nonce, aad, sizeof(aad), ct, 16, &first,
+	    split_pick, &c) == -EBADMSG);
+}
+
 static void
 test_scrypt(void)
 {
@@ -376,6 +449,7 @@ main(void)
 	test_x25519();
 	test_ed25519();
 	test_seal_open();
+	test_open_split();
 	test_scrypt();
 	return check_done("test_crypt");
 }
