@@ -213,6 +213,32 @@ cache_read_or_claim(struct cache *c, const uint8_t id[32], size_t off,
 	return r;
 }
 
+int
+cache_claim(struct cache *c, const uint8_t id[32])
+{
+	int r = 0;
+
+	if (c == NULL || c->cap == 0)
+		return -EBUSY;
+	pthread_mutex_lock(&c->lock);
+	if (find(c, id) == NULL && loading_find(c, id) < 0) {
+		if (c->n_loading < N_LOADING) {
+			memcpy(c->loading[c->n_loading++], id, 32);
+			r = -EAGAIN;
+		} else {
+			r = -EBUSY;
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+size_t
+cache_cap(const struct cache *c)
+{
+	return c == NULL ? 0 : c->cap;
+}
+
 void
 cache_abandon(struct cache *c, const uint8_t id[32])
 {

@@ -34,6 +34,19 @@ int cache_read_or_claim(struct cache *c, const uint8_t id[32], size_t off,
     uint8_t *buf, size_t len, size_t *got);
 void cache_abandon(struct cache *c, const uint8_t id[32]);
 
+/*
+ * cache_claim(c, id): claim chunk ${id} without waiting or copying, for
+ * loading ahead of a reader.  Returns -EAGAIN if the caller now holds
+ * the claim (it must call cache_insert() or cache_abandon()); 0 if there
+ * is nothing to do (cached, or another thread is loading it); -EBUSY if
+ * no claim can be taken now (disabled cache, or too many loads at once):
+ * the caller must then not load it, so no chunk is loaded twice.
+ */
+int cache_claim(struct cache *c, const uint8_t id[32]);
+
+/* The capacity given to cache_new(). */
+size_t cache_cap(const struct cache *c);
+
 /* Insert a copy of ${data} (ignored if too big or present). */
 void cache_put(struct cache *c, const uint8_t id[32], const uint8_t *data,
     size_t len);
