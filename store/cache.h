@@ -1,7 +1,8 @@
 /*
  * cache.h: a bounded LRU cache of decrypted chunks, keyed by chunk id.
- * Thread-safe; callers copy out under the cache's lock, so no entry is
- * ever used after it is evicted.
+ * Thread-safe; callers copy out under the cache's lock, or pin an entry,
+ * which keeps it alive (though perhaps evicted) until unpinned, so no
+ * entry is ever used after it is freed.
  */
 #ifndef CACHE_H
 #define CACHE_H
@@ -43,6 +44,22 @@ void cache_abandon(struct cache *c, const uint8_t id[32]);
  * the caller must then not load it, so no chunk is loaded twice.
  */
 int cache_claim(struct cache *c, const uint8_t id[32]);
+
+/*
+ * cache_pin_or_claim(c, id, data, len): as cache_read_or_claim(), but
+ * instead of copying, pin the entry and set *${data} and *${len} to its
+ * bytes, valid until cache_unpin(c, *${data}).
+ * cache_insert_pin(c, id, data): cache_insert() that returns the entry
+ * pinned (${data}, or the entry another thread inserted first, in which
+ * case ${data} is freed); an entry the cache cannot keep stays the
+ * caller's until it unpins it.  Every pin must be released before
+ * cache_free().
+ */
+int cache_pin_or_claim(struct cache *c, const uint8_t id[32],
+    const uint8_t **data, size_t *len);
+const uint8_t *cache_insert_pin(struct cache *c, const uint8_t id[32],
+    uint8_t *data);
+void cache_unpin(struct cache *c, const uint8_t *data);
 
 /* The capacity given to cache_new(). */
 size_t cache_cap(const struct cache *c);

@@ -1386,6 +1386,105 @@ store_read(struct store *s, const struct store_entry *e, uint64_t off,
 	return 0;
 }
 
+/* Pin extent ${x} (loading it if needed); sets *${data}. */
+static int
+pin_extent(struct store *s, const struct store_extent *x,
+    const uint8_t **data)
+{
+	uint8_t *chunk;
+	size_t got;
+	int r;
+
+	r = cache_pin_or_claim(s->cache, x->ref.id, data, &got);
+	if (r == 0) {
+		if (got == x->len)
+			return 0;
+		cache_unpin(s->cache, *data);
+		return -EBADMSG;
+	}
+	if ((chunk = cache_entry_new(x->len)) == NULL) {
+		cache_abandon(s->cache, x->ref.id);
+		return -ENOMEM;
+	}
+	r = store_chunk_open(s, &x->ref, chunk, x->len, &got);
+	if (r == -ERANGE || (r == 0 && got != x->len))
+		r = -EBADMSG;
+	if (r < 0) {
+		cache_entry_free(chunk);
+		cache_abandon(s->cache, x->ref.id);
+		return r;
+	}
+	*data = cache_insert_pin(s->cache, x->ref.id, chunk);
+	return 0;
+}
+
+void
+store_unpin(struct store *s, struct store_pin *p)
+{
+	for (size_t i = 0; i < p->n_iov; i++)
+		cache_unpin(s->cache, p->held[i]);
+	p->n_iov = 0;
+}
+
+int
+store_read_pin(struct store *s, const struct store_entry *e, uint64_t off,
+    size_t len, struct store_pin *p, size_t *got)
+{
+	uint64_t end;
+	uint64_t pos = off;
+	size_t lo = 0;
+	size_t hi = e->n_extents;
+	size_t last;
+	int r;
+
+	*got = 0;
+	p->n_iov = 0;
+	if (!s->kr.has_master)
+		return -EACCES;
+	if (e->type != STORE_REG)
+		return -EINVAL;
+	if (off >= e->size)
+		return 0;
+	end = e->size - off < len ? e->size : off + len;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct store_extent *x = &e->extents[mid];
+
+		if (x->off + x->len <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* Only ranges that are extents' bytes end to end, no holes. */
+	for (last = lo; pos < end; last++) {
+		if (last >= e->n_extents || e->extents[last].off > pos ||
+		    last - lo >= STORE_PIN_MAX)
+			return -ERANGE;
+		pos = e->extents[last].off + e->extents[last].len;
+	}
+	if (last < e->n_extents)
+		prefetch_after(s, e, last - 1);
+	pos = off;
+	while (pos < end) {
+		const struct store_extent *x = &e->extents[lo + p->n_iov];
+		uint64_t stop = x->off + x->len < end ? x->off + x->len : end;
+		const uint8_t *data;
+
+		if ((r = pin_extent(s, x, &data)) < 0) {
+			store_unpin(s, p);
+			return r;
+		}
+		p->held[p->n_iov] = data;
+		p->iov[p->n_iov].iov_base = (void *)(uintptr_t)(data +
+		    (pos - x->off));
+		p->iov[p->n_iov].iov_len = (size_t)(stop - pos);
+		p->n_iov++;
+		pos = stop;
+	}
+	*got = (size_t)(end - off);
+	return 0;
+}
+
 int
 store_cache_get(struct store *s, const char *table, const void *key,
     size_t klen, void **val, size_t *vlen)

@@ -6,7 +6,9 @@
  * before the first read, then has the next extents decrypted into the
  * cache by its pool; read sequentially, by one thread or several at
  * once, each chunk is decrypted exactly once; store_close() ends the
- * threads.  A damaged chunk still gives -EBADMSG with read-ahead on.
+ * threads.  store_read_pin() lends the right bytes, and refuses holes
+ * and ranges over too many chunks.  A damaged chunk still gives -EBADMSG
+ * with read-ahead on.
  * Seeded (the seed is printed on failure, and can be given as the first
  * argument).
  */
@@ -446,6 +448,84 @@ out:
 	store_close(s);
 }
 
+/* store_read_pin(): the right bytes, no copy, and -ERANGE for holes and
+ * ranges over too many chunks. */
+static void
+test_pin(void)
+{
+	struct store *s = NULL;
+	struct store_snap_list *l = NULL;
+	const struct store_snap *sn;
+	struct store_tree *t = NULL;
+	struct store_entry e;
+	struct store_entry holed;
+	struct store_extent *ext = NULL;
+	struct store_pin p;
+	size_t idx;
+	size_t got;
+	int ok = 1;
+
+	CHECK(open_store(16u << 20, &s) == 0);
+	if (s == NULL)
+		return;
+	CHECK(store_snapshots(s, &l) == 0);
+	sn = l ? store_snap_list_get(l, 0) : NULL;
+	if (sn == NULL || store_resolve(s, &sn->root, "files/data/big", &t,
+	    &idx) != 0 || t == NULL)
+		goto out;
+	e = *store_tree_entry(t, idx);
+	for (int n = 0; n < 300; n++) {
+		uint64_t off = rng() % (BIG_LEN + 100);
+		size_t len = (size_t)(rng() % (3u << 20)) + 1;
+		size_t k = 0;
+
+		if (store_read_pin(s, &e, off, len, &p, &got) != 0) {
+			ok = 0;
+			continue;
+		}
+		if (got != (off >= BIG_LEN ? 0 : BIG_LEN - off < len ?
+		    BIG_LEN - off : len))
+			ok = 0;
+		for (size_t i = 0; i < p.n_iov; i++) {
+			if (memcmp(p.iov[i].iov_base, big + off + k,
+			    p.iov[i].iov_len) != 0)
+				ok = 0;
+			k += p.iov[i].iov_len;
+		}
+		if (k != got)
+			ok = 0;
+		store_unpin(s, &p);
+	}
+	CHECK(ok);
+	/* Every extent at once: more than STORE_PIN_MAX of them. */
+	CHECK(e.n_extents > STORE_PIN_MAX);
+	CHECK(store_read_pin(s, &e, 0, BIG_LEN, &p, &got) == -ERANGE);
+	/* A hole in front: -ERANGE, where store_read() gives zeros. */
+	holed = e;
+	if ((ext = calloc(e.n_extents, sizeof(*ext))) == NULL)
+		goto out;
+	memcpy(ext, e.extents, e.n_extents * sizeof(*ext));
+	for (size_t i = 0; i < e.n_extents; i++)
+		ext[i].off += 4096;
+	holed.extents = ext;
+	holed.size = BIG_LEN + 4096;
+	CHECK(store_read_pin(s, &holed, 100, 10, &p, &got) == -ERANGE);
+	CHECK(store_read_pin(s, &holed, 4000, 200, &p, &got) == -ERANGE);
+	CHECK(store_read_pin(s, &holed, 4096, 200, &p, &got) == 0 &&
+	    got == 200 && p.n_iov == 1 &&
+	    memcmp(p.iov[0].iov_base, big, 200) == 0);
+	if (got == 200)
+		store_unpin(s, &p);
+	/* The end of the file. */
+	CHECK(store_read_pin(s, &e, BIG_LEN, 10, &p, &got) == 0 && got == 0);
+	store_unpin(s, &p);
+out:
+	free(ext);
+	store_tree_free(t);
+	store_snap_list_free(l);
+	store_close(s);
+}
+
 /* A damaged chunk ahead of the reader: the read of it still fails. */
 static void
 test_damage(void)
@@ -546,6 +626,7 @@ main(int argc, char **argv)
 		CHECK(write_snapshot(s) == 0);
 	store_close(s);
 	test_prefetch();
+	test_pin();
 	test_damage();
 	r = check_done("test_readahead");
 	if (r != 0)
