@@ -18,7 +18,7 @@
 
 #include "../check.h"
 #include "backend.h"
-#include "log.h"
+#include "store.h"
 
 #define N_OBJ (DIR_FD_CACHE + 36)
 #define OBJ_LEN 5000
