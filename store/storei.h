@@ -20,7 +20,8 @@
  * the extents after the last one it touched, and a small pool of threads
  * decrypts them into the chunk cache.  The threads start with the first
  * request, never in store_open() or an unlock (amberfs forks after
- * those), and store_close() joins them.
+ * those), and store_close() joins them.  So a process must not fork and
+ * go on using the store after its first store_read() (exec is fine).
  */
 #define PREFETCH_THREADS 2
 #define PREFETCH_AHEAD 2	/* extents after the last one read */
