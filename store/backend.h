@@ -72,7 +72,23 @@ struct backend_ops {
 	 * never expire.
 	 */
 	void (*set_retention)(struct backend *be, uint32_t days);
+	/*
+	 * willneed(be, key): a hint that most of ${key} will be read soon
+	 * (a pack of trees, during a directory walk), so the backend may
+	 * start fetching all of it now; it changes no result and reports
+	 * nothing.  NULL where there is nothing to gain (S3: each read is
+	 * a ranged GET, and keeping whole packs would need a cache of its
+	 * own).
+	 */
+	void (*willneed)(struct backend *be, const char *key);
 };
+
+/*
+ * The local backend keeps at most this many read-only descriptors of
+ * packs open (least recently used first out), so that reading one object
+ * costs one pread rather than openat, fstat, pread and close.
+ */
+#define DIR_FD_CACHE 64
 
 struct backend {
 	const struct backend_ops *ops;

@@ -2,9 +2,16 @@
  * cache.c: chained hash table plus an intrusive LRU list, under one
  * mutex.  The table has a fixed number of buckets, chosen from the
  * capacity, so it never rehashes.
+ *
+ * A pinned entry (cache_pin*) is lent out without a copy: it counts its
+ * pins, and an eviction only takes it out of the table and the LRU list,
+ * leaving the last cache_unpin() to free it.  Its bytes leave the
+ * accounting when it is evicted, so the cache may briefly hold more than
+ * its capacity by what readers have pinned (a few requests' worth).
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +23,8 @@
 struct centry {
 	uint8_t id[32];
 	size_t len;
+	unsigned n_pins;
+	int is_evicted;		/* out of the table; the last unpin frees */
 	struct centry *next;	/* bucket chain */
 	struct centry *lru_prev;
 	struct centry *lru_next;
@@ -66,6 +75,7 @@ cache_free(struct cache *c)
 
 	if (c == NULL)
 		return;
+	/* Every pin is released by now (the contract of cache_unpin). */
 	while ((e = c->head) != NULL) {
 		c->head = e->lru_next;
 		free(e);
@@ -128,7 +138,10 @@ evict(struct cache *c, struct centry *e)
 	*pp = e->next;
 	lru_unlink(c, e);
 	c->used -= e->len;
-	free(e);
+	if (e->n_pins > 0)
+		e->is_evicted = 1;
+	else
+		free(e);
 }
 
 /* Copy out of a cached entry (lock held); -ENOENT on a miss. */
@@ -213,6 +226,32 @@ cache_read_or_claim(struct cache *c, const uint8_t id[32], size_t off,
 	return r;
 }
 
+int
+cache_claim(struct cache *c, const uint8_t id[32])
+{
+	int r = 0;
+
+	if (c == NULL || c->cap == 0)
+		return -EBUSY;
+	pthread_mutex_lock(&c->lock);
+	if (find(c, id) == NULL && loading_find(c, id) < 0) {
+		if (c->n_loading < N_LOADING) {
+			memcpy(c->loading[c->n_loading++], id, 32);
+			r = -EAGAIN;
+		} else {
+			r = -EBUSY;
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+size_t
+cache_cap(const struct cache *c)
+{
+	return c == NULL ? 0 : c->cap;
+}
+
 void
 cache_abandon(struct cache *c, const uint8_t id[32])
 {
@@ -231,6 +270,8 @@ cache_entry_new(size_t len)
 	if (e == NULL)
 		return NULL;
 	e->len = len;
+	e->n_pins = 0;
+	e->is_evicted = 0;
 	return e->data;
 }
 
@@ -259,6 +300,18 @@ cache_put(struct cache *c, const uint8_t id[32], const uint8_t *data,
 	cache_insert(c, id, d);
 }
 
+/* Put ${e} in the table, evicting as needed (lock held). */
+static void
+add_locked(struct cache *c, struct centry *e)
+{
+	while (c->used + e->len > c->cap && c->tail != NULL)
+		evict(c, c->tail);
+	e->next = c->buckets[bucket(c, e->id)];
+	c->buckets[bucket(c, e->id)] = e;
+	lru_push(c, e);
+	c->used += e->len;
+}
+
 void
 cache_insert(struct cache *c, const uint8_t id[32], uint8_t *data)
 {
@@ -283,11 +336,89 @@ cache_insert(struct cache *c, const uint8_t id[32], uint8_t *data)
 		free(e);
 		return;
 	}
-	while (c->used + len > c->cap && c->tail != NULL)
-		evict(c, c->tail);
-	e->next = c->buckets[bucket(c, id)];
-	c->buckets[bucket(c, id)] = e;
-	lru_push(c, e);
-	c->used += len;
+	add_locked(c, e);
 	pthread_mutex_unlock(&c->lock);
+}
+
+const uint8_t *
+cache_insert_pin(struct cache *c, const uint8_t id[32], uint8_t *data)
+{
+	struct centry *e = entry_of(data);
+	struct centry *old;
+
+	memcpy(e->id, id, 32);
+	e->next = e->lru_prev = e->lru_next = NULL;
+	e->n_pins = 1;
+	e->is_evicted = 0;
+	if (c == NULL || e->len > c->cap / 2) {
+		/* Too big to keep: the caller's alone, freed by unpin. */
+		e->is_evicted = 1;
+		if (c != NULL)
+			cache_abandon(c, id);
+		return e->data;
+	}
+	pthread_mutex_lock(&c->lock);
+	unclaim(c, id);
+	if ((old = find(c, id)) != NULL) {
+		old->n_pins++;
+		lru_unlink(c, old);
+		lru_push(c, old);
+		pthread_mutex_unlock(&c->lock);
+		free(e);
+		return old->data;
+	}
+	add_locked(c, e);
+	pthread_mutex_unlock(&c->lock);
+	return e->data;
+}
+
+int
+cache_pin_or_claim(struct cache *c, const uint8_t id[32],
+    const uint8_t **data, size_t *len)
+{
+	struct centry *e;
+	int r;
+
+	if (c == NULL || c->cap == 0)
+		return -EAGAIN;
+	pthread_mutex_lock(&c->lock);
+	for (;;) {
+		if ((e = find(c, id)) != NULL) {
+			e->n_pins++;
+			lru_unlink(c, e);
+			lru_push(c, e);
+			*data = e->data;
+			*len = e->len;
+			r = 0;
+			break;
+		}
+		if (loading_find(c, id) < 0) {
+			if (c->n_loading < N_LOADING)
+				memcpy(c->loading[c->n_loading++], id, 32);
+			r = -EAGAIN;
+			break;
+		}
+		pthread_cond_wait(&c->loaded, &c->lock);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+void
+cache_unpin(struct cache *c, const uint8_t *data)
+{
+	struct centry *e;
+	int is_free;
+
+	if (data == NULL)
+		return;
+	e = entry_of((uint8_t *)(uintptr_t)data);
+	if (c != NULL)
+		pthread_mutex_lock(&c->lock);
+	e->n_pins--;
+	is_free = e->is_evicted && e->n_pins == 0;
+	if (c != NULL)
+		pthread_mutex_unlock(&c->lock);
+	if (is_free)
+		free(e);
 }

@@ -1,7 +1,8 @@
 /*
  * cache.h: a bounded LRU cache of decrypted chunks, keyed by chunk id.
- * Thread-safe; callers copy out under the cache's lock, so no entry is
- * ever used after it is evicted.
+ * Thread-safe; callers copy out under the cache's lock, or pin an entry,
+ * which keeps it alive (though perhaps evicted) until unpinned, so no
+ * entry is ever used after it is freed.
  */
 #ifndef CACHE_H
 #define CACHE_H
@@ -33,6 +34,35 @@ int cache_read(struct cache *c, const uint8_t id[32], size_t off,
 int cache_read_or_claim(struct cache *c, const uint8_t id[32], size_t off,
     uint8_t *buf, size_t len, size_t *got);
 void cache_abandon(struct cache *c, const uint8_t id[32]);
+
+/*
+ * cache_claim(c, id): claim chunk ${id} without waiting or copying, for
+ * loading ahead of a reader.  Returns -EAGAIN if the caller now holds
+ * the claim (it must call cache_insert() or cache_abandon()); 0 if there
+ * is nothing to do (cached, or another thread is loading it); -EBUSY if
+ * no claim can be taken now (disabled cache, or too many loads at once):
+ * the caller must then not load it, so no chunk is loaded twice.
+ */
+int cache_claim(struct cache *c, const uint8_t id[32]);
+
+/*
+ * cache_pin_or_claim(c, id, data, len): as cache_read_or_claim(), but
+ * instead of copying, pin the entry and set *${data} and *${len} to its
+ * bytes, valid until cache_unpin(c, *${data}).
+ * cache_insert_pin(c, id, data): cache_insert() that returns the entry
+ * pinned (${data}, or the entry another thread inserted first, in which
+ * case ${data} is freed); an entry the cache cannot keep stays the
+ * caller's until it unpins it.  Every pin must be released before
+ * cache_free().
+ */
+int cache_pin_or_claim(struct cache *c, const uint8_t id[32],
+    const uint8_t **data, size_t *len);
+const uint8_t *cache_insert_pin(struct cache *c, const uint8_t id[32],
+    uint8_t *data);
+void cache_unpin(struct cache *c, const uint8_t *data);
+
+/* The capacity given to cache_new(). */
+size_t cache_cap(const struct cache *c);
 
 /* Insert a copy of ${data} (ignored if too big or present). */
 void cache_put(struct cache *c, const uint8_t id[32], const uint8_t *data,

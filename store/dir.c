@@ -5,11 +5,18 @@
  * and FS_IMMUTABLE_FL for stores made with --immutable where the process
  * may set it).  A crash leaves at worst a file in tmp/, which the next
  * writer removes when its owner is gone.
+ *
+ * Readers keep up to DIR_FD_CACHE descriptors of packs open, since a
+ * walk of a snapshot reads thousands of small trees and a file read many
+ * chunks from the same few packs.  Caching is safe because an object
+ * never changes once in place; each descriptor counts its users, so one
+ * is closed only when no thread is reading through it.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,11 +29,31 @@
 #include "crypt.h"
 #include "log.h"
 
+/* One cached descriptor: "packs/xx/<64 hex>" fits in key. */
+struct fd_slot {
+	char key[80];
+	int fd;			/* -1: the slot is free */
+	uint64_t size;
+	unsigned n_users;	/* threads reading through fd now */
+	int is_advised;		/* willneed done on it */
+	uint64_t last_use;
+};
+
 struct dir {
 	struct backend be;
 	int fd;			/* the store's root directory */
 	int is_immutable;
 	int warned_immutable;
+	pthread_mutex_t fd_lock;	/* guards fds and tick */
+	struct fd_slot fds[DIR_FD_CACHE];
+	uint64_t tick;
+};
+
+/* A descriptor borrowed from the cache (slot >= 0) or owned (slot -1). */
+struct fd_ref {
+	int fd;
+	int slot;
+	uint64_t size;
 };
 
 static struct dir *
@@ -177,40 +204,156 @@ out:
 	return r;
 }
 
+/* Open ${key} read-only and check it is a regular file. */
+static int
+open_object(struct dir *d, const char *key, int *fd, uint64_t *size)
+{
+	struct stat st;
+
+	if ((*fd = openat(d->fd, key, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		if (errno == ENOENT)
+			return -ENOENT;
+		return log_err(-EIO, "%s/%s: %s", d->be.location, key,
+		    strerror(errno));
+	}
+	if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(*fd);
+		*fd = -1;
+		return log_err(-EIO, "%s/%s: not a regular file",
+		    d->be.location, key);
+	}
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
+static int
+is_cacheable(const char *key)
+{
+	return strncmp(key, "packs/", 6) == 0 &&
+	    strlen(key) < sizeof(((struct fd_slot *)NULL)->key);
+}
+
+/* The cached slot of ${key}, or -1 (fd_lock held). */
+static int
+slot_find(struct dir *d, const char *key)
+{
+	for (int i = 0; i < DIR_FD_CACHE; i++)
+		if (d->fds[i].fd >= 0 && strcmp(d->fds[i].key, key) == 0)
+			return i;
+	return -1;
+}
+
+/* A free slot, else the least recently used idle one, else -1. */
+static int
+slot_victim(struct dir *d)
+{
+	int best = -1;
+
+	for (int i = 0; i < DIR_FD_CACHE; i++) {
+		const struct fd_slot *f = &d->fds[i];
+
+		if (f->fd < 0)
+			return i;
+		if (f->n_users == 0 && (best < 0 ||
+		    f->last_use < d->fds[best].last_use))
+			best = i;
+	}
+	return best;
+}
+
+/*
+ * A descriptor of ${key}: from the cache where it is a pack, else
+ * opened for this call.  Release it with fd_release().
+ */
+static int
+fd_acquire(struct dir *d, const char *key, struct fd_ref *ref)
+{
+	int fd;
+	int i;
+	int r;
+
+	ref->slot = -1;
+	if (is_cacheable(key)) {
+		pthread_mutex_lock(&d->fd_lock);
+		if ((i = slot_find(d, key)) >= 0) {
+			d->fds[i].n_users++;
+			d->fds[i].last_use = ++d->tick;
+			ref->fd = d->fds[i].fd;
+			ref->size = d->fds[i].size;
+			ref->slot = i;
+		}
+		pthread_mutex_unlock(&d->fd_lock);
+		if (ref->slot >= 0)
+			return 0;
+	}
+	if ((r = open_object(d, key, &fd, &ref->size)) < 0)
+		return r;
+	ref->fd = fd;
+	if (!is_cacheable(key))
+		return 0;
+	pthread_mutex_lock(&d->fd_lock);
+	if ((i = slot_find(d, key)) >= 0) {
+		/* Another thread opened it meanwhile: use one of them. */
+		d->fds[i].n_users++;
+		d->fds[i].last_use = ++d->tick;
+		ref->fd = d->fds[i].fd;
+		ref->slot = i;
+	} else if ((i = slot_victim(d)) >= 0) {
+		struct fd_slot *f = &d->fds[i];
+
+		if (f->fd >= 0)
+			close(f->fd);
+		snprintf(f->key, sizeof(f->key), "%s", key);
+		f->fd = fd;
+		f->size = ref->size;
+		f->n_users = 1;
+		f->is_advised = 0;
+		f->last_use = ++d->tick;
+		ref->slot = i;
+		fd = -1;
+	}
+	pthread_mutex_unlock(&d->fd_lock);
+	if (ref->slot >= 0 && fd >= 0)
+		close(fd);
+	return 0;
+}
+
+static void
+fd_release(struct dir *d, struct fd_ref *ref)
+{
+	if (ref->slot < 0) {
+		close(ref->fd);
+		return;
+	}
+	pthread_mutex_lock(&d->fd_lock);
+	d->fds[ref->slot].n_users--;
+	pthread_mutex_unlock(&d->fd_lock);
+}
+
 static int
 dir_get(struct backend *be, const char *key, const char *version,
     uint64_t off, uint64_t len, uint8_t **buf, size_t *got)
 {
 	struct dir *d = dir_of(be);
-	struct stat st;
+	struct fd_ref ref;
 	uint8_t *p = NULL;
 	size_t done = 0;
-	int fd;
 	int r = 0;
 
 	if (!key_ok(key) || version != NULL)
 		return -EINVAL;
-	if ((fd = openat(d->fd, key, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
-		if (errno == ENOENT)
-			return -ENOENT;
-		return log_err(-EIO, "%s/%s: %s", be->location, key,
-		    strerror(errno));
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		r = log_err(-EIO, "%s/%s: not a regular file", be->location,
-		    key);
-		goto out;
-	}
-	if (off > (uint64_t)st.st_size)
-		off = (uint64_t)st.st_size;
-	if (len > (uint64_t)st.st_size - off)
-		len = (uint64_t)st.st_size - off;
+	if ((r = fd_acquire(d, key, &ref)) < 0)
+		return r;
+	if (off > ref.size)
+		off = ref.size;
+	if (len > ref.size - off)
+		len = ref.size - off;
 	if ((p = malloc(len ? len : 1)) == NULL) {
 		r = -ENOMEM;
 		goto out;
 	}
 	while (done < len) {
-		ssize_t n = pread(fd, p + done, len - done,
+		ssize_t n = pread(ref.fd, p + done, len - done,
 		    (off_t)(off + done));
 
 		if (n < 0 && errno == EINTR)
@@ -227,8 +370,33 @@ dir_get(struct backend *be, const char *key, const char *version,
 	p = NULL;
 out:
 	free(p);
-	close(fd);
+	fd_release(d, &ref);
 	return r;
+}
+
+/*
+ * Let the kernel read the whole object ahead, once per cached
+ * descriptor: the pages then come from one sequential read instead of
+ * one seek per tree.
+ */
+static void
+dir_willneed(struct backend *be, const char *key)
+{
+	struct dir *d = dir_of(be);
+	struct fd_ref ref;
+	int is_new = 1;
+
+	if (!key_ok(key) || fd_acquire(d, key, &ref) < 0)
+		return;
+	if (ref.slot >= 0) {
+		pthread_mutex_lock(&d->fd_lock);
+		is_new = !d->fds[ref.slot].is_advised;
+		d->fds[ref.slot].is_advised = 1;
+		pthread_mutex_unlock(&d->fd_lock);
+	}
+	if (is_new)
+		posix_fadvise(ref.fd, 0, 0, POSIX_FADV_WILLNEED);
+	fd_release(d, &ref);
 }
 
 static int
@@ -310,6 +478,10 @@ dir_close(struct backend *be)
 {
 	struct dir *d = dir_of(be);
 
+	for (int i = 0; i < DIR_FD_CACHE; i++)
+		if (d->fds[i].fd >= 0)
+			close(d->fds[i].fd);
+	pthread_mutex_destroy(&d->fd_lock);
 	if (d->fd >= 0)
 		close(d->fd);
 	free(be->location);
@@ -349,6 +521,7 @@ static const struct backend_ops dir_ops = {
 	.versions = NULL,
 	.protect = NULL,
 	.close = dir_close,
+	.willneed = dir_willneed,
 };
 
 int
@@ -361,6 +534,9 @@ dir_open(const char *path, const struct backend_opts *o, int create,
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return -ENOMEM;
 	d->fd = -1;
+	pthread_mutex_init(&d->fd_lock, NULL);
+	for (int i = 0; i < DIR_FD_CACHE; i++)
+		d->fds[i].fd = -1;
 	d->be.ops = &dir_ops;
 	d->is_immutable = o ? o->is_immutable : 0;
 	if ((d->be.location = strdup(path)) == NULL) {

@@ -246,8 +246,39 @@ int
 index_pack_add(struct index *ix, const uint8_t h[STORE_HASH_LEN],
     uint64_t size, const struct pack_entry *e, size_t n)
 {
+	return index_pack_add_kind(ix, h, size, e, n, INDEX_PACK_DATA);
+}
+
+int
+index_pack_kind(struct index *ix, const uint8_t h[STORE_HASH_LEN],
+    int *kind)
+{
 	MDB_txn *txn;
-	uint8_t pv[12];
+	MDB_val key = { STORE_HASH_LEN, (void *)h };
+	MDB_val v;
+	int rc;
+
+	if ((rc = mdb_txn_begin(ix->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return ix_err(ix, "begin", rc);
+	rc = mdb_get(txn, ix->packs, &key, &v);
+	if (rc == 0)
+		*kind = v.mv_size >= 13 &&
+		    ((const uint8_t *)v.mv_data)[12] == INDEX_PACK_TREES ?
+		    INDEX_PACK_TREES : INDEX_PACK_DATA;
+	mdb_txn_abort(txn);
+	if (rc == MDB_NOTFOUND)
+		return -ENOENT;
+	if (rc != 0)
+		return ix_err(ix, "get", rc);
+	return 0;
+}
+
+int
+index_pack_add_kind(struct index *ix, const uint8_t h[STORE_HASH_LEN],
+    uint64_t size, const struct pack_entry *e, size_t n, int kind)
+{
+	MDB_txn *txn;
+	uint8_t pv[13];
 	uint8_t lv[LOC_LEN];
 	MDB_val key;
 	MDB_val v;
@@ -270,6 +301,7 @@ index_pack_add(struct index *ix, const uint8_t h[STORE_HASH_LEN],
 	}
 	le_put(pv, size, 8);
 	le_put(pv + 8, n, 4);
+	pv[12] = (uint8_t)kind;
 	key.mv_size = STORE_HASH_LEN;
 	key.mv_data = (void *)h;
 	v.mv_size = sizeof(pv);

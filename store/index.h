@@ -35,6 +35,23 @@ int index_pack_has(struct index *ix, const uint8_t h[STORE_HASH_LEN]);
 /* Record a pack and its chunks in one transaction. */
 int index_pack_add(struct index *ix, const uint8_t h[STORE_HASH_LEN],
     uint64_t size, const struct pack_entry *e, size_t n);
+
+/* What the writer knew of a pack: nothing, or that it holds only trees. */
+#define INDEX_PACK_DATA 0
+#define INDEX_PACK_TREES 1
+
+/*
+ * index_pack_add_kind(ix, h, size, e, n, kind): index_pack_add() that
+ * also records ${kind}.  Only the writer knows a pack's kind; a pack
+ * indexed by a sync or a rebuild is INDEX_PACK_DATA (the pack format
+ * does not say), which only costs read-ahead.
+ */
+int index_pack_add_kind(struct index *ix, const uint8_t h[STORE_HASH_LEN],
+    uint64_t size, const struct pack_entry *e, size_t n, int kind);
+
+/* index_pack_kind(ix, h, kind): -ENOENT if the pack is not indexed. */
+int index_pack_kind(struct index *ix, const uint8_t h[STORE_HASH_LEN],
+    int *kind);
 /* Call ${fn} for every chunk indexed (for verify). */
 int index_chunk_each(struct index *ix, int (*fn)(void *ctx,
     const uint8_t id[STORE_HASH_LEN], const struct chunk_loc *loc),

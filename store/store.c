@@ -9,6 +9,15 @@
  * versions (S3), an object whose newest version fails authentication is
  * read from the newest older version that passes, and the substitution
  * is logged: the newest version of a key may be an attacker's.
+ *
+ * Two things make a mount fast.  A tree read from a pack the writer
+ * filled with trees only lets the backend read that whole pack ahead, so
+ * a walk of a snapshot costs a few sequential reads rather than one seek
+ * per directory.  A file read queues the next extents for a small pool
+ * of threads that decrypts them into the chunk cache (struct prefetch in
+ * storei.h), so decryption overlaps the kernel's copying; the cache's
+ * claims make sure that a chunk wanted by a reader and by the pool at
+ * once is decrypted once.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -107,6 +116,9 @@ store_open(const char *location, const struct store_opts *o,
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return -ENOMEM;
+	pthread_mutex_init(&s->pf.lock, NULL);
+	pthread_cond_init(&s->pf.cv_job, NULL);
+	pthread_cond_init(&s->pf.cv_idle, NULL);
 	if (o != NULL)
 		s->opts = *o;
 	backend_opts_of(o, &bo);
@@ -131,11 +143,18 @@ out:
 	return r;
 }
 
+static void prefetch_stop(struct store *s);
+
 void
 store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
+	/* The threads use the index, cache and backend: first stop them. */
+	prefetch_stop(s);
+	pthread_mutex_destroy(&s->pf.lock);
+	pthread_cond_destroy(&s->pf.cv_job);
+	pthread_cond_destroy(&s->pf.cv_idle);
 	index_close(s->ix);
 	cache_free(s->cache);
 	backend_close(s->be);
@@ -958,13 +977,18 @@ open_blob(const struct store_ref *ref, const uint8_t *blob, size_t len,
 	return r;
 }
 
-int
-store_chunk_open(struct store *s, const struct store_ref *ref, uint8_t *buf,
-    size_t cap, size_t *len)
+/*
+ * Read and open chunk ${ref} at ${loc}; ${is_quiet}: log nothing of a
+ * failure (a read ahead: the reader that needs the chunk logs it).
+ */
+static int
+chunk_open_at(struct store *s, const struct store_ref *ref,
+    const struct chunk_loc *loc0, uint8_t *buf, size_t cap, size_t *len,
+    int is_quiet)
 {
 	struct backend *be = s->be;
 	struct backend_version *v = NULL;
-	struct chunk_loc loc;
+	struct chunk_loc loc = *loc0;
 	uint8_t *blob = NULL;
 	char name[80];
 	char hex[65];
@@ -972,13 +996,7 @@ store_chunk_open(struct store *s, const struct store_ref *ref, uint8_t *buf,
 	size_t n = 0;
 	int r;
 
-	if (s->ix == NULL)
-		return -EACCES;
-	if ((r = index_chunk_get(s->ix, ref->id, &loc)) < 0) {
-		log_hex(ref->id, 32, hex);
-		return r == -ENOENT ? log_err(r, "chunk %.16s: not in any "
-		    "pack", hex) : r;
-	}
+	atomic_fetch_add(&s->n_chunk_opens, 1);
 	pack_name(loc.pack, name);
 	r = be->ops->get(be, name, NULL, loc.off, loc.len, &blob, &got);
 	if (r == 0)
@@ -1005,6 +1023,8 @@ store_chunk_open(struct store *s, const struct store_ref *ref, uint8_t *buf,
 		}
 		free(v);
 	}
+	if (is_quiet)
+		return r;
 	if (r == -EBADMSG) {
 		log_hex(ref->id, 32, hex);
 		log_err(r, "%s: chunk %.16s at offset %llu: authentication "
@@ -1014,6 +1034,24 @@ store_chunk_open(struct store *s, const struct store_ref *ref, uint8_t *buf,
 		    name, (unsigned long long)loc.off);
 	}
 	return r;
+}
+
+int
+store_chunk_open(struct store *s, const struct store_ref *ref, uint8_t *buf,
+    size_t cap, size_t *len)
+{
+	struct chunk_loc loc;
+	char hex[65];
+	int r;
+
+	if (s->ix == NULL)
+		return -EACCES;
+	if ((r = index_chunk_get(s->ix, ref->id, &loc)) < 0) {
+		log_hex(ref->id, 32, hex);
+		return r == -ENOENT ? log_err(r, "chunk %.16s: not in any "
+		    "pack", hex) : r;
+	}
+	return chunk_open_at(s, ref, &loc, buf, cap, len, 0);
 }
 
 int
@@ -1045,6 +1083,7 @@ store_tree_read(struct store *s, const struct store_ref *ref,
 	struct chunk_loc loc;
 	uint8_t *buf;
 	size_t len;
+	int kind;
 	int r;
 
 	/* An ingest key reads nothing back, even given a ref. */
@@ -1054,9 +1093,18 @@ store_tree_read(struct store *s, const struct store_ref *ref,
 		return store_chunk_open(s, ref, NULL, 0, &len);
 	if (loc.raw_len > STORE_TREE_MAX)
 		return -EBADMSG;
+	/* Its neighbours are the trees a walk reads next. */
+	if (s->be->ops->willneed != NULL &&
+	    index_pack_kind(s->ix, loc.pack, &kind) == 0 &&
+	    kind == INDEX_PACK_TREES) {
+		char name[80];
+
+		pack_name(loc.pack, name);
+		s->be->ops->willneed(s->be, name);
+	}
 	if ((buf = malloc(loc.raw_len ? loc.raw_len : 1)) == NULL)
 		return -ENOMEM;
-	if ((r = store_chunk_open(s, ref, buf, loc.raw_len, &len)) < 0) {
+	if ((r = chunk_open_at(s, ref, &loc, buf, loc.raw_len, &len, 0)) < 0) {
 		free(buf);
 		return r;
 	}
@@ -1111,6 +1159,145 @@ store_resolve(struct store *s, const struct store_entry *root,
 	return 0;
 }
 
+/* ---- read-ahead ---- */
+
+/* Decrypt extent ${x} into the cache unless cached or being loaded. */
+static void
+prefetch_one(struct store *s, const struct store_extent *x)
+{
+	struct chunk_loc loc;
+	uint8_t *chunk;
+	size_t got;
+	int r;
+
+	if (cache_claim(s->cache, x->ref.id) != -EAGAIN)
+		return;
+	if (index_chunk_get(s->ix, x->ref.id, &loc) < 0 ||
+	    loc.raw_len != x->len ||
+	    (chunk = cache_entry_new(x->len)) == NULL) {
+		cache_abandon(s->cache, x->ref.id);
+		return;
+	}
+	r = chunk_open_at(s, &x->ref, &loc, chunk, x->len, &got, 1);
+	if (r < 0 || got != x->len) {
+		/* The reader that needs it loads it again, and reports. */
+		cache_entry_free(chunk);
+		cache_abandon(s->cache, x->ref.id);
+		return;
+	}
+	atomic_fetch_add(&s->n_prefetched, 1);
+	cache_insert(s->cache, x->ref.id, chunk);
+}
+
+static void *
+prefetch_worker(void *arg)
+{
+	struct store *s = arg;
+	struct prefetch *pf = &s->pf;
+
+	pthread_mutex_lock(&pf->lock);
+	for (;;) {
+		struct store_extent x;
+
+		while (pf->q_len == 0 && !pf->is_stopping)
+			pthread_cond_wait(&pf->cv_job, &pf->lock);
+		if (pf->is_stopping)
+			break;
+		x = pf->q[pf->q_head];
+		pf->q_head = (pf->q_head + 1) % PREFETCH_QUEUE;
+		pf->q_len--;
+		pf->n_busy++;
+		pthread_mutex_unlock(&pf->lock);
+		prefetch_one(s, &x);
+		pthread_mutex_lock(&pf->lock);
+		pf->n_busy--;
+		pthread_cond_broadcast(&pf->cv_idle);
+	}
+	pthread_mutex_unlock(&pf->lock);
+	return NULL;
+}
+
+/* Start the pool (pf->lock held); without threads, no read-ahead. */
+static void
+prefetch_start(struct store *s)
+{
+	struct prefetch *pf = &s->pf;
+
+	pf->is_started = 1;
+	for (size_t i = 0; i < PREFETCH_THREADS; i++) {
+		if (pthread_create(&pf->threads[i], NULL, prefetch_worker,
+		    s) != 0)
+			break;
+		pf->n_threads++;
+	}
+}
+
+static void
+prefetch_stop(struct store *s)
+{
+	struct prefetch *pf = &s->pf;
+
+	pthread_mutex_lock(&pf->lock);
+	pf->is_stopping = 1;
+	pthread_cond_broadcast(&pf->cv_job);
+	pthread_mutex_unlock(&pf->lock);
+	for (size_t i = 0; i < pf->n_threads; i++)
+		pthread_join(pf->threads[i], NULL);
+	pf->n_threads = 0;
+	pf->q_len = 0;
+}
+
+void
+store_prefetch_drain(struct store *s)
+{
+	struct prefetch *pf = &s->pf;
+
+	pthread_mutex_lock(&pf->lock);
+	while ((pf->q_len > 0 || pf->n_busy > 0) && pf->n_threads > 0)
+		pthread_cond_wait(&pf->cv_idle, &pf->lock);
+	pthread_mutex_unlock(&pf->lock);
+}
+
+/*
+ * Queue the extents of ${e} after extent ${last} for loading ahead, as
+ * long as they and the last one fit in half the cache (so that loading
+ * ahead never evicts what is being read).  A full queue drops its
+ * oldest request: a sequential reader has moved past it.
+ */
+static void
+prefetch_after(struct store *s, const struct store_entry *e, size_t last)
+{
+	struct prefetch *pf = &s->pf;
+	size_t budget = cache_cap(s->cache) / 2;
+	size_t used = e->extents[last].len;
+
+	pthread_mutex_lock(&pf->lock);
+	if (!pf->is_started && !pf->is_stopping)
+		prefetch_start(s);
+	for (size_t i = last + 1; i <= last + PREFETCH_AHEAD &&
+	    i < e->n_extents && pf->n_threads > 0; i++) {
+		const struct store_extent *x = &e->extents[i];
+		int is_queued = 0;
+
+		used += x->len;
+		if (used > budget)
+			break;
+		for (size_t k = 0; k < pf->q_len && !is_queued; k++)
+			is_queued = memcmp(pf->q[(pf->q_head + k) %
+			    PREFETCH_QUEUE].ref.id, x->ref.id, 32) == 0;
+		if (is_queued)
+			continue;
+		if (pf->q_len == PREFETCH_QUEUE) {
+			pf->q_head = (pf->q_head + 1) % PREFETCH_QUEUE;
+			pf->q_len--;
+		}
+		pf->q[(pf->q_head + pf->q_len) % PREFETCH_QUEUE] = *x;
+		pf->q_len++;
+		pthread_cond_signal(&pf->cv_job);
+	}
+	pthread_mutex_unlock(&pf->lock);
+}
+
 /* Copy [off, off+len) of extent ${x} into ${buf}, through the cache. */
 static int
 read_extent(struct store *s, const struct store_extent *x, size_t off,
@@ -1149,6 +1336,7 @@ store_read(struct store *s, const struct store_entry *e, uint64_t off,
 	uint64_t pos = off;
 	size_t lo = 0;
 	size_t hi = e->n_extents;
+	size_t last;
 	int r;
 
 	*got = 0;
@@ -1169,6 +1357,13 @@ store_read(struct store *s, const struct store_entry *e, uint64_t off,
 		else
 			hi = mid;
 	}
+	/* The last extent that starts before ${end}; queue what follows it
+	 * first, so the pool works while this thread decrypts. */
+	for (last = lo; last + 1 < e->n_extents &&
+	    e->extents[last + 1].off < end; last++)
+		;
+	if (last + 1 < e->n_extents)
+		prefetch_after(s, e, last);
 	while (pos < end) {
 		const struct store_extent *x = lo < e->n_extents ?
 		    &e->extents[lo] : NULL;
@@ -1185,6 +1380,105 @@ store_read(struct store *s, const struct store_entry *e, uint64_t off,
 			stop = x != NULL && x->off < end ? x->off : end;
 			memset(buf + (pos - off), 0, (size_t)(stop - pos));
 		}
+		pos = stop;
+	}
+	*got = (size_t)(end - off);
+	return 0;
+}
+
+/* Pin extent ${x} (loading it if needed); sets *${data}. */
+static int
+pin_extent(struct store *s, const struct store_extent *x,
+    const uint8_t **data)
+{
+	uint8_t *chunk;
+	size_t got;
+	int r;
+
+	r = cache_pin_or_claim(s->cache, x->ref.id, data, &got);
+	if (r == 0) {
+		if (got == x->len)
+			return 0;
+		cache_unpin(s->cache, *data);
+		return -EBADMSG;
+	}
+	if ((chunk = cache_entry_new(x->len)) == NULL) {
+		cache_abandon(s->cache, x->ref.id);
+		return -ENOMEM;
+	}
+	r = store_chunk_open(s, &x->ref, chunk, x->len, &got);
+	if (r == -ERANGE || (r == 0 && got != x->len))
+		r = -EBADMSG;
+	if (r < 0) {
+		cache_entry_free(chunk);
+		cache_abandon(s->cache, x->ref.id);
+		return r;
+	}
+	*data = cache_insert_pin(s->cache, x->ref.id, chunk);
+	return 0;
+}
+
+void
+store_unpin(struct store *s, struct store_pin *p)
+{
+	for (size_t i = 0; i < p->n_iov; i++)
+		cache_unpin(s->cache, p->held[i]);
+	p->n_iov = 0;
+}
+
+int
+store_read_pin(struct store *s, const struct store_entry *e, uint64_t off,
+    size_t len, struct store_pin *p, size_t *got)
+{
+	uint64_t end;
+	uint64_t pos = off;
+	size_t lo = 0;
+	size_t hi = e->n_extents;
+	size_t last;
+	int r;
+
+	*got = 0;
+	p->n_iov = 0;
+	if (!s->kr.has_master)
+		return -EACCES;
+	if (e->type != STORE_REG)
+		return -EINVAL;
+	if (off >= e->size)
+		return 0;
+	end = e->size - off < len ? e->size : off + len;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct store_extent *x = &e->extents[mid];
+
+		if (x->off + x->len <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* Only ranges that are extents' bytes end to end, no holes. */
+	for (last = lo; pos < end; last++) {
+		if (last >= e->n_extents || e->extents[last].off > pos ||
+		    last - lo >= STORE_PIN_MAX)
+			return -ERANGE;
+		pos = e->extents[last].off + e->extents[last].len;
+	}
+	if (last < e->n_extents)
+		prefetch_after(s, e, last - 1);
+	pos = off;
+	while (pos < end) {
+		const struct store_extent *x = &e->extents[lo + p->n_iov];
+		uint64_t stop = x->off + x->len < end ? x->off + x->len : end;
+		const uint8_t *data;
+
+		if ((r = pin_extent(s, x, &data)) < 0) {
+			store_unpin(s, p);
+			return r;
+		}
+		p->held[p->n_iov] = data;
+		p->iov[p->n_iov].iov_base = (void *)(uintptr_t)(data +
+		    (pos - x->off));
+		p->iov[p->n_iov].iov_len = (size_t)(stop - pos);
+		p->n_iov++;
 		pos = stop;
 	}
 	*got = (size_t)(end - off);

@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #define STORE_HASH_LEN 32	/* chunk ids, chunk keys, snapshot ids */
 #define STORE_ID_LEN 16		/* the store id, key ids */
@@ -514,5 +515,36 @@ void store_log_set(void (*fn)(int level, const char *msg));
 void store_time_format(int64_t sec, char *buf, size_t cap);
 /* Parses an RFC 3339 time into UTC seconds; -EINVAL if malformed. */
 int store_time_parse(const char *s, int64_t *sec, uint32_t *nsec);
+
+/* ---- reading without a copy ------------------------------------------- */
+
+#define STORE_PIN_MAX 8
+
+/*
+ * What store_read_pin() lends: ${iov}[0..${n_iov}) are the bytes asked
+ * for, in order, pointing into decrypted chunks held for the caller (for
+ * example for fuse_reply_iov()).  The caller allocates it (on the stack);
+ * ${held} is store_unpin()'s.
+ */
+struct store_pin {
+	size_t n_iov;
+	struct iovec iov[STORE_PIN_MAX];
+	const uint8_t *held[STORE_PIN_MAX];
+};
+
+/*
+ * store_read_pin(s, e, off, len, p, got):
+ * As store_read(), but instead of copying into a buffer, fill ${p} with
+ * pointers into the chunk cache, each chunk authenticated as for
+ * store_read(), and valid until store_unpin(s, ${p}), which the caller
+ * must call exactly once after a return of 0 (also when *${got} is 0),
+ * and before store_close().  Returns -ERANGE (holding nothing) when the
+ * range has a hole or spans more than STORE_PIN_MAX chunks: the caller
+ * then uses store_read().  Other returns as store_read(); on an error
+ * nothing is held.  Safe from many threads at once, like store_read().
+ */
+int store_read_pin(struct store *s, const struct store_entry *e,
+    uint64_t off, size_t len, struct store_pin *p, size_t *got);
+void store_unpin(struct store *s, struct store_pin *p);
 
 #endif

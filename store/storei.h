@@ -6,6 +6,7 @@
 #define STOREI_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "backend.h"
 #include "cache.h"
@@ -13,6 +14,32 @@
 #include "index.h"
 #include "key.h"
 #include "store.h"
+
+/*
+ * Sequential read-ahead of file contents (store.c): store_read() queues
+ * the extents after the last one it touched, and a small pool of threads
+ * decrypts them into the chunk cache.  The threads start with the first
+ * request, never in store_open() or an unlock (amberfs forks after
+ * those), and store_close() joins them.  So a process must not fork and
+ * go on using the store after its first store_read() (exec is fine).
+ */
+#define PREFETCH_THREADS 2
+#define PREFETCH_AHEAD 2	/* extents after the last one read */
+#define PREFETCH_QUEUE 8
+
+struct prefetch {
+	pthread_mutex_t lock;
+	pthread_cond_t cv_job;	/* a job was queued, or stopping */
+	pthread_cond_t cv_idle;	/* a job was finished */
+	pthread_t threads[PREFETCH_THREADS];
+	size_t n_threads;
+	int is_started;		/* threads were (tried to be) started */
+	int is_stopping;
+	struct store_extent q[PREFETCH_QUEUE];
+	size_t q_head;
+	size_t q_len;
+	size_t n_busy;
+};
 
 struct store {
 	struct backend *be;
@@ -25,7 +52,15 @@ struct store {
 	char *index_dir;
 	char id_hex[2 * STORE_ID_LEN + 1];
 	struct store_opts opts;
+	struct prefetch pf;
+	/* Chunks authenticated and decrypted by store_chunk_open(), and
+	 * those of them loaded ahead: for tests and statistics. */
+	atomic_ulong n_chunk_opens;
+	atomic_ulong n_prefetched;
 };
+
+/* Wait until the read-ahead queue is empty and its threads idle. */
+void store_prefetch_drain(struct store *s);
 
 /* Compute a chunk's id and key from its plaintext. */
 void store_ref_of(const struct store *s, const uint8_t *buf, size_t len,

@@ -3,10 +3,15 @@
  * chunks and computes each chunk's id and key (one SHA-256 pass); chunks
  * not yet stored are copied into a bounded queue, and a pool of worker
  * threads (one per core) compresses and seals them and appends the blobs
- * to the open pack.  A pack past PACK_TARGET is closed by the worker that
+ * to an open pack.  A pack past PACK_TARGET is closed by the worker that
  * filled it: table sealed, hashed, put, indexed.  Nothing refers to a
  * pack until the manifest is written by store_writer_commit(), so a
  * writer that dies at any instant leaves only unreferenced objects.
+ *
+ * Trees go to packs of their own (a second open pack, closed the same
+ * way): a walk of a snapshot then reads a few packs that hold nothing
+ * else, rather than trees scattered between megabytes of file data, and
+ * the index records the kind so that readers can read such packs whole.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,10 +26,21 @@
 #include "tree.h"
 #include "idset.h"
 
+enum { KIND_DATA, KIND_TREES, N_KINDS };
+
 struct job {
 	struct store_ref ref;
 	uint8_t *data;
 	size_t len;
+	int kind;
+};
+
+/* A pack being filled: its bytes so far and its table. */
+struct open_pack {
+	struct wb buf;
+	struct pack_entry *entries;
+	size_t n_entries;
+	size_t cap_entries;
 };
 
 struct store_writer {
@@ -41,11 +57,8 @@ struct store_writer {
 	size_t n_busy;
 	int is_stopping;
 	int err;
-	/* The open pack; guarded by lock. */
-	struct wb pack;
-	struct pack_entry *entries;
-	size_t n_entries;
-	size_t cap_entries;
+	/* The open packs, one per kind; guarded by lock. */
+	struct open_pack open[N_KINDS];
 	/* Ids queued or stored by this writer, and packs it reuses. */
 	struct idset seen;
 	struct idset reused;
@@ -65,7 +78,7 @@ struct store_writer {
  */
 static int
 pack_finish(struct store_writer *w, struct wb *pack, struct pack_entry *e,
-    size_t n)
+    size_t n, int kind)
 {
 	struct store *s = w->s;
 	uint8_t *toc = NULL;
@@ -87,7 +100,8 @@ pack_finish(struct store_writer *w, struct wb *pack, struct pack_entry *e,
 		r = 0;
 	if (r < 0)
 		goto out;
-	r = index_pack_add(s->ix, h, pack->len, e, n);
+	r = index_pack_add_kind(s->ix, h, pack->len, e, n, kind ==
+	    KIND_TREES ? INDEX_PACK_TREES : INDEX_PACK_DATA);
 	pthread_mutex_lock(&w->lock);
 	w->st.bytes_stored += pack->len;
 	w->st.n_packs++;
@@ -97,46 +111,47 @@ out:
 	return r;
 }
 
-/* Take the open pack out of ${w} (lock held). */
+/* Take the open pack of ${kind} out of ${w} (lock held). */
 static void
-pack_take(struct store_writer *w, struct wb *pack, struct pack_entry **e,
-    size_t *n)
+pack_take(struct store_writer *w, int kind, struct wb *pack,
+    struct pack_entry **e, size_t *n)
 {
-	*pack = w->pack;
-	*e = w->entries;
-	*n = w->n_entries;
-	memset(&w->pack, 0, sizeof(w->pack));
-	w->entries = NULL;
-	w->n_entries = w->cap_entries = 0;
+	struct open_pack *o = &w->open[kind];
+
+	*pack = o->buf;
+	*e = o->entries;
+	*n = o->n_entries;
+	memset(o, 0, sizeof(*o));
 }
 
-/* Append a sealed blob to the open pack (lock held). */
+/* Append a sealed blob to the open pack of its kind (lock held). */
 static int
 pack_append(struct store_writer *w, const struct job *j, const uint8_t *blob,
     size_t len)
 {
+	struct open_pack *o = &w->open[j->kind];
 	struct pack_entry *e;
 	int r;
 
-	if (w->pack.len == 0 &&
-	    (r = wb_bytes(&w->pack, PACK_MAGIC, PACK_HEAD_LEN)) < 0)
+	if (o->buf.len == 0 &&
+	    (r = wb_bytes(&o->buf, PACK_MAGIC, PACK_HEAD_LEN)) < 0)
 		return r;
-	if (w->n_entries == w->cap_entries) {
-		size_t cap = w->cap_entries ? 2 * w->cap_entries : 256;
+	if (o->n_entries == o->cap_entries) {
+		size_t cap = o->cap_entries ? 2 * o->cap_entries : 256;
 
-		if ((e = realloc(w->entries, cap * sizeof(*e))) == NULL)
+		if ((e = realloc(o->entries, cap * sizeof(*e))) == NULL)
 			return -ENOMEM;
-		w->entries = e;
-		w->cap_entries = cap;
+		o->entries = e;
+		o->cap_entries = cap;
 	}
-	e = &w->entries[w->n_entries];
+	e = &o->entries[o->n_entries];
 	memcpy(e->id, j->ref.id, 32);
-	e->off = w->pack.len;
+	e->off = o->buf.len;
 	e->len = (uint32_t)len;
 	e->raw_len = (uint32_t)j->len;
-	if ((r = wb_bytes(&w->pack, blob, len)) < 0)
+	if ((r = wb_bytes(&o->buf, blob, len)) < 0)
 		return r;
-	w->n_entries++;
+	o->n_entries++;
 	return 0;
 }
 
@@ -183,11 +198,11 @@ worker(void *arg)
 		pthread_mutex_lock(&w->lock);
 		if (r == 0)
 			r = pack_append(w, &j, blob, blen);
-		if (r == 0 && w->pack.len >= PACK_TARGET)
-			pack_take(w, &full, &e, &n);
+		if (r == 0 && w->open[j.kind].buf.len >= PACK_TARGET)
+			pack_take(w, j.kind, &full, &e, &n);
 		pthread_mutex_unlock(&w->lock);
 		if (r == 0 && n > 0)
-			r = pack_finish(w, &full, e, n);
+			r = pack_finish(w, &full, e, n, j.kind);
 		wb_fini(&full);
 		free(e);
 		pthread_mutex_lock(&w->lock);
@@ -253,7 +268,7 @@ drain(struct store_writer *w)
 
 static int
 put_chunk(struct store_writer *w, const uint8_t *buf, size_t len,
-    size_t max, struct store_ref *ref)
+    size_t max, int kind, struct store_ref *ref)
 {
 	struct chunk_loc loc;
 	struct job j;
@@ -281,6 +296,7 @@ put_chunk(struct store_writer *w, const uint8_t *buf, size_t len,
 	w->st.bytes_new += len;
 	j.ref = *ref;
 	j.len = len;
+	j.kind = kind;
 	if ((j.data = malloc(len ? len : 1)) == NULL)
 		return -ENOMEM;
 	memcpy(j.data, buf, len);
@@ -302,7 +318,7 @@ int
 store_writer_put(struct store_writer *w, const uint8_t *buf, size_t len,
     struct store_ref *ref)
 {
-	return put_chunk(w, buf, len, STORE_CHUNK_MAX, ref);
+	return put_chunk(w, buf, len, STORE_CHUNK_MAX, KIND_DATA, ref);
 }
 
 void
@@ -329,8 +345,10 @@ store_writer_free(struct store_writer *w)
 		free(w->q[(w->q_head + i) % w->q_cap].data);
 	free(w->q);
 	free(w->threads);
-	wb_fini(&w->pack);
-	free(w->entries);
+	for (int k = 0; k < N_KINDS; k++) {
+		wb_fini(&w->open[k].buf);
+		free(w->open[k].entries);
+	}
 	idset_fini(&w->seen);
 	idset_fini(&w->reused);
 	free(w->spare);
@@ -652,7 +670,7 @@ store_tb_finish(struct store_writer *w, struct store_tb *tb,
 		    "to store", tb->n);
 		goto out;
 	}
-	if ((r = put_chunk(w, enc.p, enc.len, STORE_TREE_MAX,
+	if ((r = put_chunk(w, enc.p, enc.len, STORE_TREE_MAX, KIND_TREES,
 	    &dir->tree)) < 0)
 		goto out;
 	dir->type = STORE_DIR;
@@ -851,11 +869,8 @@ store_writer_commit(struct store_writer *w, const struct store_snap_new *sn,
 	struct store *s = w->s;
 	struct store_entry root;
 	uint8_t (*parents)[32] = NULL;
-	struct wb last = { 0 };
-	struct pack_entry *e = NULL;
 	uint8_t *obj = NULL;
 	size_t n_parents = 0;
-	size_t n = 0;
 	size_t len;
 	char name[80];
 	char hex[65];
@@ -867,11 +882,21 @@ store_writer_commit(struct store_writer *w, const struct store_snap_new *sn,
 		return r;
 	if ((r = drain(w)) < 0)
 		return r;
-	pthread_mutex_lock(&w->lock);
-	pack_take(w, &last, &e, &n);
-	pthread_mutex_unlock(&w->lock);
-	if (n > 0 && (r = pack_finish(w, &last, e, n)) < 0)
-		goto out;
+	/* Both open packs are stored before the manifest that needs them. */
+	for (int k = 0; k < N_KINDS; k++) {
+		struct wb last = { 0 };
+		struct pack_entry *e = NULL;
+		size_t n = 0;
+
+		pthread_mutex_lock(&w->lock);
+		pack_take(w, k, &last, &e, &n);
+		pthread_mutex_unlock(&w->lock);
+		r = n > 0 ? pack_finish(w, &last, e, n, k) : 0;
+		wb_fini(&last);
+		free(e);
+		if (r < 0)
+			return r;
+	}
 	if ((r = find_heads(s, &parents, &n_parents)) < 0)
 		goto out;
 	if ((r = snap_make(&s->kr, sn, &root, (const uint8_t (*)[32])parents,
@@ -896,8 +921,6 @@ store_writer_commit(struct store_writer *w, const struct store_snap_new *sn,
 			r = s->be->ops->list(s->be, "keys/", protect_key, s);
 	}
 out:
-	wb_fini(&last);
-	free(e);
 	free(obj);
 	free(parents);
 	return r;

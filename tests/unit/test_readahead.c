@@ -1,0 +1,658 @@
+/*
+ * test_readahead.c: what makes a mount fast (store/writer.c, store.c,
+ * cache.c).  The writer puts trees and file data in separate packs, and
+ * the index records which is which; a tree read asks the backend to read
+ * its pack ahead, a file read does not.  store_read() starts no thread
+ * before the first read, then has the next extents decrypted into the
+ * cache by its pool; read sequentially, by one thread or several at
+ * once, each chunk is decrypted exactly once; store_close() ends the
+ * threads.  store_read_pin() lends the right bytes, and refuses holes
+ * and ranges over too many chunks.  A damaged chunk still gives -EBADMSG
+ * with read-ahead on.
+ * Seeded (the seed is printed on failure, and can be given as the first
+ * argument).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../check.h"
+#include "cache.h"
+#include "index.h"
+#include "log.h"
+#include "pack.h"
+#include "storei.h"
+
+#define PASS "correct horse"
+#define BIG_LEN (14u << 20)
+#define N_SMALL 40
+#define N_READERS 4
+
+static uint64_t rng_state;
+static char top[64];
+static char store_dir[128];
+static char index_dir[128];
+static uint8_t *big;
+
+static uint64_t
+rng(void)
+{
+	rng_state = rng_state * 6364136223846793005ull +
+	    1442695040888963407ull;
+	return rng_state >> 17;
+}
+
+static int n_auth_logs;	/* messages about failed authentication */
+
+static void
+quiet(int level, const char *msg)
+{
+	(void)level;
+	if (strstr(msg, "authentication failed") != NULL)
+		n_auth_logs++;
+}
+
+static int
+n_threads(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/*
+ * Threads of this process once ${n} are left: a joined thread may stay
+ * listed in /proc for a moment after pthread_join() returns.
+ */
+static int
+n_threads_settled(int n)
+{
+	int got = n_threads();
+
+	for (int i = 0; i < 100 && got != n; i++) {
+		usleep(10000);
+		got = n_threads();
+	}
+	return got;
+}
+
+/* ---- writing ---- */
+
+static int
+put_file(struct store_writer *w, struct store_tb *tb, const char *name,
+    const uint8_t *data, size_t len)
+{
+	struct store_file *f = NULL;
+	struct store_extent *ext = NULL;
+	struct store_entry e;
+	size_t n_ext = 0;
+	int r;
+
+	if ((r = store_file_new(w, &f)) < 0)
+		return r;
+	for (size_t off = 0; off < len && r == 0; off += 1u << 20)
+		r = store_file_write(f, off, data + off, len - off < (1u <<
+		    20) ? len - off : 1u << 20);
+	if (r == 0)
+		r = store_file_end(f, &ext, &n_ext);
+	store_file_free(f);
+	if (r < 0)
+		return r;
+	memset(&e, 0, sizeof(e));
+	e.name = (const uint8_t *)name;
+	e.name_len = strlen(name);
+	e.type = STORE_REG;
+	e.mode = 0644;
+	e.size = len;
+	e.extents = ext;
+	e.n_extents = n_ext;
+	r = store_tb_add(tb, &e);
+	free(ext);
+	return r;
+}
+
+/* A source "data": big, and dir/ with N_SMALL small files in sub/NN. */
+static int
+write_snapshot(struct store *s)
+{
+	struct store_writer *w = NULL;
+	struct store_tb *top_tb = NULL;
+	struct store_tb *dir = NULL;
+	struct store_source src;
+	struct store_snap_new sn;
+	struct store_entry root;
+	struct store_entry e;
+	uint8_t id[32];
+	uint8_t small[3000];
+	char name[16];
+	int r;
+
+	if ((r = store_writer_new(s, &w)) < 0)
+		return r;
+	if ((r = store_tb_new(&top_tb)) < 0 || (r = store_tb_new(&dir)) < 0)
+		goto out;
+	if ((r = put_file(w, top_tb, "big", big, BIG_LEN)) < 0)
+		goto out;
+	for (int i = 0; i < N_SMALL; i++) {
+		struct store_tb *sub = NULL;
+
+		for (size_t k = 0; k < sizeof(small); k++)
+			small[k] = (uint8_t)rng();
+		snprintf(name, sizeof(name), "%02d", i);
+		if ((r = store_tb_new(&sub)) < 0)
+			goto out;
+		r = put_file(w, sub, "f", small, sizeof(small));
+		memset(&e, 0, sizeof(e));
+		e.name = (const uint8_t *)name;
+		e.name_len = strlen(name);
+		e.mode = 0755;
+		if (r == 0)
+			r = store_tb_finish(w, sub, &e);
+		store_tb_free(sub);
+		if (r < 0 || (r = store_tb_add(dir, &e)) < 0)
+			goto out;
+	}
+	memset(&e, 0, sizeof(e));
+	e.name = (const uint8_t *)"dir";
+	e.name_len = 3;
+	e.mode = 0755;
+	if ((r = store_tb_finish(w, dir, &e)) < 0 ||
+	    (r = store_tb_add(top_tb, &e)) < 0)
+		goto out;
+	memset(&root, 0, sizeof(root));
+	root.mode = 0755;
+	if ((r = store_tb_finish(w, top_tb, &root)) < 0)
+		goto out;
+	memset(&src, 0, sizeof(src));
+	src.kind = STORE_FILES;
+	snprintf(src.name, sizeof(src.name), "data");
+	src.root = root;
+	memset(&sn, 0, sizeof(sn));
+	sn.time_sec = 1764201600;
+	sn.host = "h";
+	sn.sources = &src;
+	sn.n_sources = 1;
+	r = store_writer_commit(w, &sn, id);
+out:
+	store_tb_free(dir);
+	store_tb_free(top_tb);
+	store_writer_free(w);
+	return r;
+}
+
+static int
+open_store(size_t cache_size, struct store **s)
+{
+	struct store_opts o;
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	o.index_dir = index_dir;
+	o.cache_size = cache_size;
+	*s = NULL;
+	if ((r = store_open(store_dir, &o, s)) < 0)
+		return r;
+	if ((r = store_unlock(*s, PASS, strlen(PASS))) < 0) {
+		store_close(*s);
+		*s = NULL;
+	}
+	return r;
+}
+
+/* ---- the kinds of packs, and willneed ---- */
+
+struct kinds {
+	struct store *s;
+	uint8_t tree_ids[N_SMALL + 8][32];
+	size_t n_tree_ids;
+	int n_trees_in_data;
+	int n_data_in_trees;
+	int n_unknown;
+};
+
+static int
+is_tree_id(const struct kinds *k, const uint8_t id[32])
+{
+	for (size_t i = 0; i < k->n_tree_ids; i++)
+		if (memcmp(k->tree_ids[i], id, 32) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+kind_of_chunk(void *ctx, const uint8_t id[STORE_HASH_LEN],
+    const struct chunk_loc *loc)
+{
+	struct kinds *k = ctx;
+	int kind;
+
+	if (index_pack_kind(k->s->ix, loc->pack, &kind) < 0) {
+		k->n_unknown++;
+		return 0;
+	}
+	if (is_tree_id(k, id) && kind != INDEX_PACK_TREES)
+		k->n_trees_in_data++;
+	if (!is_tree_id(k, id) && kind != INDEX_PACK_DATA)
+		k->n_data_in_trees++;
+	return 0;
+}
+
+static int n_willneed;
+static char willneed_key[80];
+static const struct backend_ops *real_ops;
+
+static void
+count_willneed(struct backend *be, const char *key)
+{
+	n_willneed++;
+	snprintf(willneed_key, sizeof(willneed_key), "%s", key);
+	real_ops->willneed(be, key);
+}
+
+/* Collect the ids of every tree below ${ref} (a directory). */
+static void
+collect_trees(struct kinds *k, const struct store_ref *ref)
+{
+	struct store_tree *t = NULL;
+
+	if (k->n_tree_ids == sizeof(k->tree_ids) / 32)
+		return;
+	memcpy(k->tree_ids[k->n_tree_ids++], ref->id, 32);
+	if (store_tree_read(k->s, ref, &t) < 0) {
+		CHECK(!"a tree reads");
+		return;
+	}
+	for (size_t i = 0; i < store_tree_len(t); i++) {
+		const struct store_entry *e = store_tree_entry(t, i);
+
+		if (e->type == STORE_DIR)
+			collect_trees(k, &e->tree);
+	}
+	store_tree_free(t);
+}
+
+static void
+test_kinds(struct store *s, const struct store_snap *sn,
+    struct store_entry *big_out, struct store_tree **big_tree)
+{
+	static struct backend_ops counting;
+	struct kinds k;
+	struct store_tree *t = NULL;
+	size_t idx;
+	char first[80];
+	int kind;
+	int n_tree_packs = 0;
+
+	memset(&k, 0, sizeof(k));
+	k.s = s;
+	real_ops = s->be->ops;
+	counting = *real_ops;
+	counting.willneed = count_willneed;
+	s->be->ops = &counting;
+
+	collect_trees(&k, &sn->root.tree);
+	/* root, files/, data/, dir/ and one per small file's directory */
+	CHECK(k.n_tree_ids == 4 + N_SMALL);
+	CHECK(n_willneed == (int)k.n_tree_ids);
+	memcpy(first, willneed_key, sizeof(first));
+	CHECK(strncmp(first, "packs/", 6) == 0);
+	CHECK(index_chunk_each(s->ix, kind_of_chunk, &k) == 0);
+	CHECK(k.n_unknown == 0);
+	CHECK(k.n_trees_in_data == 0);
+	CHECK(k.n_data_in_trees == 0);
+	/* All trees of this snapshot are in one pack: the one hinted. */
+	for (size_t i = 0; i < k.n_tree_ids; i++) {
+		struct chunk_loc loc;
+		char name[80];
+
+		CHECK(index_chunk_get(s->ix, k.tree_ids[i], &loc) == 0);
+		pack_name(loc.pack, name);
+		CHECK(strcmp(name, first) == 0);
+		if (i == 0 && index_pack_kind(s->ix, loc.pack, &kind) == 0 &&
+		    kind == INDEX_PACK_TREES)
+			n_tree_packs++;
+	}
+	CHECK(n_tree_packs == 1);
+
+	/* A file read hints nothing. */
+	CHECK(store_resolve(s, &sn->root, "files/data/big", &t, &idx) == 0);
+	n_willneed = 0;
+	if (t != NULL) {
+		uint8_t b[100];
+		size_t got;
+
+		*big_out = *store_tree_entry(t, idx);
+		CHECK(store_read(s, big_out, 5, b, sizeof(b), &got) == 0 &&
+		    got == sizeof(b) && memcmp(b, big + 5, sizeof(b)) == 0);
+		CHECK(n_willneed == 0);
+	}
+	*big_tree = t;
+	s->be->ops = real_ops;
+}
+
+/* ---- read-ahead ---- */
+
+struct seq_reader {
+	struct store *s;
+	const struct store_entry *e;
+	size_t piece;
+	int n_bad;
+};
+
+static void *
+seq_read(void *arg)
+{
+	struct seq_reader *sr = arg;
+	uint8_t *buf = malloc(sr->piece);
+	size_t got;
+
+	if (buf == NULL) {
+		sr->n_bad++;
+		return NULL;
+	}
+	for (uint64_t off = 0; off < BIG_LEN; off += sr->piece) {
+		if (store_read(sr->s, sr->e, off, buf, sr->piece, &got) < 0 ||
+		    got != (BIG_LEN - off < sr->piece ? BIG_LEN - off :
+		    sr->piece) || memcmp(buf, big + off, got) != 0)
+			sr->n_bad++;
+	}
+	free(buf);
+	return NULL;
+}
+
+static void
+test_prefetch(void)
+{
+	struct store *s = NULL;
+	struct store_snap_list *l = NULL;
+	const struct store_snap *sn = NULL;
+	struct store_tree *t = NULL;
+	struct store_entry big_e;
+	struct seq_reader sr[N_READERS];
+	pthread_t th[N_READERS];
+	uint8_t b[64];
+	size_t got;
+	int n0;
+	int ok;
+
+	/* A fresh store: nothing decrypted, and no thread yet. */
+	n0 = n_threads_settled(1);
+	CHECK(n0 == 1);
+	CHECK(open_store(64u << 20, &s) == 0);
+	if (s == NULL)
+		return;
+	CHECK(n_threads() == n0);
+	CHECK(store_snapshots(s, &l) == 0 && store_snap_list_len(l) == 1);
+	if (l == NULL || (sn = store_snap_list_get(l, 0)) == NULL)
+		goto out;
+	test_kinds(s, sn, &big_e, &t);
+	if (t == NULL)
+		goto out;
+	CHECK(big_e.n_extents >= 6);
+	CHECK(n_threads() == n0 + PREFETCH_THREADS);
+
+	/* That read of extent 0 queued 1 and 2: after the pool is done,
+	 * they are in the cache, each decrypted once, 3 wasn't. */
+	store_prefetch_drain(s);
+	CHECK(atomic_load(&s->n_prefetched) == PREFETCH_AHEAD);
+	for (size_t i = 0; i < big_e.n_extents && i < 4; i++)
+		CHECK((cache_read(s->cache, big_e.extents[i].ref.id, 0, b,
+		    sizeof(b), &got) == 0) == (i <= PREFETCH_AHEAD));
+	store_tree_free(t);
+	t = NULL;
+	store_snap_list_free(l);
+	l = NULL;
+	store_close(s);
+	s = NULL;
+	CHECK(n_threads_settled(n0) == n0);
+
+	/* Sequentially, by one reader and then by several at once:
+	 * every chunk decrypted exactly once. */
+	for (int n_readers = 1; n_readers <= N_READERS; n_readers +=
+	    N_READERS - 1) {
+		unsigned long n_opens;
+
+		CHECK(open_store(64u << 20, &s) == 0);
+		if (s == NULL)
+			goto out;
+		CHECK(store_snapshots(s, &l) == 0);
+		sn = l ? store_snap_list_get(l, 0) : NULL;
+		if (sn == NULL || store_resolve(s, &sn->root,
+		    "files/data/big", &t, &got) != 0 || t == NULL)
+			goto out;
+		big_e = *store_tree_entry(t, got);
+		n_opens = atomic_load(&s->n_chunk_opens);
+		for (int i = 0; i < n_readers; i++) {
+			sr[i].s = s;
+			sr[i].e = &big_e;
+			sr[i].piece = (size_t)(rng() % (300u << 10)) + 4096;
+			sr[i].n_bad = 0;
+			CHECK(pthread_create(&th[i], NULL, seq_read,
+			    &sr[i]) == 0);
+		}
+		ok = 1;
+		for (int i = 0; i < n_readers; i++) {
+			pthread_join(th[i], NULL);
+			ok = ok && sr[i].n_bad == 0;
+		}
+		CHECK(ok);
+		store_prefetch_drain(s);
+		CHECK(atomic_load(&s->n_chunk_opens) - n_opens ==
+		    big_e.n_extents);
+		store_tree_free(t);
+		t = NULL;
+		store_snap_list_free(l);
+		l = NULL;
+		store_close(s);
+		s = NULL;
+	}
+out:
+	store_tree_free(t);
+	store_snap_list_free(l);
+	store_close(s);
+}
+
+/* store_read_pin(): the right bytes, no copy, and -ERANGE for holes and
+ * ranges over too many chunks. */
+static void
+test_pin(void)
+{
+	struct store *s = NULL;
+	struct store_snap_list *l = NULL;
+	const struct store_snap *sn;
+	struct store_tree *t = NULL;
+	struct store_entry e;
+	struct store_entry holed;
+	struct store_extent *ext = NULL;
+	struct store_pin p;
+	size_t idx;
+	size_t got;
+	int ok = 1;
+
+	CHECK(open_store(16u << 20, &s) == 0);
+	if (s == NULL)
+		return;
+	CHECK(store_snapshots(s, &l) == 0);
+	sn = l ? store_snap_list_get(l, 0) : NULL;
+	if (sn == NULL || store_resolve(s, &sn->root, "files/data/big", &t,
+	    &idx) != 0 || t == NULL)
+		goto out;
+	e = *store_tree_entry(t, idx);
+	for (int n = 0; n < 300; n++) {
+		uint64_t off = rng() % (BIG_LEN + 100);
+		size_t len = (size_t)(rng() % (3u << 20)) + 1;
+		size_t k = 0;
+
+		if (store_read_pin(s, &e, off, len, &p, &got) != 0) {
+			ok = 0;
+			continue;
+		}
+		if (got != (off >= BIG_LEN ? 0 : BIG_LEN - off < len ?
+		    BIG_LEN - off : len))
+			ok = 0;
+		for (size_t i = 0; i < p.n_iov; i++) {
+			if (memcmp(p.iov[i].iov_base, big + off + k,
+			    p.iov[i].iov_len) != 0)
+				ok = 0;
+			k += p.iov[i].iov_len;
+		}
+		if (k != got)
+			ok = 0;
+		store_unpin(s, &p);
+	}
+	CHECK(ok);
+	/* Every extent at once: more than STORE_PIN_MAX of them. */
+	CHECK(e.n_extents > STORE_PIN_MAX);
+	CHECK(store_read_pin(s, &e, 0, BIG_LEN, &p, &got) == -ERANGE);
+	/* A hole in front: -ERANGE, where store_read() gives zeros. */
+	holed = e;
+	if ((ext = calloc(e.n_extents, sizeof(*ext))) == NULL)
+		goto out;
+	memcpy(ext, e.extents, e.n_extents * sizeof(*ext));
+	for (size_t i = 0; i < e.n_extents; i++)
+		ext[i].off += 4096;
+	holed.extents = ext;
+	holed.size = BIG_LEN + 4096;
+	CHECK(store_read_pin(s, &holed, 100, 10, &p, &got) == -ERANGE);
+	CHECK(store_read_pin(s, &holed, 4000, 200, &p, &got) == -ERANGE);
+	CHECK(store_read_pin(s, &holed, 4096, 200, &p, &got) == 0 &&
+	    got == 200 && p.n_iov == 1 &&
+	    memcmp(p.iov[0].iov_base, big, 200) == 0);
+	if (got == 200)
+		store_unpin(s, &p);
+	/* The end of the file. */
+	CHECK(store_read_pin(s, &e, BIG_LEN, 10, &p, &got) == 0 && got == 0);
+	store_unpin(s, &p);
+out:
+	free(ext);
+	store_tree_free(t);
+	store_snap_list_free(l);
+	store_close(s);
+}
+
+/* A damaged chunk ahead of the reader: the read of it still fails. */
+static void
+test_damage(void)
+{
+	struct store *s = NULL;
+	struct store_snap_list *l = NULL;
+	const struct store_snap *sn;
+	struct store_tree *t = NULL;
+	struct store_entry e;
+	struct chunk_loc loc;
+	uint8_t *buf = NULL;
+	char path[300];
+	char name[80];
+	char cmd[700];
+	size_t idx;
+	size_t got;
+	FILE *f;
+
+	CHECK(open_store(64u << 20, &s) == 0);
+	if (s == NULL)
+		return;
+	CHECK(store_snapshots(s, &l) == 0);
+	sn = l ? store_snap_list_get(l, 0) : NULL;
+	if (sn == NULL || store_resolve(s, &sn->root, "files/data/big", &t,
+	    &idx) != 0 || t == NULL)
+		goto out;
+	e = *store_tree_entry(t, idx);
+	/* Flip a byte in the middle of extent 2's blob. */
+	if (index_chunk_get(s->ix, e.extents[2].ref.id, &loc) != 0)
+		goto out;
+	pack_name(loc.pack, name);
+	snprintf(path, sizeof(path), "%s/%s", store_dir, name);
+	snprintf(cmd, sizeof(cmd), "chmod u+w '%s'", path);
+	CHECK(system(cmd) == 0);
+	if ((f = fopen(path, "r+b")) == NULL)
+		goto out;
+	fseek(f, (long)(loc.off + loc.len / 2), SEEK_SET);
+	int c = fgetc(f);
+	fseek(f, (long)(loc.off + loc.len / 2), SEEK_SET);
+	fputc(c ^ 1, f);
+	fclose(f);
+	/* A fresh store, so the dir backend sees the file as it is now
+	 * (the tree ${t}, which ${e} points into, is ours to keep). */
+	store_snap_list_free(l);
+	l = NULL;
+	store_close(s);
+	CHECK(open_store(64u << 20, &s) == 0);
+	if (s == NULL)
+		goto out;
+	if ((buf = malloc(e.extents[0].len)) == NULL)
+		goto out;
+	/* Reading extent 0 prefetches 1 and 2; 2 fails quietly, and the
+	 * read that needs it reports it, once. */
+	n_auth_logs = 0;
+	CHECK(store_read(s, &e, 0, buf, e.extents[0].len, &got) == 0 &&
+	    memcmp(buf, big, got) == 0);
+	store_prefetch_drain(s);
+	CHECK(store_read(s, &e, e.extents[1].off, buf, 10, &got) == 0 &&
+	    memcmp(buf, big + e.extents[1].off, 10) == 0);
+	CHECK(n_auth_logs == 0);
+	CHECK(store_read(s, &e, e.extents[2].off, buf, 10, &got) ==
+	    -EBADMSG);
+	CHECK(n_auth_logs == 1);
+	CHECK(store_read(s, &e, e.extents[3].off, buf, 10, &got) == 0 &&
+	    memcmp(buf, big + e.extents[3].off, 10) == 0);
+out:
+	free(buf);
+	store_tree_free(t);
+	store_snap_list_free(l);
+	store_close(s);
+}
+
+int
+main(int argc, char **argv)
+{
+	uint64_t seed = argc > 1 ? strtoull(argv[1], NULL, 0) : 4711;
+	struct store_create_opts co;
+	struct store *s = NULL;
+	char cmd[256];
+	int r;
+
+	rng_state = seed;
+	store_log_set(quiet);
+	snprintf(top, sizeof(top), "/tmp/amber-test-readahead.XXXXXX");
+	if (mkdtemp(top) == NULL || (big = malloc(BIG_LEN)) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	for (size_t i = 0; i < BIG_LEN; i++)
+		big[i] = (uint8_t)rng();
+	snprintf(store_dir, sizeof(store_dir), "%s/store", top);
+	snprintf(index_dir, sizeof(index_dir), "%s/index", top);
+	memset(&co, 0, sizeof(co));
+	co.kdf.log2_n = 10;
+	CHECK(store_create(store_dir, &co, PASS, strlen(PASS)) == 0);
+	CHECK(open_store(0, &s) == 0);
+	if (s != NULL)
+		CHECK(write_snapshot(s) == 0);
+	store_close(s);
+	test_prefetch();
+	test_pin();
+	test_damage();
+	r = check_done("test_readahead");
+	if (r != 0)
+		fprintf(stderr, "test_readahead: seed %llu\n",
+		    (unsigned long long)seed);
+	snprintf(cmd, sizeof(cmd), "chmod -R u+w '%s' && rm -rf '%s'", top,
+	    top);
+	if (system(cmd) != 0)
+		fprintf(stderr, "test_readahead: cannot remove %s\n", top);
+	free(big);
+	return r;
+}
