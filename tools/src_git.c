@@ -20,10 +20,17 @@
  * old ones.  When an old tip is no longer reachable (a deleted or rewound
  * ref), when the shallow boundary changed, or when too many packs piled
  * up, everything is repacked into one pack instead, so the mirror never
- * holds unreachable objects.  For the browsable trees, the local cache
- * maps a git tree id plus mtime to its stored directory, and a blob id to
- * its extents; cached values are parsed strictly and used only once the
- * store is known to hold the chunk they name.
+ * holds unreachable objects.
+ *
+ * Browsable trees: every entry below a branch's or tag's directory has
+ * STORE_ENTRY_MTIME_INHERIT and no time of its own, and only that
+ * directory (branches/B, tags/T, a detached HEAD) carries the tip's
+ * commit time.  So the stored tree of a git tree depends on the git tree
+ * alone: an unchanged subtree is the same stored tree in every branch and
+ * snapshot, and a moved branch stores only the directories its commits
+ * changed.  The local cache maps a git tree id to its stored directory,
+ * and a blob id to its extents; cached values are parsed strictly and
+ * used only once the store is known to hold the chunk they name.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -62,7 +69,8 @@ extern char **environ;
 #define META_MAX (256u << 20)	/* packed-refs or shallow read back */
 #define N_RESTART_MAX 64	/* cat-file restarts after bad objects */
 
-#define TABLE_TREE "git-tree"
+/* Keyed by the tree id alone; "git-tree" was keyed by id and mtime. */
+#define TABLE_TREE "git-tree2"
 #define TABLE_BLOB "git-blob"
 #define TABLE_MIRROR "git-mirror"
 #define VAL_VERSION 1
@@ -81,9 +89,9 @@ enum obj_type {
 	OBJ_TAG,
 };
 
-/* An in-memory map for this run: key (an object id, maybe + mtime). */
+/* An in-memory map for this run, keyed by an object id. */
 struct map_slot {
-	uint8_t key[RAW_MAX + 8];
+	uint8_t key[RAW_MAX];
 	uint8_t klen;
 	uint8_t *val;
 	size_t vlen;
@@ -1275,8 +1283,7 @@ obj_fail(struct gsrc *g, int r, const uint8_t *oid)
 
 /* A submodule: a directory holding SUBMODULE_FILE with "<commit id>\n". */
 static int
-gitlink_store(struct gsrc *g, const uint8_t *oid, int64_t mtime,
-    struct store_entry *dir)
+gitlink_store(struct gsrc *g, const uint8_t *oid, struct store_entry *dir)
 {
 	struct store_tb *tb = NULL;
 	struct store_extent *ext = NULL;
@@ -1295,7 +1302,7 @@ gitlink_store(struct gsrc *g, const uint8_t *oid, int64_t mtime,
 	f.name_len = strlen(SUBMODULE_FILE);
 	f.type = STORE_REG;
 	f.mode = 0644;
-	f.mtime_sec = mtime;
+	f.flags = STORE_ENTRY_MTIME_INHERIT;
 	f.size = g->hexlen + 1;
 	f.n_extents = n;
 	f.extents = ext;
@@ -1309,18 +1316,19 @@ out:
 }
 
 /*
- * tree_store(g, oid, mtime, depth, dir, cnt):
- * Store git tree ${oid} as a directory whose entries all have ${mtime};
- * fills dir->tree and dir->n_desc (the caller sets the rest) and *${cnt}.
+ * tree_store(g, oid, depth, dir, cnt):
+ * Store git tree ${oid} as a directory whose entries all inherit its
+ * mtime (STORE_ENTRY_MTIME_INHERIT), so that the stored tree depends on
+ * ${oid} alone; fills dir->tree and dir->n_desc (the caller sets the
+ * rest) and *${cnt}.
  * Unreadable entries are warned about and left out (and such a tree is
  * not cached).  Returns -ENOENT/-EBADMSG/-EPIPE when the tree object
  * itself cannot be read (the caller warns), other -errno on failure.
  */
 static int
-tree_store(struct gsrc *g, const uint8_t *oid, int64_t mtime, int depth,
+tree_store(struct gsrc *g, const uint8_t *oid, int depth,
     struct store_entry *dir, struct counts *cnt)
 {
-	uint8_t key[RAW_MAX + 8];
 	uint8_t val[TREE_VAL_LEN];
 	struct map_slot *s;
 	struct store_tb *tb = NULL;
@@ -1335,18 +1343,16 @@ tree_store(struct gsrc *g, const uint8_t *oid, int64_t mtime, int depth,
 	int r;
 
 	memset(cnt, 0, sizeof(*cnt));
-	memcpy(key, oid, g->rawlen);
-	put_u64(key + g->rawlen, (uint64_t)mtime);
-	if ((s = map_find(&g->trees, key, g->rawlen + 8)) != NULL) {
+	if ((s = map_find(&g->trees, oid, g->rawlen)) != NULL) {
 		if (tree_val_decode(s->val, s->vlen, dir, cnt) < 0)
 			return -EINVAL;
 		progress_add(g, cnt->n_files, cnt->n_bytes);
 		return 0;
 	}
-	if (store_cache_get(g->c->s, TABLE_TREE, key, g->rawlen + 8, &cv,
+	if (store_cache_get(g->c->s, TABLE_TREE, oid, g->rawlen, &cv,
 	    &cvlen) == 0 && tree_val_decode(cv, cvlen, dir, cnt) == 0 &&
 	    store_has_chunk(g->c->s, dir->tree.id) == 1) {
-		r = map_put(&g->trees, key, g->rawlen + 8, cv, cvlen);
+		r = map_put(&g->trees, oid, g->rawlen, cv, cvlen);
 		free(cv);
 		progress_add(g, cnt->n_files, cnt->n_bytes);
 		return r;
@@ -1381,7 +1387,7 @@ tree_store(struct gsrc *g, const uint8_t *oid, int64_t mtime, int depth,
 		memset(&e, 0, sizeof(e));
 		e.name = ge[i].name;
 		e.name_len = ge[i].name_len;
-		e.mtime_sec = mtime;
+		e.flags = STORE_ENTRY_MTIME_INHERIT;
 		switch (ge[i].mode & 0170000) {
 		case 0040000:
 			e.type = STORE_DIR;
@@ -1391,8 +1397,7 @@ tree_store(struct gsrc *g, const uint8_t *oid, int64_t mtime, int depth,
 				is_ok = 0;
 				break;
 			}
-			r = tree_store(g, ge[i].oid, mtime, depth + 1, &e,
-			    &sub);
+			r = tree_store(g, ge[i].oid, depth + 1, &e, &sub);
 			if (r == 0) {
 				cnt->n_files += sub.n_files;
 				cnt->n_bytes += sub.n_bytes;
@@ -1437,7 +1442,7 @@ tree_store(struct gsrc *g, const uint8_t *oid, int64_t mtime, int depth,
 		case 0160000:
 			e.type = STORE_DIR;
 			e.mode = 0755;
-			r = gitlink_store(g, ge[i].oid, mtime, &e);
+			r = gitlink_store(g, ge[i].oid, &e);
 			if (r == 0)
 				cnt->n_files++;
 			break;
@@ -1462,14 +1467,14 @@ tree_store(struct gsrc *g, const uint8_t *oid, int64_t mtime, int depth,
 		goto out;
 	if (!g->is_partial) {
 		tree_val_encode(val, dir, cnt);
-		if ((r = map_put(&g->trees, key, g->rawlen + 8, val,
+		if ((r = map_put(&g->trees, oid, g->rawlen, val,
 		    sizeof(val))) < 0)
 			goto out;
 		/* Deferred to the commit: a cached tree is reused with only
 		 * its own chunk checked, so its whole subtree must be
 		 * stored before the record is. */
-		store_writer_cache_put(g->c->w, TABLE_TREE, key,
-		    g->rawlen + 8, val, sizeof(val));
+		store_writer_cache_put(g->c->w, TABLE_TREE, oid, g->rawlen,
+		    val, sizeof(val));
 	}
 out:
 	g->is_partial |= was_partial;
@@ -1648,7 +1653,7 @@ tip_add(struct gsrc *g, struct store_tb *tb, const char *ename,
 	if (type == OBJ_TREE) {
 		e.type = STORE_DIR;
 		e.mode = 0755;
-		r = tree_store(g, oid, mtime, 0, &e, &sub);
+		r = tree_store(g, oid, 0, &e, &sub);
 	} else {
 		e.type = STORE_REG;
 		e.mode = 0644;
