@@ -68,6 +68,13 @@ extern char **environ;
 #define REFS_OUT_MAX (1024u << 20)	/* for-each-ref output */
 #define META_MAX (256u << 20)	/* packed-refs or shallow read back */
 #define N_RESTART_MAX 64	/* cat-file restarts after bad objects */
+/*
+ * Blobs asked of cat-file ahead of reading them, so that git inflates the
+ * next ones while we chunk and store this one.  The requests (~50 bytes
+ * each) must fit in the socket's buffer whatever git does, or both sides
+ * could block writing: a few KiB is far below it.
+ */
+#define CF_PIPE 32
 
 /*
  * Memory bounds for the git commands that read the whole repository:
@@ -120,6 +127,10 @@ struct cf {
 	uint8_t *buf;
 	size_t off;
 	size_t len;
+	/* "contents" asked but not read yet, oldest first (a ring). */
+	char pend[CF_PIPE][HEX_MAX + 1];
+	size_t pend_head;
+	size_t n_pend;
 };
 
 /* One ref: "refs/..." and its object. */
@@ -687,6 +698,8 @@ cf_close(struct gsrc *g)
 	g->cf.pid = -1;
 	g->cf.off = 0;
 	g->cf.len = 0;
+	g->cf.n_pend = 0;
+	g->cf.pend_head = 0;
 }
 
 static int
@@ -798,29 +811,17 @@ cf_send(struct gsrc *g, const char *cmd, size_t len)
 	return 0;
 }
 
-/*
- * cf_begin(g, verb, hex, type, size):
- * Ask for object ${hex} ("contents" or "info") and read the answer's
- * header.  For "contents", ${size} bytes and a newline follow (read them
- * with cf_read, then cf_end).  Returns -ENOENT if git says the object is
- * missing; -EPIPE if git died or answered out of step (restart it).
- */
+/* Read the header of the answer about ${hex}; as cf_begin(). */
 static int
-cf_begin(struct gsrc *g, const char *verb, const char *hex,
-    enum obj_type *type, uint64_t *size)
+cf_header(struct gsrc *g, const char *hex, enum obj_type *type,
+    uint64_t *size)
 {
-	char cmd[16 + HEX_MAX];
 	char line[256];
 	char *sp;
 	char *end;
-	int n;
 	int r;
 
-	if (g->cf.fd < 0 && (r = cf_open(g)) < 0)
-		return r;
-	n = snprintf(cmd, sizeof(cmd), "%s %s\n", verb, hex);
-	if ((r = cf_send(g, cmd, (size_t)n)) < 0 ||
-	    (r = cf_line(g, line, sizeof(line))) < 0)
+	if ((r = cf_line(g, line, sizeof(line))) < 0)
 		return r;
 	if (strncmp(line, hex, g->hexlen) != 0 || line[g->hexlen] != ' ')
 		return -EPIPE;
@@ -855,6 +856,97 @@ cf_end(struct gsrc *g)
 	if ((r = cf_read(g, &nl, 1)) < 0)
 		return r;
 	return nl == '\n' ? 0 : -EPIPE;
+}
+
+/* Whether "contents ${hex}" was asked and not read yet. */
+static int
+cf_is_pending(const struct gsrc *g, const char *hex)
+{
+	for (size_t i = 0; i < g->cf.n_pend; i++)
+		if (strcmp(g->cf.pend[(g->cf.pend_head + i) % CF_PIPE],
+		    hex) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * cf_ask(g, hex): ask for the contents of ${hex} now, to be read later by
+ * cf_begin(g, "contents", hex, ...) in the order asked.  Does nothing
+ * when CF_PIPE answers are pending already.  Returns -EPIPE if git has
+ * gone.
+ */
+static int
+cf_ask(struct gsrc *g, const char *hex)
+{
+	char cmd[16 + HEX_MAX];
+	int n;
+	int r;
+
+	if (g->cf.n_pend == CF_PIPE)
+		return 0;
+	if (g->cf.fd < 0 && (r = cf_open(g)) < 0)
+		return r;
+	n = snprintf(cmd, sizeof(cmd), "contents %s\n", hex);
+	if ((r = cf_send(g, cmd, (size_t)n)) < 0)
+		return r;
+	memcpy(g->cf.pend[(g->cf.pend_head + g->cf.n_pend) % CF_PIPE], hex,
+	    g->hexlen + 1);
+	g->cf.n_pend++;
+	return 0;
+}
+
+/* Read and drop the oldest pending answer. */
+static int
+cf_drop(struct gsrc *g)
+{
+	char hex[HEX_MAX + 1];
+	enum obj_type type;
+	uint64_t size;
+	int r;
+
+	memcpy(hex, g->cf.pend[g->cf.pend_head], sizeof(hex));
+	g->cf.pend_head = (g->cf.pend_head + 1) % CF_PIPE;
+	g->cf.n_pend--;
+	r = cf_header(g, hex, &type, &size);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0 || (r = cf_read(g, NULL, size)) < 0)
+		return r;
+	return cf_end(g);
+}
+
+/*
+ * cf_begin(g, verb, hex, type, size):
+ * Ask for object ${hex} ("contents" or "info"), unless its contents are
+ * the oldest pending answer (cf_ask()), and read the answer's header.
+ * Other pending answers are read and dropped first.  For "contents",
+ * ${size} bytes and a newline follow (read them with cf_read, then
+ * cf_end).  Returns -ENOENT if git says the object is missing; -EPIPE if
+ * git died or answered out of step (restart it).
+ */
+static int
+cf_begin(struct gsrc *g, const char *verb, const char *hex,
+    enum obj_type *type, uint64_t *size)
+{
+	char cmd[16 + HEX_MAX];
+	int n;
+	int r;
+
+	if (g->cf.n_pend > 0 && strcmp(verb, "contents") == 0 &&
+	    strcmp(g->cf.pend[g->cf.pend_head], hex) == 0) {
+		g->cf.pend_head = (g->cf.pend_head + 1) % CF_PIPE;
+		g->cf.n_pend--;
+		return cf_header(g, hex, type, size);
+	}
+	while (g->cf.n_pend > 0)
+		if ((r = cf_drop(g)) < 0)
+			return r;
+	if (g->cf.fd < 0 && (r = cf_open(g)) < 0)
+		return r;
+	n = snprintf(cmd, sizeof(cmd), "%s %s\n", verb, hex);
+	if ((r = cf_send(g, cmd, (size_t)n)) < 0)
+		return r;
+	return cf_header(g, hex, type, size);
 }
 
 /*
@@ -1291,6 +1383,42 @@ obj_fail(struct gsrc *g, int r, const uint8_t *oid)
 	}
 }
 
+/*
+ * Ask cat-file for the contents of the files of ${ge} from entry
+ * ${*ahead} on (at least ${i}, the one about to be read) that this run
+ * and the cache do not know, up to CF_PIPE pending, and advance
+ * *${ahead}.  Only -ENOMEM fails: git's errors show when the answers are
+ * read.
+ */
+static int
+blob_ask(struct gsrc *g, const struct gent *ge, size_t n_ge, size_t i,
+    size_t *ahead)
+{
+	if (*ahead < i)
+		*ahead = i;
+	while (*ahead < n_ge && g->cf.n_pend < CF_PIPE) {
+		const struct gent *x = &ge[(*ahead)++];
+		struct store_extent *ext = NULL;
+		char hex[HEX_MAX + 1];
+		uint64_t size;
+		size_t n;
+		int r;
+
+		if (x->is_skipped || (x->mode & 0170000) != 0100000)
+			continue;
+		r = blob_lookup(g, x->oid, &size, &ext, &n);
+		free(ext);
+		if (r == 0)
+			continue;
+		if (r == -ENOMEM)
+			return r;
+		raw_to_hex(x->oid, g->rawlen, hex);
+		if (!cf_is_pending(g, hex) && cf_ask(g, hex) < 0)
+			break;
+	}
+	return 0;
+}
+
 /* A submodule: a directory holding SUBMODULE_FILE with "<commit id>\n". */
 static int
 gitlink_store(struct gsrc *g, const uint8_t *oid, struct store_entry *dir)
@@ -1383,7 +1511,14 @@ tree_store(struct gsrc *g, const uint8_t *oid, int depth,
 	}
 	if ((r = tree_screen(g, ge, n_ge)) < 0 || (r = store_tb_new(&tb)) < 0)
 		goto out;
-	for (size_t i = 0; i < n_ge; i++) {
+	/*
+	 * Files first, their contents asked of git ahead (blob_ask()), then
+	 * the rest, whose reads would otherwise come between (the order of
+	 * the entries does not matter: store_tb_finish() sorts them).
+	 */
+	for (size_t k = 0, ahead = 0; k < 2 * n_ge; k++) {
+		size_t i = k % n_ge;
+		int is_file = (ge[i].mode & 0170000) == 0100000;
 		struct store_extent *ext = NULL;
 		struct store_entry e;
 		struct counts sub;
@@ -1391,8 +1526,10 @@ tree_store(struct gsrc *g, const uint8_t *oid, int depth,
 		size_t old;
 		int is_ok = 1;
 
-		if (ge[i].is_skipped)
+		if (ge[i].is_skipped || is_file != (k < n_ge))
 			continue;
+		if (is_file && (r = blob_ask(g, ge, n_ge, i, &ahead)) < 0)
+			goto out;
 		old = path_push(g, ge[i].name, ge[i].name_len);
 		memset(&e, 0, sizeof(e));
 		e.name = ge[i].name;
