@@ -41,6 +41,9 @@ tree_entry_encode(struct wb *w, const struct store_entry *e)
 {
 	int r = 0;
 
+	if ((e->flags & STORE_ENTRY_MTIME_INHERIT) &&
+	    (e->mtime_sec != 0 || e->mtime_nsec != 0))
+		return -EINVAL;
 	if ((r = wb_str16(w, e->name, e->name_len)) < 0 ||
 	    (r = wb_u8(w, e->type)) < 0 || (r = wb_u32(w, e->mode)) < 0 ||
 	    (r = wb_u32(w, e->uid)) < 0 || (r = wb_u32(w, e->gid)) < 0 ||
@@ -98,6 +101,10 @@ tree_entry_decode(struct rd *r, struct store_entry *e,
 	    rd_u64(r, &e->link) < 0 || rd_u32(r, &e->flags) < 0)
 		return -EBADMSG;
 	if (e->mode > 07777 || e->mtime_nsec >= 1000000000u)
+		return -EBADMSG;
+	/* amber-store(5): an inherited mtime leaves the fields zero. */
+	if ((e->flags & STORE_ENTRY_MTIME_INHERIT) &&
+	    (e->mtime_sec != 0 || e->mtime_nsec != 0))
 		return -EBADMSG;
 	switch (e->type) {
 	case STORE_DIR:

@@ -23,11 +23,13 @@ struct store_tree {
  * tree_decode(buf, len, out): validate and decode a tree, taking
  * ownership of the malloc'd ${buf} in every case.  Returns -EBADMSG if it
  * is malformed: bad layout, unsorted or duplicate names, an empty name,
- * ".", "..", or a name holding '/' or NUL, extents out of order.
+ * ".", "..", or a name holding '/' or NUL, extents out of order, an
+ * entry with STORE_ENTRY_MTIME_INHERIT and a non-zero mtime.
  */
 int tree_decode(uint8_t *buf, size_t len, struct store_tree **out);
 
-/* Append the encoding of ${e} to ${w}. */
+/* Append the encoding of ${e} to ${w}; -EINVAL if ${e} has
+ * STORE_ENTRY_MTIME_INHERIT and a non-zero mtime. */
 int tree_entry_encode(struct wb *w, const struct store_entry *e);
 
 /* Decode one entry (as in a tree) into ${e}; extents go to ${ext} (room

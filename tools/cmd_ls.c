@@ -5,7 +5,9 @@
  * Stored names are raw bytes.  On a terminal (or with -b) they are
  * escaped so that one entry is one line and no byte can drive the
  * terminal; through a pipe they are written as they are, as ls(1) does;
- * --json gives exact bytes (cli_json_bytes()).
+ * --json gives exact bytes (cli_json_bytes()).  Times are effective
+ * mtimes: an entry that inherits its directory's (a file of a git branch)
+ * shows that time (mtime.h).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,6 +21,7 @@
 
 #include "cli.h"
 #include "cmd.h"
+#include "mtime.h"
 #include "store.h"
 
 static const char usage[] =
@@ -73,18 +76,19 @@ mode_string(const struct store_entry *e, char out[11])
 }
 
 static void
-print_json(struct ls *ls, const struct store_entry *e)
+print_json(struct ls *ls, const struct store_entry *e, int64_t sec,
+    uint32_t nsec)
 {
 	char when[64];
 	char mtime[80];
 	json_t *o;
 
-	store_time_format(e->mtime_sec, when, sizeof(when));
+	store_time_format(sec, when, sizeof(when));
 	/* Insert the nanoseconds: "...:SSZ" -> "...:SS.nnnnnnnnnZ". */
-	if (e->mtime_nsec != 0 && strlen(when) > 1) {
+	if (nsec != 0 && strlen(when) > 1) {
 		when[strlen(when) - 1] = '\0';
 		snprintf(mtime, sizeof(mtime), "%s.%09uZ", when,
-		    (unsigned)e->mtime_nsec);
+		    (unsigned)nsec);
 	} else {
 		snprintf(mtime, sizeof(mtime), "%s", when);
 	}
@@ -92,8 +96,8 @@ print_json(struct ls *ls, const struct store_entry *e)
 	    "type", cli_type_name(e->type), "mode", (int)e->mode,
 	    "uid", (json_int_t)e->uid, "gid", (json_int_t)e->gid,
 	    "size", (json_int_t)e->size, "mtime", mtime,
-	    "mtime_sec", (json_int_t)e->mtime_sec,
-	    "mtime_nsec", (int)e->mtime_nsec,
+	    "mtime_sec", (json_int_t)sec,
+	    "mtime_nsec", (int)nsec,
 	    "partial", (e->flags & STORE_ENTRY_PARTIAL) != 0);
 	if (o == NULL ||
 	    cli_json_bytes(o, "name", e->name, e->name_len) < 0 ||
@@ -117,8 +121,10 @@ print_json(struct ls *ls, const struct store_entry *e)
 	json_decref(o);
 }
 
+/* Print ${e}, whose effective mtime is ${sec}.${nsec}. */
 static void
-print_entry(struct ls *ls, const struct store_entry *e)
+print_entry(struct ls *ls, const struct store_entry *e, int64_t sec,
+    uint32_t nsec)
 {
 	char mode[11];
 	char when[64];
@@ -126,12 +132,12 @@ print_entry(struct ls *ls, const struct store_entry *e)
 	size_t len = ls->is_recursive ? ls->path_len : e->name_len;
 
 	if (ls->is_json) {
-		print_json(ls, e);
+		print_json(ls, e, sec, nsec);
 		return;
 	}
 	if (ls->is_long) {
 		mode_string(e, mode);
-		store_time_format(e->mtime_sec, when, sizeof(when));
+		store_time_format(sec, when, sizeof(when));
 		if (e->type == STORE_CHR || e->type == STORE_BLK)
 			printf("%s %6u %6u %5u,%-5u %s ", mode,
 			    (unsigned)e->uid, (unsigned)e->gid,
@@ -183,8 +189,10 @@ error_at(struct ls *ls, int r)
 	ls->n_errors++;
 }
 
+/* List ${dir}, whose effective mtime is ${sec}.${nsec}. */
 static int
-list_dir(struct ls *ls, const struct store_entry *dir, int depth)
+list_dir(struct ls *ls, const struct store_entry *dir, int depth,
+    int64_t sec, uint32_t nsec)
 {
 	struct store_tree *t = NULL;
 	const struct store_entry *e;
@@ -205,12 +213,16 @@ list_dir(struct ls *ls, const struct store_entry *dir, int depth)
 	}
 	n = store_tree_len(t);
 	for (i = 0; i < n; i++) {
+		int64_t esec;
+		uint32_t ensec;
+
 		e = store_tree_entry(t, i);
+		store_entry_mtime(e, sec, nsec, &esec, &ensec);
 		if ((r = path_push(ls, e->name, e->name_len, &old)) < 0)
 			goto out;
-		print_entry(ls, e);
+		print_entry(ls, e, esec, ensec);
 		if (ls->is_recursive && e->type == STORE_DIR &&
-		    (r = list_dir(ls, e, depth + 1)) < 0)
+		    (r = list_dir(ls, e, depth + 1, esec, ensec)) < 0)
 			goto out;
 		ls->path_len = old;
 	}
@@ -237,6 +249,10 @@ cmd_ls(int argc, char **argv)
 	const struct store_entry *e = NULL;
 	struct cli_common c;
 	struct ls ls;
+	char *spec = NULL;
+	char *path = NULL;
+	int64_t sec = 0;
+	uint32_t nsec = 0;
 	size_t old;
 	int opt;
 	int r;
@@ -274,12 +290,19 @@ cmd_ls(int argc, char **argv)
 	    &e)) != 0)
 		goto out;
 	ls.snap = sn->name;
+	/* cli_find() accepted the argument: it splits again. */
+	if ((r = cli_split_spec(argv[optind + 1], &spec, &path)) < 0 ||
+	    (r = mtime_at(ls.s, sn, path, &sec, &nsec)) < 0) {
+		cli_err(argv[0], "%s", cli_strerror(r));
+		r = cli_exit_status(r);
+		goto out;
+	}
 	if (e->type == STORE_DIR) {
-		r = list_dir(&ls, e, 0);
+		r = list_dir(&ls, e, 0, sec, nsec);
 	} else {
 		/* One entry that is not a directory: show it alone. */
 		if ((r = path_push(&ls, e->name, e->name_len, &old)) == 0)
-			print_entry(&ls, e);
+			print_entry(&ls, e, sec, nsec);
 	}
 	if (r < 0) {
 		cli_err(argv[0], "%s", cli_strerror(r));
@@ -293,6 +316,8 @@ out:
 		r = CLI_EXIT_ERROR;
 	}
 	free(ls.path);
+	free(spec);
+	free(path);
 	store_tree_free(parent);
 	store_snap_list_free(l);
 	store_close(ls.s);

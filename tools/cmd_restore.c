@@ -19,7 +19,9 @@
  *    followed: a symlink in the way is replaced, not written through;
  *    existing directories are merged into).
  * Directories are made 0700 and get their own mode and mtime after their
- * content.  Hard links (entries with equal non-zero `link` within one
+ * content.  Mtimes are effective ones: an entry that inherits its
+ * directory's time (STORE_ENTRY_MTIME_INHERIT, the files of a git
+ * branch) gets that time, carried down from the snapshot root (mtime.h).  Hard links (entries with equal non-zero `link` within one
  * source) become one inode; holes stay holes (extents are written where
  * they are, all-zero blocks are skipped, and the file is ftruncate()d to
  * its size).  Ownership and device nodes need root; without it device
@@ -41,6 +43,7 @@
 
 #include "cli.h"
 #include "cmd.h"
+#include "mtime.h"
 #include "store.h"
 
 static const char usage[] =
@@ -418,20 +421,28 @@ done:
 	return 0;
 }
 
+/* The effective mtime of ${e}, whose directory's is ${pt}. */
 static struct timespec
-ts_of(const struct store_entry *e)
+ts_of(const struct store_entry *e, struct timespec pt)
 {
 	struct timespec t;
+	int64_t sec;
+	uint32_t nsec;
 
-	t.tv_sec = (time_t)e->mtime_sec;
-	t.tv_nsec = e->mtime_nsec < 1000000000u ? (long)e->mtime_nsec : 0;
+	store_entry_mtime(e, (int64_t)pt.tv_sec, (uint32_t)pt.tv_nsec, &sec,
+	    &nsec);
+	t.tv_sec = (time_t)sec;
+	t.tv_nsec = nsec < 1000000000u ? (long)nsec : 0;
 	return t;
 }
 
-/* Owner, mode and times of the non-directory ${name} (not yet placed). */
+/*
+ * Owner, mode and times of the non-directory ${name} (not yet placed);
+ * ${pt} is the effective mtime of its directory, here and below.
+ */
 static int
 set_meta_at(struct restore *r, int dfd, const char *name,
-    const struct store_entry *e)
+    const struct store_entry *e, struct timespec pt)
 {
 	struct timespec ts[2];
 
@@ -443,14 +454,15 @@ set_meta_at(struct restore *r, int dfd, const char *name,
 		return -errno;
 	ts[0].tv_sec = 0;
 	ts[0].tv_nsec = UTIME_OMIT;
-	ts[1] = ts_of(e);
+	ts[1] = ts_of(e, pt);
 	if (utimensat(dfd, name, ts, AT_SYMLINK_NOFOLLOW) != 0)
 		return -errno;
 	return 0;
 }
 
 static int
-set_meta_fd(struct restore *r, int fd, const struct store_entry *e)
+set_meta_fd(struct restore *r, int fd, const struct store_entry *e,
+    struct timespec pt)
 {
 	struct timespec ts[2];
 
@@ -461,7 +473,7 @@ set_meta_fd(struct restore *r, int fd, const struct store_entry *e)
 		return -errno;
 	ts[0].tv_sec = 0;
 	ts[0].tv_nsec = UTIME_OMIT;
-	ts[1] = ts_of(e);
+	ts[1] = ts_of(e, pt);
 	if (futimens(fd, ts) != 0)
 		return -errno;
 	return 0;
@@ -565,7 +577,8 @@ make_link(struct restore *r, int dfd, const char *tmp,
  */
 static int
 make_node(struct restore *r, int dfd, const char *tmp,
-    const struct store_entry *e, const char **what, int *is_store)
+    const struct store_entry *e, struct timespec pt, const char **what,
+    int *is_store)
 {
 	char target[STORE_TARGET_MAX + 1];
 	int fd;
@@ -584,7 +597,7 @@ make_node(struct restore *r, int dfd, const char *tmp,
 			    "not restored";
 		else if (rc < 0)
 			*what = "cannot write the file";
-		if (rc == 0 && (rc = set_meta_fd(r, fd, e)) < 0)
+		if (rc == 0 && (rc = set_meta_fd(r, fd, e, pt)) < 0)
 			*what = "cannot set owner, mode or mtime";
 		if (close(fd) != 0 && rc == 0) {
 			rc = -errno;
@@ -628,7 +641,7 @@ make_node(struct restore *r, int dfd, const char *tmp,
 		*is_store = 1;
 		return -EBADMSG;
 	}
-	if ((rc = set_meta_at(r, dfd, tmp, e)) < 0) {
+	if ((rc = set_meta_at(r, dfd, tmp, e, pt)) < 0) {
 		*what = "cannot set owner, mode or mtime";
 		unlinkat(dfd, tmp, 0);
 	}
@@ -637,7 +650,7 @@ make_node(struct restore *r, int dfd, const char *tmp,
 
 static int
 restore_nondir(struct restore *r, int dfd, const struct store_entry *e,
-    const char *name)
+    const char *name, struct timespec pt)
 {
 	char tmp[64];
 	struct link_slot *first = NULL;
@@ -658,7 +671,8 @@ restore_nondir(struct restore *r, int dfd, const struct store_entry *e,
 			what = "cannot make the hard link";
 			rc = make_link(r, dfd, tmp, first);
 		} else {
-			rc = make_node(r, dfd, tmp, e, &what, &is_store);
+			rc = make_node(r, dfd, tmp, e, pt, &what,
+			    &is_store);
 		}
 		if (rc != -EEXIST)
 			break;
@@ -683,15 +697,15 @@ restore_nondir(struct restore *r, int dfd, const struct store_entry *e,
 }
 
 static int restore_entry(struct restore *r, int dfd,
-    const struct store_entry *e, int depth);
+    const struct store_entry *e, int depth, struct timespec pt);
 
 /*
  * The children of the directory entry ${e} into ${fd}; ${depth} is the
- * directory's depth below the snapshot root.
+ * directory's depth below the snapshot root, ${mt} its effective mtime.
  */
 static int
 restore_children(struct restore *r, int fd, const struct store_entry *e,
-    int depth)
+    int depth, struct timespec mt)
 {
 	struct store_tree *t = NULL;
 	size_t i;
@@ -703,7 +717,7 @@ restore_children(struct restore *r, int fd, const struct store_entry *e,
 	n = store_tree_len(t);
 	for (i = 0; i < n; i++)
 		if ((rc = restore_entry(r, fd, store_tree_entry(t, i),
-		    depth + 1)) < 0)
+		    depth + 1, mt)) < 0)
 			break;
 	store_tree_free(t);
 	return rc;
@@ -711,8 +725,9 @@ restore_children(struct restore *r, int fd, const struct store_entry *e,
 
 static int
 restore_dir(struct restore *r, int dfd, const struct store_entry *e,
-    const char *name, int depth)
+    const char *name, int depth, struct timespec pt)
 {
+	struct timespec mt = ts_of(e, pt);
 	struct timespec ts[2];
 	int fd = -1;
 	int rc;
@@ -752,7 +767,7 @@ restore_dir(struct restore *r, int dfd, const struct store_entry *e,
 	/* Hard-link ordinals count from each source root (kind/name). */
 	if (depth == 2)
 		r->scope++;
-	if ((rc = restore_children(r, fd, e, depth)) < 0)
+	if ((rc = restore_children(r, fd, e, depth, mt)) < 0)
 		goto out;
 	/* After the content, which would change the mtime. */
 	if (r->is_root && fchown(fd, e->uid, e->gid) != 0) {
@@ -761,7 +776,7 @@ restore_dir(struct restore *r, int dfd, const struct store_entry *e,
 	}
 	ts[0].tv_sec = 0;
 	ts[0].tv_nsec = UTIME_OMIT;
-	ts[1] = ts_of(e);
+	ts[1] = mt;
 	if (fchmod(fd, (mode_t)(e->mode & 07777)) != 0 ||
 	    futimens(fd, ts) != 0) {
 		rc = fail(r, "cannot set the mode or mtime", -errno);
@@ -773,9 +788,11 @@ out:
 	return rc;
 }
 
+/* Restore ${e} into ${dfd}; ${pt} is the effective mtime of its
+ * directory. */
 static int
 restore_entry(struct restore *r, int dfd, const struct store_entry *e,
-    int depth)
+    int depth, struct timespec pt)
 {
 	char name[STORE_NAME_MAX + 1];
 	size_t old;
@@ -786,9 +803,9 @@ restore_entry(struct restore *r, int dfd, const struct store_entry *e,
 	if (!name_ok(e, name))
 		rc = fail_store(r, "invalid name, skipped", -EBADMSG);
 	else if (e->type == STORE_DIR)
-		rc = restore_dir(r, dfd, e, name, depth);
+		rc = restore_dir(r, dfd, e, name, depth, pt);
 	else
-		rc = restore_nondir(r, dfd, e, name);
+		rc = restore_nondir(r, dfd, e, name, pt);
 	path_pop(r, old);
 	return rc;
 }
@@ -900,6 +917,9 @@ cmd_restore(int argc, char **argv)
 	char *spec = NULL;
 	char *path = NULL;
 	char *slash;
+	struct timespec pt;
+	int64_t psec;
+	uint32_t pnsec;
 	size_t i;
 	size_t n;
 	int depth;
@@ -961,6 +981,14 @@ cmd_restore(int argc, char **argv)
 	r.path_len = n;
 	r.rel_start = n > 0 ? n + 1 : 0;
 	depth = depth_of(path);
+	/* The time the item inherits, if it does: its directory's. */
+	if ((rc = mtime_at(r.s, sn, path, &psec, &pnsec)) < 0) {
+		cli_err(argv[0], "%s: %s", sn->name, cli_strerror(rc));
+		rc = cli_exit_status(rc);
+		goto out;
+	}
+	pt.tv_sec = (time_t)psec;
+	pt.tv_nsec = (long)pnsec;
 	if (parent == NULL) {
 		/* The whole snapshot: its top-level directories. */
 		if ((rc = store_tree_read(r.s, &e->tree, &top)) < 0) {
@@ -993,7 +1021,7 @@ cmd_restore(int argc, char **argv)
 	}
 	for (i = 0; i < n; i++) {
 		if ((rc = restore_entry(&r, r.target_fd, top != NULL ?
-		    store_tree_entry(top, i) : e, depth + 1)) < 0)
+		    store_tree_entry(top, i) : e, depth + 1, pt)) < 0)
 			goto fatal;
 	}
 	progress_end(&r);

@@ -20,10 +20,17 @@
  * old ones.  When an old tip is no longer reachable (a deleted or rewound
  * ref), when the shallow boundary changed, or when too many packs piled
  * up, everything is repacked into one pack instead, so the mirror never
- * holds unreachable objects.  For the browsable trees, the local cache
- * maps a git tree id plus mtime to its stored directory, and a blob id to
- * its extents; cached values are parsed strictly and used only once the
- * store is known to hold the chunk they name.
+ * holds unreachable objects.
+ *
+ * Browsable trees: every entry below a branch's or tag's directory has
+ * STORE_ENTRY_MTIME_INHERIT and no time of its own, and only that
+ * directory (branches/B, tags/T, a detached HEAD) carries the tip's
+ * commit time.  So the stored tree of a git tree depends on the git tree
+ * alone: an unchanged subtree is the same stored tree in every branch and
+ * snapshot, and a moved branch stores only the directories its commits
+ * changed.  The local cache maps a git tree id to its stored directory,
+ * and a blob id to its extents; cached values are parsed strictly and
+ * used only once the store is known to hold the chunk they name.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -61,8 +68,26 @@ extern char **environ;
 #define REFS_OUT_MAX (1024u << 20)	/* for-each-ref output */
 #define META_MAX (256u << 20)	/* packed-refs or shallow read back */
 #define N_RESTART_MAX 64	/* cat-file restarts after bad objects */
+/*
+ * Blobs asked of cat-file ahead of reading them, so that git inflates the
+ * next ones while we chunk and store this one.  The requests (~50 bytes
+ * each) must fit in the socket's buffer whatever git does, or both sides
+ * could block writing: a few KiB is far below it.
+ */
+#define CF_PIPE 32
 
-#define TABLE_TREE "git-tree"
+/*
+ * Memory bounds for the git commands that read the whole repository:
+ * by default git maps packs in windows of 1 GiB and keeps 96 MiB of delta
+ * bases, so reading every blob of a big repository (cat-file) or packing
+ * all of it (pack-objects) held the whole pack in its resident set, which
+ * was then the peak RSS of an ingest.  These cost a few per cent of time.
+ */
+#define GIT_MEM_OPTS "-c", "core.packedGitWindowSize=16m", "-c", \
+	"core.packedGitLimit=64m", "-c", "core.deltaBaseCacheLimit=32m"
+
+/* Keyed by the tree id alone; "git-tree" was keyed by id and mtime. */
+#define TABLE_TREE "git-tree2"
 #define TABLE_BLOB "git-blob"
 #define TABLE_MIRROR "git-mirror"
 #define VAL_VERSION 1
@@ -81,9 +106,9 @@ enum obj_type {
 	OBJ_TAG,
 };
 
-/* An in-memory map for this run: key (an object id, maybe + mtime). */
+/* An in-memory map for this run, keyed by an object id. */
 struct map_slot {
-	uint8_t key[RAW_MAX + 8];
+	uint8_t key[RAW_MAX];
 	uint8_t klen;
 	uint8_t *val;
 	size_t vlen;
@@ -102,6 +127,10 @@ struct cf {
 	uint8_t *buf;
 	size_t off;
 	size_t len;
+	/* "contents" asked but not read yet, oldest first (a ring). */
+	char pend[CF_PIPE][HEX_MAX + 1];
+	size_t pend_head;
+	size_t n_pend;
 };
 
 /* One ref: "refs/..." and its object. */
@@ -669,13 +698,15 @@ cf_close(struct gsrc *g)
 	g->cf.pid = -1;
 	g->cf.off = 0;
 	g->cf.len = 0;
+	g->cf.n_pend = 0;
+	g->cf.pend_head = 0;
 }
 
 static int
 cf_open(struct gsrc *g)
 {
-	const char *argv[] = { "git", g->gitdir_arg, "cat-file",
-		"--batch-command", NULL };
+	const char *argv[] = { "git", GIT_MEM_OPTS, g->gitdir_arg,
+		"cat-file", "--batch-command", NULL };
 	int r;
 
 	if (g->cf.buf == NULL && (g->cf.buf = malloc(CF_BUF)) == NULL)
@@ -780,29 +811,17 @@ cf_send(struct gsrc *g, const char *cmd, size_t len)
 	return 0;
 }
 
-/*
- * cf_begin(g, verb, hex, type, size):
- * Ask for object ${hex} ("contents" or "info") and read the answer's
- * header.  For "contents", ${size} bytes and a newline follow (read them
- * with cf_read, then cf_end).  Returns -ENOENT if git says the object is
- * missing; -EPIPE if git died or answered out of step (restart it).
- */
+/* Read the header of the answer about ${hex}; as cf_begin(). */
 static int
-cf_begin(struct gsrc *g, const char *verb, const char *hex,
-    enum obj_type *type, uint64_t *size)
+cf_header(struct gsrc *g, const char *hex, enum obj_type *type,
+    uint64_t *size)
 {
-	char cmd[16 + HEX_MAX];
 	char line[256];
 	char *sp;
 	char *end;
-	int n;
 	int r;
 
-	if (g->cf.fd < 0 && (r = cf_open(g)) < 0)
-		return r;
-	n = snprintf(cmd, sizeof(cmd), "%s %s\n", verb, hex);
-	if ((r = cf_send(g, cmd, (size_t)n)) < 0 ||
-	    (r = cf_line(g, line, sizeof(line))) < 0)
+	if ((r = cf_line(g, line, sizeof(line))) < 0)
 		return r;
 	if (strncmp(line, hex, g->hexlen) != 0 || line[g->hexlen] != ' ')
 		return -EPIPE;
@@ -837,6 +856,97 @@ cf_end(struct gsrc *g)
 	if ((r = cf_read(g, &nl, 1)) < 0)
 		return r;
 	return nl == '\n' ? 0 : -EPIPE;
+}
+
+/* Whether "contents ${hex}" was asked and not read yet. */
+static int
+cf_is_pending(const struct gsrc *g, const char *hex)
+{
+	for (size_t i = 0; i < g->cf.n_pend; i++)
+		if (strcmp(g->cf.pend[(g->cf.pend_head + i) % CF_PIPE],
+		    hex) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * cf_ask(g, hex): ask for the contents of ${hex} now, to be read later by
+ * cf_begin(g, "contents", hex, ...) in the order asked.  Does nothing
+ * when CF_PIPE answers are pending already.  Returns -EPIPE if git has
+ * gone.
+ */
+static int
+cf_ask(struct gsrc *g, const char *hex)
+{
+	char cmd[16 + HEX_MAX];
+	int n;
+	int r;
+
+	if (g->cf.n_pend == CF_PIPE)
+		return 0;
+	if (g->cf.fd < 0 && (r = cf_open(g)) < 0)
+		return r;
+	n = snprintf(cmd, sizeof(cmd), "contents %s\n", hex);
+	if ((r = cf_send(g, cmd, (size_t)n)) < 0)
+		return r;
+	memcpy(g->cf.pend[(g->cf.pend_head + g->cf.n_pend) % CF_PIPE], hex,
+	    g->hexlen + 1);
+	g->cf.n_pend++;
+	return 0;
+}
+
+/* Read and drop the oldest pending answer. */
+static int
+cf_drop(struct gsrc *g)
+{
+	char hex[HEX_MAX + 1];
+	enum obj_type type;
+	uint64_t size;
+	int r;
+
+	memcpy(hex, g->cf.pend[g->cf.pend_head], sizeof(hex));
+	g->cf.pend_head = (g->cf.pend_head + 1) % CF_PIPE;
+	g->cf.n_pend--;
+	r = cf_header(g, hex, &type, &size);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0 || (r = cf_read(g, NULL, size)) < 0)
+		return r;
+	return cf_end(g);
+}
+
+/*
+ * cf_begin(g, verb, hex, type, size):
+ * Ask for object ${hex} ("contents" or "info"), unless its contents are
+ * the oldest pending answer (cf_ask()), and read the answer's header.
+ * Other pending answers are read and dropped first.  For "contents",
+ * ${size} bytes and a newline follow (read them with cf_read, then
+ * cf_end).  Returns -ENOENT if git says the object is missing; -EPIPE if
+ * git died or answered out of step (restart it).
+ */
+static int
+cf_begin(struct gsrc *g, const char *verb, const char *hex,
+    enum obj_type *type, uint64_t *size)
+{
+	char cmd[16 + HEX_MAX];
+	int n;
+	int r;
+
+	if (g->cf.n_pend > 0 && strcmp(verb, "contents") == 0 &&
+	    strcmp(g->cf.pend[g->cf.pend_head], hex) == 0) {
+		g->cf.pend_head = (g->cf.pend_head + 1) % CF_PIPE;
+		g->cf.n_pend--;
+		return cf_header(g, hex, type, size);
+	}
+	while (g->cf.n_pend > 0)
+		if ((r = cf_drop(g)) < 0)
+			return r;
+	if (g->cf.fd < 0 && (r = cf_open(g)) < 0)
+		return r;
+	n = snprintf(cmd, sizeof(cmd), "%s %s\n", verb, hex);
+	if ((r = cf_send(g, cmd, (size_t)n)) < 0)
+		return r;
+	return cf_header(g, hex, type, size);
 }
 
 /*
@@ -1273,10 +1383,45 @@ obj_fail(struct gsrc *g, int r, const uint8_t *oid)
 	}
 }
 
+/*
+ * Ask cat-file for the contents of the files of ${ge} from entry
+ * ${*ahead} on (at least ${i}, the one about to be read) that this run
+ * and the cache do not know, up to CF_PIPE pending, and advance
+ * *${ahead}.  Only -ENOMEM fails: git's errors show when the answers are
+ * read.
+ */
+static int
+blob_ask(struct gsrc *g, const struct gent *ge, size_t n_ge, size_t i,
+    size_t *ahead)
+{
+	if (*ahead < i)
+		*ahead = i;
+	while (*ahead < n_ge && g->cf.n_pend < CF_PIPE) {
+		const struct gent *x = &ge[(*ahead)++];
+		struct store_extent *ext = NULL;
+		char hex[HEX_MAX + 1];
+		uint64_t size;
+		size_t n;
+		int r;
+
+		if (x->is_skipped || (x->mode & 0170000) != 0100000)
+			continue;
+		r = blob_lookup(g, x->oid, &size, &ext, &n);
+		free(ext);
+		if (r == 0)
+			continue;
+		if (r == -ENOMEM)
+			return r;
+		raw_to_hex(x->oid, g->rawlen, hex);
+		if (!cf_is_pending(g, hex) && cf_ask(g, hex) < 0)
+			break;
+	}
+	return 0;
+}
+
 /* A submodule: a directory holding SUBMODULE_FILE with "<commit id>\n". */
 static int
-gitlink_store(struct gsrc *g, const uint8_t *oid, int64_t mtime,
-    struct store_entry *dir)
+gitlink_store(struct gsrc *g, const uint8_t *oid, struct store_entry *dir)
 {
 	struct store_tb *tb = NULL;
 	struct store_extent *ext = NULL;
@@ -1295,7 +1440,7 @@ gitlink_store(struct gsrc *g, const uint8_t *oid, int64_t mtime,
 	f.name_len = strlen(SUBMODULE_FILE);
 	f.type = STORE_REG;
 	f.mode = 0644;
-	f.mtime_sec = mtime;
+	f.flags = STORE_ENTRY_MTIME_INHERIT;
 	f.size = g->hexlen + 1;
 	f.n_extents = n;
 	f.extents = ext;
@@ -1309,18 +1454,19 @@ out:
 }
 
 /*
- * tree_store(g, oid, mtime, depth, dir, cnt):
- * Store git tree ${oid} as a directory whose entries all have ${mtime};
- * fills dir->tree and dir->n_desc (the caller sets the rest) and *${cnt}.
+ * tree_store(g, oid, depth, dir, cnt):
+ * Store git tree ${oid} as a directory whose entries all inherit its
+ * mtime (STORE_ENTRY_MTIME_INHERIT), so that the stored tree depends on
+ * ${oid} alone; fills dir->tree and dir->n_desc (the caller sets the
+ * rest) and *${cnt}.
  * Unreadable entries are warned about and left out (and such a tree is
  * not cached).  Returns -ENOENT/-EBADMSG/-EPIPE when the tree object
  * itself cannot be read (the caller warns), other -errno on failure.
  */
 static int
-tree_store(struct gsrc *g, const uint8_t *oid, int64_t mtime, int depth,
+tree_store(struct gsrc *g, const uint8_t *oid, int depth,
     struct store_entry *dir, struct counts *cnt)
 {
-	uint8_t key[RAW_MAX + 8];
 	uint8_t val[TREE_VAL_LEN];
 	struct map_slot *s;
 	struct store_tb *tb = NULL;
@@ -1335,18 +1481,16 @@ tree_store(struct gsrc *g, const uint8_t *oid, int64_t mtime, int depth,
 	int r;
 
 	memset(cnt, 0, sizeof(*cnt));
-	memcpy(key, oid, g->rawlen);
-	put_u64(key + g->rawlen, (uint64_t)mtime);
-	if ((s = map_find(&g->trees, key, g->rawlen + 8)) != NULL) {
+	if ((s = map_find(&g->trees, oid, g->rawlen)) != NULL) {
 		if (tree_val_decode(s->val, s->vlen, dir, cnt) < 0)
 			return -EINVAL;
 		progress_add(g, cnt->n_files, cnt->n_bytes);
 		return 0;
 	}
-	if (store_cache_get(g->c->s, TABLE_TREE, key, g->rawlen + 8, &cv,
+	if (store_cache_get(g->c->s, TABLE_TREE, oid, g->rawlen, &cv,
 	    &cvlen) == 0 && tree_val_decode(cv, cvlen, dir, cnt) == 0 &&
 	    store_has_chunk(g->c->s, dir->tree.id) == 1) {
-		r = map_put(&g->trees, key, g->rawlen + 8, cv, cvlen);
+		r = map_put(&g->trees, oid, g->rawlen, cv, cvlen);
 		free(cv);
 		progress_add(g, cnt->n_files, cnt->n_bytes);
 		return r;
@@ -1367,7 +1511,14 @@ tree_store(struct gsrc *g, const uint8_t *oid, int64_t mtime, int depth,
 	}
 	if ((r = tree_screen(g, ge, n_ge)) < 0 || (r = store_tb_new(&tb)) < 0)
 		goto out;
-	for (size_t i = 0; i < n_ge; i++) {
+	/*
+	 * Files first, their contents asked of git ahead (blob_ask()), then
+	 * the rest, whose reads would otherwise come between (the order of
+	 * the entries does not matter: store_tb_finish() sorts them).
+	 */
+	for (size_t k = 0, ahead = 0; k < 2 * n_ge; k++) {
+		size_t i = k % n_ge;
+		int is_file = (ge[i].mode & 0170000) == 0100000;
 		struct store_extent *ext = NULL;
 		struct store_entry e;
 		struct counts sub;
@@ -1375,13 +1526,15 @@ tree_store(struct gsrc *g, const uint8_t *oid, int64_t mtime, int depth,
 		size_t old;
 		int is_ok = 1;
 
-		if (ge[i].is_skipped)
+		if (ge[i].is_skipped || is_file != (k < n_ge))
 			continue;
+		if (is_file && (r = blob_ask(g, ge, n_ge, i, &ahead)) < 0)
+			goto out;
 		old = path_push(g, ge[i].name, ge[i].name_len);
 		memset(&e, 0, sizeof(e));
 		e.name = ge[i].name;
 		e.name_len = ge[i].name_len;
-		e.mtime_sec = mtime;
+		e.flags = STORE_ENTRY_MTIME_INHERIT;
 		switch (ge[i].mode & 0170000) {
 		case 0040000:
 			e.type = STORE_DIR;
@@ -1391,8 +1544,7 @@ tree_store(struct gsrc *g, const uint8_t *oid, int64_t mtime, int depth,
 				is_ok = 0;
 				break;
 			}
-			r = tree_store(g, ge[i].oid, mtime, depth + 1, &e,
-			    &sub);
+			r = tree_store(g, ge[i].oid, depth + 1, &e, &sub);
 			if (r == 0) {
 				cnt->n_files += sub.n_files;
 				cnt->n_bytes += sub.n_bytes;
@@ -1437,7 +1589,7 @@ tree_store(struct gsrc *g, const uint8_t *oid, int64_t mtime, int depth,
 		case 0160000:
 			e.type = STORE_DIR;
 			e.mode = 0755;
-			r = gitlink_store(g, ge[i].oid, mtime, &e);
+			r = gitlink_store(g, ge[i].oid, &e);
 			if (r == 0)
 				cnt->n_files++;
 			break;
@@ -1462,14 +1614,14 @@ tree_store(struct gsrc *g, const uint8_t *oid, int64_t mtime, int depth,
 		goto out;
 	if (!g->is_partial) {
 		tree_val_encode(val, dir, cnt);
-		if ((r = map_put(&g->trees, key, g->rawlen + 8, val,
+		if ((r = map_put(&g->trees, oid, g->rawlen, val,
 		    sizeof(val))) < 0)
 			goto out;
 		/* Deferred to the commit: a cached tree is reused with only
 		 * its own chunk checked, so its whole subtree must be
 		 * stored before the record is. */
-		store_writer_cache_put(g->c->w, TABLE_TREE, key,
-		    g->rawlen + 8, val, sizeof(val));
+		store_writer_cache_put(g->c->w, TABLE_TREE, oid, g->rawlen,
+		    val, sizeof(val));
 	}
 out:
 	g->is_partial |= was_partial;
@@ -1648,7 +1800,7 @@ tip_add(struct gsrc *g, struct store_tb *tb, const char *ename,
 	if (type == OBJ_TREE) {
 		e.type = STORE_DIR;
 		e.mode = 0755;
-		r = tree_store(g, oid, mtime, 0, &e, &sub);
+		r = tree_store(g, oid, 0, &e, &sub);
 	} else {
 		e.type = STORE_REG;
 		e.mode = 0644;
@@ -2829,8 +2981,9 @@ static int
 pack_write(struct gsrc *g, const char *tmp, char **tips, size_t n_tips,
     char **old, size_t n_old, char *hex)
 {
-	const char *argv[] = { "git", g->gitdir_arg, "pack-objects", "--revs",
-		"--delta-base-offset", "--quiet", NULL, NULL };
+	const char *argv[] = { "git", GIT_MEM_OPTS, g->gitdir_arg,
+		"pack-objects", "--revs", "--delta-base-offset", "--quiet", NULL,
+		NULL };
 	char *base = NULL;
 	char *in = NULL;
 	char *out = NULL;
@@ -2847,7 +3000,7 @@ pack_write(struct gsrc *g, const char *tmp, char **tips, size_t n_tips,
 		r = -ENOMEM;
 		goto out;
 	}
-	argv[6] = base;
+	argv[sizeof(argv) / sizeof(argv[0]) - 2] = base;
 	for (size_t i = 0; i < n_tips; i++)
 		o += (size_t)sprintf(in + o, "%s\n", tips[i]);
 	for (size_t i = 0; i < n_old; i++)

@@ -466,6 +466,93 @@ test_fields(void)
 	CHECK(roundtrip(&e, 1) == 0);
 }
 
+/*
+ * STORE_ENTRY_MTIME_INHERIT: flagged entries of every type, with zero
+ * mtime fields, round-trip and take their directory's time through
+ * store_entry_mtime(); a flagged entry with a time of its own is refused
+ * by the encoder and rejected by the decoder.
+ */
+static void
+test_inherit(void)
+{
+	struct store_entry e[8];
+	struct store_tree *t = NULL;
+	struct wb w = { 0 };
+	size_t n = all_types(e);
+	size_t len;
+	uint8_t *buf;
+	uint8_t *p;
+	/* Offsets in a one-entry tree with a 1-byte name. */
+	const size_t o_sec = 8 + 2 + 1 + 1 + 12;
+	const size_t o_nsec = o_sec + 8;
+
+	for (size_t i = 0; i < n; i += 2) {
+		e[i].flags |= STORE_ENTRY_MTIME_INHERIT;
+		e[i].mtime_sec = 0;
+		e[i].mtime_nsec = 0;
+	}
+	buf = enc(e, n, &len);
+	CHECK(dec(buf, len, &t) == 0);
+	for (size_t i = 0; t != NULL && i < n; i++) {
+		const struct store_entry *d = store_tree_entry(t, i);
+		int64_t sec = -1;
+		uint32_t nsec = 1;
+
+		CHECK(d != NULL && entry_eq(d, &e[i]));
+		if (d == NULL)
+			continue;
+		store_entry_mtime(d, 1700000000, 42, &sec, &nsec);
+		if (i % 2 == 0)
+			CHECK(sec == 1700000000 && nsec == 42);
+		else
+			CHECK(sec == e[i].mtime_sec &&
+			    nsec == e[i].mtime_nsec);
+	}
+	/* The flag is kept beside the other flags (PARTIAL on "reg"). */
+	CHECK(t != NULL && t->e[6].flags ==
+	    (STORE_ENTRY_PARTIAL | STORE_ENTRY_MTIME_INHERIT));
+	store_tree_free(t);
+	free(buf);
+
+	/* A flagged entry with its own time is not encoded. */
+	e[0] = mk("n", STORE_FIFO);
+	e[0].flags = STORE_ENTRY_MTIME_INHERIT;
+	CHECK(tree_encode(e, 1, &w) == -EINVAL);
+	wb_fini(&w);
+	e[0].mtime_sec = 0;
+	CHECK(tree_encode(e, 1, &w) == -EINVAL);
+	wb_fini(&w);
+
+	/* Nor decoded: a non-zero second or nanosecond field. */
+	e[0].mtime_nsec = 0;
+	buf = enc(e, 1, &len);
+	CHECK(dec(buf, len, &t) == 0);
+	store_tree_free(t);
+	if ((p = malloc(len)) == NULL)
+		abort();
+	memcpy(p, buf, len);
+	le_put(p + o_sec, 1, 8);
+	CHECK(dec(p, len, &t) == -EBADMSG);
+	memcpy(p, buf, len);
+	le_put(p + o_sec, UINT64_MAX, 8);
+	CHECK(dec(p, len, &t) == -EBADMSG);
+	memcpy(p, buf, len);
+	le_put(p + o_nsec, 1, 4);
+	CHECK(dec(p, len, &t) == -EBADMSG);
+	/* Without the flag, the same times are fine. */
+	e[0].flags = 0;
+	free(buf);
+	buf = enc(e, 1, &len);
+	memcpy(p, buf, len);
+	le_put(p + o_sec, 1, 8);
+	le_put(p + o_nsec, 1, 4);
+	CHECK(dec(p, len, &t) == 0 && t != NULL &&
+	    t->e[0].mtime_sec == 1 && t->e[0].mtime_nsec == 1);
+	store_tree_free(t);
+	free(p);
+	free(buf);
+}
+
 int
 main(void)
 {
@@ -473,5 +560,6 @@ main(void)
 	test_names();
 	test_extents();
 	test_fields();
+	test_inherit();
 	return check_done("test_tree");
 }
