@@ -1154,6 +1154,26 @@ fs_read(struct fs *fs, fuse_ino_t ino, size_t size, off_t off, uint8_t *buf,
 	return r;
 }
 
+int
+fs_read_pin(struct fs *fs, fuse_ino_t ino, size_t size, off_t off,
+    struct store_pin *p, size_t *got)
+{
+	const struct store_entry *e;
+	struct node n;
+	int r;
+
+	*got = 0;
+	p->n_iov = 0;
+	if (off < 0)
+		return -EINVAL;
+	if ((r = file_node(fs, ino, &n)) < 0)
+		return r;
+	e = node_entry(&n);
+	r = store_read_pin(fs->s, e, (uint64_t)off, size, p, got);
+	node_fini(fs, &n);
+	return r == -ERANGE ? r : eio(r);
+}
+
 /* The first data offset at or after ${off}, or -ENXIO. */
 static int
 seek_data(const struct store_entry *e, uint64_t off, uint64_t *out)

@@ -114,6 +114,16 @@ int fs_read(struct fs *fs, fuse_ino_t ino, size_t size, off_t off,
     uint8_t *buf, size_t *got);
 
 /*
+ * fs_read_pin(fs, ino, size, off, p, got): as fs_read(), but lends the
+ * bytes in place (store_read_pin()): after a return of 0 the caller
+ * replies from ${p}->iov and then calls store_unpin(fs->s, ${p}).
+ * -ERANGE (nothing held) when the range cannot be lent (holes, too many
+ * chunks): the caller falls back to fs_read().
+ */
+int fs_read_pin(struct fs *fs, fuse_ino_t ino, size_t size, off_t off,
+    struct store_pin *p, size_t *got);
+
+/*
  * fs_lseek(fs, ino, off, whence, out): SEEK_DATA and SEEK_HOLE in file
  * ${ino}, from the stored extents.  Returns -ENXIO past the end or when
  * no data follows, -EINVAL for another ${whence}.
