@@ -343,7 +343,7 @@ out:
 
 /* Commit order for snapshots within one second: depth in the DAG. */
 struct ord {
-	struct store_snap *s;
+	struct store_snap_ord *s;
 	size_t depth;
 };
 
@@ -394,14 +394,14 @@ ord_find(struct ord *v, size_t n, const uint8_t id[32])
 	return NULL;
 }
 
-void
-snap_order(struct store_snap **v, size_t n, int64_t now)
+int
+store_snap_order(struct store_snap_ord **v, size_t n, int64_t now)
 {
 	struct ord *o = calloc(n ? n : 1, sizeof(*o));
 	int changed = 1;
 
 	if (o == NULL)
-		return;
+		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		o[i].s = v[i];
 	qsort(o, n, sizeof(*o), id_cmp);
@@ -426,7 +426,7 @@ snap_order(struct store_snap **v, size_t n, int64_t now)
 	}
 	qsort(o, n, sizeof(*o), ord_cmp);
 	for (size_t i = 0; i < n; i++) {
-		struct store_snap *s = o[i].s;
+		struct store_snap_ord *s = o[i].s;
 		size_t same = 1;
 
 		v[i] = s;
@@ -434,15 +434,50 @@ snap_order(struct store_snap **v, size_t n, int64_t now)
 			s->flags |= STORE_SNAP_FUTURE;
 		while (same < i + 1 && o[i - same].s->time_sec == s->time_sec)
 			same++;
-		store_time_format(s->time_sec, s->name, sizeof(s->name));
+		store_time_format(s->time_sec, s->name, STORE_SNAP_NAME_LEN);
 		if (same > 1) {
 			size_t l = strlen(s->name);
 
-			snprintf(s->name + l, sizeof(s->name) - l, "-%zu",
+			snprintf(s->name + l, STORE_SNAP_NAME_LEN - l, "-%zu",
 			    same);
 		}
 	}
 	free(o);
+	return 0;
+}
+
+int
+snap_order(struct store_snap **v, size_t n, int64_t now)
+{
+	struct store_snap_ord *o = calloc(n ? n : 1, sizeof(*o));
+	struct store_snap_ord **pv = calloc(n ? n : 1, sizeof(*pv));
+	struct store_snap **old = calloc(n ? n : 1, sizeof(*old));
+	int r = -ENOMEM;
+
+	if (o == NULL || pv == NULL || old == NULL)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		o[i].id = v[i]->id;
+		o[i].time_sec = v[i]->time_sec;
+		o[i].commit_ns = v[i]->commit_ns;
+		o[i].n_parents = v[i]->n_parents;
+		o[i].parents = (const uint8_t (*)[32])v[i]->parents;
+		o[i].flags = v[i]->flags;
+		o[i].name = v[i]->name;
+		pv[i] = &o[i];
+		old[i] = v[i];
+	}
+	if ((r = store_snap_order(pv, n, now)) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		v[i] = old[pv[i] - o];
+		v[i]->flags = pv[i]->flags;
+	}
+out:
+	free(o);
+	free(pv);
+	free(old);
+	return r;
 }
 
 void
