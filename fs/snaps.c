@@ -2,10 +2,10 @@
  * snaps.c: snapshot records, views and slots (see snaps.h).
  *
  * What grows with the store: one record per snapshot (a few hundred bytes
- * and its parents' ids), the ids of its sources (4 bytes each, and a
- * snapshot whose sources are those of the one made before it shares
- * that one's array), one interned name per distinct source, and per view
- * a few dozen bytes per snapshot.  Records, the id table and the interned
+ * and its parents' ids), the ids of its sources (4 bytes each, once per
+ * distinct set of sources: snapshots with the same sources share one
+ * array), one interned name per distinct source, and per view a few dozen
+ * bytes per snapshot.  Records, the id table and the interned
  * names are only touched under scan_lock and never change once made, so
  * views point into them without copying; views are swapped under lock.
  */
@@ -19,6 +19,12 @@
 #include "msg.h"
 #include "snaps.h"
 
+/* A distinct set of source ids, and the record that owns its array. */
+struct set_ent {
+	uint64_t hash;
+	const struct snaps_rec *owner;
+};
+
 struct snaps {
 	struct store *s;
 	pthread_mutex_t lock;	/* guards cur and every view's n_ref */
@@ -28,9 +34,10 @@ struct snaps {
 	size_t n_recs;
 	struct snaps_src *names;	/* interned, sorted by kind, name */
 	size_t n_names;		/* also the next source id */
+	struct set_ent *sets;	/* sorted by hash */
+	size_t n_sets;
 	uint32_t n_slots;	/* slots given so far */
 	uint32_t scan;		/* scans begun */
-	const struct snaps_rec *last;	/* the newest record made */
 	int is_full_logged;
 	struct timespec last_scan;
 };
@@ -176,13 +183,69 @@ rec_find(const struct snaps *sn, const uint8_t id[STORE_HASH_LEN])
 	return NULL;
 }
 
-/* One scan: the records it made, not yet merged. */
+/* One scan: the records it made and their sets, not yet merged. */
 struct scan_ctx {
 	struct snaps *sn;
 	struct snaps_rec **v;
 	size_t n;
 	size_t cap;
+	struct set_ent *sets;	/* sorted by hash */
+	size_t n_sets;
 };
+
+static uint64_t
+set_hash(const uint32_t *ids, size_t n)
+{
+	uint64_t h = UINT64_C(14695981039346656037);
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= ids[i];
+		h *= UINT64_C(1099511628211);
+	}
+	return h;
+}
+
+/* The index of the first entry of ${v} with a hash not below ${h}. */
+static size_t
+set_lower(const struct set_ent *v, size_t n, uint64_t h)
+{
+	size_t lo = 0;
+	size_t hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid].hash < h)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The array of an equal set in ${v}, or NULL. */
+static const uint32_t *
+set_find(const struct set_ent *v, size_t n, uint64_t h, const uint32_t *ids,
+    uint32_t n_ids)
+{
+	size_t i;
+
+	for (i = set_lower(v, n, h); i < n && v[i].hash == h; i++)
+		if (v[i].owner->n_srcs == n_ids && memcmp(v[i].owner->srcs,
+		    ids, n_ids * sizeof(*ids)) == 0)
+			return v[i].owner->srcs;
+	return NULL;
+}
+
+static int
+set_ent_cmp(const void *a, const void *b)
+{
+	const struct set_ent *x = a;
+	const struct set_ent *y = b;
+
+	return x->hash < y->hash ? -1 : x->hash > y->hash;
+}
 
 /* store_snap_each() skip: known records are marked present, not decoded. */
 static int
@@ -240,8 +303,11 @@ scan_add(void *ctx, const struct store_snap *snap)
 	struct scan_ctx *c = ctx;
 	struct snaps *sn = c->sn;
 	struct snaps_rec *r;
+	const uint32_t *same;
 	uint32_t *ids = NULL;
 	uint32_t n_ids = 0;
+	uint64_t h;
+	size_t at;
 	int rc;
 
 	if (c->n == c->cap) {
@@ -283,18 +349,33 @@ scan_add(void *ctx, const struct store_snap *snap)
 	}
 	if ((rc = rec_srcs(sn, snap, &ids, &n_ids)) < 0)
 		goto fail;
-	/* Most snapshots hold the sources of the one before: share. */
-	if (sn->last != NULL && sn->last->n_srcs == n_ids &&
-	    memcmp(sn->last->srcs, ids, n_ids * sizeof(*ids)) == 0) {
+	r->n_srcs = n_ids;
+	/* Most snapshots hold the sources of many others: share. */
+	h = set_hash(ids, n_ids);
+	if ((same = set_find(sn->sets, sn->n_sets, h, ids, n_ids)) == NULL)
+		same = set_find(c->sets, c->n_sets, h, ids, n_ids);
+	if (same != NULL) {
 		free(ids);
-		r->srcs = sn->last->srcs;
+		r->srcs = same;
 	} else {
+		struct set_ent *v = realloc(c->sets,
+		    (c->n_sets + 1) * sizeof(*v));
+
+		if (v == NULL) {
+			free(ids);
+			rc = -ENOMEM;
+			goto fail;
+		}
+		c->sets = v;
 		r->srcs = ids;
 		r->owns_srcs = 1;
+		at = set_lower(v, c->n_sets, h);
+		memmove(&v[at + 1], &v[at], (c->n_sets - at) * sizeof(*v));
+		v[at].hash = h;
+		v[at].owner = r;
+		c->n_sets++;
 	}
-	r->n_srcs = n_ids;
 	c->v[c->n++] = r;
-	sn->last = r;
 	return 0;
 fail:
 	rec_free(r);
@@ -472,6 +553,7 @@ scan(struct snaps *sn, struct snaps_view **out)
 {
 	struct scan_ctx c = { .sn = sn };
 	struct snaps_rec **recs;
+	struct set_ent *sets;
 	size_t i;
 	int r;
 
@@ -485,20 +567,29 @@ scan(struct snaps *sn, struct snaps_view **out)
 			goto fail;
 		}
 		sn->recs = recs;
+		sets = realloc(sn->sets, (sn->n_sets + c.n_sets) *
+		    sizeof(*sets) + 1);
+		if (sets == NULL) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		sn->sets = sets;
 		memcpy(&recs[sn->n_recs], c.v, c.n * sizeof(*recs));
 		sn->n_recs += c.n;
 		qsort(recs, sn->n_recs, sizeof(*recs), rec_id_cmp);
+		memcpy(&sets[sn->n_sets], c.sets, c.n_sets * sizeof(*sets));
+		sn->n_sets += c.n_sets;
+		qsort(sets, sn->n_sets, sizeof(*sets), set_ent_cmp);
 	}
 	free(c.v);
+	free(c.sets);
 	return view_new(sn, out);
 fail:
 	/* No view shows them, and only they share their arrays. */
-	for (i = 0; i < c.n; i++) {
-		if (sn->last == c.v[i])
-			sn->last = NULL;
+	for (i = 0; i < c.n; i++)
 		rec_free(c.v[i]);
-	}
 	free(c.v);
+	free(c.sets);
 	return r;
 }
 
@@ -535,6 +626,7 @@ snaps_close(struct snaps *sn)
 	for (i = 0; i < sn->n_recs; i++)
 		rec_free(sn->recs[i]);
 	free(sn->recs);
+	free(sn->sets);
 	for (i = 0; i < sn->n_names; i++)
 		free((void *)sn->names[i].name);
 	free(sn->names);
