@@ -42,7 +42,7 @@ enum inode_vtype {
 	INODE_V_BYSOURCE = 8,	/* by-source/ */
 	INODE_V_KIND = 9,	/* by-source/KIND/ (kind) */
 	INODE_V_SRCDIR = 10,	/* by-source/KIND/NAME/ (source id) */
-	INODE_V_SRCLINK = 11,	/* by-source/KIND/NAME/SNAP (slot<<32 | id) */
+	INODE_V_SRCLINK = 11,	/* by-source/KIND/NAME/SNAP (slot, id) */
 };
 
 /* inode_make(slot, ord): the id of ordinal ${ord} of snapshot ${slot}. */

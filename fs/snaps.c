@@ -577,9 +577,12 @@ scan(struct snaps *sn, struct snaps_view **out)
 		memcpy(&recs[sn->n_recs], c.v, c.n * sizeof(*recs));
 		sn->n_recs += c.n;
 		qsort(recs, sn->n_recs, sizeof(*recs), rec_id_cmp);
-		memcpy(&sets[sn->n_sets], c.sets, c.n_sets * sizeof(*sets));
-		sn->n_sets += c.n_sets;
-		qsort(sets, sn->n_sets, sizeof(*sets), set_ent_cmp);
+		if (c.n_sets > 0) {
+			memcpy(&sets[sn->n_sets], c.sets,
+			    c.n_sets * sizeof(*sets));
+			sn->n_sets += c.n_sets;
+			qsort(sets, sn->n_sets, sizeof(*sets), set_ent_cmp);
+		}
 	}
 	free(c.v);
 	free(c.sets);

@@ -56,7 +56,7 @@ struct snaps_rec {
 
 /* A snapshot of a view. */
 struct snaps_snap {
-	char name[STORE_SNAP_NAME_LEN];	/* unique; as store_snapshots() */
+	char name[STORE_SNAP_NAME_LEN];	/* as store_snapshots() */
 	uint32_t flags;		/* with STORE_SNAP_FUTURE, _ORPHAN */
 	const struct snaps_rec *rec;
 };
@@ -69,7 +69,7 @@ struct snaps_view {
 	uint32_t *by_slot;	/* slot -> index in snaps; UINT32_MAX */
 	size_t n_by_slot;
 	const struct snaps_snap *latest;	/* NULL if none */
-	struct snaps_src *srcs;	/* those of its snapshots, by kind, name */
+	struct snaps_src *srcs;	/* of its snapshots; by kind, name */
 	size_t n_srcs;
 	uint32_t *src_by_id;	/* id -> index in srcs; UINT32_MAX */
 	size_t n_src_ids;

@@ -371,7 +371,7 @@ struct store_snap_ord {
 	uint64_t commit_ns;
 	size_t n_parents;
 	const uint8_t (*parents)[STORE_HASH_LEN];
-	uint32_t flags;		/* in: the snapshot's; out: derived added */
+	uint32_t flags;		/* in: the snapshot's; out: + derived */
 	char *name;		/* out: STORE_SNAP_NAME_LEN bytes */
 };
 

@@ -152,7 +152,7 @@ struct each {
 	size_t n_skip_calls;
 	const uint8_t *skip_id;	/* answered 1 */
 	int skip_ret;		/* returned for other ids if non-zero */
-	int stop_after;		/* fn returns 7 after this many; 0: never */
+	int stop_after;		/* fn returns 7 after this many */
 	int is_bad;		/* a snapshot came in malformed */
 };
 
