@@ -8,7 +8,8 @@
  * the records that store_snap_each() hands out must give exactly the
  * order, names and derived flags of store_snapshots(); a skip function
  * keeps manifests from being decoded; store_snap_load() finds one by id;
- * an ingest key reads none.
+ * an ingest key reads none.  And store_snap_order() alone on a long chain
+ * and on a cycle.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -250,6 +251,62 @@ find_id(const struct store_snap_list *l, const uint8_t id[32])
 	return NULL;
 }
 
+/*
+ * store_snap_order() alone: a chain of ${N_CHAIN} in one second, made so
+ * that commit times and ids disagree with the chain, is named in chain
+ * order; a cycle (impossible with hash ids, feigned here) ends.
+ */
+#define N_CHAIN 3000
+static void
+test_order(void)
+{
+	static struct store_snap_ord o[N_CHAIN];
+	static struct store_snap_ord *pv[N_CHAIN];
+	static uint8_t ids[N_CHAIN][32];
+	static char names[N_CHAIN][STORE_SNAP_NAME_LEN];
+	char want[STORE_SNAP_NAME_LEN];
+	int ok = 1;
+
+	for (size_t i = 0; i < N_CHAIN; i++) {
+		/* Ids descending along the chain. */
+		memset(ids[i], 0, 32);
+		ids[i][0] = (uint8_t)(255 - i / 256);
+		ids[i][1] = (uint8_t)(255 - i % 256);
+		memset(&o[i], 0, sizeof(o[i]));
+		o[i].id = ids[i];
+		o[i].time_sec = T1;
+		o[i].commit_ns = N_CHAIN - i;	/* later: earlier clock */
+		o[i].n_parents = i > 0;
+		o[i].parents = i > 0 ? (const uint8_t (*)[32])ids[i - 1] :
+		    NULL;
+		o[i].name = names[i];
+	}
+	/* Shuffled: the order given must not matter. */
+	for (size_t i = 0; i < N_CHAIN; i++)
+		pv[i] = &o[(i * 7919) % N_CHAIN];
+	CHECK(store_snap_order(pv, N_CHAIN, T1) == 0);
+	for (size_t i = 0; i < N_CHAIN; i++) {
+		if (i == 0)
+			snprintf(want, sizeof(want), "2025-11-27T00:00:00Z");
+		else
+			snprintf(want, sizeof(want), "2025-11-27T00:00:00Z-%zu",
+			    i + 1);
+		ok &= pv[i] == &o[i] && strcmp(o[i].name, want) == 0 &&
+		    o[i].flags == 0;
+	}
+	CHECK(ok);
+	/* Two that name each other, and one that names itself. */
+	o[0].n_parents = 1;
+	o[0].parents = (const uint8_t (*)[32])ids[1];
+	o[1].parents = (const uint8_t (*)[32])ids[0];
+	o[2].parents = (const uint8_t (*)[32])ids[2];
+	for (size_t i = 0; i < 3; i++)
+		pv[i] = &o[i];
+	CHECK(store_snap_order(pv, 3, T1) == 0);
+	CHECK(strcmp(pv[0]->name, "2025-11-27T00:00:00Z") == 0 &&
+	    strcmp(pv[2]->name, "2025-11-27T00:00:00Z-3") == 0);
+}
+
 static void
 run(void)
 {
@@ -399,6 +456,7 @@ main(void)
 	}
 	snprintf(store_dir, sizeof(store_dir), "%s/store", top);
 	snprintf(index_dir, sizeof(index_dir), "%s/index", top);
+	test_order();
 	run();
 	r = check_done("test_snap_each");
 	snprintf(cmd, sizeof(cmd), "chmod -R u+w '%s' && rm -rf '%s'", top,
