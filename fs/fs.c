@@ -65,14 +65,14 @@ node_fini(struct fs *fs, struct node *n)
 /* The snapshot root as a directory entry, with defaults for what the
  * writer may leave zero. */
 static void
-snap_root(const struct store_snap *snap, struct store_entry *e)
+snap_root(const struct snaps_snap *snap, struct store_entry *e)
 {
-	*e = snap->root;
+	*e = snap->rec->root;
 	e->type = STORE_DIR;
 	if (e->mode == 0)
 		e->mode = 0555;
 	if (e->mtime_sec == 0 && e->mtime_nsec == 0)
-		e->mtime_sec = snap->time_sec;
+		e->mtime_sec = snap->rec->time_sec;
 	e->name = NULL;
 	e->name_len = 0;
 }
@@ -86,7 +86,7 @@ static int
 resolve(struct fs *fs, uint32_t slot, uint64_t ord, struct node *n)
 {
 	struct snaps_view *v = snaps_get(fs->snaps);
-	const struct store_snap *snap = snaps_by_slot(v, slot);
+	const struct snaps_snap *snap = snaps_by_slot(v, slot);
 	const struct store_entry *e;
 	struct tnode *t = NULL;
 	uint64_t cur = 0;
@@ -98,7 +98,7 @@ resolve(struct fs *fs, uint32_t slot, uint64_t ord, struct node *n)
 		return -ENOENT;
 	}
 	n->slot = slot;
-	n->snap_sec = snap->time_sec;
+	n->snap_sec = snap->rec->time_sec;
 	snap_root(snap, &n->root);
 	snaps_put(fs->snaps, v);
 
@@ -283,8 +283,7 @@ view_time(const struct fs *fs, const struct snaps_view *v)
 {
 	struct timespec t;
 
-	t.tv_sec = v->n == 0 ? fs->t_mount :
-	    store_snap_list_get(v->list, v->n - 1)->time_sec;
+	t.tv_sec = v->n == 0 ? fs->t_mount : v->snaps[v->n - 1].rec->time_sec;
 	t.tv_nsec = (long)(v->n % 1000000000u);
 	return t;
 }
@@ -296,7 +295,8 @@ view_time(const struct fs *fs, const struct snaps_view *v)
 static int
 vtarget(const struct snaps_view *v, fuse_ino_t ino, char *buf, size_t cap)
 {
-	const struct store_snap *snap;
+	const struct snaps_snap *snap;
+	const struct snaps_src *src;
 	uint64_t p = inode_payload(ino);
 	int n;
 
@@ -312,18 +312,14 @@ vtarget(const struct snaps_view *v, fuse_ino_t ino, char *buf, size_t cap)
 			return -ENOENT;
 		n = snprintf(buf, cap, "../../../../snapshots/%s", snap->name);
 		break;
-	case INODE_V_SRCLINK: {
-		size_t j = (size_t)(p & UINT32_MAX);
-
+	case INODE_V_SRCLINK:
 		if ((snap = snaps_by_slot(v, (uint32_t)(p >> 32))) == NULL ||
-		    j >= snap->n_sources ||
-		    snaps_kind_name(snap->sources[j].kind) == NULL)
+		    (src = snaps_src_by_id(v, p & UINT32_MAX)) == NULL ||
+		    !snaps_has_src(snap->rec, src->id))
 			return -ENOENT;
 		n = snprintf(buf, cap, "../../../snapshots/%s/%s/%s",
-		    snap->name, snaps_kind_name(snap->sources[j].kind),
-		    snap->sources[j].name);
+		    snap->name, snaps_kind_name(src->kind), src->name);
 		break;
-	}
 	default:
 		return -EINVAL;
 	}
@@ -370,7 +366,7 @@ vstat(struct fs *fs, const struct snaps_view *v, fuse_ino_t ino,
 static int
 snapdir_stat(const struct snaps_view *v, uint32_t slot, struct stat *st)
 {
-	const struct store_snap *snap = snaps_by_slot(v, slot);
+	const struct snaps_snap *snap = snaps_by_slot(v, slot);
 	struct store_entry root;
 
 	if (snap == NULL)
@@ -396,12 +392,12 @@ vlist_snaps(const struct snaps_view *v, vlist_fn *fn, void *ctx)
 	int r;
 
 	for (k = 0; k < v->n; k++) {
-		size_t i = v->by_name[k];
-		const char *name = store_snap_list_get(v->list, i)->name;
+		const struct snaps_snap *snap = &v->snaps[v->by_name[k]];
 
-		if (v->slot[i] == 0 || !is_plain_name(name))
+		if (!is_plain_name(snap->name))
 			continue;
-		if ((r = fn(ctx, name, inode_make(v->slot[i], 0))) != 0)
+		r = fn(ctx, snap->name, inode_make(snap->rec->slot, 0));
+		if (r != 0)
 			return r;
 	}
 	return 0;
@@ -420,18 +416,18 @@ vlist_date(const struct snaps_view *v, int level, uint32_t want,
 	int r;
 
 	for (i = 0; i < v->n; i++) {
-		const struct store_snap *snap = store_snap_list_get(v->list, i);
+		const struct snaps_snap *snap = &v->snaps[i];
 		uint32_t ymd;
 		uint32_t key;
 		char name[16];
 
-		if (v->slot[i] == 0 || name_date(snap->name, &ymd) < 0)
+		if (name_date(snap->name, &ymd) < 0)
 			continue;
 		if (level > 0 && ymd / up[level] != want)
 			continue;
 		if (level == 3) {
 			r = fn(ctx, snap->name + 11,
-			    inode_virt(INODE_V_DATELINK, v->slot[i]));
+			    inode_virt(INODE_V_DATELINK, snap->rec->slot));
 			if (r != 0)
 				return r;
 			continue;
@@ -458,9 +454,9 @@ vlist_date(const struct snaps_view *v, int level, uint32_t want,
 }
 
 static uint64_t
-src_payload(uint32_t slot, size_t idx)
+src_payload(uint32_t slot, uint32_t id)
 {
-	return (uint64_t)slot << 32 | (uint64_t)idx;
+	return (uint64_t)slot << 32 | (uint64_t)id;
 }
 
 static int
@@ -468,10 +464,9 @@ vlist(struct fs *fs, const struct snaps_view *v, fuse_ino_t dir, vlist_fn *fn,
     void *ctx)
 {
 	uint64_t p = inode_payload(dir);
-	const struct store_snap *snap;
+	const struct snaps_src *want;
 	uint8_t kind;
 	size_t i;
-	size_t j;
 	int r;
 
 	(void)fs;
@@ -515,35 +510,26 @@ vlist(struct fs *fs, const struct snaps_view *v, fuse_ino_t dir, vlist_fn *fn,
 
 			if (s->kind != p || !is_plain_name(s->name))
 				continue;
-			r = fn(ctx, s->name, inode_virt(INODE_V_SRCDIR,
-			    src_payload(s->slot, s->idx)));
+			r = fn(ctx, s->name, inode_virt(INODE_V_SRCDIR, s->id));
 			if (r != 0)
 				return r;
 		}
 		return 0;
-	case INODE_V_SRCDIR: {
-		const struct store_source *want;
-
-		snap = snaps_by_slot(v, (uint32_t)(p >> 32));
-		if (snap == NULL || (p & UINT32_MAX) >= snap->n_sources)
+	case INODE_V_SRCDIR:
+		if ((want = snaps_src_by_id(v, p)) == NULL)
 			return -ENOENT;
-		want = &snap->sources[p & UINT32_MAX];
 		for (i = 0; i < v->n; i++) {
-			const struct store_snap *s;
+			const struct snaps_snap *s = &v->snaps[i];
 
-			s = store_snap_list_get(v->list, i);
-
-			if (v->slot[i] == 0 || !is_plain_name(s->name) ||
-			    snaps_source_idx(s, want->kind, want->name,
-			    &j) < 0)
+			if (!is_plain_name(s->name) ||
+			    !snaps_has_src(s->rec, want->id))
 				continue;
 			r = fn(ctx, s->name, inode_virt(INODE_V_SRCLINK,
-			    src_payload(v->slot[i], j)));
+			    src_payload(s->rec->slot, want->id)));
 			if (r != 0)
 				return r;
 		}
 		return 0;
-	}
 	default:
 		return -ENOTDIR;
 	}
@@ -571,22 +557,22 @@ vfind(struct fs *fs, const struct snaps_view *v, fuse_ino_t dir,
     const char *name, fuse_ino_t *ino)
 {
 	struct vfind_ctx c = { .name = name, .ino = 0 };
+	const struct snaps_snap *snap;
 	const struct snaps_src *s;
-	size_t i;
 	int r;
 
 	/* The two directories that grow with the store: no linear scan. */
 	if (dir != INODE_ROOT && inode_vtype(dir) == INODE_V_SNAPSHOTS) {
-		if ((r = snaps_by_name(v, name, &i)) < 0)
-			return r;
-		*ino = inode_make(v->slot[i], 0);
+		if ((snap = snaps_by_name(v, name)) == NULL)
+			return -ENOENT;
+		*ino = inode_make(snap->rec->slot, 0);
 		return 0;
 	}
 	if (dir != INODE_ROOT && inode_vtype(dir) == INODE_V_KIND) {
 		s = snaps_src_find(v, (uint8_t)inode_payload(dir), name);
 		if (s == NULL)
 			return -ENOENT;
-		*ino = inode_virt(INODE_V_SRCDIR, src_payload(s->slot, s->idx));
+		*ino = inode_virt(INODE_V_SRCDIR, s->id);
 		return 0;
 	}
 	if ((r = vlist(fs, v, dir, vfind_fn, &c)) < 0)
@@ -1259,7 +1245,8 @@ fs_statfs(struct fs *fs, struct statvfs *st)
 	st->f_frsize = 4096;
 	/* The newest snapshot's size: what a restore of it would take. */
 	if (v->latest != NULL)
-		st->f_blocks = (fsblkcnt_t)((v->latest->size + 4095) / 4096);
+		st->f_blocks = (fsblkcnt_t)((v->latest->rec->size + 4095) /
+		    4096);
 	st->f_files = v->n;
 	st->f_namemax = STORE_NAME_MAX;
 	st->f_flag = ST_RDONLY | ST_NOSUID | ST_NODEV;

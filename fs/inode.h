@@ -41,8 +41,8 @@ enum inode_vtype {
 	INODE_V_DATELINK = 7,	/* by-date/YYYY/MM/DD/HH:MM:SSZ (slot) */
 	INODE_V_BYSOURCE = 8,	/* by-source/ */
 	INODE_V_KIND = 9,	/* by-source/KIND/ (kind) */
-	INODE_V_SRCDIR = 10,	/* by-source/KIND/NAME/ (slot<<32 | src) */
-	INODE_V_SRCLINK = 11,	/* by-source/KIND/NAME/SNAP (same) */
+	INODE_V_SRCDIR = 10,	/* by-source/KIND/NAME/ (source id) */
+	INODE_V_SRCLINK = 11,	/* by-source/KIND/NAME/SNAP (slot, id) */
 };
 
 /* inode_make(slot, ord): the id of ordinal ${ord} of snapshot ${slot}. */

@@ -1,9 +1,13 @@
 /*
- * snaps.c: snapshot views and slots (see snaps.h).  The slot table maps
- * snapshot ids to slots; it grows by one small record per snapshot ever
- * seen, which is the one thing in the mount that grows with the store
- * (the snapshot list itself does too).  It is only touched under
- * scan_lock; views are swapped under lock.
+ * snaps.c: snapshot records, views and slots (see snaps.h).
+ *
+ * What grows with the store: one record per snapshot (a few hundred bytes
+ * and its parents' ids), the ids of its sources (4 bytes each, once per
+ * distinct set of sources: snapshots with the same sources share one
+ * array), one interned name per distinct source, and per view a few dozen
+ * bytes per snapshot.  Records, the id table and the interned
+ * names are only touched under scan_lock and never change once made, so
+ * views point into them without copying; views are swapped under lock.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -15,19 +19,25 @@
 #include "msg.h"
 #include "snaps.h"
 
-struct slot_id {
-	uint8_t id[STORE_HASH_LEN];
-	uint32_t slot;
+/* A distinct set of source ids, and the record that owns its array. */
+struct set_ent {
+	uint64_t hash;
+	const struct snaps_rec *owner;
 };
 
 struct snaps {
 	struct store *s;
 	pthread_mutex_t lock;	/* guards cur and every view's n_ref */
 	struct snaps_view *cur;
-	pthread_mutex_t scan_lock;	/* one rescan at a time; the table */
-	struct slot_id *ids;	/* sorted by id */
-	size_t n_ids;
+	pthread_mutex_t scan_lock;	/* one rescan at a time; the rest */
+	struct snaps_rec **recs;	/* every record, sorted by id */
+	size_t n_recs;
+	struct snaps_src *names;	/* interned, sorted by kind, name */
+	size_t n_names;		/* also the next source id */
+	struct set_ent *sets;	/* sorted by hash */
+	size_t n_sets;
 	uint32_t n_slots;	/* slots given so far */
+	uint32_t scan;		/* scans begun */
 	int is_full_logged;
 	struct timespec last_scan;
 };
@@ -47,11 +57,15 @@ snaps_kind_name(uint8_t kind)
 	}
 }
 
-static int
-cmp_slot_id(const void *a, const void *b)
+static void
+rec_free(struct snaps_rec *r)
 {
-	return memcmp(((const struct slot_id *)a)->id,
-	    ((const struct slot_id *)b)->id, STORE_HASH_LEN);
+	if (r == NULL)
+		return;
+	if (r->owns_srcs)
+		free((void *)r->srcs);
+	free(r->parents);
+	free(r);
 }
 
 static void
@@ -59,18 +73,319 @@ view_free(struct snaps_view *v)
 {
 	if (v == NULL)
 		return;
-	store_snap_list_free(v->list);
-	free(v->slot);
+	free(v->snaps);
 	free(v->by_name);
 	free(v->by_slot);
 	free(v->srcs);
+	free(v->src_by_id);
 	free(v);
 }
 
-/* qsort has no context argument; the list travels with each index. */
+/* Order of sources: kind, then name. */
+static int
+src_cmp(uint8_t kind, const char *name, const struct snaps_src *x)
+{
+	if (kind != x->kind)
+		return kind < x->kind ? -1 : 1;
+	return strcmp(name, x->name);
+}
+
+/* Binary search of ${v}: the index of (${kind}, ${name}), or where it
+ * would go (*${at}); 1 if found. */
+static int
+src_search(const struct snaps_src *v, size_t n, uint8_t kind,
+    const char *name, size_t *at)
+{
+	size_t lo = 0;
+	size_t hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = src_cmp(kind, name, &v[mid]);
+
+		if (c == 0) {
+			*at = mid;
+			return 1;
+		}
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	*at = lo;
+	return 0;
+}
+
+/* The id of source (${kind}, ${name}), interning it if new. scan_lock. */
+static int
+intern(struct snaps *sn, uint8_t kind, const char *name, uint32_t *id)
+{
+	struct snaps_src *v;
+	char *copy;
+	size_t at;
+
+	if (src_search(sn->names, sn->n_names, kind, name, &at)) {
+		*id = sn->names[at].id;
+		return 0;
+	}
+	if (sn->n_names >= UINT32_MAX - 1)
+		return -ENOMEM;
+	if ((copy = strdup(name)) == NULL)
+		return -ENOMEM;
+	v = realloc(sn->names, (sn->n_names + 1) * sizeof(*v));
+	if (v == NULL) {
+		free(copy);
+		return -ENOMEM;
+	}
+	sn->names = v;
+	memmove(&v[at + 1], &v[at], (sn->n_names - at) * sizeof(*v));
+	v[at].kind = kind;
+	v[at].id = (uint32_t)sn->n_names;
+	v[at].name = copy;
+	*id = v[at].id;
+	sn->n_names++;
+	return 0;
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a;
+	uint32_t y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+rec_id_cmp(const void *a, const void *b)
+{
+	return memcmp((*(struct snaps_rec *const *)a)->id,
+	    (*(struct snaps_rec *const *)b)->id, STORE_HASH_LEN);
+}
+
+static struct snaps_rec *
+rec_find(const struct snaps *sn, const uint8_t id[STORE_HASH_LEN])
+{
+	size_t lo = 0;
+	size_t hi = sn->n_recs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(id, sn->recs[mid]->id, STORE_HASH_LEN);
+
+		if (c == 0)
+			return sn->recs[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+/* One scan: the records it made and their sets, not yet merged. */
+struct scan_ctx {
+	struct snaps *sn;
+	struct snaps_rec **v;
+	size_t n;
+	size_t cap;
+	struct set_ent *sets;	/* sorted by hash */
+	size_t n_sets;
+};
+
+static uint64_t
+set_hash(const uint32_t *ids, size_t n)
+{
+	uint64_t h = UINT64_C(14695981039346656037);
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= ids[i];
+		h *= UINT64_C(1099511628211);
+	}
+	return h;
+}
+
+/* The index of the first entry of ${v} with a hash not below ${h}. */
+static size_t
+set_lower(const struct set_ent *v, size_t n, uint64_t h)
+{
+	size_t lo = 0;
+	size_t hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid].hash < h)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The array of an equal set in ${v}, or NULL. */
+static const uint32_t *
+set_find(const struct set_ent *v, size_t n, uint64_t h, const uint32_t *ids,
+    uint32_t n_ids)
+{
+	size_t i;
+
+	for (i = set_lower(v, n, h); i < n && v[i].hash == h; i++)
+		if (v[i].owner->n_srcs == n_ids && memcmp(v[i].owner->srcs,
+		    ids, n_ids * sizeof(*ids)) == 0)
+			return v[i].owner->srcs;
+	return NULL;
+}
+
+static int
+set_ent_cmp(const void *a, const void *b)
+{
+	const struct set_ent *x = a;
+	const struct set_ent *y = b;
+
+	return x->hash < y->hash ? -1 : x->hash > y->hash;
+}
+
+/* store_snap_each() skip: known records are marked present, not decoded. */
+static int
+scan_skip(void *ctx, const uint8_t id[STORE_HASH_LEN])
+{
+	struct scan_ctx *c = ctx;
+	struct snaps_rec *r = rec_find(c->sn, id);
+
+	if (r == NULL)
+		return 0;
+	r->seen = c->sn->scan;
+	return 1;
+}
+
+/* The source ids of ${snap}, valid ones only, ascending and unique. */
+static int
+rec_srcs(struct snaps *sn, const struct store_snap *snap, uint32_t **out,
+    uint32_t *n_out)
+{
+	uint32_t *ids;
+	size_t n = 0;
+	size_t i;
+	size_t j;
+	int r;
+
+	if (snap->n_sources > UINT32_MAX)
+		return -ENOMEM;
+	if ((ids = malloc((snap->n_sources + 1) * sizeof(*ids))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < snap->n_sources; i++) {
+		const struct store_source *src = &snap->sources[i];
+
+		if (snaps_kind_name(src->kind) == NULL ||
+		    src->name[0] == '\0')
+			continue;
+		if ((r = intern(sn, src->kind, src->name, &ids[n])) < 0) {
+			free(ids);
+			return r;
+		}
+		n++;
+	}
+	qsort(ids, n, sizeof(*ids), cmp_u32);
+	for (i = 0, j = 0; i < n; i++)
+		if (j == 0 || ids[j - 1] != ids[i])
+			ids[j++] = ids[i];
+	*out = ids;
+	*n_out = (uint32_t)j;
+	return 0;
+}
+
+/* store_snap_each() fn: a compact record of a snapshot not seen before. */
+static int
+scan_add(void *ctx, const struct store_snap *snap)
+{
+	struct scan_ctx *c = ctx;
+	struct snaps *sn = c->sn;
+	struct snaps_rec *r;
+	const uint32_t *same;
+	uint32_t *ids = NULL;
+	uint32_t n_ids = 0;
+	uint64_t h;
+	size_t at;
+	int rc;
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 64;
+		struct snaps_rec **v = realloc(c->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -ENOMEM;
+		c->v = v;
+		c->cap = cap;
+	}
+	if (snap->n_parents > UINT32_MAX)
+		return -ENOMEM;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return -ENOMEM;
+	memcpy(r->id, snap->id, STORE_HASH_LEN);
+	r->time_sec = snap->time_sec;
+	r->commit_ns = snap->commit_ns;
+	r->size = snap->size;
+	r->flags = snap->flags & ~(uint32_t)(STORE_SNAP_FUTURE |
+	    STORE_SNAP_ORPHAN);
+	r->root = snap->root;
+	r->root.name = NULL;
+	r->root.name_len = 0;
+	r->root.target = NULL;
+	r->root.target_len = 0;
+	r->root.extents = NULL;
+	r->root.n_extents = 0;
+	r->seen = sn->scan;
+	if (snap->n_parents > 0) {
+		r->parents = malloc(snap->n_parents * sizeof(*r->parents));
+		if (r->parents == NULL) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		memcpy(r->parents, snap->parents,
+		    snap->n_parents * sizeof(*r->parents));
+		r->n_parents = (uint32_t)snap->n_parents;
+	}
+	if ((rc = rec_srcs(sn, snap, &ids, &n_ids)) < 0)
+		goto fail;
+	r->n_srcs = n_ids;
+	/* Most snapshots hold the sources of many others: share. */
+	h = set_hash(ids, n_ids);
+	if ((same = set_find(sn->sets, sn->n_sets, h, ids, n_ids)) == NULL)
+		same = set_find(c->sets, c->n_sets, h, ids, n_ids);
+	if (same != NULL) {
+		free(ids);
+		r->srcs = same;
+	} else {
+		struct set_ent *v = realloc(c->sets,
+		    (c->n_sets + 1) * sizeof(*v));
+
+		if (v == NULL) {
+			free(ids);
+			rc = -ENOMEM;
+			goto fail;
+		}
+		c->sets = v;
+		r->srcs = ids;
+		r->owns_srcs = 1;
+		at = set_lower(v, c->n_sets, h);
+		memmove(&v[at + 1], &v[at], (c->n_sets - at) * sizeof(*v));
+		v[at].hash = h;
+		v[at].owner = r;
+		c->n_sets++;
+	}
+	c->v[c->n++] = r;
+	return 0;
+fail:
+	rec_free(r);
+	return rc;
+}
+
+/* qsort has no context argument; the view travels with each index. */
 struct name_ix {
 	const char *name;
-	size_t i;
+	uint32_t i;
 };
 
 static int
@@ -80,148 +395,204 @@ cmp_name_ix(const void *a, const void *b)
 	    ((const struct name_ix *)b)->name);
 }
 
+/* The distinct sources of ${v}'s snapshots.  scan_lock held. */
 static int
-cmp_src(const void *a, const void *b)
+view_srcs(struct snaps *sn, struct snaps_view *v)
 {
-	const struct snaps_src *x = a;
-	const struct snaps_src *y = b;
-	int c;
-
-	if (x->kind != y->kind)
-		return x->kind < y->kind ? -1 : 1;
-	if ((c = strcmp(x->name, y->name)) != 0)
-		return c;
-	if (x->slot != y->slot)
-		return x->slot < y->slot ? -1 : 1;
-	return 0;
-}
-
-/* Give slots to the new snapshots of ${l}.  scan_lock held. */
-static int
-assign_slots(struct snaps *sn, struct snaps_view *v)
-{
-	struct slot_id *ids;
-	size_t n_new = 0;
-	size_t i;
-
-	ids = realloc(sn->ids, (sn->n_ids + v->n + 1) * sizeof(*ids));
-	if (ids == NULL)
-		return -ENOMEM;
-	sn->ids = ids;
-	for (i = 0; i < v->n; i++) {
-		const struct store_snap *snap = store_snap_list_get(v->list, i);
-		struct slot_id key;
-		struct slot_id *hit;
-
-		memcpy(key.id, snap->id, STORE_HASH_LEN);
-		hit = bsearch(&key, sn->ids, sn->n_ids, sizeof(key),
-		    cmp_slot_id);
-		if (hit != NULL) {
-			v->slot[i] = hit->slot;
-			continue;
-		}
-		if (sn->n_slots >= INODE_SLOT_MAX) {
-			if (!sn->is_full_logged)
-				msg_log(LOG_ERR, "more than %u snapshots: "
-				    "the newest are not shown",
-				    (unsigned)INODE_SLOT_MAX);
-			sn->is_full_logged = 1;
-			v->slot[i] = 0;
-			continue;
-		}
-		key.slot = ++sn->n_slots;
-		v->slot[i] = key.slot;
-		/* Appended past the sorted part; sorted in below. */
-		sn->ids[sn->n_ids + n_new++] = key;
-	}
-	sn->n_ids += n_new;
-	if (n_new > 0)
-		qsort(sn->ids, sn->n_ids, sizeof(*sn->ids), cmp_slot_id);
-	return 0;
-}
-
-/* Build a view over ${l} (taking it).  scan_lock held. */
-static int
-view_new(struct snaps *sn, struct store_snap_list *l, struct snaps_view **out)
-{
-	struct snaps_view *v = NULL;
-	struct name_ix *nx = NULL;
-	size_t n_src = 0;
+	uint8_t *used = NULL;
 	size_t i;
 	size_t j;
 	int r = -ENOMEM;
 
-	if ((v = calloc(1, sizeof(*v))) == NULL) {
-		store_snap_list_free(l);
-		return -ENOMEM;
-	}
-	v->list = l;
-	v->n = store_snap_list_len(l);
-	v->slot = calloc(v->n + 1, sizeof(*v->slot));
-	v->by_name = calloc(v->n + 1, sizeof(*v->by_name));
-	nx = calloc(v->n + 1, sizeof(*nx));
-	if (v->slot == NULL || v->by_name == NULL || nx == NULL)
+	v->n_src_ids = sn->n_names;
+	used = calloc(sn->n_names + 1, 1);
+	v->src_by_id = malloc((sn->n_names + 1) * sizeof(*v->src_by_id));
+	v->srcs = malloc((sn->n_names + 1) * sizeof(*v->srcs));
+	if (used == NULL || v->src_by_id == NULL || v->srcs == NULL)
 		goto out;
-	if ((r = assign_slots(sn, v)) < 0)
+	for (i = 0; i < v->n; i++) {
+		const struct snaps_rec *rec = v->snaps[i].rec;
+
+		/* Shared arrays come in runs: each is marked once. */
+		if (i > 0 && v->snaps[i - 1].rec->srcs == rec->srcs)
+			continue;
+		for (j = 0; j < rec->n_srcs; j++)
+			if (rec->srcs[j] < sn->n_names)
+				used[rec->srcs[j]] = 1;
+	}
+	for (i = 0; i < sn->n_names; i++)
+		v->src_by_id[i] = UINT32_MAX;
+	for (i = 0; i < sn->n_names; i++) {
+		if (!used[sn->names[i].id])
+			continue;
+		v->src_by_id[sn->names[i].id] = (uint32_t)v->n_srcs;
+		v->srcs[v->n_srcs++] = sn->names[i];
+	}
+	r = 0;
+out:
+	free(used);
+	return r;
+}
+
+/*
+ * A view over the records the scan found: order and name them as
+ * store_snapshots() does, give slots to the new ones, and build the
+ * lookups.  scan_lock held.
+ */
+static int
+view_new(struct snaps *sn, struct snaps_view **out)
+{
+	struct snaps_view *v = NULL;
+	struct store_snap_ord *ord = NULL;
+	struct store_snap_ord **pv = NULL;
+	struct snaps_snap *all = NULL;
+	struct name_ix *nx = NULL;
+	size_t n = 0;
+	size_t i;
+	int r = -ENOMEM;
+
+	for (i = 0; i < sn->n_recs; i++)
+		n += sn->recs[i]->seen == sn->scan;
+	if (n >= UINT32_MAX)
+		return -ENOMEM;
+	ord = calloc(n + 1, sizeof(*ord));
+	pv = calloc(n + 1, sizeof(*pv));
+	all = calloc(n + 1, sizeof(*all));
+	if ((v = calloc(1, sizeof(*v))) == NULL || ord == NULL ||
+	    pv == NULL || all == NULL)
+		goto out;
+	for (i = 0, n = 0; i < sn->n_recs; i++) {
+		const struct snaps_rec *rec = sn->recs[i];
+
+		if (rec->seen != sn->scan)
+			continue;
+		all[n].rec = rec;
+		ord[n].id = rec->id;
+		ord[n].time_sec = rec->time_sec;
+		ord[n].commit_ns = rec->commit_ns;
+		ord[n].n_parents = rec->n_parents;
+		ord[n].parents = (const uint8_t (*)[STORE_HASH_LEN])
+		    rec->parents;
+		ord[n].flags = rec->flags;
+		ord[n].name = all[n].name;
+		pv[n] = &ord[n];
+		n++;
+	}
+	if ((r = store_snap_order(pv, n, (int64_t)time(NULL))) < 0)
 		goto out;
 	r = -ENOMEM;
+	if ((v->snaps = calloc(n + 1, sizeof(*v->snaps))) == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		struct snaps_snap *x = &all[pv[i] - ord];
+		struct snaps_rec *rec = (struct snaps_rec *)x->rec;
+
+		/* Records are the scan's to change until a view shows them:
+		 * a slot is given once, in sorted order. */
+		if (!rec->has_slot) {
+			rec->has_slot = 1;
+			if (sn->n_slots < INODE_SLOT_MAX) {
+				rec->slot = ++sn->n_slots;
+			} else if (!sn->is_full_logged) {
+				msg_log(LOG_ERR, "more than %u snapshots: "
+				    "the newest are not shown",
+				    (unsigned)INODE_SLOT_MAX);
+				sn->is_full_logged = 1;
+			}
+		}
+		if (rec->slot == 0)
+			continue;
+		x->flags = pv[i]->flags;
+		v->snaps[v->n++] = *x;
+	}
 
 	v->n_by_slot = (size_t)sn->n_slots + 1;
-	if ((v->by_slot = malloc(v->n_by_slot * sizeof(*v->by_slot))) == NULL)
+	v->by_slot = malloc(v->n_by_slot * sizeof(*v->by_slot));
+	v->by_name = calloc(v->n + 1, sizeof(*v->by_name));
+	nx = calloc(v->n + 1, sizeof(*nx));
+	if (v->by_slot == NULL || v->by_name == NULL || nx == NULL)
 		goto out;
 	for (i = 0; i < v->n_by_slot; i++)
-		v->by_slot[i] = SIZE_MAX;
+		v->by_slot[i] = UINT32_MAX;
 	for (i = 0; i < v->n; i++) {
-		const struct store_snap *snap = store_snap_list_get(l, i);
-
-		if (v->slot[i] != 0)
-			v->by_slot[v->slot[i]] = i;
-		nx[i].name = snap->name;
-		nx[i].i = i;
-		n_src += snap->n_sources;
+		v->by_slot[v->snaps[i].rec->slot] = (uint32_t)i;
+		nx[i].name = v->snaps[i].name;
+		nx[i].i = (uint32_t)i;
 	}
 	qsort(nx, v->n, sizeof(*nx), cmp_name_ix);
 	for (i = 0; i < v->n; i++)
 		v->by_name[i] = nx[i].i;
-	if (store_snap_find(l, "latest", &v->latest) < 0)
-		v->latest = NULL;
-
-	if ((v->srcs = calloc(n_src + 1, sizeof(*v->srcs))) == NULL)
-		goto out;
-	for (i = 0; i < v->n; i++) {
-		const struct store_snap *snap = store_snap_list_get(l, i);
-
-		if (v->slot[i] == 0)
-			continue;
-		for (j = 0; j < snap->n_sources; j++) {
-			const struct store_source *src = &snap->sources[j];
-			struct snaps_src *d = &v->srcs[v->n_srcs];
-
-			if (snaps_kind_name(src->kind) == NULL ||
-			    src->name[0] == '\0' || j > UINT32_MAX)
-				continue;
-			d->kind = src->kind;
-			d->name = src->name;
-			d->slot = v->slot[i];
-			d->idx = (uint32_t)j;
-			v->n_srcs++;
+	/* As store_snap_find(l, "latest"). */
+	for (i = v->n; i > 0; i--)
+		if (!(v->snaps[i - 1].flags & (STORE_SNAP_FUTURE |
+		    STORE_SNAP_REVOKED))) {
+			v->latest = &v->snaps[i - 1];
+			break;
 		}
-	}
-	qsort(v->srcs, v->n_srcs, sizeof(*v->srcs), cmp_src);
-	/* Keep the first (lowest slot) of each (kind, name). */
-	for (i = 0, j = 0; i < v->n_srcs; i++) {
-		if (j > 0 && v->srcs[j - 1].kind == v->srcs[i].kind &&
-		    strcmp(v->srcs[j - 1].name, v->srcs[i].name) == 0)
-			continue;
-		v->srcs[j++] = v->srcs[i];
-	}
-	v->n_srcs = j;
+	if ((r = view_srcs(sn, v)) < 0)
+		goto out;
 	*out = v;
 	v = NULL;
 	r = 0;
 out:
+	free(ord);
+	free(pv);
+	free(all);
 	free(nx);
 	view_free(v);
+	return r;
+}
+
+/*
+ * One scan: decode the snapshots not seen before into records, merge
+ * them, and build a view.  On failure nothing changes but the interned
+ * names.  scan_lock held.
+ */
+static int
+scan(struct snaps *sn, struct snaps_view **out)
+{
+	struct scan_ctx c = { .sn = sn };
+	struct snaps_rec **recs;
+	struct set_ent *sets;
+	size_t i;
+	int r;
+
+	sn->scan++;
+	if ((r = store_snap_each(sn->s, scan_skip, scan_add, &c)) < 0)
+		goto fail;
+	if (c.n > 0) {
+		recs = realloc(sn->recs, (sn->n_recs + c.n) * sizeof(*recs));
+		if (recs == NULL) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		sn->recs = recs;
+		sets = realloc(sn->sets, (sn->n_sets + c.n_sets) *
+		    sizeof(*sets) + 1);
+		if (sets == NULL) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		sn->sets = sets;
+		memcpy(&recs[sn->n_recs], c.v, c.n * sizeof(*recs));
+		sn->n_recs += c.n;
+		qsort(recs, sn->n_recs, sizeof(*recs), rec_id_cmp);
+		if (c.n_sets > 0) {
+			memcpy(&sets[sn->n_sets], c.sets,
+			    c.n_sets * sizeof(*sets));
+			sn->n_sets += c.n_sets;
+			qsort(sets, sn->n_sets, sizeof(*sets), set_ent_cmp);
+		}
+	}
+	free(c.v);
+	free(c.sets);
+	return view_new(sn, out);
+fail:
+	/* No view shows them, and only they share their arrays. */
+	for (i = 0; i < c.n; i++)
+		rec_free(c.v[i]);
+	free(c.v);
+	free(c.sets);
 	return r;
 }
 
@@ -229,7 +600,6 @@ int
 snaps_open(struct store *s, struct snaps **out)
 {
 	struct snaps *sn;
-	struct store_snap_list *l = NULL;
 	int r;
 
 	if ((sn = calloc(1, sizeof(*sn))) == NULL)
@@ -238,9 +608,7 @@ snaps_open(struct store *s, struct snaps **out)
 	pthread_mutex_init(&sn->lock, NULL);
 	pthread_mutex_init(&sn->scan_lock, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &sn->last_scan);
-	if ((r = store_snapshots(s, &l)) < 0)
-		goto out;
-	if ((r = view_new(sn, l, &sn->cur)) < 0)
+	if ((r = scan(sn, &sn->cur)) < 0)
 		goto out;
 	sn->cur->n_ref = 1;
 	*out = sn;
@@ -253,10 +621,18 @@ out:
 void
 snaps_close(struct snaps *sn)
 {
+	size_t i;
+
 	if (sn == NULL)
 		return;
 	view_free(sn->cur);
-	free(sn->ids);
+	for (i = 0; i < sn->n_recs; i++)
+		rec_free(sn->recs[i]);
+	free(sn->recs);
+	free(sn->sets);
+	for (i = 0; i < sn->n_names; i++)
+		free((void *)sn->names[i].name);
+	free(sn->names);
 	pthread_mutex_destroy(&sn->lock);
 	pthread_mutex_destroy(&sn->scan_lock);
 	free(sn);
@@ -311,7 +687,6 @@ ts_cmp(const struct timespec *a, const struct timespec *b)
 int
 snaps_rescan(struct snaps *sn, enum snaps_when when, int *changed)
 {
-	struct store_snap_list *l = NULL;
 	struct snaps_view *v = NULL;
 	struct snaps_view *old;
 	struct timespec asked;
@@ -346,13 +721,11 @@ snaps_rescan(struct snaps *sn, enum snaps_when when, int *changed)
 	/* A failed sync leaves the index as it was: still worth a reload. */
 	if ((r = store_index_sync(sn->s, 0)) < 0)
 		msg_log(LOG_WARNING, "rescan: index sync failed (%d)", r);
-	if ((r = store_snapshots(sn->s, &l)) < 0) {
+	old_slots = sn->n_slots;
+	if ((r = scan(sn, &v)) < 0) {
 		msg_log(LOG_WARNING, "rescan: cannot list snapshots (%d)", r);
 		goto out;
 	}
-	old_slots = sn->n_slots;
-	if ((r = view_new(sn, l, &v)) < 0)
-		goto out;
 	*changed = sn->n_slots != old_slots;
 	v->n_ref = 1;
 	pthread_mutex_lock(&sn->lock);
@@ -367,55 +740,25 @@ out:
 	return r;
 }
 
-const struct store_snap *
+const struct snaps_snap *
 snaps_by_slot(const struct snaps_view *v, uint32_t slot)
 {
-	if (slot == 0 || slot >= v->n_by_slot || v->by_slot[slot] == SIZE_MAX)
+	if (slot == 0 || slot >= v->n_by_slot || v->by_slot[slot] == UINT32_MAX)
 		return NULL;
-	return store_snap_list_get(v->list, v->by_slot[slot]);
+	return &v->snaps[v->by_slot[slot]];
 }
 
-int
-snaps_by_name(const struct snaps_view *v, const char *name, size_t *idx)
+const struct snaps_snap *
+snaps_by_name(const struct snaps_view *v, const char *name)
 {
 	size_t lo = 0;
 	size_t hi = v->n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		size_t i = v->by_name[mid];
-		int c = strcmp(name, store_snap_list_get(v->list, i)->name);
+		const struct snaps_snap *x = &v->snaps[v->by_name[mid]];
+		int c = strcmp(name, x->name);
 
-		if (c == 0) {
-			if (v->slot[i] == 0)
-				return -ENOENT;
-			*idx = i;
-			return 0;
-		}
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return -ENOENT;
-}
-
-const struct snaps_src *
-snaps_src_find(const struct snaps_view *v, uint8_t kind, const char *name)
-{
-	struct snaps_src key = { .kind = kind, .name = name, .slot = 0 };
-	size_t lo = 0;
-	size_t hi = v->n_srcs;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct snaps_src *x = &v->srcs[mid];
-		int c;
-
-		if (x->kind != kind)
-			c = kind < x->kind ? -1 : 1;
-		else
-			c = strcmp(key.name, x->name);
 		if (c == 0)
 			return x;
 		if (c < 0)
@@ -426,18 +769,39 @@ snaps_src_find(const struct snaps_view *v, uint8_t kind, const char *name)
 	return NULL;
 }
 
-int
-snaps_source_idx(const struct store_snap *snap, uint8_t kind,
-    const char *name, size_t *idx)
+const struct snaps_src *
+snaps_src_find(const struct snaps_view *v, uint8_t kind, const char *name)
 {
-	size_t i;
+	size_t at;
 
-	for (i = 0; i < snap->n_sources; i++) {
-		if (snap->sources[i].kind == kind &&
-		    strcmp(snap->sources[i].name, name) == 0) {
-			*idx = i;
-			return 0;
-		}
+	if (!src_search(v->srcs, v->n_srcs, kind, name, &at))
+		return NULL;
+	return &v->srcs[at];
+}
+
+const struct snaps_src *
+snaps_src_by_id(const struct snaps_view *v, uint64_t id)
+{
+	if (id >= v->n_src_ids || v->src_by_id[id] == UINT32_MAX)
+		return NULL;
+	return &v->srcs[v->src_by_id[id]];
+}
+
+int
+snaps_has_src(const struct snaps_rec *rec, uint64_t id)
+{
+	size_t lo = 0;
+	size_t hi = rec->n_srcs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (rec->srcs[mid] == id)
+			return 1;
+		if (rec->srcs[mid] > id)
+			hi = mid;
+		else
+			lo = mid + 1;
 	}
-	return -ENOENT;
+	return 0;
 }

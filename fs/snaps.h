@@ -2,13 +2,24 @@
  * snaps.h: the mount's view of the snapshot list, and the slots that name
  * snapshots in node ids.
  *
- * A view is an immutable snapshot list plus the lookups the top level
- * needs (by name, by slot, the distinct sources).  A rescan builds a new
- * view and swaps it in; threads that hold the old one keep using it until
- * they let go (views are reference-counted), so no lock is held while a
- * FUSE request does I/O.  Slots are given to snapshots as the mount first
- * sees them (in sorted order at start) and never change, so node ids stay
- * valid across rescans.  All functions are thread-safe.
+ * The mount keeps per snapshot only a compact record (struct snaps_rec:
+ * what ordering, naming and the snapshot's root need, and the ids of its
+ * sources), never a decoded manifest: a store of 500 sources snapshotted
+ * hourly holds 360,000 sources a month, and origins, hosts, tags and
+ * per-source roots would make the mount grow with them.  Records are made
+ * once, when a scan first meets a snapshot (store_snap_each() decodes
+ * only manifests not seen before), and live until snaps_close().  Source
+ * (kind, name) pairs are interned once each and given ids that, like
+ * slots, never change while mounted.
+ *
+ * A view is an immutable list of the snapshots present plus the lookups
+ * the top level needs (by name, by slot, the distinct sources).  A rescan
+ * builds a new view over the records and swaps it in; threads that hold
+ * the old one keep using it until they let go (views are
+ * reference-counted), so no lock is held while a FUSE request does I/O.
+ * Slots are given to snapshots as the mount first sees them (in sorted
+ * order at start) and never change, so node ids stay valid across
+ * rescans.  All functions are thread-safe.
  */
 #ifndef SNAPS_H
 #define SNAPS_H
@@ -18,25 +29,50 @@
 
 #include "store.h"
 
-/* One distinct source (kind, name) across all snapshots of a view. */
+/* One distinct source (kind, name). */
 struct snaps_src {
 	uint8_t kind;		/* enum store_kind */
-	const char *name;	/* borrowed from the view's list */
-	uint32_t slot;		/* the lowest slot holding it */
-	uint32_t idx;		/* its index in that snapshot's sources */
+	uint32_t id;		/* never changes while mounted */
+	const char *name;	/* interned: valid until snaps_close() */
+};
+
+/* A snapshot as the mount keeps it; immutable, valid until snaps_close(). */
+struct snaps_rec {
+	uint8_t id[STORE_HASH_LEN];
+	int64_t time_sec;
+	uint64_t commit_ns;
+	uint64_t size;		/* sum of the sources' n_bytes */
+	uint32_t flags;		/* the manifest's STORE_SNAP_* */
+	uint32_t slot;		/* 0: none (more than INODE_SLOT_MAX) */
+	struct store_entry root;	/* no name, target or extents */
+	uint32_t n_parents;
+	uint32_t n_srcs;
+	uint8_t (*parents)[STORE_HASH_LEN];
+	const uint32_t *srcs;	/* source ids, ascending, unique */
+	uint32_t seen;		/* scan that last found it (scan_lock) */
+	uint8_t has_slot;	/* a slot was given (or refused) */
+	uint8_t owns_srcs;	/* srcs is its own, not shared */
+};
+
+/* A snapshot of a view. */
+struct snaps_snap {
+	char name[STORE_SNAP_NAME_LEN];	/* as store_snapshots() */
+	uint32_t flags;		/* with STORE_SNAP_FUTURE, _ORPHAN */
+	const struct snaps_rec *rec;
 };
 
 /* A view.  Callers only read it, between snaps_get() and snaps_put(). */
 struct snaps_view {
-	struct store_snap_list *list;	/* sorted by time, then commit */
-	size_t n;
-	uint32_t *slot;		/* slot of list entry i; 0: none */
-	size_t *by_name;	/* list indices sorted by name */
-	size_t *by_slot;	/* slot -> list index, SIZE_MAX if absent */
+	struct snaps_snap *snaps;	/* sorted by time, then commit */
+	size_t n;		/* only snapshots with a slot */
+	uint32_t *by_name;	/* indices in snaps sorted by name */
+	uint32_t *by_slot;	/* slot -> index in snaps; UINT32_MAX */
 	size_t n_by_slot;
-	const struct store_snap *latest;	/* NULL if none */
-	struct snaps_src *srcs;	/* sorted by kind, then name */
+	const struct snaps_snap *latest;	/* NULL if none */
+	struct snaps_src *srcs;	/* of its snapshots; by kind, name */
 	size_t n_srcs;
+	uint32_t *src_by_id;	/* id -> index in srcs; UINT32_MAX */
+	size_t n_src_ids;
 	unsigned n_ref;		/* guarded by the snaps lock */
 };
 
@@ -44,9 +80,9 @@ struct snaps;
 
 /*
  * snaps_open(s, out):
- * Load the snapshot list of the (unlocked) store ${s} and give every
- * snapshot a slot.  Returns what store_snapshots() returns, or -ENOMEM.
- * Close with snaps_close().
+ * Scan the snapshots of the (unlocked) store ${s} and give every one a
+ * slot.  Returns what store_snap_each() returns, or -ENOMEM.  Close with
+ * snaps_close().
  */
 int snaps_open(struct store *s, struct snaps **out);
 void snaps_close(struct snaps *sn);
@@ -66,33 +102,32 @@ enum snaps_when {
 
 /*
  * snaps_rescan(sn, when, changed):
- * Bring the index up to date (store_index_sync) and reload the list.
- * Rescans are at most one a second unless ${when} is SNAPS_FORCE.  With
- * SNAPS_WAIT (a lookup of an unknown name) the caller waits for the rest
- * of that second, and callers that queued behind a rescan begun after
- * they asked share its result, so a stream of lookups cannot turn into a
- * stream of backend listings, yet every lookup sees what was committed
- * before it began.  SNAPS_IF_STALE (opening a top-level directory) never
- * waits: it rescans only if the last rescan is a second old.  Sets
- * *${changed} to 1 if the list now holds snapshots the previous view did
- * not.  Returns 0, or what store_snapshots() returns (the old view stays).
+ * Bring the index up to date (store_index_sync), decode the snapshots not
+ * seen before and make a new view.  Rescans are at most one a second
+ * unless ${when} is SNAPS_FORCE.  With SNAPS_WAIT (a lookup of an unknown
+ * name) the caller waits for the rest of that second, and callers that
+ * queued behind a rescan begun after they asked share its result, so a
+ * stream of lookups cannot turn into a stream of backend listings, yet
+ * every lookup sees what was committed before it began.  SNAPS_IF_STALE
+ * (opening a top-level directory) never waits: it rescans only if the
+ * last rescan is a second old.  Sets *${changed} to 1 if the view now
+ * holds snapshots the previous one did not.  Returns 0, or what
+ * store_snap_each() returns (the old view stays).
  */
 int snaps_rescan(struct snaps *sn, enum snaps_when when, int *changed);
 
-/* Lookups in a view; NULL (or -ENOENT) if absent. */
-const struct store_snap *snaps_by_slot(const struct snaps_view *v,
+/* Lookups in a view; NULL if absent. */
+const struct snaps_snap *snaps_by_slot(const struct snaps_view *v,
     uint32_t slot);
-int snaps_by_name(const struct snaps_view *v, const char *name,
-    size_t *idx);
+const struct snaps_snap *snaps_by_name(const struct snaps_view *v,
+    const char *name);
 const struct snaps_src *snaps_src_find(const struct snaps_view *v,
     uint8_t kind, const char *name);
+const struct snaps_src *snaps_src_by_id(const struct snaps_view *v,
+    uint64_t id);
 
-/*
- * snaps_source_idx(snap, kind, name, idx): the index of source (${kind},
- * ${name}) in ${snap}; -ENOENT if it has none.
- */
-int snaps_source_idx(const struct store_snap *snap, uint8_t kind,
-    const char *name, size_t *idx);
+/* snaps_has_src(rec, id): 1 if snapshot ${rec} holds source ${id}. */
+int snaps_has_src(const struct snaps_rec *rec, uint64_t id);
 
 /* "files", "repos", "pipelines", or NULL for an unknown kind. */
 const char *snaps_kind_name(uint8_t kind);

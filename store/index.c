@@ -364,6 +364,19 @@ index_snap_put(struct index *ix, const uint8_t id[STORE_HASH_LEN],
 }
 
 int
+index_snap_get(struct index *ix, const uint8_t id[STORE_HASH_LEN],
+    uint8_t **buf, size_t *len)
+{
+	void *v = NULL;
+	int r;
+
+	if ((r = get(ix, ix->snaps, id, STORE_HASH_LEN, &v, len)) < 0)
+		return r;
+	*buf = v;
+	return 0;
+}
+
+int
 index_snap_each(struct index *ix, int (*fn)(void *ctx,
     const uint8_t id[STORE_HASH_LEN], const uint8_t *buf, size_t len),
     void *ctx)

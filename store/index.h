@@ -60,6 +60,9 @@ int index_chunk_each(struct index *ix, int (*fn)(void *ctx,
 int index_snap_has(struct index *ix, const uint8_t id[STORE_HASH_LEN]);
 int index_snap_put(struct index *ix, const uint8_t id[STORE_HASH_LEN],
     const uint8_t *buf, size_t len);
+/* The sealed manifest ${id} (malloc'd); -ENOENT if not indexed. */
+int index_snap_get(struct index *ix, const uint8_t id[STORE_HASH_LEN],
+    uint8_t **buf, size_t *len);
 /* Call ${fn} with every manifest indexed (raw, still sealed). */
 int index_snap_each(struct index *ix, int (*fn)(void *ctx,
     const uint8_t id[STORE_HASH_LEN], const uint8_t *buf, size_t len),

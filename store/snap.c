@@ -343,7 +343,7 @@ out:
 
 /* Commit order for snapshots within one second: depth in the DAG. */
 struct ord {
-	struct store_snap *s;
+	struct store_snap_ord *s;
 	size_t depth;
 };
 
@@ -394,39 +394,83 @@ ord_find(struct ord *v, size_t n, const uint8_t id[32])
 	return NULL;
 }
 
-void
-snap_order(struct store_snap **v, size_t n, int64_t now)
+/*
+ * Set every depth in ${o} (sorted by id): the longest path from a root,
+ * by a depth-first walk up the parents that finishes each snapshot after
+ * its parents, so each edge is followed once.  An edge back to a snapshot
+ * still being walked (a cycle, which hash ids make impossible but a
+ * hostile index could feign) is ignored.
+ */
+static int
+ord_depths(struct ord *o, size_t n)
+{
+	size_t *stack = malloc((n ? n : 1) * sizeof(*stack));
+	size_t *next = calloc(n ? n : 1, sizeof(*next));
+	uint8_t *state = calloc(n ? n : 1, 1);	/* 1: walking, 2: done */
+	size_t sp = 0;
+	int r = -ENOMEM;
+
+	if (stack == NULL || next == NULL || state == NULL)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (state[i] != 0)
+			continue;
+		state[i] = 1;
+		stack[sp++] = i;
+		while (sp > 0) {
+			size_t x = stack[sp - 1];
+			struct ord *p;
+
+			if (next[x] < o[x].s->n_parents) {
+				p = ord_find(o, n, o[x].s->parents[next[x]++]);
+				if (p == NULL)
+					continue;
+				if (state[p - o] == 0) {
+					state[p - o] = 1;
+					stack[sp++] = (size_t)(p - o);
+				} else if (state[p - o] == 2 &&
+				    p->depth + 1 > o[x].depth) {
+					o[x].depth = p->depth + 1;
+				}
+				continue;
+			}
+			/* Done: the snapshot below it on the stack is the
+			 * child that went up to it. */
+			state[x] = 2;
+			sp--;
+			if (sp > 0 && o[x].depth + 1 > o[stack[sp - 1]].depth)
+				o[stack[sp - 1]].depth = o[x].depth + 1;
+		}
+	}
+	r = 0;
+out:
+	free(stack);
+	free(next);
+	free(state);
+	return r;
+}
+
+int
+store_snap_order(struct store_snap_ord **v, size_t n, int64_t now)
 {
 	struct ord *o = calloc(n ? n : 1, sizeof(*o));
-	int changed = 1;
 
 	if (o == NULL)
-		return;
+		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		o[i].s = v[i];
 	qsort(o, n, sizeof(*o), id_cmp);
+	if (ord_depths(o, n) < 0) {
+		free(o);
+		return -ENOMEM;
+	}
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < v[i]->n_parents; j++)
 			if (ord_find(o, n, v[i]->parents[j]) == NULL)
 				v[i]->flags |= STORE_SNAP_ORPHAN;
-	/* Depth = longest path from a root; bounded by n rounds. */
-	for (size_t round = 0; changed && round <= n; round++) {
-		changed = 0;
-		for (size_t i = 0; i < n; i++)
-			for (size_t j = 0; j < o[i].s->n_parents; j++) {
-				struct ord *p = ord_find(o, n,
-				    o[i].s->parents[j]);
-
-				if (p != NULL && p->depth + 1 > o[i].depth &&
-				    p->depth + 1 <= n) {
-					o[i].depth = p->depth + 1;
-					changed = 1;
-				}
-			}
-	}
 	qsort(o, n, sizeof(*o), ord_cmp);
 	for (size_t i = 0; i < n; i++) {
-		struct store_snap *s = o[i].s;
+		struct store_snap_ord *s = o[i].s;
 		size_t same = 1;
 
 		v[i] = s;
@@ -434,15 +478,50 @@ snap_order(struct store_snap **v, size_t n, int64_t now)
 			s->flags |= STORE_SNAP_FUTURE;
 		while (same < i + 1 && o[i - same].s->time_sec == s->time_sec)
 			same++;
-		store_time_format(s->time_sec, s->name, sizeof(s->name));
+		store_time_format(s->time_sec, s->name, STORE_SNAP_NAME_LEN);
 		if (same > 1) {
 			size_t l = strlen(s->name);
 
-			snprintf(s->name + l, sizeof(s->name) - l, "-%zu",
+			snprintf(s->name + l, STORE_SNAP_NAME_LEN - l, "-%zu",
 			    same);
 		}
 	}
 	free(o);
+	return 0;
+}
+
+int
+snap_order(struct store_snap **v, size_t n, int64_t now)
+{
+	struct store_snap_ord *o = calloc(n ? n : 1, sizeof(*o));
+	struct store_snap_ord **pv = calloc(n ? n : 1, sizeof(*pv));
+	struct store_snap **old = calloc(n ? n : 1, sizeof(*old));
+	int r = -ENOMEM;
+
+	if (o == NULL || pv == NULL || old == NULL)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		o[i].id = v[i]->id;
+		o[i].time_sec = v[i]->time_sec;
+		o[i].commit_ns = v[i]->commit_ns;
+		o[i].n_parents = v[i]->n_parents;
+		o[i].parents = (const uint8_t (*)[32])v[i]->parents;
+		o[i].flags = v[i]->flags;
+		o[i].name = v[i]->name;
+		pv[i] = &o[i];
+		old[i] = v[i];
+	}
+	if ((r = store_snap_order(pv, n, now)) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		v[i] = old[pv[i] - o];
+		v[i]->flags = pv[i]->flags;
+	}
+out:
+	free(o);
+	free(pv);
+	free(old);
+	return r;
 }
 
 void

@@ -892,7 +892,10 @@ store_snapshots(struct store *s, struct store_snap_list **out)
 		store_snap_list_free(c.l);
 		return r;
 	}
-	snap_order(c.l->v, c.l->n, (int64_t)time(NULL));
+	if ((r = snap_order(c.l->v, c.l->n, (int64_t)time(NULL))) < 0) {
+		store_snap_list_free(c.l);
+		return r;
+	}
 	*out = c.l;
 	return 0;
 }
@@ -1501,4 +1504,100 @@ store_cache_put(struct store *s, const char *table, const void *key,
 	if (s->ix == NULL)
 		return -EACCES;
 	return index_cache_put(s->ix, table, key, klen, val, vlen);
+}
+
+/* ---- one snapshot at a time --------------------------------------------- */
+
+struct each_ctx {
+	struct store *s;
+	int (*skip)(void *ctx, const uint8_t id[STORE_HASH_LEN]);
+	int (*fn)(void *ctx, const struct store_snap *snap);
+	void *ctx;
+};
+
+/* Open one sealed manifest as list_one() does: *${out} is NULL for one
+ * that fails authentication (logged) or does not match its id. */
+static int
+snap_decode(struct store *s, const uint8_t id[STORE_HASH_LEN],
+    const uint8_t *buf, size_t len, struct store_snap **out)
+{
+	struct store_snap *sn;
+	char hex[65];
+	int r;
+
+	*out = NULL;
+	if ((r = snap_open(&s->kr, &s->reg, buf, len, &sn)) < 0) {
+		if (r == -ENOMEM || r == -EACCES)
+			return r;
+		log_hex(id, 32, hex);
+		log_err(r, "snapshots/%s: manifest fails authentication; "
+		    "ignored", hex);
+		return 0;
+	}
+	if (memcmp(sn->id, id, 32) != 0) {
+		snap_free(sn);
+		return 0;
+	}
+	*out = sn;
+	return 0;
+}
+
+static int
+each_one(void *ctx, const uint8_t id[STORE_HASH_LEN], const uint8_t *buf,
+    size_t len)
+{
+	struct each_ctx *c = ctx;
+	struct store_snap *sn;
+	int r;
+
+	if (c->skip != NULL && (r = c->skip(c->ctx, id)) != 0)
+		return r < 0 ? r : 0;
+	if ((r = snap_decode(c->s, id, buf, len, &sn)) < 0 || sn == NULL)
+		return r;
+	store_time_format(sn->time_sec, sn->name, sizeof(sn->name));
+	r = c->fn(c->ctx, sn);
+	snap_free(sn);
+	return r;
+}
+
+int
+store_snap_each(struct store *s,
+    int (*skip)(void *ctx, const uint8_t id[STORE_HASH_LEN]),
+    int (*fn)(void *ctx, const struct store_snap *snap), void *ctx)
+{
+	struct each_ctx c = { s, skip, fn, ctx };
+
+	if (s->ix == NULL || !s->kr.has_master)
+		return -EACCES;
+	return index_snap_each(s->ix, each_one, &c);
+}
+
+int
+store_snap_load(struct store *s, const uint8_t id[STORE_HASH_LEN],
+    struct store_snap **out)
+{
+	struct store_snap *sn;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	if (s->ix == NULL || !s->kr.has_master)
+		return -EACCES;
+	if ((r = index_snap_get(s->ix, id, &buf, &len)) < 0)
+		return r;
+	r = snap_decode(s, id, buf, len, &sn);
+	free(buf);
+	if (r < 0)
+		return r;
+	if (sn == NULL)
+		return -EBADMSG;
+	store_time_format(sn->time_sec, sn->name, sizeof(sn->name));
+	*out = sn;
+	return 0;
+}
+
+void
+store_snap_free(struct store_snap *snap)
+{
+	snap_free(snap);
 }

@@ -327,6 +327,67 @@ void store_snap_list_free(struct store_snap_list *l);
 int store_snap_find(const struct store_snap_list *l, const char *spec,
     const struct store_snap **out);
 
+/*
+ * One snapshot at a time, for readers that must not hold every decoded
+ * manifest at once (the mount, with thousands of snapshots of hundreds of
+ * sources each).  Snapshots come in no particular order and with no
+ * derived flag (STORE_SNAP_FUTURE, STORE_SNAP_ORPHAN): their unique names
+ * and those flags depend on all of them, so a caller keeps what ordering
+ * needs (struct store_snap_ord) and calls store_snap_order() at the end.
+ * Until then ${name} is the bare "YYYY-MM-DDTHH:MM:SSZ" of the time.
+ */
+
+/*
+ * store_snap_each(s, skip, fn, ctx):
+ * Call ${fn} with every snapshot the index knows, decoded one at a time;
+ * the snapshot is borrowed for the call only.  If ${skip} (may be NULL)
+ * returns 1 for an id, that manifest is not decoded (a caller that has it
+ * already); it is called with every id the index holds, so it also tells
+ * the caller which snapshots are still there.  A non-zero return of
+ * ${fn} or a negative one of ${skip} stops the walk and is returned.
+ * ${fn} and ${skip} run inside a read of the index and must not call
+ * libstore.  Manifests that fail authentication are logged and left out,
+ * as by store_snapshots().  Returns -EACCES without a key that reads
+ * manifests.
+ */
+int store_snap_each(struct store *s,
+    int (*skip)(void *ctx, const uint8_t id[STORE_HASH_LEN]),
+    int (*fn)(void *ctx, const struct store_snap *snap), void *ctx);
+
+/*
+ * store_snap_load(s, id, out):
+ * Decode the one snapshot ${id} the index holds into *${out}, freed with
+ * store_snap_free(); named and flagged as by store_snap_each().  Returns
+ * -ENOENT if the index does not hold it, -EBADMSG if its manifest fails
+ * authentication, -EACCES without a key that reads manifests.
+ */
+int store_snap_load(struct store *s, const uint8_t id[STORE_HASH_LEN],
+    struct store_snap **out);
+void store_snap_free(struct store_snap *snap);
+
+/* What ordering and naming a snapshot takes; see store_snap_order(). */
+struct store_snap_ord {
+	const uint8_t *id;	/* STORE_HASH_LEN bytes */
+	int64_t time_sec;
+	uint64_t commit_ns;
+	size_t n_parents;
+	const uint8_t (*parents)[STORE_HASH_LEN];
+	uint32_t flags;		/* in: the snapshot's; out: + derived */
+	char *name;		/* out: STORE_SNAP_NAME_LEN bytes */
+};
+
+/*
+ * store_snap_order(v, n, now):
+ * Sort the ${n} pointers ${v} as store_snapshots() sorts snapshots (by
+ * time, then by depth in the DAG, then by commit time), write each unique
+ * name (the time, with "-2", "-3" ... for later ones of the same second)
+ * and add STORE_SNAP_ORPHAN (a parent is not among them) and
+ * STORE_SNAP_FUTURE (dated more than a minute after ${now}) to flags.
+ * The one implementation store_snapshots() uses too, so names agree.
+ * Returns 0, or -ENOMEM with ${v} unchanged.
+ */
+int store_snap_order(struct store_snap_ord **v, size_t n, int64_t now);
+
 /* ---- trees and contents ----------------------------------------------- */
 
 /*

@@ -1,0 +1,467 @@
+/*
+ * test_snap_each.c: snapshots one at a time (store_snap_each,
+ * store_snap_load) and store_snap_order over compact records, against
+ * store_snapshots() on the same store.  The store holds a DAG that
+ * exercises every ordering rule: two snapshots in one second in commit
+ * order, a fork (two children of one parent in one second, named -2),
+ * an orphan (a missing parent) and one dated in the future.  Ordering
+ * the records that store_snap_each() hands out must give exactly the
+ * order, names and derived flags of store_snapshots(); a skip function
+ * keeps manifests from being decoded; store_snap_load() finds one by id;
+ * an ingest key reads none.  And store_snap_order() alone on a long chain
+ * and on a cycle.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../check.h"
+#include "crypt.h"
+#include "log.h"
+#include "snap.h"
+#include "storei.h"
+
+#define PASS "correct horse"
+#define T1 1764201600	/* 2025-11-27T00:00:00Z */
+#define N_SRC 3
+
+static char top[64];
+static char store_dir[128];
+static char index_dir[128];
+
+static void
+quiet(int level, const char *msg)
+{
+	(void)level;
+	if (getenv("AMBER_TEST_VERBOSE") != NULL)
+		fprintf(stderr, "store: %s\n", msg);
+}
+
+static int
+open_store(const char *idx, struct store **s)
+{
+	struct store_opts o;
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	o.index_dir = idx;
+	*s = NULL;
+	if ((r = store_open(store_dir, &o, s)) < 0)
+		return r;
+	if ((r = store_unlock(*s, PASS, strlen(PASS))) < 0) {
+		store_close(*s);
+		*s = NULL;
+	}
+	return r;
+}
+
+/* Sources a (files), b (files), c (repos), each an empty directory. */
+static int
+make_sources(struct store_writer *w, struct store_source *src)
+{
+	static const char *const names[N_SRC] = { "a", "b", "c" };
+	struct store_tb *tb = NULL;
+	int r = 0;
+
+	memset(src, 0, N_SRC * sizeof(*src));
+	for (int i = 0; i < N_SRC && r == 0; i++) {
+		src[i].kind = i < 2 ? STORE_FILES : STORE_REPOS;
+		snprintf(src[i].name, sizeof(src[i].name), "%s", names[i]);
+		snprintf(src[i].origin, sizeof(src[i].origin), "/srv/%s",
+		    names[i]);
+		src[i].n_bytes = (uint64_t)(i + 1) * 1000;
+		src[i].root.mode = 0755;
+		src[i].root.mtime_sec = T1 - 60;
+		if ((r = store_tb_new(&tb)) < 0)
+			break;
+		r = store_tb_finish(w, tb, &src[i].root);
+		store_tb_free(tb);
+		tb = NULL;
+	}
+	return r;
+}
+
+/* A snapshot at ${t} committed the ordinary way (parents: the heads). */
+static int
+commit(struct store *s, int64_t t, uint8_t id[32])
+{
+	struct store_writer *w = NULL;
+	struct store_source src[N_SRC];
+	struct store_snap_new sn;
+	int r;
+
+	if ((r = store_writer_new(s, &w)) < 0)
+		return r;
+	if ((r = make_sources(w, src)) < 0)
+		goto out;
+	memset(&sn, 0, sizeof(sn));
+	sn.time_sec = t;
+	sn.host = "testhost";
+	sn.sources = src;
+	sn.n_sources = N_SRC;
+	r = store_writer_commit(w, &sn, id);
+out:
+	store_writer_free(w);
+	return r;
+}
+
+/* A manifest at ${t} with ${parents} and the content of ${like}. */
+static int
+put_manifest(struct store *s, const struct store_snap *like, int64_t t,
+    const uint8_t (*parents)[32], size_t n_parents, uint8_t id[32])
+{
+	struct store_snap_new sn;
+	uint8_t *obj = NULL;
+	size_t len;
+	char name[80];
+	char hex[65];
+	int r;
+
+	memset(&sn, 0, sizeof(sn));
+	sn.time_sec = t;
+	sn.host = "forger";
+	sn.sources = like->sources;
+	sn.n_sources = like->n_sources;
+	if ((r = snap_make(&s->kr, &sn, &like->root, parents, n_parents,
+	    &obj, &len)) < 0)
+		return r;
+	crypt_sha256(obj, len, id);
+	log_hex(id, 32, hex);
+	snprintf(name, sizeof(name), "snapshots/%s", hex);
+	r = s->be->ops->put(s->be, name, obj, len);
+	free(obj);
+	return r;
+}
+
+/* What a caller of store_snap_each() keeps: a compact record. */
+struct rec {
+	uint8_t id[32];
+	int64_t time_sec;
+	uint64_t commit_ns;
+	uint32_t flags;
+	size_t n_parents;
+	uint8_t (*parents)[32];
+	char name[STORE_SNAP_NAME_LEN];
+};
+
+struct each {
+	struct rec v[16];
+	size_t n;
+	size_t n_skip_calls;
+	const uint8_t *skip_id;	/* answered 1 */
+	int skip_ret;		/* returned for other ids if non-zero */
+	int stop_after;		/* fn returns 7 after this many */
+	int is_bad;		/* a snapshot came in malformed */
+};
+
+static int
+each_skip(void *ctx, const uint8_t id[STORE_HASH_LEN])
+{
+	struct each *c = ctx;
+
+	c->n_skip_calls++;
+	if (c->skip_id != NULL && memcmp(id, c->skip_id, 32) == 0)
+		return 1;
+	return c->skip_ret;
+}
+
+static int
+each_fn(void *ctx, const struct store_snap *snap)
+{
+	struct each *c = ctx;
+	struct rec *r;
+	char bare[32];
+
+	if (c->n == sizeof(c->v) / sizeof(c->v[0]))
+		return -ENOSPC;
+	r = &c->v[c->n++];
+	memcpy(r->id, snap->id, 32);
+	r->time_sec = snap->time_sec;
+	r->commit_ns = snap->commit_ns;
+	r->flags = snap->flags;
+	r->n_parents = snap->n_parents;
+	r->parents = NULL;
+	if (snap->n_parents > 0) {
+		r->parents = malloc(snap->n_parents * 32);
+		if (r->parents == NULL)
+			return -ENOMEM;
+		memcpy(r->parents, snap->parents, snap->n_parents * 32);
+	}
+	/* Decoded whole, but neither ordered nor flagged yet. */
+	store_time_format(snap->time_sec, bare, sizeof(bare));
+	if (strcmp(snap->name, bare) != 0 || snap->n_sources != N_SRC ||
+	    strcmp(snap->sources[2].name, "c") != 0 ||
+	    strcmp(snap->sources[2].origin, "/srv/c") != 0 ||
+	    snap->size != 6000 ||
+	    (snap->flags & (STORE_SNAP_FUTURE | STORE_SNAP_ORPHAN)) != 0)
+		c->is_bad = 1;
+	if (c->stop_after > 0 && (int)c->n == c->stop_after)
+		return 7;
+	return 0;
+}
+
+static void
+each_free(struct each *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->v[i].parents);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Order ${c}'s records and compare them with store_snapshots()' ${l}. */
+static void
+check_order(struct each *c, const struct store_snap_list *l)
+{
+	struct store_snap_ord ord[16];
+	struct store_snap_ord *pv[16];
+	size_t n = store_snap_list_len(l);
+
+	CHECK(c->n == n);
+	if (c->n != n)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		ord[i].id = c->v[i].id;
+		ord[i].time_sec = c->v[i].time_sec;
+		ord[i].commit_ns = c->v[i].commit_ns;
+		ord[i].n_parents = c->v[i].n_parents;
+		ord[i].parents = (const uint8_t (*)[32])c->v[i].parents;
+		ord[i].flags = c->v[i].flags;
+		ord[i].name = c->v[i].name;
+		pv[i] = &ord[i];
+	}
+	CHECK(store_snap_order(pv, n, (int64_t)time(NULL)) == 0);
+	for (size_t i = 0; i < n; i++) {
+		const struct store_snap *x = store_snap_list_get(l, i);
+
+		CHECK(memcmp(pv[i]->id, x->id, 32) == 0);
+		CHECK(strcmp(pv[i]->name, x->name) == 0);
+		CHECK(pv[i]->flags == x->flags);
+	}
+}
+
+static const struct store_snap *
+find_id(const struct store_snap_list *l, const uint8_t id[32])
+{
+	for (size_t i = 0; i < store_snap_list_len(l); i++)
+		if (memcmp(store_snap_list_get(l, i)->id, id, 32) == 0)
+			return store_snap_list_get(l, i);
+	return NULL;
+}
+
+/*
+ * store_snap_order() alone: a chain of ${N_CHAIN} in one second, made so
+ * that commit times and ids disagree with the chain, is named in chain
+ * order; a cycle (impossible with hash ids, feigned here) ends.
+ */
+#define N_CHAIN 3000
+static void
+test_order(void)
+{
+	static struct store_snap_ord o[N_CHAIN];
+	static struct store_snap_ord *pv[N_CHAIN];
+	static uint8_t ids[N_CHAIN][32];
+	static char names[N_CHAIN][STORE_SNAP_NAME_LEN];
+	char want[STORE_SNAP_NAME_LEN];
+	int ok = 1;
+
+	for (size_t i = 0; i < N_CHAIN; i++) {
+		/* Ids descending along the chain. */
+		memset(ids[i], 0, 32);
+		ids[i][0] = (uint8_t)(255 - i / 256);
+		ids[i][1] = (uint8_t)(255 - i % 256);
+		memset(&o[i], 0, sizeof(o[i]));
+		o[i].id = ids[i];
+		o[i].time_sec = T1;
+		o[i].commit_ns = N_CHAIN - i;	/* later: earlier clock */
+		o[i].n_parents = i > 0;
+		o[i].parents = i > 0 ? (const uint8_t (*)[32])ids[i - 1] :
+		    NULL;
+		o[i].name = names[i];
+	}
+	/* Shuffled: the order given must not matter. */
+	for (size_t i = 0; i < N_CHAIN; i++)
+		pv[i] = &o[(i * 7919) % N_CHAIN];
+	CHECK(store_snap_order(pv, N_CHAIN, T1) == 0);
+	for (size_t i = 0; i < N_CHAIN; i++) {
+		if (i == 0)
+			snprintf(want, sizeof(want), "2025-11-27T00:00:00Z");
+		else
+			snprintf(want, sizeof(want), "2025-11-27T00:00:00Z-%zu",
+			    i + 1);
+		ok &= pv[i] == &o[i] && strcmp(o[i].name, want) == 0 &&
+		    o[i].flags == 0;
+	}
+	CHECK(ok);
+	/* Two that name each other, and one that names itself. */
+	o[0].n_parents = 1;
+	o[0].parents = (const uint8_t (*)[32])ids[1];
+	o[1].parents = (const uint8_t (*)[32])ids[0];
+	o[2].parents = (const uint8_t (*)[32])ids[2];
+	for (size_t i = 0; i < 3; i++)
+		pv[i] = &o[i];
+	CHECK(store_snap_order(pv, 3, T1) == 0);
+	CHECK(strcmp(pv[0]->name, "2025-11-27T00:00:00Z") == 0 &&
+	    strcmp(pv[2]->name, "2025-11-27T00:00:00Z-3") == 0);
+}
+
+static void
+run(void)
+{
+	struct store_create_opts co;
+	struct store *s = NULL;
+	struct store *ks = NULL;
+	struct store_snap_list *l = NULL;
+	struct store_snap *one = NULL;
+	const struct store_snap *a;
+	const struct store_snap *x;
+	struct store_snap_ord *none = NULL;
+	struct each c;
+	uint8_t ida[32], idb[32], idc[32], idd[32], ide[32], idf[32];
+	uint8_t idg[32];
+	uint8_t missing[1][32];
+	uint8_t unknown[32];
+	char *keyfile = NULL;
+	char idx2[160];
+	char idx3[160];
+
+	memset(&c, 0, sizeof(c));
+	memset(&co, 0, sizeof(co));
+	co.kdf.log2_n = 10;
+	CHECK(store_create(store_dir, &co, PASS, strlen(PASS)) == 0);
+	CHECK(open_store(index_dir, &s) == 0);
+	if (s == NULL)
+		return;
+	/* A and D in one second: D is A's child, so second: "-2". */
+	CHECK(commit(s, T1, ida) == 0);
+	CHECK(commit(s, T1, idd) == 0);
+	CHECK(store_snapshots(s, &l) == 0 && store_snap_list_len(l) == 2);
+	if (l == NULL || (a = find_id(l, ida)) == NULL)
+		goto out;
+	/* A fork in one second, an orphan, one far in the future. */
+	CHECK(put_manifest(s, a, T1 + 10, (const uint8_t (*)[32])idd, 1,
+	    idb) == 0);
+	CHECK(put_manifest(s, a, T1 + 10, (const uint8_t (*)[32])idd, 1,
+	    idc) == 0);
+	memset(missing[0], 0x5e, 32);
+	CHECK(put_manifest(s, a, T1 + 20, (const uint8_t (*)[32])missing, 1,
+	    ide) == 0);
+	CHECK(put_manifest(s, a, (int64_t)time(NULL) + 86400,
+	    (const uint8_t (*)[32])ida, 1, idf) == 0);
+	store_snap_list_free(l);
+	l = NULL;
+	CHECK(commit(s, T1 + 30, idg) == 0);
+	CHECK(store_index_sync(s, 0) == 0);
+	CHECK(store_snapshots(s, &l) == 0 && store_snap_list_len(l) == 7);
+	if (l == NULL || store_snap_list_len(l) != 7)
+		goto out;
+	/* The store_snapshots() side of what is checked below. */
+	CHECK((x = find_id(l, idd)) != NULL &&
+	    strcmp(x->name, "2025-11-27T00:00:00Z-2") == 0);
+	CHECK((x = find_id(l, ide)) != NULL &&
+	    (x->flags & STORE_SNAP_ORPHAN));
+	CHECK((x = find_id(l, idf)) != NULL &&
+	    (x->flags & STORE_SNAP_FUTURE));
+	CHECK((x = find_id(l, idc)) != NULL && (x = find_id(l, idb)) != NULL);
+
+	/* Every snapshot, then ordered: as store_snapshots(). */
+	CHECK(store_snap_each(s, NULL, each_fn, &c) == 0);
+	CHECK(!c.is_bad);
+	check_order(&c, l);
+	each_free(&c);
+
+	/* With a skip function: called for every id, A not decoded. */
+	c.skip_id = ida;
+	CHECK(store_snap_each(s, each_skip, each_fn, &c) == 0);
+	CHECK(c.n_skip_calls == 7 && c.n == 6 && !c.is_bad);
+	for (size_t i = 0; i < c.n; i++)
+		CHECK(memcmp(c.v[i].id, ida, 32) != 0);
+	each_free(&c);
+
+	/* A non-zero return of fn, or a negative one of skip, stops. */
+	c.stop_after = 2;
+	CHECK(store_snap_each(s, NULL, each_fn, &c) == 7 && c.n == 2);
+	each_free(&c);
+	c.skip_ret = -EIO;
+	CHECK(store_snap_each(s, each_skip, each_fn, &c) == -EIO &&
+	    c.n == 0 && c.n_skip_calls == 1);
+	each_free(&c);
+
+	/* One by id. */
+	CHECK(store_snap_load(s, idc, &one) == 0);
+	if (one != NULL) {
+		CHECK(memcmp(one->id, idc, 32) == 0);
+		CHECK(strcmp(one->name, "2025-11-27T00:00:10Z") == 0);
+		CHECK(one->n_sources == N_SRC && one->n_parents == 1 &&
+		    memcmp(one->parents[0], idd, 32) == 0);
+		CHECK(strcmp(one->host, "forger") == 0);
+		store_snap_free(one);
+		one = NULL;
+	}
+	memset(unknown, 0xa7, 32);
+	CHECK(store_snap_load(s, unknown, &one) == -ENOENT && one == NULL);
+	CHECK(store_snap_order(&none, 0, 0) == 0);
+
+	/* An ingest key reads no manifest. */
+	CHECK(store_key_new_ingest(s, "test", &keyfile) == 0);
+	snprintf(idx2, sizeof(idx2), "%s/index-key", top);
+	if (keyfile != NULL) {
+		struct store_opts o;
+
+		memset(&o, 0, sizeof(o));
+		o.index_dir = idx2;
+		CHECK(store_open(store_dir, &o, &ks) == 0);
+		CHECK(ks != NULL && store_unlock_keyfile(ks, keyfile,
+		    strlen(keyfile)) == 0);
+		if (ks != NULL) {
+			CHECK(store_snap_each(ks, NULL, each_fn, &c) ==
+			    -EACCES && c.n == 0);
+			CHECK(store_snap_load(ks, ida, &one) == -EACCES);
+		}
+	}
+
+	/* A fresh index: the same again, from the store alone. */
+	store_snap_list_free(l);
+	l = NULL;
+	store_close(s);
+	snprintf(idx3, sizeof(idx3), "%s/index-fresh", top);
+	CHECK(open_store(idx3, &s) == 0);
+	if (s == NULL)
+		goto out;
+	CHECK(store_snapshots(s, &l) == 0);
+	CHECK(store_snap_each(s, NULL, each_fn, &c) == 0 && !c.is_bad);
+	if (l != NULL)
+		check_order(&c, l);
+out:
+	each_free(&c);
+	free(keyfile);
+	store_close(ks);
+	store_snap_list_free(l);
+	store_close(s);
+}
+
+int
+main(void)
+{
+	char cmd[256];
+	int r;
+
+	store_log_set(quiet);
+	snprintf(top, sizeof(top), "/tmp/amber-test-snap-each.XXXXXX");
+	if (mkdtemp(top) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(store_dir, sizeof(store_dir), "%s/store", top);
+	snprintf(index_dir, sizeof(index_dir), "%s/index", top);
+	test_order();
+	run();
+	r = check_done("test_snap_each");
+	snprintf(cmd, sizeof(cmd), "chmod -R u+w '%s' && rm -rf '%s'", top,
+	    top);
+	if (system(cmd) != 0)
+		fprintf(stderr, "test_snap_each: cannot remove %s\n", top);
+	return r;
+}
