@@ -107,7 +107,8 @@ END {
 		    f("amber", "first_ls_3", "%s"), f("amber", "first_ls_4", "%s"),
 		    f("amber", "diff_found", "%s")
 		printf "amber mount start: key unlocked in %s ms (KDF), then " \
-		    "ready in %s ms; first ls after unlock %s ms\n",
+		    "ready in %s ms; first ls less the KDF %s ms (process " \
+		    "start, store open, mount and this script's polling)\n",
 		    f("amber", "unlock_ms", "%s"), f("amber", "ready_ms", "%s"),
 		    has("amber", "unlock_ms") ? sprintf("%.0f", \
 		    num("amber", "first_ls") * 1000 - num("amber", "unlock_ms")) : "-"
