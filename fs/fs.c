@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1042,6 +1043,11 @@ fs_readdir(struct fs *fs, fuse_req_t req, fuse_ino_t ino, size_t size,
 			snaps_rescan(fs->snaps, SNAPS_IF_STALE, &changed);
 		v = snaps_get(fs->snaps);
 	} else {
+		/* The first listing inside a snapshot starts what is likely
+		 * a walk (find, du, diff -r): have the kernel read the index
+		 * and the packs of trees ahead while we answer. */
+		if (!atomic_exchange(&fs->did_readahead, 1))
+			store_readahead_trees(fs->s, FS_READAHEAD_MAX);
 		if ((r = resolve(fs, inode_slot(ino), inode_ord(ino),
 		    &n)) < 0)
 			return eio(r);

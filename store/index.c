@@ -10,6 +10,7 @@
  * data, which is then rebuilt.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -344,6 +345,53 @@ index_chunk_each(struct index *ix, int (*fn)(void *ctx,
 	mdb_cursor_close(c);
 	mdb_txn_abort(txn);
 	return r;
+}
+
+int
+index_tree_packs(struct index *ix, int (*fn)(void *ctx,
+    const uint8_t h[STORE_HASH_LEN], uint64_t size), void *ctx)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k;
+	MDB_val v;
+	int rc;
+	int r = 0;
+
+	if ((rc = mdb_txn_begin(ix->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return ix_err(ix, "begin", rc);
+	if ((rc = mdb_cursor_open(txn, ix->packs, &c)) != 0) {
+		mdb_txn_abort(txn);
+		return ix_err(ix, "cursor", rc);
+	}
+	while (r == 0 && mdb_cursor_get(c, &k, &v, MDB_NEXT) == 0) {
+		const uint8_t *p = v.mv_data;
+
+		if (k.mv_size != STORE_HASH_LEN || v.mv_size < 13 ||
+		    p[12] != INDEX_PACK_TREES)
+			continue;
+		r = fn(ctx, k.mv_data, le_get(p, 8));
+	}
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	return r;
+}
+
+void
+index_readahead(struct index *ix, uint64_t cap)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	uint64_t used;
+	int fd;
+
+	if (mdb_env_info(ix->env, &info) != 0 ||
+	    mdb_env_stat(ix->env, &st) != 0 ||
+	    mdb_env_get_fd(ix->env, &fd) != 0)
+		return;
+	used = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+	(void)posix_fadvise(fd, 0, (off_t)(used < cap ? used : cap),
+	    POSIX_FADV_WILLNEED);
 }
 
 int

@@ -49,6 +49,17 @@ int index_pack_add(struct index *ix, const uint8_t h[STORE_HASH_LEN],
 int index_pack_add_kind(struct index *ix, const uint8_t h[STORE_HASH_LEN],
     uint64_t size, const struct pack_entry *e, size_t n, int kind);
 
+/*
+ * index_tree_packs(ix, fn, ctx): call ${fn} with the name hash and size of
+ * every pack recorded as holding trees; a non-zero return stops.
+ */
+int index_tree_packs(struct index *ix, int (*fn)(void *ctx,
+    const uint8_t h[STORE_HASH_LEN], uint64_t size), void *ctx);
+
+/* index_readahead(ix, cap): ask the kernel to read up to ${cap} bytes of
+ * the used part of the index file ahead (a hint; errors are ignored). */
+void index_readahead(struct index *ix, uint64_t cap);
+
 /* index_pack_kind(ix, h, kind): -ENOENT if the pack is not indexed. */
 int index_pack_kind(struct index *ix, const uint8_t h[STORE_HASH_LEN],
     int *kind);

@@ -1079,6 +1079,37 @@ store_has_chunk(struct store *s, const uint8_t id[STORE_HASH_LEN])
 	return r < 0 ? r : 1;
 }
 
+struct ra_ctx {
+	struct store *s;
+	uint64_t left;
+};
+
+static int
+ra_pack(void *ctx, const uint8_t h[STORE_HASH_LEN], uint64_t size)
+{
+	struct ra_ctx *c = ctx;
+	char name[80];
+
+	if (size > c->left)
+		return 1;
+	c->left -= size;
+	pack_name(h, name);
+	c->s->be->ops->willneed(c->s->be, name);
+	return 0;
+}
+
+void
+store_readahead_trees(struct store *s, uint64_t cap)
+{
+	struct ra_ctx c = { s, cap };
+
+	if (s->ix == NULL)
+		return;
+	index_readahead(s->ix, cap);
+	if (s->be->ops->willneed != NULL)
+		(void)index_tree_packs(s->ix, ra_pack, &c);
+}
+
 int
 store_tree_read(struct store *s, const struct store_ref *ref,
     struct store_tree **out)

@@ -577,6 +577,14 @@ void store_time_format(int64_t sec, char *buf, size_t cap);
 /* Parses an RFC 3339 time into UTC seconds; -EINVAL if malformed. */
 int store_time_parse(const char *s, int64_t *sec, uint32_t *nsec);
 
+/*
+ * store_readahead_trees(s, cap): a hint that a walk over snapshots is
+ * coming: the kernel is asked to read ahead the index and every pack of
+ * trees, up to ${cap} bytes of each (the local backend; elsewhere only
+ * the index).  Returns at once; errors are ignored.
+ */
+void store_readahead_trees(struct store *s, uint64_t cap);
+
 /* ---- reading without a copy ------------------------------------------- */
 
 #define STORE_PIN_MAX 8
