@@ -108,7 +108,7 @@ END {
 		    f("amber", "diff_found", "%s")
 		printf "amber mount start: key unlocked in %s ms (KDF), then " \
 		    "ready in %s ms; first ls less the KDF %s ms (process " \
-		    "start, store open, mount and this script's polling)\n",
+		    "start, store open, mount, and the polling by run.sh)\n",
 		    f("amber", "unlock_ms", "%s"), f("amber", "ready_ms", "%s"),
 		    has("amber", "unlock_ms") ? sprintf("%.0f", \
 		    num("amber", "first_ls") * 1000 - num("amber", "unlock_ms")) : "-"
