@@ -1019,6 +1019,23 @@ fill_tree(struct fill *f, const struct node *dir, struct tnode *t)
 	return 0;
 }
 
+static void
+readahead_trees(struct fs *fs)
+{
+	struct timespec now;
+	long t;
+	long last;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	t = (long)now.tv_sec;
+	last = atomic_load(&fs->readahead_at);
+	if (last != 0 && t - last < 10)
+		return;
+	if (!atomic_compare_exchange_strong(&fs->readahead_at, &last, t))
+		return;
+	store_readahead_trees(fs->s, FS_READAHEAD_MAX);
+}
+
 int
 fs_readdir(struct fs *fs, fuse_req_t req, fuse_ino_t ino, size_t size,
     off_t off, int is_plus, char *buf, size_t *len)
@@ -1043,14 +1060,15 @@ fs_readdir(struct fs *fs, fuse_req_t req, fuse_ino_t ino, size_t size,
 			snaps_rescan(fs->snaps, SNAPS_IF_STALE, &changed);
 		v = snaps_get(fs->snaps);
 	} else {
-		/* The first listing inside a snapshot starts what is likely
-		 * a walk (find, du, diff -r): have the kernel read the index
-		 * and the packs of trees ahead while we answer. */
-		if (!atomic_exchange(&fs->did_readahead, 1))
-			store_readahead_trees(fs->s, FS_READAHEAD_MAX);
 		if ((r = resolve(fs, inode_slot(ino), inode_ord(ino),
 		    &n)) < 0)
 			return eio(r);
+		/* A listing near the top of a snapshot (its root, files/,
+		 * a source's root) likely starts a walk (find, du, diff -r):
+		 * have the kernel read the index and the packs of trees
+		 * ahead while we answer; at most every ten seconds. */
+		if (off <= 0 && n.depth <= 2)
+			readahead_trees(fs);
 		if (node_entry(&n)->type != STORE_DIR) {
 			r = -ENOTDIR;
 			goto out;

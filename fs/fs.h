@@ -27,7 +27,7 @@ struct snaps;
 struct tcache;
 
 #define FS_BUF_SIZE (1024 * 1024)	/* pooled read buffers */
-#define FS_N_BUFS 16
+#define FS_N_BUFS 4
 /* What the first listing in a snapshot reads ahead: index, tree packs. */
 #define FS_READAHEAD_MAX (256ull << 20)
 
@@ -43,7 +43,7 @@ struct fs {
 	int no_opendir;		/* the kernel skips opendir (op_init) */
 	int no_open;		/* the kernel skips open (op_init) */
 	size_t read_ahead;	/* bytes; asked of the kernel at init */
-	atomic_int did_readahead;	/* trees read ahead (fs_readdir) */
+	atomic_long readahead_at;	/* when trees were read ahead (s) */
 	pthread_mutex_t buf_lock;	/* guards the buffer pool */
 	uint8_t *bufs[FS_N_BUFS];	/* free read buffers, FS_BUF_SIZE */
 	size_t n_bufs;

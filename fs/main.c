@@ -44,7 +44,7 @@
 #define EXIT_KEY 4
 #define PASS_MAX 4096
 #define RESCAN_SECONDS 60
-#define TREE_CACHE_ENTRIES (64u * 1024)
+#define TREE_CACHE_ENTRIES (32u * 1024)
 /* The kernel's largest FUSE read request (libfuse asks for 256 pages). */
 #define READ_AHEAD_DEFAULT (1024u * 1024)
 
