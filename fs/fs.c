@@ -1029,7 +1029,7 @@ readahead_trees(struct fs *fs)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	t = (long)now.tv_sec;
 	last = atomic_load(&fs->readahead_at);
-	if (last != 0 && t - last < 10)
+	if (last != 0 && t - last < 1)
 		return;
 	if (!atomic_compare_exchange_strong(&fs->readahead_at, &last, t))
 		return;
@@ -1066,7 +1066,8 @@ fs_readdir(struct fs *fs, fuse_req_t req, fuse_ino_t ino, size_t size,
 		/* A listing near the top of a snapshot (its root, files/,
 		 * a source's root) likely starts a walk (find, du, diff -r):
 		 * have the kernel read the index and the packs of trees
-		 * ahead while we answer; at most every ten seconds. */
+		 * ahead while we answer; at most once a second (pages already
+		 * cached cost the kernel a lookup each). */
 		if (off <= 0 && n.depth <= 2)
 			readahead_trees(fs);
 		if (node_entry(&n)->type != STORE_DIR) {
