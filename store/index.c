@@ -317,10 +317,14 @@ fail:
 	return ix_err(ix, "put", rc);
 }
 
-int
-index_chunk_each(struct index *ix, int (*fn)(void *ctx,
-    const uint8_t id[STORE_HASH_LEN], const struct chunk_loc *loc),
-    void *ctx)
+/*
+ * walk(ix, dbi, fn, ctx): call ${fn} with every record of ${dbi} whose key
+ * is a hash, in key order, in one read transaction; a non-zero return of
+ * ${fn} stops the walk and is returned.
+ */
+static int
+walk(struct index *ix, MDB_dbi dbi, int (*fn)(void *ctx, const MDB_val *k,
+    const MDB_val *v), void *ctx)
 {
 	MDB_txn *txn;
 	MDB_cursor *c;
@@ -331,50 +335,69 @@ index_chunk_each(struct index *ix, int (*fn)(void *ctx,
 
 	if ((rc = mdb_txn_begin(ix->env, NULL, MDB_RDONLY, &txn)) != 0)
 		return ix_err(ix, "begin", rc);
-	if ((rc = mdb_cursor_open(txn, ix->chunks, &c)) != 0) {
+	if ((rc = mdb_cursor_open(txn, dbi, &c)) != 0) {
 		mdb_txn_abort(txn);
 		return ix_err(ix, "cursor", rc);
 	}
 	while (r == 0 && mdb_cursor_get(c, &k, &v, MDB_NEXT) == 0) {
-		struct chunk_loc loc;
-
-		if (k.mv_size != STORE_HASH_LEN || loc_decode(&v, &loc) < 0)
-			continue;
-		r = fn(ctx, k.mv_data, &loc);
+		if (k.mv_size == STORE_HASH_LEN)
+			r = fn(ctx, &k, &v);
 	}
 	mdb_cursor_close(c);
 	mdb_txn_abort(txn);
 	return r;
 }
 
+struct chunk_walk {
+	int (*fn)(void *ctx, const uint8_t id[STORE_HASH_LEN],
+	    const struct chunk_loc *loc);
+	void *ctx;
+};
+
+static int
+chunk_walk_one(void *ctx, const MDB_val *k, const MDB_val *v)
+{
+	struct chunk_walk *w = ctx;
+	struct chunk_loc loc;
+
+	if (loc_decode(v, &loc) < 0)
+		return 0;
+	return w->fn(w->ctx, k->mv_data, &loc);
+}
+
+int
+index_chunk_each(struct index *ix, int (*fn)(void *ctx,
+    const uint8_t id[STORE_HASH_LEN], const struct chunk_loc *loc),
+    void *ctx)
+{
+	struct chunk_walk w = { fn, ctx };
+
+	return walk(ix, ix->chunks, chunk_walk_one, &w);
+}
+
+struct pack_walk {
+	int (*fn)(void *ctx, const uint8_t h[STORE_HASH_LEN], uint64_t size);
+	void *ctx;
+};
+
+static int
+tree_pack_one(void *ctx, const MDB_val *k, const MDB_val *v)
+{
+	struct pack_walk *w = ctx;
+	const uint8_t *p = v->mv_data;
+
+	if (v->mv_size < 13 || p[12] != INDEX_PACK_TREES)
+		return 0;
+	return w->fn(w->ctx, k->mv_data, le_get(p, 8));
+}
+
 int
 index_tree_packs(struct index *ix, int (*fn)(void *ctx,
     const uint8_t h[STORE_HASH_LEN], uint64_t size), void *ctx)
 {
-	MDB_txn *txn;
-	MDB_cursor *c;
-	MDB_val k;
-	MDB_val v;
-	int rc;
-	int r = 0;
+	struct pack_walk w = { fn, ctx };
 
-	if ((rc = mdb_txn_begin(ix->env, NULL, MDB_RDONLY, &txn)) != 0)
-		return ix_err(ix, "begin", rc);
-	if ((rc = mdb_cursor_open(txn, ix->packs, &c)) != 0) {
-		mdb_txn_abort(txn);
-		return ix_err(ix, "cursor", rc);
-	}
-	while (r == 0 && mdb_cursor_get(c, &k, &v, MDB_NEXT) == 0) {
-		const uint8_t *p = v.mv_data;
-
-		if (k.mv_size != STORE_HASH_LEN || v.mv_size < 13 ||
-		    p[12] != INDEX_PACK_TREES)
-			continue;
-		r = fn(ctx, k.mv_data, le_get(p, 8));
-	}
-	mdb_cursor_close(c);
-	mdb_txn_abort(txn);
-	return r;
+	return walk(ix, ix->packs, tree_pack_one, &w);
 }
 
 void
@@ -424,32 +447,28 @@ index_snap_get(struct index *ix, const uint8_t id[STORE_HASH_LEN],
 	return 0;
 }
 
+struct snap_walk {
+	int (*fn)(void *ctx, const uint8_t id[STORE_HASH_LEN],
+	    const uint8_t *buf, size_t len);
+	void *ctx;
+};
+
+static int
+snap_walk_one(void *ctx, const MDB_val *k, const MDB_val *v)
+{
+	struct snap_walk *w = ctx;
+
+	return w->fn(w->ctx, k->mv_data, v->mv_data, v->mv_size);
+}
+
 int
 index_snap_each(struct index *ix, int (*fn)(void *ctx,
     const uint8_t id[STORE_HASH_LEN], const uint8_t *buf, size_t len),
     void *ctx)
 {
-	MDB_txn *txn;
-	MDB_cursor *c;
-	MDB_val k;
-	MDB_val v;
-	int rc;
-	int r = 0;
+	struct snap_walk w = { fn, ctx };
 
-	if ((rc = mdb_txn_begin(ix->env, NULL, MDB_RDONLY, &txn)) != 0)
-		return ix_err(ix, "begin", rc);
-	if ((rc = mdb_cursor_open(txn, ix->snaps, &c)) != 0) {
-		mdb_txn_abort(txn);
-		return ix_err(ix, "cursor", rc);
-	}
-	while (r == 0 && mdb_cursor_get(c, &k, &v, MDB_NEXT) == 0) {
-		if (k.mv_size != STORE_HASH_LEN)
-			continue;
-		r = fn(ctx, k.mv_data, v.mv_data, v.mv_size);
-	}
-	mdb_cursor_close(c);
-	mdb_txn_abort(txn);
-	return r;
+	return walk(ix, ix->snaps, snap_walk_one, &w);
 }
 
 static int

@@ -1362,14 +1362,32 @@ read_extent(struct store *s, const struct store_extent *x, size_t off,
 	return 0;
 }
 
+/* The index of the first extent of ${e} that ends after ${off}. */
+static size_t
+extent_after(const struct store_entry *e, uint64_t off)
+{
+	size_t lo = 0;
+	size_t hi = e->n_extents;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct store_extent *x = &e->extents[mid];
+
+		if (x->off + x->len <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 int
 store_read(struct store *s, const struct store_entry *e, uint64_t off,
     uint8_t *buf, size_t len, size_t *got)
 {
 	uint64_t end;
 	uint64_t pos = off;
-	size_t lo = 0;
-	size_t hi = e->n_extents;
+	size_t lo;
 	size_t last;
 	int r;
 
@@ -1381,16 +1399,7 @@ store_read(struct store *s, const struct store_entry *e, uint64_t off,
 	if (off >= e->size)
 		return 0;
 	end = e->size - off < len ? e->size : off + len;
-	/* The first extent that ends after ${off}. */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct store_extent *x = &e->extents[mid];
-
-		if (x->off + x->len <= off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = extent_after(e, off);
 	/* The last extent that starts before ${end}; queue what follows it
 	 * first, so the pool works while this thread decrypts. */
 	for (last = lo; last + 1 < e->n_extents &&
@@ -1466,8 +1475,7 @@ store_read_pin(struct store *s, const struct store_entry *e, uint64_t off,
 {
 	uint64_t end;
 	uint64_t pos = off;
-	size_t lo = 0;
-	size_t hi = e->n_extents;
+	size_t lo;
 	size_t last;
 	int r;
 
@@ -1480,15 +1488,7 @@ store_read_pin(struct store *s, const struct store_entry *e, uint64_t off,
 	if (off >= e->size)
 		return 0;
 	end = e->size - off < len ? e->size : off + len;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct store_extent *x = &e->extents[mid];
-
-		if (x->off + x->len <= off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = extent_after(e, off);
 	/* Only ranges that are extents' bytes end to end, no holes. */
 	for (last = lo; pos < end; last++) {
 		if (last >= e->n_extents || e->extents[last].off > pos ||
