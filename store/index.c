@@ -254,23 +254,15 @@ int
 index_pack_kind(struct index *ix, const uint8_t h[STORE_HASH_LEN],
     int *kind)
 {
-	MDB_txn *txn;
-	MDB_val key = { STORE_HASH_LEN, (void *)h };
-	MDB_val v;
-	int rc;
+	void *v = NULL;
+	size_t vlen = 0;
+	int r;
 
-	if ((rc = mdb_txn_begin(ix->env, NULL, MDB_RDONLY, &txn)) != 0)
-		return ix_err(ix, "begin", rc);
-	rc = mdb_get(txn, ix->packs, &key, &v);
-	if (rc == 0)
-		*kind = v.mv_size >= 13 &&
-		    ((const uint8_t *)v.mv_data)[12] == INDEX_PACK_TREES ?
-		    INDEX_PACK_TREES : INDEX_PACK_DATA;
-	mdb_txn_abort(txn);
-	if (rc == MDB_NOTFOUND)
-		return -ENOENT;
-	if (rc != 0)
-		return ix_err(ix, "get", rc);
+	if ((r = get(ix, ix->packs, h, STORE_HASH_LEN, &v, &vlen)) < 0)
+		return r;
+	*kind = vlen >= 13 && ((const uint8_t *)v)[12] == INDEX_PACK_TREES ?
+	    INDEX_PACK_TREES : INDEX_PACK_DATA;
+	free(v);
 	return 0;
 }
 

@@ -1332,6 +1332,32 @@ prefetch_after(struct store *s, const struct store_entry *e, size_t last)
 	pthread_mutex_unlock(&pf->lock);
 }
 
+/*
+ * load_claimed(s, x, chunk): decrypt extent ${x}, whose cache claim the
+ * caller holds, into a new cache entry for the caller to insert; on an
+ * error the claim is given up and nothing is held.
+ */
+static int
+load_claimed(struct store *s, const struct store_extent *x, uint8_t **chunk)
+{
+	size_t got;
+	int r;
+
+	if ((*chunk = cache_entry_new(x->len)) == NULL) {
+		cache_abandon(s->cache, x->ref.id);
+		return -ENOMEM;
+	}
+	r = store_chunk_open(s, &x->ref, *chunk, x->len, &got);
+	if (r == -ERANGE || (r == 0 && got != x->len))
+		r = -EBADMSG;
+	if (r < 0) {
+		cache_entry_free(*chunk);
+		*chunk = NULL;
+		cache_abandon(s->cache, x->ref.id);
+	}
+	return r;
+}
+
 /* Copy [off, off+len) of extent ${x} into ${buf}, through the cache. */
 static int
 read_extent(struct store *s, const struct store_extent *x, size_t off,
@@ -1345,18 +1371,8 @@ read_extent(struct store *s, const struct store_extent *x, size_t off,
 	if (r == 0)
 		return got == len ? 0 : -EBADMSG;
 	/* Ours to load: decrypt straight into a cache entry. */
-	if ((chunk = cache_entry_new(x->len)) == NULL) {
-		cache_abandon(s->cache, x->ref.id);
-		return -ENOMEM;
-	}
-	r = store_chunk_open(s, &x->ref, chunk, x->len, &got);
-	if (r == -ERANGE || (r == 0 && got != x->len))
-		r = -EBADMSG;
-	if (r < 0) {
-		cache_entry_free(chunk);
-		cache_abandon(s->cache, x->ref.id);
+	if ((r = load_claimed(s, x, &chunk)) < 0)
 		return r;
-	}
 	memcpy(buf, chunk + off, len);
 	cache_insert(s->cache, x->ref.id, chunk);
 	return 0;
@@ -1445,18 +1461,8 @@ pin_extent(struct store *s, const struct store_extent *x,
 		cache_unpin(s->cache, *data);
 		return -EBADMSG;
 	}
-	if ((chunk = cache_entry_new(x->len)) == NULL) {
-		cache_abandon(s->cache, x->ref.id);
-		return -ENOMEM;
-	}
-	r = store_chunk_open(s, &x->ref, chunk, x->len, &got);
-	if (r == -ERANGE || (r == 0 && got != x->len))
-		r = -EBADMSG;
-	if (r < 0) {
-		cache_entry_free(chunk);
-		cache_abandon(s->cache, x->ref.id);
+	if ((r = load_claimed(s, x, &chunk)) < 0)
 		return r;
-	}
 	*data = cache_insert_pin(s->cache, x->ref.id, chunk);
 	return 0;
 }
