@@ -34,6 +34,7 @@
 #include <fuse_lowlevel.h>
 
 #include "fs.h"
+#include "loop.h"
 #include "msg.h"
 
 #define FS_DEFAULT_CACHE ((size_t)16 << 20)
@@ -47,6 +48,8 @@
 #define TREE_CACHE_ENTRIES (32u * 1024)
 /* The kernel's largest FUSE read request (libfuse asks for 256 pages). */
 #define READ_AHEAD_DEFAULT (1024u * 1024)
+/* Worker threads unless -o max_threads= says (libfuse's default too). */
+#define THREADS_DEFAULT 10u
 
 struct opts {
 	char *store;
@@ -56,6 +59,7 @@ struct opts {
 	char *index;
 	char *cache_size;
 	char *read_ahead;
+	char *busy_poll;
 	char *s3_endpoint;
 	char *credentials_file;
 	int is_s3_virtual_host;
@@ -74,6 +78,7 @@ static const struct fuse_opt opt_spec[] = {
 	OPT("index=%s", index),
 	OPT("cache_size=%s", cache_size),
 	OPT("read_ahead=%s", read_ahead),
+	OPT("busy_poll=%s", busy_poll),
 	OPT("s3_endpoint=%s", s3_endpoint),
 	OPT("credentials_file=%s", credentials_file),
 	OPT("s3_virtual_host", is_s3_virtual_host),
@@ -109,6 +114,10 @@ usage(FILE *f)
 "    -o cache_size=BYTES      decrypted-chunk cache (suffixes K, M, G)\n"
 "    -o read_ahead=BYTES      the mount's read-ahead (default 1M; set\n"
 "                             where the user may, e.g. as root)\n"
+"    -o busy_poll=USEC        after a request, poll for the next one this\n"
+"                             long before sleeping (default 200; 0 with\n"
+"                             one CPU)\n"
+"    -o max_threads=N         threads serving requests (default 10)\n"
 "    -o s3_endpoint=URL       S3 endpoint\n"
 "    -o credentials_file=FILE S3 credentials\n"
 "    -o s3_virtual_host       virtual-host-style S3 addressing\n"
@@ -527,6 +536,7 @@ serve(const struct opts *o, const struct fuse_cmdline_opts *co,
 	int is_mounted = 0;
 	struct rescanner rs;
 	size_t read_ahead = READ_AHEAD_DEFAULT;
+	struct loop_opts lo;
 	struct timespec t_unlock;
 	struct timespec t_unlocked;
 	struct timespec t_ready;
@@ -558,6 +568,26 @@ serve(const struct opts *o, const struct fuse_cmdline_opts *co,
 		    o->read_ahead);
 		status = EXIT_USAGE;
 		goto out;
+	}
+
+	memset(&lo, 0, sizeof(lo));
+	/* With one CPU the spinning would keep the requester off it. */
+	lo.busy_poll_us = sysconf(_SC_NPROCESSORS_ONLN) > 1 ?
+	    LOOP_BUSY_POLL_DEFAULT : 0;
+	if (o->busy_poll != NULL) {
+		char *end;
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(o->busy_poll, &end, 10);
+		if (errno != 0 || end == o->busy_poll || *end != '\0' ||
+		    o->busy_poll[0] == '-' || v > LOOP_BUSY_POLL_MAX) {
+			msg_log(LOG_ERR, "bad busy_poll: %s (microseconds, at "
+			    "most %u)", o->busy_poll, LOOP_BUSY_POLL_MAX);
+			status = EXIT_USAGE;
+			goto out;
+		}
+		lo.busy_poll_us = (unsigned)v;
 	}
 
 	if ((r = store_open(o->store, &so, &s)) < 0) {
@@ -623,21 +653,10 @@ serve(const struct opts *o, const struct fuse_cmdline_opts *co,
 	if ((r = rescanner_start(&rs, &fs)) < 0)
 		msg_log(LOG_WARNING, "no periodic rescans: %s", strerror(-r));
 
-	if (co->singlethread) {
-		r = fuse_session_loop(se);
-	} else {
-		struct fuse_loop_config cfg = {
-			.clone_fd = co->clone_fd,
-			.max_idle_threads = co->max_idle_threads,
-		};
-
-		/* libfuse 3.12+ leaves UINT_MAX for "not given". */
-		if (cfg.max_idle_threads == UINT_MAX)
-			cfg.max_idle_threads = 10;
-
-		r = fuse_session_loop_mt(se, &cfg);
-	}
-	/* A signal's number (SIGTERM, SIGINT) is a clean stop too. */
+	lo.n_threads = co->singlethread ? 1 : co->max_threads;
+	if (lo.n_threads == 0)
+		lo.n_threads = THREADS_DEFAULT;
+	r = loop_run(se, &lo);
 	status = r < 0 ? 1 : 0;
 out:
 	rescanner_stop(&rs);
@@ -784,6 +803,7 @@ out:
 	free(o.index);
 	free(o.cache_size);
 	free(o.read_ahead);
+	free(o.busy_poll);
 	free(o.s3_endpoint);
 	free(o.credentials_file);
 	fuse_opt_free_args(&args);

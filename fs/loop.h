@@ -1,0 +1,28 @@
+/*
+ * loop.h: amberfs's session loop, in place of libfuse's, so that a burst
+ * of requests from one process (a find, an ls -R, a diff -r) is served
+ * without a scheduler wake-up per request.  loop.c says how.
+ */
+#ifndef LOOP_H
+#define LOOP_H
+
+#include <fuse_lowlevel.h>
+
+/* The busy-poll default, in microseconds (loop.c says why). */
+#define LOOP_BUSY_POLL_DEFAULT 200u
+/* At most this many microseconds: a second of spinning helps nobody. */
+#define LOOP_BUSY_POLL_MAX 100000u
+
+struct loop_opts {
+	unsigned n_threads;	/* 1: serve in the calling thread alone */
+	unsigned busy_poll_us;	/* 0: never spin, always sleep in poll() */
+};
+
+/*
+ * loop_run(se, lo): serve ${se} until it is unmounted or a signal ends
+ * it (fuse_set_signal_handlers()).  Returns 0 on such an end, else a
+ * negative errno (the device failed, or no thread could be started).
+ */
+int loop_run(struct fuse_session *se, const struct loop_opts *lo);
+
+#endif
