@@ -44,6 +44,13 @@ struct fs {
 	int no_open;		/* the kernel skips open (op_init) */
 	size_t read_ahead;	/* bytes; asked of the kernel at init */
 	atomic_long readahead_at;	/* when trees were read ahead (s) */
+	/* The tree read-ahead's thread, started by the first listing. */
+	pthread_mutex_t ra_lock;	/* guards the ra_ fields below */
+	pthread_cond_t ra_cond;
+	pthread_t ra_thread;
+	int is_ra_started;
+	int is_ra_wanted;
+	int is_ra_stopping;
 	pthread_mutex_t buf_lock;	/* guards the buffer pool */
 	uint8_t *bufs[FS_N_BUFS];	/* free read buffers, FS_BUF_SIZE */
 	size_t n_bufs;

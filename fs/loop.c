@@ -23,9 +23,12 @@
  *
  * Ending: a worker that reads the unmount (libfuse then marks the
  * session exited) or fails on the device wakes the calling thread, which
- * also wakes for the signals that end the session.  It cancels the
- * workers, which allow cancellation only while they wait (for the lead,
- * or in poll()), never while they serve a request.
+ * also wakes for the signals that end the session.  It then makes the
+ * stop descriptor readable, which ends the leader's poll(), and hands
+ * the lead round, so that each worker sees the end and returns; a request
+ * being served is finished first.  (Not pthread_cancel(), as libfuse
+ * does: unwinding our frames on cancellation leaves AddressSanitizer's
+ * view of the stack poisoned.)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,7 +39,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "loop.h"
 #include "msg.h"
@@ -52,6 +57,7 @@
 struct loop {
 	struct fuse_session *se;
 	int fd;
+	int stop_fd;		/* an eventfd, readable once the loop ends */
 	unsigned busy_poll_us;
 	int is_handoff;		/* pass the lead on before a read */
 	sem_t lead;		/* 1 while no thread holds the device */
@@ -77,15 +83,16 @@ us_since(const struct timespec *t0)
 	    (t.tv_nsec - t0->tv_nsec) / 1000;
 }
 
-/* Wait for the device to have a request, cancellable. */
+/* Wait for the device to have a request, or for the end. */
 static void
-wait_readable(int fd)
+wait_readable(const struct loop *l)
 {
-	struct pollfd pf = { .fd = fd, .events = POLLIN };
+	struct pollfd pf[2] = {
+		{ .fd = l->fd, .events = POLLIN },
+		{ .fd = l->stop_fd, .events = POLLIN },
+	};
 
-	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
-	(void)poll(&pf, 1, -1);
-	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	(void)poll(pf, 2, -1);
 }
 
 /*
@@ -101,13 +108,15 @@ receive(struct loop *l, struct fuse_buf *buf)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
+		if (fuse_session_exited(l->se))
+			return 0;
 		r = fuse_session_receive_buf(l->se, buf);
 		if (fuse_session_exited(l->se))
 			return 0;
 		if (r != -EAGAIN && r != -EINTR)
 			return r;
 		if (r == -EAGAIN && us_since(&t0) >= (long)l->busy_poll_us) {
-			wait_readable(l->fd);
+			wait_readable(l);
 			clock_gettime(CLOCK_MONOTONIC, &t0);
 		}
 	}
@@ -127,10 +136,8 @@ is_read(const struct fuse_buf *buf)
 static void
 take_lead(struct loop *l)
 {
-	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
 	while (sem_wait(&l->lead) < 0 && errno == EINTR)
 		;
-	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 }
 
 /* Serve until the session ends; the lead is taken on entry. */
@@ -170,7 +177,6 @@ worker_main(void *arg)
 {
 	struct worker *w = arg;
 
-	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 	take_lead(w->l);
 	serve(w);
 	return NULL;
@@ -195,17 +201,19 @@ loop_run(struct fuse_session *se, const struct loop_opts *lo)
 	if ((flags = fcntl(l.fd, F_GETFL)) < 0 ||
 	    fcntl(l.fd, F_SETFL, flags | O_NONBLOCK) < 0)
 		return -errno;
-	if (sem_init(&l.lead, 0, 1) < 0 || sem_init(&l.finish, 0, 0) < 0)
+	if ((l.stop_fd = eventfd(0, EFD_CLOEXEC)) < 0)
 		return -errno;
+	if (sem_init(&l.lead, 0, 1) < 0 || sem_init(&l.finish, 0, 0) < 0) {
+		close(l.stop_fd);
+		return -errno;
+	}
 	pthread_mutex_init(&l.error_lock, NULL);
 
 	if (n == 1) {
 		struct worker one = { .l = &l };
 
-		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 		take_lead(&l);
 		serve(&one);
-		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
 		free(one.buf.mem);
 		goto out;
 	}
@@ -237,9 +245,14 @@ loop_run(struct fuse_session *se, const struct loop_opts *lo)
 	/* Signals interrupt sem_wait(); the handlers mark the session. */
 	while (!fuse_session_exited(se))
 		(void)sem_wait(&l.finish);
+	{
+		uint64_t one = 1;
+
+		if (write(l.stop_fd, &one, sizeof(one)) != sizeof(one))
+			msg_log(LOG_WARNING, "eventfd: %s", strerror(errno));
+	}
 	for (unsigned i = 0; i < n; i++)
-		if (w[i].is_started)
-			pthread_cancel(w[i].thread);
+		sem_post(&l.lead);
 	for (unsigned i = 0; i < n; i++) {
 		if (w[i].is_started)
 			pthread_join(w[i].thread, NULL);
@@ -250,6 +263,7 @@ out:
 	if (r == 0 && l.error != 0)
 		r = -l.error;
 	pthread_mutex_destroy(&l.error_lock);
+	close(l.stop_fd);
 	sem_destroy(&l.finish);
 	sem_destroy(&l.lead);
 	fuse_session_reset(se);
