@@ -237,6 +237,27 @@ entry_stat(const struct store_entry *e, fuse_ino_t ino, int64_t mt_sec,
 	st->st_ctim = st->st_mtim;
 }
 
+/*
+ * An entry owned by whoever looks (STORE_ENTRY_OWNER_VIEWER: a git
+ * mirror, which git reads only if the reader owns it) shows the ids of
+ * the user asking, and its attributes do not stay in the kernel's cache,
+ * which is shared by all users: each user's stat comes here.  Returns the
+ * attribute timeout to use instead of ${ttl}.
+ */
+static double
+own_by_viewer(const struct store_entry *e, fuse_req_t req, struct stat *st,
+    double ttl)
+{
+	const struct fuse_ctx *c;
+
+	if (!(e->flags & STORE_ENTRY_OWNER_VIEWER) || req == NULL ||
+	    (c = fuse_req_ctx(req)) == NULL)
+		return ttl;
+	st->st_uid = c->uid;
+	st->st_gid = c->gid;
+	return 0.0;
+}
+
 /* ---- virtual nodes ------------------------------------------------------ */
 
 /* "YYYY-MM-DDTHH:MM:SSZ..." -> YYYYMMDD; -EINVAL for another shape. */
@@ -760,8 +781,8 @@ out:
 }
 
 int
-fs_lookup(struct fs *fs, fuse_ino_t parent, const char *name,
-    struct fuse_entry_param *e)
+fs_lookup(struct fs *fs, fuse_req_t req, fuse_ino_t parent,
+    const char *name, struct fuse_entry_param *e)
 {
 	struct node dir;
 	const struct store_entry *d;
@@ -812,7 +833,7 @@ fs_lookup(struct fs *fs, fuse_ino_t parent, const char *name,
 		store_entry_mtime(c, dir.mt_sec, dir.mt_nsec, &sec, &nsec);
 		entry_stat(c, e->ino, sec, nsec, &e->attr);
 	}
-	e->attr_timeout = fs->ttl_long;
+	e->attr_timeout = own_by_viewer(c, req, &e->attr, fs->ttl_long);
 	e->entry_timeout = fs->ttl_long;
 out:
 	tcache_put(fs->tc, t);
@@ -821,7 +842,8 @@ out:
 }
 
 int
-fs_getattr(struct fs *fs, fuse_ino_t ino, struct stat *st, double *ttl)
+fs_getattr(struct fs *fs, fuse_req_t req, fuse_ino_t ino, struct stat *st,
+    double *ttl)
 {
 	struct snaps_view *v;
 	struct node n;
@@ -845,7 +867,7 @@ fs_getattr(struct fs *fs, fuse_ino_t ino, struct stat *st, double *ttl)
 	/* The id asked for, even if the entry found is a later name of
 	 * its hard-link group (it never is: ids name first names). */
 	entry_stat(node_entry(&n), ino, n.mt_sec, n.mt_nsec, st);
-	*ttl = fs->ttl_long;
+	*ttl = own_by_viewer(node_entry(&n), req, st, fs->ttl_long);
 	node_fini(fs, &n);
 	return 0;
 }
@@ -926,8 +948,8 @@ struct fill {
 
 /* Add one entry; 1 when the buffer is full. */
 static int
-fill_add(struct fill *f, const char *name, const struct stat *st,
-    double ttl)
+fill_add_ttl(struct fill *f, const char *name, const struct stat *st,
+    double ttl, double attr_ttl)
 {
 	struct fuse_entry_param e;
 	size_t need;
@@ -939,7 +961,7 @@ fill_add(struct fill *f, const char *name, const struct stat *st,
 		memset(&e, 0, sizeof(e));
 		e.ino = st->st_ino;
 		e.attr = *st;
-		e.attr_timeout = vattr_ttl(st->st_ino, ttl);
+		e.attr_timeout = attr_ttl;
 		e.entry_timeout = ttl;
 		need = fuse_add_direntry_plus(f->req, f->buf + f->len,
 		    f->size - f->len, name, &e, f->pos);
@@ -951,6 +973,13 @@ fill_add(struct fill *f, const char *name, const struct stat *st,
 		return 1;
 	f->len += need;
 	return 0;
+}
+
+static int
+fill_add(struct fill *f, const char *name, const struct stat *st,
+    double ttl)
+{
+	return fill_add_ttl(f, name, st, ttl, vattr_ttl(st->st_ino, ttl));
 }
 
 static int
@@ -1024,7 +1053,8 @@ fill_tree(struct fill *f, const struct node *dir, struct tnode *t)
 		name[e->name_len] = '\0';
 		store_entry_mtime(e, dir->mt_sec, dir->mt_nsec, &sec, &nsec);
 		entry_stat(e, ino, sec, nsec, &st);
-		if (fill_add(f, name, &st, f->fs->ttl_long))
+		if (fill_add_ttl(f, name, &st, f->fs->ttl_long,
+		    own_by_viewer(e, f->req, &st, f->fs->ttl_long)))
 			return 0;
 	}
 	return 0;
@@ -1060,17 +1090,6 @@ ra_main(void *arg)
 static void
 readahead_trees(struct fs *fs)
 {
-	struct timespec now;
-	long t;
-	long last;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	t = (long)now.tv_sec;
-	last = atomic_load(&fs->readahead_at);
-	if (last != 0 && t - last < 1)
-		return;
-	if (!atomic_compare_exchange_strong(&fs->readahead_at, &last, t))
-		return;
 	pthread_mutex_lock(&fs->ra_lock);
 	/* Started here, not at fs_init(): no thread before the fork. */
 	if (!fs->is_ra_started && !fs->is_ra_stopping &&
@@ -1112,8 +1131,9 @@ fs_readdir(struct fs *fs, fuse_req_t req, fuse_ino_t ino, size_t size,
 		/* A listing near the top of a snapshot (its root, files/,
 		 * a source's root) likely starts a walk (find, du, diff -r):
 		 * have the kernel read the index and the packs of trees
-		 * ahead while we answer; at most once a second (pages already
-		 * cached cost the kernel a lookup each). */
+		 * ahead while we answer (in the read-ahead thread; requests
+		 * made while it works are merged into one more round, in
+		 * which pages already cached cost the kernel a lookup each). */
 		if (off <= 0 && n.depth <= 2)
 			readahead_trees(fs);
 		if (node_entry(&n)->type != STORE_DIR) {

@@ -43,7 +43,6 @@ struct fs {
 	int no_opendir;		/* the kernel skips opendir (op_init) */
 	int no_open;		/* the kernel skips open (op_init) */
 	size_t read_ahead;	/* bytes; asked of the kernel at init */
-	atomic_long readahead_at;	/* when trees were read ahead (s) */
 	/* The tree read-ahead's thread, started by the first listing. */
 	pthread_mutex_t ra_lock;	/* guards the ra_ fields below */
 	pthread_cond_t ra_cond;
@@ -72,17 +71,20 @@ void fs_fini(struct fs *fs);
 int fs_rescan(struct fs *fs);
 
 /*
- * fs_lookup(fs, parent, name, e):
- * Fill ${e} for ${name} in directory ${parent}.  Inside a snapshot a
- * missing name fills e->ino = 0 (a negative entry the kernel may keep);
- * at the top level it returns -ENOENT (after one rate-limited rescan),
- * so new snapshots are seen.  Returns -ENOTDIR, -ENOENT, -EIO.
+ * fs_lookup(fs, req, parent, name, e):
+ * Fill ${e} for ${name} in directory ${parent}, as seen by the user of
+ * ${req} (STORE_ENTRY_OWNER_VIEWER; NULL: the stored ids).  Inside a
+ * snapshot a missing name fills e->ino = 0 (a negative entry the kernel
+ * may keep); at the top level it returns -ENOENT (after one rate-limited
+ * rescan), so new snapshots are seen.  Returns -ENOTDIR, -ENOENT, -EIO.
  */
-int fs_lookup(struct fs *fs, fuse_ino_t parent, const char *name,
-    struct fuse_entry_param *e);
+int fs_lookup(struct fs *fs, fuse_req_t req, fuse_ino_t parent,
+    const char *name, struct fuse_entry_param *e);
 
-/* fs_getattr(fs, ino, st, ttl): attributes of ${ino} and their timeout. */
-int fs_getattr(struct fs *fs, fuse_ino_t ino, struct stat *st, double *ttl);
+/* fs_getattr(fs, req, ino, st, ttl): attributes of ${ino} and their
+ * timeout, as seen by the user of ${req}, as fs_lookup(). */
+int fs_getattr(struct fs *fs, fuse_req_t req, fuse_ino_t ino, struct stat *st,
+    double *ttl);
 
 /*
  * fs_readlink(fs, ino, buf, cap): the target of symlink ${ino} as a

@@ -60,7 +60,7 @@ static void
 op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fuse_entry_param e;
-	int r = fs_lookup(fs_of(req), parent, name, &e);
+	int r = fs_lookup(fs_of(req), req, parent, name, &e);
 
 	if (r < 0)
 		fuse_reply_err(req, -r);
@@ -76,7 +76,7 @@ op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	int r;
 
 	(void)fi;
-	r = fs_getattr(fs_of(req), ino, &st, &ttl);
+	r = fs_getattr(fs_of(req), req, ino, &st, &ttl);
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else

@@ -75,6 +75,13 @@ enum store_type {
  * and an unchanged directory is the same stored tree in every snapshot.
  */
 #define STORE_ENTRY_MTIME_INHERIT 0x2
+/*
+ * The entry belongs to whoever looks at it: a reader that shows it to a
+ * user (amberfs) gives it that user's uid and gid; its own uid and gid
+ * are 0.  A git mirror's directory has it, since git reads a repository
+ * only if the reader owns it ("dubious ownership").
+ */
+#define STORE_ENTRY_OWNER_VIEWER 0x4
 
 /*
  * One directory entry.  In a tree returned by store_tree_read() every

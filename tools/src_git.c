@@ -3246,6 +3246,8 @@ mirror_build(struct gsrc *g, const struct gref *refs, size_t n_refs,
 	out->root.type = STORE_DIR;
 	out->root.mode = 0755;
 	out->root.mtime_sec = g->mirror_mtime;
+	/* git reads a repository only if the reader owns it. */
+	out->root.flags = STORE_ENTRY_OWNER_VIEWER;
 	if ((r = store_tb_finish(g->c->w, root, &out->root)) < 0)
 		goto out;
 	out->n_files = cnt.n_files;

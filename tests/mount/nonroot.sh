@@ -2,7 +2,10 @@
 # A user other than root mounts a store through fusermount3: the mount is
 # theirs alone (root included is kept out, as FUSE does without
 # allow_other), files read back with their stored owners and modes,
-# writes give EROFS, and fusermount3 -u by that user ends the daemon.
+# writes give EROFS, git clones the stored mirror (its directory shows as
+# the user's own, or git would refuse it), and fusermount3 -u by that user
+# ends the daemon.  Then root mounts with allow_other, and both root and
+# the other user clone the mirror, each seeing it as their own.
 # Needs root to set up the user's side; /dev/fuse must be open to users
 # (Debian's default is 0666; where it is not, as on some CI machines, the
 # test opens it for its own run and puts the mode back).
@@ -32,7 +35,14 @@ mkdir -p src/sub
 echo secret >src/sub/f
 chmod 0600 src/sub/f
 ln -s sub/f src/link
-ingest S --dir d="$T/src"
+command -v git >/dev/null 2>&1 || fail "no git"
+git init -q -b main gitsrc || fail "git init"
+echo one >gitsrc/a
+git -C gitsrc add a &&
+    git -C gitsrc -c user.name=t -c user.email=t@x commit -qm one ||
+    fail "git commit"
+head_want=$(git -C gitsrc rev-parse HEAD)
+ingest S --dir d="$T/src" --repo r="$T/gitsrc"
 chmod -R a+rX S
 mkdir -p home ucache m out
 chown $U:$G home ucache m out
@@ -65,6 +75,15 @@ if as_user sh -c "echo x >'$T/m/latest/files/d/new'" 2>err; then
 fi
 grep -qi "read-only" err || fail "write: $(cat err)"
 
+note "the user clones the stored mirror"
+[ "$(as_user stat -c %u "$T/m/latest/repos/r.git")" = $U ] ||
+    fail "mirror owner for the user: $(as_user stat -c %u \
+	"$T/m/latest/repos/r.git")"
+as_user git clone -q "$T/m/latest/repos/r.git" "$T/out/clone" 2>err ||
+    fail "git clone as the user: $(cat err)"
+[ "$(as_user git -C "$T/out/clone" rev-parse HEAD)" = "$head_want" ] ||
+    fail "the clone's HEAD"
+
 note "others, root included, are kept out"
 if ls "$T/m/latest/" >/dev/null 2>err; then
 	fail "root could list another user's mount"
@@ -82,4 +101,21 @@ done
 wait "$FSPID"
 rc=$?
 [ $rc -eq 0 ] || fail "amberfs exited $rc"
+
+note "root mounts with allow_other: each user clones the mirror as theirs"
+mount_fg S "$T/m2" -o allow_other
+[ "$(stat -c %u "$T/m2/latest/repos/r.git")" = 0 ] ||
+    fail "mirror owner for root: $(stat -c %u "$T/m2/latest/repos/r.git")"
+[ "$(as_user stat -c %u:%g "$T/m2/latest/repos/r.git")" = $U:$G ] ||
+    fail "mirror owner for the user: $(as_user stat -c %u:%g \
+	"$T/m2/latest/repos/r.git")"
+[ "$(stat -c %u "$T/m2/latest/repos/r.git")" = 0 ] ||
+    fail "root sees the user's ids after the user looked"
+git clone -q "$T/m2/latest/repos/r.git" "$T/clone-root" 2>err ||
+    fail "git clone as root: $(cat err)"
+as_user git clone -q "$T/m2/latest/repos/r.git" "$T/out/clone2" 2>err ||
+    fail "git clone as the user: $(cat err)"
+[ "$(as_user git -C "$T/out/clone2" rev-parse HEAD)" = "$head_want" ] ||
+    fail "the user's clone's HEAD"
+unmount "$T/m2" "$FSPID"
 exit 0
