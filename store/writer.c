@@ -14,9 +14,11 @@
  * the index records the kind so that readers can read such packs whole.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -862,6 +864,38 @@ protect_key(void *ctx, const char *key, uint64_t size)
 	return s->be->ops->protect(s->be, key);
 }
 
+/*
+ * Commits on one machine take turns, under an flock of commit.lock in
+ * the index directory: the heads are read, the commit time taken and the
+ * manifest stored by one writer at a time.  So of two ingests that end in
+ * the same second the later one has the earlier as parent and the later
+ * commit time, and the names they print (T, then T-2) never change
+ * (amber-store(5); before, the one that committed first could land
+ * second and take T from the other).  Without an index directory, or if
+ * the lock cannot be had, the commit goes on unlocked: the order is then
+ * only as good as the clocks.  Returns the descriptor to close, or -1.
+ */
+static int
+commit_lock(struct store *s)
+{
+	const char *dir = store_index_dir(s);
+	char path[4096];
+	int fd;
+
+	if (dir == NULL || snprintf(path, sizeof(path), "%s/commit.lock",
+	    dir) >= (int)sizeof(path))
+		return -1;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return -1;
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
 int
 store_writer_commit(struct store_writer *w, const struct store_snap_new *sn,
     uint8_t id[STORE_HASH_LEN])
@@ -874,6 +908,7 @@ store_writer_commit(struct store_writer *w, const struct store_snap_new *sn,
 	size_t len;
 	char name[80];
 	char hex[65];
+	int lockfd = -1;
 	int r;
 
 	if (w->is_committed)
@@ -897,6 +932,7 @@ store_writer_commit(struct store_writer *w, const struct store_snap_new *sn,
 		if (r < 0)
 			return r;
 	}
+	lockfd = commit_lock(s);
 	if ((r = find_heads(s, &parents, &n_parents)) < 0)
 		goto out;
 	if ((r = snap_make(&s->kr, sn, &root, (const uint8_t (*)[32])parents,
@@ -908,7 +944,12 @@ store_writer_commit(struct store_writer *w, const struct store_snap_new *sn,
 	if ((r = s->be->ops->put(s->be, name, obj, len)) < 0)
 		goto out;
 	w->is_committed = 1;
-	if ((r = index_snap_put(s->ix, id, obj, len)) < 0)
+	r = index_snap_put(s->ix, id, obj, len);
+	if (lockfd >= 0) {
+		close(lockfd);
+		lockfd = -1;
+	}
+	if (r < 0)
 		goto out;
 	flush_deferred(w);
 	/* Keep what this snapshot reuses locked as long as it is, and the
@@ -921,6 +962,8 @@ store_writer_commit(struct store_writer *w, const struct store_snap_new *sn,
 			r = s->be->ops->list(s->be, "keys/", protect_key, s);
 	}
 out:
+	if (lockfd >= 0)
+		close(lockfd);
 	free(obj);
 	free(parents);
 	return r;

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Two ingests into one store at once both succeed, both snapshots are
-# listed, and each restores right.
+# listed under the names the ingests printed (commits take turns, so a
+# name once shown never changes), and each restores right.
 . "$AMBER_TOP/tests/cli/ingest_common.inc"
 
 S=$T/store
@@ -37,6 +38,11 @@ assert ids == sorted(sys.argv[2:]), ids' "$T/snaps.json" "$ida" "$idb" ||
     fail "snapshots: $(cat "$T/snaps.json")"
 na=$(jget "$T/a.json" name)
 nb=$(jget "$T/b.json" name)
+python3 -c 'import json, sys
+names = {s["id"]: s["name"] for s in json.load(open(sys.argv[1]))}
+for i, n in zip(sys.argv[2::2], sys.argv[3::2]):
+    assert names[i] == n, (n, names[i])' "$T/snaps.json" "$ida" "$na" \
+    "$idb" "$nb" || fail "a printed name is not the name listed"
 "$AMBER" restore "$S" "$na:files/a" "$T/r" || fail "restore a"
 "$AMBER" restore "$S" "$nb:files/b" "$T/r" || fail "restore b"
 tree_cmp "$T/src/a" "$T/r/a"
