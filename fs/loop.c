@@ -19,7 +19,10 @@
  * itself and keeps the lead, since the next request of a burst needs the
  * answer to this one.  Before a read, which may wait for the disk or
  * the network and comes in parallel from the kernel's read-ahead, it
- * passes the lead to a follower, so that reads are served side by side.
+ * passes the lead to a follower, so that reads are served side by side,
+ * and while reads are being served nobody spins: the CPUs are theirs
+ * (measured, a 256 MiB cat on a fresh mount with the store in the page
+ * cache: 1,106 to 1,287 MB/s, against 736 to 1,145 MB/s with spinning).
  *
  * Ending: a worker that reads the unmount (libfuse then marks the
  * session exited) or fails on the device wakes the calling thread, which
@@ -36,6 +39,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +64,7 @@ struct loop {
 	int stop_fd;		/* an eventfd, readable once the loop ends */
 	unsigned busy_poll_us;
 	int is_handoff;		/* pass the lead on before a read */
+	atomic_int n_reads;	/* reads being served after a handoff */
 	sem_t lead;		/* 1 while no thread holds the device */
 	sem_t finish;		/* a worker saw the end */
 	int error;		/* the device's errno, 0 if none */
@@ -115,7 +120,9 @@ receive(struct loop *l, struct fuse_buf *buf)
 			return 0;
 		if (r != -EAGAIN && r != -EINTR)
 			return r;
-		if (r == -EAGAIN && us_since(&t0) >= (long)l->busy_poll_us) {
+		/* No spinning while reads are served: they want the CPUs. */
+		if (r == -EAGAIN && (atomic_load(&l->n_reads) > 0 ||
+		    us_since(&t0) >= (long)l->busy_poll_us)) {
 			wait_readable(l);
 			clock_gettime(CLOCK_MONOTONIC, &t0);
 		}
@@ -151,8 +158,10 @@ serve(struct worker *w)
 		if ((r = receive(l, &w->buf)) <= 0)
 			break;
 		if (l->is_handoff && is_read(&w->buf)) {
+			atomic_fetch_add(&l->n_reads, 1);
 			sem_post(&l->lead);
 			fuse_session_process_buf(l->se, &w->buf);
+			atomic_fetch_sub(&l->n_reads, 1);
 			take_lead(l);
 		} else {
 			fuse_session_process_buf(l->se, &w->buf);
