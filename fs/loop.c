@@ -251,9 +251,16 @@ loop_run(struct fuse_session *se, const struct loop_opts *lo)
 		w[i].is_started = 1;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	/* Signals interrupt sem_wait(); the handlers mark the session. */
-	while (!fuse_session_exited(se))
-		(void)sem_wait(&l.finish);
+	/* Signals interrupt the wait; the handlers mark the session.  The
+	 * timeout covers a signal that comes between the test and the
+	 * wait. */
+	while (!fuse_session_exited(se)) {
+		struct timespec until;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		(void)sem_timedwait(&l.finish, &until);
+	}
 	{
 		uint64_t one = 1;
 
