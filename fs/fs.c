@@ -1072,15 +1072,25 @@ ra_main(void *arg)
 {
 	struct fs *fs = arg;
 
+	struct timespec next = { 0, 0 };
+
 	pthread_mutex_lock(&fs->ra_lock);
 	for (;;) {
 		while (!fs->is_ra_wanted && !fs->is_ra_stopping)
 			pthread_cond_wait(&fs->ra_cond, &fs->ra_lock);
+		/* At most a round a second: a walk over many snapshots
+		 * asks at every source root, and a round walks the page
+		 * cache of every tree pack even when all is there. */
+		while (!fs->is_ra_stopping && pthread_cond_timedwait(
+		    &fs->ra_cond, &fs->ra_lock, &next) != ETIMEDOUT)
+			;
 		if (fs->is_ra_stopping)
 			break;
 		fs->is_ra_wanted = 0;
 		pthread_mutex_unlock(&fs->ra_lock);
 		store_readahead_trees(fs->s, FS_READAHEAD_MAX);
+		clock_gettime(CLOCK_REALTIME, &next);
+		next.tv_sec += 1;
 		pthread_mutex_lock(&fs->ra_lock);
 	}
 	pthread_mutex_unlock(&fs->ra_lock);
@@ -1131,9 +1141,8 @@ fs_readdir(struct fs *fs, fuse_req_t req, fuse_ino_t ino, size_t size,
 		/* A listing near the top of a snapshot (its root, files/,
 		 * a source's root) likely starts a walk (find, du, diff -r):
 		 * have the kernel read the index and the packs of trees
-		 * ahead while we answer (in the read-ahead thread; requests
-		 * made while it works are merged into one more round, in
-		 * which pages already cached cost the kernel a lookup each). */
+		 * ahead while we answer (in the read-ahead thread, at most a
+		 * round a second; requests in between make one more round). */
 		if (off <= 0 && n.depth <= 2)
 			readahead_trees(fs);
 		if (node_entry(&n)->type != STORE_DIR) {
