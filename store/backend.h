@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 struct backend;
 
@@ -81,6 +82,16 @@ struct backend_ops {
 	 * own).
 	 */
 	void (*willneed)(struct backend *be, const char *key);
+	/*
+	 * read_into(be, key, off, iov, n): read the object as first
+	 * written, from ${off}, into the ${n} buffers of ${iov}, filling each
+	 * wholly: so a chunk's ciphertext lands where its plaintext belongs,
+	 * with no buffer in between.  -ENOENT if absent, -EIO if the object
+	 * ends first.  NULL where a read cannot land in place (S3: libcurl
+	 * hands over the body in pieces of its choosing).
+	 */
+	int (*read_into)(struct backend *be, const char *key, uint64_t off,
+	    const struct iovec *iov, int n);
 };
 
 /*

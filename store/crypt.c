@@ -229,38 +229,79 @@ crypt_seal(const uint8_t key[CRYPT_KEY_LEN],
 	return 0;
 }
 
+/*
+ * Opening takes three steps on the calling thread's context: open_begin()
+ * sets the key, nonce and additional data, open_update() decrypts a run of
+ * ciphertext (any number of runs, in order), open_end() checks the tag.
+ * Decrypted bytes are not to be trusted, nor kept, until open_end()
+ * returns 0.
+ */
+static int
+open_begin(const uint8_t key[CRYPT_KEY_LEN],
+    const uint8_t nonce[CRYPT_NONCE_LEN], const uint8_t *aad, size_t aadlen,
+    EVP_CIPHER_CTX **out)
+{
+	struct tls *t = tls_get();
+	int n;
+
+	if (t == NULL || aes_gcm == NULL)
+		return -ENOMEM;
+	if (aadlen > INT32_MAX)
+		return -EBADMSG;
+	if (EVP_DecryptInit_ex2(t->cipher, aes_gcm, key, nonce, NULL) != 1 ||
+	    (aadlen > 0 && EVP_DecryptUpdate(t->cipher, NULL, &n, aad,
+	    (int)aadlen) != 1))
+		return -EIO;
+	*out = t->cipher;
+	return 0;
+}
+
+static int
+open_update(EVP_CIPHER_CTX *c, const uint8_t *in, uint8_t *out, size_t len)
+{
+	int n;
+
+	if (len > INT32_MAX)
+		return -EBADMSG;
+	if (len > 0 && EVP_DecryptUpdate(c, out, &n, in, (int)len) != 1)
+		return -EIO;
+	return 0;
+}
+
+static int
+open_end(EVP_CIPHER_CTX *c, const uint8_t tag[CRYPT_TAG_LEN])
+{
+	uint8_t t[CRYPT_TAG_LEN];
+	uint8_t last[16];
+	int n;
+
+	memcpy(t, tag, sizeof(t));
+	if (EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, CRYPT_TAG_LEN, t) != 1)
+		return -EIO;
+	return EVP_DecryptFinal_ex(c, last, &n) == 1 ? 0 : -EBADMSG;
+}
+
 int
 crypt_open(const uint8_t key[CRYPT_KEY_LEN],
     const uint8_t nonce[CRYPT_NONCE_LEN], const uint8_t *aad, size_t aadlen,
     const uint8_t *in, size_t len, uint8_t *out)
 {
-	struct tls *t = tls_get();
 	uint8_t tag[CRYPT_TAG_LEN];
 	EVP_CIPHER_CTX *c;
 	size_t clen;
-	int n;
+	int r;
 
-	if (t == NULL || aes_gcm == NULL)
-		return -ENOMEM;
-	if (len < CRYPT_TAG_LEN || len > INT32_MAX || aadlen > INT32_MAX)
+	if (len < CRYPT_TAG_LEN)
 		return -EBADMSG;
 	clen = len - CRYPT_TAG_LEN;
+	/* Taken first: ${out} may be ${in}. */
 	memcpy(tag, in + clen, CRYPT_TAG_LEN);
-	c = t->cipher;
-	if (EVP_DecryptInit_ex2(c, aes_gcm, key, nonce, NULL) != 1)
-		return -EIO;
-	if (aadlen > 0 && EVP_DecryptUpdate(c, NULL, &n, aad, (int)aadlen) != 1)
-		return -EIO;
-	if (clen > 0 && EVP_DecryptUpdate(c, out, &n, in, (int)clen) != 1)
-		return -EIO;
-	if (EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, CRYPT_TAG_LEN,
-	    tag) != 1)
-		return -EIO;
-	if (EVP_DecryptFinal_ex(c, out + clen, &n) != 1) {
+	if ((r = open_begin(key, nonce, aad, aadlen, &c)) < 0 ||
+	    (r = open_update(c, in, out, clen)) < 0)
+		return r;
+	if ((r = open_end(c, tag)) == -EBADMSG)
 		OPENSSL_cleanse(out, clen);
-		return -EBADMSG;
-	}
-	return 0;
+	return r;
 }
 
 int
@@ -269,42 +310,49 @@ crypt_open_split(const uint8_t key[CRYPT_KEY_LEN],
     const uint8_t *in, size_t len, uint8_t *first,
     uint8_t *(*pick)(void *ctx, uint8_t first, size_t rest_len), void *ctx)
 {
-	struct tls *t = tls_get();
 	uint8_t tag[CRYPT_TAG_LEN];
-	uint8_t last[16];
 	EVP_CIPHER_CTX *c;
 	uint8_t *rest;
 	size_t clen;
-	int n;
+	int r;
 
-	if (t == NULL || aes_gcm == NULL)
-		return -ENOMEM;
-	if (len < CRYPT_TAG_LEN + 1 || len > INT32_MAX || aadlen > INT32_MAX)
+	if (len < CRYPT_TAG_LEN + 1)
 		return -EBADMSG;
 	clen = len - CRYPT_TAG_LEN;
 	memcpy(tag, in + clen, CRYPT_TAG_LEN);
-	c = t->cipher;
-	if (EVP_DecryptInit_ex2(c, aes_gcm, key, nonce, NULL) != 1)
-		return -EIO;
-	if (aadlen > 0 && EVP_DecryptUpdate(c, NULL, &n, aad, (int)aadlen) != 1)
-		return -EIO;
-	if (EVP_DecryptUpdate(c, first, &n, in, 1) != 1 || n != 1)
-		return -EIO;
+	if ((r = open_begin(key, nonce, aad, aadlen, &c)) < 0 ||
+	    (r = open_update(c, in, first, 1)) < 0)
+		return r;
 	/* Unauthenticated until the tag is checked: only used to choose. */
 	if ((rest = pick(ctx, *first, clen - 1)) == NULL)
 		return -ERANGE;
-	if (clen > 1 && EVP_DecryptUpdate(c, rest, &n, in + 1,
-	    (int)(clen - 1)) != 1)
-		return -EIO;
-	if (EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, CRYPT_TAG_LEN,
-	    tag) != 1)
-		return -EIO;
-	if (EVP_DecryptFinal_ex(c, last, &n) != 1) {
+	if ((r = open_update(c, in + 1, rest, clen - 1)) < 0)
+		return r;
+	if ((r = open_end(c, tag)) == -EBADMSG) {
 		OPENSSL_cleanse(rest, clen - 1);
 		*first = 0;
-		return -EBADMSG;
 	}
-	return 0;
+	return r;
+}
+
+int
+crypt_open_parts(const uint8_t key[CRYPT_KEY_LEN],
+    const uint8_t nonce[CRYPT_NONCE_LEN], const uint8_t *aad, size_t aadlen,
+    uint8_t *first, uint8_t *rest, size_t rest_len,
+    const uint8_t tag[CRYPT_TAG_LEN])
+{
+	EVP_CIPHER_CTX *c;
+	int r;
+
+	if ((r = open_begin(key, nonce, aad, aadlen, &c)) < 0 ||
+	    (r = open_update(c, first, first, 1)) < 0 ||
+	    (r = open_update(c, rest, rest, rest_len)) < 0)
+		return r;
+	if ((r = open_end(c, tag)) == -EBADMSG) {
+		OPENSSL_cleanse(rest, rest_len);
+		*first = 0;
+	}
+	return r;
 }
 
 static int

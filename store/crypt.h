@@ -61,6 +61,18 @@ int crypt_open_split(const uint8_t key[CRYPT_KEY_LEN],
     uint8_t *(*pick)(void *ctx, uint8_t first, size_t rest_len), void *ctx);
 
 /*
+ * crypt_open_parts(key, nonce, aad, aadlen, first, rest, rest_len, tag):
+ * As crypt_open_split(), for a ciphertext read into separate buffers and
+ * decrypted where it lies: its first byte at *${first}, the ${rest_len}
+ * bytes after it at ${rest}, then its tag.  On an authentication failure
+ * (-EBADMSG) both are wiped.
+ */
+int crypt_open_parts(const uint8_t key[CRYPT_KEY_LEN],
+    const uint8_t nonce[CRYPT_NONCE_LEN], const uint8_t *aad, size_t aadlen,
+    uint8_t *first, uint8_t *rest, size_t rest_len,
+    const uint8_t tag[CRYPT_TAG_LEN]);
+
+/*
  * crypt_open(key, nonce, aad, aadlen, in, len, out):
  * Authenticate and decrypt ${len} bytes (ciphertext then tag; len >= 16)
  * into ${out} (len - 16 bytes).  Returns -EBADMSG if the tag does not

@@ -374,6 +374,44 @@ out:
 	return r;
 }
 
+static int
+dir_read_into(struct backend *be, const char *key, uint64_t off,
+    const struct iovec *iov0, int n)
+{
+	struct dir *d = dir_of(be);
+	struct iovec iov[8];
+	struct fd_ref ref;
+	int i = 0;
+	int r = 0;
+
+	if (!key_ok(key) || n < 0 || n > 8)
+		return -EINVAL;
+	if ((r = fd_acquire(d, key, &ref)) < 0)
+		return r;
+	memcpy(iov, iov0, (size_t)n * sizeof(*iov));
+	while (i < n) {
+		ssize_t got = preadv(ref.fd, iov + i, n - i, (off_t)off);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			r = log_err(-EIO, "%s/%s: read: %s", be->location, key,
+			    got < 0 ? strerror(errno) : "short read");
+			break;
+		}
+		off += (uint64_t)got;
+		/* Step past what was filled; a short read resumes within. */
+		for (; i < n && (size_t)got >= iov[i].iov_len; i++)
+			got -= (ssize_t)iov[i].iov_len;
+		if (i < n) {
+			iov[i].iov_base = (uint8_t *)iov[i].iov_base + got;
+			iov[i].iov_len -= (size_t)got;
+		}
+	}
+	fd_release(d, &ref);
+	return r;
+}
+
 /*
  * Let the kernel read the whole object ahead, once per cached
  * descriptor: the pages then come from one sequential read instead of
@@ -522,6 +560,7 @@ static const struct backend_ops dir_ops = {
 	.protect = NULL,
 	.close = dir_close,
 	.willneed = dir_willneed,
+	.read_into = dir_read_into,
 };
 
 int

@@ -91,6 +91,21 @@ blob_open(const struct store_ref *ref, const uint8_t *blob, size_t len,
 }
 
 int
+blob_open_parts(const struct store_ref *ref, uint8_t head[BLOB_HEAD_LEN],
+    uint8_t *body, size_t len, const uint8_t tag[CRYPT_TAG_LEN],
+    uint8_t *codec)
+{
+	int r;
+
+	r = crypt_open_parts(ref->key, head, ref->id, STORE_HASH_LEN,
+	    head + CRYPT_NONCE_LEN, body, len, tag);
+	if (r < 0)
+		return r;
+	*codec = head[CRYPT_NONCE_LEN];
+	return *codec == CODEC_RAW || *codec == CODEC_ZSTD ? 0 : -EBADMSG;
+}
+
+int
 pack_toc_seal(const uint8_t key[32], const struct pack_entry *e, size_t n,
     uint8_t **out, size_t *olen)
 {

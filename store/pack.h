@@ -24,7 +24,8 @@
 #define PACK_MAX (128u << 20)	/* no pack is larger (one S3 PUT) */
 #define PACK_TOC_ENTRY_LEN 48
 #define PACK_TOC_MAX (PACK_MAX / 64)	/* sealed table bytes at most */
-#define BLOB_OVERHEAD (CRYPT_NONCE_LEN + 1 + CRYPT_TAG_LEN)
+#define BLOB_HEAD_LEN (CRYPT_NONCE_LEN + 1)
+#define BLOB_OVERHEAD (BLOB_HEAD_LEN + CRYPT_TAG_LEN)
 
 #define CODEC_RAW 0
 #define CODEC_ZSTD 1
@@ -53,6 +54,19 @@ int blob_seal(const struct store_ref *ref, const uint8_t *data, size_t len,
  */
 int blob_open(const struct store_ref *ref, const uint8_t *blob, size_t len,
     uint8_t *scratch, uint8_t *out, size_t cap, size_t *olen);
+
+/*
+ * blob_open_parts(ref, head, body, len, tag, codec): open a blob read in
+ * three parts, so that a raw chunk can be read straight into its final
+ * buffer: ${head} its first BLOB_HEAD_LEN bytes (the nonce and the codec
+ * byte), ${body} the ${len} bytes after them, decrypted in place, ${tag}
+ * its last CRYPT_TAG_LEN.  Sets *${codec}: with CODEC_RAW, ${body} is the
+ * data; with CODEC_ZSTD, its compressed form.  Returns -EBADMSG if it
+ * fails authentication (${body} is then wiped) or names no known codec.
+ */
+int blob_open_parts(const struct store_ref *ref, uint8_t head[BLOB_HEAD_LEN],
+    uint8_t *body, size_t len, const uint8_t tag[CRYPT_TAG_LEN],
+    uint8_t *codec);
 
 /*
  * pack_toc_seal(key, entries, n, out, olen): the sealed table, malloc'd

@@ -1133,7 +1133,9 @@ s3_set_retention(struct backend *be, uint32_t days)
 
 static const struct backend_ops s3_ops = {
 	s3_put, s3_get, s3_list, s3_stat, s3_versions, s3_protect, s3_close,
-	s3_set_retention, NULL	/* willneed: see backend.h */
+	s3_set_retention,
+	NULL,	/* willneed: see backend.h */
+	NULL,	/* read_into: see backend.h */
 };
 
 /* ---- opening ---------------------------------------------------------- */

@@ -189,6 +189,36 @@ main(void)
 		CHECK(get_check(be, i, (uint64_t)i, 1000) == 0);
 	CHECK(n_open_fds() == base + DIR_FD_CACHE);
 
+	/* read_into: three buffers filled in order, as a chunk's head,
+	 * body and tag are; past the end -EIO, a missing object -ENOENT,
+	 * a bad key -EINVAL. */
+	{
+		uint8_t a[13];
+		uint8_t b[1000];
+		uint8_t c[16];
+		struct iovec iov[3] = {
+			{ a, sizeof(a) }, { b, sizeof(b) }, { c, sizeof(c) },
+		};
+		int same = 1;
+
+		CHECK(be->ops->read_into != NULL);
+		obj_key(7, key);
+		CHECK(be->ops->read_into(be, key, 500, iov, 3) == 0);
+		for (size_t k = 0; k < sizeof(a); k++)
+			same &= a[k] == obj_byte(7, 500 + k);
+		for (size_t k = 0; k < sizeof(b); k++)
+			same &= b[k] == obj_byte(7, 513 + k);
+		for (size_t k = 0; k < sizeof(c); k++)
+			same &= c[k] == obj_byte(7, 1513 + k);
+		CHECK(same);
+		CHECK(be->ops->read_into(be, key, OBJ_LEN - 1000, iov,
+		    3) == -EIO);
+		CHECK(be->ops->read_into(be, "packs/zz/missing", 0, iov,
+		    3) == -ENOENT);
+		CHECK(be->ops->read_into(be, "../escape", 0, iov, 3) ==
+		    -EINVAL);
+	}
+
 	/* willneed: on a pack, a missing key and a bad one, no effect on
 	 * what is read. */
 	obj_key(5, key);

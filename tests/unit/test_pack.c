@@ -1,7 +1,8 @@
 /*
  * test_pack.c: chunk blobs and pack tables (pack.h).  Round trips of
  * compressible and incompressible chunks through a whole pack built the
- * way the writer builds one, then every integrity check: a flipped byte
+ * way the writer builds one, then every integrity check (on whole blobs
+ * and on blobs read in parts, as a local store reads): a flipped byte
  * of nonce, ciphertext or tag, another chunk's id as AAD, a flipped or
  * truncated table, entries outside the blob area, bad tails and names.
  */
@@ -44,6 +45,33 @@ text(uint8_t *p, size_t n)
 		p[i] = (uint8_t)words[(i * 7 / 5) % (sizeof(words) - 1)];
 }
 
+/*
+ * Open ${blob} as a local store's reader does without copying: head,
+ * body and tag read into separate buffers, the body into ${body}.
+ */
+static int
+open_in_parts(const struct store_ref *ref, const uint8_t *blob, size_t blen,
+    uint8_t *body, uint8_t *codec)
+{
+	uint8_t head[BLOB_HEAD_LEN];
+	uint8_t tag[CRYPT_TAG_LEN];
+	size_t len = blen - BLOB_OVERHEAD;
+
+	memcpy(head, blob, BLOB_HEAD_LEN);
+	memcpy(body, blob + BLOB_HEAD_LEN, len);
+	memcpy(tag, blob + BLOB_HEAD_LEN + len, CRYPT_TAG_LEN);
+	return blob_open_parts(ref, head, body, len, tag, codec);
+}
+
+static int
+all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != 0)
+			return 0;
+	return 1;
+}
+
 static void
 test_blob(void)
 {
@@ -56,6 +84,7 @@ test_blob(void)
 	uint8_t *out = malloc(max);
 	struct store_ref ref;
 	struct store_ref other;
+	uint8_t codec;
 
 	if (!data || !blob || !copy || !scratch || !out)
 		abort();
@@ -82,14 +111,33 @@ test_blob(void)
 			CHECK(blob_open(&ref, blob, blen, scratch, out, n,
 			    &olen) == 0);
 			CHECK(olen == n && memcmp(out, data, n) == 0);
+			/* Read in parts and opened in place, as a local
+			 * store's reader does. */
+			codec = 0xff;
+			CHECK(open_in_parts(&ref, blob, blen, scratch,
+			    &codec) == 0);
+			if (kind == 1 || n < 64)
+				CHECK(codec == CODEC_RAW);
+			if (kind == 0 && n >= 1000)
+				CHECK(codec == CODEC_ZSTD);
+			if (codec == CODEC_RAW)
+				CHECK(blen == n + BLOB_OVERHEAD &&
+				    memcmp(scratch, data, n) == 0);
+			else
+				CHECK(codec == CODEC_ZSTD &&
+				    blen < n + BLOB_OVERHEAD);
 
-			/* One flipped byte: nonce, body, tag. */
+			/* One flipped byte: nonce, body, tag; in parts, the
+			 * body is wiped too. */
 			for (size_t i = 0; i < blen; i += blen > 200 ?
 			    blen / 97 + 1 : 1) {
 				memcpy(copy, blob, blen);
 				copy[i] ^= 0x40;
 				CHECK(blob_open(&ref, copy, blen, scratch, out,
 				    n, &olen) == -EBADMSG);
+				CHECK(open_in_parts(&ref, copy, blen, scratch,
+				    &codec) == -EBADMSG);
+				CHECK(all_zero(scratch, blen - BLOB_OVERHEAD));
 			}
 			memcpy(copy, blob, blen);
 			copy[blen - 1] ^= 1;
@@ -100,10 +148,14 @@ test_blob(void)
 			other.id[7] ^= 1;
 			CHECK(blob_open(&other, blob, blen, scratch, out, n,
 			    &olen) == -EBADMSG);
+			CHECK(open_in_parts(&other, blob, blen, scratch,
+			    &codec) == -EBADMSG);
 			other = ref;
 			other.key[0] ^= 1;
 			CHECK(blob_open(&other, blob, blen, scratch, out, n,
 			    &olen) == -EBADMSG);
+			CHECK(open_in_parts(&other, blob, blen, scratch,
+			    &codec) == -EBADMSG);
 			/* Truncated or extended. */
 			CHECK(blob_open(&ref, blob, blen - 1, scratch, out, n,
 			    &olen) == -EBADMSG);
