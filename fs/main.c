@@ -3,8 +3,8 @@
  *
  *     amberfs STORE MOUNTPOINT [-f] [-d] [-s] [-o OPTIONS]
  *
- * Start-up order matters.  Options are parsed and the passphrase read in
- * the process the user started.  Unless -f, it then forks at once: the
+ * Start-up order matters.  Options are parsed and checked (libfuse's too),
+ * then the passphrase read, in the process the user started.  Unless -f, it then forks at once: the
  * child opens and unlocks the store, loads the snapshot list and mounts,
  * and reports success through a pipe, while every error goes to the
  * stderr the two share; the parent waits for that byte (or the child's
@@ -523,9 +523,85 @@ detach(int status_fd)
  * the session until unmounted.  ${status_fd} >= 0 in a daemon child.
  * Returns the exit status.
  */
+/* What the options say, checked before anything else is done. */
+struct settings {
+	size_t cache_size;
+	size_t read_ahead;
+	unsigned busy_poll_us;
+};
+
+/*
+ * check_opts(o, args, set): check every option, amber's and libfuse's,
+ * so that a mistyped one is reported (exit 2) before the passphrase is
+ * asked for.  libfuse checks its own when a session is made, so one is
+ * made here from a copy of ${args}, and dropped.  Returns 0, or the exit
+ * status (the reason logged, by libfuse for its own options).
+ */
 static int
-serve(const struct opts *o, const struct fuse_cmdline_opts *co,
-    struct fuse_args *args, char *pass, size_t len, int status_fd)
+check_opts(const struct opts *o, const struct fuse_args *args,
+    struct settings *set)
+{
+	struct fuse_args copy = FUSE_ARGS_INIT(0, NULL);
+	struct fuse_session *se;
+	int is_ok;
+
+	/*
+	 * 16 MiB holds the chunks of several sequential readers, and keeps
+	 * the daemon's anonymous memory under 64 MiB (measured: 56 MiB after
+	 * a cold find and a 256 MiB read of the linux-source store; 91 MiB
+	 * with the library's default of 32 MiB).
+	 */
+	set->cache_size = FS_DEFAULT_CACHE;
+	if (o->cache_size != NULL && parse_size(o->cache_size,
+	    &set->cache_size) < 0) {
+		msg_log(LOG_ERR, "bad cache_size: %s", o->cache_size);
+		return EXIT_USAGE;
+	}
+	set->read_ahead = READ_AHEAD_DEFAULT;
+	if (o->read_ahead != NULL && (parse_size(o->read_ahead,
+	    &set->read_ahead) < 0 || set->read_ahead > (size_t)1 << 30)) {
+		msg_log(LOG_ERR, "bad read_ahead: %s (at most 1G)",
+		    o->read_ahead);
+		return EXIT_USAGE;
+	}
+	/* With one CPU the spinning would keep the requester off it. */
+	set->busy_poll_us = sysconf(_SC_NPROCESSORS_ONLN) > 1 ?
+	    LOOP_BUSY_POLL_DEFAULT : 0;
+	if (o->busy_poll != NULL) {
+		char *end;
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(o->busy_poll, &end, 10);
+		if (errno != 0 || end == o->busy_poll || *end != '\0' ||
+		    o->busy_poll[0] == '-' || v > LOOP_BUSY_POLL_MAX) {
+			msg_log(LOG_ERR, "bad busy_poll: %s (microseconds, at "
+			    "most %u)", o->busy_poll, LOOP_BUSY_POLL_MAX);
+			return EXIT_USAGE;
+		}
+		set->busy_poll_us = (unsigned)v;
+	}
+	is_ok = 1;
+	for (int i = 0; i < args->argc && is_ok; i++)
+		is_ok = fuse_opt_add_arg(&copy, args->argv[i]) == 0;
+	if (!is_ok) {
+		fuse_opt_free_args(&copy);
+		msg_log(LOG_ERR, "out of memory");
+		return 1;
+	}
+	/* Nothing is opened or started: no harm before the fork. */
+	se = fuse_session_new(&copy, &ops_table, sizeof(ops_table), NULL);
+	fuse_opt_free_args(&copy);
+	if (se == NULL)
+		return EXIT_USAGE;
+	fuse_session_destroy(se);
+	return 0;
+}
+
+static int
+serve(const struct opts *o, const struct settings *set,
+    const struct fuse_cmdline_opts *co, struct fuse_args *args, char *pass,
+    size_t len, int status_fd)
 {
 	struct store_opts so;
 	struct store *s = NULL;
@@ -535,7 +611,6 @@ serve(const struct opts *o, const struct fuse_cmdline_opts *co,
 	int is_handlers = 0;
 	int is_mounted = 0;
 	struct rescanner rs;
-	size_t read_ahead = READ_AHEAD_DEFAULT;
 	struct loop_opts lo;
 	struct timespec t_unlock;
 	struct timespec t_unlocked;
@@ -549,46 +624,9 @@ serve(const struct opts *o, const struct fuse_cmdline_opts *co,
 	so.s3_endpoint = o->s3_endpoint;
 	so.s3_credentials = o->credentials_file;
 	so.s3_virtual_host = o->is_s3_virtual_host;
-	/*
-	 * 16 MiB holds the chunks of several sequential readers, and keeps
-	 * the daemon's anonymous memory under 64 MiB (measured: 56 MiB after
-	 * a cold find and a 256 MiB read of the linux-source store; 91 MiB
-	 * with the library's default of 32 MiB).
-	 */
-	so.cache_size = FS_DEFAULT_CACHE;
-	if (o->cache_size != NULL && parse_size(o->cache_size,
-	    &so.cache_size) < 0) {
-		msg_log(LOG_ERR, "bad cache_size: %s", o->cache_size);
-		status = EXIT_USAGE;
-		goto out;
-	}
-	if (o->read_ahead != NULL && (parse_size(o->read_ahead,
-	    &read_ahead) < 0 || read_ahead > (size_t)1 << 30)) {
-		msg_log(LOG_ERR, "bad read_ahead: %s (at most 1G)",
-		    o->read_ahead);
-		status = EXIT_USAGE;
-		goto out;
-	}
-
+	so.cache_size = set->cache_size;
 	memset(&lo, 0, sizeof(lo));
-	/* With one CPU the spinning would keep the requester off it. */
-	lo.busy_poll_us = sysconf(_SC_NPROCESSORS_ONLN) > 1 ?
-	    LOOP_BUSY_POLL_DEFAULT : 0;
-	if (o->busy_poll != NULL) {
-		char *end;
-		unsigned long v;
-
-		errno = 0;
-		v = strtoul(o->busy_poll, &end, 10);
-		if (errno != 0 || end == o->busy_poll || *end != '\0' ||
-		    o->busy_poll[0] == '-' || v > LOOP_BUSY_POLL_MAX) {
-			msg_log(LOG_ERR, "bad busy_poll: %s (microseconds, at "
-			    "most %u)", o->busy_poll, LOOP_BUSY_POLL_MAX);
-			status = EXIT_USAGE;
-			goto out;
-		}
-		lo.busy_poll_us = (unsigned)v;
-	}
+	lo.busy_poll_us = set->busy_poll_us;
 
 	if ((r = store_open(o->store, &so, &s)) < 0) {
 		if (r == -ENOENT)
@@ -617,7 +655,7 @@ serve(const struct opts *o, const struct fuse_cmdline_opts *co,
 		    o->store, strerror(-r));
 		goto out;
 	}
-	fs.read_ahead = read_ahead;
+	fs.read_ahead = set->read_ahead;
 	is_fs = 1;
 
 	se = fuse_session_new(args, &ops_table, sizeof(ops_table), &fs);
@@ -633,8 +671,8 @@ serve(const struct opts *o, const struct fuse_cmdline_opts *co,
 	if (fuse_session_mount(se, co->mountpoint) != 0)
 		goto out;	/* libfuse said why */
 	is_mounted = 1;
-	if (read_ahead > 0)
-		set_read_ahead(co->mountpoint, read_ahead);
+	if (set->read_ahead > 0)
+		set_read_ahead(co->mountpoint, set->read_ahead);
 
 	if (o->ready_fd >= 0) {
 		if (write(o->ready_fd, "", 1) != 1)
@@ -719,6 +757,7 @@ main(int argc, char *argv[])
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct fuse_cmdline_opts co;
 	struct opts o;
+	struct settings set;
 	char pass[PASS_MAX];
 	size_t len = 0;
 	int status_fd = -1;
@@ -787,13 +826,16 @@ main(int argc, char *argv[])
 		goto out;
 	}
 
+	if ((status = check_opts(&o, &args, &set)) != 0)
+		goto out;
+	status = 1;
 	if (get_pass(&o, pass, sizeof(pass), &len) < 0)
 		goto out;
 	if (!co.foreground && (status = daemonize(&status_fd)) >= 0) {
 		explicit_bzero(pass, sizeof(pass));
 		goto out;
 	}
-	status = serve(&o, &co, &args, pass, len, status_fd);
+	status = serve(&o, &set, &co, &args, pass, len, status_fd);
 	explicit_bzero(pass, sizeof(pass));
 out:
 	free(co.mountpoint);

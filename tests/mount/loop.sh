@@ -5,7 +5,8 @@
 # (-o max_threads=2).  In each: four readers at once get every byte of
 # their files, a find lists the whole tree, an idle daemon uses no CPU
 # (the polling follows requests and stops), and SIGINT or SIGTERM ends it
-# with exit 0 and the mount gone.  A bad busy_poll is a usage error.
+# with exit 0 and the mount gone.  A bad busy_poll is a usage error, and
+# a bad option is reported as one before any passphrase is asked for.
 . "$AMBER_TOP/tests/mount/lib.sh"
 
 mk_store S
@@ -72,4 +73,15 @@ for v in lots -1 100001 ""; do
 	grep -q "busy_poll" err || fail "busy_poll=$v: $(cat err)"
 done
 grep -q " $M " /proc/mounts && fail "mounted after a bad busy_poll"
+
+note "options are checked before the passphrase is asked for"
+for o in busy_pol=1 busy_poll=lots cache_size=x; do
+	env -u AMBER_PASSPHRASE -u AMBER_PASSPHRASE_FILE \
+	    "$AMBERFS" S "$M" -o "$o" </dev/null 2>err
+	rc=$?
+	[ $rc -eq 2 ] || fail "-o $o without a passphrase: exit $rc: $(cat err)"
+	grep -q "${o%%=*}" err || fail "-o $o: the message does not name it: $(cat err)"
+	grep -qi "passphrase" err && fail "-o $o: asked for a passphrase: $(cat err)"
+done
+grep -q " $M " /proc/mounts && fail "mounted after a bad option"
 echo ok
