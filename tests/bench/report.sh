@@ -118,6 +118,18 @@ END {
 			if (has(mt[i], "cat_mount_mbs"))
 				printf " %s %s", mt[i], v[mt[i], "cat_mount_mbs"]
 		printf "\n"
+		printf "medians of repeated runs; each run:"
+		for (i = 1; i <= nm; i++)
+			if (has(mt[i], "find_cold_runs"))
+				printf " find cold %s [%s];", mt[i],
+				    v[mt[i], "find_cold_runs"]
+		for (i = 2; i <= nm; i++)
+			if (has(mt[i], "cat_mount_runs"))
+				printf " cat fresh mount %s [%s];", mt[i],
+				    v[mt[i], "cat_mount_runs"]
+		if (has("ceiling", "ra1m_runs"))
+			printf " ceiling 1 MiB RA [%s]", v["ceiling", "ra1m_runs"]
+		printf "\n"
 		printf "amber vs goals: first ls %s s (goal <= 0.05 + KDF); " \
 		    "find cold /restic %s (goal <= 0.20), /borg %s; " \
 		    "find warm /plain %s (goal <= 2); " \

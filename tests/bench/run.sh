@@ -12,6 +12,11 @@
 #   BENCH_PARTS      which of "ingest mount ceiling git" to run (default
 #                    all; git is issue 4's benchmark, in git.sh)
 #   BENCH_AMBERFS_OPTS  extra options for amberfs (e.g. "-o cache_size=...")
+#   BENCH_REPEAT     how many times the measurements that vary most from
+#                    one run to the next are taken (cold find, the read on
+#                    a fresh mount, the ceiling with 1 MiB read-ahead);
+#                    the median is reported, every value is recorded
+#                    (default 3)
 #
 # Must run as root: it drops the page cache, sets the FUSE mount's
 # read-ahead and installs packages (tests/bench/prepare.sh).  Every run
@@ -32,6 +37,7 @@ AMBERFS=${AMBERFS:-$top/$B/amberfs}
 TOOLS=${BENCH_TOOLS:-amber restic borg}
 PARTS=${BENCH_PARTS:-ingest mount ceiling git}
 AMBERFS_OPTS=${BENCH_AMBERFS_OPTS:-}
+REPEAT=${BENCH_REPEAT:-3}
 PASS=amber-bench-passphrase
 
 say() { echo "bench: $*" >&2; }
@@ -79,6 +85,8 @@ now_ns() { date +%s%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'; }
 mbs() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? n / 1e6 / s : 0) }'; }
 drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 }
+    END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 warm_tree() { tar -C "$1" -cf - . | cat >/dev/null; }
 
 # timed NAME TOOL CMD...: run CMD in $D/src with TOOL's environment under
@@ -332,12 +340,22 @@ mount_fresh() {
 
 # The measurements, on a mount or on the plain trees.  Each takes the
 # tool name and paths; cold ones drop the page cache first.
-m_find() { # tool root
-	drop_caches
-	t0=$(now_ns)
-	n=$(find "$2" | wc -l)
-	t1=$(now_ns)
-	rec "$1" find_cold "$(secs "$t0" "$t1")"
+# m_find tool root: cold find, on a fresh mount each time (a mount keeps
+# what it has listed), then warm.
+m_find() {
+	runs=
+	for i in $(seq "$REPEAT"); do
+		if [ "$i" -gt 1 ] && [ "$1" != plain ]; then
+			mount_fresh "$1" || return 1
+		fi
+		drop_caches
+		t0=$(now_ns)
+		n=$(find "$2" | wc -l)
+		t1=$(now_ns)
+		runs="$runs $(secs "$t0" "$t1")"
+	done
+	rec "$1" find_cold "$(median $runs)"
+	rec "$1" find_cold_runs "${runs# }"
 	rec "$1" find_count "$n"
 	[ "$n" -eq "$ENTRIES" ] ||
 	    problem "$1" "find lists $n entries, the tree has $ENTRIES"
@@ -366,13 +384,18 @@ m_cat() { # tool file
 # itself achieves, to compare with the FUSE ceiling (which serves from
 # memory); m_cat's cold read is bound by the disk as much as by the mount.
 m_cat_mount() {
-	tar -C "$(store_of "$1")" -cf - . | cat >/dev/null
-	mount_fresh "$1" keep || return 1
-	t0=$(now_ns)
-	dd if="$2" of=/dev/null bs=1M status=none ||
-	    problem "$1" "reading $2 failed"
-	t1=$(now_ns)
-	rec "$1" cat_mount_mbs "$(mbs 268435456 "$(secs "$t0" "$t1")")"
+	runs=
+	for i in $(seq "$REPEAT"); do
+		tar -C "$(store_of "$1")" -cf - . | cat >/dev/null
+		mount_fresh "$1" keep || return 1
+		t0=$(now_ns)
+		dd if="$2" of=/dev/null bs=1M status=none ||
+		    problem "$1" "reading $2 failed"
+		t1=$(now_ns)
+		runs="$runs $(mbs 268435456 "$(secs "$t0" "$t1")")"
+	done
+	rec "$1" cat_mount_mbs "$(median $runs)"
+	rec "$1" cat_mount_runs "${runs# }"
 }
 m_cp() { # tool file
 	drop_caches
@@ -497,16 +520,23 @@ bench_ceiling() {
 	fi
 	ra=/sys/class/bdi/$dev/read_ahead_kb
 	rec ceiling default_read_ahead_kb "$(cat "$ra")"
-	for step in ra128k ra1m cached; do
+	runs=
+	for step in ra128k $(seq "$REPEAT" | sed 's/^/ra1m/') cached; do
 		case $step in
 		ra128k) drop_caches ;;
-		ra1m) drop_caches; echo 1024 >"$ra" ;;
+		ra1m*) drop_caches; echo 1024 >"$ra" ;;
 		esac
 		t0=$(now_ns)
 		dd if="$MNT/data" of=/dev/null bs=1M status=none
 		t1=$(now_ns)
-		rec ceiling ${step}_mbs "$(mbs $size "$(secs "$t0" "$t1")")"
+		m=$(mbs $size "$(secs "$t0" "$t1")")
+		case $step in
+		ra1m*) runs="$runs $m" ;;
+		*) rec ceiling ${step}_mbs "$m" ;;
+		esac
 	done
+	rec ceiling ra1m_mbs "$(median $runs)"
+	rec ceiling ra1m_runs "${runs# }"
 	head -c 4 "$MNT/data" | od -An -tu1 | grep -q '7 *38 *69 *100' ||
 	    problem ceiling "served the wrong bytes"
 	fusermount3 -u "$MNT"
