@@ -643,6 +643,8 @@ vattr_ttl(fuse_ino_t ino, double ttl)
 
 /* ---- operations --------------------------------------------------------- */
 
+static void on_learn(void *ctx);
+
 int
 fs_init(struct fs *fs, struct store *s, size_t tree_cache_entries)
 {
@@ -659,14 +661,19 @@ fs_init(struct fs *fs, struct store *s, size_t tree_cache_entries)
 	pthread_mutex_init(&fs->ra_lock, NULL);
 	pthread_cond_init(&fs->ra_cond, NULL);
 	if ((r = snaps_open(s, &fs->snaps)) < 0 ||
-	    (r = tcache_new(s, tree_cache_entries, &fs->tc)) < 0)
+	    (r = tcache_new(s, tree_cache_entries, &fs->tc)) < 0) {
 		fs_fini(fs);
-	return r;
+		return r;
+	}
+	store_on_learn(s, on_learn, fs);
+	return 0;
 }
 
 void
 fs_fini(struct fs *fs)
 {
+	if (fs->s != NULL)
+		store_on_learn(fs->s, NULL, NULL);
 	pthread_mutex_lock(&fs->ra_lock);
 	fs->is_ra_stopping = 1;
 	pthread_cond_signal(&fs->ra_cond);
@@ -1109,6 +1116,14 @@ readahead_trees(struct fs *fs)
 	fs->is_ra_wanted = 1;
 	pthread_cond_signal(&fs->ra_cond);
 	pthread_mutex_unlock(&fs->ra_lock);
+}
+
+/* A pack of trees the index did not know: one more round records it
+ * (and, from S3, copies it). */
+static void
+on_learn(void *ctx)
+{
+	readahead_trees(ctx);
 }
 
 int

@@ -625,6 +625,7 @@ serve(const struct opts *o, const struct settings *set,
 	so.s3_credentials = o->credentials_file;
 	so.s3_virtual_host = o->is_s3_virtual_host;
 	so.cache_size = set->cache_size;
+	so.use_tree_copies = 1;
 	memset(&lo, 0, sizeof(lo));
 	lo.busy_poll_us = set->busy_poll_us;
 

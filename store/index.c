@@ -267,6 +267,38 @@ index_pack_kind(struct index *ix, const uint8_t h[STORE_HASH_LEN],
 }
 
 int
+index_pack_set_trees(struct index *ix, const uint8_t h[STORE_HASH_LEN])
+{
+	MDB_txn *txn;
+	MDB_val key = { STORE_HASH_LEN, (void *)h };
+	MDB_val v;
+	uint8_t pv[13];
+	int rc;
+
+	if ((rc = mdb_txn_begin(ix->env, NULL, 0, &txn)) != 0)
+		return ix_err(ix, "begin", rc);
+	if ((rc = mdb_get(txn, ix->packs, &key, &v)) != 0) {
+		mdb_txn_abort(txn);
+		return rc == MDB_NOTFOUND ? -ENOENT : ix_err(ix, "get", rc);
+	}
+	if (v.mv_size < 12) {
+		mdb_txn_abort(txn);
+		return -EBADMSG;
+	}
+	memcpy(pv, v.mv_data, 12);
+	pv[12] = INDEX_PACK_TREES;
+	v.mv_size = sizeof(pv);
+	v.mv_data = pv;
+	if ((rc = mdb_put(txn, ix->packs, &key, &v, 0)) != 0) {
+		mdb_txn_abort(txn);
+		return ix_err(ix, "put", rc);
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return ix_err(ix, "commit", rc);
+	return 0;
+}
+
+int
 index_pack_add_kind(struct index *ix, const uint8_t h[STORE_HASH_LEN],
     uint64_t size, const struct pack_entry *e, size_t n, int kind)
 {

@@ -44,7 +44,8 @@ int index_pack_add(struct index *ix, const uint8_t h[STORE_HASH_LEN],
  * index_pack_add_kind(ix, h, size, e, n, kind): index_pack_add() that
  * also records ${kind}.  Only the writer knows a pack's kind; a pack
  * indexed by a sync or a rebuild is INDEX_PACK_DATA (the pack format
- * does not say), which only costs read-ahead.
+ * does not say) until a reader finds trees in it and says so with
+ * index_pack_set_trees().
  */
 int index_pack_add_kind(struct index *ix, const uint8_t h[STORE_HASH_LEN],
     uint64_t size, const struct pack_entry *e, size_t n, int kind);
@@ -59,6 +60,10 @@ int index_tree_packs(struct index *ix, int (*fn)(void *ctx,
 /* index_readahead(ix, cap): ask the kernel to read up to ${cap} bytes of
  * the used part of the index file ahead (a hint; errors are ignored). */
 void index_readahead(struct index *ix, uint64_t cap);
+
+/* index_pack_set_trees(ix, h): record that pack ${h} holds trees;
+ * -ENOENT if it is not indexed. */
+int index_pack_set_trees(struct index *ix, const uint8_t h[STORE_HASH_LEN]);
 
 /* index_pack_kind(ix, h, kind): -ENOENT if the pack is not indexed. */
 int index_pack_kind(struct index *ix, const uint8_t h[STORE_HASH_LEN],

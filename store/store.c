@@ -13,7 +13,8 @@
  * Two things make a mount fast.  A tree read from a pack the writer
  * filled with trees only lets the backend read that whole pack ahead, so
  * a walk of a snapshot costs a few sequential reads rather than one seek
- * per directory.  A file read queues the next extents for a small pool
+ * per directory (from S3, the packs of trees are copied to the index
+ * directory: treecopy.c).  A file read queues the next extents for a small pool
  * of threads that decrypts them into the chunk cache (struct prefetch in
  * storei.h), so decryption overlaps the kernel's copying; the cache's
  * claims make sure that a chunk wanted by a reader and by the pool at
@@ -117,6 +118,8 @@ store_open(const char *location, const struct store_opts *o,
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return -ENOMEM;
 	pthread_mutex_init(&s->pf.lock, NULL);
+	pthread_mutex_init(&s->learn_lock, NULL);
+	pthread_mutex_init(&s->record_lock, NULL);
 	pthread_cond_init(&s->pf.cv_job, NULL);
 	pthread_cond_init(&s->pf.cv_idle, NULL);
 	if (o != NULL)
@@ -153,6 +156,8 @@ store_close(struct store *s)
 	/* The threads use the index, cache and backend: first stop them. */
 	prefetch_stop(s);
 	pthread_mutex_destroy(&s->pf.lock);
+	pthread_mutex_destroy(&s->learn_lock);
+	pthread_mutex_destroy(&s->record_lock);
 	pthread_cond_destroy(&s->pf.cv_job);
 	pthread_cond_destroy(&s->pf.cv_idle);
 	index_close(s->ix);
@@ -1001,6 +1006,17 @@ chunk_open_at(struct store *s, const struct store_ref *ref,
 
 	atomic_fetch_add(&s->n_chunk_opens, 1);
 	pack_name(loc.pack, name);
+	/* A local copy of a pack of trees (treecopy.c) saves a request. */
+	if (s->opts.use_tree_copies && be->ops->willneed == NULL &&
+	    treecopy_get(s, &loc, &blob, &got) == 0) {
+		r = open_blob(ref, blob, got, loc.raw_len, buf, cap, len);
+		free(blob);
+		blob = NULL;
+		if (r != -EBADMSG)
+			return r;
+		log_warn("%s: the local copy is damaged; removed", name);
+		treecopy_drop(s, loc.pack);
+	}
 	r = be->ops->get(be, name, NULL, loc.off, loc.len, &blob, &got);
 	if (r == 0)
 		r = got == loc.len ? open_blob(ref, blob, got, loc.raw_len,
@@ -1098,6 +1114,78 @@ ra_pack(void *ctx, const uint8_t h[STORE_HASH_LEN], uint64_t size)
 	return 0;
 }
 
+/*
+ * learn_tree_pack(s, h): pack ${h}, which the index does not know to
+ * hold trees, was just found to hold one.  A sync or a rebuild indexes
+ * packs without their kind (the pack format does not record it), and a
+ * pack not known to hold trees gets no read-ahead, so a walk over a
+ * rebuilt index would read trees one seek at a time, mount after mount.
+ * The pack is remembered here at once (so the walk that found it reads
+ * it ahead) and recorded in the index by the next
+ * store_readahead_trees(): a write transaction may wait for an
+ * ingest's, which a reader of trees must never do.  A pack learned calls
+ * the hook set by store_on_learn(), which asks for that round.  Returns
+ * 1 if the pack is remembered.
+ */
+static int
+learn_tree_pack(struct store *s, const uint8_t h[STORE_HASH_LEN])
+{
+	int is_known = 0;
+	int is_new = 0;
+
+	pthread_mutex_lock(&s->learn_lock);
+	for (size_t i = 0; i < s->n_learned && !is_known; i++)
+		is_known = memcmp(s->learned[i], h, STORE_HASH_LEN) == 0;
+	if (!is_known && s->n_learned < STORE_LEARN_MAX) {
+		memcpy(s->learned[s->n_learned++], h, STORE_HASH_LEN);
+		is_known = is_new = 1;
+	}
+	pthread_mutex_unlock(&s->learn_lock);
+	/* So that the next round of read-ahead comes without being asked. */
+	if (is_new && s->on_learn != NULL)
+		s->on_learn(s->on_learn_ctx);
+	return is_known;
+}
+
+void
+store_on_learn(struct store *s, void (*fn)(void *ctx), void *ctx)
+{
+	s->on_learn = fn;
+	s->on_learn_ctx = ctx;
+}
+
+/*
+ * Record the packs learned to hold trees in the index, and forget those
+ * recorded; one that cannot be recorded is kept for the next round.  The
+ * index is written without ${learn_lock} held, so that readers of trees
+ * never wait for it; ${record_lock} keeps rounds apart, so the first
+ * ${n} entries stay as they were copied (learners only append).
+ */
+static void
+record_learned(struct store *s)
+{
+	uint8_t todo[STORE_LEARN_MAX][STORE_HASH_LEN];
+	int is_done[STORE_LEARN_MAX];
+	size_t kept = 0;
+	size_t n;
+
+	pthread_mutex_lock(&s->record_lock);
+	pthread_mutex_lock(&s->learn_lock);
+	n = s->n_learned;
+	memcpy(todo, s->learned, n * STORE_HASH_LEN);
+	pthread_mutex_unlock(&s->learn_lock);
+	for (size_t i = 0; i < n; i++)
+		is_done[i] = index_pack_set_trees(s->ix, todo[i]) == 0;
+	pthread_mutex_lock(&s->learn_lock);
+	for (size_t i = 0; i < s->n_learned; i++)
+		if (i >= n || !is_done[i])
+			memmove(s->learned[kept++], s->learned[i],
+			    STORE_HASH_LEN);
+	s->n_learned = kept;
+	pthread_mutex_unlock(&s->learn_lock);
+	pthread_mutex_unlock(&s->record_lock);
+}
+
 void
 store_readahead_trees(struct store *s, uint64_t cap)
 {
@@ -1105,9 +1193,12 @@ store_readahead_trees(struct store *s, uint64_t cap)
 
 	if (s->ix == NULL)
 		return;
+	record_learned(s);
 	index_readahead(s->ix, cap);
 	if (s->be->ops->willneed != NULL)
 		(void)index_tree_packs(s->ix, ra_pack, &c);
+	else if (s->opts.use_tree_copies)
+		treecopy_sync(s, cap);
 }
 
 int
@@ -1116,7 +1207,9 @@ store_tree_read(struct store *s, const struct store_ref *ref,
 {
 	struct chunk_loc loc;
 	uint8_t *buf;
+	char name[80];
 	size_t len;
+	int is_learning = 0;
 	int kind;
 	int r;
 
@@ -1128,13 +1221,12 @@ store_tree_read(struct store *s, const struct store_ref *ref,
 	if (loc.raw_len > STORE_TREE_MAX)
 		return -EBADMSG;
 	/* Its neighbours are the trees a walk reads next. */
-	if (s->be->ops->willneed != NULL &&
-	    index_pack_kind(s->ix, loc.pack, &kind) == 0 &&
-	    kind == INDEX_PACK_TREES) {
-		char name[80];
-
+	if (index_pack_kind(s->ix, loc.pack, &kind) == 0) {
 		pack_name(loc.pack, name);
-		s->be->ops->willneed(s->be, name);
+		if (kind != INDEX_PACK_TREES)
+			is_learning = 1;
+		else if (s->be->ops->willneed != NULL)
+			s->be->ops->willneed(s->be, name);
 	}
 	if ((buf = malloc(loc.raw_len ? loc.raw_len : 1)) == NULL)
 		return -ENOMEM;
@@ -1148,6 +1240,10 @@ store_tree_read(struct store *s, const struct store_ref *ref,
 		log_hex(ref->id, 32, hex);
 		log_err(r, "tree %.16s: malformed", hex);
 	}
+	/* Only a tree that decodes teaches anything of its pack. */
+	if (r == 0 && is_learning && learn_tree_pack(s, loc.pack) &&
+	    s->be->ops->willneed != NULL)
+		s->be->ops->willneed(s->be, name);
 	return r;
 }
 

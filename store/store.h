@@ -142,6 +142,10 @@ struct store_opts {
 	const char *s3_credentials;	/* a credentials file, or NULL */
 	int s3_virtual_host;	/* 1: virtual-host-style addressing */
 	int no_index_update;	/* 1: do not sync the index at unlock */
+	/* 1: where reads are requests (S3), read trees from local copies
+	 * of their packs, made by store_readahead_trees() (a mount; never
+	 * verify, which must read the store itself) */
+	int use_tree_copies;
 };
 
 struct store_kdf {
@@ -587,10 +591,21 @@ int store_time_parse(const char *s, int64_t *sec, uint32_t *nsec);
 /*
  * store_readahead_trees(s, cap): a hint that a walk over snapshots is
  * coming: the kernel is asked to read ahead the index and every pack of
- * trees, up to ${cap} bytes of each (the local backend; elsewhere only
- * the index).  Returns at once; errors are ignored.
+ * trees, up to ${cap} bytes of each (the local backend; it returns at
+ * once).  Where reads are requests (S3), the packs of trees within
+ * ${cap} bytes are copied into the index directory instead, which takes
+ * as long as the transfer: a job for a thread of its own.  Packs learned
+ * to hold trees are recorded in the index first.  Errors are ignored.
  */
 void store_readahead_trees(struct store *s, uint64_t cap);
+
+/*
+ * store_on_learn(s, fn, ctx): call ${fn}(ctx) when a tree is found in a
+ * pack the index did not know to hold trees (an index that a sync or a
+ * rebuild filled), from the thread that read the tree: a sign that
+ * store_readahead_trees() has something new to do.  ${fn} must be quick.
+ */
+void store_on_learn(struct store *s, void (*fn)(void *ctx), void *ctx);
 
 /* ---- reading without a copy ------------------------------------------- */
 

@@ -41,6 +41,9 @@ struct prefetch {
 	size_t n_busy;
 };
 
+/* How many such packs a store remembers until it has recorded them. */
+#define STORE_LEARN_MAX 128
+
 struct store {
 	struct backend *be;
 	struct config cfg;
@@ -53,11 +56,34 @@ struct store {
 	char id_hex[2 * STORE_ID_LEN + 1];
 	struct store_opts opts;
 	struct prefetch pf;
+	/* Packs found to hold trees that the index did not know as such
+	 * (see learn_tree_pack() in store.c); appended only, under
+	 * ${learn_lock}. */
+	pthread_mutex_t learn_lock;
+	pthread_mutex_t record_lock;
+	uint8_t learned[STORE_LEARN_MAX][STORE_HASH_LEN];
+	size_t n_learned;
+	void (*on_learn)(void *ctx);
+	void *on_learn_ctx;
 	/* Chunks authenticated and decrypted by store_chunk_open(), and
 	 * those of them loaded ahead: for tests and statistics. */
 	atomic_ulong n_chunk_opens;
 	atomic_ulong n_prefetched;
 };
+
+/*
+ * treecopy.c: local copies of the packs of trees, for backends without
+ * willneed (S3).  treecopy_sync(s, cap): copy the packs of trees within
+ * ${cap} bytes, remove other copies (slow: a read-ahead thread's work).
+ * treecopy_get(s, loc, buf, got): the blob at ${loc} from a copy, in a
+ * malloc'd *${buf}; -ENOENT if there is no copy of its pack.
+ * treecopy_drop(s, pack): remove the copy of ${pack} (it gave a blob
+ * that failed authentication).
+ */
+void treecopy_sync(struct store *s, uint64_t cap);
+int treecopy_get(struct store *s, const struct chunk_loc *loc, uint8_t **buf,
+    size_t *got);
+void treecopy_drop(struct store *s, const uint8_t pack[STORE_HASH_LEN]);
 
 /* Wait until the read-ahead queue is empty and its threads idle. */
 void store_prefetch_drain(struct store *s);

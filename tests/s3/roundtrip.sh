@@ -2,7 +2,8 @@
 # tests/s3/roundtrip.sh: a whole store on S3 (RGW with Object Lock):
 # init, two ingests, snapshots, verify --read-data, restore of both
 # snapshots, a fresh index rebuilt from the bucket alone, and a real mount
-# read through amberfs (skipped without FUSE, except in CI).
+# read through amberfs (skipped without FUSE, except in CI), which copies
+# the packs of trees into its index directory.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
 [ -x "$AMBER" ] || fail "$AMBER not built"
@@ -86,6 +87,23 @@ if [ -c /dev/fuse ] && command -v fusermount3 >/dev/null && [ -x "$AMBERFS" ]; t
 	diff -r --no-dereference "$T/src" "$T/mnt/latest/files/src" || fail "mount differs from source"
 	diff -r --no-dereference "$T/src1" "$T/mnt/snapshots/$first/files/src" || fail "mount of first differs"
 	cmp "$T/src/big.bin" "$T/mnt/latest/files/src/big.bin" || fail "big file differs"
+	# The packs of trees are copied into the index directory (the walk
+	# then makes no request per directory): whole, and named right.
+	i=0
+	while [ -z "$(ls "$T/ix3/trees" 2>/dev/null)" ] && [ $i -lt 100 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	copies=$(ls "$T/ix3/trees" 2>/dev/null)
+	[ -n "$copies" ] || fail "no copy of a pack of trees in $T/ix3/trees"
+	for c in $copies; do
+		[ "$(sha256sum <"$T/ix3/trees/$c" | cut -d' ' -f1)" = "$c" ] ||
+		    fail "copy $c is not the pack it is named after"
+		echo "$keys" | grep -q "^store/packs/${c:0:2}/$c\$" ||
+		    fail "copy $c: no such pack in the bucket"
+	done
+	echo "# $(echo "$copies" | wc -l) pack(s) of trees copied"
+	[ "$(find "$T/mnt/snapshots/$first/files/src" | wc -l)" = \
+	    "$(find "$T/src1" | wc -l)" ] || fail "find over the mount"
 	err=$(touch "$T/mnt/latest/files/src/x" 2>&1) && fail "write to the mount succeeded"
 	case $err in *"Read-only file system"*) ;; *) fail "write gave: $err" ;; esac
 	fusermount3 -u "$T/mnt" || fail "unmount"

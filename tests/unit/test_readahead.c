@@ -8,7 +8,9 @@
  * once, each chunk is decrypted exactly once; store_close() ends the
  * threads.  store_read_pin() lends the right bytes, and refuses holes
  * and ranges over too many chunks.  A damaged chunk still gives -EBADMSG
- * with read-ahead on.
+ * with read-ahead on.  An index rebuilt without the packs' kinds learns
+ * them as trees are read.  Where the backend cannot read ahead (S3), the
+ * packs of trees are copied to the index directory and read from there.
  * Seeded (the seed is printed on failure, and can be given as the first
  * argument).
  */
@@ -202,6 +204,7 @@ open_store(size_t cache_size, struct store **s)
 	memset(&o, 0, sizeof(o));
 	o.index_dir = index_dir;
 	o.cache_size = cache_size;
+	o.use_tree_copies = 1;
 	*s = NULL;
 	if ((r = store_open(store_dir, &o, s)) < 0)
 		return r;
@@ -341,6 +344,215 @@ test_kinds(struct store *s, const struct store_snap *sn,
 	}
 	*big_tree = t;
 	s->be->ops = real_ops;
+}
+
+/*
+ * A rebuilt index does not know which packs hold trees (the pack format
+ * does not say).  Reading trees teaches it: the walk that finds a tree
+ * pack gets its read-ahead at once, and store_readahead_trees() records
+ * the kind in the index, where the next store handle finds it.
+ */
+static void
+test_learned(void)
+{
+	static struct backend_ops counting;
+	struct store *s = NULL;
+	struct store_snap_list *l = NULL;
+	const struct store_snap *sn;
+	struct chunk_loc loc;
+	struct kinds k;
+	int kind = -1;
+
+	CHECK(open_store(0, &s) == 0);
+	if (s == NULL)
+		return;
+	CHECK(store_index_sync(s, 1) == 0);
+	CHECK(store_snapshots(s, &l) == 0);
+	sn = l != NULL ? store_snap_list_get(l, 0) : NULL;
+	if (sn == NULL)
+		goto out;
+	CHECK(index_chunk_get(s->ix, sn->root.tree.id, &loc) == 0);
+	CHECK(index_pack_kind(s->ix, loc.pack, &kind) == 0 &&
+	    kind == INDEX_PACK_DATA);
+
+	memset(&k, 0, sizeof(k));
+	k.s = s;
+	real_ops = s->be->ops;
+	counting = *real_ops;
+	counting.willneed = count_willneed;
+	s->be->ops = &counting;
+	n_willneed = 0;
+	collect_trees(&k, &sn->root.tree);
+	s->be->ops = real_ops;
+	CHECK(k.n_tree_ids == 4 + N_SMALL);
+	CHECK(n_willneed == (int)k.n_tree_ids);
+	CHECK(s->n_learned == 1);
+	/* Recorded by the next read-ahead round, not before. */
+	CHECK(index_pack_kind(s->ix, loc.pack, &kind) == 0 &&
+	    kind == INDEX_PACK_DATA);
+	store_readahead_trees(s, 1u << 20);
+	CHECK(s->n_learned == 0);
+	CHECK(index_pack_kind(s->ix, loc.pack, &kind) == 0 &&
+	    kind == INDEX_PACK_TREES);
+	store_snap_list_free(l);
+	l = NULL;
+	store_close(s);
+
+	/* Kept in the index; the data packs stayed what they were. */
+	CHECK(open_store(0, &s) == 0);
+	if (s == NULL)
+		return;
+	CHECK(index_pack_kind(s->ix, loc.pack, &kind) == 0 &&
+	    kind == INDEX_PACK_TREES);
+	memset(&k, 0, sizeof(k));
+	k.s = s;
+	CHECK(store_snapshots(s, &l) == 0);
+	sn = l != NULL ? store_snap_list_get(l, 0) : NULL;
+	if (sn != NULL)
+		collect_trees(&k, &sn->root.tree);
+	CHECK(s->n_learned == 0);
+	CHECK(index_chunk_each(s->ix, kind_of_chunk, &k) == 0);
+	CHECK(k.n_unknown == 0 && k.n_trees_in_data == 0 &&
+	    k.n_data_in_trees == 0);
+out:
+	store_snap_list_free(l);
+	store_close(s);
+}
+
+/* ---- local copies of the packs of trees (treecopy.c) ---- */
+
+static int n_pack_gets;
+
+static int
+count_get(struct backend *be, const char *key, const char *version,
+    uint64_t off, uint64_t len, uint8_t **buf, size_t *got)
+{
+	if (strncmp(key, "packs/", 6) == 0)
+		n_pack_gets++;
+	return real_ops->get(be, key, version, off, len, buf, got);
+}
+
+/* The bytes of file ${path} (malloc'd), or NULL. */
+static uint8_t *
+slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *p = NULL;
+	long n;
+
+	if (f != NULL && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 &&
+	    fseek(f, 0, SEEK_SET) == 0 && (p = malloc((size_t)n)) != NULL &&
+	    fread(p, 1, (size_t)n, f) != (size_t)n) {
+		free(p);
+		p = NULL;
+	}
+	if (f != NULL) {
+		*len = p != NULL ? (size_t)ftell(f) : 0;
+		fclose(f);
+	}
+	return p;
+}
+
+/*
+ * A backend without willneed (S3) gets copies of the packs of trees in
+ * the index directory: the very bytes of each pack, and only of those;
+ * then a walk reads no tree from the backend.  A damaged copy gives the
+ * right trees all the same (from the backend) and is removed; a cap
+ * smaller than the packs removes the copies.
+ */
+static void
+test_treecopy(void)
+{
+	static struct backend_ops remote;
+	struct store *s = NULL;
+	struct store_snap_list *l = NULL;
+	const struct store_snap *sn;
+	struct chunk_loc loc;
+	struct kinds k;
+	char hex[65];
+	char copy[256];
+	char orig[256];
+	char dir[256];
+	uint8_t *a = NULL;
+	uint8_t *b = NULL;
+	size_t alen = 0;
+	size_t blen = 0;
+	DIR *d;
+	struct dirent *de;
+	int n_files = 0;
+
+	CHECK(open_store(0, &s) == 0);
+	if (s == NULL)
+		return;
+	CHECK(store_snapshots(s, &l) == 0);
+	sn = l != NULL ? store_snap_list_get(l, 0) : NULL;
+	if (sn == NULL)
+		goto out;
+	CHECK(index_chunk_get(s->ix, sn->root.tree.id, &loc) == 0);
+	log_hex(loc.pack, 32, hex);
+	snprintf(copy, sizeof(copy), "%s/trees/%s", index_dir, hex);
+	snprintf(orig, sizeof(orig), "%s/packs/%.2s/%s", store_dir, hex, hex);
+	real_ops = s->be->ops;
+	remote = *real_ops;
+	remote.willneed = NULL;
+	remote.read_into = NULL;
+	remote.get = count_get;
+	s->be->ops = &remote;
+
+	memset(&k, 0, sizeof(k));
+	k.s = s;
+	n_pack_gets = 0;
+	collect_trees(&k, &sn->root.tree);
+	CHECK(n_pack_gets == (int)k.n_tree_ids);
+
+	store_readahead_trees(s, 1u << 30);
+	a = slurp(copy, &alen);
+	b = slurp(orig, &blen);
+	CHECK(a != NULL && b != NULL && alen == blen &&
+	    memcmp(a, b, alen) == 0);
+	snprintf(dir, sizeof(dir), "%s/trees", index_dir);
+	if ((d = opendir(dir)) != NULL) {
+		while ((de = readdir(d)) != NULL)
+			if (de->d_name[0] != '.')
+				n_files++;
+		closedir(d);
+	}
+	CHECK(n_files == 1);
+
+	memset(&k, 0, sizeof(k));
+	k.s = s;
+	n_pack_gets = 0;
+	collect_trees(&k, &sn->root.tree);
+	CHECK(k.n_tree_ids == 4 + N_SMALL);
+	CHECK(n_pack_gets == 0);
+
+	/* Damage every byte of the copy's middle: right trees anyway. */
+	if (a != NULL) {
+		FILE *f = fopen(copy, "r+b");
+
+		memset(a + alen / 4, 0x55, alen / 2);
+		CHECK(f != NULL && fwrite(a, 1, alen, f) == alen);
+		if (f != NULL)
+			fclose(f);
+	}
+	memset(&k, 0, sizeof(k));
+	k.s = s;
+	collect_trees(&k, &sn->root.tree);
+	CHECK(k.n_tree_ids == 4 + N_SMALL);
+	CHECK(n_pack_gets > 0);
+	CHECK(access(copy, F_OK) != 0);
+
+	/* Copied again, then a cap below the pack's size removes it. */
+	store_readahead_trees(s, 1u << 30);
+	CHECK(access(copy, F_OK) == 0);
+	store_readahead_trees(s, 1);
+	CHECK(access(copy, F_OK) != 0);
+	s->be->ops = real_ops;
+out:
+	free(a);
+	free(b);
+	store_snap_list_free(l);
+	store_close(s);
 }
 
 /* ---- read-ahead ---- */
@@ -645,6 +857,8 @@ main(int argc, char **argv)
 	test_prefetch();
 	test_pin();
 	test_damage();
+	test_learned();
+	test_treecopy();
 	r = check_done("test_readahead");
 	if (r != 0)
 		fprintf(stderr, "test_readahead: seed %llu\n",

@@ -1,0 +1,239 @@
+/*
+ * treecopy.c: local copies of the packs of trees, for backends where
+ * every read is a request over the network (S3).
+ *
+ * A walk of a snapshot reads one tree per directory.  From a local store
+ * the kernel reads each pack of trees ahead (the backend's willneed);
+ * from S3 every tree would be a ranged GET of its own, thousands of round
+ * trips for one source tree.  So store_readahead_trees() (a mount's
+ * read-ahead thread: never a reader waiting for an answer) copies each
+ * pack of trees whole into <index dir>/trees/, checked against its name
+ * (the SHA-256 of the pack), and chunk_open_at() takes blobs from a copy
+ * where there is one.  The copies are ciphertext, as the store is; every
+ * blob read from one is authenticated as ever, and one that fails is read
+ * from the backend instead while the copy is removed.  They are bounded
+ * like the read-ahead: the packs of trees within ${cap} bytes are copied,
+ * copies of any other pack are removed.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "index.h"
+#include "log.h"
+#include "pack.h"
+#include "storei.h"
+
+#define TREES_DIR "trees"
+
+/* The directory of copies, opened (created on ${is_create}); -1 if none. */
+static int
+copies_dir(const struct store *s, int is_create)
+{
+	char path[4096];
+	int n;
+
+	if (s->index_dir == NULL)
+		return -1;
+	n = snprintf(path, sizeof(path), "%s/" TREES_DIR, s->index_dir);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -1;
+	if (is_create && mkdir(path, 0700) < 0 && errno != EEXIST)
+		return -1;
+	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+int
+treecopy_get(struct store *s, const struct chunk_loc *loc, uint8_t **buf,
+    size_t *got)
+{
+	char hex[65];
+	struct stat st;
+	uint8_t *p;
+	size_t done = 0;
+	int dfd;
+	int fd;
+
+	if ((dfd = copies_dir(s, 0)) < 0)
+		return -ENOENT;
+	log_hex(loc->pack, STORE_HASH_LEN, hex);
+	fd = openat(dfd, hex, O_RDONLY | O_CLOEXEC);
+	close(dfd);
+	if (fd < 0)
+		return -ENOENT;
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size < loc->off ||
+	    (uint64_t)st.st_size - loc->off < loc->len ||
+	    (p = malloc(loc->len ? loc->len : 1)) == NULL) {
+		close(fd);
+		return -ENOENT;
+	}
+	while (done < loc->len) {
+		ssize_t n = pread(fd, p + done, loc->len - done,
+		    (off_t)(loc->off + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	close(fd);
+	if (done != loc->len) {
+		free(p);
+		return -ENOENT;
+	}
+	*buf = p;
+	*got = done;
+	return 0;
+}
+
+void
+treecopy_drop(struct store *s, const uint8_t pack[STORE_HASH_LEN])
+{
+	char hex[65];
+	int dfd;
+
+	if ((dfd = copies_dir(s, 0)) < 0)
+		return;
+	log_hex(pack, STORE_HASH_LEN, hex);
+	(void)unlinkat(dfd, hex, 0);
+	close(dfd);
+}
+
+/* Fetch pack ${h} whole, check it against its name, and store it as
+ * ${hex} in ${dfd} (written aside, then renamed: never seen half). */
+static int
+copy_pack(struct store *s, int dfd, const uint8_t h[STORE_HASH_LEN],
+    const char *hex)
+{
+	struct hash_want want;
+	char name[80];
+	char tmp[80];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	size_t done = 0;
+	int fd;
+	int r;
+
+	memcpy(want.h, h, sizeof(want.h));
+	pack_name(h, name);
+	if ((r = store_object_get(s, name, store_hash_check, &want, &buf,
+	    &len)) < 0)
+		return r;
+	snprintf(tmp, sizeof(tmp), ".%s.%ld", hex, (long)getpid());
+	if ((fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) < 0) {
+		free(buf);
+		return -errno;
+	}
+	while (done < len) {
+		ssize_t n = write(fd, buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	free(buf);
+	r = close(fd) == 0 && done == len ? 0 : -EIO;
+	if (r == 0 && renameat(dfd, tmp, dfd, hex) < 0)
+		r = -errno;
+	if (r < 0)
+		(void)unlinkat(dfd, tmp, 0);
+	return r;
+}
+
+struct tree_pack {
+	uint8_t h[STORE_HASH_LEN];
+	char hex[65];
+	uint64_t size;
+};
+
+struct list_ctx {
+	uint64_t left;
+	struct tree_pack *v;
+	size_t n;
+	size_t cap;
+};
+
+/* Collect the packs of trees within the cap (the fetching is done after
+ * the index's read transaction: it may take seconds). */
+static int
+list_one(void *ctx, const uint8_t h[STORE_HASH_LEN], uint64_t size)
+{
+	struct list_ctx *c = ctx;
+
+	if (size > c->left)
+		return 1;
+	c->left -= size;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 64;
+		struct tree_pack *v = realloc(c->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return 1;
+		c->v = v;
+		c->cap = cap;
+	}
+	memcpy(c->v[c->n].h, h, STORE_HASH_LEN);
+	log_hex(h, STORE_HASH_LEN, c->v[c->n].hex);
+	c->v[c->n].size = size;
+	c->n++;
+	return 0;
+}
+
+static int
+is_listed(const struct list_ctx *c, const char *name)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->v[i].hex, name) == 0)
+			return 1;
+	return 0;
+}
+
+void
+treecopy_sync(struct store *s, uint64_t cap)
+{
+	struct list_ctx c = { cap, NULL, 0, 0 };
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int dfd;
+	int fd;
+
+	if (s->ix == NULL || (dfd = copies_dir(s, 1)) < 0)
+		return;
+	if (index_tree_packs(s->ix, list_one, &c) < 0)
+		goto out;
+	for (size_t i = 0; i < c.n; i++) {
+		if (fstatat(dfd, c.v[i].hex, &st, 0) == 0 &&
+		    (uint64_t)st.st_size == c.v[i].size)
+			continue;
+		/* On failure its trees are read from the backend. */
+		(void)copy_pack(s, dfd, c.v[i].h, c.v[i].hex);
+	}
+	/* What is not listed goes: copies of packs past the cap, and
+	 * leftovers of a copy that was cut short. */
+	if ((fd = dup(dfd)) < 0)
+		goto out;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		goto out;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 || is_listed(&c, de->d_name))
+			continue;
+		(void)unlinkat(dfd, de->d_name, 0);
+	}
+	closedir(d);
+out:
+	free(c.v);
+	close(dfd);
+}
