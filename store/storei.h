@@ -65,6 +65,9 @@ struct store {
 	size_t n_learned;
 	void (*on_learn)(void *ctx);
 	void *on_learn_ctx;
+	/* treecopy.c: no pack is fetched again before this (a failed copy,
+	 * say a full disk, is not retried at every round of read-ahead) */
+	int64_t treecopy_retry_at;
 	/* Chunks authenticated and decrypted by store_chunk_open(), and
 	 * those of them loaded ahead: for tests and statistics. */
 	atomic_ulong n_chunk_opens;

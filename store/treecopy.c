@@ -13,7 +13,8 @@
  * blob read from one is authenticated as ever, and one that fails is read
  * from the backend instead while the copy is removed.  They are bounded
  * like the read-ahead: the packs of trees within ${cap} bytes are copied,
- * copies of any other pack are removed.
+ * copies of any other pack are removed.  A copy that fails (a full disk,
+ * the network) stops the fetching for a minute.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "index.h"
@@ -30,6 +32,7 @@
 #include "storei.h"
 
 #define TREES_DIR "trees"
+#define TREECOPY_RETRY 60	/* seconds without fetching after a failure */
 
 /* The directory of copies, opened (created on ${is_create}); -1 if none. */
 static int
@@ -215,8 +218,12 @@ treecopy_sync(struct store *s, uint64_t cap)
 		if (fstatat(dfd, c.v[i].hex, &st, 0) == 0 &&
 		    (uint64_t)st.st_size == c.v[i].size)
 			continue;
-		/* On failure its trees are read from the backend. */
-		(void)copy_pack(s, dfd, c.v[i].h, c.v[i].hex);
+		if (time(NULL) < s->treecopy_retry_at)
+			continue;
+		/* On failure its trees are read from the backend, and no
+		 * pack is fetched for a while: each try costs a transfer. */
+		if (copy_pack(s, dfd, c.v[i].h, c.v[i].hex) < 0)
+			s->treecopy_retry_at = time(NULL) + TREECOPY_RETRY;
 	}
 	/* What is not listed goes: copies of packs past the cap, and
 	 * leftovers of a copy that was cut short. */

@@ -422,13 +422,17 @@ out:
 /* ---- local copies of the packs of trees (treecopy.c) ---- */
 
 static int n_pack_gets;
+static int is_get_failing;
 
 static int
 count_get(struct backend *be, const char *key, const char *version,
     uint64_t off, uint64_t len, uint8_t **buf, size_t *got)
 {
-	if (strncmp(key, "packs/", 6) == 0)
+	if (strncmp(key, "packs/", 6) == 0) {
 		n_pack_gets++;
+		if (is_get_failing)
+			return -EIO;
+	}
 	return real_ops->get(be, key, version, off, len, buf, got);
 }
 
@@ -458,7 +462,8 @@ slurp(const char *path, size_t *len)
  * the index directory: the very bytes of each pack, and only of those;
  * then a walk reads no tree from the backend.  A damaged copy gives the
  * right trees all the same (from the backend) and is removed; a cap
- * smaller than the packs removes the copies.
+ * smaller than the packs removes the copies; a failed copy is not tried
+ * again at once.
  */
 static void
 test_treecopy(void)
@@ -547,6 +552,18 @@ test_treecopy(void)
 	CHECK(access(copy, F_OK) == 0);
 	store_readahead_trees(s, 1);
 	CHECK(access(copy, F_OK) != 0);
+
+	/* A copy that fails is not tried again at every round. */
+	is_get_failing = 1;
+	n_pack_gets = 0;
+	store_readahead_trees(s, 1u << 30);
+	CHECK(n_pack_gets == 1 && access(copy, F_OK) != 0);
+	store_readahead_trees(s, 1u << 30);
+	CHECK(n_pack_gets == 1);
+	is_get_failing = 0;
+	s->treecopy_retry_at = 0;
+	store_readahead_trees(s, 1u << 30);
+	CHECK(n_pack_gets == 2 && access(copy, F_OK) == 0);
 	s->be->ops = real_ops;
 out:
 	free(a);
