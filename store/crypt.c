@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -94,6 +95,43 @@ crypt_sha256(const void *buf, size_t len, uint8_t out[CRYPT_HASH_LEN])
 	    EVP_DigestUpdate(t->md, buf, len) != 1 ||
 	    EVP_DigestFinal_ex(t->md, out, NULL) != 1)
 		EVP_Digest(buf, len, out, NULL, EVP_sha256(), NULL);
+}
+
+struct crypt_sha256 {
+	EVP_MD_CTX *md;
+};
+
+struct crypt_sha256 *
+crypt_sha256_new(void)
+{
+	struct crypt_sha256 *h;
+
+	pthread_once(&once, init_once);
+	if (sha256 == NULL || (h = calloc(1, sizeof(*h))) == NULL)
+		return NULL;
+	if ((h->md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(h->md, sha256, NULL) != 1) {
+		EVP_MD_CTX_free(h->md);
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+int
+crypt_sha256_add(struct crypt_sha256 *h, const void *buf, size_t len)
+{
+	return EVP_DigestUpdate(h->md, buf, len) == 1 ? 0 : -EIO;
+}
+
+int
+crypt_sha256_end(struct crypt_sha256 *h, uint8_t out[CRYPT_HASH_LEN])
+{
+	int r = EVP_DigestFinal_ex(h->md, out, NULL) == 1 ? 0 : -EIO;
+
+	EVP_MD_CTX_free(h->md);
+	free(h);
+	return r;
 }
 
 /*

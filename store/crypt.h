@@ -23,6 +23,16 @@ int crypt_random(void *buf, size_t len);
 
 void crypt_sha256(const void *buf, size_t len, uint8_t out[CRYPT_HASH_LEN]);
 
+/*
+ * SHA-256 of data given in pieces: crypt_sha256_new() (NULL if out of
+ * memory), crypt_sha256_add() for each piece, crypt_sha256_end(), which
+ * writes the hash and frees the context.
+ */
+struct crypt_sha256;
+struct crypt_sha256 *crypt_sha256_new(void);
+int crypt_sha256_add(struct crypt_sha256 *h, const void *buf, size_t len);
+int crypt_sha256_end(struct crypt_sha256 *h, uint8_t out[CRYPT_HASH_LEN]);
+
 /* HMAC-SHA-256 of the concatenation of ${a} and ${b} (${b} may be NULL). */
 void crypt_hmac(const uint8_t key[CRYPT_KEY_LEN], const void *a, size_t alen,
     const void *b, size_t blen, uint8_t out[CRYPT_HASH_LEN]);

@@ -68,6 +68,7 @@ struct store {
 	/* treecopy.c: no pack is fetched again before this (a failed copy,
 	 * say a full disk, is not retried at every round of read-ahead) */
 	int64_t treecopy_retry_at;
+	size_t treecopy_piece;	/* bytes fetched at a time; 0: 4 MiB */
 	/* Chunks authenticated and decrypted by store_chunk_open(), and
 	 * those of them loaded ahead: for tests and statistics. */
 	atomic_ulong n_chunk_opens;

@@ -7,8 +7,9 @@
  * from S3 every tree would be a ranged GET of its own, thousands of round
  * trips for one source tree.  So store_readahead_trees() (a mount's
  * read-ahead thread: never a reader waiting for an answer) copies each
- * pack of trees whole into <index dir>/trees/, checked against its name
- * (the SHA-256 of the pack), and chunk_open_at() takes blobs from a copy
+ * pack of trees whole into <index dir>/trees/ (fetched 4 MiB at a time,
+ * so that a copy costs no more memory whatever the pack's size), checked
+ * against its name (the SHA-256 of the pack), and chunk_open_at() takes blobs from a copy
  * where there is one.  The copies are ciphertext, as the store is; every
  * blob read from one is authenticated as ever, and one that fails is read
  * from the backend instead while the copy is removed.  They are bounded
@@ -26,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crypt.h"
 #include "index.h"
 #include "log.h"
 #include "pack.h"
@@ -33,6 +35,7 @@
 
 #define TREES_DIR "trees"
 #define TREECOPY_RETRY 60	/* seconds without fetching after a failure */
+#define COPY_PIECE (4u << 20)	/* bytes fetched at a time */
 
 /* The directory of copies, opened (created on ${is_create}); -1 if none. */
 static int
@@ -108,43 +111,76 @@ treecopy_drop(struct store *s, const uint8_t pack[STORE_HASH_LEN])
 	close(dfd);
 }
 
-/* Fetch pack ${h} whole, check it against its name, and store it as
- * ${hex} in ${dfd} (written aside, then renamed: never seen half). */
+/* Write all of ${buf} to ${fd}. */
 static int
-copy_pack(struct store *s, int dfd, const uint8_t h[STORE_HASH_LEN],
-    const char *hex)
+write_all(int fd, const uint8_t *buf, size_t len)
 {
-	struct hash_want want;
-	char name[80];
-	char tmp[80];
-	uint8_t *buf = NULL;
-	size_t len = 0;
 	size_t done = 0;
-	int fd;
-	int r;
 
-	memcpy(want.h, h, sizeof(want.h));
-	pack_name(h, name);
-	if ((r = store_object_get(s, name, store_hash_check, &want, &buf,
-	    &len)) < 0)
-		return r;
-	snprintf(tmp, sizeof(tmp), ".%s.%ld", hex, (long)getpid());
-	if ((fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600)) < 0) {
-		free(buf);
-		return -errno;
-	}
 	while (done < len) {
 		ssize_t n = write(fd, buf + done, len - done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			break;
+			return -EIO;
 		done += (size_t)n;
 	}
-	free(buf);
-	r = close(fd) == 0 && done == len ? 0 : -EIO;
+	return 0;
+}
+
+/*
+ * Fetch pack ${h} (${size} bytes) in pieces of COPY_PIECE, so that a copy
+ * costs that much memory whatever the pack's size, write it aside, check
+ * it against its name (the SHA-256 of the whole), and rename it to ${hex}
+ * in ${dfd}: a copy is never seen half written or wrong.  The original
+ * version is read, as for every read; if it does not match, there is no
+ * copy, and the reads that go to the backend deal with the damage.
+ */
+static int
+copy_pack(struct store *s, int dfd, const uint8_t h[STORE_HASH_LEN],
+    const char *hex, uint64_t size)
+{
+	struct crypt_sha256 *hash;
+	uint8_t sum[CRYPT_HASH_LEN];
+	char name[80];
+	char tmp[80];
+	uint64_t piece = s->treecopy_piece ? s->treecopy_piece : COPY_PIECE;
+	uint64_t off;
+	int fd;
+	int r = 0;
+
+	pack_name(h, name);
+	snprintf(tmp, sizeof(tmp), ".%s.%ld", hex, (long)getpid());
+	if ((hash = crypt_sha256_new()) == NULL)
+		return -ENOMEM;
+	if ((fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) < 0) {
+		r = -errno;
+		(void)crypt_sha256_end(hash, sum);
+		return r;
+	}
+	for (off = 0; off < size && r == 0; ) {
+		uint64_t want = size - off < piece ? size - off : piece;
+		uint8_t *buf = NULL;
+		size_t got = 0;
+
+		r = s->be->ops->get(s->be, name, NULL, off, want, &buf, &got);
+		if (r == 0 && got != want)
+			r = -EIO;
+		if (r == 0)
+			r = crypt_sha256_add(hash, buf, got);
+		if (r == 0)
+			r = write_all(fd, buf, got);
+		free(buf);
+		off += want;
+	}
+	if (crypt_sha256_end(hash, sum) < 0 && r == 0)
+		r = -EIO;
+	if (r == 0 && memcmp(sum, h, STORE_HASH_LEN) != 0)
+		r = -EBADMSG;
+	if (close(fd) < 0 && r == 0)
+		r = -EIO;
 	if (r == 0 && renameat(dfd, tmp, dfd, hex) < 0)
 		r = -errno;
 	if (r < 0)
@@ -222,7 +258,7 @@ treecopy_sync(struct store *s, uint64_t cap)
 			continue;
 		/* On failure its trees are read from the backend, and no
 		 * pack is fetched for a while: each try costs a transfer. */
-		if (copy_pack(s, dfd, c.v[i].h, c.v[i].hex) < 0)
+		if (copy_pack(s, dfd, c.v[i].h, c.v[i].hex, c.v[i].size) < 0)
 			s->treecopy_retry_at = time(NULL) + TREECOPY_RETRY;
 	}
 	/* What is not listed goes: copies of packs past the cap, and

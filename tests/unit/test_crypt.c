@@ -134,6 +134,26 @@ test_sha256(void)
 	crypt_sha256(m, 1000000, h);
 	CHECK(eq_hex(h, 32, "cdc76e5c9914fb9281a1c7e284d73e67"
 	    "f1809a48a497200e046d39ccc7112cd0"));
+	/* The same million in pieces of 1, 999 and the rest, and none. */
+	{
+		struct crypt_sha256 *p = crypt_sha256_new();
+
+		CHECK(p != NULL);
+		if (p != NULL) {
+			memset(h, 0, sizeof(h));
+			CHECK(crypt_sha256_add(p, m, 1) == 0);
+			CHECK(crypt_sha256_add(p, m + 1, 999) == 0);
+			CHECK(crypt_sha256_add(p, m, 0) == 0);
+			CHECK(crypt_sha256_add(p, m + 1000, 999000) == 0);
+			CHECK(crypt_sha256_end(p, h) == 0);
+			CHECK(eq_hex(h, 32, "cdc76e5c9914fb9281a1c7e284d73e67"
+			    "f1809a48a497200e046d39ccc7112cd0"));
+		}
+		p = crypt_sha256_new();
+		CHECK(p != NULL && crypt_sha256_end(p, h) == 0);
+		CHECK(eq_hex(h, 32, "e3b0c44298fc1c149afbf4c8996fb924"
+		    "27ae41e4649b934ca495991b7852b855"));
+	}
 	free(m);
 }
 

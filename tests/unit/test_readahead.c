@@ -423,17 +423,23 @@ out:
 
 static int n_pack_gets;
 static int is_get_failing;
+static int is_get_lying;
 
 static int
 count_get(struct backend *be, const char *key, const char *version,
     uint64_t off, uint64_t len, uint8_t **buf, size_t *got)
 {
-	if (strncmp(key, "packs/", 6) == 0) {
-		n_pack_gets++;
-		if (is_get_failing)
-			return -EIO;
-	}
-	return real_ops->get(be, key, version, off, len, buf, got);
+	int r;
+
+	if (strncmp(key, "packs/", 6) != 0)
+		return real_ops->get(be, key, version, off, len, buf, got);
+	n_pack_gets++;
+	if (is_get_failing)
+		return -EIO;
+	r = real_ops->get(be, key, version, off, len, buf, got);
+	if (r == 0 && is_get_lying && *got > 0)
+		(*buf)[*got / 2] ^= 1;
+	return r;
 }
 
 /* The bytes of file ${path} (malloc'd), or NULL. */
@@ -510,11 +516,16 @@ test_treecopy(void)
 	collect_trees(&k, &sn->root.tree);
 	CHECK(n_pack_gets == (int)k.n_tree_ids);
 
+	/* Fetched in pieces of 777 bytes: as many GETs, the same bytes. */
+	s->treecopy_piece = 777;
+	n_pack_gets = 0;
 	store_readahead_trees(s, 1u << 30);
+	s->treecopy_piece = 0;
 	a = slurp(copy, &alen);
 	b = slurp(orig, &blen);
 	CHECK(a != NULL && b != NULL && alen == blen &&
 	    memcmp(a, b, alen) == 0);
+	CHECK(alen > 777 && n_pack_gets == (int)((alen + 776) / 777));
 	snprintf(dir, sizeof(dir), "%s/trees", index_dir);
 	if ((d = opendir(dir)) != NULL) {
 		while ((de = readdir(d)) != NULL)
@@ -552,6 +563,22 @@ test_treecopy(void)
 	CHECK(access(copy, F_OK) == 0);
 	store_readahead_trees(s, 1);
 	CHECK(access(copy, F_OK) != 0);
+
+	/* Bytes that are not the pack named: no copy, nothing left. */
+	is_get_lying = 1;
+	store_readahead_trees(s, 1u << 30);
+	is_get_lying = 0;
+	CHECK(access(copy, F_OK) != 0);
+	n_files = 0;
+	if ((d = opendir(dir)) != NULL) {
+		while ((de = readdir(d)) != NULL)
+			if (strcmp(de->d_name, ".") != 0 &&
+			    strcmp(de->d_name, "..") != 0)
+				n_files++;
+		closedir(d);
+	}
+	CHECK(n_files == 0);
+	s->treecopy_retry_at = 0;
 
 	/* A copy that fails is not tried again at every round. */
 	is_get_failing = 1;
