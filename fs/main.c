@@ -3,12 +3,12 @@
  *
  *     amberfs STORE MOUNTPOINT [-f] [-d] [-s] [-o OPTIONS]
  *
- * Start-up order matters.  Options are parsed and checked (libfuse's too),
- * then the passphrase read, in the process the user started.  Unless -f, it then forks at once: the
- * child opens and unlocks the store, loads the snapshot list and mounts,
- * and reports success through a pipe, while every error goes to the
- * stderr the two share; the parent waits for that byte (or the child's
- * exit) and exits with the status.  So errors are reported before the
+ * Start-up order matters.  Options are parsed and checked (libfuse's
+ * too), then the passphrase read, in the process the user started.
+ * Unless -f, it then forks at once: the child opens and unlocks the
+ * store, loads the snapshot list and mounts, and reports success through
+ * a pipe, while every error goes to the stderr the two share; the parent
+ * waits for that byte (or the child's exit) and exits with the status.  So errors are reported before the
  * process is in the background, yet no LMDB environment, curl handle or
  * thread ever crosses a fork.  Once detached, messages go to syslog.
  *

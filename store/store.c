@@ -14,11 +14,11 @@
  * filled with trees only lets the backend read that whole pack ahead, so
  * a walk of a snapshot costs a few sequential reads rather than one seek
  * per directory (from S3, the packs of trees are copied to the index
- * directory: treecopy.c).  A file read queues the next extents for a small pool
- * of threads that decrypts them into the chunk cache (struct prefetch in
- * storei.h), so decryption overlaps the kernel's copying; the cache's
- * claims make sure that a chunk wanted by a reader and by the pool at
- * once is decrypted once.
+ * directory: treecopy.c).  A file read queues the next extents for a
+ * small pool of threads that decrypts them into the chunk cache (struct
+ * prefetch in storei.h), so decryption overlaps the kernel's copying; the
+ * cache's claims make sure that a chunk wanted by a reader and by the
+ * pool at once is decrypted once.
  */
 #include <errno.h>
 #include <stdio.h>

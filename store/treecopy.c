@@ -7,12 +7,13 @@
  * from S3 every tree would be a ranged GET of its own, thousands of round
  * trips for one source tree.  So store_readahead_trees() (a mount's
  * read-ahead thread: never a reader waiting for an answer) copies each
- * pack of trees whole into <index dir>/trees/ (fetched 4 MiB at a time,
- * so that a copy costs no more memory whatever the pack's size), checked
- * against its name (the SHA-256 of the pack), and chunk_open_at() takes blobs from a copy
- * where there is one.  The copies are ciphertext, as the store is; every
- * blob read from one is authenticated as ever, and one that fails is read
- * from the backend instead while the copy is removed.  They are bounded
+ * pack of trees whole into <index dir>/trees/ (fetched 4 MiB at a
+ * time, so that a copy costs no more memory whatever the pack's size),
+ * checked against its name (the SHA-256 of the pack), and
+ * chunk_open_at() takes blobs from a copy where there is one.  The
+ * copies are ciphertext, as the store is; every blob read from one is
+ * authenticated as ever, and one that fails is read from the backend
+ * instead while the copy is removed.  They are bounded
  * like the read-ahead: the packs of trees within ${cap} bytes are copied,
  * copies of any other pack are removed.  A copy that fails (a full disk,
  * the network) stops the fetching for a minute.
