@@ -672,8 +672,11 @@ fs_init(struct fs *fs, struct store *s, size_t tree_cache_entries)
 void
 fs_fini(struct fs *fs)
 {
-	if (fs->s != NULL)
+	if (fs->s != NULL) {
 		store_on_learn(fs->s, NULL, NULL);
+		/* Unmounted: a copy in progress need not end first. */
+		store_interrupt(fs->s);
+	}
 	pthread_mutex_lock(&fs->ra_lock);
 	fs->is_ra_stopping = 1;
 	pthread_cond_signal(&fs->ra_cond);

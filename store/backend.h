@@ -87,7 +87,7 @@ struct backend_ops {
 	 * written, from ${off}, into the ${n} buffers of ${iov}, filling each
 	 * wholly: so a chunk's ciphertext lands where its plaintext belongs,
 	 * with no buffer in between.  -ENOENT if absent, -EIO if the object
-	 * ends first.  NULL where a read cannot land in place (S3: libcurl
+	 * ends first or cannot be read; it logs nothing.  NULL where a read cannot land in place (S3: libcurl
 	 * hands over the body in pieces of its choosing).
 	 */
 	int (*read_into)(struct backend *be, const char *key, uint64_t off,

@@ -394,9 +394,10 @@ dir_read_into(struct backend *be, const char *key, uint64_t off,
 
 		if (got < 0 && errno == EINTR)
 			continue;
+		/* Not logged: the caller reads again the general way,
+		 * which says what is wrong (and stays quiet when asked). */
 		if (got <= 0) {
-			r = log_err(-EIO, "%s/%s: read: %s", be->location, key,
-			    got < 0 ? strerror(errno) : "short read");
+			r = -EIO;
 			break;
 		}
 		off += (uint64_t)got;

@@ -272,7 +272,7 @@ index_pack_set_trees(struct index *ix, const uint8_t h[STORE_HASH_LEN])
 	MDB_txn *txn;
 	MDB_val key = { STORE_HASH_LEN, (void *)h };
 	MDB_val v;
-	uint8_t pv[13];
+	uint8_t pv[64];
 	int rc;
 
 	if ((rc = mdb_txn_begin(ix->env, NULL, 0, &txn)) != 0)
@@ -281,13 +281,14 @@ index_pack_set_trees(struct index *ix, const uint8_t h[STORE_HASH_LEN])
 		mdb_txn_abort(txn);
 		return rc == MDB_NOTFOUND ? -ENOENT : ix_err(ix, "get", rc);
 	}
-	if (v.mv_size < 12) {
+	if (v.mv_size < 12 || v.mv_size > sizeof(pv)) {
 		mdb_txn_abort(txn);
 		return -EBADMSG;
 	}
-	memcpy(pv, v.mv_data, 12);
+	/* Whatever follows the kind byte is kept as it is. */
+	memcpy(pv, v.mv_data, v.mv_size);
 	pv[12] = INDEX_PACK_TREES;
-	v.mv_size = sizeof(pv);
+	v.mv_size = v.mv_size > 13 ? v.mv_size : 13;
 	v.mv_data = pv;
 	if ((rc = mdb_put(txn, ix->packs, &key, &v, 0)) != 0) {
 		mdb_txn_abort(txn);

@@ -1148,6 +1148,12 @@ learn_tree_pack(struct store *s, const uint8_t h[STORE_HASH_LEN])
 }
 
 void
+store_interrupt(struct store *s)
+{
+	atomic_store(&s->is_interrupted, 1);
+}
+
+void
 store_on_learn(struct store *s, void (*fn)(void *ctx), void *ctx)
 {
 	s->on_learn = fn;
@@ -1174,8 +1180,12 @@ record_learned(struct store *s)
 	n = s->n_learned;
 	memcpy(todo, s->learned, n * STORE_HASH_LEN);
 	pthread_mutex_unlock(&s->learn_lock);
-	for (size_t i = 0; i < n; i++)
-		is_done[i] = index_pack_set_trees(s->ix, todo[i]) == 0;
+	/* A pack no longer indexed needs no recording either. */
+	for (size_t i = 0; i < n; i++) {
+		int r = index_pack_set_trees(s->ix, todo[i]);
+
+		is_done[i] = r == 0 || r == -ENOENT;
+	}
 	pthread_mutex_lock(&s->learn_lock);
 	for (size_t i = 0; i < s->n_learned; i++)
 		if (i >= n || !is_done[i])

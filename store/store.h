@@ -607,6 +607,13 @@ void store_readahead_trees(struct store *s, uint64_t cap);
  */
 void store_on_learn(struct store *s, void (*fn)(void *ctx), void *ctx);
 
+/*
+ * store_interrupt(s): the store is about to be closed: long background
+ * work (copies of packs of trees by store_readahead_trees()) ends at its
+ * next step instead of running to its end.  From any thread.
+ */
+void store_interrupt(struct store *s);
+
 /* ---- reading without a copy ------------------------------------------- */
 
 #define STORE_PIN_MAX 8

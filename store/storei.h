@@ -43,6 +43,8 @@ struct prefetch {
 
 /* How many such packs a store remembers until it has recorded them. */
 #define STORE_LEARN_MAX 128
+/* How many packs that cannot be copied (treecopy.c) a store remembers. */
+#define TREECOPY_BAD_MAX 16
 
 struct store {
 	struct backend *be;
@@ -69,6 +71,11 @@ struct store {
 	 * say a full disk, is not retried at every round of read-ahead) */
 	int64_t treecopy_retry_at;
 	size_t treecopy_piece;	/* bytes fetched at a time; 0: 4 MiB */
+	/* packs whose bytes are not what their names say: never copied */
+	uint8_t treecopy_bad[TREECOPY_BAD_MAX][STORE_HASH_LEN];
+	size_t n_treecopy_bad;
+	/* set by store_interrupt(): long background work ends soon */
+	atomic_int is_interrupted;
 	/* Chunks authenticated and decrypted by store_chunk_open(), and
 	 * those of them loaded ahead: for tests and statistics. */
 	atomic_ulong n_chunk_opens;

@@ -16,7 +16,9 @@
  * instead while the copy is removed.  They are bounded
  * like the read-ahead: the packs of trees within ${cap} bytes are copied,
  * copies of any other pack are removed.  A copy that fails (a full disk,
- * the network) stops the fetching for a minute.
+ * the network) stops the fetching for a minute; a pack whose bytes are
+ * not what its name says is not fetched again; store_interrupt() ends a
+ * copy between two pieces.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -37,6 +39,7 @@
 #define TREES_DIR "trees"
 #define TREECOPY_RETRY 60	/* seconds without fetching after a failure */
 #define COPY_PIECE (4u << 20)	/* bytes fetched at a time */
+#define TMP_MAX_AGE 3600	/* seconds a copy in the making is left alone */
 
 /* The directory of copies, opened (created on ${is_create}); -1 if none. */
 static int
@@ -162,6 +165,10 @@ copy_pack(struct store *s, int dfd, const uint8_t h[STORE_HASH_LEN],
 		return r;
 	}
 	for (off = 0; off < size && r == 0; ) {
+		if (atomic_load(&s->is_interrupted)) {
+			r = -EINTR;
+			break;
+		}
 		uint64_t want = size - off < piece ? size - off : piece;
 		uint8_t *buf = NULL;
 		size_t got = 0;
@@ -237,6 +244,15 @@ is_listed(const struct list_ctx *c, const char *name)
 	return 0;
 }
 
+static int
+is_bad(const struct store *s, const uint8_t h[STORE_HASH_LEN])
+{
+	for (size_t i = 0; i < s->n_treecopy_bad; i++)
+		if (memcmp(s->treecopy_bad[i], h, STORE_HASH_LEN) == 0)
+			return 1;
+	return 0;
+}
+
 void
 treecopy_sync(struct store *s, uint64_t cap)
 {
@@ -251,19 +267,30 @@ treecopy_sync(struct store *s, uint64_t cap)
 		return;
 	if (index_tree_packs(s->ix, list_one, &c) < 0)
 		goto out;
-	for (size_t i = 0; i < c.n; i++) {
-		if (fstatat(dfd, c.v[i].hex, &st, 0) == 0 &&
-		    (uint64_t)st.st_size == c.v[i].size)
+	/*
+	 * On failure a pack's trees are read from the backend.  A pack
+	 * whose bytes are not the pack named is never tried again; any
+	 * other failure (the disk, the network) stops the fetching for a
+	 * while, since each try costs a transfer.
+	 */
+	for (size_t i = 0; i < c.n && !atomic_load(&s->is_interrupted) &&
+	    time(NULL) >= s->treecopy_retry_at; i++) {
+		int r;
+
+		if (is_bad(s, c.v[i].h) ||
+		    (fstatat(dfd, c.v[i].hex, &st, 0) == 0 &&
+		    (uint64_t)st.st_size == c.v[i].size))
 			continue;
-		if (time(NULL) < s->treecopy_retry_at)
-			continue;
-		/* On failure its trees are read from the backend, and no
-		 * pack is fetched for a while: each try costs a transfer. */
-		if (copy_pack(s, dfd, c.v[i].h, c.v[i].hex, c.v[i].size) < 0)
+		r = copy_pack(s, dfd, c.v[i].h, c.v[i].hex, c.v[i].size);
+		if (r == -EBADMSG && s->n_treecopy_bad < TREECOPY_BAD_MAX)
+			memcpy(s->treecopy_bad[s->n_treecopy_bad++], c.v[i].h,
+			    STORE_HASH_LEN);
+		else if (r < 0 && r != -EINTR)
 			s->treecopy_retry_at = time(NULL) + TREECOPY_RETRY;
 	}
 	/* What is not listed goes: copies of packs past the cap, and
-	 * leftovers of a copy that was cut short. */
+	 * leftovers of a copy that was cut short (an hour old: until then
+	 * it may be another mount's copy in the making). */
 	if ((fd = dup(dfd)) < 0)
 		goto out;
 	if ((d = fdopendir(fd)) == NULL) {
@@ -273,6 +300,10 @@ treecopy_sync(struct store *s, uint64_t cap)
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0 || is_listed(&c, de->d_name))
+			continue;
+		if (de->d_name[0] == '.' && (fstatat(dfd, de->d_name, &st,
+		    AT_SYMLINK_NOFOLLOW) < 0 ||
+		    st.st_mtime > time(NULL) - TMP_MAX_AGE))
 			continue;
 		(void)unlinkat(dfd, de->d_name, 0);
 	}

@@ -16,11 +16,13 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../check.h"
@@ -469,7 +471,9 @@ slurp(const char *path, size_t *len)
  * then a walk reads no tree from the backend.  A damaged copy gives the
  * right trees all the same (from the backend) and is removed; a cap
  * smaller than the packs removes the copies; a failed copy is not tried
- * again at once.
+ * again at once, a pack that is not what its name says never; another
+ * mount's copy in the making is left alone; an interrupted store fetches
+ * nothing.
  */
 static void
 test_treecopy(void)
@@ -578,7 +582,13 @@ test_treecopy(void)
 		closedir(d);
 	}
 	CHECK(n_files == 0);
-	s->treecopy_retry_at = 0;
+	/* ... and it is not fetched again, while other failures only
+	 * pause (below). */
+	CHECK(s->n_treecopy_bad == 1 && s->treecopy_retry_at == 0);
+	n_pack_gets = 0;
+	store_readahead_trees(s, 1u << 30);
+	CHECK(n_pack_gets == 0 && access(copy, F_OK) != 0);
+	s->n_treecopy_bad = 0;
 
 	/* A copy that fails is not tried again at every round. */
 	is_get_failing = 1;
@@ -591,6 +601,30 @@ test_treecopy(void)
 	s->treecopy_retry_at = 0;
 	store_readahead_trees(s, 1u << 30);
 	CHECK(n_pack_gets == 2 && access(copy, F_OK) == 0);
+
+	/* A leftover of another copy in the making stays, unless old. */
+	{
+		char tmp[400];
+		struct timespec old_t[2] = { { 1, 0 }, { 1, 0 } };
+		FILE *f;
+
+		snprintf(tmp, sizeof(tmp), "%s/.%s.99999", dir, hex);
+		if ((f = fopen(tmp, "w")) != NULL)
+			fclose(f);
+		store_readahead_trees(s, 1u << 30);
+		CHECK(access(tmp, F_OK) == 0);
+		CHECK(utimensat(AT_FDCWD, tmp, old_t, 0) == 0);
+		store_readahead_trees(s, 1u << 30);
+		CHECK(access(tmp, F_OK) != 0);
+	}
+
+	/* Interrupted (the mount is ending): nothing more is fetched. */
+	store_readahead_trees(s, 1);
+	CHECK(access(copy, F_OK) != 0);
+	store_interrupt(s);
+	n_pack_gets = 0;
+	store_readahead_trees(s, 1u << 30);
+	CHECK(n_pack_gets == 0 && access(copy, F_OK) != 0);
 	s->be->ops = real_ops;
 out:
 	free(a);
