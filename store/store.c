@@ -985,14 +985,16 @@ open_blob(const struct store_ref *ref, const uint8_t *blob, size_t len,
 	return r;
 }
 
-/*
- * Read and open chunk ${ref} at ${loc}; ${is_quiet}: log nothing of a
- * failure (a read ahead: the reader that needs the chunk logs it).
- */
+/* How chunk_open_at() goes about it. */
+#define OPEN_QUIET 1	/* log nothing of a failure (a read ahead: the
+			 * reader that needs the chunk logs it) */
+#define OPEN_TREE 2	/* a tree: a local copy of its pack may have it */
+
+/* Read and open chunk ${ref} at ${loc}, as ${flags} (OPEN_*) say. */
 static int
 chunk_open_at(struct store *s, const struct store_ref *ref,
     const struct chunk_loc *loc0, uint8_t *buf, size_t cap, size_t *len,
-    int is_quiet)
+    int flags)
 {
 	struct backend *be = s->be;
 	struct backend_version *v = NULL;
@@ -1007,7 +1009,8 @@ chunk_open_at(struct store *s, const struct store_ref *ref,
 	atomic_fetch_add(&s->n_chunk_opens, 1);
 	pack_name(loc.pack, name);
 	/* A local copy of a pack of trees (treecopy.c) saves a request. */
-	if (s->opts.use_tree_copies && be->ops->willneed == NULL &&
+	if ((flags & OPEN_TREE) && s->opts.use_tree_copies &&
+	    be->ops->willneed == NULL &&
 	    treecopy_get(s, &loc, &blob, &got) == 0) {
 		r = open_blob(ref, blob, got, loc.raw_len, buf, cap, len);
 		free(blob);
@@ -1042,7 +1045,7 @@ chunk_open_at(struct store *s, const struct store_ref *ref,
 		}
 		free(v);
 	}
-	if (is_quiet)
+	if (flags & OPEN_QUIET)
 		return r;
 	if (r == -EBADMSG) {
 		log_hex(ref->id, 32, hex);
@@ -1240,7 +1243,8 @@ store_tree_read(struct store *s, const struct store_ref *ref,
 	}
 	if ((buf = malloc(loc.raw_len ? loc.raw_len : 1)) == NULL)
 		return -ENOMEM;
-	if ((r = chunk_open_at(s, ref, &loc, buf, loc.raw_len, &len, 0)) < 0) {
+	if ((r = chunk_open_at(s, ref, &loc, buf, loc.raw_len, &len,
+	    OPEN_TREE)) < 0) {
 		free(buf);
 		return r;
 	}
@@ -1343,7 +1347,8 @@ load_entry(struct store *s, const struct store_ref *ref,
 			return 0;
 		}
 	}
-	r = chunk_open_at(s, ref, loc, chunk, len, &got, is_quiet);
+	r = chunk_open_at(s, ref, loc, chunk, len, &got,
+	    is_quiet ? OPEN_QUIET : 0);
 	if (r == -ERANGE || (r == 0 && got != len))
 		r = -EBADMSG;
 	if (r < 0) {

@@ -9,16 +9,16 @@
  * read-ahead thread: never a reader waiting for an answer) copies each
  * pack of trees whole into <index dir>/trees/ (fetched 4 MiB at a
  * time, so that a copy costs no more memory whatever the pack's size),
- * checked against its name (the SHA-256 of the pack), and
- * chunk_open_at() takes blobs from a copy where there is one.  The
- * copies are ciphertext, as the store is; every blob read from one is
- * authenticated as ever, and one that fails is read from the backend
- * instead while the copy is removed.  They are bounded
- * like the read-ahead: the packs of trees within ${cap} bytes are copied,
- * copies of any other pack are removed.  A copy that fails (a full disk,
- * the network) stops the fetching for a minute; a pack whose bytes are
- * not what its name says is not fetched again; store_interrupt() ends a
- * copy between two pieces.
+ * checked against its name (the SHA-256 of the pack), and a read of a
+ * tree (chunk_open_at() with OPEN_TREE) takes its blob from a copy where
+ * there is one; other reads never look.  The copies are ciphertext, as
+ * the store is; every blob read from one is authenticated as ever, and
+ * one that fails is read from the backend instead while the copy is
+ * removed.  They are bounded like the read-ahead: the packs of trees
+ * within ${cap} bytes are copied, copies of any other pack are removed.
+ * A copy that fails (a full disk, the network) stops the fetching for a
+ * minute; a pack whose bytes are not what its name says is not fetched
+ * again; store_interrupt() ends a copy between two pieces.
  */
 #include <dirent.h>
 #include <errno.h>
