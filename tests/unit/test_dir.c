@@ -78,11 +78,14 @@ get_check(struct backend *be, int i, uint64_t off, uint64_t len)
 	return r;
 }
 
+static int n_logged;
+
 static void
 quiet(int level, const char *msg)
 {
 	(void)level;
 	(void)msg;
+	n_logged++;
 }
 
 struct reader {
@@ -190,8 +193,8 @@ main(void)
 	CHECK(n_open_fds() == base + DIR_FD_CACHE);
 
 	/* read_into: three buffers filled in order, as a chunk's head,
-	 * body and tag are; past the end -EIO, a missing object -ENOENT,
-	 * a bad key -EINVAL. */
+	 * body and tag are; past the end -EIO (and no log line), a missing
+	 * object -ENOENT, a bad key -EINVAL. */
 	{
 		uint8_t a[13];
 		uint8_t b[1000];
@@ -211,8 +214,11 @@ main(void)
 		for (size_t k = 0; k < sizeof(c); k++)
 			same &= c[k] == obj_byte(7, 1513 + k);
 		CHECK(same);
+		/* Its caller reports, so it says nothing itself. */
+		n_logged = 0;
 		CHECK(be->ops->read_into(be, key, OBJ_LEN - 1000, iov,
 		    3) == -EIO);
+		CHECK(n_logged == 0);
 		CHECK(be->ops->read_into(be, "packs/zz/missing", 0, iov,
 		    3) == -ENOENT);
 		CHECK(be->ops->read_into(be, "../escape", 0, iov, 3) ==

@@ -416,6 +416,19 @@ test_learned(void)
 	CHECK(index_chunk_each(s->ix, kind_of_chunk, &k) == 0);
 	CHECK(k.n_unknown == 0 && k.n_trees_in_data == 0 &&
 	    k.n_data_in_trees == 0);
+
+	/* A pack learned that has left the index by the time it would be
+	 * recorded needs no recording: it does not keep its slot. */
+	CHECK(store_index_sync(s, 1) == 0);
+	memset(&k, 0, sizeof(k));
+	k.s = s;
+	if (sn != NULL)
+		collect_trees(&k, &sn->root.tree);
+	CHECK(s->n_learned == 1);
+	CHECK(index_clear(s->ix) == 0);
+	store_readahead_trees(s, 1u << 20);
+	CHECK(s->n_learned == 0);
+	CHECK(store_index_sync(s, 1) == 0);
 out:
 	store_snap_list_free(l);
 	store_close(s);
