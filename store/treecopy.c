@@ -41,17 +41,31 @@
 #define COPY_PIECE (4u << 20)	/* bytes fetched at a time */
 #define TMP_MAX_AGE 3600	/* seconds a copy in the making is left alone */
 
+/* The path of the copy of ${pack} (NULL: the directory of copies) in
+ * ${path}; -1 if there is none to give. */
+static int
+copy_path(const struct store *s, const uint8_t *pack, char *path,
+    size_t cap)
+{
+	char hex[65] = "";
+	int n;
+
+	if (s->index_dir == NULL)
+		return -1;
+	if (pack != NULL)
+		log_hex(pack, STORE_HASH_LEN, hex);
+	n = snprintf(path, cap, "%s/" TREES_DIR "%s%s", s->index_dir,
+	    pack != NULL ? "/" : "", hex);
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
 /* The directory of copies, opened (created on ${is_create}); -1 if none. */
 static int
 copies_dir(const struct store *s, int is_create)
 {
 	char path[4096];
-	int n;
 
-	if (s->index_dir == NULL)
-		return -1;
-	n = snprintf(path, sizeof(path), "%s/" TREES_DIR, s->index_dir);
-	if (n < 0 || (size_t)n >= sizeof(path))
+	if (copy_path(s, NULL, path, sizeof(path)) < 0)
 		return -1;
 	if (is_create && mkdir(path, 0700) < 0 && errno != EEXIST)
 		return -1;
@@ -62,19 +76,15 @@ int
 treecopy_get(struct store *s, const struct chunk_loc *loc, uint8_t **buf,
     size_t *got)
 {
-	char hex[65];
+	char path[4096];
 	struct stat st;
 	uint8_t *p;
 	size_t done = 0;
-	int dfd;
 	int fd;
 
-	if ((dfd = copies_dir(s, 0)) < 0)
-		return -ENOENT;
-	log_hex(loc->pack, STORE_HASH_LEN, hex);
-	fd = openat(dfd, hex, O_RDONLY | O_CLOEXEC);
-	close(dfd);
-	if (fd < 0)
+	/* One open per tree read: a reader's path. */
+	if (copy_path(s, loc->pack, path, sizeof(path)) < 0 ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return -ENOENT;
 	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size < loc->off ||
 	    (uint64_t)st.st_size - loc->off < loc->len ||
@@ -105,14 +115,10 @@ treecopy_get(struct store *s, const struct chunk_loc *loc, uint8_t **buf,
 void
 treecopy_drop(struct store *s, const uint8_t pack[STORE_HASH_LEN])
 {
-	char hex[65];
-	int dfd;
+	char path[4096];
 
-	if ((dfd = copies_dir(s, 0)) < 0)
-		return;
-	log_hex(pack, STORE_HASH_LEN, hex);
-	(void)unlinkat(dfd, hex, 0);
-	close(dfd);
+	if (copy_path(s, pack, path, sizeof(path)) == 0)
+		(void)unlink(path);
 }
 
 /* Write all of ${buf} to ${fd}. */
