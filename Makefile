@@ -44,7 +44,7 @@ AMBER     = $(B)/amber
 AMBERFS   = $(B)/amberfs
 MANPAGES  = $(wildcard man/*.[1-8])
 
-.PHONY: all check install uninstall clean fuzz check-valgrind demo bench deps
+.PHONY: all check install uninstall clean fuzz check-valgrind demo bench deps demo-deps all-tests
 
 all: $(AMBER) $(AMBERFS)
 	@ln -sf $(B)/amber amber; ln -sf $(B)/amberfs amberfs
@@ -74,8 +74,15 @@ $(B)/tests/fuzz/replay.o: tests/fuzz/replay.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# demo and check install what they need first, then build in a make of
+# their own: pkg-config is asked for flags when a makefile is read, so the
+# make that ran deps.sh still holds the empty answer it got before the
+# -dev packages were there.
 deps:
-	@sh tools/deps.sh
+	@sh tools/deps.sh check
+
+demo-deps:
+	@sh tools/deps.sh demo
 
 check: deps
 	@$(MAKE) --no-print-directory all-tests
@@ -94,8 +101,9 @@ fuzz:
 	  echo "clang $$n"; \
 	  clang $(FUZZ_CFLAGS) -o build-fuzz/$$n $$f $(STORE_SRC) $(PKG_LIBS) || exit 1; done
 
-demo: deps all
-	@sh tools/demo.sh
+demo: demo-deps
+	@$(MAKE) --no-print-directory all
+	@B=$(B) sh tools/demo.sh
 
 bench: all
 	@sh tests/bench/run.sh
