@@ -32,6 +32,7 @@ TOOLS_SRC = $(wildcard tools/*.c)
 FS_SRC    = $(wildcard fs/*.c)
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
 FUZZ_SRC  = $(wildcard tests/fuzz/fuzz_*.c)
+ATTACK_SRC = $(wildcard tests/attack/*.c)
 
 STORE_OBJ = $(STORE_SRC:%.c=$(B)/%.o)
 TOOLS_OBJ = $(TOOLS_SRC:%.c=$(B)/%.o)
@@ -39,6 +40,8 @@ FS_OBJ    = $(FS_SRC:%.c=$(B)/%.o)
 LIBSTORE  = $(B)/libstore.a
 UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 FUZZ_BIN  = $(FUZZ_SRC:tests/fuzz/%.c=$(B)/tests/%)
+# The attack suite's forgers: they build hostile objects from the format.
+ATTACK_BIN = $(ATTACK_SRC:tests/attack/%.c=$(B)/tests/attack_%)
 
 AMBER     = $(B)/amber
 AMBERFS   = $(B)/amberfs
@@ -66,6 +69,9 @@ $(AMBERFS): $(FS_OBJ) $(LIBSTORE)
 $(B)/tests/test_%: $(B)/tests/unit/test_%.o $(LIBSTORE)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBSTORE) $(PKG_LIBS)
 
+$(B)/tests/attack_%: $(B)/tests/attack/%.o $(LIBSTORE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBSTORE) $(PKG_LIBS)
+
 # Fuzz targets, linked with a standalone driver that replays a corpus.
 $(B)/tests/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/replay.o $(LIBSTORE)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -88,7 +94,7 @@ check: deps
 	@$(MAKE) --no-print-directory all-tests
 	@B=$(B) sh tests/run.sh
 
-all-tests: $(AMBER) $(AMBERFS) $(UNIT_BIN) $(FUZZ_BIN)
+all-tests: $(AMBER) $(AMBERFS) $(UNIT_BIN) $(FUZZ_BIN) $(ATTACK_BIN)
 
 check-valgrind: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do valgrind -q --leak-check=full --error-exitcode=1 $$t || exit 1; done

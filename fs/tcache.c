@@ -1,7 +1,7 @@
 /*
  * tcache.c: the tree cache.  A small open hash table (chained, keyed by
- * the first bytes of the tree id, which is a keyed hash and so already
- * uniform) plus a doubly linked LRU list of unpinned nodes.  A node is
+ * the whole ref: the tree's id and its key; hashed by the first bytes of
+ * the id, which is a keyed hash and so already uniform) plus a doubly linked LRU list of unpinned nodes.  A node is
  * either pinned (n_pin > 0, off the LRU list) or on the list; eviction only
  * ever frees unpinned nodes, so a pointer handed out by tcache_get() stays
  * valid until its tcache_put().  Trees are read outside the lock: two
@@ -18,7 +18,10 @@
 #define N_BUCKETS 1024
 
 struct tnode {
-	uint8_t id[STORE_HASH_LEN];
+	/* The ref the tree was read and checked with.  Not the id alone:
+	 * a rogue tree may name a real tree's id with a wrong key, and must
+	 * get an error, not the tree another user's walk left here. */
+	struct store_ref ref;
 	struct store_tree *tree;
 	size_t n;
 	uint64_t *pre;		/* n + 1 prefix sums */
@@ -83,7 +86,7 @@ lru_push(struct tcache *c, struct tnode *n)
 static void
 hash_unlink(struct tcache *c, struct tnode *n)
 {
-	struct tnode **p = &c->bucket[bucket_of(n->id)];
+	struct tnode **p = &c->bucket[bucket_of(n->ref.id)];
 
 	while (*p != NULL && *p != n)
 		p = &(*p)->hnext;
@@ -141,12 +144,13 @@ tcache_free(struct tcache *c)
 }
 
 static struct tnode *
-find_locked(struct tcache *c, const uint8_t id[STORE_HASH_LEN])
+find_locked(struct tcache *c, const struct store_ref *ref)
 {
 	struct tnode *n;
 
-	for (n = c->bucket[bucket_of(id)]; n != NULL; n = n->hnext)
-		if (memcmp(n->id, id, STORE_HASH_LEN) == 0)
+	for (n = c->bucket[bucket_of(ref->id)]; n != NULL; n = n->hnext)
+		if (memcmp(n->ref.id, ref->id, STORE_HASH_LEN) == 0 &&
+		    memcmp(n->ref.key, ref->key, STORE_HASH_LEN) == 0)
 			return n;
 	return NULL;
 }
@@ -168,7 +172,7 @@ load(struct tcache *c, const struct store_ref *ref, struct tnode **out)
 
 	if ((n = calloc(1, sizeof(*n))) == NULL)
 		return -ENOMEM;
-	memcpy(n->id, ref->id, STORE_HASH_LEN);
+	n->ref = *ref;
 	if ((r = store_tree_read(c->s, ref, &n->tree)) < 0)
 		goto out;
 	n->n = store_tree_len(n->tree);
@@ -204,7 +208,7 @@ tcache_get(struct tcache *c, const struct store_ref *ref,
 	int r;
 
 	pthread_mutex_lock(&c->lock);
-	if ((n = find_locked(c, ref->id)) != NULL) {
+	if ((n = find_locked(c, ref)) != NULL) {
 		pin_locked(c, n);
 		pthread_mutex_unlock(&c->lock);
 		*out = n;
@@ -216,7 +220,7 @@ tcache_get(struct tcache *c, const struct store_ref *ref,
 		return r;
 
 	pthread_mutex_lock(&c->lock);
-	if ((old = find_locked(c, ref->id)) != NULL) {
+	if ((old = find_locked(c, ref)) != NULL) {
 		/* Another thread loaded it meanwhile: use theirs. */
 		pin_locked(c, old);
 		pthread_mutex_unlock(&c->lock);
@@ -225,8 +229,8 @@ tcache_get(struct tcache *c, const struct store_ref *ref,
 		return 0;
 	}
 	n->n_pin = 1;
-	n->hnext = c->bucket[bucket_of(n->id)];
-	c->bucket[bucket_of(n->id)] = n;
+	n->hnext = c->bucket[bucket_of(n->ref.id)];
+	c->bucket[bucket_of(n->ref.id)] = n;
 	c->n_entries += n->n;
 	evict(c);
 	pthread_mutex_unlock(&c->lock);

@@ -104,6 +104,9 @@ struct backend_ops {
 struct backend {
 	const struct backend_ops *ops;
 	char *location;		/* as given by the user, for messages */
+	/* Reading a whole object costs a local read, not a transfer: a
+	 * pack's table is checked against the pack's bytes at indexing. */
+	int is_local;
 };
 
 struct backend_opts {

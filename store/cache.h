@@ -1,5 +1,10 @@
 /*
- * cache.h: a bounded LRU cache of decrypted chunks, keyed by chunk id.
+ * cache.h: a bounded LRU cache of decrypted chunks, keyed by chunk key
+ * (the ${id} arguments below).  Not by chunk id: a rogue tree may name a
+ * real chunk's id with a wrong key, and must not be given that chunk's
+ * bytes from the cache, where reading the store would have failed.  The
+ * key is what the reader checked the plaintext against (it is computed
+ * from the plaintext, amber-store(5)), so one key names one plaintext.
  * Thread-safe; callers copy out under the cache's lock, or pin an entry,
  * which keeps it alive (though perhaps evicted) until unpinned, so no
  * entry is ever used after it is freed.

@@ -485,3 +485,9 @@ crypt_ed25519_verify(const uint8_t pub[32], const uint8_t *msg, size_t len,
 	EVP_PKEY_free(k);
 	return r;
 }
+
+int
+crypt_equal(const void *a, const void *b, size_t len)
+{
+	return CRYPTO_memcmp(a, b, len) == 0;
+}

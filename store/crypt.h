@@ -108,4 +108,7 @@ int crypt_ed25519_verify(const uint8_t pub[32], const uint8_t *msg,
 /* Wipe ${len} bytes at ${p} (not optimised away). */
 void crypt_wipe(void *p, size_t len);
 
+/* 1 if the ${len} bytes at ${a} and ${b} are equal, in constant time. */
+int crypt_equal(const void *a, const void *b, size_t len);
+
 #endif

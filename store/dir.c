@@ -579,6 +579,7 @@ dir_open(const char *path, const struct backend_opts *o, int create,
 		d->fds[i].fd = -1;
 	d->be.ops = &dir_ops;
 	d->is_immutable = o ? o->is_immutable : 0;
+	d->be.is_local = 1;
 	if ((d->be.location = strdup(path)) == NULL) {
 		r = -ENOMEM;
 		goto out;

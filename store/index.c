@@ -1,6 +1,7 @@
 /*
- * index.c: LMDB behind index.h.  Four databases: "chunks" (id -> pack
- * hash, offset, length, raw length), "packs" (hash -> size, count),
+ * index.c: LMDB behind index.h.  Four databases: "locs" (id -> every
+ * known location of the chunk: pack hash, offset, length, raw length; a
+ * sorted duplicate list), "packs" (hash -> size, count, kind),
  * "snaps" (id -> sealed manifest) and "cache" (table NUL key -> value).
  * LMDB errors become -errno here and nowhere else.  Values read back are
  * checked for length like any stored bytes.  The map is written in place
@@ -32,7 +33,14 @@ struct index {
 	char *dir;
 };
 
-#define LOC_LEN (32 + 8 + 4 + 4)
+/*
+ * A location: an order byte (0: the pack's table is known to be its own
+ * or was not checked; 1: the bytes before the table are not those it was
+ * sealed with, a damaged pack or a copied table), then pack hash, offset,
+ * length, raw length.  Duplicates sort by these bytes, so the locations
+ * of a chunk in packs that failed that check are tried last.
+ */
+#define LOC_LEN (1 + 32 + 8 + 4 + 4)
 
 static int
 ix_err(struct index *ix, const char *what, int rc)
@@ -48,6 +56,7 @@ static int
 try_open(struct index *ix)
 {
 	MDB_txn *txn = NULL;
+	MDB_dbi old;
 	int rc;
 
 	if ((rc = mdb_env_create(&ix->env)) != 0)
@@ -61,11 +70,24 @@ try_open(struct index *ix)
 		goto fail;
 	if ((rc = mdb_txn_begin(ix->env, NULL, 0, &txn)) != 0)
 		goto fail;
-	if ((rc = mdb_dbi_open(txn, "chunks", MDB_CREATE, &ix->chunks)) ||
+	if ((rc = mdb_dbi_open(txn, "locs", MDB_CREATE | MDB_DUPSORT |
+	    MDB_DUPFIXED, &ix->chunks)) ||
 	    (rc = mdb_dbi_open(txn, "packs", MDB_CREATE, &ix->packs)) ||
 	    (rc = mdb_dbi_open(txn, "snaps", MDB_CREATE, &ix->snaps)) ||
 	    (rc = mdb_dbi_open(txn, "cache", MDB_CREATE, &ix->cache)))
 		goto fail;
+	/*
+	 * An index made before every location of a chunk was kept ("chunks",
+	 * one location each) may hold a junk copy in place of the genuine
+	 * one: forget its packs and manifests, so the next sync reads every
+	 * table again.  The source caches stay.
+	 */
+	if (mdb_dbi_open(txn, "chunks", 0, &old) == 0) {
+		if ((rc = mdb_drop(txn, old, 1)) != 0 ||
+		    (rc = mdb_drop(txn, ix->packs, 0)) != 0 ||
+		    (rc = mdb_drop(txn, ix->snaps, 0)) != 0)
+			goto fail;
+	}
 	if ((rc = mdb_txn_commit(txn)) != 0) {
 		txn = NULL;
 		goto fail;
@@ -202,8 +224,9 @@ loc_decode(const MDB_val *v, struct chunk_loc *loc)
 {
 	const uint8_t *p = v->mv_data;
 
-	if (v->mv_size != LOC_LEN)
+	if (v->mv_size != LOC_LEN || p[0] > 1)
 		return -EBADMSG;
+	p++;
 	memcpy(loc->pack, p, 32);
 	loc->off = le_get(p + 32, 8);
 	loc->len = (uint32_t)le_get(p + 40, 4);
@@ -231,6 +254,44 @@ index_chunk_get(struct index *ix, const uint8_t id[STORE_HASH_LEN],
 	if (rc != 0)
 		return ix_err(ix, "get", rc);
 	return 0;
+}
+
+int
+index_chunk_locs(struct index *ix, const uint8_t id[STORE_HASH_LEN],
+    size_t skip, struct chunk_loc *locs, size_t max, size_t *n,
+    size_t *total)
+{
+	MDB_txn *txn;
+	MDB_cursor *c = NULL;
+	MDB_val key = { STORE_HASH_LEN, (void *)id };
+	MDB_val v;
+	size_t count = 0;
+	int rc;
+
+	*n = 0;
+	if ((rc = mdb_txn_begin(ix->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return ix_err(ix, "begin", rc);
+	if ((rc = mdb_cursor_open(txn, ix->chunks, &c)) != 0)
+		goto out;
+	rc = mdb_cursor_get(c, &key, &v, MDB_SET_KEY);
+	while (rc == 0) {
+		/* A damaged record is skipped, like a miss. */
+		if (count >= skip && *n < max && loc_decode(&v,
+		    &locs[*n]) == 0)
+			(*n)++;
+		count++;
+		rc = mdb_cursor_get(c, &key, &v, MDB_NEXT_DUP);
+	}
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+out:
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	if (rc != 0)
+		return ix_err(ix, "get", rc);
+	if (total != NULL)
+		*total = count;
+	return *n > 0 ? 0 : -ENOENT;
 }
 
 int
@@ -303,6 +364,14 @@ int
 index_pack_add_kind(struct index *ix, const uint8_t h[STORE_HASH_LEN],
     uint64_t size, const struct pack_entry *e, size_t n, int kind)
 {
+	return index_pack_add_last(ix, h, size, e, n, kind, 0);
+}
+
+int
+index_pack_add_last(struct index *ix, const uint8_t h[STORE_HASH_LEN],
+    uint64_t size, const struct pack_entry *e, size_t n, int kind,
+    int is_last)
+{
 	MDB_txn *txn;
 	uint8_t pv[13];
 	uint8_t lv[LOC_LEN];
@@ -313,16 +382,17 @@ index_pack_add_kind(struct index *ix, const uint8_t h[STORE_HASH_LEN],
 	if ((rc = mdb_txn_begin(ix->env, NULL, 0, &txn)) != 0)
 		return ix_err(ix, "begin", rc);
 	for (size_t i = 0; i < n; i++) {
-		memcpy(lv, h, 32);
-		le_put(lv + 32, e[i].off, 8);
-		le_put(lv + 40, e[i].len, 4);
-		le_put(lv + 44, e[i].raw_len, 4);
+		lv[0] = is_last ? 1 : 0;
+		memcpy(lv + 1, h, 32);
+		le_put(lv + 33, e[i].off, 8);
+		le_put(lv + 41, e[i].len, 4);
+		le_put(lv + 45, e[i].raw_len, 4);
 		key.mv_size = STORE_HASH_LEN;
 		key.mv_data = (void *)e[i].id;
 		v.mv_size = LOC_LEN;
 		v.mv_data = lv;
 		if ((rc = mdb_put(txn, ix->chunks, &key, &v,
-		    MDB_NOOVERWRITE)) != 0 && rc != MDB_KEYEXIST)
+		    MDB_NODUPDATA)) != 0 && rc != MDB_KEYEXIST)
 			goto fail;
 	}
 	le_put(pv, size, 8);

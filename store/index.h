@@ -30,6 +30,20 @@ void index_close(struct index *ix);
 /* -ENOENT if the chunk is not indexed. */
 int index_chunk_get(struct index *ix, const uint8_t id[STORE_HASH_LEN],
     struct chunk_loc *loc);
+/*
+ * index_chunk_locs(ix, id, skip, locs, max, n, total): the known locations
+ * of chunk ${id}, in the index's order (those of packs added "last" after
+ * the others, then by pack hash), from the ${skip}th
+ * on, up to ${max} of them into ${locs}; *${n} is how many were set and,
+ * unless ${total} is NULL,
+ * *${total} how many the index holds.  Anyone who may add a pack may add
+ * a location, genuine or not: a reader tries them in turn until one
+ * authenticates (amber-store(5), SECURITY CONSIDERATIONS).  -ENOENT if
+ * there is none.  index_chunk_get() gives the first.
+ */
+int index_chunk_locs(struct index *ix, const uint8_t id[STORE_HASH_LEN],
+    size_t skip, struct chunk_loc *locs, size_t max, size_t *n,
+    size_t *total);
 /* 1 if the pack is indexed, 0 if not. */
 int index_pack_has(struct index *ix, const uint8_t h[STORE_HASH_LEN]);
 /* Record a pack and its chunks in one transaction. */
@@ -49,6 +63,18 @@ int index_pack_add(struct index *ix, const uint8_t h[STORE_HASH_LEN],
  */
 int index_pack_add_kind(struct index *ix, const uint8_t h[STORE_HASH_LEN],
     uint64_t size, const struct pack_entry *e, size_t n, int kind);
+
+/*
+ * index_pack_add_last(ix, h, size, e, n, kind, is_last):
+ * index_pack_add_kind() whose locations, if ${is_last}, every reader tries
+ * after the others of the same chunks: a pack whose table does not match
+ * the bytes before it (damage, or a table copied into junk by someone
+ * with no key) may still hold intact chunks, but costs no reader a read
+ * where a sound copy exists.
+ */
+int index_pack_add_last(struct index *ix, const uint8_t h[STORE_HASH_LEN],
+    uint64_t size, const struct pack_entry *e, size_t n, int kind,
+    int is_last);
 
 /*
  * index_tree_packs(ix, fn, ctx): call ${fn} with the name hash and size of

@@ -104,7 +104,8 @@ config_decode(const uint8_t *buf, size_t len, struct config *c)
 	if (len != CONFIG_LEN || rd_bytes(&r, 8, &magic) < 0 ||
 	    memcmp(magic, config_magic, 8) != 0)
 		return -EBADMSG;
-	if (rd_u32(&r, &c->version) < 0 || c->version != KEY_FORMAT_VERSION)
+	if (rd_u32(&r, &c->version) < 0 || c->version < KEY_FORMAT_OLDEST ||
+	    c->version > KEY_FORMAT_VERSION)
 		return -EBADMSG;
 	if (rd_copy(&r, c->store_id, 16) < 0 || rd_u32(&r, &c->flags) < 0 ||
 	    rd_u32(&r, &c->retention_days) < 0 ||

@@ -13,7 +13,10 @@
 #include "crypt.h"
 #include "store.h"
 
-#define KEY_FORMAT_VERSION 1
+/* The format a new store is made with, and the oldest still read
+ * (amber-store(5), SECURITY CONSIDERATIONS, on what changed). */
+#define KEY_FORMAT_VERSION 2
+#define KEY_FORMAT_OLDEST 1
 
 struct keyring {
 	int has_master;		/* a reader: everything below is set */

@@ -105,12 +105,22 @@ blob_open_parts(const struct store_ref *ref, uint8_t head[BLOB_HEAD_LEN],
 	return *codec == CODEC_RAW || *codec == CODEC_ZSTD ? 0 : -EBADMSG;
 }
 
-int
-pack_toc_seal(const uint8_t key[32], const struct pack_entry *e, size_t n,
-    uint8_t **out, size_t *olen)
+/* The table's plaintext before its entries: count, and in format 2 the
+ * hash of the bytes before the table. */
+static size_t
+toc_head_len(int version)
 {
-	size_t plen = 4 + n * PACK_TOC_ENTRY_LEN;
+	return version == 1 ? 4 : 4 + STORE_HASH_LEN;
+}
+
+int
+pack_toc_seal(const uint8_t key[32], int version,
+    const uint8_t bound[STORE_HASH_LEN], const struct pack_entry *e,
+    size_t n, uint8_t **out, size_t *olen)
+{
+	size_t plen = toc_head_len(version) + n * PACK_TOC_ENTRY_LEN;
 	size_t len = CRYPT_NONCE_LEN + plen + CRYPT_TAG_LEN;
+	const char *aad = version == 1 ? PACK_MAGIC_V1 : PACK_MAGIC;
 	uint8_t *buf;
 	uint8_t *p;
 	int r;
@@ -120,6 +130,10 @@ pack_toc_seal(const uint8_t key[32], const struct pack_entry *e, size_t n,
 	p = buf + CRYPT_NONCE_LEN;
 	le_put(p, n, 4);
 	p += 4;
+	if (version != 1) {
+		memcpy(p, bound, STORE_HASH_LEN);
+		p += STORE_HASH_LEN;
+	}
 	for (size_t i = 0; i < n; i++, p += PACK_TOC_ENTRY_LEN) {
 		memcpy(p, e[i].id, 32);
 		le_put(p + 32, e[i].off, 8);
@@ -127,7 +141,7 @@ pack_toc_seal(const uint8_t key[32], const struct pack_entry *e, size_t n,
 		le_put(p + 44, e[i].raw_len, 4);
 	}
 	if ((r = crypt_random(buf, CRYPT_NONCE_LEN)) < 0 ||
-	    (r = crypt_seal(key, buf, (const uint8_t *)PACK_MAGIC, 8,
+	    (r = crypt_seal(key, buf, (const uint8_t *)aad, 8,
 	    buf + CRYPT_NONCE_LEN, plen, buf + CRYPT_NONCE_LEN)) < 0) {
 		free(buf);
 		return r;
@@ -139,44 +153,60 @@ pack_toc_seal(const uint8_t key[32], const struct pack_entry *e, size_t n,
 
 int
 pack_tail_parse(const uint8_t tail[PACK_TAIL_LEN], uint64_t pack_size,
-    uint32_t *toc_len)
+    uint32_t *toc_len, int *version)
 {
 	uint32_t n = (uint32_t)le_get(tail, 4);
+	int v;
 
-	if (memcmp(tail + 4, PACK_END, 8) != 0)
+	if (memcmp(tail + 4, PACK_END, 8) == 0)
+		v = 2;
+	else if (memcmp(tail + 4, PACK_END_V1, 8) == 0)
+		v = 1;
+	else
 		return -EBADMSG;
-	if (n < CRYPT_NONCE_LEN + 4 + CRYPT_TAG_LEN || n > PACK_TOC_MAX ||
+	if (n < CRYPT_NONCE_LEN + toc_head_len(v) + CRYPT_TAG_LEN ||
+	    n > PACK_TOC_MAX ||
 	    (uint64_t)n + PACK_HEAD_LEN + PACK_TAIL_LEN > pack_size)
 		return -EBADMSG;
 	*toc_len = n;
+	*version = v;
 	return 0;
 }
 
 int
-pack_toc_open(const uint8_t key[32], const uint8_t *sealed, size_t len,
-    uint64_t pack_size, struct pack_entry **entries, size_t *n)
+pack_toc_open(const uint8_t key[32], int version, const uint8_t *sealed,
+    size_t len, uint64_t pack_size, struct pack_entry **entries, size_t *n,
+    uint8_t bound[STORE_HASH_LEN])
 {
+	const char *aad = version == 1 ? PACK_MAGIC_V1 : PACK_MAGIC;
 	struct pack_entry *e = NULL;
+	uint8_t b[STORE_HASH_LEN];
 	uint64_t blob_end;
 	uint8_t *plain = NULL;
 	struct rd r;
 	uint32_t count;
 	int rc;
 
-	if (len < CRYPT_NONCE_LEN + 4 + CRYPT_TAG_LEN || len > PACK_TOC_MAX ||
+	if ((version != 1 && version != 2) ||
+	    len < CRYPT_NONCE_LEN + toc_head_len(version) + CRYPT_TAG_LEN ||
+	    len > PACK_TOC_MAX ||
 	    (uint64_t)len + PACK_HEAD_LEN + PACK_TAIL_LEN > pack_size)
 		return -EBADMSG;
 	blob_end = pack_size - PACK_TAIL_LEN - len;
 	if ((plain = malloc(len)) == NULL)
 		return -ENOMEM;
-	rc = crypt_open(key, sealed, (const uint8_t *)PACK_MAGIC, 8,
+	rc = crypt_open(key, sealed, (const uint8_t *)aad, 8,
 	    sealed + CRYPT_NONCE_LEN, len - CRYPT_NONCE_LEN, plain);
 	if (rc < 0)
 		goto out;
 	r = rd_init(plain, len - CRYPT_NONCE_LEN - CRYPT_TAG_LEN);
 	rc = -EBADMSG;
-	if (rd_u32(&r, &count) < 0 ||
-	    (uint64_t)count * PACK_TOC_ENTRY_LEN != r.len)
+	if (rd_u32(&r, &count) < 0)
+		goto out;
+	memset(b, 0, sizeof(b));
+	if (version != 1 && rd_copy(&r, b, sizeof(b)) < 0)
+		goto out;
+	if ((uint64_t)count * PACK_TOC_ENTRY_LEN != r.len)
 		goto out;
 	if ((e = calloc(count ? count : 1, sizeof(*e))) == NULL) {
 		rc = -ENOMEM;
@@ -193,6 +223,8 @@ pack_toc_open(const uint8_t key[32], const uint8_t *sealed, size_t len,
 	}
 	*entries = e;
 	*n = count;
+	if (bound != NULL)
+		memcpy(bound, b, sizeof(b));
 	e = NULL;
 	rc = 0;
 out:

@@ -2,8 +2,9 @@
  * pack.h: chunk blobs and pack objects (amber-store(5), CHUNKS and PACKS).
  *
  * A blob is one sealed chunk: nonce(12) || AES-256-GCM(chunk key, AAD =
- * chunk id, codec(1) || payload) || tag(16).  A pack is "AMBRPCK1" ||
- * blobs || sealed table || table length (u32) || "AMBRPEND"; its name is
+ * chunk id, codec(1) || payload) || tag(16).  A pack is "AMBRPCK2" ||
+ * blobs || sealed table || table length (u32) || "AMBRPEN2" (format 1:
+ * "AMBRPCK1" ... "AMBRPEND", a table not bound to its pack); its name is
  * packs/<first two hex digits>/<SHA-256 of the whole pack, hex>.  The
  * parsers here are pure: no I/O, no allocation unless said.
  */
@@ -16,8 +17,10 @@
 #include "crypt.h"
 #include "store.h"
 
-#define PACK_MAGIC "AMBRPCK1"
-#define PACK_END "AMBRPEND"
+#define PACK_MAGIC "AMBRPCK2"	/* format 2: the table is bound */
+#define PACK_END "AMBRPEN2"
+#define PACK_MAGIC_V1 "AMBRPCK1"
+#define PACK_END_V1 "AMBRPEND"
 #define PACK_HEAD_LEN 8
 #define PACK_TAIL_LEN 12	/* table length + end magic */
 #define PACK_TARGET (16u << 20)	/* a pack is closed past this size */
@@ -69,26 +72,35 @@ int blob_open_parts(const struct store_ref *ref, uint8_t head[BLOB_HEAD_LEN],
     uint8_t *codec);
 
 /*
- * pack_toc_seal(key, entries, n, out, olen): the sealed table, malloc'd
- * into *${out}.
+ * pack_toc_seal(key, version, bound, entries, n, out, olen): the sealed
+ * table of a pack of format ${version} (1 or 2), malloc'd into *${out}.
+ * In format 2 the table holds ${bound}, the SHA-256 of every byte of the
+ * pack before the table, which binds it to its pack: a copy of it in
+ * another pack is told apart by whoever reads that pack.  Format 1 (for
+ * tests of old stores) ignores ${bound}.
  */
-int pack_toc_seal(const uint8_t key[32], const struct pack_entry *e,
+int pack_toc_seal(const uint8_t key[32], int version,
+    const uint8_t bound[STORE_HASH_LEN], const struct pack_entry *e,
     size_t n, uint8_t **out, size_t *olen);
 
 /*
- * pack_tail_parse(tail, pack_size, toc_len): check the 12-byte tail and
- * return the sealed table's length; -EBADMSG if malformed.
+ * pack_tail_parse(tail, pack_size, toc_len, version): check the 12-byte
+ * tail and return the sealed table's length and the pack's format (1 or
+ * 2, which the end magic says); -EBADMSG if malformed.
  */
 int pack_tail_parse(const uint8_t tail[PACK_TAIL_LEN], uint64_t pack_size,
-    uint32_t *toc_len);
+    uint32_t *toc_len, int *version);
 
 /*
- * pack_toc_open(key, sealed, len, pack_size, entries, n): authenticate
- * and decode a table; *${entries} is malloc'd.  Every entry is checked to
- * lie inside the pack's blob area.
+ * pack_toc_open(key, version, sealed, len, pack_size, entries, n, bound):
+ * authenticate and decode a table of format ${version}; *${entries} is
+ * malloc'd.  Every entry is checked to lie inside the pack's blob area.
+ * In format 2, ${bound} (unless NULL) gets the SHA-256 the table says the
+ * bytes before it have; in format 1 it is zeroed.
  */
-int pack_toc_open(const uint8_t key[32], const uint8_t *sealed, size_t len,
-    uint64_t pack_size, struct pack_entry **entries, size_t *n);
+int pack_toc_open(const uint8_t key[32], int version, const uint8_t *sealed,
+    size_t len, uint64_t pack_size, struct pack_entry **entries, size_t *n,
+    uint8_t bound[STORE_HASH_LEN]);
 
 /* "packs/xx/<64 hex>" for the pack hash ${h}. */
 void pack_name(const uint8_t h[STORE_HASH_LEN], char out[80]);

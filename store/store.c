@@ -621,33 +621,110 @@ struct toc_ctx {
 	uint64_t size;
 	struct pack_entry *e;
 	size_t n;
+	const char *why;	/* what was wrong, for the message */
+	int version;		/* of the pack's format */
+	uint8_t bound[STORE_HASH_LEN];	/* the table's hash of the rest */
+	uint32_t toc_len;
 };
 
+#define UNBOUND_WHY "the bytes before its table are not those it was " \
+	"sealed with (damaged, or a table copied into another pack)"
+
+/* Bytes of a pack hashed at a time when its table's binding is checked. */
+#define BIND_PIECE (4u << 20)
+
+/*
+ * bind_check(s, name, head, bound): 0 if the first ${head} bytes of pack
+ * ${name} hash to ${bound}, read a piece at a time; -EBADMSG if not.
+ */
+static int
+bind_check(struct store *s, const char *name, uint64_t head,
+    const uint8_t bound[STORE_HASH_LEN])
+{
+	struct crypt_sha256 *h;
+	uint8_t got[STORE_HASH_LEN];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r = 0;
+
+	if ((h = crypt_sha256_new()) == NULL)
+		return -ENOMEM;
+	for (uint64_t off = 0; off < head && r == 0; off += len) {
+		uint64_t want = head - off < BIND_PIECE ? head - off :
+		    BIND_PIECE;
+
+		if ((r = s->be->ops->get(s->be, name, NULL, off, want, &buf,
+		    &len)) == 0 && len != want)
+			r = -EBADMSG;
+		if (r == 0)
+			r = crypt_sha256_add(h, buf, len);
+		free(buf);
+		buf = NULL;
+	}
+	if (crypt_sha256_end(h, got) < 0 && r == 0)
+		r = -ENOMEM;
+	if (r == 0 && !crypt_equal(got, bound, STORE_HASH_LEN))
+		r = -EBADMSG;
+	return r;
+}
+
+/*
+ * toc_check(t, buf, len): open the table at the end of ${buf}, the last
+ * ${len} bytes of a pack of t->size bytes.  A pack of format 1 is refused
+ * in a store of format 2, where none was ever written.  A format 2 table
+ * is checked against the bytes before it when ${buf} holds them all.
+ */
 static int
 toc_check(void *ctx, const uint8_t *buf, size_t len)
 {
 	struct toc_ctx *t = ctx;
+	uint8_t got[STORE_HASH_LEN];
 	uint32_t toc_len;
+	int version;
 	int r;
 
+	t->why = "authentication failed";
 	if (len < PACK_TAIL_LEN)
 		return -EBADMSG;
 	if ((r = pack_tail_parse(buf + len - PACK_TAIL_LEN, t->size,
-	    &toc_len)) < 0)
+	    &toc_len, &version)) < 0)
 		return r;
 	if (len < (size_t)toc_len + PACK_TAIL_LEN)
 		return -EBADMSG;
+	if (version == 1 && t->s->cfg.version >= 2) {
+		t->why = "a format 1 pack in a format 2 store (added by "
+		    "someone: amber never wrote one there)";
+		return -EBADMSG;
+	}
 	free(t->e);
 	t->e = NULL;
-	return pack_toc_open(t->s->kr.toc_key, buf + len - PACK_TAIL_LEN -
-	    toc_len, toc_len, t->size, &t->e, &t->n);
+	t->version = version;
+	t->toc_len = toc_len;
+	r = pack_toc_open(t->s->kr.toc_key, version, buf + len -
+	    PACK_TAIL_LEN - toc_len, toc_len, t->size, &t->e, &t->n, t->bound);
+	if (r == 0 && version == 2 && len == t->size) {
+		crypt_sha256(buf, len - PACK_TAIL_LEN - toc_len, got);
+		if (!crypt_equal(got, t->bound, STORE_HASH_LEN)) {
+			t->why = UNBOUND_WHY;
+			r = -EBADMSG;
+		}
+	}
+	return r;
 }
 
 int
 store_pack_toc(struct store *s, const char *name, uint64_t size,
     struct pack_entry **e, size_t *n)
 {
-	struct toc_ctx t = { s, size, NULL, 0 };
+	return store_pack_toc_why(s, name, size, e, n, NULL, NULL);
+}
+
+int
+store_pack_toc_why(struct store *s, const char *name, uint64_t size,
+    struct pack_entry **e, size_t *n, const char **why, int *is_unbound)
+{
+	struct toc_ctx t = { .s = s, .size = size,
+		.why = "authentication failed" };
 	struct backend *be = s->be;
 	uint8_t *buf = NULL;
 	uint64_t want;
@@ -666,8 +743,11 @@ store_pack_toc(struct store *s, const char *name, uint64_t size,
 		uint32_t toc_len;
 
 		/* A table larger than the first read: read exactly it. */
+		int version;
+
 		if (pack_tail_parse(buf + len - PACK_TAIL_LEN, size,
-		    &toc_len) == 0 && toc_len + PACK_TAIL_LEN > want) {
+		    &toc_len, &version) == 0 &&
+		    toc_len + PACK_TAIL_LEN > want) {
 			free(buf);
 			buf = NULL;
 			r = be->ops->get(be, name, NULL, size - PACK_TAIL_LEN -
@@ -682,10 +762,28 @@ store_pack_toc(struct store *s, const char *name, uint64_t size,
 		r = store_object_get(s, name, toc_check, &t, &buf, &len);
 	}
 	free(buf);
+	if (is_unbound != NULL)
+		*is_unbound = 0;
+	/* Where the pack is at hand, its table must be its own. */
+	if (r == 0 && t.version == 2 && be->is_local && len < size &&
+	    (r = bind_check(s, name, size - PACK_TAIL_LEN - t.toc_len,
+	    t.bound)) == -EBADMSG) {
+		t.why = UNBOUND_WHY;
+		if (is_unbound != NULL) {
+			log_warn("%s: pack table: %s; its chunks are read "
+			    "last", name, t.why);
+			*is_unbound = 1;
+			if (why != NULL)
+				*why = t.why;
+			r = 0;
+		}
+	}
 	if (r < 0) {
 		free(t.e);
-		return r == -EBADMSG ? log_err(r, "%s: pack table: "
-		    "authentication failed", name) : r;
+		if (why != NULL)
+			*why = t.why;
+		return r == -EBADMSG ? log_err(r, "%s: pack table: %s", name,
+		    t.why) : r;
 	}
 	*e = t.e;
 	*n = t.n;
@@ -704,6 +802,7 @@ sync_pack(void *ctx, const char *key, uint64_t size)
 	struct sync_ctx *c = ctx;
 	struct pack_entry *e = NULL;
 	uint8_t h[32];
+	int is_unbound;
 	size_t n;
 	int r;
 
@@ -711,11 +810,13 @@ sync_pack(void *ctx, const char *key, uint64_t size)
 		return 0;
 	if ((r = index_pack_has(c->s->ix, h)) != 0)
 		return r < 0 ? r : 0;
-	if ((r = store_pack_toc(c->s, key, size, &e, &n)) < 0) {
+	if ((r = store_pack_toc_why(c->s, key, size, &e, &n, NULL,
+	    &is_unbound)) < 0) {
 		c->n_errors++;
 		return r == -ENOMEM ? r : 0;
 	}
-	r = index_pack_add(c->s->ix, h, size, e, n);
+	r = index_pack_add_last(c->s->ix, h, size, e, n, INDEX_PACK_DATA,
+	    is_unbound);
 	free(e);
 	c->n_new++;
 	return r;
@@ -985,16 +1086,63 @@ open_blob(const struct store_ref *ref, const uint8_t *blob, size_t len,
 	return r;
 }
 
+/*
+ * ref_check(s, ref, buf, len): 0 if ${buf} is the plaintext ${ref} names,
+ * -EBADMSG if not.  Its id and key are computed again from it
+ * (amber-store(5), CHUNKS) and compared with the ref.  Authentication
+ * alone does not show this: a chunk's key is convergent, so whoever knows
+ * a plaintext and holds an ingest key (which has the id and chunk-key
+ * keys) can seal other bytes under that chunk's id and key, and the tag
+ * of such a blob is valid.  What a reader returns, or caches, has passed
+ * this check.
+ */
+static int
+ref_check(const struct store *s, const struct store_ref *ref,
+    const uint8_t *buf, size_t len)
+{
+	struct store_ref got;
+	int is_same;
+
+	store_ref_of(s, buf, len, &got);
+	is_same = crypt_equal(got.id, ref->id, STORE_HASH_LEN) &&
+	    crypt_equal(got.key, ref->key, STORE_HASH_LEN);
+	crypt_wipe(&got, sizeof(got));
+	return is_same ? 0 : -EBADMSG;
+}
+
+/*
+ * open_checked(s, ref, blob, len, raw_len, buf, cap, olen, is_forged):
+ * open_blob(), then ref_check(); a plaintext that is not the one ${ref}
+ * names is wiped, sets *${is_forged} and gives -EBADMSG.
+ */
+static int
+open_checked(const struct store *s, const struct store_ref *ref,
+    const uint8_t *blob, size_t len, uint32_t raw_len, uint8_t *buf,
+    size_t cap, size_t *olen, int *is_forged)
+{
+	int r = open_blob(ref, blob, len, raw_len, buf, cap, olen);
+
+	if (r == 0 && (r = ref_check(s, ref, buf, *olen)) < 0) {
+		crypt_wipe(buf, *olen);
+		*is_forged = 1;
+	}
+	return r;
+}
+
 /* How chunk_open_at() goes about it. */
 #define OPEN_QUIET 1	/* log nothing of a failure (a read ahead: the
 			 * reader that needs the chunk logs it) */
 #define OPEN_TREE 2	/* a tree: a local copy of its pack may have it */
 
-/* Read and open chunk ${ref} at ${loc}, as ${flags} (OPEN_*) say. */
+/*
+ * Read and open chunk ${ref} at ${loc}, as ${flags} (OPEN_*) say.  On
+ * -EBADMSG, *${forged} (unless NULL) says whether a blob authenticated
+ * but was not the chunk ${ref} names.
+ */
 static int
 chunk_open_at(struct store *s, const struct store_ref *ref,
     const struct chunk_loc *loc0, uint8_t *buf, size_t cap, size_t *len,
-    int flags)
+    int flags, int *forged)
 {
 	struct backend *be = s->be;
 	struct backend_version *v = NULL;
@@ -1004,6 +1152,7 @@ chunk_open_at(struct store *s, const struct store_ref *ref,
 	char hex[65];
 	size_t got;
 	size_t n = 0;
+	int is_forged = 0;
 	int r;
 
 	atomic_fetch_add(&s->n_chunk_opens, 1);
@@ -1012,18 +1161,20 @@ chunk_open_at(struct store *s, const struct store_ref *ref,
 	if ((flags & OPEN_TREE) && s->opts.use_tree_copies &&
 	    be->ops->willneed == NULL &&
 	    treecopy_get(s, &loc, &blob, &got) == 0) {
-		r = open_blob(ref, blob, got, loc.raw_len, buf, cap, len);
+		r = open_checked(s, ref, blob, got, loc.raw_len, buf, cap, len,
+		    &is_forged);
 		free(blob);
 		blob = NULL;
 		if (r != -EBADMSG)
 			return r;
+		is_forged = 0;
 		log_warn("%s: the local copy is damaged; removed", name);
 		treecopy_drop(s, loc.pack);
 	}
 	r = be->ops->get(be, name, NULL, loc.off, loc.len, &blob, &got);
 	if (r == 0)
-		r = got == loc.len ? open_blob(ref, blob, got, loc.raw_len,
-		    buf, cap, len) : -EBADMSG;
+		r = got == loc.len ? open_checked(s, ref, blob, got,
+		    loc.raw_len, buf, cap, len, &is_forged) : -EBADMSG;
 	free(blob);
 	blob = NULL;
 	if (r == -EBADMSG && be->ops->versions != NULL &&
@@ -1033,8 +1184,8 @@ chunk_open_at(struct store *s, const struct store_ref *ref,
 				continue;
 			if (be->ops->get(be, name, v[i].id, loc.off, loc.len,
 			    &blob, &got) == 0 && got == loc.len &&
-			    open_blob(ref, blob, got, loc.raw_len, buf, cap,
-			    len) == 0) {
+			    open_checked(s, ref, blob, got, loc.raw_len, buf,
+			    cap, len, &is_forged) == 0) {
 				log_warn("%s: newest version is damaged or "
 				    "overwritten; read version %s", name,
 				    v[i].id);
@@ -1045,9 +1196,16 @@ chunk_open_at(struct store *s, const struct store_ref *ref,
 		}
 		free(v);
 	}
+	if (forged != NULL)
+		*forged = r == -EBADMSG && is_forged;
 	if (flags & OPEN_QUIET)
 		return r;
-	if (r == -EBADMSG) {
+	if (r == -EBADMSG && is_forged) {
+		log_hex(ref->id, 32, hex);
+		log_err(r, "%s: chunk %.16s at offset %llu: authentic, but "
+		    "not the chunk its id names (forged by a key holder?)",
+		    name, hex, (unsigned long long)loc.off);
+	} else if (r == -EBADMSG) {
 		log_hex(ref->id, 32, hex);
 		log_err(r, "%s: chunk %.16s at offset %llu: authentication "
 		    "failed", name, hex, (unsigned long long)loc.off);
@@ -1058,22 +1216,105 @@ chunk_open_at(struct store *s, const struct store_ref *ref,
 	return r;
 }
 
+/* Locations of a chunk read from the index at a time. */
+#define LOC_PAGE 8
+
+/*
+ * chunk_open_any(s, ref, bufp, cap, len, flags, used): chunk_open_at() at
+ * each location the index knows of ${ref}, in turn, until one gives the
+ * chunk ${ref} names; *${used} (unless NULL) is then that location.  If
+ * *${bufp} is NULL, a buffer of the length each location's table claims
+ * (at most ${cap}) is allocated for it, and the one that worked is left
+ * in *${bufp} for the caller to free; else *${bufp} holds ${cap} bytes.
+ * Anyone who may add a pack may add a location, so a location that
+ * fails is no reason to stop: a chunk with k locations costs at most k
+ * reads (amber-store(5), SECURITY CONSIDERATIONS).  With one location,
+ * that location's failure is logged as ever; with more, quietly, and one
+ * line names what failed.
+ */
+static int
+chunk_open_any(struct store *s, const struct store_ref *ref, uint8_t **bufp,
+    size_t cap, size_t *len, int flags, struct chunk_loc *used)
+{
+	int is_alloc = *bufp == NULL;
+	struct chunk_loc locs[LOC_PAGE];
+	struct chunk_loc bad;
+	size_t total = 0;
+	size_t n_bad = 0;
+	size_t n;
+	char hex[65];
+	char name[80];
+	int first = 0;
+	int r;
+
+	log_hex(ref->id, 32, hex);
+	for (size_t skip = 0; skip == 0 || skip < total; skip += LOC_PAGE) {
+		r = index_chunk_locs(s->ix, ref->id, skip, locs, LOC_PAGE, &n,
+		    &total);
+		if (r == -ENOENT && skip == 0)
+			return log_err(r, "chunk %.16s: not in any pack", hex);
+		if (r == -ENOENT)
+			break;
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < n; i++) {
+			if (is_alloc && locs[i].raw_len <= cap &&
+			    (*bufp = malloc(locs[i].raw_len + 1)) == NULL)
+				return -ENOMEM;
+			r = chunk_open_at(s, ref, &locs[i], *bufp, is_alloc ?
+			    locs[i].raw_len : cap, len, total == 1 ? flags :
+			    flags | OPEN_QUIET, NULL);
+			if (r < 0 && is_alloc) {
+				free(*bufp);
+				*bufp = NULL;
+			}
+			if (r == 0) {
+				if (n_bad > 0 && !(flags & OPEN_QUIET)) {
+					pack_name(bad.pack, name);
+					log_warn("chunk %.16s: %zu of its %zu "
+					    "locations failed (first: %s "
+					    "offset %llu); read from the "
+					    "next", hex, n_bad, total, name,
+					    (unsigned long long)bad.off);
+				}
+				if (used != NULL)
+					*used = locs[i];
+				return 0;
+			}
+			/* A location whose length is not the caller's is
+			 * not the chunk the caller knows, unless none is. */
+			if (r == -ENOMEM)
+				return r;
+			if (n_bad++ == 0) {
+				bad = locs[i];
+				first = r;
+			}
+		}
+	}
+	if (total > 1 && !(flags & OPEN_QUIET)) {
+		pack_name(bad.pack, name);
+		log_err(first, "chunk %.16s: none of its %zu locations holds "
+		    "it intact (first: %s offset %llu)", hex, total, name,
+		    (unsigned long long)bad.off);
+	}
+	return first < 0 ? first : -EBADMSG;
+}
+
+int
+store_chunk_open_at(struct store *s, const struct store_ref *ref,
+    const struct chunk_loc *loc, uint8_t *buf, size_t cap, size_t *len,
+    int *forged)
+{
+	return chunk_open_at(s, ref, loc, buf, cap, len, OPEN_QUIET, forged);
+}
+
 int
 store_chunk_open(struct store *s, const struct store_ref *ref, uint8_t *buf,
     size_t cap, size_t *len)
 {
-	struct chunk_loc loc;
-	char hex[65];
-	int r;
-
 	if (s->ix == NULL)
 		return -EACCES;
-	if ((r = index_chunk_get(s->ix, ref->id, &loc)) < 0) {
-		log_hex(ref->id, 32, hex);
-		return r == -ENOENT ? log_err(r, "chunk %.16s: not in any "
-		    "pack", hex) : r;
-	}
-	return chunk_open_at(s, ref, &loc, buf, cap, len, 0);
+	return chunk_open_any(s, ref, &buf, cap, len, 0, NULL);
 }
 
 int
@@ -1219,7 +1460,7 @@ store_tree_read(struct store *s, const struct store_ref *ref,
     struct store_tree **out)
 {
 	struct chunk_loc loc;
-	uint8_t *buf;
+	uint8_t *buf = NULL;
 	char name[80];
 	size_t len;
 	int is_learning = 0;
@@ -1231,8 +1472,6 @@ store_tree_read(struct store *s, const struct store_ref *ref,
 		return -EACCES;
 	if ((r = index_chunk_get(s->ix, ref->id, &loc)) < 0)
 		return store_chunk_open(s, ref, NULL, 0, &len);
-	if (loc.raw_len > STORE_TREE_MAX)
-		return -EBADMSG;
 	/* Its neighbours are the trees a walk reads next. */
 	if (index_pack_kind(s->ix, loc.pack, &kind) == 0) {
 		pack_name(loc.pack, name);
@@ -1241,23 +1480,22 @@ store_tree_read(struct store *s, const struct store_ref *ref,
 		else if (s->be->ops->willneed != NULL)
 			s->be->ops->willneed(s->be, name);
 	}
-	if ((buf = malloc(loc.raw_len ? loc.raw_len : 1)) == NULL)
-		return -ENOMEM;
-	if ((r = chunk_open_at(s, ref, &loc, buf, loc.raw_len, &len,
-	    OPEN_TREE)) < 0) {
-		free(buf);
+	if ((r = chunk_open_any(s, ref, &buf, STORE_TREE_MAX, &len,
+	    OPEN_TREE, &loc)) < 0)
 		return r;
-	}
 	if ((r = tree_decode(buf, len, out)) == -EBADMSG) {
 		char hex[65];
 
 		log_hex(ref->id, 32, hex);
 		log_err(r, "tree %.16s: malformed", hex);
 	}
-	/* Only a tree that decodes teaches anything of its pack. */
+	/* Only a tree that decodes teaches anything of its pack (the one it
+	 * came from, which a junk location before it is not). */
 	if (r == 0 && is_learning && learn_tree_pack(s, loc.pack) &&
-	    s->be->ops->willneed != NULL)
+	    s->be->ops->willneed != NULL) {
+		pack_name(loc.pack, name);
 		s->be->ops->willneed(s->be, name);
+	}
 	return r;
 }
 
@@ -1341,14 +1579,14 @@ load_entry(struct store *s, const struct store_ref *ref,
 		pack_name(loc->pack, name);
 		if (s->be->ops->read_into(s->be, name, loc->off, iov, 3) == 0 &&
 		    blob_open_parts(ref, head, chunk, len, tag, &codec) == 0 &&
-		    codec == CODEC_RAW) {
+		    codec == CODEC_RAW && ref_check(s, ref, chunk, len) == 0) {
 			atomic_fetch_add(&s->n_chunk_opens, 1);
 			*out = chunk;
 			return 0;
 		}
 	}
-	r = chunk_open_at(s, ref, loc, chunk, len, &got,
-	    is_quiet ? OPEN_QUIET : 0);
+	r = chunk_open_any(s, ref, &chunk, len, &got,
+	    is_quiet ? OPEN_QUIET : 0, NULL);
 	if (r == -ERANGE || (r == 0 && got != len))
 		r = -EBADMSG;
 	if (r < 0) {
@@ -1368,17 +1606,17 @@ prefetch_one(struct store *s, const struct store_extent *x)
 	struct chunk_loc loc;
 	uint8_t *chunk;
 
-	if (cache_claim(s->cache, x->ref.id) != -EAGAIN)
+	if (cache_claim(s->cache, x->ref.key) != -EAGAIN)
 		return;
 	/* On failure the reader that needs it loads it again, and reports. */
 	if (index_chunk_get(s->ix, x->ref.id, &loc) < 0 ||
 	    loc.raw_len != x->len ||
 	    load_entry(s, &x->ref, &loc, x->len, 1, &chunk) < 0) {
-		cache_abandon(s->cache, x->ref.id);
+		cache_abandon(s->cache, x->ref.key);
 		return;
 	}
 	atomic_fetch_add(&s->n_prefetched, 1);
-	cache_insert(s->cache, x->ref.id, chunk);
+	cache_insert(s->cache, x->ref.key, chunk);
 }
 
 static void *
@@ -1510,7 +1748,7 @@ load_claimed(struct store *s, const struct store_extent *x, uint8_t **chunk)
 		r = log_err(r, "chunk %.16s: not in any pack", hex);
 	}
 	if (r < 0)
-		cache_abandon(s->cache, x->ref.id);
+		cache_abandon(s->cache, x->ref.key);
 	return r;
 }
 
@@ -1523,14 +1761,14 @@ read_extent(struct store *s, const struct store_extent *x, size_t off,
 	size_t got;
 	int r;
 
-	r = cache_read_or_claim(s->cache, x->ref.id, off, buf, len, &got);
+	r = cache_read_or_claim(s->cache, x->ref.key, off, buf, len, &got);
 	if (r == 0)
 		return got == len ? 0 : -EBADMSG;
 	/* Ours to load: decrypt straight into a cache entry. */
 	if ((r = load_claimed(s, x, &chunk)) < 0)
 		return r;
 	memcpy(buf, chunk + off, len);
-	cache_insert(s->cache, x->ref.id, chunk);
+	cache_insert(s->cache, x->ref.key, chunk);
 	return 0;
 }
 
@@ -1610,7 +1848,7 @@ pin_extent(struct store *s, const struct store_extent *x,
 	size_t got;
 	int r;
 
-	r = cache_pin_or_claim(s->cache, x->ref.id, data, &got);
+	r = cache_pin_or_claim(s->cache, x->ref.key, data, &got);
 	if (r == 0) {
 		if (got == x->len)
 			return 0;
@@ -1619,7 +1857,7 @@ pin_extent(struct store *s, const struct store_extent *x,
 	}
 	if ((r = load_claimed(s, x, &chunk)) < 0)
 		return r;
-	*data = cache_insert_pin(s->cache, x->ref.id, chunk);
+	*data = cache_insert_pin(s->cache, x->ref.key, chunk);
 	return 0;
 }
 

@@ -112,9 +112,28 @@ void store_ref_of(const struct store *s, const uint8_t *buf, size_t len,
 int store_chunk_open(struct store *s, const struct store_ref *ref,
     uint8_t *buf, size_t cap, size_t *len);
 
-/* Fetch and authenticate the table of pack ${name} (${size} bytes). */
+/*
+ * store_chunk_open_at(s, ref, loc, buf, cap, len, forged): open chunk
+ * ${ref} at location ${loc} only, logging nothing (for verify, which
+ * checks every location).  On -EBADMSG, *${forged} says whether the blob
+ * authenticated but was not the chunk ${ref} names.
+ */
+int store_chunk_open_at(struct store *s, const struct store_ref *ref,
+    const struct chunk_loc *loc, uint8_t *buf, size_t cap, size_t *len,
+    int *forged);
+
+/*
+ * store_pack_toc(s, name, size, e, n): fetch and authenticate the table of
+ * pack ${name} (${size} bytes).  store_pack_toc_why(..., why, is_unbound)
+ * also sets *${why} (unless NULL), what was wrong, for people; and where
+ * ${is_unbound} is not NULL, a local pack whose table does not match the
+ * bytes before it is not an error: *${is_unbound} says so (the caller
+ * reads its chunks last).  With ${is_unbound} NULL it is -EBADMSG.
+ */
 int store_pack_toc(struct store *s, const char *name, uint64_t size,
     struct pack_entry **e, size_t *n);
+int store_pack_toc_why(struct store *s, const char *name, uint64_t size,
+    struct pack_entry **e, size_t *n, const char **why, int *is_unbound);
 
 /* A check for store_object_get(): the object's SHA-256 is ${ctx}'s. */
 struct hash_want {

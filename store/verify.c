@@ -24,7 +24,7 @@
 struct bad_pack {
 	char name[80];
 	uint8_t h[32];
-	char what[160];
+	char what[200];
 	int is_referenced;
 };
 
@@ -80,6 +80,9 @@ check_pack(void *ctx, const char *key, uint64_t size)
 	struct vctx *v = ctx;
 	struct pack_entry *e = NULL;
 	struct hash_want hw;
+	const char *why = NULL;
+	char what[200];
+	int is_unbound = 0;
 	uint8_t *buf = NULL;
 	size_t len;
 	size_t n;
@@ -99,14 +102,18 @@ check_pack(void *ctx, const char *key, uint64_t size)
 			    "content does not match its hash (damaged)" :
 			    "cannot be read");
 	}
-	r = store_pack_toc(v->s, key, size, &e, &n);
+	r = store_pack_toc_why(v->s, key, size, &e, &n, &why, &is_unbound);
 	if (r == -ENOMEM)
 		return r;
-	if (r < 0)
-		return add_bad(v, key, hw.h, "pack table fails "
-		    "authentication");
+	if (r < 0 || is_unbound) {
+		snprintf(what, sizeof(what), "pack table: %s", why != NULL ?
+		    why : "cannot be read");
+		if ((r = add_bad(v, key, hw.h, what)) < 0 || !is_unbound)
+			return r;
+	}
 	if (index_pack_has(v->s->ix, hw.h) == 0)
-		index_pack_add(v->s->ix, hw.h, size, e, n);
+		index_pack_add_last(v->s->ix, hw.h, size, e, n,
+		    INDEX_PACK_DATA, is_unbound);
 	free(e);
 	return 0;
 }
@@ -169,6 +176,97 @@ mark_bad_referenced(struct vctx *v, const uint8_t pack[32])
 			v->bad[i].is_referenced = 1;
 }
 
+/* Locations of one chunk that verify names one by one, at most. */
+#define BAD_LOCS_NAMED 256
+
+/*
+ * check_locs(v, ref): with READ_DATA, open chunk ${ref} at every location
+ * the index knows, and name each that fails: anyone who may add a pack
+ * may add a location, and a reader that falls back past it still pays
+ * for it.  Returns the number of locations that gave the chunk, or
+ * -ENOMEM.
+ */
+static int
+check_locs(struct vctx *v, const struct store_ref *ref, const char *what)
+{
+	struct chunk_loc locs[8];
+	struct chunk_loc *bad = NULL;
+	int *forged = NULL;
+	size_t n_bad = 0;
+	size_t total = 0;
+	size_t n;
+	char obj[120];
+	char msg[256];
+	int n_good = 0;
+	int r = 0;
+
+	for (size_t skip = 0; skip == 0 || skip < total; skip += 8) {
+		if (index_chunk_locs(v->s->ix, ref->id, skip, locs, 8, &n,
+		    &total) < 0)
+			break;
+		for (size_t i = 0; i < n; i++) {
+			uint8_t *buf = malloc(locs[i].raw_len + 1);
+			size_t got;
+			int is_forged = 0;
+
+			if (idset_has(&v->bad_set, locs[i].pack))
+				mark_bad_referenced(v, locs[i].pack);
+			if (buf == NULL) {
+				r = -ENOMEM;
+				goto out;
+			}
+			r = store_chunk_open_at(v->s, ref, &locs[i], buf,
+			    locs[i].raw_len, &got, &is_forged);
+			free(buf);
+			if (r == -ENOMEM)
+				goto out;
+			if (r == 0) {
+				n_good++;
+				continue;
+			}
+			r = 0;
+			if (n_bad < BAD_LOCS_NAMED) {
+				struct chunk_loc *b = realloc(bad, (n_bad + 1) *
+				    sizeof(*b));
+				int *f = realloc(forged, (n_bad + 1) *
+				    sizeof(*f));
+
+				if (b != NULL)
+					bad = b;
+				if (f != NULL)
+					forged = f;
+				if (b == NULL || f == NULL) {
+					r = -ENOMEM;
+					goto out;
+				}
+				bad[n_bad] = locs[i];
+				forged[n_bad] = is_forged;
+			}
+			n_bad++;
+		}
+	}
+	for (size_t i = 0; i < n_bad && i < BAD_LOCS_NAMED; i++) {
+		pack_name(bad[i].pack, obj);
+		snprintf(msg, sizeof(msg), "%s at offset %llu: %s%s", n_good ?
+		    "a bad copy of a chunk" : what,
+		    (unsigned long long)bad[i].off, forged[i] ?
+		    "authentic, but not the chunk its id names (forged by a "
+		    "key holder)" : "fails authentication", n_good ?
+		    " (another copy is intact)" : "");
+		problem(v, obj, msg, 1, v->path);
+	}
+	if (n_bad > BAD_LOCS_NAMED) {
+		snprintf(msg, sizeof(msg), "and %zu more bad copies of this "
+		    "chunk", n_bad - BAD_LOCS_NAMED);
+		problem(v, "(more packs)", msg, 1, v->path);
+	}
+	r = n_good;
+out:
+	free(bad);
+	free(forged);
+	return r;
+}
+
 /* Check one referenced chunk; returns -ENOMEM only. */
 static int
 check_chunk(struct vctx *v, const struct store_ref *ref, size_t raw_len,
@@ -188,40 +286,16 @@ check_chunk(struct vctx *v, const struct store_ref *ref, size_t raw_len,
 	}
 	if (r < 0)
 		return r == -ENOMEM ? r : 0;
+	if ((v->flags & STORE_VERIFY_READ_DATA) && raw_len > 0) {
+		/* Every location is read and each bad one named; a chunk
+		 * of a damaged pack that still authenticates is intact. */
+		r = check_locs(v, ref, what);
+		return r == -ENOMEM ? r : 0;
+	}
 	pack_name(loc.pack, obj);
 	if (idset_has(&v->bad_set, loc.pack)) {
 		mark_bad_referenced(v, loc.pack);
-		/* Name only what is really damaged: a chunk of a damaged
-		 * pack that still authenticates is intact. */
-		if ((v->flags & STORE_VERIFY_READ_DATA) && raw_len > 0) {
-			uint8_t *buf = malloc(raw_len);
-			size_t got;
-
-			if (buf == NULL)
-				return -ENOMEM;
-			r = store_chunk_open(v->s, ref, buf, raw_len, &got);
-			free(buf);
-			if (r == -ENOMEM)
-				return r;
-			if (r == 0)
-				return 0;
-		}
 		problem(v, obj, what, 1, v->path);
-		return 0;
-	}
-	if ((v->flags & STORE_VERIFY_READ_DATA) && raw_len > 0) {
-		uint8_t *buf = malloc(raw_len);
-		size_t got;
-
-		if (buf == NULL)
-			return -ENOMEM;
-		r = store_chunk_open(v->s, ref, buf, raw_len, &got);
-		free(buf);
-		if (r == -ENOMEM)
-			return r;
-		if (r < 0)
-			problem(v, obj, "chunk fails authentication", 1,
-			    v->path);
 	}
 	return 0;
 }

@@ -89,7 +89,10 @@ pack_finish(struct store_writer *w, struct wb *pack, struct pack_entry *e,
 	size_t toc_len;
 	int r;
 
-	if ((r = pack_toc_seal(s->kr.toc_key, e, n, &toc, &toc_len)) < 0)
+	/* The table binds itself to the bytes before it (format 2). */
+	crypt_sha256(pack->p, pack->len, h);
+	if ((r = pack_toc_seal(s->kr.toc_key, 2, h, e, n, &toc,
+	    &toc_len)) < 0)
 		return r;
 	if ((r = wb_bytes(pack, toc, toc_len)) < 0 ||
 	    (r = wb_u32(pack, toc_len)) < 0 ||

@@ -206,6 +206,7 @@ static void
 build_pack(const uint8_t key[32], struct store_ref *refs, uint8_t **data,
     size_t *lens, size_t n, struct wb *pack, struct pack_entry *e)
 {
+	uint8_t bound[32];
 	uint8_t *toc;
 	size_t toc_len;
 
@@ -225,8 +226,9 @@ build_pack(const uint8_t key[32], struct store_ref *refs, uint8_t **data,
 		CHECK(wb_bytes(pack, blob, blen) == 0);
 		free(blob);
 	}
-	CHECK(pack_toc_seal(key, e, n, &toc, &toc_len) == 0);
-	CHECK(toc_len == CRYPT_NONCE_LEN + 4 + n * PACK_TOC_ENTRY_LEN +
+	crypt_sha256(pack->p, pack->len, bound);
+	CHECK(pack_toc_seal(key, 2, bound, e, n, &toc, &toc_len) == 0);
+	CHECK(toc_len == CRYPT_NONCE_LEN + 4 + 32 + n * PACK_TOC_ENTRY_LEN +
 	    CRYPT_TAG_LEN);
 	CHECK(wb_bytes(pack, toc, toc_len) == 0);
 	CHECK(wb_u32(pack, toc_len) == 0);
@@ -245,7 +247,10 @@ test_pack_roundtrip(void)
 	struct pack_entry e[N];
 	struct pack_entry *got = NULL;
 	struct wb pack = { 0 };
+	uint8_t bound[32];
+	uint8_t want[32];
 	uint32_t toc_len;
+	int version = 0;
 	size_t n = 0;
 
 	rnd(key, 32);
@@ -262,12 +267,19 @@ test_pack_roundtrip(void)
 	build_pack(key, refs, data, lens, N, &pack, e);
 	CHECK(memcmp(pack.p, PACK_MAGIC, 8) == 0);
 	CHECK(pack_tail_parse(pack.p + pack.len - PACK_TAIL_LEN, pack.len,
-	    &toc_len) == 0);
-	CHECK(toc_len == CRYPT_NONCE_LEN + 4 + N * PACK_TOC_ENTRY_LEN +
+	    &toc_len, &version) == 0);
+	CHECK(version == 2);
+	CHECK(toc_len == CRYPT_NONCE_LEN + 4 + 32 + N * PACK_TOC_ENTRY_LEN +
 	    CRYPT_TAG_LEN);
-	CHECK(pack_toc_open(key, pack.p + pack.len - PACK_TAIL_LEN - toc_len,
-	    toc_len, pack.len, &got, &n) == 0);
+	CHECK(pack_toc_open(key, 2, pack.p + pack.len - PACK_TAIL_LEN -
+	    toc_len, toc_len, pack.len, &got, &n, bound) == 0);
 	CHECK(n == N);
+	/* The table binds the bytes before it. */
+	crypt_sha256(pack.p, pack.len - PACK_TAIL_LEN - toc_len, want);
+	CHECK(memcmp(bound, want, 32) == 0);
+	/* Opened as format 1 (another AAD), it fails. */
+	CHECK(pack_toc_open(key, 1, pack.p + pack.len - PACK_TAIL_LEN -
+	    toc_len, toc_len, pack.len, &got, &n, NULL) == -EBADMSG);
 	for (size_t i = 0; got != NULL && i < n && i < N; i++) {
 		uint8_t *scratch = malloc(got[i].len);
 		uint8_t *out = malloc(got[i].raw_len);
@@ -297,27 +309,27 @@ test_pack_roundtrip(void)
 
 		for (size_t i = 0; i < toc_len; i++) {
 			toc[i] ^= 0x08;
-			CHECK(pack_toc_open(key, toc, toc_len, pack.len, &got,
-			    &n) == -EBADMSG);
+			CHECK(pack_toc_open(key, 2, toc, toc_len, pack.len,
+			    &got, &n, NULL) == -EBADMSG);
 			toc[i] ^= 0x08;
 		}
 		/* Truncated at either end, or under another key. */
-		CHECK(pack_toc_open(key, toc, toc_len - 1, pack.len, &got,
-		    &n) == -EBADMSG);
-		CHECK(pack_toc_open(key, toc + 1, toc_len - 1, pack.len, &got,
-		    &n) == -EBADMSG);
+		CHECK(pack_toc_open(key, 2, toc, toc_len - 1, pack.len,
+		    &got, &n, NULL) == -EBADMSG);
+		CHECK(pack_toc_open(key, 2, toc + 1, toc_len - 1, pack.len,
+		    &got, &n, NULL) == -EBADMSG);
 		key[3] ^= 1;
-		CHECK(pack_toc_open(key, toc, toc_len, pack.len, &got,
-		    &n) == -EBADMSG);
+		CHECK(pack_toc_open(key, 2, toc, toc_len, pack.len, &got,
+		    &n, NULL) == -EBADMSG);
 		key[3] ^= 1;
 		/* The pack size it is checked against matters: a table
 		 * whose entries would pass the end of a shorter pack. */
-		CHECK(pack_toc_open(key, toc, toc_len, pack.len - 1, &got,
-		    &n) == -EBADMSG);
-		CHECK(pack_toc_open(key, toc, toc_len, toc_len + 19, &got,
-		    &n) == -EBADMSG);
-		CHECK(pack_toc_open(key, toc, toc_len, pack.len, &got,
-		    &n) == 0);
+		CHECK(pack_toc_open(key, 2, toc, toc_len, pack.len - 1,
+		    &got, &n, NULL) == -EBADMSG);
+		CHECK(pack_toc_open(key, 2, toc, toc_len, toc_len + 19,
+		    &got, &n, NULL) == -EBADMSG);
+		CHECK(pack_toc_open(key, 2, toc, toc_len, pack.len, &got,
+		    &n, NULL) == 0);
 		free(got);
 		got = NULL;
 	}
@@ -339,9 +351,9 @@ one_entry(const uint8_t key[32], uint64_t off, uint32_t len,
 	int r;
 
 	memset(e.id, 0x11, 32);
-	if (pack_toc_seal(key, &e, 1, &toc, &toc_len) < 0)
+	if (pack_toc_seal(key, 1, NULL, &e, 1, &toc, &toc_len) < 0)
 		abort();
-	r = pack_toc_open(key, toc, toc_len, size, &got, &n);
+	r = pack_toc_open(key, 1, toc, toc_len, size, &got, &n, NULL);
 	if (r == 0 && (n != 1 || got[0].off != off || got[0].len != len))
 		r = -EINVAL;
 	free(got);
@@ -380,10 +392,22 @@ test_toc_bounds(void)
 	CHECK(one_entry(key, 8, 100, STORE_TREE_MAX + 1, size) == -EBADMSG);
 
 	/* An empty table opens to zero entries. */
-	CHECK(pack_toc_seal(key, NULL, 0, &toc, &toc_len) == 0);
+	CHECK(pack_toc_seal(key, 1, NULL, NULL, 0, &toc, &toc_len) == 0);
 	CHECK(toc_len == 32);
-	CHECK(pack_toc_open(key, toc, toc_len, 8 + toc_len + 12, &got,
-	    &n) == 0);
+	CHECK(pack_toc_open(key, 1, toc, toc_len, 8 + toc_len + 12, &got,
+	    &n, NULL) == 0);
+	CHECK(n == 0);
+	/* Format 1 tables open only as format 1. */
+	CHECK(pack_toc_open(key, 2, toc, toc_len, 8 + toc_len + 12, &got,
+	    &n, NULL) == -EBADMSG);
+	free(got);
+	got = NULL;
+	free(toc);
+	memset(key + 8, 0, 24);
+	CHECK(pack_toc_seal(key, 2, key, NULL, 0, &toc, &toc_len) == 0);
+	CHECK(toc_len == 64);
+	CHECK(pack_toc_open(key, 2, toc, toc_len, 8 + toc_len + 12, &got,
+	    &n, key + 32 - 32) == 0);
 	CHECK(n == 0);
 	free(got);
 	free(toc);
@@ -394,26 +418,35 @@ test_tail(void)
 {
 	uint8_t tail[PACK_TAIL_LEN];
 	uint32_t n = 0;
+	int v = 0;
 
 	le_put(tail, 80, 4);
 	memcpy(tail + 4, PACK_END, 8);
-	CHECK(pack_tail_parse(tail, 100, &n) == 0 && n == 80);
-	CHECK(pack_tail_parse(tail, 8 + 80 + 12, &n) == 0);
-	CHECK(pack_tail_parse(tail, 8 + 80 + 11, &n) == -EBADMSG);
-	CHECK(pack_tail_parse(tail, 0, &n) == -EBADMSG);
+	CHECK(pack_tail_parse(tail, 100, &n, &v) == 0 && n == 80);
+	CHECK(pack_tail_parse(tail, 8 + 80 + 12, &n, &v) == 0);
+	CHECK(pack_tail_parse(tail, 8 + 80 + 11, &n, &v) == -EBADMSG);
+	CHECK(pack_tail_parse(tail, 0, &n, &v) == -EBADMSG);
+	CHECK(v == 2);
+	/* The smallest table: 12 + 4 + 32 + 16 bytes (format 1: 32). */
+	le_put(tail, 63, 4);
+	CHECK(pack_tail_parse(tail, 1000, &n, &v) == -EBADMSG);
+	le_put(tail, 64, 4);
+	CHECK(pack_tail_parse(tail, 1000, &n, &v) == 0 && n == 64);
+	memcpy(tail + 4, PACK_END_V1, 8);
 	le_put(tail, 31, 4);
-	CHECK(pack_tail_parse(tail, 1000, &n) == -EBADMSG);
+	CHECK(pack_tail_parse(tail, 1000, &n, &v) == -EBADMSG);
 	le_put(tail, 32, 4);
-	CHECK(pack_tail_parse(tail, 1000, &n) == 0 && n == 32);
+	CHECK(pack_tail_parse(tail, 1000, &n, &v) == 0 && n == 32 && v == 1);
+	memcpy(tail + 4, PACK_END, 8);
 	le_put(tail, PACK_TOC_MAX + 1, 4);
-	CHECK(pack_tail_parse(tail, PACK_MAX, &n) == -EBADMSG);
+	CHECK(pack_tail_parse(tail, PACK_MAX, &n, &v) == -EBADMSG);
 	le_put(tail, PACK_TOC_MAX, 4);
-	CHECK(pack_tail_parse(tail, PACK_MAX, &n) == 0);
+	CHECK(pack_tail_parse(tail, PACK_MAX, &n, &v) == 0);
 	le_put(tail, UINT32_MAX, 4);
-	CHECK(pack_tail_parse(tail, UINT64_MAX, &n) == -EBADMSG);
+	CHECK(pack_tail_parse(tail, UINT64_MAX, &n, &v) == -EBADMSG);
 	le_put(tail, 80, 4);
 	tail[11] ^= 1;
-	CHECK(pack_tail_parse(tail, 1000, &n) == -EBADMSG);
+	CHECK(pack_tail_parse(tail, 1000, &n, &v) == -EBADMSG);
 }
 
 static void

@@ -712,7 +712,7 @@ test_prefetch(void)
 	store_prefetch_drain(s);
 	CHECK(atomic_load(&s->n_prefetched) == PREFETCH_AHEAD);
 	for (size_t i = 0; i < big_e.n_extents && i < 4; i++)
-		CHECK((cache_read(s->cache, big_e.extents[i].ref.id, 0, b,
+		CHECK((cache_read(s->cache, big_e.extents[i].ref.key, 0, b,
 		    sizeof(b), &got) == 0) == (i <= PREFETCH_AHEAD));
 	store_tree_free(t);
 	t = NULL;
