@@ -67,7 +67,7 @@ enum {
 };
 
 #define RESTORE_BUF (1u << 20)	/* bytes read from the store at once */
-#define RESTORE_DEPTH_MAX 2048	/* deeper is not a real tree */
+#define RESTORE_DEPTH_MAX STORE_DEPTH_MAX	/* deeper: no real tree */
 #define ZERO_BLOCK 4096		/* all-zero blocks this big become holes */
 
 /* First restored name of one hard-link group. */
