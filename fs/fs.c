@@ -214,7 +214,9 @@ out:
  * ${link} is relative to the source root and names an earlier entry; one
  * that does not is ignored rather than trusted.  A config we serve
  * (${is_cfg}) keeps its own id: reads of it must find it, not another
- * name of its group.
+ * name of its group.  (The other way round, a later name of a group whose
+ * first name is such a config reads as the served config, with a stored
+ * size: a rarity, and what it reads names no program either.)
  */
 static int
 entry_ino(uint32_t slot, uint64_t ord, uint64_t sroot, unsigned depth,
