@@ -60,7 +60,10 @@ note "the payload is live on a plain disk"
 victim git -C "$T/w/proj" status >/dev/null 2>&1
 grep -q fsmonitor marks/ran || fail "the fsmonitor payload does not run"
 script -qec "git -C '$T/w/evil.git' log" /dev/null >/dev/null 2>&1
-grep -q pager marks/ran || fail "the pager payload does not run"
+grep -q "pager mirror" marks/ran || fail "the pager payload does not run"
+victim script -qec "git -C '$T/w/proj' log" /dev/null >/dev/null 2>&1
+grep -q "pager proj" marks/ran ||
+    fail "the pager payload does not run for the victim (no pty?)"
 rm -f marks/ran
 
 note "W1 commits the rogue snapshot with an ingest key"
