@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "fs.h"
+#include "gitcfg.h"
 #include "inode.h"
 #include "msg.h"
 #include "snaps.h"
@@ -33,6 +34,9 @@ struct node {
 	uint64_t ord;
 	uint64_t sroot;		/* ordinal of its source root */
 	unsigned depth;		/* 0: snapshot root; 2: source root */
+	int in_repos;		/* repos/ or below it */
+	int is_mirror;		/* repos/NAME.git (is_mirror_child()) */
+	int in_mirror;		/* directly in repos/NAME.git */
 	struct tnode *parent;	/* pinned tree holding it, or NULL */
 	size_t idx;		/* its index in parent */
 	struct store_entry root;	/* the snapshot root, at depth 0 */
@@ -76,6 +80,53 @@ snap_root(const struct snaps_snap *snap, struct store_entry *e)
 		e->mtime_sec = snap->rec->time_sec;
 	e->name = NULL;
 	e->name_len = 0;
+}
+
+/*
+ * Whether ${c}, a child of a directory at depth ${depth} (which is the
+ * snapshot's repos/ if ${in_repos}), is repos/NAME.git: a bare mirror as
+ * amber's git reader writes it (amber-git(5)), and the one place where
+ * the owner flag is honoured.  Anywhere else a writer could use the flag
+ * to make a repository of its own the reader's, which git trusts.
+ */
+static int
+is_mirror_child(unsigned depth, int in_repos, const struct store_entry *c)
+{
+	return depth == 1 && in_repos && c->type == STORE_DIR &&
+	    c->name_len > 4 &&
+	    memcmp(c->name + c->name_len - 4, ".git", 4) == 0;
+}
+
+/*
+ * Whether the entry ${e} of the directory whose tree is ${t} is served as
+ * a config of our own (gitcfg.h) in place of its stored content: a
+ * non-directory named as a config, in a directory that git could take
+ * for a repository.  git takes a directory for one only if it holds HEAD
+ * and refs and objects (those two in the common directory, whose config
+ * it reads); any one of the three names is enough here, so that no
+ * layout git accepts, now or later, escapes.
+ */
+static int
+is_gitcfg(const struct store_tree *t, const struct store_entry *e)
+{
+	static const char *const marks[] = { "HEAD", "refs", "objects" };
+	size_t i;
+	size_t k;
+
+	if (e->type == STORE_DIR || !gitcfg_is_name(e->name, e->name_len))
+		return 0;
+	for (k = 0; k < sizeof(marks) / sizeof(marks[0]); k++)
+		if (store_tree_find(t, (const uint8_t *)marks[k],
+		    strlen(marks[k]), &i) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+node_is_gitcfg(const struct node *n)
+{
+	return n->parent != NULL &&
+	    is_gitcfg(tcache_tree(n->parent), node_entry(n));
 }
 
 /*
@@ -135,7 +186,12 @@ resolve(struct fs *fs, uint32_t slot, uint64_t ord, struct node *n)
 		n->parent = t;
 		t = NULL;
 		n->idx = i;
+		n->in_mirror = n->is_mirror;
+		n->is_mirror = is_mirror_child(n->depth, n->in_repos, c);
 		n->depth++;
+		if (n->depth == 1)
+			n->in_repos = c->name_len == 5 &&
+			    memcmp(c->name, "repos", 5) == 0;
 		if (n->depth == 2)
 			n->sroot = cord;
 		cur = cord;
@@ -156,13 +212,17 @@ out:
  * The node id of entry ${e} at ordinal ${ord} and depth ${depth}: every
  * name of a hard-link group gets the id of the group's first name.
  * ${link} is relative to the source root and names an earlier entry; one
- * that does not is ignored rather than trusted.
+ * that does not is ignored rather than trusted.  A config we serve
+ * (${is_cfg}) keeps its own id: reads of it must find it, not another
+ * name of its group.  (The other way round, a later name of a group whose
+ * first name is such a config reads as the served config, with a stored
+ * size: a rarity, and what it reads names no program either.)
  */
 static int
 entry_ino(uint32_t slot, uint64_t ord, uint64_t sroot, unsigned depth,
-    const struct store_entry *e, fuse_ino_t *ino)
+    const struct store_entry *e, int is_cfg, fuse_ino_t *ino)
 {
-	if (depth >= 3 && e->type != STORE_DIR && e->link != 0 &&
+	if (!is_cfg && depth >= 3 && e->type != STORE_DIR && e->link != 0 &&
 	    e->link <= ord - sroot)
 		ord = sroot + e->link;
 	if (ord > INODE_ORD_MAX)
@@ -237,20 +297,33 @@ entry_stat(const struct store_entry *e, fuse_ino_t ino, int64_t mt_sec,
 	st->st_ctim = st->st_mtim;
 }
 
+/* A config we serve (gitcfg.h): a regular file, read-only to all. */
+static void
+gitcfg_stat(struct stat *st)
+{
+	st->st_mode = S_IFREG | 0444;
+	st->st_nlink = 1;
+	st->st_size = GITCFG_SIZE;
+	st->st_blocks = GITCFG_SIZE / 512;
+	st->st_rdev = 0;
+}
+
 /*
  * An entry owned by whoever looks (STORE_ENTRY_OWNER_VIEWER: a git
  * mirror, which git reads only if the reader owns it) shows the ids of
  * the user asking, and its attributes do not stay in the kernel's cache,
- * which is shared by all users: each user's stat comes here.  Returns the
+ * which is shared by all users: each user's stat comes here.  The flag
+ * counts only where ${is_mirror} (is_mirror_child()).  Returns the
  * attribute timeout to use instead of ${ttl}.
  */
 static double
-own_by_viewer(const struct store_entry *e, fuse_req_t req, struct stat *st,
-    double ttl)
+own_by_viewer(const struct store_entry *e, int is_mirror, fuse_req_t req,
+    struct stat *st, double ttl)
 {
 	const struct fuse_ctx *c;
 
-	if (!(e->flags & STORE_ENTRY_OWNER_VIEWER) || req == NULL ||
+	if (!is_mirror || !(e->flags & STORE_ENTRY_OWNER_VIEWER) ||
+	    req == NULL ||
 	    (c = fuse_req_ctx(req)) == NULL)
 		return ttl;
 	st->st_uid = c->uid;
@@ -800,6 +873,7 @@ fs_lookup(struct fs *fs, fuse_req_t req, fuse_ino_t parent,
 	struct tnode *t = NULL;
 	size_t i;
 	uint64_t cord;
+	int is_cfg;
 	int r;
 
 	memset(e, 0, sizeof(*e));
@@ -833,8 +907,9 @@ fs_lookup(struct fs *fs, fuse_req_t req, fuse_ino_t parent,
 		goto out;
 	}
 	cord = dir.ord + 1 + tcache_pre(t, i);
+	is_cfg = is_gitcfg(tcache_tree(t), c);
 	if ((r = entry_ino(dir.slot, cord, dir.depth + 1 == 2 ? cord :
-	    dir.sroot, dir.depth + 1, c, &e->ino)) < 0)
+	    dir.sroot, dir.depth + 1, c, is_cfg, &e->ino)) < 0)
 		goto out;
 	{
 		int64_t sec;
@@ -843,7 +918,10 @@ fs_lookup(struct fs *fs, fuse_req_t req, fuse_ino_t parent,
 		store_entry_mtime(c, dir.mt_sec, dir.mt_nsec, &sec, &nsec);
 		entry_stat(c, e->ino, sec, nsec, &e->attr);
 	}
-	e->attr_timeout = own_by_viewer(c, req, &e->attr, fs->ttl_long);
+	if (is_cfg)
+		gitcfg_stat(&e->attr);
+	e->attr_timeout = own_by_viewer(c, is_mirror_child(dir.depth,
+	    dir.in_repos, c), req, &e->attr, fs->ttl_long);
 	e->entry_timeout = fs->ttl_long;
 out:
 	tcache_put(fs->tc, t);
@@ -877,7 +955,10 @@ fs_getattr(struct fs *fs, fuse_req_t req, fuse_ino_t ino, struct stat *st,
 	/* The id asked for, even if the entry found is a later name of
 	 * its hard-link group (it never is: ids name first names). */
 	entry_stat(node_entry(&n), ino, n.mt_sec, n.mt_nsec, st);
-	*ttl = own_by_viewer(node_entry(&n), req, st, fs->ttl_long);
+	if (node_is_gitcfg(&n))
+		gitcfg_stat(st);
+	*ttl = own_by_viewer(node_entry(&n), n.is_mirror, req, st,
+	    fs->ttl_long);
 	node_fini(fs, &n);
 	return 0;
 }
@@ -901,7 +982,7 @@ fs_readlink(struct fs *fs, fuse_ino_t ino, char *buf, size_t cap)
 	if ((r = resolve(fs, inode_slot(ino), inode_ord(ino), &n)) < 0)
 		return eio(r);
 	e = node_entry(&n);
-	if (e->type != STORE_LNK) {
+	if (e->type != STORE_LNK || node_is_gitcfg(&n)) {
 		r = -EINVAL;
 	} else if (e->target_len >= cap) {
 		r = -ERANGE;
@@ -1046,13 +1127,14 @@ fill_tree(struct fill *f, const struct node *dir, struct tnode *t)
 		fuse_ino_t ino = 0;
 		int64_t sec;
 		uint32_t nsec;
+		int is_cfg = is_gitcfg(tree, e);
 
 		if (e->name_len == 0 || e->name_len > STORE_NAME_MAX ||
 		    pre >= UINT64_MAX - dir->ord - 1)
 			return -EIO;
 		cord = dir->ord + 1 + pre;
 		if ((r = entry_ino(dir->slot, cord, dir->depth + 1 == 2 ?
-		    cord : dir->sroot, dir->depth + 1, e, &ino)) < 0)
+		    cord : dir->sroot, dir->depth + 1, e, is_cfg, &ino)) < 0)
 			return r;
 		/* A NUL would cut the name short: leave such an entry out. */
 		if (memchr(e->name, '\0', e->name_len) != NULL) {
@@ -1063,8 +1145,11 @@ fill_tree(struct fill *f, const struct node *dir, struct tnode *t)
 		name[e->name_len] = '\0';
 		store_entry_mtime(e, dir->mt_sec, dir->mt_nsec, &sec, &nsec);
 		entry_stat(e, ino, sec, nsec, &st);
+		if (is_cfg)
+			gitcfg_stat(&st);
 		if (fill_add_ttl(f, name, &st, f->fs->ttl_long,
-		    own_by_viewer(e, f->req, &st, f->fs->ttl_long)))
+		    own_by_viewer(e, is_mirror_child(dir->depth,
+		    dir->in_repos, e), f->req, &st, f->fs->ttl_long)))
 			return 0;
 	}
 	return 0;
@@ -1207,7 +1292,7 @@ fs_open(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi)
 		return -EISDIR;
 	if ((r = resolve(fs, inode_slot(ino), inode_ord(ino), &n)) < 0)
 		return eio(r);
-	type = node_entry(&n)->type;
+	type = node_is_gitcfg(&n) ? STORE_REG : node_entry(&n)->type;
 	node_fini(fs, &n);
 	if (type == STORE_DIR)
 		return -EISDIR;
@@ -1218,9 +1303,10 @@ fs_open(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi)
 	return 0;
 }
 
-/* The regular file ${ino}, found for a read or a seek. */
+/* The regular file ${ino}, found for a read or a seek; *${is_cfg}: one
+ * whose content is a config of ours (gitcfg.h). */
 static int
-file_node(struct fs *fs, fuse_ino_t ino, struct node *n)
+file_node(struct fs *fs, fuse_ino_t ino, struct node *n, int *is_cfg)
 {
 	int r;
 
@@ -1228,6 +1314,8 @@ file_node(struct fs *fs, fuse_ino_t ino, struct node *n)
 		return -EISDIR;
 	if ((r = resolve(fs, inode_slot(ino), inode_ord(ino), n)) < 0)
 		return eio(r);
+	if ((*is_cfg = node_is_gitcfg(n)) != 0)
+		return 0;
 	if (node_entry(n)->type != STORE_REG) {
 		r = node_entry(n)->type == STORE_DIR ? -EISDIR : -EINVAL;
 		node_fini(fs, n);
@@ -1236,22 +1324,61 @@ file_node(struct fs *fs, fuse_ino_t ino, struct node *n)
 	return 0;
 }
 
+/*
+ * Read the config we serve for node ${n} (gitcfg.h), made from the first
+ * GITCFG_IN_MAX bytes of the stored one (none if it is no regular file).
+ */
+static int
+gitcfg_read(struct fs *fs, const struct node *n, uint64_t off, size_t size,
+    uint8_t *buf, size_t *got)
+{
+	const struct store_entry *e = node_entry(n);
+	uint8_t out[GITCFG_SIZE];
+	uint8_t *in = NULL;
+	size_t len = 0;
+	size_t want;
+	int r = 0;
+
+	if (e->type == STORE_REG && e->size > 0) {
+		want = e->size < GITCFG_IN_MAX ? (size_t)e->size :
+		    GITCFG_IN_MAX;
+		if ((in = malloc(want)) == NULL)
+			return -ENOMEM;
+		if ((r = store_read(fs->s, e, 0, in, want, &len)) < 0) {
+			r = eio(r);
+			goto out;
+		}
+	}
+	gitcfg_make(in, len, n->in_mirror, out);
+	if (off < GITCFG_SIZE) {
+		*got = size < GITCFG_SIZE - off ? size :
+		    (size_t)(GITCFG_SIZE - off);
+		memcpy(buf, out + off, *got);
+	}
+out:
+	free(in);
+	return r;
+}
+
 int
 fs_read(struct fs *fs, fuse_ino_t ino, size_t size, off_t off, uint8_t *buf,
     size_t *got)
 {
 	const struct store_entry *e;
 	struct node n;
+	int is_cfg;
 	int r;
 
 	*got = 0;
 	if (off < 0)
 		return -EINVAL;
-	if ((r = file_node(fs, ino, &n)) < 0)
+	if ((r = file_node(fs, ino, &n, &is_cfg)) < 0)
 		return r;
 	e = node_entry(&n);
 	r = 0;
-	if ((uint64_t)off < e->size &&
+	if (is_cfg)
+		r = gitcfg_read(fs, &n, (uint64_t)off, size, buf, got);
+	else if ((uint64_t)off < e->size &&
 	    (r = store_read(fs->s, e, (uint64_t)off, buf, size, got)) < 0)
 		r = eio(r);
 	node_fini(fs, &n);
@@ -1264,16 +1391,20 @@ fs_read_pin(struct fs *fs, fuse_ino_t ino, size_t size, off_t off,
 {
 	const struct store_entry *e;
 	struct node n;
+	int is_cfg;
 	int r;
 
 	*got = 0;
 	p->n_iov = 0;
 	if (off < 0)
 		return -EINVAL;
-	if ((r = file_node(fs, ino, &n)) < 0)
+	if ((r = file_node(fs, ino, &n, &is_cfg)) < 0)
 		return r;
 	e = node_entry(&n);
-	r = store_read_pin(fs->s, e, (uint64_t)off, size, p, got);
+	if (is_cfg)
+		r = -ERANGE;	/* not stored bytes: fs_read() makes them */
+	else
+		r = store_read_pin(fs->s, e, (uint64_t)off, size, p, got);
 	node_fini(fs, &n);
 	return r == -ERANGE ? r : eio(r);
 }
@@ -1334,14 +1465,21 @@ fs_lseek(struct fs *fs, fuse_ino_t ino, off_t off, int whence, off_t *out)
 	const struct store_entry *e;
 	struct node n;
 	uint64_t pos;
+	int is_cfg;
 	int r;
 
 	if (whence != SEEK_DATA && whence != SEEK_HOLE)
 		return -EINVAL;
-	if ((r = file_node(fs, ino, &n)) < 0)
+	if ((r = file_node(fs, ino, &n, &is_cfg)) < 0)
 		return r;
 	e = node_entry(&n);
-	if (off < 0 || (uint64_t)off >= e->size) {
+	if (is_cfg) {
+		/* No holes. */
+		if (off < 0 || off >= GITCFG_SIZE)
+			r = -ENXIO;
+		else
+			*out = whence == SEEK_DATA ? off : GITCFG_SIZE;
+	} else if (off < 0 || (uint64_t)off >= e->size) {
 		r = -ENXIO;
 	} else if (whence == SEEK_DATA) {
 		if ((r = seek_data(e, (uint64_t)off, &pos)) == 0)

@@ -73,7 +73,8 @@ int fs_rescan(struct fs *fs);
 /*
  * fs_lookup(fs, req, parent, name, e):
  * Fill ${e} for ${name} in directory ${parent}, as seen by the user of
- * ${req} (STORE_ENTRY_OWNER_VIEWER; NULL: the stored ids).  Inside a
+ * ${req} (STORE_ENTRY_OWNER_VIEWER, honoured on repos/NAME.git only;
+ * NULL: the stored ids).  Inside a
  * snapshot a missing name fills e->ino = 0 (a negative entry the kernel
  * may keep); at the top level it returns -ENOENT (after one rate-limited
  * rescan), so new snapshots are seen.  Returns -ENOTDIR, -ENOENT, -EIO.

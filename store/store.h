@@ -553,6 +553,12 @@ int store_writer_cache_put(struct store_writer *w, const char *table,
 /* ---- verify ----------------------------------------------------------- */
 
 #define STORE_VERIFY_READ_DATA 0x1
+/*
+ * Directory levels below a snapshot's root that readers descend (restore,
+ * verify); a writer never nests deeper.  store_verify() reports a deeper
+ * directory as a problem rather than checking it.
+ */
+#define STORE_DEPTH_MAX 2048
 
 /* One problem found by store_verify(). */
 struct store_problem {

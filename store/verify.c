@@ -5,7 +5,8 @@
  * authenticated), the snapshot DAG (each manifest's name is its hash, its
  * signature and seal hold, its parents exist), and every tree and chunk
  * reachable from a snapshot (present in an undamaged pack; with
- * READ_DATA, decrypted and authenticated).  Each problem is reported with
+ * READ_DATA, decrypted and authenticated), down to STORE_DEPTH_MAX
+ * levels; a deeper directory is itself a problem.  Each problem is reported with
  * the object, whether anything references it, and a snapshot and path it
  * affects.
  */
@@ -37,7 +38,9 @@ struct vctx {
 	struct bad_pack *bad;
 	size_t n_bad;
 	struct idset bad_set;
-	struct idset seen_trees;
+	struct idset seen_trees;	/* checked whole */
+	struct idset cut_trees;		/* checked down to the limit: cut_key() */
+	uint64_t n_cut;			/* directories past the limit met */
 	struct idset seen_chunks;
 	struct store_snap **snaps;
 	size_t n_snaps;
@@ -300,23 +303,67 @@ check_chunk(struct vctx *v, const struct store_ref *ref, size_t raw_len,
 	return 0;
 }
 
+/*
+ * The key under which a tree whose walk from ${depth} met the depth limit
+ * is remembered: its id with the depth mixed into two bytes (ids are keyed
+ * hashes; two that differ in those bytes alone are not to be found).
+ */
+static void
+cut_key(const uint8_t id[32], size_t depth, uint8_t k[32])
+{
+	memcpy(k, id, 32);
+	k[0] ^= (uint8_t)depth;
+	k[1] ^= (uint8_t)(depth >> 8);
+}
+
+/*
+ * Check the directory ${dir} at ${depth} below the snapshot's root.  A
+ * tree checked whole is not checked again.  One whose walk met the
+ * limit is remembered with its depth: met again higher up, through a
+ * shorter path, it is walked again and can be checked further (a tree
+ * first met deep must not hide what lies below it elsewhere), yet each
+ * tree is walked at most once per depth, so that a hostile DAG of shared
+ * trees costs at most STORE_DEPTH_MAX walks of each, never one walk per
+ * path.
+ */
 static int
 walk(struct vctx *v, const struct store_entry *dir, size_t depth)
 {
 	struct store_tree *t = NULL;
 	size_t plen = strlen(v->path);
+	uint64_t cut = v->n_cut;
+	uint8_t key[32];
 	int r;
 
-	if (depth > 1024)
+	/*
+	 * The walk recurses: a limit keeps a hostile chain of trees from
+	 * exhausting the stack.  It is restore's, so that what verify
+	 * passes can be read, and what it cannot check is named.
+	 */
+	if (depth > STORE_DEPTH_MAX) {
+		char hex[65];
+		char obj[80];
+
+		v->n_cut++;
+		log_hex(dir->tree.id, 32, hex);
+		snprintf(obj, sizeof(obj), "tree %.16s", hex);
+		problem(v, obj, "directory nested deeper than 2048 levels: "
+		    "not checked (amber restore refuses it)", 1, v->path);
 		return 0;
-	if (idset_add(&v->seen_trees, dir->tree.id) == 0)
-		return 0;	/* checked already, through another snapshot */
+	}
+	cut_key(dir->tree.id, depth, key);
+	if (idset_has(&v->seen_trees, dir->tree.id) ||
+	    idset_has(&v->cut_trees, key))
+		return 0;	/* checked already, through another path */
 	r = store_tree_read(v->s, &dir->tree, &t);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) {
 		char hex[65];
 		char obj[80];
+
+		if (idset_add(&v->seen_trees, dir->tree.id) < 0)
+			return -ENOMEM;
 
 		log_hex(dir->tree.id, 32, hex);
 		snprintf(obj, sizeof(obj), "tree %.16s", hex);
@@ -345,6 +392,9 @@ walk(struct vctx *v, const struct store_entry *dir, size_t depth)
 	}
 	v->path[plen] = '\0';
 	store_tree_free(t);
+	if (r == 0 && (v->n_cut == cut ? idset_add(&v->seen_trees,
+	    dir->tree.id) : idset_add(&v->cut_trees, key)) < 0)
+		r = -ENOMEM;
 	return r;
 }
 
@@ -425,6 +475,7 @@ out:
 	free(v.bad);
 	idset_fini(&v.bad_set);
 	idset_fini(&v.seen_trees);
+	idset_fini(&v.cut_trees);
 	idset_fini(&v.seen_chunks);
 	idset_fini(&v.snap_ids);
 	return r;
