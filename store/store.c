@@ -713,6 +713,28 @@ toc_check(void *ctx, const uint8_t *buf, size_t len)
 }
 
 int
+store_pack_toc_whole(struct store *s, const uint8_t *buf, size_t len,
+    struct pack_entry **e, size_t *n, const char **why, int *is_unbound)
+{
+	struct toc_ctx t = { .s = s, .size = len,
+		.why = "authentication failed" };
+	int r = toc_check(&t, buf, len);
+
+	*is_unbound = r == -EBADMSG && t.e != NULL;
+	if (*is_unbound)
+		r = 0;
+	if (r < 0 || *is_unbound)
+		*why = t.why;
+	if (r < 0) {
+		free(t.e);
+		return r;
+	}
+	*e = t.e;
+	*n = t.n;
+	return 0;
+}
+
+int
 store_pack_toc(struct store *s, const char *name, uint64_t size,
     struct pack_entry **e, size_t *n)
 {

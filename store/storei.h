@@ -134,6 +134,15 @@ int store_pack_toc(struct store *s, const char *name, uint64_t size,
     struct pack_entry **e, size_t *n);
 int store_pack_toc_why(struct store *s, const char *name, uint64_t size,
     struct pack_entry **e, size_t *n, const char **why, int *is_unbound);
+/*
+ * store_pack_toc_whole(s, buf, len, e, n, why, is_unbound): the table of
+ * the whole pack ${buf}, checked against the bytes before it (format 2)
+ * whatever the backend.  A table that opens but is not the pack's own
+ * gives 0 with *${is_unbound} set; then, and on -EBADMSG, *${why} says
+ * what was wrong.
+ */
+int store_pack_toc_whole(struct store *s, const uint8_t *buf, size_t len,
+    struct pack_entry **e, size_t *n, const char **why, int *is_unbound);
 
 /* A check for store_object_get(): the object's SHA-256 is ${ctx}'s. */
 struct hash_want {

@@ -88,7 +88,7 @@ check_pack(void *ctx, const char *key, uint64_t size)
 	int is_unbound = 0;
 	uint8_t *buf = NULL;
 	size_t len;
-	size_t n;
+	size_t n = 0;
 	int r;
 
 	if (pack_name_parse(key, hw.h) < 0) {
@@ -96,23 +96,32 @@ check_pack(void *ctx, const char *key, uint64_t size)
 		return 0;
 	}
 	if (v->flags & STORE_VERIFY_READ_DATA) {
-		r = store_object_get(v->s, key, store_hash_check, &hw, &buf, &len);
+		/* The whole pack, checked against its name; with it at hand
+		 * its table is checked against its bytes, on any backend. */
+		r = store_object_get(v->s, key, store_hash_check, &hw, &buf,
+		    &len);
+		if (r == 0)
+			r = store_pack_toc_whole(v->s, buf, len, &e, &n, &why,
+			    &is_unbound);
+		else if (r == -EBADMSG)
+			return add_bad(v, key, hw.h, "content does not match "
+			    "its hash (damaged)");
 		free(buf);
-		if (r == -ENOMEM)
-			return r;
-		if (r < 0)
-			return add_bad(v, key, hw.h, r == -EBADMSG ?
-			    "content does not match its hash (damaged)" :
-			    "cannot be read");
+	} else {
+		r = store_pack_toc_why(v->s, key, size, &e, &n, &why,
+		    &is_unbound);
 	}
-	r = store_pack_toc_why(v->s, key, size, &e, &n, &why, &is_unbound);
 	if (r == -ENOMEM)
 		return r;
+	if (r < 0 && r != -EBADMSG)
+		return add_bad(v, key, hw.h, "cannot be read");
 	if (r < 0 || is_unbound) {
 		snprintf(what, sizeof(what), "pack table: %s", why != NULL ?
-		    why : "cannot be read");
-		if ((r = add_bad(v, key, hw.h, what)) < 0 || !is_unbound)
+		    why : "authentication failed");
+		if ((r = add_bad(v, key, hw.h, what)) < 0 || e == NULL) {
+			free(e);
 			return r;
+		}
 	}
 	if (index_pack_has(v->s->ix, hw.h) == 0)
 		index_pack_add_last(v->s->ix, hw.h, size, e, n,
@@ -179,6 +188,16 @@ mark_bad_referenced(struct vctx *v, const uint8_t pack[32])
 			v->bad[i].is_referenced = 1;
 }
 
+/* What check_pack() found wrong with pack ${h}; NULL if nothing. */
+static const char *
+bad_what(const struct vctx *v, const uint8_t h[32])
+{
+	for (size_t i = 0; i < v->n_bad; i++)
+		if (memcmp(v->bad[i].h, h, 32) == 0)
+			return v->bad[i].what;
+	return NULL;
+}
+
 /* Locations of one chunk that verify names one by one, at most. */
 #define BAD_LOCS_NAMED 256
 
@@ -199,7 +218,7 @@ check_locs(struct vctx *v, const struct store_ref *ref, const char *what)
 	size_t total = 0;
 	size_t n;
 	char obj[120];
-	char msg[256];
+	char msg[512];
 	int n_good = 0;
 	int r = 0;
 
@@ -249,13 +268,15 @@ check_locs(struct vctx *v, const struct store_ref *ref, const char *what)
 		}
 	}
 	for (size_t i = 0; i < n_bad && i < BAD_LOCS_NAMED; i++) {
+		const char *pw = bad_what(v, bad[i].pack);
+
 		pack_name(bad[i].pack, obj);
 		snprintf(msg, sizeof(msg), "%s at offset %llu: %s%s", n_good ?
 		    "a bad copy of a chunk" : what,
 		    (unsigned long long)bad[i].off, forged[i] ?
 		    "authentic, but not the chunk its id names (forged by a "
-		    "key holder)" : "fails authentication", n_good ?
-		    " (another copy is intact)" : "");
+		    "key holder)" : pw != NULL ? pw : "fails authentication",
+		    n_good ? " (another copy is intact)" : "");
 		problem(v, obj, msg, 1, v->path);
 	}
 	if (n_bad > BAD_LOCS_NAMED) {
@@ -371,6 +392,13 @@ walk(struct vctx *v, const struct store_entry *dir, size_t depth)
 			return -ENOMEM;
 		problem(v, obj, "directory cannot be read", 1, v->path);
 		return 0;
+	}
+	/* The tree read; every other copy of it is checked too. */
+	if ((v->flags & STORE_VERIFY_READ_DATA) &&
+	    check_locs(v, &dir->tree, "holds this directory's tree") ==
+	    -ENOMEM) {
+		store_tree_free(t);
+		return -ENOMEM;
 	}
 	for (size_t i = 0; i < store_tree_len(t) && r == 0; i++) {
 		const struct store_entry *e = store_tree_entry(t, i);

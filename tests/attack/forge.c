@@ -86,6 +86,8 @@ put_pack(const char *store, const uint8_t *p, size_t len)
 
 	crypt_sha256(p, len, h);
 	pack_name(h, name);
+	snprintf(path, sizeof(path), "%s/packs", store);
+	mkdir(path, 0755);
 	snprintf(path, sizeof(path), "%s/%.8s", store, name);
 	mkdir(path, 0755);
 	snprintf(path, sizeof(path), "%s/%s", store, name);

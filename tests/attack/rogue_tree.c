@@ -179,7 +179,7 @@ deep_entry(struct ctx *c, long n, struct store_entry *root)
 	struct store_extent x;
 	struct store_entry e;
 	struct store_tb *tb = NULL;
-	int r;
+	int r = 0;
 
 	memset(&x, 0, sizeof(x));
 	memset(x.ref.id, 0xab, sizeof(x.ref.id));	/* in no pack */
