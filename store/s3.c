@@ -25,11 +25,13 @@
  * every version to a caller that wants to look for itself.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1141,6 +1143,47 @@ static const struct backend_ops s3_ops = {
 /* ---- opening ---------------------------------------------------------- */
 
 /*
+ * Open the credentials file ${file} for reading, refusing it (-EACCES,
+ * logged with its name and mode) when the group or others have any access
+ * to it: as ssh does with a private key, since a secret others could read
+ * may already be theirs, and one others could write is not ours.  The
+ * mode is that of the file opened (fstat), not of the name.
+ */
+static int
+creds_open(const struct s3 *s, const char *file, FILE **out)
+{
+	struct stat st;
+	int fd;
+	int e;
+
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0) {
+		e = errno;
+		return log_err(e == ENOENT ? -ENOENT : -EACCES,
+		    "%s: cannot read credentials file %s: %s",
+		    s->be.location, file, strerror(e));
+	}
+	if (fstat(fd, &st) != 0) {
+		e = errno;
+		close(fd);
+		return log_err(-EACCES, "%s: credentials file %s: %s",
+		    s->be.location, file, strerror(e));
+	}
+	if ((st.st_mode & 077) != 0) {
+		close(fd);
+		return log_err(-EACCES, "%s: credentials file %s has mode "
+		    "%04o: the group or others may %s it; refused (chmod 600 "
+		    "%s)", s->be.location, file,
+		    (unsigned)(st.st_mode & 07777),
+		    (st.st_mode & 044) != 0 ? "read" : "access", file);
+	}
+	if ((*out = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
  * Credentials: a file of AWS-style "key = value" lines (the names of the
  * environment variables, or aws_access_key_id & co. as in
  * ~/.aws/credentials; "[section]" and "#" lines are skipped), else the
@@ -1150,17 +1193,12 @@ static int
 load_creds(struct s3 *s, const char *file)
 {
 	char line[4096];
-	FILE *f;
+	FILE *f = NULL;
 	int r = 0;
 
 	if (file != NULL) {
-		if ((f = fopen(file, "re")) == NULL) {
-			int e = errno;
-
-			return log_err(e == ENOENT ? -ENOENT : -EACCES,
-			    "%s: cannot read credentials file %s: %s",
-			    s->be.location, file, strerror(e));
-		}
+		if ((r = creds_open(s, file, &f)) < 0)
+			return r;
 		while (fgets(line, sizeof(line), f) != NULL) {
 			char *k = line;
 			char *v = strchr(line, '=');
