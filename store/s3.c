@@ -24,6 +24,7 @@
  * differs from it (an overwrite).  versions() and get(version) still give
  * every version to a caller that wants to look for itself.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -31,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1296,9 +1298,53 @@ parse_url(struct s3 *s, const char *url)
 	return 0;
 }
 
-/* scheme://host[:port][/path] -> scheme, host, bucket path. */
+/*
+ * Is ${host} (the host a request connects to: "name", "name:port",
+ * "[v6]:port") on loopback?  Yes for an IPv4 address in 127.0.0.0/8
+ * written as a dotted quad, for [::1], and for "localhost" and names
+ * under ".localhost", which libcurl resolves to loopback itself (RFC
+ * 6761) without asking a name server.  Any other name is not: what it
+ * resolves to is the network's choice, not ours.
+ */
 static int
-parse_endpoint(struct s3 *s, const char *ep, int is_virtual)
+is_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+	char h[256];
+	const char *e;
+	size_t n;
+
+	if (host[0] == '[') {
+		if ((e = strchr(host, ']')) == NULL ||
+		    (n = (size_t)(e - host - 1)) >= sizeof(h))
+			return 0;
+		memcpy(h, host + 1, n);
+		h[n] = 0;
+		return inet_pton(AF_INET6, h, &a6) == 1 &&
+		    IN6_IS_ADDR_LOOPBACK(&a6);
+	}
+	if ((n = strcspn(host, ":")) >= sizeof(h))
+		return 0;
+	memcpy(h, host, n);
+	h[n] = 0;
+	if (strcasecmp(h, "localhost") == 0 || (n > 10 &&
+	    strcasecmp(h + n - 10, ".localhost") == 0))
+		return 1;
+	return inet_pton(AF_INET, h, &a4) == 1 &&
+	    (ntohl(a4.s_addr) >> 24) == 127;
+}
+
+/*
+ * scheme://host[:port][/path] -> scheme, host, bucket path.  Plain http
+ * goes only to loopback unless ${is_insecure_ok}: on any other path an
+ * eavesdropper would read the access key id, every key name and every
+ * answer, and could replay or withhold requests.  The check is on the
+ * host a request connects to, and comes before any connection.
+ */
+static int
+parse_endpoint(struct s3 *s, const char *ep, int is_virtual,
+    int is_insecure_ok)
 {
 	const char *h;
 	const char *p;
@@ -1338,6 +1384,13 @@ parse_endpoint(struct s3 *s, const char *ep, int is_virtual)
 	else
 		snprintf(s->bucket_path, cap, "%.*s/%s", (int)pl, p,
 		    s->bucket);
+	if (strcmp(s->scheme, "http") == 0 && !is_insecure_ok &&
+	    !is_loopback(s->host))
+		return log_err(-EINVAL, "S3 endpoint %s: plain http to %s, "
+		    "which is not loopback, would let anyone on the way read "
+		    "and replay the requests: use https, or give "
+		    "--insecure-http (amberfs: -o insecure_http) to accept it",
+		    ep, s->host);
 	return 0;
 }
 
@@ -1570,7 +1623,8 @@ s3_open(const char *url, const struct backend_opts *o, int create,
 		ep = aws_ep;
 		is_virtual = 1;
 	}
-	if ((r = parse_endpoint(s, ep, is_virtual)) < 0)
+	if ((r = parse_endpoint(s, ep, is_virtual,
+	    o ? o->s3_insecure_http : 0)) < 0)
 		goto out;
 	s->retention_days = o ? o->retention_days : 0;
 	s->is_locked = -1;
@@ -1709,6 +1763,7 @@ s3_doctor(const char *url, const struct store_opts *o,
 		bo.s3_endpoint = o->s3_endpoint;
 		bo.s3_credentials = o->s3_credentials;
 		bo.s3_virtual_host = o->s3_virtual_host;
+		bo.s3_insecure_http = o->s3_insecure_http;
 	}
 	if ((r = s3_open(url, &bo, 0, &be)) < 0)
 		return r;
