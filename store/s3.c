@@ -9,8 +9,8 @@
  * existing key; two writers racing on one key (If-None-Match is ignored by
  * versioned buckets) leave two versions, which is harmless because keys
  * are content addresses and readers can reach every version.  Every PUT
- * carries COMPLIANCE retention headers and a Content-MD5 (and a signed
- * SHA-256 of the body), as one request: RGW ignores lock headers on
+ * carries COMPLIANCE retention headers, a Content-MD5 and the signed
+ * SHA-256 of its body, as one request: RGW ignores lock headers on
  * multipart uploads, so we never use them.
  *
  * Reading sees through tampering.  amber never writes a key twice (HEAD
@@ -232,7 +232,7 @@ struct s3_call {
 	const uint8_t *body;
 	size_t body_len;
 	size_t max_body;	/* 0: S3_XML_MAX */
-	int is_md5_signed;	/* a Content-MD5 among h covers the body */
+	const char *body_sha256;	/* hex SHA-256 of body; NULL: hash it */
 };
 
 /*
@@ -294,14 +294,14 @@ s3_send(struct s3 *s, const struct s3_call *c, struct http_response *resp)
 
 	sigv4_date(time(NULL), date);
 	/*
-	 * Bodies are covered by the signed Content-MD5 header instead of a
-	 * signed SHA-256: the server checks MD5 anyway (for the ETag), and
-	 * hashing every pack twice more, here and in the server, costs a
-	 * third of the upload rate when both share the CPU.  What a pack
-	 * holds is authenticated by amber's own AEAD in any case.
+	 * Every body is signed by its SHA-256 (x-amz-content-sha256, a
+	 * signed header; never UNSIGNED-PAYLOAD), and the server refuses a
+	 * body that does not match it (XAmzContentSHA256Mismatch), so no one
+	 * on the way can change what is stored under a request we signed.
+	 * Packs and snapshots come with the hash they are named by.
 	 */
-	if (c->body != NULL && c->is_md5_signed)
-		snprintf(payload, sizeof(payload), "UNSIGNED-PAYLOAD");
+	if (c->body != NULL && c->body_sha256 != NULL)
+		snprintf(payload, sizeof(payload), "%s", c->body_sha256);
 	else if (c->body != NULL)
 		sigv4_sha256_hex(c->body, c->body_len, payload);
 	else
@@ -532,7 +532,7 @@ s3_list_versions(struct s3 *s, const char *prefix, size_t max_keys,
 		struct sigv4_param q[5];
 		size_t nq = 0;
 		struct s3_call c = { "GET", NULL, q, 0, NULL, 0, NULL, 0, 0,
-		    0 };
+		    NULL };
 
 		q[nq].name = "versions";
 		q[nq++].value = "";
@@ -792,7 +792,7 @@ s3_head(struct s3 *s, const char *fk, const char *version,
 {
 	struct sigv4_param q[1] = { { "versionId", version } };
 	struct s3_call c = { "HEAD", fk, q, version ? 1 : 0, NULL, 0, NULL, 0,
-	    0, 0 };
+	    0, NULL };
 
 	return s3_send(s, &c, resp);
 }
@@ -821,7 +821,7 @@ s3_get_version(struct s3 *s, const char *key, const char *version,
 	struct sigv4_param q[1] = { { "versionId", version } };
 	struct sigv4_param h[1];
 	struct s3_call c = { "GET", NULL, q, version ? 1 : 0, h, 0, NULL, 0,
-	    S3_GET_MAX, 0 };
+	    S3_GET_MAX, NULL };
 	char fk[S3_KEY_MAX + 1];
 	char range[64];
 	int has_range = off > 0 || len != UINT64_MAX;
@@ -912,14 +912,22 @@ s3_get(struct backend *be, const char *key, const char *version,
 	return r;
 }
 
+/*
+ * A PUT carries the SHA-256 of its body, signed (see s3_send()): from
+ * ${sha256} when the caller has it, else computed here.  On a bucket
+ * with Object Lock (or where we could not tell) it also carries a
+ * Content-MD5, which AWS requires of a PUT that sets a retention.
+ */
 static int
-s3_put(struct backend *be, const char *key, const uint8_t *buf, size_t len)
+s3_put_hashed(struct backend *be, const char *key, const uint8_t *buf,
+    size_t len, const uint8_t sha256[32])
 {
 	struct s3 *s = s3_of(be);
 	struct http_response resp = HTTP_RESPONSE_INIT;
 	struct sigv4_param h[3];
-	struct s3_call c = { "PUT", NULL, NULL, 0, h, 0, buf, len, 0, 0 };
+	struct s3_call c = { "PUT", NULL, NULL, 0, h, 0, buf, len, 0, NULL };
 	char fk[S3_KEY_MAX + 1];
+	char hex[SIGV4_HEX_LEN];
 	char md5[32];
 	char until[32];
 	int r;
@@ -934,10 +942,12 @@ s3_put(struct backend *be, const char *key, const uint8_t *buf, size_t len)
 	}
 	if (r != -ENOENT)
 		goto out;
-	if ((r = md5_base64(buf, len, md5)) < 0)
-		goto out;
-	h[c.n_h].name = "Content-MD5";
-	h[c.n_h++].value = md5;
+	if (s->is_locked != 0) {
+		if ((r = md5_base64(buf, len, md5)) < 0)
+			goto out;
+		h[c.n_h].name = "Content-MD5";
+		h[c.n_h++].value = md5;
+	}
 	if (s->retention_days > 0 && s->is_locked != 0) {
 		format_time(lock_until(s), until, sizeof(until));
 		h[c.n_h].name = "x-amz-object-lock-mode";
@@ -945,14 +955,24 @@ s3_put(struct backend *be, const char *key, const uint8_t *buf, size_t len)
 		h[c.n_h].name = "x-amz-object-lock-retain-until-date";
 		h[c.n_h++].value = until;
 	}
+	if (sha256 != NULL) {
+		for (size_t i = 0; i < 32; i++)
+			snprintf(hex + 2 * i, 3, "%02x", sha256[i]);
+		c.body_sha256 = hex;
+	}
 	c.key = fk;
-	c.is_md5_signed = 1;
 	if ((r = s3_send(s, &c, &resp)) < 0)
 		goto out;
 	r = s3_status(s, "PUT", fk, &resp);
 out:
 	http_response_fini(&resp);
 	return r;
+}
+
+static int
+s3_put(struct backend *be, const char *key, const uint8_t *buf, size_t len)
+{
+	return s3_put_hashed(be, key, buf, len, NULL);
 }
 
 struct list_ctx {
@@ -1027,7 +1047,7 @@ put_retention(struct s3 *s, const char *fk, const char *version,
 	struct sigv4_param h[1];
 	char body[512];
 	char md5[32];
-	struct s3_call c = { "PUT", fk, q, 2, h, 1, NULL, 0, 0, 0 };
+	struct s3_call c = { "PUT", fk, q, 2, h, 1, NULL, 0, 0, NULL };
 	int n;
 	int r;
 
@@ -1140,6 +1160,7 @@ static const struct backend_ops s3_ops = {
 	s3_set_retention,
 	NULL,	/* willneed: see backend.h */
 	NULL,	/* read_into: see backend.h */
+	s3_put_hashed,
 };
 
 /* ---- opening ---------------------------------------------------------- */
@@ -1430,7 +1451,7 @@ read_lock(struct s3 *s, struct lock_xml *l)
 {
 	struct http_response resp = HTTP_RESPONSE_INIT;
 	struct sigv4_param q[1] = { { "object-lock", "" } };
-	struct s3_call c = { "GET", NULL, q, 1, NULL, 0, NULL, 0, 0, 0 };
+	struct s3_call c = { "GET", NULL, q, 1, NULL, 0, NULL, 0, 0, NULL };
 	struct err_xml e;
 	int r;
 
@@ -1486,7 +1507,7 @@ set_default_retention(struct s3 *s, uint32_t days)
 	struct http_response resp = HTTP_RESPONSE_INIT;
 	struct sigv4_param q[1] = { { "object-lock", "" } };
 	struct sigv4_param h[1];
-	struct s3_call c = { "PUT", NULL, q, 1, h, 1, NULL, 0, 0, 0 };
+	struct s3_call c = { "PUT", NULL, q, 1, h, 1, NULL, 0, 0, NULL };
 	char body[512];
 	char md5[32];
 	int n;
@@ -1698,7 +1719,7 @@ doctor_req(struct s3 *s, const char *method, const char *fk,
 	struct http_response resp = HTTP_RESPONSE_INIT;
 	struct sigv4_param q[2];
 	struct sigv4_param h[1];
-	struct s3_call c = { method, fk, q, 0, h, 0, NULL, 0, 0, 0 };
+	struct s3_call c = { method, fk, q, 0, h, 0, NULL, 0, 0, NULL };
 	struct err_xml e;
 	const char *v;
 	char md5[32];
