@@ -59,6 +59,7 @@ struct s3 {
 	struct http_client *http;
 	char *endpoint;		/* scheme://host[:port][/path], for messages */
 	char *scheme;		/* "http" or "https" */
+	int is_loopback;	/* the host connected to is on loopback */
 	char *host;		/* the Host header, virtual-host included */
 	char *bucket_path;	/* path of the bucket ("/b", "/base/b" or "") */
 	char *bucket;
@@ -1361,7 +1362,8 @@ is_loopback(const char *host)
  * goes only to loopback unless ${is_insecure_ok}: on any other path an
  * eavesdropper would read the access key id, every key name and every
  * answer, and could replay or withhold requests.  The check is on the
- * host a request connects to, and comes before any connection.
+ * host a request connects to, and comes before any connection; requests
+ * to loopback never go through a proxy (see s3_open()).
  */
 static int
 parse_endpoint(struct s3 *s, const char *ep, int is_virtual,
@@ -1405,8 +1407,9 @@ parse_endpoint(struct s3 *s, const char *ep, int is_virtual,
 	else
 		snprintf(s->bucket_path, cap, "%.*s/%s", (int)pl, p,
 		    s->bucket);
+	s->is_loopback = is_loopback(s->host);
 	if (strcmp(s->scheme, "http") == 0 && !is_insecure_ok &&
-	    !is_loopback(s->host))
+	    !s->is_loopback)
 		return log_err(-EINVAL, "S3 endpoint %s: plain http to %s, "
 		    "which is not loopback, would let anyone on the way read "
 		    "and replay the requests: use https, or give "
@@ -1655,6 +1658,8 @@ s3_open(const char *url, const struct backend_opts *o, int create,
 	 */
 	memset(&ho, 0, sizeof(ho));
 	ho.user_agent = "amber";
+	/* A proxy from http_proxy would carry loopback requests away. */
+	ho.is_direct = s->is_loopback;
 	if ((knob = getenv("AMBER_S3_RETRIES")) != NULL &&
 	    parse_u64(knob, &v) == 0 && v <= 20)
 		ho.max_retries = v == 0 ? -1 : (int)v;

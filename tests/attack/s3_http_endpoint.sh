@@ -8,7 +8,9 @@
 #
 # Nothing may reach the outside: every refused attempt runs in an empty
 # network namespace (unshare -n), and under strace where it is installed,
-# which must show no AF_INET/AF_INET6 connect() at all.  The accepted
+# which must show no AF_INET/AF_INET6 connect() at all.  A loopback
+# endpoint is reached directly, never through a proxy named by
+# http_proxy or ALL_PROXY.  The accepted
 # non-loopback endpoint of the last part is http://0.0.0.0:PORT, which
 # Linux connects to the local host: the test RGW on 127.0.0.1.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
@@ -88,6 +90,11 @@ fi
 "$AMBER" init s3://plain/st --allow-no-object-lock --kdf log2n=10,r=8,p=1 \
     --s3-endpoint "http://localhost:$port" >/dev/null 2>"$T/err" ||
     fail "init via http://localhost: $(cat "$T/err")"
+# A proxy named by the environment does not take loopback requests off
+# the host (here a dead port on loopback stands for the proxy).
+http_proxy=http://127.0.0.1:9 ALL_PROXY=http://127.0.0.1:9 all_proxy=http://127.0.0.1:9 \
+    "$AMBER" snapshots s3://plain/st --s3-endpoint "http://127.0.0.1:$port" \
+    >/dev/null 2>"$T/err" || fail "a loopback endpoint went to http_proxy: $(cat "$T/err")"
 refused "http://0.0.0.0:$port" "$AMBER" snapshots s3://plain/st --s3-endpoint "http://0.0.0.0:$port"
 "$AMBER" snapshots s3://plain/st --insecure-http --s3-endpoint "http://0.0.0.0:$port" \
     >/dev/null 2>"$T/err" || fail "--insecure-http via 0.0.0.0: $(cat "$T/err")"
