@@ -119,7 +119,7 @@ struct backend_opts {
 	const char *s3_endpoint;
 	const char *s3_credentials;
 	int s3_virtual_host;
-	int s3_insecure_http;	/* s3: allow http:// to a host not loopback */
+	int s3_insecure_http;	/* s3: http:// to a host not on loopback */
 	int is_immutable;	/* dir: set FS_IMMUTABLE_FL on new objects */
 	uint32_t retention_days;	/* s3: Object Lock retain-until */
 	int allow_no_lock;	/* s3 create: accept a bucket without a lock */

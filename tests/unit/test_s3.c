@@ -4,8 +4,9 @@
  * Without arguments (the unit-test run) it checks what needs no server:
  * malformed URLs and endpoints, plain http off loopback refused, missing
  * credentials and a credentials file others may read, and that an
- * endpoint nobody listens on gives -EIO quickly.  tests/s3/backend.sh starts RGW
- * and runs it again in phases, tampering with the bucket between them:
+ * endpoint nobody listens on gives -EIO quickly.  tests/s3/backend.sh
+ * starts RGW and runs it again in phases, tampering with the bucket
+ * between them:
  *
  *   test_s3 write LOCK PLAIN   create stores, put/get/list/stat, parallel
  *                              puts, pagination, 403 on a wrong secret
