@@ -1350,6 +1350,10 @@ is_loopback(const char *host)
 		return 0;
 	memcpy(h, host, n);
 	h[n] = 0;
+	/* Letters, digits, '-' and '.' only: no escape for libcurl to undo. */
+	if (strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789-.") != n)
+		return 0;
 	if (strcasecmp(h, "localhost") == 0 || (n > 10 &&
 	    strcasecmp(h + n - 10, ".localhost") == 0))
 		return 1;

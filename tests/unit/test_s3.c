@@ -77,7 +77,10 @@ test_offline(void)
 		    "http://s3.example.invalid", "http://0x7f000001:9",
 		    "http://127.1:9", "http://127.0.0.1.example.invalid:9",
 		    "http://localhost.example.invalid", "http://[::2]:9",
-		    "http://[::ffff:192.0.2.1]:9", "http://0.0.0.0:9" };
+		    "http://[::ffff:192.0.2.1]:9", "http://0.0.0.0:9",
+		    "http://0127.0.0.1:9", "http://localhost.:9",
+		    "http://evil.example%2f.localhost:9",
+		    "http://evil.example\\.localhost:9" };
 		static const char *const good[] = { "http://127.0.0.2:9",
 		    "http://[::1]:9", "http://LOCALHOST:9",
 		    "http://s3.localhost:9" };
