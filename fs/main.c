@@ -63,6 +63,7 @@ struct opts {
 	char *s3_endpoint;
 	char *credentials_file;
 	int is_s3_virtual_host;
+	int is_insecure_http;
 	int ready_fd;
 	int is_allow_other;
 };
@@ -82,6 +83,7 @@ static const struct fuse_opt opt_spec[] = {
 	OPT("s3_endpoint=%s", s3_endpoint),
 	OPT("credentials_file=%s", credentials_file),
 	OPT("s3_virtual_host", is_s3_virtual_host),
+	OPT("insecure_http", is_insecure_http),
 	OPT("ready_fd=%d", ready_fd),
 	FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
 	FUSE_OPT_KEY("rw", KEY_RW),
@@ -121,6 +123,7 @@ usage(FILE *f)
 "    -o s3_endpoint=URL       S3 endpoint\n"
 "    -o credentials_file=FILE S3 credentials\n"
 "    -o s3_virtual_host       virtual-host-style S3 addressing\n"
+"    -o insecure_http         allow an http:// S3 endpoint off loopback\n"
 "    -o ready_fd=N            write one byte to fd N once mounted\n"
 "    -o allow_other           let other users in (implies\n"
 "                             default_permissions)\n"
@@ -624,6 +627,7 @@ serve(const struct opts *o, const struct settings *set,
 	so.s3_endpoint = o->s3_endpoint;
 	so.s3_credentials = o->credentials_file;
 	so.s3_virtual_host = o->is_s3_virtual_host;
+	so.s3_insecure_http = o->is_insecure_http;
 	so.cache_size = set->cache_size;
 	so.use_tree_copies = 1;
 	memset(&lo, 0, sizeof(lo));

@@ -36,3 +36,12 @@ backend_close(struct backend *be)
 	if (be != NULL)
 		be->ops->close(be);
 }
+
+int
+backend_put(struct backend *be, const char *key, const uint8_t *buf,
+    size_t len, const uint8_t sha256[32])
+{
+	if (sha256 != NULL && be->ops->put_hashed != NULL)
+		return be->ops->put_hashed(be, key, buf, len, sha256);
+	return be->ops->put(be, key, buf, len);
+}

@@ -92,6 +92,15 @@ struct backend_ops {
 	 */
 	int (*read_into)(struct backend *be, const char *key, uint64_t off,
 	    const struct iovec *iov, int n);
+	/*
+	 * put_hashed(be, key, buf, len, sha256): as put, given the SHA-256
+	 * of ${buf} that the caller has anyway (packs and snapshots are
+	 * named by it), so that the backend need not hash the bytes again
+	 * (S3 signs it).  A wrong ${sha256} makes the put fail, never store
+	 * other bytes.  NULL where put has no use for the hash.
+	 */
+	int (*put_hashed)(struct backend *be, const char *key,
+	    const uint8_t *buf, size_t len, const uint8_t sha256[32]);
 };
 
 /*
@@ -113,6 +122,7 @@ struct backend_opts {
 	const char *s3_endpoint;
 	const char *s3_credentials;
 	int s3_virtual_host;
+	int s3_insecure_http;	/* s3: http:// to a host not on loopback */
 	int is_immutable;	/* dir: set FS_IMMUTABLE_FL on new objects */
 	uint32_t retention_days;	/* s3: Object Lock retain-until */
 	int allow_no_lock;	/* s3 create: accept a bucket without a lock */
@@ -134,6 +144,14 @@ int backend_create(const char *location, const struct backend_opts *o,
     struct backend **out);
 
 void backend_close(struct backend *be);
+
+/*
+ * backend_put(be, key, buf, len, sha256): ops->put, or ops->put_hashed
+ * where the backend has it and ${sha256} (the SHA-256 of ${buf}, or
+ * NULL) is given.  Returns what they return.
+ */
+int backend_put(struct backend *be, const char *key, const uint8_t *buf,
+    size_t len, const uint8_t sha256[32]);
 
 /* dir.c */
 int dir_open(const char *path, const struct backend_opts *o, int create,

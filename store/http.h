@@ -37,6 +37,8 @@ struct http_opts {
 	long backoff_ms;	/* first backoff; 0: 200 */
 	long backoff_max_ms;	/* 0: 8000 */
 	const char *user_agent;	/* NULL: "amber" */
+	int is_direct;		/* 1: never through a proxy, whatever
+				   http_proxy or ALL_PROXY say */
 };
 
 /* A request.  Nothing in it is retained after http_do() returns. */

@@ -9,8 +9,8 @@
  * existing key; two writers racing on one key (If-None-Match is ignored by
  * versioned buckets) leave two versions, which is harmless because keys
  * are content addresses and readers can reach every version.  Every PUT
- * carries COMPLIANCE retention headers and a Content-MD5 (and a signed
- * SHA-256 of the body), as one request: RGW ignores lock headers on
+ * carries COMPLIANCE retention headers, a Content-MD5 and the signed
+ * SHA-256 of its body, as one request: RGW ignores lock headers on
  * multipart uploads, so we never use them.
  *
  * Reading sees through tampering.  amber never writes a key twice (HEAD
@@ -24,12 +24,16 @@
  * differs from it (an overwrite).  versions() and get(version) still give
  * every version to a caller that wants to look for itself.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -55,6 +59,7 @@ struct s3 {
 	struct http_client *http;
 	char *endpoint;		/* scheme://host[:port][/path], for messages */
 	char *scheme;		/* "http" or "https" */
+	int is_loopback;	/* the host connected to is on loopback */
 	char *host;		/* the Host header, virtual-host included */
 	char *bucket_path;	/* path of the bucket ("/b", "/base/b" or "") */
 	char *bucket;
@@ -228,7 +233,7 @@ struct s3_call {
 	const uint8_t *body;
 	size_t body_len;
 	size_t max_body;	/* 0: S3_XML_MAX */
-	int is_md5_signed;	/* a Content-MD5 among h covers the body */
+	const char *body_sha256;	/* hex SHA-256 of body; NULL: hash it */
 };
 
 /*
@@ -290,14 +295,14 @@ s3_send(struct s3 *s, const struct s3_call *c, struct http_response *resp)
 
 	sigv4_date(time(NULL), date);
 	/*
-	 * Bodies are covered by the signed Content-MD5 header instead of a
-	 * signed SHA-256: the server checks MD5 anyway (for the ETag), and
-	 * hashing every pack twice more, here and in the server, costs a
-	 * third of the upload rate when both share the CPU.  What a pack
-	 * holds is authenticated by amber's own AEAD in any case.
+	 * Every body is signed by its SHA-256 (x-amz-content-sha256, a
+	 * signed header; never UNSIGNED-PAYLOAD), and the server refuses a
+	 * body that does not match it (XAmzContentSHA256Mismatch), so no one
+	 * on the way can change what is stored under a request we signed.
+	 * Packs and snapshots come with the hash they are named by.
 	 */
-	if (c->body != NULL && c->is_md5_signed)
-		snprintf(payload, sizeof(payload), "UNSIGNED-PAYLOAD");
+	if (c->body != NULL && c->body_sha256 != NULL)
+		snprintf(payload, sizeof(payload), "%s", c->body_sha256);
 	else if (c->body != NULL)
 		sigv4_sha256_hex(c->body, c->body_len, payload);
 	else
@@ -528,7 +533,7 @@ s3_list_versions(struct s3 *s, const char *prefix, size_t max_keys,
 		struct sigv4_param q[5];
 		size_t nq = 0;
 		struct s3_call c = { "GET", NULL, q, 0, NULL, 0, NULL, 0, 0,
-		    0 };
+		    NULL };
 
 		q[nq].name = "versions";
 		q[nq++].value = "";
@@ -788,7 +793,7 @@ s3_head(struct s3 *s, const char *fk, const char *version,
 {
 	struct sigv4_param q[1] = { { "versionId", version } };
 	struct s3_call c = { "HEAD", fk, q, version ? 1 : 0, NULL, 0, NULL, 0,
-	    0, 0 };
+	    0, NULL };
 
 	return s3_send(s, &c, resp);
 }
@@ -817,7 +822,7 @@ s3_get_version(struct s3 *s, const char *key, const char *version,
 	struct sigv4_param q[1] = { { "versionId", version } };
 	struct sigv4_param h[1];
 	struct s3_call c = { "GET", NULL, q, version ? 1 : 0, h, 0, NULL, 0,
-	    S3_GET_MAX, 0 };
+	    S3_GET_MAX, NULL };
 	char fk[S3_KEY_MAX + 1];
 	char range[64];
 	int has_range = off > 0 || len != UINT64_MAX;
@@ -908,14 +913,22 @@ s3_get(struct backend *be, const char *key, const char *version,
 	return r;
 }
 
+/*
+ * A PUT carries the SHA-256 of its body, signed (see s3_send()): from
+ * ${sha256} when the caller has it, else computed here.  On a bucket
+ * with Object Lock (or where we could not tell) it also carries a
+ * Content-MD5, which AWS requires of a PUT that sets a retention.
+ */
 static int
-s3_put(struct backend *be, const char *key, const uint8_t *buf, size_t len)
+s3_put_hashed(struct backend *be, const char *key, const uint8_t *buf,
+    size_t len, const uint8_t sha256[32])
 {
 	struct s3 *s = s3_of(be);
 	struct http_response resp = HTTP_RESPONSE_INIT;
 	struct sigv4_param h[3];
-	struct s3_call c = { "PUT", NULL, NULL, 0, h, 0, buf, len, 0, 0 };
+	struct s3_call c = { "PUT", NULL, NULL, 0, h, 0, buf, len, 0, NULL };
 	char fk[S3_KEY_MAX + 1];
+	char hex[SIGV4_HEX_LEN];
 	char md5[32];
 	char until[32];
 	int r;
@@ -930,10 +943,12 @@ s3_put(struct backend *be, const char *key, const uint8_t *buf, size_t len)
 	}
 	if (r != -ENOENT)
 		goto out;
-	if ((r = md5_base64(buf, len, md5)) < 0)
-		goto out;
-	h[c.n_h].name = "Content-MD5";
-	h[c.n_h++].value = md5;
+	if (s->is_locked != 0) {
+		if ((r = md5_base64(buf, len, md5)) < 0)
+			goto out;
+		h[c.n_h].name = "Content-MD5";
+		h[c.n_h++].value = md5;
+	}
 	if (s->retention_days > 0 && s->is_locked != 0) {
 		format_time(lock_until(s), until, sizeof(until));
 		h[c.n_h].name = "x-amz-object-lock-mode";
@@ -941,14 +956,24 @@ s3_put(struct backend *be, const char *key, const uint8_t *buf, size_t len)
 		h[c.n_h].name = "x-amz-object-lock-retain-until-date";
 		h[c.n_h++].value = until;
 	}
+	if (sha256 != NULL) {
+		for (size_t i = 0; i < 32; i++)
+			snprintf(hex + 2 * i, 3, "%02x", sha256[i]);
+		c.body_sha256 = hex;
+	}
 	c.key = fk;
-	c.is_md5_signed = 1;
 	if ((r = s3_send(s, &c, &resp)) < 0)
 		goto out;
 	r = s3_status(s, "PUT", fk, &resp);
 out:
 	http_response_fini(&resp);
 	return r;
+}
+
+static int
+s3_put(struct backend *be, const char *key, const uint8_t *buf, size_t len)
+{
+	return s3_put_hashed(be, key, buf, len, NULL);
 }
 
 struct list_ctx {
@@ -1023,7 +1048,7 @@ put_retention(struct s3 *s, const char *fk, const char *version,
 	struct sigv4_param h[1];
 	char body[512];
 	char md5[32];
-	struct s3_call c = { "PUT", fk, q, 2, h, 1, NULL, 0, 0, 0 };
+	struct s3_call c = { "PUT", fk, q, 2, h, 1, NULL, 0, 0, NULL };
 	int n;
 	int r;
 
@@ -1136,9 +1161,51 @@ static const struct backend_ops s3_ops = {
 	s3_set_retention,
 	NULL,	/* willneed: see backend.h */
 	NULL,	/* read_into: see backend.h */
+	s3_put_hashed,
 };
 
 /* ---- opening ---------------------------------------------------------- */
+
+/*
+ * Open the credentials file ${file} for reading, refusing it (-EACCES,
+ * logged with its name and mode) when the group or others have any access
+ * to it: as ssh does with a private key, since a secret others could read
+ * may already be theirs, and one others could write is not ours.  The
+ * mode is that of the file opened (fstat), not of the name.
+ */
+static int
+creds_open(const struct s3 *s, const char *file, FILE **out)
+{
+	struct stat st;
+	int fd;
+	int e;
+
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0) {
+		e = errno;
+		return log_err(e == ENOENT ? -ENOENT : -EACCES,
+		    "%s: cannot read credentials file %s: %s",
+		    s->be.location, file, strerror(e));
+	}
+	if (fstat(fd, &st) != 0) {
+		e = errno;
+		close(fd);
+		return log_err(-EACCES, "%s: credentials file %s: %s",
+		    s->be.location, file, strerror(e));
+	}
+	if ((st.st_mode & 077) != 0) {
+		close(fd);
+		return log_err(-EACCES, "%s: credentials file %s has mode "
+		    "%04o: the group or others may %s it; refused (chmod 600 "
+		    "%s)", s->be.location, file,
+		    (unsigned)(st.st_mode & 07777),
+		    (st.st_mode & 044) != 0 ? "read" : "access", file);
+	}
+	if ((*out = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	return 0;
+}
 
 /*
  * Credentials: a file of AWS-style "key = value" lines (the names of the
@@ -1150,17 +1217,12 @@ static int
 load_creds(struct s3 *s, const char *file)
 {
 	char line[4096];
-	FILE *f;
+	FILE *f = NULL;
 	int r = 0;
 
 	if (file != NULL) {
-		if ((f = fopen(file, "re")) == NULL) {
-			int e = errno;
-
-			return log_err(e == ENOENT ? -ENOENT : -EACCES,
-			    "%s: cannot read credentials file %s: %s",
-			    s->be.location, file, strerror(e));
-		}
+		if ((r = creds_open(s, file, &f)) < 0)
+			return r;
 		while (fgets(line, sizeof(line), f) != NULL) {
 			char *k = line;
 			char *v = strchr(line, '=');
@@ -1258,9 +1320,58 @@ parse_url(struct s3 *s, const char *url)
 	return 0;
 }
 
-/* scheme://host[:port][/path] -> scheme, host, bucket path. */
+/*
+ * Is ${host} (the host a request connects to: "name", "name:port",
+ * "[v6]:port") on loopback?  Yes for an IPv4 address in 127.0.0.0/8
+ * written as a dotted quad, for [::1], and for "localhost" and names
+ * under ".localhost", which libcurl resolves to loopback itself (RFC
+ * 6761) without asking a name server.  Any other name is not: what it
+ * resolves to is the network's choice, not ours.
+ */
 static int
-parse_endpoint(struct s3 *s, const char *ep, int is_virtual)
+is_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+	char h[256];
+	const char *e;
+	size_t n;
+
+	if (host[0] == '[') {
+		if ((e = strchr(host, ']')) == NULL ||
+		    (n = (size_t)(e - host - 1)) >= sizeof(h))
+			return 0;
+		memcpy(h, host + 1, n);
+		h[n] = 0;
+		return inet_pton(AF_INET6, h, &a6) == 1 &&
+		    IN6_IS_ADDR_LOOPBACK(&a6);
+	}
+	if ((n = strcspn(host, ":")) >= sizeof(h))
+		return 0;
+	memcpy(h, host, n);
+	h[n] = 0;
+	/* Letters, digits, '-' and '.' only: no escape for libcurl to undo. */
+	if (strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789-.") != n)
+		return 0;
+	if (strcasecmp(h, "localhost") == 0 || (n > 10 &&
+	    strcasecmp(h + n - 10, ".localhost") == 0))
+		return 1;
+	return inet_pton(AF_INET, h, &a4) == 1 &&
+	    (ntohl(a4.s_addr) >> 24) == 127;
+}
+
+/*
+ * scheme://host[:port][/path] -> scheme, host, bucket path.  Plain http
+ * goes only to loopback unless ${is_insecure_ok}: on any other path an
+ * eavesdropper would read the access key id, every key name and every
+ * answer, and could replay or withhold requests.  The check is on the
+ * host a request connects to, and comes before any connection; requests
+ * to loopback never go through a proxy (see s3_open()).
+ */
+static int
+parse_endpoint(struct s3 *s, const char *ep, int is_virtual,
+    int is_insecure_ok)
 {
 	const char *h;
 	const char *p;
@@ -1300,6 +1411,14 @@ parse_endpoint(struct s3 *s, const char *ep, int is_virtual)
 	else
 		snprintf(s->bucket_path, cap, "%.*s/%s", (int)pl, p,
 		    s->bucket);
+	s->is_loopback = is_loopback(s->host);
+	if (strcmp(s->scheme, "http") == 0 && !is_insecure_ok &&
+	    !s->is_loopback)
+		return log_err(-EINVAL, "S3 endpoint %s: plain http to %s, "
+		    "which is not loopback, would let anyone on the way read "
+		    "and replay the requests: use https, or give "
+		    "--insecure-http (amberfs: -o insecure_http) to accept it",
+		    ep, s->host);
 	return 0;
 }
 
@@ -1339,7 +1458,7 @@ read_lock(struct s3 *s, struct lock_xml *l)
 {
 	struct http_response resp = HTTP_RESPONSE_INIT;
 	struct sigv4_param q[1] = { { "object-lock", "" } };
-	struct s3_call c = { "GET", NULL, q, 1, NULL, 0, NULL, 0, 0, 0 };
+	struct s3_call c = { "GET", NULL, q, 1, NULL, 0, NULL, 0, 0, NULL };
 	struct err_xml e;
 	int r;
 
@@ -1395,7 +1514,7 @@ set_default_retention(struct s3 *s, uint32_t days)
 	struct http_response resp = HTTP_RESPONSE_INIT;
 	struct sigv4_param q[1] = { { "object-lock", "" } };
 	struct sigv4_param h[1];
-	struct s3_call c = { "PUT", NULL, q, 1, h, 1, NULL, 0, 0, 0 };
+	struct s3_call c = { "PUT", NULL, q, 1, h, 1, NULL, 0, 0, NULL };
 	char body[512];
 	char md5[32];
 	int n;
@@ -1532,7 +1651,8 @@ s3_open(const char *url, const struct backend_opts *o, int create,
 		ep = aws_ep;
 		is_virtual = 1;
 	}
-	if ((r = parse_endpoint(s, ep, is_virtual)) < 0)
+	if ((r = parse_endpoint(s, ep, is_virtual,
+	    o ? o->s3_insecure_http : 0)) < 0)
 		goto out;
 	s->retention_days = o ? o->retention_days : 0;
 	s->is_locked = -1;
@@ -1542,6 +1662,8 @@ s3_open(const char *url, const struct backend_opts *o, int create,
 	 */
 	memset(&ho, 0, sizeof(ho));
 	ho.user_agent = "amber";
+	/* A proxy from http_proxy would carry loopback requests away. */
+	ho.is_direct = s->is_loopback;
 	if ((knob = getenv("AMBER_S3_RETRIES")) != NULL &&
 	    parse_u64(knob, &v) == 0 && v <= 20)
 		ho.max_retries = v == 0 ? -1 : (int)v;
@@ -1606,7 +1728,7 @@ doctor_req(struct s3 *s, const char *method, const char *fk,
 	struct http_response resp = HTTP_RESPONSE_INIT;
 	struct sigv4_param q[2];
 	struct sigv4_param h[1];
-	struct s3_call c = { method, fk, q, 0, h, 0, NULL, 0, 0, 0 };
+	struct s3_call c = { method, fk, q, 0, h, 0, NULL, 0, 0, NULL };
 	struct err_xml e;
 	const char *v;
 	char md5[32];
@@ -1671,6 +1793,7 @@ s3_doctor(const char *url, const struct store_opts *o,
 		bo.s3_endpoint = o->s3_endpoint;
 		bo.s3_credentials = o->s3_credentials;
 		bo.s3_virtual_host = o->s3_virtual_host;
+		bo.s3_insecure_http = o->s3_insecure_http;
 	}
 	if ((r = s3_open(url, &bo, 0, &be)) < 0)
 		return r;

@@ -49,6 +49,7 @@ backend_opts_of(const struct store_opts *o, struct backend_opts *bo)
 		bo->s3_endpoint = o->s3_endpoint;
 		bo->s3_credentials = o->s3_credentials;
 		bo->s3_virtual_host = o->s3_virtual_host;
+		bo->s3_insecure_http = o->s3_insecure_http;
 	}
 }
 
@@ -71,6 +72,7 @@ store_create(const char *location, const struct store_create_opts *o,
 	bo.s3_endpoint = o->s3_endpoint;
 	bo.s3_credentials = o->s3_credentials;
 	bo.s3_virtual_host = o->s3_virtual_host;
+	bo.s3_insecure_http = o->s3_insecure_http;
 	if ((kr = calloc(1, sizeof(*kr))) == NULL)
 		return -ENOMEM;
 	if ((r = backend_create(location, &bo, &be)) < 0)

@@ -141,6 +141,7 @@ struct store_opts {
 	const char *s3_endpoint;	/* NULL: $AMBER_S3_ENDPOINT or AWS */
 	const char *s3_credentials;	/* a credentials file, or NULL */
 	int s3_virtual_host;	/* 1: virtual-host-style addressing */
+	int s3_insecure_http;	/* 1: allow http:// off loopback */
 	int no_index_update;	/* 1: do not sync the index at unlock */
 	/* 1: where reads are requests (S3), read trees from local copies
 	 * of their packs, made by store_readahead_trees() (a mount; never
@@ -162,6 +163,7 @@ struct store_create_opts {
 	const char *s3_endpoint;	/* as in struct store_opts */
 	const char *s3_credentials;
 	int s3_virtual_host;
+	int s3_insecure_http;
 };
 
 /*

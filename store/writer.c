@@ -100,7 +100,7 @@ pack_finish(struct store_writer *w, struct wb *pack, struct pack_entry *e,
 		goto out;
 	crypt_sha256(pack->p, pack->len, h);
 	pack_name(h, name);
-	r = s->be->ops->put(s->be, name, pack->p, pack->len);
+	r = backend_put(s->be, name, pack->p, pack->len, h);
 	if (r == -EEXIST)
 		r = 0;
 	if (r < 0)
@@ -944,7 +944,7 @@ store_writer_commit(struct store_writer *w, const struct store_snap_new *sn,
 	crypt_sha256(obj, len, id);
 	log_hex(id, 32, hex);
 	snprintf(name, sizeof(name), "snapshots/%s", hex);
-	if ((r = s->be->ops->put(s->be, name, obj, len)) < 0)
+	if ((r = backend_put(s->be, name, obj, len, id)) < 0)
 		goto out;
 	w->is_committed = 1;
 	r = index_snap_put(s->ix, id, obj, len);

@@ -51,6 +51,9 @@ cli_common_opt(struct cli_common *c, int opt, const char *arg)
 	case CLI_OPT_S3_VIRTUAL_HOST:
 		c->is_s3_virtual_host = 1;
 		return 1;
+	case CLI_OPT_S3_INSECURE_HTTP:
+		c->is_s3_insecure_http = 1;
+		return 1;
 	case 'q':
 		c->is_quiet = 1;
 		return 1;
@@ -447,6 +450,7 @@ cli_open(const char *cmd, const char *location, const struct cli_common *c,
 	o.s3_endpoint = c->s3_endpoint;
 	o.s3_credentials = c->s3_credentials;
 	o.s3_virtual_host = c->is_s3_virtual_host;
+	o.s3_insecure_http = c->is_s3_insecure_http;
 	o.no_index_update = c->no_index_update;
 	*out = NULL;
 	if ((r = store_open(location, &o, &s)) < 0) {

@@ -36,6 +36,7 @@ struct cli_common {
 	int is_help;			/* -h, --help */
 	const char *s3_credentials;	/* --s3-credentials F (CLI_S3_...) */
 	int is_s3_virtual_host;		/* --s3-virtual-host (CLI_S3_...) */
+	int is_s3_insecure_http;	/* --insecure-http (CLI_S3_...) */
 	int no_index_update;		/* set by commands, not an option */
 };
 
@@ -48,6 +49,7 @@ enum {
 	CLI_OPT_JSON,
 	CLI_OPT_S3_CREDENTIALS,
 	CLI_OPT_S3_VIRTUAL_HOST,
+	CLI_OPT_S3_INSECURE_HTTP,
 	CLI_OPT_FIRST_PRIVATE = 0x1100	/* commands number theirs from here */
 };
 
@@ -68,7 +70,8 @@ enum {
 #define CLI_COMMON_SHORTOPTS "hq"
 
 /*
- * CLI_S3_LONGOPTS: --s3-credentials F and --s3-virtual-host, which
+ * CLI_S3_LONGOPTS: --s3-credentials F, --s3-virtual-host and
+ * --insecure-http, which
  * cli_common_opt() records too; a command that opens stores puts them
  * after CLI_COMMON_LONGOPTS (they are apart so that a command with its
  * own handling of these names keeps it).  CLI_S3_HELP is their text.
@@ -76,10 +79,12 @@ enum {
 #define CLI_S3_LONGOPTS							\
 	{ "s3-credentials", required_argument, NULL,			\
 	    CLI_OPT_S3_CREDENTIALS },					\
-	{ "s3-virtual-host", no_argument, NULL, CLI_OPT_S3_VIRTUAL_HOST }
+	{ "s3-virtual-host", no_argument, NULL, CLI_OPT_S3_VIRTUAL_HOST }, \
+	{ "insecure-http", no_argument, NULL, CLI_OPT_S3_INSECURE_HTTP }
 #define CLI_S3_HELP							\
 	"  --s3-credentials F   AWS-style key=value credentials for s3://\n" \
-	"  --s3-virtual-host    virtual-host-style S3 addressing\n"
+	"  --s3-virtual-host    virtual-host-style S3 addressing\n"	\
+	"  --insecure-http      allow an http:// S3 endpoint off loopback\n"
 
 /* Usage text of the common options, for --help. */
 #define CLI_COMMON_HELP							\

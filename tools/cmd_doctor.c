@@ -20,7 +20,7 @@
 
 static const char usage[] =
     "usage: amber doctor STORE [--s3-credentials F] [--s3-virtual-host]\n"
-    "                    [--json]\n"
+    "                    [--insecure-http] [--json]\n"
     "\n"
     "Check what the credentials in use can do to the S3 store STORE\n"
     "(s3://BUCKET/PREFIX): that the bucket has Object Lock with a\n"
@@ -32,12 +32,14 @@ static const char usage[] =
     "\n"
     "  --s3-credentials F   read AWS-style key=value credentials from F\n"
     "  --s3-virtual-host    virtual-host-style addressing\n"
+    "  --insecure-http      allow an http:// endpoint off loopback\n"
     "  --json               one JSON object per finding\n"
     CLI_COMMON_HELP;
 
 enum {
 	OPT_S3_CREDENTIALS = CLI_OPT_FIRST_PRIVATE,
 	OPT_S3_VIRTUAL_HOST,
+	OPT_INSECURE_HTTP,
 };
 
 static void
@@ -72,6 +74,7 @@ cmd_doctor(int argc, char **argv)
 		{ "s3-credentials", required_argument, NULL,
 		    OPT_S3_CREDENTIALS },
 		{ "s3-virtual-host", no_argument, NULL, OPT_S3_VIRTUAL_HOST },
+		{ "insecure-http", no_argument, NULL, OPT_INSECURE_HTTP },
 		{ 0 }
 	};
 	struct cli_common c;
@@ -92,6 +95,9 @@ cmd_doctor(int argc, char **argv)
 			break;
 		case OPT_S3_VIRTUAL_HOST:
 			o.s3_virtual_host = 1;
+			break;
+		case OPT_INSECURE_HTTP:
+			o.s3_insecure_http = 1;
 			break;
 		default:
 			return cli_usage(argv[0], usage, 1);

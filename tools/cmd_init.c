@@ -137,6 +137,7 @@ cmd_init(int argc, char **argv)
 	o.s3_endpoint = c.s3_endpoint;
 	o.s3_credentials = c.s3_credentials;
 	o.s3_virtual_host = c.is_s3_virtual_host;
+	o.s3_insecure_http = c.is_s3_insecure_http;
 	if (c.key_file != NULL) {
 		cli_err(argv[0], "--key-file: a new store needs a passphrase");
 		return CLI_EXIT_USAGE;
@@ -175,6 +176,7 @@ cmd_init(int argc, char **argv)
 		so.s3_endpoint = c.s3_endpoint;
 		so.s3_credentials = c.s3_credentials;
 		so.s3_virtual_host = c.is_s3_virtual_host;
+		so.s3_insecure_http = c.is_s3_insecure_http;
 		so.no_index_update = 1;
 		if (store_open(location, &so, &s) < 0)
 			s = NULL;

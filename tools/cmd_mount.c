@@ -27,6 +27,7 @@ static const char usage[] =
     "  --s3-endpoint URL    -o s3_endpoint=URL\n"
     "  --s3-credentials F   -o credentials_file=F\n"
     "  --s3-virtual-host    -o s3_virtual_host\n"
+    "  --insecure-http      -o insecure_http\n"
     "  -h, --help           show this help\n";
 
 /* Our long options that have an amberfs -o equivalent. */
@@ -40,6 +41,7 @@ static const struct {
 	{ "s3-endpoint", "s3_endpoint=", 1 },
 	{ "s3-credentials", "credentials_file=", 1 },
 	{ "s3-virtual-host", "s3_virtual_host", 0 },
+	{ "insecure-http", "insecure_http", 0 },
 };
 #define N_XLAT (sizeof(xlat) / sizeof(xlat[0]))
 

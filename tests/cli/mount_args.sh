@@ -16,8 +16,8 @@ chmod +x "$T/bin/amberfs"
 
 expect 7 "$T/bin/amber" mount STORE MP --passphrase-file "/p,q" \
     --index-dir=/x -f -o allow_other --s3-virtual-host --s3-endpoint URL \
-    --s3-credentials C -- --index-dir y
-want='[STORE][MP][-o][passphrase_file=/p\,q][-o][index=/x][-f][-o][allow_other][-o][s3_virtual_host][-o][s3_endpoint=URL][-o][credentials_file=C][--][--index-dir][y]'
+    --s3-credentials C --insecure-http -- --index-dir y
+want='[STORE][MP][-o][passphrase_file=/p\,q][-o][index=/x][-f][-o][allow_other][-o][s3_virtual_host][-o][s3_endpoint=URL][-o][credentials_file=C][-o][insecure_http][--][--index-dir][y]'
 [ "$(cat "$T/out")" = "$want" ] || fail "amberfs got $(cat "$T/out")"
 expect 2 "$T/bin/amber" mount STORE MP --key-file k
 err_has "passphrase"

@@ -2,9 +2,11 @@
  * test_s3.c: the S3 backend (store/s3.c) through struct backend_ops.
  *
  * Without arguments (the unit-test run) it checks what needs no server:
- * malformed URLs and endpoints, missing credentials, and that an endpoint
- * nobody listens on gives -EIO quickly.  tests/s3/backend.sh starts RGW
- * and runs it again in phases, tampering with the bucket between them:
+ * malformed URLs and endpoints, plain http off loopback refused, missing
+ * credentials and a credentials file others may read, and that an
+ * endpoint nobody listens on gives -EIO quickly.  tests/s3/backend.sh
+ * starts RGW and runs it again in phases, tampering with the bucket
+ * between them:
  *
  *   test_s3 write LOCK PLAIN   create stores, put/get/list/stat, parallel
  *                              puts, pagination, 403 on a wrong secret
@@ -22,7 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../check.h"
 #include "backend.h"
@@ -62,6 +66,66 @@ test_offline(void)
 	CHECK(s3_open("s3://b/p", &opts, 0, &be) == -EIO);
 	CHECK(s3_open("s3://b/p", &opts, 1, &be) == -EIO);
 	CHECK(time(NULL) - t0 < 20);
+
+	/*
+	 * Plain http goes to loopback only: anything else is refused
+	 * before a connection (so at once, whatever the network), and
+	 * loopback names reach the dead port (-EIO).
+	 */
+	{
+		static const char *const bad[] = { "http://192.0.2.1:9",
+		    "http://s3.example.invalid", "http://0x7f000001:9",
+		    "http://127.1:9", "http://127.0.0.1.example.invalid:9",
+		    "http://localhost.example.invalid", "http://[::2]:9",
+		    "http://[::ffff:192.0.2.1]:9", "http://0.0.0.0:9",
+		    "http://0127.0.0.1:9", "http://localhost.:9",
+		    "http://evil.example%2f.localhost:9",
+		    "http://evil.example\\.localhost:9" };
+		static const char *const good[] = { "http://127.0.0.2:9",
+		    "http://[::1]:9", "http://LOCALHOST:9",
+		    "http://s3.localhost:9" };
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			opts.s3_endpoint = bad[i];
+			t0 = time(NULL);
+			CHECK(s3_open("s3://b/p", &opts, 0, &be) == -EINVAL);
+			CHECK(time(NULL) - t0 < 2);
+		}
+		for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+			opts.s3_endpoint = good[i];
+			CHECK(s3_open("s3://b/p", &opts, 0, &be) == -EIO);
+		}
+		/* Virtual-host style: the host connected to is checked. */
+		opts.s3_endpoint = "http://127.0.0.1:9";
+		opts.s3_virtual_host = 1;
+		CHECK(s3_open("s3://b/p", &opts, 0, &be) == -EINVAL);
+		opts.s3_endpoint = "http://localhost:9";
+		CHECK(s3_open("s3://b/p", &opts, 0, &be) == -EIO);
+		opts.s3_virtual_host = 0;
+		opts.s3_endpoint = "http://127.0.0.1:9";
+	}
+
+	/* A credentials file the group or others may read. */
+	{
+		static const char creds[] = "aws_access_key_id = AK\n"
+		    "aws_secret_access_key = SK\n";
+		char path[] = "/tmp/test_s3.XXXXXX";
+		int fd = mkstemp(path);
+
+		CHECK(fd >= 0);
+		CHECK(write(fd, creds, strlen(creds)) ==
+		    (ssize_t)strlen(creds));
+		close(fd);
+		opts.s3_credentials = path;
+		CHECK(chmod(path, 0640) == 0);
+		CHECK(s3_open("s3://b/p", &opts, 0, &be) == -EACCES);
+		CHECK(chmod(path, 0604) == 0);
+		CHECK(s3_open("s3://b/p", &opts, 0, &be) == -EACCES);
+		CHECK(chmod(path, 0600) == 0);
+		CHECK(s3_open("s3://b/p", &opts, 0, &be) == -EIO);
+		opts.s3_credentials = NULL;
+		unlink(path);
+	}
 
 	/* No credentials at all. */
 	unsetenv("AWS_ACCESS_KEY_ID");
