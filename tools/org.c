@@ -25,18 +25,15 @@
  * of that group is then carried forward, stale.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <pthread.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,14 +44,14 @@
 #include "sources.h"
 #include "src_git.h"
 #include "store.h"
+#include "url.h"
 
 #define CMD "amber ingest"
 #define FILE_MAX ((size_t)16 << 20)	/* a sources file */
 #define JOBS_MAX 64
 #define MSG_LEN 512
 #define TABLE_LISTING "org-listing"	/* local cache: a group's names */
-
-extern char **environ;
+#define SHOWN_MAX 4096	/* a location, credentials taken out */
 
 static const char usage[] =
     "usage: amber ingest STORE --sources FILE [OPTIONS]\n"
@@ -569,69 +566,6 @@ plan(struct org *o)
 
 /* ---- step 3: fetching in parallel ------------------------------------- */
 
-/*
- * Does the wiki at ${url} exist?  `git ls-remote` answers quietly: a
- * forge that has no wiki for a project answers "not found", and an empty
- * one lists no ref; both mean no wiki to store.
- */
-static int
-wiki_exists(const char *url)
-{
-	const char *argv[] = { "git", "ls-remote", "--heads", "--", url, NULL };
-	posix_spawn_file_actions_t fa;
-	pid_t pid;
-	int pfd[2];
-	int st;
-	char buf[256];
-	ssize_t n;
-	int has_refs = 0;
-	size_t ne = 0;
-	char **env;
-
-	for (char **e = environ; *e; e++)
-		ne++;
-	if ((env = calloc(ne + 2, sizeof(*env))) == NULL)
-		return -ENOMEM;
-	ne = 0;
-	for (char **e = environ; *e; e++)
-		if (strncmp(*e, "GIT_TERMINAL_PROMPT=", 20) != 0)
-			env[ne++] = *e;
-	env[ne++] = (char *)"GIT_TERMINAL_PROMPT=0";
-	if (pipe2(pfd, O_CLOEXEC) < 0) {
-		free(env);
-		return -errno;
-	}
-	if (posix_spawn_file_actions_init(&fa) != 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		free(env);
-		return -ENOMEM;
-	}
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	st = posix_spawnp(&pid, "git", &fa, NULL, (char *const *)argv, env);
-	posix_spawn_file_actions_destroy(&fa);
-	close(pfd[1]);
-	free(env);
-	if (st != 0) {
-		close(pfd[0]);
-		return -st;
-	}
-	while ((n = read(pfd[0], buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		has_refs = 1;
-	}
-	close(pfd[0]);
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return 0;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 && has_refs;
-}
-
 static void *
 fetch_main(void *arg)
 {
@@ -651,7 +585,7 @@ fetch_main(void *arg)
 		if (j->kind != STORE_REPOS || j->err != 0)
 			continue;
 		if (j->is_wiki && prev_source(o, STORE_REPOS,
-		    j->name) == NULL && (r = wiki_exists(j->where)) <= 0) {
+		    j->name) == NULL && (r = src_git_has_heads(j->name, j->where)) <= 0) {
 			/* No wiki now and none before: nothing to keep. */
 			j->is_absent = r == 0;
 			j->fetch_err = r;
@@ -724,6 +658,7 @@ store_all(struct org *o)
 		struct job *j = &o->jobs[i];
 		struct store_source *out = &o->out[o->n_out];
 		uint64_t w0 = warnings_now(o);
+		char shown[SHOWN_MAX];
 		size_t got = 1;
 		int r;
 
@@ -760,8 +695,9 @@ store_all(struct org *o)
 				    "above)");
 			got = carry_forward(o, j, out);
 			j->st = got > 0 ? ST_STALE : ST_FAILED;
+			url_redact(j->where, shown, sizeof(shown));
 			src_warn(&o->ctx, "%s/%s: %s: %s%s",
-			    cli_kind_name(j->kind), j->name, j->where, j->msg,
+			    cli_kind_name(j->kind), j->name, shown, j->msg,
 			    got > 0 ? " (the previous snapshot's copy is "
 			    "kept, flagged stale)" : " (not in this "
 			    "snapshot)");
@@ -857,13 +793,15 @@ summary_json(const struct org *o, const char *hex, const char *name,
 	for (size_t i = 0; i < o->n_jobs; i++) {
 		const struct job *j = &o->jobs[i];
 		char path[STORE_NAME_MAX + 16];
+		char shown[SHOWN_MAX];
 
 		if (j->st == ST_ABSENT)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", cli_kind_name(j->kind),
 		    j->name);
+		url_redact(j->where, shown, sizeof(shown));
 		if (json_array_append_new(srcs, json_pack("{s:s,s:s,s:s,s:I,"
-		    "s:s?}", "source", path, "origin", j->where, "status",
+		    "s:s?}", "source", path, "origin", shown, "status",
 		    status_names[j->st], "warnings", (json_int_t)j->n_warnings,
 		    "error", j->err ? j->msg : NULL)) < 0)
 			goto out;

@@ -53,6 +53,7 @@
 
 #include "source.h"
 #include "src_git.h"
+#include "url.h"
 
 extern char **environ;
 
@@ -171,6 +172,8 @@ struct gsrc {
 	char *dir;		/* the mirror cache */
 	char *gitdir_arg;	/* "--git-dir=<dir>" */
 	char **envp;
+	char *url;		/* the location as git gets it: no userinfo */
+	char *cred[3];		/* GIT_CONFIG_* with the userinfo's header */
 	size_t rawlen;
 	size_t hexlen;
 	int64_t mirror_mtime;	/* the newest tip's time, else now */
@@ -485,7 +488,7 @@ env_build(struct gsrc *g)
 
 	for (char **e = environ; *e; e++)
 		n++;
-	if ((g->envp = calloc(n + 4, sizeof(*g->envp))) == NULL)
+	if ((g->envp = calloc(n + 7, sizeof(*g->envp))) == NULL)
 		return -ENOMEM;
 	for (char **e = environ; *e; e++) {
 		int is_dropped = 0;
@@ -503,8 +506,81 @@ env_build(struct gsrc *g)
 	g->envp[k++] = (char *)"GIT_TERMINAL_PROMPT=0";
 	if (!has_ssh)
 		g->envp[k++] = (char *)"GIT_SSH_COMMAND=ssh -o BatchMode=yes";
+	for (size_t i = 0; i < 3 && g->cred[0] != NULL; i++)
+		g->envp[k++] = g->cred[i];
 	g->envp[k] = NULL;
 	return 0;
+}
+
+/*
+ * creds_take(g, location):
+ * Set g->url to ${location} without its userinfo, and, for http(s),
+ * g->cred to the environment that hands git the userinfo instead: the
+ * header "Authorization: Basic ..." as http.<url>.extraHeader, through
+ * GIT_CONFIG_COUNT/KEY/VALUE.  So a token in a URL never reaches git's
+ * command line (which ps shows to every user), the mirror cache's config
+ * (where git clone would write the URL), or a message.  The header is
+ * scoped to that URL, and curl sends a custom Authorization header to
+ * the first host only, not after a redirect to another.  Other schemes
+ * keep a bare user name (ssh://git@host/, which ssh needs), and refuse a
+ * password (-EINVAL).
+ */
+static int
+creds_take(struct gsrc *g, const char *location)
+{
+	struct url_parts u;
+	char hdr[2048];
+	int r;
+
+	if (!url_has_userinfo(location))
+		return (g->url = strdup(location)) != NULL ? 0 : -ENOMEM;
+	if (url_parse(location, &u) < 0)
+		return gerr(g, -EINVAL, "a URL with credentials must read "
+		    "SCHEME://USER[:PASSWORD]@HOST/PATH, one way only");
+	if (!((u.scheme_len == 5 && strncasecmp(u.scheme, "https", 5) == 0) ||
+	    (u.scheme_len == 4 && strncasecmp(u.scheme, "http", 4) == 0))) {
+		if (memchr(u.userinfo, ':', u.userinfo_len) != NULL)
+			return gerr(g, -EINVAL, "a password in a URL is "
+			    "taken for http(s) only");
+		return (g->url = strdup(location)) != NULL ? 0 : -ENOMEM;
+	}
+	if ((r = url_basic_auth(u.userinfo, u.userinfo_len, hdr,
+	    sizeof(hdr))) < 0) {
+		explicit_bzero(hdr, sizeof(hdr));
+		return gerr(g, r == -ERANGE ? -EINVAL : r, "the credentials "
+		    "in the URL are too long or not valid %-escapes");
+	}
+	r = -ENOMEM;
+	if (asprintf(&g->url, "%.*s%s", (int)(u.userinfo - location),
+	    location, u.host) < 0)
+		g->url = NULL;
+	else if ((g->cred[0] = strdup("GIT_CONFIG_COUNT=1")) == NULL)
+		;
+	else if (asprintf(&g->cred[1], "GIT_CONFIG_KEY_0=http.%s."
+	    "extraHeader", g->url) < 0)
+		g->cred[1] = NULL;
+	else if (asprintf(&g->cred[2], "GIT_CONFIG_VALUE_0=%s", hdr) < 0)
+		g->cred[2] = NULL;
+	else
+		r = 0;
+	explicit_bzero(hdr, sizeof(hdr));
+	return r;
+}
+
+/* Free what creds_take() and env_build() made, wiping the secret. */
+static void
+creds_free(struct gsrc *g)
+{
+	free(g->envp);
+	g->envp = NULL;
+	free(g->url);
+	g->url = NULL;
+	for (size_t i = 0; i < 3; i++) {
+		if (g->cred[i] != NULL)
+			explicit_bzero(g->cred[i], strlen(g->cred[i]));
+		free(g->cred[i]);
+		g->cred[i] = NULL;
+	}
 }
 
 /*
@@ -1963,29 +2039,6 @@ location_resolve(const char *location)
 	return strdup(location);
 }
 
-/* The origin for humans, without a password: "https://user:x@h" -> user@. */
-static void
-origin_set(const char *location, char *origin, size_t cap)
-{
-	const char *scheme = strstr(location, "://");
-	const char *at;
-	const char *colon;
-	const char *slash;
-
-	snprintf(origin, cap, "%s", location);
-	if (scheme == NULL)
-		return;
-	slash = strchr(scheme + 3, '/');
-	at = strchr(scheme + 3, '@');
-	if (at == NULL || (slash && at > slash))
-		return;
-	colon = memchr(scheme + 3, ':', (size_t)(at - (scheme + 3)));
-	if (colon == NULL)
-		return;
-	snprintf(origin, cap, "%.*s:***%s", (int)(colon - location), location,
-	    at);
-}
-
 /* Read a small file of the cache into a malloc'd string; -ENOENT. */
 static int
 file_read(const char *path, size_t max, char **out, size_t *outlen)
@@ -3327,8 +3380,8 @@ git_read(struct src_ctx *c, const char *name, const char *location,
 		r = gerr(&g, -EINVAL, "a location may not start with '-'");
 		goto out;
 	}
-	if ((r = env_build(&g)) < 0 ||
-	    (r = cache_update(&g, loc, &lockfd)) < 0)
+	if ((r = creds_take(&g, loc)) < 0 || (r = env_build(&g)) < 0 ||
+	    (r = cache_update(&g, g.url, &lockfd)) < 0)
 		goto out;
 
 	{
@@ -3372,7 +3425,8 @@ git_read(struct src_ctx *c, const char *name, const char *location,
 
 	out[0].kind = STORE_REPOS;
 	snprintf(out[0].name, sizeof(out[0].name), "%s", name);
-	origin_set(location, out[0].origin, sizeof(out[0].origin));
+	/* For humans, and never with credentials (url.h). */
+	url_redact(location, out[0].origin, sizeof(out[0].origin));
 	out[1].kind = STORE_REPOS;
 	snprintf(out[1].name, sizeof(out[1].name), "%s.git", name);
 	memcpy(out[1].origin, out[0].origin, sizeof(out[1].origin));
@@ -3406,7 +3460,7 @@ out:
 	map_fini(&g.trees);
 	map_fini(&g.blobs);
 	free(g.iobuf);
-	free(g.envp);
+	creds_free(&g);
 	free(g.dir);
 	free(g.gitdir_arg);
 	free(loc);
@@ -3463,15 +3517,77 @@ src_git_fetch(struct src_ctx *c, const char *name, const char *location)
 		r = gerr(&g, -EINVAL, "a location may not start with '-'");
 		goto out;
 	}
-	if ((r = env_build(&g)) < 0)
+	if ((r = creds_take(&g, loc)) < 0 || (r = env_build(&g)) < 0)
 		goto out;
-	r = cache_update(&g, loc, &lockfd);
+	r = cache_update(&g, g.url, &lockfd);
 out:
 	if (lockfd >= 0)
 		close(lockfd);
-	free(g.envp);
+	creds_free(&g);
 	free(g.dir);
 	free(g.gitdir_arg);
 	free(loc);
+	return r;
+}
+
+int
+src_git_has_heads(const char *name, const char *location)
+{
+	struct gsrc g;
+	posix_spawn_file_actions_t fa;
+	const char *argv[] = { "git", "ls-remote", "--heads", "--", NULL,
+		NULL };
+	pid_t pid;
+	int pfd[2] = { -1, -1 };
+	int has_refs = 0;
+	int st;
+	int r;
+
+	memset(&g, 0, sizeof(g));
+	g.name = name;
+	g.cf.fd = -1;
+	g.cf.pid = -1;
+	if (location[0] == '-')
+		return 0;
+	if ((r = creds_take(&g, location)) < 0 || (r = env_build(&g)) < 0)
+		goto out;
+	argv[4] = g.url;
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if ((r = posix_spawn_file_actions_init(&fa)) != 0) {
+		r = -r;
+		goto out;
+	}
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	st = posix_spawnp(&pid, "git", &fa, NULL, (char *const *)argv,
+	    g.envp);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pfd[1]);
+	pfd[1] = -1;
+	if (st != 0) {
+		r = -st;
+		goto out;
+	}
+	for (;;) {
+		char buf[256];
+		ssize_t n = read(pfd[0], buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		has_refs = 1;
+	}
+	r = reap(pid) == 0 && has_refs;
+out:
+	if (pfd[0] >= 0)
+		close(pfd[0]);
+	if (pfd[1] >= 0)
+		close(pfd[1]);
+	creds_free(&g);
 	return r;
 }

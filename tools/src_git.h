@@ -28,4 +28,13 @@ int src_git_fetch(struct src_ctx *c, const char *name, const char *location);
 int src_git_read_fetched(struct src_ctx *c, const char *name,
     const char *location, struct store_source out[2]);
 
+/*
+ * src_git_has_heads(name, location):
+ * Does ${location} (a URL, perhaps with credentials, which are handled
+ * as by src_git_fetch()) exist and have a branch?  `git ls-remote
+ * --heads`, quietly: 1 yes; 0 no, or git failed; -errno if git could
+ * not be run.  Thread-safe.
+ */
+int src_git_has_heads(const char *name, const char *location);
+
 #endif
