@@ -5,7 +5,8 @@
  *     exit 2 with its line number, and nothing is written;
  *  2. expand every gitlab-group and github-org line through the forge's
  *     listing (forge_discover.c) into repositories, their wikis and their
- *     pipeline sources;
+ *     pipeline sources; a repository whose clone URL is off the forge's
+ *     hosts (and those --allow-clone-host adds) fails at once, unfetched;
  *  3. fetch every git repository into its local mirror cache, --jobs at a
  *     time, in threads (src_git_fetch(): network and git only, no store);
  *  4. read every source into the store, one after the other, then commit
@@ -63,6 +64,8 @@ static const char usage[] =
     "options:\n"
     "  --sources FILE         the sources file\n"
     "  --jobs N               fetch N repositories at once (default 4)\n"
+    "  --allow-clone-host H   clone from host H too, when a forge lists it\n"
+    "                         (repeatable; H is HOST or HOST:PORT)\n"
     "  --check                only check FILE, then exit (0 valid, 2 not)\n"
     "  --tag T                tag the snapshot (repeatable)\n"
     "  --host H               the host name to record (default: this host)\n"
@@ -81,6 +84,7 @@ enum {
 	OPT_HOST,
 	OPT_TIME,
 	OPT_CHECK,
+	OPT_ALLOW_CLONE_HOST,
 };
 
 enum status {
@@ -126,6 +130,8 @@ struct org {
 	const char *time_arg;
 	const char **tags;
 	size_t n_tags;
+	const char **allow;	/* --allow-clone-host */
+	size_t n_allow;
 	size_t n_jobs_max;	/* --jobs */
 	int is_check;		/* --check */
 	struct sources *src;
@@ -180,6 +186,8 @@ parse_args(struct org *o, int argc, char **argv)
 		{ "host", required_argument, NULL, OPT_HOST },
 		{ "time", required_argument, NULL, OPT_TIME },
 		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "allow-clone-host", required_argument, NULL,
+		    OPT_ALLOW_CLONE_HOST },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t n;
@@ -232,6 +240,18 @@ parse_args(struct org *o, int argc, char **argv)
 			break;
 		case OPT_CHECK:
 			o->is_check = 1;
+			break;
+		case OPT_ALLOW_CLONE_HOST:
+			if (!sources_is_host(optarg)) {
+				cli_err(CMD, "--allow-clone-host %s: not HOST "
+				    "or HOST:PORT", optarg);
+				return CLI_EXIT_USAGE;
+			}
+			if ((v = realloc(o->allow, (o->n_allow + 1) *
+			    sizeof(*v))) == NULL)
+				return CLI_EXIT_ERROR;
+			o->allow = v;
+			o->allow[o->n_allow++] = optarg;
 			break;
 		default:
 			cli_err(CMD, "with --sources, name every source in the "
@@ -496,7 +516,8 @@ plan(struct org *o)
 		g->e = e;
 		if (forge_discover_prefix(e, g->prefix, sizeof(g->prefix)) < 0)
 			g->prefix[0] = '\0';
-		g->err = forge_discover(e, &g->repos, g->msg, sizeof(g->msg));
+		g->err = forge_discover(e, o->allow, o->n_allow, &g->repos,
+		    g->msg, sizeof(g->msg));
 		if (g->err == -ENOMEM)
 			return g->err;
 		if (g->err < 0) {
@@ -512,10 +533,17 @@ plan(struct org *o)
 		for (size_t k = 0; k < g->repos.n; k++) {
 			const struct forge_repo *p = &g->repos.v[k];
 			char wname[STORE_NAME_MAX + 1];
+			size_t n0 = o->n_jobs;
 
 			if ((r = job_add(o, STORE_REPOS, p->name, p->clone_url,
 			    e, 0)) < 0)
 				return r;
+			if (p->refused != NULL && o->n_jobs > n0) {
+				/* Listed, so not vanished; but not cloned. */
+				o->jobs[o->n_jobs - 1].err = -EPERM;
+				snprintf(o->jobs[o->n_jobs - 1].msg, MSG_LEN,
+				    "%s", p->refused);
+			}
 			snprintf(wname, sizeof(wname), "%s.wiki", p->name);
 			if (p->wiki_url != NULL && (r = job_add(o, STORE_REPOS,
 			    wname, p->wiki_url, e, 1)) < 0)
@@ -884,6 +912,7 @@ org_fini(struct org *o)
 	free(o->vanished);
 	free(o->out);
 	free(o->tags);
+	free(o->allow);
 	sources_free(o->src);
 }
 
