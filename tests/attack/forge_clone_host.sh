@@ -35,6 +35,11 @@ github-org org pipelines=no wiki=no
 E
 
 new_store "$S"
+# A host is a host: no userinfo, path or scheme slips in through it.
+expect 2 "$AMBER" ingest "$S" --sources "$T/sources" \
+    --allow-clone-host "x@localhost"
+expect 2 "$AMBER" ingest "$S" --sources "$T/sources" \
+    --allow-clone-host "file:///"
 expect 3 "$AMBER" ingest "$S" --sources "$T/sources" --json
 for w in "repos/grp.local: file://$T/private/secret.git: the clone URL is refused" \
     "repos/grp.other: http://localhost:$PORT/git/grp/far.git: the clone URL is refused" \
