@@ -40,6 +40,7 @@ import json
 import os
 import socketserver
 import subprocess
+import sys
 import threading
 import urllib.parse
 
@@ -52,6 +53,13 @@ def load(root):
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        # A client that stops reading an answer over its cap is no error.
+        if isinstance(sys.exc_info()[1], (BrokenPipeError,
+                                          ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
 
 
 def make_handler(args, base):
