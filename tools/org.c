@@ -594,6 +594,13 @@ plan(struct org *o)
 
 /* ---- step 3: fetching in parallel ------------------------------------- */
 
+/* A repository a listing gave is held to its forge's host (src_git.h). */
+static unsigned
+job_git_flags(const struct job *j)
+{
+	return j->e->name == NULL ? SRC_GIT_LISTED : 0;
+}
+
 static void *
 fetch_main(void *arg)
 {
@@ -613,13 +620,15 @@ fetch_main(void *arg)
 		if (j->kind != STORE_REPOS || j->err != 0)
 			continue;
 		if (j->is_wiki && prev_source(o, STORE_REPOS,
-		    j->name) == NULL && (r = src_git_has_heads(j->name, j->where)) <= 0) {
+		    j->name) == NULL && (r = src_git_has_heads(j->name,
+		    j->where, job_git_flags(j))) <= 0) {
 			/* No wiki now and none before: nothing to keep. */
 			j->is_absent = r == 0;
 			j->fetch_err = r;
 			continue;
 		}
-		j->fetch_err = src_git_fetch(&o->ctx, j->name, j->where);
+		j->fetch_err = src_git_fetch(&o->ctx, j->name, j->where,
+		    job_git_flags(j));
 	}
 	return NULL;
 }
@@ -708,7 +717,7 @@ store_all(struct org *o)
 			got = 2;
 			r = j->fetch_err < 0 ? j->fetch_err :
 			    src_git_read_fetched(&o->ctx, j->name, j->where,
-			    out);
+			    job_git_flags(j), out);
 		} else {
 			r = src_forge_read(&o->ctx, j->name, j->where,
 			    prev_source(o, j->kind, j->name), out);

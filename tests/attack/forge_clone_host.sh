@@ -4,7 +4,9 @@
 # another host name, and a URL whose "host" before an '@' is the forge's
 # but whose real host is another one.  None is cloned: each is refused
 # with a warning naming the repository and the URL, the rest of the run
-# goes on, and the exit status is 3.  --allow-clone-host HOST (or
+# goes on, and the exit status is 3.  Nor does git follow the forge's
+# own host when it redirects a listed repository (grp/jump) elsewhere.
+# --allow-clone-host HOST (or
 # allow-clone-host=HOST on the line) lets a host through.  The forge is
 # tests/forge/org_server.py on 127.0.0.1; "localhost" is the other host.
 . "$AMBER_TOP/tests/cli/lib.sh"
@@ -26,8 +28,10 @@ org_forge "{\"projects\":[{\"path\":\"grp/good\"},
     {\"path\":\"grp/local\",\"clone_url\":\"file://$T/private/secret.git\"},
     {\"path\":\"grp/other\",\"clone_url\":\"http://localhost:$PORT/git/grp/far.git\"},
     {\"path\":\"grp/trick\",\"clone_url\":\"http://127.0.0.1:$PORT@localhost:$PORT/git/grp/far.git\"},
+    {\"path\":\"grp/jump\"},
     {\"path\":\"org/fine\"},
-    {\"path\":\"org/evil\",\"clone_url\":\"file://$T/private/secret.git\"}]}"
+    {\"path\":\"org/evil\",\"clone_url\":\"file://$T/private/secret.git\"}],
+    \"redirect\":{\"grp/jump\":\"http://localhost:$PORT/git/grp/far.git\"}}"
 export AMBER_GITHUB_API=$URL
 cat >"$T/sources" <<E
 gitlab-group $URL/grp pipelines=no wiki=no
@@ -57,7 +61,7 @@ import json, sys
 s = json.load(open(sys.argv[1]))
 st = {x["source"]: x["status"] for x in s["sources"]}
 for r in ("repos/grp.local", "repos/grp.other", "repos/grp.trick",
-          "repos/org.evil"):
+          "repos/org.evil", "repos/grp.jump"):
     assert st[r] == "failed", (r, st)
 assert st["repos/grp.good"] == "ok" and st["repos/org.fine"] == "ok", st
 assert s["vanished"] == [], s

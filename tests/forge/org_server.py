@@ -24,6 +24,8 @@ DIR/forge.json (re-read on every request):
                                      #   to every listing page
      "git_auth": {"grp/a": "u:p"},   # optional: git requests for these
                                      #   repositories need Basic u:p
+     "redirect": {"grp/b": "URL"},   # optional: git requests for these
+                                     #   are redirected to URL/...
      "per_page": 20}                 # listing page size
 
 Repositories live in DIR/git/<path>.git (and <path>.wiki.git) and are
@@ -99,6 +101,14 @@ def make_handler(args, base):
                         None: "", True: " auth=ok", False: " auth=bad"}[
                             auth]))
             if path.startswith("/git/"):
+                for repo, to in state.get("redirect", {}).items():
+                    pre = "/git/%s.git/" % repo
+                    if path.startswith(pre):
+                        loc = to + "/" + path[len(pre):]
+                        if query:
+                            loc += "?" + query
+                        return self.send(302, b"", {"Location": loc},
+                                         ctype="text/plain")
                 if auth is False:
                     return self.send(401, b"auth needed\n", {
                         "WWW-Authenticate": 'Basic realm="git"'},
