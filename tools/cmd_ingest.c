@@ -484,12 +484,16 @@ carry_forward(const struct store_snap *prev, struct src_arg *a,
 
 	if (p != NULL) {
 		out[n] = *p;
+		/* Not one more manifest with an older version's token. */
+		url_redact(p->origin, out[n].origin, sizeof(out[n].origin));
 		out[n++].flags |= STORE_SOURCE_STALE | STORE_SOURCE_PARTIAL;
 	}
 	if (a->kind == STORE_REPOS) {
 		snprintf(mirror, sizeof(mirror), "%s.git", a->name);
 		if ((p = prev_source(prev, a->kind, mirror)) != NULL) {
 			out[n] = *p;
+			url_redact(p->origin, out[n].origin,
+			    sizeof(out[n].origin));
 			out[n++].flags |= STORE_SOURCE_STALE |
 			    STORE_SOURCE_PARTIAL;
 		}

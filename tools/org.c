@@ -675,12 +675,16 @@ carry_forward(struct org *o, struct job *j, struct store_source *out)
 
 	if (p != NULL) {
 		out[n] = *p;
+		/* Not one more manifest with an older version's token. */
+		url_redact(p->origin, out[n].origin, sizeof(out[n].origin));
 		out[n++].flags |= STORE_SOURCE_STALE | STORE_SOURCE_PARTIAL;
 	}
 	if (j->kind == STORE_REPOS) {
 		snprintf(mirror, sizeof(mirror), "%s.git", j->name);
 		if ((p = prev_source(o, j->kind, mirror)) != NULL) {
 			out[n] = *p;
+			url_redact(p->origin, out[n].origin,
+			    sizeof(out[n].origin));
 			out[n++].flags |= STORE_SOURCE_STALE |
 			    STORE_SOURCE_PARTIAL;
 		}
