@@ -181,6 +181,9 @@ is_group_url(const char *u)
 		return 0;
 	if ((slash = strchr(p, '/')) == NULL || slash == p)
 		return 0;
+	/* No credentials: the token comes from the environment. */
+	if (memchr(p, '@', (size_t)(slash - p)) != NULL)
+		return 0;
 	if (strpbrk(u, "?# ") != NULL || strstr(slash, "//") != NULL ||
 	    strstr(slash, "/../") != NULL || strstr(slash, "/./") != NULL)
 		return 0;
@@ -446,6 +449,10 @@ parse_line(const struct sources *s, struct fields *f, unsigned lno,
 		    (e->where = strdup(f->v[2])) == NULL)
 			return -ENOMEM;
 	} else {
+		if (strchr(f->v[1], '@') != NULL)
+			return fail(err, cap, lno, "%s: a URL here holds no "
+			    "credentials (the token comes from the "
+			    "environment; see amber-sources(5))", f->v[0]);
 		if (e->type == SOURCES_GITLAB_GROUP && !is_group_url(f->v[1]))
 			return fail(err, cap, lno, "gitlab-group %s: not "
 			    "https://HOST/GROUP", f->v[1]);
