@@ -26,6 +26,7 @@
 #include "org.h"
 #include "source.h"
 #include "store.h"
+#include "url.h"
 
 #define CMD "amber ingest"
 #define PROGRESS_NS 250000000L	/* at most 4 updates a second */
@@ -483,12 +484,16 @@ carry_forward(const struct store_snap *prev, struct src_arg *a,
 
 	if (p != NULL) {
 		out[n] = *p;
+		/* Not one more manifest with an older version's token. */
+		url_redact(p->origin, out[n].origin, sizeof(out[n].origin));
 		out[n++].flags |= STORE_SOURCE_STALE | STORE_SOURCE_PARTIAL;
 	}
 	if (a->kind == STORE_REPOS) {
 		snprintf(mirror, sizeof(mirror), "%s.git", a->name);
 		if ((p = prev_source(prev, a->kind, mirror)) != NULL) {
 			out[n] = *p;
+			url_redact(p->origin, out[n].origin,
+			    sizeof(out[n].origin));
 			out[n++].flags |= STORE_SOURCE_STALE |
 			    STORE_SOURCE_PARTIAL;
 		}
@@ -535,10 +540,14 @@ run_sources(struct ingest *in, const struct store_snap *prev,
 			break;
 		}
 		if (r < 0) {
+			char shown[4096];
+
 			a->err = r;
 			got = carry_forward(prev, a, &out[*n]);
+			/* A location's credentials are never shown (url.h). */
+			url_redact(a->where, shown, sizeof(shown));
 			src_warn(&in->ctx, "%s/%s: %s: %s%s",
-			    cli_kind_name(a->kind), a->name, a->where,
+			    cli_kind_name(a->kind), a->name, shown,
 			    r == -ENOENT || r == -ENOTDIR || r == -EACCES ?
 			    strerror(-r) : cli_strerror(r),
 			    a->is_stale ? " (the previous snapshot's copy "

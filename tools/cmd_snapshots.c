@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "cmd.h"
 #include "store.h"
+#include "url.h"
 
 static const char usage[] =
     "usage: amber snapshots STORE [--json] [--max-age DURATION]\n"
@@ -81,10 +82,13 @@ snap_json(const struct store_snap *sn)
 	a = json_array();
 	for (i = 0; a != NULL && i < sn->n_sources; i++) {
 		const struct store_source *so = &sn->sources[i];
+		char origin[sizeof(so->origin)];
 
+		/* Older amber stored https://TOKEN@host/...: not shown. */
+		url_redact(so->origin, origin, sizeof(origin));
 		src = json_pack("{s:s, s:o, s:o, s:I, s:I, s:b, s:b}",
 		    "kind", cli_kind_name(so->kind), "name",
-		    text_json(so->name), "origin", text_json(so->origin),
+		    text_json(so->name), "origin", text_json(origin),
 		    "files", (json_int_t)so->n_files,
 		    "bytes", (json_int_t)so->n_bytes,
 		    "partial", (so->flags & STORE_SOURCE_PARTIAL) != 0,

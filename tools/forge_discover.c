@@ -10,7 +10,10 @@
  * AMBER_GITHUB_API or https://api.github.com (https://HOST/api/v3 for a
  * GitHub Enterprise Server), tokens from AMBER_GITLAB_TOKEN or
  * GITLAB_TOKEN, AMBER_GITHUB_TOKEN or GITHUB_TOKEN.  Everything the forge
- * answers is checked before it names a source or reaches git.
+ * answers is checked before it names a source or reaches git: above all
+ * the clone URLs, since a forge that could list file:///srv/private.git
+ * or https://internal.example/ would have the ingest host copy what it
+ * can read, and the forge cannot, into the backup.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,6 +24,7 @@
 #include "forge_discover.h"
 #include "forge_http.h"
 #include "http.h"
+#include "url.h"
 
 #define ITEMS_MAX 100000	/* repositories of one group */
 
@@ -152,6 +156,7 @@ forge_repos_fini(struct forge_repos *r)
 		free(r->v[i].clone_url);
 		free(r->v[i].wiki_url);
 		free(r->v[i].pipeline_spec);
+		free(r->v[i].refused);
 	}
 	for (size_t i = 0; i < r->n_bad; i++)
 		free(r->bad[i]);
@@ -174,17 +179,82 @@ add_bad(struct forge_repos *r, const char *what)
 	return 0;
 }
 
-/* A URL git may be given: http(s), no blanks or control bytes. */
-static int
-is_clone_url(const char *u)
+/* "host" or "host:port" of ${u} into ${out}. */
+static void
+host_of(const struct url_parts *u, int has_port, char *out, size_t cap)
 {
-	if (u == NULL || (strncmp(u, "https://", 8) != 0 &&
-	    strncmp(u, "http://", 7) != 0 && strncmp(u, "file:///", 8) != 0))
-		return 0;
-	for (; *u; u++)
-		if ((unsigned char)*u <= 0x20 || *u == 0x7f)
+	if (has_port && u->port != NULL)
+		snprintf(out, cap, "%.*s:%.*s", (int)u->host_len, u->host,
+		    (int)u->port_len, u->port);
+	else if (has_port)
+		snprintf(out, cap, "%.*s:%s", (int)u->host_len, u->host,
+		    u->scheme_len == 5 ? "443" : "80");
+	else
+		snprintf(out, cap, "%.*s", (int)u->host_len, u->host);
+}
+
+static int
+is_scheme(const struct url_parts *u, const char *s)
+{
+	return u->scheme_len == strlen(s) &&
+	    strncasecmp(u->scheme, s, u->scheme_len) == 0;
+}
+
+int
+forge_discover_check(const char *api, const char *web, const char *url,
+    const char *const *allow, size_t n_allow, char *why, size_t cap)
+{
+	struct url_parts a;
+	struct url_parts u;
+	char api_host[300];
+	char host[300];
+	int is_allowed = 0;
+
+	if (url_parse(api, &a) < 0) {
+		snprintf(why, cap, "the API base %.200s is not a URL", api);
+		return -EPERM;
+	}
+	if (strncasecmp(url, "https://", 8) != 0 &&
+	    strncasecmp(url, "http://", 7) != 0) {
+		size_t n = strcspn(url, ":/");
+
+		snprintf(why, cap, "a %.*s: URL; only https:// URLs, to the "
+		    "forge's own host or one --allow-clone-host names, are "
+		    "cloned", (int)(n < 32 ? n : 32), url);
+		return -EPERM;
+	}
+	if (url_parse(url, &u) < 0) {
+		snprintf(why, cap, "not a URL of the form "
+		    "https://HOST/PATH that reads only one way");
+		return -EPERM;
+	}
+	host_of(&u, 0, host, sizeof(host));
+	for (size_t i = 0; i < n_allow; i++)
+		if (url_host_is(&u, allow[i]))
+			is_allowed = 1;
+	if (is_scheme(&u, "https")) {
+		host_of(&a, 0, api_host, sizeof(api_host));
+		if (url_host_is(&u, web) || url_host_is(&u, api_host) ||
+		    is_allowed)
 			return 0;
-	return 1;
+		snprintf(why, cap, "%.200s is not the forge's host (%.200s); "
+		    "--allow-clone-host %.200s would allow it", host, web,
+		    host);
+		return -EPERM;
+	}
+	if (is_scheme(&a, "http")) {
+		/* The forge is plain http itself (a test server, say). */
+		host_of(&a, 1, api_host, sizeof(api_host));
+		if (url_host_is(&u, api_host) || is_allowed)
+			return 0;
+		snprintf(why, cap, "http://%.200s is not the forge's own "
+		    "http://%.200s; --allow-clone-host %.200s would allow it",
+		    host, api_host, host);
+		return -EPERM;
+	}
+	snprintf(why, cap, "plain http from a forge that is reached by "
+	    "https; only https:// URLs are cloned");
+	return -EPERM;
 }
 
 /* "https://h/g/p.git" -> "https://h/g/p.wiki.git" */
@@ -203,11 +273,25 @@ wiki_of(const char *clone)
 	return w;
 }
 
+/* What add_item() needs besides the item. */
+struct listing {
+	const struct sources_entry *e;
+	const struct where *w;
+	const char *api;	/* the API base */
+	char web[300];		/* the forge's web host */
+	const char **allow;	/* allow-clone-host= and --allow-clone-host */
+	size_t n_allow;
+	size_t n_items;
+	struct forge_repos *out;
+};
+
 /* One listed project: checked, selected, named, added. */
 static int
-add_item(const struct sources_entry *e, const struct where *w, json_t *it,
-    struct forge_repos *out)
+add_item(struct listing *l, json_t *it)
 {
+	const struct sources_entry *e = l->e;
+	const struct where *w = l->w;
+	struct forge_repos *out = l->out;
 	const char *full = forge_json_str(it, w->is_github ? "full_name" :
 	    "path_with_namespace");
 	const char *clone = forge_json_str(it, w->is_github ? "clone_url" :
@@ -220,6 +304,7 @@ add_item(const struct sources_entry *e, const struct where *w, json_t *it,
 	struct forge_repo *r;
 	const char *rel;
 	char name[256];
+	char why[768];
 	int n;
 
 	if (!json_is_object(it) || full == NULL ||
@@ -232,7 +317,8 @@ add_item(const struct sources_entry *e, const struct where *w, json_t *it,
 		return 0;
 	if (json_is_true(arch) && !e->has_archived)
 		return 0;
-	if (!dotted(full, name, sizeof(name)) || !is_clone_url(clone))
+	if (!dotted(full, name, sizeof(name)) || clone == NULL ||
+	    strlen(clone) >= FORGE_URL_MAX)
 		return add_bad(out, full);
 	if ((v = realloc(out->v, (out->n + 1) * sizeof(*v))) == NULL)
 		return -ENOMEM;
@@ -241,12 +327,31 @@ add_item(const struct sources_entry *e, const struct where *w, json_t *it,
 	memset(r, 0, sizeof(*r));
 	out->n++;
 	if ((r->path = strdup(rel)) == NULL ||
-	    (r->name = strdup(name)) == NULL ||
-	    (r->clone_url = strdup(clone)) == NULL)
+	    (r->name = strdup(name)) == NULL)
 		return -ENOMEM;
-	if (e->has_wiki && json_is_true(wiki) &&
-	    (r->wiki_url = wiki_of(clone)) == NULL)
-		return -ENOMEM;
+	if (forge_discover_check(l->api, l->web, clone, l->allow, l->n_allow,
+	    why, sizeof(why)) < 0) {
+		char shown[FORGE_URL_MAX];
+
+		/* Named in the warning, but never cloned, nor its wiki. */
+		url_redact(clone, shown, sizeof(shown));
+		forge_json_utf8_fix(shown);
+		for (char *c = shown; *c != '\0'; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
+		if ((r->clone_url = strdup(shown)) == NULL ||
+		    asprintf(&r->refused, "the clone URL is refused: %s",
+		    why) < 0) {
+			r->refused = NULL;
+			return -ENOMEM;
+		}
+	} else {
+		if ((r->clone_url = strdup(clone)) == NULL)
+			return -ENOMEM;
+		if (e->has_wiki && json_is_true(wiki) &&
+		    (r->wiki_url = wiki_of(clone)) == NULL)
+			return -ENOMEM;
+	}
 	r->is_archived = json_is_true(arch);
 	if (!e->has_pipelines)
 		return 0;
@@ -263,9 +368,27 @@ add_item(const struct sources_entry *e, const struct where *w, json_t *it,
 	return 0;
 }
 
+/* forge_http_pages() callback: each item of a page, as it comes. */
+static int
+add_page(void *ctx, json_t *items)
+{
+	struct listing *l = ctx;
+	json_t *it;
+	size_t i;
+	int r;
+
+	json_array_foreach(items, i, it) {
+		if (++l->n_items > ITEMS_MAX)
+			return -EFBIG;
+		if ((r = add_item(l, it)) < 0)
+			return r;
+	}
+	return 0;
+}
+
 int
-forge_discover(const struct sources_entry *e, struct forge_repos *out,
-    char *err, size_t cap)
+forge_discover(const struct sources_entry *e, const char *const *allow,
+    size_t n_allow, struct forge_repos *out, char *err, size_t cap)
 {
 	static const char *const gh_headers[] = {
 		"Accept: application/vnd.github+json",
@@ -274,9 +397,9 @@ forge_discover(const struct sources_entry *e, struct forge_repos *out,
 	struct forge_http_opts ho;
 	struct forge_http *h = NULL;
 	struct forge_err fe;
+	struct listing l;
+	struct url_parts wu;
 	struct where w;
-	json_t *all = NULL;
-	json_t *it;
 	char base[FORGE_URL_MAX];
 	char enc[3 * 1024];
 	char url[FORGE_URL_MAX];
@@ -287,6 +410,7 @@ forge_discover(const struct sources_entry *e, struct forge_repos *out,
 
 	memset(out, 0, sizeof(*out));
 	memset(&ho, 0, sizeof(ho));
+	memset(&l, 0, sizeof(l));
 	err[0] = '\0';
 	if (where_parse(e, &w) < 0) {
 		snprintf(err, cap, "%s: not a group or organisation", e->where);
@@ -338,15 +462,34 @@ forge_discover(const struct sources_entry *e, struct forge_repos *out,
 		r = -EINVAL;
 		goto out;
 	}
-	if ((r = forge_http_get_all(h, url, NULL, ITEMS_MAX, &all,
-	    &fe)) < 0) {
-		if (r != -ENOMEM)
+	/* The hosts its clone URLs may name (forge_discover_check()). */
+	l.e = e;
+	l.w = &w;
+	l.api = base;
+	l.out = out;
+	if (w.origin[0] == '\0')
+		snprintf(l.web, sizeof(l.web), "github.com");
+	else if (url_parse(w.origin, &wu) == 0)
+		snprintf(l.web, sizeof(l.web), "%.*s", (int)wu.host_len,
+		    wu.host);
+	if ((l.allow = calloc(n_allow + e->n_allow_hosts + 1,
+	    sizeof(*l.allow))) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n_allow; i++)
+		l.allow[l.n_allow++] = allow[i];
+	for (i = 0; i < e->n_allow_hosts; i++)
+		l.allow[l.n_allow++] = e->allow_hosts[i];
+	/* Item by item as pages come: no listing is held whole. */
+	if ((r = forge_http_pages(h, url, NULL, add_page, &l, &fe)) < 0) {
+		if (r == -EFBIG && l.n_items > ITEMS_MAX)
+			snprintf(err, cap, "%s: more than %d projects",
+			    e->where, ITEMS_MAX);
+		else if (r != -ENOMEM)
 			snprintf(err, cap, "%s", fe.msg);
 		goto out;
 	}
-	json_array_foreach(all, i, it)
-		if ((r = add_item(e, &w, it, out)) < 0)
-			goto out;
 	/* Two projects of one listing with one name: the forge is confused. */
 	for (i = 0; i < out->n; i++)
 		for (size_t j = 0; j < i; j++)
@@ -362,7 +505,7 @@ out:
 		forge_repos_fini(out);
 	if (r < 0 && err[0] == '\0')
 		snprintf(err, cap, "%s: %s", e->where, strerror(-r));
-	json_decref(all);
+	free(l.allow);
 	forge_http_close(h);
 	return r;
 }

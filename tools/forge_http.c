@@ -498,6 +498,7 @@ forge_http_pages(struct forge_http *h, const char *url, const char *key,
 	json_t *page = NULL;
 	json_t *items;
 	unsigned n_pages = 0;
+	size_t total = 0;
 	int r;
 
 	if ((cur = malloc(FORGE_URL_MAX)) == NULL ||
@@ -514,10 +515,31 @@ forge_http_pages(struct forge_http *h, const char *url, const char *key,
 		const char *link;
 		const char *xnext;
 
-		if ((r = get_resp(h, cur, FORGE_JSON_MAX, &resp, err)) < 0)
-			goto out;
+		/*
+		 * Each page is parsed whole, and collectors keep every page's
+		 * items: both caps bound the memory one listing can take.
+		 */
 		json_decref(page);
 		page = NULL;
+		if ((r = get_resp(h, cur, FORGE_PAGE_MAX, &resp, err)) < 0) {
+			if (r == -ERANGE) {
+				snprintf(err->msg, sizeof(err->msg), "GET "
+				    "%.200s: a page of the listing is over "
+				    "%zu MiB, the cap on one page", cur,
+				    FORGE_PAGE_MAX >> 20);
+				r = -EFBIG;
+			}
+			goto out;
+		}
+		total += resp.body_len;
+		if (total > FORGE_LISTING_MAX) {
+			snprintf(err->msg, sizeof(err->msg), "GET %.200s: the "
+			    "listing is over %zu MiB in all, the cap on one "
+			    "listing (after %u pages)", url,
+			    FORGE_LISTING_MAX >> 20, n_pages + 1);
+			r = -EFBIG;
+			goto out;
+		}
 		if (forge_json_parse(resp.body, resp.body_len, &page) < 0 ||
 		    forge_json_items(page, key, &items) < 0) {
 			snprintf(err->msg, sizeof(err->msg),

@@ -77,7 +77,9 @@ int forge_http_get_json(struct forge_http *h, const char *url, json_t **out,
  * ${key}; borrowed for the call).  ${fn} returns 0 to go on, 1 to stop,
  * or -errno to fail.  The next page is the Link rel="next" URL, else the
  * X-Next-Page number; a next URL outside the API's origin, a repeated
- * URL or more than max_pages pages is an error (-EBADMSG).
+ * URL or more than max_pages pages is an error (-EBADMSG).  A page over
+ * FORGE_PAGE_MAX bytes, or pages adding up to over FORGE_LISTING_MAX,
+ * end the walk with -EFBIG and a message naming the cap.
  * Returns 0, ${fn}'s error, or as forge_http_get_json().
  */
 int forge_http_pages(struct forge_http *h, const char *url, const char *key,

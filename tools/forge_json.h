@@ -13,6 +13,8 @@
 #include <jansson.h>
 
 #define FORGE_JSON_MAX ((size_t)64 << 20)	/* one API response */
+#define FORGE_PAGE_MAX ((size_t)16 << 20)	/* one page of a listing */
+#define FORGE_LISTING_MAX ((size_t)128 << 20)	/* all pages of one */
 #define FORGE_URL_MAX 4096
 
 /*

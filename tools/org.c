@@ -5,7 +5,8 @@
  *     exit 2 with its line number, and nothing is written;
  *  2. expand every gitlab-group and github-org line through the forge's
  *     listing (forge_discover.c) into repositories, their wikis and their
- *     pipeline sources;
+ *     pipeline sources; a repository whose clone URL is off the forge's
+ *     hosts (and those --allow-clone-host adds) fails at once, unfetched;
  *  3. fetch every git repository into its local mirror cache, --jobs at a
  *     time, in threads (src_git_fetch(): network and git only, no store);
  *  4. read every source into the store, one after the other, then commit
@@ -25,18 +26,15 @@
  * of that group is then carried forward, stale.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <pthread.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,14 +45,14 @@
 #include "sources.h"
 #include "src_git.h"
 #include "store.h"
+#include "url.h"
 
 #define CMD "amber ingest"
 #define FILE_MAX ((size_t)16 << 20)	/* a sources file */
 #define JOBS_MAX 64
 #define MSG_LEN 512
 #define TABLE_LISTING "org-listing"	/* local cache: a group's names */
-
-extern char **environ;
+#define SHOWN_MAX 4096	/* a location, credentials taken out */
 
 static const char usage[] =
     "usage: amber ingest STORE --sources FILE [OPTIONS]\n"
@@ -66,6 +64,8 @@ static const char usage[] =
     "options:\n"
     "  --sources FILE         the sources file\n"
     "  --jobs N               fetch N repositories at once (default 4)\n"
+    "  --allow-clone-host H   clone from host H too, when a forge lists it\n"
+    "                         (repeatable; H is HOST or HOST:PORT)\n"
     "  --check                only check FILE, then exit (0 valid, 2 not)\n"
     "  --tag T                tag the snapshot (repeatable)\n"
     "  --host H               the host name to record (default: this host)\n"
@@ -84,6 +84,7 @@ enum {
 	OPT_HOST,
 	OPT_TIME,
 	OPT_CHECK,
+	OPT_ALLOW_CLONE_HOST,
 };
 
 enum status {
@@ -129,6 +130,8 @@ struct org {
 	const char *time_arg;
 	const char **tags;
 	size_t n_tags;
+	const char **allow;	/* --allow-clone-host */
+	size_t n_allow;
 	size_t n_jobs_max;	/* --jobs */
 	int is_check;		/* --check */
 	struct sources *src;
@@ -183,6 +186,8 @@ parse_args(struct org *o, int argc, char **argv)
 		{ "host", required_argument, NULL, OPT_HOST },
 		{ "time", required_argument, NULL, OPT_TIME },
 		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "allow-clone-host", required_argument, NULL,
+		    OPT_ALLOW_CLONE_HOST },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t n;
@@ -235,6 +240,18 @@ parse_args(struct org *o, int argc, char **argv)
 			break;
 		case OPT_CHECK:
 			o->is_check = 1;
+			break;
+		case OPT_ALLOW_CLONE_HOST:
+			if (!sources_is_host(optarg)) {
+				cli_err(CMD, "--allow-clone-host %s: not HOST "
+				    "or HOST:PORT", optarg);
+				return CLI_EXIT_USAGE;
+			}
+			if ((v = realloc(o->allow, (o->n_allow + 1) *
+			    sizeof(*v))) == NULL)
+				return CLI_EXIT_ERROR;
+			o->allow = v;
+			o->allow[o->n_allow++] = optarg;
 			break;
 		default:
 			cli_err(CMD, "with --sources, name every source in the "
@@ -499,7 +516,8 @@ plan(struct org *o)
 		g->e = e;
 		if (forge_discover_prefix(e, g->prefix, sizeof(g->prefix)) < 0)
 			g->prefix[0] = '\0';
-		g->err = forge_discover(e, &g->repos, g->msg, sizeof(g->msg));
+		g->err = forge_discover(e, o->allow, o->n_allow, &g->repos,
+		    g->msg, sizeof(g->msg));
 		if (g->err == -ENOMEM)
 			return g->err;
 		if (g->err < 0) {
@@ -515,10 +533,17 @@ plan(struct org *o)
 		for (size_t k = 0; k < g->repos.n; k++) {
 			const struct forge_repo *p = &g->repos.v[k];
 			char wname[STORE_NAME_MAX + 1];
+			size_t n0 = o->n_jobs;
 
 			if ((r = job_add(o, STORE_REPOS, p->name, p->clone_url,
 			    e, 0)) < 0)
 				return r;
+			if (p->refused != NULL && o->n_jobs > n0) {
+				/* Listed, so not vanished; but not cloned. */
+				o->jobs[o->n_jobs - 1].err = -EPERM;
+				snprintf(o->jobs[o->n_jobs - 1].msg, MSG_LEN,
+				    "%s", p->refused);
+			}
 			snprintf(wname, sizeof(wname), "%s.wiki", p->name);
 			if (p->wiki_url != NULL && (r = job_add(o, STORE_REPOS,
 			    wname, p->wiki_url, e, 1)) < 0)
@@ -569,67 +594,11 @@ plan(struct org *o)
 
 /* ---- step 3: fetching in parallel ------------------------------------- */
 
-/*
- * Does the wiki at ${url} exist?  `git ls-remote` answers quietly: a
- * forge that has no wiki for a project answers "not found", and an empty
- * one lists no ref; both mean no wiki to store.
- */
-static int
-wiki_exists(const char *url)
+/* A repository a listing gave is held to its forge's host (src_git.h). */
+static unsigned
+job_git_flags(const struct job *j)
 {
-	const char *argv[] = { "git", "ls-remote", "--heads", "--", url, NULL };
-	posix_spawn_file_actions_t fa;
-	pid_t pid;
-	int pfd[2];
-	int st;
-	char buf[256];
-	ssize_t n;
-	int has_refs = 0;
-	size_t ne = 0;
-	char **env;
-
-	for (char **e = environ; *e; e++)
-		ne++;
-	if ((env = calloc(ne + 2, sizeof(*env))) == NULL)
-		return -ENOMEM;
-	ne = 0;
-	for (char **e = environ; *e; e++)
-		if (strncmp(*e, "GIT_TERMINAL_PROMPT=", 20) != 0)
-			env[ne++] = *e;
-	env[ne++] = (char *)"GIT_TERMINAL_PROMPT=0";
-	if (pipe2(pfd, O_CLOEXEC) < 0) {
-		free(env);
-		return -errno;
-	}
-	if (posix_spawn_file_actions_init(&fa) != 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		free(env);
-		return -ENOMEM;
-	}
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	st = posix_spawnp(&pid, "git", &fa, NULL, (char *const *)argv, env);
-	posix_spawn_file_actions_destroy(&fa);
-	close(pfd[1]);
-	free(env);
-	if (st != 0) {
-		close(pfd[0]);
-		return -st;
-	}
-	while ((n = read(pfd[0], buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		has_refs = 1;
-	}
-	close(pfd[0]);
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return 0;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 && has_refs;
+	return j->e->name == NULL ? SRC_GIT_LISTED : 0;
 }
 
 static void *
@@ -651,13 +620,15 @@ fetch_main(void *arg)
 		if (j->kind != STORE_REPOS || j->err != 0)
 			continue;
 		if (j->is_wiki && prev_source(o, STORE_REPOS,
-		    j->name) == NULL && (r = wiki_exists(j->where)) <= 0) {
+		    j->name) == NULL && (r = src_git_has_heads(j->name,
+		    j->where, job_git_flags(j))) <= 0) {
 			/* No wiki now and none before: nothing to keep. */
 			j->is_absent = r == 0;
 			j->fetch_err = r;
 			continue;
 		}
-		j->fetch_err = src_git_fetch(&o->ctx, j->name, j->where);
+		j->fetch_err = src_git_fetch(&o->ctx, j->name, j->where,
+		    job_git_flags(j));
 	}
 	return NULL;
 }
@@ -704,12 +675,16 @@ carry_forward(struct org *o, struct job *j, struct store_source *out)
 
 	if (p != NULL) {
 		out[n] = *p;
+		/* Not one more manifest with an older version's token. */
+		url_redact(p->origin, out[n].origin, sizeof(out[n].origin));
 		out[n++].flags |= STORE_SOURCE_STALE | STORE_SOURCE_PARTIAL;
 	}
 	if (j->kind == STORE_REPOS) {
 		snprintf(mirror, sizeof(mirror), "%s.git", j->name);
 		if ((p = prev_source(o, j->kind, mirror)) != NULL) {
 			out[n] = *p;
+			url_redact(p->origin, out[n].origin,
+			    sizeof(out[n].origin));
 			out[n++].flags |= STORE_SOURCE_STALE |
 			    STORE_SOURCE_PARTIAL;
 		}
@@ -724,6 +699,7 @@ store_all(struct org *o)
 		struct job *j = &o->jobs[i];
 		struct store_source *out = &o->out[o->n_out];
 		uint64_t w0 = warnings_now(o);
+		char shown[SHOWN_MAX];
 		size_t got = 1;
 		int r;
 
@@ -745,7 +721,7 @@ store_all(struct org *o)
 			got = 2;
 			r = j->fetch_err < 0 ? j->fetch_err :
 			    src_git_read_fetched(&o->ctx, j->name, j->where,
-			    out);
+			    job_git_flags(j), out);
 		} else {
 			r = src_forge_read(&o->ctx, j->name, j->where,
 			    prev_source(o, j->kind, j->name), out);
@@ -760,8 +736,9 @@ store_all(struct org *o)
 				    "above)");
 			got = carry_forward(o, j, out);
 			j->st = got > 0 ? ST_STALE : ST_FAILED;
+			url_redact(j->where, shown, sizeof(shown));
 			src_warn(&o->ctx, "%s/%s: %s: %s%s",
-			    cli_kind_name(j->kind), j->name, j->where, j->msg,
+			    cli_kind_name(j->kind), j->name, shown, j->msg,
 			    got > 0 ? " (the previous snapshot's copy is "
 			    "kept, flagged stale)" : " (not in this "
 			    "snapshot)");
@@ -857,13 +834,15 @@ summary_json(const struct org *o, const char *hex, const char *name,
 	for (size_t i = 0; i < o->n_jobs; i++) {
 		const struct job *j = &o->jobs[i];
 		char path[STORE_NAME_MAX + 16];
+		char shown[SHOWN_MAX];
 
 		if (j->st == ST_ABSENT)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", cli_kind_name(j->kind),
 		    j->name);
+		url_redact(j->where, shown, sizeof(shown));
 		if (json_array_append_new(srcs, json_pack("{s:s,s:s,s:s,s:I,"
-		    "s:s?}", "source", path, "origin", j->where, "status",
+		    "s:s?}", "source", path, "origin", shown, "status",
 		    status_names[j->st], "warnings", (json_int_t)j->n_warnings,
 		    "error", j->err ? j->msg : NULL)) < 0)
 			goto out;
@@ -946,6 +925,7 @@ org_fini(struct org *o)
 	free(o->vanished);
 	free(o->out);
 	free(o->tags);
+	free(o->allow);
 	sources_free(o->src);
 }
 

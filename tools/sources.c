@@ -181,6 +181,9 @@ is_group_url(const char *u)
 		return 0;
 	if ((slash = strchr(p, '/')) == NULL || slash == p)
 		return 0;
+	/* No credentials: the token comes from the environment. */
+	if (memchr(p, '@', (size_t)(slash - p)) != NULL)
+		return 0;
 	if (strpbrk(u, "?# ") != NULL || strstr(slash, "//") != NULL ||
 	    strstr(slash, "/../") != NULL || strstr(slash, "/./") != NULL)
 		return 0;
@@ -216,6 +219,38 @@ is_org(const char *o)
 		    (o[i] >= 'a' && o[i] <= 'z') ||
 		    (o[i] >= '0' && o[i] <= '9') || o[i] == '-' ||
 		    o[i] == '_' || o[i] == '.'))
+			return 0;
+	return 1;
+}
+
+int
+sources_is_host(const char *s)
+{
+	size_t n = 0;
+
+	if (s[0] == '[') {
+		for (n = 1; s[n] != '\0' && s[n] != ']'; n++)
+			if (!strchr("0123456789abcdefABCDEF:.", s[n]))
+				return 0;
+		if (s[n] != ']' || n == 1)
+			return 0;
+		n++;
+	} else {
+		for (; s[n] != '\0' && s[n] != ':'; n++)
+			if (!((s[n] >= 'A' && s[n] <= 'Z') ||
+			    (s[n] >= 'a' && s[n] <= 'z') ||
+			    (s[n] >= '0' && s[n] <= '9') || s[n] == '.' ||
+			    s[n] == '-'))
+				return 0;
+		if (n == 0 || n > 253)
+			return 0;
+	}
+	if (s[n] == '\0')
+		return 1;
+	if (s[n] != ':' || s[n + 1] == '\0' || strlen(s + n + 1) > 5)
+		return 0;
+	for (n++; s[n] != '\0'; n++)
+		if (s[n] < '0' || s[n] > '9')
 			return 0;
 	return 1;
 }
@@ -257,6 +292,18 @@ options(struct sources_entry *e, struct fields *f, size_t first, char *err,
 			r = is_inc ? add_pattern(&e->includes, &e->n_includes,
 			    v) : add_pattern(&e->excludes, &e->n_excludes, v);
 			if (r < 0)
+				return r;
+			continue;
+		}
+		if (strcmp(k, "allow-clone-host") == 0 && is_group) {
+			if (!sources_is_host(v))
+				return fail(err, cap, e->line, "allow-clone-host="
+				    "%s: not HOST or HOST:PORT", v);
+			if (e->n_allow_hosts == SOURCES_HOSTS_MAX)
+				return fail(err, cap, e->line, "more than %d "
+				    "allow-clone-host=", SOURCES_HOSTS_MAX);
+			if ((r = add_pattern(&e->allow_hosts,
+			    &e->n_allow_hosts, v)) < 0)
 				return r;
 			continue;
 		}
@@ -337,8 +384,11 @@ entry_fini(struct sources_entry *e)
 		free(e->includes[i]);
 	for (size_t i = 0; i < e->n_excludes; i++)
 		free(e->excludes[i]);
+	for (size_t i = 0; i < e->n_allow_hosts; i++)
+		free(e->allow_hosts[i]);
 	free(e->includes);
 	free(e->excludes);
+	free(e->allow_hosts);
 	free(e->name);
 	free(e->where);
 }
@@ -399,6 +449,10 @@ parse_line(const struct sources *s, struct fields *f, unsigned lno,
 		    (e->where = strdup(f->v[2])) == NULL)
 			return -ENOMEM;
 	} else {
+		if (strchr(f->v[1], '@') != NULL)
+			return fail(err, cap, lno, "%s: a URL here holds no "
+			    "credentials (the token comes from the "
+			    "environment; see amber-sources(5))", f->v[0]);
 		if (e->type == SOURCES_GITLAB_GROUP && !is_group_url(f->v[1]))
 			return fail(err, cap, lno, "gitlab-group %s: not "
 			    "https://HOST/GROUP", f->v[1]);

@@ -6,7 +6,7 @@
  *   repo NAME LOCATION
  *   pipeline NAME SPEC
  *   gitlab-group URL [include=PAT]... [exclude=PAT]... [archived=yes|no]
- *                    [wiki=yes|no] [pipelines=yes|no]
+ *                    [wiki=yes|no] [pipelines=yes|no] [allow-clone-host=H]...
  *   github-org ORG|URL [the same options]
  *
  * with '#' comments, blank lines, and fields separated by blanks (a field
@@ -21,6 +21,7 @@
 #define SOURCES_LINE_MAX 4096	/* bytes of one line */
 #define SOURCES_MAX 100000	/* lines that name a source */
 #define SOURCES_PATTERNS_MAX 64	/* include= and exclude= of one line */
+#define SOURCES_HOSTS_MAX 16	/* allow-clone-host= of one line */
 
 enum sources_type {
 	SOURCES_DIR = 1,
@@ -42,6 +43,8 @@ struct sources_entry {
 	int has_archived;	/* groups: archived projects too (default 1) */
 	int has_wiki;		/* groups: wikis too (default 1) */
 	int has_pipelines;	/* groups: pipeline metadata (default 1) */
+	char **allow_hosts;	/* groups: allow-clone-host=, "host[:port]" */
+	size_t n_allow_hosts;
 	int is_one_file_system;	/* dir */
 };
 
@@ -56,7 +59,7 @@ struct sources {
  * and a new *${out} (free with sources_free()); -EINVAL if the text is
  * not a valid sources file, with "line N: what is wrong" in ${err}; or
  * -ENOMEM.  Checks what can be checked without I/O: keywords, options and
- * their values, source names ([A-Za-z0-9._-]+, not starting with a dot),
+ * their values (allow-clone-host= is sources_is_host()), source names ([A-Za-z0-9._-]+, not starting with a dot),
  * names unique per kind (a repo NAME also takes NAME.git), URLs' shape.
  */
 int sources_parse(const char *text, size_t len, struct sources **out,
@@ -77,6 +80,14 @@ int sources_is_valid_name(const char *s, size_t len);
  * it matches an include (or there is none) and no exclude.  Else 0.
  */
 int sources_wants(const struct sources_entry *e, const char *path);
+
+/*
+ * sources_is_host(s): 1 if ${s} is a host as --allow-clone-host and
+ * allow-clone-host= take it: 1 to 253 letters, digits, '.' and '-', or
+ * a bracketed IPv6 literal, then optionally ':' and a port (1 to 5
+ * digits); else 0.
+ */
+int sources_is_host(const char *s);
 
 /* The keyword of a type ("dir", "gitlab-group"...). */
 const char *sources_type_name(int type);

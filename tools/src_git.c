@@ -39,6 +39,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,7 @@
 
 #include "source.h"
 #include "src_git.h"
+#include "url.h"
 
 extern char **environ;
 
@@ -171,6 +173,9 @@ struct gsrc {
 	char *dir;		/* the mirror cache */
 	char *gitdir_arg;	/* "--git-dir=<dir>" */
 	char **envp;
+	char *url;		/* the location as git gets it: no userinfo */
+	char *genv[8];		/* GIT_CONFIG_* and the like (creds_take()) */
+	size_t n_genv;
 	size_t rawlen;
 	size_t hexlen;
 	int64_t mirror_mtime;	/* the newest tip's time, else now */
@@ -485,13 +490,18 @@ env_build(struct gsrc *g)
 
 	for (char **e = environ; *e; e++)
 		n++;
-	if ((g->envp = calloc(n + 4, sizeof(*g->envp))) == NULL)
+	if ((g->envp = calloc(n + 4 + g->n_genv, sizeof(*g->envp))) == NULL)
 		return -ENOMEM;
 	for (char **e = environ; *e; e++) {
 		int is_dropped = 0;
 
 		for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
 			if (strncmp(*e, drop[i], strlen(drop[i])) == 0)
+				is_dropped = 1;
+		/* Ours (creds_take()) replace the user's of the same name. */
+		for (size_t i = 0; i < g->n_genv; i++)
+			if (strncmp(*e, g->genv[i], strcspn(g->genv[i], "=") +
+			    1) == 0)
 				is_dropped = 1;
 		if (strncmp(*e, "GIT_SSH=", 8) == 0 ||
 		    strncmp(*e, "GIT_SSH_COMMAND=", 16) == 0)
@@ -503,8 +513,123 @@ env_build(struct gsrc *g)
 	g->envp[k++] = (char *)"GIT_TERMINAL_PROMPT=0";
 	if (!has_ssh)
 		g->envp[k++] = (char *)"GIT_SSH_COMMAND=ssh -o BatchMode=yes";
+	for (size_t i = 0; i < g->n_genv; i++)
+		g->envp[k++] = g->genv[i];
 	g->envp[k] = NULL;
 	return 0;
+}
+
+/* Add the variable ${fmt}... to g->genv (creds_free() frees it). */
+static int __attribute__((format(printf, 2, 3)))
+genv_add(struct gsrc *g, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (g->n_genv == sizeof(g->genv) / sizeof(g->genv[0]))
+		return -EINVAL;
+	va_start(ap, fmt);
+	n = vasprintf(&g->genv[g->n_genv], fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		g->genv[g->n_genv] = NULL;
+		return -ENOMEM;
+	}
+	g->n_genv++;
+	return 0;
+}
+
+/*
+ * creds_take(g, location, flags):
+ * Set g->url to ${location} without its userinfo, and g->genv to what
+ * git's environment needs besides env_build()'s:
+ *
+ *  - for http(s) with userinfo, the header "Authorization: Basic ..." as
+ *    http.<url>.extraHeader, through GIT_CONFIG_COUNT/KEY/VALUE.  So a
+ *    token in a URL never reaches git's command line (which ps shows to
+ *    every user), the mirror cache's config (where git clone would write
+ *    the URL), or a message.  The header is scoped to that URL, and curl
+ *    sends a custom Authorization header to the first host only, not
+ *    after a redirect to another.  Other schemes keep a bare user name
+ *    (ssh://git@host/, which ssh needs), and refuse a password (-EINVAL).
+ *  - with SRC_GIT_LISTED (a URL from a forge's listing, checked to be on
+ *    the forge's host), http.followRedirects=false and GIT_ALLOW_PROTOCOL
+ *    set to the URL's scheme: the forge's host may not send git on to
+ *    another host, nor to another transport.
+ */
+static int
+creds_take(struct gsrc *g, const char *location, unsigned flags)
+{
+	struct url_parts u;
+	int is_http;
+	size_t n_cfg = 0;
+	char hdr[2048];
+	int r;
+
+	hdr[0] = '\0';
+	memset(&u, 0, sizeof(u));
+	if (url_has_userinfo(location) || (flags & SRC_GIT_LISTED)) {
+		if (url_parse(location, &u) < 0)
+			return gerr(g, -EINVAL, "a URL with credentials, or "
+			    "from a forge, must read SCHEME://[USER[:PASSWORD]"
+			    "@]HOST/PATH, one way only");
+	}
+	is_http = (u.scheme_len == 5 && strncasecmp(u.scheme, "https", 5) ==
+	    0) || (u.scheme_len == 4 && strncasecmp(u.scheme, "http", 4) == 0);
+	if ((flags & SRC_GIT_LISTED) && !is_http)
+		return gerr(g, -EINVAL, "a URL from a forge must be http(s)");
+	if (u.userinfo == NULL || !is_http) {
+		if (u.userinfo != NULL &&
+		    memchr(u.userinfo, ':', u.userinfo_len) != NULL)
+			return gerr(g, -EINVAL, "a password in a URL is "
+			    "taken for http(s) only");
+		if ((g->url = strdup(location)) == NULL)
+			return -ENOMEM;
+	} else {
+		if ((r = url_basic_auth(u.userinfo, u.userinfo_len, hdr,
+		    sizeof(hdr))) < 0) {
+			explicit_bzero(hdr, sizeof(hdr));
+			return gerr(g, r == -ERANGE ? -EINVAL : r, "the "
+			    "credentials in the URL are too long or not valid "
+			    "%-escapes");
+		}
+		if (asprintf(&g->url, "%.*s%s", (int)(u.userinfo - location),
+		    location, u.host) < 0) {
+			g->url = NULL;
+			explicit_bzero(hdr, sizeof(hdr));
+			return -ENOMEM;
+		}
+	}
+	r = 0;
+	if (hdr[0] != '\0' && (r = genv_add(g, "GIT_CONFIG_KEY_%zu=http.%s."
+	    "extraHeader", n_cfg, g->url)) == 0)
+		r = genv_add(g, "GIT_CONFIG_VALUE_%zu=%s", n_cfg++, hdr);
+	explicit_bzero(hdr, sizeof(hdr));
+	if (r == 0 && (flags & SRC_GIT_LISTED) &&
+	    (r = genv_add(g, "GIT_CONFIG_KEY_%zu=http.followRedirects",
+	    n_cfg)) == 0 &&
+	    (r = genv_add(g, "GIT_CONFIG_VALUE_%zu=false", n_cfg++)) == 0)
+		r = genv_add(g, "GIT_ALLOW_PROTOCOL=%.*s",
+		    (int)u.scheme_len, u.scheme);
+	if (r == 0 && n_cfg > 0)
+		r = genv_add(g, "GIT_CONFIG_COUNT=%zu", n_cfg);
+	return r;
+}
+
+/* Free what creds_take() and env_build() made, wiping the secret. */
+static void
+creds_free(struct gsrc *g)
+{
+	free(g->envp);
+	g->envp = NULL;
+	free(g->url);
+	g->url = NULL;
+	for (size_t i = 0; i < g->n_genv; i++) {
+		explicit_bzero(g->genv[i], strlen(g->genv[i]));
+		free(g->genv[i]);
+		g->genv[i] = NULL;
+	}
+	g->n_genv = 0;
 }
 
 /*
@@ -1963,29 +2088,6 @@ location_resolve(const char *location)
 	return strdup(location);
 }
 
-/* The origin for humans, without a password: "https://user:x@h" -> user@. */
-static void
-origin_set(const char *location, char *origin, size_t cap)
-{
-	const char *scheme = strstr(location, "://");
-	const char *at;
-	const char *colon;
-	const char *slash;
-
-	snprintf(origin, cap, "%s", location);
-	if (scheme == NULL)
-		return;
-	slash = strchr(scheme + 3, '/');
-	at = strchr(scheme + 3, '@');
-	if (at == NULL || (slash && at > slash))
-		return;
-	colon = memchr(scheme + 3, ':', (size_t)(at - (scheme + 3)));
-	if (colon == NULL)
-		return;
-	snprintf(origin, cap, "%.*s:***%s", (int)(colon - location), location,
-	    at);
-}
-
 /* Read a small file of the cache into a malloc'd string; -ENOENT. */
 static int
 file_read(const char *path, size_t max, char **out, size_t *outlen)
@@ -3291,7 +3393,7 @@ out:
  */
 static int
 git_read(struct src_ctx *c, const char *name, const char *location,
-    int is_prefetched, struct store_source out[2])
+    int is_prefetched, unsigned flags, struct store_source out[2])
 {
 	struct gsrc g;
 	struct gref *refs = NULL;
@@ -3327,8 +3429,9 @@ git_read(struct src_ctx *c, const char *name, const char *location,
 		r = gerr(&g, -EINVAL, "a location may not start with '-'");
 		goto out;
 	}
-	if ((r = env_build(&g)) < 0 ||
-	    (r = cache_update(&g, loc, &lockfd)) < 0)
+	if ((r = creds_take(&g, loc, flags)) < 0 ||
+	    (r = env_build(&g)) < 0 ||
+	    (r = cache_update(&g, g.url, &lockfd)) < 0)
 		goto out;
 
 	{
@@ -3372,7 +3475,8 @@ git_read(struct src_ctx *c, const char *name, const char *location,
 
 	out[0].kind = STORE_REPOS;
 	snprintf(out[0].name, sizeof(out[0].name), "%s", name);
-	origin_set(location, out[0].origin, sizeof(out[0].origin));
+	/* For humans, and never with credentials (url.h). */
+	url_redact(location, out[0].origin, sizeof(out[0].origin));
 	out[1].kind = STORE_REPOS;
 	snprintf(out[1].name, sizeof(out[1].name), "%s.git", name);
 	memcpy(out[1].origin, out[0].origin, sizeof(out[1].origin));
@@ -3406,7 +3510,7 @@ out:
 	map_fini(&g.trees);
 	map_fini(&g.blobs);
 	free(g.iobuf);
-	free(g.envp);
+	creds_free(&g);
 	free(g.dir);
 	free(g.gitdir_arg);
 	free(loc);
@@ -3420,25 +3524,26 @@ int
 src_git_read(struct src_ctx *c, const char *name, const char *location,
     struct store_source out[2])
 {
-	return git_read(c, name, location, 0, out);
+	return git_read(c, name, location, 0, 0, out);
 }
 
 int
 src_git_read_fetched(struct src_ctx *c, const char *name,
-    const char *location, struct store_source out[2])
+    const char *location, unsigned flags, struct store_source out[2])
 {
-	return git_read(c, name, location, 1, out);
+	return git_read(c, name, location, 1, flags, out);
 }
 
 /*
- * src_git_fetch(c, name, location):
+ * src_git_fetch(c, name, location, flags):
  * Only the first step of src_git_read(): clone or fetch ${location} into
  * the mirror cache of ${name}.  It neither reads nor writes the store, so
  * several may run at once in threads (each holds the flock of its own
  * cache).  Returns as src_git_read().
  */
 int
-src_git_fetch(struct src_ctx *c, const char *name, const char *location)
+src_git_fetch(struct src_ctx *c, const char *name, const char *location,
+    unsigned flags)
 {
 	struct gsrc g;
 	char *loc = NULL;
@@ -3463,15 +3568,78 @@ src_git_fetch(struct src_ctx *c, const char *name, const char *location)
 		r = gerr(&g, -EINVAL, "a location may not start with '-'");
 		goto out;
 	}
-	if ((r = env_build(&g)) < 0)
+	if ((r = creds_take(&g, loc, flags)) < 0 || (r = env_build(&g)) < 0)
 		goto out;
-	r = cache_update(&g, loc, &lockfd);
+	r = cache_update(&g, g.url, &lockfd);
 out:
 	if (lockfd >= 0)
 		close(lockfd);
-	free(g.envp);
+	creds_free(&g);
 	free(g.dir);
 	free(g.gitdir_arg);
 	free(loc);
+	return r;
+}
+
+int
+src_git_has_heads(const char *name, const char *location, unsigned flags)
+{
+	struct gsrc g;
+	posix_spawn_file_actions_t fa;
+	const char *argv[] = { "git", "ls-remote", "--heads", "--", NULL,
+		NULL };
+	pid_t pid;
+	int pfd[2] = { -1, -1 };
+	int has_refs = 0;
+	int st;
+	int r;
+
+	memset(&g, 0, sizeof(g));
+	g.name = name;
+	g.cf.fd = -1;
+	g.cf.pid = -1;
+	if (location[0] == '-')
+		return 0;
+	if ((r = creds_take(&g, location, flags)) < 0 ||
+	    (r = env_build(&g)) < 0)
+		goto out;
+	argv[4] = g.url;
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if ((r = posix_spawn_file_actions_init(&fa)) != 0) {
+		r = -r;
+		goto out;
+	}
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	st = posix_spawnp(&pid, "git", &fa, NULL, (char *const *)argv,
+	    g.envp);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pfd[1]);
+	pfd[1] = -1;
+	if (st != 0) {
+		r = -st;
+		goto out;
+	}
+	for (;;) {
+		char buf[256];
+		ssize_t n = read(pfd[0], buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		has_refs = 1;
+	}
+	r = reap(pid) == 0 && has_refs;
+out:
+	if (pfd[0] >= 0)
+		close(pfd[0]);
+	if (pfd[1] >= 0)
+		close(pfd[1]);
+	creds_free(&g);
 	return r;
 }

@@ -3,7 +3,11 @@
  * the network half of many repositories at once: src_git_fetch() only
  * updates a repository's local mirror cache (no store access, so threads
  * may run several), and src_git_read_fetched() then stores it without
- * fetching again.  Both are defined in src_git.c.
+ * fetching again.  Both are defined in src_git.c.  For every function
+ * here (and src_git_read()), credentials in a location
+ * (https://TOKEN@host/..., user:password@) are taken out of the URL: git
+ * gets them through its environment, and they appear in no origin,
+ * message or argument (amber(1), SECURITY CONSIDERATIONS).
  */
 #ifndef SRC_GIT_H
 #define SRC_GIT_H
@@ -11,21 +15,40 @@
 #include "source.h"
 
 /*
- * src_git_fetch(c, name, location):
- * Clone or fetch ${location} into the mirror cache of repos/${name}.
- * Thread-safe for distinct names (and serialised by a file lock for the
- * same one).  Returns -EIO if git fails (its messages say why), -EINVAL
- * for a bad name or location, other -errno.
+ * A location a forge's listing gave (forge_discover.h), already checked
+ * to be http(s) on the forge's host: git must not follow a redirect away
+ * from it, nor use another transport.
  */
-int src_git_fetch(struct src_ctx *c, const char *name, const char *location);
+#define SRC_GIT_LISTED 1u
 
 /*
- * src_git_read_fetched(c, name, location, out):
+ * src_git_fetch(c, name, location, flags):
+ * Clone or fetch ${location} into the mirror cache of repos/${name}.
+ * ${flags}: 0 or SRC_GIT_LISTED.  Thread-safe for distinct names (and
+ * serialised by a file lock for the same one).  Returns -EIO if git
+ * fails (its messages say why), -EINVAL for a bad name or location,
+ * other -errno.
+ */
+int src_git_fetch(struct src_ctx *c, const char *name, const char *location,
+    unsigned flags);
+
+/*
+ * src_git_read_fetched(c, name, location, flags, out):
  * As src_git_read(), but the mirror cache is taken as src_git_fetch()
  * left it (it is fetched only if it does not exist).  One thread at a
  * time, as for every user of the store writer.
  */
 int src_git_read_fetched(struct src_ctx *c, const char *name,
-    const char *location, struct store_source out[2]);
+    const char *location, unsigned flags, struct store_source out[2]);
+
+/*
+ * src_git_has_heads(name, location, flags):
+ * Does ${location} exist and have a branch?  `git ls-remote --heads`,
+ * quietly, with credentials and ${flags} as src_git_fetch() takes them:
+ * 1 yes; 0 no, or git failed; -errno if git could not be run.
+ * Thread-safe.
+ */
+int src_git_has_heads(const char *name, const char *location,
+    unsigned flags);
 
 #endif

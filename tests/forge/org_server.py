@@ -15,23 +15,34 @@ DIR/forge.json (re-read on every request):
        {"path": "grp/sub/app",       # path_with_namespace
         "archived": false, "wiki": true,
         "pipelines": [101, 102],     # pipeline ids, listed newest first
-        "fail": 500}                 # optional: every API call of this
-     ],                              #   project answers this status
+        "fail": 500,                 # optional: every API call of this
+                                     #   project answers this status
+        "clone_url": "file:///x"}    # optional: the clone URL listed
+     ],                              #   ("{base}" is the server's URL)
      "fail_listing": 500,            # optional: group listings fail
+     "pad": 0,                       # optional: bytes of padding added
+                                     #   to every listing page
+     "git_auth": {"grp/a": "u:p"},   # optional: git requests for these
+                                     #   repositories need Basic u:p
+     "redirect": {"grp/b": "URL"},   # optional: git requests for these
+                                     #   are redirected to URL/...
      "per_page": 20}                 # listing page size
 
 Repositories live in DIR/git/<path>.git (and <path>.wiki.git) and are
 served as http://127.0.0.1:PORT/git/<path>.git; a project's
 http_url_to_repo says so.  GitHub: GET /orgs/ORG/repos lists the
 projects whose path is ORG/NAME, with clone_url and has_wiki.
---log appends "METHOD PATH?QUERY" per request.
+--log appends "METHOD PATH?QUERY" per request, and " auth=ok" or
+" auth=bad" for a repository of git_auth.
 """
 import argparse
+import base64
 import http.server
 import json
 import os
 import socketserver
 import subprocess
+import sys
 import threading
 import urllib.parse
 
@@ -44,6 +55,13 @@ def load(root):
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        # A client that stops reading an answer over its cap is no error.
+        if isinstance(sys.exc_info()[1], (BrokenPipeError,
+                                          ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
 
 
 def make_handler(args, base):
@@ -75,13 +93,28 @@ def make_handler(args, base):
 
         def handle_any(self, method):
             path, _, query = self.path.partition("?")
+            state = load(args.root)
+            auth = self.auth_check(state, path)
             if args.log:
                 with open(args.log, "a") as f:
-                    f.write("%s %s\n" % (method, self.path))
+                    f.write("%s %s%s\n" % (method, self.path, {
+                        None: "", True: " auth=ok", False: " auth=bad"}[
+                            auth]))
             if path.startswith("/git/"):
+                for repo, to in state.get("redirect", {}).items():
+                    pre = "/git/%s.git/" % repo
+                    if path.startswith(pre):
+                        loc = to + "/" + path[len(pre):]
+                        if query:
+                            loc += "?" + query
+                        return self.send(302, b"", {"Location": loc},
+                                         ctype="text/plain")
+                if auth is False:
+                    return self.send(401, b"auth needed\n", {
+                        "WWW-Authenticate": 'Basic realm="git"'},
+                        ctype="text/plain")
                 return self.git(method, path, query)
             q = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
-            state = load(args.root)
             parts = path.split("/")
             try:
                 if path.startswith("/api/v4/groups/") and \
@@ -98,6 +131,17 @@ def make_handler(args, base):
                 return
             self.send(404, {"message": "404 Not Found"})
 
+        def auth_check(self, state, path):
+            """True: the right credentials; False: needed and missing or
+            wrong; None: none needed."""
+            for repo, cred in state.get("git_auth", {}).items():
+                if path.startswith("/git/%s.git/" % repo) or \
+                        path.startswith("/git/%s.wiki.git/" % repo):
+                    want = "Basic " + base64.b64encode(
+                        cred.encode()).decode()
+                    return self.headers.get("Authorization") == want
+            return None
+
         def listing(self, state, group, q, gitlab, path):
             if state.get("fail_listing"):
                 return self.send(state["fail_listing"],
@@ -110,6 +154,8 @@ def make_handler(args, base):
                 if not gitlab and "/" in p["path"][len(prefix):]:
                     continue
                 url = "%s/git/%s.git" % (base["url"], p["path"])
+                if "clone_url" in p:
+                    url = p["clone_url"].replace("{base}", base["url"])
                 if gitlab:
                     items.append({
                         "id": 1000 + i,
@@ -132,6 +178,8 @@ def make_handler(args, base):
             per = int(state.get("per_page", 20))
             page = int(q.get("page", "1"))
             chunk = items[(page - 1) * per:page * per]
+            if state.get("pad") and chunk:
+                chunk[0]["description"] = "x" * int(state["pad"])
             headers = {}
             if page * per < len(items):
                 nq = dict(q)

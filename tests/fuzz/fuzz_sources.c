@@ -31,6 +31,7 @@ same(const struct sources *a, const struct sources *b)
 		    (x->name && strcmp(x->name, y->name) != 0) ||
 		    x->n_includes != y->n_includes ||
 		    x->n_excludes != y->n_excludes ||
+		    x->n_allow_hosts != y->n_allow_hosts ||
 		    x->has_archived != y->has_archived ||
 		    x->has_wiki != y->has_wiki ||
 		    x->has_pipelines != y->has_pipelines ||
@@ -57,6 +58,8 @@ check(const struct sources *s)
 		    (e->name && !sources_is_valid_name(e->name,
 		    strlen(e->name))) ||
 		    (!is_group && e->n_includes > 0) ||
+		    (!is_group && e->n_allow_hosts > 0) ||
+		    e->n_allow_hosts > SOURCES_HOSTS_MAX ||
 		    (e->type != SOURCES_DIR && !is_group &&
 		    e->n_excludes > 0) ||
 		    e->n_includes + e->n_excludes > SOURCES_PATTERNS_MAX)
