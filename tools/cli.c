@@ -51,6 +51,12 @@ cli_common_opt(struct cli_common *c, int opt, const char *arg)
 	case CLI_OPT_S3_VIRTUAL_HOST:
 		c->is_s3_virtual_host = 1;
 		return 1;
+	case CLI_OPT_KEY_ID:
+		c->key_id = arg;
+		return 1;
+	case CLI_OPT_VERBOSE:
+		c->is_verbose = 1;
+		return 1;
 	case 'q':
 		c->is_quiet = 1;
 		return 1;
@@ -431,6 +437,20 @@ out:
 	return r;
 }
 
+/* --verbose: which key object unlocked, and what finding it cost. */
+static void
+unlock_report(const char *cmd, const struct store *s)
+{
+	struct store_unlock_info u;
+
+	store_unlock_info(s, &u);
+	fprintf(stderr, "%s: unlocked with %s (%s): %lu key objects read, "
+	    "%lu run through scrypt\n", cmd, u.key,
+	    u.how == STORE_UNLOCK_GIVEN ? "given by --key-id" :
+	    u.how == STORE_UNLOCK_REMEMBERED ? "remembered" :
+	    "found by trying, cheapest first", u.n_read, u.n_kdf);
+}
+
 int
 cli_open(const char *cmd, const char *location, const struct cli_common *c,
     int do_unlock, struct store **out)
@@ -448,6 +468,7 @@ cli_open(const char *cmd, const char *location, const struct cli_common *c,
 	o.s3_credentials = c->s3_credentials;
 	o.s3_virtual_host = c->is_s3_virtual_host;
 	o.no_index_update = c->no_index_update;
+	o.key_id = c->key_id;
 	*out = NULL;
 	if ((r = store_open(location, &o, &s)) < 0) {
 		if (r == -ENOENT)
@@ -511,6 +532,8 @@ cli_open(const char *cmd, const char *location, const struct cli_common *c,
 		r = cli_exit_status(r);
 		goto out;
 	}
+	if (c->is_verbose)
+		unlock_report(cmd, s);
 done:
 	*out = s;
 	s = NULL;
