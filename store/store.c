@@ -1126,6 +1126,7 @@ struct sync_ctx {
 	struct store *s;
 	int n_errors;
 	uint64_t n_new;
+	int is_big_named;	/* sync_count_new() named oversized manifests */
 };
 
 static int
@@ -1188,9 +1189,11 @@ sync_snap(void *ctx, const char *key, uint64_t size)
 	if ((r = index_snap_has(c->s->ix, h.h)) != 0)
 		return r < 0 ? r : 0;
 	if (size > SNAP_MAX) {
-		log_err(-EFBIG, "%s: %llu bytes, larger than a manifest may be "
-		    "(damaged, or added by an attacker); ignored", key,
-		    (unsigned long long)size);
+		if (!c->is_big_named)
+			log_err(-EFBIG, "%s: %llu bytes, larger than a "
+			    "manifest may be (damaged, or added by an "
+			    "attacker); ignored", key,
+			    (unsigned long long)size);
 		c->n_errors++;
 		return 0;
 	}
@@ -1238,8 +1241,8 @@ static const char sync_key[] = "packs-incomplete";
 int
 store_index_sync(struct store *s, int rebuild)
 {
-	struct sync_ctx c = { s, 0, 0 };
-	struct sync_ctx news = { s, 0, 0 };
+	struct sync_ctx c = { s, 0, 0, 0 };
+	struct sync_ctx news = { s, 0, 0, 0 };
 	void *val = NULL;
 	size_t vlen = 0;
 	uint8_t flag;
@@ -1271,6 +1274,7 @@ store_index_sync(struct store *s, int rebuild)
 		free(val);
 		if (news.n_new == 0 && clean)
 			return 0;
+		c.is_big_named = 1;
 	}
 	if ((r = s->be->ops->list(s->be, "packs/", sync_pack, &c)) < 0)
 		return r;
