@@ -151,8 +151,8 @@ config_check(const struct config *c, const struct keyring *kr)
 	return 0;
 }
 
-static void
-kdf_defaults(const struct store_kdf *in, struct store_kdf *out)
+void
+key_kdf_defaults(const struct store_kdf *in, struct store_kdf *out)
 {
 	out->log2_n = in && in->log2_n ? in->log2_n : 17;
 	out->r = in && in->r ? in->r : 8;
@@ -206,7 +206,7 @@ keyobj_make(const struct keyring *kr, const uint8_t store_id[STORE_ID_LEN],
 	size_t h;
 	int r;
 
-	kdf_defaults(kdf, &k);
+	key_kdf_defaults(kdf, &k);
 	/* A key no reader would try. */
 	if (!key_kdf_ok(&k))
 		return log_err(-EINVAL, "scrypt parameters log2n=%u r=%u p=%u "

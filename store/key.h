@@ -146,6 +146,8 @@ int config_check(const struct config *c, const struct keyring *kr);
  * one run, as N * r * p (the memory, 128 * r * N, is in proportion).
  */
 int key_kdf_ok(const struct store_kdf *kdf);
+/* ${in} (may be NULL) with each zero field replaced by its default. */
+void key_kdf_defaults(const struct store_kdf *in, struct store_kdf *out);
 uint64_t key_kdf_cost(const struct store_kdf *kdf);
 
 /*

@@ -64,6 +64,7 @@ store_create(const char *location, const struct store_create_opts *o,
 	struct backend *be = NULL;
 	struct keyring *kr = NULL;
 	struct config cfg = { 0 };
+	struct store_kdf kdf;
 	uint8_t cbuf[CONFIG_LEN];
 	uint8_t kbuf[KEYOBJ_LEN];
 	char kname[64];
@@ -77,6 +78,14 @@ store_create(const char *location, const struct store_create_opts *o,
 	bo.s3_virtual_host = o->s3_virtual_host;
 	if ((kr = calloc(1, sizeof(*kr))) == NULL)
 		return -ENOMEM;
+	/* Before anything is created: no store with a key none would try. */
+	key_kdf_defaults(&o->kdf, &kdf);
+	if (!key_kdf_ok(&kdf)) {
+		r = log_err(-EINVAL, "scrypt parameters log2n=%u r=%u p=%u "
+		    "above the caps (128*r*2^log2n at most 1 GiB, p at most "
+		    "%d)", kdf.log2_n, kdf.r, kdf.p, KEY_KDF_P_MAX);
+		goto out;
+	}
 	if ((r = backend_create(location, &bo, &be)) < 0)
 		goto out;
 	if ((r = crypt_random(kr->master, 32)) < 0 ||
@@ -542,13 +551,13 @@ static void
 key_remember(const struct store *s, const char *name)
 {
 	char path[4200];
-	char tmp[4210];
+	char tmp[4230];
 	char line[2 * STORE_ID_LEN + 2];
 	int fd;
 	int is_ok;
 
 	snprintf(path, sizeof(path), "%s/%s", s->index_dir, KEY_REMEMBERED);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid());
 	snprintf(line, sizeof(line), "%s\n", name + 5);
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
 	    O_CLOEXEC, 0600)) < 0)

@@ -87,4 +87,8 @@ expect 1 "$AMBER" snapshots "$S" --key-id XYZ
 # No key object above the caps is made either.
 expect 1 env AMBER_NEW_PASSPHRASE=another "$AMBER" key add "$S" \
     --kdf log2n=20,r=16
+err_has "above the caps"
+expect 1 "$AMBER" init "$T/new" --kdf p=5
+err_has "above the caps"
+[ -e "$T/new" ] && fail "init above the caps left $T/new"
 exit 0
