@@ -400,6 +400,35 @@ test_ingest_records(void)
 	CHECK(registry_find(&reg, sid) == NULL);
 	free(buf);
 	buf = NULL;
+	/* Several records of one key: the earliest counts, in any order. */
+	{
+		uint8_t *later = NULL;
+		uint8_t *fewer = NULL;
+		size_t llen = 0;
+		size_t flen = 0;
+
+		e.revoked_at = 1764400000;
+		CHECK(rev_make(&kr, sid, &e, &later, &llen) == 0);
+		e.revoked_at = 1764300000;
+		e.n_accepted = 1;
+		CHECK(rev_make(&kr, sid, &e, &fewer, &flen) == 0);
+		e.n_accepted = 2;
+		CHECK(rev_open(&kr, sid, later, llen, &reg) == 0);
+		CHECK(reg.v[1].revoked_at == 1764300000 &&
+		    reg.v[1].n_accepted == 2);
+		CHECK(rev_open(&kr, sid, fewer, flen, &reg) == 0);
+		CHECK(reg.v[1].revoked_at == 1764300000 &&
+		    reg.v[1].n_accepted == 1);
+		reg.v[1].is_revoked = 0;
+		CHECK(rev_open(&kr, sid, later, llen, &reg) == 0);
+		CHECK(reg.v[1].revoked_at == 1764400000);
+		CHECK(rev_open(&kr, sid, fewer, flen, &reg) == 0);
+		CHECK(rev_open(&kr, sid, later, llen, &reg) == 0);
+		CHECK(reg.v[1].revoked_at == 1764300000 &&
+		    reg.v[1].n_accepted == 1);
+		free(later);
+		free(fewer);
+	}
 	/* A revocation of a key the registry does not hold. */
 	memset(e.id, 0x77, 16);
 	CHECK(rev_make(&kr, sid, &e, &buf, &len) == 0);
