@@ -162,9 +162,10 @@ key_kdf_defaults(const struct store_kdf *in, struct store_kdf *out)
 int
 key_kdf_ok(const struct store_kdf *k)
 {
-	/* 128 * r * N <= 2^30, without overflow: r < 2^32, N <= 2^30. */
-	if (k->log2_n < 1 || k->log2_n > 30 || k->r < 1 || k->p < 1 ||
-	    k->p > KEY_KDF_P_MAX)
+	/* crypt_scrypt()'s own limits (r at most 64), then 128 * r * N at
+	 * most 2^30, computed without overflow. */
+	if (k->log2_n < 1 || k->log2_n > 30 || k->r < 1 || k->r > 64 ||
+	    k->p < 1 || k->p > KEY_KDF_P_MAX)
 		return 0;
 	return ((uint64_t)128 * k->r) <= (KEY_KDF_MEM_MAX >> k->log2_n);
 }
