@@ -750,6 +750,7 @@ reg_load_one(void *ctx, const char *key, uint64_t size)
 	}
 	if ((r = object_read_listed(s, key, size, &buf, &len)) < 0)
 		return r == -ENOMEM ? r : 0;
+	s->unlock.n_reg_read++;
 	if (!l->is_rev && (len < 8 || memcmp(buf, REG_MAGIC, 8) != 0)) {
 		reg_seen(l, key, REG_SEEN_OTHER, NULL, 0);
 		free(buf);

@@ -209,6 +209,8 @@ struct store_unlock_info {
 	int how;		/* STORE_UNLOCK_* */
 	unsigned long n_read;	/* key objects read */
 	unsigned long n_kdf;	/* key objects run through scrypt */
+	unsigned long n_reg_read;	/* objects read for the registry (those
+					 * of keys/ and revoked/ new here) */
 };
 #define STORE_UNLOCK_GIVEN 1	/* the one store_opts.key_id named */
 #define STORE_UNLOCK_REMEMBERED 2	/* the one that worked here last */

@@ -445,10 +445,11 @@ unlock_report(const char *cmd, const struct store *s)
 
 	store_unlock_info(s, &u);
 	fprintf(stderr, "%s: unlocked with %s (%s): %lu key objects read, "
-	    "%lu run through scrypt\n", cmd, u.key,
+	    "%lu run through scrypt; %lu registry objects read\n", cmd, u.key,
 	    u.how == STORE_UNLOCK_GIVEN ? "given by --key-id" :
 	    u.how == STORE_UNLOCK_REMEMBERED ? "remembered" :
-	    "found by trying, cheapest first", u.n_read, u.n_kdf);
+	    "found by trying, cheapest first", u.n_read, u.n_kdf,
+	    u.n_reg_read);
 }
 
 int
