@@ -389,7 +389,10 @@ key_try_named(struct store *s, const char *name, const char *pass,
 	if ((r = object_read(s, name, NULL, &buf, &n)) < 0)
 		return r;
 	s->unlock.n_read++;
-	if ((r = keyobj_params(buf, n, s->cfg.store_id, &kdf)) < 0) {
+	if (n >= 8 && memcmp(buf, REG_MAGIC, 8) == 0) {
+		r = log_err(-EBADMSG, "%s: an ingest key's registration, not "
+		    "a passphrase key object", name);
+	} else if ((r = keyobj_params(buf, n, s->cfg.store_id, &kdf)) < 0) {
 		key_unusable(name, r, &kdf);
 	} else {
 		s->unlock.n_kdf++;
