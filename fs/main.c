@@ -57,6 +57,7 @@ struct opts {
 	int n_extra;		/* arguments past the mount point */
 	char *passphrase_file;
 	char *index;
+	char *key_id;
 	char *cache_size;
 	char *read_ahead;
 	char *busy_poll;
@@ -77,6 +78,7 @@ enum {
 static const struct fuse_opt opt_spec[] = {
 	OPT("passphrase_file=%s", passphrase_file),
 	OPT("index=%s", index),
+	OPT("key_id=%s", key_id),
 	OPT("cache_size=%s", cache_size),
 	OPT("read_ahead=%s", read_ahead),
 	OPT("busy_poll=%s", busy_poll),
@@ -113,6 +115,7 @@ usage(FILE *f)
 "amberfs options:\n"
 "    -o passphrase_file=FILE  read the passphrase from FILE\n"
 "    -o index=DIR             LMDB index directory\n"
+"    -o key_id=HEX            unlock with that key object only\n"
 "    -o cache_size=BYTES      decrypted-chunk cache (suffixes K, M, G)\n"
 "    -o read_ahead=BYTES      the mount's read-ahead (default 1M; set\n"
 "                             where the user may, e.g. as root)\n"
@@ -624,6 +627,7 @@ serve(const struct opts *o, const struct settings *set,
 	memset(&so, 0, sizeof(so));
 	memset(&rs, 0, sizeof(rs));
 	so.index_dir = o->index;
+	so.key_id = o->key_id;
 	so.s3_endpoint = o->s3_endpoint;
 	so.s3_credentials = o->credentials_file;
 	so.s3_virtual_host = o->is_s3_virtual_host;
@@ -848,6 +852,7 @@ out:
 	free(o.mountpoint);
 	free(o.passphrase_file);
 	free(o.index);
+	free(o.key_id);
 	free(o.cache_size);
 	free(o.read_ahead);
 	free(o.busy_poll);

@@ -152,12 +152,30 @@ config_check(const struct config *c, const struct keyring *kr)
 	return 0;
 }
 
-static void
-kdf_defaults(const struct store_kdf *in, struct store_kdf *out)
+void
+key_kdf_defaults(const struct store_kdf *in, struct store_kdf *out)
 {
 	out->log2_n = in && in->log2_n ? in->log2_n : 17;
 	out->r = in && in->r ? in->r : 8;
 	out->p = in && in->p ? in->p : 1;
+}
+
+int
+key_kdf_ok(const struct store_kdf *k)
+{
+	/* crypt_scrypt()'s own limits (r at most 64), then 128 * r * N at
+	 * most 2^30, computed without overflow. */
+	if (k->log2_n < 1 || k->log2_n > 30 || k->r < 1 || k->r > 64 ||
+	    k->p < 1 || k->p > KEY_KDF_P_MAX)
+		return 0;
+	return ((uint64_t)128 * k->r) <= (KEY_KDF_MEM_MAX >> k->log2_n);
+}
+
+uint64_t
+key_kdf_cost(const struct store_kdf *k)
+{
+	/* Within the caps: N * r <= 2^23, p <= 4. */
+	return ((uint64_t)1 << k->log2_n) * k->r * k->p;
 }
 
 /* The header: everything before the nonce, bound as associated data. */
@@ -190,7 +208,12 @@ keyobj_make(const struct keyring *kr, const uint8_t store_id[STORE_ID_LEN],
 	size_t h;
 	int r;
 
-	kdf_defaults(kdf, &k);
+	key_kdf_defaults(kdf, &k);
+	/* A key no reader would try. */
+	if (!key_kdf_ok(&k))
+		return log_err(-EINVAL, "scrypt parameters log2n=%u r=%u p=%u "
+		    "above the caps (128*r*2^log2n at most 1 GiB, p at most "
+		    "%d)", k.log2_n, k.r, k.p, KEY_KDF_P_MAX);
 	if ((r = crypt_random(id, sizeof(id))) < 0 ||
 	    (r = crypt_random(salt, sizeof(salt))) < 0)
 		return r;
@@ -210,6 +233,21 @@ out:
 }
 
 int
+keyobj_params(const uint8_t *buf, size_t len,
+    const uint8_t store_id[STORE_ID_LEN], struct store_kdf *k)
+{
+	if (len != KEYOBJ_LEN || memcmp(buf, keyobj_magic, 8) != 0 ||
+	    buf[8] != 1)
+		return -EBADMSG;
+	if (memcmp(buf + 25, store_id, 16) != 0)
+		return -EBADMSG;
+	k->log2_n = buf[41];
+	k->r = (uint32_t)le_get(buf + 42, 4);
+	k->p = (uint32_t)le_get(buf + 46, 4);
+	return key_kdf_ok(k) ? 0 : -EFBIG;
+}
+
+int
 keyobj_open(const uint8_t *buf, size_t len,
     const uint8_t store_id[STORE_ID_LEN], const char *pass, size_t plen,
     struct keyring *kr)
@@ -218,14 +256,8 @@ keyobj_open(const uint8_t *buf, size_t len,
 	uint8_t kek[32];
 	int r;
 
-	if (len != KEYOBJ_LEN || memcmp(buf, keyobj_magic, 8) != 0 ||
-	    buf[8] != 1)
-		return -EBADMSG;
-	if (memcmp(buf + 25, store_id, 16) != 0)
-		return -EBADMSG;
-	k.log2_n = buf[41];
-	k.r = (uint32_t)le_get(buf + 42, 4);
-	k.p = (uint32_t)le_get(buf + 46, 4);
+	if ((r = keyobj_params(buf, len, store_id, &k)) < 0)
+		return r;
 	if ((r = crypt_scrypt(pass, plen, buf + 50, 32, k.log2_n, k.r, k.p,
 	    kek)) < 0)
 		return -EBADMSG;
@@ -327,6 +359,11 @@ rev_make(const struct keyring *kr, const uint8_t store_id[STORE_ID_LEN],
 
 	if (!kr->has_master)
 		return -EACCES;
+	/* Readers read no more (REV_OBJ_MAX): refuse what they would not. */
+	if (e->n_accepted > (REV_OBJ_MAX - 8 - 16 - STORE_ID_LEN - 8 - 4 -
+	    32) / 32)
+		return log_err(-EFBIG, "a revocation record would list %zu "
+		    "snapshots, more than it may hold", e->n_accepted);
 	if ((r = wb_bytes(&w, REV_MAGIC, 8)) < 0 ||
 	    (r = wb_bytes(&w, e->id, 16)) < 0 ||
 	    (r = wb_bytes(&w, store_id, STORE_ID_LEN)) < 0 ||
@@ -370,6 +407,14 @@ rev_open(const struct keyring *kr, const uint8_t store_id[STORE_ID_LEN],
 			e = &reg->v[i];
 	if (e == NULL)
 		return -ENOENT;
+	/*
+	 * Several records of one key (two owners revoking it at once): the
+	 * earliest holds, whatever order the listing gives, and of two at
+	 * the same second the one accepting fewer snapshots.
+	 */
+	if (e->is_revoked && (at > e->revoked_at || (at == e->revoked_at &&
+	    n >= e->n_accepted)))
+		return 0;
 	free(e->accepted);
 	if ((e->accepted = malloc(n ? (size_t)n * 32 : 1)) == NULL)
 		return -ENOMEM;

@@ -71,7 +71,10 @@ int reg_open(const struct keyring *kr, const uint8_t store_id[STORE_ID_LEN],
 /* The revocation record of ${e} (its accepted list included). */
 int rev_make(const struct keyring *kr, const uint8_t store_id[STORE_ID_LEN],
     const struct reg_entry *e, uint8_t **out, size_t *len);
-/* Apply a revocation record to the matching entry of ${reg}. */
+/*
+ * Apply a revocation record to the matching entry of ${reg} (-ENOENT if
+ * none); of several records of one key, the earliest counts.
+ */
 int rev_open(const struct keyring *kr, const uint8_t store_id[STORE_ID_LEN],
     const uint8_t *buf, size_t len, struct registry *reg);
 
@@ -119,18 +122,63 @@ void config_mac(struct config *c, const struct keyring *kr);
 int config_check(const struct config *c, const struct keyring *kr);
 
 /*
+ * The caps on a key object's scrypt parameters (amber-store(5), KEYS):
+ * its memory, 128 * r * N bytes, at most KEY_KDF_MEM_MAX, and p at most
+ * KEY_KDF_P_MAX (and r at most 64, crypt_scrypt()'s limit).  Anyone who
+ * may add objects can add a key object, and an unlock without a
+ * remembered key may run the KDF of each, so these bound what one
+ * planted object costs: 1 GiB, and p runs of a 1 GiB scrypt (about 5 s
+ * of CPU each, measured on the machine this was written on).
+ */
+#define KEY_KDF_MEM_MAX ((uint64_t)1 << 30)
+#define KEY_KDF_P_MAX 4
+
+/*
+ * The largest objects read before the key is known, and of the ingest-key
+ * records (amber-store(5), SECURITY CONSIDERATIONS, "Sizes of objects
+ * read"): a reader reads at most this many bytes of each, and counts a
+ * larger one as damage.  A revocation record lists the snapshots its key
+ * made (32 bytes each), so it may be large: rev_make() refuses to write
+ * one above REV_OBJ_MAX (over 500,000 snapshots).
+ */
+#define CONFIG_OBJ_MAX 4096u
+#define KEY_OBJ_MAX 4096u	/* keys/: key objects and registrations */
+#define REV_OBJ_MAX (16u << 20)
+
+/*
+ * key_kdf_ok(kdf): 1 if ${kdf} (no zero field) is within the caps above
+ * and those of crypt_scrypt(), else 0.  key_kdf_cost(kdf): the work of
+ * one run, as N * r * p (the memory, 128 * r * N, is in proportion).
+ */
+int key_kdf_ok(const struct store_kdf *kdf);
+/* ${in} (may be NULL) with each zero field replaced by its default. */
+void key_kdf_defaults(const struct store_kdf *in, struct store_kdf *out);
+uint64_t key_kdf_cost(const struct store_kdf *kdf);
+
+/*
  * keyobj_make(kr, store_id, pass, len, kdf, name, out):
  * Wrap kr->master under ${pass}; ${out} gets the object, ${name} its key
- * ("keys/<hex id>").
+ * ("keys/<hex id>").  Returns -EINVAL if ${kdf} is above the caps.
  */
 int keyobj_make(const struct keyring *kr, const uint8_t store_id[STORE_ID_LEN],
     const char *pass, size_t len, const struct store_kdf *kdf,
     char name[64], uint8_t out[KEYOBJ_LEN]);
 
 /*
+ * keyobj_params(buf, len, store_id, kdf): parse the clear header of a key
+ * object of the store ${store_id} into *${kdf}, without authenticating
+ * it (nothing can, before the KDF runs).  Returns -EBADMSG if it is not
+ * a well-formed key object of that store, -EFBIG if its KDF parameters
+ * are above the caps (it is then never run).
+ */
+int keyobj_params(const uint8_t *buf, size_t len,
+    const uint8_t store_id[STORE_ID_LEN], struct store_kdf *kdf);
+
+/*
  * keyobj_open(buf, len, store_id, pass, plen, kr):
  * Unwrap: -EACCES if ${pass} is not this object's passphrase, -EBADMSG if
- * the object is malformed or belongs to another store.
+ * the object is malformed or belongs to another store, -EFBIG if its KDF
+ * parameters are above the caps (the KDF is not run).
  */
 int keyobj_open(const uint8_t *buf, size_t len,
     const uint8_t store_id[STORE_ID_LEN], const char *pass, size_t plen,

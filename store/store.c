@@ -21,6 +21,7 @@
  * pool at once is decrypted once.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,9 @@ struct store_snap_list {
 	size_t n;
 	struct store_snap **v;
 };
+
+static int object_read(struct store *s, const char *key, const char *version,
+    uint8_t **buf, size_t *len);
 
 static void
 backend_opts_of(const struct store_opts *o, struct backend_opts *bo)
@@ -61,6 +65,7 @@ store_create(const char *location, const struct store_create_opts *o,
 	struct backend *be = NULL;
 	struct keyring *kr = NULL;
 	struct config cfg = { 0 };
+	struct store_kdf kdf;
 	uint8_t cbuf[CONFIG_LEN];
 	uint8_t kbuf[KEYOBJ_LEN];
 	char kname[64];
@@ -75,6 +80,14 @@ store_create(const char *location, const struct store_create_opts *o,
 	bo.s3_insecure_http = o->s3_insecure_http;
 	if ((kr = calloc(1, sizeof(*kr))) == NULL)
 		return -ENOMEM;
+	/* Before anything is created: no store with a key none would try. */
+	key_kdf_defaults(&o->kdf, &kdf);
+	if (!key_kdf_ok(&kdf)) {
+		r = log_err(-EINVAL, "scrypt parameters log2n=%u r=%u p=%u "
+		    "above the caps (128*r*2^log2n at most 1 GiB, p at most "
+		    "%d)", kdf.log2_n, kdf.r, kdf.p, KEY_KDF_P_MAX);
+		goto out;
+	}
 	if ((r = backend_create(location, &bo, &be)) < 0)
 		goto out;
 	if ((r = crypt_random(kr->master, 32)) < 0 ||
@@ -129,9 +142,11 @@ store_open(const char *location, const struct store_opts *o,
 	backend_opts_of(o, &bo);
 	if ((r = backend_open(location, &bo, &s->be)) < 0)
 		goto out;
-	if ((r = s->be->ops->get(s->be, "config", NULL, 0, UINT64_MAX, &buf,
-	    &len)) < 0)
+	if ((r = object_read(s, "config", NULL, &buf, &len)) < 0) {
+		if (r == -EFBIG)
+			r = -EBADMSG;
 		goto out;
+	}
 	if ((r = config_decode(buf, len, &s->cfg)) < 0) {
 		r = log_err(r, "%s: config: not an amber store of a version "
 		    "this program reads", location);
@@ -189,40 +204,291 @@ store_index_dir(const struct store *s)
 	return s->index_dir;
 }
 
-struct key_try {
-	struct store *s;
-	const char *pass;
-	size_t len;
-	int found;
-	int n_keys;
+/* ---- reading objects whole, within caps ---- */
+
+/*
+ * The most a reader reads of an object of each kind (amber-store(5),
+ * SECURITY CONSIDERATIONS, "Sizes of objects read"), by its name.
+ */
+static size_t
+object_cap(const char *key)
+{
+	if (strncmp(key, "snapshots/", 10) == 0)
+		return SNAP_MAX;
+	if (strncmp(key, "keys/", 5) == 0)
+		return KEY_OBJ_MAX;
+	if (strncmp(key, "revoked/", 8) == 0)
+		return REV_OBJ_MAX;
+	if (strcmp(key, "config") == 0)
+		return CONFIG_OBJ_MAX;
+	return PACK_MAX;	/* packs/ */
+}
+
+/*
+ * object_read(s, key, version, buf, len): read object ${key} whole into a
+ * malloc'd *${buf}, asking the backend for at most its cap + 1 bytes, so
+ * that no object (a sparse 1 TiB file, say) makes us allocate more than
+ * its kind may hold.  A larger one is reported, naming it, and returns
+ * -EFBIG: damage, which callers skip as they skip an object that fails
+ * authentication.
+ */
+static int
+object_read(struct store *s, const char *key, const char *version,
+    uint8_t **buf, size_t *len)
+{
+	size_t cap = object_cap(key);
+	int r;
+
+	*buf = NULL;
+	if ((r = s->be->ops->get(s->be, key, version, 0, (uint64_t)cap + 1,
+	    buf, len)) < 0)
+		return r;
+	if (*len <= cap)
+		return 0;
+	free(*buf);
+	*buf = NULL;
+	return log_err(-EFBIG, "%s: larger than the %zu bytes such an object "
+	    "may have (damaged, or added by an attacker); ignored", key, cap);
+}
+
+/* As object_read(), but first by the size a listing gave: no request. */
+static int
+object_read_listed(struct store *s, const char *key, uint64_t size,
+    uint8_t **buf, size_t *len)
+{
+	*buf = NULL;
+	if (size > object_cap(key))
+		return log_err(-EFBIG, "%s: %llu bytes, larger than such an "
+		    "object may be (damaged, or added by an attacker); "
+		    "ignored", key, (unsigned long long)size);
+	return object_read(s, key, NULL, buf, len);
+}
+
+/* ---- unlocking (amber-store(5), KEYS and SECURITY CONSIDERATIONS) ---- */
+
+/* The file in the index directory naming the key object that worked. */
+#define KEY_REMEMBERED "unlock-key"
+
+/* One key object found by a search, waiting for its turn. */
+struct key_cand {
+	char name[64];
+	struct store_kdf kdf;
+	uint8_t obj[KEYOBJ_LEN];
 };
 
-static int
-try_key(void *ctx, const char *key, uint64_t size)
+struct key_scan {
+	struct store *s;
+	const char *skip;	/* tried already: the remembered one */
+	struct key_cand *v;
+	size_t n;
+	size_t cap;
+	int n_keys;		/* key objects seen, usable or not */
+};
+
+/* Say why the key object ${key} is not tried (keyobj_params()'s ${r}). */
+static void
+key_unusable(const char *key, int r, const struct store_kdf *k)
 {
-	struct key_try *t = ctx;
+	if (r == -EFBIG)
+		log_warn("%s: scrypt parameters log2n=%u r=%u p=%u are above "
+		    "the caps (128*r*2^log2n at most 1 GiB, p at most %d); "
+		    "not tried", key, k->log2_n, k->r, k->p, KEY_KDF_P_MAX);
+	else
+		log_warn("%s: damaged key object", key);
+}
+
+static int
+is_key_name(const char *key)
+{
+	return strlen(key) == 5 + 2 * STORE_ID_LEN &&
+	    strspn(key + 5, "0123456789abcdef") == 2 * STORE_ID_LEN;
+}
+
+/*
+ * A search reads every key object (they are small), runs no KDF, and
+ * keeps those within the caps for trying in order of cost.
+ */
+static int
+key_scan_one(void *ctx, const char *key, uint64_t size)
+{
+	struct key_scan *k = ctx;
+	struct key_cand *c;
+	struct store_kdf kdf;
 	uint8_t *buf = NULL;
 	size_t len;
 	int r;
 
-	(void)size;
-	if (t->s->be->ops->get(t->s->be, key, NULL, 0, UINT64_MAX, &buf,
-	    &len) < 0)
+	if (k->skip != NULL && strcmp(key, k->skip) == 0)
 		return 0;
+	if ((r = object_read_listed(k->s, key, size, &buf, &len)) < 0)
+		return r == -ENOMEM ? r : 0;
+	k->s->unlock.n_read++;
 	if (len >= 8 && memcmp(buf, REG_MAGIC, 8) == 0) {
 		free(buf);
-		return 0;	/* an ingest key's record */
+		return 0;	/* an ingest key's registration */
 	}
-	t->n_keys++;
-	r = keyobj_open(buf, len, t->s->cfg.store_id, t->pass, t->len,
-	    &t->s->kr);
+	k->n_keys++;
+	r = keyobj_params(buf, len, k->s->cfg.store_id, &kdf);
+	if (r == 0 && !is_key_name(key))
+		r = -EBADMSG;
+	if (r < 0) {
+		key_unusable(key, r, &kdf);
+		free(buf);
+		return 0;
+	}
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? 2 * k->cap : 8;
+
+		if ((c = realloc(k->v, cap * sizeof(*c))) == NULL) {
+			free(buf);
+			return -ENOMEM;
+		}
+		k->v = c;
+		k->cap = cap;
+	}
+	c = &k->v[k->n++];
+	snprintf(c->name, sizeof(c->name), "%s", key);
+	c->kdf = kdf;
+	memcpy(c->obj, buf, KEYOBJ_LEN);
 	free(buf);
-	if (r == 0) {
-		t->found = 1;
-		return 1;	/* stop listing */
+	return 0;
+}
+
+/*
+ * Cheapest first, then by name.  A key object's parameters are all a
+ * reader can see before running its KDF, and whoever adds objects picks
+ * both the parameters and the name of its own: so an object planted to
+ * run first must cost no more than the genuine one, and every object is
+ * run at most once, each at most at the caps (amber-store(5)).
+ */
+static int
+key_cand_cmp(const void *a, const void *b)
+{
+	const struct key_cand *x = a;
+	const struct key_cand *y = b;
+	uint64_t cx = key_kdf_cost(&x->kdf);
+	uint64_t cy = key_kdf_cost(&y->kdf);
+
+	if (cx != cy)
+		return cx < cy ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/*
+ * key_try_named(s, name, pass, len): try the one key object ${name}.
+ * Returns 0 (unlocked), -EACCES (not this passphrase's), -ENOENT (no
+ * such object), -EBADMSG or -EFBIG (not a usable key object; logged).
+ */
+static int
+key_try_named(struct store *s, const char *name, const char *pass,
+    size_t len)
+{
+	struct store_kdf kdf;
+	uint8_t *buf = NULL;
+	size_t n;
+	int r;
+
+	if ((r = object_read(s, name, NULL, &buf, &n)) < 0)
+		return r;
+	s->unlock.n_read++;
+	if (n >= 8 && memcmp(buf, REG_MAGIC, 8) == 0) {
+		r = log_err(-EBADMSG, "%s: an ingest key's registration, not "
+		    "a passphrase key object", name);
+	} else if ((r = keyobj_params(buf, n, s->cfg.store_id, &kdf)) < 0) {
+		key_unusable(name, r, &kdf);
+	} else {
+		s->unlock.n_kdf++;
+		r = keyobj_open(buf, n, s->cfg.store_id, pass, len, &s->kr);
 	}
-	if (r == -EBADMSG)
-		log_warn("%s: damaged key object", key);
+	free(buf);
+	return r;
+}
+
+/*
+ * key_search(s, skip, pass, len): read every key object but ${skip}, and
+ * try those within the caps, cheapest first, until one accepts ${pass}.
+ */
+static int
+key_search(struct store *s, const char *skip, const char *pass, size_t len)
+{
+	struct key_scan k = { s, skip, NULL, 0, 0, 0 };
+	int r;
+
+	if ((r = s->be->ops->list(s->be, "keys/", key_scan_one, &k)) < 0)
+		goto out;
+	qsort(k.v, k.n, sizeof(*k.v), key_cand_cmp);
+	r = -EACCES;
+	for (size_t i = 0; i < k.n && r != 0; i++) {
+		s->unlock.n_kdf++;
+		r = keyobj_open(k.v[i].obj, KEYOBJ_LEN, s->cfg.store_id, pass,
+		    len, &s->kr);
+		if (r == 0)
+			snprintf(s->unlock.key, sizeof(s->unlock.key), "%s",
+			    k.v[i].name);
+		else if (r != -EACCES)
+			log_warn("%s: damaged key object", k.v[i].name);
+		if (r != 0 && r != -ENOMEM)
+			r = -EACCES;
+	}
+	if (r != 0 && k.n_keys == 0 && skip == NULL)
+		r = log_err(-EBADMSG, "%s: the store has no key objects",
+		    s->be->location);
+out:
+	for (size_t i = 0; i < k.n; i++)
+		crypt_wipe(k.v[i].obj, KEYOBJ_LEN);
+	free(k.v);
+	return r;
+}
+
+struct key_find {
+	const char *prefix;
+	char name[64];
+	int n_found;
+};
+
+static int
+key_find_one(void *ctx, const char *key, uint64_t size)
+{
+	struct key_find *f = ctx;
+
+	(void)size;
+	if (!is_key_name(key) || strncmp(key + 5, f->prefix,
+	    strlen(f->prefix)) != 0)
+		return 0;
+	if (f->n_found++ == 0)
+		snprintf(f->name, sizeof(f->name), "%s", key);
+	return 0;
+}
+
+/*
+ * key_given(s, id, name): the key object named by ${id}, a key id or a
+ * prefix of one: a whole id costs no listing, a prefix a listing of
+ * names (no object read).  -ENOENT if none matches, -EINVAL if several
+ * do or ${id} is not hex.
+ */
+static int
+key_given(struct store *s, const char *id, char name[64])
+{
+	struct key_find f = { id, "", 0 };
+	size_t n = strlen(id);
+	int r;
+
+	if (n == 0 || n > 2 * STORE_ID_LEN ||
+	    strspn(id, "0123456789abcdef") != n)
+		return log_err(-EINVAL, "key id %s: not a key id (lower-case "
+		    "hex)", id);
+	if (n == 2 * STORE_ID_LEN) {
+		snprintf(name, 64, "keys/%s", id);
+		return 0;
+	}
+	if ((r = s->be->ops->list(s->be, "keys/", key_find_one, &f)) < 0)
+		return r;
+	if (f.n_found == 0)
+		return log_err(-ENOENT, "key id %s: no such key object", id);
+	if (f.n_found > 1)
+		return log_err(-EINVAL, "key id %s: %d key objects match; give "
+		    "the whole id", id, f.n_found);
+	snprintf(name, 64, "%s", f.name);
 	return 0;
 }
 
@@ -246,27 +512,127 @@ default_index_dir(const struct store *s, char **out)
 	return (*out = strdup(buf)) == NULL ? -ENOMEM : 0;
 }
 
+/* Decide the index directory (before it exists: unlocking uses it). */
+static int
+index_dir_set(struct store *s)
+{
+	if (s->index_dir != NULL)
+		return 0;
+	if (s->opts.index_dir == NULL)
+		return default_index_dir(s, &s->index_dir);
+	return (s->index_dir = strdup(s->opts.index_dir)) == NULL ? -ENOMEM :
+	    0;
+}
+
+/*
+ * The key object this machine (this index directory) last unlocked with,
+ * into ${name} ("keys/<hex>"), or "" if none is remembered.  The file is
+ * a hint: whatever it says, it only decides what is tried first.
+ */
+static void
+key_remembered(const struct store *s, char name[64])
+{
+	char path[4200];
+	char buf[2 * STORE_ID_LEN + 2];
+	ssize_t n;
+	int fd;
+
+	name[0] = '\0';
+	snprintf(path, sizeof(path), "%s/%s", s->index_dir, KEY_REMEMBERED);
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n != 2 * STORE_ID_LEN + 1 || buf[2 * STORE_ID_LEN] != '\n')
+		return;
+	buf[2 * STORE_ID_LEN] = '\0';
+	snprintf(name, 64, "keys/%s", buf);
+	if (!is_key_name(name))
+		name[0] = '\0';
+}
+
+/* Remember ${name} for the next unlock; a failure costs only time. */
+static void
+key_remember(const struct store *s, const char *name)
+{
+	char path[4200];
+	char tmp[4230];
+	char line[2 * STORE_ID_LEN + 2];
+	int fd;
+	int is_ok;
+
+	snprintf(path, sizeof(path), "%s/%s", s->index_dir, KEY_REMEMBERED);
+	snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid());
+	snprintf(line, sizeof(line), "%s\n", name + 5);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) < 0)
+		return;
+	is_ok = write(fd, line, sizeof(line) - 1) ==
+	    (ssize_t)(sizeof(line) - 1);
+	if (close(fd) != 0 || !is_ok || rename(tmp, path) != 0)
+		unlink(tmp);
+}
+
 static int load_registry(struct store *s);
 static int unlock_common(struct store *s);
 
 int
 store_unlock(struct store *s, const char *pass, size_t len)
 {
-	struct key_try t = { s, pass, len, 0, 0 };
+	char remembered[64];
+	char name[64];
 	int r;
 
-	r = s->be->ops->list(s->be, "keys/", try_key, &t);
-	if (r < 0)
+	memset(&s->unlock, 0, sizeof(s->unlock));
+	if ((r = index_dir_set(s)) < 0)
 		return r;
-	if (!t.found)
-		return t.n_keys ? -EACCES : log_err(-EBADMSG, "%s: the store "
-		    "has no key objects", s->be->location);
+	if (s->opts.key_id != NULL) {
+		/* Only the key object named: nothing else is read. */
+		if ((r = key_given(s, s->opts.key_id, name)) < 0)
+			return r;
+		s->unlock.how = STORE_UNLOCK_GIVEN;
+		if ((r = key_try_named(s, name, pass, len)) == -ENOENT)
+			r = log_err(r, "%s: no such key object", name);
+		if (r < 0)
+			return r == -EFBIG ? -EBADMSG : r;
+		snprintf(s->unlock.key, sizeof(s->unlock.key), "%s", name);
+	} else {
+		/* What worked here before first, so that key objects added
+		 * since (by anyone) cost nothing while it still works. */
+		key_remembered(s, remembered);
+		r = -EACCES;
+		if (*remembered != '\0') {
+			s->unlock.how = STORE_UNLOCK_REMEMBERED;
+			r = key_try_named(s, remembered, pass, len);
+			if (r == 0)
+				snprintf(s->unlock.key, sizeof(s->unlock.key),
+				    "%s", remembered);
+		}
+		if (r == -ENOMEM)
+			return r;
+		if (r != 0) {
+			s->unlock.how = STORE_UNLOCK_SEARCHED;
+			r = key_search(s, *remembered ? remembered : NULL,
+			    pass, len);
+			if (r < 0)
+				return r;
+		}
+	}
 	if ((r = config_check(&s->cfg, &s->kr)) < 0)
 		return log_err(r, "%s: config: authentication failed (it was "
 		    "altered)", s->be->location);
-	if ((r = load_registry(s)) < 0)
+	if ((r = unlock_common(s)) < 0)
 		return r;
-	return unlock_common(s);
+	key_remembered(s, remembered);
+	if (strcmp(remembered, s->unlock.key) != 0)
+		key_remember(s, s->unlock.key);
+	return 0;
+}
+
+void
+store_unlock_info(const struct store *s, struct store_unlock_info *out)
+{
+	*out = s->unlock;
 }
 
 static int
@@ -276,66 +642,133 @@ unlock_common(struct store *s)
 
 	chunker_init(&s->chunker, s->kr.gear_seed, s->cfg.chunk_min,
 	    s->cfg.chunk_avg, s->cfg.chunk_max);
-	if (s->opts.index_dir != NULL)
-		s->index_dir = strdup(s->opts.index_dir);
-	else if ((r = default_index_dir(s, &s->index_dir)) < 0)
+	if ((r = index_dir_set(s)) < 0)
 		return r;
-	if (s->index_dir == NULL)
-		return -ENOMEM;
 	if ((r = index_open(s->index_dir, &s->ix)) < 0)
 		return r;
 	if ((r = cache_new(s->opts.cache_size ? s->opts.cache_size :
 	    DEFAULT_CACHE, &s->cache)) < 0)
+		return r;
+	/* After the index: it remembers which objects are what. */
+	if (s->kr.has_master && (r = load_registry(s)) < 0)
 		return r;
 	if (!s->opts.no_index_update)
 		return store_index_sync(s, 0);
 	return 0;
 }
 
+/*
+ * The registry's records are read at every unlock, and anyone who may
+ * add objects can add thousands under keys/ and revoked/.  So what each
+ * object turned out to be is kept in the index (objects never change):
+ * a record that authenticated (its bytes, checked again at every use),
+ * an object that is no record of its kind (a passphrase key object, said
+ * nothing of), or junk (warned of again, without reading it).
+ */
+static const char reg_table[] = "registry";
+#define REG_SEEN_RECORD 'R'
+#define REG_SEEN_OTHER 'O'
+#define REG_SEEN_JUNK 'J'
+
 struct reg_load {
 	struct store *s;
 	int is_rev;
 };
+
+/* Apply the record ${buf}; 1 if it counts, 0 if not, or -ENOMEM. */
+static int
+reg_apply(struct reg_load *l, const uint8_t *buf, size_t len)
+{
+	struct store *s = l->s;
+	struct reg_entry e;
+	struct reg_entry *v;
+	int r;
+
+	if (l->is_rev) {
+		r = rev_open(&s->kr, s->cfg.store_id, buf, len, &s->reg);
+		return r == -ENOMEM ? r : r == 0 || r == -ENOENT;
+	}
+	if ((r = reg_open(&s->kr, s->cfg.store_id, buf, len, &e)) < 0)
+		return 0;
+	if ((v = realloc(s->reg.v, (s->reg.n + 1) * sizeof(*v))) == NULL)
+		return -ENOMEM;
+	s->reg.v = v;
+	v[s->reg.n++] = e;
+	return 1;
+}
+
+static void
+reg_junk(const struct reg_load *l, const char *key)
+{
+	if (l->is_rev)
+		log_err(-EBADMSG, "%s: revocation record fails "
+		    "authentication; ignored", key);
+	else
+		log_err(-EBADMSG, "%s: ingest key record fails "
+		    "authentication (forged?); its snapshots are rejected",
+		    key);
+}
+
+static void
+reg_seen(struct reg_load *l, const char *key, uint8_t what,
+    const uint8_t *buf, size_t len)
+{
+	uint8_t *v;
+
+	if ((v = malloc(1 + len)) == NULL)
+		return;
+	v[0] = what;
+	if (len > 0)
+		memcpy(v + 1, buf, len);
+	(void)index_cache_put(l->s->ix, reg_table, key, strlen(key), v,
+	    1 + len);
+	free(v);
+}
 
 static int
 reg_load_one(void *ctx, const char *key, uint64_t size)
 {
 	struct reg_load *l = ctx;
 	struct store *s = l->s;
-	struct reg_entry e;
 	uint8_t *buf = NULL;
+	void *val = NULL;
+	size_t vlen = 0;
 	size_t len;
 	int r;
 
-	(void)size;
-	if ((r = s->be->ops->get(s->be, key, NULL, 0, UINT64_MAX, &buf,
-	    &len)) < 0)
-		return r == -ENOMEM ? r : 0;
-	if (l->is_rev) {
-		r = rev_open(&s->kr, s->cfg.store_id, buf, len, &s->reg);
-		if (r == -EBADMSG)
-			log_err(r, "%s: revocation record fails "
-			    "authentication; ignored", key);
-	} else if (len >= 8 && memcmp(buf, REG_MAGIC, 8) == 0) {
-		r = reg_open(&s->kr, s->cfg.store_id, buf, len, &e);
-		if (r == -EBADMSG) {
-			log_err(r, "%s: ingest key record fails "
-			    "authentication (forged?); its snapshots are "
-			    "rejected", key);
-		} else if (r == 0) {
-			struct reg_entry *v = realloc(s->reg.v,
-			    (s->reg.n + 1) * sizeof(*v));
+	if (index_cache_get(s->ix, reg_table, key, strlen(key), &val,
+	    &vlen) == 0 && vlen >= 1) {
+		const uint8_t *v = val;
+		uint8_t what = v[0];
 
-			if (v == NULL) {
-				free(buf);
-				return -ENOMEM;
-			}
-			s->reg.v = v;
-			v[s->reg.n++] = e;
-		}
+		r = 0;
+		if (what == REG_SEEN_RECORD)
+			r = reg_apply(l, v + 1, vlen - 1);
+		else if (what == REG_SEEN_JUNK)
+			reg_junk(l, key);
+		free(val);
+		/* A record that no longer counts is read again. */
+		if (r < 0 || what != REG_SEEN_RECORD || r == 1)
+			return r < 0 ? r : 0;
+	} else {
+		free(val);
+	}
+	if ((r = object_read_listed(s, key, size, &buf, &len)) < 0)
+		return r == -ENOMEM ? r : 0;
+	s->unlock.n_reg_read++;
+	if (!l->is_rev && (len < 8 || memcmp(buf, REG_MAGIC, 8) != 0)) {
+		reg_seen(l, key, REG_SEEN_OTHER, NULL, 0);
+		free(buf);
+		return 0;
+	}
+	if ((r = reg_apply(l, buf, len)) == 1)
+		reg_seen(l, key, REG_SEEN_RECORD, buf, len);
+	else if (r == 0) {
+		reg_junk(l, key);
+		reg_seen(l, key, REG_SEEN_JUNK, NULL, 0);
 	}
 	free(buf);
-	return r == -ENOMEM ? r : 0;
+	return r < 0 ? r : 0;
 }
 
 /* Registered ingest keys, then their revocations. */
@@ -433,9 +866,9 @@ klist_one(void *ctx, const char *key, uint64_t size)
 	size_t len;
 	int r;
 
-	(void)size;
-	if ((r = k->s->be->ops->get(k->s->be, key, NULL, 0, UINT64_MAX, &buf,
-	    &len)) < 0)
+	/* An object too large to be a key is listed as damaged, unread. */
+	if ((r = object_read_listed(k->s, key, size, &buf, &len)) < 0 &&
+	    r != -EFBIG)
 		return r == -ENOMEM ? r : 0;
 	if ((v = realloc(k->v, (k->n + 1) * sizeof(*v))) == NULL) {
 		free(buf);
@@ -445,7 +878,9 @@ klist_one(void *ctx, const char *key, uint64_t size)
 	i = &v[k->n++];
 	memset(i, 0, sizeof(*i));
 	snprintf(i->id, sizeof(i->id), "%s", key + 5);
-	if (len == KEYOBJ_LEN && memcmp(buf, "AMBRKEY1", 8) == 0) {
+	if (buf == NULL) {
+		i->type = STORE_KEY_DAMAGED;
+	} else if (len == KEYOBJ_LEN && memcmp(buf, "AMBRKEY1", 8) == 0) {
 		i->type = STORE_KEY_PASSPHRASE;
 		i->log2_n = buf[41];
 		i->r = (uint32_t)le_get(buf + 42, 4);
@@ -497,8 +932,10 @@ store_key_revoke(struct store *s, const char *id_prefix)
 	struct store_snap_list *l = NULL;
 	struct reg_entry *e = NULL;
 	uint8_t *buf = NULL;
-	char name[64];
+	uint8_t h[32];
+	char name[128];
 	char hex[33];
+	char hhex[65];
 	size_t len;
 	int r;
 
@@ -539,8 +976,15 @@ store_key_revoke(struct store *s, const char *id_prefix)
 	e->revoked_at = (int64_t)time(NULL);
 	if ((r = rev_make(&s->kr, s->cfg.store_id, e, &buf, &len)) < 0)
 		goto out;
+	/*
+	 * Named by its own hash (amber-store(5), INGEST KEYS): nobody who
+	 * lacks the registry key can compute it, so nobody can take the
+	 * name first, as junk at a fixed name would.
+	 */
 	log_hex(e->id, 16, hex);
-	snprintf(name, sizeof(name), "revoked/%s", hex);
+	crypt_sha256(buf, len, h);
+	log_hex(h, 32, hhex);
+	snprintf(name, sizeof(name), "revoked/%s.%s", hex, hhex);
 	if ((r = s->be->ops->put(s->be, name, buf, len)) < 0)
 		goto out;
 	r = load_registry(s);
@@ -588,7 +1032,7 @@ store_object_get(struct store *s, const char *key,
 	size_t n = 0;
 	int r;
 
-	r = be->ops->get(be, key, NULL, 0, UINT64_MAX, buf, len);
+	r = object_read(s, key, NULL, buf, len);
 	if (r < 0 || check == NULL)
 		return r;
 	if ((r = check(ctx, *buf, *len)) != -EBADMSG)
@@ -602,8 +1046,7 @@ store_object_get(struct store *s, const char *key,
 	for (size_t i = 0; i < n && r == -EBADMSG; i++) {
 		if (v[i].is_delete_marker || v[i].is_latest)
 			continue;
-		if (be->ops->get(be, key, v[i].id, 0, UINT64_MAX, buf,
-		    len) < 0)
+		if (object_read(s, key, v[i].id, buf, len) < 0)
 			continue;
 		if ((r = check(ctx, *buf, *len)) == 0) {
 			log_warn("%s: the newest version fails authentication "
@@ -818,6 +1261,7 @@ struct sync_ctx {
 	struct store *s;
 	int n_errors;
 	uint64_t n_new;
+	int is_big_named;	/* sync_count_new() named oversized manifests */
 };
 
 static int
@@ -878,11 +1322,19 @@ sync_snap(void *ctx, const char *key, uint64_t size)
 	size_t len;
 	int r;
 
-	(void)size;
 	if (strlen(key) != 10 + 64 || unhex32(key + 10, h.h) < 0)
 		return 0;
 	if ((r = index_snap_has(c->s->ix, h.h)) != 0)
 		return r < 0 ? r : 0;
+	if (size > SNAP_MAX) {
+		if (!c->is_big_named)
+			log_err(-EFBIG, "%s: %llu bytes, larger than a "
+			    "manifest may be (damaged, or added by an "
+			    "attacker); ignored", key,
+			    (unsigned long long)size);
+		c->n_errors++;
+		return 0;
+	}
 	r = store_object_get(c->s, key, store_hash_check, &h, &buf, &len);
 	if (r < 0) {
 		if (r == -EBADMSG)
@@ -904,9 +1356,15 @@ sync_count_new(void *ctx, const char *key, uint64_t size)
 	uint8_t h[32];
 	int r;
 
-	(void)size;
 	if (strlen(key) != 10 + 64 || unhex32(key + 10, h) < 0)
 		return 0;
+	/* One too large is never indexed: damage to name, but no news. */
+	if (size > SNAP_MAX) {
+		log_err(-EFBIG, "%s: %llu bytes, larger than a manifest may be "
+		    "(damaged, or added by an attacker); ignored", key,
+		    (unsigned long long)size);
+		return 0;
+	}
 	if ((r = index_snap_has(c->s->ix, h)) < 0)
 		return r;
 	if (r == 0)
@@ -921,8 +1379,8 @@ static const char sync_key[] = "packs-incomplete";
 int
 store_index_sync(struct store *s, int rebuild)
 {
-	struct sync_ctx c = { s, 0, 0 };
-	struct sync_ctx news = { s, 0, 0 };
+	struct sync_ctx c = { s, 0, 0, 0 };
+	struct sync_ctx news = { s, 0, 0, 0 };
 	void *val = NULL;
 	size_t vlen = 0;
 	uint8_t flag;
@@ -954,6 +1412,7 @@ store_index_sync(struct store *s, int rebuild)
 		free(val);
 		if (news.n_new == 0 && clean)
 			return 0;
+		c.is_big_named = 1;
 	}
 	if ((r = s->be->ops->list(s->be, "packs/", sync_pack, &c)) < 0)
 		return r;

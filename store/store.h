@@ -147,6 +147,10 @@ struct store_opts {
 	 * of their packs, made by store_readahead_trees() (a mount; never
 	 * verify, which must read the store itself) */
 	int use_tree_copies;
+	/* the key object to unlock with, as its hex id or a prefix of it:
+	 * only that one is tried; NULL: the one this machine remembers,
+	 * else every one, cheapest KDF first (store_unlock()) */
+	const char *key_id;
 };
 
 struct store_kdf {
@@ -189,10 +193,31 @@ int store_open(const char *location, const struct store_opts *o,
 /*
  * store_unlock(s, pass, len):
  * Unwrap the master key with ${pass}, check the config's MAC, open the
- * index and bring it up to date (unless o->no_index_update).  Returns
- * -EACCES if no key object accepts ${pass}.
+ * index and bring it up to date (unless o->no_index_update).  The key
+ * objects tried: only the one o->key_id names; else first the one that
+ * worked last in this index directory (remembered there), and if that
+ * fails every other, cheapest scrypt parameters first.  Key objects with
+ * parameters above the caps (amber-store(5), KEYS) are never run; each
+ * is named in a warning.  Returns -EACCES if no key object tried
+ * accepts ${pass}; with o->key_id, -ENOENT if there is no such key
+ * object, -EINVAL if a prefix matches several, -EBADMSG if it is
+ * damaged or above the caps.
  */
 int store_unlock(struct store *s, const char *pass, size_t len);
+
+/* How the last store_unlock() went, for --verbose and tests. */
+struct store_unlock_info {
+	char key[64];		/* the key object that worked: "keys/<hex>" */
+	int how;		/* STORE_UNLOCK_* */
+	unsigned long n_read;	/* key objects read */
+	unsigned long n_kdf;	/* key objects run through scrypt */
+	unsigned long n_reg_read;	/* objects read for the registry (those
+					 * of keys/ and revoked/ new here) */
+};
+#define STORE_UNLOCK_GIVEN 1	/* the one store_opts.key_id named */
+#define STORE_UNLOCK_REMEMBERED 2	/* the one that worked here last */
+#define STORE_UNLOCK_SEARCHED 3	/* found by trying, cheapest first */
+void store_unlock_info(const struct store *s, struct store_unlock_info *out);
 
 /*
  * store_unlock_keyfile(s, text, len):

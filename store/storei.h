@@ -54,6 +54,7 @@ struct store {
 	struct cache *cache;
 	struct chunker chunker;
 	struct registry reg;	/* ingest keys (readers only) */
+	struct store_unlock_info unlock;	/* how store_unlock() went */
 	char *index_dir;
 	char id_hex[2 * STORE_ID_LEN + 1];
 	struct store_opts opts;
@@ -151,7 +152,9 @@ struct hash_want {
 int store_hash_check(void *ctx, const uint8_t *buf, size_t len);
 
 /* Read a whole object, trying older versions when ${check} rejects the
- * newest (S3); ${check} may be NULL. */
+ * newest (S3); ${check} may be NULL.  No more than the cap of its kind
+ * is read (amber-store(5), "Sizes of objects read"): -EFBIG (logged,
+ * naming it) for a larger one. */
 int store_object_get(struct store *s, const char *key,
     int (*check)(void *ctx, const uint8_t *buf, size_t len), void *ctx,
     uint8_t **buf, size_t *len);

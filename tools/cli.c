@@ -54,6 +54,12 @@ cli_common_opt(struct cli_common *c, int opt, const char *arg)
 	case CLI_OPT_S3_INSECURE_HTTP:
 		c->is_s3_insecure_http = 1;
 		return 1;
+	case CLI_OPT_KEY_ID:
+		c->key_id = arg;
+		return 1;
+	case CLI_OPT_VERBOSE:
+		c->is_verbose = 1;
+		return 1;
 	case 'q':
 		c->is_quiet = 1;
 		return 1;
@@ -434,6 +440,21 @@ out:
 	return r;
 }
 
+/* --verbose: which key object unlocked, and what finding it cost. */
+static void
+unlock_report(const char *cmd, const struct store *s)
+{
+	struct store_unlock_info u;
+
+	store_unlock_info(s, &u);
+	fprintf(stderr, "%s: unlocked with %s (%s): %lu key objects read, "
+	    "%lu run through scrypt; %lu registry objects read\n", cmd, u.key,
+	    u.how == STORE_UNLOCK_GIVEN ? "given by --key-id" :
+	    u.how == STORE_UNLOCK_REMEMBERED ? "remembered" :
+	    "found by trying, cheapest first", u.n_read, u.n_kdf,
+	    u.n_reg_read);
+}
+
 int
 cli_open(const char *cmd, const char *location, const struct cli_common *c,
     int do_unlock, struct store **out)
@@ -452,6 +473,7 @@ cli_open(const char *cmd, const char *location, const struct cli_common *c,
 	o.s3_virtual_host = c->is_s3_virtual_host;
 	o.s3_insecure_http = c->is_s3_insecure_http;
 	o.no_index_update = c->no_index_update;
+	o.key_id = c->key_id;
 	*out = NULL;
 	if ((r = store_open(location, &o, &s)) < 0) {
 		if (r == -ENOENT)
@@ -515,6 +537,8 @@ cli_open(const char *cmd, const char *location, const struct cli_common *c,
 		r = cli_exit_status(r);
 		goto out;
 	}
+	if (c->is_verbose)
+		unlock_report(cmd, s);
 done:
 	*out = s;
 	s = NULL;

@@ -38,6 +38,8 @@ struct cli_common {
 	int is_s3_virtual_host;		/* --s3-virtual-host (CLI_S3_...) */
 	int is_s3_insecure_http;	/* --insecure-http (CLI_S3_...) */
 	int no_index_update;		/* set by commands, not an option */
+	const char *key_id;		/* --key-id HEX */
+	int is_verbose;			/* --verbose */
 };
 
 /* getopt_long values of the common options without a short form. */
@@ -50,6 +52,8 @@ enum {
 	CLI_OPT_S3_CREDENTIALS,
 	CLI_OPT_S3_VIRTUAL_HOST,
 	CLI_OPT_S3_INSECURE_HTTP,
+	CLI_OPT_KEY_ID,
+	CLI_OPT_VERBOSE,
 	CLI_OPT_FIRST_PRIVATE = 0x1100	/* commands number theirs from here */
 };
 
@@ -65,6 +69,8 @@ enum {
 	{ "index-dir", required_argument, NULL, CLI_OPT_INDEX_DIR },	\
 	{ "s3-endpoint", required_argument, NULL, CLI_OPT_S3_ENDPOINT }, \
 	{ "json", no_argument, NULL, CLI_OPT_JSON },			\
+	{ "key-id", required_argument, NULL, CLI_OPT_KEY_ID },		\
+	{ "verbose", no_argument, NULL, CLI_OPT_VERBOSE },		\
 	{ "quiet", no_argument, NULL, 'q' },				\
 	{ "help", no_argument, NULL, 'h' }
 #define CLI_COMMON_SHORTOPTS "hq"
@@ -90,6 +96,8 @@ enum {
 #define CLI_COMMON_HELP							\
 	"  --passphrase-file F  read the passphrase from F\n"		\
 	"  --key-file F         use the key file F instead of a passphrase\n" \
+	"  --key-id HEX         unlock with that key object only\n"	\
+	"  --verbose            say how the store was unlocked\n"	\
 	"  --index-dir D        keep the index in D\n"			\
 	"  --s3-endpoint URL    S3 endpoint for s3:// stores\n"		\
 	"  -q, --quiet          no progress or summary on stderr\n"	\

@@ -24,6 +24,7 @@ static const char usage[] =
     "\n"
     "  --passphrase-file F  -o passphrase_file=F\n"
     "  --index-dir D        -o index=D\n"
+    "  --key-id HEX         -o key_id=HEX\n"
     "  --s3-endpoint URL    -o s3_endpoint=URL\n"
     "  --s3-credentials F   -o credentials_file=F\n"
     "  --s3-virtual-host    -o s3_virtual_host\n"
@@ -38,6 +39,7 @@ static const struct {
 } xlat[] = {
 	{ "passphrase-file", "passphrase_file=", 1 },
 	{ "index-dir", "index=", 1 },
+	{ "key-id", "key_id=", 1 },
 	{ "s3-endpoint", "s3_endpoint=", 1 },
 	{ "s3-credentials", "credentials_file=", 1 },
 	{ "s3-virtual-host", "s3_virtual_host", 0 },

@@ -172,6 +172,88 @@ test_config(void)
 	keyring_wipe(&other);
 }
 
+/*
+ * The caps on a key object's KDF (amber-store(5), KEYS): memory
+ * 128 * r * N at most 1 GiB, p at most 4.  An object above them is
+ * refused before its KDF runs: had it run, a changed parameter (bound as
+ * associated data) would give -EACCES after seconds, not -EFBIG at once.
+ */
+static void
+test_kdf_caps(void)
+{
+	static const struct {
+		struct store_kdf k;
+		int is_ok;
+	} v[] = {
+		{ { 17, 8, 1 }, 1 },	/* the default: 128 MiB */
+		{ { 20, 8, 1 }, 1 },	/* 1 GiB: the cap */
+		{ { 23, 1, 1 }, 1 },
+		{ { 14, 64, 4 }, 1 },
+		{ { 13, 128, 1 }, 0 },	/* 128 MiB, but r above 64 */
+		{ { 20, 9, 1 }, 0 },	/* 1.125 GiB */
+		{ { 21, 8, 1 }, 0 },
+		{ { 24, 1, 1 }, 0 },
+		{ { 20, 64, 1 }, 0 },
+		{ { 30, 64, 64 }, 0 },	/* the old limits */
+		{ { 10, 8, 4 }, 1 },
+		{ { 10, 8, 5 }, 0 },
+		{ { 10, 8, 64 }, 0 },
+		{ { 0, 8, 1 }, 0 },
+		{ { 31, 1, 1 }, 0 },
+		{ { 10, 0, 1 }, 0 },
+		{ { 10, 8, 0 }, 0 },
+		{ { 1, 0xffffffffu, 1 }, 0 },
+	};
+	struct keyring kr;
+	struct keyring got;
+	struct store_kdf k;
+	struct store_kdf cheap = { 10, 8, 1 };
+	struct store_kdf big = { 20, 9, 1 };
+	struct reg_entry e;
+	uint8_t sid[STORE_ID_LEN];
+	uint8_t obj[KEYOBJ_LEN];
+	uint8_t copy[KEYOBJ_LEN];
+	uint8_t *rec = NULL;
+	size_t len;
+	char name[64];
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		CHECK(key_kdf_ok(&v[i].k) == v[i].is_ok);
+	CHECK(key_kdf_cost(&cheap) == 8192);
+	CHECK(key_kdf_cost(&v[1].k) == ((uint64_t)8 << 20));
+	master_keyring(&kr, 0x4d);
+	memset(sid, 0x51, sizeof(sid));
+	memset(&got, 0, sizeof(got));
+	/* No key object above the caps is made... */
+	CHECK(keyobj_make(&kr, sid, "pass", 4, &big, name, obj) == -EINVAL);
+	CHECK(keyobj_make(&kr, sid, "pass", 4, &cheap, name, obj) == 0);
+	CHECK(keyobj_params(obj, KEYOBJ_LEN, sid, &k) == 0 &&
+	    k.log2_n == 10 && k.r == 8 && k.p == 1);
+	/* ...and none is run: each of these would take seconds or more. */
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		if (v[i].is_ok)
+			continue;
+		memcpy(copy, obj, KEYOBJ_LEN);
+		copy[41] = v[i].k.log2_n;
+		le_put(copy + 42, v[i].k.r, 4);
+		le_put(copy + 46, v[i].k.p, 4);
+		CHECK(keyobj_params(copy, KEYOBJ_LEN, sid, &k) == -EFBIG);
+		CHECK(k.log2_n == v[i].k.log2_n && k.r == v[i].k.r &&
+		    k.p == v[i].k.p);
+		CHECK(keyobj_open(copy, KEYOBJ_LEN, sid, "pass", 4, &got) ==
+		    -EFBIG);
+	}
+	CHECK(got.has_master == 0);
+	/* A revocation record readers would not read is not written. */
+	memset(&e, 0, sizeof(e));
+	e.n_accepted = (REV_OBJ_MAX - 84) / 32 + 1;
+	CHECK(rev_make(&kr, sid, &e, &rec, &len) == -EFBIG && rec == NULL);
+	e.n_accepted = 0;
+	CHECK(rev_make(&kr, sid, &e, &rec, &len) == 0 && len <= REV_OBJ_MAX);
+	free(rec);
+	keyring_wipe(&kr);
+}
+
 static void
 test_keyobj(void)
 {
@@ -219,11 +301,11 @@ test_keyobj(void)
 	memcpy(copy, obj, KEYOBJ_LEN);
 	copy[41] = 0;
 	CHECK(keyobj_open(copy, KEYOBJ_LEN, sid, "pass", 4, &got) ==
-	    -EBADMSG);
+	    -EFBIG);
 	memcpy(copy, obj, KEYOBJ_LEN);
 	copy[41] = 200;
 	CHECK(keyobj_open(copy, KEYOBJ_LEN, sid, "pass", 4, &got) ==
-	    -EBADMSG);
+	    -EFBIG);
 	memcpy(copy, obj, KEYOBJ_LEN);
 	copy[8] = 2;
 	CHECK(keyobj_open(copy, KEYOBJ_LEN, sid, "pass", 4, &got) ==
@@ -319,6 +401,35 @@ test_ingest_records(void)
 	CHECK(registry_find(&reg, sid) == NULL);
 	free(buf);
 	buf = NULL;
+	/* Several records of one key: the earliest counts, in any order. */
+	{
+		uint8_t *later = NULL;
+		uint8_t *fewer = NULL;
+		size_t llen = 0;
+		size_t flen = 0;
+
+		e.revoked_at = 1764400000;
+		CHECK(rev_make(&kr, sid, &e, &later, &llen) == 0);
+		e.revoked_at = 1764300000;
+		e.n_accepted = 1;
+		CHECK(rev_make(&kr, sid, &e, &fewer, &flen) == 0);
+		e.n_accepted = 2;
+		CHECK(rev_open(&kr, sid, later, llen, &reg) == 0);
+		CHECK(reg.v[1].revoked_at == 1764300000 &&
+		    reg.v[1].n_accepted == 2);
+		CHECK(rev_open(&kr, sid, fewer, flen, &reg) == 0);
+		CHECK(reg.v[1].revoked_at == 1764300000 &&
+		    reg.v[1].n_accepted == 1);
+		reg.v[1].is_revoked = 0;
+		CHECK(rev_open(&kr, sid, later, llen, &reg) == 0);
+		CHECK(reg.v[1].revoked_at == 1764400000);
+		CHECK(rev_open(&kr, sid, fewer, flen, &reg) == 0);
+		CHECK(rev_open(&kr, sid, later, llen, &reg) == 0);
+		CHECK(reg.v[1].revoked_at == 1764300000 &&
+		    reg.v[1].n_accepted == 1);
+		free(later);
+		free(fewer);
+	}
 	/* A revocation of a key the registry does not hold. */
 	memset(e.id, 0x77, 16);
 	CHECK(rev_make(&kr, sid, &e, &buf, &len) == 0);
@@ -404,6 +515,7 @@ main(void)
 	test_derive();
 	test_config();
 	test_keyobj();
+	test_kdf_caps();
 	test_ingest_records();
 	return check_done("test_key");
 }
