@@ -1353,6 +1353,105 @@ fs_lseek(struct fs *fs, fuse_ino_t ino, off_t off, int whence, off_t *out)
 	return r;
 }
 
+/* The names of the flags, as amber snapshots prints them. */
+static const struct {
+	uint32_t flag;
+	const char *name;
+} flag_names[] = {
+	{ STORE_SNAP_PARTIAL, "partial" },
+	{ STORE_SNAP_FUTURE, "future" },
+	{ STORE_SNAP_ORPHAN, "orphan" },
+	{ STORE_SNAP_REVOKED, "revoked" },
+	{ STORE_SNAP_BEFORE_KEY, "before-key" },
+	{ STORE_SNAP_BEFORE_PARENT, "before-parent" },
+	{ STORE_SNAP_PARENTLESS, "parentless" },
+};
+
+static const char xattr_names[] =
+    "user.amber.id\0user.amber.writer\0user.amber.flags";
+
+/* The value of xattr ${name} of ${snap} into ${buf} (FS_XATTR_MAX). */
+static int
+xattr_value(const struct snaps_snap *snap, const char *name, char *buf,
+    size_t *len)
+{
+	const struct snaps_writer *w = snap->rec->writer;
+	size_t n = 0;
+	size_t i;
+
+	buf[0] = '\0';
+	if (strcmp(name, "user.amber.id") == 0) {
+		for (i = 0; i < STORE_HASH_LEN; i++)
+			snprintf(buf + 2 * i, 3, "%02x", snap->rec->id[i]);
+	} else if (strcmp(name, "user.amber.writer") == 0) {
+		/* "master", or the key id and the label it was given. */
+		if (w->is_master) {
+			snprintf(buf, FS_XATTR_MAX, "master");
+		} else {
+			for (i = 0; i < STORE_ID_LEN; i++)
+				snprintf(buf + 2 * i, 3, "%02x", w->key[i]);
+			snprintf(buf + 2 * i, FS_XATTR_MAX - 2 * i, " %s",
+			    w->label);
+		}
+	} else if (strcmp(name, "user.amber.flags") == 0) {
+		for (i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]);
+		    i++) {
+			if (!(snap->flags & flag_names[i].flag))
+				continue;
+			n += (size_t)snprintf(buf + n, FS_XATTR_MAX - n, "%s%s",
+			    n > 0 ? "," : "", flag_names[i].name);
+		}
+	} else {
+		return -ENODATA;
+	}
+	*len = strlen(buf);
+	return 0;
+}
+
+int
+fs_getxattr(struct fs *fs, fuse_ino_t ino, const char *name, char *buf,
+    size_t cap, size_t *len)
+{
+	char val[FS_XATTR_MAX];
+	struct snaps_view *v;
+	const struct snaps_snap *snap;
+	int r;
+
+	/* Every other node, at once: ls and friends ask for ACLs. */
+	if (inode_is_virtual(ino) || inode_ord(ino) != 0 ||
+	    strncmp(name, "user.amber.", 11) != 0)
+		return -ENODATA;
+	v = snaps_get(fs->snaps);
+	if ((snap = snaps_by_slot(v, inode_slot(ino))) == NULL)
+		r = -ENOENT;
+	else
+		r = xattr_value(snap, name, val, len);
+	snaps_put(fs->snaps, v);
+	if (r < 0)
+		return r;
+	if (cap > 0 && cap < *len)
+		return -ERANGE;
+	if (cap > 0)
+		memcpy(buf, val, *len);
+	return 0;
+}
+
+int
+fs_listxattr(struct fs *fs, fuse_ino_t ino, char *buf, size_t cap,
+    size_t *len)
+{
+	(void)fs;
+	*len = 0;
+	if (inode_is_virtual(ino) || inode_ord(ino) != 0)
+		return 0;
+	*len = sizeof(xattr_names);
+	if (cap > 0 && cap < *len)
+		return -ERANGE;
+	if (cap > 0)
+		memcpy(buf, xattr_names, *len);
+	return 0;
+}
+
 int
 fs_statfs(struct fs *fs, struct statvfs *st)
 {

@@ -36,6 +36,8 @@ struct snaps {
 	size_t n_names;		/* also the next source id */
 	struct set_ent *sets;	/* sorted by hash */
 	size_t n_sets;
+	struct snaps_writer **writers;	/* interned, each its own block */
+	size_t n_writers;
 	uint32_t n_slots;	/* slots given so far */
 	uint32_t scan;		/* scans begun */
 	int is_full_logged;
@@ -144,6 +146,42 @@ intern(struct snaps *sn, uint8_t kind, const char *name, uint32_t *id)
 	v[at].name = copy;
 	*id = v[at].id;
 	sn->n_names++;
+	return 0;
+}
+
+/*
+ * The writer of ${snap}, interning it if new.  scan_lock.  Writers are
+ * the master and the registered ingest keys (a snapshot by any other key
+ * fails authentication and never gets here), so they are few.
+ */
+static int
+intern_writer(struct snaps *sn, const struct store_snap *snap,
+    const struct snaps_writer **out)
+{
+	struct snaps_writer **v;
+	struct snaps_writer *w;
+	size_t i;
+
+	for (i = 0; i < sn->n_writers; i++)
+		if (memcmp(sn->writers[i]->key, snap->writer,
+		    STORE_ID_LEN) == 0) {
+			*out = sn->writers[i];
+			return 0;
+		}
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return -ENOMEM;
+	v = realloc(sn->writers, (sn->n_writers + 1) * sizeof(*v));
+	if (v == NULL) {
+		free(w);
+		return -ENOMEM;
+	}
+	sn->writers = v;
+	memcpy(w->key, snap->writer, STORE_ID_LEN);
+	w->is_master = store_snap_is_master(snap);
+	memcpy(w->label, snap->writer_label, sizeof(w->label));
+	w->label[sizeof(w->label) - 1] = '\0';
+	v[sn->n_writers++] = w;
+	*out = w;
 	return 0;
 }
 
@@ -328,7 +366,8 @@ scan_add(void *ctx, const struct store_snap *snap)
 	r->commit_ns = snap->commit_ns;
 	r->size = snap->size;
 	r->flags = snap->flags & ~(uint32_t)(STORE_SNAP_FUTURE |
-	    STORE_SNAP_ORPHAN);
+	    STORE_SNAP_ORPHAN | STORE_SNAP_BEFORE_PARENT |
+	    STORE_SNAP_PARENTLESS);
 	r->root = snap->root;
 	r->root.name = NULL;
 	r->root.name_len = 0;
@@ -337,6 +376,8 @@ scan_add(void *ctx, const struct store_snap *snap)
 	r->root.extents = NULL;
 	r->root.n_extents = 0;
 	r->seen = sn->scan;
+	if ((rc = intern_writer(sn, snap, &r->writer)) < 0)
+		goto fail;
 	if (snap->n_parents > 0) {
 		r->parents = malloc(snap->n_parents * sizeof(*r->parents));
 		if (r->parents == NULL) {
@@ -473,6 +514,7 @@ view_new(struct snaps *sn, struct snaps_view **out)
 		ord[n].n_parents = rec->n_parents;
 		ord[n].parents = (const uint8_t (*)[STORE_HASH_LEN])
 		    rec->parents;
+		ord[n].is_master = rec->writer->is_master;
 		ord[n].flags = rec->flags;
 		ord[n].name = all[n].name;
 		pv[n] = &ord[n];
@@ -524,8 +566,7 @@ view_new(struct snaps *sn, struct snaps_view **out)
 		v->by_name[i] = nx[i].i;
 	/* As store_snap_find(l, "latest"). */
 	for (i = v->n; i > 0; i--)
-		if (!(v->snaps[i - 1].flags & (STORE_SNAP_FUTURE |
-		    STORE_SNAP_REVOKED))) {
+		if (!(v->snaps[i - 1].flags & STORE_SNAP_UNTRUSTED)) {
 			v->latest = &v->snaps[i - 1];
 			break;
 		}
@@ -633,6 +674,9 @@ snaps_close(struct snaps *sn)
 	for (i = 0; i < sn->n_names; i++)
 		free((void *)sn->names[i].name);
 	free(sn->names);
+	for (i = 0; i < sn->n_writers; i++)
+		free(sn->writers[i]);
+	free(sn->writers);
 	pthread_mutex_destroy(&sn->lock);
 	pthread_mutex_destroy(&sn->scan_lock);
 	free(sn);
