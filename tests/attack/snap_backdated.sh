@@ -4,7 +4,7 @@
 # became latest when it was the newest, and nothing said which key wrote
 # it.  Now it is flagged (before-key: dated before its key's
 # registration; before-parent: dated before a parent), never latest, and
-# amber snapshots (text and --json) names its writer.
+# amber snapshots (text and --json) names its writer; amber ingest warns.
 . "$AMBER_TOP/tests/cli/lib.sh"
 . "$AMBER_TOP/tests/attack/snap_common.inc"
 
@@ -23,6 +23,8 @@ expect 0 "$AMBER" key new-ingest "$S" --label rogue-host --output "$T/k"
 echo forged >"$T/src/f"
 key_ingest "$S" "$T/k" --dir "src=$T/src" --time 2020-06-01T00:00:00Z
 R1=$ID
+grep -q 'warning: --time is in the past' "$T/ingest.err" ||
+    fail "no warning for --time in the past with an ingest key"
 # Not latest, though the newest.
 expect 0 "$AMBER" cat "$S" latest:files/src/f
 [ "$(cat "$T/out")" = genuine ] || fail "latest is the backdated snapshot"
