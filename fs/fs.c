@@ -2,9 +2,9 @@
  * fs.c: the mount's operations (see fs.h).
  *
  * Two kinds of node.  Virtual nodes make up the top level (the root,
- * snapshots/, latest, by-date/..., by-source/...); they are computed from
- * the current snapshot view and change when a rescan finds news, so they
- * get short timeouts and no negative entries.  Every other node is an
+ * snapshots/, latest, by-date/..., by-source/..., by-writer/...); they
+ * are computed from the current snapshot view and change when a rescan
+ * finds news, so they get short timeouts and no negative entries.  Every other node is an
  * entry of a snapshot, found from its id by descending from the snapshot's
  * root directory: at each level the child whose ordinal range holds the
  * wanted ordinal is found by binary search over the cached prefix sums
@@ -334,6 +334,12 @@ vtarget(const struct snaps_view *v, fuse_ino_t ino, char *buf, size_t cap)
 			return -ENOENT;
 		n = snprintf(buf, cap, "../../../../snapshots/%s", snap->name);
 		break;
+	case INODE_V_WRITERLINK:
+		if (p > UINT32_MAX ||
+		    (snap = snaps_by_slot(v, (uint32_t)p)) == NULL)
+			return -ENOENT;
+		n = snprintf(buf, cap, "../../snapshots/%s", snap->name);
+		break;
 	case INODE_V_SRCLINK:
 		if ((snap = snaps_by_slot(v, (uint32_t)(p >> 32))) == NULL ||
 		    (src = snaps_src_by_id(v, p & UINT32_MAX)) == NULL ||
@@ -370,6 +376,7 @@ vstat(struct fs *fs, const struct snaps_view *v, fuse_ino_t ino,
 	case INODE_V_LATEST:
 	case INODE_V_DATELINK:
 	case INODE_V_SRCLINK:
+	case INODE_V_WRITERLINK:
 		if ((r = vtarget(v, ino, target, sizeof(target))) < 0)
 			return r;
 		st->st_mode = S_IFLNK | 0777;
@@ -487,6 +494,7 @@ vlist(struct fs *fs, const struct snaps_view *v, fuse_ino_t dir, vlist_fn *fn,
 {
 	uint64_t p = inode_payload(dir);
 	const struct snaps_src *want;
+	const struct snaps_writer *w;
 	uint8_t kind;
 	size_t i;
 	int r;
@@ -497,6 +505,9 @@ vlist(struct fs *fs, const struct snaps_view *v, fuse_ino_t dir, vlist_fn *fn,
 			return r;
 		if ((r = fn(ctx, "by-source",
 		    inode_virt(INODE_V_BYSOURCE, 0))))
+			return r;
+		if ((r = fn(ctx, "by-writer",
+		    inode_virt(INODE_V_BYWRITER, 0))))
 			return r;
 		if (v->latest != NULL &&
 		    (r = fn(ctx, "latest", inode_virt(INODE_V_LATEST, 0))))
@@ -533,6 +544,28 @@ vlist(struct fs *fs, const struct snaps_view *v, fuse_ino_t dir, vlist_fn *fn,
 			if (s->kind != p || !is_plain_name(s->name))
 				continue;
 			r = fn(ctx, s->name, inode_virt(INODE_V_SRCDIR, s->id));
+			if (r != 0)
+				return r;
+		}
+		return 0;
+	case INODE_V_BYWRITER:
+		for (i = 0; i < v->n_writers; i++) {
+			r = fn(ctx, v->writers[i]->dir,
+			    inode_virt(INODE_V_WRITERDIR, v->writers[i]->id));
+			if (r != 0)
+				return r;
+		}
+		return 0;
+	case INODE_V_WRITERDIR:
+		if ((w = snaps_writer_by_id(v, p)) == NULL)
+			return -ENOENT;
+		for (i = 0; i < v->n; i++) {
+			const struct snaps_snap *s = &v->snaps[i];
+
+			if (!is_plain_name(s->name) || s->rec->writer != w)
+				continue;
+			r = fn(ctx, s->name, inode_virt(INODE_V_WRITERLINK,
+			    s->rec->slot));
 			if (r != 0)
 				return r;
 		}
@@ -624,7 +657,8 @@ is_vdir(fuse_ino_t ino)
 {
 	return ino == INODE_ROOT || (inode_vtype(ino) != INODE_V_LATEST &&
 	    inode_vtype(ino) != INODE_V_DATELINK &&
-	    inode_vtype(ino) != INODE_V_SRCLINK);
+	    inode_vtype(ino) != INODE_V_SRCLINK &&
+	    inode_vtype(ino) != INODE_V_WRITERLINK);
 }
 
 /*
@@ -749,8 +783,10 @@ is_maybe_news(fuse_ino_t dir, const char *name)
 	switch (inode_vtype(dir)) {
 	case INODE_V_BYSOURCE:
 	case INODE_V_KIND:
+	case INODE_V_BYWRITER:
 		return name[0] != '.';
 	case INODE_V_SRCDIR:
+	case INODE_V_WRITERDIR:
 	case INODE_V_SNAPSHOTS:
 	case INODE_V_BYDATE:
 	case INODE_V_YEAR:

@@ -41,7 +41,12 @@ struct snaps_src {
 struct snaps_writer {
 	uint8_t key[STORE_ID_LEN];	/* zero: the master */
 	int is_master;
+	uint32_t id;		/* never changes while mounted */
 	char label[128];	/* the registration's label; "" for master */
+	/* Its name in by-writer/: "master", LABEL@KEYID (8 hex digits of
+	 * the key id) or, if the label will not do as a file name or that
+	 * name is taken, the key id's 32 hex digits. */
+	char dir[160];
 };
 
 /* A snapshot as the mount keeps it; immutable, valid until snaps_close(). */
@@ -83,6 +88,9 @@ struct snaps_view {
 	size_t n_srcs;
 	uint32_t *src_by_id;	/* id -> index in srcs; UINT32_MAX */
 	size_t n_src_ids;
+	/* The writers of its snapshots, by id. */
+	const struct snaps_writer **writers;
+	size_t n_writers;
 	unsigned n_ref;		/* guarded by the snaps lock */
 };
 
@@ -134,6 +142,10 @@ const struct snaps_snap *snaps_by_name(const struct snaps_view *v,
 const struct snaps_src *snaps_src_find(const struct snaps_view *v,
     uint8_t kind, const char *name);
 const struct snaps_src *snaps_src_by_id(const struct snaps_view *v,
+    uint64_t id);
+
+/* The writer ${id} of a view's snapshots; NULL if none. */
+const struct snaps_writer *snaps_writer_by_id(const struct snaps_view *v,
     uint64_t id);
 
 /* snaps_has_src(rec, id): 1 if snapshot ${rec} holds source ${id}. */

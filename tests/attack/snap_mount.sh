@@ -1,9 +1,9 @@
 #!/bin/sh
 # The mount's side of the snapshot attacks: W1 adds a snapshot that names
 # no parent (the newest).  Before this change the mount's latest pointed
-# at it; now latest is the newest trusted snapshot, and each snapshot
+# at it; now latest is the newest trusted snapshot, each snapshot
 # directory says who wrote it and why it is flagged (user.amber.writer,
-# user.amber.flags).
+# user.amber.flags), and by-writer/ holds each writer's snapshots.
 . "$AMBER_TOP/tests/mount/lib.sh"
 expect() { fail "unused"; }
 . "$AMBER_TOP/tests/attack/snap_common.inc"
@@ -50,5 +50,15 @@ assert "user.amber.writer" in n, n
 assert os.listxattr(sys.argv[2]) == [], "files have none"' \
     "$T/mnt/snapshots/$gname" "$T/mnt/snapshots/$gname/files/src/f" ||
     fail "listxattr"
+# by-writer/: one directory per writer, a link per snapshot it wrote.
+w=host-a@$(echo "$kid" | cut -c1-8)
+[ "$(ls "$T/mnt/by-writer")" = "$w" ] ||
+    fail "by-writer lists: $(ls "$T/mnt/by-writer")"
+[ "$(readlink "$T/mnt/by-writer/$w/$rname")" = "../../snapshots/$rname" ] ||
+    fail "by-writer/$w/$rname -> $(readlink "$T/mnt/by-writer/$w/$rname")"
+[ "$(ls "$T/mnt/by-writer/$w" | wc -l)" -eq 3 ] ||
+    fail "by-writer/$w lists $(ls "$T/mnt/by-writer/$w")"
+[ "$(cat "$T/mnt/by-writer/$w/$gname/files/src/f")" = genuine ] ||
+    fail "by-writer/$w/$gname does not lead to the snapshot"
 unmount "$T/mnt" "$FSPID"
 exit 0
