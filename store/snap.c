@@ -484,6 +484,7 @@ ord_flags(struct ord *o, size_t n, int64_t now)
 
 	for (size_t i = 0; i < n; i++) {
 		struct store_snap_ord *s = o[i].s;
+		int64_t commit_sec = (int64_t)(s->commit_ns / 1000000000u);
 		size_t n_found = 0;
 
 		if (s->time_sec > now + STORE_SNAP_SLACK)
@@ -496,10 +497,18 @@ ord_flags(struct ord *o, size_t n, int64_t now)
 				continue;
 			}
 			n_found++;
-			/* The master is trusted with its times: it imports
-			 * old data with --time. */
+			/*
+			 * The master is trusted with its times: it imports
+			 * old data with --time.  A parent dated after this
+			 * snapshot says it committed is no honest parent
+			 * (one commits before its children, and is dated
+			 * before it commits): its writer lied, not this
+			 * one, which is not blamed; else one snapshot dated
+			 * in the future would flag all that follow it.
+			 */
 			if (!s->is_master && p->s->time_sec > s->time_sec +
-			    STORE_SNAP_SLACK)
+			    STORE_SNAP_SLACK && p->s->time_sec <=
+			    commit_sec + STORE_SNAP_SLACK)
 				s->flags |= STORE_SNAP_BEFORE_PARENT;
 		}
 		if (n_found == 0)

@@ -57,4 +57,18 @@ cp "$T/out" "$T/list.json"
     fail "a snapshot dated before its parent is not flagged"
 [ "$(snap_field "$T/list.json" "$H" trusted)" = true ] ||
     fail "the owner's snapshot is flagged"
+
+# W1 dates one in the future: the snapshots of an honest host that name
+# it as their parent are not flagged for it (nor is history stalled).
+key_ingest "$S" "$T/k" --dir "src=$T/src" --time 2099-01-01T00:00:00Z
+expect 0 "$AMBER" key new-ingest "$S" --label host-b --output "$T/kb"
+echo later >"$T/src/f"
+key_ingest "$S" "$T/kb" --dir "src=$T/src"
+B=$ID
+expect 0 "$AMBER" snapshots "$S" --json
+cp "$T/out" "$T/list.json"
+[ "$(snap_field "$T/list.json" "$B" trusted)" = true ] ||
+    fail "a future-dated parent flags its honest child: $(cat "$T/list.json")"
+expect 0 "$AMBER" cat "$S" latest:files/src/f
+[ "$(cat "$T/out")" = later ] || fail "latest is not the honest host's"
 exit 0

@@ -318,7 +318,7 @@ test_order(void)
  * from a trusted one of the same second, whatever their depth and
  * commit time.
  */
-#define N_TRUST 7
+#define N_TRUST 9
 static void
 test_trust(void)
 {
@@ -333,7 +333,8 @@ test_trust(void)
 	 * in one second with 3, 3: a rogue with no parent, dated in 2's
 	 * second and committed first, 4: dated an hour before its parent 2,
 	 * 5: the master's import, dated before its parent 2, 6: 30 s before
-	 * its parent 1 (clock skew), 
+	 * its parent 1 (clock skew forgiven), 7: dated in the future, 8: 7's
+	 * child, dated and committed before it: not blamed for its parent.
 	 */
 	memset(o, 0, sizeof(o));
 	memset(missing, 0x77, sizeof(missing));
@@ -342,7 +343,7 @@ test_trust(void)
 		ids[i][0] = (uint8_t)(0x10 * (N_TRUST - i));
 		o[i].id = ids[i];
 		o[i].name = names[i];
-		o[i].commit_ns = 1000 + i;
+		o[i].commit_ns = (uint64_t)(T1 + 1000) * 1000000000u + i;
 	}
 	o[0].time_sec = T1;
 	o[1].time_sec = T1 + 100;
@@ -353,6 +354,9 @@ test_trust(void)
 	o[5].time_sec = T1 - 86400;
 	o[5].is_master = 1;
 	o[6].time_sec = T1 + 70;
+	o[7].time_sec = T1 + 86400;
+	o[8].time_sec = T1 + 300;
+	o[8].commit_ns = (uint64_t)(T1 + 310) * 1000000000u;
 	for (size_t i = 1; i < N_TRUST; i++) {
 		o[i].n_parents = 1;
 		o[i].parents = (const uint8_t (*)[32])ids[i - 1];
@@ -362,6 +366,7 @@ test_trust(void)
 	o[4].parents = (const uint8_t (*)[32])ids[2];
 	o[5].parents = (const uint8_t (*)[32])ids[2];
 	o[6].parents = (const uint8_t (*)[32])ids[1];
+	o[7].parents = (const uint8_t (*)[32])ids[2];
 	for (size_t i = 0; i < N_TRUST; i++)
 		pv[i] = &o[i];
 	CHECK(store_snap_order(pv, N_TRUST, T1 + 1000) == 0);
@@ -371,6 +376,7 @@ test_trust(void)
 	CHECK(o[4].flags == STORE_SNAP_BEFORE_PARENT);
 	CHECK(o[5].flags == 0);
 	CHECK(o[6].flags == 0);
+	CHECK(o[7].flags == STORE_SNAP_FUTURE && o[8].flags == 0);
 	/* The genuine snapshot of that second keeps the bare name. */
 	CHECK(strcmp(o[2].name, "2025-11-27T00:03:20Z") == 0);
 	CHECK(strcmp(o[3].name, "2025-11-27T00:03:20Z-2") == 0);
