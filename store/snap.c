@@ -269,6 +269,17 @@ body_decode(const uint8_t *buf, size_t len, struct store_snap *s)
 	return 0;
 }
 
+/*
+ * Whether time ${a} is more than STORE_SNAP_SLACK seconds before ${b}.
+ * Times come from manifests, any int64: the difference is taken
+ * unsigned, where it cannot overflow.
+ */
+static int
+is_before(int64_t a, int64_t b)
+{
+	return a < b && (uint64_t)b - (uint64_t)a > STORE_SNAP_SLACK;
+}
+
 int
 snap_open(const struct keyring *kr, const struct registry *reg,
     const uint8_t *buf, size_t len, struct store_snap **out)
@@ -326,7 +337,7 @@ snap_open(const struct keyring *kr, const struct registry *reg,
 		s->is_writer_revoked = re->is_revoked;
 		/* The registration's time is the master's word: no snapshot
 		 * of the key can be older. */
-		if (s->time_sec < re->created - STORE_SNAP_SLACK)
+		if (is_before(s->time_sec, re->created))
 			s->flags |= STORE_SNAP_BEFORE_KEY;
 	}
 	if (re != NULL && re->is_revoked) {
@@ -487,7 +498,7 @@ ord_flags(struct ord *o, size_t n, int64_t now)
 		int64_t commit_sec = (int64_t)(s->commit_ns / 1000000000u);
 		size_t n_found = 0;
 
-		if (s->time_sec > now + STORE_SNAP_SLACK)
+		if (is_before(now, s->time_sec))
 			s->flags |= STORE_SNAP_FUTURE;
 		for (size_t j = 0; j < s->n_parents; j++) {
 			struct ord *p = ord_find(o, n, s->parents[j]);
@@ -506,9 +517,9 @@ ord_flags(struct ord *o, size_t n, int64_t now)
 			 * one, which is not blamed; else one snapshot dated
 			 * in the future would flag all that follow it.
 			 */
-			if (!s->is_master && p->s->time_sec > s->time_sec +
-			    STORE_SNAP_SLACK && p->s->time_sec <=
-			    commit_sec + STORE_SNAP_SLACK)
+			if (!s->is_master &&
+			    is_before(s->time_sec, p->s->time_sec) &&
+			    !is_before(commit_sec, p->s->time_sec))
 				s->flags |= STORE_SNAP_BEFORE_PARENT;
 		}
 		if (n_found == 0)

@@ -407,6 +407,21 @@ test_trust(void)
 	}
 	CHECK(store_snap_order(pv, 3, T1 + 1000) == 0);
 	CHECK(o[1].flags == (STORE_SNAP_PARENTLESS | STORE_SNAP_ORPHAN));
+
+	/* Times at the ends of int64 (a manifest may say anything): no
+	 * overflow (make check SANITIZE=1 would say), and sane flags. */
+	o[0].time_sec = INT64_MAX;
+	o[0].n_parents = 0;
+	o[1].time_sec = INT64_MIN;
+	o[1].commit_ns = UINT64_MAX;
+	o[1].n_parents = 1;
+	o[1].parents = (const uint8_t (*)[32])ids[0];
+	for (size_t i = 0; i < 2; i++) {
+		o[i].flags = 0;
+		pv[i] = &o[i];
+	}
+	CHECK(store_snap_order(pv, 2, T1) == 0);
+	CHECK(o[0].flags == STORE_SNAP_FUTURE && o[1].flags == 0);
 }
 
 static void
