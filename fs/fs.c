@@ -1426,8 +1426,9 @@ xattr_value(const struct snaps_snap *snap, const char *name, char *buf,
 		} else {
 			for (i = 0; i < STORE_ID_LEN; i++)
 				snprintf(buf + 2 * i, 3, "%02x", w->key[i]);
-			snprintf(buf + 2 * i, FS_XATTR_MAX - 2 * i, " %s",
-			    w->label);
+			if (w->label[0] != '\0')
+				snprintf(buf + 2 * i, FS_XATTR_MAX - 2 * i,
+				    " %s", w->label);
 		}
 	} else if (strcmp(name, "user.amber.flags") == 0) {
 		for (i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]);
