@@ -2,9 +2,9 @@
  * fs.c: the mount's operations (see fs.h).
  *
  * Two kinds of node.  Virtual nodes make up the top level (the root,
- * snapshots/, latest, by-date/..., by-source/...); they are computed from
- * the current snapshot view and change when a rescan finds news, so they
- * get short timeouts and no negative entries.  Every other node is an
+ * snapshots/, latest, by-date/..., by-source/..., by-writer/...); they
+ * are computed from the current snapshot view and change when a rescan
+ * finds news, so they get short timeouts and no negative entries.  Every other node is an
  * entry of a snapshot, found from its id by descending from the snapshot's
  * root directory: at each level the child whose ordinal range holds the
  * wanted ordinal is found by binary search over the cached prefix sums
@@ -407,6 +407,12 @@ vtarget(const struct snaps_view *v, fuse_ino_t ino, char *buf, size_t cap)
 			return -ENOENT;
 		n = snprintf(buf, cap, "../../../../snapshots/%s", snap->name);
 		break;
+	case INODE_V_WRITERLINK:
+		if (p > UINT32_MAX ||
+		    (snap = snaps_by_slot(v, (uint32_t)p)) == NULL)
+			return -ENOENT;
+		n = snprintf(buf, cap, "../../snapshots/%s", snap->name);
+		break;
 	case INODE_V_SRCLINK:
 		if ((snap = snaps_by_slot(v, (uint32_t)(p >> 32))) == NULL ||
 		    (src = snaps_src_by_id(v, p & UINT32_MAX)) == NULL ||
@@ -443,6 +449,7 @@ vstat(struct fs *fs, const struct snaps_view *v, fuse_ino_t ino,
 	case INODE_V_LATEST:
 	case INODE_V_DATELINK:
 	case INODE_V_SRCLINK:
+	case INODE_V_WRITERLINK:
 		if ((r = vtarget(v, ino, target, sizeof(target))) < 0)
 			return r;
 		st->st_mode = S_IFLNK | 0777;
@@ -560,6 +567,7 @@ vlist(struct fs *fs, const struct snaps_view *v, fuse_ino_t dir, vlist_fn *fn,
 {
 	uint64_t p = inode_payload(dir);
 	const struct snaps_src *want;
+	const struct snaps_writer *w;
 	uint8_t kind;
 	size_t i;
 	int r;
@@ -570,6 +578,9 @@ vlist(struct fs *fs, const struct snaps_view *v, fuse_ino_t dir, vlist_fn *fn,
 			return r;
 		if ((r = fn(ctx, "by-source",
 		    inode_virt(INODE_V_BYSOURCE, 0))))
+			return r;
+		if ((r = fn(ctx, "by-writer",
+		    inode_virt(INODE_V_BYWRITER, 0))))
 			return r;
 		if (v->latest != NULL &&
 		    (r = fn(ctx, "latest", inode_virt(INODE_V_LATEST, 0))))
@@ -606,6 +617,28 @@ vlist(struct fs *fs, const struct snaps_view *v, fuse_ino_t dir, vlist_fn *fn,
 			if (s->kind != p || !is_plain_name(s->name))
 				continue;
 			r = fn(ctx, s->name, inode_virt(INODE_V_SRCDIR, s->id));
+			if (r != 0)
+				return r;
+		}
+		return 0;
+	case INODE_V_BYWRITER:
+		for (i = 0; i < v->n_writers; i++) {
+			r = fn(ctx, v->writers[i]->dir,
+			    inode_virt(INODE_V_WRITERDIR, v->writers[i]->id));
+			if (r != 0)
+				return r;
+		}
+		return 0;
+	case INODE_V_WRITERDIR:
+		if ((w = snaps_writer_by_id(v, p)) == NULL)
+			return -ENOENT;
+		for (i = 0; i < v->n; i++) {
+			const struct snaps_snap *s = &v->snaps[i];
+
+			if (!is_plain_name(s->name) || s->rec->writer != w)
+				continue;
+			r = fn(ctx, s->name, inode_virt(INODE_V_WRITERLINK,
+			    s->rec->slot));
 			if (r != 0)
 				return r;
 		}
@@ -697,7 +730,8 @@ is_vdir(fuse_ino_t ino)
 {
 	return ino == INODE_ROOT || (inode_vtype(ino) != INODE_V_LATEST &&
 	    inode_vtype(ino) != INODE_V_DATELINK &&
-	    inode_vtype(ino) != INODE_V_SRCLINK);
+	    inode_vtype(ino) != INODE_V_SRCLINK &&
+	    inode_vtype(ino) != INODE_V_WRITERLINK);
 }
 
 /*
@@ -822,8 +856,10 @@ is_maybe_news(fuse_ino_t dir, const char *name)
 	switch (inode_vtype(dir)) {
 	case INODE_V_BYSOURCE:
 	case INODE_V_KIND:
+	case INODE_V_BYWRITER:
 		return name[0] != '.';
 	case INODE_V_SRCDIR:
+	case INODE_V_WRITERDIR:
 	case INODE_V_SNAPSHOTS:
 	case INODE_V_BYDATE:
 	case INODE_V_YEAR:
@@ -1489,6 +1525,106 @@ fs_lseek(struct fs *fs, fuse_ino_t ino, off_t off, int whence, off_t *out)
 	}
 	node_fini(fs, &n);
 	return r;
+}
+
+/* The names of the flags, as amber snapshots prints them. */
+static const struct {
+	uint32_t flag;
+	const char *name;
+} flag_names[] = {
+	{ STORE_SNAP_PARTIAL, "partial" },
+	{ STORE_SNAP_FUTURE, "future" },
+	{ STORE_SNAP_ORPHAN, "orphan" },
+	{ STORE_SNAP_REVOKED, "revoked" },
+	{ STORE_SNAP_BEFORE_KEY, "before-key" },
+	{ STORE_SNAP_BEFORE_PARENT, "before-parent" },
+	{ STORE_SNAP_PARENTLESS, "parentless" },
+};
+
+static const char xattr_names[] =
+    "user.amber.id\0user.amber.writer\0user.amber.flags";
+
+/* The value of xattr ${name} of ${snap} into ${buf} (FS_XATTR_MAX). */
+static int
+xattr_value(const struct snaps_snap *snap, const char *name, char *buf,
+    size_t *len)
+{
+	const struct snaps_writer *w = snap->rec->writer;
+	size_t n = 0;
+	size_t i;
+
+	buf[0] = '\0';
+	if (strcmp(name, "user.amber.id") == 0) {
+		for (i = 0; i < STORE_HASH_LEN; i++)
+			snprintf(buf + 2 * i, 3, "%02x", snap->rec->id[i]);
+	} else if (strcmp(name, "user.amber.writer") == 0) {
+		/* "master", or the key id and the label it was given. */
+		if (w->is_master) {
+			snprintf(buf, FS_XATTR_MAX, "master");
+		} else {
+			for (i = 0; i < STORE_ID_LEN; i++)
+				snprintf(buf + 2 * i, 3, "%02x", w->key[i]);
+			if (w->label[0] != '\0')
+				snprintf(buf + 2 * i, FS_XATTR_MAX - 2 * i,
+				    " %s", w->label);
+		}
+	} else if (strcmp(name, "user.amber.flags") == 0) {
+		for (i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]);
+		    i++) {
+			if (!(snap->flags & flag_names[i].flag))
+				continue;
+			n += (size_t)snprintf(buf + n, FS_XATTR_MAX - n, "%s%s",
+			    n > 0 ? "," : "", flag_names[i].name);
+		}
+	} else {
+		return -ENODATA;
+	}
+	*len = strlen(buf);
+	return 0;
+}
+
+int
+fs_getxattr(struct fs *fs, fuse_ino_t ino, const char *name, char *buf,
+    size_t cap, size_t *len)
+{
+	char val[FS_XATTR_MAX];
+	struct snaps_view *v;
+	const struct snaps_snap *snap;
+	int r;
+
+	/* Every other node, at once: ls and friends ask for ACLs. */
+	if (inode_is_virtual(ino) || inode_ord(ino) != 0 ||
+	    strncmp(name, "user.amber.", 11) != 0)
+		return -ENODATA;
+	v = snaps_get(fs->snaps);
+	if ((snap = snaps_by_slot(v, inode_slot(ino))) == NULL)
+		r = -ENOENT;
+	else
+		r = xattr_value(snap, name, val, len);
+	snaps_put(fs->snaps, v);
+	if (r < 0)
+		return r;
+	if (cap > 0 && cap < *len)
+		return -ERANGE;
+	if (cap > 0)
+		memcpy(buf, val, *len);
+	return 0;
+}
+
+int
+fs_listxattr(struct fs *fs, fuse_ino_t ino, char *buf, size_t cap,
+    size_t *len)
+{
+	(void)fs;
+	*len = 0;
+	if (inode_is_virtual(ino) || inode_ord(ino) != 0)
+		return 0;
+	*len = sizeof(xattr_names);
+	if (cap > 0 && cap < *len)
+		return -ERANGE;
+	if (cap > 0)
+		memcpy(buf, xattr_names, *len);
+	return 0;
 }
 
 int

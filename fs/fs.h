@@ -154,6 +154,20 @@ int fs_lseek(struct fs *fs, fuse_ino_t ino, off_t off, int whence,
 uint8_t *fs_buf_get(struct fs *fs, size_t size);
 void fs_buf_put(struct fs *fs, uint8_t *buf, size_t size);
 
+/*
+ * fs_getxattr(fs, ino, name, buf, cap, len): the extended attribute
+ * ${name} of ${ino}: only a snapshot's directory has any (amberfs(1):
+ * user.amber.id, user.amber.writer, user.amber.flags).  The value goes
+ * to ${buf} if ${cap} is not 0; *${len} is its length.  Returns -ENODATA
+ * if there is no such attribute, -ERANGE if ${cap} is too small.
+ * fs_listxattr(fs, ino, buf, cap, len): their names, likewise.
+ */
+#define FS_XATTR_MAX 256
+int fs_getxattr(struct fs *fs, fuse_ino_t ino, const char *name, char *buf,
+    size_t cap, size_t *len);
+int fs_listxattr(struct fs *fs, fuse_ino_t ino, char *buf, size_t cap,
+    size_t *len);
+
 /* fs_statfs(fs, st): a read-only file system's numbers. */
 int fs_statfs(struct fs *fs, struct statvfs *st);
 

@@ -43,6 +43,9 @@ enum inode_vtype {
 	INODE_V_KIND = 9,	/* by-source/KIND/ (kind) */
 	INODE_V_SRCDIR = 10,	/* by-source/KIND/NAME/ (source id) */
 	INODE_V_SRCLINK = 11,	/* by-source/KIND/NAME/SNAP (slot, id) */
+	INODE_V_BYWRITER = 12,	/* by-writer/ */
+	INODE_V_WRITERDIR = 13,	/* by-writer/WRITER/ (writer id) */
+	INODE_V_WRITERLINK = 14,	/* by-writer/WRITER/SNAP (slot) */
 };
 
 /* inode_make(slot, ord): the id of ordinal ${ord} of snapshot ${slot}. */

@@ -259,24 +259,38 @@ op_forget_multi(fuse_req_t req, size_t count,
 	fuse_reply_none(req);
 }
 
-/* Stored trees carry no extended attributes. */
+/* Stored trees carry no extended attributes; snapshot directories say
+ * who wrote them. */
 static void
 op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
-	(void)ino;
-	(void)name;
-	(void)size;
-	fuse_reply_err(req, ENODATA);
+	char buf[FS_XATTR_MAX];
+	size_t len = 0;
+	int r = fs_getxattr(fs_of(req), ino, name, buf,
+	    size < sizeof(buf) ? size : sizeof(buf), &len);
+
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else if (size == 0)
+		fuse_reply_xattr(req, len);
+	else
+		fuse_reply_buf(req, buf, len);
 }
 
 static void
 op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
-	(void)ino;
-	if (size == 0)
-		fuse_reply_xattr(req, 0);
+	char buf[FS_XATTR_MAX];
+	size_t len = 0;
+	int r = fs_listxattr(fs_of(req), ino, buf,
+	    size < sizeof(buf) ? size : sizeof(buf), &len);
+
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else if (size == 0)
+		fuse_reply_xattr(req, len);
 	else
-		fuse_reply_buf(req, NULL, 0);
+		fuse_reply_buf(req, buf, len);
 }
 
 /* ---- every write-type request: EROFS ------------------------------------ */

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -36,6 +37,8 @@ struct snaps {
 	size_t n_names;		/* also the next source id */
 	struct set_ent *sets;	/* sorted by hash */
 	size_t n_sets;
+	struct snaps_writer **writers;	/* interned, each its own block */
+	size_t n_writers;
 	uint32_t n_slots;	/* slots given so far */
 	uint32_t scan;		/* scans begun */
 	int is_full_logged;
@@ -73,6 +76,7 @@ view_free(struct snaps_view *v)
 {
 	if (v == NULL)
 		return;
+	free(v->writers);
 	free(v->snaps);
 	free(v->by_name);
 	free(v->by_slot);
@@ -144,6 +148,77 @@ intern(struct snaps *sn, uint8_t kind, const char *name, uint32_t *id)
 	v[at].name = copy;
 	*id = v[at].id;
 	sn->n_names++;
+	return 0;
+}
+
+/* Whether a label can be (the start of) a name in by-writer/. */
+static int
+is_label_plain(const char *l)
+{
+	if (*l == '\0' || *l == '.')
+		return 0;
+	for (; *l != '\0'; l++)
+		if ((unsigned char)*l < 0x20 || (unsigned char)*l >= 0x7f ||
+		    *l == '/')
+			return 0;
+	return 1;
+}
+
+/* ${w}'s name in by-writer/ (snaps.h), unique among ${sn}'s writers. */
+static void
+writer_dir(const struct snaps *sn, struct snaps_writer *w)
+{
+	char hex[2 * STORE_ID_LEN + 1];
+	size_t i;
+
+	for (i = 0; i < STORE_ID_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", w->key[i]);
+	if (w->is_master)
+		snprintf(w->dir, sizeof(w->dir), "master");
+	else if (is_label_plain(w->label))
+		snprintf(w->dir, sizeof(w->dir), "%s@%.8s", w->label, hex);
+	else
+		snprintf(w->dir, sizeof(w->dir), "%s", hex);
+	for (i = 0; i < sn->n_writers; i++)
+		if (strcmp(sn->writers[i]->dir, w->dir) == 0)
+			snprintf(w->dir, sizeof(w->dir), "%s", hex);
+}
+
+/*
+ * The writer of ${snap}, interning it if new.  scan_lock.  Writers are
+ * the master and the registered ingest keys (a snapshot by any other key
+ * fails authentication and never gets here), so they are few.
+ */
+static int
+intern_writer(struct snaps *sn, const struct store_snap *snap,
+    const struct snaps_writer **out)
+{
+	struct snaps_writer **v;
+	struct snaps_writer *w;
+	size_t i;
+
+	for (i = 0; i < sn->n_writers; i++)
+		if (memcmp(sn->writers[i]->key, snap->writer,
+		    STORE_ID_LEN) == 0) {
+			*out = sn->writers[i];
+			return 0;
+		}
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return -ENOMEM;
+	v = realloc(sn->writers, (sn->n_writers + 1) * sizeof(*v));
+	if (v == NULL) {
+		free(w);
+		return -ENOMEM;
+	}
+	sn->writers = v;
+	memcpy(w->key, snap->writer, STORE_ID_LEN);
+	w->is_master = store_snap_is_master(snap);
+	w->id = (uint32_t)sn->n_writers;
+	memcpy(w->label, snap->writer_label, sizeof(w->label));
+	w->label[sizeof(w->label) - 1] = '\0';
+	writer_dir(sn, w);
+	v[sn->n_writers++] = w;
+	*out = w;
 	return 0;
 }
 
@@ -328,7 +403,8 @@ scan_add(void *ctx, const struct store_snap *snap)
 	r->commit_ns = snap->commit_ns;
 	r->size = snap->size;
 	r->flags = snap->flags & ~(uint32_t)(STORE_SNAP_FUTURE |
-	    STORE_SNAP_ORPHAN);
+	    STORE_SNAP_ORPHAN | STORE_SNAP_BEFORE_PARENT |
+	    STORE_SNAP_PARENTLESS);
 	r->root = snap->root;
 	r->root.name = NULL;
 	r->root.name_len = 0;
@@ -337,6 +413,8 @@ scan_add(void *ctx, const struct store_snap *snap)
 	r->root.extents = NULL;
 	r->root.n_extents = 0;
 	r->seen = sn->scan;
+	if ((rc = intern_writer(sn, snap, &r->writer)) < 0)
+		goto fail;
 	if (snap->n_parents > 0) {
 		r->parents = malloc(snap->n_parents * sizeof(*r->parents));
 		if (r->parents == NULL) {
@@ -434,6 +512,27 @@ out:
 	return r;
 }
 
+/* The writers of ${v}'s snapshots, by id.  scan_lock held. */
+static int
+view_writers(struct snaps *sn, struct snaps_view *v)
+{
+	uint8_t *used = calloc(sn->n_writers + 1, 1);
+	size_t i;
+
+	v->writers = calloc(sn->n_writers + 1, sizeof(*v->writers));
+	if (used == NULL || v->writers == NULL) {
+		free(used);
+		return -ENOMEM;
+	}
+	for (i = 0; i < v->n; i++)
+		used[v->snaps[i].rec->writer->id] = 1;
+	for (i = 0; i < sn->n_writers; i++)
+		if (used[i])
+			v->writers[v->n_writers++] = sn->writers[i];
+	free(used);
+	return 0;
+}
+
 /*
  * A view over the records the scan found: order and name them as
  * store_snapshots() does, give slots to the new ones, and build the
@@ -473,6 +572,7 @@ view_new(struct snaps *sn, struct snaps_view **out)
 		ord[n].n_parents = rec->n_parents;
 		ord[n].parents = (const uint8_t (*)[STORE_HASH_LEN])
 		    rec->parents;
+		ord[n].is_master = rec->writer->is_master;
 		ord[n].flags = rec->flags;
 		ord[n].name = all[n].name;
 		pv[n] = &ord[n];
@@ -524,12 +624,11 @@ view_new(struct snaps *sn, struct snaps_view **out)
 		v->by_name[i] = nx[i].i;
 	/* As store_snap_find(l, "latest"). */
 	for (i = v->n; i > 0; i--)
-		if (!(v->snaps[i - 1].flags & (STORE_SNAP_FUTURE |
-		    STORE_SNAP_REVOKED))) {
+		if (!(v->snaps[i - 1].flags & STORE_SNAP_UNTRUSTED)) {
 			v->latest = &v->snaps[i - 1];
 			break;
 		}
-	if ((r = view_srcs(sn, v)) < 0)
+	if ((r = view_srcs(sn, v)) < 0 || (r = view_writers(sn, v)) < 0)
 		goto out;
 	*out = v;
 	v = NULL;
@@ -633,6 +732,9 @@ snaps_close(struct snaps *sn)
 	for (i = 0; i < sn->n_names; i++)
 		free((void *)sn->names[i].name);
 	free(sn->names);
+	for (i = 0; i < sn->n_writers; i++)
+		free(sn->writers[i]);
+	free(sn->writers);
 	pthread_mutex_destroy(&sn->lock);
 	pthread_mutex_destroy(&sn->scan_lock);
 	free(sn);
@@ -785,6 +887,17 @@ snaps_src_by_id(const struct snaps_view *v, uint64_t id)
 	if (id >= v->n_src_ids || v->src_by_id[id] == UINT32_MAX)
 		return NULL;
 	return &v->srcs[v->src_by_id[id]];
+}
+
+const struct snaps_writer *
+snaps_writer_by_id(const struct snaps_view *v, uint64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < v->n_writers; i++)
+		if (v->writers[i]->id == id)
+			return v->writers[i];
+	return NULL;
 }
 
 int

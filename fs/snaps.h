@@ -36,6 +36,19 @@ struct snaps_src {
 	const char *name;	/* interned: valid until snaps_close() */
 };
 
+/* A writer of snapshots: the master or one ingest key.  Interned: one per
+ * key, valid until snaps_close(). */
+struct snaps_writer {
+	uint8_t key[STORE_ID_LEN];	/* zero: the master */
+	int is_master;
+	uint32_t id;		/* never changes while mounted */
+	char label[128];	/* the registration's label; "" for master */
+	/* Its name in by-writer/: "master", LABEL@KEYID (8 hex digits of
+	 * the key id) or, if the label will not do as a file name or that
+	 * name is taken, the key id's 32 hex digits. */
+	char dir[160];
+};
+
 /* A snapshot as the mount keeps it; immutable, valid until snaps_close(). */
 struct snaps_rec {
 	uint8_t id[STORE_HASH_LEN];
@@ -43,6 +56,7 @@ struct snaps_rec {
 	uint64_t commit_ns;
 	uint64_t size;		/* sum of the sources' n_bytes */
 	uint32_t flags;		/* the manifest's STORE_SNAP_* */
+	const struct snaps_writer *writer;
 	uint32_t slot;		/* 0: none (more than INODE_SLOT_MAX) */
 	struct store_entry root;	/* no name, target or extents */
 	uint32_t n_parents;
@@ -57,7 +71,7 @@ struct snaps_rec {
 /* A snapshot of a view. */
 struct snaps_snap {
 	char name[STORE_SNAP_NAME_LEN];	/* as store_snapshots() */
-	uint32_t flags;		/* with STORE_SNAP_FUTURE, _ORPHAN */
+	uint32_t flags;		/* with the derived ones (store.h) */
 	const struct snaps_rec *rec;
 };
 
@@ -68,11 +82,15 @@ struct snaps_view {
 	uint32_t *by_name;	/* indices in snaps sorted by name */
 	uint32_t *by_slot;	/* slot -> index in snaps; UINT32_MAX */
 	size_t n_by_slot;
-	const struct snaps_snap *latest;	/* NULL if none */
+	/* The newest without STORE_SNAP_UNTRUSTED; NULL if none. */
+	const struct snaps_snap *latest;
 	struct snaps_src *srcs;	/* of its snapshots; by kind, name */
 	size_t n_srcs;
 	uint32_t *src_by_id;	/* id -> index in srcs; UINT32_MAX */
 	size_t n_src_ids;
+	/* The writers of its snapshots, by id. */
+	const struct snaps_writer **writers;
+	size_t n_writers;
 	unsigned n_ref;		/* guarded by the snaps lock */
 };
 
@@ -124,6 +142,10 @@ const struct snaps_snap *snaps_by_name(const struct snaps_view *v,
 const struct snaps_src *snaps_src_find(const struct snaps_view *v,
     uint8_t kind, const char *name);
 const struct snaps_src *snaps_src_by_id(const struct snaps_view *v,
+    uint64_t id);
+
+/* The writer ${id} of a view's snapshots; NULL if none. */
+const struct snaps_writer *snaps_writer_by_id(const struct snaps_view *v,
     uint64_t id);
 
 /* snaps_has_src(rec, id): 1 if snapshot ${rec} holds source ${id}. */

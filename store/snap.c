@@ -269,6 +269,17 @@ body_decode(const uint8_t *buf, size_t len, struct store_snap *s)
 	return 0;
 }
 
+/*
+ * Whether time ${a} is more than STORE_SNAP_SLACK seconds before ${b}.
+ * Times come from manifests, any int64: the difference is taken
+ * unsigned, where it cannot overflow.
+ */
+static int
+is_before(int64_t a, int64_t b)
+{
+	return a < b && (uint64_t)b - (uint64_t)a > STORE_SNAP_SLACK;
+}
+
 int
 snap_open(const struct keyring *kr, const struct registry *reg,
     const uint8_t *buf, size_t len, struct store_snap **out)
@@ -320,6 +331,15 @@ snap_open(const struct keyring *kr, const struct registry *reg,
 	s->n_parents = n_parents;
 	memcpy(s->writer, writer, 16);
 	crypt_sha256(buf, len, s->id);
+	if (re != NULL) {
+		snprintf(s->writer_label, sizeof(s->writer_label), "%s",
+		    re->label);
+		s->is_writer_revoked = re->is_revoked;
+		/* The registration's time is the master's word: no snapshot
+		 * of the key can be older. */
+		if (is_before(s->time_sec, re->created))
+			s->flags |= STORE_SNAP_BEFORE_KEY;
+	}
 	if (re != NULL && re->is_revoked) {
 		int ok = 0;
 
@@ -341,7 +361,10 @@ out:
 	return r;
 }
 
-/* Commit order for snapshots within one second: depth in the DAG. */
+/*
+ * The order of snapshots (amber-store(5), SNAPSHOTS): by second, then
+ * trusted before untrusted, then depth in the DAG, then commit time.
+ */
 struct ord {
 	struct store_snap_ord *s;
 	size_t depth;
@@ -352,9 +375,19 @@ ord_cmp(const void *a, const void *b)
 {
 	const struct ord *x = a;
 	const struct ord *y = b;
+	int ux = (x->s->flags & STORE_SNAP_UNTRUSTED) != 0;
+	int uy = (y->s->flags & STORE_SNAP_UNTRUSTED) != 0;
 
 	if (x->s->time_sec != y->s->time_sec)
 		return x->s->time_sec < y->s->time_sec ? -1 : 1;
+	/* A writer chooses its time, parents and commit time, but cannot
+	 * make its snapshot trusted: an untrusted one never takes a name
+	 * from a trusted one of the same second. */
+	if (ux != uy)
+		return ux - uy;
+	/* Parents first: one that names the current heads (as every
+	 * honest writer does) is a descendant of every snapshot already
+	 * there, and comes after them. */
 	if (x->depth != y->depth)
 		return x->depth < y->depth ? -1 : 1;
 	/* Siblings in one second: in the order they were committed, so
@@ -450,6 +483,71 @@ out:
 	return r;
 }
 
+/*
+ * The derived flags of every snapshot (store.h; amber-store(5), SECURITY
+ * CONSIDERATIONS), before sorting since the order depends on them.  ${o}
+ * is sorted by id.
+ */
+static void
+ord_flags(struct ord *o, size_t n, int64_t now)
+{
+	size_t n_roots = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct store_snap_ord *s = o[i].s;
+		int64_t commit_sec = (int64_t)(s->commit_ns / 1000000000u);
+		size_t n_found = 0;
+
+		if (is_before(now, s->time_sec))
+			s->flags |= STORE_SNAP_FUTURE;
+		for (size_t j = 0; j < s->n_parents; j++) {
+			struct ord *p = ord_find(o, n, s->parents[j]);
+
+			if (p == NULL) {
+				s->flags |= STORE_SNAP_ORPHAN;
+				continue;
+			}
+			n_found++;
+			/*
+			 * The master is trusted with its times: it imports
+			 * old data with --time.  A parent dated after this
+			 * snapshot says it committed is no honest parent
+			 * (one commits before its children, and is dated
+			 * before it commits): its writer lied, not this
+			 * one, which is not blamed; else one snapshot dated
+			 * in the future would flag all that follow it.
+			 */
+			if (!s->is_master &&
+			    is_before(s->time_sec, p->s->time_sec) &&
+			    !is_before(commit_sec, p->s->time_sec))
+				s->flags |= STORE_SNAP_BEFORE_PARENT;
+		}
+		if (n_found == 0)
+			n_roots++;
+	}
+	/*
+	 * A snapshot with no parent here was made (if honest) when the store
+	 * held no snapshot.  Nothing a fresh machine reads says when an
+	 * ingest key's snapshot was made, so of several such snapshots none
+	 * by an ingest key can be told to be the first: all of them are
+	 * flagged.
+	 */
+	if (n_roots < 2)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct store_snap_ord *s = o[i].s;
+		size_t j;
+
+		if (s->is_master)
+			continue;
+		for (j = 0; j < s->n_parents; j++)
+			if (ord_find(o, n, s->parents[j]) != NULL)
+				break;
+		if (j == s->n_parents)
+			s->flags |= STORE_SNAP_PARENTLESS;
+	}
+}
+
 int
 store_snap_order(struct store_snap_ord **v, size_t n, int64_t now)
 {
@@ -464,18 +562,13 @@ store_snap_order(struct store_snap_ord **v, size_t n, int64_t now)
 		free(o);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < v[i]->n_parents; j++)
-			if (ord_find(o, n, v[i]->parents[j]) == NULL)
-				v[i]->flags |= STORE_SNAP_ORPHAN;
+	ord_flags(o, n, now);
 	qsort(o, n, sizeof(*o), ord_cmp);
 	for (size_t i = 0; i < n; i++) {
 		struct store_snap_ord *s = o[i].s;
 		size_t same = 1;
 
 		v[i] = s;
-		if (s->time_sec > now + 60)
-			s->flags |= STORE_SNAP_FUTURE;
 		while (same < i + 1 && o[i - same].s->time_sec == s->time_sec)
 			same++;
 		store_time_format(s->time_sec, s->name, STORE_SNAP_NAME_LEN);
@@ -506,6 +599,7 @@ snap_order(struct store_snap **v, size_t n, int64_t now)
 		o[i].commit_ns = v[i]->commit_ns;
 		o[i].n_parents = v[i]->n_parents;
 		o[i].parents = (const uint8_t (*)[32])v[i]->parents;
+		o[i].is_master = store_snap_is_master(v[i]);
 		o[i].flags = v[i]->flags;
 		o[i].name = v[i]->name;
 		pv[i] = &o[i];

@@ -48,10 +48,9 @@ int snap_header(const uint8_t *buf, size_t len, const uint8_t **writer,
 
 void snap_free(struct store_snap *s);
 
-/* Sort ${v} (n snapshots) by time then commit order, name them, flag
- * orphans and future ones relative to ${now}: store_snap_order() on
- * their ordering fields.  Returns 0, or -ENOMEM (${v} then unsorted and
- * unnamed). */
+/* Flag ${v} (n snapshots; future relative to ${now}), sort and name
+ * them: store_snap_order() on their ordering fields.  Returns 0, or
+ * -ENOMEM (${v} then unsorted and unnamed). */
 int snap_order(struct store_snap **v, size_t n, int64_t now);
 
 #endif

@@ -963,7 +963,10 @@ store_key_revoke(struct store *s, const char *id_prefix)
 	for (size_t i = 0; i < l->n; i++) {
 		void *v;
 
-		if (memcmp(l->v[i]->writer, e->id, 16) != 0)
+		/* Not what the key made that is flagged already (backdated,
+		 * parentless, future): it stays untrusted. */
+		if (memcmp(l->v[i]->writer, e->id, 16) != 0 ||
+		    (l->v[i]->flags & STORE_SNAP_UNTRUSTED))
 			continue;
 		if ((v = realloc(e->accepted, (e->n_accepted + 1) * 32)) ==
 		    NULL) {
@@ -1521,8 +1524,7 @@ store_snap_find(const struct store_snap_list *l, const char *spec,
 
 	if (strcmp(spec, "latest") == 0) {
 		for (size_t i = l->n; i > 0; i--)
-			if (!(l->v[i - 1]->flags & (STORE_SNAP_FUTURE |
-			    STORE_SNAP_REVOKED))) {
+			if (!(l->v[i - 1]->flags & STORE_SNAP_UNTRUSTED)) {
 				*out = l->v[i - 1];
 				return 0;
 			}

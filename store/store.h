@@ -322,6 +322,23 @@ struct store_source {
 #define STORE_SNAP_ORPHAN 0x200	/* (derived) a parent is missing */
 #define STORE_SNAP_REVOKED 0x400	/* made by an ingest key after its
 					 * revocation: not to be trusted */
+/* Dated more than STORE_SNAP_SLACK before its key's registration. */
+#define STORE_SNAP_BEFORE_KEY 0x800
+/* (derived) By an ingest key, dated more than STORE_SNAP_SLACK before
+ * one of its parents. */
+#define STORE_SNAP_BEFORE_PARENT 0x1000
+/* (derived) By an ingest key, with no parent among the snapshots, while
+ * another snapshot has none either: not the store's one first snapshot. */
+#define STORE_SNAP_PARENTLESS 0x2000
+/*
+ * The flags that say a snapshot is not to be trusted (amber-store(5),
+ * SECURITY CONSIDERATIONS): such a snapshot is never "latest", and never
+ * takes a name before one without them in the same second.
+ */
+#define STORE_SNAP_UNTRUSTED (STORE_SNAP_FUTURE | STORE_SNAP_REVOKED | \
+	STORE_SNAP_BEFORE_KEY | STORE_SNAP_BEFORE_PARENT | STORE_SNAP_PARENTLESS)
+/* Seconds of clock skew forgiven by the time checks above. */
+#define STORE_SNAP_SLACK 60
 
 struct store_snap {
 	uint8_t id[STORE_HASH_LEN];
@@ -337,10 +354,22 @@ struct store_snap {
 	size_t n_parents;
 	uint8_t (*parents)[STORE_HASH_LEN];
 	uint8_t writer[STORE_ID_LEN];	/* key id that made it; zero: master */
+	char writer_label[128];	/* the ingest key's label; "" for master */
+	int is_writer_revoked;	/* the ingest key is revoked (now) */
 	uint32_t flags;		/* STORE_SNAP_* */
 	struct store_entry root;	/* the snapshot's root directory */
 	uint64_t size;		/* sum of the sources' n_bytes */
 };
+
+/* 1 if ${sn} was made by the master key (its writer is zero), else 0. */
+static inline int
+store_snap_is_master(const struct store_snap *sn)
+{
+	for (size_t i = 0; i < STORE_ID_LEN; i++)
+		if (sn->writer[i] != 0)
+			return 0;
+	return 1;
+}
 
 /*
  * store_snapshots(s, out):
@@ -358,7 +387,7 @@ void store_snap_list_free(struct store_snap_list *l);
 
 /*
  * store_snap_find(l, spec, out):
- * Resolve ${spec}: "latest" (the newest not dated in the future), a
+ * Resolve ${spec}: "latest" (the newest without STORE_SNAP_UNTRUSTED), a
  * snapshot name, or a hex id prefix.  Returns -ENOENT if nothing matches,
  * -EINVAL if an id prefix is ambiguous.
  */
@@ -369,9 +398,10 @@ int store_snap_find(const struct store_snap_list *l, const char *spec,
  * One snapshot at a time, for readers that must not hold every decoded
  * manifest at once (the mount, with thousands of snapshots of hundreds of
  * sources each).  Snapshots come in no particular order and with no
- * derived flag (STORE_SNAP_FUTURE, STORE_SNAP_ORPHAN): their unique names
- * and those flags depend on all of them, so a caller keeps what ordering
- * needs (struct store_snap_ord) and calls store_snap_order() at the end.
+ * derived flag (STORE_SNAP_FUTURE, _ORPHAN, _BEFORE_PARENT, _PARENTLESS):
+ * their unique names and those flags depend on all of them, so a caller
+ * keeps what ordering needs (struct store_snap_ord) and calls
+ * store_snap_order() at the end.
  * Until then ${name} is the bare "YYYY-MM-DDTHH:MM:SSZ" of the time.
  */
 
@@ -410,19 +440,24 @@ struct store_snap_ord {
 	uint64_t commit_ns;
 	size_t n_parents;
 	const uint8_t (*parents)[STORE_HASH_LEN];
+	int is_master;		/* made by the master key (writer zero) */
 	uint32_t flags;		/* in: the snapshot's; out: + derived */
 	char *name;		/* out: STORE_SNAP_NAME_LEN bytes */
 };
 
 /*
  * store_snap_order(v, n, now):
- * Sort the ${n} pointers ${v} as store_snapshots() sorts snapshots (by
- * time, then by depth in the DAG, then by commit time), write each unique
- * name (the time, with "-2", "-3" ... for later ones of the same second)
- * and add STORE_SNAP_ORPHAN (a parent is not among them) and
- * STORE_SNAP_FUTURE (dated more than a minute after ${now}) to flags.
- * The one implementation store_snapshots() uses too, so names agree.
- * Returns 0, or -ENOMEM with ${v} unchanged.
+ * Add the derived flags: STORE_SNAP_ORPHAN (a parent is not among them),
+ * STORE_SNAP_FUTURE (dated more than STORE_SNAP_SLACK after ${now}),
+ * and for snapshots not made by the master STORE_SNAP_BEFORE_PARENT and
+ * STORE_SNAP_PARENTLESS.  Then sort the ${n} pointers ${v} as
+ * store_snapshots() sorts snapshots: by time (the second), then trusted
+ * before untrusted (STORE_SNAP_UNTRUSTED), then by depth in the DAG
+ * (parents first), then by commit time, then by id; and write each
+ * unique name (the time, with "-2", "-3" ... for later ones of the same
+ * second; amber-store(5), SNAPSHOTS).  The one implementation
+ * store_snapshots() uses too, so names agree.  Returns 0, or -ENOMEM
+ * with ${v} unchanged.
  */
 int store_snap_order(struct store_snap_ord **v, size_t n, int64_t now);
 

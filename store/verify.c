@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "pack.h"
@@ -444,7 +445,9 @@ store_verify(struct store *s, unsigned flags, const char *expect,
 		goto out;
 	if ((r = s->be->ops->list(s->be, "snapshots/", check_snap, &v)) < 0)
 		goto out;
-	snap_order(v.snaps, v.n_snaps, 0);
+	/* Now, not 0: the names reported are those amber snapshots shows,
+	 * and they depend on which snapshots are trusted. */
+	snap_order(v.snaps, v.n_snaps, (int64_t)time(NULL));
 	for (size_t i = 0; i < v.n_snaps; i++) {
 		struct store_snap *sn = v.snaps[i];
 

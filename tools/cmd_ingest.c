@@ -729,6 +729,12 @@ cmd_ingest(int argc, char **argv)
 
 	if ((r = cli_open(CMD, argv[optind], &in.com, 1, &s)) != 0)
 		goto out;
+	/* An ingest key's snapshot dated before its parents or its key is
+	 * flagged (amber-store(5)): old data is the master's to import. */
+	if (!store_is_reader(s) && sn.time_sec < now.tv_sec - STORE_SNAP_SLACK)
+		cli_warn(CMD, "--time is in the past: a snapshot of an ingest "
+		    "key dated before its parents or its key is flagged, and "
+		    "never latest; import old data with the passphrase");
 	in.ctx.s = s;
 	/* The newest snapshot, for carrying sources forward; optional. */
 	if (store_snapshots(s, &list) == 0 &&

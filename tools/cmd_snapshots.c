@@ -1,7 +1,8 @@
 /*
  * cmd_snapshots.c: `amber snapshots STORE` lists every snapshot, oldest
- * first: name, short id, host, tags, sources and size, with partial,
- * future-dated and orphaned ones flagged; --json gives one array.
+ * first: name, short id, writer, host, tags, sources and size, with
+ * flags that say why one is not to be trusted (amber(1), "Snapshots: who
+ * and when"); --json gives one array.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,10 +22,13 @@ static const char usage[] =
     "usage: amber snapshots STORE [--json] [--max-age DURATION]\n"
     "\n"
     "List the snapshots of STORE, oldest first, one per line: name, short\n"
-    "id, host, tags, sources (KIND/NAME) and size.  Flags: [partial] some\n"
-    "input could not be read; [future] dated in the future (never\n"
-    "'latest'); [orphan] a parent snapshot is missing; [revoked] made by\n"
-    "an ingest key after it was revoked: not to be trusted.\n"
+    "id, writer (master, or LABEL@KEYID of an ingest key), host, tags,\n"
+    "sources (KIND/NAME) and size.  Flags: [partial] some input could not\n"
+    "be read; [orphan] a parent snapshot is missing.  Never 'latest', not\n"
+    "to be trusted: [future] dated in the future; [revoked] made by an\n"
+    "ingest key after it was revoked; [before-key] dated before its key\n"
+    "was registered; [before-parent] dated before a parent; [parentless]\n"
+    "no parent, yet not the store's one first snapshot.\n"
     "\n"
     "  --json               a JSON array of snapshot objects\n"
     "  --max-age DURATION   exit 1 if the newest snapshot is older than\n"
@@ -33,6 +37,22 @@ static const char usage[] =
     CLI_S3_HELP;
 
 #define SHORT_ID 12	/* hex digits shown */
+#define SHORT_KEY 8	/* hex digits of a writer's key id shown */
+
+/* The flags as printed, in the order printed. */
+static const struct {
+	uint32_t flag;
+	const char *name;
+} flag_names[] = {
+	{ STORE_SNAP_PARTIAL, "partial" },
+	{ STORE_SNAP_FUTURE, "future" },
+	{ STORE_SNAP_ORPHAN, "orphan" },
+	{ STORE_SNAP_REVOKED, "revoked" },
+	{ STORE_SNAP_BEFORE_KEY, "before-key" },
+	{ STORE_SNAP_BEFORE_PARENT, "before-parent" },
+	{ STORE_SNAP_PARENTLESS, "parentless" },
+};
+#define N_FLAGS (sizeof(flag_names) / sizeof(flag_names[0]))
 
 /* A JSON string of text that should be UTF-8 but comes from outside. */
 static json_t *
@@ -58,7 +78,8 @@ snap_json(const struct store_snap *sn)
 	size_t i;
 
 	cli_hex(sn->id, STORE_HASH_LEN, hex);
-	o = json_pack("{s:s, s:s, s:I, s:i, s:o, s:I, s:b, s:b, s:b, s:b}",
+	o = json_pack("{s:s, s:s, s:I, s:i, s:o, s:I, s:b, s:b, s:b, s:b, "
+	    "s:b, s:b, s:b, s:b}",
 	    "name", sn->name, "id", hex, "time", (json_int_t)sn->time_sec,
 	    "time_nsec", (int)sn->time_nsec, "host",
 	    text_json(sn->host != NULL ? sn->host : ""),
@@ -66,9 +87,29 @@ snap_json(const struct store_snap *sn)
 	    "partial", (sn->flags & STORE_SNAP_PARTIAL) != 0,
 	    "future", (sn->flags & STORE_SNAP_FUTURE) != 0,
 	    "orphan", (sn->flags & STORE_SNAP_ORPHAN) != 0,
-	    "revoked", (sn->flags & STORE_SNAP_REVOKED) != 0);
+	    "revoked", (sn->flags & STORE_SNAP_REVOKED) != 0,
+	    "before_key", (sn->flags & STORE_SNAP_BEFORE_KEY) != 0,
+	    "before_parent", (sn->flags & STORE_SNAP_BEFORE_PARENT) != 0,
+	    "parentless", (sn->flags & STORE_SNAP_PARENTLESS) != 0,
+	    "trusted", (sn->flags & STORE_SNAP_UNTRUSTED) == 0);
 	if (o == NULL)
 		return NULL;
+	a = json_array();
+	for (i = 0; a != NULL && i < N_FLAGS; i++)
+		if (sn->flags & flag_names[i].flag)
+			json_array_append_new(a,
+			    json_string(flag_names[i].name));
+	json_object_set_new(o, "flags", a);
+	if (store_snap_is_master(sn)) {
+		a = json_pack("{s:b, s:n, s:s, s:b}", "master", 1, "key",
+		    "label", "", "revoked", 0);
+	} else {
+		cli_hex(sn->writer, STORE_ID_LEN, hex);
+		a = json_pack("{s:b, s:s, s:o, s:b}", "master", 0, "key", hex,
+		    "label", text_json(sn->writer_label), "revoked",
+		    sn->is_writer_revoked != 0);
+	}
+	json_object_set_new(o, "writer", a);
 	a = json_array();
 	for (i = 0; a != NULL && i < sn->n_tags; i++)
 		json_array_append_new(a, text_json(sn->tags[i]));
@@ -110,6 +151,16 @@ snap_print(const struct store_snap *sn)
 	hex[SHORT_ID] = '\0';
 	cli_size_human(sn->size, size, sizeof(size));
 	printf("%-22s %s ", sn->name, hex);
+	if (store_snap_is_master(sn)) {
+		printf("master ");
+	} else {
+		/* Labels are the master's (registration records). */
+		cli_name_print(stdout, (const uint8_t *)sn->writer_label,
+		    strlen(sn->writer_label), 1);
+		cli_hex(sn->writer, STORE_ID_LEN, hex);
+		hex[SHORT_KEY] = '\0';
+		printf("@%s ", hex);
+	}
 	/* Host and tags come from the ingesting side: escape oddities. */
 	if (sn->host != NULL && *sn->host != '\0')
 		cli_name_print(stdout, (const uint8_t *)sn->host,
@@ -133,14 +184,9 @@ snap_print(const struct store_snap *sn)
 		    cli_kind_name(sn->sources[i].kind), sn->sources[i].name,
 		    sn->sources[i].flags & STORE_SOURCE_STALE ? "(stale)" : "");
 	printf(" %s", size);
-	if (sn->flags & STORE_SNAP_PARTIAL)
-		printf(" [partial]");
-	if (sn->flags & STORE_SNAP_FUTURE)
-		printf(" [future]");
-	if (sn->flags & STORE_SNAP_ORPHAN)
-		printf(" [orphan]");
-	if (sn->flags & STORE_SNAP_REVOKED)
-		printf(" [revoked]");
+	for (i = 0; i < N_FLAGS; i++)
+		if (sn->flags & flag_names[i].flag)
+			printf(" [%s]", flag_names[i].name);
 	putchar('\n');
 }
 

@@ -975,6 +975,12 @@ org_ingest(int argc, char **argv)
 	if ((r = cli_open(CMD, argv[optind], &o.com, 1, &s)) != 0)
 		goto out;
 	o.ctx.s = s;
+	/* An ingest key's snapshot dated before its parents or its key is
+	 * flagged (amber-store(5)): old data is the master's to import. */
+	if (!store_is_reader(s) && sn.time_sec < now.tv_sec - STORE_SNAP_SLACK)
+		cli_warn(CMD, "--time is in the past: a snapshot of an ingest "
+		    "key dated before its parents or its key is flagged, and "
+		    "never latest; import old data with the passphrase");
 	/* Needs a reader key; an ingest key carries nothing forward. */
 	if (store_is_reader(s) && store_snapshots(s, &list) == 0 &&
 	    store_snap_find(list, "latest", &o.prev) < 0)

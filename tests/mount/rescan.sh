@@ -26,7 +26,7 @@ M=$T/m
 mount_fg S "$M"
 [ -z "$(ls "$M/snapshots")" ] || fail "snapshots/ of an empty store"
 [ -e "$M/latest" ] && fail "latest in an empty store"
-[ "$(ls "$M")" = "$(printf 'by-date\nby-source\nsnapshots')" ] ||
+[ "$(ls "$M")" = "$(printf 'by-date\nby-source\nby-writer\nsnapshots')" ] ||
     fail "top level of an empty store: $(ls "$M")"
 ingest S --dir d="$T/src"
 snap1=$SNAP

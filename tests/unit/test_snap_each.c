@@ -142,6 +142,7 @@ struct rec {
 	int64_t time_sec;
 	uint64_t commit_ns;
 	uint32_t flags;
+	int is_master;
 	size_t n_parents;
 	uint8_t (*parents)[32];
 	char name[STORE_SNAP_NAME_LEN];
@@ -182,6 +183,7 @@ each_fn(void *ctx, const struct store_snap *snap)
 	r->time_sec = snap->time_sec;
 	r->commit_ns = snap->commit_ns;
 	r->flags = snap->flags;
+	r->is_master = store_snap_is_master(snap);
 	r->n_parents = snap->n_parents;
 	r->parents = NULL;
 	if (snap->n_parents > 0) {
@@ -196,7 +198,8 @@ each_fn(void *ctx, const struct store_snap *snap)
 	    strcmp(snap->sources[2].name, "c") != 0 ||
 	    strcmp(snap->sources[2].origin, "/srv/c") != 0 ||
 	    snap->size != 6000 ||
-	    (snap->flags & (STORE_SNAP_FUTURE | STORE_SNAP_ORPHAN)) != 0)
+	    (snap->flags & (STORE_SNAP_FUTURE | STORE_SNAP_ORPHAN |
+	    STORE_SNAP_BEFORE_PARENT | STORE_SNAP_PARENTLESS)) != 0)
 		c->is_bad = 1;
 	if (c->stop_after > 0 && (int)c->n == c->stop_after)
 		return 7;
@@ -228,6 +231,7 @@ check_order(struct each *c, const struct store_snap_list *l)
 		ord[i].commit_ns = c->v[i].commit_ns;
 		ord[i].n_parents = c->v[i].n_parents;
 		ord[i].parents = (const uint8_t (*)[32])c->v[i].parents;
+		ord[i].is_master = c->v[i].is_master;
 		ord[i].flags = c->v[i].flags;
 		ord[i].name = c->v[i].name;
 		pv[i] = &ord[i];
@@ -305,6 +309,119 @@ test_order(void)
 	CHECK(store_snap_order(pv, 3, T1) == 0);
 	CHECK(strcmp(pv[0]->name, "2025-11-27T00:00:00Z") == 0 &&
 	    strcmp(pv[2]->name, "2025-11-27T00:00:00Z-3") == 0);
+}
+
+/*
+ * Trust (amber-store(5), SECURITY CONSIDERATIONS): snapshots by ingest
+ * keys dated before a parent, and parentless ones beside another, are
+ * flagged; the master's are not; untrusted snapshots never take a name
+ * from a trusted one of the same second, whatever their depth and
+ * commit time.
+ */
+#define N_TRUST 9
+static void
+test_trust(void)
+{
+	static struct store_snap_ord o[N_TRUST];
+	struct store_snap_ord *pv[N_TRUST];
+	static uint8_t ids[N_TRUST][32];
+	static uint8_t missing[1][32];
+	static char names[N_TRUST][STORE_SNAP_NAME_LEN];
+
+	/*
+	 * 0: the store's first (an ingest key's), 1: its child, 2: 1's child
+	 * in one second with 3, 3: a rogue with no parent, dated in 2's
+	 * second and committed first, 4: dated an hour before its parent 2,
+	 * 5: the master's import, dated before its parent 2, 6: 30 s before
+	 * its parent 1 (clock skew forgiven), 7: dated in the future, 8: 7's
+	 * child, dated and committed before it: not blamed for its parent.
+	 */
+	memset(o, 0, sizeof(o));
+	memset(missing, 0x77, sizeof(missing));
+	for (size_t i = 0; i < N_TRUST; i++) {
+		memset(ids[i], 0, 32);
+		ids[i][0] = (uint8_t)(0x10 * (N_TRUST - i));
+		o[i].id = ids[i];
+		o[i].name = names[i];
+		o[i].commit_ns = (uint64_t)(T1 + 1000) * 1000000000u + i;
+	}
+	o[0].time_sec = T1;
+	o[1].time_sec = T1 + 100;
+	o[2].time_sec = T1 + 200;
+	o[3].time_sec = T1 + 200;
+	o[3].commit_ns = 1;
+	o[4].time_sec = T1 + 200 - 3600;
+	o[5].time_sec = T1 - 86400;
+	o[5].is_master = 1;
+	o[6].time_sec = T1 + 70;
+	o[7].time_sec = T1 + 86400;
+	o[8].time_sec = T1 + 300;
+	o[8].commit_ns = (uint64_t)(T1 + 310) * 1000000000u;
+	for (size_t i = 1; i < N_TRUST; i++) {
+		o[i].n_parents = 1;
+		o[i].parents = (const uint8_t (*)[32])ids[i - 1];
+	}
+	o[2].parents = (const uint8_t (*)[32])ids[1];
+	o[3].n_parents = 0;
+	o[4].parents = (const uint8_t (*)[32])ids[2];
+	o[5].parents = (const uint8_t (*)[32])ids[2];
+	o[6].parents = (const uint8_t (*)[32])ids[1];
+	o[7].parents = (const uint8_t (*)[32])ids[2];
+	for (size_t i = 0; i < N_TRUST; i++)
+		pv[i] = &o[i];
+	CHECK(store_snap_order(pv, N_TRUST, T1 + 1000) == 0);
+	CHECK(o[0].flags == STORE_SNAP_PARENTLESS);
+	CHECK(o[1].flags == 0 && o[2].flags == 0);
+	CHECK(o[3].flags == STORE_SNAP_PARENTLESS);
+	CHECK(o[4].flags == STORE_SNAP_BEFORE_PARENT);
+	CHECK(o[5].flags == 0);
+	CHECK(o[6].flags == 0);
+	CHECK(o[7].flags == STORE_SNAP_FUTURE && o[8].flags == 0);
+	/* The genuine snapshot of that second keeps the bare name. */
+	CHECK(strcmp(o[2].name, "2025-11-27T00:03:20Z") == 0);
+	CHECK(strcmp(o[3].name, "2025-11-27T00:03:20Z-2") == 0);
+
+	/* Alone, the first snapshot of an ingest key is not flagged; nor is
+	 * the master's first beside an ingest key's, which is. */
+	for (size_t i = 0; i < N_TRUST; i++) {
+		o[i].flags = 0;
+		pv[i] = &o[i];
+	}
+	CHECK(store_snap_order(pv, 3, T1 + 1000) == 0);
+	CHECK(o[0].flags == 0 && o[1].flags == 0 && o[2].flags == 0);
+	o[0].is_master = 1;
+	o[1].n_parents = 0;
+	for (size_t i = 0; i < 3; i++) {
+		o[i].flags = 0;
+		pv[i] = &o[i];
+	}
+	CHECK(store_snap_order(pv, 3, T1 + 1000) == 0);
+	CHECK(o[0].flags == 0 && o[1].flags == STORE_SNAP_PARENTLESS &&
+	    o[2].flags == 0);
+	/* A parent that is not there is no parent. */
+	o[1].n_parents = 1;
+	o[1].parents = (const uint8_t (*)[32])missing;
+	for (size_t i = 0; i < 3; i++) {
+		o[i].flags = 0;
+		pv[i] = &o[i];
+	}
+	CHECK(store_snap_order(pv, 3, T1 + 1000) == 0);
+	CHECK(o[1].flags == (STORE_SNAP_PARENTLESS | STORE_SNAP_ORPHAN));
+
+	/* Times at the ends of int64 (a manifest may say anything): no
+	 * overflow (make check SANITIZE=1 would say), and sane flags. */
+	o[0].time_sec = INT64_MAX;
+	o[0].n_parents = 0;
+	o[1].time_sec = INT64_MIN;
+	o[1].commit_ns = UINT64_MAX;
+	o[1].n_parents = 1;
+	o[1].parents = (const uint8_t (*)[32])ids[0];
+	for (size_t i = 0; i < 2; i++) {
+		o[i].flags = 0;
+		pv[i] = &o[i];
+	}
+	CHECK(store_snap_order(pv, 2, T1) == 0);
+	CHECK(o[0].flags == STORE_SNAP_FUTURE && o[1].flags == 0);
 }
 
 static void
@@ -457,6 +574,7 @@ main(void)
 	snprintf(store_dir, sizeof(store_dir), "%s/store", top);
 	snprintf(index_dir, sizeof(index_dir), "%s/index", top);
 	test_order();
+	test_trust();
 	run();
 	r = check_done("test_snap_each");
 	snprintf(cmd, sizeof(cmd), "chmod -R u+w '%s' && rm -rf '%s'", top,

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -616,7 +617,9 @@ test_ingest(void)
 	}
 	store_snap_list_free(l);
 	l = NULL;
-	CHECK(commit(is, f, T1 + 86400, id2, &st) == 0);
+	/* Dated now: an ingest key's snapshot dated before the key was
+	 * made is flagged before-key and is never latest. */
+	CHECK(commit(is, f, (int64_t)time(NULL), id2, &st) == 0);
 	/* Every chunk was known: only the trees that hold the time. */
 	CHECK(st.n_new <= 2);
 	store_close(is);
@@ -634,6 +637,8 @@ test_ingest(void)
 		CHECK(sn->n_parents == 1 &&
 		    memcmp(sn->parents[0], id1, 32) == 0);
 		CHECK(!(sn->flags & STORE_SNAP_REVOKED));
+		CHECK(strcmp(sn->writer_label, "ci runner") == 0 &&
+		    !store_snap_is_master(sn) && !sn->is_writer_revoked);
 		check_snapshot(s, sn, f);
 	}
 	store_snap_list_free(l);
@@ -649,7 +654,7 @@ test_ingest(void)
 	if (is == NULL)
 		goto out;
 	CHECK(store_unlock_keyfile(is, kf, strlen(kf)) == 0);
-	CHECK(commit(is, f, T1 + 2 * 86400, id3, &st) == 0);
+	CHECK(commit(is, f, (int64_t)time(NULL) + 30, id3, &st) == 0);
 	store_close(is);
 	is = NULL;
 	store_close(s);

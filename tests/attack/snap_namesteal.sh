@@ -1,0 +1,45 @@
+#!/bin/sh
+# W1 writes a manifest with no parents dated in the second of an existing
+# snapshot: before this change it took that snapshot's name T (it came
+# first in the DAG) and pushed the genuine one to T-2.  Now it is flagged
+# parentless, comes after every trusted snapshot of that second, and the
+# genuine snapshot keeps its name, on the old index and on a fresh one.
+. "$AMBER_TOP/tests/cli/lib.sh"
+. "$AMBER_TOP/tests/attack/snap_common.inc"
+
+S=$T/store
+new_store "$S"
+mkdir -p "$T/src"
+echo genuine >"$T/src/f"
+# The store's first snapshot: the owner's import of old data.
+expect 0 "$AMBER" ingest "$S" --dir "src=$T/src" --time 2026-01-01T00:00:00Z
+expect 0 "$AMBER" key new-ingest "$S" --label host-a --output "$T/k"
+key_ingest "$S" "$T/k" --dir "src=$T/src"
+G=$ID
+expect 0 "$AMBER" snapshots "$S" --json
+cp "$T/out" "$T/before.json"
+name=$(snap_field "$T/before.json" "$G" name)
+case $name in *Z) ;; *) fail "unexpected name $name" ;; esac
+
+echo forged >"$T/src/f"
+rogue_root "$S" "$T/k" --dir "src=$T/src" --time "$name"
+R=$ID
+for idx in old fresh; do
+	if [ $idx = old ]; then
+		expect 0 "$AMBER" snapshots "$S" --json
+	else
+		expect 0 "$AMBER" snapshots "$S" --json --index-dir "$T/fresh"
+	fi
+	cp "$T/out" "$T/after.json"
+	[ "$(snap_field "$T/after.json" "$G" name)" = "$name" ] ||
+	    fail "$idx index: the genuine snapshot lost its name $name: $(cat "$T/after.json")"
+	[ "$(snap_field "$T/after.json" "$R" name)" = "$name-2" ] ||
+	    fail "$idx index: the rogue snapshot is not $name-2"
+	[ "$(snap_field "$T/after.json" "$R" parentless)" = true ] ||
+	    fail "$idx index: the rogue snapshot is not flagged parentless"
+done
+expect 0 "$AMBER" cat "$S" "latest:files/src/f"
+[ "$(cat "$T/out")" = genuine ] || fail "latest is the rogue snapshot"
+expect 0 "$AMBER" cat "$S" "$name:files/src/f"
+[ "$(cat "$T/out")" = genuine ] || fail "$name is the rogue snapshot"
+exit 0
