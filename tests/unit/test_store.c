@@ -28,6 +28,7 @@
 #include "index.h"
 #include "log.h"
 #include "pack.h"
+#include "rd.h"
 #include "snap.h"
 #include "storei.h"
 
@@ -1337,6 +1338,120 @@ out:
 	free_sources(f);
 }
 
+/*
+ * Put a format 2 pack holding one blob: ${data} sealed under ${ref}, as
+ * a key holder who knows ${ref} can.  Sets ${loc}.
+ */
+static int
+put_forged(struct store *s, const struct store_ref *ref, const uint8_t *data,
+    size_t len, struct chunk_loc *loc)
+{
+	struct pack_entry e;
+	uint8_t *p = malloc(PACK_HEAD_LEN + len + BLOB_OVERHEAD + 256);
+	uint8_t *toc = NULL;
+	uint8_t h[32];
+	size_t toc_len;
+	size_t blen;
+	size_t n;
+	char name[80];
+	int r = -1;
+
+	if (p == NULL)
+		return -1;
+	memcpy(p, PACK_MAGIC, PACK_HEAD_LEN);
+	if (blob_seal(ref, data, len, p + PACK_HEAD_LEN, len + BLOB_OVERHEAD,
+	    &blen) < 0)
+		goto out;
+	memcpy(e.id, ref->id, 32);
+	e.off = PACK_HEAD_LEN;
+	e.len = (uint32_t)blen;
+	e.raw_len = (uint32_t)len;
+	n = PACK_HEAD_LEN + blen;
+	crypt_sha256(p, n, h);
+	if (pack_toc_seal(s->kr.toc_key, 2, h, &e, 1, &toc, &toc_len) < 0)
+		goto out;
+	memcpy(p + n, toc, toc_len);
+	n += toc_len;
+	le_put(p + n, toc_len, 4);
+	memcpy(p + n + 4, PACK_END, 8);
+	n += PACK_TAIL_LEN;
+	crypt_sha256(p, n, h);
+	pack_name(h, name);
+	if (s->be->ops->put(s->be, name, p, n) < 0 ||
+	    index_pack_add(s->ix, h, n, &e, 1) < 0)
+		goto out;
+	memcpy(loc->pack, h, 32);
+	loc->off = e.off;
+	loc->len = e.len;
+	loc->raw_len = e.raw_len;
+	r = 0;
+out:
+	free(toc);
+	free(p);
+	return r;
+}
+
+/*
+ * A blob that authenticates under a chunk's id and key but holds other
+ * bytes is refused (the reader recomputes the id and key), a read falls
+ * back to the genuine location, and with no genuine location left the
+ * read fails: never the forged bytes.
+ */
+static void
+test_identity(void)
+{
+	static const char genuine[] = "genuine bytes, which the ref names";
+	static const char forged[] = "forged bytes, same length as those!";
+	struct store *s = NULL;
+	struct store_writer *w = NULL;
+	struct store_ref ref;
+	struct chunk_loc loc;
+	uint8_t buf[64];
+	size_t len = 0;
+	size_t n = 0;
+	size_t total = 0;
+	int is_forged = 0;
+
+	CHECK(open_store(index_dir, &s, PASS) == 0);
+	if (s == NULL)
+		return;
+	CHECK(store_writer_new(s, &w) == 0);
+	CHECK(store_writer_put(w, (const uint8_t *)genuine, sizeof(genuine),
+	    &ref) == 0);
+	{
+		struct store_snap_new sn = { 0 };
+		uint8_t id[32];
+
+		sn.time_sec = time(NULL);
+		sn.host = "identity";
+		CHECK(store_writer_commit(w, &sn, id) == 0);
+	}
+	store_writer_free(w);
+	CHECK(put_forged(s, &ref, (const uint8_t *)forged, sizeof(forged),
+	    &loc) == 0);
+	CHECK(index_chunk_locs(s->ix, ref.id, 0, &loc, 1, &n, &total) == 0);
+	CHECK(total == 2);
+
+	/* At the forged location alone: authentic, yet refused. */
+	CHECK(put_forged(s, &ref, (const uint8_t *)forged, sizeof(forged),
+	    &loc) == 0);
+	CHECK(store_chunk_open_at(s, &ref, &loc, buf, sizeof(buf), &len,
+	    &is_forged) == -EBADMSG && is_forged);
+	/* Through every location: the genuine bytes, whatever the order. */
+	memset(buf, 0, sizeof(buf));
+	CHECK(store_chunk_read(s, &ref, buf, sizeof(buf), &len) == 0 &&
+	    len == sizeof(genuine) && memcmp(buf, genuine, len) == 0);
+
+	/* An index that knows only forged locations: an error, not them. */
+	CHECK(index_clear(s->ix) == 0);
+	CHECK(put_forged(s, &ref, (const uint8_t *)forged, sizeof(forged),
+	    &loc) == 0);
+	memset(buf, 0, sizeof(buf));
+	CHECK(store_chunk_read(s, &ref, buf, sizeof(buf), &len) == -EBADMSG);
+	CHECK(memmem(buf, sizeof(buf), "forged", 6) == NULL);
+	store_close(s);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1358,6 +1473,7 @@ main(int argc, char **argv)
 	test_ingest();
 	test_dag();
 	test_concurrent();
+	test_identity();
 	r = check_done("test_store");
 	if (r != 0 && getenv("AMBER_TEST_KEEP") != NULL) {
 		fprintf(stderr, "test_store: seed %llu; files kept in %s\n",
