@@ -1527,20 +1527,6 @@ fs_lseek(struct fs *fs, fuse_ino_t ino, off_t off, int whence, off_t *out)
 	return r;
 }
 
-/* The names of the flags, as amber snapshots prints them. */
-static const struct {
-	uint32_t flag;
-	const char *name;
-} flag_names[] = {
-	{ STORE_SNAP_PARTIAL, "partial" },
-	{ STORE_SNAP_FUTURE, "future" },
-	{ STORE_SNAP_ORPHAN, "orphan" },
-	{ STORE_SNAP_REVOKED, "revoked" },
-	{ STORE_SNAP_BEFORE_KEY, "before-key" },
-	{ STORE_SNAP_BEFORE_PARENT, "before-parent" },
-	{ STORE_SNAP_PARENTLESS, "parentless" },
-};
-
 static const char xattr_names[] =
     "user.amber.id\0user.amber.writer\0user.amber.flags";
 
@@ -1569,12 +1555,15 @@ xattr_value(const struct snaps_snap *snap, const char *name, char *buf,
 				    " %s", w->label);
 		}
 	} else if (strcmp(name, "user.amber.flags") == 0) {
-		for (i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]);
+		const char *fname;
+		uint32_t flag;
+
+		for (i = 0; (fname = store_snap_flag_name(i, &flag)) != NULL;
 		    i++) {
-			if (!(snap->flags & flag_names[i].flag))
+			if (!(snap->flags & flag))
 				continue;
 			n += (size_t)snprintf(buf + n, FS_XATTR_MAX - n, "%s%s",
-			    n > 0 ? "," : "", flag_names[i].name);
+			    n > 0 ? "," : "", fname);
 		}
 	} else {
 		return -ENODATA;

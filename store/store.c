@@ -1470,6 +1470,28 @@ list_one(void *ctx, const uint8_t id[STORE_HASH_LEN], const uint8_t *buf,
 	return 0;
 }
 
+const char *
+store_snap_flag_name(size_t i, uint32_t *flag)
+{
+	static const struct {
+		uint32_t flag;
+		const char *name;
+	} names[] = {
+		{ STORE_SNAP_PARTIAL, "partial" },
+		{ STORE_SNAP_FUTURE, "future" },
+		{ STORE_SNAP_ORPHAN, "orphan" },
+		{ STORE_SNAP_REVOKED, "revoked" },
+		{ STORE_SNAP_BEFORE_KEY, "before-key" },
+		{ STORE_SNAP_BEFORE_PARENT, "before-parent" },
+		{ STORE_SNAP_PARENTLESS, "parentless" },
+	};
+
+	if (i >= sizeof(names) / sizeof(names[0]))
+		return NULL;
+	*flag = names[i].flag;
+	return names[i].name;
+}
+
 int
 store_snapshots(struct store *s, struct store_snap_list **out)
 {

@@ -340,6 +340,14 @@ struct store_source {
 /* Seconds of clock skew forgiven by the time checks above. */
 #define STORE_SNAP_SLACK 60
 
+/*
+ * store_snap_flag_name(i, flag): the ${i}th snapshot flag, in the order
+ * `amber snapshots` prints them, and its name; NULL past the last (so a
+ * loop from 0 visits them all).  The names are the same everywhere: the
+ * CLI's text and JSON, and the mount's user.amber.flags.
+ */
+const char *store_snap_flag_name(size_t i, uint32_t *flag);
+
 struct store_snap {
 	uint8_t id[STORE_HASH_LEN];
 	char name[STORE_SNAP_NAME_LEN];	/* unique; see DESIGN.md */

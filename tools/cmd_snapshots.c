@@ -39,20 +39,6 @@ static const char usage[] =
 #define SHORT_ID 12	/* hex digits shown */
 #define SHORT_KEY 8	/* hex digits of a writer's key id shown */
 
-/* The flags as printed, in the order printed. */
-static const struct {
-	uint32_t flag;
-	const char *name;
-} flag_names[] = {
-	{ STORE_SNAP_PARTIAL, "partial" },
-	{ STORE_SNAP_FUTURE, "future" },
-	{ STORE_SNAP_ORPHAN, "orphan" },
-	{ STORE_SNAP_REVOKED, "revoked" },
-	{ STORE_SNAP_BEFORE_KEY, "before-key" },
-	{ STORE_SNAP_BEFORE_PARENT, "before-parent" },
-	{ STORE_SNAP_PARENTLESS, "parentless" },
-};
-#define N_FLAGS (sizeof(flag_names) / sizeof(flag_names[0]))
 
 /* A JSON string of text that should be UTF-8 but comes from outside. */
 static json_t *
@@ -75,6 +61,8 @@ snap_json(const struct store_snap *sn)
 	json_t *o = NULL;
 	json_t *a;
 	json_t *src;
+	const char *fname;
+	uint32_t flag;
 	size_t i;
 
 	cli_hex(sn->id, STORE_HASH_LEN, hex);
@@ -95,10 +83,10 @@ snap_json(const struct store_snap *sn)
 	if (o == NULL)
 		return NULL;
 	a = json_array();
-	for (i = 0; a != NULL && i < N_FLAGS; i++)
-		if (sn->flags & flag_names[i].flag)
-			json_array_append_new(a,
-			    json_string(flag_names[i].name));
+	for (i = 0; a != NULL && (fname = store_snap_flag_name(i, &flag)) !=
+	    NULL; i++)
+		if (sn->flags & flag)
+			json_array_append_new(a, json_string(fname));
 	json_object_set_new(o, "flags", a);
 	if (store_snap_is_master(sn)) {
 		a = json_pack("{s:b, s:n, s:s, s:b}", "master", 1, "key",
@@ -145,6 +133,8 @@ snap_print(const struct store_snap *sn)
 {
 	char hex[2 * STORE_HASH_LEN + 1];
 	char size[32];
+	const char *fname;
+	uint32_t flag;
 	size_t i;
 
 	cli_hex(sn->id, STORE_HASH_LEN, hex);
@@ -184,9 +174,9 @@ snap_print(const struct store_snap *sn)
 		    cli_kind_name(sn->sources[i].kind), sn->sources[i].name,
 		    sn->sources[i].flags & STORE_SOURCE_STALE ? "(stale)" : "");
 	printf(" %s", size);
-	for (i = 0; i < N_FLAGS; i++)
-		if (sn->flags & flag_names[i].flag)
-			printf(" [%s]", flag_names[i].name);
+	for (i = 0; (fname = store_snap_flag_name(i, &flag)) != NULL; i++)
+		if (sn->flags & flag)
+			printf(" [%s]", fname);
 	putchar('\n');
 }
 
