@@ -295,6 +295,36 @@ out:
 }
 
 int
+index_locs_next(struct index *ix, const uint8_t id[STORE_HASH_LEN],
+    struct index_locs *it, struct chunk_loc *loc)
+{
+	int r;
+
+	while (it->i == it->n) {
+		if (it->is_started) {
+			it->skip += INDEX_LOCS_PAGE;
+			if (it->skip >= it->total)
+				return 0;
+		}
+		it->is_started = 1;
+		it->i = 0;
+		r = index_chunk_locs(ix, id, it->skip, it->page,
+		    INDEX_LOCS_PAGE, &it->n, &it->total);
+		if (r == -ENOENT) {
+			/* None here; a page of damaged records may hide
+			 * more after it. */
+			if (it->skip + INDEX_LOCS_PAGE < it->total)
+				continue;
+			return 0;
+		}
+		if (r < 0)
+			return r;
+	}
+	*loc = it->page[it->i++];
+	return 1;
+}
+
+int
 index_pack_has(struct index *ix, const uint8_t h[STORE_HASH_LEN])
 {
 	int r = get(ix, ix->packs, h, STORE_HASH_LEN, NULL, NULL);

@@ -44,6 +44,26 @@ int index_chunk_get(struct index *ix, const uint8_t id[STORE_HASH_LEN],
 int index_chunk_locs(struct index *ix, const uint8_t id[STORE_HASH_LEN],
     size_t skip, struct chunk_loc *locs, size_t max, size_t *n,
     size_t *total);
+/*
+ * Walking every location of a chunk a few at a time, with no read
+ * transaction held between steps (the caller reads packs in between):
+ * struct index_locs it = INDEX_LOCS_INIT; then index_locs_next(ix, id,
+ * &it, &loc) while it returns 1.  0 at the end; -errno on failure.
+ * it.total is the number of locations once the first step is done.
+ */
+#define INDEX_LOCS_PAGE 8
+struct index_locs {
+	struct chunk_loc page[INDEX_LOCS_PAGE];
+	size_t n;		/* locations in page */
+	size_t i;		/* next one of page to hand out */
+	size_t skip;		/* locations before page */
+	size_t total;
+	int is_started;
+};
+#define INDEX_LOCS_INIT { .is_started = 0 }
+int index_locs_next(struct index *ix, const uint8_t id[STORE_HASH_LEN],
+    struct index_locs *it, struct chunk_loc *loc);
+
 /* 1 if the pack is indexed, 0 if not. */
 int index_pack_has(struct index *ix, const uint8_t h[STORE_HASH_LEN]);
 /* Record a pack and its chunks in one transaction. */

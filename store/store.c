@@ -1723,9 +1723,6 @@ chunk_open_at(struct store *s, const struct store_ref *ref,
 	return r;
 }
 
-/* Locations of a chunk read from the index at a time. */
-#define LOC_PAGE 8
-
 /*
  * chunk_open_any(s, ref, bufp, cap, len, flags, used): chunk_open_at() at
  * each location the index knows of ${ref}, in turn, until one gives the
@@ -1743,65 +1740,62 @@ static int
 chunk_open_any(struct store *s, const struct store_ref *ref, uint8_t **bufp,
     size_t cap, size_t *len, int flags, struct chunk_loc *used)
 {
+	struct index_locs it = INDEX_LOCS_INIT;
 	int is_alloc = *bufp == NULL;
-	struct chunk_loc locs[LOC_PAGE];
+	struct chunk_loc loc;
 	struct chunk_loc bad;
-	size_t total = 0;
 	size_t n_bad = 0;
-	size_t n;
 	char hex[65];
 	char name[80];
 	int first = 0;
 	int r;
 
 	log_hex(ref->id, 32, hex);
-	for (size_t skip = 0; skip == 0 || skip < total; skip += LOC_PAGE) {
-		r = index_chunk_locs(s->ix, ref->id, skip, locs, LOC_PAGE, &n,
-		    &total);
-		if (r == -ENOENT && skip == 0)
-			return log_err(r, "chunk %.16s: not in any pack", hex);
-		if (r == -ENOENT)
-			break;
-		if (r < 0)
-			return r;
-		for (size_t i = 0; i < n; i++) {
-			if (is_alloc && locs[i].raw_len <= cap &&
-			    (*bufp = malloc(locs[i].raw_len + 1)) == NULL)
-				return -ENOMEM;
-			r = chunk_open_at(s, ref, &locs[i], *bufp, is_alloc ?
-			    locs[i].raw_len : cap, len, total == 1 ? flags :
-			    flags | OPEN_QUIET, NULL);
+	while ((r = index_locs_next(s->ix, ref->id, &it, &loc)) == 1) {
+		int quiet = it.total == 1 ? flags : flags | OPEN_QUIET;
+
+		if (is_alloc && loc.raw_len > cap) {
+			r = -EBADMSG;	/* longer than any such chunk */
+		} else if (is_alloc &&
+		    (*bufp = malloc(loc.raw_len + 1)) == NULL) {
+			return -ENOMEM;
+		} else {
+			r = chunk_open_at(s, ref, &loc, *bufp, is_alloc ?
+			    loc.raw_len : cap, len, quiet, NULL);
 			if (r < 0 && is_alloc) {
 				free(*bufp);
 				*bufp = NULL;
 			}
-			if (r == 0) {
-				if (n_bad > 0 && !(flags & OPEN_QUIET)) {
-					pack_name(bad.pack, name);
-					log_warn("chunk %.16s: %zu of its %zu "
-					    "locations failed (first: %s "
-					    "offset %llu); read from the "
-					    "next", hex, n_bad, total, name,
-					    (unsigned long long)bad.off);
-				}
-				if (used != NULL)
-					*used = locs[i];
-				return 0;
+		}
+		if (r == 0) {
+			if (n_bad > 0 && !(flags & OPEN_QUIET)) {
+				pack_name(bad.pack, name);
+				log_warn("chunk %.16s: %zu of its %zu locations "
+				    "failed (first: %s offset %llu); read from "
+				    "the next", hex, n_bad, it.total, name,
+				    (unsigned long long)bad.off);
 			}
-			/* A location whose length is not the caller's is
-			 * not the chunk the caller knows, unless none is. */
-			if (r == -ENOMEM)
-				return r;
-			if (n_bad++ == 0) {
-				bad = locs[i];
-				first = r;
-			}
+			if (used != NULL)
+				*used = loc;
+			return 0;
+		}
+		/* A location whose length is not the caller's is not the
+		 * chunk the caller knows, unless none is: go on. */
+		if (r == -ENOMEM)
+			return r;
+		if (n_bad++ == 0) {
+			bad = loc;
+			first = r;
 		}
 	}
-	if (total > 1 && !(flags & OPEN_QUIET)) {
+	if (r < 0)
+		return r;
+	if (n_bad == 0)
+		return log_err(-ENOENT, "chunk %.16s: not in any pack", hex);
+	if (it.total > 1 && !(flags & OPEN_QUIET)) {
 		pack_name(bad.pack, name);
 		log_err(first, "chunk %.16s: none of its %zu locations holds "
-		    "it intact (first: %s offset %llu)", hex, total, name,
+		    "it intact (first: %s offset %llu)", hex, it.total, name,
 		    (unsigned long long)bad.off);
 	}
 	return first < 0 ? first : -EBADMSG;

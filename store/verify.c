@@ -212,62 +212,56 @@ bad_what(const struct vctx *v, const uint8_t h[32])
 static int
 check_locs(struct vctx *v, const struct store_ref *ref, const char *what)
 {
-	struct chunk_loc locs[8];
+	struct index_locs it = INDEX_LOCS_INIT;
+	struct chunk_loc loc;
 	struct chunk_loc *bad = NULL;
 	int *forged = NULL;
 	size_t n_bad = 0;
-	size_t total = 0;
-	size_t n;
 	char obj[120];
 	char msg[512];
 	int n_good = 0;
-	int r = 0;
+	int r;
 
-	for (size_t skip = 0; skip == 0 || skip < total; skip += 8) {
-		if (index_chunk_locs(v->s->ix, ref->id, skip, locs, 8, &n,
-		    &total) < 0)
-			break;
-		for (size_t i = 0; i < n; i++) {
-			uint8_t *buf = malloc(locs[i].raw_len + 1);
-			size_t got;
-			int is_forged = 0;
+	while ((r = index_locs_next(v->s->ix, ref->id, &it, &loc)) == 1) {
+		uint8_t *buf = malloc(loc.raw_len + 1);
+		size_t got;
+		int is_forged = 0;
 
-			if (idset_has(&v->bad_set, locs[i].pack))
-				mark_bad_referenced(v, locs[i].pack);
-			if (buf == NULL) {
+		if (buf == NULL) {
+			r = -ENOMEM;
+			goto out;
+		}
+		if (idset_has(&v->bad_set, loc.pack))
+			mark_bad_referenced(v, loc.pack);
+		r = store_chunk_open_at(v->s, ref, &loc, buf, loc.raw_len, &got,
+		    &is_forged);
+		free(buf);
+		if (r == -ENOMEM)
+			goto out;
+		if (r == 0) {
+			n_good++;
+			continue;
+		}
+		if (n_bad < BAD_LOCS_NAMED) {
+			struct chunk_loc *b = realloc(bad, (n_bad + 1) *
+			    sizeof(*b));
+			int *f = realloc(forged, (n_bad + 1) * sizeof(*f));
+
+			if (b != NULL)
+				bad = b;
+			if (f != NULL)
+				forged = f;
+			if (b == NULL || f == NULL) {
 				r = -ENOMEM;
 				goto out;
 			}
-			r = store_chunk_open_at(v->s, ref, &locs[i], buf,
-			    locs[i].raw_len, &got, &is_forged);
-			free(buf);
-			if (r == -ENOMEM)
-				goto out;
-			if (r == 0) {
-				n_good++;
-				continue;
-			}
-			r = 0;
-			if (n_bad < BAD_LOCS_NAMED) {
-				struct chunk_loc *b = realloc(bad, (n_bad + 1) *
-				    sizeof(*b));
-				int *f = realloc(forged, (n_bad + 1) *
-				    sizeof(*f));
-
-				if (b != NULL)
-					bad = b;
-				if (f != NULL)
-					forged = f;
-				if (b == NULL || f == NULL) {
-					r = -ENOMEM;
-					goto out;
-				}
-				bad[n_bad] = locs[i];
-				forged[n_bad] = is_forged;
-			}
-			n_bad++;
+			bad[n_bad] = loc;
+			forged[n_bad] = is_forged;
 		}
+		n_bad++;
 	}
+	if (r == -ENOMEM)
+		goto out;
 	for (size_t i = 0; i < n_bad && i < BAD_LOCS_NAMED; i++) {
 		const char *pw = bad_what(v, bad[i].pack);
 

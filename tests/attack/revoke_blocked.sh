@@ -15,8 +15,11 @@ printf 'data\n' >"$D/f"
 expect 0 "$AMBER" key new-ingest "$S" --label rogue --output "$T/ing.key"
 id=$(sed -n 's/^id //p' "$T/ing.key")
 [ ${#id} -eq 32 ] || fail "no key id in the key file"
+# Snapshot times after the key was registered, one second apart (an
+# ingest key's snapshot dated before its registration is flagged).
+T1=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 expect 0 env -u AMBER_PASSPHRASE "$AMBER" ingest "$S" --key-file "$T/ing.key" \
-    --dir "src=$D" --time 2026-11-27T03:00:00Z
+    --dir "src=$D" --time "$T1"
 
 # W1 plants junk under the old fixed name (and one that looks like a
 # record of the new kind, with a made-up hash).
@@ -37,22 +40,24 @@ for f in "$S/revoked/$id".*; do
 done
 [ $n -eq 1 ] || fail "$n revocation records named by their hash"
 
+while [ "$(date -u +%Y-%m-%dT%H:%M:%SZ)" = "$T1" ]; do sleep 0.2; done
+T2=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 expect 0 env -u AMBER_PASSPHRASE "$AMBER" ingest "$S" --key-file "$T/ing.key" \
-    --dir "src=$D" --time 2026-11-27T04:00:00Z
+    --dir "src=$D" --time "$T2"
 expect 0 "$AMBER" snapshots "$S"
-grep -q '^2026-11-27T03:00:00Z .*revoked' "$T/out" &&
+grep -q "^$T1 .*revoked" "$T/out" &&
     fail "a snapshot from before the revocation is flagged: $(cat "$T/out")"
-grep -q '^2026-11-27T04:00:00Z .*\[revoked\]' "$T/out" ||
+grep -q "^$T2 .*\\[revoked\\]" "$T/out" ||
     fail "a snapshot after the revocation is not flagged: $(cat "$T/out")"
 # ... and never becomes latest.
 expect 0 "$AMBER" cat "$S" latest:files/src/f
 expect 0 "$AMBER" snapshots "$S" --json
-python3 - "$T/out" <<'PY' || fail "snapshots --json: $(cat "$T/out")"
+python3 - "$T/out" "$T1" "$T2" <<'PY' || fail "snapshots --json: $(cat "$T/out")"
 import json, sys
 v = json.load(open(sys.argv[1]))
 r = {s["name"]: s["revoked"] for s in v}
-assert r["2026-11-27T03:00:00Z"] is False, r
-assert r["2026-11-27T04:00:00Z"] is True, r
+assert r[sys.argv[2]] is False, r
+assert r[sys.argv[3]] is True, r
 PY
 
 # A second revocation is refused: the key is revoked already.

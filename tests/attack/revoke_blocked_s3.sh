@@ -20,8 +20,11 @@ echo data >"$T/src/f"
 "$AMBER" key new-ingest "$S" --label rogue --output "$T/ing.key" -q ||
     fail "new-ingest"
 id=$(sed -n 's/^id //p' "$T/ing.key")
+# Snapshot times after the key was registered, one second apart (an
+# ingest key's snapshot dated before its registration is flagged).
+T1=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 env -u AMBER_PASSPHRASE "$AMBER" ingest "$S" --key-file "$T/ing.key" \
-    --dir "src=$T/src" --time 2026-11-27T03:00:00Z -q || fail "ingest 1"
+    --dir "src=$T/src" --time "$T1" -q || fail "ingest 1"
 
 # W1's objects.
 printf 'AMBRREV1 junk' >"$T/junk"
@@ -45,15 +48,17 @@ grep -q "revoked/$id: revocation record fails authentication" "$T/err" ||
 grep -q "keys/$kid: .*larger than" "$T/err" ||
     fail "big key object not named: $(cat "$T/err")"
 
+while [ "$(date -u +%Y-%m-%dT%H:%M:%SZ)" = "$T1" ]; do sleep 0.2; done
+T2=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 env -u AMBER_PASSPHRASE "$AMBER" ingest "$S" --key-file "$T/ing.key" \
-    --dir "src=$T/src" --time 2026-11-27T04:00:00Z -q || fail "ingest 2"
+    --dir "src=$T/src" --time "$T2" -q || fail "ingest 2"
 rm -rf "$XDG_CACHE_HOME"
 "$AMBER" snapshots "$S" >"$T/out" 2>"$T/err" || fail "snapshots: $(cat "$T/err")"
 grep -q "snapshots/$snap: .*larger than" "$T/err" ||
     fail "big manifest not named: $(cat "$T/err")"
-grep -q '^2026-11-27T03:00:00Z .*revoked' "$T/out" &&
+grep -q "^$T1 .*revoked" "$T/out" &&
     fail "a snapshot from before the revocation is flagged: $(cat "$T/out")"
-grep -q '^2026-11-27T04:00:00Z .*\[revoked\]' "$T/out" ||
+grep -q "^$T2 .*\\[revoked\\]" "$T/out" ||
     fail "a snapshot after the revocation is not flagged: $(cat "$T/out")"
 "$AMBER" cat "$S" latest:files/src/f >"$T/out" || fail "cat latest"
 [ "$(cat "$T/out")" = data ] || fail "cat: $(cat "$T/out")"
