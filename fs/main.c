@@ -65,6 +65,7 @@ struct opts {
 	char *credentials_file;
 	int is_s3_virtual_host;
 	int is_insecure_http;
+	int is_exec;		/* -o exec: allow running stored programs */
 	int ready_fd;
 	int is_allow_other;
 };
@@ -86,6 +87,7 @@ static const struct fuse_opt opt_spec[] = {
 	OPT("credentials_file=%s", credentials_file),
 	OPT("s3_virtual_host", is_s3_virtual_host),
 	OPT("insecure_http", is_insecure_http),
+	OPT("exec", is_exec),
 	OPT("ready_fd=%d", ready_fd),
 	FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
 	FUSE_OPT_KEY("rw", KEY_RW),
@@ -128,6 +130,8 @@ usage(FILE *f)
 "    -o s3_virtual_host       virtual-host-style S3 addressing\n"
 "    -o insecure_http         allow an http:// S3 endpoint off loopback\n"
 "    -o ready_fd=N            write one byte to fd N once mounted\n"
+"    -o exec                  allow running programs stored in a snapshot\n"
+"                             (default: the mount is noexec)\n"
 "    -o allow_other           let other users in (implies\n"
 "                             default_permissions)\n"
 "    -f                       stay in the foreground\n"
@@ -826,8 +830,13 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	msg_set_debug(co.debug);
-	/* ro always; no set-user-ID or device files from a backup. */
+	/*
+	 * ro always; no set-user-ID or device files from a backup; and no
+	 * programs run from it unless asked: whoever holds an ingest key
+	 * writes what a snapshot holds.
+	 */
 	if (fuse_opt_add_arg(&args, "-oro,nosuid,nodev,subtype=amberfs") ||
+	    (!o.is_exec && fuse_opt_add_arg(&args, "-onoexec")) ||
 	    add_fsname(&args, o.store) ||
 	    (o.is_allow_other &&
 	    fuse_opt_add_arg(&args, "-odefault_permissions"))) {
