@@ -64,6 +64,12 @@ keyring_wipe(struct keyring *kr)
 	crypt_wipe(kr, sizeof(*kr));
 }
 
+size_t
+config_len(uint32_t version)
+{
+	return version == 1 ? CONFIG_LEN_V1 : CONFIG_LEN;
+}
+
 static void
 config_body(const struct config *c, uint8_t out[CONFIG_LEN])
 {
@@ -84,7 +90,12 @@ config_body(const struct config *c, uint8_t out[CONFIG_LEN])
 	p += 24;
 	memcpy(p, c->box_pub, 32);
 	memcpy(p + 32, c->sign_pub, 32);
-	memcpy(p + 64, c->mac, 32);
+	p += 64;
+	if (c->version != 1) {
+		memcpy(p, c->init_key, 16);
+		p += 16;
+	}
+	memcpy(p, c->mac, 32);
 }
 
 void
@@ -101,17 +112,17 @@ config_decode(const uint8_t *buf, size_t len, struct config *c)
 	uint32_t reserved;
 
 	memset(c, 0, sizeof(*c));
-	if (len != CONFIG_LEN || rd_bytes(&r, 8, &magic) < 0 ||
-	    memcmp(magic, config_magic, 8) != 0)
+	if (rd_bytes(&r, 8, &magic) < 0 || memcmp(magic, config_magic, 8) != 0)
 		return -EBADMSG;
 	if (rd_u32(&r, &c->version) < 0 || c->version < KEY_FORMAT_OLDEST ||
-	    c->version > KEY_FORMAT_VERSION)
+	    c->version > KEY_FORMAT_VERSION || len != config_len(c->version))
 		return -EBADMSG;
 	if (rd_copy(&r, c->store_id, 16) < 0 || rd_u32(&r, &c->flags) < 0 ||
 	    rd_u32(&r, &c->retention_days) < 0 ||
 	    rd_u32(&r, &c->chunk_min) < 0 || rd_u32(&r, &c->chunk_avg) < 0 ||
 	    rd_u32(&r, &c->chunk_max) < 0 || rd_u32(&r, &reserved) < 0 ||
 	    rd_copy(&r, c->box_pub, 32) < 0 || rd_copy(&r, c->sign_pub, 32) < 0 ||
+	    (c->version != 1 && rd_copy(&r, c->init_key, 16) < 0) ||
 	    rd_copy(&r, c->mac, 32) < 0)
 		return -EBADMSG;
 	/* Chunk sizes are bounded so that no stored value can make us
@@ -130,7 +141,8 @@ config_compute_mac(const struct config *c, const struct keyring *kr,
 	uint8_t body[CONFIG_LEN];
 
 	config_body(c, body);
-	crypt_hmac(kr->config_key, body, CONFIG_LEN - 32, NULL, 0, mac);
+	crypt_hmac(kr->config_key, body, config_len(c->version) - 32, NULL, 0,
+	    mac);
 }
 
 void

@@ -104,17 +104,25 @@ struct config {
 	uint32_t chunk_max;
 	uint8_t box_pub[32];
 	uint8_t sign_pub[32];
+	/* format 2: the id of the key object made with the store, which
+	 * a machine that has never unlocked it tries first */
+	uint8_t init_key[16];
 	uint8_t mac[32];
 };
 
 #define CONFIG_IMMUTABLE 0x1
-#define CONFIG_LEN (8 + 4 + 16 + 4 * 6 + 32 + 32 + 32)
+#define CONFIG_LEN_V1 (8 + 4 + 16 + 4 * 6 + 32 + 32 + 32)
+#define CONFIG_LEN (CONFIG_LEN_V1 + 16)	/* format 2, the longest */
+
+/* The length of a config of format ${version}. */
+size_t config_len(uint32_t version);
 #define KEYOBJ_LEN (8 + 1 + 16 + 16 + 1 + 4 + 4 + 32 + 12 + 32 + 16)
 
 /* Derive every subkey from kr->master (which must be set). */
 int key_derive(struct keyring *kr);
 
-/* Encode ${c} (MAC included) into ${out}; decode and check the layout. */
+/* Encode ${c} (MAC included) into ${out}, config_len(c->version) bytes;
+ * decode and check the layout. */
 void config_encode(const struct config *c, uint8_t out[CONFIG_LEN]);
 int config_decode(const uint8_t *buf, size_t len, struct config *c);
 /* Compute (set) or check (-EBADMSG) the config's MAC with ${kr}. */

@@ -20,6 +20,7 @@
  * cache's claims make sure that a chunk wanted by a reader and by the
  * pool at once is decrypted once.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -55,6 +56,22 @@ backend_opts_of(const struct store_opts *o, struct backend_opts *bo)
 		bo->s3_virtual_host = o->s3_virtual_host;
 		bo->s3_insecure_http = o->s3_insecure_http;
 	}
+}
+
+/* Parse 32 hex digits into 16 bytes; -EINVAL if they are not. */
+static int
+key_hex16(const char *hex, uint8_t out[16])
+{
+	for (size_t i = 0; i < 16; i++) {
+		unsigned v;
+
+		if (!isxdigit((unsigned char)hex[2 * i]) ||
+		    !isxdigit((unsigned char)hex[2 * i + 1]) ||
+		    sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return -EINVAL;
+		out[i] = (uint8_t)v;
+	}
+	return 0;
 }
 
 int
@@ -103,15 +120,22 @@ store_create(const char *location, const struct store_create_opts *o,
 	cfg.chunk_max = CHUNKER_MAX;
 	memcpy(cfg.box_pub, kr->box_pub, 32);
 	memcpy(cfg.sign_pub, kr->sign_pub, 32);
-	config_mac(&cfg, kr);
-	config_encode(&cfg, cbuf);
 	if ((r = keyobj_make(kr, cfg.store_id, pass, len, &o->kdf, kname,
 	    kbuf)) < 0)
 		goto out;
+	/* Its id (keys/HEX32) is in the config, which no one can change:
+	 * the key object a fresh machine tries first. */
+	if (strlen(kname) != 5 + 32 || key_hex16(kname + 5,
+	    cfg.init_key) < 0) {
+		r = -EINVAL;
+		goto out;
+	}
+	config_mac(&cfg, kr);
+	config_encode(&cfg, cbuf);
 	/* The key first: a store is there once its config is. */
 	if ((r = be->ops->put(be, kname, kbuf, sizeof(kbuf))) < 0)
 		goto out;
-	r = be->ops->put(be, "config", cbuf, sizeof(cbuf));
+	r = be->ops->put(be, "config", cbuf, config_len(cfg.version));
 out:
 	if (kr != NULL)
 		keyring_wipe(kr);
@@ -576,6 +600,16 @@ key_remember(const struct store *s, const char *name)
 static int load_registry(struct store *s);
 static int unlock_common(struct store *s);
 
+/* "keys/HEX32" of the key object the config names (format 2). */
+static void
+key_init_name(const struct store *s, char name[64])
+{
+	char hex[33];
+
+	log_hex(s->cfg.init_key, 16, hex);
+	snprintf(name, 64, "keys/%s", hex);
+}
+
 int
 store_unlock(struct store *s, const char *pass, size_t len)
 {
@@ -603,6 +637,17 @@ store_unlock(struct store *s, const char *pass, size_t len)
 		r = -EACCES;
 		if (*remembered != '\0') {
 			s->unlock.how = STORE_UNLOCK_REMEMBERED;
+			r = key_try_named(s, remembered, pass, len);
+			if (r == 0)
+				snprintf(s->unlock.key, sizeof(s->unlock.key),
+				    "%s", remembered);
+		}
+		/* A machine that never unlocked this store: the key object
+		 * made with it, named in the config, before any other. */
+		if (r != 0 && r != -ENOMEM && *remembered == '\0' &&
+		    s->cfg.version >= 2) {
+			key_init_name(s, remembered);
+			s->unlock.how = STORE_UNLOCK_INIT;
 			r = key_try_named(s, remembered, pass, len);
 			if (r == 0)
 				snprintf(s->unlock.key, sizeof(s->unlock.key),

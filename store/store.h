@@ -217,6 +217,7 @@ struct store_unlock_info {
 #define STORE_UNLOCK_GIVEN 1	/* the one store_opts.key_id named */
 #define STORE_UNLOCK_REMEMBERED 2	/* the one that worked here last */
 #define STORE_UNLOCK_SEARCHED 3	/* found by trying, cheapest first */
+#define STORE_UNLOCK_INIT 4	/* the one the config names (format 2) */
 void store_unlock_info(const struct store *s, struct store_unlock_info *out);
 
 /*

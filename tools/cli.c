@@ -451,6 +451,7 @@ unlock_report(const char *cmd, const struct store *s)
 	    "%lu run through scrypt; %lu registry objects read\n", cmd, u.key,
 	    u.how == STORE_UNLOCK_GIVEN ? "given by --key-id" :
 	    u.how == STORE_UNLOCK_REMEMBERED ? "remembered" :
+	    u.how == STORE_UNLOCK_INIT ? "named by the config" :
 	    "found by trying, cheapest first", u.n_read, u.n_kdf,
 	    u.n_reg_read);
 }

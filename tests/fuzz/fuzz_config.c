@@ -1,7 +1,8 @@
 /*
  * fuzz_config.c: the two objects read before the key is known, "config"
  * (plaintext, MACed) and "keys/<id>" (the master secret wrapped under a
- * passphrase).  An input of CONFIG_LEN bytes is decoded as a config: an
+ * passphrase).  An input of a config's length (format 1 or 2) is decoded
+ * as a config: an
  * accepted one re-encodes to the same bytes (but for the reserved word)
  * and has sane chunk sizes, and its MAC is checked with a fixed keyring.
  * An input of KEYOBJ_LEN bytes is opened as a key object with the
@@ -29,14 +30,14 @@ fuzz_config(const uint8_t *data, size_t size)
 
 	if (config_decode(data, size, &c) != 0)
 		return;
-	if (size != CONFIG_LEN || c.chunk_min > c.chunk_avg ||
+	if (size != config_len(c.version) || c.chunk_min > c.chunk_avg ||
 	    c.chunk_avg > c.chunk_max || c.chunk_max > STORE_CHUNK_MAX ||
 	    c.chunk_min == 0)
 		abort();
 	config_encode(&c, out);
 	/* Bytes 48..51 are reserved: written as zero, read as anything. */
 	if (memcmp(out, data, 48) != 0 ||
-	    memcmp(out + 52, data + 52, CONFIG_LEN - 52) != 0)
+	    memcmp(out + 52, data + 52, size - 52) != 0)
 		abort();
 	if (!has_fixed) {
 		memset(fixed.master, 0x4d, sizeof(fixed.master));

@@ -146,6 +146,18 @@ test_config(void)
 	}
 	CHECK(config_decode(buf, CONFIG_LEN - 1, &d) == -EBADMSG);
 	CHECK(config_decode(buf, CONFIG_LEN + 1, &d) == -EBADMSG);
+	/* Format 1: 16 bytes shorter (no init key), and read as such. */
+	c.version = 1;
+	config_mac(&c, &kr);
+	config_encode(&c, buf);
+	CHECK(config_len(1) == CONFIG_LEN_V1 && config_len(2) == CONFIG_LEN);
+	CHECK(config_decode(buf, CONFIG_LEN_V1, &d) == 0 && d.version == 1);
+	CHECK(config_check(&d, &kr) == 0);
+	CHECK(config_decode(buf, CONFIG_LEN, &d) == -EBADMSG);
+	c.version = KEY_FORMAT_VERSION;
+	config_mac(&c, &kr);
+	config_encode(&c, buf);
+	CHECK(config_decode(buf, CONFIG_LEN_V1, &d) == -EBADMSG);
 	/* Chunk sizes out of bounds are refused even when MACed. */
 	c.chunk_avg = 3u << 19;
 	config_mac(&c, &kr);
