@@ -334,11 +334,15 @@ index_pack_has(struct index *ix, const uint8_t h[STORE_HASH_LEN])
 	return r < 0 ? r : 1;
 }
 
+static int pack_add(struct index *ix, const uint8_t h[STORE_HASH_LEN],
+    uint64_t size, const struct pack_entry *e, size_t n, int kind,
+    int is_last, int is_mine);
+
 int
 index_pack_add(struct index *ix, const uint8_t h[STORE_HASH_LEN],
     uint64_t size, const struct pack_entry *e, size_t n)
 {
-	return index_pack_add_kind(ix, h, size, e, n, INDEX_PACK_DATA);
+	return pack_add(ix, h, size, e, n, INDEX_PACK_DATA, 0, 0);
 }
 
 int
@@ -394,7 +398,7 @@ int
 index_pack_add_kind(struct index *ix, const uint8_t h[STORE_HASH_LEN],
     uint64_t size, const struct pack_entry *e, size_t n, int kind)
 {
-	return index_pack_add_last(ix, h, size, e, n, kind, 0);
+	return pack_add(ix, h, size, e, n, kind, 0, 1);
 }
 
 int
@@ -402,8 +406,34 @@ index_pack_add_last(struct index *ix, const uint8_t h[STORE_HASH_LEN],
     uint64_t size, const struct pack_entry *e, size_t n, int kind,
     int is_last)
 {
+	return pack_add(ix, h, size, e, n, kind, is_last, 0);
+}
+
+int
+index_pack_is_mine(struct index *ix, const uint8_t h[STORE_HASH_LEN])
+{
+	void *v = NULL;
+	size_t vlen = 0;
+	int r;
+
+	if ((r = get(ix, ix->packs, h, STORE_HASH_LEN, &v, &vlen)) < 0)
+		return r == -ENOENT ? 0 : r;
+	r = vlen >= 14 && ((const uint8_t *)v)[13] == 1;
+	free(v);
+	return r;
+}
+
+/*
+ * pack_add(ix, h, size, e, n, kind, is_last, is_mine): record pack ${h}
+ * and its locations.  The pack's value: size (u64), count (u32), kind
+ * (1), and whether this machine's writer wrote it (1).
+ */
+static int
+pack_add(struct index *ix, const uint8_t h[STORE_HASH_LEN], uint64_t size,
+    const struct pack_entry *e, size_t n, int kind, int is_last, int is_mine)
+{
 	MDB_txn *txn;
-	uint8_t pv[13];
+	uint8_t pv[14];
 	uint8_t lv[LOC_LEN];
 	MDB_val key;
 	MDB_val v;
@@ -428,6 +458,7 @@ index_pack_add_last(struct index *ix, const uint8_t h[STORE_HASH_LEN],
 	le_put(pv, size, 8);
 	le_put(pv + 8, n, 4);
 	pv[12] = (uint8_t)kind;
+	pv[13] = is_mine ? 1 : 0;
 	key.mv_size = STORE_HASH_LEN;
 	key.mv_data = (void *)h;
 	v.mv_size = sizeof(pv);

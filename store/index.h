@@ -75,14 +75,21 @@ int index_pack_add(struct index *ix, const uint8_t h[STORE_HASH_LEN],
 #define INDEX_PACK_TREES 1
 
 /*
- * index_pack_add_kind(ix, h, size, e, n, kind): index_pack_add() that
- * also records ${kind}.  Only the writer knows a pack's kind; a pack
+ * index_pack_add_kind(ix, h, size, e, n, kind): for the writer, of a pack
+ * it has just written: index_pack_add() that also records ${kind}, and
+ * that this machine wrote it (index_pack_is_mine()).  Only the writer knows a pack's kind; a pack
  * indexed by a sync or a rebuild is INDEX_PACK_DATA (the pack format
  * does not say) until a reader finds trees in it and says so with
  * index_pack_set_trees().
  */
 int index_pack_add_kind(struct index *ix, const uint8_t h[STORE_HASH_LEN],
     uint64_t size, const struct pack_entry *e, size_t n, int kind);
+
+/*
+ * index_pack_is_mine(ix, h): 1 if this machine's writer wrote pack ${h}
+ * (so what its table says is what was put there), 0 if not or unknown.
+ */
+int index_pack_is_mine(struct index *ix, const uint8_t h[STORE_HASH_LEN]);
 
 /*
  * index_pack_add_last(ix, h, size, e, n, kind, is_last):

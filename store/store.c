@@ -440,7 +440,8 @@ key_search(struct store *s, const char *skip, const char *pass, size_t len)
 
 	if ((r = s->be->ops->list(s->be, "keys/", key_scan_one, &k)) < 0)
 		goto out;
-	qsort(k.v, k.n, sizeof(*k.v), key_cand_cmp);
+	if (k.n > 1)
+		qsort(k.v, k.n, sizeof(*k.v), key_cand_cmp);
 	r = -EACCES;
 	for (size_t i = 0; i < k.n && r != 0; i++) {
 		s->unlock.n_kdf++;

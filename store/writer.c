@@ -271,6 +271,100 @@ drain(struct store_writer *w)
 	return r;
 }
 
+/*
+ * keep_locked(w, id): note the pack(s) of chunk ${id} for protect at
+ * commit: the one this machine wrote where there is one, else every
+ * location's (which of them is genuine is not known without reading
+ * the chunk, and the genuine one must not expire).
+ */
+static int
+keep_locked(struct store_writer *w, const uint8_t id[STORE_HASH_LEN])
+{
+	struct index_locs it = INDEX_LOCS_INIT;
+	struct chunk_loc loc;
+	int r;
+
+	while ((r = index_locs_next(w->s->ix, id, &it, &loc)) == 1)
+		if (index_pack_is_mine(w->s->ix, loc.pack) == 1)
+			return idset_add(&w->reused, loc.pack);
+	if (r < 0)
+		return r;
+	it = (struct index_locs)INDEX_LOCS_INIT;
+	while ((r = index_locs_next(w->s->ix, id, &it, &loc)) == 1)
+		if (idset_add(&w->reused, loc.pack) < 0)
+			return -ENOMEM;
+	return r;
+}
+
+/* The index's cache table of chunks found intact by a writer's read. */
+static const char dedup_table[] = "dedup-checked";
+
+/*
+ * stored_copy(w, ref, len, out): whether chunk ${ref} (${len} bytes) is
+ * stored already in a copy a snapshot can rely on; sets *${out} to it.
+ * Returns 1, 0 (not stored: store it), or -errno.
+ *
+ * A location in the index is only a claim: whoever may add a pack may
+ * claim any id whose plaintext it knows, say junk planted under the id
+ * of a public file before an honest host backs that file up.  Deduping
+ * against such a claim would leave that snapshot without the data.  So a
+ * copy counts when this machine's writer wrote its pack, or once it has
+ * been read back and found to be the chunk (the writer has the
+ * plaintext's ref, so the identity check tells), which the index then
+ * remembers: a read per chunk, once per machine, and only of chunks
+ * other machines stored.
+ */
+static int
+stored_copy(struct store_writer *w, const struct store_ref *ref, size_t len,
+    struct chunk_loc *out)
+{
+	struct index *ix = w->s->ix;
+	struct index_locs it = INDEX_LOCS_INIT;
+	struct chunk_loc loc;
+	uint8_t *tmp = NULL;
+	size_t got;
+	int has_any = 0;
+	int r;
+
+	while ((r = index_locs_next(ix, ref->id, &it, &loc)) == 1) {
+		if (!has_any) {
+			*out = loc;
+			has_any = 1;
+		}
+		if ((r = index_pack_is_mine(ix, loc.pack)) != 0) {
+			if (r == 1)
+				*out = loc;
+			return r;
+		}
+	}
+	if (r < 0 || !has_any)
+		return r;
+	if (index_cache_get(ix, dedup_table, ref->id, STORE_HASH_LEN, NULL,
+	    NULL) == 0)
+		return 1;
+	if ((tmp = malloc(len + 1)) == NULL)
+		return -ENOMEM;
+	it = (struct index_locs)INDEX_LOCS_INIT;
+	while ((r = index_locs_next(ix, ref->id, &it, &loc)) == 1) {
+		if (loc.raw_len != len)
+			continue;
+		r = store_chunk_open_at(w->s, ref, &loc, tmp, len, &got, NULL);
+		if (r == -ENOMEM)
+			break;
+		if (r == 0 && got == len) {
+			*out = loc;
+			(void)index_cache_put(ix, dedup_table, ref->id,
+			    STORE_HASH_LEN, "", 0);
+			r = 1;
+			break;
+		}
+		r = 0;
+	}
+	crypt_wipe(tmp, len);
+	free(tmp);
+	return r;
+}
+
 static int
 put_chunk(struct store_writer *w, const uint8_t *buf, size_t len,
     size_t max, int kind, struct store_ref *ref)
@@ -286,14 +380,14 @@ put_chunk(struct store_writer *w, const uint8_t *buf, size_t len,
 	w->st.bytes_in += len;
 	if (idset_has(&w->seen, ref->id))
 		return 0;
-	r = index_chunk_get(w->s->ix, ref->id, &loc);
-	if (r == 0) {
+	r = stored_copy(w, ref, len, &loc);
+	if (r == 1) {
 		/* Stored already: remember its pack, to keep it locked. */
 		if ((r = idset_add(&w->reused, loc.pack)) < 0)
 			return r;
 		return idset_add(&w->seen, ref->id) < 0 ? -ENOMEM : 0;
 	}
-	if (r != -ENOENT)
+	if (r < 0)
 		return r;
 	if ((r = idset_add(&w->seen, ref->id)) < 0)
 		return r;
@@ -652,14 +746,10 @@ store_tb_finish(struct store_writer *w, struct store_tb *tb,
 	if (w->s->be->ops->protect != NULL) {
 		for (size_t i = 0; i < tb->n; i++) {
 			const struct store_entry *e = &tb->e[i];
-			struct chunk_loc loc;
 
-			for (size_t k = 0; k < e->n_extents; k++) {
-				if (index_chunk_get(w->s->ix,
-				    e->extents[k].ref.id, &loc) == 0 &&
-				    idset_add(&w->reused, loc.pack) < 0)
+			for (size_t k = 0; k < e->n_extents; k++)
+				if (keep_locked(w, e->extents[k].ref.id) < 0)
 					return -ENOMEM;
-			}
 		}
 	}
 	for (size_t i = 0; i < tb->n; i++) {
