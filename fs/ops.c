@@ -259,6 +259,19 @@ op_forget_multi(fuse_req_t req, size_t count,
 	fuse_reply_none(req);
 }
 
+/* The one reply of an xattr request: an error, the size asked for
+ * (${size} 0), or the ${len} bytes of ${buf}. */
+static void
+reply_xattr(fuse_req_t req, int r, size_t size, const char *buf, size_t len)
+{
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else if (size == 0)
+		fuse_reply_xattr(req, len);
+	else
+		fuse_reply_buf(req, buf, len);
+}
+
 /* Stored trees carry no extended attributes; snapshot directories say
  * who wrote them. */
 static void
@@ -269,12 +282,7 @@ op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	int r = fs_getxattr(fs_of(req), ino, name, buf,
 	    size < sizeof(buf) ? size : sizeof(buf), &len);
 
-	if (r < 0)
-		fuse_reply_err(req, -r);
-	else if (size == 0)
-		fuse_reply_xattr(req, len);
-	else
-		fuse_reply_buf(req, buf, len);
+	reply_xattr(req, r, size, buf, len);
 }
 
 static void
@@ -285,12 +293,7 @@ op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	int r = fs_listxattr(fs_of(req), ino, buf,
 	    size < sizeof(buf) ? size : sizeof(buf), &len);
 
-	if (r < 0)
-		fuse_reply_err(req, -r);
-	else if (size == 0)
-		fuse_reply_xattr(req, len);
-	else
-		fuse_reply_buf(req, buf, len);
+	reply_xattr(req, r, size, buf, len);
 }
 
 /* ---- every write-type request: EROFS ------------------------------------ */
