@@ -27,12 +27,25 @@ trap 'exit 1' INT TERM
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+# A start that fails (a daemon that dies or is slow on a loaded machine, a
+# port taken between check and bind) is tried again, twice, on new ports;
+# the reason of each failure is printed last, where run.sh's tail shows it.
 s3_start() {
-	bash "$RGW" start "$T/rgw" >"$T/rgw.out" 2>&1
-	local rc=$?
-	if [ $rc -ne 0 ]; then
+	local rc try
+	for try in 1 2 3; do
+		bash "$RGW" start "$T/rgw" >"$T/rgw.out" 2>&1
+		rc=$?
+		[ $rc -eq 0 ] && break
 		cat "$T/rgw.out" >&2
-		[ $rc -eq 77 ] && echo "radosgw not installed" >&2
+		if [ $rc -eq 77 ]; then
+			echo "radosgw not installed" >&2
+			exit 77
+		fi
+		grep '^rgw.sh:' "$T/rgw.out" | sed "s/^/start $try of 3: /" >>"$T/rgw.why"
+		bash "$RGW" stop "$T/rgw" >/dev/null 2>&1
+	done
+	if [ $rc -ne 0 ]; then
+		cat "$T/rgw.why" >&2
 		exit $rc
 	fi
 	set -a

@@ -134,10 +134,22 @@ wait_for() { # WHAT CMD...: until CMD succeeds, or a daemon dies, or timeout
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-pick_port() { # a free port in 20000..59999
-	local p i
+# Listening ports come from outside the kernel's ephemeral range, where a
+# client's connection (ceph's, curl's) could take them between the check and
+# the bind: 20000..(first ephemeral - 1) for radosgw and the mon, 10000..19999
+# for the OSD's messenger range.
+ephemeral_lo() {
+	local lo
+	lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null) || lo=32768
+	[ "$lo" -gt 21000 ] 2>/dev/null || lo=32768
+	echo "$lo"
+}
+
+pick_port() { # a free port in 20000..(first ephemeral port - 1)
+	local p i span
+	span=$(($(ephemeral_lo) - 20000))
 	for ((i = 0; i < 200; i++)); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % span))
 		port_free "$p" && { echo "$p"; return 0; }
 	done
 	return 1
@@ -166,7 +178,8 @@ start() {
 	touch "$D/$MARK"
 	rgw_port=${RGW_PORT:-$(pick_port)} || die "no free port"
 	mon_port=$(pick_port) || die "no free port"
-	osd_lo=$(( (RANDOM % 300) * 100 + 30000 ))
+	[ "$mon_port" != "$rgw_port" ] || mon_port=$(pick_port) || die "no free port"
+	osd_lo=$(( (RANDOM % 100) * 100 + 10000 ))
 	printf 'RGW_PORT=%s\nMON_PORT=%s\n' "$rgw_port" "$mon_port" >"$D/ports"
 	fsid=$(cat /proc/sys/kernel/random/uuid)
 	uuid=$(cat /proc/sys/kernel/random/uuid)
