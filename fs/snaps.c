@@ -578,7 +578,8 @@ view_new(struct snaps *sn, struct snaps_view **out)
 		pv[n] = &ord[n];
 		n++;
 	}
-	if ((r = store_snap_order(pv, n, (int64_t)time(NULL))) < 0)
+	if ((r = store_snap_order(pv, n, (int64_t)time(NULL))) < 0 ||
+	    (r = store_snap_names_keep(sn->s, pv, n)) < 0)
 		goto out;
 	r = -ENOMEM;
 	if ((v->snaps = calloc(n + 1, sizeof(*v->snaps))) == NULL)

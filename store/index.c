@@ -676,6 +676,43 @@ index_cache_put(struct index *ix, const char *table, const void *key,
 }
 
 int
+index_cache_put_all(struct index *ix, const char *table,
+    const struct index_kv *kv, size_t n, int is_keep)
+{
+	MDB_txn *txn;
+	int rc = 0;
+	int r;
+
+	if (n == 0)
+		return 0;
+	if ((rc = mdb_txn_begin(ix->env, NULL, 0, &txn)) != 0)
+		return ix_err(ix, "begin", rc);
+	for (size_t i = 0; i < n; i++) {
+		MDB_val k, v = { kv[i].vlen, (void *)kv[i].val };
+		uint8_t *kb;
+		size_t kl;
+
+		if ((r = cache_key(table, kv[i].key, kv[i].klen, &kb,
+		    &kl)) < 0) {
+			mdb_txn_abort(txn);
+			return r;
+		}
+		k.mv_size = kl;
+		k.mv_data = kb;
+		rc = mdb_put(txn, ix->cache, &k, &v,
+		    is_keep ? MDB_NOOVERWRITE : 0);
+		free(kb);
+		if (rc != 0 && !(is_keep && rc == MDB_KEYEXIST)) {
+			mdb_txn_abort(txn);
+			return ix_err(ix, "put", rc);
+		}
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return ix_err(ix, "commit", rc);
+	return 0;
+}
+
+int
 index_clear(struct index *ix)
 {
 	MDB_txn *txn;

@@ -142,7 +142,22 @@ int index_cache_get(struct index *ix, const char *table, const void *key,
 int index_cache_put(struct index *ix, const char *table, const void *key,
     size_t klen, const void *val, size_t vlen);
 
-/* Forget every pack, chunk and snapshot (before a rebuild). */
+/*
+ * index_cache_put_all(ix, table, kv, n, is_keep): index_cache_put() of
+ * ${n} pairs in one transaction (one sync of the file, not ${n}); if
+ * ${is_keep}, a key that has a value keeps it (the first writer wins).
+ */
+struct index_kv {
+	const void *key;
+	size_t klen;
+	const void *val;
+	size_t vlen;
+};
+int index_cache_put_all(struct index *ix, const char *table,
+    const struct index_kv *kv, size_t n, int is_keep);
+
+/* Forget every pack, chunk and snapshot (before a rebuild); what the
+ * cache tables hold stays (the snapshot names shown, among others). */
 int index_clear(struct index *ix);
 
 #endif

@@ -13,9 +13,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "index.h"
 #include "log.h"
 #include "rd.h"
 #include "snap.h"
+#include "storei.h"
 #include "tree.h"
 
 #define HEAD_FIXED (8 + 16 + 2 + 32 + 12)
@@ -548,6 +550,18 @@ ord_flags(struct ord *o, size_t n, int64_t now)
 	}
 }
 
+/* Name ${s} by its second and its place ${k} in it (1, 2, ...). */
+static void
+name_make(struct store_snap_ord *s, size_t k)
+{
+	store_time_format(s->time_sec, s->name, STORE_SNAP_NAME_LEN);
+	if (k > 1) {
+		size_t l = strlen(s->name);
+
+		snprintf(s->name + l, STORE_SNAP_NAME_LEN - l, "-%zu", k);
+	}
+}
+
 int
 store_snap_order(struct store_snap_ord **v, size_t n, int64_t now)
 {
@@ -564,27 +578,147 @@ store_snap_order(struct store_snap_ord **v, size_t n, int64_t now)
 	}
 	ord_flags(o, n, now);
 	qsort(o, n, sizeof(*o), ord_cmp);
-	for (size_t i = 0; i < n; i++) {
-		struct store_snap_ord *s = o[i].s;
-		size_t same = 1;
-
-		v[i] = s;
-		while (same < i + 1 && o[i - same].s->time_sec == s->time_sec)
-			same++;
-		store_time_format(s->time_sec, s->name, STORE_SNAP_NAME_LEN);
-		if (same > 1) {
-			size_t l = strlen(s->name);
-
-			snprintf(s->name + l, STORE_SNAP_NAME_LEN - l, "-%zu",
-			    same);
-		}
+	for (size_t i = 0, k = 0; i < n; i++) {
+		/* ${k}: the place of this snapshot in its second */
+		k = i > 0 && o[i - 1].s->time_sec == o[i].s->time_sec ?
+		    k + 1 : 1;
+		v[i] = o[i].s;
+		name_make(v[i], k);
 	}
 	free(o);
 	return 0;
 }
 
+/* The index table of the names shown: snapshot id -> name (no NUL). */
+#define NAMES_TABLE "snapname"
+
+/*
+ * The place ${name} (${len} bytes, from the index) gives a snapshot of
+ * second ${sec}: 1 for the bare time, k for "-k"; 0 if it is no name of
+ * that second.
+ */
+static size_t
+name_place(const char *name, size_t len, int64_t sec)
+{
+	char base[STORE_SNAP_NAME_LEN];
+	size_t bl;
+	size_t k = 0;
+
+	store_time_format(sec, base, sizeof(base));
+	bl = strlen(base);
+	if (len < bl || memcmp(name, base, bl) != 0)
+		return 0;
+	if (len == bl)
+		return 1;
+	if (name[bl] != '-' || len - bl - 1 > 9 || name[bl + 1] == '0')
+		return 0;
+	for (size_t i = bl + 1; i < len; i++) {
+		if (name[i] < '0' || name[i] > '9')
+			return 0;
+		k = k * 10 + (size_t)(name[i] - '0');
+	}
+	return k >= 2 ? k : 0;
+}
+
+/*
+ * Name the snapshots ${v}[${g}..${e}) of one second: those with a place
+ * in ${place} keep it, the others take the lowest places left, in the
+ * order of ${v}.  A place remembered twice (two listings at once that saw
+ * different snapshots) stays with the first of the two.
+ */
+static int
+names_second(struct store_snap_ord **v, size_t g, size_t e, size_t *place)
+{
+	size_t gn = e - g;
+	uint8_t *used = calloc(gn + 1, 1);
+	size_t next = 1;
+
+	if (used == NULL)
+		return -ENOMEM;
+	for (size_t i = g; i < e; i++) {
+		if (place[i] == 0)
+			continue;
+		if (place[i] <= gn) {
+			if (used[place[i]])
+				place[i] = 0;
+			else
+				used[place[i]] = 1;
+			continue;
+		}
+		/* beyond the second's count: snapshots since expired */
+		for (size_t j = g; j < i; j++)
+			if (place[j] == place[i])
+				place[i] = 0;
+	}
+	for (size_t i = g; i < e; i++) {
+		if (place[i] == 0) {
+			while (used[next])
+				next++;
+			place[i] = next;
+			used[next] = 1;
+		}
+		name_make(v[i], place[i]);
+	}
+	free(used);
+	return 0;
+}
+
 int
-snap_order(struct store_snap **v, size_t n, int64_t now)
+store_snap_names_keep(struct store *s, struct store_snap_ord **v, size_t n)
+{
+	struct index_kv *kv = NULL;
+	size_t *place = NULL;
+	uint8_t *was = NULL;
+	size_t n_kv = 0;
+	int r = -ENOMEM;
+
+	if (s->ix == NULL || n == 0)
+		return 0;
+	if ((place = calloc(n, sizeof(*place))) == NULL ||
+	    (was = calloc(n, 1)) == NULL ||
+	    (kv = calloc(n, sizeof(*kv))) == NULL)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		void *val;
+		size_t len;
+
+		/* Not found, or unreadable: a name is made as on a new
+		 * machine. */
+		if (index_cache_get(s->ix, NAMES_TABLE, v[i]->id,
+		    STORE_HASH_LEN, &val, &len) == 0) {
+			place[i] = name_place(val, len, v[i]->time_sec);
+			free(val);
+		}
+		was[i] = place[i] != 0;
+	}
+	for (size_t g = 0, e; g < n; g = e) {
+		for (e = g + 1; e < n && v[e]->time_sec == v[g]->time_sec; e++)
+			;
+		if ((r = names_second(v, g, e, place)) < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (was[i] || (v[i]->flags & STORE_SNAP_UNTRUSTED))
+			continue;
+		kv[n_kv].key = v[i]->id;
+		kv[n_kv].klen = STORE_HASH_LEN;
+		kv[n_kv].val = v[i]->name;
+		kv[n_kv].vlen = strlen(v[i]->name);
+		n_kv++;
+	}
+	/* Not remembered (a read-only index): the names shown stay those
+	 * a new machine would show. */
+	(void)index_cache_put_all(s->ix, NAMES_TABLE, kv, n_kv, 1);
+	r = 0;
+out:
+	free(kv);
+	free(was);
+	free(place);
+	return r;
+}
+
+int
+snap_order(struct store *st, struct store_snap **v, size_t n, int64_t now)
 {
 	struct store_snap_ord *o = calloc(n ? n : 1, sizeof(*o));
 	struct store_snap_ord **pv = calloc(n ? n : 1, sizeof(*pv));
@@ -605,7 +739,8 @@ snap_order(struct store_snap **v, size_t n, int64_t now)
 		pv[i] = &o[i];
 		old[i] = v[i];
 	}
-	if ((r = store_snap_order(pv, n, now)) < 0)
+	if ((r = store_snap_order(pv, n, now)) < 0 ||
+	    (r = store_snap_names_keep(st, pv, n)) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		v[i] = old[pv[i] - o];

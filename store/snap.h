@@ -49,8 +49,9 @@ int snap_header(const uint8_t *buf, size_t len, const uint8_t **writer,
 void snap_free(struct store_snap *s);
 
 /* Flag ${v} (n snapshots; future relative to ${now}), sort and name
- * them: store_snap_order() on their ordering fields.  Returns 0, or
- * -ENOMEM (${v} then unsorted and unnamed). */
-int snap_order(struct store_snap **v, size_t n, int64_t now);
+ * them: store_snap_order() and store_snap_names_keep() on their ordering
+ * fields.  Returns 0, or -ENOMEM (${v} then unsorted and unnamed). */
+int snap_order(struct store *s, struct store_snap **v, size_t n,
+    int64_t now);
 
 #endif

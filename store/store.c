@@ -1552,7 +1552,7 @@ store_snapshots(struct store *s, struct store_snap_list **out)
 		store_snap_list_free(c.l);
 		return r;
 	}
-	if ((r = snap_order(c.l->v, c.l->n, (int64_t)time(NULL))) < 0) {
+	if ((r = snap_order(s, c.l->v, c.l->n, (int64_t)time(NULL))) < 0) {
 		store_snap_list_free(c.l);
 		return r;
 	}

@@ -470,6 +470,20 @@ struct store_snap_ord {
  */
 int store_snap_order(struct store_snap_ord **v, size_t n, int64_t now);
 
+/*
+ * store_snap_names_keep(s, v, n): after store_snap_order(), give each
+ * snapshot of ${v} the name this machine showed it with before, if any
+ * (the index remembers them), and the others the lowest names of their
+ * second left free; then remember the names of those not flagged
+ * STORE_SNAP_UNTRUSTED.  So a trusted snapshot's name, once shown, never
+ * changes here, whatever manifests are added later (amber-store(5),
+ * Names).  The order of ${v} is not changed.  Without an index, or when
+ * it cannot be read or written, the names of store_snap_order() stay or
+ * are not remembered: never an error.  Returns 0, or -ENOMEM.
+ */
+int store_snap_names_keep(struct store *s, struct store_snap_ord **v,
+    size_t n);
+
 /* ---- trees and contents ----------------------------------------------- */
 
 /*

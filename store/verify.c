@@ -441,7 +441,7 @@ store_verify(struct store *s, unsigned flags, const char *expect,
 		goto out;
 	/* Now, not 0: the names reported are those amber snapshots shows,
 	 * and they depend on which snapshots are trusted. */
-	snap_order(v.snaps, v.n_snaps, (int64_t)time(NULL));
+	snap_order(s, v.snaps, v.n_snaps, (int64_t)time(NULL));
 	for (size_t i = 0; i < v.n_snaps; i++) {
 		struct store_snap *sn = v.snaps[i];
 
