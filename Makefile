@@ -5,6 +5,7 @@ BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
 DOCDIR  ?= $(PREFIX)/share/doc/amber
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 
@@ -116,8 +117,9 @@ bench: all
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
-	    $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(DOCDIR)
+	    $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(COMPLETIONDIR)
 	install -m 0755 $(AMBER) $(AMBERFS) $(DESTDIR)$(BINDIR)/
+	install -m 0644 tools/completion/amber.bash $(DESTDIR)$(COMPLETIONDIR)/amber
 	for m in $(MANPAGES); do s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 	sed 's|/usr/local/bin/|$(BINDIR)/|g' tools/systemd/amber-ingest@.service \
 	    > $(DESTDIR)$(SYSTEMDDIR)/amber-ingest@.service
@@ -127,7 +129,7 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/amber $(DESTDIR)$(BINDIR)/amberfs
 	rm -f $(DESTDIR)$(SYSTEMDDIR)/amber-ingest@.service $(DESTDIR)$(SYSTEMDDIR)/amber-ingest@.timer
-	rm -f $(DESTDIR)$(DOCDIR)/amber.cron
+	rm -f $(DESTDIR)$(DOCDIR)/amber.cron $(DESTDIR)$(COMPLETIONDIR)/amber
 	for m in $(MANPAGES); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
 
 clean:
