@@ -135,9 +135,10 @@ uninstall:
 # The Debian package, build/amber_VERSION_ARCH.deb: the binaries built
 # apart in build-deb/ with Debian's hardening flags (dpkg-buildflags,
 # hardening=+all: PIE, stack protector, fortify, relro, bindnow), then
-# packed by tools/dist/deb.sh (dpkg-dev; control files, and what each
-# remaining lintian tag means, in tools/dist/debian/).  Check it with
-# `lintian build/amber_*.deb`; install it with apt-get install ./build/amber_*.deb.
+# packed by tools/dist/deb.sh (dpkg-dev; the control files, and why
+# lintian has nothing to say, in tools/dist/debian/).  Check it with
+# `lintian -I --pedantic build/amber_*.deb`, install it with
+# `apt-get install ./build/amber_*.deb` (.ci/run does both).
 # DEB_MAINTAINER="Name <address>" sets the Maintainer field.
 DEB_B     = build-deb
 DEB_FLAGS = DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get

@@ -38,8 +38,16 @@ cmp "$T/src/sub/hello.txt" "$T/mnt/latest/files/src/sub/hello.txt" ||
 fusermount3 -u "$T/mnt" || fail "fusermount3 -u"
 ! grep -q " $T/mnt " /proc/mounts || fail "still mounted after unmount"
 # What else the package put in place.
-man -w amber >/dev/null 2>&1 || fail "no amber(1) man page"
+for m in man1/amber.1 man1/amberfs.1 man5/amber-store.5; do
+	[ -s /usr/share/man/$m.gz ] || fail "no /usr/share/man/$m.gz"
+done
 bash -c '. /usr/share/bash-completion/completions/amber &&
     complete -p amber' >/dev/null || fail "the bash completion does not load"
 getent passwd amber >/dev/null || fail "no user amber"
+# The units as systemd reads them (the binary and man pages they name).
+if command -v systemd-analyze >/dev/null && command -v man >/dev/null; then
+	systemd-analyze verify /lib/systemd/system/amber-ingest@.timer \
+	    /lib/systemd/system/amber-ingest@.service ||
+	    fail "systemd-analyze verify amber-ingest@"
+fi
 echo "smoke: the installed package ingested, mounted and read back"
