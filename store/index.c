@@ -730,3 +730,47 @@ index_clear(struct index *ix)
 		return ix_err(ix, "commit", rc);
 	return 0;
 }
+
+int
+index_snap_ids(const char *dir, int (*fn)(void *ctx,
+    const uint8_t id[STORE_HASH_LEN]), void *ctx)
+{
+	MDB_env *env = NULL;
+	MDB_txn *txn = NULL;
+	MDB_cursor *c = NULL;
+	MDB_dbi dbi;
+	MDB_val k;
+	MDB_val v;
+	char path[4200];
+	struct stat st;
+	int rc;
+	int r = 0;
+
+	/* No index yet: say so, and create nothing. */
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return -ENOENT;
+	if ((rc = mdb_env_create(&env)) != 0)
+		return log_err(-EIO, "index %s: %s", dir, mdb_strerror(rc));
+	mdb_env_set_maxdbs(env, 8);
+	if ((rc = mdb_env_open(env, dir, MDB_NOTLS | MDB_RDONLY, 0600)) != 0 ||
+	    (rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) != 0)
+		goto out;
+	if ((rc = mdb_dbi_open(txn, "snaps", 0, &dbi)) != 0 ||
+	    (rc = mdb_cursor_open(txn, dbi, &c)) != 0)
+		goto out;
+	while (r == 0 && (rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0)
+		if (k.mv_size == STORE_HASH_LEN)
+			r = fn(ctx, k.mv_data);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+out:
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	if (rc == MDB_NOTFOUND)
+		return -ENOENT;	/* an index that never held a snapshot */
+	if (rc != 0)
+		return log_err(-EIO, "index %s: %s", dir, mdb_strerror(rc));
+	return r;
+}

@@ -137,6 +137,16 @@ int index_snap_each(struct index *ix, int (*fn)(void *ctx,
     const uint8_t id[STORE_HASH_LEN], const uint8_t *buf, size_t len),
     void *ctx);
 
+/*
+ * index_snap_ids(dir, fn, ctx): call ${fn} with the id of every manifest
+ * indexed in ${dir}, in id order, from a read-only look that creates
+ * and changes nothing (no index_open()): for completion, without a key.
+ * A non-zero return of ${fn} stops the walk and is returned.  -ENOENT
+ * if ${dir} holds no index.
+ */
+int index_snap_ids(const char *dir, int (*fn)(void *ctx,
+    const uint8_t id[STORE_HASH_LEN]), void *ctx);
+
 int index_cache_get(struct index *ix, const char *table, const void *key,
     size_t klen, void **val, size_t *vlen);
 int index_cache_put(struct index *ix, const char *table, const void *key,

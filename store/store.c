@@ -1516,6 +1516,24 @@ list_one(void *ctx, const uint8_t id[STORE_HASH_LEN], const uint8_t *buf,
 	return 0;
 }
 
+int
+store_snap_ids_cached(const char *location, const struct store_opts *o,
+    int (*fn)(void *ctx, const uint8_t id[STORE_HASH_LEN]), void *ctx)
+{
+	struct store *s = NULL;
+	int r;
+
+	if (strncmp(location, "s3://", 5) == 0)
+		return -EPROTONOSUPPORT;
+	if ((r = store_open(location, o, &s)) < 0)
+		return r;
+	if ((r = index_dir_set(s)) == 0 &&
+	    (r = index_snap_ids(s->index_dir, fn, ctx)) == -ENOENT)
+		r = 0;
+	store_close(s);
+	return r;
+}
+
 const char *
 store_snap_flag_name(size_t i, uint32_t *flag)
 {

@@ -404,6 +404,23 @@ int store_snap_find(const struct store_snap_list *l, const char *spec,
     const struct store_snap **out);
 
 /*
+ * store_snap_ids_cached(location, o, fn, ctx):
+ * Call ${fn} with the id of every snapshot this machine's index of the
+ * local store at ${location} holds, in id order, without a key: the ids
+ * are all that the index keeps of snapshots in clear (names and times
+ * are in the sealed manifests).  It reads the store's plaintext config
+ * to find the index, prompts for nothing, and creates or changes
+ * nothing.  The ids are those of objects under snapshots/, not checked
+ * (anyone who may add objects may add one that fails authentication).
+ * No index (this machine never unlocked the store) is no id, and 0.
+ * Returns -EPROTONOSUPPORT for an s3:// location (never reached from
+ * here), -ENOENT if there is no store there, or a non-zero return of
+ * ${fn}.
+ */
+int store_snap_ids_cached(const char *location, const struct store_opts *o,
+    int (*fn)(void *ctx, const uint8_t id[STORE_HASH_LEN]), void *ctx);
+
+/*
  * One snapshot at a time, for readers that must not hold every decoded
  * manifest at once (the mount, with thousands of snapshots of hundreds of
  * sources each).  Snapshots come in no particular order and with no

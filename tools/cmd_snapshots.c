@@ -20,6 +20,7 @@
 
 static const char usage[] =
     "usage: amber snapshots STORE [--json] [--max-age DURATION]\n"
+    "       amber snapshots STORE --cached-ids\n"
     "\n"
     "List the snapshots of STORE, oldest first, one per line: name, short\n"
     "id, writer (master, or LABEL@KEYID of an ingest key), host, tags,\n"
@@ -33,6 +34,9 @@ static const char usage[] =
     "  --json               a JSON array of snapshot objects\n"
     "  --max-age DURATION   exit 1 if the newest snapshot is older than\n"
     "                       DURATION (26h, 90m, 2d, 1w; for monitoring)\n"
+    "  --cached-ids         print the ids this machine's index holds of a\n"
+    "                       local store's snapshots, with no passphrase\n"
+    "                       (for shell completion)\n"
     CLI_COMMON_HELP
     CLI_S3_HELP;
 
@@ -128,6 +132,68 @@ snap_json(const struct store_snap *sn)
 	return o;
 }
 
+/*
+ * --cached-ids: the ids come sorted.  Each is printed as the short id
+ * `amber snapshots` shows, or whole when it shares that with a
+ * neighbour, so that every line printed names one snapshot.
+ */
+struct cached_ids {
+	uint8_t prev[STORE_HASH_LEN];
+	int has_prev;
+	int is_prev_shared;
+};
+
+static void
+cached_id_print(const uint8_t id[STORE_HASH_LEN], int is_whole)
+{
+	char hex[2 * STORE_HASH_LEN + 1];
+
+	cli_hex(id, STORE_HASH_LEN, hex);
+	if (!is_whole)
+		hex[SHORT_ID] = '\0';
+	puts(hex);
+}
+
+static int
+cached_id_one(void *ctx, const uint8_t id[STORE_HASH_LEN])
+{
+	struct cached_ids *c = ctx;
+	int is_shared;
+
+	is_shared = c->has_prev && memcmp(c->prev, id, SHORT_ID / 2) == 0;
+	if (c->has_prev)
+		cached_id_print(c->prev, c->is_prev_shared || is_shared);
+	memcpy(c->prev, id, STORE_HASH_LEN);
+	c->has_prev = 1;
+	c->is_prev_shared = is_shared;
+	return 0;
+}
+
+static int
+cached_ids(const char *cmd, const char *location, const struct cli_common *c)
+{
+	struct cached_ids ids;
+	struct store_opts o;
+	int r;
+
+	memset(&ids, 0, sizeof(ids));
+	memset(&o, 0, sizeof(o));
+	o.index_dir = c->index_dir;
+	r = store_snap_ids_cached(location, &o, cached_id_one, &ids);
+	if (r == -EPROTONOSUPPORT) {
+		cli_err(cmd, "%s: --cached-ids reads only local stores",
+		    location);
+		return CLI_EXIT_USAGE;
+	}
+	if (r < 0) {
+		cli_err(cmd, "%s: %s", location, cli_strerror(r));
+		return cli_exit_status(r);
+	}
+	if (ids.has_prev)
+		cached_id_print(ids.prev, ids.is_prev_shared);
+	return CLI_EXIT_OK;
+}
+
 static void
 snap_print(const struct store_snap *sn)
 {
@@ -187,9 +253,11 @@ cmd_snapshots(int argc, char **argv)
 		CLI_COMMON_LONGOPTS,
 		CLI_S3_LONGOPTS,
 		{ "max-age", required_argument, NULL, CLI_OPT_FIRST_PRIVATE },
+		{ "cached-ids", no_argument, NULL, CLI_OPT_FIRST_PRIVATE + 1 },
 		{ NULL, 0, NULL, 0 },
 	};
 	int64_t max_age = 0;
+	int is_cached_ids = 0;
 	struct store_snap_list *l = NULL;
 	struct cli_common c;
 	struct store *s = NULL;
@@ -210,6 +278,10 @@ cmd_snapshots(int argc, char **argv)
 			}
 			continue;
 		}
+		if (opt == CLI_OPT_FIRST_PRIVATE + 1) {
+			is_cached_ids = 1;
+			continue;
+		}
 		if (!cli_common_opt(&c, opt, optarg))
 			return cli_usage(argv[0], usage, 1);
 	}
@@ -217,6 +289,10 @@ cmd_snapshots(int argc, char **argv)
 		return cli_usage(argv[0], usage, 0);
 	if (argc - optind != 1)
 		return cli_usage(argv[0], usage, 1);
+	if (is_cached_ids) {
+		r = cached_ids(argv[0], argv[optind], &c);
+		goto out;
+	}
 	if ((r = cli_open(argv[0], argv[optind], &c, 1, &s)) != 0)
 		goto out;
 	if ((r = store_snapshots(s, &l)) < 0) {
