@@ -789,6 +789,7 @@ cmd_diff(int argc, char **argv)
 		r = r == CLI_EXIT_KEY ? r : DIFF_EXIT_TROUBLE;
 		goto out;
 	}
+	t0 = now_ms();
 	if ((r = store_snapshots(d.s, &l)) < 0) {
 		if (r == -EACCES)
 			cli_err(argv[0], "this key cannot read snapshots");
@@ -801,7 +802,6 @@ cmd_diff(int argc, char **argv)
 	if ((r = find_snap(argv[0], l, argv[optind + 1], &sa)) != 0 ||
 	    (r = find_snap(argv[0], l, argv[optind + 2], &sb)) != 0)
 		goto out;
-	t0 = now_ms();
 	if ((r = find_path(argv[0], d.s, sa, path, &ta, &ea)) != 0 ||
 	    (r = find_path(argv[0], d.s, sb, path, &tb, &eb)) != 0)
 		goto out;
