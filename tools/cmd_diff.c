@@ -388,11 +388,15 @@ get_tree(struct diff *d, const char *side, const struct store_entry *e,
 	}
 	d->n_trees++;
 	n = store_tree_len(t);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && sum <= e->n_desc; i++) {
 		const struct store_entry *c = store_tree_entry(t, i);
+		uint64_t add = 1 + (c->type == STORE_DIR ? c->n_desc : 0);
 
-		/* n_desc <= 2^40 each (tree.c): no overflow in 2^32 of them. */
-		sum += 1 + (c->type == STORE_DIR ? c->n_desc : 0);
+		/* sum <= e->n_desc here: no overflow, however many. */
+		if (add > e->n_desc - sum)
+			sum = e->n_desc + 1;
+		else
+			sum += add;
 	}
 	if (sum != e->n_desc) {
 		error_at(d, side, "damaged: the tree holds another number of "
