@@ -125,11 +125,13 @@ install: all
 	    > $(DESTDIR)$(SYSTEMDDIR)/amber-ingest@.service
 	install -m 0644 tools/systemd/amber-ingest@.timer $(DESTDIR)$(SYSTEMDDIR)/
 	sed 's|/usr/local/bin/|$(BINDIR)/|g' tools/systemd/amber.cron > $(DESTDIR)$(DOCDIR)/amber.cron
+	install -m 0644 tools/dist/amber.rules.yml $(DESTDIR)$(DOCDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/amber $(DESTDIR)$(BINDIR)/amberfs
 	rm -f $(DESTDIR)$(SYSTEMDDIR)/amber-ingest@.service $(DESTDIR)$(SYSTEMDDIR)/amber-ingest@.timer
-	rm -f $(DESTDIR)$(DOCDIR)/amber.cron $(DESTDIR)$(COMPLETIONDIR)/amber
+	rm -f $(DESTDIR)$(DOCDIR)/amber.cron $(DESTDIR)$(DOCDIR)/amber.rules.yml \
+	    $(DESTDIR)$(COMPLETIONDIR)/amber
 	for m in $(MANPAGES); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
 
 # The Debian package, build/amber_VERSION_ARCH.deb: the binaries built

@@ -13,6 +13,7 @@ int cmd_ingest(int argc, char **argv);		/* cmd_ingest.c */
 int cmd_snapshots(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_cat(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_index(int argc, char **argv);

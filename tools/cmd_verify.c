@@ -8,15 +8,18 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include "cli.h"
 #include "cmd.h"
+#include "metrics.h"
 #include "store.h"
 
 static const char usage[] =
     "usage: amber verify STORE [--read-data] [--expect ID] [--json]\n"
+    "                    [--metrics-file F]\n"
     "\n"
     "Check that every snapshot is reachable and its chain intact, that\n"
     "every referenced tree and chunk is present and every tree decodes;\n"
@@ -28,12 +31,15 @@ static const char usage[] =
     "  --expect ID          fail unless snapshot ID (a hex id or prefix,\n"
     "                       recorded elsewhere) is present\n"
     "  --json               one JSON object per problem, then a summary\n"
+    "  --metrics-file F     write the run's figures to F for Prometheus'\n"
+    "                       textfile collector (F.tmp, then renamed)\n"
     CLI_COMMON_HELP
     CLI_S3_HELP;
 
 enum {
 	OPT_READ_DATA = CLI_OPT_FIRST_PRIVATE,
 	OPT_EXPECT,
+	OPT_METRICS_FILE,
 };
 
 struct verify_ctx {
@@ -94,6 +100,48 @@ report(void *ctx, const struct store_problem *p)
 	fflush(stdout);
 }
 
+static double
+clock_s(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Write the run's figures to ${path} (amber(1), METRICS): its end time,
+ * duration and exit status ${status}, and the problems found if the
+ * check ran (${has_run}).  Returns 0 or -errno.
+ */
+static int
+write_metrics(const char *path, double t0, int has_run, uint64_t n_problems,
+    int status)
+{
+	struct metrics *m = NULL;
+	int r;
+
+	if ((r = metrics_new(&m)) < 0)
+		return r;
+	if ((r = metrics_put(m, "amber_verify_last_run_timestamp_seconds",
+	    "gauge", "When the last amber verify ended (Unix time).", NULL,
+	    NULL, clock_s(CLOCK_REALTIME))) < 0 ||
+	    (r = metrics_put(m, "amber_verify_duration_seconds", "gauge",
+	    "How long the last amber verify took.", NULL, NULL,
+	    clock_s(CLOCK_MONOTONIC) - t0)) < 0 ||
+	    (has_run && (r = metrics_put(m, "amber_verify_problems", "gauge",
+	    "Problems (damage) the last amber verify found.", NULL, NULL,
+	    (double)n_problems)) < 0) ||
+	    (r = metrics_put(m, "amber_verify_exit_status", "gauge",
+	    "Exit status of the last amber verify (0 ok, 5 damage).", NULL,
+	    NULL, status)) < 0)
+		goto out;
+	r = metrics_write(m, path);
+out:
+	metrics_free(m);
+	return r;
+}
+
 static int
 is_hex(const char *s)
 {
@@ -111,12 +159,16 @@ cmd_verify(int argc, char **argv)
 		CLI_S3_LONGOPTS,
 		{ "read-data", no_argument, NULL, OPT_READ_DATA },
 		{ "expect", required_argument, NULL, OPT_EXPECT },
+		{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct verify_ctx v;
 	struct cli_common c;
 	struct store *s = NULL;
 	const char *expect = NULL;
+	const char *metrics_file = NULL;
+	double t0 = clock_s(CLOCK_MONOTONIC);
+	int has_run = 0;
 	uint64_t n_problems = 0;
 	unsigned flags = 0;
 	int opt;
@@ -135,6 +187,9 @@ cmd_verify(int argc, char **argv)
 		case OPT_EXPECT:
 			expect = optarg;
 			break;
+		case OPT_METRICS_FILE:
+			metrics_file = optarg;
+			break;
 		default:
 			return cli_usage(argv[0], usage, 1);
 		}
@@ -145,6 +200,12 @@ cmd_verify(int argc, char **argv)
 		return cli_usage(argv[0], usage, 1);
 	if (expect != NULL && !is_hex(expect)) {
 		cli_err(argv[0], "--expect %s: not a hex snapshot id", expect);
+		return CLI_EXIT_USAGE;
+	}
+	/* A wrong path is found now, not after an hour of checking. */
+	if (metrics_file != NULL && (r = metrics_check_path(metrics_file)) < 0) {
+		cli_err(argv[0], "--metrics-file %s: cannot write there: %s",
+		    metrics_file, strerror(-r));
 		return CLI_EXIT_USAGE;
 	}
 	v.is_json = c.is_json;
@@ -165,6 +226,7 @@ cmd_verify(int argc, char **argv)
 		r = cli_exit_status(r);
 		goto out;
 	}
+	has_run = 1;
 	if (c.is_json)
 		put_json(json_pack("{s:I, s:b}", "problems",
 		    (json_int_t)n_problems, "ok", n_problems == 0));
@@ -180,5 +242,15 @@ out:
 	if (fflush(stdout) != 0 && r == CLI_EXIT_OK)
 		r = CLI_EXIT_ERROR;
 	store_close(s);
+	if (metrics_file != NULL) {
+		int mr = write_metrics(metrics_file, t0, has_run, n_problems, r);
+
+		if (mr < 0) {
+			cli_err(argv[0], "--metrics-file %s: %s", metrics_file,
+			    strerror(-mr));
+			if (r == CLI_EXIT_OK)
+				r = CLI_EXIT_ERROR;
+		}
+	}
 	return r;
 }

@@ -29,6 +29,7 @@ static const struct command commands[] = {
 	{ "snapshots", cmd_snapshots, "list the snapshots" },
 	{ "ls", cmd_ls, "list a directory of a snapshot" },
 	{ "cat", cmd_cat, "write a file of a snapshot to stdout" },
+	{ "diff", cmd_diff, "list what differs between two snapshots" },
 	{ "restore", cmd_restore, "copy a snapshot or part of it out" },
 	{ "verify", cmd_verify, "check the store for damage" },
 	{ "index", cmd_index, "rebuild or sync the local index" },

@@ -37,6 +37,10 @@ run() {
 	run cat "$S" 2026-11-27T03:00:00Z:files/src/f
 	run restore "$S" latest
 	run verify "$S" --expect xyz
+	run diff "$S" latest
+	run diff "$S" latest 2001-01-01T00:00:00Z
+	run diff "$S" latest latest:files/src
+	run diff "$S" latest latest files/src/nope
 	run index frob "$S"
 	run key frob "$S"
 	run mount "$S"

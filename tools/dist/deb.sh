@@ -1,7 +1,8 @@
 #!/bin/sh
 # tools/dist/deb.sh B OUT: build OUT/amber_VERSION_ARCH.deb from the
 # binaries in B (built by `make deb` with dpkg-buildflags' hardening
-# flags), the man pages, the systemd units, the cron example and the bash
+# flags), the man pages, the systemd units, the cron example, the
+# Prometheus alert rules and the bash
 # completion, with the control files of tools/dist/debian/.  Needs only
 # dpkg-dev: dpkg-shlibdeps finds the library packages and versions,
 # dpkg-gencontrol writes the control file, dpkg-deb --root-owner-group
@@ -52,6 +53,7 @@ sed 's|/usr/local/bin/|/usr/bin/|g' tools/systemd/amber-ingest@.service \
 install -m 0644 tools/systemd/amber-ingest@.timer "$root/lib/systemd/system/"
 sed 's|/usr/local/bin/|/usr/bin/|g' tools/systemd/amber.cron \
     >"$doc/examples/amber.cron"
+install -m 0644 tools/dist/amber.rules.yml "$doc/examples/"
 install -m 0644 tools/completion/amber.bash \
     "$root/usr/share/bash-completion/completions/amber"
 gzip -9n <README.md >"$doc/README.md.gz"
