@@ -64,13 +64,11 @@ is_finished(const char *status)
 }
 
 /*
- * The local files a GitLab CI file includes: "local: path" anywhere, and
- * plain "/path.yml" strings under a top-level include: key.  This is a
- * line scanner, not a YAML parser: it can only miss a file (which the
- * docs say), never fetch one from outside the project.
+ * This is a line scanner, not a YAML parser: it can only miss a file
+ * (which the docs say), never fetch one from outside the project.
  */
-static int
-add_includes(const char *text, size_t len, json_t *queue)
+int
+forge_gitlab_includes(const char *text, size_t len, json_t *queue)
 {
 	const char *p = text;
 	const char *end = text + len;
@@ -206,7 +204,7 @@ gl_config(struct gl *g, const char *main_file)
 			continue;
 		}
 		if ((r = forge_fetch_put(f, path, body, len, 0644)) < 0 ||
-		    (r = add_includes((const char *)body, len, queue)) < 0)
+		    (r = forge_gitlab_includes((const char *)body, len, queue)) < 0)
 			goto out;
 		free(body);
 		body = NULL;

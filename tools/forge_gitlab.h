@@ -17,4 +17,13 @@
  */
 int forge_gitlab_read(struct forge_fetch *f, const char *project);
 
+/*
+ * forge_gitlab_includes(text, len, queue):
+ * Append to the JSON array ${queue} the local files the GitLab CI file
+ * ${text} (${len} bytes, from the network) includes: "local: path"
+ * anywhere, and plain "/path.yml" strings under a top-level include:
+ * key.  Returns 0, or -ENOMEM.
+ */
+int forge_gitlab_includes(const char *text, size_t len, json_t *queue);
+
 #endif

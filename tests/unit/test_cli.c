@@ -1,6 +1,6 @@
 /*
- * test_cli.c: the pure helpers of tools/cli.c (compiled in here, as the
- * tools are not a library): SNAPSHOT:PATH splitting (snapshot names hold
+ * test_cli.c: the pure helpers of tools/cli.c (from libtools.a):
+ * SNAPSHOT:PATH splitting (snapshot names hold
  * colons), UTF-8 validation, escaping of raw-byte names, JSON names, KDF
  * and number parsing, and the exit-status table.
  */
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "../check.h"
-#include "../../tools/cli.c"
+#include "../../tools/cli.h"
 
 static void
 split_ok(const char *arg, const char *want_snap, const char *want_path)
