@@ -2,7 +2,7 @@
  * cli.h: helpers every `amber` subcommand shares: the common long
  * options, passphrases, opening and unlocking a store with one clear
  * error line, the exit-status table of DESIGN.md, SNAPSHOT:PATH parsing
- * and the printing of stored names (raw bytes) for humans and for JSON.
+ * and stored names (raw bytes) in JSON (name.h prints them for humans).
  */
 #ifndef CLI_H
 #define CLI_H
@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "name.h"
 #include "store.h"
 
 /* Exit statuses (DESIGN.md, "Conventions"; amber(1) EXIT STATUS). */
@@ -213,22 +214,6 @@ int cli_split_spec(const char *arg, char **snap, char **path);
 int cli_find(const char *cmd, struct store *s, const char *arg,
     struct store_snap_list **list, const struct store_snap **snap,
     struct store_tree **parent, const struct store_entry **entry);
-
-/*
- * cli_name_print(f, name, len, is_escaped):
- * Write the stored name (raw bytes) to ${f}: as is, or, with
- * ${is_escaped}, with backslash, control characters, DEL and bytes that
- * are not valid UTF-8 written as C escapes (\\, \n, \t, \xHH), so that
- * one name is one line.
- */
-void cli_name_print(FILE *f, const uint8_t *name, size_t len,
-    int is_escaped);
-
-/*
- * cli_utf8_valid(buf, len): 1 if ${buf} is valid, NUL-free UTF-8 (so it
- * can be a JSON string as is), else 0.
- */
-int cli_utf8_valid(const uint8_t *buf, size_t len);
 
 /*
  * cli_json_bytes(o, key, buf, len):

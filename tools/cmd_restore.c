@@ -120,7 +120,7 @@ say(struct restore *r, const char *kind, const char *what)
 {
 	progress_end(r);
 	fprintf(stderr, "%s: %s%s:", r->cmd, kind, r->snap);
-	cli_name_print(stderr, (const uint8_t *)r->path, r->path_len, 1);
+	name_print(stderr, (const uint8_t *)r->path, r->path_len, 1);
 	fprintf(stderr, ": %s\n", what);
 }
 
@@ -900,7 +900,7 @@ check_free(struct restore *r, const char *target,
 	if (fstatat(r->target_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		return 0;
 	fprintf(stderr, "%s: %s/", r->cmd, target);
-	cli_name_print(stderr, e->name, e->name_len, 1);
+	name_print(stderr, e->name, e->name_len, 1);
 	fprintf(stderr, ": exists (use --overwrite to replace it)\n");
 	return -EEXIST;
 }

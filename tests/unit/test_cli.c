@@ -70,17 +70,17 @@ test_split(void)
 static void
 test_utf8(void)
 {
-	CHECK(cli_utf8_valid((const uint8_t *)"", 0));
-	CHECK(cli_utf8_valid((const uint8_t *)"abc", 3));
-	CHECK(cli_utf8_valid((const uint8_t *)"\xc3\xa9", 2));
-	CHECK(cli_utf8_valid((const uint8_t *)"\xf0\x9f\x98\x80", 4));
-	CHECK(!cli_utf8_valid((const uint8_t *)"\xff", 1));
-	CHECK(!cli_utf8_valid((const uint8_t *)"\xc3", 1));	/* short */
-	CHECK(!cli_utf8_valid((const uint8_t *)"\xc0\xaf", 2));	/* overlong */
-	CHECK(!cli_utf8_valid((const uint8_t *)"\xe0\x80\xaf", 3));
-	CHECK(!cli_utf8_valid((const uint8_t *)"\xed\xa0\x80", 3)); /* D800 */
-	CHECK(!cli_utf8_valid((const uint8_t *)"\xf4\x90\x80\x80", 4));
-	CHECK(!cli_utf8_valid((const uint8_t *)"a\0b", 3));
+	CHECK(name_is_utf8((const uint8_t *)"", 0));
+	CHECK(name_is_utf8((const uint8_t *)"abc", 3));
+	CHECK(name_is_utf8((const uint8_t *)"\xc3\xa9", 2));
+	CHECK(name_is_utf8((const uint8_t *)"\xf0\x9f\x98\x80", 4));
+	CHECK(!name_is_utf8((const uint8_t *)"\xff", 1));
+	CHECK(!name_is_utf8((const uint8_t *)"\xc3", 1));	/* short */
+	CHECK(!name_is_utf8((const uint8_t *)"\xc0\xaf", 2));	/* overlong */
+	CHECK(!name_is_utf8((const uint8_t *)"\xe0\x80\xaf", 3));
+	CHECK(!name_is_utf8((const uint8_t *)"\xed\xa0\x80", 3)); /* D800 */
+	CHECK(!name_is_utf8((const uint8_t *)"\xf4\x90\x80\x80", 4));
+	CHECK(!name_is_utf8((const uint8_t *)"a\0b", 3));
 }
 
 static int
@@ -93,7 +93,7 @@ escaped_is(const char *name, size_t len, const char *want)
 
 	if (f == NULL)
 		return 0;
-	cli_name_print(f, (const uint8_t *)name, len, 1);
+	name_print(f, (const uint8_t *)name, len, 1);
 	fclose(f);
 	ok = strcmp(buf, want) == 0;
 	if (!ok)
