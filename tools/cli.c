@@ -19,6 +19,7 @@
 #include <openssl/crypto.h>
 
 #include "cli.h"
+#include "forge_http.h"
 #include "name.h"
 #include "store.h"
 
@@ -147,6 +148,8 @@ cli_strerror(int r)
 		return "out of memory";
 	case -ENXIO:
 		return "no terminal to ask for a passphrase on";
+	case -FORGE_ETOKEN:
+		return "the forge refused the token";
 	default:
 		return strerror(-r);
 	}

@@ -139,7 +139,8 @@ void cli_warn(const char *cmd, const char *fmt, ...)
 /*
  * cli_strerror(r): a short message for the negative errno ${r}, worded for
  * store operations ("damaged (authentication failed)" for -EBADMSG,
- * "wrong passphrase or key" for -EACCES...).
+ * "wrong passphrase or key" for -EACCES, "the forge refused the token" for
+ * -FORGE_ETOKEN...).
  */
 const char *cli_strerror(int r);
 

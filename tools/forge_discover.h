@@ -43,10 +43,10 @@ struct forge_repos {
  * without credentials, so that the caller reports it and clones nothing.
  * Returns 0 and fills *${out} (free with forge_repos_fini()); on failure
  * -errno with one line in ${err}:
- * -EACCES (401, 403), -ENOENT (no such group), -EIO, -EBADMSG (not the
- * answer of a forge), -EINVAL (a token refused over plain http), -EFBIG
- * (an answer over the caps of forge_http_pages(), or more than 100000
- * projects).
+ * -FORGE_ETOKEN (401, 403), -ENOENT (no such group), -EIO, -EBADMSG
+ * (not the answer of a forge), -EINVAL (a token refused over plain
+ * http), -EFBIG (an answer over the caps of forge_http_pages(), or more
+ * than 100000 projects).
  */
 int forge_discover(const struct sources_entry *e, const char *const *allow,
     size_t n_allow, struct forge_repos *out, char *err, size_t cap);

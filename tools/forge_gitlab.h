@@ -11,9 +11,10 @@
  * forge_gitlab_read(f, project):
  * Read the project ${project} ("group/sub/project") through ${f}'s client
  * into ${f}'s layout.  What the forge does not give is recorded in the
- * layout's errors.  Returns -EACCES (token refused), -ENOENT (no such
- * project) or -EIO when not even the project could be read, which ends
- * the source (the reason went to src_warn()); a store error; -ENOMEM.
+ * layout's errors.  Returns -FORGE_ETOKEN (token refused), -ENOENT (no
+ * such project) or -EIO when not even the project could be read, which
+ * ends the source (the reason went to src_warn()); a store error;
+ * -ENOMEM.
  */
 int forge_gitlab_read(struct forge_fetch *f, const char *project);
 

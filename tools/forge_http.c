@@ -383,13 +383,13 @@ get_resp(struct forge_http *h, const char *url, size_t max_body,
 		snprintf(err->msg, sizeof(err->msg), "GET %.200s: HTTP 401%s "
 		    "(the token in %s is missing, expired or revoked)", shown,
 		    msg, h->token_env);
-		r = -EACCES;
+		r = -FORGE_ETOKEN;
 		break;
 	case 403:
 		snprintf(err->msg, sizeof(err->msg), "GET %.200s: HTTP 403%s "
 		    "(the token in %s lacks a permission this needs)", shown,
 		    msg, h->token_env);
-		r = -EACCES;
+		r = -FORGE_ETOKEN;
 		break;
 	case 404:
 	case 410:

@@ -18,6 +18,13 @@
 
 struct forge_http;
 
+/*
+ * The forge refused the token (HTTP 401 or 403, not a rate limit): its
+ * own code, so that no caller takes it for the store's -EACCES (a wrong
+ * passphrase or key).  Functions here return -FORGE_ETOKEN.
+ */
+#define FORGE_ETOKEN EKEYREJECTED
+
 /* Why a request failed: the HTTP status (0 if none came) and one line. */
 struct forge_err {
 	long status;
@@ -54,8 +61,8 @@ const char *forge_http_base(const struct forge_http *h);
  * 2xx: *${body} is malloc'd, NUL-terminated, and the caller's.  The token
  * goes only to the origin of the API base; redirects (at most 5) are
  * followed by hand, with no token to any other origin.
- * Returns -EACCES on 401 or 403 (not a rate limit), -ENOENT on 404 or
- * 410, -EAGAIN when rate-limited longer than the bound allows, -ERANGE
+ * Returns -FORGE_ETOKEN on 401 or 403 (not a rate limit), -ENOENT on 404
+ * or 410, -EAGAIN when rate-limited longer than the bound allows, -ERANGE
  * when the body exceeds ${max_body}, -EIO on any other failure; then
  * ${err} says what happened.
  */
