@@ -158,8 +158,8 @@ cli_strerror(int r)
 int
 cli_exit_status(int r)
 {
-	if (r >= 0)
-		return r;
+	if (r == 0)
+		return CLI_EXIT_OK;
 	if (r == -EACCES || r == -EPERM)
 		return CLI_EXIT_KEY;
 	return CLI_EXIT_ERROR;

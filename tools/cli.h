@@ -1,8 +1,28 @@
 /*
  * cli.h: helpers every `amber` subcommand shares: the common long
  * options, passphrases, opening and unlocking a store with one clear
- * error line, the exit-status table of DESIGN.md, SNAPSHOT:PATH parsing
- * and stored names (raw bytes) in JSON (name.h prints them for humans).
+ * error line, the exit-status table, SNAPSHOT:PATH parsing and stored
+ * names (raw bytes) in JSON.
+ *
+ * The error convention of tools/, which every file here follows:
+ *
+ *  - A command (cmd_<name>(), cmd.h) and the few helpers that finish its
+ *    work and say so (cli_open(), cli_find(), ingest_run()) print their
+ *    own one-line message and return an exit status, CLI_EXIT_* below,
+ *    and nothing else.  --help is a flag (cli_common.is_help), not a
+ *    return value.
+ *  - Every other function returns 0 or a negative errno, with the
+ *    meanings of store.h (-ENOENT absent, -EBADMSG damaged or malformed,
+ *    -EIO backend or transport, -EACCES the store's wrong key or missing
+ *    rights, -ENOMEM...), and prints nothing, except a source reader's
+ *    warnings (src_warn(), source.h).  cli_strerror() words the code and
+ *    cli_exit_status() maps it to an exit status, at the one place that
+ *    reports it.
+ *  - A forge that refuses its token (HTTP 401 or 403) is -FORGE_ETOKEN
+ *    (forge_http.h), never -EACCES: a refused token is not a wrong key.
+ *  - Where the code alone cannot say what went wrong (the line of a
+ *    sources file, the HTTP request and the forge's words), the helper
+ *    also fills the struct err (err.h) its caller passes.
  */
 #ifndef CLI_H
 #define CLI_H
@@ -18,7 +38,7 @@
 #include "name.h"
 #include "store.h"
 
-/* Exit statuses (DESIGN.md, "Conventions"; amber(1) EXIT STATUS). */
+/* Exit statuses: the table of amber(1), EXIT STATUS. */
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_ERROR 1
 #define CLI_EXIT_USAGE 2
@@ -146,9 +166,9 @@ const char *cli_strerror(int r);
 
 /*
  * cli_exit_status(r):
- * Map ${r} (0, a negative errno, or a positive CLI_EXIT_* value which is
- * returned unchanged) to an exit status: -EACCES and -EPERM give 4
- * (wrong key or lacking rights), any other negative value 1.
+ * The exit status for the negative errno ${r}: CLI_EXIT_KEY for -EACCES
+ * and -EPERM (wrong key or lacking rights), else CLI_EXIT_ERROR.  0 gives
+ * CLI_EXIT_OK.
  */
 int cli_exit_status(int r);
 

@@ -157,7 +157,7 @@ gl_config(struct gl *g, const char *main_file)
 	json_t *queue = NULL;
 	json_t *seen = NULL;
 	uint8_t *body = NULL;
-	struct forge_err e;
+	struct err e;
 	char enc[2048];
 	char path[1100];
 	size_t len;
@@ -335,7 +335,7 @@ static int
 gl_runs(struct gl *g)
 {
 	struct forge_fetch *f = g->f;
-	struct forge_err e;
+	struct err e;
 	json_t *list = NULL;
 	json_t *v;
 	size_t limit;
@@ -423,7 +423,7 @@ static int
 gl_deployments(struct gl *g)
 {
 	struct forge_fetch *f = g->f;
-	struct forge_err e;
+	struct err e;
 	json_t *list = NULL;
 	json_t *v;
 	uint64_t above;
@@ -462,7 +462,7 @@ forge_gitlab_read(struct forge_fetch *f, const char *project)
 	static const char *const carried[] = {
 		"runs", "jobs", "logs", "artifacts", "deployments",
 	};
-	struct forge_err e;
+	struct err e;
 	struct gl *g = NULL;
 	json_t *proj = NULL;
 	const char *branch;

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "err.h"
 #include "forge_json.h"
 
 struct forge_http;
@@ -25,11 +26,6 @@ struct forge_http;
  */
 #define FORGE_ETOKEN EKEYREJECTED
 
-/* Why a request failed: the HTTP status (0 if none came) and one line. */
-struct forge_err {
-	long status;
-	char msg[512];
-};
 
 struct forge_http_opts {
 	const char *base;	/* API base URL, e.g. https://api.github.com */
@@ -67,7 +63,7 @@ const char *forge_http_base(const struct forge_http *h);
  * ${err} says what happened.
  */
 int forge_http_get(struct forge_http *h, const char *url, size_t max_body,
-    uint8_t **body, size_t *len, struct forge_err *err);
+    uint8_t **body, size_t *len, struct err *err);
 
 /*
  * forge_http_get_json(h, url, out, err):
@@ -75,7 +71,7 @@ int forge_http_get(struct forge_http *h, const char *url, size_t max_body,
  * as forge_http_get(), and -EBADMSG if the body is not JSON.
  */
 int forge_http_get_json(struct forge_http *h, const char *url, json_t **out,
-    struct forge_err *err);
+    struct err *err);
 
 /*
  * forge_http_pages(h, url, key, fn, ctx, err):
@@ -90,7 +86,7 @@ int forge_http_get_json(struct forge_http *h, const char *url, json_t **out,
  * Returns 0, ${fn}'s error, or as forge_http_get_json().
  */
 int forge_http_pages(struct forge_http *h, const char *url, const char *key,
-    int (*fn)(void *ctx, json_t *items), void *ctx, struct forge_err *err);
+    int (*fn)(void *ctx, json_t *items), void *ctx, struct err *err);
 
 /*
  * forge_http_get_all(h, url, key, out, err):
@@ -99,7 +95,7 @@ int forge_http_pages(struct forge_http *h, const char *url, const char *key,
  * ${limit} items (0: no limit).
  */
 int forge_http_get_all(struct forge_http *h, const char *url, const char *key,
-    size_t limit, json_t **out, struct forge_err *err);
+    size_t limit, json_t **out, struct err *err);
 
 /*
  * forge_http_get_newer(h, url, key, above, limit, out, err):
@@ -110,7 +106,7 @@ int forge_http_get_all(struct forge_http *h, const char *url, const char *key,
  */
 int forge_http_get_newer(struct forge_http *h, const char *url,
     const char *key, uint64_t above, size_t limit, json_t **out,
-    struct forge_err *err);
+    struct err *err);
 
 /*
  * forge_http_url(h, out, cap, fmt, ...):

@@ -18,14 +18,6 @@
 #include "../../tools/forge_fetch.h"
 #include "../../tools/forge_gitlab.h"
 
-/* forge_out.c reports through src_warn(); these inputs need no output. */
-void
-src_warn(struct src_ctx *c, const char *fmt, ...)
-{
-	(void)c;
-	(void)fmt;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void

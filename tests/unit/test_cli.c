@@ -11,6 +11,7 @@
 
 #include "../check.h"
 #include "../../tools/cli.h"
+#include "../../tools/forge_http.h"
 
 static void
 split_ok(const char *arg, const char *want_snap, const char *want_path)
@@ -168,8 +169,13 @@ test_parse(void)
 static void
 test_exit(void)
 {
+	/* Only 0 and -errno come in: exit statuses are never passed on. */
 	CHECK(cli_exit_status(0) == 0);
-	CHECK(cli_exit_status(CLI_EXIT_DAMAGE) == 5);
+	/* A forge that refused its token is not a wrong key (exit 4). */
+	CHECK(cli_exit_status(-FORGE_ETOKEN) == 1);
+	CHECK(strcmp(cli_strerror(-FORGE_ETOKEN),
+	    "the forge refused the token") == 0);
+	CHECK(strcmp(cli_strerror(-EACCES), "wrong passphrase or key") == 0);
 	CHECK(cli_exit_status(-EACCES) == 4);
 	CHECK(cli_exit_status(-EPERM) == 4);
 	CHECK(cli_exit_status(-ENOENT) == 1);
