@@ -613,22 +613,10 @@ count(const struct run *o, enum status st)
 	return n;
 }
 
+/* The lines of a sources file's run (amber-sources(5)): every source. */
 static void
-summary_text(const struct run *o, const char *hex, const char *name,
-    const struct store_writer_stats *st, double secs)
+lines_sources(const struct run *o)
 {
-	const struct src_progress *p = &o->ctx.progress;
-	char rd[32];
-	char add[32];
-
-	cli_size_human(p->n_bytes, rd, sizeof(rd));
-	cli_size_human(st->bytes_stored, add, sizeof(add));
-	fprintf(stderr, "snapshot %s (%.16s) committed\n", name, hex);
-	fprintf(stderr, "  %" PRIu64 " files, %s read, %s added, %.1f s "
-	    "(listing %.1f s, fetching %.1f s with %zu jobs, storing "
-	    "%.1f s), %" PRIu64 " warning%s\n", p->n_files, rd, add, secs,
-	    o->t_discover, o->t_fetch, o->opts->n_jobs_max, o->t_store,
-	    p->n_warnings, p->n_warnings == 1 ? "" : "s");
 	fprintf(stderr, "  %zu sources: %zu ok, %zu partial, %zu stale, "
 	    "%zu failed; %zu vanished\n", o->n_jobs - count(o, ST_ABSENT),
 	    count(o, ST_OK), count(o, ST_PARTIAL), count(o, ST_STALE),
@@ -664,19 +652,62 @@ summary_text(const struct run *o, const char *hex, const char *name,
 		    "keep it)\n", "vanished", o->vanished[i]);
 }
 
-static int
-summary_json(const struct run *o, const char *hex, const char *name,
+/* The lines of a command-line run (amber(1)): only what went wrong. */
+static void
+lines_args(const struct run *o)
+{
+	for (size_t i = 0; i < o->n_jobs; i++) {
+		const struct job *j = &o->jobs[i];
+
+		if (j->err)
+			fprintf(stderr, "  %s/%s: failed%s\n",
+			    cli_kind_name(j->kind), j->name,
+			    j->st == ST_STALE ? ", previous copy kept" :
+			    ", left out");
+		else if (j->n_warnings)
+			fprintf(stderr, "  %s/%s: partial, %" PRIu64 " "
+			    "unreadable or changed input%s (see the "
+			    "warnings above)\n", cli_kind_name(j->kind),
+			    j->name, j->n_warnings,
+			    j->n_warnings == 1 ? "" : "s");
+	}
+}
+
+static void
+summary_text(const struct run *o, const char *hex, const char *name,
     const struct store_writer_stats *st, double secs)
 {
 	const struct src_progress *p = &o->ctx.progress;
-	json_t *root = json_object();
+	char rd[32];
+	char add[32];
+
+	cli_size_human(p->n_bytes, rd, sizeof(rd));
+	cli_size_human(st->bytes_stored, add, sizeof(add));
+	fprintf(stderr, "snapshot %s (%.16s) committed\n", name, hex);
+	fprintf(stderr, "  %" PRIu64 " files, %s read, %s added, %.1f s",
+	    p->n_files, rd, add, secs);
+	if (o->opts->is_sources_file)
+		fprintf(stderr, " (listing %.1f s, fetching %.1f s with %zu "
+		    "jobs, storing %.1f s)", o->t_discover, o->t_fetch,
+		    o->opts->n_jobs_max, o->t_store);
+	fprintf(stderr, ", %" PRIu64 " warning%s\n", p->n_warnings,
+	    p->n_warnings == 1 ? "" : "s");
+	if (o->opts->is_sources_file)
+		lines_sources(o);
+	else
+		lines_args(o);
+}
+
+/* The "sources", "groups" and "vanished" of a sources file's run. */
+static int
+json_sources(const struct run *o, json_t *root)
+{
 	json_t *srcs = json_array();
 	json_t *van = json_array();
 	json_t *grp = json_array();
-	char *s = NULL;
 	int r = -ENOMEM;
 
-	if (root == NULL || srcs == NULL || van == NULL || grp == NULL)
+	if (srcs == NULL || van == NULL || grp == NULL)
 		goto out;
 	for (size_t i = 0; i < o->n_jobs; i++) {
 		const struct job *j = &o->jobs[i];
@@ -707,84 +738,28 @@ summary_json(const struct run *o, const char *hex, const char *name,
 		    g->err < 0 ? g->why.msg : NULL)) < 0)
 			goto out;
 	}
-	if (json_object_set_new(root, "id", json_string(hex)) < 0 ||
-	    json_object_set_new(root, "name", json_string(name)) < 0 ||
-	    json_object_set_new(root, "files",
-	    json_integer((json_int_t)p->n_files)) < 0 ||
-	    json_object_set_new(root, "bytes",
-	    json_integer((json_int_t)p->n_bytes)) < 0 ||
-	    json_object_set_new(root, "added",
-	    json_integer((json_int_t)st->bytes_stored)) < 0 ||
-	    json_object_set_new(root, "seconds", json_real(secs)) < 0 ||
-	    json_object_set_new(root, "timing", json_pack("{s:f,s:f,s:f,s:I}",
-	    "listing", o->t_discover, "fetching", o->t_fetch, "storing",
-	    o->t_store, "jobs", (json_int_t)o->opts->n_jobs_max)) < 0 ||
-	    json_object_set_new(root, "warnings",
-	    json_integer((json_int_t)p->n_warnings)) < 0 ||
-	    json_object_set_new(root, "partial",
-	    json_boolean(p->n_warnings != 0)) < 0 ||
-	    json_object_set_new(root, "stale",
+	if (json_object_set_new(root, "stale",
 	    json_integer((json_int_t)count(o, ST_STALE))) < 0 ||
 	    json_object_set(root, "groups", grp) < 0 ||
 	    json_object_set(root, "sources", srcs) < 0 ||
 	    json_object_set(root, "vanished", van) < 0)
 		goto out;
-	if ((s = json_dumps(root, JSON_COMPACT)) == NULL)
-		goto out;
-	printf("%s\n", s);
-	r = fflush(stdout) == 0 ? 0 : -EIO;
+	r = 0;
 out:
-	free(s);
 	json_decref(srcs);
 	json_decref(van);
 	json_decref(grp);
-	json_decref(root);
 	return r;
 }
 
-/* The summary of a command-line run (amber(1)): only what went wrong. */
-static void
-summary_text_args(const struct run *o, const char *hex, const char *name,
-    const struct store_writer_stats *st, double secs)
-{
-	const struct src_progress *p = &o->ctx.progress;
-	char rd[32];
-	char add[32];
-
-	cli_size_human(p->n_bytes, rd, sizeof(rd));
-	cli_size_human(st->bytes_stored, add, sizeof(add));
-	fprintf(stderr, "snapshot %s (%.16s) committed\n", name, hex);
-	fprintf(stderr, "  %" PRIu64 " files, %s read, %s added, %.1f s, "
-	    "%" PRIu64 " warning%s\n", p->n_files, rd, add, secs,
-	    p->n_warnings, p->n_warnings == 1 ? "" : "s");
-	for (size_t i = 0; i < o->n_jobs; i++) {
-		const struct job *j = &o->jobs[i];
-
-		if (j->err)
-			fprintf(stderr, "  %s/%s: failed%s\n",
-			    cli_kind_name(j->kind), j->name,
-			    j->st == ST_STALE ? ", previous copy kept" :
-			    ", left out");
-		else if (j->n_warnings)
-			fprintf(stderr, "  %s/%s: partial, %" PRIu64 " "
-			    "unreadable or changed input%s (see the "
-			    "warnings above)\n", cli_kind_name(j->kind),
-			    j->name, j->n_warnings,
-			    j->n_warnings == 1 ? "" : "s");
-	}
-}
-
+/* The "sources" of a command-line run: those partial or failed. */
 static int
-summary_json_args(const struct run *o, const char *hex, const char *name,
-    const struct store_writer_stats *st, double secs)
+json_args(const struct run *o, json_t *root)
 {
-	const struct src_progress *p = &o->ctx.progress;
-	json_t *root = json_object();
 	json_t *part = json_array();
-	char *s = NULL;
 	int r = -ENOMEM;
 
-	if (root == NULL || part == NULL)
+	if (part == NULL)
 		goto out;
 	for (size_t i = 0; i < o->n_jobs; i++) {
 		const struct job *j = &o->jobs[i];
@@ -799,7 +774,26 @@ summary_json_args(const struct run *o, const char *hex, const char *name,
 		    "failed", j->err != 0, "stale", j->st == ST_STALE)) < 0)
 			goto out;
 	}
-	if (json_object_set_new(root, "id", json_string(hex)) < 0 ||
+	if (json_object_set(root, "sources", part) < 0)
+		goto out;
+	r = 0;
+out:
+	json_decref(part);
+	return r;
+}
+
+static int
+summary_json(const struct run *o, const char *hex, const char *name,
+    const struct store_writer_stats *st, double secs)
+{
+	const struct src_progress *p = &o->ctx.progress;
+	int is_file = o->opts->is_sources_file;
+	json_t *root = json_object();
+	char *s = NULL;
+	int r = -ENOMEM;
+
+	if (root == NULL ||
+	    json_object_set_new(root, "id", json_string(hex)) < 0 ||
 	    json_object_set_new(root, "name", json_string(name)) < 0 ||
 	    json_object_set_new(root, "files",
 	    json_integer((json_int_t)p->n_files)) < 0 ||
@@ -808,20 +802,24 @@ summary_json_args(const struct run *o, const char *hex, const char *name,
 	    json_object_set_new(root, "added",
 	    json_integer((json_int_t)st->bytes_stored)) < 0 ||
 	    json_object_set_new(root, "seconds", json_real(secs)) < 0 ||
+	    (is_file && json_object_set_new(root, "timing",
+	    json_pack("{s:f,s:f,s:f,s:I}", "listing", o->t_discover,
+	    "fetching", o->t_fetch, "storing", o->t_store, "jobs",
+	    (json_int_t)o->opts->n_jobs_max)) < 0) ||
 	    json_object_set_new(root, "warnings",
 	    json_integer((json_int_t)p->n_warnings)) < 0 ||
 	    json_object_set_new(root, "partial",
 	    json_boolean(p->n_warnings != 0)) < 0 ||
-	    json_object_set(root, "sources", part) < 0)
+	    (is_file ? json_sources(o, root) : json_args(o, root)) < 0)
 		goto out;
-	if ((s = json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(6))) ==
-	    NULL)
+	/* The command line's form has always had 6 significant digits. */
+	if ((s = json_dumps(root, is_file ? JSON_COMPACT :
+	    JSON_COMPACT | JSON_REAL_PRECISION(6))) == NULL)
 		goto out;
 	printf("%s\n", s);
 	r = fflush(stdout) == 0 ? 0 : -EIO;
 out:
 	free(s);
-	json_decref(part);
 	json_decref(root);
 	return r;
 }
@@ -833,18 +831,13 @@ summary(const struct run *o, const char *hex, const char *name,
 {
 	const struct cli_common *com = o->opts->com;
 	double secs = now_sec() - o->t0;
-	int r = 0;
 
-	if (com->is_json)
-		r = o->opts->is_sources_file ?
-		    summary_json(o, hex, name, st, secs) :
-		    summary_json_args(o, hex, name, st, secs);
-	else if (!com->is_quiet && o->opts->is_sources_file)
+	if (com->is_json) {
+		if (summary_json(o, hex, name, st, secs) < 0)
+			cli_err(CMD, "cannot print the summary");
+	} else if (!com->is_quiet) {
 		summary_text(o, hex, name, st, secs);
-	else if (!com->is_quiet)
-		summary_text_args(o, hex, name, st, secs);
-	if (r < 0)
-		cli_err(CMD, "cannot print the summary");
+	}
 }
 
 /*
