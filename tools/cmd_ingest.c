@@ -423,7 +423,7 @@ parse_args(struct args *a, int argc, char **argv)
 
 /* Read and parse the sources file; prints and returns 2 if it is bad. */
 static int
-load_file(struct args *o)
+load_file(struct args *a)
 {
 	struct err err;
 	char *buf = NULL;
@@ -431,8 +431,8 @@ load_file(struct args *o)
 	FILE *f;
 	int r;
 
-	if ((f = fopen(o->file, "r")) == NULL) {
-		cli_err(CMD, "--sources %s: %s", o->file, strerror(errno));
+	if ((f = fopen(a->file, "r")) == NULL) {
+		cli_err(CMD, "--sources %s: %s", a->file, strerror(errno));
 		return CLI_EXIT_USAGE;
 	}
 	if ((buf = malloc(FILE_MAX + 1)) == NULL) {
@@ -443,17 +443,17 @@ load_file(struct args *o)
 	r = ferror(f);
 	fclose(f);
 	if (r || len > FILE_MAX) {
-		cli_err(CMD, "%s: %s", o->file, r ? "read error" :
+		cli_err(CMD, "%s: %s", a->file, r ? "read error" :
 		    "larger than 16 MiB");
 		free(buf);
 		return CLI_EXIT_USAGE;
 	}
-	r = sources_parse(buf, len, &o->src, &err);
+	r = sources_parse(buf, len, &a->src, &err);
 	free(buf);
 	if (r == -ENOMEM)
 		return CLI_EXIT_ERROR;
 	if (r < 0) {
-		cli_err(CMD, "%s: %s", o->file, err.msg);
+		cli_err(CMD, "%s: %s", a->file, err.msg);
 		return CLI_EXIT_USAGE;
 	}
 	return 0;
