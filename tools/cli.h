@@ -284,4 +284,10 @@ void cli_log(int level, const char *msg);
 /* cli_tag_ok(t): 1 if ${t} is a valid tag (1-255 printable bytes). */
 int cli_tag_ok(const char *t);
 
+/*
+ * cli_raise_fd_limit(): raise the soft limit on open files to the hard
+ * one, for commands that walk deep trees (one descriptor per level).
+ */
+void cli_raise_fd_limit(void);
+
 #endif

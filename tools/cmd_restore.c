@@ -36,7 +36,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -905,17 +904,6 @@ check_free(struct restore *r, const char *target,
 	return -EEXIST;
 }
 
-static void
-raise_fd_limit(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 /* Number of components of ${path} ("" has none). */
 static int
 depth_of(const char *path)
@@ -993,7 +981,7 @@ cmd_restore(int argc, char **argv)
 	}
 	r.is_root = geteuid() == 0;
 	r.is_progress = !c.is_quiet && !c.is_json && isatty(STDERR_FILENO);
-	raise_fd_limit();
+	cli_raise_fd_limit();
 	if ((rc = cli_open(argv[0], argv[optind], &c, 1, &r.s)) != 0)
 		goto out;
 	if ((rc = cli_find(argv[0], r.s, argv[optind + 1], &l, &sn, &parent,

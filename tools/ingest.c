@@ -37,7 +37,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -923,18 +922,6 @@ progress_stop(struct run *o)
 
 /* ---- the run ------------------------------------------------------------- */
 
-/* Deep trees hold one descriptor per level: allow as many as we may. */
-static void
-raise_fd_limit(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 static void
 run_fini(struct run *o)
 {
@@ -1024,7 +1011,7 @@ ingest_run(const struct ingest_opts *opts, const struct sources *src)
 		host[sizeof(host) - 1] = '\0';
 		sn.host = host;
 	}
-	raise_fd_limit();
+	cli_raise_fd_limit();
 	if ((r = cli_open(CMD, opts->location, opts->com, 1, &s)) != 0)
 		goto out;
 	o.ctx.s = s;
