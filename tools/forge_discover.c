@@ -386,6 +386,22 @@ add_page(void *ctx, json_t *items)
 	return 0;
 }
 
+/* Two projects of one listing with one name: the forge is confused. */
+static int
+check_twice(const struct sources_entry *e, const struct forge_repos *out,
+    struct err *err)
+{
+	for (size_t i = 0; i < out->n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(out->v[i].name, out->v[j].name) == 0) {
+				snprintf(err->msg, sizeof(err->msg), "%s: the "
+				    "listing holds %s twice", e->where,
+				    out->v[i].path);
+				return -EBADMSG;
+			}
+	return 0;
+}
+
 int
 forge_discover(const struct sources_entry *e, const char *const *allow,
     size_t n_allow, struct forge_repos *out, struct err *err)
@@ -413,8 +429,7 @@ forge_discover(const struct sources_entry *e, const char *const *allow,
 	memset(out, 0, sizeof(*out));
 	memset(&ho, 0, sizeof(ho));
 	memset(&l, 0, sizeof(l));
-	err->status = 0;
-	err->msg[0] = '\0';
+	memset(err, 0, sizeof(*err));
 	if (where_parse(e, &w) < 0) {
 		snprintf(m, cap, "%s: not a group or organisation", e->where);
 		return -EINVAL;
@@ -493,16 +508,7 @@ forge_discover(const struct sources_entry *e, const char *const *allow,
 			*err = fe;
 		goto out;
 	}
-	/* Two projects of one listing with one name: the forge is confused. */
-	for (i = 0; i < out->n; i++)
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(out->v[i].name, out->v[j].name) == 0) {
-				snprintf(m, cap, "%s: the listing holds %s "
-				    "twice", e->where, out->v[i].path);
-				r = -EBADMSG;
-				goto out;
-			}
-	r = 0;
+	r = check_twice(e, out, err);
 out:
 	if (r < 0)
 		forge_repos_fini(out);
