@@ -30,13 +30,16 @@ B        = build$(if $(filter 1,$(SANITIZE)),-san)
 
 STORE_SRC = $(wildcard store/*.c)
 TOOLS_SRC = $(wildcard tools/*.c)
+# Everything of amber but main(): libtools.a, which tests link too.
+TOOLS_LIB_SRC = $(filter-out tools/main.c,$(TOOLS_SRC))
 FS_SRC    = $(wildcard fs/*.c)
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
 FUZZ_SRC  = $(wildcard tests/fuzz/fuzz_*.c)
 ATTACK_SRC = $(wildcard tests/attack/*.c)
 
 STORE_OBJ = $(STORE_SRC:%.c=$(B)/%.o)
-TOOLS_OBJ = $(TOOLS_SRC:%.c=$(B)/%.o)
+TOOLS_OBJ = $(TOOLS_LIB_SRC:%.c=$(B)/%.o)
+LIBTOOLS  = $(B)/libtools.a
 FS_OBJ    = $(FS_SRC:%.c=$(B)/%.o)
 LIBSTORE  = $(B)/libstore.a
 UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -61,20 +64,24 @@ $(LIBSTORE): $(STORE_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@; ar rcs $@ $^
 
-$(AMBER): $(TOOLS_OBJ) $(LIBSTORE)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(TOOLS_OBJ) $(LIBSTORE) $(PKG_LIBS)
+$(LIBTOOLS): $(TOOLS_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@; ar rcs $@ $^
+
+$(AMBER): $(B)/tools/main.o $(LIBTOOLS) $(LIBSTORE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(AMBERFS): $(FS_OBJ) $(LIBSTORE)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(FS_OBJ) $(LIBSTORE) $(PKG_LIBS)
 
-$(B)/tests/test_%: $(B)/tests/unit/test_%.o $(LIBSTORE)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBSTORE) $(PKG_LIBS)
+$(B)/tests/test_%: $(B)/tests/unit/test_%.o $(LIBTOOLS) $(LIBSTORE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/tests/attack_%: $(B)/tests/attack/%.o $(LIBSTORE)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBSTORE) $(PKG_LIBS)
 
 # Fuzz targets, linked with a standalone driver that replays a corpus.
-$(B)/tests/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/replay.o $(LIBSTORE)
+$(B)/tests/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/replay.o $(LIBTOOLS) $(LIBSTORE)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/tests/fuzz/replay.o: tests/fuzz/replay.c
@@ -106,7 +113,7 @@ fuzz:
 	@mkdir -p build-fuzz
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  echo "clang $$n"; \
-	  clang $(FUZZ_CFLAGS) -o build-fuzz/$$n $$f $(STORE_SRC) $(PKG_LIBS) || exit 1; done
+	  clang $(FUZZ_CFLAGS) -o build-fuzz/$$n $$f $(TOOLS_LIB_SRC) $(STORE_SRC) $(PKG_LIBS) || exit 1; done
 
 demo: demo-deps
 	@$(MAKE) --no-print-directory all

@@ -13,12 +13,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 
 #include "cli.h"
+#include "forge_http.h"
+#include "name.h"
 #include "store.h"
 
 /* A passphrase longer than this is a mistake (a wrong file, say). */
@@ -146,6 +149,8 @@ cli_strerror(int r)
 		return "out of memory";
 	case -ENXIO:
 		return "no terminal to ask for a passphrase on";
+	case -FORGE_ETOKEN:
+		return "the forge refused the token";
 	default:
 		return strerror(-r);
 	}
@@ -154,8 +159,8 @@ cli_strerror(int r)
 int
 cli_exit_status(int r)
 {
-	if (r >= 0)
-		return r;
+	if (r == 0)
+		return CLI_EXIT_OK;
 	if (r == -EACCES || r == -EPERM)
 		return CLI_EXIT_KEY;
 	return CLI_EXIT_ERROR;
@@ -721,98 +726,6 @@ out:
 	return r;
 }
 
-/*
- * Length of the valid UTF-8 sequence at ${p} (at most ${n} bytes), or 0.
- * Refuses overlong forms, surrogates and code points past U+10FFFF.
- */
-static size_t
-utf8_seq(const uint8_t *p, size_t n, uint32_t *cp)
-{
-	size_t len;
-	size_t i;
-	uint32_t c;
-
-	if (p[0] < 0x80) {
-		*cp = p[0];
-		return 1;
-	}
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		len = 2;
-		c = p[0] & 0x1fu;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		c = p[0] & 0x0fu;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		c = p[0] & 0x07u;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (p[i] & 0x3fu);
-	}
-	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
-		return 0;
-	*cp = c;
-	return len;
-}
-
-int
-cli_utf8_valid(const uint8_t *buf, size_t len)
-{
-	uint32_t cp;
-	size_t i = 0;
-	size_t n;
-
-	while (i < len) {
-		if (buf[i] == 0 || (n = utf8_seq(buf + i, len - i, &cp)) == 0)
-			return 0;
-		i += n;
-	}
-	return 1;
-}
-
-void
-cli_name_print(FILE *f, const uint8_t *name, size_t len, int is_escaped)
-{
-	uint32_t cp;
-	size_t i = 0;
-	size_t n;
-	size_t k;
-
-	if (!is_escaped) {
-		fwrite(name, 1, len, f);
-		return;
-	}
-	while (i < len) {
-		n = utf8_seq(name + i, len - i, &cp);
-		if (n == 0 || cp < 0x20 || cp == 0x7f ||
-		    (cp >= 0x80 && cp < 0xa0)) {
-			/* Invalid, or a control character (C0, DEL, C1). */
-			if (n == 0)
-				n = 1;
-			for (k = 0; k < n; k++) {
-				if (name[i + k] == '\n')
-					fputs("\\n", f);
-				else if (name[i + k] == '\t')
-					fputs("\\t", f);
-				else
-					fprintf(f, "\\x%02x", name[i + k]);
-			}
-		} else if (cp == '\\') {
-			fputs("\\\\", f);
-		} else {
-			fwrite(name + i, 1, n, f);
-		}
-		i += n;
-	}
-}
-
 int
 cli_json_bytes(json_t *o, const char *key, const uint8_t *buf, size_t len)
 {
@@ -825,14 +738,14 @@ cli_json_bytes(json_t *o, const char *key, const uint8_t *buf, size_t len)
 	size_t n;
 	int r = -ENOMEM;
 
-	if (cli_utf8_valid(buf, len))
+	if (name_is_utf8(buf, len))
 		return json_object_set_new(o, key,
 		    json_stringn((const char *)buf, len)) == 0 ? 0 : -ENOMEM;
 	/* Each invalid byte becomes U+FFFD, three bytes. */
 	if ((tmp = malloc(3 * len + 1)) == NULL)
 		goto out;
 	while (i < len) {
-		n = buf[i] == 0 ? 0 : utf8_seq(buf + i, len - i, &cp);
+		n = buf[i] == 0 ? 0 : name_utf8_seq(buf + i, len - i, &cp);
 		if (n == 0) {
 			memcpy(tmp + o_len, "\xef\xbf\xbd", 3);
 			o_len += 3;
@@ -1028,4 +941,15 @@ cli_tag_ok(const char *t)
 		if ((unsigned char)*t < 0x20 || *t == 0x7f)
 			return 0;
 	return 1;
+}
+
+void
+cli_raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }

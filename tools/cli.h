@@ -1,8 +1,28 @@
 /*
  * cli.h: helpers every `amber` subcommand shares: the common long
  * options, passphrases, opening and unlocking a store with one clear
- * error line, the exit-status table of DESIGN.md, SNAPSHOT:PATH parsing
- * and the printing of stored names (raw bytes) for humans and for JSON.
+ * error line, the exit-status table, SNAPSHOT:PATH parsing and stored
+ * names (raw bytes) in JSON.
+ *
+ * The error convention of tools/, which every file here follows:
+ *
+ *  - A command (cmd_<name>(), cmd.h) and the few helpers that finish its
+ *    work and say so (cli_open(), cli_find(), ingest_run()) print their
+ *    own one-line message and return an exit status, CLI_EXIT_* below,
+ *    and nothing else.  --help is a flag (cli_common.is_help), not a
+ *    return value.
+ *  - Every other function returns 0 or a negative errno, with the
+ *    meanings of store.h (-ENOENT absent, -EBADMSG damaged or malformed,
+ *    -EIO backend or transport, -EACCES the store's wrong key or missing
+ *    rights, -ENOMEM...), and prints nothing, except a source reader's
+ *    warnings (src_warn(), source.h).  cli_strerror() words the code and
+ *    cli_exit_status() maps it to an exit status, at the one place that
+ *    reports it.
+ *  - A forge that refuses its token (HTTP 401 or 403) is -FORGE_ETOKEN
+ *    (forge_http.h), never -EACCES: a refused token is not a wrong key.
+ *  - Where the code alone cannot say what went wrong (the line of a
+ *    sources file, the HTTP request and the forge's words), the helper
+ *    also fills the struct err (err.h) its caller passes.
  */
 #ifndef CLI_H
 #define CLI_H
@@ -15,9 +35,10 @@
 
 #include <jansson.h>
 
+#include "name.h"
 #include "store.h"
 
-/* Exit statuses (DESIGN.md, "Conventions"; amber(1) EXIT STATUS). */
+/* Exit statuses: the table of amber(1), EXIT STATUS. */
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_ERROR 1
 #define CLI_EXIT_USAGE 2
@@ -138,15 +159,16 @@ void cli_warn(const char *cmd, const char *fmt, ...)
 /*
  * cli_strerror(r): a short message for the negative errno ${r}, worded for
  * store operations ("damaged (authentication failed)" for -EBADMSG,
- * "wrong passphrase or key" for -EACCES...).
+ * "wrong passphrase or key" for -EACCES, "the forge refused the token" for
+ * -FORGE_ETOKEN...).
  */
 const char *cli_strerror(int r);
 
 /*
  * cli_exit_status(r):
- * Map ${r} (0, a negative errno, or a positive CLI_EXIT_* value which is
- * returned unchanged) to an exit status: -EACCES and -EPERM give 4
- * (wrong key or lacking rights), any other negative value 1.
+ * The exit status for the negative errno ${r}: CLI_EXIT_KEY for -EACCES
+ * and -EPERM (wrong key or lacking rights), else CLI_EXIT_ERROR.  0 gives
+ * CLI_EXIT_OK.
  */
 int cli_exit_status(int r);
 
@@ -215,22 +237,6 @@ int cli_find(const char *cmd, struct store *s, const char *arg,
     struct store_tree **parent, const struct store_entry **entry);
 
 /*
- * cli_name_print(f, name, len, is_escaped):
- * Write the stored name (raw bytes) to ${f}: as is, or, with
- * ${is_escaped}, with backslash, control characters, DEL and bytes that
- * are not valid UTF-8 written as C escapes (\\, \n, \t, \xHH), so that
- * one name is one line.
- */
-void cli_name_print(FILE *f, const uint8_t *name, size_t len,
-    int is_escaped);
-
-/*
- * cli_utf8_valid(buf, len): 1 if ${buf} is valid, NUL-free UTF-8 (so it
- * can be a JSON string as is), else 0.
- */
-int cli_utf8_valid(const uint8_t *buf, size_t len);
-
-/*
  * cli_json_bytes(o, key, buf, len):
  * Set ${key} of the JSON object ${o} to the raw bytes ${buf}: as a string
  * when they are valid UTF-8; otherwise as a string with U+FFFD for each
@@ -277,5 +283,11 @@ void cli_log(int level, const char *msg);
 
 /* cli_tag_ok(t): 1 if ${t} is a valid tag (1-255 printable bytes). */
 int cli_tag_ok(const char *t);
+
+/*
+ * cli_raise_fd_limit(): raise the soft limit on open files to the hard
+ * one, for commands that walk deep trees (one descriptor per level).
+ */
+void cli_raise_fd_limit(void);
 
 #endif

@@ -1,35 +1,28 @@
 /*
- * cmd_ingest.c: `amber ingest STORE SOURCE...`.  It checks every argument
- * before touching the store (bad source names are usage errors), opens
- * and unlocks the store, runs the source readers one after the other
- * through one store writer, and commits everything they produced as one
- * snapshot.  A reader's warnings make the run partial (exit 3) without
- * stopping it; a source that fails as a whole is carried forward from the
- * newest snapshot (flagged stale) when it was there.  Progress goes to
- * stderr on a terminal, the summary to stderr, or to stdout with --json.
+ * cmd_ingest.c: `amber ingest STORE SOURCE...` and `amber ingest STORE
+ * --sources FILE`: the arguments only.  Every argument, and the sources
+ * file, is checked before the store is touched (a bad source name or a
+ * bad line is a usage error, exit 2, and nothing is written).  The
+ * sources of the command line become a plan of one group, the same
+ * struct sources that a sources file gives, and either is run by the one
+ * ingest pipeline (ingest.c), which opens the store, reads the sources,
+ * commits one snapshot and prints the summary.
  */
 #include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
-#include <jansson.h>
-#include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "cmd.h"
-#include "org.h"
-#include "source.h"
+#include "ingest.h"
+#include "sources.h"
 #include "store.h"
-#include "url.h"
 
 #define CMD "amber ingest"
-#define PROGRESS_NS 250000000L	/* at most 4 updates a second */
+#define FILE_MAX ((size_t)16 << 20)	/* a sources file */
 
 static const char usage[] =
     "usage: amber ingest STORE SOURCE... [OPTIONS]\n"
@@ -58,6 +51,29 @@ static const char usage[] =
     "Exit status: 0 done; 3 committed, but some input could not be read;\n"
     "1 failure; 2 usage; 4 wrong passphrase or key.\n";
 
+static const char usage_sources[] =
+    "usage: amber ingest STORE --sources FILE [OPTIONS]\n"
+    "\n"
+    "Take one snapshot of every source FILE names (amber-sources(5)):\n"
+    "directories, git repositories, pipeline sources, and the repositories\n"
+    "of GitLab groups and GitHub organisations.\n"
+    "\n"
+    "options:\n"
+    "  --sources FILE         the sources file\n"
+    "  --jobs N               fetch N repositories at once (default 4)\n"
+    "  --allow-clone-host H   clone from host H too, when a forge lists it\n"
+    "                         (repeatable; H is HOST or HOST:PORT)\n"
+    "  --check                only check FILE, then exit (0 valid, 2 not)\n"
+    "  --tag T                tag the snapshot (repeatable)\n"
+    "  --host H               the host name to record (default: this host)\n"
+    "  --time RFC3339         the snapshot's time (default: now)\n"
+    "  --json                 print the summary as JSON on stdout\n"
+    CLI_COMMON_HELP
+    CLI_S3_HELP
+    "\n"
+    "Exit status: 0 done; 3 committed, but a source is stale, failed or\n"
+    "partial; 1 failure; 2 usage or a bad sources file; 4 wrong key.\n";
+
 enum {
 	OPT_DIR = CLI_OPT_FIRST_PRIVATE,
 	OPT_REPO,
@@ -68,16 +84,10 @@ enum {
 	OPT_EXCLUDE,
 	OPT_EXCLUDE_FILE,
 	OPT_ONE_FILE_SYSTEM,
-};
-
-/* One source named on the command line. */
-struct src_arg {
-	uint8_t kind;		/* enum store_kind */
-	char *name;		/* malloc'd "NAME\0WHERE" */
-	const char *where;	/* PATH, LOCATION or SPEC, in ${name}'s block */
-	uint64_t n_warnings;	/* warnings while reading it */
-	int err;		/* the reader's failure, or 0 */
-	int is_stale;		/* failed, carried forward */
+	OPT_SOURCES,
+	OPT_JOBS,
+	OPT_CHECK,
+	OPT_ALLOW_CLONE_HOST,
 };
 
 /* A growing array of strings (borrowed or owned, as the user says). */
@@ -87,48 +97,21 @@ struct strv {
 	size_t cap;
 };
 
-struct ingest {
-	struct src_ctx ctx;
+struct args {
 	struct cli_common com;
-	struct src_arg *src;
-	size_t n_src;
+	int is_sources_file;	/* --sources */
+	const char *file;	/* --sources FILE */
+	struct sources *src;	/* parsed from FILE */
+	struct sources cmdline;	/* --dir, --repo, --pipeline */
 	struct strv tags;
 	struct strv excludes;	/* owned copies */
+	struct strv allow;	/* --allow-clone-host */
 	const char *host;
 	const char *time_arg;
+	size_t n_jobs;		/* --jobs */
+	int is_check;		/* --check */
 	int is_one_file_system;
-	/* The progress thread, on a terminal. */
-	pthread_t thread;
-	pthread_cond_t cond;
-	int has_thread;
-	int is_done;		/* guarded by ctx.lock */
-	struct timespec t0;
 };
-
-void
-src_warn(struct src_ctx *c, const char *fmt, ...)
-{
-	char *msg = NULL;
-	va_list ap;
-	int n;
-
-	/* Paths can be long (deep trees): no fixed-size buffer. */
-	va_start(ap, fmt);
-	n = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	pthread_mutex_lock(&c->lock);
-	c->progress.n_warnings++;
-	if (c->is_line_shown) {
-		fputs("\r\033[K", stderr);
-		c->is_line_shown = 0;
-	}
-	/* As cli_warn(), which would cut a long message. */
-	fprintf(stderr, "%s: warning: %s\n", CMD,
-	    n >= 0 ? msg : "(out of memory for a warning)");
-	pthread_mutex_unlock(&c->lock);
-	if (n >= 0)
-		free(msg);
-}
 
 static int
 strv_add(struct strv *sv, char *s)
@@ -155,75 +138,50 @@ strv_free(struct strv *sv, int is_owner)
 	free(sv->v);
 }
 
-static double
-elapsed(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - t0->tv_sec) +
-	    (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
-/* ---- arguments -------------------------------------------------------- */
-
-/* [A-Za-z0-9._-]+, not starting with a dot (DESIGN.md). */
-static int
-is_valid_name(const char *s, size_t len)
-{
-	if (len == 0 || len > STORE_NAME_MAX || s[0] == '.')
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		char ch = s[i];
-
-		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-		    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
-		    ch == '-'))
-			return 0;
-	}
-	return 1;
-}
+/* ---- the sources of the command line --------------------------------- */
 
 static const char *
-opt_name(uint8_t kind)
+opt_name(int type)
 {
-	return kind == STORE_FILES ? "--dir" : kind == STORE_REPOS ?
+	return type == SOURCES_DIR ? "--dir" : type == SOURCES_REPO ?
 	    "--repo" : "--pipeline";
 }
 
 /* Parse NAME=WHERE of a source option; prints and returns 2 if bad. */
 static int
-add_source(struct ingest *in, uint8_t kind, const char *arg)
+add_source(struct args *a, int type, const char *arg)
 {
 	const char *eq = strchr(arg, '=');
-	struct src_arg *v;
-	struct src_arg *a;
+	struct sources *cl = &a->cmdline;
+	struct sources_entry *v;
+	struct sources_entry *e;
 	size_t nlen;
 
 	if (eq == NULL || eq[1] == '\0') {
-		cli_err(CMD, "%s %s: expected NAME=%s", opt_name(kind), arg,
-		    kind == STORE_FILES ? "PATH" : kind == STORE_REPOS ?
+		cli_err(CMD, "%s %s: expected NAME=%s", opt_name(type), arg,
+		    type == SOURCES_DIR ? "PATH" : type == SOURCES_REPO ?
 		    "LOCATION" : "SPEC");
 		return CLI_EXIT_USAGE;
 	}
 	nlen = (size_t)(eq - arg);
-	if (!is_valid_name(arg, nlen)) {
+	if (nlen > STORE_NAME_MAX || !sources_is_valid_name(arg, nlen)) {
 		cli_err(CMD, "%s %s: bad source name (use [A-Za-z0-9._-], "
 		    "not starting with a dot, at most %d bytes)",
-		    opt_name(kind), arg, STORE_NAME_MAX);
+		    opt_name(type), arg, STORE_NAME_MAX);
 		return CLI_EXIT_USAGE;
 	}
-	if ((v = realloc(in->src, (in->n_src + 1) * sizeof(*v))) == NULL)
+	if ((v = realloc(cl->v, (cl->n + 1) * sizeof(*v))) == NULL)
 		return CLI_EXIT_ERROR;
-	in->src = v;
-	a = &v[in->n_src];
-	memset(a, 0, sizeof(*a));
-	if ((a->name = strdup(arg)) == NULL)
+	cl->v = v;
+	e = &v[cl->n];
+	memset(e, 0, sizeof(*e));
+	/* One block, "NAME\0WHERE": name owns it, where points into it. */
+	if ((e->name = strdup(arg)) == NULL)
 		return CLI_EXIT_ERROR;
-	a->name[nlen] = '\0';
-	a->where = a->name + nlen + 1;
-	a->kind = kind;
-	in->n_src++;
+	e->name[nlen] = '\0';
+	e->where = e->name + nlen + 1;
+	e->type = type;
+	cl->n++;
 	return 0;
 }
 
@@ -232,21 +190,21 @@ add_source(struct ingest *in, uint8_t kind, const char *arg)
  * repository NAME also takes NAME.git.  Prints and returns 2 on a clash.
  */
 static int
-check_unique(const struct ingest *in)
+check_unique(const struct sources *cl)
 {
-	for (size_t i = 0; i < in->n_src; i++) {
-		const struct src_arg *a = &in->src[i];
+	for (size_t i = 0; i < cl->n; i++) {
+		const struct sources_entry *a = &cl->v[i];
 
 		for (size_t j = 0; j < i; j++) {
-			const struct src_arg *b = &in->src[j];
+			const struct sources_entry *b = &cl->v[j];
 			size_t la = strlen(a->name);
 			size_t lb = strlen(b->name);
 			int is_clash;
 
-			if (a->kind != b->kind)
+			if (a->type != b->type)
 				continue;
 			is_clash = strcmp(a->name, b->name) == 0;
-			if (a->kind == STORE_REPOS && !is_clash)
+			if (a->type == SOURCES_REPO && !is_clash)
 				is_clash = (la == lb + 4 &&
 				    strncmp(a->name, b->name, lb) == 0 &&
 				    strcmp(a->name + lb, ".git") == 0) ||
@@ -255,8 +213,8 @@ check_unique(const struct ingest *in)
 				    strcmp(b->name + la, ".git") == 0);
 			if (is_clash) {
 				cli_err(CMD, "%s %s: the name clashes with %s "
-				    "%s", opt_name(a->kind), a->name,
-				    opt_name(b->kind), b->name);
+				    "%s", opt_name(a->type), a->name,
+				    opt_name(b->type), b->name);
 				return CLI_EXIT_USAGE;
 			}
 		}
@@ -266,7 +224,7 @@ check_unique(const struct ingest *in)
 
 /* Read patterns from ${path}, one a line; empty and '#' lines skipped. */
 static int
-read_exclude_file(struct ingest *in, const char *path)
+read_exclude_file(struct args *a, const char *path)
 {
 	FILE *f = fopen(path, "r");
 	char *line = NULL;
@@ -288,7 +246,7 @@ read_exclude_file(struct ingest *in, const char *path)
 		if (n == 0 || line[0] == '#')
 			continue;
 		if ((p = strdup(line)) == NULL ||
-		    strv_add(&in->excludes, p) < 0) {
+		    strv_add(&a->excludes, p) < 0) {
 			free(p);
 			r = CLI_EXIT_ERROR;
 			break;
@@ -303,489 +261,275 @@ read_exclude_file(struct ingest *in, const char *path)
 	return r;
 }
 
+/* ---- the options ------------------------------------------------------- */
+
+/* 1 if ${argv} holds --sources (the other form of the command), else 0. */
 static int
-parse_args(struct ingest *in, int argc, char **argv)
+is_sources_file(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CLI_COMMON_LONGOPTS,
-		CLI_S3_LONGOPTS,
-		{ "dir", required_argument, NULL, OPT_DIR },
-		{ "repo", required_argument, NULL, OPT_REPO },
-		{ "pipeline", required_argument, NULL, OPT_PIPELINE },
-		{ "tag", required_argument, NULL, OPT_TAG },
-		{ "host", required_argument, NULL, OPT_HOST },
-		{ "time", required_argument, NULL, OPT_TIME },
-		{ "exclude", required_argument, NULL, OPT_EXCLUDE },
-		{ "exclude-file", required_argument, NULL, OPT_EXCLUDE_FILE },
-		{ "one-file-system", no_argument, NULL, OPT_ONE_FILE_SYSTEM },
-		{ NULL, 0, NULL, 0 },
-	};
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return 0;
+		if (strcmp(argv[i], "--sources") == 0 ||
+		    strncmp(argv[i], "--sources=", 10) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+#define COMMON_INGEST_LONGOPTS						\
+	CLI_COMMON_LONGOPTS,						\
+	CLI_S3_LONGOPTS,						\
+	{ "tag", required_argument, NULL, OPT_TAG },			\
+	{ "host", required_argument, NULL, OPT_HOST },			\
+	{ "time", required_argument, NULL, OPT_TIME }
+
+static const struct option longopts_cmdline[] = {
+	COMMON_INGEST_LONGOPTS,
+	{ "dir", required_argument, NULL, OPT_DIR },
+	{ "repo", required_argument, NULL, OPT_REPO },
+	{ "pipeline", required_argument, NULL, OPT_PIPELINE },
+	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
+	{ "exclude-file", required_argument, NULL, OPT_EXCLUDE_FILE },
+	{ "one-file-system", no_argument, NULL, OPT_ONE_FILE_SYSTEM },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct option longopts_sources[] = {
+	COMMON_INGEST_LONGOPTS,
+	{ "sources", required_argument, NULL, OPT_SOURCES },
+	{ "jobs", required_argument, NULL, OPT_JOBS },
+	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "allow-clone-host", required_argument, NULL, OPT_ALLOW_CLONE_HOST },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* One option of either form; prints and returns the exit status if bad. */
+static int
+parse_opt(struct args *a, int opt, char *arg)
+{
+	uint64_t n;
+	char *p;
+
+	switch (opt) {
+	case OPT_DIR:
+		return add_source(a, SOURCES_DIR, arg);
+	case OPT_REPO:
+		return add_source(a, SOURCES_REPO, arg);
+	case OPT_PIPELINE:
+		return add_source(a, SOURCES_PIPELINE, arg);
+	case OPT_TAG:
+		if (!cli_tag_ok(arg)) {
+			cli_err(CMD, "--tag: a tag is 1 to 255 printable "
+			    "characters");
+			return CLI_EXIT_USAGE;
+		}
+		return strv_add(&a->tags, arg) < 0 ? CLI_EXIT_ERROR : 0;
+	case OPT_HOST:
+		if (!cli_tag_ok(arg)) {
+			cli_err(CMD, "--host: 1 to 255 printable characters");
+			return CLI_EXIT_USAGE;
+		}
+		a->host = arg;
+		return 0;
+	case OPT_TIME:
+		a->time_arg = arg;
+		return 0;
+	case OPT_EXCLUDE:
+		if ((p = strdup(arg)) == NULL ||
+		    strv_add(&a->excludes, p) < 0) {
+			free(p);
+			return CLI_EXIT_ERROR;
+		}
+		return 0;
+	case OPT_EXCLUDE_FILE:
+		return read_exclude_file(a, arg);
+	case OPT_ONE_FILE_SYSTEM:
+		a->is_one_file_system = 1;
+		return 0;
+	case OPT_SOURCES:
+		if (a->file != NULL) {
+			cli_err(CMD, "--sources given twice");
+			return CLI_EXIT_USAGE;
+		}
+		a->file = arg;
+		return 0;
+	case OPT_JOBS:
+		if (cli_u64_parse(arg, INGEST_JOBS_MAX, &n) < 0 || n == 0) {
+			cli_err(CMD, "--jobs %s: a number from 1 to %d", arg,
+			    INGEST_JOBS_MAX);
+			return CLI_EXIT_USAGE;
+		}
+		a->n_jobs = (size_t)n;
+		return 0;
+	case OPT_CHECK:
+		a->is_check = 1;
+		return 0;
+	case OPT_ALLOW_CLONE_HOST:
+		if (!sources_is_host(arg)) {
+			cli_err(CMD, "--allow-clone-host %s: not HOST or "
+			    "HOST:PORT", arg);
+			return CLI_EXIT_USAGE;
+		}
+		return strv_add(&a->allow, arg) < 0 ? CLI_EXIT_ERROR : 0;
+	}
+	return CLI_EXIT_USAGE;
+}
+
+/*
+ * Parse the command line of either form.  Returns 0 (and a->com.is_help
+ * may be set: the caller prints the usage), or the exit status of a
+ * usage error, printed.
+ */
+static int
+parse_args(struct args *a, int argc, char **argv)
+{
+	const char *use = a->is_sources_file ? usage_sources : usage;
 	int opt;
 	int r;
 
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
+	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS,
+	    a->is_sources_file ? longopts_sources : longopts_cmdline,
 	    NULL)) != -1) {
-		char *p;
-
-		if (cli_common_opt(&in->com, opt, optarg))
+		if (cli_common_opt(&a->com, opt, optarg))
 			continue;
-		switch (opt) {
-		case OPT_DIR:
-		case OPT_REPO:
-		case OPT_PIPELINE:
-			r = add_source(in, opt == OPT_DIR ? STORE_FILES :
-			    opt == OPT_REPO ? STORE_REPOS : STORE_PIPELINES,
-			    optarg);
-			if (r)
-				return r;
-			break;
-		case OPT_TAG:
-			if (!cli_tag_ok(optarg)) {
-				cli_err(CMD, "--tag: a tag is 1 to 255 "
-				    "printable characters");
-				return CLI_EXIT_USAGE;
-			}
-			if (strv_add(&in->tags, optarg) < 0)
-				return CLI_EXIT_ERROR;
-			break;
-		case OPT_HOST:
-			if (!cli_tag_ok(optarg)) {
-				cli_err(CMD, "--host: 1 to 255 printable "
-				    "characters");
-				return CLI_EXIT_USAGE;
-			}
-			in->host = optarg;
-			break;
-		case OPT_TIME:
-			in->time_arg = optarg;
-			break;
-		case OPT_EXCLUDE:
-			if ((p = strdup(optarg)) == NULL ||
-			    strv_add(&in->excludes, p) < 0) {
-				free(p);
-				return CLI_EXIT_ERROR;
-			}
-			break;
-		case OPT_EXCLUDE_FILE:
-			if ((r = read_exclude_file(in, optarg)) != 0)
-				return r;
-			break;
-		case OPT_ONE_FILE_SYSTEM:
-			in->is_one_file_system = 1;
-			break;
-		default:
-			return cli_usage(argv[0], usage, 1);
+		if (opt == '?' || opt == ':') {
+			if (a->is_sources_file)
+				cli_err(CMD, "with --sources, name every "
+				    "source in the file; see amber-sources(5)");
+			return cli_usage(argv[0], use, 1);
 		}
+		if ((r = parse_opt(a, opt, optarg)) != 0)
+			return r;
 	}
-	if (in->com.is_help)
-		return -1;
+	if (a->com.is_help)
+		return 0;
 	if (argc - optind != 1) {
 		if (argc - optind < 1)
 			cli_err(CMD, "no STORE given");
 		else
 			cli_err(CMD, "unexpected argument '%s'",
 			    argv[optind + 1]);
-		return cli_usage(argv[0], usage, 1);
+		return cli_usage(argv[0], use, 1);
 	}
-	if (in->n_src == 0) {
+	if (a->is_sources_file)
+		return 0;
+	if (a->cmdline.n == 0) {
 		cli_err(CMD, "no source given (--dir, --repo, --pipeline)");
-		return cli_usage(argv[0], usage, 1);
+		return cli_usage(argv[0], use, 1);
 	}
-	return check_unique(in);
+	return check_unique(&a->cmdline);
 }
 
-/* ---- progress --------------------------------------------------------- */
-
-static void *
-progress_main(void *arg)
-{
-	struct ingest *in = arg;
-	struct src_ctx *c = &in->ctx;
-	struct timespec until;
-
-	pthread_mutex_lock(&c->lock);
-	while (!in->is_done) {
-		char bytes[32];
-		char rate[32];
-		double t = elapsed(&in->t0);
-
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += PROGRESS_NS;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&in->cond, &c->lock, &until);
-		if (in->is_done)
-			break;
-		cli_size_human(c->progress.n_bytes, bytes, sizeof(bytes));
-		cli_size_human(t > 0 ? (uint64_t)((double)c->progress.n_bytes
-		    / t) : 0, rate, sizeof(rate));
-		fprintf(stderr, "\r%" PRIu64 " files, %s read, %s/s%s\033[K",
-		    c->progress.n_files, bytes, rate,
-		    c->progress.n_warnings ? ", warnings" : "");
-		c->is_line_shown = 1;
-	}
-	if (c->is_line_shown)
-		fputs("\r\033[K", stderr);
-	c->is_line_shown = 0;
-	pthread_mutex_unlock(&c->lock);
-	return NULL;
-}
-
-static void
-progress_start(struct ingest *in)
-{
-	if (in->com.is_quiet || !isatty(2))
-		return;
-	if (pthread_create(&in->thread, NULL, progress_main, in) == 0)
-		in->has_thread = 1;
-}
-
-static void
-progress_stop(struct ingest *in)
-{
-	if (!in->has_thread)
-		return;
-	pthread_mutex_lock(&in->ctx.lock);
-	in->is_done = 1;
-	pthread_cond_signal(&in->cond);
-	pthread_mutex_unlock(&in->ctx.lock);
-	pthread_join(in->thread, NULL);
-	in->has_thread = 0;
-}
-
-/* ---- running the sources ---------------------------------------------- */
-
-/* This source (kind, name) in ${snap}, or NULL. */
-static const struct store_source *
-prev_source(const struct store_snap *snap, uint8_t kind, const char *name)
-{
-	if (snap == NULL)
-		return NULL;
-	for (size_t i = 0; i < snap->n_sources; i++)
-		if (snap->sources[i].kind == kind &&
-		    strcmp(snap->sources[i].name, name) == 0)
-			return &snap->sources[i];
-	return NULL;
-}
-
-/*
- * A source that failed: carry its stored version (or versions, for a
- * repository) forward from the newest snapshot, flagged stale.
- */
-static size_t
-carry_forward(const struct store_snap *prev, struct src_arg *a,
-    struct store_source *out)
-{
-	const struct store_source *p = prev_source(prev, a->kind, a->name);
-	char mirror[STORE_NAME_MAX + 8];
-	size_t n = 0;
-
-	if (p != NULL) {
-		out[n] = *p;
-		/* Not one more manifest with an older version's token. */
-		url_redact(p->origin, out[n].origin, sizeof(out[n].origin));
-		out[n++].flags |= STORE_SOURCE_STALE | STORE_SOURCE_PARTIAL;
-	}
-	if (a->kind == STORE_REPOS) {
-		snprintf(mirror, sizeof(mirror), "%s.git", a->name);
-		if ((p = prev_source(prev, a->kind, mirror)) != NULL) {
-			out[n] = *p;
-			url_redact(p->origin, out[n].origin,
-			    sizeof(out[n].origin));
-			out[n++].flags |= STORE_SOURCE_STALE |
-			    STORE_SOURCE_PARTIAL;
-		}
-	}
-	a->is_stale = n > 0;
-	return n;
-}
-
-/* Run every reader; fills ${out} (room for 2 per source) and *${n}. */
-static void
-run_sources(struct ingest *in, const struct store_snap *prev,
-    struct store_source *out, size_t *n)
-{
-	struct src_dir_opts dopts;
-
-	memset(&dopts, 0, sizeof(dopts));
-	dopts.excludes = (const char *const *)in->excludes.v;
-	dopts.n_excludes = in->excludes.n;
-	dopts.is_one_file_system = in->is_one_file_system;
-	*n = 0;
-	for (size_t i = 0; i < in->n_src; i++) {
-		struct src_arg *a = &in->src[i];
-		uint64_t w0;
-		size_t got = 1;
-		int r;
-
-		pthread_mutex_lock(&in->ctx.lock);
-		w0 = in->ctx.progress.n_warnings;
-		pthread_mutex_unlock(&in->ctx.lock);
-
-		switch (a->kind) {
-		case STORE_FILES:
-			r = src_dir_read(&in->ctx, a->name, a->where, &dopts,
-			    &out[*n]);
-			break;
-		case STORE_REPOS:
-			r = src_git_read(&in->ctx, a->name, a->where,
-			    &out[*n]);
-			got = 2;
-			break;
-		default:
-			r = src_forge_read(&in->ctx, a->name, a->where,
-			    prev_source(prev, a->kind, a->name), &out[*n]);
-			break;
-		}
-		if (r < 0) {
-			char shown[4096];
-
-			a->err = r;
-			got = carry_forward(prev, a, &out[*n]);
-			/* A location's credentials are never shown (url.h). */
-			url_redact(a->where, shown, sizeof(shown));
-			src_warn(&in->ctx, "%s/%s: %s: %s%s",
-			    cli_kind_name(a->kind), a->name, shown,
-			    r == -ENOENT || r == -ENOTDIR || r == -EACCES ?
-			    strerror(-r) : cli_strerror(r),
-			    a->is_stale ? " (the previous snapshot's copy "
-			    "is kept, flagged stale)" : " (not in this "
-			    "snapshot)");
-		}
-		pthread_mutex_lock(&in->ctx.lock);
-		a->n_warnings = in->ctx.progress.n_warnings - w0;
-		pthread_mutex_unlock(&in->ctx.lock);
-		*n += got;
-	}
-}
-
-/* ---- the summary ------------------------------------------------------ */
-
-static void
-summary_text(const struct ingest *in, const char *hex, const char *name,
-    const struct store_writer_stats *st, double secs)
-{
-	const struct src_progress *p = &in->ctx.progress;
-	char rd[32];
-	char add[32];
-
-	cli_size_human(p->n_bytes, rd, sizeof(rd));
-	cli_size_human(st->bytes_stored, add, sizeof(add));
-	fprintf(stderr, "snapshot %s (%.16s) committed\n", name, hex);
-	fprintf(stderr, "  %" PRIu64 " files, %s read, %s added, %.1f s, "
-	    "%" PRIu64 " warning%s\n", p->n_files, rd, add, secs,
-	    p->n_warnings, p->n_warnings == 1 ? "" : "s");
-	for (size_t i = 0; i < in->n_src; i++) {
-		const struct src_arg *a = &in->src[i];
-
-		if (a->err)
-			fprintf(stderr, "  %s/%s: failed%s\n",
-			    cli_kind_name(a->kind), a->name, a->is_stale ?
-			    ", previous copy kept" : ", left out");
-		else if (a->n_warnings)
-			fprintf(stderr, "  %s/%s: partial, %" PRIu64 " "
-			    "unreadable or changed input%s (see the "
-			    "warnings above)\n", cli_kind_name(a->kind),
-			    a->name, a->n_warnings,
-			    a->n_warnings == 1 ? "" : "s");
-	}
-}
-
+/* Read and parse the sources file; prints and returns 2 if it is bad. */
 static int
-summary_json(const struct ingest *in, const char *hex, const char *name,
-    const struct store_writer_stats *st, double secs)
+load_file(struct args *a)
 {
-	const struct src_progress *p = &in->ctx.progress;
-	json_t *o = json_object();
-	json_t *part = json_array();
-	char *s = NULL;
-	int r = -ENOMEM;
+	struct err err;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int r;
 
-	if (o == NULL || part == NULL)
-		goto out;
-	for (size_t i = 0; i < in->n_src; i++) {
-		const struct src_arg *a = &in->src[i];
-		char path[STORE_NAME_MAX + 16];
+	if ((f = fopen(a->file, "r")) == NULL) {
+		cli_err(CMD, "--sources %s: %s", a->file, strerror(errno));
+		return CLI_EXIT_USAGE;
+	}
+	if ((buf = malloc(FILE_MAX + 1)) == NULL) {
+		fclose(f);
+		return CLI_EXIT_ERROR;
+	}
+	len = fread(buf, 1, FILE_MAX + 1, f);
+	r = ferror(f);
+	fclose(f);
+	if (r || len > FILE_MAX) {
+		cli_err(CMD, "%s: %s", a->file, r ? "read error" :
+		    "larger than 16 MiB");
+		free(buf);
+		return CLI_EXIT_USAGE;
+	}
+	r = sources_parse(buf, len, &a->src, &err);
+	free(buf);
+	if (r == -ENOMEM)
+		return CLI_EXIT_ERROR;
+	if (r < 0) {
+		cli_err(CMD, "%s: %s", a->file, err.msg);
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
 
-		snprintf(path, sizeof(path), "%s/%s", cli_kind_name(a->kind),
-		    a->name);
-		if (a->err == 0 && a->n_warnings == 0)
+/* The sources to run: the file's, or the command line's as one group. */
+static const struct sources *
+plan_sources(struct args *a)
+{
+	if (a->is_sources_file)
+		return a->src;
+	for (size_t i = 0; i < a->cmdline.n; i++) {
+		struct sources_entry *e = &a->cmdline.v[i];
+
+		if (e->type != SOURCES_DIR)
 			continue;
-		if (json_array_append_new(part, json_pack("{s:s,s:I,s:b,s:b}",
-		    "source", path, "warnings", (json_int_t)a->n_warnings,
-		    "failed", a->err != 0, "stale", a->is_stale)) < 0)
-			goto out;
+		e->excludes = a->excludes.v;
+		e->n_excludes = a->excludes.n;
+		e->is_one_file_system = a->is_one_file_system;
 	}
-	if (json_object_set_new(o, "id", json_string(hex)) < 0 ||
-	    json_object_set_new(o, "name", json_string(name)) < 0 ||
-	    json_object_set_new(o, "files",
-	    json_integer((json_int_t)p->n_files)) < 0 ||
-	    json_object_set_new(o, "bytes",
-	    json_integer((json_int_t)p->n_bytes)) < 0 ||
-	    json_object_set_new(o, "added",
-	    json_integer((json_int_t)st->bytes_stored)) < 0 ||
-	    json_object_set_new(o, "seconds", json_real(secs)) < 0 ||
-	    json_object_set_new(o, "warnings",
-	    json_integer((json_int_t)p->n_warnings)) < 0 ||
-	    json_object_set_new(o, "partial",
-	    json_boolean(p->n_warnings != 0)) < 0 ||
-	    json_object_set(o, "sources", part) < 0)
-		goto out;
-	if ((s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6))) == NULL)
-		goto out;
-	printf("%s\n", s);
-	r = fflush(stdout) == 0 ? 0 : -EIO;
-out:
-	free(s);
-	json_decref(part);
-	json_decref(o);
-	return r;
+	return &a->cmdline;
 }
 
-/*
- * The committed snapshot's unique name, from the index brought up to date
- * (a snapshot committed at the same second by someone else may name ours
- * NAME-2); the bare time if the index cannot say.
- */
 static void
-snap_name(struct store *s, const char *hex, int64_t t, char *name,
-    size_t cap)
+args_fini(struct args *a)
 {
-	struct store_snap_list *l = NULL;
-	const struct store_snap *sn;
-
-	store_time_format(t, name, cap);
-	if (store_index_sync(s, 0) == 0 && store_snapshots(s, &l) == 0 &&
-	    store_snap_find(l, hex, &sn) == 0)
-		snprintf(name, cap, "%s", sn->name);
-	store_snap_list_free(l);
-}
-
-/* Deep trees hold one descriptor per level: allow as many as we may. */
-static void
-raise_fd_limit(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	/* The command line's entries borrow all but their name block. */
+	for (size_t i = 0; i < a->cmdline.n; i++)
+		free(a->cmdline.v[i].name);
+	free(a->cmdline.v);
+	sources_free(a->src);
+	strv_free(&a->tags, 0);
+	strv_free(&a->excludes, 1);
+	strv_free(&a->allow, 0);
 }
 
 int
 cmd_ingest(int argc, char **argv)
 {
-	struct ingest in;
-	struct store *s = NULL;
-	struct store_snap_list *list = NULL;
-	const struct store_snap *prev = NULL;
-	struct store_source *out = NULL;
-	struct store_snap_new sn;
-	struct store_writer_stats st;
+	struct ingest_opts o;
+	struct args a;
 	struct timespec now;
-	uint8_t id[STORE_HASH_LEN];
-	char hex[2 * STORE_HASH_LEN + 1];
-	char name[STORE_SNAP_NAME_LEN];
-	char host[256];
-	size_t n_out = 0;
 	int r;
 
-	/* A sources file is org.c's business, from start to end. */
-	if (org_is_wanted(argc, argv))
-		return org_ingest(argc, argv);
-	memset(&in, 0, sizeof(in));
-	memset(&sn, 0, sizeof(sn));
-	pthread_mutex_init(&in.ctx.lock, NULL);
-	pthread_cond_init(&in.cond, NULL);
-	clock_gettime(CLOCK_MONOTONIC, &in.t0);
+	memset(&a, 0, sizeof(a));
+	memset(&o, 0, sizeof(o));
+	a.is_sources_file = is_sources_file(argc, argv);
 	clock_gettime(CLOCK_REALTIME, &now);
-	sn.time_sec = now.tv_sec;
-	sn.time_nsec = (uint32_t)now.tv_nsec;
-	if ((r = parse_args(&in, argc, argv)) != 0) {
-		if (r < 0)
-			r = cli_usage(argv[0], usage, 0);
+	o.time_sec = now.tv_sec;
+	o.time_nsec = (uint32_t)now.tv_nsec;
+	if ((r = parse_args(&a, argc, argv)) != 0)
+		goto out;
+	if (a.com.is_help) {
+		r = cli_usage(argv[0], a.is_sources_file ? usage_sources :
+		    usage, 0);
 		goto out;
 	}
-	if (in.time_arg != NULL &&
-	    store_time_parse(in.time_arg, &sn.time_sec, &sn.time_nsec) < 0) {
-		cli_err(CMD, "--time %s: not an RFC 3339 time", in.time_arg);
+	if (a.time_arg != NULL &&
+	    store_time_parse(a.time_arg, &o.time_sec, &o.time_nsec) < 0) {
+		cli_err(CMD, "--time %s: not an RFC 3339 time", a.time_arg);
 		r = CLI_EXIT_USAGE;
 		goto out;
 	}
-	if (in.host == NULL) {
-		if (gethostname(host, sizeof(host)) < 0)
-			snprintf(host, sizeof(host), "localhost");
-		host[sizeof(host) - 1] = '\0';
-		in.host = host;
-	}
-	if ((out = calloc(2 * in.n_src, sizeof(*out))) == NULL) {
-		r = CLI_EXIT_ERROR;
+	if (a.is_sources_file && ((r = load_file(&a)) != 0 || a.is_check))
 		goto out;
-	}
-	raise_fd_limit();
-
-	if ((r = cli_open(CMD, argv[optind], &in.com, 1, &s)) != 0)
-		goto out;
-	/* An ingest key's snapshot dated before its parents or its key is
-	 * flagged (amber-store(5)): old data is the master's to import. */
-	if (!store_is_reader(s) && sn.time_sec < now.tv_sec - STORE_SNAP_SLACK)
-		cli_warn(CMD, "--time is in the past: a snapshot of an ingest "
-		    "key dated before its parents or its key is flagged, and "
-		    "never latest; import old data with the passphrase");
-	in.ctx.s = s;
-	/* The newest snapshot, for carrying sources forward; optional. */
-	if (store_snapshots(s, &list) == 0 &&
-	    store_snap_find(list, "latest", &prev) < 0)
-		prev = NULL;
-	if ((r = store_writer_new(s, &in.ctx.w)) < 0) {
-		cli_err(CMD, "%s: %s", argv[optind], cli_strerror(r));
-		r = cli_exit_status(r);
-		goto out;
-	}
-	progress_start(&in);
-	run_sources(&in, prev, out, &n_out);
-	progress_stop(&in);
-	if (n_out == 0) {
-		cli_err(CMD, "no source could be read; nothing committed");
-		r = CLI_EXIT_ERROR;
-		goto out;
-	}
-	sn.host = in.host;
-	sn.tags = (const char *const *)in.tags.v;
-	sn.n_tags = in.tags.n;
-	sn.sources = out;
-	sn.n_sources = n_out;
-	if ((r = store_writer_commit(in.ctx.w, &sn, id)) < 0) {
-		cli_err(CMD, "%s: commit failed: %s", argv[optind],
-		    cli_strerror(r));
-		r = cli_exit_status(r);
-		goto out;
-	}
-	store_writer_stats(in.ctx.w, &st);
-	cli_hex(id, sizeof(id), hex);
-	snap_name(s, hex, sn.time_sec, name, sizeof(name));
-	if (in.com.is_json) {
-		if (summary_json(&in, hex, name, &st, elapsed(&in.t0)) < 0)
-			cli_err(CMD, "cannot print the summary");
-	} else if (!in.com.is_quiet) {
-		summary_text(&in, hex, name, &st, elapsed(&in.t0));
-	}
-	r = in.ctx.progress.n_warnings ? CLI_EXIT_PARTIAL : CLI_EXIT_OK;
+	o.location = argv[optind];
+	o.com = &a.com;
+	o.host = a.host;
+	o.tags = (const char *const *)a.tags.v;
+	o.n_tags = a.tags.n;
+	o.allow = (const char *const *)a.allow.v;
+	o.n_allow = a.allow.n;
+	o.n_jobs_max = a.n_jobs ? a.n_jobs : 4;
+	o.is_sources_file = a.is_sources_file;
+	r = ingest_run(&o, plan_sources(&a));
 out:
-	progress_stop(&in);
-	store_writer_free(in.ctx.w);
-	store_snap_list_free(list);
-	store_close(s);
-	free(out);
-	for (size_t i = 0; i < in.n_src; i++)
-		free(in.src[i].name);
-	free(in.src);
-	strv_free(&in.tags, 0);
-	strv_free(&in.excludes, 1);
-	pthread_cond_destroy(&in.cond);
-	pthread_mutex_destroy(&in.ctx.lock);
+	args_fini(&a);
 	return r;
 }

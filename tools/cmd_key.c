@@ -234,7 +234,7 @@ key_list(struct key_args *a, struct store *s)
 			printf("log2n=%u,r=%u,p=%u", (unsigned)v[i].log2_n,
 			    (unsigned)v[i].r, (unsigned)v[i].p);
 		else if (v[i].type == STORE_KEY_INGEST)
-			cli_name_print(stdout, (const uint8_t *)v[i].label,
+			name_print(stdout, (const uint8_t *)v[i].label,
 			    strnlen(v[i].label, sizeof(v[i].label)), 1);
 		if (v[i].is_revoked) {
 			store_time_format(v[i].revoked_at, revoked,

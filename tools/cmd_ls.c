@@ -148,10 +148,10 @@ print_entry(struct ls *ls, const struct store_entry *e, int64_t sec,
 			    (unsigned)e->uid, (unsigned)e->gid,
 			    (unsigned long long)e->size, when);
 	}
-	cli_name_print(stdout, name, len, ls->is_escaped);
+	name_print(stdout, name, len, ls->is_escaped);
 	if (ls->is_long && e->type == STORE_LNK) {
 		fputs(" -> ", stdout);
-		cli_name_print(stdout, e->target, e->target_len,
+		name_print(stdout, e->target, e->target_len,
 		    ls->is_escaped);
 	}
 	if (ls->is_long && (e->flags & STORE_ENTRY_PARTIAL))
@@ -184,7 +184,7 @@ static void
 error_at(struct ls *ls, int r)
 {
 	fprintf(stderr, "%s: %s:", ls->cmd, ls->snap);
-	cli_name_print(stderr, ls->path, ls->path_len, 1);
+	name_print(stderr, ls->path, ls->path_len, 1);
 	fprintf(stderr, ": %s\n", cli_strerror(r));
 	ls->n_errors++;
 }

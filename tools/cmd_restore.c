@@ -36,7 +36,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -120,7 +119,7 @@ say(struct restore *r, const char *kind, const char *what)
 {
 	progress_end(r);
 	fprintf(stderr, "%s: %s%s:", r->cmd, kind, r->snap);
-	cli_name_print(stderr, (const uint8_t *)r->path, r->path_len, 1);
+	name_print(stderr, (const uint8_t *)r->path, r->path_len, 1);
 	fprintf(stderr, ": %s\n", what);
 }
 
@@ -900,20 +899,9 @@ check_free(struct restore *r, const char *target,
 	if (fstatat(r->target_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		return 0;
 	fprintf(stderr, "%s: %s/", r->cmd, target);
-	cli_name_print(stderr, e->name, e->name_len, 1);
+	name_print(stderr, e->name, e->name_len, 1);
 	fprintf(stderr, ": exists (use --overwrite to replace it)\n");
 	return -EEXIST;
-}
-
-static void
-raise_fd_limit(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
 }
 
 /* Number of components of ${path} ("" has none). */
@@ -993,7 +981,7 @@ cmd_restore(int argc, char **argv)
 	}
 	r.is_root = geteuid() == 0;
 	r.is_progress = !c.is_quiet && !c.is_json && isatty(STDERR_FILENO);
-	raise_fd_limit();
+	cli_raise_fd_limit();
 	if ((rc = cli_open(argv[0], argv[optind], &c, 1, &r.s)) != 0)
 		goto out;
 	if ((rc = cli_find(argv[0], r.s, argv[optind + 1], &l, &sn, &parent,

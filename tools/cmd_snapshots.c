@@ -211,7 +211,7 @@ snap_print(const struct store_snap *sn)
 		printf("master ");
 	} else {
 		/* Labels are the master's (registration records). */
-		cli_name_print(stdout, (const uint8_t *)sn->writer_label,
+		name_print(stdout, (const uint8_t *)sn->writer_label,
 		    strlen(sn->writer_label), 1);
 		cli_hex(sn->writer, STORE_ID_LEN, hex);
 		hex[SHORT_KEY] = '\0';
@@ -219,7 +219,7 @@ snap_print(const struct store_snap *sn)
 	}
 	/* Host and tags come from the ingesting side: escape oddities. */
 	if (sn->host != NULL && *sn->host != '\0')
-		cli_name_print(stdout, (const uint8_t *)sn->host,
+		name_print(stdout, (const uint8_t *)sn->host,
 		    strlen(sn->host), 1);
 	else
 		putchar('-');
@@ -229,7 +229,7 @@ snap_print(const struct store_snap *sn)
 	for (i = 0; i < sn->n_tags; i++) {
 		if (i > 0)
 			putchar(',');
-		cli_name_print(stdout, (const uint8_t *)sn->tags[i],
+		name_print(stdout, (const uint8_t *)sn->tags[i],
 		    strlen(sn->tags[i]), 1);
 	}
 	putchar(' ');

@@ -89,7 +89,7 @@ report(void *ctx, const struct store_problem *p)
 	printf("%s: %s", object, what);
 	if (p->snapshot != NULL && p->path != NULL) {
 		printf(" (affects %s:", p->snapshot);
-		cli_name_print(stdout, (const uint8_t *)p->path,
+		name_print(stdout, (const uint8_t *)p->path,
 		    strlen(p->path), 1);
 		putchar(')');
 	} else if (p->snapshot != NULL)

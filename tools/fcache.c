@@ -1,8 +1,10 @@
 /*
  * fcache.c: encoding and strict decoding of incremental-ingest cache
- * records (fcache.h).  Integers are little-endian and moved byte by byte
- * (STYLE.md, rule 12); the decoder checks the length exactly before it
- * allocates, and every extent against the file's size.
+ * records (fcache.h).  The records live in a local cache outside the
+ * store, where nothing authenticates them, so they are decoded as hostile
+ * bytes: integers are little-endian and moved byte by byte, never by
+ * casting a struct onto the buffer; the decoder checks the length exactly
+ * before it allocates, and every extent against the file's size.
  */
 #include <errno.h>
 #include <stdlib.h>

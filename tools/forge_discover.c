@@ -386,17 +386,35 @@ add_page(void *ctx, json_t *items)
 	return 0;
 }
 
+/* Two projects of one listing with one name: the forge is confused. */
+static int
+check_twice(const struct sources_entry *e, const struct forge_repos *out,
+    struct err *err)
+{
+	for (size_t i = 0; i < out->n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(out->v[i].name, out->v[j].name) == 0) {
+				snprintf(err->msg, sizeof(err->msg), "%s: the "
+				    "listing holds %s twice", e->where,
+				    out->v[i].path);
+				return -EBADMSG;
+			}
+	return 0;
+}
+
 int
 forge_discover(const struct sources_entry *e, const char *const *allow,
-    size_t n_allow, struct forge_repos *out, char *err, size_t cap)
+    size_t n_allow, struct forge_repos *out, struct err *err)
 {
 	static const char *const gh_headers[] = {
 		"Accept: application/vnd.github+json",
 		"X-GitHub-Api-Version: 2022-11-28",
 	};
+	char *m = err->msg;
+	const size_t cap = sizeof(err->msg);
 	struct forge_http_opts ho;
 	struct forge_http *h = NULL;
-	struct forge_err fe;
+	struct err fe;
 	struct listing l;
 	struct url_parts wu;
 	struct where w;
@@ -411,9 +429,9 @@ forge_discover(const struct sources_entry *e, const char *const *allow,
 	memset(out, 0, sizeof(*out));
 	memset(&ho, 0, sizeof(ho));
 	memset(&l, 0, sizeof(l));
-	err[0] = '\0';
+	memset(err, 0, sizeof(*err));
 	if (where_parse(e, &w) < 0) {
-		snprintf(err, cap, "%s: not a group or organisation", e->where);
+		snprintf(m, cap, "%s: not a group or organisation", e->where);
 		return -EINVAL;
 	}
 	if (w.is_github) {
@@ -435,11 +453,11 @@ forge_discover(const struct sources_entry *e, const char *const *allow,
 	if (api != NULL && api[0] != '\0')
 		r = snprintf(base, sizeof(base), "%s", api);
 	if (r < 0 || (size_t)r >= sizeof(base)) {
-		snprintf(err, cap, "%s: URL too long", e->where);
+		snprintf(m, cap, "%s: URL too long", e->where);
 		return -EINVAL;
 	}
 	if (ho.token != NULL && is_cleartext_remote(base)) {
-		snprintf(err, cap, "%s: refusing to send %s over plain http",
+		snprintf(m, cap, "%.400s: refusing to send %s over plain http",
 		    base, ho.token_env);
 		return -EINVAL;
 	}
@@ -449,7 +467,7 @@ forge_discover(const struct sources_entry *e, const char *const *allow,
 	v = env_num("AMBER_FORGE_RETRIES", -2);
 	ho.max_retries = v == -2 ? 0 : v <= 0 ? -1 : (int)(v > 20 ? 20 : v);
 	if ((r = forge_http_open(&ho, &h)) < 0) {
-		snprintf(err, cap, "%s: cannot use this API base", base);
+		snprintf(m, cap, "%.400s: cannot use this API base", base);
 		goto out;
 	}
 	if (http_url_encode(w.path, strlen(w.path), w.is_github, enc,
@@ -458,7 +476,7 @@ forge_discover(const struct sources_entry *e, const char *const *allow,
 	    "/orgs/%s/repos?type=all&per_page=100" :
 	    "/groups/%s/projects?include_subgroups=true&with_shared=false"
 	    "&order_by=id&sort=asc&per_page=100", enc) < 0) {
-		snprintf(err, cap, "%s: URL too long", e->where);
+		snprintf(m, cap, "%s: URL too long", e->where);
 		r = -EINVAL;
 		goto out;
 	}
@@ -484,27 +502,18 @@ forge_discover(const struct sources_entry *e, const char *const *allow,
 	/* Item by item as pages come: no listing is held whole. */
 	if ((r = forge_http_pages(h, url, NULL, add_page, &l, &fe)) < 0) {
 		if (r == -EFBIG && l.n_items > ITEMS_MAX)
-			snprintf(err, cap, "%s: more than %d projects",
+			snprintf(m, cap, "%s: more than %d projects",
 			    e->where, ITEMS_MAX);
 		else if (r != -ENOMEM)
-			snprintf(err, cap, "%s", fe.msg);
+			*err = fe;
 		goto out;
 	}
-	/* Two projects of one listing with one name: the forge is confused. */
-	for (i = 0; i < out->n; i++)
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(out->v[i].name, out->v[j].name) == 0) {
-				snprintf(err, cap, "%s: the listing holds %s "
-				    "twice", e->where, out->v[i].path);
-				r = -EBADMSG;
-				goto out;
-			}
-	r = 0;
+	r = check_twice(e, out, err);
 out:
 	if (r < 0)
 		forge_repos_fini(out);
-	if (r < 0 && err[0] == '\0')
-		snprintf(err, cap, "%s: %s", e->where, strerror(-r));
+	if (r < 0 && err->msg[0] == '\0')
+		snprintf(m, cap, "%s: %s", e->where, strerror(-r));
 	free(l.allow);
 	forge_http_close(h);
 	return r;

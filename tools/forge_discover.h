@@ -29,7 +29,7 @@ struct forge_repos {
 };
 
 /*
- * forge_discover(e, allow, n_allow, out, err, cap):
+ * forge_discover(e, allow, n_allow, out, err):
  * List the repositories of the group or organisation of ${e} (subgroups
  * included), keep those ${e}'s options select (archived=, include=,
  * exclude=), and name each: the project's full path with '/' turned into
@@ -42,14 +42,14 @@ struct forge_repos {
  * place in the listing, with ->refused saying why and ->clone_url
  * without credentials, so that the caller reports it and clones nothing.
  * Returns 0 and fills *${out} (free with forge_repos_fini()); on failure
- * -errno with one line in ${err}:
- * -EACCES (401, 403), -ENOENT (no such group), -EIO, -EBADMSG (not the
- * answer of a forge), -EINVAL (a token refused over plain http), -EFBIG
- * (an answer over the caps of forge_http_pages(), or more than 100000
- * projects).
+ * -errno with one line in ${err}->msg:
+ * -FORGE_ETOKEN (401, 403), -ENOENT (no such group), -EIO, -EBADMSG
+ * (not the answer of a forge), -EINVAL (a token refused over plain
+ * http), -EFBIG (an answer over the caps of forge_http_pages(), or more
+ * than 100000 projects).
  */
 int forge_discover(const struct sources_entry *e, const char *const *allow,
-    size_t n_allow, struct forge_repos *out, char *err, size_t cap);
+    size_t n_allow, struct forge_repos *out, struct err *err);
 
 /*
  * forge_discover_check(api, web, url, allow, n_allow, why, cap):

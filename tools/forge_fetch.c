@@ -131,7 +131,7 @@ scrub(json_t *j, int how, int is_names_only)
 /* Record ${r} from forge_http_* (not a store failure) and return 0. */
 static int
 record(struct forge_fetch *f, const char *what, int r,
-    const struct forge_err *e)
+    const struct err *e)
 {
 	if (r == -ENOMEM)
 		return r;
@@ -142,7 +142,7 @@ int
 forge_fetch_json(struct forge_fetch *f, const char *what, const char *url,
     const char *path, int how, uint32_t mode, json_t **out)
 {
-	struct forge_err e;
+	struct err e;
 	json_t *j = NULL;
 	int r;
 
@@ -171,7 +171,7 @@ int
 forge_fetch_list(struct forge_fetch *f, const char *what, const char *url,
     const char *key, const char *path, int how, uint32_t mode, json_t **out)
 {
-	struct forge_err e;
+	struct err e;
 	json_t *j = NULL;
 	int r;
 
@@ -200,7 +200,7 @@ int
 forge_fetch_file(struct forge_fetch *f, const char *what, const char *url,
     const char *path, size_t max)
 {
-	struct forge_err e;
+	struct err e;
 	uint8_t *body = NULL;
 	size_t len;
 	int r;
@@ -234,7 +234,7 @@ int
 forge_fetch_put(struct forge_fetch *f, const char *path, const void *buf,
     size_t len, uint32_t mode)
 {
-	struct forge_err e;
+	struct err e;
 	int r;
 
 	if ((r = forge_out_put(f->o, path, buf, len, mode)) != -EINVAL)

@@ -78,7 +78,7 @@ gh_config(struct gh *g)
 	json_t *file = NULL;
 	json_t *v;
 	uint8_t *data = NULL;
-	struct forge_err e;
+	struct err e;
 	char enc[1024];
 	char path[1100];
 	size_t n = 0;
@@ -237,7 +237,7 @@ static int
 gh_runs(struct gh *g)
 {
 	struct forge_fetch *f = g->f;
-	struct forge_err e;
+	struct err e;
 	json_t *list = NULL;
 	json_t *run = NULL;
 	json_t *v;
@@ -372,7 +372,7 @@ static int
 gh_deployments(struct gh *g)
 {
 	struct forge_fetch *f = g->f;
-	struct forge_err e;
+	struct err e;
 	json_t *list = NULL;
 	json_t *v;
 	uint64_t above;
@@ -463,7 +463,7 @@ forge_github_read(struct forge_fetch *f, const char *repo)
 	static const char *const carried[] = {
 		"runs", "jobs", "logs", "artifacts", "deployments",
 	};
-	struct forge_err e;
+	struct err e;
 	struct gh *g = NULL;
 	json_t *rp = NULL;
 	json_t *envs = NULL;

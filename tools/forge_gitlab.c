@@ -64,13 +64,11 @@ is_finished(const char *status)
 }
 
 /*
- * The local files a GitLab CI file includes: "local: path" anywhere, and
- * plain "/path.yml" strings under a top-level include: key.  This is a
- * line scanner, not a YAML parser: it can only miss a file (which the
- * docs say), never fetch one from outside the project.
+ * This is a line scanner, not a YAML parser: it can only miss a file
+ * (which the docs say), never fetch one from outside the project.
  */
-static int
-add_includes(const char *text, size_t len, json_t *queue)
+int
+forge_gitlab_includes(const char *text, size_t len, json_t *queue)
 {
 	const char *p = text;
 	const char *end = text + len;
@@ -159,7 +157,7 @@ gl_config(struct gl *g, const char *main_file)
 	json_t *queue = NULL;
 	json_t *seen = NULL;
 	uint8_t *body = NULL;
-	struct forge_err e;
+	struct err e;
 	char enc[2048];
 	char path[1100];
 	size_t len;
@@ -206,7 +204,7 @@ gl_config(struct gl *g, const char *main_file)
 			continue;
 		}
 		if ((r = forge_fetch_put(f, path, body, len, 0644)) < 0 ||
-		    (r = add_includes((const char *)body, len, queue)) < 0)
+		    (r = forge_gitlab_includes((const char *)body, len, queue)) < 0)
 			goto out;
 		free(body);
 		body = NULL;
@@ -337,7 +335,7 @@ static int
 gl_runs(struct gl *g)
 {
 	struct forge_fetch *f = g->f;
-	struct forge_err e;
+	struct err e;
 	json_t *list = NULL;
 	json_t *v;
 	size_t limit;
@@ -425,7 +423,7 @@ static int
 gl_deployments(struct gl *g)
 {
 	struct forge_fetch *f = g->f;
-	struct forge_err e;
+	struct err e;
 	json_t *list = NULL;
 	json_t *v;
 	uint64_t above;
@@ -464,7 +462,7 @@ forge_gitlab_read(struct forge_fetch *f, const char *project)
 	static const char *const carried[] = {
 		"runs", "jobs", "logs", "artifacts", "deployments",
 	};
-	struct forge_err e;
+	struct err e;
 	struct gl *g = NULL;
 	json_t *proj = NULL;
 	const char *branch;

@@ -283,7 +283,7 @@ show_url(const char *url, int is_api, char *out, size_t cap)
 
 static int
 get_resp(struct forge_http *h, const char *url, size_t max_body,
-    struct http_response *resp, struct forge_err *err)
+    struct http_response *resp, struct err *err)
 {
 	struct http_request req;
 	const char *hdrs[FORGE_HEADERS_MAX + 1];
@@ -383,13 +383,13 @@ get_resp(struct forge_http *h, const char *url, size_t max_body,
 		snprintf(err->msg, sizeof(err->msg), "GET %.200s: HTTP 401%s "
 		    "(the token in %s is missing, expired or revoked)", shown,
 		    msg, h->token_env);
-		r = -EACCES;
+		r = -FORGE_ETOKEN;
 		break;
 	case 403:
 		snprintf(err->msg, sizeof(err->msg), "GET %.200s: HTTP 403%s "
 		    "(the token in %s lacks a permission this needs)", shown,
 		    msg, h->token_env);
-		r = -EACCES;
+		r = -FORGE_ETOKEN;
 		break;
 	case 404:
 	case 410:
@@ -411,7 +411,7 @@ out:
 
 int
 forge_http_get(struct forge_http *h, const char *url, size_t max_body,
-    uint8_t **body, size_t *len, struct forge_err *err)
+    uint8_t **body, size_t *len, struct err *err)
 {
 	struct http_response resp = HTTP_RESPONSE_INIT;
 	int r;
@@ -427,7 +427,7 @@ forge_http_get(struct forge_http *h, const char *url, size_t max_body,
 
 int
 forge_http_get_json(struct forge_http *h, const char *url, json_t **out,
-    struct forge_err *err)
+    struct err *err)
 {
 	uint8_t *body = NULL;
 	size_t len;
@@ -489,7 +489,7 @@ forge_http_set_page(const char *url, const char *page, char *out,
 
 int
 forge_http_pages(struct forge_http *h, const char *url, const char *key,
-    int (*fn)(void *ctx, json_t *items), void *ctx, struct forge_err *err)
+    int (*fn)(void *ctx, json_t *items), void *ctx, struct err *err)
 {
 	struct http_response resp = HTTP_RESPONSE_INIT;
 	char *cur = NULL;
@@ -634,7 +634,7 @@ collect_page(void *ctx, json_t *items)
 
 static int
 collect(struct forge_http *h, const char *url, const char *key,
-    struct collect *cl, json_t **out, struct forge_err *err)
+    struct collect *cl, json_t **out, struct err *err)
 {
 	int r;
 
@@ -650,7 +650,7 @@ collect(struct forge_http *h, const char *url, const char *key,
 
 int
 forge_http_get_all(struct forge_http *h, const char *url, const char *key,
-    size_t limit, json_t **out, struct forge_err *err)
+    size_t limit, json_t **out, struct err *err)
 {
 	struct collect cl = { NULL, 0, 0, limit };
 
@@ -660,7 +660,7 @@ forge_http_get_all(struct forge_http *h, const char *url, const char *key,
 int
 forge_http_get_newer(struct forge_http *h, const char *url,
     const char *key, uint64_t above, size_t limit, json_t **out,
-    struct forge_err *err)
+    struct err *err)
 {
 	struct collect cl = { NULL, above, 1, limit };
 

@@ -14,15 +14,18 @@
 
 #include <jansson.h>
 
+#include "err.h"
 #include "forge_json.h"
 
 struct forge_http;
 
-/* Why a request failed: the HTTP status (0 if none came) and one line. */
-struct forge_err {
-	long status;
-	char msg[512];
-};
+/*
+ * The forge refused the token (HTTP 401 or 403, not a rate limit): its
+ * own code, so that no caller takes it for the store's -EACCES (a wrong
+ * passphrase or key).  Functions here return -FORGE_ETOKEN.
+ */
+#define FORGE_ETOKEN EKEYREJECTED
+
 
 struct forge_http_opts {
 	const char *base;	/* API base URL, e.g. https://api.github.com */
@@ -54,13 +57,13 @@ const char *forge_http_base(const struct forge_http *h);
  * 2xx: *${body} is malloc'd, NUL-terminated, and the caller's.  The token
  * goes only to the origin of the API base; redirects (at most 5) are
  * followed by hand, with no token to any other origin.
- * Returns -EACCES on 401 or 403 (not a rate limit), -ENOENT on 404 or
- * 410, -EAGAIN when rate-limited longer than the bound allows, -ERANGE
+ * Returns -FORGE_ETOKEN on 401 or 403 (not a rate limit), -ENOENT on 404
+ * or 410, -EAGAIN when rate-limited longer than the bound allows, -ERANGE
  * when the body exceeds ${max_body}, -EIO on any other failure; then
  * ${err} says what happened.
  */
 int forge_http_get(struct forge_http *h, const char *url, size_t max_body,
-    uint8_t **body, size_t *len, struct forge_err *err);
+    uint8_t **body, size_t *len, struct err *err);
 
 /*
  * forge_http_get_json(h, url, out, err):
@@ -68,7 +71,7 @@ int forge_http_get(struct forge_http *h, const char *url, size_t max_body,
  * as forge_http_get(), and -EBADMSG if the body is not JSON.
  */
 int forge_http_get_json(struct forge_http *h, const char *url, json_t **out,
-    struct forge_err *err);
+    struct err *err);
 
 /*
  * forge_http_pages(h, url, key, fn, ctx, err):
@@ -83,7 +86,7 @@ int forge_http_get_json(struct forge_http *h, const char *url, json_t **out,
  * Returns 0, ${fn}'s error, or as forge_http_get_json().
  */
 int forge_http_pages(struct forge_http *h, const char *url, const char *key,
-    int (*fn)(void *ctx, json_t *items), void *ctx, struct forge_err *err);
+    int (*fn)(void *ctx, json_t *items), void *ctx, struct err *err);
 
 /*
  * forge_http_get_all(h, url, key, out, err):
@@ -92,7 +95,7 @@ int forge_http_pages(struct forge_http *h, const char *url, const char *key,
  * ${limit} items (0: no limit).
  */
 int forge_http_get_all(struct forge_http *h, const char *url, const char *key,
-    size_t limit, json_t **out, struct forge_err *err);
+    size_t limit, json_t **out, struct err *err);
 
 /*
  * forge_http_get_newer(h, url, key, above, limit, out, err):
@@ -103,7 +106,7 @@ int forge_http_get_all(struct forge_http *h, const char *url, const char *key,
  */
 int forge_http_get_newer(struct forge_http *h, const char *url,
     const char *key, uint64_t above, size_t limit, json_t **out,
-    struct forge_err *err);
+    struct err *err);
 
 /*
  * forge_http_url(h, out, cap, fmt, ...):

@@ -502,7 +502,7 @@ forge_out_has(const struct forge_out *o, const char *path)
 
 int
 forge_out_error(struct forge_out *o, const char *what,
-    const struct forge_err *e)
+    const struct err *e)
 {
 	char w[256];
 	char m[sizeof(e->msg)];

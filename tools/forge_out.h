@@ -70,7 +70,7 @@ int forge_out_has(const struct forge_out *o, const char *path);
  * Returns 0 or -ENOMEM.
  */
 int forge_out_error(struct forge_out *o, const char *what,
-    const struct forge_err *e);
+    const struct err *e);
 
 /* The number of errors recorded so far. */
 size_t forge_out_n_errors(const struct forge_out *o);

@@ -1,9 +1,9 @@
 /*
- * source.h: the interface between `amber ingest` (cmd_ingest.c) and the
+ * source.h: the interface between the ingest pipeline (ingest.c) and the
  * source readers (src_dir.c, src_git.c, src_forge.c).  A reader turns its
  * input into trees through the store writer and fills one or more
  * struct store_source (kind, name, origin, root directory entry, counts,
- * flags); cmd_ingest commits them all in one snapshot.
+ * flags); the pipeline commits them all in one snapshot.
  *
  * Readers report each unreadable or changed input with src_warn() and go
  * on: the snapshot still commits and `amber ingest` exits 3 (partial).  A
@@ -36,7 +36,7 @@ struct src_ctx {
 /*
  * src_warn(c, fmt, ...): one warning line on stderr ("amber ingest:
  * warning: ..."), counted in c->progress.n_warnings (which makes the run
- * partial).  Thread-safe.  Defined in cmd_ingest.c.
+ * partial).  Thread-safe.  Defined in source.c.
  */
 void src_warn(struct src_ctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -38,21 +38,20 @@ struct fields {
 };
 
 static int
-fail(char *err, size_t cap, unsigned line, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+fail(struct err *err, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int
-fail(char *err, size_t cap, unsigned line, const char *fmt, ...)
+fail(struct err *err, unsigned line, const char *fmt, ...)
 {
+	size_t cap = sizeof(err->msg);
 	va_list ap;
 	int n;
 
-	if (cap == 0)
-		return -EINVAL;
-	n = snprintf(err, cap, "line %u: ", line);
+	n = snprintf(err->msg, cap, "line %u: ", line);
 	if (n >= 0 && (size_t)n < cap) {
 		va_start(ap, fmt);
-		vsnprintf(err + n, cap - (size_t)n, fmt, ap);
+		vsnprintf(err->msg + n, cap - (size_t)n, fmt, ap);
 		va_end(ap);
 	}
 	return -EINVAL;
@@ -91,7 +90,7 @@ sources_type_name(int type)
  */
 static int
 split(const char *line, size_t len, struct fields *f, unsigned lno,
-    char *err, size_t cap)
+    struct err *err)
 {
 	size_t i = 0;
 	size_t o = 0;
@@ -105,7 +104,7 @@ split(const char *line, size_t len, struct fields *f, unsigned lno,
 		if (i == len || line[i] == '#')
 			return 0;
 		if (f->n == FIELDS_MAX)
-			return fail(err, cap, lno, "too many fields");
+			return fail(err, lno, "too many fields");
 		f->v[f->n++] = &f->buf[o];
 		for (; i < len; i++) {
 			if (!is_quoted && (line[i] == ' ' || line[i] == '\t'))
@@ -117,7 +116,7 @@ split(const char *line, size_t len, struct fields *f, unsigned lno,
 			if (is_quoted && line[i] == '\\') {
 				if (i + 1 == len || (line[i + 1] != '"' &&
 				    line[i + 1] != '\\'))
-					return fail(err, cap, lno, "only \\\" "
+					return fail(err, lno, "only \\\" "
 					    "and \\\\ may follow a backslash "
 					    "in quotes");
 				i++;
@@ -125,7 +124,7 @@ split(const char *line, size_t len, struct fields *f, unsigned lno,
 			f->buf[o++] = line[i];
 		}
 		if (is_quoted)
-			return fail(err, cap, lno, "unterminated quote");
+			return fail(err, lno, "unterminated quote");
 		f->buf[o++] = '\0';
 	}
 }
@@ -257,8 +256,8 @@ sources_is_host(const char *s)
 
 /* The options after the fixed fields of one line. */
 static int
-options(struct sources_entry *e, struct fields *f, size_t first, char *err,
-    size_t cap)
+options(struct sources_entry *e, struct fields *f, size_t first,
+    struct err *err)
 {
 	int is_group = e->type == SOURCES_GITLAB_GROUP ||
 	    e->type == SOURCES_GITHUB_ORG;
@@ -272,7 +271,7 @@ options(struct sources_entry *e, struct fields *f, size_t first, char *err,
 		int *flag = NULL;
 
 		if (v == NULL)
-			return fail(err, cap, e->line, "unexpected '%s' "
+			return fail(err, e->line, "unexpected '%s' "
 			    "(options are KEY=VALUE)", k);
 		*v++ = '\0';
 		if (strcmp(k, "include") == 0 || strcmp(k, "exclude") == 0) {
@@ -280,14 +279,14 @@ options(struct sources_entry *e, struct fields *f, size_t first, char *err,
 
 			if ((is_inc && !is_group) || (!is_inc && !is_group &&
 			    e->type != SOURCES_DIR))
-				return fail(err, cap, e->line, "%s does not "
+				return fail(err, e->line, "%s does not "
 				    "take %s=", sources_type_name(e->type), k);
 			if (*v == '\0' || !is_text(v))
-				return fail(err, cap, e->line, "%s= needs a "
+				return fail(err, e->line, "%s= needs a "
 				    "pattern", k);
 			if (e->n_includes + e->n_excludes ==
 			    SOURCES_PATTERNS_MAX)
-				return fail(err, cap, e->line, "more than %d "
+				return fail(err, e->line, "more than %d "
 				    "patterns", SOURCES_PATTERNS_MAX);
 			r = is_inc ? add_pattern(&e->includes, &e->n_includes,
 			    v) : add_pattern(&e->excludes, &e->n_excludes, v);
@@ -297,10 +296,10 @@ options(struct sources_entry *e, struct fields *f, size_t first, char *err,
 		}
 		if (strcmp(k, "allow-clone-host") == 0 && is_group) {
 			if (!sources_is_host(v))
-				return fail(err, cap, e->line, "allow-clone-host="
+				return fail(err, e->line, "allow-clone-host="
 				    "%s: not HOST or HOST:PORT", v);
 			if (e->n_allow_hosts == SOURCES_HOSTS_MAX)
-				return fail(err, cap, e->line, "more than %d "
+				return fail(err, e->line, "more than %d "
 				    "allow-clone-host=", SOURCES_HOSTS_MAX);
 			if ((r = add_pattern(&e->allow_hosts,
 			    &e->n_allow_hosts, v)) < 0)
@@ -321,14 +320,14 @@ options(struct sources_entry *e, struct fields *f, size_t first, char *err,
 			bit = 8;
 			flag = &e->is_one_file_system;
 		} else {
-			return fail(err, cap, e->line, "%s does not take %s=",
+			return fail(err, e->line, "%s does not take %s=",
 			    sources_type_name(e->type), k);
 		}
 		if (seen & bit)
-			return fail(err, cap, e->line, "%s= given twice", k);
+			return fail(err, e->line, "%s= given twice", k);
 		seen |= bit;
 		if (yes_no(v, flag) < 0)
-			return fail(err, cap, e->line, "%s=%s: the value is "
+			return fail(err, e->line, "%s=%s: the value is "
 			    "yes or no", k, v);
 	}
 	return 0;
@@ -352,7 +351,7 @@ is_git_twin(const char *a, const char *b)
 
 static int
 check_clash(const struct sources *s, const struct sources_entry *e,
-    char *err, size_t cap)
+    struct err *err)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		const struct sources_entry *o = &s->v[i];
@@ -360,7 +359,7 @@ check_clash(const struct sources *s, const struct sources_entry *e,
 		if (e->name == NULL) {
 			if (o->type == e->type && strcmp(o->where,
 			    e->where) == 0)
-				return fail(err, cap, e->line, "repeats line "
+				return fail(err, e->line, "repeats line "
 				    "%u", o->line);
 			continue;
 		}
@@ -370,7 +369,7 @@ check_clash(const struct sources *s, const struct sources_entry *e,
 		    (e->type == SOURCES_REPO &&
 		    (is_git_twin(o->name, e->name) ||
 		    is_git_twin(e->name, o->name))))
-			return fail(err, cap, e->line, "%s %s: the name "
+			return fail(err, e->line, "%s %s: the name "
 			    "clashes with line %u", sources_type_name(e->type),
 			    e->name, o->line);
 	}
@@ -407,7 +406,7 @@ sources_free(struct sources *s)
 /* Parse one line's fields into ${e}; -EINVAL (err set) or -ENOMEM. */
 static int
 parse_line(const struct sources *s, struct fields *f, unsigned lno,
-    struct sources_entry *e, char *err, size_t cap)
+    struct sources_entry *e, struct err *err)
 {
 	size_t t;
 	size_t na;
@@ -422,12 +421,12 @@ parse_line(const struct sources *s, struct fields *f, unsigned lno,
 		if (strcmp(f->v[0], types[t].word) == 0)
 			break;
 	if (t == sizeof(types) / sizeof(types[0]))
-		return fail(err, cap, lno, "unknown source type '%s' (dir, "
+		return fail(err, lno, "unknown source type '%s' (dir, "
 		    "repo, pipeline, gitlab-group, github-org)", f->v[0]);
 	e->type = types[t].type;
 	na = (size_t)types[t].n_args;
 	if (f->n < 1 + na)
-		return fail(err, cap, lno, "%s needs %s", f->v[0], na == 2 ?
+		return fail(err, lno, "%s needs %s", f->v[0], na == 2 ?
 		    (e->type == SOURCES_DIR ? "NAME PATH" : e->type ==
 		    SOURCES_REPO ? "NAME LOCATION" : "NAME SPEC") :
 		    e->type == SOURCES_GITLAB_GROUP ? "a group URL" :
@@ -436,28 +435,28 @@ parse_line(const struct sources *s, struct fields *f, unsigned lno,
 		if (!sources_is_valid_name(f->v[1], strlen(f->v[1])) ||
 		    (e->type == SOURCES_REPO && strlen(f->v[1]) + 4 >
 		    NAME_MAX_LEN))
-			return fail(err, cap, lno, "bad source name '%s' (use "
+			return fail(err, lno, "bad source name '%s' (use "
 			    "[A-Za-z0-9._-], not starting with a dot)",
 			    f->v[1]);
 		if (f->v[2][0] == '\0' || !is_text(f->v[2]))
-			return fail(err, cap, lno, "%s %s: empty or "
+			return fail(err, lno, "%s %s: empty or "
 			    "unprintable location", f->v[0], f->v[1]);
 		if (e->type == SOURCES_REPO && f->v[2][0] == '-')
-			return fail(err, cap, lno, "repo %s: a location may "
+			return fail(err, lno, "repo %s: a location may "
 			    "not start with '-'", f->v[1]);
 		if ((e->name = strdup(f->v[1])) == NULL ||
 		    (e->where = strdup(f->v[2])) == NULL)
 			return -ENOMEM;
 	} else {
 		if (strchr(f->v[1], '@') != NULL)
-			return fail(err, cap, lno, "%s: a URL here holds no "
+			return fail(err, lno, "%s: a URL here holds no "
 			    "credentials (the token comes from the "
 			    "environment; see amber-sources(5))", f->v[0]);
 		if (e->type == SOURCES_GITLAB_GROUP && !is_group_url(f->v[1]))
-			return fail(err, cap, lno, "gitlab-group %s: not "
+			return fail(err, lno, "gitlab-group %s: not "
 			    "https://HOST/GROUP", f->v[1]);
 		if (e->type == SOURCES_GITHUB_ORG && !is_org(f->v[1]))
-			return fail(err, cap, lno, "github-org %s: not an "
+			return fail(err, lno, "github-org %s: not an "
 			    "organisation name or https://HOST/ORG", f->v[1]);
 		if ((e->where = strdup(f->v[1])) == NULL)
 			return -ENOMEM;
@@ -466,14 +465,14 @@ parse_line(const struct sources *s, struct fields *f, unsigned lno,
 		    e->where[n - 1] == '/'; n--)
 			e->where[n - 1] = '\0';
 	}
-	if ((r = options(e, f, 1 + na, err, cap)) < 0)
+	if ((r = options(e, f, 1 + na, err)) < 0)
 		return r;
-	return check_clash(s, e, err, cap);
+	return check_clash(s, e, err);
 }
 
 int
 sources_parse(const char *text, size_t len, struct sources **out,
-    char *err, size_t errcap)
+    struct err *err)
 {
 	struct sources *s = NULL;
 	struct fields *f = NULL;
@@ -484,8 +483,8 @@ sources_parse(const char *text, size_t len, struct sources **out,
 	int r = 0;
 
 	memset(&e, 0, sizeof(e));
-	if (errcap > 0)
-		err[0] = '\0';
+	err->status = 0;
+	err->msg[0] = '\0';
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (f = malloc(sizeof(*f))) == NULL) {
 		r = -ENOMEM;
@@ -501,24 +500,24 @@ sources_parse(const char *text, size_t len, struct sources **out,
 		if (n > 0 && line[n - 1] == '\r')
 			n--;
 		if (n > SOURCES_LINE_MAX) {
-			r = fail(err, errcap, lno, "longer than %d bytes",
+			r = fail(err, lno, "longer than %d bytes",
 			    SOURCES_LINE_MAX);
 			goto out;
 		}
 		if (memchr(line, '\0', n) != NULL) {
-			r = fail(err, errcap, lno, "a NUL byte");
+			r = fail(err, lno, "a NUL byte");
 			goto out;
 		}
-		if ((r = split(line, n, f, lno, err, errcap)) < 0)
+		if ((r = split(line, n, f, lno, err)) < 0)
 			goto out;
 		if (f->n == 0)
 			continue;
 		if (s->n == SOURCES_MAX) {
-			r = fail(err, errcap, lno, "more than %d sources",
+			r = fail(err, lno, "more than %d sources",
 			    SOURCES_MAX);
 			goto out;
 		}
-		if ((r = parse_line(s, f, lno, &e, err, errcap)) < 0)
+		if ((r = parse_line(s, f, lno, &e, err)) < 0)
 			goto out;
 		if (s->n == cap) {
 			size_t ncap = cap ? 2 * cap : 16;
@@ -536,7 +535,7 @@ sources_parse(const char *text, size_t len, struct sources **out,
 		memset(&e, 0, sizeof(e));
 	}
 	if (s->n == 0) {
-		r = fail(err, errcap, lno ? lno : 1, "no source in the file");
+		r = fail(err, lno ? lno : 1, "no source in the file");
 		goto out;
 	}
 	*out = s;

@@ -18,6 +18,8 @@
 
 #include <stddef.h>
 
+#include "err.h"
+
 #define SOURCES_LINE_MAX 4096	/* bytes of one line */
 #define SOURCES_MAX 100000	/* lines that name a source */
 #define SOURCES_PATTERNS_MAX 64	/* include= and exclude= of one line */
@@ -54,16 +56,16 @@ struct sources {
 };
 
 /*
- * sources_parse(text, len, out, err, errcap):
+ * sources_parse(text, len, out, err):
  * Parse the ${len} bytes of ${text} (a whole sources file).  Returns 0
  * and a new *${out} (free with sources_free()); -EINVAL if the text is
- * not a valid sources file, with "line N: what is wrong" in ${err}; or
+ * not a valid sources file, with "line N: what is wrong" in ${err}->msg; or
  * -ENOMEM.  Checks what can be checked without I/O: keywords, options and
  * their values (allow-clone-host= is sources_is_host()), source names ([A-Za-z0-9._-]+, not starting with a dot),
  * names unique per kind (a repo NAME also takes NAME.git), URLs' shape.
  */
 int sources_parse(const char *text, size_t len, struct sources **out,
-    char *err, size_t errcap);
+    struct err *err);
 
 void sources_free(struct sources *s);
 

@@ -27,8 +27,8 @@
 
 #include <openssl/evp.h>
 
-#include "cli.h"
 #include "fcache.h"
+#include "name.h"
 #include "source.h"
 
 #define READ_LEN (1u << 20)	/* one read(2) of file content */
@@ -94,7 +94,7 @@ static int walk_dir(struct walk *wk, int dfd, struct store_entry *dir);
 
 /*
  * The current path for a message, escaped as amber ls -b prints names
- * (cli_name_print()), so that a hostile name can neither forge a line of
+ * (name_print()), so that a hostile name can neither forge a line of
  * output nor drive the terminal.  Returns a malloc'd string, or NULL.
  */
 static char *
@@ -107,7 +107,7 @@ path_quote(const struct walk *wk)
 	if (f == NULL)
 		return NULL;
 	if (wk->path_len)
-		cli_name_print(f, (const uint8_t *)wk->path, wk->path_len, 1);
+		name_print(f, (const uint8_t *)wk->path, wk->path_len, 1);
 	else
 		fputc('.', f);
 	if (fclose(f) != 0) {

@@ -6,26 +6,17 @@
  * files for local includes.  The stored form must be a fixed point: parsing
  * and dumping it again gives the same bytes (else `diff -r` of two
  * snapshots would show changes that are not there), and a scrubbed value
- * keeps no secret member.  The tools/ sources are included because the
- * fuzz programs link only libstore.a.
+ * keeps no secret member.  The tools/ code comes from libtools.a.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../tools/forge_json.c"
-#include "../../tools/forge_http.c"
-#include "../../tools/forge_out.c"
-#include "../../tools/forge_fetch.c"
-#include "../../tools/forge_gitlab.c"
-
-/* forge_out.c reports through src_warn(), which cmd_ingest.c defines. */
-void
-src_warn(struct src_ctx *c, const char *fmt, ...)
-{
-	(void)c;
-	(void)fmt;
-}
+#include "../../tools/forge_json.h"
+#include "../../tools/forge_http.h"
+#include "../../tools/forge_out.h"
+#include "../../tools/forge_fetch.h"
+#include "../../tools/forge_gitlab.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -115,7 +106,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t i;
 		json_t *v;
 
-		if (add_includes((const char *)data, size, items) == 0)
+		if (forge_gitlab_includes((const char *)data, size, items) == 0)
 			json_array_foreach(items, i, v)
 				if (json_string_length(v) == 0)
 					abort();

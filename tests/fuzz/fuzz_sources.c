@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../tools/sources.c"
+#include "../../tools/sources.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -82,20 +82,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sources *a = NULL;
 	struct sources *b = NULL;
-	char err[256];
+	struct err err;
 	int r;
 
-	r = sources_parse((const char *)data, size, &a, err, sizeof(err));
+	r = sources_parse((const char *)data, size, &a, &err);
 	if (r == -ENOMEM)
 		return 0;
 	if (r < 0) {
-		if (r != -EINVAL || strncmp(err, "line ", 5) != 0)
+		if (r != -EINVAL || strncmp(err.msg, "line ", 5) != 0)
 			abort();
 		return 0;
 	}
 	check(a);
-	if (sources_parse((const char *)data, size, &b, err,
-	    sizeof(err)) != 0)
+	if (sources_parse((const char *)data, size, &b, &err) != 0)
 		abort();
 	same(a, b);
 	sources_free(a);

@@ -1,6 +1,6 @@
 /*
- * test_cli.c: the pure helpers of tools/cli.c (compiled in here, as the
- * tools are not a library): SNAPSHOT:PATH splitting (snapshot names hold
+ * test_cli.c: the pure helpers of tools/cli.c (from libtools.a):
+ * SNAPSHOT:PATH splitting (snapshot names hold
  * colons), UTF-8 validation, escaping of raw-byte names, JSON names, KDF
  * and number parsing, and the exit-status table.
  */
@@ -10,7 +10,8 @@
 #include <string.h>
 
 #include "../check.h"
-#include "../../tools/cli.c"
+#include "../../tools/cli.h"
+#include "../../tools/forge_http.h"
 
 static void
 split_ok(const char *arg, const char *want_snap, const char *want_path)
@@ -70,17 +71,17 @@ test_split(void)
 static void
 test_utf8(void)
 {
-	CHECK(cli_utf8_valid((const uint8_t *)"", 0));
-	CHECK(cli_utf8_valid((const uint8_t *)"abc", 3));
-	CHECK(cli_utf8_valid((const uint8_t *)"\xc3\xa9", 2));
-	CHECK(cli_utf8_valid((const uint8_t *)"\xf0\x9f\x98\x80", 4));
-	CHECK(!cli_utf8_valid((const uint8_t *)"\xff", 1));
-	CHECK(!cli_utf8_valid((const uint8_t *)"\xc3", 1));	/* short */
-	CHECK(!cli_utf8_valid((const uint8_t *)"\xc0\xaf", 2));	/* overlong */
-	CHECK(!cli_utf8_valid((const uint8_t *)"\xe0\x80\xaf", 3));
-	CHECK(!cli_utf8_valid((const uint8_t *)"\xed\xa0\x80", 3)); /* D800 */
-	CHECK(!cli_utf8_valid((const uint8_t *)"\xf4\x90\x80\x80", 4));
-	CHECK(!cli_utf8_valid((const uint8_t *)"a\0b", 3));
+	CHECK(name_is_utf8((const uint8_t *)"", 0));
+	CHECK(name_is_utf8((const uint8_t *)"abc", 3));
+	CHECK(name_is_utf8((const uint8_t *)"\xc3\xa9", 2));
+	CHECK(name_is_utf8((const uint8_t *)"\xf0\x9f\x98\x80", 4));
+	CHECK(!name_is_utf8((const uint8_t *)"\xff", 1));
+	CHECK(!name_is_utf8((const uint8_t *)"\xc3", 1));	/* short */
+	CHECK(!name_is_utf8((const uint8_t *)"\xc0\xaf", 2));	/* overlong */
+	CHECK(!name_is_utf8((const uint8_t *)"\xe0\x80\xaf", 3));
+	CHECK(!name_is_utf8((const uint8_t *)"\xed\xa0\x80", 3)); /* D800 */
+	CHECK(!name_is_utf8((const uint8_t *)"\xf4\x90\x80\x80", 4));
+	CHECK(!name_is_utf8((const uint8_t *)"a\0b", 3));
 }
 
 static int
@@ -93,7 +94,7 @@ escaped_is(const char *name, size_t len, const char *want)
 
 	if (f == NULL)
 		return 0;
-	cli_name_print(f, (const uint8_t *)name, len, 1);
+	name_print(f, (const uint8_t *)name, len, 1);
 	fclose(f);
 	ok = strcmp(buf, want) == 0;
 	if (!ok)
@@ -168,8 +169,13 @@ test_parse(void)
 static void
 test_exit(void)
 {
+	/* Only 0 and -errno come in: exit statuses are never passed on. */
 	CHECK(cli_exit_status(0) == 0);
-	CHECK(cli_exit_status(CLI_EXIT_DAMAGE) == 5);
+	/* A forge that refused its token is not a wrong key (exit 4). */
+	CHECK(cli_exit_status(-FORGE_ETOKEN) == 1);
+	CHECK(strcmp(cli_strerror(-FORGE_ETOKEN),
+	    "the forge refused the token") == 0);
+	CHECK(strcmp(cli_strerror(-EACCES), "wrong passphrase or key") == 0);
 	CHECK(cli_exit_status(-EACCES) == 4);
 	CHECK(cli_exit_status(-EPERM) == 4);
 	CHECK(cli_exit_status(-ENOENT) == 1);

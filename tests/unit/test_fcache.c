@@ -1,8 +1,8 @@
 /*
- * test_fcache.c: incremental-ingest cache records (tools/fcache.c,
- * compiled in here, as the tools are not a library).  A record round
- * trips; one for another version of the file is stale; every malformed
- * record (short, long, wrong version, bad extents) is rejected.
+ * test_fcache.c: incremental-ingest cache records (tools/fcache.c, from
+ * libtools.a).  A record round trips; one for another version of the
+ * file is stale; every malformed record (short, long, wrong version, bad
+ * extents) is rejected.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "../check.h"
-#include "../../tools/fcache.c"
+#include "../../tools/fcache.h"
 
 static const struct fcache_stat st0 = {
 	.dev = 0x0102030405060708u, .ino = 42, .size = 300000,
@@ -41,13 +41,22 @@ decode(const uint8_t *v, size_t len, const struct fcache_stat *st)
 	return r;
 }
 
+/* ${n} bytes of ${v}, little-endian, at ${p}; returns p + n. */
+static uint8_t *
+put_le(uint8_t *p, uint64_t v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		*p++ = (uint8_t)(v >> (8 * i));
+	return p;
+}
+
 /* Set extent ${i} of record ${v} to (${off}, ${len}). */
 static void
 set_ext(uint8_t *v, size_t i, uint64_t off, uint32_t len)
 {
 	uint8_t *p = v + FCACHE_HDR_LEN + i * FCACHE_EXT_LEN;
 
-	put_u32(put_u64(p, off), len);
+	put_le(put_le(p, off, 8), len, 4);
 }
 
 int
@@ -110,7 +119,7 @@ main(void)
 	w = malloc(len);
 	memcpy(w, v, len); w[0] = 2;
 	CHECK(decode(w, len, &st0) == -EBADMSG);
-	memcpy(w, v, len); put_u32(w + FCACHE_HDR_LEN - 4, 0xffffffffu);
+	memcpy(w, v, len); put_le(w + FCACHE_HDR_LEN - 4, 0xffffffffu, 4);
 	CHECK(decode(w, len, &st0) == -EBADMSG);
 	memcpy(w, v, len); set_ext(w, 1, 100000, 0);		/* empty */
 	CHECK(decode(w, len, &st0) == -EBADMSG);

@@ -1,7 +1,7 @@
 /*
  * test_url.c: tools/url.c (URL splitting, credentials taken out of a
- * URL) and the clone-URL rule of tools/forge_discover.c, compiled in
- * here with what they need, as the tools are not a library.
+ * URL) and the clone-URL rule of tools/forge_discover.c, from
+ * libtools.a.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -9,11 +9,11 @@
 #include <string.h>
 
 #include "../check.h"
-#include "../../tools/url.c"
-#include "../../tools/sources.c"
-#include "../../tools/forge_json.c"
-#include "../../tools/forge_http.c"
-#include "../../tools/forge_discover.c"
+#include "../../tools/url.h"
+#include "../../tools/sources.h"
+#include "../../tools/forge_json.h"
+#include "../../tools/forge_http.h"
+#include "../../tools/forge_discover.h"
 
 static void
 redact_is(const char *in, const char *want)

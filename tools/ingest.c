@@ -1,15 +1,17 @@
 /*
- * org.c: `amber ingest STORE --sources FILE`.  The run has four steps:
+ * ingest.c: the ingest pipeline (ingest.h), for the sources of the
+ * command line and of a sources file alike.  The run has three steps
+ * after the caller has parsed its arguments (a bad sources file is exit 2
+ * with its line number, and nothing is written):
  *
- *  1. parse the file (sources.c) before touching the store: a bad file is
- *     exit 2 with its line number, and nothing is written;
- *  2. expand every gitlab-group and github-org line through the forge's
- *     listing (forge_discover.c) into repositories, their wikis and their
+ *  1. plan: every named source is a job; every gitlab-group and
+ *     github-org is expanded through the forge's listing
+ *     (forge_discover.c) into repositories, their wikis and their
  *     pipeline sources; a repository whose clone URL is off the forge's
  *     hosts (and those --allow-clone-host adds) fails at once, unfetched;
- *  3. fetch every git repository into its local mirror cache, --jobs at a
+ *  2. fetch every git repository into its local mirror cache, --jobs at a
  *     time, in threads (src_git_fetch(): network and git only, no store);
- *  4. read every source into the store, one after the other, then commit
+ *  3. read every source into the store, one after the other, then commit
  *     one snapshot.
  *
  * Why fetch in parallel and store in sequence: the store writer is one
@@ -17,19 +19,20 @@
  * compresses and seals chunks on every core; what leaves cores idle is
  * waiting on the network, which is git's fetch (and, for the pipeline
  * readers, API calls that src_forge.c interleaves with its writes, so
- * those stay in step 4).
+ * those stay in step 3).
  *
  * A source that fails is carried forward from the newest snapshot (when
  * the key can read it) and flagged stale; one that vanished from its
  * group's listing is not carried (older snapshots keep it) and is named
  * in the summary.  A listing that fails is not a vanishing: every source
- * of that group is then carried forward, stale.
+ * of that group is then carried forward, stale.  Progress goes to stderr
+ * on a terminal, the summary to stderr, or to stdout with --json.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +43,8 @@
 
 #include "cli.h"
 #include "forge_discover.h"
-#include "org.h"
+#include "forge_http.h"
+#include "ingest.h"
 #include "source.h"
 #include "sources.h"
 #include "src_git.h"
@@ -48,44 +52,9 @@
 #include "url.h"
 
 #define CMD "amber ingest"
-#define FILE_MAX ((size_t)16 << 20)	/* a sources file */
-#define JOBS_MAX 64
-#define MSG_LEN 512
 #define TABLE_LISTING "org-listing"	/* local cache: a group's names */
 #define SHOWN_MAX 4096	/* a location, credentials taken out */
-
-static const char usage[] =
-    "usage: amber ingest STORE --sources FILE [OPTIONS]\n"
-    "\n"
-    "Take one snapshot of every source FILE names (amber-sources(5)):\n"
-    "directories, git repositories, pipeline sources, and the repositories\n"
-    "of GitLab groups and GitHub organisations.\n"
-    "\n"
-    "options:\n"
-    "  --sources FILE         the sources file\n"
-    "  --jobs N               fetch N repositories at once (default 4)\n"
-    "  --allow-clone-host H   clone from host H too, when a forge lists it\n"
-    "                         (repeatable; H is HOST or HOST:PORT)\n"
-    "  --check                only check FILE, then exit (0 valid, 2 not)\n"
-    "  --tag T                tag the snapshot (repeatable)\n"
-    "  --host H               the host name to record (default: this host)\n"
-    "  --time RFC3339         the snapshot's time (default: now)\n"
-    "  --json                 print the summary as JSON on stdout\n"
-    CLI_COMMON_HELP
-    CLI_S3_HELP
-    "\n"
-    "Exit status: 0 done; 3 committed, but a source is stale, failed or\n"
-    "partial; 1 failure; 2 usage or a bad sources file; 4 wrong key.\n";
-
-enum {
-	OPT_SOURCES = CLI_OPT_FIRST_PRIVATE + 0x40,
-	OPT_JOBS,
-	OPT_TAG,
-	OPT_HOST,
-	OPT_TIME,
-	OPT_CHECK,
-	OPT_ALLOW_CLONE_HOST,
-};
+#define PROGRESS_NS 250000000L	/* at most 4 updates a second */
 
 enum status {
 	ST_OK = 0,
@@ -111,7 +80,7 @@ struct job {
 	int is_absent;
 	enum status st;
 	uint64_t n_warnings;
-	char msg[MSG_LEN];
+	struct err why;		/* why it failed, when err says too little */
 };
 
 struct group {
@@ -119,22 +88,13 @@ struct group {
 	struct forge_repos repos;
 	char prefix[512];
 	int err;
-	char msg[MSG_LEN];
+	struct err why;		/* why it failed, when err says too little */
 };
 
-struct org {
+struct run {
 	struct src_ctx ctx;
-	struct cli_common com;
-	const char *file;
-	const char *host;
-	const char *time_arg;
-	const char **tags;
-	size_t n_tags;
-	const char **allow;	/* --allow-clone-host */
-	size_t n_allow;
-	size_t n_jobs_max;	/* --jobs */
-	int is_check;		/* --check */
-	struct sources *src;
+	const struct ingest_opts *opts;
+	const struct sources *src;
 	struct group *groups;
 	size_t n_groups;
 	struct job *jobs;
@@ -148,6 +108,12 @@ struct org {
 	double t_discover;
 	double t_fetch;
 	double t_store;
+	/* The progress thread, on a terminal. */
+	pthread_t thread;
+	pthread_cond_t cond;
+	int has_thread;
+	int is_done;		/* guarded by ctx.lock */
+	double t0;
 };
 
 static double
@@ -159,161 +125,10 @@ now_sec(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-int
-org_is_wanted(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			return 0;
-		if (strcmp(argv[i], "--sources") == 0 ||
-		    strncmp(argv[i], "--sources=", 10) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-/* ---- arguments and the file ------------------------------------------- */
-
-static int
-parse_args(struct org *o, int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		CLI_COMMON_LONGOPTS,
-		CLI_S3_LONGOPTS,
-		{ "sources", required_argument, NULL, OPT_SOURCES },
-		{ "jobs", required_argument, NULL, OPT_JOBS },
-		{ "tag", required_argument, NULL, OPT_TAG },
-		{ "host", required_argument, NULL, OPT_HOST },
-		{ "time", required_argument, NULL, OPT_TIME },
-		{ "check", no_argument, NULL, OPT_CHECK },
-		{ "allow-clone-host", required_argument, NULL,
-		    OPT_ALLOW_CLONE_HOST },
-		{ NULL, 0, NULL, 0 },
-	};
-	uint64_t n;
-	int opt;
-
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		const char **v;
-
-		if (cli_common_opt(&o->com, opt, optarg))
-			continue;
-		switch (opt) {
-		case OPT_SOURCES:
-			if (o->file != NULL) {
-				cli_err(CMD, "--sources given twice");
-				return CLI_EXIT_USAGE;
-			}
-			o->file = optarg;
-			break;
-		case OPT_JOBS:
-			if (cli_u64_parse(optarg, JOBS_MAX, &n) < 0 || n == 0) {
-				cli_err(CMD, "--jobs %s: a number from 1 to %d",
-				    optarg, JOBS_MAX);
-				return CLI_EXIT_USAGE;
-			}
-			o->n_jobs_max = (size_t)n;
-			break;
-		case OPT_TAG:
-			if (!cli_tag_ok(optarg)) {
-				cli_err(CMD, "--tag: a tag is 1 to 255 "
-				    "printable characters");
-				return CLI_EXIT_USAGE;
-			}
-			if ((v = realloc(o->tags, (o->n_tags + 1) *
-			    sizeof(*v))) == NULL)
-				return CLI_EXIT_ERROR;
-			o->tags = v;
-			o->tags[o->n_tags++] = optarg;
-			break;
-		case OPT_HOST:
-			if (!cli_tag_ok(optarg)) {
-				cli_err(CMD, "--host: 1 to 255 printable "
-				    "characters");
-				return CLI_EXIT_USAGE;
-			}
-			o->host = optarg;
-			break;
-		case OPT_TIME:
-			o->time_arg = optarg;
-			break;
-		case OPT_CHECK:
-			o->is_check = 1;
-			break;
-		case OPT_ALLOW_CLONE_HOST:
-			if (!sources_is_host(optarg)) {
-				cli_err(CMD, "--allow-clone-host %s: not HOST "
-				    "or HOST:PORT", optarg);
-				return CLI_EXIT_USAGE;
-			}
-			if ((v = realloc(o->allow, (o->n_allow + 1) *
-			    sizeof(*v))) == NULL)
-				return CLI_EXIT_ERROR;
-			o->allow = v;
-			o->allow[o->n_allow++] = optarg;
-			break;
-		default:
-			cli_err(CMD, "with --sources, name every source in the "
-			    "file; see amber-sources(5)");
-			return cli_usage(argv[0], usage, 1);
-		}
-	}
-	if (o->com.is_help)
-		return -1;
-	if (argc - optind != 1) {
-		if (argc - optind < 1)
-			cli_err(CMD, "no STORE given");
-		else
-			cli_err(CMD, "unexpected argument '%s'",
-			    argv[optind + 1]);
-		return cli_usage(argv[0], usage, 1);
-	}
-	return 0;
-}
-
-/* Read and parse the sources file; prints and returns 2 if it is bad. */
-static int
-load_file(struct org *o)
-{
-	char err[MSG_LEN];
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
-	int r;
-
-	if ((f = fopen(o->file, "r")) == NULL) {
-		cli_err(CMD, "--sources %s: %s", o->file, strerror(errno));
-		return CLI_EXIT_USAGE;
-	}
-	if ((buf = malloc(FILE_MAX + 1)) == NULL) {
-		fclose(f);
-		return CLI_EXIT_ERROR;
-	}
-	len = fread(buf, 1, FILE_MAX + 1, f);
-	r = ferror(f);
-	fclose(f);
-	if (r || len > FILE_MAX) {
-		cli_err(CMD, "%s: %s", o->file, r ? "read error" :
-		    "larger than 16 MiB");
-		free(buf);
-		return CLI_EXIT_USAGE;
-	}
-	r = sources_parse(buf, len, &o->src, err, sizeof(err));
-	free(buf);
-	if (r == -ENOMEM)
-		return CLI_EXIT_ERROR;
-	if (r < 0) {
-		cli_err(CMD, "%s: %s", o->file, err);
-		return CLI_EXIT_USAGE;
-	}
-	return 0;
-}
-
 /* ---- the plan ----------------------------------------------------------- */
 
 static struct job *
-job_find(const struct org *o, uint8_t kind, const char *name)
+job_find(const struct run *o, uint8_t kind, const char *name)
 {
 	for (size_t i = 0; i < o->n_jobs; i++)
 		if (o->jobs[i].kind == kind &&
@@ -327,7 +142,7 @@ job_find(const struct org *o, uint8_t kind, const char *name)
  * repository NAME also takes NAME.git.
  */
 static int
-is_taken(const struct org *o, uint8_t kind, const char *name)
+is_taken(const struct run *o, uint8_t kind, const char *name)
 {
 	size_t n = strlen(name);
 
@@ -349,8 +164,23 @@ is_taken(const struct org *o, uint8_t kind, const char *name)
 	return 0;
 }
 
+/* Set why ${j} fails, for its warning and the summary. */
+static void
+job_why(struct job *j, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+job_why(struct job *j, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(j->why.msg, sizeof(j->why.msg), fmt, ap);
+	va_end(ap);
+}
+
 static int
-job_add(struct org *o, uint8_t kind, const char *name, const char *where,
+job_add(struct run *o, uint8_t kind, const char *name, const char *where,
     const struct sources_entry *e, int is_wiki)
 {
 	struct job *v;
@@ -381,7 +211,7 @@ job_add(struct org *o, uint8_t kind, const char *name, const char *where,
 
 /* This source (kind, name) in the previous snapshot, or NULL. */
 static const struct store_source *
-prev_source(const struct org *o, uint8_t kind, const char *name)
+prev_source(const struct run *o, uint8_t kind, const char *name)
 {
 	if (o->prev == NULL)
 		return NULL;
@@ -399,7 +229,7 @@ is_prefixed(const char *name, const char *prefix)
 }
 
 static int
-vanished_add(struct org *o, const char *what)
+vanished_add(struct run *o, const char *what)
 {
 	char **v = realloc(o->vanished, (o->n_vanished + 1) * sizeof(*v));
 
@@ -419,7 +249,7 @@ vanished_add(struct org *o, const char *what)
  * means that nothing is named as vanished.
  */
 static int
-vanished_from_cache(struct org *o)
+vanished_from_cache(struct run *o)
 {
 	for (size_t k = 0; k < o->n_groups; k++) {
 		struct group *g = &o->groups[k];
@@ -461,7 +291,7 @@ vanished_from_cache(struct org *o)
  * gave (and the wikis found), for vanished_from_cache() next time.
  */
 static void
-listing_remember(struct org *o)
+listing_remember(struct run *o)
 {
 	for (size_t k = 0; k < o->n_groups; k++) {
 		struct group *g = &o->groups[k];
@@ -489,7 +319,7 @@ listing_remember(struct org *o)
  * sources it no longer holds vanished.
  */
 static int
-plan(struct org *o)
+plan(struct run *o)
 {
 	const struct sources *s = o->src;
 	int r;
@@ -516,14 +346,14 @@ plan(struct org *o)
 		g->e = e;
 		if (forge_discover_prefix(e, g->prefix, sizeof(g->prefix)) < 0)
 			g->prefix[0] = '\0';
-		g->err = forge_discover(e, o->allow, o->n_allow, &g->repos,
-		    g->msg, sizeof(g->msg));
+		g->err = forge_discover(e, o->opts->allow, o->opts->n_allow, &g->repos,
+		    &g->why);
 		if (g->err == -ENOMEM)
 			return g->err;
 		if (g->err < 0) {
 			src_warn(&o->ctx, "%s %s: the listing failed: %s; its "
-			    "repositories are carried forward", 
-			    sources_type_name(e->type), e->where, g->msg);
+			    "repositories are carried forward",
+			    sources_type_name(e->type), e->where, g->why.msg);
 			continue;
 		}
 		for (size_t k = 0; k < g->repos.n_bad; k++)
@@ -541,7 +371,7 @@ plan(struct org *o)
 			if (p->refused != NULL && o->n_jobs > n0) {
 				/* Listed, so not vanished; but not cloned. */
 				o->jobs[o->n_jobs - 1].err = -EPERM;
-				snprintf(o->jobs[o->n_jobs - 1].msg, MSG_LEN,
+				job_why(&o->jobs[o->n_jobs - 1],
 				    "%s", p->refused);
 			}
 			snprintf(wname, sizeof(wname), "%s.wiki", p->name);
@@ -578,7 +408,7 @@ plan(struct org *o)
 				    ps->origin, g->e, 0)) < 0)
 					return r;
 				o->jobs[o->n_jobs - 1].err = g->err;
-				snprintf(o->jobs[o->n_jobs - 1].msg, MSG_LEN,
+				job_why(&o->jobs[o->n_jobs - 1],
 				    "the listing failed");
 			} else if (ps->kind == STORE_REPOS) {
 				snprintf(what, sizeof(what), "repos/%s",
@@ -604,7 +434,7 @@ job_git_flags(const struct job *j)
 static void *
 fetch_main(void *arg)
 {
-	struct org *o = arg;
+	struct run *o = arg;
 
 	for (;;) {
 		struct job *j;
@@ -634,10 +464,10 @@ fetch_main(void *arg)
 }
 
 static void
-fetch_all(struct org *o)
+fetch_all(struct run *o)
 {
-	pthread_t th[JOBS_MAX];
-	size_t n = o->n_jobs_max;
+	pthread_t th[INGEST_JOBS_MAX];
+	size_t n = o->opts->n_jobs_max;
 	size_t started = 0;
 
 	o->next = 0;
@@ -655,7 +485,7 @@ fetch_all(struct org *o)
 /* ---- step 4: storing in sequence -------------------------------------- */
 
 static uint64_t
-warnings_now(struct org *o)
+warnings_now(struct run *o)
 {
 	uint64_t n;
 
@@ -667,7 +497,7 @@ warnings_now(struct org *o)
 
 /* Carry ${j} forward from the previous snapshot; the sources it added. */
 static size_t
-carry_forward(struct org *o, struct job *j, struct store_source *out)
+carry_forward(struct run *o, struct job *j, struct store_source *out)
 {
 	const struct store_source *p = prev_source(o, j->kind, j->name);
 	char mirror[STORE_NAME_MAX + 8];
@@ -692,8 +522,28 @@ carry_forward(struct org *o, struct job *j, struct store_source *out)
 	return n;
 }
 
+/*
+ * Why the source ${j} failed with ${r}, for its warning and the summary.
+ * A reader's -EACCES is a permission on its input, never the store's
+ * wrong key that cli_strerror() names, and a forge's refused token has
+ * its own code (forge_http.h).
+ */
+static const char *
+job_strerror(const struct job *j, int r)
+{
+	if (r == -FORGE_ETOKEN)
+		return "the forge refused the token";
+	if (r == -EIO && j->kind == STORE_REPOS)
+		return "git failed (see its messages above)";
+	if (r == -EIO && j->kind == STORE_PIPELINES)
+		return "the forge failed us (see the warning above)";
+	if (r == -EACCES || r == -EIO)
+		return strerror(-r);
+	return cli_strerror(r);
+}
+
 static void
-store_all(struct org *o)
+store_all(struct run *o)
 {
 	for (size_t i = 0; i < o->n_jobs; i++) {
 		struct job *j = &o->jobs[i];
@@ -728,17 +578,13 @@ store_all(struct org *o)
 		}
 		if (r < 0) {
 			j->err = r;
-			if (j->msg[0] == '\0')
-				snprintf(j->msg, MSG_LEN, "%s", r != -EIO ?
-				    cli_strerror(r) : j->kind == STORE_REPOS ?
-				    "git failed (see its messages above)" :
-				    "the forge failed us (see the warning "
-				    "above)");
+			if (j->why.msg[0] == '\0')
+				job_why(j, "%s", job_strerror(j, r));
 			got = carry_forward(o, j, out);
 			j->st = got > 0 ? ST_STALE : ST_FAILED;
 			url_redact(j->where, shown, sizeof(shown));
 			src_warn(&o->ctx, "%s/%s: %s: %s%s",
-			    cli_kind_name(j->kind), j->name, shown, j->msg,
+			    cli_kind_name(j->kind), j->name, shown, j->why.msg,
 			    got > 0 ? " (the previous snapshot's copy is "
 			    "kept, flagged stale)" : " (not in this "
 			    "snapshot)");
@@ -757,7 +603,7 @@ store_all(struct org *o)
 /* ---- the summary -------------------------------------------------------- */
 
 static size_t
-count(const struct org *o, enum status st)
+count(const struct run *o, enum status st)
 {
 	size_t n = 0;
 
@@ -766,22 +612,10 @@ count(const struct org *o, enum status st)
 	return n;
 }
 
+/* The lines of a sources file's run (amber-sources(5)): every source. */
 static void
-summary_text(const struct org *o, const char *hex, const char *name,
-    const struct store_writer_stats *st, double secs)
+lines_sources(const struct run *o)
 {
-	const struct src_progress *p = &o->ctx.progress;
-	char rd[32];
-	char add[32];
-
-	cli_size_human(p->n_bytes, rd, sizeof(rd));
-	cli_size_human(st->bytes_stored, add, sizeof(add));
-	fprintf(stderr, "snapshot %s (%.16s) committed\n", name, hex);
-	fprintf(stderr, "  %" PRIu64 " files, %s read, %s added, %.1f s "
-	    "(listing %.1f s, fetching %.1f s with %zu jobs, storing "
-	    "%.1f s), %" PRIu64 " warning%s\n", p->n_files, rd, add, secs,
-	    o->t_discover, o->t_fetch, o->n_jobs_max, o->t_store,
-	    p->n_warnings, p->n_warnings == 1 ? "" : "s");
 	fprintf(stderr, "  %zu sources: %zu ok, %zu partial, %zu stale, "
 	    "%zu failed; %zu vanished\n", o->n_jobs - count(o, ST_ABSENT),
 	    count(o, ST_OK), count(o, ST_PARTIAL), count(o, ST_STALE),
@@ -792,7 +626,7 @@ summary_text(const struct org *o, const char *hex, const char *name,
 		if (g->err < 0)
 			fprintf(stderr, "  %s %s: listing failed: %s\n",
 			    sources_type_name(g->e->type), g->e->where,
-			    g->msg);
+			    g->why.msg);
 		else
 			fprintf(stderr, "  %s %s: %zu repositor%s\n",
 			    sources_type_name(g->e->type), g->e->where,
@@ -806,7 +640,7 @@ summary_text(const struct org *o, const char *hex, const char *name,
 		fprintf(stderr, "  %-8s %s/%s", status_names[j->st],
 		    cli_kind_name(j->kind), j->name);
 		if (j->st == ST_STALE || j->st == ST_FAILED)
-			fprintf(stderr, ": %s%s", j->msg, j->st == ST_STALE ?
+			fprintf(stderr, ": %s%s", j->why.msg, j->st == ST_STALE ?
 			    " (previous copy kept)" : "");
 		else if (j->st == ST_PARTIAL)
 			fprintf(stderr, " (see the warnings above)");
@@ -817,19 +651,62 @@ summary_text(const struct org *o, const char *hex, const char *name,
 		    "keep it)\n", "vanished", o->vanished[i]);
 }
 
-static int
-summary_json(const struct org *o, const char *hex, const char *name,
+/* The lines of a command-line run (amber(1)): only what went wrong. */
+static void
+lines_args(const struct run *o)
+{
+	for (size_t i = 0; i < o->n_jobs; i++) {
+		const struct job *j = &o->jobs[i];
+
+		if (j->err)
+			fprintf(stderr, "  %s/%s: failed%s\n",
+			    cli_kind_name(j->kind), j->name,
+			    j->st == ST_STALE ? ", previous copy kept" :
+			    ", left out");
+		else if (j->n_warnings)
+			fprintf(stderr, "  %s/%s: partial, %" PRIu64 " "
+			    "unreadable or changed input%s (see the "
+			    "warnings above)\n", cli_kind_name(j->kind),
+			    j->name, j->n_warnings,
+			    j->n_warnings == 1 ? "" : "s");
+	}
+}
+
+static void
+summary_text(const struct run *o, const char *hex, const char *name,
     const struct store_writer_stats *st, double secs)
 {
 	const struct src_progress *p = &o->ctx.progress;
-	json_t *root = json_object();
+	char rd[32];
+	char add[32];
+
+	cli_size_human(p->n_bytes, rd, sizeof(rd));
+	cli_size_human(st->bytes_stored, add, sizeof(add));
+	fprintf(stderr, "snapshot %s (%.16s) committed\n", name, hex);
+	fprintf(stderr, "  %" PRIu64 " files, %s read, %s added, %.1f s",
+	    p->n_files, rd, add, secs);
+	if (o->opts->is_sources_file)
+		fprintf(stderr, " (listing %.1f s, fetching %.1f s with %zu "
+		    "jobs, storing %.1f s)", o->t_discover, o->t_fetch,
+		    o->opts->n_jobs_max, o->t_store);
+	fprintf(stderr, ", %" PRIu64 " warning%s\n", p->n_warnings,
+	    p->n_warnings == 1 ? "" : "s");
+	if (o->opts->is_sources_file)
+		lines_sources(o);
+	else
+		lines_args(o);
+}
+
+/* The "sources", "groups" and "vanished" of a sources file's run. */
+static int
+json_sources(const struct run *o, json_t *root)
+{
 	json_t *srcs = json_array();
 	json_t *van = json_array();
 	json_t *grp = json_array();
-	char *s = NULL;
 	int r = -ENOMEM;
 
-	if (root == NULL || srcs == NULL || van == NULL || grp == NULL)
+	if (srcs == NULL || van == NULL || grp == NULL)
 		goto out;
 	for (size_t i = 0; i < o->n_jobs; i++) {
 		const struct job *j = &o->jobs[i];
@@ -844,7 +721,7 @@ summary_json(const struct org *o, const char *hex, const char *name,
 		if (json_array_append_new(srcs, json_pack("{s:s,s:s,s:s,s:I,"
 		    "s:s?}", "source", path, "origin", shown, "status",
 		    status_names[j->st], "warnings", (json_int_t)j->n_warnings,
-		    "error", j->err ? j->msg : NULL)) < 0)
+		    "error", j->err ? j->why.msg : NULL)) < 0)
 			goto out;
 	}
 	for (size_t i = 0; i < o->n_vanished; i++)
@@ -857,10 +734,65 @@ summary_json(const struct org *o, const char *hex, const char *name,
 		    "s:s?}", "type", sources_type_name(g->e->type), "where",
 		    g->e->where, "status", g->err < 0 ? "failed" : "ok",
 		    "repositories", (json_int_t)g->repos.n, "error",
-		    g->err < 0 ? g->msg : NULL)) < 0)
+		    g->err < 0 ? g->why.msg : NULL)) < 0)
 			goto out;
 	}
-	if (json_object_set_new(root, "id", json_string(hex)) < 0 ||
+	if (json_object_set_new(root, "stale",
+	    json_integer((json_int_t)count(o, ST_STALE))) < 0 ||
+	    json_object_set(root, "groups", grp) < 0 ||
+	    json_object_set(root, "sources", srcs) < 0 ||
+	    json_object_set(root, "vanished", van) < 0)
+		goto out;
+	r = 0;
+out:
+	json_decref(srcs);
+	json_decref(van);
+	json_decref(grp);
+	return r;
+}
+
+/* The "sources" of a command-line run: those partial or failed. */
+static int
+json_args(const struct run *o, json_t *root)
+{
+	json_t *part = json_array();
+	int r = -ENOMEM;
+
+	if (part == NULL)
+		goto out;
+	for (size_t i = 0; i < o->n_jobs; i++) {
+		const struct job *j = &o->jobs[i];
+		char path[STORE_NAME_MAX + 16];
+
+		snprintf(path, sizeof(path), "%s/%s", cli_kind_name(j->kind),
+		    j->name);
+		if (j->err == 0 && j->n_warnings == 0)
+			continue;
+		if (json_array_append_new(part, json_pack("{s:s,s:I,s:b,s:b}",
+		    "source", path, "warnings", (json_int_t)j->n_warnings,
+		    "failed", j->err != 0, "stale", j->st == ST_STALE)) < 0)
+			goto out;
+	}
+	if (json_object_set(root, "sources", part) < 0)
+		goto out;
+	r = 0;
+out:
+	json_decref(part);
+	return r;
+}
+
+static int
+summary_json(const struct run *o, const char *hex, const char *name,
+    const struct store_writer_stats *st, double secs)
+{
+	const struct src_progress *p = &o->ctx.progress;
+	int is_file = o->opts->is_sources_file;
+	json_t *root = json_object();
+	char *s = NULL;
+	int r = -ENOMEM;
+
+	if (root == NULL ||
+	    json_object_set_new(root, "id", json_string(hex)) < 0 ||
 	    json_object_set_new(root, "name", json_string(name)) < 0 ||
 	    json_object_set_new(root, "files",
 	    json_integer((json_int_t)p->n_files)) < 0 ||
@@ -869,32 +801,50 @@ summary_json(const struct org *o, const char *hex, const char *name,
 	    json_object_set_new(root, "added",
 	    json_integer((json_int_t)st->bytes_stored)) < 0 ||
 	    json_object_set_new(root, "seconds", json_real(secs)) < 0 ||
-	    json_object_set_new(root, "timing", json_pack("{s:f,s:f,s:f,s:I}",
-	    "listing", o->t_discover, "fetching", o->t_fetch, "storing",
-	    o->t_store, "jobs", (json_int_t)o->n_jobs_max)) < 0 ||
+	    (is_file && json_object_set_new(root, "timing",
+	    json_pack("{s:f,s:f,s:f,s:I}", "listing", o->t_discover,
+	    "fetching", o->t_fetch, "storing", o->t_store, "jobs",
+	    (json_int_t)o->opts->n_jobs_max)) < 0) ||
 	    json_object_set_new(root, "warnings",
 	    json_integer((json_int_t)p->n_warnings)) < 0 ||
 	    json_object_set_new(root, "partial",
 	    json_boolean(p->n_warnings != 0)) < 0 ||
-	    json_object_set_new(root, "stale",
-	    json_integer((json_int_t)count(o, ST_STALE))) < 0 ||
-	    json_object_set(root, "groups", grp) < 0 ||
-	    json_object_set(root, "sources", srcs) < 0 ||
-	    json_object_set(root, "vanished", van) < 0)
+	    (is_file ? json_sources(o, root) : json_args(o, root)) < 0)
 		goto out;
-	if ((s = json_dumps(root, JSON_COMPACT)) == NULL)
+	/* The command line's form has always had 6 significant digits. */
+	if ((s = json_dumps(root, is_file ? JSON_COMPACT :
+	    JSON_COMPACT | JSON_REAL_PRECISION(6))) == NULL)
 		goto out;
 	printf("%s\n", s);
 	r = fflush(stdout) == 0 ? 0 : -EIO;
 out:
 	free(s);
-	json_decref(srcs);
-	json_decref(van);
-	json_decref(grp);
 	json_decref(root);
 	return r;
 }
 
+/* The summary, in the form of the run's kind (ingest.h). */
+static void
+summary(const struct run *o, const char *hex, const char *name,
+    const struct store_writer_stats *st)
+{
+	const struct cli_common *com = o->opts->com;
+	double secs = now_sec() - o->t0;
+
+	if (com->is_json) {
+		if (summary_json(o, hex, name, st, secs) < 0)
+			cli_err(CMD, "cannot print the summary");
+	} else if (!com->is_quiet) {
+		summary_text(o, hex, name, st, secs);
+	}
+}
+
+/*
+ * The committed snapshot's unique name, from the index brought up to date
+ * (a snapshot committed at the same second by someone else may name ours
+ * NAME-2); the bare time if the index cannot say (or the key cannot read
+ * the snapshots).
+ */
 static void
 snap_name(struct store *s, const char *hex, int64_t t, char *name,
     size_t cap)
@@ -909,9 +859,74 @@ snap_name(struct store *s, const char *hex, int64_t t, char *name,
 	store_snap_list_free(l);
 }
 
-static void
-org_fini(struct org *o)
+/* ---- progress ------------------------------------------------------------ */
+
+static void *
+progress_main(void *arg)
 {
+	struct run *o = arg;
+	struct src_ctx *c = &o->ctx;
+	struct timespec until;
+
+	pthread_mutex_lock(&c->lock);
+	while (!o->is_done) {
+		char bytes[32];
+		char rate[32];
+		double t = now_sec() - o->t0;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += PROGRESS_NS;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&o->cond, &c->lock, &until);
+		if (o->is_done)
+			break;
+		cli_size_human(c->progress.n_bytes, bytes, sizeof(bytes));
+		cli_size_human(t > 0 ? (uint64_t)((double)c->progress.n_bytes
+		    / t) : 0, rate, sizeof(rate));
+		fprintf(stderr, "\r%" PRIu64 " files, %s read, %s/s%s\033[K",
+		    c->progress.n_files, bytes, rate,
+		    c->progress.n_warnings ? ", warnings" : "");
+		c->is_line_shown = 1;
+	}
+	if (c->is_line_shown)
+		fputs("\r\033[K", stderr);
+	c->is_line_shown = 0;
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+static void
+progress_start(struct run *o)
+{
+	if (o->opts->com->is_quiet || !isatty(2))
+		return;
+	if (pthread_create(&o->thread, NULL, progress_main, o) == 0)
+		o->has_thread = 1;
+}
+
+static void
+progress_stop(struct run *o)
+{
+	if (!o->has_thread)
+		return;
+	pthread_mutex_lock(&o->ctx.lock);
+	o->is_done = 1;
+	pthread_cond_signal(&o->cond);
+	pthread_mutex_unlock(&o->ctx.lock);
+	pthread_join(o->thread, NULL);
+	o->has_thread = 0;
+}
+
+/* ---- the run ------------------------------------------------------------- */
+
+static void
+run_fini(struct run *o)
+{
+	progress_stop(o);
+	store_writer_free(o->ctx.w);
 	for (size_t i = 0; i < o->n_jobs; i++) {
 		free(o->jobs[i].name);
 		free(o->jobs[i].where);
@@ -924,60 +939,86 @@ org_fini(struct org *o)
 		free(o->vanished[i]);
 	free(o->vanished);
 	free(o->out);
-	free(o->tags);
-	free(o->allow);
-	sources_free(o->src);
+	pthread_cond_destroy(&o->cond);
+	pthread_mutex_destroy(&o->ctx.lock);
+}
+
+/*
+ * Steps 1 to 3 (see the top of this file) into o->out; the store is open
+ * and o->prev set.  Prints and returns the exit status on failure, else 0.
+ */
+static int
+run_steps(struct run *o)
+{
+	double t = now_sec();
+	int r;
+
+	if ((r = plan(o)) < 0) {
+		cli_err(CMD, "%s", cli_strerror(r));
+		return cli_exit_status(r);
+	}
+	o->t_discover = now_sec() - t;
+	if ((o->out = calloc(2 * o->n_jobs + 1, sizeof(*o->out))) == NULL) {
+		cli_err(CMD, "%s", cli_strerror(-ENOMEM));
+		return CLI_EXIT_ERROR;
+	}
+	progress_start(o);
+	t = now_sec();
+	fetch_all(o);
+	o->t_fetch = now_sec() - t;
+	if ((r = store_writer_new(o->ctx.s, &o->ctx.w)) < 0) {
+		cli_err(CMD, "%s: %s", o->opts->location, cli_strerror(r));
+		return cli_exit_status(r);
+	}
+	t = now_sec();
+	store_all(o);
+	o->t_store = now_sec() - t;
+	progress_stop(o);
+	if (o->n_out == 0) {
+		cli_err(CMD, "no source could be read; nothing committed");
+		return CLI_EXIT_ERROR;
+	}
+	return 0;
 }
 
 int
-org_ingest(int argc, char **argv)
+ingest_run(const struct ingest_opts *opts, const struct sources *src)
 {
-	struct org o;
+	struct run o;
 	struct store *s = NULL;
 	struct store_snap_list *list = NULL;
 	struct store_snap_new sn;
 	struct store_writer_stats st;
-	struct timespec now;
 	uint8_t id[STORE_HASH_LEN];
 	char hex[2 * STORE_HASH_LEN + 1];
 	char name[STORE_SNAP_NAME_LEN];
 	char host[256];
-	double t0 = now_sec();
-	double t;
 	int r;
 
 	memset(&o, 0, sizeof(o));
 	memset(&sn, 0, sizeof(sn));
 	pthread_mutex_init(&o.ctx.lock, NULL);
-	o.n_jobs_max = 4;
-	clock_gettime(CLOCK_REALTIME, &now);
-	sn.time_sec = now.tv_sec;
-	sn.time_nsec = (uint32_t)now.tv_nsec;
-	if ((r = parse_args(&o, argc, argv)) != 0) {
-		if (r < 0)
-			r = cli_usage(argv[0], usage, 0);
-		goto out;
-	}
-	if (o.time_arg != NULL &&
-	    store_time_parse(o.time_arg, &sn.time_sec, &sn.time_nsec) < 0) {
-		cli_err(CMD, "--time %s: not an RFC 3339 time", o.time_arg);
-		r = CLI_EXIT_USAGE;
-		goto out;
-	}
-	if ((r = load_file(&o)) != 0 || o.is_check)
-		goto out;
-	if (o.host == NULL) {
+	pthread_cond_init(&o.cond, NULL);
+	o.t0 = now_sec();
+	o.opts = opts;
+	o.src = src;
+	sn.time_sec = opts->time_sec;
+	sn.time_nsec = opts->time_nsec;
+	sn.host = opts->host;
+	if (sn.host == NULL) {
 		if (gethostname(host, sizeof(host)) < 0)
 			snprintf(host, sizeof(host), "localhost");
 		host[sizeof(host) - 1] = '\0';
-		o.host = host;
+		sn.host = host;
 	}
-	if ((r = cli_open(CMD, argv[optind], &o.com, 1, &s)) != 0)
+	cli_raise_fd_limit();
+	if ((r = cli_open(CMD, opts->location, opts->com, 1, &s)) != 0)
 		goto out;
 	o.ctx.s = s;
 	/* An ingest key's snapshot dated before its parents or its key is
 	 * flagged (amber-store(5)): old data is the master's to import. */
-	if (!store_is_reader(s) && sn.time_sec < now.tv_sec - STORE_SNAP_SLACK)
+	if (!store_is_reader(s) &&
+	    sn.time_sec < (int64_t)time(NULL) - STORE_SNAP_SLACK)
 		cli_warn(CMD, "--time is in the past: a snapshot of an ingest "
 		    "key dated before its parents or its key is flagged, and "
 		    "never latest; import old data with the passphrase");
@@ -985,43 +1026,15 @@ org_ingest(int argc, char **argv)
 	if (store_is_reader(s) && store_snapshots(s, &list) == 0 &&
 	    store_snap_find(list, "latest", &o.prev) < 0)
 		o.prev = NULL;
-
-	t = now_sec();
-	if ((r = plan(&o)) < 0) {
-		cli_err(CMD, "%s", cli_strerror(r));
-		r = cli_exit_status(r);
+	if ((r = run_steps(&o)) != 0)
 		goto out;
-	}
-	o.t_discover = now_sec() - t;
-	if ((o.out = calloc(2 * o.n_jobs + 1, sizeof(*o.out))) == NULL) {
-		r = CLI_EXIT_ERROR;
-		goto out;
-	}
-	t = now_sec();
-	fetch_all(&o);
-	o.t_fetch = now_sec() - t;
-
-	if ((r = store_writer_new(s, &o.ctx.w)) < 0) {
-		cli_err(CMD, "%s: %s", argv[optind], cli_strerror(r));
-		r = cli_exit_status(r);
-		goto out;
-	}
-	t = now_sec();
-	store_all(&o);
-	o.t_store = now_sec() - t;
-	if (o.n_out == 0) {
-		cli_err(CMD, "no source could be read; nothing committed");
-		r = CLI_EXIT_ERROR;
-		goto out;
-	}
 	listing_remember(&o);
-	sn.host = o.host;
-	sn.tags = o.tags;
-	sn.n_tags = o.n_tags;
+	sn.tags = opts->tags;
+	sn.n_tags = opts->n_tags;
 	sn.sources = o.out;
 	sn.n_sources = o.n_out;
 	if ((r = store_writer_commit(o.ctx.w, &sn, id)) < 0) {
-		cli_err(CMD, "%s: commit failed: %s", argv[optind],
+		cli_err(CMD, "%s: commit failed: %s", opts->location,
 		    cli_strerror(r));
 		r = cli_exit_status(r);
 		goto out;
@@ -1029,20 +1042,13 @@ org_ingest(int argc, char **argv)
 	store_writer_stats(o.ctx.w, &st);
 	cli_hex(id, sizeof(id), hex);
 	snap_name(s, hex, sn.time_sec, name, sizeof(name));
-	if (o.com.is_json) {
-		if (summary_json(&o, hex, name, &st, now_sec() - t0) < 0)
-			cli_err(CMD, "cannot print the summary");
-	} else if (!o.com.is_quiet) {
-		summary_text(&o, hex, name, &st, now_sec() - t0);
-	}
+	summary(&o, hex, name, &st);
 	r = o.ctx.progress.n_warnings || count(&o, ST_STALE) ||
 	    count(&o, ST_FAILED) || count(&o, ST_PARTIAL) ?
 	    CLI_EXIT_PARTIAL : CLI_EXIT_OK;
 out:
-	store_writer_free(o.ctx.w);
+	run_fini(&o);
 	store_snap_list_free(list);
 	store_close(s);
-	org_fini(&o);
-	pthread_mutex_destroy(&o.ctx.lock);
 	return r;
 }
