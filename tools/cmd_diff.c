@@ -161,7 +161,7 @@ static void
 error_at(struct diff *d, const char *side, const char *what)
 {
 	fprintf(stderr, "%s: %s:", d->cmd, side);
-	cli_name_print(stderr, d->path, d->path_len, 1);
+	name_print(stderr, d->path, d->path_len, 1);
 	fprintf(stderr, ": %s\n", what);
 	d->n_errors++;
 }
@@ -316,7 +316,7 @@ report(struct diff *d, char change, const struct store_entry *a,
 		return 0;
 	}
 	printf("%c    ", change);
-	cli_name_print(stdout, d->path, d->path_len, d->is_escaped);
+	name_print(stdout, d->path, d->path_len, d->is_escaped);
 	if (e->type == STORE_DIR)
 		putchar('/');
 	putchar('\n');
