@@ -23,6 +23,7 @@
 
 #include "fs.h"
 #include "gitcfg.h"
+#include "hex.h"
 #include "inode.h"
 #include "msg.h"
 #include "snaps.h"
@@ -419,7 +420,7 @@ vtarget(const struct snaps_view *v, fuse_ino_t ino, char *buf, size_t cap)
 		    !snaps_has_src(snap->rec, src->id))
 			return -ENOENT;
 		n = snprintf(buf, cap, "../../../snapshots/%s/%s/%s",
-		    snap->name, snaps_kind_name(src->kind), src->name);
+		    snap->name, store_kind_name(src->kind), src->name);
 		break;
 	default:
 		return -EINVAL;
@@ -604,7 +605,7 @@ vlist(struct fs *fs, const struct snaps_view *v, fuse_ino_t dir, vlist_fn *fn,
 			if (v->srcs[i].kind == kind)
 				continue;
 			kind = v->srcs[i].kind;
-			r = fn(ctx, snaps_kind_name(kind),
+			r = fn(ctx, store_kind_name(kind),
 			    inode_virt(INODE_V_KIND, kind));
 			if (r != 0)
 				return r;
@@ -1541,17 +1542,16 @@ xattr_value(const struct snaps_snap *snap, const char *name, char *buf,
 
 	buf[0] = '\0';
 	if (strcmp(name, "user.amber.id") == 0) {
-		for (i = 0; i < STORE_HASH_LEN; i++)
-			snprintf(buf + 2 * i, 3, "%02x", snap->rec->id[i]);
+		hex_encode(snap->rec->id, STORE_HASH_LEN, buf);
 	} else if (strcmp(name, "user.amber.writer") == 0) {
 		/* "master", or the key id and the label it was given. */
 		if (w->is_master) {
 			snprintf(buf, FS_XATTR_MAX, "master");
 		} else {
-			for (i = 0; i < STORE_ID_LEN; i++)
-				snprintf(buf + 2 * i, 3, "%02x", w->key[i]);
+			hex_encode(w->key, STORE_ID_LEN, buf);
+			i = 2 * STORE_ID_LEN;
 			if (w->label[0] != '\0')
-				snprintf(buf + 2 * i, FS_XATTR_MAX - 2 * i,
+				snprintf(buf + i, FS_XATTR_MAX - i,
 				    " %s", w->label);
 		}
 	} else if (strcmp(name, "user.amber.flags") == 0) {

@@ -40,6 +40,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "hex.h"
 #include "log.h"
 #include "s3i.h"
 #include "s3xml.h"
@@ -433,8 +434,7 @@ s3_put_hashed(struct backend *be, const char *key, const uint8_t *buf,
 		h[c.n_h++].value = until;
 	}
 	if (sha256 != NULL) {
-		for (size_t i = 0; i < 32; i++)
-			snprintf(hex + 2 * i, 3, "%02x", sha256[i]);
+		hex_encode(sha256, 32, hex);
 		c.body_sha256 = hex;
 	}
 	c.key = fk;

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hex.h"
 #include "log.h"
 #include "pack.h"
 #include "rd.h"
@@ -56,22 +57,6 @@ backend_opts_of(const struct store_opts *o, struct backend_opts *bo)
 		bo->s3_virtual_host = o->s3_virtual_host;
 		bo->s3_insecure_http = o->s3_insecure_http;
 	}
-}
-
-/* Parse 32 hex digits into 16 bytes; -EINVAL if they are not. */
-static int
-key_hex16(const char *hex, uint8_t out[16])
-{
-	for (size_t i = 0; i < 16; i++) {
-		unsigned v;
-
-		if (!isxdigit((unsigned char)hex[2 * i]) ||
-		    !isxdigit((unsigned char)hex[2 * i + 1]) ||
-		    sscanf(hex + 2 * i, "%2x", &v) != 1)
-			return -EINVAL;
-		out[i] = (uint8_t)v;
-	}
-	return 0;
 }
 
 int
@@ -125,8 +110,8 @@ store_create(const char *location, const struct store_create_opts *o,
 		goto out;
 	/* Its id (keys/HEX32) is in the config, which no one can change:
 	 * the key object a fresh machine tries first. */
-	if (strlen(kname) != 5 + 32 || key_hex16(kname + 5,
-	    cfg.init_key) < 0) {
+	if (strlen(kname) != 5 + 32 || hex_decode(kname + 5,
+	    cfg.init_key, 16) < 0) {
 		r = -EINVAL;
 		goto out;
 	}
@@ -1339,19 +1324,6 @@ sync_pack(void *ctx, const char *key, uint64_t size)
 	return r;
 }
 
-static int
-unhex32(const char *hex, uint8_t out[32])
-{
-	for (size_t i = 0; i < 32; i++) {
-		unsigned v;
-
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-			return -EINVAL;
-		out[i] = (uint8_t)v;
-	}
-	return hex[64] == '\0' ? 0 : -EINVAL;
-}
-
 int
 store_hash_check(void *ctx, const uint8_t *buf, size_t len)
 {
@@ -1371,7 +1343,7 @@ sync_snap(void *ctx, const char *key, uint64_t size)
 	size_t len;
 	int r;
 
-	if (strlen(key) != 10 + 64 || unhex32(key + 10, h.h) < 0)
+	if (strlen(key) != 10 + 64 || hex_decode(key + 10, h.h, 32) < 0)
 		return 0;
 	if ((r = index_snap_has(c->s->ix, h.h)) != 0)
 		return r < 0 ? r : 0;
@@ -1405,7 +1377,7 @@ sync_count_new(void *ctx, const char *key, uint64_t size)
 	uint8_t h[32];
 	int r;
 
-	if (strlen(key) != 10 + 64 || unhex32(key + 10, h) < 0)
+	if (strlen(key) != 10 + 64 || hex_decode(key + 10, h, 32) < 0)
 		return 0;
 	/* One too large is never indexed: damage to name, but no news. */
 	if (size > SNAP_MAX) {

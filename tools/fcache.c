@@ -1,50 +1,16 @@
 /*
  * fcache.c: encoding and strict decoding of incremental-ingest cache
  * records (fcache.h).  Integers are little-endian and moved byte by byte
- * (STYLE.md, rule 12); the decoder checks the length exactly before it
- * allocates, and every extent against the file's size.
+ * (rd.h), never by casting a struct onto the buffer; the decoder checks
+ * the length exactly before it allocates, and every extent against the
+ * file's size.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fcache.h"
-
-static uint8_t *
-put_u64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		*p++ = (uint8_t)(v >> (8 * i));
-	return p;
-}
-
-static uint8_t *
-put_u32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		*p++ = (uint8_t)(v >> (8 * i));
-	return p;
-}
-
-static uint64_t
-get_u64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static uint32_t
-get_u32(const uint8_t *p)
-{
-	uint32_t v = 0;
-
-	for (int i = 3; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
+#include "rd.h"
 
 int
 fcache_encode(const struct fcache_stat *st, const struct store_extent *ext,

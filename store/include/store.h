@@ -303,6 +303,23 @@ enum store_kind {
 	STORE_PIPELINES = 3,
 };
 
+/*
+ * store_kind_name(kind):
+ * The name of the top-level folder of a snapshot that holds sources of
+ * ${kind}: "files", "repos" or "pipelines"; NULL for any other value.
+ * The string is static.  Thread-safe.
+ */
+const char *store_kind_name(uint8_t kind);
+
+/*
+ * store_source_name_ok(name, len):
+ * 1 if the ${len} bytes at ${name} make a valid source name, else 0: one
+ * to STORE_NAME_MAX of [A-Za-z0-9._-], not starting with a dot (so never
+ * "." or "..", and never hidden).  Writers refuse other names and readers
+ * refuse snapshots holding them.  Thread-safe.
+ */
+int store_source_name_ok(const char *name, size_t len);
+
 /* Source flags. */
 #define STORE_SOURCE_PARTIAL 0x1	/* some input could not be read */
 #define STORE_SOURCE_STALE 0x2		/* carried forward after a failure */
