@@ -118,64 +118,73 @@ s3_full_key(const struct s3 *s, const char *key, char *out, size_t cap)
 /* ---- requests --------------------------------------------------------- */
 
 
-/*
- * Sign and send one request.  Returns 0 when an answer came (any status),
- * -EIO (logged, naming the endpoint) when none did, -ENOMEM.
- */
-int
-s3_send(struct s3 *s, const struct s3_call *c, struct http_response *resp)
-{
-	struct sigv4_param sh[S3_HDRS_MAX];
-	struct sigv4_creds cr = { s->access_key, s->secret_key,
-	    s->session_token };
-	const char *lines[S3_HDRS_MAX + 2];
-	char *lbuf = NULL;
+/* One request on its way: what s3_send() builds, and frees in req_fini(). */
+struct req {
+	char *path;		/* the bucket's path, then the key, encoded */
+	char *query;		/* canonical query string, "" if none */
+	char *url;
 	char date[SIGV4_DATE_LEN];
-	char payload[SIGV4_HEX_LEN];
+	char payload[SIGV4_HEX_LEN];	/* hex SHA-256 of the body */
 	char auth[SIGV4_AUTH_MAX];
-	char *path = NULL;
-	char *query = NULL;
-	char *url = NULL;
+	struct sigv4_param sh[S3_HDRS_MAX];	/* the signed headers */
+	size_t n_sh;
+	const char *lines[S3_HDRS_MAX + 2];	/* "Name: value" */
+	char *lbuf;		/* where lines[] point */
+};
+
+static void
+req_fini(struct req *q)
+{
+	free(q->lbuf);
+	free(q->path);
+	free(q->query);
+	free(q->url);
+}
+
+/* The path, query and URL of ${c}; -ENOMEM, or -ERANGE if too long. */
+static int
+req_url(const struct s3 *s, const struct s3_call *c, struct req *q)
+{
 	size_t path_cap;
 	size_t url_cap;
-	size_t n = 0;
-	size_t i;
-	struct http_request req;
+	size_t bl = strlen(s->bucket_path);
 	int r;
 
-	if (c->n_h + 4 > S3_HDRS_MAX)
-		return -EINVAL;
-	path_cap = strlen(s->bucket_path) + 4 +
-	    (c->key ? strlen(c->key) * 3 : 0);
-	if ((path = malloc(path_cap)) == NULL ||
-	    (query = malloc(8192)) == NULL) {
-		r = -ENOMEM;
-		goto out;
-	}
+	path_cap = bl + 4 + (c->key ? strlen(c->key) * 3 : 0);
+	if ((q->path = malloc(path_cap)) == NULL ||
+	    (q->query = malloc(8192)) == NULL)
+		return -ENOMEM;
 	if (c->key != NULL) {
-		size_t bl = strlen(s->bucket_path);
-
-		memcpy(path, s->bucket_path, bl);
-		path[bl] = '/';
+		memcpy(q->path, s->bucket_path, bl);
+		q->path[bl] = '/';
 		if ((r = http_url_encode(c->key, strlen(c->key), 1,
-		    path + bl + 1, path_cap - bl - 1)) < 0)
-			goto out;
+		    q->path + bl + 1, path_cap - bl - 1)) < 0)
+			return r;
 	} else {
-		snprintf(path, path_cap, "%s",
+		snprintf(q->path, path_cap, "%s",
 		    s->bucket_path[0] ? s->bucket_path : "/");
 	}
-	if ((r = sigv4_query(c->q, c->n_q, query, 8192)) < 0)
-		goto out;
-	url_cap = strlen(s->scheme) + strlen(s->host) + strlen(path) +
-	    strlen(query) + 8;
-	if ((url = malloc(url_cap)) == NULL) {
-		r = -ENOMEM;
-		goto out;
-	}
-	snprintf(url, url_cap, "%s://%s%s%s%s", s->scheme, s->host, path,
-	    query[0] ? "?" : "", query);
+	if ((r = sigv4_query(c->q, c->n_q, q->query, 8192)) < 0)
+		return r;
+	url_cap = strlen(s->scheme) + strlen(s->host) + strlen(q->path) +
+	    strlen(q->query) + 8;
+	if ((q->url = malloc(url_cap)) == NULL)
+		return -ENOMEM;
+	snprintf(q->url, url_cap, "%s://%s%s%s%s", s->scheme, s->host,
+	    q->path, q->query[0] ? "?" : "", q->query);
+	return 0;
+}
 
-	sigv4_date(time(NULL), date);
+/* The signed headers of ${c} and the Authorization value, into ${q}. */
+static int
+req_sign(struct s3 *s, const struct s3_call *c, struct req *q)
+{
+	struct sigv4_creds cr = { s->access_key, s->secret_key,
+	    s->session_token };
+	size_t n = 0;
+	int r;
+
+	sigv4_date(time(NULL), q->date);
 	/*
 	 * Every body is signed by its SHA-256 (x-amz-content-sha256, a
 	 * signed header; never UNSIGNED-PAYLOAD), and the server refuses a
@@ -184,61 +193,90 @@ s3_send(struct s3 *s, const struct s3_call *c, struct http_response *resp)
 	 * Packs and snapshots come with the hash they are named by.
 	 */
 	if (c->body != NULL && c->body_sha256 != NULL)
-		snprintf(payload, sizeof(payload), "%s", c->body_sha256);
+		snprintf(q->payload, sizeof(q->payload), "%s",
+		    c->body_sha256);
 	else if (c->body != NULL)
-		sigv4_sha256_hex(c->body, c->body_len, payload);
+		sigv4_sha256_hex(c->body, c->body_len, q->payload);
 	else
-		snprintf(payload, sizeof(payload), "%s", SIGV4_EMPTY_SHA256);
-	sh[n].name = "x-amz-date";
-	sh[n++].value = date;
-	sh[n].name = "x-amz-content-sha256";
-	sh[n++].value = payload;
+		snprintf(q->payload, sizeof(q->payload), "%s",
+		    SIGV4_EMPTY_SHA256);
+	q->sh[n].name = "x-amz-date";
+	q->sh[n++].value = q->date;
+	q->sh[n].name = "x-amz-content-sha256";
+	q->sh[n++].value = q->payload;
 	if (s->session_token != NULL) {
-		sh[n].name = "x-amz-security-token";
-		sh[n++].value = s->session_token;
+		q->sh[n].name = "x-amz-security-token";
+		q->sh[n++].value = s->session_token;
 	}
-	for (i = 0; i < c->n_h; i++)
-		sh[n++] = c->h[i];
-	if ((r = sigv4_sign(&cr, s->region, "s3", date, c->method, s->host,
-	    path, query, sh, n, payload, auth, sizeof(auth))) < 0) {
-		r = log_err(r == -ENOMEM ? r : -EINVAL,
+	for (size_t i = 0; i < c->n_h; i++)
+		q->sh[n++] = c->h[i];
+	q->n_sh = n;
+	if ((r = sigv4_sign(&cr, s->region, "s3", q->date, c->method, s->host,
+	    q->path, q->query, q->sh, n, q->payload, q->auth,
+	    sizeof(q->auth))) < 0)
+		return log_err(r == -ENOMEM ? r : -EINVAL,
 		    "%s: cannot sign a request (%s)", s->be.location,
 		    strerror(-r));
-		goto out;
-	}
-	if ((lbuf = malloc((n + 2) * S3_LINE_MAX)) == NULL) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < n + 2; i++) {
-		char *l = lbuf + i * S3_LINE_MAX;
+	return 0;
+}
+
+/* The header lines: the signed ones, Host and Authorization. */
+static int
+req_lines(const struct s3 *s, struct req *q)
+{
+	size_t n = q->n_sh;
+
+	if ((q->lbuf = malloc((n + 2) * S3_LINE_MAX)) == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < n + 2; i++) {
+		char *l = q->lbuf + i * S3_LINE_MAX;
 		int k;
 
 		if (i < n)
-			k = snprintf(l, S3_LINE_MAX, "%s: %s", sh[i].name,
-			    sh[i].value);
+			k = snprintf(l, S3_LINE_MAX, "%s: %s", q->sh[i].name,
+			    q->sh[i].value);
 		else if (i == n)
 			k = snprintf(l, S3_LINE_MAX, "Host: %s", s->host);
 		else
 			k = snprintf(l, S3_LINE_MAX, "Authorization: %s",
-			    auth);
-		if (k < 0 || k >= S3_LINE_MAX) {
-			r = log_err(-EINVAL, "%s: header too long",
+			    q->auth);
+		if (k < 0 || k >= S3_LINE_MAX)
+			return log_err(-EINVAL, "%s: header too long",
 			    s->be.location);
-			goto out;
-		}
-		lines[i] = l;
+		q->lines[i] = l;
 	}
+	return 0;
+}
 
-	memset(&req, 0, sizeof(req));
-	req.method = c->method;
-	req.url = url;
-	req.headers = lines;
-	req.n_headers = n + 2;
-	req.body = c->body;
-	req.body_len = c->body_len;
-	req.max_body = c->max_body ? c->max_body : S3_XML_MAX;
-	r = http_do(s->http, &req, resp);
+/*
+ * Sign and send one request.  Returns 0 when an answer came (any status),
+ * -EIO (logged, naming the endpoint) when none did, -ENOMEM.
+ */
+int
+s3_send(struct s3 *s, const struct s3_call *c, struct http_response *resp)
+{
+	struct http_request hr;
+	struct req q;
+	int r;
+
+	memset(&q, 0, sizeof(q));
+	/* Ours are at most three, and Host and Authorization are two more. */
+	if (c->n_h + 4 > S3_HDRS_MAX) {
+		r = -EINVAL;
+		goto out;
+	}
+	if ((r = req_url(s, c, &q)) < 0 || (r = req_sign(s, c, &q)) < 0 ||
+	    (r = req_lines(s, &q)) < 0)
+		goto out;
+	memset(&hr, 0, sizeof(hr));
+	hr.method = c->method;
+	hr.url = q.url;
+	hr.headers = q.lines;
+	hr.n_headers = q.n_sh + 2;
+	hr.body = c->body;
+	hr.body_len = c->body_len;
+	hr.max_body = c->max_body ? c->max_body : S3_XML_MAX;
+	r = http_do(s->http, &hr, resp);
 	if (r == -EIO)
 		r = log_err(-EIO, "%s: cannot reach S3 endpoint %s (%s %s): %s",
 		    s->be.location, s->endpoint, c->method,
@@ -247,10 +285,7 @@ s3_send(struct s3 *s, const struct s3_call *c, struct http_response *resp)
 		r = log_err(-EIO, "%s: %s %s: %s", s->be.location, c->method,
 		    c->key ? c->key : "(bucket)", resp->error);
 out:
-	free(lbuf);
-	free(path);
-	free(query);
-	free(url);
+	req_fini(&q);
 	return r;
 }
 
