@@ -46,7 +46,10 @@ struct node {
 	uint32_t mt_nsec;
 };
 
-/* Damaged or missing stored data is EIO to the reader (STYLE.md 17). */
+/*
+ * Damaged or missing stored data is EIO to the reader: never wrong bytes,
+ * and never an ENOENT that would make a damaged file look deleted.
+ */
 static int
 eio(int r)
 {

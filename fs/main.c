@@ -13,7 +13,8 @@
  * thread ever crosses a fork.  Once detached, messages go to syslog.
  *
  * Exit status: 0 mounted (and later unmounted cleanly), 1 error, 2 usage,
- * 4 wrong passphrase (DESIGN.md's table).
+ * 4 wrong passphrase: the exit statuses of amber(1) (amberfs(1), EXIT
+ * STATUS).
  */
 #include <errno.h>
 #include <fcntl.h>

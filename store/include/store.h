@@ -7,7 +7,7 @@
  * LMDB index in a local cache directory makes lookups fast; it is derived
  * data and is rebuilt whenever it is missing or damaged.
  *
- * Conventions (STYLE.md): functions return 0 or a negative errno, results
+ * Conventions: functions return 0 or a negative errno, results
  * go out through trailing pointers, and each errno has one meaning:
  *   -ENOENT   no such store, snapshot, chunk or path
  *   -EBADMSG  failed authentication or malformed stored bytes
@@ -368,7 +368,9 @@ const char *store_snap_flag_name(size_t i, uint32_t *flag);
 
 struct store_snap {
 	uint8_t id[STORE_HASH_LEN];
-	char name[STORE_SNAP_NAME_LEN];	/* unique; see DESIGN.md */
+	/* Unique: its UTC second, then -2, -3... in commit order, trusted
+	 * ones first (amber(1), Snapshots and paths). */
+	char name[STORE_SNAP_NAME_LEN];
 	int64_t time_sec;
 	uint32_t time_nsec;
 	uint64_t commit_ns;	/* when committed (writer's clock), ns */
