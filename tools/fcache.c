@@ -34,14 +34,8 @@ fcache_encode(const struct fcache_stat *st, const struct store_extent *ext,
 	p = put_u64(p, (uint64_t)st->ctime_sec);
 	p = put_u32(p, st->ctime_nsec);
 	p = put_u32(p, (uint32_t)n);
-	for (size_t i = 0; i < n; i++) {
-		p = put_u64(p, ext[i].off);
-		p = put_u32(p, ext[i].len);
-		memcpy(p, ext[i].ref.id, STORE_HASH_LEN);
-		p += STORE_HASH_LEN;
-		memcpy(p, ext[i].ref.key, STORE_HASH_LEN);
-		p += STORE_HASH_LEN;
-	}
+	for (size_t i = 0; i < n; i++)
+		p = store_extent_put(p, &ext[i]);
 	*out = v;
 	return 0;
 }
@@ -75,10 +69,7 @@ fcache_decode(const uint8_t *v, size_t len, const struct fcache_stat *st,
 		return -ENOMEM;
 	p = v + FCACHE_HDR_LEN;
 	for (uint32_t i = 0; i < n; i++, p += FCACHE_EXT_LEN) {
-		ext[i].off = get_u64(p);
-		ext[i].len = get_u32(p + 8);
-		memcpy(ext[i].ref.id, p + 12, STORE_HASH_LEN);
-		memcpy(ext[i].ref.key, p + 12 + STORE_HASH_LEN, STORE_HASH_LEN);
+		store_extent_get(p, &ext[i]);
 		if (ext[i].len == 0 || ext[i].len > STORE_CHUNK_MAX ||
 		    ext[i].off < end || ext[i].off > size ||
 		    size - ext[i].off < ext[i].len) {

@@ -97,7 +97,7 @@ extern char **environ;
 #define TABLE_MIRROR "git-mirror"
 #define VAL_VERSION 1
 #define TREE_VAL_LEN (1 + 2 * STORE_HASH_LEN + 3 * 8)
-#define EXT_VAL_LEN (8 + 4 + 2 * STORE_HASH_LEN)
+#define EXT_VAL_LEN STORE_EXTENT_LEN
 #define BLOB_VAL_HDR (1 + 8 + 4)
 #define BLOB_VAL_EXT_MAX (1u << 24)
 
@@ -1101,14 +1101,8 @@ blob_val_encode(uint64_t size, const struct store_extent *ext, size_t n,
 	*p++ = VAL_VERSION;
 	p = put_u64(p, size);
 	p = put_u32(p, (uint32_t)n);
-	for (size_t i = 0; i < n; i++) {
-		p = put_u64(p, ext[i].off);
-		p = put_u32(p, ext[i].len);
-		memcpy(p, ext[i].ref.id, STORE_HASH_LEN);
-		p += STORE_HASH_LEN;
-		memcpy(p, ext[i].ref.key, STORE_HASH_LEN);
-		p += STORE_HASH_LEN;
-	}
+	for (size_t i = 0; i < n; i++)
+		p = store_extent_put(p, &ext[i]);
 	*val = v;
 	*len = (size_t)(p - v);
 	return 0;
@@ -1140,10 +1134,7 @@ blob_val_decode(const uint8_t *v, size_t len, uint64_t *size,
 		return -ENOMEM;
 	p = v + BLOB_VAL_HDR;
 	for (uint32_t i = 0; i < cnt; i++) {
-		e[i].off = get_u64(p);
-		e[i].len = get_u32(p + 8);
-		memcpy(e[i].ref.id, p + 12, STORE_HASH_LEN);
-		memcpy(e[i].ref.key, p + 12 + STORE_HASH_LEN, STORE_HASH_LEN);
+		store_extent_get(p, &e[i]);
 		p += EXT_VAL_LEN;
 		if (e[i].off != at || e[i].len == 0 ||
 		    e[i].len > STORE_CHUNK_MAX || sz - at < e[i].len) {
@@ -2581,14 +2572,8 @@ mirror_val_encode(const char *pr, size_t prlen, const char *head,
 		p = put_u64(p, (uint64_t)e->mtime_sec);
 		p = put_u32(p, e->mode);
 		p = put_u32(p, (uint32_t)e->n_extents);
-		for (size_t k = 0; k < e->n_extents; k++) {
-			p = put_u64(p, e->extents[k].off);
-			p = put_u32(p, e->extents[k].len);
-			memcpy(p, e->extents[k].ref.id, STORE_HASH_LEN);
-			p += STORE_HASH_LEN;
-			memcpy(p, e->extents[k].ref.key, STORE_HASH_LEN);
-			p += STORE_HASH_LEN;
-		}
+		for (size_t k = 0; k < e->n_extents; k++)
+			p = store_extent_put(p, &e->extents[k]);
 	}
 	*out = v;
 	*len = (size_t)(p - v);
@@ -2643,11 +2628,12 @@ mirror_val_decode(struct gsrc *g, const uint8_t *v, size_t len,
 			return -EBADMSG;
 		if (ne && (ext = calloc(ne, sizeof(*ext))) == NULL)
 			return -ENOMEM;
+		/* ne * EXT_VAL_LEN <= c.len: checked above, so no short read. */
 		for (uint32_t k = 0; k < ne; k++) {
-			rd_u64(&c, &ext[k].off);
-			rd_u32(&c, &ext[k].len);
-			rd_copy(&c, ext[k].ref.id, STORE_HASH_LEN);
-			rd_copy(&c, ext[k].ref.key, STORE_HASH_LEN);
+			const uint8_t *x;
+
+			if (rd_bytes(&c, EXT_VAL_LEN, &x) == 0)
+				store_extent_get(x, &ext[k]);
 		}
 		e.name = name;
 		e.name_len = nl;

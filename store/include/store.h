@@ -53,6 +53,19 @@ struct store_extent {
 	struct store_ref ref;
 };
 
+/* An extent as trees store it: u64 off, u32 len, id, key (little-endian). */
+#define STORE_EXTENT_LEN (8 + 4 + 2 * STORE_HASH_LEN)
+
+/*
+ * store_extent_put(p, x): encode ${x} into the STORE_EXTENT_LEN bytes at
+ * ${p}, as trees store it (amber-store(5), TREES), for callers that keep
+ * extents in records of their own.  Returns p + STORE_EXTENT_LEN.
+ * store_extent_get(p, x): the reverse; it checks nothing, and the caller
+ * checks the extent against its file.  Both thread-safe.
+ */
+uint8_t *store_extent_put(uint8_t *p, const struct store_extent *x);
+const uint8_t *store_extent_get(const uint8_t *p, struct store_extent *x);
+
 enum store_type {
 	STORE_REG = 1,
 	STORE_DIR = 2,
