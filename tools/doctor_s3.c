@@ -116,81 +116,76 @@ write_canary(struct doctor *d, int64_t now)
 	return 1;
 }
 
+/*
+ * One destructive attempt on the canary: ${method} with ${version},
+ * ${sub} and ${body} as s3probe_request() takes them.  A 2xx answer is a
+ * bad finding, said with ${if_done}; a refusal is fine, said with the S3
+ * error code.  *${a} gets the answer.
+ */
 static int
-is_2xx(long status)
+attempt(struct doctor *d, const char *what, const char *method,
+    const char *version, const char *sub, const char *body,
+    const char *if_done, struct s3probe_reply *a)
 {
-	return status >= 200 && status < 300;
+	int r;
+
+	if ((r = s3probe_request(d->p, method, d->fk, version, sub, body,
+	    a)) < 0)
+		return r;
+	if (a->status >= 200 && a->status < 300)
+		finding(d, what, 1, a->status, if_done);
+	else
+		finding(d, what, 0, a->status, a->code);
+	return 0;
 }
 
 /* 1. Delete the canary's version outright. */
 static int
 try_delete_version(struct doctor *d)
 {
-	const char *what = "delete an object version";
 	struct s3probe_reply a;
-	int r;
 
 	if (!d->version[0]) {
 		finding(d, "bucket keeps versions", 1, 0,
 		    "NO: an overwrite or delete destroys the old data");
 		return 0;
 	}
-	if ((r = s3probe_request(d->p, "DELETE", d->fk, d->version, NULL,
-	    NULL, &a)) < 0)
-		return r;
-	if (is_2xx(a.status))
-		finding(d, what, 1, a.status,
-		    "SUCCEEDED: these credentials can destroy history");
-	else
-		finding(d, what, 0, a.status, a.code);
-	return 0;
+	return attempt(d, "delete an object version", "DELETE", d->version,
+	    NULL, NULL, "SUCCEEDED: these credentials can destroy history",
+	    &a);
 }
 
 /* 2. Shorten its retention, from two days to one hour. */
 static int
 try_shorten(struct doctor *d, int64_t now)
 {
-	const char *what = "shorten an object's retention";
 	struct s3probe_reply a;
 	char shorter[32];
 	char body[512];
-	int r;
 
 	time_format(now + 3600, shorter, sizeof(shorter));
 	snprintf(body, sizeof(body), "<Retention xmlns=\"http://s3.amazonaws"
 	    ".com/doc/2006-03-01/\"><Mode>COMPLIANCE</Mode><RetainUntilDate>"
 	    "%s</RetainUntilDate></Retention>", shorter);
-	if ((r = s3probe_request(d->p, "PUT", d->fk,
-	    d->version[0] ? d->version : NULL, "retention", body, &a)) < 0)
-		return r;
-	if (is_2xx(a.status))
-		finding(d, what, 1, a.status,
-		    "SUCCEEDED: retention is not COMPLIANCE-locked");
-	else
-		finding(d, what, 0, a.status, a.code);
-	return 0;
+	return attempt(d, "shorten an object's retention", "PUT",
+	    d->version[0] ? d->version : NULL, "retention", body,
+	    "SUCCEEDED: retention is not COMPLIANCE-locked", &a);
 }
 
 /* 3. Hide it behind a delete marker, and take the marker away again. */
 static int
 try_marker(struct doctor *d)
 {
-	const char *what = "put a delete marker";
 	struct s3probe_reply a;
 	struct s3probe_reply ignored;
 	int r;
 
-	if ((r = s3probe_request(d->p, "DELETE", d->fk, NULL, NULL, NULL,
-	    &a)) < 0)
+	if ((r = attempt(d, "put a delete marker", "DELETE", NULL, NULL, NULL,
+	    "SUCCEEDED: these credentials can hide objects (amber reads "
+	    "through delete markers, but grant no s3:DeleteObject to the "
+	    "ingesting side)", &a)) < 0)
 		return r;
-	if (!is_2xx(a.status)) {
-		finding(d, what, 0, a.status, a.code);
-		return 0;
-	}
-	finding(d, what, 1, a.status, "SUCCEEDED: these credentials can hide "
-	    "objects (amber reads through delete markers, but grant no "
-	    "s3:DeleteObject to the ingesting side)");
-	if (a.version[0])
+	if (a.status >= 200 && a.status < 300 && a.version[0])
 		(void)s3probe_request(d->p, "DELETE", d->fk, a.version, NULL,
 		    NULL, &ignored);
 	return 0;
