@@ -518,31 +518,17 @@ static int
 put_retention(struct s3 *s, const char *fk, const char *version,
     const char *until)
 {
-	struct http_response resp = HTTP_RESPONSE_INIT;
 	struct sigv4_param q[2] = { { "retention", "" },
 	    { "versionId", version } };
-	struct sigv4_param h[1];
 	char body[512];
-	char md5[32];
-	struct s3_call c = { "PUT", fk, q, 2, h, 1, NULL, 0, 0, NULL };
 	int n;
-	int r;
 
 	n = snprintf(body, sizeof(body), "<Retention xmlns=\"http://s3."
 	    "amazonaws.com/doc/2006-03-01/\"><Mode>COMPLIANCE</Mode>"
 	    "<RetainUntilDate>%s</RetainUntilDate></Retention>", until);
 	if (n < 0 || (size_t)n >= sizeof(body))
 		return -EINVAL;
-	if ((r = s3_md5_base64((const uint8_t *)body, (size_t)n, md5)) < 0)
-		return r;
-	h[0].name = "Content-MD5";
-	h[0].value = md5;
-	c.body = (const uint8_t *)body;
-	c.body_len = (size_t)n;
-	if ((r = s3_send(s, &c, &resp)) == 0)
-		r = s3_status(s, "PutObjectRetention", fk, &resp);
-	http_response_fini(&resp);
-	return r;
+	return s3_put_xml(s, fk, q, 2, body, "PutObjectRetention");
 }
 
 /*

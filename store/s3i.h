@@ -115,6 +115,14 @@ int s3_send(struct s3 *s, const struct s3_call *c,
 void s3_err_parse(const struct http_response *resp, struct err_xml *e);
 int s3_status(struct s3 *s, const char *op, const char *key,
     const struct http_response *resp);
+/*
+ * s3_put_xml(s, fk, q, n_q, body, op): PUT the XML ${body} on the bucket
+ * key ${fk} (NULL: the bucket) with the query ${q}, and its Content-MD5,
+ * which S3 requires on lock calls.  Returns s3_status() of the answer
+ * for the operation ${op}, or -EIO, -ENOMEM.
+ */
+int s3_put_xml(struct s3 *s, const char *fk, const struct sigv4_param *q,
+    size_t n_q, const char *body, const char *op);
 int s3_list_versions(struct s3 *s, const char *prefix, size_t max_keys,
     int (*fn)(void *ctx, const struct s3_entry *e), void *ctx);
 

@@ -366,14 +366,9 @@ out:
 static int
 set_default_retention(struct s3 *s, uint32_t days)
 {
-	struct http_response resp = HTTP_RESPONSE_INIT;
 	struct sigv4_param q[1] = { { "object-lock", "" } };
-	struct sigv4_param h[1];
-	struct s3_call c = { "PUT", NULL, q, 1, h, 1, NULL, 0, 0, NULL };
 	char body[512];
-	char md5[32];
 	int n;
-	int r;
 
 	n = snprintf(body, sizeof(body), "<ObjectLockConfiguration xmlns="
 	    "\"http://s3.amazonaws.com/doc/2006-03-01/\"><ObjectLockEnabled>"
@@ -382,16 +377,7 @@ set_default_retention(struct s3 *s, uint32_t days)
 	    "</Rule></ObjectLockConfiguration>", days);
 	if (n < 0 || (size_t)n >= sizeof(body))
 		return -EINVAL;
-	if ((r = s3_md5_base64((const uint8_t *)body, (size_t)n, md5)) < 0)
-		return r;
-	h[0].name = "Content-MD5";
-	h[0].value = md5;
-	c.body = (const uint8_t *)body;
-	c.body_len = (size_t)n;
-	if ((r = s3_send(s, &c, &resp)) == 0)
-		r = s3_status(s, "PutObjectLockConfiguration", NULL, &resp);
-	http_response_fini(&resp);
-	return r;
+	return s3_put_xml(s, NULL, q, 1, body, "PutObjectLockConfiguration");
 }
 
 static int

@@ -753,6 +753,27 @@ extent_after(const struct store_entry *e, uint64_t off)
 	return lo;
 }
 
+/*
+ * What a read of ${len} bytes at ${off} of ${e} covers: *${end}, where it
+ * stops (at the end of the file), and *${lo}, the first extent that may
+ * hold ${off}.  Returns 1; 0 at or past the end of the file; -EACCES
+ * without the master key; -EINVAL if ${e} is not a regular file.
+ */
+static int
+read_span(const struct store *s, const struct store_entry *e, uint64_t off,
+    size_t len, uint64_t *end, size_t *lo)
+{
+	if (!s->kr.has_master)
+		return -EACCES;
+	if (e->type != STORE_REG)
+		return -EINVAL;
+	if (off >= e->size)
+		return 0;
+	*end = e->size - off < len ? e->size : off + len;
+	*lo = extent_after(e, off);
+	return 1;
+}
+
 int
 store_read(struct store *s, const struct store_entry *e, uint64_t off,
     uint8_t *buf, size_t len, size_t *got)
@@ -764,14 +785,8 @@ store_read(struct store *s, const struct store_entry *e, uint64_t off,
 	int r;
 
 	*got = 0;
-	if (!s->kr.has_master)
-		return -EACCES;
-	if (e->type != STORE_REG)
-		return -EINVAL;
-	if (off >= e->size)
-		return 0;
-	end = e->size - off < len ? e->size : off + len;
-	lo = extent_after(e, off);
+	if ((r = read_span(s, e, off, len, &end, &lo)) <= 0)
+		return r;
 	/* The last extent that starts before ${end}; queue what follows it
 	 * first, so the pool works while this thread decrypts. */
 	for (last = lo; last + 1 < e->n_extents &&
@@ -843,14 +858,8 @@ store_read_pin(struct store *s, const struct store_entry *e, uint64_t off,
 
 	*got = 0;
 	p->n_iov = 0;
-	if (!s->kr.has_master)
-		return -EACCES;
-	if (e->type != STORE_REG)
-		return -EINVAL;
-	if (off >= e->size)
-		return 0;
-	end = e->size - off < len ? e->size : off + len;
-	lo = extent_after(e, off);
+	if ((r = read_span(s, e, off, len, &end, &lo)) <= 0)
+		return r;
 	/* Only ranges that are extents' bytes end to end, no holes. */
 	for (last = lo; pos < end; last++) {
 		if (last >= e->n_extents || e->extents[last].off > pos ||

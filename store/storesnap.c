@@ -20,6 +20,36 @@
 #include "snap.h"
 #include "storei.h"
 #include "tree.h"
+
+/*
+ * Open one sealed manifest: *${out} is NULL for one that fails
+ * authentication (logged, and passed over) or does not match its id.
+ */
+static int
+snap_decode(struct store *s, const uint8_t id[STORE_HASH_LEN],
+    const uint8_t *buf, size_t len, struct store_snap **out)
+{
+	struct store_snap *sn;
+	char hex[65];
+	int r;
+
+	*out = NULL;
+	if ((r = snap_open(&s->kr, &s->reg, buf, len, &sn)) < 0) {
+		if (r == -ENOMEM || r == -EACCES)
+			return r;
+		log_hex(id, 32, hex);
+		log_err(r, "snapshots/%s: manifest fails authentication; "
+		    "ignored", hex);
+		return 0;
+	}
+	if (memcmp(sn->id, id, 32) != 0) {
+		snap_free(sn);
+		return 0;
+	}
+	*out = sn;
+	return 0;
+}
+
 struct list_ctx {
 	struct store *s;
 	struct store_snap_list *l;
@@ -32,21 +62,10 @@ list_one(void *ctx, const uint8_t id[STORE_HASH_LEN], const uint8_t *buf,
 {
 	struct list_ctx *c = ctx;
 	struct store_snap *sn;
-	char hex[65];
 	int r;
 
-	if ((r = snap_open(&c->s->kr, &c->s->reg, buf, len, &sn)) < 0) {
-		if (r == -ENOMEM || r == -EACCES)
-			return r;
-		log_hex(id, 32, hex);
-		log_err(r, "snapshots/%s: manifest fails authentication; "
-		    "ignored", hex);
-		return 0;
-	}
-	if (memcmp(sn->id, id, 32) != 0) {
-		snap_free(sn);
-		return 0;
-	}
+	if ((r = snap_decode(c->s, id, buf, len, &sn)) < 0 || sn == NULL)
+		return r;
 	if (c->l->n == c->cap) {
 		size_t cap = c->cap ? 2 * c->cap : 64;
 		struct store_snap **v = realloc(c->l->v, cap * sizeof(*v));
@@ -175,33 +194,6 @@ struct each_ctx {
 	int (*fn)(void *ctx, const struct store_snap *snap);
 	void *ctx;
 };
-
-/* Open one sealed manifest as list_one() does: *${out} is NULL for one
- * that fails authentication (logged) or does not match its id. */
-static int
-snap_decode(struct store *s, const uint8_t id[STORE_HASH_LEN],
-    const uint8_t *buf, size_t len, struct store_snap **out)
-{
-	struct store_snap *sn;
-	char hex[65];
-	int r;
-
-	*out = NULL;
-	if ((r = snap_open(&s->kr, &s->reg, buf, len, &sn)) < 0) {
-		if (r == -ENOMEM || r == -EACCES)
-			return r;
-		log_hex(id, 32, hex);
-		log_err(r, "snapshots/%s: manifest fails authentication; "
-		    "ignored", hex);
-		return 0;
-	}
-	if (memcmp(sn->id, id, 32) != 0) {
-		snap_free(sn);
-		return 0;
-	}
-	*out = sn;
-	return 0;
-}
 
 static int
 each_one(void *ctx, const uint8_t id[STORE_HASH_LEN], const uint8_t *buf,
