@@ -116,10 +116,18 @@ void s3_err_parse(const struct http_response *resp, struct err_xml *e);
 int s3_status(struct s3 *s, const char *op, const char *key,
     const struct http_response *resp);
 /*
+ * s3_call_xml(c, body, h, md5): give the call ${c} the XML ${body} and
+ * its Content-MD5, which S3 requires on lock calls, as its one extra
+ * header ${h}[0], whose value is kept in ${md5}.  Returns 0, or -EIO.
+ */
+int s3_call_xml(struct s3_call *c, const char *body, struct sigv4_param *h,
+    char md5[32]);
+
+/*
  * s3_put_xml(s, fk, q, n_q, body, op): PUT the XML ${body} on the bucket
- * key ${fk} (NULL: the bucket) with the query ${q}, and its Content-MD5,
- * which S3 requires on lock calls.  Returns s3_status() of the answer
- * for the operation ${op}, or -EIO, -ENOMEM.
+ * key ${fk} (NULL: the bucket) with the query ${q} (s3_call_xml()).
+ * Returns s3_status() of the answer for the operation ${op}, or -EIO,
+ * -ENOMEM.
  */
 int s3_put_xml(struct s3 *s, const char *fk, const struct sigv4_param *q,
     size_t n_q, const char *body, const char *op);

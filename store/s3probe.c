@@ -94,7 +94,7 @@ s3probe_request(struct s3probe *p, const char *method, const char *fk,
 	struct http_response resp = HTTP_RESPONSE_INIT;
 	struct sigv4_param q[2];
 	struct sigv4_param h[1];
-	struct s3_call c = { method, fk, q, 0, h, 0, NULL, 0, 0, NULL };
+	struct s3_call c = { method, fk, q, 0, NULL, 0, NULL, 0, 0, NULL };
 	struct err_xml e;
 	const char *v;
 	char md5[32];
@@ -109,15 +109,8 @@ s3probe_request(struct s3probe *p, const char *method, const char *fk,
 		q[c.n_q].name = "versionId";
 		q[c.n_q++].value = version;
 	}
-	if (body != NULL) {
-		c.body = (const uint8_t *)body;
-		c.body_len = strlen(body);
-		if ((r = s3_md5_base64(c.body, c.body_len, md5)) < 0)
-			return r;
-		h[0].name = "Content-MD5";
-		h[0].value = md5;
-		c.n_h = 1;
-	}
+	if (body != NULL && (r = s3_call_xml(&c, body, h, md5)) < 0)
+		return r;
 	if ((r = s3_send(s3_of(p->be), &c, &resp)) < 0)
 		return r;
 	out->status = resp.status;

@@ -349,21 +349,34 @@ s3_status(struct s3 *s, const char *op, const char *key,
 }
 
 int
+s3_call_xml(struct s3_call *c, const char *body, struct sigv4_param *h,
+    char md5[32])
+{
+	int r;
+
+	c->body = (const uint8_t *)body;
+	c->body_len = strlen(body);
+	if ((r = s3_md5_base64(c->body, c->body_len, md5)) < 0)
+		return r;
+	h[0].name = "Content-MD5";
+	h[0].value = md5;
+	c->h = h;
+	c->n_h = 1;
+	return 0;
+}
+
+int
 s3_put_xml(struct s3 *s, const char *fk, const struct sigv4_param *q,
     size_t n_q, const char *body, const char *op)
 {
 	struct http_response resp = HTTP_RESPONSE_INIT;
 	struct sigv4_param h[1];
-	struct s3_call c = { "PUT", fk, q, n_q, h, 1, NULL, 0, 0, NULL };
+	struct s3_call c = { "PUT", fk, q, n_q, NULL, 0, NULL, 0, 0, NULL };
 	char md5[32];
 	int r;
 
-	c.body = (const uint8_t *)body;
-	c.body_len = strlen(body);
-	if ((r = s3_md5_base64(c.body, c.body_len, md5)) < 0)
+	if ((r = s3_call_xml(&c, body, h, md5)) < 0)
 		return r;
-	h[0].name = "Content-MD5";
-	h[0].value = md5;
 	if ((r = s3_send(s, &c, &resp)) == 0)
 		r = s3_status(s, op, fk, &resp);
 	http_response_fini(&resp);
