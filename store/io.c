@@ -39,7 +39,7 @@ io_read_all(int fd, void *buf, size_t cap, size_t *len)
 	ssize_t got;
 
 	for (;;) {
-		/* Once ${buf} is full, one byte more says the file is too big. */
+		/* With ${buf} full, one byte more says the file is too big. */
 		if (n < cap)
 			got = read(fd, p + n, cap - n);
 		else

@@ -157,8 +157,8 @@ parse_url(struct s3 *s, const char *url)
 		return -EINVAL;
 	b = url + 5;
 	slash = strchr(b, '/');
-	if ((s->bucket = s3_dup_n(b, slash ? (size_t)(slash - b) : strlen(b))) ==
-	    NULL)
+	s->bucket = s3_dup_n(b, slash ? (size_t)(slash - b) : strlen(b));
+	if (s->bucket == NULL)
 		return -ENOMEM;
 	if (s->bucket[0] == 0 || strlen(s->bucket) > 63 ||
 	    strspn(s->bucket, "abcdefghijklmnopqrstuvwxyz0123456789.-") !=
