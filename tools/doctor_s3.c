@@ -2,8 +2,10 @@
  * doctor_s3.c: what `amber doctor` tries on an S3 store (doctor_s3.h).
  * Each step is one attempt a rogue agent holding these credentials could
  * make; a destructive one that succeeds is a finding with is_bad set.
- * The canary is locked for two days, so that shortening its retention
- * can be tried, and it stays: nothing here can delete it, by design.
+ * The canary is written with a retention of two days (locked three, with
+ * the backend's grace period added), so that shortening its retention
+ * can be tried; it stays unless the bucket lets the first attempt below
+ * delete it.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -84,8 +86,9 @@ check_lock(struct doctor *d)
 }
 
 /*
- * Write the canary, locked for two days.  Returns 1 when it was written
- * (d->fk and d->version set), 0 when these credentials cannot write.
+ * Write the canary, with a retention of two days.  Returns 1 when it was
+ * written (d->fk and d->version set), 0 when these credentials cannot
+ * write, or -errno.
  */
 static int
 write_canary(struct doctor *d, int64_t now)
@@ -155,7 +158,7 @@ try_delete_version(struct doctor *d)
 	    &a);
 }
 
-/* 2. Shorten its retention, from two days to one hour. */
+/* 2. Shorten its retention to one hour from now. */
 static int
 try_shorten(struct doctor *d, int64_t now)
 {

@@ -21,7 +21,7 @@ struct doctor_s3_finding {
  * environment, as store_open() would take them) can do to the store at
  * ${url} (s3://BUCKET/PREFIX): check that the bucket has Object Lock and
  * a COMPLIANCE default; write a canary object PREFIX/doctor/canary-*
- * locked in COMPLIANCE mode for two days; then try to delete its
+ * locked in COMPLIANCE mode for three days; then try to delete its
  * version, to shorten its retention and to hide it behind a delete
  * marker (a marker that could be put is removed again).  Calls
  * ${report} once per finding; *${n_bad} counts those with is_bad set.

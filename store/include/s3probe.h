@@ -64,8 +64,9 @@ int s3probe_key(const struct s3probe *p, const char *key, char *out,
 /*
  * s3probe_put(p, key, buf, len, days):
  * Write ${buf} as the store key ${key} as the store would (refused if it
- * exists), locked in COMPLIANCE mode for ${days} days when the bucket has
- * Object Lock.  Returns 0 or -errno as the backend's put.
+ * exists), locked in COMPLIANCE mode for a retention of ${days} days
+ * (plus the backend's grace period, a quarter of it and at least a day)
+ * when the bucket has Object Lock.  Returns 0 or -errno as the backend's put.
  */
 int s3probe_put(struct s3probe *p, const char *key, const uint8_t *buf,
     size_t len, uint32_t days);
