@@ -1,4 +1,5 @@
-# amber: one plain, non-recursive GNU Makefile (STYLE.md, rule 24).
+# amber: one plain, non-recursive GNU Makefile: pkg-config for every
+# library, the user's CFLAGS kept apart from ours, -Werror only with WERROR=1.
 PKGS     = fuse3 lmdb libzstd libcrypto libcurl expat jansson
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
@@ -22,8 +23,16 @@ SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fram
 endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
-ALL_CFLAGS  = -std=c17 $(WARN) $(DEFS) -Istore $(PKG_CFLAGS) $(SAN) -pthread -MMD -MP $(CFLAGS)
+ALL_CFLAGS  = -std=c17 $(WARN) $(DEFS) $(INC) $(PKG_CFLAGS) $(SAN) -pthread -MMD -MP $(CFLAGS)
 ALL_LDFLAGS = $(SAN) -pthread $(LDFLAGS)
+
+# The store boundary, enforced by the compiler: store/include/ holds
+# libstore's public headers (store.h, and the small ones it exports: the
+# HTTP client, the rd.h codec, hex, I/O and passphrase helpers).  fs/ and
+# tools/ see only that folder; store/ itself and the tests, which may
+# reach into a module, also see store/'s internal headers.
+INC      = -Istore -Istore/include
+PUB_INC  = -Istore/include
 
 # Sanitizer objects live apart so the two builds never mix.
 B        = build$(if $(filter 1,$(SANITIZE)),-san)
@@ -59,6 +68,8 @@ all: $(AMBER) $(AMBERFS)
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(FS_OBJ) $(TOOLS_OBJ): INC = $(PUB_INC)
 
 $(LIBSTORE): $(STORE_OBJ)
 	@mkdir -p $(dir $@)
@@ -108,7 +119,7 @@ check-valgrind: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do valgrind -q --leak-check=full --error-exitcode=1 $$t || exit 1; done
 
 # libFuzzer builds: make fuzz, then run build-fuzz/fuzz_NAME corpus/...
-FUZZ_CFLAGS = -std=c17 $(DEFS) -Istore $(PKG_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -pthread
+FUZZ_CFLAGS = -std=c17 $(DEFS) $(INC) $(PKG_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -pthread
 fuzz:
 	@mkdir -p build-fuzz
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \

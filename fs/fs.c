@@ -2,14 +2,15 @@
  * fs.c: the mount's operations (see fs.h).
  *
  * Two kinds of node.  Virtual nodes make up the top level (the root,
- * snapshots/, latest, by-date/..., by-source/..., by-writer/...); they
- * are computed from the current snapshot view and change when a rescan
- * finds news, so they get short timeouts and no negative entries.  Every other node is an
- * entry of a snapshot, found from its id by descending from the snapshot's
- * root directory: at each level the child whose ordinal range holds the
- * wanted ordinal is found by binary search over the cached prefix sums
- * (tcache.h).  Snapshot content never changes, so those nodes get long
- * timeouts, kept page cache and cached directory listings.
+ * snapshots/, latest, by-date/..., by-source/..., by-writer/...: vnode.c);
+ * they are computed from the current snapshot view and change when a
+ * rescan finds news, so they get short timeouts and no negative entries.
+ * Every other node is an entry of a snapshot, found from its id by
+ * descending from the snapshot's root directory: at each level the child
+ * whose ordinal range holds the wanted ordinal is found by binary search
+ * over the cached prefix sums (tcache.h).  Snapshot content never
+ * changes, so those nodes get long timeouts, kept page cache and cached
+ * directory listings.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,12 +22,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attr.h"
 #include "fs.h"
 #include "gitcfg.h"
+#include "hex.h"
 #include "inode.h"
 #include "msg.h"
 #include "snaps.h"
 #include "tcache.h"
+#include "vnode.h"
 
 /* Where an entry of a snapshot stands, as found by resolve(). */
 struct node {
@@ -45,7 +49,10 @@ struct node {
 	uint32_t mt_nsec;
 };
 
-/* Damaged or missing stored data is EIO to the reader (STYLE.md 17). */
+/*
+ * Damaged or missing stored data is EIO to the reader: never wrong bytes,
+ * and never an ENOENT that would make a damaged file look deleted.
+ */
 static int
 eio(int r)
 {
@@ -65,21 +72,6 @@ node_fini(struct fs *fs, struct node *n)
 {
 	tcache_put(fs->tc, n->parent);
 	n->parent = NULL;
-}
-
-/* The snapshot root as a directory entry, with defaults for what the
- * writer may leave zero. */
-static void
-snap_root(const struct snaps_snap *snap, struct store_entry *e)
-{
-	*e = snap->rec->root;
-	e->type = STORE_DIR;
-	if (e->mode == 0)
-		e->mode = 0555;
-	if (e->mtime_sec == 0 && e->mtime_nsec == 0)
-		e->mtime_sec = snap->rec->time_sec;
-	e->name = NULL;
-	e->name_len = 0;
 }
 
 /*
@@ -151,7 +143,7 @@ resolve(struct fs *fs, uint32_t slot, uint64_t ord, struct node *n)
 	}
 	n->slot = slot;
 	n->snap_sec = snap->rec->time_sec;
-	snap_root(snap, &n->root);
+	attr_snap_root(snap, &n->root);
 	snaps_put(fs->snaps, v);
 
 	e = &n->root;
@@ -232,71 +224,6 @@ entry_ino(uint32_t slot, uint64_t ord, uint64_t sroot, unsigned depth,
 	return 0;
 }
 
-static mode_t
-type_bits(uint8_t type)
-{
-	switch (type) {
-	case STORE_DIR:
-		return S_IFDIR;
-	case STORE_LNK:
-		return S_IFLNK;
-	case STORE_FIFO:
-		return S_IFIFO;
-	case STORE_CHR:
-		return S_IFCHR;
-	case STORE_BLK:
-		return S_IFBLK;
-	case STORE_SOCK:
-		return S_IFSOCK;
-	default:
-		return S_IFREG;
-	}
-}
-
-/* Stored blocks: the extents' bytes in 512-byte units. */
-static blkcnt_t
-entry_blocks(const struct store_entry *e)
-{
-	uint64_t sum = 0;
-	size_t i;
-
-	for (i = 0; i < e->n_extents; i++)
-		sum += e->extents[i].len;
-	return (blkcnt_t)((sum + 511) / 512);
-}
-
-/*
- * st_nlink: 1 for directories (as on btrfs: the count of subdirectories
- * would cost a tree read per stat, and find(1) then skips its leaf
- * optimisation, which is right here); 2 for a name of a hard-link group
- * (at least two names, and what cp -a, tar and rsync -H look for: the exact
- * count needs a scan of the whole source); 1 otherwise.
- */
-static void
-entry_stat(const struct store_entry *e, fuse_ino_t ino, int64_t mt_sec,
-    uint32_t mt_nsec, struct stat *st)
-{
-	memset(st, 0, sizeof(*st));
-	st->st_ino = ino;
-	st->st_mode = type_bits(e->type) | (mode_t)(e->mode & 07777);
-	st->st_nlink = e->type != STORE_DIR && e->link != 0 ? 2 : 1;
-	st->st_uid = e->uid;
-	st->st_gid = e->gid;
-	if (e->type == STORE_REG)
-		st->st_size = (off_t)e->size;
-	else if (e->type == STORE_LNK)
-		st->st_size = (off_t)e->target_len;
-	if (e->type == STORE_CHR || e->type == STORE_BLK)
-		st->st_rdev = (dev_t)e->rdev;
-	st->st_blksize = 128 * 1024;
-	if (e->type == STORE_REG)
-		st->st_blocks = entry_blocks(e);
-	st->st_mtim.tv_sec = mt_sec;
-	st->st_mtim.tv_nsec = mt_nsec < 1000000000 ? mt_nsec : 0;
-	st->st_atim = st->st_mtim;
-	st->st_ctim = st->st_mtim;
-}
-
 /* A config we serve (gitcfg.h): a regular file, read-only to all. */
 static void
 gitcfg_stat(struct stat *st)
@@ -331,424 +258,7 @@ own_by_viewer(const struct store_entry *e, int is_mirror, fuse_req_t req,
 	return 0.0;
 }
 
-/* ---- virtual nodes ------------------------------------------------------ */
-
-/* "YYYY-MM-DDTHH:MM:SSZ..." -> YYYYMMDD; -EINVAL for another shape. */
-static int
-name_date(const char *name, uint32_t *ymd)
-{
-	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
-	uint32_t x = 0;
-	size_t i;
-
-	for (i = 0; i < sizeof(shape) - 1; i++) {
-		if (shape[i] == 'd') {
-			if (name[i] < '0' || name[i] > '9')
-				return -EINVAL;
-			if (i < 10)
-				x = x * 10 + (uint32_t)(name[i] - '0');
-		} else if (name[i] != shape[i]) {
-			return -EINVAL;
-		}
-	}
-	if (name[i] != '\0' && name[i] != '-')
-		return -EINVAL;
-	*ymd = x;
-	return 0;
-}
-
-/* A name we can show as one path component. */
-static int
-is_plain_name(const char *name)
-{
-	return name[0] != '\0' && strchr(name, '/') == NULL &&
-	    strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
-}
-
-/*
- * The top level's mtime: the newest snapshot's time, or the mount's, with
- * the number of snapshots as nanoseconds.  The kernel keeps directory
- * listings (there is no opendir to say otherwise) and drops a kept listing
- * when the directory's mtime changes; snapshots are only ever added, so
- * the count makes every change of the view a change of the mtime, even
- * when the newest snapshot's second is the same.
- */
-static struct timespec
-view_time(const struct fs *fs, const struct snaps_view *v)
-{
-	struct timespec t;
-
-	t.tv_sec = v->n == 0 ? fs->t_mount : v->snaps[v->n - 1].rec->time_sec;
-	t.tv_nsec = (long)(v->n % 1000000000u);
-	return t;
-}
-
-/*
- * The target of a virtual symlink; -ENOENT if it names a snapshot the view
- * does not hold (any more), -EINVAL if ${ino} is no virtual symlink.
- */
-static int
-vtarget(const struct snaps_view *v, fuse_ino_t ino, char *buf, size_t cap)
-{
-	const struct snaps_snap *snap;
-	const struct snaps_src *src;
-	uint64_t p = inode_payload(ino);
-	int n;
-
-	switch (inode_vtype(ino)) {
-	case INODE_V_LATEST:
-		if (v->latest == NULL)
-			return -ENOENT;
-		n = snprintf(buf, cap, "snapshots/%s", v->latest->name);
-		break;
-	case INODE_V_DATELINK:
-		if (p > UINT32_MAX ||
-		    (snap = snaps_by_slot(v, (uint32_t)p)) == NULL)
-			return -ENOENT;
-		n = snprintf(buf, cap, "../../../../snapshots/%s", snap->name);
-		break;
-	case INODE_V_WRITERLINK:
-		if (p > UINT32_MAX ||
-		    (snap = snaps_by_slot(v, (uint32_t)p)) == NULL)
-			return -ENOENT;
-		n = snprintf(buf, cap, "../../snapshots/%s", snap->name);
-		break;
-	case INODE_V_SRCLINK:
-		if ((snap = snaps_by_slot(v, (uint32_t)(p >> 32))) == NULL ||
-		    (src = snaps_src_by_id(v, p & UINT32_MAX)) == NULL ||
-		    !snaps_has_src(snap->rec, src->id))
-			return -ENOENT;
-		n = snprintf(buf, cap, "../../../snapshots/%s/%s/%s",
-		    snap->name, snaps_kind_name(src->kind), src->name);
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (n < 0 || (size_t)n >= cap)
-		return -ERANGE;
-	return 0;
-}
-
-/* Attributes of a virtual node other than a snapshot directory. */
-static int
-vstat(struct fs *fs, const struct snaps_view *v, fuse_ino_t ino,
-    struct stat *st)
-{
-	char target[STORE_TARGET_MAX + 1];
-	int r;
-
-	memset(st, 0, sizeof(*st));
-	st->st_ino = ino;
-	st->st_uid = fs->uid;
-	st->st_gid = fs->gid;
-	st->st_mtim = view_time(fs, v);
-	st->st_atim = st->st_mtim;
-	st->st_ctim = st->st_mtim;
-	st->st_blksize = 4096;
-	switch (ino == INODE_ROOT ? 0 : inode_vtype(ino)) {
-	case INODE_V_LATEST:
-	case INODE_V_DATELINK:
-	case INODE_V_SRCLINK:
-	case INODE_V_WRITERLINK:
-		if ((r = vtarget(v, ino, target, sizeof(target))) < 0)
-			return r;
-		st->st_mode = S_IFLNK | 0777;
-		st->st_nlink = 1;
-		st->st_size = (off_t)strlen(target);
-		return 0;
-	default:
-		/* 1, as inside snapshots: no leaf optimisation, please. */
-		st->st_mode = S_IFDIR | 0555;
-		st->st_nlink = 1;
-		return 0;
-	}
-}
-
-/* Attributes of snapshots/NAME, from the view alone. */
-static int
-snapdir_stat(const struct snaps_view *v, uint32_t slot, struct stat *st)
-{
-	const struct snaps_snap *snap = snaps_by_slot(v, slot);
-	struct store_entry root;
-
-	if (snap == NULL)
-		return -ENOENT;
-	snap_root(snap, &root);
-	entry_stat(&root, inode_make(slot, 0), root.mtime_sec, root.mtime_nsec,
-	    st);
-	return 0;
-}
-
-/*
- * vlist(fs, v, dir, fn, ctx): call ${fn} with the name and id of every
- * child of virtual directory ${dir}, in a stable order; a non-zero return
- * of ${fn} stops the listing and is returned.  Returns -ENOTDIR for a
- * virtual symlink.
- */
-typedef int vlist_fn(void *ctx, const char *name, fuse_ino_t ino);
-
-static int
-vlist_snaps(const struct snaps_view *v, vlist_fn *fn, void *ctx)
-{
-	size_t k;
-	int r;
-
-	for (k = 0; k < v->n; k++) {
-		const struct snaps_snap *snap = &v->snaps[v->by_name[k]];
-
-		if (!is_plain_name(snap->name))
-			continue;
-		r = fn(ctx, snap->name, inode_make(snap->rec->slot, 0));
-		if (r != 0)
-			return r;
-	}
-	return 0;
-}
-
-/* by-date levels: ${div} 0 lists years, 1 months of ${want}, 2 days,
- * 3 the snapshots of day ${want}. */
-static int
-vlist_date(const struct snaps_view *v, int level, uint32_t want,
-    vlist_fn *fn, void *ctx)
-{
-	static const uint32_t div[] = { 10000, 100, 1, 1 };
-	static const uint32_t up[] = { 1, 10000, 100, 1 };
-	uint32_t prev = UINT32_MAX;
-	size_t i;
-	int r;
-
-	for (i = 0; i < v->n; i++) {
-		const struct snaps_snap *snap = &v->snaps[i];
-		uint32_t ymd;
-		uint32_t key;
-		char name[16];
-
-		if (name_date(snap->name, &ymd) < 0)
-			continue;
-		if (level > 0 && ymd / up[level] != want)
-			continue;
-		if (level == 3) {
-			r = fn(ctx, snap->name + 11,
-			    inode_virt(INODE_V_DATELINK, snap->rec->slot));
-			if (r != 0)
-				return r;
-			continue;
-		}
-		key = ymd / div[level];
-		/* The list is sorted by time, so equal keys are adjacent. */
-		if (key == prev)
-			continue;
-		prev = key;
-		if (level == 0) {
-			snprintf(name, sizeof(name), "%04" PRIu32, key);
-			r = fn(ctx, name, inode_virt(INODE_V_YEAR, key));
-		} else if (level == 1) {
-			snprintf(name, sizeof(name), "%02" PRIu32, key % 100);
-			r = fn(ctx, name, inode_virt(INODE_V_MONTH, key));
-		} else {
-			snprintf(name, sizeof(name), "%02" PRIu32, key % 100);
-			r = fn(ctx, name, inode_virt(INODE_V_DAY, key));
-		}
-		if (r != 0)
-			return r;
-	}
-	return 0;
-}
-
-static uint64_t
-src_payload(uint32_t slot, uint32_t id)
-{
-	return (uint64_t)slot << 32 | (uint64_t)id;
-}
-
-static int
-vlist(struct fs *fs, const struct snaps_view *v, fuse_ino_t dir, vlist_fn *fn,
-    void *ctx)
-{
-	uint64_t p = inode_payload(dir);
-	const struct snaps_src *want;
-	const struct snaps_writer *w;
-	uint8_t kind;
-	size_t i;
-	int r;
-
-	(void)fs;
-	if (dir == INODE_ROOT) {
-		if ((r = fn(ctx, "by-date", inode_virt(INODE_V_BYDATE, 0))))
-			return r;
-		if ((r = fn(ctx, "by-source",
-		    inode_virt(INODE_V_BYSOURCE, 0))))
-			return r;
-		if ((r = fn(ctx, "by-writer",
-		    inode_virt(INODE_V_BYWRITER, 0))))
-			return r;
-		if (v->latest != NULL &&
-		    (r = fn(ctx, "latest", inode_virt(INODE_V_LATEST, 0))))
-			return r;
-		return fn(ctx, "snapshots", inode_virt(INODE_V_SNAPSHOTS, 0));
-	}
-	switch (inode_vtype(dir)) {
-	case INODE_V_SNAPSHOTS:
-		return vlist_snaps(v, fn, ctx);
-	case INODE_V_BYDATE:
-		return vlist_date(v, 0, 0, fn, ctx);
-	case INODE_V_YEAR:
-		return vlist_date(v, 1, (uint32_t)p, fn, ctx);
-	case INODE_V_MONTH:
-		return vlist_date(v, 2, (uint32_t)p, fn, ctx);
-	case INODE_V_DAY:
-		return vlist_date(v, 3, (uint32_t)p, fn, ctx);
-	case INODE_V_BYSOURCE:
-		kind = 0;
-		for (i = 0; i < v->n_srcs; i++) {
-			if (v->srcs[i].kind == kind)
-				continue;
-			kind = v->srcs[i].kind;
-			r = fn(ctx, snaps_kind_name(kind),
-			    inode_virt(INODE_V_KIND, kind));
-			if (r != 0)
-				return r;
-		}
-		return 0;
-	case INODE_V_KIND:
-		for (i = 0; i < v->n_srcs; i++) {
-			const struct snaps_src *s = &v->srcs[i];
-
-			if (s->kind != p || !is_plain_name(s->name))
-				continue;
-			r = fn(ctx, s->name, inode_virt(INODE_V_SRCDIR, s->id));
-			if (r != 0)
-				return r;
-		}
-		return 0;
-	case INODE_V_BYWRITER:
-		for (i = 0; i < v->n_writers; i++) {
-			r = fn(ctx, v->writers[i]->dir,
-			    inode_virt(INODE_V_WRITERDIR, v->writers[i]->id));
-			if (r != 0)
-				return r;
-		}
-		return 0;
-	case INODE_V_WRITERDIR:
-		if ((w = snaps_writer_by_id(v, p)) == NULL)
-			return -ENOENT;
-		for (i = 0; i < v->n; i++) {
-			const struct snaps_snap *s = &v->snaps[i];
-
-			if (!is_plain_name(s->name) || s->rec->writer != w)
-				continue;
-			r = fn(ctx, s->name, inode_virt(INODE_V_WRITERLINK,
-			    s->rec->slot));
-			if (r != 0)
-				return r;
-		}
-		return 0;
-	case INODE_V_SRCDIR:
-		if ((want = snaps_src_by_id(v, p)) == NULL)
-			return -ENOENT;
-		for (i = 0; i < v->n; i++) {
-			const struct snaps_snap *s = &v->snaps[i];
-
-			if (!is_plain_name(s->name) ||
-			    !snaps_has_src(s->rec, want->id))
-				continue;
-			r = fn(ctx, s->name, inode_virt(INODE_V_SRCLINK,
-			    src_payload(s->rec->slot, want->id)));
-			if (r != 0)
-				return r;
-		}
-		return 0;
-	default:
-		return -ENOTDIR;
-	}
-}
-
-struct vfind_ctx {
-	const char *name;
-	fuse_ino_t ino;
-};
-
-static int
-vfind_fn(void *ctx, const char *name, fuse_ino_t ino)
-{
-	struct vfind_ctx *c = ctx;
-
-	if (strcmp(name, c->name) != 0)
-		return 0;
-	c->ino = ino;
-	return 1;
-}
-
-/* The child ${name} of virtual directory ${dir}; -ENOENT if absent. */
-static int
-vfind(struct fs *fs, const struct snaps_view *v, fuse_ino_t dir,
-    const char *name, fuse_ino_t *ino)
-{
-	struct vfind_ctx c = { .name = name, .ino = 0 };
-	const struct snaps_snap *snap;
-	const struct snaps_src *s;
-	int r;
-
-	/* The two directories that grow with the store: no linear scan. */
-	if (dir != INODE_ROOT && inode_vtype(dir) == INODE_V_SNAPSHOTS) {
-		if ((snap = snaps_by_name(v, name)) == NULL)
-			return -ENOENT;
-		*ino = inode_make(snap->rec->slot, 0);
-		return 0;
-	}
-	if (dir != INODE_ROOT && inode_vtype(dir) == INODE_V_KIND) {
-		s = snaps_src_find(v, (uint8_t)inode_payload(dir), name);
-		if (s == NULL)
-			return -ENOENT;
-		*ino = inode_virt(INODE_V_SRCDIR, s->id);
-		return 0;
-	}
-	if ((r = vlist(fs, v, dir, vfind_fn, &c)) < 0)
-		return r;
-	if (r == 0)
-		return -ENOENT;
-	*ino = c.ino;
-	return 0;
-}
-
-/* Attributes and timeout of any top-level node, snapshot dirs included. */
-static int
-top_stat(struct fs *fs, const struct snaps_view *v, fuse_ino_t ino,
-    struct stat *st, double *ttl)
-{
-	if (!inode_is_virtual(ino)) {
-		*ttl = fs->ttl_long;
-		return snapdir_stat(v, inode_slot(ino), st);
-	}
-	*ttl = fs->ttl_short;
-	return vstat(fs, v, ino, st);
-}
-
-/* Whether virtual node ${ino} is a directory (not one of the symlinks). */
-static int
-is_vdir(fuse_ino_t ino)
-{
-	return ino == INODE_ROOT || (inode_vtype(ino) != INODE_V_LATEST &&
-	    inode_vtype(ino) != INODE_V_DATELINK &&
-	    inode_vtype(ino) != INODE_V_SRCLINK &&
-	    inode_vtype(ino) != INODE_V_WRITERLINK);
-}
-
-/*
- * The attribute timeout of node ${ino} whose entry times out after
- * ${ttl}.  A kept listing of a top-level directory is checked against the
- * directory's mtime, refreshed by a getattr when the attributes have timed
- * out (fs_getattr, which looks for news); with no timeout every listing
- * sees news from the last second on, while lookups, which never rescan
- * for a known name, stay cheap.
- */
-static double
-vattr_ttl(fuse_ino_t ino, double ttl)
-{
-	return inode_is_virtual(ino) && is_vdir(ino) ? 0.0 : ttl;
-}
-
-/* ---- operations --------------------------------------------------------- */
+/* ---- operations (the virtual nodes are vnode.c's) ---------------------- */
 
 static void on_learn(void *ctx);
 
@@ -881,19 +391,19 @@ lookup_top(struct fs *fs, fuse_ino_t parent, const char *name,
 	int changed;
 	int r;
 
-	r = vfind(fs, v, parent, name, &ino);
+	r = vnode_find(fs, v, parent, name, &ino);
 	if (r == -ENOENT && is_maybe_news(parent, name)) {
 		snaps_put(fs->snaps, v);
 		snaps_rescan(fs->snaps, SNAPS_WAIT, &changed);
 		v = snaps_get(fs->snaps);
-		r = vfind(fs, v, parent, name, &ino);
+		r = vnode_find(fs, v, parent, name, &ino);
 	}
 	if (r < 0)
 		goto out;
 	e->ino = ino;
-	if ((r = top_stat(fs, v, ino, &e->attr, &e->entry_timeout)) < 0)
+	if ((r = vnode_stat(fs, v, ino, &e->attr, &e->entry_timeout)) < 0)
 		goto out;
-	e->attr_timeout = vattr_ttl(ino, e->entry_timeout);
+	e->attr_timeout = vnode_ttl(ino, e->entry_timeout);
 out:
 	snaps_put(fs->snaps, v);
 	return r;
@@ -952,7 +462,7 @@ fs_lookup(struct fs *fs, fuse_req_t req, fuse_ino_t parent,
 		uint32_t nsec;
 
 		store_entry_mtime(c, dir.mt_sec, dir.mt_nsec, &sec, &nsec);
-		entry_stat(c, e->ino, sec, nsec, &e->attr);
+		attr_entry(c, e->ino, sec, nsec, &e->attr);
 	}
 	if (is_cfg)
 		gitcfg_stat(&e->attr);
@@ -978,19 +488,19 @@ fs_getattr(struct fs *fs, fuse_req_t req, fuse_ino_t ino, struct stat *st,
 		/* Asked again once the short timeout of a top-level directory
 		 * ran out: that is when a kept listing is checked against the
 		 * mtime, so let it see news from the last second on. */
-		if (inode_is_virtual(ino) && is_vdir(ino))
+		if (inode_is_virtual(ino) && vnode_is_dir(ino))
 			snaps_rescan(fs->snaps, SNAPS_IF_STALE, &changed);
 		v = snaps_get(fs->snaps);
-		r = top_stat(fs, v, ino, st, ttl);
+		r = vnode_stat(fs, v, ino, st, ttl);
 		snaps_put(fs->snaps, v);
-		*ttl = vattr_ttl(ino, *ttl);
+		*ttl = vnode_ttl(ino, *ttl);
 		return r;
 	}
 	if ((r = resolve(fs, inode_slot(ino), inode_ord(ino), &n)) < 0)
 		return eio(r);
 	/* The id asked for, even if the entry found is a later name of
 	 * its hard-link group (it never is: ids name first names). */
-	entry_stat(node_entry(&n), ino, n.mt_sec, n.mt_nsec, st);
+	attr_entry(node_entry(&n), ino, n.mt_sec, n.mt_nsec, st);
 	if (node_is_gitcfg(&n))
 		gitcfg_stat(st);
 	*ttl = own_by_viewer(node_entry(&n), n.is_mirror, req, st,
@@ -1011,7 +521,7 @@ fs_readlink(struct fs *fs, fuse_ino_t ino, char *buf, size_t cap)
 		if (ino == INODE_ROOT)
 			return -EINVAL;
 		v = snaps_get(fs->snaps);
-		r = vtarget(v, ino, buf, cap);
+		r = vnode_target(v, ino, buf, cap);
 		snaps_put(fs->snaps, v);
 		return r;
 	}
@@ -1048,7 +558,7 @@ fs_opendir(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi)
 
 	fi->fh = 0;
 	if (inode_is_virtual(ino))
-		return is_vdir(ino) ? 0 : -ENOTDIR;
+		return vnode_is_dir(ino) ? 0 : -ENOTDIR;
 	if ((r = resolve(fs, inode_slot(ino), inode_ord(ino), &n)) < 0)
 		return eio(r);
 	e = node_entry(&n);
@@ -1106,7 +616,7 @@ static int
 fill_add(struct fill *f, const char *name, const struct stat *st,
     double ttl)
 {
-	return fill_add_ttl(f, name, st, ttl, vattr_ttl(st->st_ino, ttl));
+	return fill_add_ttl(f, name, st, ttl, vnode_ttl(st->st_ino, ttl));
 }
 
 static int
@@ -1121,7 +631,7 @@ fill_virtual(void *ctx, const char *name, fuse_ino_t ino)
 		f->pos++;
 		return 0;
 	}
-	if ((r = top_stat(f->fs, f->view, ino, &st, &ttl)) < 0) {
+	if ((r = vnode_stat(f->fs, f->view, ino, &st, &ttl)) < 0) {
 		/* Not listed rather than failing the whole listing. */
 		return 0;
 	}
@@ -1180,7 +690,7 @@ fill_tree(struct fill *f, const struct node *dir, struct tnode *t)
 		memcpy(name, e->name, e->name_len);
 		name[e->name_len] = '\0';
 		store_entry_mtime(e, dir->mt_sec, dir->mt_nsec, &sec, &nsec);
-		entry_stat(e, ino, sec, nsec, &st);
+		attr_entry(e, ino, sec, nsec, &st);
 		if (is_cfg)
 			gitcfg_stat(&st);
 		if (fill_add_ttl(f, name, &st, f->fs->ttl_long,
@@ -1266,7 +776,7 @@ fs_readdir(struct fs *fs, fuse_req_t req, fuse_ino_t ino, size_t size,
 
 	memset(&n, 0, sizeof(n));
 	if (inode_is_virtual(ino)) {
-		if (!is_vdir(ino))
+		if (!vnode_is_dir(ino))
 			return -ENOTDIR;
 		/* A listing of the top level shows news from the last
 		 * second on, without making anyone wait. */
@@ -1298,7 +808,7 @@ fs_readdir(struct fs *fs, fuse_req_t req, fuse_ino_t ino, size_t size,
 		goto out;
 	if (v != NULL) {
 		f.view = v;
-		r = vlist(fs, v, ino, fill_virtual, &f);
+		r = vnode_list(fs, v, ino, fill_virtual, &f);
 		if (r > 0)
 			r = 0;
 	} else {
@@ -1541,17 +1051,16 @@ xattr_value(const struct snaps_snap *snap, const char *name, char *buf,
 
 	buf[0] = '\0';
 	if (strcmp(name, "user.amber.id") == 0) {
-		for (i = 0; i < STORE_HASH_LEN; i++)
-			snprintf(buf + 2 * i, 3, "%02x", snap->rec->id[i]);
+		hex_encode(snap->rec->id, STORE_HASH_LEN, buf);
 	} else if (strcmp(name, "user.amber.writer") == 0) {
 		/* "master", or the key id and the label it was given. */
 		if (w->is_master) {
 			snprintf(buf, FS_XATTR_MAX, "master");
 		} else {
-			for (i = 0; i < STORE_ID_LEN; i++)
-				snprintf(buf + 2 * i, 3, "%02x", w->key[i]);
+			hex_encode(w->key, STORE_ID_LEN, buf);
+			i = 2 * STORE_ID_LEN;
 			if (w->label[0] != '\0')
-				snprintf(buf + 2 * i, FS_XATTR_MAX - 2 * i,
+				snprintf(buf + i, FS_XATTR_MAX - i,
 				    " %s", w->label);
 		}
 	} else if (strcmp(name, "user.amber.flags") == 0) {

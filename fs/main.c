@@ -13,7 +13,8 @@
  * thread ever crosses a fork.  Once detached, messages go to syslog.
  *
  * Exit status: 0 mounted (and later unmounted cleanly), 1 error, 2 usage,
- * 4 wrong passphrase (DESIGN.md's table).
+ * 4 wrong passphrase: the exit statuses of amber(1) (amberfs(1), EXIT
+ * STATUS).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,14 +36,13 @@
 #include "fs.h"
 #include "loop.h"
 #include "msg.h"
-
-#define FS_DEFAULT_CACHE ((size_t)16 << 20)
 #include "ops.h"
+#include "pass.h"
 #include "store.h"
 
+#define FS_DEFAULT_CACHE ((size_t)16 << 20)
 #define EXIT_USAGE 2
 #define EXIT_KEY 4
-#define PASS_MAX 4096
 #define RESCAN_SECONDS 60
 #define TREE_CACHE_ENTRIES (32u * 1024)
 /* The kernel's largest FUSE read request (libfuse asks for 256 pages). */
@@ -287,96 +286,34 @@ set_read_ahead(const char *mountpoint, size_t bytes)
 	close(fd);
 }
 
-/* Read a passphrase file; one trailing newline is stripped. */
+/*
+ * The passphrase, read as amber reads it (pass.h), or one line saying
+ * why there is none.
+ */
 static int
-read_pass_file(const char *path, char *buf, size_t cap, size_t *len)
+get_pass(const struct opts *o, char **pass, size_t *len)
 {
-	size_t n = 0;
-	ssize_t k;
-	int fd;
+	char prompt[4200];
+	const char *from = "";
+	int r;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return msg_err(-errno, "passphrase file %s: %s", path,
-		    strerror(errno));
-	while (n < cap && (k = read(fd, buf + n, cap - n)) != 0) {
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			close(fd);
-			return msg_err(-EIO, "passphrase file %s: %s", path,
-			    strerror(errno));
-		}
-		n += (size_t)k;
-	}
-	close(fd);
-	if (n == cap)
-		return msg_err(-EINVAL, "passphrase file %s: too long", path);
-	if (n > 0 && buf[n - 1] == '\n')
-		n--;
-	*len = n;
-	return 0;
-}
-
-/* Prompt on /dev/tty without echo; an error, not a hang, without one. */
-static int
-read_pass_tty(const char *store, char *buf, size_t cap, size_t *len)
-{
-	struct termios old;
-	struct termios quiet;
-	size_t n = 0;
-	int is_quiet = 0;
-	char c;
-	int fd;
-	int r = 0;
-
-	if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
-		return msg_err(-ENXIO, "no passphrase: use -o passphrase_file, "
+	snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", o->store);
+	r = pass_get(o->passphrase_file, "AMBER_PASSPHRASE", prompt, pass, len,
+	    &from);
+	if (r == -ENXIO)
+		return msg_err(r, "no passphrase: use -o passphrase_file, "
 		    "AMBER_PASSPHRASE_FILE or AMBER_PASSPHRASE (no terminal "
 		    "to ask on)");
-	dprintf(fd, "Passphrase for %s: ", store);
-	if (tcgetattr(fd, &old) == 0) {
-		quiet = old;
-		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-		is_quiet = tcsetattr(fd, TCSAFLUSH, &quiet) == 0;
-	}
-	for (;;) {
-		ssize_t k = read(fd, &c, 1);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0 || c == '\n')
-			break;
-		if (n + 1 >= cap) {
-			r = msg_err(-EINVAL, "passphrase too long");
-			break;
-		}
-		buf[n++] = c;
-	}
-	if (is_quiet)
-		tcsetattr(fd, TCSAFLUSH, &old);
-	dprintf(fd, "\n");
-	close(fd);
-	*len = n;
-	return r;
-}
-
-static int
-get_pass(const struct opts *o, char *buf, size_t cap, size_t *len)
-{
-	const char *env;
-
-	if (o->passphrase_file != NULL)
-		return read_pass_file(o->passphrase_file, buf, cap, len);
-	if ((env = getenv("AMBER_PASSPHRASE_FILE")) != NULL && *env != '\0')
-		return read_pass_file(env, buf, cap, len);
-	if ((env = getenv("AMBER_PASSPHRASE")) != NULL) {
-		if (strlen(env) >= cap)
-			return msg_err(-EINVAL, "AMBER_PASSPHRASE too long");
-		*len = strlen(env);
-		memcpy(buf, env, *len);
-		return 0;
-	}
-	return read_pass_tty(o->store, buf, cap, len);
+	if (r == -EINVAL)
+		return msg_err(r, "%s: empty passphrase, or one holding a NUL "
+		    "byte", from);
+	if (r == -EFBIG)
+		return msg_err(r, "%s: passphrase too long (more than %d "
+		    "bytes)", from, PASS_MAX);
+	if (r < 0)
+		return msg_err(r, "cannot read the passphrase from %s: %s",
+		    from, strerror(-r));
+	return 0;
 }
 
 /*
@@ -771,7 +708,7 @@ main(int argc, char *argv[])
 	struct fuse_cmdline_opts co;
 	struct opts o;
 	struct settings set;
-	char pass[PASS_MAX];
+	char *pass = NULL;
 	size_t len = 0;
 	int status_fd = -1;
 	int status = 1;
@@ -847,15 +784,13 @@ main(int argc, char *argv[])
 	if ((status = check_opts(&o, &args, &set)) != 0)
 		goto out;
 	status = 1;
-	if (get_pass(&o, pass, sizeof(pass), &len) < 0)
+	if (get_pass(&o, &pass, &len) < 0)
 		goto out;
-	if (!co.foreground && (status = daemonize(&status_fd)) >= 0) {
-		explicit_bzero(pass, sizeof(pass));
+	if (!co.foreground && (status = daemonize(&status_fd)) >= 0)
 		goto out;
-	}
 	status = serve(&o, &set, &co, &args, pass, len, status_fd);
-	explicit_bzero(pass, sizeof(pass));
 out:
+	pass_free(pass, len);
 	free(co.mountpoint);
 	free(o.store);
 	free(o.mountpoint);

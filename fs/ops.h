@@ -1,7 +1,8 @@
 /*
  * ops.h: the FUSE low-level operation table of amberfs.  Each callback is
- * a thin adapter (STYLE.md 17): it gets struct fs from the request, calls
- * one fs_<op>() and replies exactly once.
+ * a thin adapter: it gets struct fs from the request, calls one fs_<op>()
+ * (fs.h: no store logic here) and replies exactly once, with no lock held;
+ * write-type operations answer EROFS.
  */
 #ifndef OPS_H
 #define OPS_H

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hex.h"
 #include "inode.h"
 #include "msg.h"
 #include "snaps.h"
@@ -44,21 +45,6 @@ struct snaps {
 	int is_full_logged;
 	struct timespec last_scan;
 };
-
-const char *
-snaps_kind_name(uint8_t kind)
-{
-	switch (kind) {
-	case STORE_FILES:
-		return "files";
-	case STORE_REPOS:
-		return "repos";
-	case STORE_PIPELINES:
-		return "pipelines";
-	default:
-		return NULL;
-	}
-}
 
 static void
 rec_free(struct snaps_rec *r)
@@ -171,8 +157,7 @@ writer_dir(const struct snaps *sn, struct snaps_writer *w)
 	char hex[2 * STORE_ID_LEN + 1];
 	size_t i;
 
-	for (i = 0; i < STORE_ID_LEN; i++)
-		snprintf(hex + 2 * i, 3, "%02x", w->key[i]);
+	hex_encode(w->key, STORE_ID_LEN, hex);
 	if (w->is_master)
 		snprintf(w->dir, sizeof(w->dir), "master");
 	else if (is_label_plain(w->label))
@@ -353,7 +338,7 @@ rec_srcs(struct snaps *sn, const struct store_snap *snap, uint32_t **out,
 	for (i = 0; i < snap->n_sources; i++) {
 		const struct store_source *src = &snap->sources[i];
 
-		if (snaps_kind_name(src->kind) == NULL ||
+		if (store_kind_name(src->kind) == NULL ||
 		    src->name[0] == '\0')
 			continue;
 		if ((r = intern(sn, src->kind, src->name, &ids[n])) < 0) {

@@ -151,7 +151,4 @@ const struct snaps_writer *snaps_writer_by_id(const struct snaps_view *v,
 /* snaps_has_src(rec, id): 1 if snapshot ${rec} holds source ${id}. */
 int snaps_has_src(const struct snaps_rec *rec, uint64_t id);
 
-/* "files", "repos", "pipelines", or NULL for an unknown kind. */
-const char *snaps_kind_name(uint8_t kind);
-
 #endif

@@ -156,7 +156,7 @@ int backend_put(struct backend *be, const char *key, const uint8_t *buf,
 /* dir.c */
 int dir_open(const char *path, const struct backend_opts *o, int create,
     struct backend **out);
-/* s3.c */
+/* s3open.c */
 int s3_open(const char *url, const struct backend_opts *o, int create,
     struct backend **out);
 

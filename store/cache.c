@@ -200,6 +200,24 @@ unclaim(struct cache *c, const uint8_t id[32])
 	pthread_cond_broadcast(&c->loaded);
 }
 
+/*
+ * After a miss on ${id}, with ${c}'s lock held: claim ${id} for the
+ * caller to load (-EAGAIN; past N_LOADING claims, it loads without one
+ * rather than wait), or wait until another thread has loaded it (0: look
+ * again).
+ */
+static int
+claim_or_wait(struct cache *c, const uint8_t id[32])
+{
+	if (loading_find(c, id) < 0) {
+		if (c->n_loading < N_LOADING)
+			memcpy(c->loading[c->n_loading++], id, 32);
+		return -EAGAIN;
+	}
+	pthread_cond_wait(&c->loaded, &c->lock);
+	return 0;
+}
+
 int
 cache_read_or_claim(struct cache *c, const uint8_t id[32], size_t off,
     uint8_t *buf, size_t len, size_t *got)
@@ -212,15 +230,8 @@ cache_read_or_claim(struct cache *c, const uint8_t id[32], size_t off,
 	for (;;) {
 		if ((r = read_locked(c, id, off, buf, len, got)) == 0)
 			break;
-		if (loading_find(c, id) < 0) {
-			/* Ours to load; past N_LOADING claims, load
-			 * without one rather than wait. */
-			if (c->n_loading < N_LOADING)
-				memcpy(c->loading[c->n_loading++], id, 32);
-			r = -EAGAIN;
+		if ((r = claim_or_wait(c, id)) < 0)
 			break;
-		}
-		pthread_cond_wait(&c->loaded, &c->lock);
 	}
 	pthread_mutex_unlock(&c->lock);
 	return r;
@@ -392,13 +403,8 @@ cache_pin_or_claim(struct cache *c, const uint8_t id[32],
 			r = 0;
 			break;
 		}
-		if (loading_find(c, id) < 0) {
-			if (c->n_loading < N_LOADING)
-				memcpy(c->loading[c->n_loading++], id, 32);
-			r = -EAGAIN;
+		if ((r = claim_or_wait(c, id)) < 0)
 			break;
-		}
-		pthread_cond_wait(&c->loaded, &c->lock);
 	}
 	pthread_mutex_unlock(&c->lock);
 	return r;

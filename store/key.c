@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "hex.h"
 #include "key.h"
 #include "log.h"
 #include "rd.h"
@@ -509,21 +510,8 @@ unhex_field(const char **p, const char *end, const char *name, uint8_t *out,
 	    memcmp(*p, name, nl) != 0 || (*p)[nl] != ' ')
 		return -EBADMSG;
 	*p += nl + 1;
-	for (size_t i = 0; i < n; i++) {
-		int v = 0;
-
-		for (int k = 0; k < 2; k++) {
-			char c = (*p)[2 * i + (size_t)k];
-
-			if (c >= '0' && c <= '9')
-				v = v * 16 + (c - '0');
-			else if (c >= 'a' && c <= 'f')
-				v = v * 16 + (c - 'a' + 10);
-			else
-				return -EBADMSG;
-		}
-		out[i] = (uint8_t)v;
-	}
+	if (hex_decode(*p, out, n) < 0)
+		return -EBADMSG;
 	*p += 2 * n;
 	if (**p != '\n')
 		return -EBADMSG;

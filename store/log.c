@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "hex.h"
 #include "log.h"
 #include "store.h"
 
@@ -55,11 +56,5 @@ log_warn(const char *fmt, ...)
 void
 log_hex(const uint8_t *buf, size_t len, char *out)
 {
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < len; i++) {
-		out[2 * i] = digits[buf[i] >> 4];
-		out[2 * i + 1] = digits[buf[i] & 15];
-	}
-	out[2 * len] = '\0';
+	hex_encode(buf, len, out);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "hex.h"
 #include "log.h"
 #include "pack.h"
 #include "rd.h"
@@ -242,16 +243,6 @@ pack_name(const uint8_t h[STORE_HASH_LEN], char out[80])
 	snprintf(out, 80, "packs/%.2s/%s", hex, hex);
 }
 
-static int
-unhex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 int
 pack_name_parse(const char *name, uint8_t h[STORE_HASH_LEN])
 {
@@ -261,13 +252,5 @@ pack_name_parse(const char *name, uint8_t h[STORE_HASH_LEN])
 	    name[8] != '/' || name[6] != name[9] || name[7] != name[10])
 		return -EINVAL;
 	hex = name + 9;
-	for (size_t i = 0; i < STORE_HASH_LEN; i++) {
-		int a = unhex(hex[2 * i]);
-		int b = unhex(hex[2 * i + 1]);
-
-		if (a < 0 || b < 0)
-			return -EINVAL;
-		h[i] = (uint8_t)(a << 4 | b);
-	}
-	return 0;
+	return hex_decode(hex, h, STORE_HASH_LEN);
 }

@@ -17,6 +17,7 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
+#include "hex.h"
 #include "http.h"
 #include "sigv4.h"
 
@@ -24,19 +25,6 @@
 #define SIGV4_NAME_MAX 64
 #define SIGV4_VALUE_MAX 16384	/* session tokens can be long */
 #define SIGV4_CANON_MAX 65536
-
-static void
-hex(const uint8_t *in, size_t len, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * len] = 0;
-}
 
 void
 sigv4_date(time_t t, char out[SIGV4_DATE_LEN])
@@ -53,7 +41,7 @@ sigv4_sha256_hex(const uint8_t *buf, size_t len, char out[SIGV4_HEX_LEN])
 	uint8_t md[SHA256_DIGEST_LENGTH];
 
 	SHA256(buf, len, md);
-	hex(md, sizeof(md), out);
+	hex_encode(md, sizeof(md), out);
 }
 
 struct qpair {
@@ -337,7 +325,7 @@ sigv4_sign(const struct sigv4_creds *c, const char *region,
 	    (r = hmac(k, sizeof(k), "aws4_request", k2)) < 0 ||
 	    (r = hmac(k2, sizeof(k2), sts, md)) < 0)
 		goto out;
-	hex(md, sizeof(md), sig);
+	hex_encode(md, sizeof(md), sig);
 	len = snprintf(auth, cap,
 	    "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, "
 	    "Signature=%s", c->access_key, scope, signed_list, sig);

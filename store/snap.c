@@ -189,14 +189,28 @@ dup_str(const uint8_t *p, size_t n)
 	return s;
 }
 
-/* Source names: [A-Za-z0-9._-]+, not starting with a dot. */
-static int
-source_name_ok(const uint8_t *p, size_t n)
+const char *
+store_kind_name(uint8_t kind)
 {
-	if (n == 0 || n > STORE_NAME_MAX || p[0] == '.')
+	switch (kind) {
+	case STORE_FILES:
+		return "files";
+	case STORE_REPOS:
+		return "repos";
+	case STORE_PIPELINES:
+		return "pipelines";
+	default:
+		return NULL;
+	}
+}
+
+int
+store_source_name_ok(const char *name, size_t len)
+{
+	if (len == 0 || len > STORE_NAME_MAX || name[0] == '.')
 		return 0;
-	for (size_t i = 0; i < n; i++) {
-		uint8_t c = p[i];
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
@@ -257,7 +271,8 @@ body_decode(const uint8_t *buf, size_t len, struct store_snap *s)
 		    rd_u32(&r, &src->flags) < 0 ||
 		    tree_entry_decode(&r, &src->root, NULL, 0, &n_ext) < 0 ||
 		    src->root.type != STORE_DIR ||
-		    !source_name_ok(src->root.name, src->root.name_len))
+		    !store_source_name_ok((const char *)src->root.name,
+		    src->root.name_len))
 			return -EBADMSG;
 		memcpy(src->name, src->root.name, src->root.name_len);
 		src->root.name = NULL;

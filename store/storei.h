@@ -1,6 +1,8 @@
 /*
- * storei.h: struct store and the helpers shared by store.c, writer.c and
- * verify.c.  Not for fs/ or tools/.
+ * storei.h: struct store and the helpers shared by the files of the store
+ * API (store.c, storekey.c, storesync.c, storesnap.c, storeread.c,
+ * writer.c, verify.c, treecopy.c).  Not for fs/ or tools/: the Makefile
+ * does not let them see it.
  */
 #ifndef STOREI_H
 #define STOREI_H
@@ -16,7 +18,7 @@
 #include "store.h"
 
 /*
- * Sequential read-ahead of file contents (store.c): store_read() queues
+ * Sequential read-ahead of file contents (storeread.c): store_read() queues
  * the extents after the last one it touched, and a small pool of threads
  * decrypts them into the chunk cache.  The threads start with the first
  * request, never in store_open() or an unlock (amberfs forks after
@@ -60,7 +62,7 @@ struct store {
 	struct store_opts opts;
 	struct prefetch pf;
 	/* Packs found to hold trees that the index did not know as such
-	 * (see learn_tree_pack() in store.c); appended only, under
+	 * (see learn_tree_pack() in storeread.c); appended only, under
 	 * ${learn_lock}. */
 	pthread_mutex_t learn_lock;
 	pthread_mutex_t record_lock;
@@ -99,6 +101,31 @@ void treecopy_drop(struct store *s, const uint8_t pack[STORE_HASH_LEN]);
 
 /* Wait until the read-ahead queue is empty and its threads idle. */
 void store_prefetch_drain(struct store *s);
+/* Stop the read-ahead threads (storeread.c), before the store closes. */
+void store_prefetch_stop(struct store *s);
+
+#define STORE_DEFAULT_CACHE (32u << 20)	/* the chunk cache, by default */
+
+/* The snapshot list of store_snapshots() (storesnap.c). */
+struct store_snap_list {
+	size_t n;
+	struct store_snap **v;
+};
+
+/*
+ * store_object_read(s, key, version, buf, len): read object ${key} whole
+ * into a malloc'd *${buf}, asking the backend for at most its cap + 1
+ * bytes, so that no object (a sparse 1 TiB file, say) makes us
+ * allocate more than its kind may hold.  A larger one is reported, naming
+ * it, and returns -EFBIG: damage, which callers skip as they skip an
+ * object that fails authentication.  Else as the backend's get.
+ */
+int store_object_read(struct store *s, const char *key, const char *version,
+    uint8_t **buf, size_t *len);
+
+/* As store_object_read(), first by the size a listing gave: no request. */
+int store_object_read_listed(struct store *s, const char *key, uint64_t size,
+    uint8_t **buf, size_t *len);
 
 /* Compute a chunk's id and key from its plaintext. */
 void store_ref_of(const struct store *s, const uint8_t *buf, size_t len,

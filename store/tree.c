@@ -13,7 +13,26 @@
 #define TREE_MAGIC "ATR1"
 /* Smallest encoded entry: name length, 1-byte name, fixed fields. */
 #define ENTRY_MIN (2 + 1 + 1 + 4 * 3 + 8 + 4 + 8 + 8 + 4)
-#define EXTENT_LEN (8 + 4 + 64)
+
+uint8_t *
+store_extent_put(uint8_t *p, const struct store_extent *x)
+{
+	p = put_u64(p, x->off);
+	p = put_u32(p, x->len);
+	memcpy(p, x->ref.id, STORE_HASH_LEN);
+	memcpy(p + STORE_HASH_LEN, x->ref.key, STORE_HASH_LEN);
+	return p + 2 * STORE_HASH_LEN;
+}
+
+const uint8_t *
+store_extent_get(const uint8_t *p, struct store_extent *x)
+{
+	x->off = get_u64(p);
+	x->len = get_u32(p + 8);
+	memcpy(x->ref.id, p + 12, STORE_HASH_LEN);
+	memcpy(x->ref.key, p + 12 + STORE_HASH_LEN, STORE_HASH_LEN);
+	return p + STORE_EXTENT_LEN;
+}
 
 int
 tree_name_ok(const uint8_t *name, size_t len)
@@ -62,13 +81,10 @@ tree_entry_encode(struct wb *w, const struct store_entry *e)
 		if ((r = wb_u32(w, e->n_extents)) < 0)
 			return r;
 		for (size_t i = 0; i < e->n_extents; i++) {
-			const struct store_extent *x = &e->extents[i];
-
-			if ((r = wb_u64(w, x->off)) < 0 ||
-			    (r = wb_u32(w, x->len)) < 0 ||
-			    (r = wb_bytes(w, x->ref.id, 32)) < 0 ||
-			    (r = wb_bytes(w, x->ref.key, 32)) < 0)
+			if ((r = wb_reserve(w, STORE_EXTENT_LEN)) < 0)
 				return r;
+			store_extent_put(w->p + w->len, &e->extents[i]);
+			w->len += STORE_EXTENT_LEN;
 		}
 		break;
 	case STORE_LNK:
@@ -114,14 +130,14 @@ tree_entry_decode(struct rd *r, struct store_entry *e,
 		break;
 	case STORE_REG:
 		if (rd_u32(r, &n) < 0 || n > cap ||
-		    (uint64_t)n * EXTENT_LEN > r->len)
+		    (uint64_t)n * STORE_EXTENT_LEN > r->len)
 			return -EBADMSG;
 		for (uint32_t i = 0; i < n; i++) {
-			if (rd_u64(r, &ext[i].off) < 0 ||
-			    rd_u32(r, &ext[i].len) < 0 ||
-			    rd_copy(r, ext[i].ref.id, 32) < 0 ||
-			    rd_copy(r, ext[i].ref.key, 32) < 0)
+			const uint8_t *p;
+
+			if (rd_bytes(r, STORE_EXTENT_LEN, &p) < 0)
 				return -EBADMSG;
+			store_extent_get(p, &ext[i]);
 			/* Sorted, disjoint, non-empty, inside the file. */
 			if (ext[i].len == 0 || ext[i].len > STORE_CHUNK_MAX ||
 			    ext[i].off < end ||
@@ -172,7 +188,7 @@ tree_decode(uint8_t *buf, size_t len, struct store_tree **out)
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		goto out;
 	/* Extents can take no more than the bytes left. */
-	cap_ext = r.len / EXTENT_LEN;
+	cap_ext = r.len / STORE_EXTENT_LEN;
 	if ((t->e = calloc(n ? n : 1, sizeof(*t->e))) == NULL ||
 	    (t->ext = calloc(cap_ext ? cap_ext : 1, sizeof(*t->ext))) == NULL)
 		goto out;

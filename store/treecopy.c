@@ -32,6 +32,7 @@
 
 #include "crypt.h"
 #include "index.h"
+#include "io.h"
 #include "log.h"
 #include "pack.h"
 #include "storei.h"
@@ -121,24 +122,6 @@ treecopy_drop(struct store *s, const uint8_t pack[STORE_HASH_LEN])
 		(void)unlink(path);
 }
 
-/* Write all of ${buf} to ${fd}. */
-static int
-write_all(int fd, const uint8_t *buf, size_t len)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = write(fd, buf + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -EIO;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
 /*
  * Fetch pack ${h} (${size} bytes) in pieces of COPY_PIECE, so that a copy
  * costs that much memory whatever the pack's size, write it aside, check
@@ -185,7 +168,7 @@ copy_pack(struct store *s, int dfd, const uint8_t h[STORE_HASH_LEN],
 		if (r == 0)
 			r = crypt_sha256_add(hash, buf, got);
 		if (r == 0)
-			r = write_all(fd, buf, got);
+			r = io_write_all(fd, buf, got) < 0 ? -EIO : 0;
 		free(buf);
 		off += want;
 	}

@@ -788,20 +788,6 @@ store_tb_free(struct store_tb *tb)
 
 /* ---- commit ---- */
 
-static int
-source_name_ok(const char *n)
-{
-	size_t len = strlen(n);
-
-	if (len == 0 || len > STORE_NAME_MAX || n[0] == '.')
-		return 0;
-	return strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789._-") == len;
-}
-
-static const char *const kind_dir[] = { NULL, "files", "repos",
-	"pipelines" };
-
 /* Build the snapshot's root tree: files/, repos/, pipelines/. */
 static int
 build_root(struct store_writer *w, const struct store_snap_new *sn,
@@ -812,7 +798,8 @@ build_root(struct store_writer *w, const struct store_snap_new *sn,
 	int r;
 
 	for (size_t i = 0; i < sn->n_sources; i++)
-		if (!source_name_ok(sn->sources[i].name) ||
+		if (!store_source_name_ok(sn->sources[i].name,
+		    strlen(sn->sources[i].name)) ||
 		    sn->sources[i].kind < STORE_FILES ||
 		    sn->sources[i].kind > STORE_PIPELINES ||
 		    sn->sources[i].root.type != STORE_DIR)
@@ -839,15 +826,16 @@ build_root(struct store_writer *w, const struct store_snap_new *sn,
 			n++;
 		}
 		if (n > 0) {
-			dir.name = (const uint8_t *)kind_dir[k];
-			dir.name_len = strlen(kind_dir[k]);
+			dir.name = (const uint8_t *)store_kind_name(k);
+			dir.name_len = strlen(store_kind_name(k));
 			dir.mode = 0755;
 			dir.mtime_sec = sn->time_sec;
 			dir.mtime_nsec = sn->time_nsec;
 			if ((r = store_tb_finish(w, tb, &dir)) < 0) {
 				if (r == -EINVAL)
 					r = log_err(r, "two sources named "
-					    "alike under %s/", kind_dir[k]);
+					    "alike under %s/",
+					    store_kind_name(k));
 				goto out;
 			}
 			if ((r = store_tb_add(top, &dir)) < 0)

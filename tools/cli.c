@@ -21,12 +21,13 @@
 
 #include "cli.h"
 #include "forge_http.h"
+#include "hex.h"
+#include "io.h"
 #include "name.h"
+#include "pass.h"
 #include "store.h"
 
-/* A passphrase longer than this is a mistake (a wrong file, say). */
-#define PASS_MAX 4096
-/* Likewise for a key file. */
+/* A key file longer than this is a mistake (a wrong file, say). */
 #define KEYFILE_MAX (64u << 10)
 
 int
@@ -169,280 +170,22 @@ cli_exit_status(int r)
 void
 cli_pass_free(char *pass, size_t len)
 {
-	if (pass == NULL)
-		return;
-	OPENSSL_cleanse(pass, len + 1);
-	free(pass);
-}
-
-/*
- * Read the secret file ${path} (at most ${max} bytes) into a malloc'd,
- * NUL-terminated *${out}; -EFBIG if it is longer.  Wiped on failure.
- */
-static int
-secret_read(const char *path, size_t max, char **out, size_t *len)
-{
-	char *buf = NULL;
-	size_t n = 0;
-	ssize_t got;
-	int fd = -1;
-	int r;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		r = -errno;
-		goto out;
-	}
-	if ((buf = malloc(max + 2)) == NULL) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		got = read(fd, buf + n, max + 1 - n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (got == 0)
-			break;
-		n += (size_t)got;
-		if (n > max) {
-			r = -EFBIG;
-			goto out;
-		}
-	}
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
-	buf = NULL;
-	r = 0;
-out:
-	if (buf != NULL) {
-		OPENSSL_cleanse(buf, max + 2);
-		free(buf);
-	}
-	if (fd >= 0)
-		close(fd);
-	return r;
-}
-
-/* A passphrase file: one trailing "\n" stripped, no NUL, not empty. */
-static int
-pass_from_file(const char *path, char **pass, size_t *len)
-{
-	char *buf = NULL;
-	size_t n = 0;
-	int r;
-
-	if ((r = secret_read(path, PASS_MAX, &buf, &n)) < 0)
-		return r;
-	if (n > 0 && buf[n - 1] == '\n')
-		buf[--n] = '\0';
-	if (n == 0 || memchr(buf, '\0', n) != NULL) {
-		cli_pass_free(buf, n);
-		return -EINVAL;
-	}
-	*pass = buf;
-	*len = n;
-	return 0;
-}
-
-static int
-pass_from_string(const char *s, char **pass, size_t *len)
-{
-	size_t n = strlen(s);
-
-	if (n == 0)
-		return -EINVAL;
-	if (n > PASS_MAX)
-		return -EFBIG;
-	if ((*pass = malloc(n + 1)) == NULL)
-		return -ENOMEM;
-	memcpy(*pass, s, n + 1);
-	*len = n;
-	return 0;
-}
-
-/*
- * The signal that interrupted a prompt, or 0.  The one mutable global of
- * the tools: a signal handler has nowhere else to write.
- */
-static volatile sig_atomic_t pass_signal;
-
-static void
-pass_on_signal(int sig)
-{
-	pass_signal = sig;
-}
-
-/*
- * Ask on the terminal ${fd} with echo off.  The terminal settings are
- * put back before returning, whatever happens: a signal that would end
- * the process (^C, quit, a hangup, kill) interrupts the read, and is
- * raised again once echo is back on.
- */
-static int
-pass_ask(int fd, const char *prompt, char **pass, size_t *len)
-{
-	static const int sigs[] = { SIGINT, SIGQUIT, SIGHUP, SIGTERM };
-	struct sigaction old_sa[sizeof(sigs) / sizeof(sigs[0])];
-	struct sigaction sa;
-	struct termios old;
-	struct termios quiet;
-	char *buf = NULL;
-	size_t n = 0;
-	size_t i;
-	int is_set = 0;
-	ssize_t got;
-	char ch;
-	int r;
-
-	if (tcgetattr(fd, &old) != 0)
-		return -ENXIO;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = pass_on_signal;	/* no SA_RESTART: read gets EINTR */
-	sigemptyset(&sa.sa_mask);
-	pass_signal = 0;
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, &old_sa[i]);
-	quiet = old;
-	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-	quiet.c_lflag |= ICANON;
-	if (tcsetattr(fd, TCSAFLUSH, &quiet) != 0) {
-		r = -ENXIO;
-		goto out;
-	}
-	is_set = 1;
-	if (write(fd, prompt, strlen(prompt)) < 0) {
-		r = -EIO;
-		goto out;
-	}
-	if ((buf = malloc(PASS_MAX + 1)) == NULL) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		got = read(fd, &ch, 1);
-		if (got < 0 && errno == EINTR && pass_signal != 0) {
-			r = -EINTR;
-			goto out;
-		}
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			r = -EIO;
-			goto out;
-		}
-		if (got == 0 || ch == '\n' || ch == '\r')
-			break;
-		if (n == PASS_MAX) {
-			r = -EFBIG;
-			goto out;
-		}
-		buf[n++] = ch;
-	}
-	buf[n] = '\0';
-	if (n == 0) {
-		r = -EINVAL;
-		goto out;
-	}
-	*pass = buf;
-	*len = n;
-	buf = NULL;
-	r = 0;
-out:
-	if (is_set) {
-		tcsetattr(fd, TCSAFLUSH, &old);
-		if (write(fd, "\n", 1) < 0) {
-			/* Nothing to do: the answer is read already. */
-		}
-	}
-	if (buf != NULL) {
-		OPENSSL_cleanse(buf, PASS_MAX + 1);
-		free(buf);
-	}
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &old_sa[i], NULL);
-	if (pass_signal != 0)
-		raise(pass_signal);
-	return r;
-}
-
-static int
-tty_open(void)
-{
-	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -ENXIO;
-	if (!isatty(fd)) {
-		close(fd);
-		return -ENXIO;
-	}
-	return fd;
+	pass_free(pass, len);
 }
 
 int
 cli_passphrase(const struct cli_common *c, const char *prompt, char **pass,
     size_t *len)
 {
-	const char *v;
-	int fd;
-	int r;
-
-	*pass = NULL;
-	*len = 0;
-	if (c != NULL && c->passphrase_file != NULL)
-		return pass_from_file(c->passphrase_file, pass, len);
-	if ((v = getenv("AMBER_PASSPHRASE_FILE")) != NULL && *v != '\0')
-		return pass_from_file(v, pass, len);
-	if ((v = getenv("AMBER_PASSPHRASE")) != NULL)
-		return pass_from_string(v, pass, len);
-	if ((fd = tty_open()) < 0)
-		return fd;
-	r = pass_ask(fd, prompt, pass, len);
-	close(fd);
-	return r;
+	return pass_get(c != NULL ? c->passphrase_file : NULL,
+	    "AMBER_PASSPHRASE", prompt, pass, len, NULL);
 }
 
 int
 cli_new_passphrase(const char *file, const char *env, char **pass,
     size_t *len)
 {
-	char envfile[128];
-	char *again = NULL;
-	size_t again_len = 0;
-	const char *v;
-	int fd = -1;
-	int r;
-
-	*pass = NULL;
-	*len = 0;
-	if (file != NULL)
-		return pass_from_file(file, pass, len);
-	snprintf(envfile, sizeof(envfile), "%s_FILE", env);
-	if ((v = getenv(envfile)) != NULL && *v != '\0')
-		return pass_from_file(v, pass, len);
-	if ((v = getenv(env)) != NULL)
-		return pass_from_string(v, pass, len);
-	if ((fd = tty_open()) < 0)
-		return fd;
-	if ((r = pass_ask(fd, "New passphrase: ", pass, len)) < 0)
-		goto out;
-	if ((r = pass_ask(fd, "Repeat it: ", &again, &again_len)) < 0)
-		goto out;
-	if (again_len != *len || memcmp(again, *pass, *len) != 0)
-		r = -EINVAL;
-out:
-	cli_pass_free(again, again_len);
-	if (r < 0) {
-		cli_pass_free(*pass, *len);
-		*pass = NULL;
-		*len = 0;
-	}
-	close(fd);
-	return r;
+	return pass_get_new(file, env, pass, len);
 }
 
 /* --verbose: which key object unlocked, and what finding it cost. */
@@ -498,7 +241,7 @@ cli_open(const char *cmd, const char *location, const struct cli_common *c,
 	if (!do_unlock)
 		goto done;
 	if (c->key_file != NULL) {
-		if ((r = secret_read(c->key_file, KEYFILE_MAX, &pass,
+		if ((r = io_read_file(c->key_file, KEYFILE_MAX, &pass,
 		    &len)) < 0) {
 			cli_err(cmd, "%s: %s", c->key_file, r == -EFBIG ?
 			    "too big for a key file" : strerror(-r));
@@ -773,14 +516,7 @@ out:
 void
 cli_hex(const uint8_t *buf, size_t len, char *out)
 {
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		out[2 * i] = digits[buf[i] >> 4];
-		out[2 * i + 1] = digits[buf[i] & 0xf];
-	}
-	out[2 * len] = '\0';
+	hex_encode(buf, len, out);
 }
 
 char
@@ -832,16 +568,9 @@ cli_type_name(uint8_t type)
 const char *
 cli_kind_name(uint8_t kind)
 {
-	switch (kind) {
-	case STORE_FILES:
-		return "files";
-	case STORE_REPOS:
-		return "repos";
-	case STORE_PIPELINES:
-		return "pipelines";
-	default:
-		return "?";
-	}
+	const char *n = store_kind_name(kind);
+
+	return n != NULL ? n : "?";
 }
 
 void

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "cmd.h"
+#include "io.h"
 #include "store.h"
 
 static const char usage[] =
@@ -24,23 +25,6 @@ static const char usage[] =
     CLI_S3_HELP;
 
 #define CAT_BUF (1u << 20)
-
-static int
-write_all(int fd, const uint8_t *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 int
 cmd_cat(int argc, char **argv)
@@ -79,7 +63,7 @@ cmd_cat(int argc, char **argv)
 	if ((r = cli_find(argv[0], s, spec, &l, &sn, &parent, &e)) != 0)
 		goto out;
 	if (e->type == STORE_LNK) {
-		if ((r = write_all(STDOUT_FILENO, e->target,
+		if ((r = io_write_all(STDOUT_FILENO, e->target,
 		    e->target_len)) < 0)
 			goto write_error;
 		r = CLI_EXIT_OK;
@@ -105,7 +89,7 @@ cmd_cat(int argc, char **argv)
 		}
 		if (got == 0)
 			break;
-		if ((r = write_all(STDOUT_FILENO, buf, got)) < 0)
+		if ((r = io_write_all(STDOUT_FILENO, buf, got)) < 0)
 			goto write_error;
 		off += got;
 	}

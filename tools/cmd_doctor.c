@@ -4,7 +4,7 @@
  * under PREFIX/doctor/ and tries what a rogue agent would: delete its
  * version, shorten its retention, hide it behind a delete marker.  Each
  * attempt is one line on stdout; any that succeeds is a loud WARNING and
- * makes the exit status 1.  The work is s3_doctor() in store/s3.c.
+ * makes the exit status 1.  The work is doctor_s3_run() in doctor_s3.c.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,7 +15,7 @@
 
 #include "cli.h"
 #include "cmd.h"
-#include "s3.h"
+#include "doctor_s3.h"
 #include "store.h"
 
 static const char usage[] =
@@ -43,7 +43,7 @@ enum {
 };
 
 static void
-report(void *ctx, const struct s3_probe *p)
+report(void *ctx, const struct doctor_s3_finding *p)
 {
 	const struct cli_common *c = ctx;
 	json_t *o;
@@ -114,7 +114,7 @@ cmd_doctor(int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	o.s3_endpoint = c.s3_endpoint;
-	r = s3_doctor(argv[optind], &o, report, &c, &n_bad);
+	r = doctor_s3_run(argv[optind], &o, report, &c, &n_bad);
 	if (r < 0) {
 		cli_err(argv[0], "%s: %s", argv[optind], cli_strerror(r));
 		return CLI_EXIT_ERROR;

@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "cmd.h"
+#include "io.h"
 #include "store.h"
 
 static const char usage[] =
@@ -99,23 +100,6 @@ key_add(struct key_args *a, struct store *s, const char *location)
 }
 
 static int
-write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int
 key_new_ingest(struct key_args *a, struct store *s)
 {
 	char *text = NULL;
@@ -137,7 +121,7 @@ key_new_ingest(struct key_args *a, struct store *s)
 		goto out;
 	}
 	len = strlen(text);
-	if ((r = write_all(fd, text, len)) < 0 ||
+	if ((r = io_write_all(fd, text, len)) < 0 ||
 	    (fd != STDOUT_FILENO && fsync(fd) != 0 && (r = -errno) < 0)) {
 		cli_err(a->cmd, "%s: %s", a->output != NULL ? a->output :
 		    "stdout", strerror(-r));

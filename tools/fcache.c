@@ -2,51 +2,16 @@
  * fcache.c: encoding and strict decoding of incremental-ingest cache
  * records (fcache.h).  The records live in a local cache outside the
  * store, where nothing authenticates them, so they are decoded as hostile
- * bytes: integers are little-endian and moved byte by byte, never by
- * casting a struct onto the buffer; the decoder checks the length exactly
- * before it allocates, and every extent against the file's size.
+ * bytes: integers are little-endian and moved byte by byte (rd.h), never
+ * by casting a struct onto the buffer; the decoder checks the length
+ * exactly before it allocates, and every extent against the file's size.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fcache.h"
-
-static uint8_t *
-put_u64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		*p++ = (uint8_t)(v >> (8 * i));
-	return p;
-}
-
-static uint8_t *
-put_u32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		*p++ = (uint8_t)(v >> (8 * i));
-	return p;
-}
-
-static uint64_t
-get_u64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static uint32_t
-get_u32(const uint8_t *p)
-{
-	uint32_t v = 0;
-
-	for (int i = 3; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
+#include "rd.h"
 
 int
 fcache_encode(const struct fcache_stat *st, const struct store_extent *ext,
@@ -70,14 +35,8 @@ fcache_encode(const struct fcache_stat *st, const struct store_extent *ext,
 	p = put_u64(p, (uint64_t)st->ctime_sec);
 	p = put_u32(p, st->ctime_nsec);
 	p = put_u32(p, (uint32_t)n);
-	for (size_t i = 0; i < n; i++) {
-		p = put_u64(p, ext[i].off);
-		p = put_u32(p, ext[i].len);
-		memcpy(p, ext[i].ref.id, STORE_HASH_LEN);
-		p += STORE_HASH_LEN;
-		memcpy(p, ext[i].ref.key, STORE_HASH_LEN);
-		p += STORE_HASH_LEN;
-	}
+	for (size_t i = 0; i < n; i++)
+		p = store_extent_put(p, &ext[i]);
 	*out = v;
 	return 0;
 }
@@ -111,10 +70,7 @@ fcache_decode(const uint8_t *v, size_t len, const struct fcache_stat *st,
 		return -ENOMEM;
 	p = v + FCACHE_HDR_LEN;
 	for (uint32_t i = 0; i < n; i++, p += FCACHE_EXT_LEN) {
-		ext[i].off = get_u64(p);
-		ext[i].len = get_u32(p + 8);
-		memcpy(ext[i].ref.id, p + 12, STORE_HASH_LEN);
-		memcpy(ext[i].ref.key, p + 12 + STORE_HASH_LEN, STORE_HASH_LEN);
+		store_extent_get(p, &ext[i]);
 		if (ext[i].len == 0 || ext[i].len > STORE_CHUNK_MAX ||
 		    ext[i].off < end || ext[i].off > size ||
 		    size - ext[i].off < ext[i].len) {

@@ -16,7 +16,7 @@
 
 #define FCACHE_VERSION 1
 #define FCACHE_HDR_LEN 53
-#define FCACHE_EXT_LEN (8 + 4 + 2 * STORE_HASH_LEN)
+#define FCACHE_EXT_LEN STORE_EXTENT_LEN
 #define FCACHE_MAX_EXTENTS (1u << 24)
 
 /* The version of a file a record is for. */

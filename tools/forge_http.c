@@ -281,17 +281,96 @@ show_url(const char *url, int is_api, char *out, size_t cap)
 	out[n] = '\0';
 }
 
+/*
+ * One GET of ${cur}, with the API's headers and token only when ${cur} is
+ * on the API's origin; ${shown} gets the URL as messages may show it.
+ */
+static int
+get_once(struct forge_http *h, const char *cur, size_t max_body,
+    struct http_response *resp, char shown[FORGE_URL_MAX],
+    struct err *err)
+{
+	struct http_request req;
+	const char *hdrs[FORGE_HEADERS_MAX + 1];
+	char origin[FORGE_URL_MAX];
+	size_t n = 0;
+	int is_api;
+	int r;
+
+	r = forge_http_origin(cur, origin, sizeof(origin));
+	is_api = r == 0 && strcmp(origin, h->origin) == 0;
+	show_url(cur, is_api, shown, FORGE_URL_MAX);
+	if (r < 0) {
+		snprintf(err->msg, sizeof(err->msg),
+		    "GET %.200s: not an http(s) URL", shown);
+		return -EIO;
+	}
+	if (is_api) {
+		for (size_t i = 0; i < h->n_headers; i++)
+			hdrs[n++] = h->headers[i];
+		if (h->auth != NULL)
+			hdrs[n++] = h->auth;
+	}
+	memset(&req, 0, sizeof(req));
+	req.method = "GET";
+	req.url = cur;
+	req.headers = hdrs;
+	req.n_headers = n;
+	req.max_body = max_body;
+	r = http_do(h->hc, &req, resp);
+	if (r < 0 && r != -ENOMEM)
+		snprintf(err->msg, sizeof(err->msg), "GET %.200s: %s", shown,
+		    resp->error);
+	return r;
+}
+
+/* A final answer that is not 2xx, as -errno and a message in ${err}. */
+static int
+status_error(const struct forge_http *h, const struct http_response *resp,
+    const char *shown, struct err *err)
+{
+	char msg[256];
+
+	forge_message(resp, msg, sizeof(msg));
+	switch (resp->status) {
+	case 401:
+		snprintf(err->msg, sizeof(err->msg), "GET %.200s: HTTP 401%s "
+		    "(the token in %s is missing, expired or revoked)", shown,
+		    msg, h->token_env);
+		return -FORGE_ETOKEN;
+	case 403:
+		snprintf(err->msg, sizeof(err->msg), "GET %.200s: HTTP 403%s "
+		    "(the token in %s lacks a permission this needs)", shown,
+		    msg, h->token_env);
+		return -FORGE_ETOKEN;
+	case 404:
+	case 410:
+		/* GitHub answers 404 for what the token may not see. */
+		snprintf(err->msg, sizeof(err->msg), "GET %.200s: HTTP %ld%s "
+		    "(missing, or hidden from the token in %s)", shown,
+		    resp->status, msg, h->token_env);
+		return -ENOENT;
+	default:
+		snprintf(err->msg, sizeof(err->msg), "GET %.200s: HTTP %ld%s",
+		    shown, resp->status, msg);
+		return -EIO;
+	}
+}
+
+/*
+ * GET ${url}, following redirects (at most FORGE_MAX_REDIRECTS) and
+ * waiting out rate limits (at most FORGE_MAX_RATE_WAITS, and no longer
+ * than AMBER_FORGE_MAX_WAIT in all).  Returns 0 on a 2xx answer in
+ * *${resp}; else -errno with a message in ${err}.
+ */
 static int
 get_resp(struct forge_http *h, const char *url, size_t max_body,
     struct http_response *resp, struct err *err)
 {
-	struct http_request req;
-	const char *hdrs[FORGE_HEADERS_MAX + 1];
 	char cur[FORGE_URL_MAX];
 	char next[FORGE_URL_MAX];
-	char origin[FORGE_URL_MAX];
 	char shown[FORGE_URL_MAX];
-	char msg[256];
+	const char *loc;
 	long waited = 0;
 	long wait;
 	int n_redirects = 0;
@@ -304,109 +383,41 @@ get_resp(struct forge_http *h, const char *url, size_t max_body,
 		return -EINVAL;
 	strcpy(cur, url);
 	for (;;) {
-		int is_api;
-		size_t n = 0;
-		size_t i;
-
-		r = forge_http_origin(cur, origin, sizeof(origin));
-		is_api = r == 0 && strcmp(origin, h->origin) == 0;
-		show_url(cur, is_api, shown, sizeof(shown));
-		if (r < 0) {
-			snprintf(err->msg, sizeof(err->msg),
-			    "GET %.200s: not an http(s) URL", shown);
-			r = -EIO;
-			goto out;
-		}
-		if (is_api) {
-			for (i = 0; i < h->n_headers; i++)
-				hdrs[n++] = h->headers[i];
-			if (h->auth != NULL)
-				hdrs[n++] = h->auth;
-		}
-		memset(&req, 0, sizeof(req));
-		req.method = "GET";
-		req.url = cur;
-		req.headers = hdrs;
-		req.n_headers = n;
-		req.max_body = max_body;
-		r = http_do(h->hc, &req, resp);
-		if (r == -ENOMEM)
-			goto out;
-		if (r < 0) {
-			snprintf(err->msg, sizeof(err->msg), "GET %.200s: %s",
-			    shown, resp->error);
-			goto out;
-		}
+		if ((r = get_once(h, cur, max_body, resp, shown, err)) < 0)
+			return r;
 		err->status = resp->status;
-		if (resp->status >= 300 && resp->status < 400 &&
-		    http_response_header(resp, "location") != NULL) {
+		loc = http_response_header(resp, "location");
+		if (resp->status >= 300 && resp->status < 400 && loc != NULL) {
 			if (++n_redirects > FORGE_MAX_REDIRECTS) {
 				snprintf(err->msg, sizeof(err->msg),
 				    "GET %.200s: too many redirects", url);
-				r = -EIO;
-				goto out;
+				return -EIO;
 			}
-			if (resolve_location(cur,
-			    http_response_header(resp, "location"), next,
-			    sizeof(next)) < 0) {
+			if (resolve_location(cur, loc, next, sizeof(next)) < 0) {
 				snprintf(err->msg, sizeof(err->msg),
 				    "GET %.200s: bad redirect", shown);
-				r = -EIO;
-				goto out;
+				return -EIO;
 			}
 			strcpy(cur, next);
 			continue;
 		}
-		wait = rate_wait(resp);
-		if (wait >= 0) {
-			if (waited + wait > h->max_wait_sec ||
-			    ++n_waits > FORGE_MAX_RATE_WAITS) {
-				snprintf(err->msg, sizeof(err->msg),
-				    "GET %.200s: rate limited (HTTP %ld), "
-				    "retry in %ld s, beyond the %ld s "
-				    "AMBER_FORGE_MAX_WAIT allows", shown,
-				    resp->status, wait, h->max_wait_sec);
-				r = -EAGAIN;
-				goto out;
-			}
-			sleep_sec(wait);
-			waited += wait;
-			continue;
+		if ((wait = rate_wait(resp)) < 0)
+			break;
+		if (waited + wait > h->max_wait_sec ||
+		    ++n_waits > FORGE_MAX_RATE_WAITS) {
+			snprintf(err->msg, sizeof(err->msg),
+			    "GET %.200s: rate limited (HTTP %ld), retry in "
+			    "%ld s, beyond the %ld s AMBER_FORGE_MAX_WAIT "
+			    "allows", shown, resp->status, wait,
+			    h->max_wait_sec);
+			return -EAGAIN;
 		}
-		break;
+		sleep_sec(wait);
+		waited += wait;
 	}
 	if (resp->status >= 200 && resp->status < 300)
 		return 0;
-	forge_message(resp, msg, sizeof(msg));
-	switch (resp->status) {
-	case 401:
-		snprintf(err->msg, sizeof(err->msg), "GET %.200s: HTTP 401%s "
-		    "(the token in %s is missing, expired or revoked)", shown,
-		    msg, h->token_env);
-		r = -FORGE_ETOKEN;
-		break;
-	case 403:
-		snprintf(err->msg, sizeof(err->msg), "GET %.200s: HTTP 403%s "
-		    "(the token in %s lacks a permission this needs)", shown,
-		    msg, h->token_env);
-		r = -FORGE_ETOKEN;
-		break;
-	case 404:
-	case 410:
-		/* GitHub answers 404 for what the token may not see. */
-		snprintf(err->msg, sizeof(err->msg), "GET %.200s: HTTP %ld%s "
-		    "(missing, or hidden from the token in %s)", shown,
-		    resp->status, msg, h->token_env);
-		r = -ENOENT;
-		break;
-	default:
-		snprintf(err->msg, sizeof(err->msg), "GET %.200s: HTTP %ld%s",
-		    shown, resp->status, msg);
-		r = -EIO;
-		break;
-	}
-out:
-	return r;
+	return status_error(h, resp, shown, err);
 }
 
 int

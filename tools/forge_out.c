@@ -13,6 +13,7 @@
 
 #include "forge_json.h"
 #include "forge_out.h"
+#include "hex.h"
 
 #define FORGE_PREV_FILE_MAX ((size_t)16 << 20)
 #define FORGE_MAX_CARRY 16
@@ -72,41 +73,11 @@ node_fini(struct node *n)
  */
 #define FORGE_CACHE_TABLE "forge-carry"
 
-static void
-hex_put(const uint8_t *b, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 static int
 hex_get(const char *s, uint8_t *b, size_t n)
 {
-	size_t i;
-
-	if (s == NULL || strlen(s) != 2 * n)
+	if (s == NULL || strlen(s) != 2 * n || hex_decode(s, b, n) < 0)
 		return -EBADMSG;
-	for (i = 0; i < 2 * n; i++) {
-		int v;
-		char ch = s[i];
-
-		if (ch >= '0' && ch <= '9')
-			v = ch - '0';
-		else if (ch >= 'a' && ch <= 'f')
-			v = ch - 'a' + 10;
-		else
-			return -EBADMSG;
-		if (i % 2 == 0)
-			b[i / 2] = (uint8_t)(v << 4);
-		else
-			b[i / 2] |= (uint8_t)v;
-	}
 	return 0;
 }
 
@@ -123,8 +94,8 @@ entry_to_json(const struct store_entry *e, const char *name)
 	if ((x = json_array()) == NULL)
 		return NULL;
 	for (i = 0; i < e->n_extents; i++) {
-		hex_put(e->extents[i].ref.id, STORE_HASH_LEN, id);
-		hex_put(e->extents[i].ref.key, STORE_HASH_LEN, key);
+		hex_encode(e->extents[i].ref.id, STORE_HASH_LEN, id);
+		hex_encode(e->extents[i].ref.key, STORE_HASH_LEN, key);
 		if (json_array_append_new(x, json_pack("[I,I,s,s]",
 		    (json_int_t)e->extents[i].off,
 		    (json_int_t)e->extents[i].len, id, key)) < 0) {

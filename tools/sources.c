@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "sources.h"
+#include "store.h"
 
 #define FIELDS_MAX (4 + 2 * SOURCES_PATTERNS_MAX + 8)
 #define NAME_MAX_LEN 255	/* STORE_NAME_MAX */
@@ -60,17 +61,7 @@ fail(struct err *err, unsigned line, const char *fmt, ...)
 int
 sources_is_valid_name(const char *s, size_t len)
 {
-	if (len == 0 || len > NAME_MAX_LEN || s[0] == '.')
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		char ch = s[i];
-
-		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-		    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
-		    ch == '-'))
-			return 0;
-	}
-	return 1;
+	return store_source_name_ok(s, len);
 }
 
 const char *

@@ -52,6 +52,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hex.h"
+#include "io.h"
+#include "rd.h"
 #include "source.h"
 #include "src_git.h"
 #include "url.h"
@@ -94,7 +97,7 @@ extern char **environ;
 #define TABLE_MIRROR "git-mirror"
 #define VAL_VERSION 1
 #define TREE_VAL_LEN (1 + 2 * STORE_HASH_LEN + 3 * 8)
-#define EXT_VAL_LEN (8 + 4 + 2 * STORE_HASH_LEN)
+#define EXT_VAL_LEN STORE_EXTENT_LEN
 #define BLOB_VAL_HDR (1 + 8 + 4)
 #define BLOB_VAL_EXT_MAX (1u << 24)
 
@@ -192,79 +195,6 @@ struct gsrc {
 };
 
 /* ---- small helpers ----------------------------------------------------- */
-
-static uint8_t *
-put_u64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		*p++ = (uint8_t)(v >> (8 * i));
-	return p;
-}
-
-static uint8_t *
-put_u32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		*p++ = (uint8_t)(v >> (8 * i));
-	return p;
-}
-
-static uint64_t
-get_u64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static uint32_t
-get_u32(const uint8_t *p)
-{
-	uint32_t v = 0;
-
-	for (int i = 3; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static int
-is_hex(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' &&
-		    s[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
-static void
-raw_to_hex(const uint8_t *raw, size_t rawlen, char *hex)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < rawlen; i++) {
-		hex[2 * i] = digits[raw[i] >> 4];
-		hex[2 * i + 1] = digits[raw[i] & 15];
-	}
-	hex[2 * rawlen] = '\0';
-}
-
-static int
-hex_val(char ch)
-{
-	return ch <= '9' ? ch - '0' : ch - 'a' + 10;
-}
-
-/* ${hex} must be is_hex() of twice ${rawlen} characters. */
-static void
-hex_to_raw(const char *hex, size_t rawlen, uint8_t *raw)
-{
-	for (size_t i = 0; i < rawlen; i++)
-		raw[i] = (uint8_t)(hex_val(hex[2 * i]) << 4 |
-		    hex_val(hex[2 * i + 1]));
-}
 
 static char *
 str_cat(const char *a, const char *b, const char *c)
@@ -1171,14 +1101,8 @@ blob_val_encode(uint64_t size, const struct store_extent *ext, size_t n,
 	*p++ = VAL_VERSION;
 	p = put_u64(p, size);
 	p = put_u32(p, (uint32_t)n);
-	for (size_t i = 0; i < n; i++) {
-		p = put_u64(p, ext[i].off);
-		p = put_u32(p, ext[i].len);
-		memcpy(p, ext[i].ref.id, STORE_HASH_LEN);
-		p += STORE_HASH_LEN;
-		memcpy(p, ext[i].ref.key, STORE_HASH_LEN);
-		p += STORE_HASH_LEN;
-	}
+	for (size_t i = 0; i < n; i++)
+		p = store_extent_put(p, &ext[i]);
 	*val = v;
 	*len = (size_t)(p - v);
 	return 0;
@@ -1210,10 +1134,7 @@ blob_val_decode(const uint8_t *v, size_t len, uint64_t *size,
 		return -ENOMEM;
 	p = v + BLOB_VAL_HDR;
 	for (uint32_t i = 0; i < cnt; i++) {
-		e[i].off = get_u64(p);
-		e[i].len = get_u32(p + 8);
-		memcpy(e[i].ref.id, p + 12, STORE_HASH_LEN);
-		memcpy(e[i].ref.key, p + 12 + STORE_HASH_LEN, STORE_HASH_LEN);
+		store_extent_get(p, &e[i]);
 		p += EXT_VAL_LEN;
 		if (e[i].off != at || e[i].len == 0 ||
 		    e[i].len > STORE_CHUNK_MAX || sz - at < e[i].len) {
@@ -1294,7 +1215,7 @@ blob_store(struct gsrc *g, const uint8_t *oid, uint64_t *size,
 	*n = 0;
 	if ((r = blob_lookup(g, oid, size, ext, n)) != -ENOENT)
 		return r;
-	raw_to_hex(oid, g->rawlen, hex);
+	hex_encode(oid, g->rawlen, hex);
 	if ((r = cf_begin(g, "contents", hex, &type, &sz)) < 0)
 		return r;
 	if (type != OBJ_BLOB) {
@@ -1487,7 +1408,7 @@ obj_fail(struct gsrc *g, int r, const uint8_t *oid)
 {
 	char hex[HEX_MAX + 1];
 
-	raw_to_hex(oid, g->rawlen, hex);
+	hex_encode(oid, g->rawlen, hex);
 	switch (r) {
 	case -ENOENT:
 		gwarn(g, "missing; skipped", hex);
@@ -1537,7 +1458,7 @@ blob_ask(struct gsrc *g, const struct gent *ge, size_t n_ge, size_t i,
 			continue;
 		if (r == -ENOMEM)
 			return r;
-		raw_to_hex(x->oid, g->rawlen, hex);
+		hex_encode(x->oid, g->rawlen, hex);
 		if (!cf_is_pending(g, hex) && cf_ask(g, hex) < 0)
 			break;
 	}
@@ -1555,7 +1476,7 @@ gitlink_store(struct gsrc *g, const uint8_t *oid, struct store_entry *dir)
 	size_t n;
 	int r;
 
-	raw_to_hex(oid, g->rawlen, text);
+	hex_encode(oid, g->rawlen, text);
 	text[g->hexlen] = '\n';
 	if ((r = bytes_store(g, (const uint8_t *)text, g->hexlen + 1, &ext,
 	    &n)) < 0 || (r = store_tb_new(&tb)) < 0)
@@ -1624,7 +1545,7 @@ tree_store(struct gsrc *g, const uint8_t *oid, int depth,
 	memset(cnt, 0, sizeof(*cnt));
 	g->is_partial = 0;
 
-	raw_to_hex(oid, g->rawlen, hex);
+	hex_encode(oid, g->rawlen, hex);
 	if ((r = cf_get(g, hex, OBJ_TREE, TREE_OBJ_MAX, 1, &obj, &objlen,
 	    NULL)) < 0)
 		goto out;
@@ -1693,7 +1614,7 @@ tree_store(struct gsrc *g, const uint8_t *oid, int depth,
 
 			e.type = STORE_LNK;
 			e.mode = 0777;
-			raw_to_hex(ge[i].oid, g->rawlen, thex);
+			hex_encode(ge[i].oid, g->rawlen, thex);
 			r = cf_get(g, thex, OBJ_BLOB, STORE_TARGET_MAX, 1,
 			    &tgt, &tlen, NULL);
 			if (r == 0 && (tlen == 0 ||
@@ -1834,7 +1755,7 @@ peel(struct gsrc *g, const char *start, enum obj_type *type, uint8_t *oid,
 			return r;
 		if (got == OBJ_TREE || got == OBJ_BLOB) {
 			*type = got;
-			hex_to_raw(hex, g->rawlen, oid);
+			(void)hex_decode(hex, oid, g->rawlen);
 			*mtime = t;
 			return 0;
 		}
@@ -1844,11 +1765,11 @@ peel(struct gsrc *g, const char *start, enum obj_type *type, uint8_t *oid,
 		if (got == OBJ_COMMIT) {
 			v = header_find((char *)obj, len, "tree", &vlen);
 			if (v == NULL || vlen != g->hexlen ||
-			    !is_hex(v, vlen)) {
+			    !hex_is_lower(v, vlen)) {
 				free(obj);
 				return -EBADMSG;
 			}
-			hex_to_raw(v, g->rawlen, oid);
+			(void)hex_decode(v, oid, g->rawlen);
 			v = header_find((char *)obj, len, "committer", &vlen);
 			*mtime = v ? ident_time(v, vlen) : 0;
 			*type = OBJ_TREE;
@@ -1856,7 +1777,7 @@ peel(struct gsrc *g, const char *start, enum obj_type *type, uint8_t *oid,
 			return 0;
 		}
 		v = header_find((char *)obj, len, "object", &vlen);
-		if (v == NULL || vlen != g->hexlen || !is_hex(v, vlen)) {
+		if (v == NULL || vlen != g->hexlen || !hex_is_lower(v, vlen)) {
 			free(obj);
 			return -EBADMSG;
 		}
@@ -1916,7 +1837,7 @@ tip_add(struct gsrc *g, struct store_tb *tb, const char *ename,
 
 	*is_added = 0;
 	memset(&e, 0, sizeof(e));
-	hex_to_raw(hex, g->rawlen, oid);
+	(void)hex_decode(hex, oid, g->rawlen);
 	if ((r = peel(g, hex, &type, oid, &mtime)) < 0)
 		return obj_fail(g, r, oid);
 	e.name = (const uint8_t *)ename;
@@ -2086,49 +2007,6 @@ location_resolve(const char *location)
 	    S_ISDIR(st.st_mode))
 		return realpath(location, NULL);
 	return strdup(location);
-}
-
-/* Read a small file of the cache into a malloc'd string; -ENOENT. */
-static int
-file_read(const char *path, size_t max, char **out, size_t *outlen)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	int fd;
-	int r = 0;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -errno;
-	if ((buf = malloc(max + 1)) == NULL) {
-		close(fd);
-		return -ENOMEM;
-	}
-	for (;;) {
-		ssize_t n = read(fd, buf + len, max + 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > max) {
-			r = -EFBIG;
-			break;
-		}
-	}
-	close(fd);
-	if (r < 0) {
-		free(buf);
-		return r;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	*outlen = len;
-	return 0;
 }
 
 /* qsort() comparator of C strings. */
@@ -2327,7 +2205,7 @@ cache_update(struct gsrc *g, const char *location, int *lockfd)
 			    strlen(l + 5) < sizeof(sym))
 				strcpy(sym, l + 5);
 			else if ((strlen(l) == 40 || strlen(l) == 64) &&
-			    is_hex(l, strlen(l)))
+			    hex_is_lower(l, strlen(l)))
 				strcpy(det, l);
 		}
 		if (sym[0] == '\0' && det[0])
@@ -2386,7 +2264,7 @@ refs_list(struct gsrc *g, struct gref **out, size_t *n_out)
 		}
 		*nl = '\0';
 		if (strlen(l) < g->hexlen + 7 || l[g->hexlen] != ' ' ||
-		    !is_hex(l, g->hexlen) ||
+		    !hex_is_lower(l, g->hexlen) ||
 		    strncmp(l + g->hexlen + 1, "refs/", 5) != 0) {
 			r = gerr(g, -EBADMSG, "unexpected for-each-ref output");
 			goto out;
@@ -2452,7 +2330,7 @@ prev_tips(struct gsrc *g, struct prev *p, char ***out, size_t *n_out)
 		*nl = '\0';
 		if (*s != '#' && *s != '^') {
 			if ((size_t)(nl - s) < g->hexlen + 2 ||
-			    s[g->hexlen] != ' ' || !is_hex(s, g->hexlen))
+			    s[g->hexlen] != ' ' || !hex_is_lower(s, g->hexlen))
 				goto bad;
 			s[g->hexlen] = '\0';
 			if (n + 2 > cap) {
@@ -2470,7 +2348,7 @@ prev_tips(struct gsrc *g, struct prev *p, char ***out, size_t *n_out)
 		}
 		s = nl + 1;
 	}
-	if (p->head_len == g->hexlen + 1 && is_hex(p->head, g->hexlen)) {
+	if (p->head_len == g->hexlen + 1 && hex_is_lower(p->head, g->hexlen)) {
 		if (n + 1 > cap) {
 			char **nt = realloc(tips, (n + 1) * sizeof(*nt));
 
@@ -2606,7 +2484,7 @@ pack_entry_ok(struct gsrc *g, const struct store_entry *e)
 		hl = e->name_len - 9;
 	else
 		return 0;
-	if ((hl != 40 && hl != 64) || !is_hex((const char *)e->name + 5, hl))
+	if ((hl != 40 && hl != 64) || !hex_is_lower((const char *)e->name + 5, hl))
 		return 0;
 	for (size_t i = 0; i < e->n_extents; i++) {
 		if (e->extents[i].off != at || e->extents[i].len == 0 ||
@@ -2628,63 +2506,24 @@ prev_fini(struct prev *p)
 }
 
 /* A bounds-checked reader of a cache record. */
-struct crd {
+/* A u32-length-prefixed string of at most ${max} bytes, malloc'd. */
+static int
+rd_str32(struct rd *c, size_t max, char **out, size_t *len)
+{
 	const uint8_t *p;
-	size_t left;
-};
-
-static int
-crd_bytes(struct crd *c, void *dst, size_t n)
-{
-	if (c->left < n)
-		return -EBADMSG;
-	if (dst)
-		memcpy(dst, c->p, n);
-	c->p += n;
-	c->left -= n;
-	return 0;
-}
-
-static int
-crd_u32(struct crd *c, uint32_t *v)
-{
-	uint8_t b[4];
-	int r;
-
-	if ((r = crd_bytes(c, b, 4)) == 0)
-		*v = get_u32(b);
-	return r;
-}
-
-static int
-crd_u64(struct crd *c, uint64_t *v)
-{
-	uint8_t b[8];
-	int r;
-
-	if ((r = crd_bytes(c, b, 8)) == 0)
-		*v = get_u64(b);
-	return r;
-}
-
-/* A length-prefixed string of at most ${max} bytes, malloc'd. */
-static int
-crd_str(struct crd *c, size_t max, char **out, size_t *len)
-{
 	uint32_t n;
 	int r;
 
-	if ((r = crd_u32(c, &n)) < 0)
+	if ((r = rd_u32(c, &n)) < 0)
 		return r;
-	if (n > max || n > c->left)
+	if (n > max || n > c->len)
 		return -EBADMSG;
 	if ((*out = malloc((size_t)n + 1)) == NULL)
 		return -ENOMEM;
-	memcpy(*out, c->p, n);
+	(void)rd_bytes(c, n, &p);
+	memcpy(*out, p, n);
 	(*out)[n] = '\0';
 	*len = n;
-	c->p += n;
-	c->left -= n;
 	return 0;
 }
 
@@ -2733,14 +2572,8 @@ mirror_val_encode(const char *pr, size_t prlen, const char *head,
 		p = put_u64(p, (uint64_t)e->mtime_sec);
 		p = put_u32(p, e->mode);
 		p = put_u32(p, (uint32_t)e->n_extents);
-		for (size_t k = 0; k < e->n_extents; k++) {
-			p = put_u64(p, e->extents[k].off);
-			p = put_u32(p, e->extents[k].len);
-			memcpy(p, e->extents[k].ref.id, STORE_HASH_LEN);
-			p += STORE_HASH_LEN;
-			memcpy(p, e->extents[k].ref.key, STORE_HASH_LEN);
-			p += STORE_HASH_LEN;
-		}
+		for (size_t k = 0; k < e->n_extents; k++)
+			p = store_extent_put(p, &e->extents[k]);
 	}
 	*out = v;
 	*len = (size_t)(p - v);
@@ -2751,28 +2584,28 @@ static int
 mirror_val_decode(struct gsrc *g, const uint8_t *v, size_t len,
     struct prev *p)
 {
-	struct crd c = { v, len };
+	struct rd c = rd_init(v, len);
 	uint8_t ver;
 	uint32_t n;
 	uint32_t sl;
 	int r;
 
-	if ((r = crd_bytes(&c, &ver, 1)) < 0 || ver != VAL_VERSION)
+	if ((r = rd_copy(&c, &ver, 1)) < 0 || ver != VAL_VERSION)
 		return -EBADMSG;
-	if ((r = crd_str(&c, META_MAX, &p->packed_refs,
+	if ((r = rd_str32(&c, META_MAX, &p->packed_refs,
 	    &p->packed_refs_len)) < 0 ||
-	    (r = crd_str(&c, 4096, &p->head, &p->head_len)) < 0)
+	    (r = rd_str32(&c, 4096, &p->head, &p->head_len)) < 0)
 		return r;
-	if ((r = crd_u32(&c, &sl)) < 0 || sl > META_MAX + 1 || sl > c.left)
+	if ((r = rd_u32(&c, &sl)) < 0 || sl > META_MAX + 1 || sl > c.len)
 		return -EBADMSG;
 	if (sl > 0) {
 		if ((p->shallow = malloc(sl)) == NULL)
 			return -ENOMEM;
 		p->shallow_len = sl - 1;
-		crd_bytes(&c, p->shallow, sl - 1);
+		rd_copy(&c, p->shallow, sl - 1);
 		p->shallow[sl - 1] = '\0';
 	}
-	if ((r = crd_u32(&c, &n)) < 0 || n > 2 * PACKS_MAX + 2)
+	if ((r = rd_u32(&c, &n)) < 0 || n > 2 * PACKS_MAX + 2)
 		return -EBADMSG;
 	for (uint32_t i = 0; i < n; i++) {
 		struct store_entry e;
@@ -2783,23 +2616,24 @@ mirror_val_decode(struct gsrc *g, const uint8_t *v, size_t len,
 		uint64_t mt;
 
 		memset(&e, 0, sizeof(e));
-		if ((r = crd_u32(&c, &nl)) < 0 || nl == 0 ||
-		    nl > STORE_NAME_MAX || (r = crd_bytes(&c, name, nl)) < 0 ||
-		    (r = crd_u64(&c, &e.size)) < 0 ||
-		    (r = crd_u64(&c, &mt)) < 0 ||
-		    (r = crd_u32(&c, &e.mode)) < 0 ||
-		    (r = crd_u32(&c, &ne)) < 0)
+		if ((r = rd_u32(&c, &nl)) < 0 || nl == 0 ||
+		    nl > STORE_NAME_MAX || (r = rd_copy(&c, name, nl)) < 0 ||
+		    (r = rd_u64(&c, &e.size)) < 0 ||
+		    (r = rd_u64(&c, &mt)) < 0 ||
+		    (r = rd_u32(&c, &e.mode)) < 0 ||
+		    (r = rd_u32(&c, &ne)) < 0)
 			return -EBADMSG;
-		if (ne > BLOB_VAL_EXT_MAX || (size_t)ne * EXT_VAL_LEN > c.left ||
+		if (ne > BLOB_VAL_EXT_MAX || (size_t)ne * EXT_VAL_LEN > c.len ||
 		    e.mode > 07777)
 			return -EBADMSG;
 		if (ne && (ext = calloc(ne, sizeof(*ext))) == NULL)
 			return -ENOMEM;
+		/* ne * EXT_VAL_LEN <= c.len: checked above, so no short read. */
 		for (uint32_t k = 0; k < ne; k++) {
-			crd_u64(&c, &ext[k].off);
-			crd_u32(&c, &ext[k].len);
-			crd_bytes(&c, ext[k].ref.id, STORE_HASH_LEN);
-			crd_bytes(&c, ext[k].ref.key, STORE_HASH_LEN);
+			const uint8_t *x;
+
+			if (rd_bytes(&c, EXT_VAL_LEN, &x) == 0)
+				store_extent_get(x, &ext[k]);
 		}
 		e.name = name;
 		e.name_len = nl;
@@ -2812,7 +2646,7 @@ mirror_val_decode(struct gsrc *g, const uint8_t *v, size_t len,
 		if (r < 0)
 			return r;
 	}
-	return c.left == 0 ? 0 : -EBADMSG;
+	return c.len == 0 ? 0 : -EBADMSG;
 }
 
 /* The previous mirror from the cache record; -ENOENT if unusable. */
@@ -3109,7 +2943,7 @@ pack_write(struct gsrc *g, const char *tmp, char **tips, size_t n_tips,
 		o += (size_t)sprintf(in + o, "^%s\n", old[i]);
 	if ((r = git_run(g, argv, in, o, &out, &len, 4096)) < 0)
 		goto out;
-	if (len != g->hexlen + 1 || !is_hex(out, g->hexlen)) {
+	if (len != g->hexlen + 1 || !hex_is_lower(out, g->hexlen)) {
 		r = gerr(g, -EIO, "unexpected pack-objects output");
 		goto out;
 	}
@@ -3233,7 +3067,7 @@ mirror_build(struct gsrc *g, const struct gref *refs, size_t n_refs,
 		r = -ENOMEM;
 		goto out;
 	}
-	r = file_read(shallow_path, META_MAX, &shallow, &shallow_len);
+	r = io_read_file(shallow_path, META_MAX, &shallow, &shallow_len);
 	if (r < 0 && r != -ENOENT)
 		goto out;
 
@@ -3415,9 +3249,8 @@ git_read(struct src_ctx *c, const char *name, const char *location,
 	g.is_prefetched = is_prefetched;
 	g.mirror_mtime = (int64_t)time(NULL);
 	len = strlen(name);
-	if (len == 0 || len + 4 > STORE_NAME_MAX || name[0] == '.' ||
-	    strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789._-") != len)
+	/* The mirror is NAME.git: four bytes more than the name. */
+	if (len + 4 > STORE_NAME_MAX || !store_source_name_ok(name, len))
 		return -EINVAL;
 	if ((g.iobuf = malloc(IO_LEN)) == NULL ||
 	    (loc = location_resolve(location)) == NULL) {
@@ -3455,7 +3288,7 @@ git_read(struct src_ctx *c, const char *name, const char *location,
 		goto out;
 	}
 	/* HEAD: "ref: refs/...\n" or "<id>\n" */
-	if ((r = file_read(headpath, 1024, &head, &len)) < 0)
+	if ((r = io_read_file(headpath, 1024, &head, &len)) < 0)
 		goto out;
 	if (len == 0 || head[len - 1] != '\n' ||
 	    memchr(head, '\0', len) != NULL) {
@@ -3465,7 +3298,7 @@ git_read(struct src_ctx *c, const char *name, const char *location,
 	head[len - 1] = '\0';
 	if (!(strncmp(head, "ref: refs/", 10) == 0 &&
 	    strchr(head, '\n') == NULL) &&
-	    !(len - 1 == g.hexlen && is_hex(head, g.hexlen))) {
+	    !(len - 1 == g.hexlen && hex_is_lower(head, g.hexlen))) {
 		r = gerr(&g, -EBADMSG, "malformed HEAD in the mirror cache");
 		goto out;
 	}
@@ -3556,9 +3389,8 @@ src_git_fetch(struct src_ctx *c, const char *name, const char *location,
 	g.name = name;
 	g.cf.fd = -1;
 	g.cf.pid = -1;
-	if (len == 0 || len + 4 > STORE_NAME_MAX || name[0] == '.' ||
-	    strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789._-") != len)
+	/* The mirror is NAME.git: four bytes more than the name. */
+	if (len + 4 > STORE_NAME_MAX || !store_source_name_ok(name, len))
 		return -EINVAL;
 	if ((loc = location_resolve(location)) == NULL) {
 		r = -ENOMEM;

@@ -1,14 +1,14 @@
 /*
- * s3.h: what the S3 backend exports beyond backend.h, for tools/: the
- * permission probe behind `amber doctor`.
+ * doctor_s3.h: the checks of `amber doctor` on an S3 store, over the raw
+ * requests of s3probe.h.  cmd_doctor.c parses the arguments and prints.
  */
-#ifndef S3_H
-#define S3_H
+#ifndef DOCTOR_S3_H
+#define DOCTOR_S3_H
 
 #include "store.h"
 
-/* One finding of s3_doctor(). */
-struct s3_probe {
+/* One finding of doctor_s3_run(). */
+struct doctor_s3_finding {
 	const char *what;	/* the attempt ("delete an object version") */
 	int is_bad;		/* 1: a destructive attempt succeeded */
 	long status;		/* the HTTP status it got, 0 if none */
@@ -16,7 +16,7 @@ struct s3_probe {
 };
 
 /*
- * s3_doctor(url, o, report, ctx, n_bad):
+ * doctor_s3_run(url, o, report, ctx, n_bad):
  * Find out what the credentials in use (o->s3_credentials or the
  * environment, as store_open() would take them) can do to the store at
  * ${url} (s3://BUCKET/PREFIX): check that the bucket has Object Lock and
@@ -29,8 +29,8 @@ struct s3_probe {
  * no such bucket, -EACCES without credentials, -EIO if the endpoint
  * cannot be reached, -EINVAL for a malformed URL.
  */
-int s3_doctor(const char *url, const struct store_opts *o,
-    void (*report)(void *ctx, const struct s3_probe *p), void *ctx,
+int doctor_s3_run(const char *url, const struct store_opts *o,
+    void (*report)(void *ctx, const struct doctor_s3_finding *f), void *ctx,
     int *n_bad);
 
 #endif

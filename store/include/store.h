@@ -7,7 +7,7 @@
  * LMDB index in a local cache directory makes lookups fast; it is derived
  * data and is rebuilt whenever it is missing or damaged.
  *
- * Conventions (STYLE.md): functions return 0 or a negative errno, results
+ * Conventions: functions return 0 or a negative errno, results
  * go out through trailing pointers, and each errno has one meaning:
  *   -ENOENT   no such store, snapshot, chunk or path
  *   -EBADMSG  failed authentication or malformed stored bytes
@@ -52,6 +52,19 @@ struct store_extent {
 	uint32_t len;
 	struct store_ref ref;
 };
+
+/* An extent as trees store it: u64 off, u32 len, id, key (little-endian). */
+#define STORE_EXTENT_LEN (8 + 4 + 2 * STORE_HASH_LEN)
+
+/*
+ * store_extent_put(p, x): encode ${x} into the STORE_EXTENT_LEN bytes at
+ * ${p}, as trees store it (amber-store(5), TREES), for callers that keep
+ * extents in records of their own.  Returns p + STORE_EXTENT_LEN.
+ * store_extent_get(p, x): the reverse; it checks nothing, and the caller
+ * checks the extent against its file.  Both thread-safe.
+ */
+uint8_t *store_extent_put(uint8_t *p, const struct store_extent *x);
+const uint8_t *store_extent_get(const uint8_t *p, struct store_extent *x);
 
 enum store_type {
 	STORE_REG = 1,
@@ -303,6 +316,23 @@ enum store_kind {
 	STORE_PIPELINES = 3,
 };
 
+/*
+ * store_kind_name(kind):
+ * The name of the top-level folder of a snapshot that holds sources of
+ * ${kind}: "files", "repos" or "pipelines"; NULL for any other value.
+ * The string is static.  Thread-safe.
+ */
+const char *store_kind_name(uint8_t kind);
+
+/*
+ * store_source_name_ok(name, len):
+ * 1 if the ${len} bytes at ${name} make a valid source name, else 0: one
+ * to STORE_NAME_MAX of [A-Za-z0-9._-], not starting with a dot (so never
+ * "." or "..", and never hidden).  Writers refuse other names and readers
+ * refuse snapshots holding them.  Thread-safe.
+ */
+int store_source_name_ok(const char *name, size_t len);
+
 /* Source flags. */
 #define STORE_SOURCE_PARTIAL 0x1	/* some input could not be read */
 #define STORE_SOURCE_STALE 0x2		/* carried forward after a failure */
@@ -351,7 +381,9 @@ const char *store_snap_flag_name(size_t i, uint32_t *flag);
 
 struct store_snap {
 	uint8_t id[STORE_HASH_LEN];
-	char name[STORE_SNAP_NAME_LEN];	/* unique; see DESIGN.md */
+	/* Unique: its UTC second, then -2, -3... in commit order, trusted
+	 * ones first (amber(1), Snapshots and paths). */
+	char name[STORE_SNAP_NAME_LEN];
 	int64_t time_sec;
 	uint32_t time_nsec;
 	uint64_t commit_ns;	/* when committed (writer's clock), ns */

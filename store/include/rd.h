@@ -1,8 +1,9 @@
 /*
  * rd.h: bounds-checked little-endian decoding of stored bytes (struct rd)
- * and the matching growable encoder (struct wb).  Every rd_* returns
- * -EBADMSG on short input and leaves the reader unchanged; every wb_*
- * returns -ENOMEM when it cannot grow.  Integers are decoded byte by byte.
+ * and the matching growable encoder (struct wb), over the byte-by-byte
+ * codec le_*.  Every rd_* returns -EBADMSG on short input and leaves the
+ * reader unchanged; every wb_* returns -ENOMEM when it cannot grow.
+ * Public (store/include/): tools/ codes its own records with it.
  */
 #ifndef RD_H
 #define RD_H
@@ -64,6 +65,36 @@ le_put(uint8_t *p, uint64_t v, size_t n)
 {
 	for (size_t i = 0; i < n; i++, v >>= 8)
 		p[i] = (uint8_t)(v & 0xff);
+}
+
+/*
+ * Fixed-layout records, little-endian like everything here: get the
+ * integer at ${p}, or put ${v} at ${p} and return the place after it.
+ */
+static inline uint64_t
+get_u64(const uint8_t *p)
+{
+	return le_get(p, 8);
+}
+
+static inline uint32_t
+get_u32(const uint8_t *p)
+{
+	return (uint32_t)le_get(p, 4);
+}
+
+static inline uint8_t *
+put_u64(uint8_t *p, uint64_t v)
+{
+	le_put(p, v, 8);
+	return p + 8;
+}
+
+static inline uint8_t *
+put_u32(uint8_t *p, uint32_t v)
+{
+	le_put(p, v, 4);
+	return p + 4;
 }
 
 static inline int

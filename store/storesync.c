@@ -1,0 +1,423 @@
+/*
+ * storesync.c: bringing the index up to date with the backend.  A pack's
+ * table of contents is read and bound to the pack's bytes before its
+ * chunks are indexed; a snapshot object is fetched and checked against
+ * the hash it is named by.  Objects are read whole only within a cap.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hex.h"
+#include "log.h"
+#include "pack.h"
+#include "rd.h"
+#include "snap.h"
+#include "storei.h"
+#include "tree.h"
+void
+store_ref_of(const struct store *s, const uint8_t *buf, size_t len,
+    struct store_ref *ref)
+{
+	uint8_t h[32];
+
+	crypt_sha256(buf, len, h);
+	crypt_hmac(s->kr.id_key, h, 32, NULL, 0, ref->id);
+	crypt_hmac(s->kr.chunk_key, h, 32, NULL, 0, ref->key);
+	crypt_wipe(h, sizeof(h));
+}
+
+int
+store_object_get(struct store *s, const char *key,
+    int (*check)(void *ctx, const uint8_t *buf, size_t len), void *ctx,
+    uint8_t **buf, size_t *len)
+{
+	struct backend_version *v = NULL;
+	struct backend *be = s->be;
+	size_t n = 0;
+	int r;
+
+	r = store_object_read(s, key, NULL, buf, len);
+	if (r < 0 || check == NULL)
+		return r;
+	if ((r = check(ctx, *buf, *len)) != -EBADMSG)
+		return r;
+	free(*buf);
+	*buf = NULL;
+	if (be->ops->versions == NULL || be->ops->versions(be, key, &v,
+	    &n) < 0)
+		return -EBADMSG;
+	r = -EBADMSG;
+	for (size_t i = 0; i < n && r == -EBADMSG; i++) {
+		if (v[i].is_delete_marker || v[i].is_latest)
+			continue;
+		if (store_object_read(s, key, v[i].id, buf, len) < 0)
+			continue;
+		if ((r = check(ctx, *buf, *len)) == 0) {
+			log_warn("%s: the newest version fails authentication "
+			    "(overwritten?); using version %s", key, v[i].id);
+		} else {
+			free(*buf);
+			*buf = NULL;
+			r = -EBADMSG;
+		}
+	}
+	free(v);
+	return r;
+}
+
+struct toc_ctx {
+	struct store *s;
+	uint64_t size;
+	struct pack_entry *e;
+	size_t n;
+	const char *why;	/* what was wrong, for the message */
+	int version;		/* of the pack's format */
+	uint8_t bound[STORE_HASH_LEN];	/* the table's hash of the rest */
+	uint32_t toc_len;
+};
+
+#define UNBOUND_WHY "the bytes before its table are not those it was " \
+	"sealed with (damaged, or a table copied into another pack)"
+
+/* Bytes of a pack hashed at a time when its table's binding is checked. */
+#define BIND_PIECE (4u << 20)
+
+/*
+ * bind_check(s, name, head, bound): 0 if the first ${head} bytes of pack
+ * ${name} hash to ${bound}, read a piece at a time; -EBADMSG if not.
+ */
+static int
+bind_check(struct store *s, const char *name, uint64_t head,
+    const uint8_t bound[STORE_HASH_LEN])
+{
+	struct crypt_sha256 *h;
+	uint8_t got[STORE_HASH_LEN];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r = 0;
+
+	if ((h = crypt_sha256_new()) == NULL)
+		return -ENOMEM;
+	for (uint64_t off = 0; off < head && r == 0; off += len) {
+		uint64_t want = head - off < BIND_PIECE ? head - off :
+		    BIND_PIECE;
+
+		if ((r = s->be->ops->get(s->be, name, NULL, off, want, &buf,
+		    &len)) == 0 && len != want)
+			r = -EBADMSG;
+		if (r == 0)
+			r = crypt_sha256_add(h, buf, len);
+		free(buf);
+		buf = NULL;
+	}
+	if (crypt_sha256_end(h, got) < 0 && r == 0)
+		r = -ENOMEM;
+	if (r == 0 && !crypt_equal(got, bound, STORE_HASH_LEN))
+		r = -EBADMSG;
+	return r;
+}
+
+/*
+ * toc_check(t, buf, len): open the table at the end of ${buf}, the last
+ * ${len} bytes of a pack of t->size bytes.  A pack of format 1 is refused
+ * in a store of format 2, where none was ever written.  A format 2 table
+ * is checked against the bytes before it when ${buf} holds them all.
+ */
+static int
+toc_check(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct toc_ctx *t = ctx;
+	uint8_t got[STORE_HASH_LEN];
+	uint32_t toc_len;
+	int version;
+	int r;
+
+	t->why = "authentication failed";
+	if (len < PACK_TAIL_LEN)
+		return -EBADMSG;
+	if ((r = pack_tail_parse(buf + len - PACK_TAIL_LEN, t->size,
+	    &toc_len, &version)) < 0)
+		return r;
+	if (len < (size_t)toc_len + PACK_TAIL_LEN)
+		return -EBADMSG;
+	if (version == 1 && t->s->cfg.version >= 2) {
+		t->why = "a format 1 pack in a format 2 store (added by "
+		    "someone: amber never wrote one there)";
+		return -EBADMSG;
+	}
+	free(t->e);
+	t->e = NULL;
+	t->version = version;
+	t->toc_len = toc_len;
+	r = pack_toc_open(t->s->kr.toc_key, version, buf + len -
+	    PACK_TAIL_LEN - toc_len, toc_len, t->size, &t->e, &t->n, t->bound);
+	if (r == 0 && version == 2 && len == t->size) {
+		crypt_sha256(buf, len - PACK_TAIL_LEN - toc_len, got);
+		if (!crypt_equal(got, t->bound, STORE_HASH_LEN)) {
+			t->why = UNBOUND_WHY;
+			r = -EBADMSG;
+		}
+	}
+	return r;
+}
+
+int
+store_pack_toc_whole(struct store *s, const uint8_t *buf, size_t len,
+    struct pack_entry **e, size_t *n, const char **why, int *is_unbound)
+{
+	struct toc_ctx t = { .s = s, .size = len,
+		.why = "authentication failed" };
+	int r = toc_check(&t, buf, len);
+
+	*is_unbound = r == -EBADMSG && t.e != NULL;
+	if (*is_unbound)
+		r = 0;
+	if (r < 0 || *is_unbound)
+		*why = t.why;
+	if (r < 0) {
+		free(t.e);
+		return r;
+	}
+	*e = t.e;
+	*n = t.n;
+	return 0;
+}
+
+int
+store_pack_toc(struct store *s, const char *name, uint64_t size,
+    struct pack_entry **e, size_t *n)
+{
+	return store_pack_toc_why(s, name, size, e, n, NULL, NULL);
+}
+
+int
+store_pack_toc_why(struct store *s, const char *name, uint64_t size,
+    struct pack_entry **e, size_t *n, const char **why, int *is_unbound)
+{
+	struct toc_ctx t = { .s = s, .size = size,
+		.why = "authentication failed" };
+	struct backend *be = s->be;
+	uint8_t *buf = NULL;
+	uint64_t want;
+	size_t len;
+	int r;
+
+	if (size < PACK_HEAD_LEN + PACK_TAIL_LEN)
+		return log_err(-EBADMSG, "%s: too short to be a pack", name);
+	/* One request usually reads the whole table: its tail end. */
+	want = size < (64u << 10) ? size : (64u << 10);
+	r = be->ops->get(be, name, NULL, size - want, want, &buf, &len);
+	if (r < 0)
+		return r;
+	r = toc_check(&t, buf, len);
+	if (r == -EBADMSG && len == want && want < size) {
+		uint32_t toc_len;
+
+		/* A table larger than the first read: read exactly it. */
+		int version;
+
+		if (pack_tail_parse(buf + len - PACK_TAIL_LEN, size,
+		    &toc_len, &version) == 0 &&
+		    toc_len + PACK_TAIL_LEN > want) {
+			free(buf);
+			buf = NULL;
+			r = be->ops->get(be, name, NULL, size - PACK_TAIL_LEN -
+			    toc_len, toc_len + PACK_TAIL_LEN, &buf, &len);
+			if (r == 0)
+				r = toc_check(&t, buf, len);
+		}
+	}
+	if (r == -EBADMSG && be->ops->versions != NULL) {
+		free(buf);
+		buf = NULL;
+		r = store_object_get(s, name, toc_check, &t, &buf, &len);
+	}
+	free(buf);
+	if (is_unbound != NULL)
+		*is_unbound = 0;
+	/* Where the pack is at hand, its table must be its own. */
+	if (r == 0 && t.version == 2 && be->is_local && len < size &&
+	    (r = bind_check(s, name, size - PACK_TAIL_LEN - t.toc_len,
+	    t.bound)) == -EBADMSG) {
+		t.why = UNBOUND_WHY;
+		if (is_unbound != NULL) {
+			log_warn("%s: pack table: %s; its chunks are read "
+			    "last", name, t.why);
+			*is_unbound = 1;
+			if (why != NULL)
+				*why = t.why;
+			r = 0;
+		}
+	}
+	if (r < 0) {
+		free(t.e);
+		if (why != NULL)
+			*why = t.why;
+		return r == -EBADMSG ? log_err(r, "%s: pack table: %s", name,
+		    t.why) : r;
+	}
+	*e = t.e;
+	*n = t.n;
+	return 0;
+}
+
+struct sync_ctx {
+	struct store *s;
+	int n_errors;
+	uint64_t n_new;
+	int is_big_named;	/* sync_count_new() named oversized manifests */
+};
+
+static int
+sync_pack(void *ctx, const char *key, uint64_t size)
+{
+	struct sync_ctx *c = ctx;
+	struct pack_entry *e = NULL;
+	uint8_t h[32];
+	int is_unbound;
+	size_t n;
+	int r;
+
+	if (pack_name_parse(key, h) < 0)
+		return 0;
+	if ((r = index_pack_has(c->s->ix, h)) != 0)
+		return r < 0 ? r : 0;
+	if ((r = store_pack_toc_why(c->s, key, size, &e, &n, NULL,
+	    &is_unbound)) < 0) {
+		c->n_errors++;
+		return r == -ENOMEM ? r : 0;
+	}
+	r = index_pack_add_last(c->s->ix, h, size, e, n, INDEX_PACK_DATA,
+	    is_unbound);
+	free(e);
+	c->n_new++;
+	return r;
+}
+
+int
+store_hash_check(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct hash_want *w = ctx;
+	uint8_t got[32];
+
+	crypt_sha256(buf, len, got);
+	return memcmp(got, w->h, 32) == 0 ? 0 : -EBADMSG;
+}
+
+static int
+sync_snap(void *ctx, const char *key, uint64_t size)
+{
+	struct sync_ctx *c = ctx;
+	struct hash_want h;
+	uint8_t *buf = NULL;
+	size_t len;
+	int r;
+
+	if (strlen(key) != 10 + 64 || hex_decode(key + 10, h.h, 32) < 0)
+		return 0;
+	if ((r = index_snap_has(c->s->ix, h.h)) != 0)
+		return r < 0 ? r : 0;
+	if (size > SNAP_MAX) {
+		if (!c->is_big_named)
+			log_err(-EFBIG, "%s: %llu bytes, larger than a "
+			    "manifest may be (damaged, or added by an "
+			    "attacker); ignored", key,
+			    (unsigned long long)size);
+		c->n_errors++;
+		return 0;
+	}
+	r = store_object_get(c->s, key, store_hash_check, &h, &buf, &len);
+	if (r < 0) {
+		if (r == -EBADMSG)
+			log_err(r, "%s: content does not match its name",
+			    key);
+		c->n_errors++;
+		return r == -ENOMEM ? r : 0;
+	}
+	r = index_snap_put(c->s->ix, h.h, buf, len);
+	free(buf);
+	return r;
+}
+
+/* Count the snapshots not yet indexed. */
+static int
+sync_count_new(void *ctx, const char *key, uint64_t size)
+{
+	struct sync_ctx *c = ctx;
+	uint8_t h[32];
+	int r;
+
+	if (strlen(key) != 10 + 64 || hex_decode(key + 10, h, 32) < 0)
+		return 0;
+	/* One too large is never indexed: damage to name, but no news. */
+	if (size > SNAP_MAX) {
+		log_err(-EFBIG, "%s: %llu bytes, larger than a manifest may be "
+		    "(damaged, or added by an attacker); ignored", key,
+		    (unsigned long long)size);
+		return 0;
+	}
+	if ((r = index_snap_has(c->s->ix, h)) < 0)
+		return r;
+	if (r == 0)
+		c->n_new++;
+	return 0;
+}
+
+/* The index's note that a listing of packs/ left packs unread. */
+static const char sync_table[] = "sync";
+static const char sync_key[] = "packs-incomplete";
+
+int
+store_index_sync(struct store *s, int rebuild)
+{
+	struct sync_ctx c = { s, 0, 0, 0 };
+	struct sync_ctx news = { s, 0, 0, 0 };
+	void *val = NULL;
+	size_t vlen = 0;
+	uint8_t flag;
+	int clean;
+	int r;
+
+	if (s->ix == NULL)
+		return -EACCES;
+	if (rebuild && (r = index_clear(s->ix)) < 0)
+		return r;
+	/*
+	 * A snapshot is written after every pack it references, and packs/
+	 * is listed before snapshots/.  So when every snapshot is indexed
+	 * and the last listing of packs/ read every pack, a pack not yet
+	 * indexed belongs to no snapshot (an ingest still running, or one
+	 * killed): nothing to do, and the cost of an up-to-date sync is one
+	 * listing of snapshots/, whatever the number of packs.
+	 */
+	if (!rebuild) {
+		if ((r = s->be->ops->list(s->be, "snapshots/", sync_count_new,
+		    &news)) < 0)
+			return r;
+		r = index_cache_get(s->ix, sync_table, sync_key,
+		    sizeof(sync_key) - 1, &val, &vlen);
+		if (r < 0 && r != -ENOENT)
+			return r;
+		/* No note (a new or older index): not known to be clean. */
+		clean = r == 0 && vlen == 1 && *(uint8_t *)val == 0;
+		free(val);
+		if (news.n_new == 0 && clean)
+			return 0;
+		c.is_big_named = 1;
+	}
+	if ((r = s->be->ops->list(s->be, "packs/", sync_pack, &c)) < 0)
+		return r;
+	flag = c.n_errors > 0;
+	if ((r = index_cache_put(s->ix, sync_table, sync_key,
+	    sizeof(sync_key) - 1, &flag, 1)) < 0)
+		return r;
+	if ((r = s->be->ops->list(s->be, "snapshots/", sync_snap, &c)) < 0)
+		return r;
+	return 0;
+}
