@@ -28,19 +28,24 @@ ALL_LDFLAGS = $(SAN) -pthread $(LDFLAGS)
 
 # The store boundary, enforced by the compiler: store/include/ holds
 # libstore's public headers (store.h, and the small ones it exports: the
-# HTTP client, the rd.h codec, hex, I/O and passphrase helpers).  fs/ and
-# tools/ see only that folder; store/ itself and the tests, which may
-# reach into a module, also see store/'s internal headers.
-INC      = -Istore -Istore/include
+# HTTP client, the rd.h codec, hex, I/O and passphrase helpers).  Of
+# store/, fs/ and tools/ see only that folder; store/ itself and the
+# tests, which may reach into a module, also see store/'s internal headers.
+# tools/ is a tree of folders (cmd/, cli/, ingest/, src/{dir,git,forge}/
+# ...): every folder under tools/ that holds a header is on the include
+# path of tools/ and of the tests, so a file includes "cli.h", not a path.
+TOOLS_INC := $(patsubst %/,-I%,$(sort $(dir $(shell find tools -name '*.h'))))
+INC      = -Istore -Istore/include $(TOOLS_INC)
 PUB_INC  = -Istore/include
 
 # Sanitizer objects live apart so the two builds never mix.
 B        = build$(if $(filter 1,$(SANITIZE)),-san)
 
 STORE_SRC = $(wildcard store/*.c)
-TOOLS_SRC = $(wildcard tools/*.c)
+# Every .c under tools/, at any depth, flat in tools/ too.
+TOOLS_SRC := $(sort $(shell find tools -name '*.c'))
 # Everything of amber but main(): libtools.a, which tests link too.
-TOOLS_LIB_SRC = $(filter-out tools/main.c,$(TOOLS_SRC))
+TOOLS_LIB_SRC = $(filter-out tools/cmd/main.c,$(TOOLS_SRC))
 FS_SRC    = $(wildcard fs/*.c)
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
 FUZZ_SRC  = $(wildcard tests/fuzz/fuzz_*.c)
@@ -69,7 +74,8 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(FS_OBJ) $(TOOLS_OBJ): INC = $(PUB_INC)
+$(FS_OBJ): INC = $(PUB_INC)
+$(TOOLS_OBJ) $(B)/tools/cmd/main.o: INC = $(PUB_INC) $(TOOLS_INC)
 
 $(LIBSTORE): $(STORE_OBJ)
 	@mkdir -p $(dir $@)
@@ -79,7 +85,7 @@ $(LIBTOOLS): $(TOOLS_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@; ar rcs $@ $^
 
-$(AMBER): $(B)/tools/main.o $(LIBTOOLS) $(LIBSTORE)
+$(AMBER): $(B)/tools/cmd/main.o $(LIBTOOLS) $(LIBSTORE)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(AMBERFS): $(FS_OBJ) $(LIBSTORE)
