@@ -38,6 +38,8 @@ STORE_OBJ = $(STORE_SRC:%.c=$(B)/%.o)
 TOOLS_OBJ = $(TOOLS_SRC:%.c=$(B)/%.o)
 FS_OBJ    = $(FS_SRC:%.c=$(B)/%.o)
 LIBSTORE  = $(B)/libstore.a
+# fs/ without its main(), for the unit tests of the mount's logic.
+LIBFS     = $(B)/libfs.a
 UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 FUZZ_BIN  = $(FUZZ_SRC:tests/fuzz/%.c=$(B)/tests/%)
 # The attack suite's forgers: they build hostile objects from the format.
@@ -60,6 +62,10 @@ $(LIBSTORE): $(STORE_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@; ar rcs $@ $^
 
+$(LIBFS): $(filter-out $(B)/fs/main.o,$(FS_OBJ))
+	@mkdir -p $(dir $@)
+	rm -f $@; ar rcs $@ $^
+
 $(AMBER): $(TOOLS_OBJ) $(LIBSTORE)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(TOOLS_OBJ) $(LIBSTORE) $(PKG_LIBS)
 
@@ -68,6 +74,10 @@ $(AMBERFS): $(FS_OBJ) $(LIBSTORE)
 
 $(B)/tests/test_%: $(B)/tests/unit/test_%.o $(LIBSTORE)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBSTORE) $(PKG_LIBS)
+
+# tests/unit/test_fs_*.c: the mount's logic without FUSE or /dev/fuse.
+$(B)/tests/test_fs_%: $(B)/tests/unit/test_fs_%.o $(LIBFS) $(LIBSTORE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBFS) $(LIBSTORE) $(PKG_LIBS)
 
 $(B)/tests/attack_%: $(B)/tests/attack/%.o $(LIBSTORE)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBSTORE) $(PKG_LIBS)
