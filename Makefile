@@ -100,8 +100,12 @@ deps:
 demo-deps:
 	@sh tools/deps.sh demo
 
+# check builds with one job per CPU unless make was given -j, and
+# tests/run.sh runs the tests JOBS at a time (default: CPUs + 1).
+CHECK_J = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc 2>/dev/null || echo 1))
+
 check: deps
-	@$(MAKE) --no-print-directory all-tests
+	@$(MAKE) --no-print-directory $(CHECK_J) all-tests
 	@B=$(B) sh tests/run.sh
 
 all-tests: $(AMBER) $(AMBERFS) $(UNIT_BIN) $(FUZZ_BIN) $(ATTACK_BIN)
