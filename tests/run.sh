@@ -77,22 +77,28 @@ is_serial() {
 	return 1
 }
 
-# The order to start them in: S3, mount and attack tests first (they take
-# the longest), then the rest in list order, then the serial ones.
+# The order to start them in: the longest first, as the last whole run
+# timed them ($B/tests/run-times; tests it did not time count as long),
+# so that no long test starts last; without that file, S3, mount and
+# attack tests first, then the rest in list order.  Serial tests last.
+times="$top/$B/tests/run-times"
 start_order() {
-	for k in s3/ mount/ attack/ ""; do
-		i=1
-		while [ $i -le $n ]; do
-			case "$(cat "$log/q/$i.name")" in
-			"$k"*)
-				if ! is_serial $i && [ ! -e "$log/q/$i.picked" ]; then
-					: >"$log/q/$i.picked"
-					echo $i
-				fi ;;
+	i=1
+	while [ $i -le $n ]; do
+		if ! is_serial $i; then
+			name=$(cat "$log/q/$i.name")
+			case "$name" in
+			s3/*) k=3 ;; mount/*) k=2 ;; attack/*) k=1 ;; *) k=0 ;;
 			esac
-			i=$((i + 1))
-		done
-	done
+			echo "$i $k $name"
+		fi
+		i=$((i + 1))
+	done | awk -v f="$times" '
+		BEGIN { while ((getline l < f) > 0) {
+			split(l, a, " "); t[a[2]] = a[1]; has = 1 } }
+		{ w = has ? ($3 in t ? t[$3] : 1e9) : $2
+		  printf "%s %d\n", w, $1 }' |
+	    sort -k1,1gr -k2,2n -s | cut -d' ' -f2
 	i=1
 	while [ $i -le $n ]; do
 		is_serial $i && echo $i
@@ -188,6 +194,10 @@ while [ $printed -le $n ]; do
 done
 wait
 sort -rn "$log/times" -o "$log/times" 2>/dev/null
+# A whole run's times order the next run's start.
+if [ -z "${TESTS:-}" ] && [ -s "$log/times" ] && [ -d "$top/$B/tests" ]; then
+	cp "$log/times" "$times.tmp" && mv "$times.tmp" "$times"
+fi
 
 [ -n "$failed" ] && echo "failed:$failed (logs in $log)"
 echo "$pass passed, $fail failed, $skip skipped"
