@@ -82,6 +82,11 @@ $(B)/tests/test_fs_%: $(B)/tests/unit/test_fs_%.o $(LIBFS) $(LIBSTORE)
 $(B)/tests/attack_%: $(B)/tests/attack/%.o $(LIBSTORE)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBSTORE) $(PKG_LIBS)
 
+# Keep the test programs' objects: made by a chain of pattern rules they
+# would be deleted as intermediate, and built again by the next make.
+.SECONDARY: $(UNIT_SRC:%.c=$(B)/%.o) $(FUZZ_SRC:%.c=$(B)/%.o) \
+    $(ATTACK_SRC:%.c=$(B)/%.o)
+
 # Fuzz targets, linked with a standalone driver that replays a corpus.
 $(B)/tests/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/replay.o $(LIBSTORE)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
