@@ -9,8 +9,8 @@
 # ports and daemons, so they can share the machine; the few listed in
 # SERIAL below cannot, and run alone, after the others.  The results are
 # printed in the order of the list, whatever order the tests end in, so
-# the output of two runs compares line by line.  The slowest tests (S3,
-# mount, attack) are started first, so that they do not come last.
+# the output of two runs compares line by line.  The longest tests start
+# first (start_order below), so that none of them begins last.
 B=${B:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
 export AMBER="$top/$B/amber" AMBERFS="$top/$B/amberfs" AMBER_TOP="$top" B
