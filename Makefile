@@ -56,6 +56,8 @@ TOOLS_OBJ = $(TOOLS_LIB_SRC:%.c=$(B)/%.o)
 LIBTOOLS  = $(B)/libtools.a
 FS_OBJ    = $(FS_SRC:%.c=$(B)/%.o)
 LIBSTORE  = $(B)/libstore.a
+# fs/ without its main(), for the unit tests of the mount's logic.
+LIBFS     = $(B)/libfs.a
 UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 FUZZ_BIN  = $(FUZZ_SRC:tests/fuzz/%.c=$(B)/tests/%)
 # The attack suite's forgers: they build hostile objects from the format.
@@ -85,6 +87,10 @@ $(LIBTOOLS): $(TOOLS_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@; ar rcs $@ $^
 
+$(LIBFS): $(filter-out $(B)/fs/main.o,$(FS_OBJ))
+	@mkdir -p $(dir $@)
+	rm -f $@; ar rcs $@ $^
+
 $(AMBER): $(B)/tools/cmd/main.o $(LIBTOOLS) $(LIBSTORE)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -94,8 +100,17 @@ $(AMBERFS): $(FS_OBJ) $(LIBSTORE)
 $(B)/tests/test_%: $(B)/tests/unit/test_%.o $(LIBTOOLS) $(LIBSTORE)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# tests/unit/test_fs_*.c: the mount's logic without FUSE or /dev/fuse.
+$(B)/tests/test_fs_%: $(B)/tests/unit/test_fs_%.o $(LIBFS) $(LIBSTORE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBFS) $(LIBSTORE) $(PKG_LIBS)
+
 $(B)/tests/attack_%: $(B)/tests/attack/%.o $(LIBSTORE)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBSTORE) $(PKG_LIBS)
+
+# Keep the test programs' objects: made by a chain of pattern rules they
+# would be deleted as intermediate, and built again by the next make.
+.SECONDARY: $(UNIT_SRC:%.c=$(B)/%.o) $(FUZZ_SRC:%.c=$(B)/%.o) \
+    $(ATTACK_SRC:%.c=$(B)/%.o)
 
 # Fuzz targets, linked with a standalone driver that replays a corpus.
 $(B)/tests/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/replay.o $(LIBTOOLS) $(LIBSTORE)
@@ -115,8 +130,12 @@ deps:
 demo-deps:
 	@sh tools/deps.sh demo
 
+# check builds with one job per CPU unless make was given -j, and
+# tests/run.sh runs the tests JOBS at a time (default: CPUs + 1).
+CHECK_J = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc 2>/dev/null || echo 1))
+
 check: deps
-	@$(MAKE) --no-print-directory all-tests
+	@$(MAKE) --no-print-directory $(CHECK_J) all-tests
 	@B=$(B) sh tests/run.sh
 
 all-tests: $(AMBER) $(AMBERFS) $(UNIT_BIN) $(FUZZ_BIN) $(ATTACK_BIN)
