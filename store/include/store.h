@@ -785,4 +785,74 @@ int store_read_pin(struct store *s, const struct store_entry *e,
     uint64_t off, size_t len, struct store_pin *p, size_t *got);
 void store_unpin(struct store *s, struct store_pin *p);
 
+/* ---- retention policy (policy.c; amber-store(5), POLICIES) ---------- */
+
+/* The longest --keep-within: 100 years, in seconds. */
+#define STORE_POLICY_WITHIN_MAX ((uint64_t)100 * 366 * 86400)
+
+/* A retention policy: 0 in a field means that rule keeps nothing. */
+struct store_policy {
+	int64_t time;		/* when it was set, signed (UTC seconds) */
+	uint64_t within;	/* keep-within, seconds */
+	uint32_t last;		/* keep-last */
+	uint32_t hourly;
+	uint32_t daily;
+	uint32_t weekly;
+	uint32_t monthly;
+	uint32_t yearly;
+	char object[80];	/* "policies/<hex>" it came from */
+};
+
+/*
+ * store_policy_get(s, out): the policy that counts: of the policies/
+ * objects signed by this store's master, the one with the newest signed
+ * time (then the greatest name).  Any other object there is named in a
+ * warning and ignored.  Needs no key (the config holds the public key).
+ * Returns -ENOENT if there is none (then every snapshot is kept), -EIO.
+ */
+int store_policy_get(struct store *s, struct store_policy *out);
+
+/*
+ * store_policy_set(s, p, object, cap): sign ${p} with the master key and
+ * store it, dated now (or one second after the newest policy, if that is
+ * not earlier), so that it counts from now on; its object name goes to
+ * ${object} (may be NULL).  Returns -EACCES without the passphrase,
+ * -EINVAL if a field is out of range.
+ */
+int store_policy_set(struct store *s, const struct store_policy *p,
+    char *object, size_t cap);
+
+/* Why a snapshot is kept: bits of the result of store_policy_keep(). */
+#define STORE_KEEP_LAST 0x1
+#define STORE_KEEP_WITHIN 0x2
+#define STORE_KEEP_HOURLY 0x4
+#define STORE_KEEP_DAILY 0x8
+#define STORE_KEEP_WEEKLY 0x10
+#define STORE_KEEP_MONTHLY 0x20
+#define STORE_KEEP_YEARLY 0x40
+
+/* What store_policy_keep() needs of a snapshot. */
+struct store_keep_in {
+	int64_t time;		/* its time, UTC seconds */
+	uint8_t writer[STORE_ID_LEN];	/* the key that wrote it */
+	uint32_t flags;		/* STORE_SNAP_* */
+};
+
+/*
+ * store_policy_keep(p, v, n, why): which of the ${n} snapshots ${v} the
+ * policy ${p} keeps: why[i] is the STORE_KEEP_* rules that keep v[i], 0
+ * if none does.  Snapshots are grouped by writer and each group is
+ * judged alone (restic's and borg's rules, newest first, buckets in
+ * UTC), so that no key's snapshots take another's places.  Snapshots
+ * flagged STORE_SNAP_UNTRUSTED never take a place of keep-last or of a
+ * bucket; keep-within, which takes no place, keeps them while they are
+ * within ${within} before the group's newest trusted snapshot.  Pure (it
+ * reads no clock); returns 0 or -ENOMEM.
+ */
+int store_policy_keep(const struct store_policy *p,
+    const struct store_keep_in *v, size_t n, uint32_t *why);
+
+/* The ${i}th STORE_KEEP_* rule and its name; NULL past the last. */
+const char *store_keep_name(size_t i, uint32_t *rule);
+
 #endif
