@@ -186,4 +186,14 @@ int store_object_get(struct store *s, const char *key,
     int (*check)(void *ctx, const uint8_t *buf, size_t len), void *ctx,
     uint8_t **buf, size_t *len);
 
+/*
+ * prune_lock(s, is_exclusive, is_wait) (prune.c): an flock of
+ * tmp/prune.lock in a local store, shared by every writer for its whole
+ * life and held exclusively by a prune, so that a prune never runs
+ * beside a writer (amber-store(5), PRUNING).  Returns the descriptor to
+ * close; -EBUSY if not ${is_wait} and it is held; -EOPNOTSUPP where the
+ * store is not a local directory.
+ */
+int prune_lock(struct store *s, int is_exclusive, int is_wait);
+
 #endif

@@ -855,4 +855,56 @@ int store_policy_keep(const struct store_policy *p,
 /* The ${i}th STORE_KEEP_* rule and its name; NULL past the last. */
 const char *store_keep_name(size_t i, uint32_t *rule);
 
+/* ---- pruning a local store (prune.c; amber-store(5), PRUNING) ------- */
+
+struct store_prune_in {
+	const struct store_ref *keep;	/* root trees of kept snapshots */
+	size_t n_keep;
+	const uint8_t (*drop)[STORE_HASH_LEN];	/* expired snapshot ids */
+	size_t n_drop;
+	int64_t grace;		/* seconds: younger packs are never deleted */
+	int is_dry_run;
+};
+
+struct store_prune_stats {
+	uint64_t n_snaps;	/* expired manifests (deleted) */
+	uint64_t bytes_snaps;
+	uint64_t n_packs;	/* packs no kept snapshot references (deleted) */
+	uint64_t bytes_packs;
+	uint64_t n_packs_young;	/* unreferenced, but within the grace */
+	uint64_t bytes_packs_young;
+	uint64_t n_packs_live;	/* packs a kept snapshot references */
+	uint64_t bytes_packs_live;
+	uint64_t n_chunks_live;	/* chunks (and trees) kept snapshots use */
+};
+
+#define STORE_PRUNE_SNAPSHOT 1
+#define STORE_PRUNE_PACK 2
+
+/*
+ * store_prune(s, in, each, ctx, st): delete from a local store the
+ * manifests ${in}->drop and every pack that no snapshot of ${in}->keep
+ * references and that is older than ${in}->grace; with is_dry_run,
+ * delete nothing and only count.  ${each} (may be NULL) is called with
+ * each object that goes (what: STORE_PRUNE_*).  Before deleting, a
+ * record of the expired snapshots signed by the master is stored
+ * (pruned/<hex>).  Holds the prune lock throughout, and rebuilds the
+ * index after deleting.  Needs the passphrase.  Returns -EBUSY if a
+ * writer holds the prune lock, -EOPNOTSUPP for a store that is not a
+ * local directory, -EBADMSG if a kept snapshot's tree cannot be read
+ * (nothing is deleted then), -EACCES without the passphrase, -EIO.
+ */
+int store_prune(struct store *s, const struct store_prune_in *in,
+    void (*each)(void *ctx, const char *object, uint64_t size, int what),
+    void *ctx, struct store_prune_stats *st);
+
+/*
+ * store_expired_each(s, fn, ctx): call ${fn} with every snapshot id that
+ * a record of expired snapshots signed by the master (pruned/<hex>)
+ * names; other objects there are named in a warning and ignored.  An id
+ * may come more than once.  A non-zero return of ${fn} stops it.
+ */
+int store_expired_each(struct store *s,
+    int (*fn)(void *ctx, const uint8_t id[STORE_HASH_LEN]), void *ctx);
+
 #endif
