@@ -289,6 +289,72 @@ store_expired_each(struct store *s,
 	return r == -ENOENT ? 0 : r;
 }
 
+static int
+expired_add(void *ctx, const uint8_t id[STORE_HASH_LEN])
+{
+	int r = idset_add(ctx, id);
+
+	return r < 0 ? r : 0;
+}
+
+int
+prune_expired_set(struct store *s, struct idset *out)
+{
+	return store_expired_each(s, expired_add, out);
+}
+
+/*
+ * Another machine's prune deletes packs this index still locates chunks
+ * in, and a writer here would dedup against them.  Records are only
+ * added, so a change in their number says a prune ran since this index
+ * last looked: store_index_sync() then rebuilds it.  W2 adding junk
+ * there costs a rebuild per object added, once.
+ */
+static const char prune_table[] = "prune";
+static const char prune_key[] = "records";
+
+static int
+count_one(void *ctx, const char *key, uint64_t size)
+{
+	(void)key;
+	(void)size;
+	(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+int
+prune_index_stale(struct store *s, uint64_t *n)
+{
+	void *val = NULL;
+	size_t vlen = 0;
+	uint64_t was;
+	int r;
+
+	*n = 0;
+	if (s->ix == NULL)
+		return 0;
+	r = s->be->ops->list(s->be, "pruned/", count_one, n);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	r = index_cache_get(s->ix, prune_table, prune_key,
+	    sizeof(prune_key) - 1, &val, &vlen);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	was = r == 0 && vlen == 8 ? le_get(val, 8) : 0;
+	free(val);
+	return was != *n;
+}
+
+void
+prune_index_note(struct store *s, uint64_t n)
+{
+	uint8_t v[8];
+
+	le_put(v, n, 8);
+	(void)index_cache_put(s->ix, prune_table, prune_key,
+	    sizeof(prune_key) - 1, v, sizeof(v));
+}
+
 /* ---- prune ---------------------------------------------------------- */
 
 int
@@ -314,13 +380,9 @@ store_prune(struct store *s, const struct store_prune_in *in,
 	lp.s = s;
 	if (!s->kr.has_master || s->ix == NULL)
 		return -EACCES;
-	if ((lockfd = prune_lock(s, 1, 0)) < 0) {
-		if (lockfd == -EBUSY)
-			log_err(-EBUSY, "%s: a writer is running (the prune "
-			    "lock in tmp/ is held): try again later",
-			    s->be->location);
+	/* -EBUSY: a writer runs; the caller says so */
+	if ((lockfd = prune_lock(s, 1, 0)) < 0)
 		return lockfd;
-	}
 	if ((dirfd = open(s->be->location, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) < 0) {
 		r = log_err(-EIO, "%s: %s", s->be->location, strerror(errno));

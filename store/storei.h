@@ -196,4 +196,20 @@ int store_object_get(struct store *s, const char *key,
  */
 int prune_lock(struct store *s, int is_exclusive, int is_wait);
 
+/*
+ * prune_expired_set(s, out) (prune.c): add to ${out} every snapshot id
+ * that a signed record of expired snapshots names (store_expired_each()).
+ */
+struct idset;
+int prune_expired_set(struct store *s, struct idset *out);
+
+/*
+ * prune_index_stale(s, n): 1 if the number of records under pruned/
+ * (set in *${n}) differs from what this index last noted with
+ * prune_index_note(): a prune ran since, and the index must be rebuilt
+ * before any writer dedups against it; 0 if not; -errno.
+ */
+int prune_index_stale(struct store *s, uint64_t *n);
+void prune_index_note(struct store *s, uint64_t n);
+
 #endif
