@@ -114,7 +114,8 @@ pol_scan_one(void *ctx, const char *key, uint64_t size)
 	/* Newest by signed time; of two of one second, the greater name,
 	 * so that every reader picks the same one whatever the listing. */
 	if (!sc->has_best || p.time > sc->best.time ||
-	    (p.time == sc->best.time && strcmp(p.object, sc->best.object) > 0)) {
+	    (p.time == sc->best.time &&
+	    strcmp(p.object, sc->best.object) > 0)) {
 		sc->best = p;
 		sc->has_best = 1;
 	}

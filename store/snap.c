@@ -594,6 +594,20 @@ store_snap_order(struct store_snap_ord **v, size_t n, int64_t now)
 }
 
 int
+store_snap_order_in(struct store *s, struct store_snap_ord **v, size_t n,
+    int64_t now)
+{
+	struct idset expired = { NULL, 0, 0 };
+	int r;
+
+	/* Without the records, parents show missing: never less damage. */
+	if ((r = prune_expired_set(s, &expired)) != -ENOMEM)
+		r = snap_order_expired(v, n, now, &expired);
+	idset_fini(&expired);
+	return r;
+}
+
+int
 snap_order_expired(struct store_snap_ord **v, size_t n, int64_t now,
     const struct idset *expired)
 {

@@ -191,7 +191,8 @@ cmd_policy(int argc, char **argv)
 	}
 	if (n_rules == 0) {
 		/* A policy that keeps nothing would expire all history. */
-		cli_err(argv[0], "set needs at least one --keep option above 0");
+		cli_err(argv[0], "set needs at least one --keep option "
+		    "above 0");
 		return CLI_EXIT_USAGE;
 	}
 	if ((r = cli_open(argv[0], argv[optind + 1], &c, 1, &s)) != 0)

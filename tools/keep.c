@@ -70,7 +70,8 @@ void
 keep_policy_print(FILE *f, const struct store_policy *p)
 {
 	if (p->within > 0)
-		fprintf(f, "keep-within %llus\n", (unsigned long long)p->within);
+		fprintf(f, "keep-within %llus\n",
+		    (unsigned long long)p->within);
 	if (p->last > 0)
 		fprintf(f, "keep-last %u\n", p->last);
 	if (p->hourly > 0)

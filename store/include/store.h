@@ -520,6 +520,16 @@ struct store_snap_ord {
 int store_snap_order(struct store_snap_ord **v, size_t n, int64_t now);
 
 /*
+ * store_snap_order_in(s, v, n, now): store_snap_order(), where a missing
+ * parent that a signed record of ${s} says was expired under the
+ * retention policy (pruned/, amber-store(5), PRUNING) counts as present:
+ * no STORE_SNAP_ORPHAN, no STORE_SNAP_PARENTLESS for it.  What
+ * store_snapshots() does.  Returns 0, or -ENOMEM.
+ */
+int store_snap_order_in(struct store *s, struct store_snap_ord **v, size_t n,
+    int64_t now);
+
+/*
  * store_snap_names_keep(s, v, n): after store_snap_order(), give each
  * snapshot of ${v} the name this machine showed it with before, if any
  * (the index remembers them), and the others the lowest names of their
@@ -869,7 +879,7 @@ struct store_prune_in {
 struct store_prune_stats {
 	uint64_t n_snaps;	/* expired manifests (deleted) */
 	uint64_t bytes_snaps;
-	uint64_t n_packs;	/* packs no kept snapshot references (deleted) */
+	uint64_t n_packs;	/* packs no kept snapshot references */
 	uint64_t bytes_packs;
 	uint64_t n_packs_young;	/* unreferenced, but within the grace */
 	uint64_t bytes_packs_young;
