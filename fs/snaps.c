@@ -563,7 +563,7 @@ view_new(struct snaps *sn, struct snaps_view **out)
 		pv[n] = &ord[n];
 		n++;
 	}
-	if ((r = store_snap_order(pv, n, (int64_t)time(NULL))) < 0 ||
+	if ((r = store_snap_order_in(sn->s, pv, n, (int64_t)time(NULL))) < 0 ||
 	    (r = store_snap_names_keep(sn->s, pv, n)) < 0)
 		goto out;
 	r = -ENOMEM;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "idset.h"
 #include "index.h"
 #include "log.h"
 #include "rd.h"
@@ -506,7 +507,7 @@ out:
  * is sorted by id.
  */
 static void
-ord_flags(struct ord *o, size_t n, int64_t now)
+ord_flags(struct ord *o, size_t n, int64_t now, const struct idset *expired)
 {
 	size_t n_roots = 0;
 
@@ -521,7 +522,14 @@ ord_flags(struct ord *o, size_t n, int64_t now)
 			struct ord *p = ord_find(o, n, s->parents[j]);
 
 			if (p == NULL) {
-				s->flags |= STORE_SNAP_ORPHAN;
+				/* Expired under the signed policy
+				 * (amber-store(5), PRUNING): a parent it
+				 * had, not a missing one. */
+				if (expired != NULL &&
+				    idset_has(expired, s->parents[j]))
+					n_found++;
+				else
+					s->flags |= STORE_SNAP_ORPHAN;
 				continue;
 			}
 			n_found++;
@@ -558,7 +566,9 @@ ord_flags(struct ord *o, size_t n, int64_t now)
 		if (s->is_master)
 			continue;
 		for (j = 0; j < s->n_parents; j++)
-			if (ord_find(o, n, s->parents[j]) != NULL)
+			if (ord_find(o, n, s->parents[j]) != NULL ||
+			    (expired != NULL &&
+			    idset_has(expired, s->parents[j])))
 				break;
 		if (j == s->n_parents)
 			s->flags |= STORE_SNAP_PARENTLESS;
@@ -580,6 +590,27 @@ name_make(struct store_snap_ord *s, size_t k)
 int
 store_snap_order(struct store_snap_ord **v, size_t n, int64_t now)
 {
+	return snap_order_expired(v, n, now, NULL);
+}
+
+int
+store_snap_order_in(struct store *s, struct store_snap_ord **v, size_t n,
+    int64_t now)
+{
+	struct idset expired = { NULL, 0, 0 };
+	int r;
+
+	/* Without the records, parents show missing: never less damage. */
+	if ((r = prune_expired_set(s, &expired)) != -ENOMEM)
+		r = snap_order_expired(v, n, now, &expired);
+	idset_fini(&expired);
+	return r;
+}
+
+int
+snap_order_expired(struct store_snap_ord **v, size_t n, int64_t now,
+    const struct idset *expired)
+{
 	struct ord *o = calloc(n ? n : 1, sizeof(*o));
 
 	if (o == NULL)
@@ -591,7 +622,7 @@ store_snap_order(struct store_snap_ord **v, size_t n, int64_t now)
 		free(o);
 		return -ENOMEM;
 	}
-	ord_flags(o, n, now);
+	ord_flags(o, n, now, expired);
 	qsort(o, n, sizeof(*o), ord_cmp);
 	for (size_t i = 0, k = 0; i < n; i++) {
 		/* ${k}: the place of this snapshot in its second */
@@ -738,9 +769,14 @@ snap_order(struct store *st, struct store_snap **v, size_t n, int64_t now)
 	struct store_snap_ord *o = calloc(n ? n : 1, sizeof(*o));
 	struct store_snap_ord **pv = calloc(n ? n : 1, sizeof(*pv));
 	struct store_snap **old = calloc(n ? n : 1, sizeof(*old));
+	struct idset expired = { NULL, 0, 0 };
 	int r = -ENOMEM;
 
 	if (o == NULL || pv == NULL || old == NULL)
+		goto out;
+	/* Without the records (a listing failed), missing parents are
+	 * reported as missing: more damage shown, never less. */
+	if ((r = prune_expired_set(st, &expired)) == -ENOMEM)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		o[i].id = v[i]->id;
@@ -754,7 +790,7 @@ snap_order(struct store *st, struct store_snap **v, size_t n, int64_t now)
 		pv[i] = &o[i];
 		old[i] = v[i];
 	}
-	if ((r = store_snap_order(pv, n, now)) < 0 ||
+	if ((r = snap_order_expired(pv, n, now, &expired)) < 0 ||
 	    (r = store_snap_names_keep(st, pv, n)) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
@@ -762,6 +798,7 @@ snap_order(struct store *st, struct store_snap **v, size_t n, int64_t now)
 		v[i]->flags = pv[i]->flags;
 	}
 out:
+	idset_fini(&expired);
 	free(o);
 	free(pv);
 	free(old);

@@ -54,4 +54,11 @@ void snap_free(struct store_snap *s);
 int snap_order(struct store *s, struct store_snap **v, size_t n,
     int64_t now);
 
+/* store_snap_order(), where a missing parent in ${expired} (may be NULL:
+ * none) was expired under the signed policy: no ORPHAN, and it counts
+ * as a parent for PARENTLESS (amber-store(5), PRUNING). */
+struct idset;
+int snap_order_expired(struct store_snap_ord **v, size_t n, int64_t now,
+    const struct idset *expired);
+
 #endif

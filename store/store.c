@@ -205,6 +205,10 @@ object_cap(const char *key)
 		return REV_OBJ_MAX;
 	if (strcmp(key, "config") == 0)
 		return CONFIG_OBJ_MAX;
+	if (strncmp(key, "policies/", 9) == 0)
+		return KEY_OBJ_MAX;	/* a policy is 128 bytes */
+	if (strncmp(key, "pruned/", 7) == 0)
+		return REV_OBJ_MAX;
 	return PACK_MAX;	/* packs/ */
 }
 

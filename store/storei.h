@@ -186,4 +186,30 @@ int store_object_get(struct store *s, const char *key,
     int (*check)(void *ctx, const uint8_t *buf, size_t len), void *ctx,
     uint8_t **buf, size_t *len);
 
+/*
+ * prune_lock(s, is_exclusive, is_wait) (prune.c): an flock of
+ * tmp/prune.lock in a local store, shared by every writer for its whole
+ * life and held exclusively by a prune, so that a prune never runs
+ * beside a writer (amber-store(5), PRUNING).  Returns the descriptor to
+ * close; -EBUSY if not ${is_wait} and it is held; -EOPNOTSUPP where the
+ * store is not a local directory.
+ */
+int prune_lock(struct store *s, int is_exclusive, int is_wait);
+
+/*
+ * prune_expired_set(s, out) (prune.c): add to ${out} every snapshot id
+ * that a signed record of expired snapshots names (store_expired_each()).
+ */
+struct idset;
+int prune_expired_set(struct store *s, struct idset *out);
+
+/*
+ * prune_index_stale(s, n): 1 if the number of records under pruned/
+ * (set in *${n}) differs from what this index last noted with
+ * prune_index_note(): a prune ran since, and the index must be rebuilt
+ * before any writer dedups against it; 0 if not; -errno.
+ */
+int prune_index_stale(struct store *s, uint64_t *n);
+void prune_index_note(struct store *s, uint64_t n);
+
 #endif

@@ -384,8 +384,14 @@ store_index_sync(struct store *s, int rebuild)
 	int clean;
 	int r;
 
+	uint64_t n_pruned = 0;
+	int is_pruned;
+
 	if (s->ix == NULL)
 		return -EACCES;
+	/* A prune elsewhere deleted what this index may still locate. */
+	if ((is_pruned = prune_index_stale(s, &n_pruned)) == 1)
+		rebuild = 1;
 	if (rebuild && (r = index_clear(s->ix)) < 0)
 		return r;
 	/*
@@ -419,5 +425,7 @@ store_index_sync(struct store *s, int rebuild)
 		return r;
 	if ((r = s->be->ops->list(s->be, "snapshots/", sync_snap, &c)) < 0)
 		return r;
+	if (is_pruned >= 0)
+		prune_index_note(s, n_pruned);
 	return 0;
 }

@@ -427,6 +427,7 @@ store_verify(struct store *s, unsigned flags, const char *expect,
     uint64_t *n_problems)
 {
 	struct vctx v = { 0 };
+	struct idset expired = { NULL, 0, 0 };
 	int r;
 
 	if (s->ix == NULL || !s->kr.has_master)
@@ -442,6 +443,11 @@ store_verify(struct store *s, unsigned flags, const char *expect,
 	/* Now, not 0: the names reported are those amber snapshots shows,
 	 * and they depend on which snapshots are trusted. */
 	snap_order(s, v.snaps, v.n_snaps, (int64_t)time(NULL));
+	/* Parents expired under the signed policy are not missing; a
+	 * deletion nobody signed still is (amber-store(5), PRUNING). */
+	if ((r = prune_expired_set(s, &expired)) == -ENOMEM)
+		goto out;
+	r = 0;
 	for (size_t i = 0; i < v.n_snaps; i++) {
 		struct store_snap *sn = v.snaps[i];
 
@@ -459,7 +465,8 @@ store_verify(struct store *s, unsigned flags, const char *expect,
 			char obj[80];
 			char hex[65];
 
-			if (idset_has(&v.snap_ids, sn->parents[k]))
+			if (idset_has(&v.snap_ids, sn->parents[k]) ||
+			    idset_has(&expired, sn->parents[k]))
 				continue;
 			log_hex(sn->parents[k], 32, hex);
 			snprintf(obj, sizeof(obj), "snapshots/%s", hex);
@@ -503,5 +510,6 @@ out:
 	idset_fini(&v.cut_trees);
 	idset_fini(&v.seen_chunks);
 	idset_fini(&v.snap_ids);
+	idset_fini(&expired);
 	return r;
 }

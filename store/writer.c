@@ -72,6 +72,9 @@ struct store_writer {
 	/* Cache records that may be written only once the snapshot that
 	 * makes their chunks reachable is committed. */
 	struct wb deferred;
+	/* A shared flock of the prune lock, for the writer's whole life:
+	 * no prune deletes a pack while it runs (prune.c); -1: none. */
+	int prune_fd;
 };
 
 /*
@@ -233,6 +236,9 @@ store_writer_new(struct store *s, struct store_writer **out)
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return -ENOMEM;
 	w->s = s;
+	/* Waits for a running prune to end (it rebuilds the index) */
+	if ((w->prune_fd = prune_lock(s, 0, 1)) >= 0)
+		store_index_sync(s, 0);
 	w->n_threads = n < 1 ? 1 : n > 16 ? 16 : (size_t)n;
 	w->q_cap = 2 * w->n_threads + 2;
 	pthread_mutex_init(&w->lock, NULL);
@@ -455,6 +461,8 @@ store_writer_free(struct store_writer *w)
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cv_job);
 	pthread_cond_destroy(&w->cv_done);
+	if (w->prune_fd >= 0)
+		close(w->prune_fd);
 	free(w);
 }
 

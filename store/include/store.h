@@ -520,6 +520,16 @@ struct store_snap_ord {
 int store_snap_order(struct store_snap_ord **v, size_t n, int64_t now);
 
 /*
+ * store_snap_order_in(s, v, n, now): store_snap_order(), where a missing
+ * parent that a signed record of ${s} says was expired under the
+ * retention policy (pruned/, amber-store(5), PRUNING) counts as present:
+ * no STORE_SNAP_ORPHAN, no STORE_SNAP_PARENTLESS for it.  What
+ * store_snapshots() does.  Returns 0, or -ENOMEM.
+ */
+int store_snap_order_in(struct store *s, struct store_snap_ord **v, size_t n,
+    int64_t now);
+
+/*
  * store_snap_names_keep(s, v, n): after store_snap_order(), give each
  * snapshot of ${v} the name this machine showed it with before, if any
  * (the index remembers them), and the others the lowest names of their
@@ -784,5 +794,127 @@ struct store_pin {
 int store_read_pin(struct store *s, const struct store_entry *e,
     uint64_t off, size_t len, struct store_pin *p, size_t *got);
 void store_unpin(struct store *s, struct store_pin *p);
+
+/* ---- retention policy (policy.c; amber-store(5), POLICIES) ---------- */
+
+/* The longest --keep-within: 100 years, in seconds. */
+#define STORE_POLICY_WITHIN_MAX ((uint64_t)100 * 366 * 86400)
+
+/* A retention policy: 0 in a field means that rule keeps nothing. */
+struct store_policy {
+	int64_t time;		/* when it was set, signed (UTC seconds) */
+	uint64_t within;	/* keep-within, seconds */
+	uint32_t last;		/* keep-last */
+	uint32_t hourly;
+	uint32_t daily;
+	uint32_t weekly;
+	uint32_t monthly;
+	uint32_t yearly;
+	char object[80];	/* "policies/<hex>" it came from */
+};
+
+/*
+ * store_policy_get(s, out): the policy that counts: of the policies/
+ * objects signed by this store's master, the one with the newest signed
+ * time (then the greatest name).  Any other object there is named in a
+ * warning and ignored.  Needs no key (the config holds the public key).
+ * Returns -ENOENT if there is none (then every snapshot is kept), -EIO.
+ */
+int store_policy_get(struct store *s, struct store_policy *out);
+
+/*
+ * store_policy_set(s, p, object, cap): sign ${p} with the master key and
+ * store it, dated now (or one second after the newest policy, if that is
+ * not earlier), so that it counts from now on; its object name goes to
+ * ${object} (may be NULL).  Returns -EACCES without the passphrase,
+ * -EINVAL if a field is out of range.
+ */
+int store_policy_set(struct store *s, const struct store_policy *p,
+    char *object, size_t cap);
+
+/* Why a snapshot is kept: bits of the result of store_policy_keep(). */
+#define STORE_KEEP_LAST 0x1
+#define STORE_KEEP_WITHIN 0x2
+#define STORE_KEEP_HOURLY 0x4
+#define STORE_KEEP_DAILY 0x8
+#define STORE_KEEP_WEEKLY 0x10
+#define STORE_KEEP_MONTHLY 0x20
+#define STORE_KEEP_YEARLY 0x40
+
+/* What store_policy_keep() needs of a snapshot. */
+struct store_keep_in {
+	int64_t time;		/* its time, UTC seconds */
+	uint8_t writer[STORE_ID_LEN];	/* the key that wrote it */
+	uint32_t flags;		/* STORE_SNAP_* */
+};
+
+/*
+ * store_policy_keep(p, v, n, why): which of the ${n} snapshots ${v} the
+ * policy ${p} keeps: why[i] is the STORE_KEEP_* rules that keep v[i], 0
+ * if none does.  Snapshots are grouped by writer and each group is
+ * judged alone (restic's and borg's rules, newest first, buckets in
+ * UTC), so that no key's snapshots take another's places.  Snapshots
+ * flagged STORE_SNAP_UNTRUSTED never take a place of keep-last or of a
+ * bucket; keep-within, which takes no place, keeps them while they are
+ * within ${within} before the group's newest trusted snapshot.  Pure (it
+ * reads no clock); returns 0 or -ENOMEM.
+ */
+int store_policy_keep(const struct store_policy *p,
+    const struct store_keep_in *v, size_t n, uint32_t *why);
+
+/* The ${i}th STORE_KEEP_* rule and its name; NULL past the last. */
+const char *store_keep_name(size_t i, uint32_t *rule);
+
+/* ---- pruning a local store (prune.c; amber-store(5), PRUNING) ------- */
+
+struct store_prune_in {
+	const struct store_ref *keep;	/* root trees of kept snapshots */
+	size_t n_keep;
+	const uint8_t (*drop)[STORE_HASH_LEN];	/* expired snapshot ids */
+	size_t n_drop;
+	int64_t grace;		/* seconds: younger packs are never deleted */
+	int is_dry_run;
+};
+
+struct store_prune_stats {
+	uint64_t n_snaps;	/* expired manifests (deleted) */
+	uint64_t bytes_snaps;
+	uint64_t n_packs;	/* packs no kept snapshot references */
+	uint64_t bytes_packs;
+	uint64_t n_packs_young;	/* unreferenced, but within the grace */
+	uint64_t bytes_packs_young;
+	uint64_t n_packs_live;	/* packs a kept snapshot references */
+	uint64_t bytes_packs_live;
+	uint64_t n_chunks_live;	/* chunks (and trees) kept snapshots use */
+};
+
+#define STORE_PRUNE_SNAPSHOT 1
+#define STORE_PRUNE_PACK 2
+
+/*
+ * store_prune(s, in, each, ctx, st): delete from a local store the
+ * manifests ${in}->drop and every pack that no snapshot of ${in}->keep
+ * references and that is older than ${in}->grace; with is_dry_run,
+ * delete nothing and only count.  ${each} (may be NULL) is called with
+ * each object that goes (what: STORE_PRUNE_*).  Before deleting, a
+ * record of the expired snapshots signed by the master is stored
+ * (pruned/<hex>).  Holds the prune lock throughout, and rebuilds the
+ * index after deleting.  Needs the passphrase.  Returns -EBUSY if a
+ * writer holds the prune lock, -EOPNOTSUPP for a store that is not a
+ * local directory, -EBADMSG if a kept snapshot's tree cannot be read
+ * (nothing is deleted then), -EACCES without the passphrase, -EIO.
+ */
+int store_prune(struct store *s, const struct store_prune_in *in,
+    void (*each)(void *ctx, const char *object, uint64_t size, int what),
+    void *ctx, struct store_prune_stats *st);
+
+/*
+ * store_expired_each(s, fn, ctx): call ${fn} with every snapshot id that
+ * a record of expired snapshots signed by the master (pruned/<hex>)
+ * names; other objects there are named in a warning and ignored.  An id
+ * may come more than once.  A non-zero return of ${fn} stops it.
+ */
+int store_expired_each(struct store *s,
+    int (*fn)(void *ctx, const uint8_t id[STORE_HASH_LEN]), void *ctx);
 
 #endif

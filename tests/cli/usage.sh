@@ -16,7 +16,7 @@ expect 0 "$AMBER" help ls
 out_has "usage: amber ls"
 expect 2 "$AMBER" help frobnicate
 
-for c in init key ingest snapshots ls cat restore verify index mount doctor; do
+for c in init key ingest snapshots ls cat restore verify index mount doctor policy prune; do
 	expect 0 "$AMBER" "$c" --help
 	grep -q "^usage: amber $c" "$T/out" || fail "$c --help: $(head -2 "$T/out")"
 	[ -s "$T/err" ] && fail "$c --help wrote to stderr: $(cat "$T/err")"
@@ -51,4 +51,10 @@ expect 2 "$AMBER" index "$T/s"
 expect 2 "$AMBER" index frob "$T/s"
 expect 2 "$AMBER" mount
 expect 2 "$AMBER" mount "$T/s"
+expect 2 "$AMBER" policy
+expect 2 "$AMBER" policy show
+expect 2 "$AMBER" policy show "$T/s" extra
+expect 2 "$AMBER" prune
+expect 2 "$AMBER" prune "$T/s" extra
+expect 2 "$AMBER" prune "$T/s" --grace never
 exit 0

@@ -20,5 +20,7 @@ int cmd_verify(int argc, char **argv);
 int cmd_index(int argc, char **argv);
 int cmd_mount(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);		/* cmd_doctor.c */
+int cmd_policy(int argc, char **argv);
+int cmd_prune(int argc, char **argv);
 
 #endif

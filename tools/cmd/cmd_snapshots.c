@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -15,6 +16,7 @@
 #include "age.h"
 #include "cli.h"
 #include "cmd.h"
+#include "keep.h"
 #include "store.h"
 #include "url.h"
 
@@ -30,6 +32,9 @@ static const char usage[] =
     "ingest key after it was revoked; [before-key] dated before its key\n"
     "was registered; [before-parent] dated before a parent; [parentless]\n"
     "no parent, yet not the store's one first snapshot.\n"
+    "With a retention policy (amber policy), each line ends with\n"
+    "keep:RULES (the rules that keep it) or expired (amber prune deletes\n"
+    "it).\n"
     "\n"
     "  --json               a JSON array of snapshot objects\n"
     "  --max-age DURATION   exit 1 if the newest snapshot is older than\n"
@@ -132,6 +137,29 @@ snap_json(const struct store_snap *sn)
 	return o;
 }
 
+/* The policy's verdict: "keep" (true, false or null without a policy)
+ * and "keep_rules". */
+static json_t *
+keep_json(json_t *o, int has_pol, uint32_t why)
+{
+	json_t *a;
+	const char *name;
+	uint32_t rule;
+	size_t i;
+
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "keep", has_pol ? json_boolean(why != 0) :
+	    json_null());
+	a = json_array();
+	for (i = 0; has_pol && a != NULL &&
+	    (name = store_keep_name(i, &rule)) != NULL; i++)
+		if (why & rule)
+			json_array_append_new(a, json_string(name));
+	json_object_set_new(o, "keep_rules", a);
+	return o;
+}
+
 /*
  * --cached-ids: the ids come sorted.  Each is printed as the short id
  * `amber snapshots` shows, or whole when it shares that with a
@@ -195,7 +223,7 @@ cached_ids(const char *cmd, const char *location, const struct cli_common *c)
 }
 
 static void
-snap_print(const struct store_snap *sn)
+snap_print(const struct store_snap *sn, int has_pol, uint32_t why)
 {
 	char hex[2 * STORE_HASH_LEN + 1];
 	char size[32];
@@ -243,6 +271,12 @@ snap_print(const struct store_snap *sn)
 	for (i = 0; (fname = store_snap_flag_name(i, &flag)) != NULL; i++)
 		if (sn->flags & flag)
 			printf(" [%s]", fname);
+	if (has_pol && why != 0) {
+		printf(" keep:");
+		keep_print(stdout, why);
+	} else if (has_pol) {
+		printf(" expired");
+	}
 	putchar('\n');
 }
 
@@ -259,6 +293,9 @@ cmd_snapshots(int argc, char **argv)
 	int64_t max_age = 0;
 	int is_cached_ids = 0;
 	struct store_snap_list *l = NULL;
+	struct store_policy pol;
+	uint32_t *why = NULL;
+	int has_pol = 0;
 	struct cli_common c;
 	struct store *s = NULL;
 	json_t *a = NULL;
@@ -305,6 +342,12 @@ cmd_snapshots(int argc, char **argv)
 		goto out;
 	}
 	n = store_snap_list_len(l);
+	if ((r = keep_eval(s, l, &pol, &has_pol, &why)) < 0) {
+		cli_err(argv[0], "cannot apply the retention policy: %s",
+		    cli_strerror(r));
+		r = cli_exit_status(r);
+		goto out;
+	}
 	if (c.is_json && (a = json_array()) == NULL) {
 		cli_err(argv[0], "out of memory");
 		r = CLI_EXIT_ERROR;
@@ -314,9 +357,10 @@ cmd_snapshots(int argc, char **argv)
 		const struct store_snap *sn = store_snap_list_get(l, i);
 
 		if (c.is_json)
-			json_array_append_new(a, snap_json(sn));
+			json_array_append_new(a, keep_json(snap_json(sn),
+			    has_pol, why[i]));
 		else
-			snap_print(sn);
+			snap_print(sn, has_pol, why[i]);
 	}
 	if (c.is_json) {
 		json_dumpf(a, stdout, JSON_INDENT(2));
@@ -330,6 +374,7 @@ out:
 		r = CLI_EXIT_ERROR;
 	}
 	json_decref(a);
+	free(why);
 	store_snap_list_free(l);
 	store_close(s);
 	return r;

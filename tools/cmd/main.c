@@ -35,6 +35,8 @@ static const struct command commands[] = {
 	{ "index", cmd_index, "rebuild or sync the local index" },
 	{ "mount", cmd_mount, "mount the store read-only (amberfs)" },
 	{ "doctor", cmd_doctor, "check a store's backend settings" },
+	{ "policy", cmd_policy, "set or show the retention policy" },
+	{ "prune", cmd_prune, "delete what the retention policy expires" },
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

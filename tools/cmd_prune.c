@@ -1,0 +1,234 @@
+/*
+ * cmd_prune.c: `amber prune STORE` deletes from a local store what the
+ * retention policy expires: the expired snapshots' manifests and the
+ * packs no kept snapshot references (amber-store(5), PRUNING); with
+ * --dry-run it only says what would go and how many bytes that frees.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "age.h"
+#include "cli.h"
+#include "cmd.h"
+#include "keep.h"
+#include "store.h"
+
+static const char usage[] =
+    "usage: amber prune STORE [--dry-run] [--grace DURATION] [--json]\n"
+    "\n"
+    "Apply the retention policy of STORE (amber policy): delete the\n"
+    "manifests of the snapshots it no longer keeps, and every pack that no\n"
+    "kept snapshot references and that is older than the grace period.\n"
+    "Local stores only; deleting from an --immutable store needs root.\n"
+    "Without a policy nothing is deleted.  A running ingest holds off a\n"
+    "prune (and a prune an ingest) through tmp/prune.lock in the store.\n"
+    "\n"
+    "  --dry-run          delete nothing; list what would go, and the bytes\n"
+    "                     that frees\n"
+    "  --grace DURATION   never delete a pack younger than DURATION\n"
+    "                     (default 1d; 0s for none)\n"
+    "  --json             print the figures as one JSON object\n"
+    CLI_COMMON_HELP;
+
+struct out {
+	int is_json;
+	int is_quiet;
+	int is_dry_run;
+	json_t *objects;
+};
+
+static void
+each(void *ctx, const char *object, uint64_t size, int what)
+{
+	struct out *o = ctx;
+
+	(void)what;
+	if (o->is_json) {
+		json_array_append_new(o->objects, json_pack("{s:s, s:I}",
+		    "object", object, "bytes", (json_int_t)size));
+		return;
+	}
+	if (!o->is_quiet)
+		printf("%s %s %llu\n", o->is_dry_run ? "would delete" :
+		    "deleted", object, (unsigned long long)size);
+}
+
+static int
+is_prunable_location(const char *loc)
+{
+	return strncmp(loc, "s3://", 5) != 0;
+}
+
+int
+cmd_prune(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS,
+		{ "dry-run", no_argument, NULL, CLI_OPT_FIRST_PRIVATE },
+		{ "grace", required_argument, NULL,
+		    CLI_OPT_FIRST_PRIVATE + 1 },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct store_snap_list *l = NULL;
+	struct store_prune_stats st;
+	struct store_prune_in in;
+	struct store_policy pol;
+	struct store_ref *keep = NULL;
+	uint8_t (*drop)[STORE_HASH_LEN] = NULL;
+	uint32_t *why = NULL;
+	struct cli_common c;
+	struct store *s = NULL;
+	struct out o;
+	int64_t grace = 86400;
+	int has_pol = 0;
+	size_t i;
+	size_t n;
+	int opt;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	memset(&o, 0, sizeof(o));
+	memset(&in, 0, sizeof(in));
+	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
+	    NULL)) != -1) {
+		if (opt == CLI_OPT_FIRST_PRIVATE) {
+			o.is_dry_run = 1;
+			continue;
+		}
+		if (opt == CLI_OPT_FIRST_PRIVATE + 1) {
+			if (strcmp(optarg, "0") != 0 && strcmp(optarg,
+			    "0s") != 0 && age_parse(optarg, &grace) < 0) {
+				cli_err(argv[0], "--grace %s: a duration such "
+				    "as 1d, 6h or 0s", optarg);
+				return CLI_EXIT_USAGE;
+			}
+			if (optarg[0] == '0')
+				grace = 0;
+			continue;
+		}
+		if (!cli_common_opt(&c, opt, optarg))
+			return cli_usage(argv[0], usage, 1);
+	}
+	if (c.is_help)
+		return cli_usage(argv[0], usage, 0);
+	if (argc - optind != 1)
+		return cli_usage(argv[0], usage, 1);
+	if (!is_prunable_location(argv[optind])) {
+		cli_err(argv[0], "%s: prune deletes from local stores only "
+		    "(S3 lifecycle rules are not implemented yet)",
+		    argv[optind]);
+		return CLI_EXIT_USAGE;
+	}
+	o.is_json = c.is_json;
+	o.is_quiet = c.is_quiet;
+	if (c.is_json && (o.objects = json_array()) == NULL) {
+		cli_err(argv[0], "out of memory");
+		return CLI_EXIT_ERROR;
+	}
+	if ((r = cli_open(argv[0], argv[optind], &c, 1, &s)) != 0)
+		goto out;
+	if ((r = store_snapshots(s, &l)) < 0) {
+		cli_err(argv[0], r == -EACCES ? "pruning needs the "
+		    "passphrase, not an ingest key" :
+		    "cannot list snapshots: %s", cli_strerror(r));
+		r = cli_exit_status(r);
+		goto out;
+	}
+	if ((r = keep_eval(s, l, &pol, &has_pol, &why)) < 0) {
+		cli_err(argv[0], "cannot apply the retention policy: %s",
+		    cli_strerror(r));
+		r = cli_exit_status(r);
+		goto out;
+	}
+	if (!has_pol) {
+		cli_err(argv[0], "%s has no retention policy: nothing expires "
+		    "(see amber policy set)", argv[optind]);
+		r = CLI_EXIT_ERROR;
+		goto out;
+	}
+	n = store_snap_list_len(l);
+	if ((keep = calloc(n + 1, sizeof(*keep))) == NULL ||
+	    (drop = calloc(n + 1, sizeof(*drop))) == NULL) {
+		cli_err(argv[0], "out of memory");
+		r = CLI_EXIT_ERROR;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		const struct store_snap *sn = store_snap_list_get(l, i);
+
+		if (why[i] != 0)
+			keep[in.n_keep++] = sn->root.tree;
+		else
+			memcpy(drop[in.n_drop++], sn->id, STORE_HASH_LEN);
+	}
+	in.keep = keep;
+	in.drop = (const uint8_t (*)[STORE_HASH_LEN])drop;
+	in.grace = grace;
+	in.is_dry_run = o.is_dry_run;
+	r = store_prune(s, &in, each, &o, &st);
+	if (r < 0) {
+		if (r == -EBUSY)
+			cli_err(argv[0], "a writer is running on %s: try again "
+			    "later", argv[optind]);
+		else
+			cli_err(argv[0], "%s", cli_strerror(r));
+		r = cli_exit_status(r);
+		goto out;
+	}
+	if (c.is_json) {
+		json_t *j = json_pack("{s:b, s:o, s:I, s:I, s:I, s:I, s:I, "
+		    "s:I, s:I, s:I, s:I, s:I, s:I}",
+		    "dry_run", o.is_dry_run, "objects", json_incref(o.objects),
+		    "snapshots_kept", (json_int_t)in.n_keep,
+		    "snapshots", (json_int_t)st.n_snaps,
+		    "snapshot_bytes", (json_int_t)st.bytes_snaps,
+		    "packs", (json_int_t)st.n_packs,
+		    "pack_bytes", (json_int_t)st.bytes_packs,
+		    "freed_bytes", (json_int_t)(st.bytes_snaps +
+		    st.bytes_packs),
+		    "packs_young", (json_int_t)st.n_packs_young,
+		    "pack_bytes_young", (json_int_t)st.bytes_packs_young,
+		    "packs_live", (json_int_t)st.n_packs_live,
+		    "pack_bytes_live", (json_int_t)st.bytes_packs_live,
+		    "chunks_live", (json_int_t)st.n_chunks_live);
+
+		json_dumpf(j, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(j);
+	} else {
+		printf("%s %llu of %zu snapshots (%llu bytes) and %llu packs "
+		    "(%llu bytes): %llu bytes %s\n", o.is_dry_run ?
+		    "would delete" : "deleted",
+		    (unsigned long long)st.n_snaps, n,
+		    (unsigned long long)st.bytes_snaps,
+		    (unsigned long long)st.n_packs,
+		    (unsigned long long)st.bytes_packs,
+		    (unsigned long long)(st.bytes_snaps + st.bytes_packs),
+		    o.is_dry_run ? "would be freed" : "freed");
+		printf("kept: %zu snapshots, %llu packs (%llu bytes) they "
+		    "reference; %llu unreferenced packs (%llu bytes) within "
+		    "the grace period\n", in.n_keep,
+		    (unsigned long long)st.n_packs_live,
+		    (unsigned long long)st.bytes_packs_live,
+		    (unsigned long long)st.n_packs_young,
+		    (unsigned long long)st.bytes_packs_young);
+	}
+	r = CLI_EXIT_OK;
+out:
+	if (fflush(stdout) != 0 && r == CLI_EXIT_OK) {
+		cli_err(argv[0], "write error on stdout");
+		r = CLI_EXIT_ERROR;
+	}
+	json_decref(o.objects);
+	free(keep);
+	free(drop);
+	free(why);
+	store_snap_list_free(l);
+	store_close(s);
+	return r;
+}
