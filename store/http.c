@@ -426,6 +426,13 @@ attempt_once(struct http_client *c, CURL *curl, struct curl_slist *hdrs,
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDS,
 		    req->body ? (const char *)req->body : "");
 	} else if (strcmp(req->method, "GET") != 0) {
+		/* PATCH and DELETE, with a body when one is given. */
+		if (req->body != NULL) {
+			curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+			    (curl_off_t)req->body_len);
+			curl_easy_setopt(curl, CURLOPT_POSTFIELDS,
+			    (const char *)req->body);
+		}
 		curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, req->method);
 	}
 	cc = curl_easy_perform(curl);

@@ -43,7 +43,7 @@ struct http_opts {
 
 /* A request.  Nothing in it is retained after http_do() returns. */
 struct http_request {
-	const char *method;	/* "GET", "HEAD", "PUT", "POST", "DELETE" */
+	const char *method;	/* GET, HEAD, PUT, POST, PATCH, DELETE */
 	const char *url;	/* absolute, already %-encoded */
 	const char *const *headers;	/* "Name: value" lines (no CRLF) */
 	size_t n_headers;

@@ -16,6 +16,7 @@ int cmd_ls(int argc, char **argv);
 int cmd_cat(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
+int cmd_recover(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_index(int argc, char **argv);
 int cmd_mount(int argc, char **argv);

@@ -31,6 +31,7 @@ static const struct command commands[] = {
 	{ "cat", cmd_cat, "write a file of a snapshot to stdout" },
 	{ "diff", cmd_diff, "list what differs between two snapshots" },
 	{ "restore", cmd_restore, "copy a snapshot or part of it out" },
+	{ "recover", cmd_recover, "put repositories and CI back onto a forge" },
 	{ "verify", cmd_verify, "check the store for damage" },
 	{ "index", cmd_index, "rebuild or sync the local index" },
 	{ "mount", cmd_mount, "mount the store read-only (amberfs)" },

@@ -677,3 +677,112 @@ forge_http_get_newer(struct forge_http *h, const char *url,
 
 	return collect(h, url, key, &cl, out, err);
 }
+
+int
+forge_http_send(struct forge_http *h, const char *method, const char *url,
+    const json_t *body, json_t **out, struct forge_err *err)
+{
+	struct http_request req;
+	struct http_response resp = HTTP_RESPONSE_INIT;
+	const char *hdrs[FORGE_HEADERS_MAX + 2];
+	char origin[FORGE_URL_MAX];
+	char msg[160];
+	char *text = NULL;
+	json_t *ans = NULL;
+	long waited = 0;
+	long wait;
+	int n_waits = 0;
+	size_t n = 0;
+	size_t i;
+	int r;
+
+	err->status = 0;
+	err->msg[0] = '\0';
+	if (out != NULL)
+		*out = NULL;
+	/* Writes go to the API's origin, with the token, and nowhere else. */
+	if (forge_http_origin(url, origin, sizeof(origin)) < 0 ||
+	    strcmp(origin, h->origin) != 0) {
+		snprintf(err->msg, sizeof(err->msg), "%s %.200s: not on the "
+		    "API's origin %.200s", method, url, h->origin);
+		return -EINVAL;
+	}
+	if (body != NULL && (text = json_dumps(body, JSON_COMPACT |
+	    JSON_SORT_KEYS)) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < h->n_headers; i++)
+		hdrs[n++] = h->headers[i];
+	if (h->auth != NULL)
+		hdrs[n++] = h->auth;
+	hdrs[n++] = "Content-Type: application/json";
+	for (;;) {
+		memset(&req, 0, sizeof(req));
+		req.method = method;
+		req.url = url;
+		req.headers = hdrs;
+		req.n_headers = n;
+		req.body = (const uint8_t *)text;
+		req.body_len = text != NULL ? strlen(text) : 0;
+		req.max_body = FORGE_JSON_MAX;
+		r = http_do(h->hc, &req, &resp);
+		if (r == -ENOMEM)
+			goto out;
+		if (r < 0) {
+			snprintf(err->msg, sizeof(err->msg), "%s %.200s: %s",
+			    method, url, resp.error);
+			r = -EIO;
+			goto out;
+		}
+		err->status = resp.status;
+		wait = rate_wait(&resp);
+		if (wait < 0)
+			break;
+		if (waited + wait > h->max_wait_sec ||
+		    ++n_waits > FORGE_MAX_RATE_WAITS) {
+			snprintf(err->msg, sizeof(err->msg), "%s %.200s: rate "
+			    "limited (HTTP %ld), retry in %ld s, beyond the "
+			    "%ld s AMBER_FORGE_MAX_WAIT allows", method, url,
+			    resp.status, wait, h->max_wait_sec);
+			r = -EAGAIN;
+			goto out;
+		}
+		sleep_sec(wait);
+		waited += wait;
+	}
+	if (resp.status >= 200 && resp.status < 300) {
+		r = 0;
+		if (out != NULL && resp.body_len > 0 &&
+		    forge_json_parse(resp.body, resp.body_len, out) < 0) {
+			snprintf(err->msg, sizeof(err->msg), "%s %.200s: the "
+			    "answer is not JSON", method, url);
+			r = -EBADMSG;
+		}
+		goto out;
+	}
+	msg[0] = '\0';
+	if (forge_json_parse(resp.body, resp.body_len, &ans) == 0) {
+		const char *m = forge_json_str(ans, "message");
+
+		if (m == NULL)
+			m = forge_json_str(ans, "error");
+		if (m != NULL)
+			snprintf(msg, sizeof(msg), ": %.150s", m);
+		json_decref(ans);
+		forge_json_utf8_fix(msg);
+		for (i = 0; msg[i] != '\0'; i++)
+			if (iscntrl((unsigned char)msg[i]))
+				msg[i] = ' ';
+	}
+	snprintf(err->msg, sizeof(err->msg), "%s %.200s: HTTP %ld%.160s%s",
+	    method, url, resp.status, msg, resp.status == 401 ||
+	    resp.status == 403 ? " (the token lacks a permission this "
+	    "needs)" : "");
+	r = resp.status == 401 || resp.status == 403 ? -EACCES :
+	    resp.status == 404 || resp.status == 410 ? -ENOENT :
+	    resp.status == 400 || resp.status == 409 ||
+	    resp.status == 422 ? -EEXIST : -EIO;
+out:
+	http_response_fini(&resp);
+	free(text);
+	return r;
+}

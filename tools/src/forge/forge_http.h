@@ -132,4 +132,21 @@ int forge_http_origin(const char *url, char *out, size_t cap);
 int forge_http_set_page(const char *url, const char *page, char *out,
     size_t cap);
 
+/*
+ * forge_http_send(h, method, url, body, out, err):
+ * ${method} ("POST", "PUT", "PATCH", "DELETE") ${url}, which must be on
+ * the API's origin (-EINVAL otherwise), with the JSON ${body} (may be
+ * NULL) and the token.  No redirect is followed.  Transport failures,
+ * 429 and 5xx are retried by store/http.h (a bounded number of times),
+ * rate limits waited out as for forge_http_get().  With ${out}, a JSON
+ * answer is parsed into *${out} (NULL for an empty one; the caller
+ * json_decref()s it).  Returns 0 for a 2xx; -EACCES for 401 and 403,
+ * -ENOENT for 404 and 410, -EEXIST for 400, 409 and 422 (the forge
+ * refused the value, often because it exists), -EAGAIN for a rate limit
+ * beyond the bound, -EBADMSG for a 2xx that is not JSON, -EIO else; then
+ * ${err} says what happened.
+ */
+int forge_http_send(struct forge_http *h, const char *method, const char *url,
+    const json_t *body, json_t **out, struct forge_err *err);
+
 #endif

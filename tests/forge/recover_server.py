@@ -1,0 +1,504 @@
+#!/usr/bin/env python3
+"""tests/forge/recover_server.py: a fixture forge that accepts writes,
+for `amber recover` tests.
+
+Serves, on 127.0.0.1 only, a GitLab-like API (/api/v4) and a
+GitHub-like API (at the root) over one in-memory state, and the
+repositories over git's smart HTTP protocol (`git http-backend` as a
+CGI, receive-pack on) from DIR/git/<path>.git.  It stops by itself after
+--timeout seconds.
+
+    recover_server.py --root DIR --port-file F [--token T] [--timeout S]
+
+DIR/init.json (read once, optional):
+    {"groups": ["grp"], "orgs": ["org"], "projects": {"grp/x": {...}}}
+DIR/state.json: written after every write, the whole state:
+    {"projects": {"grp/app": {"visibility": ..., "variables": [...],
+     "pipeline_schedules": [...], "protected_branches": [...],
+     "environments": [...], "hooks": [...], ...}}}
+DIR/faults.json (re-read on every request, optional): a list of
+    {"method": "POST", "path": "/variables", "status": 500,
+     "count": 1, "retry_after": 0}
+    the next `count` requests whose path contains `path` answer
+    `status` (with Retry-After when given); counts are kept in memory.
+DIR/req.log: "METHOD PATH" per request, " auth=bad" when the token was
+    wrong or missing.
+With --token, API requests need "Authorization: Bearer T" and git
+pushes Basic auth with the password T (401 otherwise).
+"""
+import argparse
+import base64
+import http.server
+import json
+import os
+import socketserver
+import subprocess
+import sys
+import threading
+import urllib.parse
+
+KINDS = ("variables", "pipeline_schedules", "protected_branches",
+         "environments", "hooks")
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], (BrokenPipeError,
+                                          ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
+
+
+class Forge:
+    def __init__(self, root, base):
+        self.root = root
+        self.base = base
+        self.lock = threading.Lock()
+        self.next_id = 100
+        self.fault_used = {}
+        init = {}
+        p = os.path.join(root, "init.json")
+        if os.path.exists(p):
+            with open(p) as f:
+                init = json.load(f)
+        self.groups = init.get("groups", [])
+        self.orgs = init.get("orgs", [])
+        self.projects = {}
+        for path, proj in init.get("projects", {}).items():
+            self.create(path, proj)
+        self.save()
+
+    def nid(self):
+        self.next_id += 1
+        return self.next_id
+
+    def create(self, path, fields):
+        proj = {"id": self.nid(), "path_with_namespace": path,
+                "name": path.rsplit("/", 1)[1],
+                "path": path.rsplit("/", 1)[1],
+                "visibility": "private", "description": "",
+                "default_branch": None, "archived": False}
+        for k in KINDS:
+            proj[k] = []
+        proj.update(fields)
+        d = os.path.join(self.root, "git", path + ".git")
+        os.makedirs(os.path.dirname(d), exist_ok=True)
+        if not os.path.exists(d):
+            subprocess.run(["git", "init", "-q", "--bare", "-b", "main", d],
+                           check=True)
+        self.projects[path] = proj
+        return proj
+
+    def save(self):
+        tmp = os.path.join(self.root, "state.json.tmp")
+        with open(tmp, "w") as f:
+            json.dump({"projects": self.projects}, f, indent=1,
+                      sort_keys=True)
+        os.rename(tmp, os.path.join(self.root, "state.json"))
+
+    def gl_view(self, p):
+        v = {k: p[k] for k in p if k not in KINDS}
+        v["http_url_to_repo"] = "%s/git/%s.git" % (
+            self.base["url"], p["path_with_namespace"])
+        return v
+
+    def gh_view(self, p):
+        name = p["path_with_namespace"].split("/", 1)[1]
+        return {"id": p["id"], "name": name,
+                "full_name": p["path_with_namespace"],
+                "private": p["visibility"] != "public",
+                "description": p["description"],
+                "default_branch": p["default_branch"],
+                "archived": p["archived"],
+                "clone_url": "%s/git/%s.git" % (
+                    self.base["url"], p["path_with_namespace"])}
+
+
+def make_handler(args, forge):
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+
+        def log_message(self, fmt, *a):
+            pass
+
+        def send(self, status, body, headers=None, ctype="application/json"):
+            if not isinstance(body, bytes):
+                body = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self):
+            self.handle_any("GET")
+
+        def do_POST(self):
+            self.handle_any("POST")
+
+        def do_PUT(self):
+            self.handle_any("PUT")
+
+        def do_PATCH(self):
+            self.handle_any("PATCH")
+
+        def do_DELETE(self):
+            self.handle_any("DELETE")
+
+        def read_body(self):
+            n = int(self.headers.get("Content-Length", "0") or 0)
+            if n:
+                return self.rfile.read(n)
+            if self.headers.get("Transfer-Encoding") == "chunked":
+                chunks = []
+                while True:
+                    size = int(self.rfile.readline().strip(), 16)
+                    if size == 0:
+                        self.rfile.readline()
+                        break
+                    chunks.append(self.rfile.read(size))
+                    self.rfile.readline()
+                return b"".join(chunks)
+            return b""
+
+        def fault(self, method, path):
+            p = os.path.join(args.root, "faults.json")
+            if not os.path.exists(p):
+                return None
+            with open(p) as f:
+                faults = json.load(f)
+            with forge.lock:
+                for i, flt in enumerate(faults):
+                    if flt.get("method", method) != method or \
+                            flt["path"] not in path:
+                        continue
+                    used = forge.fault_used.get(i, 0)
+                    if used >= flt.get("count", 1):
+                        continue
+                    forge.fault_used[i] = used + 1
+                    return flt
+            return None
+
+        def handle_any(self, method):
+            path, _, query = self.path.partition("?")
+            body = self.read_body()
+            is_git = path.startswith("/git/")
+            auth_ok = True
+            if args.token:
+                if is_git:
+                    a = self.headers.get("Authorization", "")
+                    auth_ok = a.startswith("Basic ") and \
+                        base64.b64decode(a[6:]).decode().partition(
+                            ":")[2] == args.token
+                else:
+                    auth_ok = self.headers.get("Authorization") == \
+                        "Bearer " + args.token
+            with open(os.path.join(args.root, "req.log"), "a") as f:
+                f.write("%s %s%s\n" % (method, self.path,
+                                       "" if auth_ok else " auth=bad"))
+            flt = self.fault(method, self.path)
+            if flt is not None:
+                h = {}
+                if flt.get("retry_after") is not None:
+                    h["Retry-After"] = str(flt["retry_after"])
+                return self.send(flt["status"], {"message": "injected"}, h)
+            if is_git:
+                if not auth_ok and ("receive-pack" in path or
+                                    "receive-pack" in query):
+                    return self.send(401, b"auth needed\n", {
+                        "WWW-Authenticate": 'Basic realm="git"'},
+                        ctype="text/plain")
+                return self.git(method, path, query, body)
+            if not auth_ok:
+                return self.send(401, {"message": "401 Unauthorized"})
+            try:
+                data = json.loads(body) if body else {}
+            except ValueError:
+                return self.send(400, {"message": "bad JSON"})
+            q = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
+            with forge.lock:
+                st, out = self.route(method, path, q, data)
+                if method != "GET" and 200 <= st < 300:
+                    forge.save()
+            self.send(st, out)
+
+        def route(self, method, path, q, data):
+            parts = [urllib.parse.unquote(x) for x in path.split("/")[1:]]
+            if parts[:2] == ["api", "v4"]:
+                return self.gitlab(method, parts[2:], q, data)
+            return self.github(method, parts, q, data)
+
+        # ---- GitLab ----
+        def gitlab(self, method, parts, q, data):
+            if parts[0] == "groups" and len(parts) == 2 and method == "GET":
+                if parts[1] in forge.groups:
+                    return 200, {"id": 7 + forge.groups.index(parts[1]),
+                                 "full_path": parts[1]}
+                return 404, {"message": "404 Group Not Found"}
+            if parts == ["projects"] and method == "POST":
+                gid = data.get("namespace_id")
+                groups = {7 + i: g for i, g in enumerate(forge.groups)}
+                if gid not in groups:
+                    return 400, {"message": "bad namespace"}
+                full = groups[gid] + "/" + data.get("path", "")
+                if full in forge.projects:
+                    return 400, {"message": "has already been taken"}
+                fields = {k: data[k] for k in ("visibility", "description")
+                          if k in data}
+                return 201, forge.gl_view(forge.create(full, fields))
+            if parts[0] != "projects" or len(parts) < 2:
+                return 404, {"message": "404 Not Found"}
+            p = forge.projects.get(parts[1])
+            if p is None:
+                return 404, {"message": "404 Project Not Found"}
+            rest = parts[2:]
+            if not rest:
+                if method == "GET":
+                    return 200, forge.gl_view(p)
+                if method == "PUT":
+                    for k in ("visibility", "description", "default_branch"):
+                        if k in data:
+                            p[k] = data[k]
+                    if "default_branch" in data:
+                        self.set_head(p, data["default_branch"])
+                    return 200, forge.gl_view(p)
+            if rest == ["archive"] and method == "POST":
+                p["archived"] = True
+                return 201, forge.gl_view(p)
+            if p["archived"] and method != "GET":
+                return 403, {"message": "project is archived"}
+            kind = rest[0]
+            if kind not in KINDS:
+                return 404, {"message": "404 Not Found"}
+            items = p[kind]
+            if len(rest) == 1:
+                if method == "GET":
+                    return 200, items
+                if method == "POST":
+                    return self.gl_create(kind, items, data)
+            if len(rest) >= 2:
+                it = self.gl_find(kind, items, rest[1], q)
+                if it is None:
+                    return 404, {"message": "404 Not found"}
+                if len(rest) == 3 and rest[2] == "variables" and \
+                        kind == "pipeline_schedules" and method == "POST":
+                    it.setdefault("variables", []).append(data)
+                    return 201, data
+                if len(rest) == 2:
+                    if method == "GET":
+                        return 200, it
+                    if method == "PUT":
+                        it.update(data)
+                        return 200, it
+                    if method == "DELETE":
+                        items.remove(it)
+                        return 204, b""
+            return 404, {"message": "404 Not Found"}
+
+        def gl_find(self, kind, items, key, q):
+            for it in items:
+                if kind == "variables":
+                    if it["key"] == key and it.get(
+                            "environment_scope", "*") == q.get(
+                            "filter[environment_scope]", "*"):
+                        return it
+                elif kind == "protected_branches":
+                    if it["name"] == key:
+                        return it
+                elif str(it.get("id")) == key:
+                    return it
+            return None
+
+        def gl_create(self, kind, items, data):
+            it = dict(data)
+            if kind == "variables":
+                it.setdefault("environment_scope", "*")
+                it.setdefault("variable_type", "env_var")
+                it.setdefault("protected", False)
+                it.setdefault("masked", False)
+                for o in items:
+                    if o["key"] == it["key"] and \
+                            o["environment_scope"] == it["environment_scope"]:
+                        return 400, {"message": "has already been taken"}
+            elif kind == "protected_branches":
+                for o in items:
+                    if o["name"] == it["name"]:
+                        return 409, {"message": "already protected"}
+                it = {"id": forge.nid(), "name": data["name"],
+                      "allow_force_push": data.get("allow_force_push",
+                                                   False)}
+                for lv in ("push", "merge", "unprotect"):
+                    if lv + "_access_level" in data:
+                        it[lv + "_access_levels"] = [{
+                            "access_level": data[lv + "_access_level"]}]
+            else:
+                it["id"] = forge.nid()
+                if kind == "pipeline_schedules":
+                    it.setdefault("active", True)
+            items.append(it)
+            return 201, it
+
+        def set_head(self, p, branch):
+            d = os.path.join(args.root, "git",
+                             p["path_with_namespace"] + ".git")
+            subprocess.run(["git", "-C", d, "symbolic-ref", "HEAD",
+                            "refs/heads/" + branch], check=False)
+
+        # ---- GitHub ----
+        def github(self, method, parts, q, data):
+            if parts[0] == "orgs" and len(parts) == 2 and method == "GET":
+                if parts[1] in forge.orgs:
+                    return 200, {"login": parts[1]}
+                return 404, {"message": "Not Found"}
+            if parts[0] == "orgs" and len(parts) == 3 and \
+                    parts[2] == "repos" and method == "POST":
+                if parts[1] not in forge.orgs:
+                    return 404, {"message": "Not Found"}
+                full = parts[1] + "/" + data.get("name", "")
+                if full in forge.projects:
+                    return 422, {"message": "name already exists"}
+                p = forge.create(full, {
+                    "visibility": "private" if data.get("private", True)
+                    else "public",
+                    "description": data.get("description", "")})
+                return 201, forge.gh_view(p)
+            if parts[0] != "repos" or len(parts) < 3:
+                return 404, {"message": "Not Found"}
+            p = forge.projects.get(parts[1] + "/" + parts[2])
+            if p is None:
+                return 404, {"message": "Not Found"}
+            rest = parts[3:]
+            if not rest:
+                if method == "GET":
+                    return 200, forge.gh_view(p)
+                if method == "PATCH":
+                    if p["archived"]:
+                        return 403, {"message": "archived"}
+                    if "private" in data:
+                        p["visibility"] = "private" if data["private"] \
+                            else "public"
+                    for k in ("description", "default_branch", "archived"):
+                        if k in data:
+                            p[k] = data[k]
+                    if "default_branch" in data:
+                        self.set_head(p, data["default_branch"])
+                    return 200, forge.gh_view(p)
+            if p["archived"] and method != "GET":
+                return 403, {"message": "archived"}
+            if rest[:2] == ["actions", "variables"]:
+                items = p["variables"]
+                if len(rest) == 2 and method == "GET":
+                    return 200, {"total_count": len(items),
+                                 "variables": items}
+                if len(rest) == 2 and method == "POST":
+                    if any(v["name"] == data["name"] for v in items):
+                        return 409, {"message": "exists"}
+                    items.append({"name": data["name"],
+                                  "value": data["value"]})
+                    return 201, {}
+                for v in items:
+                    if len(rest) == 3 and v["name"] == rest[2] and \
+                            method == "PATCH":
+                        v.update(data)
+                        return 204, b""
+                return 404, {"message": "Not Found"}
+            if rest[0] == "environments":
+                items = p["environments"]
+                if len(rest) == 1 and method == "GET":
+                    return 200, {"total_count": len(items),
+                                 "environments": items}
+                if len(rest) == 2 and method == "PUT":
+                    for e in items:
+                        if e["name"] == rest[1]:
+                            return 200, e
+                    e = {"id": forge.nid(), "name": rest[1]}
+                    items.append(e)
+                    return 200, e
+            if rest[0] == "hooks":
+                items = p["hooks"]
+                if len(rest) == 1 and method == "GET":
+                    return 200, items
+                if len(rest) == 1 and method == "POST":
+                    h = dict(data)
+                    h["id"] = forge.nid()
+                    items.append(h)
+                    return 201, h
+                for h in items:
+                    if len(rest) == 2 and str(h["id"]) == rest[1] and \
+                            method == "PATCH":
+                        h.update(data)
+                        return 200, h
+            return 404, {"message": "Not Found"}
+
+        def git(self, method, path, query, body):
+            env = {
+                "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                "GIT_PROJECT_ROOT": os.path.join(args.root, "git"),
+                "GIT_HTTP_EXPORT_ALL": "1",
+                "GIT_CONFIG_COUNT": "1",
+                "GIT_CONFIG_KEY_0": "http.receivepack",
+                "GIT_CONFIG_VALUE_0": "true",
+                "REQUEST_METHOD": method,
+                "PATH_INFO": path[len("/git"):],
+                "QUERY_STRING": query,
+                "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+                "REMOTE_ADDR": "127.0.0.1",
+                "GIT_CONFIG_NOSYSTEM": "1",
+                "HOME": args.root,
+            }
+            if self.headers.get("Git-Protocol"):
+                env["GIT_PROTOCOL"] = self.headers["Git-Protocol"]
+            if self.headers.get("Content-Encoding"):
+                env["HTTP_CONTENT_ENCODING"] = \
+                    self.headers["Content-Encoding"]
+            env["CONTENT_LENGTH"] = str(len(body))
+            p = subprocess.run(["git", "http-backend"], input=body,
+                               env=env, capture_output=True)
+            out = p.stdout
+            head, sep, rest = out.partition(b"\r\n\r\n")
+            if not sep:
+                head, _, rest = out.partition(b"\n\n")
+            status = 200
+            headers = {}
+            for line in head.decode("latin-1").splitlines():
+                k, _, v = line.partition(":")
+                if k.lower() == "status":
+                    status = int(v.strip().split()[0])
+                elif k:
+                    headers[k.strip()] = v.strip()
+            ctype = headers.pop("Content-Type", "text/plain")
+            self.send(status, rest, headers, ctype)
+
+    return Handler
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--root", required=True)
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--token")
+    ap.add_argument("--timeout", type=float, default=300)
+    args = ap.parse_args()
+    base = {}
+    srv = Server(("127.0.0.1", 0), None)
+    base["url"] = "http://127.0.0.1:%d" % srv.server_address[1]
+    forge = Forge(args.root, base)
+    srv.RequestHandlerClass = make_handler(args, forge)
+    t = threading.Timer(args.timeout, srv.shutdown)
+    t.daemon = True
+    t.start()
+    tmp = args.port_file + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("%d\n" % srv.server_address[1])
+    os.rename(tmp, args.port_file)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

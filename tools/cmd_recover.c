@@ -1,0 +1,548 @@
+/*
+ * cmd_recover.c: `amber recover STORE SNAPSHOT --to FORGE`: put the
+ * repositories of a snapshot (repos/NAME.git), with the CI metadata of
+ * the pipeline source of the same name (pipelines/NAME), back onto a
+ * GitLab group or a GitHub organisation.  It plans first (recover.c),
+ * shows the plan, and writes only with --yes or a "y" on the terminal.
+ */
+#include <errno.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "recover.h"
+#include "store.h"
+
+#define MAPS_MAX 1024
+#define PATTERNS_MAX 1024
+
+static const char usage[] =
+    "usage: amber recover STORE SNAPSHOT --to FORGE (--all | --repo PATTERN...)\n"
+    "           [--map OLD=NEW]... [--dry-run] [--yes] [--update] [--force]\n"
+    "           [--json] [options]\n"
+    "Put a snapshot's repositories and CI metadata back onto a forge.\n"
+    "FORGE: gitlab:https://HOST/GROUP, github:ORG, github:https://HOST/ORG\n"
+    "  --to FORGE           where to recover to\n"
+    "  --all                every repository of the snapshot\n"
+    "  --repo PATTERN       the repositories whose name matches (repeatable)\n"
+    "  --map OLD=NEW        recover repos/OLD.git as NEW (OLD may end in *)\n"
+    "  --dry-run            print the plan and write nothing\n"
+    "  --yes                write without asking (needed without a terminal)\n"
+    "  --update             change what exists on the target and differs\n"
+    "  --force              move refs that are not fast-forwards, and use a\n"
+    "                       snapshot flagged untrusted\n"
+    "  --json               the plan (and results) as JSON on stdout\n"
+    CLI_COMMON_HELP
+    CLI_S3_HELP
+    "Exit status: 0 done, 1 error, 2 usage, 3 something was not recovered.\n"
+    "See amber(1), RECOVERING ONTO A FORGE.\n";
+
+enum {
+	OPT_TO = CLI_OPT_FIRST_PRIVATE,
+	OPT_ALL,
+	OPT_REPO,
+	OPT_MAP,
+	OPT_DRY_RUN,
+	OPT_YES,
+	OPT_UPDATE,
+	OPT_FORCE,
+};
+
+struct map {
+	const char *from;	/* "a" or "grp.*" */
+	const char *to;		/* "b" or "*" forms */
+};
+
+/* NEW for ${src} after the maps, malloc'd. */
+static char *
+map_name(const struct map *m, size_t n, const char *src)
+{
+	size_t i;
+	char *out;
+
+	for (i = 0; i < n; i++) {
+		size_t fl = strlen(m[i].from);
+
+		if (fl > 0 && m[i].from[fl - 1] == '*') {
+			const char *tl = strchr(m[i].to, '*');
+
+			if (strncmp(src, m[i].from, fl - 1) != 0)
+				continue;
+			if (tl == NULL)
+				return strdup(m[i].to);
+			if (asprintf(&out, "%.*s%s%s", (int)(tl - m[i].to),
+			    m[i].to, src + fl - 1, tl + 1) < 0)
+				return NULL;
+			return out;
+		}
+		if (strcmp(src, m[i].from) == 0)
+			return strdup(m[i].to);
+	}
+	return strdup(src);
+}
+
+static int
+dst_ok(const char *s)
+{
+	size_t i;
+
+	if (s[0] == '\0' || s[0] == '.' || s[0] == '-' || strlen(s) > 255)
+		return 0;
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || strchr("._-", s[i])))
+			return 0;
+	return strstr(s, ".git") == NULL || strcmp(s + strlen(s) - 4,
+	    ".git") != 0;
+}
+
+static void
+print_plan(FILE *f, const struct recover_proj *p)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+	json_t *a;
+
+	fprintf(f, "%s  (from repos/%s.git%s%s)\n", p->full, p->src,
+	    p->pipes != NULL ? " and pipelines/" : "",
+	    p->pipes != NULL ? p->src : "");
+	if (p->is_failed && json_array_size(p->actions) == 0) {
+		fprintf(f, "  cannot plan: %s\n", p->why);
+		return;
+	}
+	json_array_foreach(p->actions, i, a) {
+		const char *d = json_string_value(json_object_get(a,
+		    "detail"));
+		const char *res = json_string_value(json_object_get(a,
+		    "result"));
+
+		fprintf(f, "  %-9s %-16s %s%s%s%s%s%s\n",
+		    json_string_value(json_object_get(a, "action")),
+		    json_string_value(json_object_get(a, "part")),
+		    json_string_value(json_object_get(a, "name")),
+		    d ? "  (" : "", d ? d : "", d ? ")" : "",
+		    res ? "  -> " : "", res ? res : "");
+	}
+	if (json_object_size(p->same) > 0) {
+		int first = 1;
+
+		fprintf(f, "  unchanged:");
+		json_object_foreach(p->same, k, v) {
+			fprintf(f, "%s %lld %s%s", first ? "" : ",",
+			    (long long)json_integer_value(v), k,
+			    json_integer_value(v) > 1 ? "s" : "");
+			first = 0;
+		}
+		fputc('\n', f);
+	}
+	json_array_foreach(p->notes, i, a)
+		fprintf(f, "  note: %s\n", json_string_value(a));
+	if (p->is_failed && json_array_size(p->actions) > 0)
+		fprintf(f, "  not recovered: %s\n", p->why);
+}
+
+static json_t *
+plan_json(const struct recover_proj *p)
+{
+	json_t *acts = json_array();
+	json_t *o;
+	size_t i;
+	json_t *a;
+
+	json_array_foreach(p->actions, i, a) {
+		json_t *c = json_object();
+		const char *k;
+		json_t *v;
+
+		json_object_foreach(a, k, v)
+			if (k[0] != '_')
+				json_object_set(c, k, v);
+		json_array_append_new(acts, c);
+	}
+	o = json_pack("{s:s, s:s, s:O, s:O, s:O, s:b}", "source", p->src,
+	    "path", p->full, "actions", acts, "unchanged", p->same,
+	    "notes", p->notes, "failed", p->is_failed);
+	json_decref(acts);
+	if (o != NULL && p->is_failed)
+		json_object_set_new(o, "error", json_string(p->why));
+	if (o != NULL && p->pipes != NULL)
+		json_object_set_new(o, "pipelines", json_string(p->src));
+	return o;
+}
+
+/* Whether the plan has anything to write. */
+static int
+has_writes(const struct recover_proj *p)
+{
+	size_t i;
+	json_t *a;
+
+	json_array_foreach(p->actions, i, a)
+		if (json_object_get(a, "_req") != NULL ||
+		    (json_object_get(a, "_oid") != NULL &&
+		    (strcmp(json_string_value(json_object_get(a, "action")),
+		    "push") == 0 || strcmp(json_string_value(json_object_get(
+		    a, "action")), "force") == 0)))
+			return 1;
+	return 0;
+}
+
+/* Whether the plan leaves something different from the snapshot. */
+static int
+has_kept(const struct recover_proj *p, char *why, size_t cap)
+{
+	size_t i;
+	json_t *a;
+
+	json_array_foreach(p->actions, i, a)
+		if (strcmp(json_string_value(json_object_get(a, "action")),
+		    "keep") == 0) {
+			snprintf(why, cap, "%s %s %s (%s)",
+			    json_string_value(json_object_get(a, "part")),
+			    json_string_value(json_object_get(a, "name")),
+			    "left as it is on the target",
+			    json_string_value(json_object_get(a, "detail")));
+			return 1;
+		}
+	return 0;
+}
+
+static int
+ask(const char *what)
+{
+	char line[64];
+	FILE *tty = fopen("/dev/tty", "r+");
+	int yes;
+
+	if (tty == NULL)
+		return 0;
+	fprintf(tty, "%s [y/N] ", what);
+	fflush(tty);
+	yes = fgets(line, sizeof(line), tty) != NULL &&
+	    (line[0] == 'y' || line[0] == 'Y');
+	fclose(tty);
+	return yes;
+}
+
+int
+cmd_recover(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS,
+		CLI_S3_LONGOPTS,
+		{ "to", required_argument, NULL, OPT_TO },
+		{ "all", no_argument, NULL, OPT_ALL },
+		{ "repo", required_argument, NULL, OPT_REPO },
+		{ "map", required_argument, NULL, OPT_MAP },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "yes", no_argument, NULL, OPT_YES },
+		{ "update", no_argument, NULL, OPT_UPDATE },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_common c;
+	struct recover_target t;
+	struct recover_opts o;
+	struct store *s = NULL;
+	struct store_snap_list *l = NULL;
+	const struct store_snap *sn;
+	struct recover_proj *ps = NULL;
+	struct map maps[MAPS_MAX];
+	const char *pats[PATTERNS_MAX];
+	size_t n_maps = 0;
+	size_t n_pats = 0;
+	size_t n_ps = 0;
+	size_t i;
+	size_t j;
+	const char *to = NULL;
+	int is_all = 0;
+	int is_dry = 0;
+	int is_yes = 0;
+	char why[1024];
+	char tmp[] = "/tmp/amber-recover.XXXXXX";
+	int has_tmp = 0;
+	int is_partial = 0;
+	json_t *out = NULL;
+	int opt;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	memset(&t, 0, sizeof(t));
+	memset(&o, 0, sizeof(o));
+	cli_getopt_reset();
+	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
+	    NULL)) != -1) {
+		switch (opt) {
+		case OPT_TO:
+			to = optarg;
+			break;
+		case OPT_ALL:
+			is_all = 1;
+			break;
+		case OPT_REPO:
+			if (n_pats == PATTERNS_MAX) {
+				cli_err(argv[0], "more than %d --repo",
+				    PATTERNS_MAX);
+				return CLI_EXIT_USAGE;
+			}
+			pats[n_pats++] = optarg;
+			break;
+		case OPT_MAP: {
+			char *eq = strchr(optarg, '=');
+
+			if (eq == NULL || eq == optarg || n_maps == MAPS_MAX ||
+			    !dst_ok(strchr(eq + 1, '*') ? "x" : eq + 1)) {
+				cli_err(argv[0], "--map %s: OLD=NEW, NEW a "
+				    "name of [A-Za-z0-9._-]", optarg);
+				return CLI_EXIT_USAGE;
+			}
+			*eq = '\0';
+			maps[n_maps].from = optarg;
+			maps[n_maps++].to = eq + 1;
+			break;
+		}
+		case OPT_DRY_RUN:
+			is_dry = 1;
+			break;
+		case OPT_YES:
+			is_yes = 1;
+			break;
+		case OPT_UPDATE:
+			o.is_update = 1;
+			break;
+		case OPT_FORCE:
+			o.is_force = 1;
+			break;
+		default:
+			if (!cli_common_opt(&c, opt, optarg))
+				return cli_usage(argv[0], usage, 1);
+		}
+	}
+	if (c.is_help)
+		return cli_usage(argv[0], usage, 0);
+	if (argc - optind != 2 || to == NULL || (is_all == 0 && n_pats == 0) ||
+	    (is_all && n_pats > 0)) {
+		if (argc - optind == 2 && to != NULL)
+			cli_err(argv[0], "say which repositories: --all or "
+			    "--repo PATTERN");
+		return cli_usage(argv[0], usage, 1);
+	}
+	if (!is_dry && !is_yes && !isatty(STDIN_FILENO)) {
+		cli_err(argv[0], "no terminal to confirm on: give --yes to "
+		    "write, or --dry-run to see the plan");
+		return CLI_EXIT_USAGE;
+	}
+	if ((r = cli_open(argv[0], argv[optind], &c, 1, &s)) != 0)
+		goto out;
+	if ((r = store_snapshots(s, &l)) < 0 ||
+	    (r = store_snap_find(l, argv[optind + 1], &sn)) < 0) {
+		cli_err(argv[0], "%s: %s", argv[optind + 1], r == -ENOENT ?
+		    "no such snapshot" : cli_strerror(r));
+		r = cli_exit_status(r);
+		goto out;
+	}
+	if ((sn->flags & STORE_SNAP_UNTRUSTED) && !o.is_force) {
+		cli_err(argv[0], "%s: this snapshot is flagged untrusted (see "
+		    "amber snapshots); give --force to use it anyway",
+		    sn->name);
+		r = CLI_EXIT_ERROR;
+		goto out;
+	}
+	if ((ps = calloc(sn->n_sources + 1, sizeof(*ps))) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < sn->n_sources; i++) {
+		const struct store_source *so = &sn->sources[i];
+		size_t n = strlen(so->name);
+		struct recover_proj *p = &ps[n_ps];
+		int is_match = is_all;
+
+		if (so->kind != STORE_REPOS || n < 5 ||
+		    strcmp(so->name + n - 4, ".git") != 0)
+			continue;
+		if ((p->src = strndup(so->name, n - 4)) == NULL) {
+			r = -ENOMEM;
+			goto out;
+		}
+		for (j = 0; j < n_pats; j++)
+			if (fnmatch(pats[j], p->src, 0) == 0)
+				is_match = 1;
+		if (!is_match || (n > 9 && strcmp(so->name + n - 9,
+		    ".wiki.git") == 0)) {
+			free(p->src);
+			p->src = NULL;
+			continue;
+		}
+		p->mirror = &so->root;
+		p->src_is_github = -1;
+		for (j = 0; j < sn->n_sources; j++)
+			if (sn->sources[j].kind == STORE_PIPELINES &&
+			    strcmp(sn->sources[j].name, p->src) == 0)
+				p->pipes = &sn->sources[j].root;
+		if ((p->dst = map_name(maps, n_maps, p->src)) == NULL) {
+			r = -ENOMEM;
+			goto out;
+		}
+		if (!dst_ok(p->dst)) {
+			cli_err(argv[0], "repos/%s.git: %s is not a name the "
+			    "forge takes (use --map)", p->src, p->dst);
+			n_ps++;
+			r = CLI_EXIT_USAGE;
+			goto out;
+		}
+		n_ps++;
+	}
+	if (n_ps == 0) {
+		cli_err(argv[0], "%s: no repository matches", sn->name);
+		r = CLI_EXIT_USAGE;
+		goto out;
+	}
+	for (i = 0; i < n_ps; i++)
+		for (j = i + 1; j < n_ps; j++)
+			if (strcmp(ps[i].dst, ps[j].dst) == 0) {
+				cli_err(argv[0], "repos/%s.git and repos/%s.git "
+				    "would both be %s", ps[i].src, ps[j].src,
+				    ps[i].dst);
+				r = CLI_EXIT_USAGE;
+				goto out;
+			}
+	if ((r = recover_target_open(&t, to, why, sizeof(why))) < 0) {
+		cli_err(argv[0], "%s", why);
+		r = r == -EINVAL ? CLI_EXIT_USAGE : cli_exit_status(r);
+		goto out;
+	}
+	if (mkdtemp(tmp) == NULL) {
+		cli_err(argv[0], "%s: %s", tmp, strerror(errno));
+		r = CLI_EXIT_ERROR;
+		goto out;
+	}
+	has_tmp = 1;
+	o.tmp = tmp;
+	for (i = 0; i < n_ps; i++) {
+		struct recover_proj *p = &ps[i];
+
+		snprintf(p->full, sizeof(p->full), "%s/%s", t.group, p->dst);
+		if (p->pipes != NULL) {
+			struct store_tree *pt = NULL;
+			size_t idx;
+
+			p->src_is_github = -1;
+			if (store_tree_read(s, &p->pipes->tree, &pt) == 0) {
+				if (store_tree_find(pt, (const uint8_t *)
+				    "repository.json", 15, &idx) == 0)
+					p->src_is_github = 1;
+				else if (store_tree_find(pt, (const uint8_t *)
+				    "project.json", 12, &idx) == 0)
+					p->src_is_github = 0;
+			}
+			store_tree_free(pt);
+		}
+		if ((r = recover_plan(s, &t, &o, p)) < 0) {
+			cli_err(argv[0], "%s: cannot plan: %s", p->full,
+			    cli_strerror(r));
+			r = cli_exit_status(r);
+			goto out;
+		}
+	}
+	if (!c.is_json || is_dry) {
+		FILE *f = c.is_json ? NULL : is_dry ? stdout : stderr;
+
+		if (c.is_json) {
+			out = json_pack("{s:s, s:s, s:o}", "target", to,
+			    "snapshot", sn->name, "projects", json_array());
+			for (i = 0; i < n_ps; i++)
+				json_array_append_new(json_object_get(out,
+				    "projects"), plan_json(&ps[i]));
+			json_dumpf(out, stdout, JSON_INDENT(2));
+			putchar('\n');
+		} else {
+			fprintf(f, "Plan: %s of %s onto %s\n", n_ps > 1 ?
+			    "repositories" : "a repository", sn->name, to);
+			for (i = 0; i < n_ps; i++)
+				print_plan(f, &ps[i]);
+		}
+	}
+	if (is_dry) {
+		r = CLI_EXIT_OK;
+		goto out;
+	}
+	for (i = j = 0; i < n_ps; i++)
+		j += has_writes(&ps[i]);
+	if (j > 0 && !is_yes && !ask("Write this to the target?")) {
+		cli_err(argv[0], "nothing written");
+		r = CLI_EXIT_ERROR;
+		goto out;
+	}
+	for (i = 0; i < n_ps; i++) {
+		if (ps[i].is_failed)
+			continue;
+		if ((r = recover_apply(s, &t, &o, &ps[i])) < 0) {
+			cli_err(argv[0], "%s: %s", ps[i].full,
+			    cli_strerror(r));
+			r = cli_exit_status(r);
+			goto out;
+		}
+	}
+	/* The summary, one line per project. */
+	if (c.is_json)
+		out = json_pack("{s:s, s:s, s:o}", "target", to, "snapshot",
+		    sn->name, "projects", json_array());
+	for (i = 0; i < n_ps; i++) {
+		struct recover_proj *p = &ps[i];
+		char kept[1024];
+
+		if (!p->is_failed && has_kept(p, kept, sizeof(kept))) {
+			snprintf(p->why, sizeof(p->why), "%s", kept);
+			p->is_failed = 1;
+		}
+		if (p->is_failed)
+			is_partial = 1;
+		if (c.is_json) {
+			json_array_append_new(json_object_get(out, "projects"),
+			    plan_json(p));
+			continue;
+		}
+		if (c.is_quiet && !p->is_failed)
+			continue;
+		if (p->is_failed)
+			fprintf(stderr, "%s: NOT RECOVERED: %s\n", p->full,
+			    p->why);
+		else if (p->n_done == 0)
+			fprintf(stderr, "%s: unchanged\n", p->full);
+		else
+			fprintf(stderr, "%s: recovered (%zu steps)%s\n",
+			    p->full, p->n_done, p->n_todo ?
+			    ", with steps left to do by hand (see the plan)" :
+			    "");
+	}
+	if (c.is_json) {
+		json_dumpf(out, stdout, JSON_INDENT(2));
+		putchar('\n');
+	}
+	r = is_partial ? CLI_EXIT_PARTIAL : CLI_EXIT_OK;
+out:
+	if (fflush(stdout) != 0 && r == CLI_EXIT_OK) {
+		cli_err(argv[0], "write error on stdout");
+		r = CLI_EXIT_ERROR;
+	}
+	json_decref(out);
+	for (i = 0; ps != NULL && i <= n_ps; i++)
+		recover_proj_fini(&ps[i]);
+	free(ps);
+	if (has_tmp)
+		recover_rm_tree(tmp);
+	recover_target_close(&t);
+	store_snap_list_free(l);
+	store_close(s);
+	if (r < 0)
+		r = cli_exit_status(r);
+	return r;
+}
