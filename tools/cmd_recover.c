@@ -512,9 +512,24 @@ cmd_recover(int argc, char **argv)
 		}
 		if (c.is_quiet && !p->is_failed)
 			continue;
-		if (p->is_failed)
+		if (p->is_failed) {
+			size_t k;
+			json_t *a;
+
 			fprintf(stderr, "%s: NOT RECOVERED: %s\n", p->full,
 			    p->why);
+			json_array_foreach(p->actions, k, a) {
+				const char *res = json_string_value(
+				    json_object_get(a, "result"));
+
+				if (res != NULL && strcmp(res, "done") != 0)
+					fprintf(stderr, "  failed: %s %s: "
+					    "%s\n", json_string_value(
+					    json_object_get(a, "part")),
+					    json_string_value(json_object_get(
+					    a, "name")), res);
+			}
+		}
 		else if (p->n_done == 0)
 			fprintf(stderr, "%s: unchanged\n", p->full);
 		else

@@ -1418,7 +1418,7 @@ apply_push(struct store *s, struct recover_target *t,
 		} else {
 			char m[700];
 
-			snprintf(m, sizeof(m), "%s: refused: %s",
+			snprintf(m, sizeof(m), "%s: not pushed: %s",
 			    refs[i]->name, res[i].why ? res[i].why : "?");
 			step_failed(p, acts[i], m);
 		}

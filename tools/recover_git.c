@@ -780,8 +780,9 @@ push_parse(char *buf, const struct recover_ref *const *refs, size_t n,
 				continue;
 			res[i].ref = strdup(refs[i]->name);
 			res[i].is_ok = flag != '!';
-			if (flag == '!')
-				res[i].why = strdup(t2 + 1);
+			if (flag == '!' && asprintf(&res[i].why,
+			    "the forge refused it: %s", t2 + 1) < 0)
+				res[i].why = NULL;
 			break;
 		}
 	}
