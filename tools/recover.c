@@ -380,16 +380,20 @@ proj_path(const struct recover_target *t, const struct recover_proj *p,
 	return n < 0 || (size_t)n >= cap ? -ERANGE : 0;
 }
 
+/*
+ * GET ${path} below the API base; a listing (${is_list}) is read whole,
+ * every page, the items being the page or its member ${key}.
+ */
 static int
 get_json(struct recover_target *t, const char *path, int is_list,
-    json_t **out, struct forge_err *e)
+    const char *key, json_t **out, struct forge_err *e)
 {
 	char url[FORGE_URL_MAX];
 
 	if (forge_http_url(t->h, url, sizeof(url), "%s", path) < 0)
 		return -ERANGE;
 	if (is_list)
-		return forge_http_get_all(t->h, url, NULL, 100000, out, e);
+		return forge_http_get_all(t->h, url, key, 100000, out, e);
 	return forge_http_get_json(t->h, url, out, e);
 }
 
@@ -982,26 +986,10 @@ plan_kind(struct store *s, struct recover_target *t,
 		return 0;
 	if (p->target != NULL) {
 		snprintf(path, sizeof(path), "%s%s", pp, k->list);
-		if ((r = get_json(t, path, 1, &have, &e)) < 0 && r != -ENOENT) {
+		if ((r = get_json(t, path, 1, k->list_key, &have, &e)) < 0 && r != -ENOENT) {
 			fail(p, "reading the target's %ss: %s", k->part,
 			    e.msg);
 			return 0;
-		}
-		if (k->list_key != NULL && have != NULL) {
-			/* GitHub pages: {"total_count", "KEY": [...]} */
-			json_t *flat = json_array();
-
-			for (i = 0; i < json_array_size(have); i++) {
-				json_t *pg = json_array_get(have, i);
-				json_t *in = items_of(pg, k->list_key);
-
-				if (in != NULL)
-					json_array_extend(flat, in);
-				else if (json_is_object(pg))
-					json_array_append(flat, pg);
-			}
-			json_decref(have);
-			have = flat;
 		}
 		r = 0;
 	}
@@ -1217,7 +1205,7 @@ recover_plan(struct store *s, struct recover_target *t,
 	}
 	if ((r = proj_path(t, p, path, sizeof(path))) < 0)
 		return r;
-	r = get_json(t, path, 0, &pj, &e);
+	r = get_json(t, path, 0, NULL, &pj, &e);
 	if (r < 0 && r != -ENOENT) {
 		fail(p, "%s", e.msg);
 		return 0;
