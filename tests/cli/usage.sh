@@ -16,7 +16,7 @@ expect 0 "$AMBER" help ls
 out_has "usage: amber ls"
 expect 2 "$AMBER" help frobnicate
 
-for c in init key ingest snapshots ls cat restore verify index mount doctor policy prune; do
+for c in init key ingest snapshots ls cat restore recover verify index mount doctor policy prune; do
 	expect 0 "$AMBER" "$c" --help
 	grep -q "^usage: amber $c" "$T/out" || fail "$c --help: $(head -2 "$T/out")"
 	[ -s "$T/err" ] && fail "$c --help wrote to stderr: $(cat "$T/err")"
