@@ -102,9 +102,33 @@ dst_ok(const char *s)
 	    ".git") != 0;
 }
 
+#define SHOWN_MAX 512
+
+/*
+ * ${s} as it may go to a terminal: names, URLs and messages come from
+ * the snapshot or the forge, so control bytes become '?' and the length
+ * is cut at SHOWN_MAX, with "..." (into ${buf}, SHOWN_MAX + 4 bytes).
+ */
+static const char *
+shown(const char *s, char *buf)
+{
+	size_t i;
+
+	if (s == NULL)
+		return "";
+	for (i = 0; s[i] != '\0' && i < SHOWN_MAX; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' :
+		    s[i];
+	if (s[i] != '\0')
+		memcpy(buf + i, "...", 3), i += 3;
+	buf[i] = '\0';
+	return buf;
+}
+
 static void
 print_plan(FILE *f, const struct recover_proj *p)
 {
+	char b[SHOWN_MAX + 4];
 	const char *k;
 	json_t *v;
 	size_t i;
@@ -114,7 +138,7 @@ print_plan(FILE *f, const struct recover_proj *p)
 	    p->pipes != NULL ? " and pipelines/" : "",
 	    p->pipes != NULL ? p->src : "");
 	if (p->is_failed && json_array_size(p->actions) == 0) {
-		fprintf(f, "  cannot plan: %s\n", p->why);
+		fprintf(f, "  cannot plan: %s\n", shown(p->why, b));
 		return;
 	}
 	json_array_foreach(p->actions, i, a) {
@@ -122,13 +146,16 @@ print_plan(FILE *f, const struct recover_proj *p)
 		    "detail"));
 		const char *res = json_string_value(json_object_get(a,
 		    "result"));
+		char b1[SHOWN_MAX + 4];
+		char b2[SHOWN_MAX + 4];
+		char b3[SHOWN_MAX + 4];
 
 		fprintf(f, "  %-9s %-16s %s%s%s%s%s%s\n",
 		    json_string_value(json_object_get(a, "action")),
 		    json_string_value(json_object_get(a, "part")),
-		    json_string_value(json_object_get(a, "name")),
-		    d ? "  (" : "", d ? d : "", d ? ")" : "",
-		    res ? "  -> " : "", res ? res : "");
+		    shown(json_string_value(json_object_get(a, "name")), b1),
+		    d ? "  (" : "", d ? shown(d, b2) : "", d ? ")" : "",
+		    res ? "  -> " : "", res ? shown(res, b3) : "");
 	}
 	if (json_object_size(p->same) > 0) {
 		int first = 1;
@@ -143,9 +170,10 @@ print_plan(FILE *f, const struct recover_proj *p)
 		fputc('\n', f);
 	}
 	json_array_foreach(p->notes, i, a)
-		fprintf(f, "  note: %s\n", json_string_value(a));
+		fprintf(f, "  note: %s\n", shown(json_string_value(a),
+		    b));
 	if (p->is_failed && json_array_size(p->actions) > 0)
-		fprintf(f, "  not recovered: %s\n", p->why);
+		fprintf(f, "  not recovered: %s\n", shown(p->why, b));
 }
 
 static json_t *
@@ -452,7 +480,7 @@ cmd_recover(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (!c.is_json || is_dry) {
+	if ((!c.is_json || is_dry) && !(c.is_quiet && is_yes)) {
 		FILE *f = c.is_json ? NULL : is_dry ? stdout : stderr;
 
 		if (c.is_json) {
@@ -513,30 +541,33 @@ cmd_recover(int argc, char **argv)
 		if (c.is_quiet && !p->is_failed)
 			continue;
 		if (p->is_failed) {
+			char b1[SHOWN_MAX + 4];
+			char b2[SHOWN_MAX + 4];
 			size_t k;
 			json_t *a;
 
 			fprintf(stderr, "%s: NOT RECOVERED: %s\n", p->full,
-			    p->why);
+			    shown(p->why, b1));
 			json_array_foreach(p->actions, k, a) {
 				const char *res = json_string_value(
 				    json_object_get(a, "result"));
 
-				if (res != NULL && strcmp(res, "done") != 0)
-					fprintf(stderr, "  failed: %s %s: "
-					    "%s\n", json_string_value(
-					    json_object_get(a, "part")),
-					    json_string_value(json_object_get(
-					    a, "name")), res);
+				if (res == NULL || strcmp(res, "done") == 0)
+					continue;
+				fprintf(stderr, "  failed: %s %s: %s\n",
+				    json_string_value(json_object_get(a,
+				    "part")), shown(json_string_value(
+				    json_object_get(a, "name")), b1),
+				    shown(res, b2));
 			}
-		}
-		else if (p->n_done == 0)
+		} else if (p->n_done == 0) {
 			fprintf(stderr, "%s: unchanged\n", p->full);
-		else
+		} else {
 			fprintf(stderr, "%s: recovered (%zu steps)%s\n",
 			    p->full, p->n_done, p->n_todo ?
 			    ", with steps left to do by hand (see the plan)" :
 			    "");
+		}
 	}
 	if (c.is_json) {
 		json_dumpf(out, stdout, JSON_INDENT(2));

@@ -24,6 +24,9 @@
 #include "recover.h"
 #include "url.h"
 
+/* Items of one kind recovered at most (variables, hooks...). */
+#define RECOVER_ITEMS_MAX 10000
+
 /* Stages: the order of the steps of a plan. */
 enum { ST_CREATE, ST_PUSH, ST_SETTINGS, ST_META, ST_ARCHIVE };
 
@@ -984,6 +987,12 @@ plan_kind(struct store *s, struct recover_target *t,
 	if ((sv = items_of(stored, k->list_key)) == NULL ||
 	    json_array_size(sv) == 0)
 		return 0;
+	/* Each item is a request: a hostile snapshot must not make millions. */
+	if (json_array_size(sv) > RECOVER_ITEMS_MAX) {
+		fail(p, "pipelines/%s: more than %d %ss stored", p->src,
+		    RECOVER_ITEMS_MAX, k->part);
+		return 0;
+	}
 	if (p->target != NULL) {
 		snprintf(path, sizeof(path), "%s%s", pp, k->list);
 		if ((r = get_json(t, path, 1, k->list_key, &have, &e)) < 0 && r != -ENOENT) {
@@ -1121,7 +1130,8 @@ plan_meta(struct store *s, struct recover_target *t,
 
 	if (p->pipes == NULL)
 		return 0;
-	if (p->src_is_github != t->is_github) {
+	/* Unknown (no project.json nor repository.json): the target's. */
+	if (p->src_is_github >= 0 && p->src_is_github != t->is_github) {
 		note(p, t->is_github ? "pipelines from GitLab: only the "
 		    "repository is recovered onto GitHub" : "pipelines from "
 		    "GitHub: only the repository is recovered onto GitLab");
@@ -1217,8 +1227,7 @@ recover_plan(struct store *s, struct recover_target *t,
 
 		if (!clone_url_ok(t, cu)) {
 			fail(p, "the forge names the clone URL %.300s, not "
-			    "on its own host %s", cu != NULL ? cu : "(none)",
-			    "");
+			    "on its own host", cu != NULL ? cu : "(none)");
 			return 0;
 		}
 		if ((p->clone_url = strdup(cu)) == NULL)

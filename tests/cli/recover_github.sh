@@ -38,7 +38,7 @@ new_store "$S"
 expect 0 "$AMBER" ingest "$S" --repo site="$T/src/site.git" \
     --pipeline site="$P" --repo app="$T/src/app.git" \
     --pipeline app="$T/pipes/app"
-rc_start '{"orgs": ["org"]}'
+rc_start '{"orgs": ["org"], "per_page": 1}'
 TO=github:org
 
 expect 0 "$AMBER" recover "$S" latest --to "$TO" --repo site --dry-run

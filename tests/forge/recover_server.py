@@ -11,7 +11,10 @@ CGI, receive-pack on) from DIR/git/<path>.git.  It stops by itself after
     recover_server.py --root DIR --port-file F [--token T] [--timeout S]
 
 DIR/init.json (read once, optional):
-    {"groups": ["grp"], "orgs": ["org"], "projects": {"grp/x": {...}}}
+    {"groups": ["grp"], "orgs": ["org"], "projects": {"grp/x": {...}},
+     "per_page": 20}
+    A project may have "clone_url", the git URL its API gives.
+    Listings are paginated (Link rel="next"; X-Next-Page on /api/v4).
 DIR/state.json: written after every write, the whole state:
     {"projects": {"grp/app": {"visibility": ..., "variables": [...],
      "pipeline_schedules": [...], "protected_branches": [...],
@@ -65,6 +68,7 @@ class Forge:
             with open(p) as f:
                 init = json.load(f)
         self.groups = init.get("groups", [])
+        self.per_page = init.get("per_page", 20)
         self.orgs = init.get("orgs", [])
         self.projects = {}
         for path, proj in init.get("projects", {}).items():
@@ -101,8 +105,8 @@ class Forge:
 
     def gl_view(self, p):
         v = {k: p[k] for k in p if k not in KINDS}
-        v["http_url_to_repo"] = "%s/git/%s.git" % (
-            self.base["url"], p["path_with_namespace"])
+        v["http_url_to_repo"] = p.get("clone_url", "%s/git/%s.git" % (
+            self.base["url"], p["path_with_namespace"]))
         return v
 
     def gh_view(self, p):
@@ -113,8 +117,8 @@ class Forge:
                 "description": p["description"],
                 "default_branch": p["default_branch"],
                 "archived": p["archived"],
-                "clone_url": "%s/git/%s.git" % (
-                    self.base["url"], p["path_with_namespace"])}
+                "clone_url": p.get("clone_url", "%s/git/%s.git" % (
+                    self.base["url"], p["path_with_namespace"]))}
 
 
 def make_handler(args, forge):
@@ -226,7 +230,41 @@ def make_handler(args, forge):
                 st, out = self.route(method, path, q, data)
                 if method != "GET" and 200 <= st < 300:
                     forge.save()
-            self.send(st, out)
+                out = json.loads(json.dumps(out)) \
+                    if not isinstance(out, bytes) else out
+            headers = {}
+            if method == "GET" and st == 200:
+                out, headers = self.paginate(path, q, out)
+            self.send(st, out, headers)
+
+        def paginate(self, path, q, out):
+            """Listings come per_page items at a time (init.json's
+            "per_page", default 20), with Link rel="next" and, on
+            /api/v4, X-Next-Page; GitHub's {"total_count", KEY: [...]}
+            is cut the same way."""
+            per = int(forge.per_page)
+            page = int(q.get("page", "1"))
+            key = None
+            items = out
+            if isinstance(out, dict) and "total_count" in out:
+                key = [k for k in out if k != "total_count"][0]
+                items = out[key]
+            if not isinstance(items, list):
+                return out, {}
+            chunk = items[(page - 1) * per:page * per]
+            headers = {}
+            if page * per < len(items):
+                nq = dict(q)
+                nq["page"] = str(page + 1)
+                headers["Link"] = '<%s%s?%s>; rel="next"' % (
+                    forge.base["url"], path, urllib.parse.urlencode(nq))
+                if path.startswith("/api/v4/"):
+                    headers["X-Next-Page"] = str(page + 1)
+            elif path.startswith("/api/v4/"):
+                headers["X-Next-Page"] = ""
+            if key is not None:
+                return {"total_count": len(items), key: chunk}, headers
+            return chunk, headers
 
         def route(self, method, path, q, data):
             parts = [urllib.parse.unquote(x) for x in path.split("/")[1:]]
