@@ -481,9 +481,8 @@ recover_remote_init(struct recover_remote *rm, const char *url,
 
 	memset(rm, 0, sizeof(*rm));
 	if (url_parse(url, &u) < 0 || u.userinfo != NULL ||
-	    u.scheme_len > 5 || (strncasecmp(u.scheme, "https", 5) != 0 &&
-	    strncasecmp(u.scheme, "http", 4) != 0) ||
-	    (u.scheme_len == 4 && strncasecmp(u.scheme, "http", 4) != 0))
+	    !((u.scheme_len == 5 && strncasecmp(u.scheme, "https", 5) == 0) ||
+	    (u.scheme_len == 4 && strncasecmp(u.scheme, "http", 4) == 0)))
 		return -EINVAL;
 	memcpy(scheme, u.scheme, u.scheme_len);
 	scheme[u.scheme_len] = '\0';
