@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +22,12 @@
 
 #define MAPS_MAX 1024
 #define PATTERNS_MAX 1024
+#define RECOVER_JOBS_MAX 64
 
 static const char usage[] =
     "usage: amber recover STORE SNAPSHOT --to FORGE (--all | --repo PATTERN...)\n"
     "           [--map OLD=NEW]... [--dry-run] [--yes] [--update] [--force]\n"
-    "           [--json] [options]\n"
+    "           [--jobs N] [--json] [options]\n"
     "Put a snapshot's repositories and CI metadata back onto a forge.\n"
     "FORGE: gitlab:https://HOST/GROUP, github:ORG, github:https://HOST/ORG\n"
     "  --to FORGE           where to recover to\n"
@@ -36,6 +39,7 @@ static const char usage[] =
     "  --update             change what exists on the target and differs\n"
     "  --force              move refs that are not fast-forwards, and use a\n"
     "                       snapshot flagged untrusted\n"
+    "  --jobs N             projects recovered at once (default 4)\n"
     "  --json               the plan (and results) as JSON on stdout\n"
     CLI_COMMON_HELP
     CLI_S3_HELP
@@ -51,6 +55,7 @@ enum {
 	OPT_YES,
 	OPT_UPDATE,
 	OPT_FORCE,
+	OPT_JOBS,
 };
 
 struct map {
@@ -259,6 +264,98 @@ ask(const char *what)
 	return yes;
 }
 
+/*
+ * Projects are planned, then recovered, --jobs at a time: each is its
+ * own git push and its own API requests, and the store and the forge
+ * client may be shared by threads (store.h, store/http.h).  Each worker
+ * takes the next project; a project's state is touched by one worker.
+ */
+struct pool {
+	struct store *s;
+	struct recover_target *t;
+	const struct recover_opts *o;
+	struct recover_proj *ps;
+	size_t n;
+	int is_apply;
+	atomic_size_t next;
+	atomic_int err;		/* the first -ENOMEM or store error */
+	atomic_size_t err_at;
+};
+
+static void
+plan_one(struct pool *pl, struct recover_proj *p)
+{
+	struct store_tree *pt = NULL;
+	size_t idx;
+	int r;
+
+	if (p->pipes != NULL &&
+	    store_tree_read(pl->s, &p->pipes->tree, &pt) == 0) {
+		if (store_tree_find(pt, (const uint8_t *)"repository.json",
+		    15, &idx) == 0)
+			p->src_is_github = 1;
+		else if (store_tree_find(pt, (const uint8_t *)"project.json",
+		    12, &idx) == 0)
+			p->src_is_github = 0;
+	}
+	store_tree_free(pt);
+	if ((r = recover_plan(pl->s, pl->t, pl->o, p)) < 0) {
+		int z = 0;
+
+		if (atomic_compare_exchange_strong(&pl->err, &z, r))
+			atomic_store(&pl->err_at, (size_t)(p - pl->ps));
+	}
+}
+
+static void *
+worker(void *arg)
+{
+	struct pool *pl = arg;
+	size_t i;
+	int r;
+
+	while ((i = atomic_fetch_add(&pl->next, 1)) < pl->n &&
+	    atomic_load(&pl->err) == 0) {
+		struct recover_proj *p = &pl->ps[i];
+
+		if (!pl->is_apply) {
+			plan_one(pl, p);
+			continue;
+		}
+		if (p->is_failed)
+			continue;
+		if ((r = recover_apply(pl->s, pl->t, pl->o, p)) < 0) {
+			int z = 0;
+
+			if (atomic_compare_exchange_strong(&pl->err, &z, r))
+				atomic_store(&pl->err_at, i);
+		}
+	}
+	return NULL;
+}
+
+/* Run the plan or apply phase over every project, ${jobs} at a time. */
+static int
+pool_run(struct pool *pl, unsigned jobs, size_t *err_at)
+{
+	pthread_t th[RECOVER_JOBS_MAX];
+	unsigned n = 0;
+	unsigned k;
+
+	atomic_store(&pl->next, 0);
+	atomic_store(&pl->err, 0);
+	if (jobs > pl->n)
+		jobs = (unsigned)pl->n;
+	for (k = 1; k < jobs; k++)
+		if (pthread_create(&th[n], NULL, worker, pl) == 0)
+			n++;
+	worker(pl);
+	for (k = 0; k < n; k++)
+		pthread_join(th[k], NULL);
+	*err_at = atomic_load(&pl->err_at);
+	return atomic_load(&pl->err);
+}
+
 int
 cmd_recover(int argc, char **argv)
 {
@@ -273,9 +370,13 @@ cmd_recover(int argc, char **argv)
 		{ "yes", no_argument, NULL, OPT_YES },
 		{ "update", no_argument, NULL, OPT_UPDATE },
 		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "jobs", required_argument, NULL, OPT_JOBS },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_common c;
+	struct pool pl;
+	unsigned jobs = 4;
+	uint64_t v;
 	struct recover_target t;
 	struct recover_opts o;
 	struct store *s = NULL;
@@ -304,6 +405,7 @@ cmd_recover(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	memset(&t, 0, sizeof(t));
 	memset(&o, 0, sizeof(o));
+	memset(&pl, 0, sizeof(pl));
 	cli_getopt_reset();
 	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
 	    NULL)) != -1) {
@@ -347,6 +449,15 @@ cmd_recover(int argc, char **argv)
 			break;
 		case OPT_FORCE:
 			o.is_force = 1;
+			break;
+		case OPT_JOBS:
+			if (cli_u64_parse(optarg, RECOVER_JOBS_MAX, &v) < 0 ||
+			    v == 0) {
+				cli_err(argv[0], "--jobs %s: a number from 1 "
+				    "to %d", optarg, RECOVER_JOBS_MAX);
+				return CLI_EXIT_USAGE;
+			}
+			jobs = (unsigned)v;
 			break;
 		default:
 			if (!cli_common_opt(&c, opt, optarg))
@@ -454,31 +565,20 @@ cmd_recover(int argc, char **argv)
 	}
 	has_tmp = 1;
 	o.tmp = tmp;
-	for (i = 0; i < n_ps; i++) {
-		struct recover_proj *p = &ps[i];
-
-		snprintf(p->full, sizeof(p->full), "%s/%s", t.group, p->dst);
-		if (p->pipes != NULL) {
-			struct store_tree *pt = NULL;
-			size_t idx;
-
-			p->src_is_github = -1;
-			if (store_tree_read(s, &p->pipes->tree, &pt) == 0) {
-				if (store_tree_find(pt, (const uint8_t *)
-				    "repository.json", 15, &idx) == 0)
-					p->src_is_github = 1;
-				else if (store_tree_find(pt, (const uint8_t *)
-				    "project.json", 12, &idx) == 0)
-					p->src_is_github = 0;
-			}
-			store_tree_free(pt);
-		}
-		if ((r = recover_plan(s, &t, &o, p)) < 0) {
-			cli_err(argv[0], "%s: cannot plan: %s", p->full,
-			    cli_strerror(r));
-			r = cli_exit_status(r);
-			goto out;
-		}
+	for (i = 0; i < n_ps; i++)
+		snprintf(ps[i].full, sizeof(ps[i].full), "%s/%s", t.group,
+		    ps[i].dst);
+	pl.s = s;
+	pl.t = &t;
+	pl.o = &o;
+	pl.ps = ps;
+	pl.n = n_ps;
+	pl.is_apply = 0;
+	if ((r = pool_run(&pl, jobs, &j)) < 0) {
+		cli_err(argv[0], "%s: cannot plan: %s", ps[j].full,
+		    cli_strerror(r));
+		r = cli_exit_status(r);
+		goto out;
 	}
 	if ((!c.is_json || is_dry) && !(c.is_quiet && is_yes)) {
 		FILE *f = c.is_json ? NULL : is_dry ? stdout : stderr;
@@ -509,15 +609,11 @@ cmd_recover(int argc, char **argv)
 		r = CLI_EXIT_ERROR;
 		goto out;
 	}
-	for (i = 0; i < n_ps; i++) {
-		if (ps[i].is_failed)
-			continue;
-		if ((r = recover_apply(s, &t, &o, &ps[i])) < 0) {
-			cli_err(argv[0], "%s: %s", ps[i].full,
-			    cli_strerror(r));
-			r = cli_exit_status(r);
-			goto out;
-		}
+	pl.is_apply = 1;
+	if ((r = pool_run(&pl, jobs, &j)) < 0) {
+		cli_err(argv[0], "%s: %s", ps[j].full, cli_strerror(r));
+		r = cli_exit_status(r);
+		goto out;
 	}
 	/* The summary, one line per project. */
 	if (c.is_json)

@@ -74,8 +74,11 @@ err_has "org/site: unchanged"
 [ -z "$(writes "$n")" ] || fail "the second run wrote: $(writes "$n")"
 
 # GitLab's metadata does not go to GitHub: the repository does.
-expect 0 "$AMBER" recover "$S" latest --to "$TO" --repo app --yes
+# Both at once (--jobs 4): site is done, app is new.
+expect 0 "$AMBER" recover "$S" latest --to "$TO" --all --yes
 err_has "note: pipelines from GitLab: only the repository is recovered onto GitHub"
+err_has "org/site: unchanged"
+err_has "org/app: recovered"
 refs_of "$T/src/app.git" >"$T/want"
 refs_of "$FORGE/git/org/app.git" >"$T/got"
 cmp -s "$T/want" "$T/got" || { diff "$T/want" "$T/got"; fail "app refs differ"; }

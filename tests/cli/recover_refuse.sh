@@ -53,7 +53,7 @@ err_has "not a fast-forward (give --force)"
     "['https://deploy.example.org']" ] || fail "--update: variable"
 [ "$(git -C "$D" rev-parse refs/heads/main)" = "$div" ] || fail "main moved without --force"
 
-expect 0 "$AMBER" recover "$S" latest --to "$TO" --repo app --yes --update --force
+expect 0 "$AMBER" recover "$S" latest --to "$TO" --repo app --yes --update --force --jobs 1
 [ "$(git -C "$D" rev-parse refs/heads/main)" = "$(git -C "$SRC" rev-parse main)" ] ||
     fail "--force did not move main"
 expect 0 "$AMBER" recover "$S" latest --to "$TO" --repo app --dry-run
@@ -76,6 +76,8 @@ expect 2 "$AMBER" recover "$S" latest --to "$TO" --dry-run
 err_has "--all or --repo"
 expect 2 "$AMBER" recover "$S" latest --to "$TO" --all --map 'app=a/b' --dry-run
 err_has "--map app=a/b"
+expect 2 "$AMBER" recover "$S" latest --to "$TO" --all --jobs 0 --dry-run
+err_has "--jobs 0: a number from 1 to 64"
 expect 2 "$AMBER" recover "$S" latest --to "ftp:x" --all --dry-run
 err_has "gitlab:https://HOST/GROUP"
 expect 2 "$AMBER" recover "$S" latest --to "$TO" --repo 'nomatch*' --dry-run
