@@ -427,6 +427,16 @@ clone_url_ok(const struct recover_target *t, const char *url)
 
 /* ---- the project and its settings ------------------------------------- */
 
+/* Whether refs/heads/${v} is a ref name we take. */
+static int
+branch_ok(const char *v)
+{
+	char ref[300];
+
+	snprintf(ref, sizeof(ref), "refs/heads/%s", v);
+	return recover_ref_name_ok(ref);
+}
+
 /* What the snapshot says the project should be, in the target's terms. */
 static json_t *
 want_settings(struct store *s, const struct recover_target *t,
@@ -452,7 +462,7 @@ want_settings(struct store *s, const struct recover_target *t,
 			json_object_set_new(w, "description",
 			    json_string(v));
 		if ((v = forge_json_str(src, "default_branch")) != NULL &&
-		    recover_ref_name_ok("refs/heads/x") && strlen(v) < 256)
+		    strlen(v) < 256 && branch_ok(v))
 			json_object_set_new(w, "default_branch",
 			    json_string(v));
 		if ((b = json_object_get(src, "archived")) != NULL &&
@@ -530,9 +540,47 @@ plan_project(struct store *s, struct recover_target *t,
 			    json_object_get(settings, "default_branch")));
 		}
 	} else {
+		const char *k;
+		json_t *x;
+		json_t *fill = json_object();
+
 		cur = json_deep_copy(p->target);
 		if (t->is_github && json_object_get(cur, "private") == NULL)
 			json_object_set_new(cur, "private", json_true());
+		/*
+		 * What the target has not set at all (a project made by an
+		 * earlier run that stopped before its push) is filled in
+		 * without --update: nothing is overwritten.
+		 */
+		json_object_foreach(settings, k, x) {
+			json_t *h = json_object_get(cur, k);
+
+			if (h == NULL || json_is_null(h) || (json_is_string(h) &&
+			    json_string_length(h) == 0)) {
+				json_object_set(fill, k, x);
+				json_object_set(cur, k, x);
+			}
+		}
+		if (json_object_size(fill) > 0) {
+			json_object_foreach(fill, k, x) {
+				if ((a = step(p, ST_SETTINGS, "create",
+				    "settings", k, json_is_string(x) ?
+				    json_string_value(x) : NULL)) == NULL) {
+					json_decref(fill);
+					json_decref(cur);
+					goto nomem;
+				}
+				r = req_add(t, a, t->is_github ? "PATCH" :
+				    "PUT", path, json_pack("{s:O}", k, x));
+				if (r < 0)
+					break;
+			}
+		}
+		json_decref(fill);
+		if (r < 0) {
+			json_decref(cur);
+			goto out;
+		}
 		if (covers(cur, settings)) {
 			same_add(p, "settings");
 		} else {

@@ -7,10 +7,12 @@
 # same run: clone each mirror from an amberfs mount and `git push
 # --mirror` it, in a shell loop, metadata left out (its projects are
 # made beforehand, as the script cannot).
-#     AMBER=build/amber AMBERFS=build/amberfs AMBER_TOP=. sh tests/bench/recover.sh [N]
+#     AMBER=build/amber AMBERFS=build/amberfs AMBER_TOP=. [JOBS=4] \
+#         sh tests/bench/recover.sh [N]
 set -u
 AMBER=$(cd "$(dirname "$AMBER")" && pwd)/$(basename "$AMBER")
 AMBERFS=${AMBERFS:-$(dirname "$AMBER")/amberfs}
+JOBS=${JOBS:-4}
 N=${1:-100}
 T=$(mktemp -d /tmp/amber-bench-recover.XXXXXX)
 cleanup() { chmod -R u+rwX "$T"; rm -rf "$T"; }
@@ -45,10 +47,10 @@ rc_start '{"groups": ["grp"], "per_page": 100}'
 
 rm -rf "$XDG_CACHE_HOME"
 t0=$(now)
-"$AMBER" recover "$S" latest --to gitlab:https://h/grp --all --yes -q \
+"$AMBER" recover "$S" latest --to gitlab:https://h/grp --all --yes -q --jobs "$JOBS" \
     2>"$T/err" || { tail "$T/err"; fail "recover"; }
 t1=$(now)
-"$AMBER" recover "$S" latest --to gitlab:https://h/grp --all --yes -q \
+"$AMBER" recover "$S" latest --to gitlab:https://h/grp --all --yes -q --jobs "$JOBS" \
     2>"$T/err" || { tail "$T/err"; fail "rerun"; }
 t2=$(now)
 api=$(grep -c /api/ "$FORGE/req.log")
@@ -84,6 +86,6 @@ fusermount3 -u "$M"
 
 printf '%-34s %8s\n' "run ($N repositories)" seconds
 printf '%-34s %8.2f  (%s API requests in both runs)\n' \
-    "amber recover, cold index" "$(secs "$t0" "$t1")" "$api"
+    "amber recover --jobs $JOBS, cold index" "$(secs "$t0" "$t1")" "$api"
 printf '%-34s %8.2f\n' "amber recover, no-change rerun" "$(secs "$t1" "$t2")"
 printf '%-34s %8.2f\n' "script: clone from mount + push" "$(secs "$t3" "$t4")"

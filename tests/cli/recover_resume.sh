@@ -3,7 +3,8 @@
 # (Retry-After) are retried and do not show; a push and the hooks that
 # keep failing make the run exit 3, naming each, while everything else
 # is recovered.  The next run, the forge healed, does only what was left
-# (found by reading the target, no journal), and a third does nothing.
+# (found by reading the target, no journal: the default branch the new
+# project still lacks is set without --update), and a third does nothing.
 . "$AMBER_TOP/tests/cli/lib.sh"
 . "$AMBER_TOP/tests/cli/recover_common.inc"
 
@@ -15,7 +16,9 @@ cat >"$FORGE/faults.json" <<'J'
  {"method": "POST", "path": "/variables", "status": 429, "count": 1,
   "retry_after": 1},
  {"method": "POST", "path": "git-receive-pack", "status": 500, "count": 100},
- {"method": "POST", "path": "/hooks", "status": 500, "count": 100}]
+ {"method": "POST", "path": "/hooks", "status": 500, "count": 100},
+ {"method": "PUT", "path": "/api/v4/projects/grp%2Fapp", "status": 502,
+  "count": 100}]
 J
 expect 3 "$AMBER" recover "$S" latest --to "$TO" --all --yes
 err_has "grp/app: NOT RECOVERED: "
@@ -31,15 +34,20 @@ err_has "HTTP 500"
 [ "$(state 'len(P["grp/app"]["variables"])')" -eq 2 ] || fail "variables not recovered"
 [ "$(state 'len(P["grp/app"]["pipeline_schedules"])')" -eq 1 ] || fail "schedule not recovered"
 [ "$(state 'len(P["grp/app"]["hooks"])')" -eq 0 ] || fail "a hook despite the failure"
+[ "$(state 'P["grp/app"]["default_branch"]')" = None ] || fail "a default branch despite the failure"
 [ -z "$(refs_of "$FORGE/git/grp/app.git")" ] || fail "refs despite the failure"
 
 # The forge heals: the next run does only what is left.
 rm "$FORGE/faults.json"
+# The default branch the target lacks is filled in, without --update.
+expect 0 "$AMBER" recover "$S" latest --to "$TO" --all --dry-run
+out_has "create    settings         default_branch  (main)"
 n=$(log_lines)
 expect 0 "$AMBER" recover "$S" latest --to "$TO" --all --yes
 err_has "grp/app: recovered"
 writes "$n" | sed 's/ .*git-receive-pack/ git-receive-pack/' | sort >"$T/w"
-printf '%s\n' "POST /api/v4/projects/grp%2Fapp/hooks" "POST git-receive-pack" >"$T/w.want"
+printf '%s\n' "POST /api/v4/projects/grp%2Fapp/hooks" "POST git-receive-pack" \
+    "PUT /api/v4/projects/grp%2Fapp" | sort >"$T/w.want"
 cmp -s "$T/w" "$T/w.want" || { diff "$T/w.want" "$T/w"; fail "the resumed run did more or less than what was left"; }
 refs_of "$T/src/app.git" | grep -v merge-requests >"$T/want"
 refs_of "$FORGE/git/grp/app.git" >"$T/got"
