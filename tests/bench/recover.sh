@@ -43,7 +43,7 @@ S=$T/S
 "$AMBER" ingest "$S" $args >/dev/null 2>&1 || fail ingest
 FORGE=$T/target
 mkdir -p "$FORGE/git"
-rc_start '{"groups": ["grp"], "per_page": 100}'
+rc_start '{"groups": ["grp"], "per_page": 100, "lazy_state": true}'
 
 rm -rf "$XDG_CACHE_HOME"
 t0=$(now)
@@ -68,6 +68,7 @@ done
 rc_start "{\"groups\": [\"grp\"], \"projects\": {${projs%,}}}"
 M=$T/m
 mkdir -p "$M"
+rm -rf "$XDG_CACHE_HOME"	# a cold mount, as recover had a cold index
 mkfifo "$T/ready"
 "$AMBERFS" "$S" "$M" -f -o ready_fd=3 3>"$T/ready" 2>"$T/amberfs.log" &
 [ "$(timeout 60 head -c 1 "$T/ready" | wc -c)" -eq 1 ] ||

@@ -14,6 +14,8 @@ DIR/init.json (read once, optional):
     {"groups": ["grp"], "orgs": ["org"], "projects": {"grp/x": {...}},
      "per_page": 20}
     A project may have "clone_url", the git URL its API gives.
+    "lazy_state": true writes state.json only at the start (benchmarks:
+    the whole state written at every write would be what is measured).
     Listings are paginated (Link rel="next"; X-Next-Page on /api/v4).
 DIR/state.json: written after every write, the whole state:
     {"projects": {"grp/app": {"visibility": ..., "variables": [...],
@@ -69,11 +71,14 @@ class Forge:
                 init = json.load(f)
         self.groups = init.get("groups", [])
         self.per_page = init.get("per_page", 20)
+        self.is_lazy = False
+
         self.orgs = init.get("orgs", [])
         self.projects = {}
         for path, proj in init.get("projects", {}).items():
             self.create(path, proj)
         self.save()
+        self.is_lazy = init.get("lazy_state", False)
 
     def nid(self):
         self.next_id += 1
@@ -97,6 +102,8 @@ class Forge:
         return proj
 
     def save(self):
+        if self.is_lazy:
+            return
         tmp = os.path.join(self.root, "state.json.tmp")
         with open(tmp, "w") as f:
             json.dump({"projects": self.projects}, f, indent=1,
