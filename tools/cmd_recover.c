@@ -44,7 +44,7 @@ static const char usage[] =
     CLI_COMMON_HELP
     CLI_S3_HELP
     "Exit status: 0 done, 1 error, 2 usage, 3 something was not recovered.\n"
-    "See amber(1), RECOVERING ONTO A FORGE.\n";
+    "See amber(1), sections recover and After an incident.\n";
 
 enum {
 	OPT_TO = CLI_OPT_FIRST_PRIVATE,
