@@ -742,6 +742,9 @@ struct kind {
 	const char *umethod;	/* PUT, PATCH; "DELETE" deletes then posts */
 	const char *cpath;	/* create: POST below the project */
 	const char *cmethod;	/* NULL: POST; "PUT": to upath of stored */
+	/* GitHub: the listing lacks what can be set; GET the upath of
+	 * each match, and compare with {"name": key, "protection": it} */
+	int has_detail;
 };
 
 static int
@@ -924,18 +927,18 @@ gl_hook_upath(const json_t *it, char *out, size_t cap)
 
 static const struct kind gitlab_kinds[] = {
 	{ "variable", "variables.json", "/variables", NULL, gl_var_key,
-	    gl_var_body, gl_var_upath, "PUT", "/variables", NULL },
+	    gl_var_body, gl_var_upath, "PUT", "/variables", NULL, 0 },
 	{ "schedule", "schedules.json", "/pipeline_schedules", NULL,
 	    key_description, gl_sched_body, gl_sched_upath, "PUT",
-	    "/pipeline_schedules", NULL },
+	    "/pipeline_schedules", NULL, 0 },
 	{ "protected-branch", "protected_branches.json",
 	    "/protected_branches", NULL, key_name, gl_pb_body, gl_pb_upath,
-	    "DELETE", "/protected_branches", NULL },
+	    "DELETE", "/protected_branches", NULL, 0 },
 	{ "environment", "environments.json", "/environments", NULL,
 	    key_name, gl_env_body, gl_env_upath, "PUT", "/environments",
-	    NULL },
+	    NULL, 0 },
 	{ "hook", "hooks.json", "/hooks", NULL, key_url, gl_hook_body,
-	    gl_hook_upath, "PUT", "/hooks", NULL },
+	    gl_hook_upath, "PUT", "/hooks", NULL, 0 },
 };
 
 /* GitHub */
@@ -992,15 +995,74 @@ gh_hook_upath(const json_t *it, char *out, size_t cap)
 	return upath_id("/hooks", it, out, cap);
 }
 
+/*
+ * GitHub branch protection: GET answers {"enforce_admins": {"enabled":
+ * true}, ...}; PUT takes {"enforce_admins": true, ...}, with the four
+ * members required_status_checks, enforce_admins,
+ * required_pull_request_reviews and restrictions always present.
+ */
+static json_t *
+enabled(const json_t *pr, const char *k)
+{
+	json_t *v = json_object_get(json_object_get(pr, k), "enabled");
+
+	return json_is_boolean(v) ? json_incref(v) : NULL;
+}
+
+static json_t *
+gh_pb_body(const json_t *it)
+{
+	static const char *const rk[] = { "dismiss_stale_reviews",
+	    "require_code_owner_reviews", "required_approving_review_count",
+	    "require_last_push_approval", NULL };
+	static const char *const ck[] = { "strict", "contexts", NULL };
+	const json_t *pr = json_object_get(it, "protection");
+	json_t *o = json_object();
+	json_t *v;
+
+	v = json_object_get(pr, "required_status_checks");
+	json_object_set_new(o, "required_status_checks", json_is_object(v) ?
+	    pick(v, ck) : json_null());
+	v = enabled(pr, "enforce_admins");
+	json_object_set_new(o, "enforce_admins", v != NULL ? v : json_null());
+	v = json_object_get(pr, "required_pull_request_reviews");
+	json_object_set_new(o, "required_pull_request_reviews",
+	    json_is_object(v) ? pick(v, rk) : json_null());
+	json_object_set_new(o, "restrictions", json_null());
+	if ((v = enabled(pr, "required_linear_history")) != NULL)
+		json_object_set_new(o, "required_linear_history", v);
+	if ((v = enabled(pr, "allow_force_pushes")) != NULL)
+		json_object_set_new(o, "allow_force_pushes", v);
+	if ((v = enabled(pr, "allow_deletions")) != NULL)
+		json_object_set_new(o, "allow_deletions", v);
+	return o;
+}
+
+static int
+gh_pb_upath(const json_t *it, char *out, size_t cap)
+{
+	char e[1024];
+	int n;
+
+	if (forge_json_str(it, "name") == NULL ||
+	    enc(forge_json_str(it, "name"), e, sizeof(e)) < 0)
+		return -EBADMSG;
+	n = snprintf(out, cap, "/branches/%s/protection", e);
+	return n < 0 || (size_t)n >= cap ? -ERANGE : 0;
+}
+
 static const struct kind github_kinds[] = {
 	{ "variable", NULL, "/actions/variables?per_page=100", "variables",
 	    key_name, gh_var_body, gh_var_upath, "PATCH",
-	    "/actions/variables", NULL },
+	    "/actions/variables", NULL, 0 },
 	{ "environment", "environments.json", "/environments?per_page=100",
 	    "environments", key_name, gh_env_body, gh_env_upath, "PUT",
-	    NULL, "PUT" },
+	    NULL, "PUT", 0 },
+	{ "protected-branch", "protected_branches.json",
+	    "/branches?protected=true&per_page=100", NULL, key_name,
+	    gh_pb_body, gh_pb_upath, "PUT", NULL, "PUT", 1 },
 	{ "hook", "hooks.json", "/hooks?per_page=100", NULL, gh_hook_key,
-	    gh_hook_body, gh_hook_upath, "PATCH", "/hooks", NULL },
+	    gh_hook_body, gh_hook_upath, "PATCH", "/hooks", NULL, 0 },
 };
 
 /* The items of a stored or listed value: an array, or its member. */
@@ -1024,7 +1086,9 @@ plan_kind(struct store *s, struct recover_target *t,
 	char sub[4096];
 	char key[1024];
 	char d[600];
+	struct forge_err e2;
 	json_t *have = NULL;
+	json_t *detail = NULL;
 	json_t *sv;
 	json_t *hv;
 	size_t i;
@@ -1069,6 +1133,27 @@ plan_kind(struct store *s, struct recover_target *t,
 				match = hv;
 				break;
 			}
+		}
+		if (match != NULL && k->has_detail) {
+			json_t *dv = NULL;
+
+			if (k->upath(match, sub, sizeof(sub)) < 0) {
+				json_decref(have);
+				return -EBADMSG;
+			}
+			snprintf(path, sizeof(path), "%s%s", pp, sub);
+			if ((r = get_json(t, path, 0, NULL, &dv, &e2)) < 0 &&
+			    r != -ENOENT) {
+				fail(p, "reading the target's %s %s: %s",
+				    k->part, key, e2.msg);
+				json_decref(have);
+				return 0;
+			}
+			r = 0;
+			json_decref(detail);
+			detail = json_pack("{s:s, s:o}", "name", key, "protection",
+			    dv != NULL ? dv : json_object());
+			match = detail;
 		}
 		want = k->body(it);
 		if (strcmp(k->part, "variable") == 0 &&
@@ -1159,8 +1244,24 @@ plan_kind(struct store *s, struct recover_target *t,
 			json_object_set_new(a, "_then", then);
 		}
 	}
+	json_decref(detail);
 	json_decref(have);
 	return r;
+}
+
+/* GitHub's protected_branches.json, {BRANCH: protection}, as a list. */
+static json_t *
+gh_protections(json_t *st)
+{
+	json_t *a = json_array();
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(st, k, v)
+		json_array_append_new(a, json_pack("{s:s, s:O}", "name", k,
+		    "protection", v));
+	json_decref(st);
+	return a;
 }
 
 static int
@@ -1212,14 +1313,15 @@ plan_meta(struct store *s, struct recover_target *t,
 		    "environments")) > 0)
 			note(p, "the secrets and variables of environments "
 			    "are not recovered: see variables.json");
-		if (stored_json(s, p, "protected_branches.json") != NULL)
-			note(p, "branch protection is not recovered onto "
-			    "GitHub: see protected_branches.json");
 	}
 	for (i = 0; i < nk && r == 0; i++) {
 		json_t *st = ks[i].file != NULL ? stored_json(s, p,
 		    ks[i].file) : json_incref(json_object_get(vars,
 		    "variables"));
+
+		if (t->is_github && json_is_object(st) &&
+		    strcmp(ks[i].part, "protected-branch") == 0)
+			st = gh_protections(st);
 
 		r = plan_kind(s, t, o, p, &ks[i], pp, st);
 		json_decref(st);

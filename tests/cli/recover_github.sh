@@ -2,7 +2,8 @@
 # recover_github.sh: amber recover onto a GitHub organisation (the
 # fixture forge's GitHub dialect): the repository is created with its
 # visibility and description, every ref but refs/pull/* is pushed, the
-# default branch set, Actions variables, environments and hooks created,
+# default branch set, Actions variables, environments, branch protection
+# and hooks created,
 # secrets listed for re-entry, and the repository archived last; a
 # second run changes nothing.  A GitLab snapshot onto GitHub recovers the
 # repository only, and says so.
@@ -31,6 +32,17 @@ cat >"$P/hooks.json" <<'J'
   "config": {"url": "https://hooks.example.org/gh", "content_type": "json",
     "insecure_ssl": "0"}}]
 J
+cat >"$P/protected_branches.json" <<'J'
+{"dev": {"url": "https://api.example/x",
+  "required_status_checks": {"url": "x", "strict": true, "contexts": ["ci"],
+    "checks": [{"context": "ci", "app_id": null}]},
+  "enforce_admins": {"url": "x", "enabled": true},
+  "required_pull_request_reviews": {"url": "x", "dismiss_stale_reviews": false,
+    "require_code_owner_reviews": true, "required_approving_review_count": 2},
+  "required_linear_history": {"enabled": true},
+  "allow_force_pushes": {"enabled": false},
+  "allow_deletions": {"enabled": false}}}
+J
 rc_pipes "$T/pipes/app"
 rc_repo "$T/src/app.git"
 S=$T/store
@@ -48,6 +60,7 @@ out_has "re-enter  secret           NPM_TOKEN"
 out_has "create    variable         REGION"
 out_has "create    environment      production"
 out_has "create    hook             https://hooks.example.org/gh"
+out_has "create    protected-branch dev"
 [ -z "$(writes)" ] || fail "the dry run wrote: $(writes)"
 
 expect 0 "$AMBER" recover "$S" latest --to "$TO" --repo site --yes
@@ -66,6 +79,9 @@ cmp -s "$T/want" "$T/got" || { diff "$T/want" "$T/got"; fail "refs differ"; }
 [ "$(state '[(h["config"], h["events"], h["active"]) for h in P["org/site"]["hooks"]]')" = \
     "[({'content_type': 'json', 'insecure_ssl': '0', 'url': 'https://hooks.example.org/gh'}, ['push', 'release'], True)]" ] ||
     fail "hooks: $(state 'P["org/site"]["hooks"]')"
+[ "$(state '[(b["name"], b["protection"]["required_status_checks"]["strict"], b["protection"]["required_status_checks"]["contexts"], b["protection"]["enforce_admins"], b["protection"]["required_pull_request_reviews"]["required_approving_review_count"], b["protection"]["required_pull_request_reviews"]["require_code_owner_reviews"], b["protection"]["required_linear_history"], b["protection"]["allow_force_pushes"]) for b in P["org/site"]["protected_branches"]]')" = \
+    "[('dev', True, ['ci'], {'enabled': True}, 2, True, {'enabled': True}, {'enabled': False})]" ] ||
+    fail "branch protection: $(state 'P["org/site"]["protected_branches"]')"
 grep -q "auth=bad" "$FORGE/req.log" && fail "a request went without the token"
 
 n=$(log_lines)

@@ -465,6 +465,8 @@ def make_handler(args, forge):
                     e = {"id": forge.nid(), "name": rest[1]}
                     items.append(e)
                     return 200, e
+            if rest[0] == "branches":
+                return self.gh_protection(method, p, rest, q, data)
             if rest[0] == "hooks":
                 items = p["hooks"]
                 if len(rest) == 1 and method == "GET":
@@ -480,6 +482,50 @@ def make_handler(args, forge):
                         h.update(data)
                         return 200, h
             return 404, {"message": "Not Found"}
+
+        def gh_protection(self, method, p, rest, q, data):
+            """Branch protection: PUT takes booleans, GET answers
+            {"enabled": ...} objects; the branch must exist."""
+            items = p["protected_branches"]
+            if len(rest) == 1 and method == "GET":
+                return 200, [{"name": b["name"], "protected": True}
+                             for b in items]
+            if len(rest) != 3 or rest[2] != "protection":
+                return 404, {"message": "Not Found"}
+            name = rest[1]
+            found = [b for b in items if b["name"] == name]
+            if method == "GET":
+                if not found:
+                    return 404, {"message": "Branch not protected"}
+                return 200, found[0]["protection"]
+            if method != "PUT":
+                return 404, {"message": "Not Found"}
+            d = os.path.join(args.root, "git",
+                             p["path_with_namespace"] + ".git")
+            if subprocess.run(["git", "-C", d, "rev-parse", "-q",
+                               "--verify", "refs/heads/" + name],
+                              capture_output=True).returncode != 0:
+                return 404, {"message": "Branch not found"}
+            for k in ("required_status_checks", "enforce_admins",
+                      "required_pull_request_reviews", "restrictions"):
+                if k not in data:
+                    return 422, {"message": "missing " + k}
+            prot = {"url": "x", "enforce_admins": {
+                "enabled": bool(data["enforce_admins"])}}
+            if data["required_status_checks"] is not None:
+                prot["required_status_checks"] = dict(
+                    data["required_status_checks"], url="x")
+            if data["required_pull_request_reviews"] is not None:
+                prot["required_pull_request_reviews"] = dict(
+                    data["required_pull_request_reviews"], url="x")
+            for k in ("required_linear_history", "allow_force_pushes",
+                      "allow_deletions"):
+                prot[k] = {"enabled": bool(data.get(k, False))}
+            if found:
+                found[0]["protection"] = prot
+            else:
+                items.append({"name": name, "protection": prot})
+            return 200, prot
 
         def git(self, method, path, query, body):
             env = {
