@@ -1084,7 +1084,7 @@ plan_kind(struct store *s, struct recover_target *t,
 	struct forge_err e;
 	char path[8192];
 	char sub[4096];
-	char key[1024];
+	char key[1024] = "";
 	char d[600];
 	struct forge_err e2;
 	json_t *have = NULL;
@@ -1138,16 +1138,16 @@ plan_kind(struct store *s, struct recover_target *t,
 			json_t *dv = NULL;
 
 			if (k->upath(match, sub, sizeof(sub)) < 0) {
-				json_decref(have);
-				return -EBADMSG;
+				r = -EBADMSG;
+				goto out;
 			}
 			snprintf(path, sizeof(path), "%s%s", pp, sub);
 			if ((r = get_json(t, path, 0, NULL, &dv, &e2)) < 0 &&
 			    r != -ENOENT) {
 				fail(p, "reading the target's %s %s: %s",
 				    k->part, key, e2.msg);
-				json_decref(have);
-				return 0;
+				r = 0;
+				goto out;
 			}
 			r = 0;
 			json_decref(detail);
@@ -1168,8 +1168,10 @@ plan_kind(struct store *s, struct recover_target *t,
 				a = NULL;
 			}
 			json_decref(want);
-			if (match == NULL && a == NULL)
-				return -ENOMEM;
+			if (match == NULL && a == NULL) {
+				r = -ENOMEM;
+				goto out;
+			}
 			continue;
 		}
 		if (match != NULL) {
@@ -1186,15 +1188,18 @@ plan_kind(struct store *s, struct recover_target *t,
 			if (!o->is_update) {
 				json_decref(want);
 				if (step(p, ST_META, "keep", k->part, key,
-				    d) == NULL)
-					return -ENOMEM;
+				    d) == NULL) {
+					r = -ENOMEM;
+					goto out;
+				}
 				continue;
 			}
 			if ((a = step(p, ST_META, "update", k->part, key,
 			    d)) == NULL ||
 			    k->upath(match, sub, sizeof(sub)) < 0) {
 				json_decref(want);
-				return a == NULL ? -ENOMEM : -EBADMSG;
+				r = a == NULL ? -ENOMEM : -EBADMSG;
+				goto out;
 			}
 			snprintf(path, sizeof(path), "%s%s", pp, sub);
 			if (strcmp(k->umethod, "DELETE") == 0) {
@@ -1204,21 +1209,23 @@ plan_kind(struct store *s, struct recover_target *t,
 			} else
 				r = req_add(t, a, k->umethod, path, want);
 			if (r < 0)
-				return r;
+				goto out;
 			continue;
 		}
 		if ((a = step(p, ST_META, "create", k->part, key,
 		    strcmp(k->part, "hook") == 0 ? "needs its secret token "
 		    "set by hand (never stored)" : NULL)) == NULL) {
 			json_decref(want);
-			return -ENOMEM;
+			r = -ENOMEM;
+			goto out;
 		}
 		if (strcmp(k->part, "hook") == 0)
 			p->n_todo++;
 		if (k->cmethod != NULL) {
 			if (k->upath(it, sub, sizeof(sub)) < 0) {
 				json_decref(want);
-				return -EBADMSG;
+				r = -EBADMSG;
+				goto out;
 			}
 			snprintf(path, sizeof(path), "%s%s", pp, sub);
 			r = req_add(t, a, k->cmethod, path, want);
@@ -1227,7 +1234,7 @@ plan_kind(struct store *s, struct recover_target *t,
 			r = req_add(t, a, "POST", path, want);
 		}
 		if (r < 0)
-			return r;
+			goto out;
 		/* A schedule's variables follow it, once it has an id. */
 		if (strcmp(k->part, "schedule") == 0) {
 			json_t *vars = json_object_get(it, "variables");
@@ -1243,6 +1250,13 @@ plan_kind(struct store *s, struct recover_target *t,
 			}
 			json_object_set_new(a, "_then", then);
 		}
+	}
+out:
+	/* A name no URL can carry is this project's failure, not the run's. */
+	if (r == -EBADMSG || r == -ERANGE) {
+		fail(p, "pipelines/%s: a %s whose name cannot be used: %.200s",
+		    p->src, k->part, key);
+		r = 0;
 	}
 	json_decref(detail);
 	json_decref(have);
