@@ -244,7 +244,7 @@ recover_target_open(struct recover_target *t, const char *spec,
 		"Accept: application/vnd.github+json",
 		"X-GitHub-Api-Version: 2022-11-28",
 	};
-	struct forge_err e;
+	struct err e;
 	const char *rest;
 	const char *api;
 	const char *v;
@@ -389,7 +389,7 @@ proj_path(const struct recover_target *t, const struct recover_proj *p,
  */
 static int
 get_json(struct recover_target *t, const char *path, int is_list,
-    const char *key, json_t **out, struct forge_err *e)
+    const char *key, json_t **out, struct err *e)
 {
 	char url[FORGE_URL_MAX];
 
@@ -1081,12 +1081,12 @@ plan_kind(struct store *s, struct recover_target *t,
     const struct recover_opts *o, struct recover_proj *p,
     const struct kind *k, const char *pp, json_t *stored)
 {
-	struct forge_err e;
+	struct err e;
 	char path[8192];
 	char sub[4096];
 	char key[1024] = "";
 	char d[600];
-	struct forge_err e2;
+	struct err e2;
 	json_t *have = NULL;
 	json_t *detail = NULL;
 	json_t *sv;
@@ -1360,7 +1360,7 @@ recover_plan(struct store *s, struct recover_target *t,
     const struct recover_opts *o, struct recover_proj *p)
 {
 	struct recover_remote rm;
-	struct forge_err e;
+	struct err e;
 	char path[4096];
 	json_t *want = NULL;
 	json_t *pj = NULL;
@@ -1422,7 +1422,7 @@ out:
 
 static int
 do_req(struct recover_target *t, const json_t *rq, json_t **out,
-    struct forge_err *e)
+    struct err *e)
 {
 	return forge_http_send(t->h, forge_json_str(rq, "method"),
 	    forge_json_str(rq, "url"), json_object_get(rq, "body"), out, e);
@@ -1442,7 +1442,7 @@ apply_reqs(struct recover_target *t, struct recover_proj *p, json_t *a)
 	json_t *reqs = json_object_get(a, "_req");
 	json_t *then = json_object_get(a, "_then");
 	json_t *ans = NULL;
-	struct forge_err e;
+	struct err e;
 	size_t i;
 	int r = 0;
 

@@ -3,8 +3,8 @@
  * what a hostile snapshot or forge hands over: ref names (they go into
  * refspecs), packed-refs and ls-remote output, the pack file names copied
  * out of a stored mirror, and the environment that carries the token to
- * git (never its command line).  Compiled in, as the tools are not a
- * library.
+ * git (never its command line).  recover_git.c is compiled in, for
+ * its static parsers; the rest comes from the tools' library.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "../check.h"
-#include "../../tools/url.c"
 #include "../../tools/recover_git.c"
 
 static void

@@ -680,7 +680,7 @@ forge_http_get_newer(struct forge_http *h, const char *url,
 
 int
 forge_http_send(struct forge_http *h, const char *method, const char *url,
-    const json_t *body, json_t **out, struct forge_err *err)
+    const json_t *body, json_t **out, struct err *err)
 {
 	struct http_request req;
 	struct http_response resp = HTTP_RESPONSE_INIT;

@@ -147,6 +147,6 @@ int forge_http_set_page(const char *url, const char *page, char *out,
  * ${err} says what happened.
  */
 int forge_http_send(struct forge_http *h, const char *method, const char *url,
-    const json_t *body, json_t **out, struct forge_err *err);
+    const json_t *body, json_t **out, struct err *err);
 
 #endif
