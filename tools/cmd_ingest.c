@@ -491,14 +491,16 @@ plan_sources(struct args *a)
 
 /* ---- --metrics-file ------------------------------------------------------ */
 
-#define CARRY_MAX 1000000	/* per-source samples taken from an old file */
+#define CARRY_MAX ((size_t)1 << 20)	/* samples taken from an old file */
+#define LABEL_MAX (STORE_NAME_MAX + 15)	/* "KIND/NAME" */
 #define TIME_MAX 253402300799.0	/* 9999-12-31T23:59:59Z */
 
 /* One per-source sample read back from the previous file. */
 struct carried {
-	char path[STORE_NAME_MAX + 16];
+	char *path;
 	int is_failed;		/* amber_source_failed, else stale_runs */
 	uint64_t v;
+	size_t seq;		/* its place in the file */
 };
 
 /* What a run that committed nothing takes from the previous file. */
@@ -515,7 +517,7 @@ is_source_label(const char *s)
 {
 	size_t n = strlen(s);
 
-	return n > 0 && n < sizeof(((struct carried *)0)->path) &&
+	return n > 0 && n <= LABEL_MAX &&
 	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "0123456789._-/") == n;
 }
@@ -545,11 +547,6 @@ carry_sample(void *ctx, const char *name, const char *label,
 	    v < 0 || v > (is_failed ? 1 : INGEST_STALE_RUNS_MAX) ||
 	    v != (double)(uint64_t)v || c->n >= CARRY_MAX)
 		return 0;
-	/* Once each: a doubled line (not ours) would make the file bad. */
-	for (size_t i = c->n; i > 0 && i + 8 > c->n; i--)
-		if (c->v[i - 1].is_failed == is_failed &&
-		    strcmp(c->v[i - 1].path, value) == 0)
-			return 0;
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 64;
 
@@ -558,11 +555,60 @@ carry_sample(void *ctx, const char *name, const char *label,
 		c->v = e;
 		c->cap = cap;
 	}
-	e = &c->v[c->n++];
-	snprintf(e->path, sizeof(e->path), "%s", value);
+	e = &c->v[c->n];
+	if ((e->path = strdup(value)) == NULL)
+		return -ENOMEM;
 	e->is_failed = is_failed;
 	e->v = (uint64_t)v;
+	e->seq = c->n++;
 	return 0;
+}
+
+/* By metric, then source, then as read. */
+static int
+carried_cmp(const void *pa, const void *pb)
+{
+	const struct carried *a = pa;
+	const struct carried *b = pb;
+	int d;
+
+	if (a->is_failed != b->is_failed)
+		return a->is_failed - b->is_failed;
+	if ((d = strcmp(a->path, b->path)) != 0)
+		return d;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/*
+ * Sort what was carried and keep the first sample of each series: a
+ * doubled one (not ours: a damaged or planted file) would make the
+ * collector refuse the whole file.
+ */
+static void
+carry_unique(struct carry *c)
+{
+	size_t n = 0;
+
+	if (c->n == 0)
+		return;
+	qsort(c->v, c->n, sizeof(*c->v), carried_cmp);
+	for (size_t i = 0; i < c->n; i++) {
+		if (n > 0 && c->v[n - 1].is_failed == c->v[i].is_failed &&
+		    strcmp(c->v[n - 1].path, c->v[i].path) == 0) {
+			free(c->v[i].path);
+			continue;
+		}
+		c->v[n++] = c->v[i];
+	}
+	c->n = n;
+}
+
+static void
+carry_fini(struct carry *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->v[i].path);
+	free(c->v);
 }
 
 static double
@@ -628,6 +674,7 @@ write_metrics(const char *path, double t0, const struct ingest_result *res,
 			r = -ENOMEM;
 			goto out;
 		}
+		carry_unique(&c);
 		if (c.t_success > t_ok)
 			t_ok = c.t_success;
 	}
@@ -660,7 +707,7 @@ write_metrics(const char *path, double t0, const struct ingest_result *res,
 	r = metrics_write(m, path);
 out:
 	metrics_free(m);
-	free(c.v);
+	carry_fini(&c);
 	return r;
 }
 

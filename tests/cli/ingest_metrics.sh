@@ -173,8 +173,9 @@ check "$F" 3 "$t0" "$t1" "$t0" "$t1" files/a=0,0 files/b=2,1
 mv "$T/b-away" "$T/b"
 
 # A damaged or planted old file, read back by a failed run: only well
-# formed samples of ours are kept (no doubled line, no odd label or
-# value, no line longer than 1 KiB), and the file written is valid.
+# formed samples of ours are kept (the first of a series given twice, no
+# odd label or value, no line longer than 1 KiB), and the file written is
+# valid.
 {
 	printf '# HELP x y\n# TYPE amber_source_stale_runs counter\n'
 	printf 'amber_ingest_last_success_timestamp_seconds 1700000000\n'
@@ -189,6 +190,7 @@ mv "$T/b-away" "$T/b"
 	printf 'amber_source_stale_runs{source="files/y"} 1e12\n'
 	printf 'amber_source_failed{source="files/y"} 2\n'
 	printf 'amber_source_stale_runs{other="files/z"} 1\n'
+	printf 'amber_source_stale_runs{source="files/x"} 7\n'
 	printf 'amber_source_stale_runs{source="files/z"'
 	head -c 5000 /dev/zero | tr '\0' 'z'
 	printf '"} 1\n'
