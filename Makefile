@@ -28,19 +28,24 @@ ALL_LDFLAGS = $(SAN) -pthread $(LDFLAGS)
 
 # The store boundary, enforced by the compiler: store/include/ holds
 # libstore's public headers (store.h, and the small ones it exports: the
-# HTTP client, the rd.h codec, hex, I/O and passphrase helpers).  fs/ and
-# tools/ see only that folder; store/ itself and the tests, which may
-# reach into a module, also see store/'s internal headers.
-INC      = -Istore -Istore/include
+# HTTP client, the rd.h codec, hex, I/O and passphrase helpers).  Of
+# store/, fs/ and tools/ see only that folder; store/ itself and the
+# tests, which may reach into a module, also see store/'s internal headers.
+# tools/ is a tree of folders (cmd/, cli/, ingest/, src/{dir,git,forge}/
+# ...): every folder under tools/ that holds a header is on the include
+# path of tools/ and of the tests, so a file includes "cli.h", not a path.
+TOOLS_INC := $(patsubst %/,-I%,$(sort $(dir $(shell find tools -name '*.h'))))
+INC      = -Istore -Istore/include $(TOOLS_INC)
 PUB_INC  = -Istore/include
 
 # Sanitizer objects live apart so the two builds never mix.
 B        = build$(if $(filter 1,$(SANITIZE)),-san)
 
 STORE_SRC = $(wildcard store/*.c)
-TOOLS_SRC = $(wildcard tools/*.c)
+# Every .c under tools/, at any depth, flat in tools/ too.
+TOOLS_SRC := $(sort $(shell find tools -name '*.c'))
 # Everything of amber but main(): libtools.a, which tests link too.
-TOOLS_LIB_SRC = $(filter-out tools/main.c,$(TOOLS_SRC))
+TOOLS_LIB_SRC = $(filter-out tools/cmd/main.c,$(TOOLS_SRC))
 FS_SRC    = $(wildcard fs/*.c)
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
 FUZZ_SRC  = $(wildcard tests/fuzz/fuzz_*.c)
@@ -51,6 +56,8 @@ TOOLS_OBJ = $(TOOLS_LIB_SRC:%.c=$(B)/%.o)
 LIBTOOLS  = $(B)/libtools.a
 FS_OBJ    = $(FS_SRC:%.c=$(B)/%.o)
 LIBSTORE  = $(B)/libstore.a
+# fs/ without its main(), for the unit tests of the mount's logic.
+LIBFS     = $(B)/libfs.a
 UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 FUZZ_BIN  = $(FUZZ_SRC:tests/fuzz/%.c=$(B)/tests/%)
 # The attack suite's forgers: they build hostile objects from the format.
@@ -69,7 +76,8 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(FS_OBJ) $(TOOLS_OBJ): INC = $(PUB_INC)
+$(FS_OBJ): INC = $(PUB_INC)
+$(TOOLS_OBJ) $(B)/tools/cmd/main.o: INC = $(PUB_INC) $(TOOLS_INC)
 
 $(LIBSTORE): $(STORE_OBJ)
 	@mkdir -p $(dir $@)
@@ -79,7 +87,11 @@ $(LIBTOOLS): $(TOOLS_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@; ar rcs $@ $^
 
-$(AMBER): $(B)/tools/main.o $(LIBTOOLS) $(LIBSTORE)
+$(LIBFS): $(filter-out $(B)/fs/main.o,$(FS_OBJ))
+	@mkdir -p $(dir $@)
+	rm -f $@; ar rcs $@ $^
+
+$(AMBER): $(B)/tools/cmd/main.o $(LIBTOOLS) $(LIBSTORE)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(AMBERFS): $(FS_OBJ) $(LIBSTORE)
@@ -88,8 +100,17 @@ $(AMBERFS): $(FS_OBJ) $(LIBSTORE)
 $(B)/tests/test_%: $(B)/tests/unit/test_%.o $(LIBTOOLS) $(LIBSTORE)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# tests/unit/test_fs_*.c: the mount's logic without FUSE or /dev/fuse.
+$(B)/tests/test_fs_%: $(B)/tests/unit/test_fs_%.o $(LIBFS) $(LIBSTORE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBFS) $(LIBSTORE) $(PKG_LIBS)
+
 $(B)/tests/attack_%: $(B)/tests/attack/%.o $(LIBSTORE)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBSTORE) $(PKG_LIBS)
+
+# Keep the test programs' objects: made by a chain of pattern rules they
+# would be deleted as intermediate, and built again by the next make.
+.SECONDARY: $(UNIT_SRC:%.c=$(B)/%.o) $(FUZZ_SRC:%.c=$(B)/%.o) \
+    $(ATTACK_SRC:%.c=$(B)/%.o)
 
 # Fuzz targets, linked with a standalone driver that replays a corpus.
 $(B)/tests/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/replay.o $(LIBTOOLS) $(LIBSTORE)
@@ -109,8 +130,12 @@ deps:
 demo-deps:
 	@sh tools/deps.sh demo
 
+# check builds with one job per CPU unless make was given -j, and
+# tests/run.sh runs the tests JOBS at a time (default: CPUs + 1).
+CHECK_J = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc 2>/dev/null || echo 1))
+
 check: deps
-	@$(MAKE) --no-print-directory all-tests
+	@$(MAKE) --no-print-directory $(CHECK_J) all-tests
 	@B=$(B) sh tests/run.sh
 
 all-tests: $(AMBER) $(AMBERFS) $(UNIT_BIN) $(FUZZ_BIN) $(ATTACK_BIN)

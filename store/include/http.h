@@ -1,6 +1,6 @@
 /*
  * http.h: a small HTTP client over libcurl, shared by the S3 backend
- * (store/s3.c) and the forge API readers (tools/src_forge.c).
+ * (store/s3.c) and the forge API readers (tools/src/forge/src_forge.c).
  *
  * One struct http_client is shared by all threads.  It keeps a pool of
  * curl easy handles, so connections (and TLS sessions) are reused by the

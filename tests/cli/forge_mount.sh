@@ -12,6 +12,8 @@ no_fuse() {
 	exit 77
 }
 [ -c /dev/fuse ] || no_fuse "no /dev/fuse"
+[ -r /dev/fuse ] && [ -w /dev/fuse ] ||
+    no_fuse "/dev/fuse is not open to $(id -un) (mode $(stat -c %a /dev/fuse))"
 command -v fusermount3 >/dev/null 2>&1 || no_fuse "no fusermount3"
 : "${AMBERFS:?AMBERFS must name the amberfs binary}"
 

@@ -1,6 +1,6 @@
 /*
  * fuzz_fcache.c: the incremental-ingest cache record decoder
- * (tools/fcache.c).  The input is decoded against the
+ * (tools/ingest/fcache.c).  The input is decoded against the
  * version of the file its own header names, so the extent checks are
  * reached; a record that decodes must encode back to the same bytes.
  */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../tools/fcache.h"
+#include "fcache.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

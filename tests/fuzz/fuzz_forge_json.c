@@ -1,6 +1,6 @@
 /*
  * fuzz_forge_json.c: the forge readers' handling of network bytes
- * (tools/forge_json.c, and the page arithmetic of tools/forge_http.c):
+ * (tools/src/forge/forge_json.c, and the page arithmetic of tools/src/forge/forge_http.c):
  * JSON parse, stored form, scrubbing, ids and lists; the Link header;
  * base64; X-Next-Page; UTF-8 repair of messages; the scan of GitLab CI
  * files for local includes.  The stored form must be a fixed point: parsing
@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../tools/forge_json.h"
-#include "../../tools/forge_http.h"
-#include "../../tools/forge_out.h"
-#include "../../tools/forge_fetch.h"
-#include "../../tools/forge_gitlab.h"
+#include "forge_json.h"
+#include "forge_http.h"
+#include "forge_out.h"
+#include "forge_fetch.h"
+#include "forge_gitlab.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /*
- * fuzz_sources.c: the sources file parser (tools/sources.c, included
+ * fuzz_sources.c: the sources file parser (tools/ingest/sources.c, included
  * whole: it is pure and the fuzz programs link libstore only).  Any input
  * is either refused with "line N: ..." and -EINVAL, or accepted with
  * entries that keep every promise of sources.h: a known type, a valid
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../tools/sources.h"
+#include "sources.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

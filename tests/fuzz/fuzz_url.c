@@ -1,5 +1,5 @@
 /*
- * fuzz_url.c: the URL checks of tools/url.c (included whole: it is pure
+ * fuzz_url.c: the URL checks of tools/src/forge/url.c (included whole: it is pure
  * and the fuzz programs link libstore only).  For any input: a URL that
  * parses has a non-empty host of the allowed bytes and its pieces lie in
  * it, in order; url_redact() leaves no '@' before the path and nothing
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../tools/url.h"
+#include "url.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -23,6 +23,9 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "# $*"; }
 
 [ -c /dev/fuse ] || skip "no /dev/fuse"
+# libfuse opens /dev/fuse itself before it asks fusermount3 to mount.
+[ -r /dev/fuse ] && [ -w /dev/fuse ] ||
+    skip "/dev/fuse is not open to $(id -un) (mode $(stat -c %a /dev/fuse))"
 command -v fusermount3 >/dev/null 2>&1 || skip "no fusermount3"
 [ -x "$AMBER" ] || fail "no amber binary at $AMBER"
 [ -x "$AMBERFS" ] || fail "no amberfs binary at $AMBERFS"

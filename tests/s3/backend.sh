@@ -71,9 +71,21 @@ u=$(date -d "$(s3hdr x-amz-object-lock-retain-until-date)" +%s)
 [ $((u - now)) -lt $((2 * 86400)) ] || fail "the overwrite got a longer lock from protect"
 # An endpoint that is a web server but not S3: a clear message, exit 1.
 if [ -x "$AMBER" ] && command -v python3 >/dev/null; then
-	wport=$((40000 + RANDOM % 20000))
-	timeout 60 python3 -m http.server "$wport" --bind 127.0.0.1 --directory "$T" >/dev/null 2>&1 &
-	for i in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$wport/" && break; sleep 0.1; done
+	# The server takes a port of the kernel's choosing and writes it
+	# down: a port picked here could be another test's by then.
+	timeout 60 python3 -c '
+import http.server, os, sys
+os.chdir(sys.argv[1])
+class H(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+with open(sys.argv[2] + ".tmp", "w") as f: f.write(str(s.server_address[1]))
+os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+s.serve_forever()' "$T" "$T/wport" >/dev/null 2>&1 &
+	S3_CLEANUP_EXTRA="kill $! 2>/dev/null"
+	for i in $(seq 1 100); do [ -s "$T/wport" ] && break; sleep 0.1; done
+	wport=$(cat "$T/wport" 2>/dev/null) || fail "the web server did not start"
+	curl -s -o /dev/null "http://127.0.0.1:$wport/" || fail "the web server does not answer"
 	AMBER_S3_ENDPOINT=http://127.0.0.1:$wport AMBER_PASSPHRASE=x \
 	    "$AMBER" snapshots s3://bucket/x >/dev/null 2>"$T/err"
 	rc=$?

@@ -115,7 +115,8 @@ diff -r "$T/src" "$T/r2/src" || fail "latest differs after the attack"
 "$AMBER" restore "$S" "$first:files/src" "$T/r1" 2>/dev/null || fail "restore first"
 diff -r "$T/src1" "$T/r1/src" || fail "first snapshot differs after the attack"
 
-if [ -c /dev/fuse ] && command -v fusermount3 >/dev/null && [ -x "$AMBERFS" ]; then
+if [ -c /dev/fuse ] && [ -r /dev/fuse ] && [ -w /dev/fuse ] &&
+    command -v fusermount3 >/dev/null && [ -x "$AMBERFS" ]; then
 	mkdir "$T/mnt"
 	mkfifo "$T/ready"
 	"$AMBERFS" "$S" "$T/mnt" -f -o ready_fd=3 -o index="$T/ixm" 3>"$T/ready" 2>"$T/fs.log" &

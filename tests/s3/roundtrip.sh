@@ -63,7 +63,8 @@ echo "# $n objects, all COMPLIANCE-locked"
 cmp -s "$T/snaps" "$T/snaps2" || fail "fresh index lists other snapshots"
 
 # A real mount, if FUSE works here.
-if [ -c /dev/fuse ] && command -v fusermount3 >/dev/null && [ -x "$AMBERFS" ]; then
+if [ -c /dev/fuse ] && [ -r /dev/fuse ] && [ -w /dev/fuse ] &&
+    command -v fusermount3 >/dev/null && [ -x "$AMBERFS" ]; then
 	mkdir "$T/mnt"
 	mkfifo "$T/ready"
 	# As from fstab: no environment, endpoint and credentials as options.

@@ -1,5 +1,5 @@
 /*
- * test_cli.c: the pure helpers of tools/cli.c (from libtools.a):
+ * test_cli.c: the pure helpers of tools/cli/cli.c (from libtools.a):
  * SNAPSHOT:PATH splitting (snapshot names hold
  * colons), UTF-8 validation, escaping of raw-byte names, JSON names, KDF
  * and number parsing, and the exit-status table.
@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "../check.h"
-#include "../../tools/cli.h"
-#include "../../tools/forge_http.h"
+#include "cli.h"
+#include "forge_http.h"
 
 static void
 split_ok(const char *arg, const char *want_snap, const char *want_path)

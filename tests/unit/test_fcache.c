@@ -1,5 +1,5 @@
 /*
- * test_fcache.c: incremental-ingest cache records (tools/fcache.c, from
+ * test_fcache.c: incremental-ingest cache records (tools/ingest/fcache.c, from
  * libtools.a).  A record round trips; one for another version of the
  * file is stale; every malformed record (short, long, wrong version, bad
  * extents) is rejected.
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "../check.h"
-#include "../../tools/fcache.h"
+#include "fcache.h"
 
 static const struct fcache_stat st0 = {
 	.dev = 0x0102030405060708u, .ino = 42, .size = 300000,

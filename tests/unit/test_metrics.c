@@ -1,5 +1,5 @@
 /*
- * test_metrics.c: tools/metrics.c (compiled in here, as the tools are
+ * test_metrics.c: tools/cli/metrics.c (compiled in here, as the tools are
  * not a library): the exact text of a file (one HELP and TYPE per name,
  * samples of a name together, label values escaped, numbers without an
  * exponent), the names refused, and the atomic write (the file whole,
@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "../check.h"
-#include "../../tools/metrics.c"
+#include "../../tools/cli/metrics.c"
 
 static char *
 slurp(const char *path)

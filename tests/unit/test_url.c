@@ -1,6 +1,6 @@
 /*
- * test_url.c: tools/url.c (URL splitting, credentials taken out of a
- * URL) and the clone-URL rule of tools/forge_discover.c, from
+ * test_url.c: tools/src/forge/url.c (URL splitting, credentials taken out of a
+ * URL) and the clone-URL rule of tools/src/forge/forge_discover.c, from
  * libtools.a.
  */
 #include <errno.h>
@@ -9,11 +9,11 @@
 #include <string.h>
 
 #include "../check.h"
-#include "../../tools/url.h"
-#include "../../tools/sources.h"
-#include "../../tools/forge_json.h"
-#include "../../tools/forge_http.h"
-#include "../../tools/forge_discover.h"
+#include "url.h"
+#include "sources.h"
+#include "forge_json.h"
+#include "forge_http.h"
+#include "forge_discover.h"
 
 static void
 redact_is(const char *in, const char *want)

@@ -1,0 +1,301 @@
+/*
+ * test_fs_snaps.c: the mount's snapshot list (fs/snaps.c) over a real
+ * store in a mkdtemp directory, through store.h only.  The store holds
+ * three snapshots in one second (named T, T-2, T-3 in commit order), one
+ * an hour later, one dated in the future (flagged, so never "latest"
+ * though it sorts last), and one by an ingest key dated before its
+ * parent (flagged likewise).  Checked: the view has every snapshot in
+ * store_snapshots()' order, with its names and flags; lookups by name
+ * and by slot; slots given in sorted order at open, never changed by a
+ * rescan, the next one for a new snapshot; "latest" skips flagged
+ * snapshots; a held view stays as it was across a rescan; sources and
+ * writers are interned with stable ids; a rescan with nothing new says
+ * so.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../check.h"
+#include "../../fs/inode.h"
+#include "../../fs/snaps.h"
+
+#define PASS "correct horse"
+#define T1 1764201600	/* 2025-11-27T00:00:00Z */
+#define N_MAX 16
+
+static char top[64];
+static char store_dir[128];
+static char index_dir[128];
+
+static void
+quiet(int level, const char *msg)
+{
+	(void)level;
+	if (getenv("AMBER_TEST_VERBOSE") != NULL)
+		fprintf(stderr, "store: %s\n", msg);
+}
+
+/* Sources "a" (files) and, if ${with_r}, "r" (repos): empty dirs. */
+static int
+commit(struct store *s, int64_t t, int with_r, uint8_t id[STORE_HASH_LEN])
+{
+	static const char *const names[2] = { "a", "r" };
+	struct store_writer *w = NULL;
+	struct store_source src[2];
+	struct store_snap_new sn;
+	struct store_tb *tb = NULL;
+	size_t n = with_r ? 2 : 1;
+	int r;
+
+	if ((r = store_writer_new(s, &w)) < 0)
+		return r;
+	memset(src, 0, sizeof(src));
+	for (size_t i = 0; i < n; i++) {
+		src[i].kind = i == 0 ? STORE_FILES : STORE_REPOS;
+		snprintf(src[i].name, sizeof(src[i].name), "%s", names[i]);
+		src[i].root.type = STORE_DIR;
+		src[i].root.mode = 0755;
+		src[i].root.mtime_sec = T1 - 60;
+		if ((r = store_tb_new(&tb)) < 0)
+			goto out;
+		r = store_tb_finish(w, tb, &src[i].root);
+		store_tb_free(tb);
+		if (r < 0)
+			goto out;
+	}
+	memset(&sn, 0, sizeof(sn));
+	sn.time_sec = t;
+	sn.host = "testhost";
+	sn.sources = src;
+	sn.n_sources = n;
+	r = store_writer_commit(w, &sn, id);
+out:
+	store_writer_free(w);
+	return r;
+}
+
+/* The view ${v} agrees with store_snapshots() on ${s}: order, names,
+ * flags; and every snapshot is found by its name and its slot. */
+static void
+check_view(struct store *s, const struct snaps_view *v)
+{
+	struct store_snap_list *l = NULL;
+	int ok = 1;
+
+	CHECK(store_snapshots(s, &l) == 0);
+	if (l == NULL)
+		return;
+	CHECK(v->n == store_snap_list_len(l));
+	for (size_t i = 0; i < v->n && i < store_snap_list_len(l); i++) {
+		const struct store_snap *x = store_snap_list_get(l, i);
+		const struct snaps_snap *y = &v->snaps[i];
+
+		ok &= memcmp(y->rec->id, x->id, STORE_HASH_LEN) == 0;
+		ok &= strcmp(y->name, x->name) == 0;
+		ok &= y->flags == x->flags;
+		ok &= snaps_by_name(v, x->name) == y;
+		ok &= snaps_by_slot(v, y->rec->slot) == y;
+		ok &= y->rec->slot >= 1 && y->rec->slot <= INODE_SLOT_MAX;
+		ok &= y->rec->time_sec == x->time_sec;
+	}
+	CHECK(ok);
+	store_snap_list_free(l);
+}
+
+static const struct snaps_snap *
+by_id(const struct snaps_view *v, const uint8_t id[STORE_HASH_LEN])
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (memcmp(v->snaps[i].rec->id, id, STORE_HASH_LEN) == 0)
+			return &v->snaps[i];
+	return NULL;
+}
+
+static int
+has_name(const struct snaps_view *v, const uint8_t id[STORE_HASH_LEN],
+    const char *name)
+{
+	const struct snaps_snap *x = by_id(v, id);
+
+	return x != NULL && strcmp(x->name, name) == 0;
+}
+
+static void
+run(void)
+{
+	struct store_create_opts co;
+	struct store_opts o;
+	struct store *s = NULL;
+	struct store *is = NULL;
+	struct snaps *sn = NULL;
+	struct snaps_view *v = NULL;
+	struct snaps_view *held = NULL;
+	const struct snaps_snap *x;
+	const struct snaps_src *src_a;
+	const struct snaps_src *src_r;
+	const struct snaps_writer *wr;
+	uint8_t id[8][STORE_HASH_LEN];
+	uint32_t slot[8];
+	uint32_t id_a;
+	char *kf = NULL;
+	char ingest_index[128];
+	int64_t future = (int64_t)time(NULL) + 10 * 86400;
+	int changed = -1;
+
+	memset(&co, 0, sizeof(co));
+	co.kdf.log2_n = 10;
+	CHECK(store_create(store_dir, &co, PASS, strlen(PASS)) == 0);
+	memset(&o, 0, sizeof(o));
+	o.index_dir = index_dir;
+	CHECK(store_open(store_dir, &o, &s) == 0);
+	CHECK(s != NULL && store_unlock(s, PASS, strlen(PASS)) == 0);
+	if (s == NULL)
+		return;
+	/* 0, 1, 2: one second, a chain; 3: an hour on; 4: the future. */
+	CHECK(commit(s, T1, 0, id[0]) == 0);
+	CHECK(commit(s, T1, 1, id[1]) == 0);
+	CHECK(commit(s, T1, 1, id[2]) == 0);
+	CHECK(commit(s, T1 + 3600, 1, id[3]) == 0);
+	CHECK(commit(s, future, 1, id[4]) == 0);
+
+	CHECK(snaps_open(s, &sn) == 0);
+	if (sn == NULL)
+		goto out;
+	v = snaps_get(sn);
+	CHECK(v->n == 5);
+	check_view(s, v);
+	CHECK(has_name(v, id[0], "2025-11-27T00:00:00Z"));
+	CHECK(has_name(v, id[1], "2025-11-27T00:00:00Z-2"));
+	CHECK(has_name(v, id[2], "2025-11-27T00:00:00Z-3"));
+	CHECK(has_name(v, id[3], "2025-11-27T01:00:00Z"));
+	CHECK(snaps_by_name(v, "2025-11-27T00:00:00Z-4") == NULL);
+	CHECK(snaps_by_name(v, "latest") == NULL);
+	CHECK(snaps_by_name(v, "") == NULL);
+	/* Slots in sorted order, from 1. */
+	for (int i = 0; i < 5; i++) {
+		x = by_id(v, id[i]);
+		slot[i] = x != NULL ? x->rec->slot : 0;
+		CHECK(slot[i] == (uint32_t)i + 1);
+	}
+	CHECK(snaps_by_slot(v, 0) == NULL && snaps_by_slot(v, 6) == NULL);
+	CHECK(snaps_by_slot(v, UINT32_MAX) == NULL);
+	/* The future one sorts last and is flagged; latest is the one
+	 * before it. */
+	x = by_id(v, id[4]);
+	CHECK(x == &v->snaps[4] && (x->flags & STORE_SNAP_FUTURE) != 0);
+	CHECK(v->latest == by_id(v, id[3]) && v->latest != NULL);
+	/* Sources: a in all five, r from the second on. */
+	src_a = snaps_src_find(v, STORE_FILES, "a");
+	src_r = snaps_src_find(v, STORE_REPOS, "r");
+	CHECK(src_a != NULL && src_r != NULL);
+	CHECK(snaps_src_find(v, STORE_REPOS, "a") == NULL);
+	CHECK(snaps_src_find(v, STORE_FILES, "r") == NULL);
+	CHECK(v->n_srcs == 2);
+	id_a = src_a != NULL ? src_a->id : UINT32_MAX;
+	if (src_a != NULL && src_r != NULL) {
+		CHECK(src_a->id != src_r->id);
+		CHECK(snaps_src_by_id(v, src_a->id) == src_a);
+		CHECK(snaps_has_src(by_id(v, id[0])->rec, src_a->id));
+		CHECK(!snaps_has_src(by_id(v, id[0])->rec, src_r->id));
+		CHECK(snaps_has_src(by_id(v, id[3])->rec, src_r->id));
+	}
+	CHECK(snaps_src_by_id(v, 99) == NULL);
+	CHECK(strcmp(store_kind_name(STORE_FILES), "files") == 0 &&
+	    strcmp(store_kind_name(STORE_REPOS), "repos") == 0 &&
+	    strcmp(store_kind_name(STORE_PIPELINES), "pipelines") == 0 &&
+	    store_kind_name(0) == NULL && store_kind_name(4) == NULL);
+	/* One writer: the master. */
+	CHECK(v->n_writers == 1);
+	wr = snaps_writer_by_id(v, 0);
+	CHECK(wr != NULL && wr->is_master && strcmp(wr->dir, "master") == 0);
+	CHECK(snaps_writer_by_id(v, 1) == NULL);
+	held = v;
+	v = NULL;
+
+	/* Nothing new: no change, same slots. */
+	CHECK(snaps_rescan(sn, SNAPS_FORCE, &changed) == 0 && changed == 0);
+	v = snaps_get(sn);
+	CHECK(v != held && v->n == 5);
+	for (int i = 0; i < 5; i++)
+		CHECK(by_id(v, id[i]) != NULL &&
+		    by_id(v, id[i])->rec->slot == slot[i]);
+	snaps_put(sn, v);
+	v = NULL;
+
+	/* An ingest key's snapshot dated an hour before its parent, and
+	 * the master's between 3 and 4 (5, 6): new slots, old ones kept. */
+	CHECK(store_key_new_ingest(s, "ci runner", &kf) == 0 && kf != NULL);
+	snprintf(ingest_index, sizeof(ingest_index), "%s/index-ingest", top);
+	o.index_dir = ingest_index;
+	CHECK(store_open(store_dir, &o, &is) == 0);
+	CHECK(is != NULL && kf != NULL &&
+	    store_unlock_keyfile(is, kf, strlen(kf)) == 0);
+	if (is != NULL && kf != NULL)
+		CHECK(commit(is, T1 + 3600 - 7200 + 600, 1, id[5]) == 0);
+	CHECK(commit(s, T1 + 7200, 1, id[6]) == 0);
+	CHECK(snaps_rescan(sn, SNAPS_FORCE, &changed) == 0 && changed == 1);
+	v = snaps_get(sn);
+	CHECK(v->n == 7);
+	check_view(s, v);
+	for (int i = 0; i < 5; i++)
+		CHECK(by_id(v, id[i]) != NULL &&
+		    by_id(v, id[i])->rec->slot == slot[i]);
+	/* Slots for new ones in sorted order: 5 sorts before 6. */
+	CHECK(by_id(v, id[5]) != NULL && by_id(v, id[5])->rec->slot == 6);
+	CHECK(by_id(v, id[6]) != NULL && by_id(v, id[6])->rec->slot == 7);
+	CHECK(by_id(v, id[5]) != NULL &&
+	    (by_id(v, id[5])->flags & STORE_SNAP_UNTRUSTED) != 0);
+	CHECK(has_name(v, id[2], "2025-11-27T00:00:00Z-3"));
+	CHECK(v->latest != NULL && v->latest == by_id(v, id[6]));
+	/* The same source keeps its id; the writer is interned with a
+	 * name from its label and key id. */
+	src_a = snaps_src_find(v, STORE_FILES, "a");
+	CHECK(src_a != NULL && src_a->id == id_a);
+	CHECK(v->n_writers == 2);
+	wr = by_id(v, id[5]) != NULL ? by_id(v, id[5])->rec->writer : NULL;
+	CHECK(wr != NULL && !wr->is_master && wr->id == 1 &&
+	    strcmp(wr->label, "ci runner") == 0 &&
+	    strncmp(wr->dir, "ci runner@", 10) == 0 && strlen(wr->dir) == 18);
+	CHECK(wr != NULL && snaps_writer_by_id(v, 1) == wr);
+
+	/* The view held from before the rescans is unchanged. */
+	CHECK(held->n == 5 && held->latest == by_id(held, id[3]));
+	CHECK(has_name(held, id[1], "2025-11-27T00:00:00Z-2"));
+	CHECK(snaps_by_slot(held, 6) == NULL);
+	snaps_put(sn, held);
+	held = NULL;
+out:
+	snaps_put(sn, v);
+	snaps_put(sn, held);
+	snaps_close(sn);
+	store_close(is);
+	store_close(s);
+	free(kf);
+}
+
+int
+main(void)
+{
+	char cmd[256];
+	int r;
+
+	store_log_set(quiet);
+	snprintf(top, sizeof(top), "/tmp/amber-test-fs-snaps.XXXXXX");
+	if (mkdtemp(top) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(store_dir, sizeof(store_dir), "%s/store", top);
+	snprintf(index_dir, sizeof(index_dir), "%s/index", top);
+	run();
+	r = check_done("test_fs_snaps");
+	snprintf(cmd, sizeof(cmd), "chmod -R u+w '%s' && rm -rf '%s'", top,
+	    top);
+	if (system(cmd) != 0)
+		fprintf(stderr, "test_fs_snaps: cannot remove %s\n", top);
+	return r;
+}
