@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "../check.h"
-#include "../../tools/cli.h"
-#include "../../tools/ingest.h"
+#include "cli.h"
+#include "ingest.h"
 #include "store.h"
 
 #define PASS "test passphrase"
