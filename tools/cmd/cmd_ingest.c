@@ -749,14 +749,15 @@ cmd_ingest(int argc, char **argv)
 		    usage, 0);
 		goto out;
 	}
-	/* A wrong path is found now, not after the run. */
-	if (a.metrics_file != NULL &&
-	    (r = metrics_check_path(a.metrics_file)) < 0) {
-		cli_err(CMD, "--metrics-file %s: cannot write there: %s",
-		    a.metrics_file, strerror(-r));
-		r = CLI_EXIT_USAGE;
-		goto out;
-	}
+	/*
+	 * A wrong path is said now, not only after the run; but the backup
+	 * does not wait on the monitoring: the run goes on, and ends with
+	 * exit 1 (at least) when the file cannot be written then either.
+	 */
+	if (a.metrics_file != NULL && !a.is_check &&
+	    (r = metrics_check_path(a.metrics_file)) < 0)
+		cli_err(CMD, "--metrics-file %s: cannot write there: %s; "
+		    "ingesting all the same", a.metrics_file, strerror(-r));
 	is_metrics = a.metrics_file != NULL && !a.is_check;
 	if (a.time_arg != NULL &&
 	    store_time_parse(a.time_arg, &o.time_sec, &o.time_nsec) < 0) {
