@@ -44,6 +44,7 @@
 #include "cli.h"
 #include "forge_discover.h"
 #include "forge_http.h"
+#include "hex.h"
 #include "ingest.h"
 #include "source.h"
 #include "sources.h"
@@ -188,7 +189,7 @@ job_add(struct run *o, uint8_t kind, const char *name, const char *where,
 
 	if (is_taken(o, kind, name)) {
 		src_warn(&o->ctx, "%s/%s (%s %s): the name is taken by another "
-		    "source; left out", cli_kind_name(kind), name,
+		    "source; left out", store_kind_name(kind), name,
 		    sources_type_name(e->type), e->where);
 		return 0;
 	}
@@ -271,7 +272,7 @@ vanished_from_cache(struct run *o)
 				break;
 			n = (size_t)(nl - (val + i));
 			*nl = '\0';
-			if (sources_is_valid_name(val + i, n) &&
+			if (store_source_name_ok(val + i, n) &&
 			    job_find(o, STORE_REPOS, val + i) == NULL) {
 				snprintf(what, sizeof(what), "repos/%s",
 				    val + i);
@@ -584,7 +585,7 @@ store_all(struct run *o)
 			j->st = got > 0 ? ST_STALE : ST_FAILED;
 			url_redact(j->where, shown, sizeof(shown));
 			src_warn(&o->ctx, "%s/%s: %s: %s%s",
-			    cli_kind_name(j->kind), j->name, shown, j->why.msg,
+			    store_kind_name(j->kind), j->name, shown, j->why.msg,
 			    got > 0 ? " (the previous snapshot's copy is "
 			    "kept, flagged stale)" : " (not in this "
 			    "snapshot)");
@@ -638,7 +639,7 @@ lines_sources(const struct run *o)
 		if (j->st == ST_ABSENT)
 			continue;
 		fprintf(stderr, "  %-8s %s/%s", status_names[j->st],
-		    cli_kind_name(j->kind), j->name);
+		    store_kind_name(j->kind), j->name);
 		if (j->st == ST_STALE || j->st == ST_FAILED)
 			fprintf(stderr, ": %s%s", j->why.msg, j->st == ST_STALE ?
 			    " (previous copy kept)" : "");
@@ -660,13 +661,13 @@ lines_args(const struct run *o)
 
 		if (j->err)
 			fprintf(stderr, "  %s/%s: failed%s\n",
-			    cli_kind_name(j->kind), j->name,
+			    store_kind_name(j->kind), j->name,
 			    j->st == ST_STALE ? ", previous copy kept" :
 			    ", left out");
 		else if (j->n_warnings)
 			fprintf(stderr, "  %s/%s: partial, %" PRIu64 " "
 			    "unreadable or changed input%s (see the "
-			    "warnings above)\n", cli_kind_name(j->kind),
+			    "warnings above)\n", store_kind_name(j->kind),
 			    j->name, j->n_warnings,
 			    j->n_warnings == 1 ? "" : "s");
 	}
@@ -715,7 +716,7 @@ json_sources(const struct run *o, json_t *root)
 
 		if (j->st == ST_ABSENT)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", cli_kind_name(j->kind),
+		snprintf(path, sizeof(path), "%s/%s", store_kind_name(j->kind),
 		    j->name);
 		url_redact(j->where, shown, sizeof(shown));
 		if (json_array_append_new(srcs, json_pack("{s:s,s:s,s:s,s:I,"
@@ -764,7 +765,7 @@ json_args(const struct run *o, json_t *root)
 		const struct job *j = &o->jobs[i];
 		char path[STORE_NAME_MAX + 16];
 
-		snprintf(path, sizeof(path), "%s/%s", cli_kind_name(j->kind),
+		snprintf(path, sizeof(path), "%s/%s", store_kind_name(j->kind),
 		    j->name);
 		if (j->err == 0 && j->n_warnings == 0)
 			continue;
@@ -1040,7 +1041,7 @@ ingest_run(const struct ingest_opts *opts, const struct sources *src)
 		goto out;
 	}
 	store_writer_stats(o.ctx.w, &st);
-	cli_hex(id, sizeof(id), hex);
+	hex_encode(id, sizeof(id), hex);
 	snap_name(s, hex, sn.time_sec, name, sizeof(name));
 	summary(&o, hex, name, &st);
 	r = o.ctx.progress.n_warnings || count(&o, ST_STALE) ||
