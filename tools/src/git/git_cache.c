@@ -3,6 +3,7 @@
  * for the git reader (src_git.c; its types in gitint.h).
  */
 #include "gitint.h"
+#include "src_git.h"
 
 /* ---- the mirror cache -------------------------------------------------- */
 

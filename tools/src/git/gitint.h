@@ -30,7 +30,6 @@
 #include "io.h"
 #include "rd.h"
 #include "source.h"
-#include "src_git.h"
 #include "url.h"
 
 extern char **environ;

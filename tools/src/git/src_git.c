@@ -33,6 +33,7 @@
  * used only once the store is known to hold the chunk they name.
  */
 #include "gitint.h"
+#include "src_git.h"
 
 /* ---- the reader -------------------------------------------------------- */
 
