@@ -105,6 +105,83 @@ out:
 }
 
 /*
+ * Update an existing mirror cache from ${location}: fetch --prune every
+ * ref unless ls-remote shows them unchanged, then set HEAD as the remote
+ * has it (a symbolic ref, or a detached id).
+ */
+static int
+cache_fetch(struct gsrc *g, const char *location, const char *quiet)
+{
+	const char *set[] = { "git", g->gitdir_arg, "config",
+		"remote.origin.url", location, NULL };
+	const char *ls[] = { "git", g->gitdir_arg, "ls-remote",
+		"--symref", "origin", NULL };
+	const char *fetch[] = { "git", g->gitdir_arg, "-c",
+		"gc.autoDetach=false", "-c",
+		"maintenance.autoDetach=false", "fetch", quiet,
+		"--prune", "--no-write-fetch-head",
+		"--recurse-submodules=no", "origin",
+		"+refs/*:refs/*", NULL, NULL };
+	char sym[1024] = "";
+	char det[HEX_MAX + 1] = "";
+	char *out = NULL;
+	char *listing = NULL;
+	size_t len;
+	int r;
+
+	if ((r = git_run(g, set, NULL, 0, NULL, NULL, 0)) < 0 ||
+	    (r = git_run(g, ls, NULL, 0, &out, &len, REFS_OUT_MAX)) < 0)
+		goto done;
+	/* Kept whole: the loop below cuts ${out} at tabs and ends. */
+	if ((listing = strdup(out)) == NULL) {
+		r = -ENOMEM;
+		goto done;
+	}
+	/* "ref: refs/heads/x\tHEAD" and/or "<id>\tHEAD" */
+	for (char *l = out, *nl; *l; l = nl + 1) {
+		char *tab;
+
+		if ((nl = strchr(l, '\n')) == NULL)
+			break;
+		*nl = '\0';
+		if ((tab = strchr(l, '\t')) == NULL ||
+		    strcmp(tab, "\tHEAD") != 0)
+			continue;
+		*tab = '\0';
+		if (strncmp(l, "ref: refs/", 10) == 0 &&
+		    strlen(l + 5) < sizeof(sym))
+			strcpy(sym, l + 5);
+		else if ((strlen(l) == 40 || strlen(l) == 64) &&
+		    hex_is_lower(l, strlen(l)))
+			strcpy(det, l);
+	}
+	if (sym[0] == '\0' && det[0])
+		fetch[13] = "HEAD";
+	/* Unchanged refs: no fetch (a detached HEAD may need one). */
+	if ((r = is_cache_current(g, listing)) < 0)
+		goto done;
+	if ((r == 0 || fetch[13] != NULL) &&
+	    (r = git_run(g, fetch, NULL, 0, NULL, NULL, 0)) < 0)
+		goto done;
+	if (sym[0]) {
+		const char *argv[] = { "git", g->gitdir_arg,
+			"symbolic-ref", "HEAD", sym, NULL };
+
+		r = git_run(g, argv, NULL, 0, NULL, NULL, 0);
+	} else if (det[0]) {
+		const char *argv[] = { "git", g->gitdir_arg,
+			"update-ref", "--no-deref", "HEAD", det,
+			NULL };
+
+		r = git_run(g, argv, NULL, 0, NULL, NULL, 0);
+	}
+done:
+	free(out);
+	free(listing);
+	return r;
+}
+
+/*
  * git_cache_update(g, location, lockfd):
  * Create (clone --mirror) or update (fetch --prune, all refs, and HEAD as
  * the remote has it) the mirror cache, under an exclusive lock held in
@@ -119,9 +196,6 @@ git_cache_update(struct gsrc *g, const char *location, int *lockfd)
 	char *lock = NULL;
 	char *tmp = NULL;
 	char *head = NULL;
-	char *out = NULL;
-	char *listing = NULL;
-	size_t len;
 	struct stat st;
 	int r;
 
@@ -178,68 +252,8 @@ git_cache_update(struct gsrc *g, const char *location, int *lockfd)
 			r = -errno;
 			goto out;
 		}
-	} else {
-		const char *set[] = { "git", g->gitdir_arg, "config",
-			"remote.origin.url", location, NULL };
-		const char *ls[] = { "git", g->gitdir_arg, "ls-remote",
-			"--symref", "origin", NULL };
-		const char *fetch[] = { "git", g->gitdir_arg, "-c",
-			"gc.autoDetach=false", "-c",
-			"maintenance.autoDetach=false", "fetch", quiet,
-			"--prune", "--no-write-fetch-head",
-			"--recurse-submodules=no", "origin",
-			"+refs/*:refs/*", NULL, NULL };
-		char sym[1024] = "";
-		char det[HEX_MAX + 1] = "";
-
-		if ((r = git_run(g, set, NULL, 0, NULL, NULL, 0)) < 0 ||
-		    (r = git_run(g, ls, NULL, 0, &out, &len, REFS_OUT_MAX)) < 0)
-			goto out;
-		/* Kept whole: the loop below cuts ${out} at tabs and ends. */
-		if ((listing = strdup(out)) == NULL) {
-			r = -ENOMEM;
-			goto out;
-		}
-		/* "ref: refs/heads/x\tHEAD" and/or "<id>\tHEAD" */
-		for (char *l = out, *nl; *l; l = nl + 1) {
-			char *tab;
-
-			if ((nl = strchr(l, '\n')) == NULL)
-				break;
-			*nl = '\0';
-			if ((tab = strchr(l, '\t')) == NULL ||
-			    strcmp(tab, "\tHEAD") != 0)
-				continue;
-			*tab = '\0';
-			if (strncmp(l, "ref: refs/", 10) == 0 &&
-			    strlen(l + 5) < sizeof(sym))
-				strcpy(sym, l + 5);
-			else if ((strlen(l) == 40 || strlen(l) == 64) &&
-			    hex_is_lower(l, strlen(l)))
-				strcpy(det, l);
-		}
-		if (sym[0] == '\0' && det[0])
-			fetch[13] = "HEAD";
-		/* Unchanged refs: no fetch (a detached HEAD may need one). */
-		if ((r = is_cache_current(g, listing)) < 0)
-			goto out;
-		if ((r == 0 || fetch[13] != NULL) &&
-		    (r = git_run(g, fetch, NULL, 0, NULL, NULL, 0)) < 0)
-			goto out;
-		if (sym[0]) {
-			const char *argv[] = { "git", g->gitdir_arg,
-				"symbolic-ref", "HEAD", sym, NULL };
-
-			r = git_run(g, argv, NULL, 0, NULL, NULL, 0);
-		} else if (det[0]) {
-			const char *argv[] = { "git", g->gitdir_arg,
-				"update-ref", "--no-deref", "HEAD", det,
-				NULL };
-
-			r = git_run(g, argv, NULL, 0, NULL, NULL, 0);
-		}
-		if (r < 0)
-			goto out;
+	} else if ((r = cache_fetch(g, location, quiet)) < 0) {
+		goto out;
 	}
 	r = 0;
 out:
@@ -247,8 +261,6 @@ out:
 	free(lock);
 	free(tmp);
 	free(head);
-	free(out);
-	free(listing);
 	return r;
 }
 

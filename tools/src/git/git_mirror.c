@@ -704,6 +704,175 @@ empty_dir_add(struct gsrc *g, struct store_tb *parent, const char *name)
 }
 
 /*
+ * packed-refs (without the peeled trait: git peels when it needs) into
+ * *${pr} (*${len} bytes), and the tips, every ref's object and a
+ * detached HEAD, sorted and unique, into *${tips} (pointing into
+ * ${refs} and ${head}).  Returns 0 or -ENOMEM.
+ */
+static int
+refs_text(struct gsrc *g, const struct gref *refs, size_t n_refs,
+    const char *head, char **pr, size_t *len, char ***tips, size_t *n_tips)
+{
+	size_t cap = 1;
+	size_t o = 0;
+	size_t n = 0;
+	size_t k = 0;
+
+	for (size_t i = 0; i < n_refs; i++)
+		cap += g->hexlen + strlen(refs[i].name) + 2;
+	if ((*pr = malloc(cap)) == NULL ||
+	    (*tips = calloc(n_refs + 1, sizeof(**tips))) == NULL)
+		return -ENOMEM;
+	(*pr)[0] = '\0';
+	for (size_t i = 0; i < n_refs; i++) {
+		o += (size_t)sprintf(*pr + o, "%s %s\n", refs[i].hex,
+		    refs[i].name);
+		(*tips)[n++] = (char *)refs[i].hex;
+	}
+	if (strlen(head) == g->hexlen)
+		(*tips)[n++] = (char *)head;
+	if (n)
+		qsort(*tips, n, sizeof(**tips), tip_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || strcmp((*tips)[i], (*tips)[k - 1]) != 0)
+			(*tips)[k++] = (*tips)[i];
+	*len = o;
+	*n_tips = k;
+	return 0;
+}
+
+/*
+ * Whether to pack everything: 1 yes, 0 no (only the objects not
+ * reachable from the previous tips *${old}, or, with *${is_reuse} set,
+ * nothing new at all), -errno.  The previous packs serve only if there
+ * are few enough of them and the shallow boundary did not move.
+ */
+static int
+pack_plan(struct gsrc *g, struct prev *p, const char *shallow,
+    size_t shallow_len, char **tips, size_t n_tips, char ***old,
+    size_t *n_old, int *is_reuse)
+{
+	int is_same;
+	int r;
+
+	if (!p->is_found || p->n_packs >= PACKS_MAX ||
+	    (p->shallow == NULL) != (shallow == NULL) ||
+	    (shallow != NULL && (p->shallow_len != shallow_len ||
+	    memcmp(p->shallow, shallow, shallow_len) != 0)) ||
+	    prev_tips(g, p, old, n_old) != 0)
+		return 1;
+	is_same = *n_old == n_tips;
+	for (size_t i = 0; is_same && i < n_tips; i++)
+		is_same = strcmp((*old)[i], tips[i]) == 0;
+	if (is_same) {
+		*is_reuse = 1;
+		return 0;
+	}
+	if (*n_old == 0)
+		return 0;
+	if ((r = is_incremental_ok(g, *old, *n_old, tips, n_tips)) < 0)
+		return r;
+	return !r;
+}
+
+/*
+ * The new pack pack-${hex}.{pack,idx}, written in ${tmp}, into ${packs},
+ * but not a file the previous packs ${p} (NULL: none kept) already hold.
+ */
+static int
+new_pack_add(struct gsrc *g, const char *tmp, const char *hex,
+    const struct prev *p, struct store_tb *packs, struct counts *cnt,
+    struct plist *kept)
+{
+	static const char *const ext[] = { ".pack", ".idx" };
+	char *f;
+	int r;
+
+	for (size_t k = 0; k < 2; k++) {
+		char name[HEX_MAX + 16];
+		int is_dup = 0;
+
+		snprintf(name, sizeof(name), "pack-%s%s", hex, ext[k]);
+		for (size_t i = 0; p != NULL && i < p->packs.n; i++) {
+			const struct store_entry *e = &p->packs.v[i];
+
+			if (e->name_len == strlen(name) &&
+			    memcmp(e->name, name, e->name_len) == 0)
+				is_dup = 1;
+		}
+		if (is_dup)
+			continue;
+		if ((f = git_str_cat(tmp, "/", name)) == NULL)
+			return -ENOMEM;
+		r = file_add(g, packs, name, f, 0444, cnt, kept);
+		free(f);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* objects/pack (${packs}), objects/info, refs/heads and refs/tags. */
+static int
+dirs_add(struct gsrc *g, struct store_tb *root, struct store_tb *objs,
+    struct store_tb *packs, struct store_tb *rtb)
+{
+	int r;
+
+	if ((r = git_dir_add(g, objs, "pack", packs, g->mirror_mtime)) < 0 ||
+	    (r = empty_dir_add(g, objs, "info")) < 0 ||
+	    (r = git_dir_add(g, root, "objects", objs, g->mirror_mtime)) < 0 ||
+	    (r = empty_dir_add(g, rtb, "heads")) < 0 ||
+	    (r = empty_dir_add(g, rtb, "tags")) < 0 ||
+	    (r = git_dir_add(g, root, "refs", rtb, g->mirror_mtime)) < 0)
+		return r;
+	return 0;
+}
+
+/* The source's root: ${root} stored, and the counts ${cnt}. */
+static int
+root_finish(struct gsrc *g, struct store_tb *root, const struct counts *cnt,
+    struct store_source *out)
+{
+	int r;
+
+	memset(&out->root, 0, sizeof(out->root));
+	out->root.type = STORE_DIR;
+	out->root.mode = 0755;
+	out->root.mtime_sec = g->mirror_mtime;
+	/* git reads a repository only if the reader owns it. */
+	out->root.flags = STORE_ENTRY_OWNER_VIEWER;
+	if ((r = store_tb_finish(g->c->w, root, &out->root)) < 0)
+		return r;
+	out->n_files = cnt->n_files;
+	out->n_bytes = cnt->n_bytes;
+	return 0;
+}
+
+/*
+ * One pack of what ${tips} reach and ${old} do not, in a new temporary
+ * directory *${tmp} (the caller removes it); its id into ${hex}.
+ */
+static int
+pack_new(struct gsrc *g, char **tmp, char **tips, size_t n_tips,
+    char **old, size_t n_old, char hex[HEX_MAX + 1])
+{
+	int r;
+
+	if ((*tmp = git_str_cat(g->dir, ".pack-XXXXXX", "")) == NULL)
+		return -ENOMEM;
+	if (mkdtemp(*tmp) == NULL) {
+		r = -errno;
+		free(*tmp);
+		*tmp = NULL;
+		return r;
+	}
+	if ((r = pack_write(g, *tmp, tips, n_tips, old, n_old, hex)) < 0)
+		g->is_cache_suspect = r == -EIO;
+	return r < 0 ? r : 0;
+}
+
+/*
  * git_mirror_build(g, refs, n_refs, head, out):
  * The mirror source NAME.git: HEAD, config, packed-refs, shallow (if the
  * repository is shallow), objects/pack/ (the previous snapshot's packs
@@ -730,9 +899,7 @@ git_mirror_build(struct gsrc *g, const struct gref *refs, size_t n_refs,
 	char *shallow = NULL;
 	char *shallow_path = NULL;
 	char *tmp = NULL;
-	char *f = NULL;
 	size_t shallow_len = 0;
-	size_t len;
 	size_t o = 0;
 	char hex[HEX_MAX + 1];
 	char headline[1100];
@@ -741,32 +908,9 @@ git_mirror_build(struct gsrc *g, const struct gref *refs, size_t n_refs,
 	int r;
 
 	memset(&p, 0, sizeof(p));
-	/* packed-refs, without the peeled trait: git peels when it needs. */
-	len = 1;
-	for (size_t i = 0; i < n_refs; i++)
-		len += g->hexlen + strlen(refs[i].name) + 2;
-	if ((pr = malloc(len)) == NULL ||
-	    (tips = calloc(n_refs + 1, sizeof(*tips))) == NULL) {
-		r = -ENOMEM;
+	if ((r = refs_text(g, refs, n_refs, head, &pr, &o, &tips,
+	    &n_tips)) < 0)
 		goto out;
-	}
-	for (size_t i = 0; i < n_refs; i++) {
-		o += (size_t)sprintf(pr + o, "%s %s\n", refs[i].hex,
-		    refs[i].name);
-		tips[n_tips++] = (char *)refs[i].hex;
-	}
-	if (strlen(head) == g->hexlen)
-		tips[n_tips++] = (char *)head;
-	if (n_tips)
-		qsort(tips, n_tips, sizeof(*tips), tip_cmp);
-	{
-		size_t k = 0;
-
-		for (size_t i = 0; i < n_tips; i++)
-			if (i == 0 || strcmp(tips[i], tips[k - 1]) != 0)
-				tips[k++] = tips[i];
-		n_tips = k;
-	}
 	if ((shallow_path = git_str_cat(g->dir, "/shallow", "")) == NULL) {
 		r = -ENOMEM;
 		goto out;
@@ -778,27 +922,10 @@ git_mirror_build(struct gsrc *g, const struct gref *refs, size_t n_refs,
 	/* Decide: reuse the previous packs as they are, add one, or repack. */
 	if ((r = prev_find(g, &p)) < 0)
 		goto out;
-	if (p.is_found && p.n_packs < PACKS_MAX &&
-	    (p.shallow == NULL) == (shallow == NULL) &&
-	    (shallow == NULL || (p.shallow_len == shallow_len &&
-	    memcmp(p.shallow, shallow, shallow_len) == 0)) &&
-	    prev_tips(g, &p, &old, &n_old) == 0) {
-		int is_same = n_old == n_tips;
-
-		for (size_t i = 0; is_same && i < n_tips; i++)
-			is_same = strcmp(old[i], tips[i]) == 0;
-		if (is_same) {
-			is_full = 0;
-			is_reuse = 1;
-		} else if (n_old == 0) {
-			is_full = 0;
-		} else if ((r = is_incremental_ok(g, old, n_old, tips,
-		    n_tips)) < 0) {
-			goto out;
-		} else {
-			is_full = !r;
-		}
-	}
+	if ((r = pack_plan(g, &p, shallow, shallow_len, tips, n_tips, &old,
+	    &n_old, &is_reuse)) < 0)
+		goto out;
+	is_full = r;
 	if (is_full)
 		n_old = 0;
 	if (g->c->is_verbose)
@@ -820,56 +947,13 @@ git_mirror_build(struct gsrc *g, const struct gref *refs, size_t n_refs,
 			cnt.n_bytes += e->size;
 		}
 	hex[0] = '\0';
-	if (!is_reuse && n_tips > 0) {
-		if ((tmp = git_str_cat(g->dir, ".pack-XXXXXX", "")) == NULL) {
-			r = -ENOMEM;
-			goto out;
-		}
-		if (mkdtemp(tmp) == NULL) {
-			r = -errno;
-			free(tmp);
-			tmp = NULL;
-			goto out;
-		}
-		if ((r = pack_write(g, tmp, tips, n_tips, old, n_old,
-		    hex)) < 0) {
-			g->is_cache_suspect = r == -EIO;
-			goto out;
-		}
-	}
-	if (hex[0]) {
-		static const char *const ext[] = { ".pack", ".idx" };
-
-		for (size_t k = 0; k < 2; k++) {
-			char name[HEX_MAX + 16];
-			int is_dup = 0;
-
-			snprintf(name, sizeof(name), "pack-%s%s", hex, ext[k]);
-			for (size_t i = 0; !is_full && i < p.packs.n; i++) {
-				const struct store_entry *e = &p.packs.v[i];
-
-				if (e->name_len == strlen(name) &&
-				    memcmp(e->name, name, e->name_len) == 0)
-					is_dup = 1;
-			}
-			if (is_dup)
-				continue;
-			free(f);
-			if ((f = git_str_cat(tmp, "/", name)) == NULL) {
-				r = -ENOMEM;
-				goto out;
-			}
-			if ((r = file_add(g, packs, name, f, 0444, &cnt,
-			    &kept)) < 0)
-				goto out;
-		}
-	}
-	if ((r = git_dir_add(g, objs, "pack", packs, g->mirror_mtime)) < 0 ||
-	    (r = empty_dir_add(g, objs, "info")) < 0 ||
-	    (r = git_dir_add(g, root, "objects", objs, g->mirror_mtime)) < 0 ||
-	    (r = empty_dir_add(g, rtb, "heads")) < 0 ||
-	    (r = empty_dir_add(g, rtb, "tags")) < 0 ||
-	    (r = git_dir_add(g, root, "refs", rtb, g->mirror_mtime)) < 0)
+	if (!is_reuse && n_tips > 0 &&
+	    (r = pack_new(g, &tmp, tips, n_tips, old, n_old, hex)) < 0)
+		goto out;
+	if (hex[0] && (r = new_pack_add(g, tmp, hex, is_full ? NULL : &p,
+	    packs, &cnt, &kept)) < 0)
+		goto out;
+	if ((r = dirs_add(g, root, objs, packs, rtb)) < 0)
 		goto out;
 	snprintf(headline, sizeof(headline), "%s\n", head);
 	if ((r = text_add(g, root, "HEAD", headline, strlen(headline),
@@ -882,16 +966,8 @@ git_mirror_build(struct gsrc *g, const struct gref *refs, size_t n_refs,
 	if (shallow && (r = text_add(g, root, "shallow", shallow, shallow_len,
 	    &cnt)) < 0)
 		goto out;
-	memset(&out->root, 0, sizeof(out->root));
-	out->root.type = STORE_DIR;
-	out->root.mode = 0755;
-	out->root.mtime_sec = g->mirror_mtime;
-	/* git reads a repository only if the reader owns it. */
-	out->root.flags = STORE_ENTRY_OWNER_VIEWER;
-	if ((r = store_tb_finish(g->c->w, root, &out->root)) < 0)
+	if ((r = root_finish(g, root, &cnt, out)) < 0)
 		goto out;
-	out->n_files = cnt.n_files;
-	out->n_bytes = cnt.n_bytes;
 	/* Remember this mirror for the next ingest (a hint; may be lost). */
 	if ((r = mirror_val_encode(pr, o, headline, shallow, shallow_len,
 	    &kept, &val, &vlen)) < 0)
@@ -914,6 +990,5 @@ out:
 	free(shallow);
 	free(shallow_path);
 	free(tmp);
-	free(f);
 	return r;
 }

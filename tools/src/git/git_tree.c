@@ -225,6 +225,89 @@ out:
 	return r;
 }
 
+static int tree_store(struct gsrc *g, const uint8_t *oid, int depth,
+    struct store_entry *dir, struct counts *cnt);
+
+/*
+ * The entry ${ge} of a tree at ${depth} into ${e}: a directory, file,
+ * symlink or submodule, its counts added to *${cnt}.  *${ext} and *${tgt}
+ * are the caller's to free; *${is_ok} is cleared if the entry is to be
+ * left out.  Returns what reading it returned.
+ */
+static int
+gent_store(struct gsrc *g, const struct gent *ge, int depth,
+    struct store_entry *e, struct store_extent **ext, uint8_t **tgt,
+    struct counts *cnt, int *is_ok)
+{
+	struct counts sub;
+	int r = 0;
+
+	switch (ge->mode & 0170000) {
+	case 0040000:
+		e->type = STORE_DIR;
+		e->mode = 0755;
+		if (depth >= DEPTH_MAX) {
+			gwarn(g, "nested too deep; skipped", NULL);
+			*is_ok = 0;
+			break;
+		}
+		r = tree_store(g, ge->oid, depth + 1, e, &sub);
+		if (r == 0) {
+			cnt->n_files += sub.n_files;
+			cnt->n_bytes += sub.n_bytes;
+		}
+		break;
+	case 0100000:
+		e->type = STORE_REG;
+		e->mode = ge->mode & 0111 ? 0755 : 0644;
+		r = git_blob_store(g, ge->oid, &e->size, ext,
+		    &e->n_extents);
+		e->extents = *ext;
+		if (r == 0) {
+			cnt->n_files++;
+			cnt->n_bytes += e->size;
+			git_progress_add(g, 1, e->size);
+		}
+		break;
+	case 0120000: {
+		size_t tlen = 0;
+		char thex[HEX_MAX + 1];
+
+		e->type = STORE_LNK;
+		e->mode = 0777;
+		hex_encode(ge->oid, g->rawlen, thex);
+		r = cf_get(g, thex, OBJ_BLOB, STORE_TARGET_MAX, 1,
+		    tgt, &tlen, NULL);
+		if (r == 0 && (tlen == 0 ||
+		    memchr(*tgt, '\0', tlen) != NULL)) {
+			gwarn(g, "symlink target empty or holds NUL; "
+			    "skipped", NULL);
+			*is_ok = 0;
+		}
+		e->target = *tgt;
+		e->target_len = tlen;
+		e->size = tlen;
+		if (r == 0 && *is_ok) {
+			cnt->n_files++;
+			git_progress_add(g, 1, 0);
+		}
+		break;
+	}
+	case 0160000:
+		e->type = STORE_DIR;
+		e->mode = 0755;
+		r = gitlink_store(g, ge->oid, e);
+		if (r == 0)
+			cnt->n_files++;
+		break;
+	default:
+		gwarn(g, "unknown file mode; skipped", NULL);
+		*is_ok = 0;
+		break;
+	}
+	return r;
+}
+
 /*
  * tree_store(g, oid, depth, dir, cnt):
  * Store git tree ${oid} as a directory whose entries all inherit its
@@ -293,7 +376,6 @@ tree_store(struct gsrc *g, const uint8_t *oid, int depth,
 		int is_file = (ge[i].mode & 0170000) == 0100000;
 		struct store_extent *ext = NULL;
 		struct store_entry e;
-		struct counts sub;
 		uint8_t *tgt = NULL;
 		size_t old;
 		int is_ok = 1;
@@ -307,69 +389,7 @@ tree_store(struct gsrc *g, const uint8_t *oid, int depth,
 		e.name = ge[i].name;
 		e.name_len = ge[i].name_len;
 		e.flags = STORE_ENTRY_MTIME_INHERIT;
-		switch (ge[i].mode & 0170000) {
-		case 0040000:
-			e.type = STORE_DIR;
-			e.mode = 0755;
-			if (depth >= DEPTH_MAX) {
-				gwarn(g, "nested too deep; skipped", NULL);
-				is_ok = 0;
-				break;
-			}
-			r = tree_store(g, ge[i].oid, depth + 1, &e, &sub);
-			if (r == 0) {
-				cnt->n_files += sub.n_files;
-				cnt->n_bytes += sub.n_bytes;
-			}
-			break;
-		case 0100000:
-			e.type = STORE_REG;
-			e.mode = ge[i].mode & 0111 ? 0755 : 0644;
-			r = git_blob_store(g, ge[i].oid, &e.size, &ext,
-			    &e.n_extents);
-			e.extents = ext;
-			if (r == 0) {
-				cnt->n_files++;
-				cnt->n_bytes += e.size;
-				git_progress_add(g, 1, e.size);
-			}
-			break;
-		case 0120000: {
-			size_t tlen = 0;
-			char thex[HEX_MAX + 1];
-
-			e.type = STORE_LNK;
-			e.mode = 0777;
-			hex_encode(ge[i].oid, g->rawlen, thex);
-			r = cf_get(g, thex, OBJ_BLOB, STORE_TARGET_MAX, 1,
-			    &tgt, &tlen, NULL);
-			if (r == 0 && (tlen == 0 ||
-			    memchr(tgt, '\0', tlen) != NULL)) {
-				gwarn(g, "symlink target empty or holds NUL; "
-				    "skipped", NULL);
-				is_ok = 0;
-			}
-			e.target = tgt;
-			e.target_len = tlen;
-			e.size = tlen;
-			if (r == 0 && is_ok) {
-				cnt->n_files++;
-				git_progress_add(g, 1, 0);
-			}
-			break;
-		}
-		case 0160000:
-			e.type = STORE_DIR;
-			e.mode = 0755;
-			r = gitlink_store(g, ge[i].oid, &e);
-			if (r == 0)
-				cnt->n_files++;
-			break;
-		default:
-			gwarn(g, "unknown file mode; skipped", NULL);
-			is_ok = 0;
-			break;
-		}
+		r = gent_store(g, &ge[i], depth, &e, &ext, &tgt, cnt, &is_ok);
 		if (r < 0) {
 			is_ok = 0;
 			r = obj_fail(g, r, ge[i].oid);

@@ -37,6 +37,59 @@
 
 /* ---- the reader -------------------------------------------------------- */
 
+/* The mirror cache's object format: sha1 or sha256 ids. */
+static int
+object_format(struct gsrc *g)
+{
+	const char *argv[] = { "git", g->gitdir_arg, "rev-parse",
+		"--show-object-format", NULL };
+	char *fmt = NULL;
+	size_t len;
+	int r;
+
+	if ((r = git_run(g, argv, NULL, 0, &fmt, &len, 64)) < 0)
+		return r;
+	if (strcmp(fmt, "sha1\n") == 0) {
+		g->rawlen = 20;
+	} else if (strcmp(fmt, "sha256\n") == 0) {
+		g->rawlen = 32;
+	} else {
+		free(fmt);
+		return gerr(g, -EIO, "unknown object format");
+	}
+	free(fmt);
+	g->hexlen = 2 * g->rawlen;
+	return 0;
+}
+
+/*
+ * The mirror cache's HEAD, "ref: refs/..." or an id, into *${head}
+ * (malloc'd, without its newline); -EBADMSG for anything else.
+ */
+static int
+head_read(struct gsrc *g, char **head)
+{
+	char *path;
+	char *h = NULL;
+	size_t len;
+	int r;
+
+	if ((path = git_str_cat(g->dir, "/HEAD", "")) == NULL)
+		return -ENOMEM;
+	r = io_read_file(path, 1024, &h, &len);
+	free(path);
+	if (r < 0)
+		return r;
+	*head = h;
+	if (len == 0 || h[len - 1] != '\n' || memchr(h, '\0', len) != NULL)
+		return gerr(g, -EBADMSG, "malformed HEAD in the mirror cache");
+	h[len - 1] = '\0';
+	if (!(strncmp(h, "ref: refs/", 10) == 0 && strchr(h, '\n') == NULL) &&
+	    !(len - 1 == g->hexlen && hex_is_lower(h, g->hexlen)))
+		return gerr(g, -EBADMSG, "malformed HEAD in the mirror cache");
+	return 0;
+}
+
 /*
  * src_git_read(c, name, location, out):
  * Fetch ${location} (a local repository, bare or not, or any URL git can
@@ -55,8 +108,6 @@ git_read(struct src_ctx *c, const char *name, const char *location,
 	size_t n_refs = 0;
 	char *loc = NULL;
 	char *head = NULL;
-	char *headpath = NULL;
-	char *fmt = NULL;
 	size_t len;
 	int lockfd = -1;
 	int r;
@@ -87,42 +138,8 @@ git_read(struct src_ctx *c, const char *name, const char *location,
 	    (r = git_env_build(&g)) < 0 ||
 	    (r = git_cache_update(&g, g.url, &lockfd)) < 0)
 		goto out;
-
-	{
-		const char *argv[] = { "git", g.gitdir_arg, "rev-parse",
-			"--show-object-format", NULL };
-
-		if ((r = git_run(&g, argv, NULL, 0, &fmt, &len, 64)) < 0)
-			goto out;
-		if (strcmp(fmt, "sha1\n") == 0) {
-			g.rawlen = 20;
-		} else if (strcmp(fmt, "sha256\n") == 0) {
-			g.rawlen = 32;
-		} else {
-			r = gerr(&g, -EIO, "unknown object format");
-			goto out;
-		}
-		g.hexlen = 2 * g.rawlen;
-	}
-	if ((headpath = git_str_cat(g.dir, "/HEAD", "")) == NULL) {
-		r = -ENOMEM;
+	if ((r = object_format(&g)) < 0 || (r = head_read(&g, &head)) < 0)
 		goto out;
-	}
-	/* HEAD: "ref: refs/...\n" or "<id>\n" */
-	if ((r = io_read_file(headpath, 1024, &head, &len)) < 0)
-		goto out;
-	if (len == 0 || head[len - 1] != '\n' ||
-	    memchr(head, '\0', len) != NULL) {
-		r = gerr(&g, -EBADMSG, "malformed HEAD in the mirror cache");
-		goto out;
-	}
-	head[len - 1] = '\0';
-	if (!(strncmp(head, "ref: refs/", 10) == 0 &&
-	    strchr(head, '\n') == NULL) &&
-	    !(len - 1 == g.hexlen && hex_is_lower(head, g.hexlen))) {
-		r = gerr(&g, -EBADMSG, "malformed HEAD in the mirror cache");
-		goto out;
-	}
 	if ((r = git_refs_list(&g, &refs, &n_refs)) < 0 ||
 	    (r = cf_open(&g)) < 0)
 		goto out;
@@ -169,8 +186,6 @@ out:
 	free(g.gitdir_arg);
 	free(loc);
 	free(head);
-	free(headpath);
-	free(fmt);
 	return r;
 }
 
