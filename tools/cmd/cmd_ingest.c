@@ -172,7 +172,7 @@ add_source(struct args *a, int type, const char *arg)
 		return CLI_EXIT_USAGE;
 	}
 	nlen = (size_t)(eq - arg);
-	if (nlen > STORE_NAME_MAX || !sources_is_valid_name(arg, nlen)) {
+	if (nlen > STORE_NAME_MAX || !store_source_name_ok(arg, nlen)) {
 		cli_err(CMD, "%s %s: bad source name (use [A-Za-z0-9._-], "
 		    "not starting with a dot, at most %d bytes)",
 		    opt_name(type), arg, STORE_NAME_MAX);

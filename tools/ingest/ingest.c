@@ -44,6 +44,7 @@
 #include "cli.h"
 #include "forge_discover.h"
 #include "forge_http.h"
+#include "hex.h"
 #include "ingest.h"
 #include "source.h"
 #include "sources.h"
@@ -193,7 +194,7 @@ job_add(struct run *o, uint8_t kind, const char *name, const char *where,
 
 	if (is_taken(o, kind, name)) {
 		src_warn(&o->ctx, "%s/%s (%s %s): the name is taken by another "
-		    "source; left out", cli_kind_name(kind), name,
+		    "source; left out", store_kind_name(kind), name,
 		    sources_type_name(e->type), e->where);
 		return 0;
 	}
@@ -276,7 +277,7 @@ vanished_from_cache(struct run *o)
 				break;
 			n = (size_t)(nl - (val + i));
 			*nl = '\0';
-			if (sources_is_valid_name(val + i, n) &&
+			if (store_source_name_ok(val + i, n) &&
 			    job_find(o, STORE_REPOS, val + i) == NULL) {
 				snprintf(what, sizeof(what), "repos/%s",
 				    val + i);
@@ -589,7 +590,7 @@ store_all(struct run *o)
 			j->st = got > 0 ? ST_STALE : ST_FAILED;
 			url_redact(j->where, shown, sizeof(shown));
 			src_warn(&o->ctx, "%s/%s: %s: %s%s",
-			    cli_kind_name(j->kind), j->name, shown, j->why.msg,
+			    store_kind_name(j->kind), j->name, shown, j->why.msg,
 			    got > 0 ? " (the previous snapshot's copy is "
 			    "kept, flagged stale)" : " (not in this "
 			    "snapshot)");
@@ -675,7 +676,7 @@ sources_state(struct run *o, struct ingest_result *res)
 		if (j->st == ST_ABSENT)
 			continue;
 		snprintf(ss->path, sizeof(ss->path), "%s/%s",
-		    cli_kind_name(j->kind), j->name);
+		    store_kind_name(j->kind), j->name);
 		if (j->st == ST_STALE || j->st == ST_FAILED) {
 			if (cache_num_get(o->ctx.s, TABLE_STALE, ss->path,
 			    INGEST_STALE_RUNS_MAX, &n) < 0)
@@ -739,7 +740,7 @@ lines_sources(const struct run *o)
 		if (j->st == ST_ABSENT)
 			continue;
 		fprintf(stderr, "  %-8s %s/%s", status_names[j->st],
-		    cli_kind_name(j->kind), j->name);
+		    store_kind_name(j->kind), j->name);
 		if (j->st == ST_STALE || j->st == ST_FAILED)
 			fprintf(stderr, ": %s%s", j->why.msg, j->st == ST_STALE ?
 			    " (previous copy kept)" : "");
@@ -761,13 +762,13 @@ lines_args(const struct run *o)
 
 		if (j->err)
 			fprintf(stderr, "  %s/%s: failed%s\n",
-			    cli_kind_name(j->kind), j->name,
+			    store_kind_name(j->kind), j->name,
 			    j->st == ST_STALE ? ", previous copy kept" :
 			    ", left out");
 		else if (j->n_warnings)
 			fprintf(stderr, "  %s/%s: partial, %" PRIu64 " "
 			    "unreadable or changed input%s (see the "
-			    "warnings above)\n", cli_kind_name(j->kind),
+			    "warnings above)\n", store_kind_name(j->kind),
 			    j->name, j->n_warnings,
 			    j->n_warnings == 1 ? "" : "s");
 	}
@@ -816,7 +817,7 @@ json_sources(const struct run *o, json_t *root)
 
 		if (j->st == ST_ABSENT)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", cli_kind_name(j->kind),
+		snprintf(path, sizeof(path), "%s/%s", store_kind_name(j->kind),
 		    j->name);
 		url_redact(j->where, shown, sizeof(shown));
 		if (json_array_append_new(srcs, json_pack("{s:s,s:s,s:s,s:I,"
@@ -865,7 +866,7 @@ json_args(const struct run *o, json_t *root)
 		const struct job *j = &o->jobs[i];
 		char path[STORE_NAME_MAX + 16];
 
-		snprintf(path, sizeof(path), "%s/%s", cli_kind_name(j->kind),
+		snprintf(path, sizeof(path), "%s/%s", store_kind_name(j->kind),
 		    j->name);
 		if (j->err == 0 && j->n_warnings == 0)
 			continue;
@@ -1160,7 +1161,7 @@ ingest_run(const struct ingest_opts *opts, const struct sources *src)
 		res->t_success = (int64_t)t_ok;
 		res->n_bytes_added = st.bytes_stored;
 	}
-	cli_hex(id, sizeof(id), hex);
+	hex_encode(id, sizeof(id), hex);
 	snap_name(s, hex, sn.time_sec, name, sizeof(name));
 	summary(&o, hex, name, &st);
 	r = o.ctx.progress.n_warnings || count(&o, ST_STALE) ||
