@@ -12,9 +12,9 @@
 #include <time.h>
 
 #include "attr.h"
-#include "fs.h"
 #include "inode.h"
 #include "snaps.h"
+#include "state.h"
 #include "vnode.h"
 
 /* "YYYY-MM-DDTHH:MM:SSZ..." -> YYYYMMDD; -EINVAL for another shape. */

@@ -11,8 +11,8 @@
 
 #include <fuse_lowlevel.h>
 
-#include "fs.h"
 #include "snaps.h"
+#include "state.h"
 
 /* A child of a virtual directory; non-zero stops the listing. */
 typedef int vnode_list_fn(void *ctx, const char *name, fuse_ino_t ino);

@@ -101,6 +101,12 @@ struct backend_ops {
 	 */
 	int (*put_hashed)(struct backend *be, const char *key,
 	    const uint8_t *buf, size_t len, const uint8_t sha256[32]);
+	/*
+	 * set_immutable(be): the store was made with --immutable (its
+	 * config says so, and is read after the backend is opened): mark
+	 * every object written from now on.  NULL where that means nothing.
+	 */
+	void (*set_immutable)(struct backend *be);
 };
 
 /*

@@ -194,6 +194,9 @@ dir_put(struct backend *be, const char *key, const uint8_t *buf, size_t len)
 			    strerror(errno));
 		goto out;
 	}
+	/* The temporary name goes first: an immutable file's names cannot
+	 * be removed. */
+	unlinkat(d->fd, tmp, 0);
 	if (d->is_immutable)
 		set_immutable(d, fd, key);
 	r = fsync_parent(d, key);
@@ -552,6 +555,12 @@ clear_tmp(struct dir *d)
 	closedir(dir);
 }
 
+static void
+dir_set_immutable(struct backend *be)
+{
+	dir_of(be)->is_immutable = 1;
+}
+
 static const struct backend_ops dir_ops = {
 	.put = dir_put,
 	.get = dir_get,
@@ -562,6 +571,7 @@ static const struct backend_ops dir_ops = {
 	.close = dir_close,
 	.willneed = dir_willneed,
 	.read_into = dir_read_into,
+	.set_immutable = dir_set_immutable,
 };
 
 int

@@ -28,8 +28,10 @@ blob_seal(const struct store_ref *ref, const uint8_t *data, size_t len,
 		return -ERANGE;
 	if ((r = crypt_random(out, CRYPT_NONCE_LEN)) < 0)
 		return r;
-	/* Stored raw unless zstd saves at least 1/32 of it. */
-	if (len >= 64 && codec_compress(data, len, body + 1,
+	/* Stored raw unless zstd saves at least 1/32 of it (and, for a
+	 * large chunk, of a sample of it first). */
+	if (len >= 64 && codec_is_worth_trying(data, len, body + 1,
+	    len - len / 32) && codec_compress(data, len, body + 1,
 	    len - len / 32, &plen) == 0) {
 		body[0] = CODEC_ZSTD;
 	} else {

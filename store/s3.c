@@ -624,5 +624,6 @@ const struct backend_ops s3_ops = {
 	NULL,	/* willneed: see backend.h */
 	NULL,	/* read_into: see backend.h */
 	s3_put_hashed,
+	NULL,	/* set_immutable: Object Lock does that on S3 */
 };
 

@@ -141,6 +141,9 @@ store_open(const char *location, const struct store_opts *o,
 	log_hex(s->cfg.store_id, STORE_ID_LEN, s->id_hex);
 	if (s->be->ops->set_retention != NULL)
 		s->be->ops->set_retention(s->be, s->cfg.retention_days);
+	if ((s->cfg.flags & CONFIG_IMMUTABLE) &&
+	    s->be->ops->set_immutable != NULL)
+		s->be->ops->set_immutable(s->be);
 	*out = s;
 	s = NULL;
 out:

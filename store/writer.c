@@ -1,12 +1,18 @@
 /*
  * writer.c: writing one snapshot.  The caller's thread cuts files into
- * chunks and computes each chunk's id and key (one SHA-256 pass); chunks
- * not yet stored are copied into a bounded queue, and a pool of worker
- * threads (one per core) compresses and seals them and appends the blobs
- * to an open pack.  A pack past PACK_TARGET is closed by the worker that
- * filled it: table sealed, hashed, put, indexed.  Nothing refers to a
- * pack until the manifest is written by store_writer_commit(), so a
- * writer that dies at any instant leaves only unreferenced objects.
+ * chunks and copies each into a bounded queue; a pool of worker threads
+ * (one per core) computes its id and key (one SHA-256 pass), decides
+ * whether it is new, and compresses and seals the new ones and appends
+ * the blobs to an open pack.  So the caller does only the reading and the
+ * gear hash of the chunker, and the chunks of a large file are hashed and
+ * sealed on every core at once; a chunk shorter than the minimum (a small
+ * file, the tail of a large one) is hashed by the caller as before, as a
+ * hand-off would cost more than its hash.  Cuts are made by the caller
+ * over the whole stream as before, so chunk ids do not change.  A pack
+ * past PACK_TARGET is closed by the worker that filled it: table sealed,
+ * hashed, put, indexed.  Nothing refers to a pack until the manifest is
+ * written by store_writer_commit(), so a writer that dies at any instant
+ * leaves only unreferenced objects.
  *
  * Trees go to packs of their own (a second open pack, closed the same
  * way): a walk of a snapshot then reads a few packs that hold nothing
@@ -30,11 +36,19 @@
 
 enum { KIND_DATA, KIND_TREES, N_KINDS };
 
+struct store_file;
+
 struct job {
 	struct store_ref ref;
 	uint8_t *data;
 	size_t len;
 	int kind;
+	/* Not NULL: the ref is not yet known; the worker computes it and
+	 * stores it in extent ${i} of ${f} (under the lock).  Either way
+	 * the worker then decides whether the chunk is new (is_new()), and
+	 * seals it if it is: the caller needs only the ref. */
+	struct store_file *f;
+	size_t i;
 };
 
 /* A pack being filled: its bytes so far and its table. */
@@ -163,6 +177,10 @@ pack_append(struct store_writer *w, const struct job *j, const uint8_t *blob,
 	return 0;
 }
 
+static int hash_job(struct store_writer *w, struct job *j);
+static int is_new(struct store_writer *w, const struct store_ref *ref,
+    size_t len);
+
 static void *
 worker(void *arg)
 {
@@ -190,6 +208,20 @@ worker(void *arg)
 		pthread_cond_broadcast(&w->cv_done);
 		pthread_mutex_unlock(&w->lock);
 
+		if (j.f != NULL)
+			r = hash_job(w, &j);
+		else
+			r = is_new(w, &j.ref, j.len);
+		if (r <= 0) {
+			/* Stored already (0), or failed. */
+			free(j.data);
+			pthread_mutex_lock(&w->lock);
+			if (r < 0 && w->err == 0)
+				w->err = r;
+			w->n_busy--;
+			pthread_cond_broadcast(&w->cv_done);
+			continue;
+		}
 		r = 0;
 		if (cap < j.len + BLOB_OVERHEAD) {
 			free(blob);
@@ -277,6 +309,18 @@ drain(struct store_writer *w)
 	return r;
 }
 
+/* Note pack ${h} as one this snapshot reuses; lock not held. */
+static int
+reused_add(struct store_writer *w, const uint8_t h[STORE_HASH_LEN])
+{
+	int r;
+
+	pthread_mutex_lock(&w->lock);
+	r = idset_add(&w->reused, h);
+	pthread_mutex_unlock(&w->lock);
+	return r;
+}
+
 /*
  * keep_locked(w, id): note the pack(s) of chunk ${id} for protect at
  * commit: the one this machine wrote where there is one, else every
@@ -292,12 +336,12 @@ keep_locked(struct store_writer *w, const uint8_t id[STORE_HASH_LEN])
 
 	while ((r = index_locs_next(w->s->ix, id, &it, &loc)) == 1)
 		if (index_pack_is_mine(w->s->ix, loc.pack) == 1)
-			return idset_add(&w->reused, loc.pack);
+			return reused_add(w, loc.pack);
 	if (r < 0)
 		return r;
 	it = (struct index_locs)INDEX_LOCS_INIT;
 	while ((r = index_locs_next(w->s->ix, id, &it, &loc)) == 1)
-		if (idset_add(&w->reused, loc.pack) < 0)
+		if (reused_add(w, loc.pack) < 0)
 			return -ENOMEM;
 	return r;
 }
@@ -371,52 +415,83 @@ stored_copy(struct store_writer *w, const struct store_ref *ref, size_t len,
 	return r;
 }
 
+/*
+ * is_new(w, ref, len): count chunk ${ref} (${len} bytes) and decide
+ * whether to store it: 1 if new (it is then marked as seen, so that of
+ * two identical chunks in flight only one is stored), 0 if stored or
+ * queued already, or -errno.  Lock not held; safe on any thread.
+ */
+static int
+is_new(struct store_writer *w, const struct store_ref *ref, size_t len)
+{
+	struct chunk_loc loc;
+	int is_stored;
+	int r;
+
+	pthread_mutex_lock(&w->lock);
+	w->st.n_chunks++;
+	w->st.bytes_in += len;
+	r = idset_has(&w->seen, ref->id);
+	pthread_mutex_unlock(&w->lock);
+	if (r)
+		return 0;
+	if ((is_stored = stored_copy(w, ref, len, &loc)) < 0)
+		return is_stored;
+	/* Stored already: remember its pack, to keep it locked. */
+	if (is_stored && (r = reused_add(w, loc.pack)) < 0)
+		return r;
+	pthread_mutex_lock(&w->lock);
+	if (idset_has(&w->seen, ref->id)) {
+		r = 0;
+	} else if (idset_add(&w->seen, ref->id) < 0) {
+		r = -ENOMEM;
+	} else if (is_stored) {
+		r = 0;
+	} else {
+		w->st.n_new++;
+		w->st.bytes_new += len;
+		r = 1;
+	}
+	pthread_mutex_unlock(&w->lock);
+	return r;
+}
+
+/* Queue ${j}, waiting for room; frees its data on failure. */
+static int
+enqueue(struct store_writer *w, struct job *j)
+{
+	int r;
+
+	pthread_mutex_lock(&w->lock);
+	while (w->q_len == w->q_cap && w->err == 0)
+		pthread_cond_wait(&w->cv_done, &w->lock);
+	if ((r = w->err) == 0) {
+		w->q[(w->q_head + w->q_len) % w->q_cap] = *j;
+		w->q_len++;
+		pthread_cond_signal(&w->cv_job);
+	}
+	pthread_mutex_unlock(&w->lock);
+	if (r < 0)
+		free(j->data);
+	return r;
+}
+
 static int
 put_chunk(struct store_writer *w, const uint8_t *buf, size_t len,
     size_t max, int kind, struct store_ref *ref)
 {
-	struct chunk_loc loc;
-	struct job j;
-	int r;
+	struct job j = { 0 };
 
 	if (len > max)
 		return -EINVAL;
 	store_ref_of(w->s, buf, len, ref);
-	w->st.n_chunks++;
-	w->st.bytes_in += len;
-	if (idset_has(&w->seen, ref->id))
-		return 0;
-	r = stored_copy(w, ref, len, &loc);
-	if (r == 1) {
-		/* Stored already: remember its pack, to keep it locked. */
-		if ((r = idset_add(&w->reused, loc.pack)) < 0)
-			return r;
-		return idset_add(&w->seen, ref->id) < 0 ? -ENOMEM : 0;
-	}
-	if (r < 0)
-		return r;
-	if ((r = idset_add(&w->seen, ref->id)) < 0)
-		return r;
-	w->st.n_new++;
-	w->st.bytes_new += len;
 	j.ref = *ref;
 	j.len = len;
 	j.kind = kind;
 	if ((j.data = malloc(len ? len : 1)) == NULL)
 		return -ENOMEM;
 	memcpy(j.data, buf, len);
-	pthread_mutex_lock(&w->lock);
-	while (w->q_len == w->q_cap && w->err == 0)
-		pthread_cond_wait(&w->cv_done, &w->lock);
-	if ((r = w->err) == 0) {
-		w->q[(w->q_head + w->q_len) % w->q_cap] = j;
-		w->q_len++;
-		pthread_cond_signal(&w->cv_job);
-	}
-	pthread_mutex_unlock(&w->lock);
-	if (r < 0)
-		free(j.data);
-	return r;
+	return enqueue(w, &j);
 }
 
 int
@@ -519,10 +594,47 @@ struct store_file {
 	size_t end;
 	uint64_t off;		/* file offset of buf[start] */
 	int has_data;
-	struct store_extent *ext;
+	struct store_extent *ext;	/* grown only under w->lock */
 	size_t n_ext;
 	size_t cap_ext;
+	size_t n_pending;	/* extents whose ref a worker computes */
 };
+
+/*
+ * hash_job(w, j): the worker's half of a chunk of file ${j->f}: compute
+ * its ref, put it in the file's extent, and decide whether it is new.
+ * Returns as is_new(): 1 (new: seal it), 0 (stored already) or -errno.
+ */
+static int
+hash_job(struct store_writer *w, struct job *j)
+{
+	struct store_file *f = j->f;
+	int r;
+
+	store_ref_of(w->s, j->data, j->len, &j->ref);
+	r = is_new(w, &j->ref, j->len);
+	pthread_mutex_lock(&w->lock);
+	f->ext[j->i].ref = j->ref;
+	f->n_pending--;
+	pthread_cond_broadcast(&w->cv_done);
+	pthread_mutex_unlock(&w->lock);
+	return r;
+}
+
+/* Wait until every ref of ${f} is known; returns the writer's error. */
+static int
+file_wait(struct store_file *f)
+{
+	struct store_writer *w = f->w;
+	int r;
+
+	pthread_mutex_lock(&w->lock);
+	while (f->n_pending > 0)
+		pthread_cond_wait(&w->cv_done, &w->lock);
+	r = w->err;
+	pthread_mutex_unlock(&w->lock);
+	return r;
+}
 
 int
 store_file_new(struct store_writer *w, struct store_file **out)
@@ -548,21 +660,49 @@ store_file_new(struct store_writer *w, struct store_file **out)
 static int
 emit(struct store_file *f, size_t len)
 {
+	struct store_writer *w = f->w;
 	struct store_extent *x;
+	struct job j = { 0 };
 	int r;
 
 	if (f->n_ext == f->cap_ext) {
 		size_t cap = f->cap_ext ? 2 * f->cap_ext : 8;
 
-		if ((x = realloc(f->ext, cap * sizeof(*x))) == NULL)
+		/* Workers store refs into f->ext under the lock. */
+		pthread_mutex_lock(&w->lock);
+		x = realloc(f->ext, cap * sizeof(*x));
+		if (x != NULL) {
+			f->ext = x;
+			f->cap_ext = cap;
+		}
+		pthread_mutex_unlock(&w->lock);
+		if (x == NULL)
 			return -ENOMEM;
-		f->ext = x;
-		f->cap_ext = cap;
 	}
 	x = &f->ext[f->n_ext];
 	x->off = f->off;
 	x->len = (uint32_t)len;
-	if ((r = store_writer_put(f->w, f->buf + f->start, len, &x->ref)) < 0)
+	if (len < w->s->chunker.min || w->n_threads < 2) {
+		r = store_writer_put(w, f->buf + f->start, len, &x->ref);
+	} else {
+		memset(&x->ref, 0, sizeof(x->ref));
+		j.len = len;
+		j.kind = KIND_DATA;
+		j.f = f;
+		j.i = f->n_ext;
+		if ((j.data = malloc(len)) == NULL)
+			return -ENOMEM;
+		memcpy(j.data, f->buf + f->start, len);
+		pthread_mutex_lock(&w->lock);
+		f->n_pending++;
+		pthread_mutex_unlock(&w->lock);
+		if ((r = enqueue(w, &j)) < 0) {
+			pthread_mutex_lock(&w->lock);
+			f->n_pending--;
+			pthread_mutex_unlock(&w->lock);
+		}
+	}
+	if (r < 0)
 		return r;
 	f->n_ext++;
 	f->start += len;
@@ -630,6 +770,8 @@ store_file_end(struct store_file *f, struct store_extent **extents,
 
 	if ((r = cut(f, 1)) < 0)
 		return r;
+	if ((r = file_wait(f)) < 0)
+		return r;
 	*extents = f->ext;
 	*n = f->n_ext;
 	f->ext = NULL;
@@ -642,6 +784,7 @@ store_file_free(struct store_file *f)
 {
 	if (f == NULL)
 		return;
+	(void)file_wait(f);	/* no worker may still write to f->ext */
 	pthread_mutex_lock(&f->w->lock);
 	if (f->w->spare == NULL) {
 		f->w->spare = f->buf;

@@ -2,7 +2,9 @@
 # The documentation agrees with the programs and with itself: every
 # command has its section and SYNOPSIS line in amber(1), every amberfs
 # option of --help is in amberfs(1), both exit-status tables (amber(1)
-# and the README) are DESIGN.md's, every page a man page or the README
+# and the README's "Exit status") list 0 to 5 with the same meanings
+# (0 success, 1 error, 2 usage, 3 partial, 4 wrong passphrase or key, 5
+# verify found damage), every page a man page or the README
 # names exists in man/, and no document points at a merged-away fragment.
 . "$(dirname "$0")/lib.sh"
 TOP=${AMBER_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}

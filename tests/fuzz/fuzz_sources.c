@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "sources.h"
+#include "store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -55,7 +56,7 @@ check(const struct sources *s)
 		if (e->type < SOURCES_DIR || e->type > SOURCES_GITHUB_ORG ||
 		    e->line <= last || e->where == NULL ||
 		    e->where[0] == '\0' || (e->name == NULL) != is_group ||
-		    (e->name && !sources_is_valid_name(e->name,
+		    (e->name && !store_source_name_ok(e->name,
 		    strlen(e->name))) ||
 		    (!is_group && e->n_includes > 0) ||
 		    (!is_group && e->n_allow_hosts > 0) ||

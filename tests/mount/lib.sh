@@ -1,5 +1,6 @@
-# tests/mount/lib.sh: shared set-up for the mount tests (STYLE.md 22).
-# Source it first thing.  It
+# tests/mount/lib.sh: shared set-up for the mount tests.  Every mount
+# test sources it first thing, so that none can hang, leave a mount
+# behind or skip silently in CI.  It
 #  - re-runs the test under a hard timeout (MOUNT_TEST_TIMEOUT, 600 s);
 #  - exits 77 (skip) without /dev/fuse, fusermount3 or a working FUSE
 #    mount; tests/run.sh turns that into a failure in CI;

@@ -3,7 +3,9 @@
  * not a library): the exact text of a file (one HELP and TYPE per name,
  * samples of a name together, label values escaped, numbers without an
  * exponent), the names refused, and the atomic write (the file whole,
- * no .tmp left, a missing directory an error that leaves nothing).
+ * no .tmp left, a missing directory an error that leaves nothing), and
+ * a file read back by metrics_scan() (escapes undone, anything odd
+ * skipped).
  */
 #include <errno.h>
 #include <math.h>
@@ -129,10 +131,68 @@ test_write(void)
 	metrics_free(m);
 }
 
+/* metrics_scan()'s callback: the samples, one "NAME|LABEL|VALUE|V\n"
+ * each, appended to the string ${ctx}. */
+static int
+scan_cat(void *ctx, const char *name, const char *label, const char *value,
+    double v)
+{
+	char *out = ctx;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 1024 - n, "%s|%s|%s|%g\n", name,
+	    label ? label : "-", value ? value : "-", v);
+	return strcmp(name, "amber_stop") == 0 ? 7 : 0;
+}
+
+static void
+test_scan(void)
+{
+	char dir[] = "/tmp/amber-test-metrics.XXXXXX";
+	char path[128];
+	char out[1024] = "";
+	struct metrics *m = NULL;
+	FILE *f;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/a.prom", dir);
+	CHECK(metrics_scan(path, scan_cat, out) == -ENOENT);
+	/* What metrics_write() wrote reads back, escapes undone. */
+	CHECK(metrics_new(&m) == 0);
+	CHECK(metrics_put(m, "amber_a", "gauge", "A.", "source",
+	    "x\"y\\z\nw", 2) == 0);
+	CHECK(metrics_put(m, "amber_b", "gauge", "B.", NULL, NULL,
+	    1765080000.5) == 0);
+	CHECK(metrics_write(m, path) == 0);
+	metrics_free(m);
+	CHECK(metrics_scan(path, scan_cat, out) == 0);
+	CHECK(strcmp(out, "amber_a|source|x\"y\\z\nw|2\n"
+	    "amber_b|-|-|1.76508e+09\n") == 0);
+	/* Anything else is skipped: bad names, escapes, quotes, values,
+	 * two labels, a line past METRICS_LINE_MAX; a callback's non-zero
+	 * stops the reading. */
+	if ((f = fopen(path, "w")) != NULL) {
+		fputs("9bad 1\namber_c{l=\"\\q\"} 1\namber_c{l=\"x} 1\n"
+		    "amber_c{l=\"x\",m=\"y\"} 1\namber_c NaN\namber_c +Inf\n"
+		    "amber_c 1x\namber_c  1\namber_c{9=\"x\"} 1\n"
+		    "amber_ok 3 1765080000000\n", f);
+		for (int i = 0; i < METRICS_LINE_MAX + 10; i++)
+			fputc('a', f);
+		fputs(" 1\namber_stop 1\namber_after 1\n", f);
+		fclose(f);
+	}
+	out[0] = '\0';
+	CHECK(metrics_scan(path, scan_cat, out) == 7);
+	CHECK(strcmp(out, "amber_ok|-|-|3\namber_stop|-|-|1\n") == 0);
+	CHECK(unlink(path) == 0);
+	CHECK(rmdir(dir) == 0);
+}
+
 int
 main(void)
 {
 	test_render();
 	test_write();
+	test_scan();
 	return check_done("test_metrics");
 }

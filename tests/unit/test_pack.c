@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../check.h"
+#include "codec.h"
 #include "pack.h"
 #include "rd.h"
 
@@ -70,6 +71,37 @@ all_zero(const uint8_t *p, size_t n)
 		if (p[i] != 0)
 			return 0;
 	return 1;
+}
+
+/* The sample test skips compressing what its first bytes say will not
+ * compress, and only that. */
+static void
+test_sample(void)
+{
+	size_t n = 1u << 20;
+	uint8_t *data = malloc(n);
+	uint8_t *scratch = malloc(n);
+
+	if (!data || !scratch)
+		abort();
+	rnd(data, n);
+	CHECK(codec_is_worth_trying(data, n, scratch, n) == 0);
+	/* Small chunks and small scratch space are always tried. */
+	CHECK(codec_is_worth_trying(data, CODEC_SAMPLE_MIN - 1, scratch,
+	    n) == 1);
+	CHECK(codec_is_worth_trying(data, n, scratch, CODEC_SAMPLE - 1) == 1);
+	text(data, n);
+	CHECK(codec_is_worth_trying(data, n, scratch, n) == 1);
+	/* Text after a random sample is stored raw: the price of the test
+	 * (tests/bench/zstd_levels.sh found none on the bench tree). */
+	rnd(data, CODEC_SAMPLE);
+	CHECK(codec_is_worth_trying(data, n, scratch, n) == 0);
+	/* Text after a compressible sample is tried. */
+	text(data, n);
+	rnd(data + CODEC_SAMPLE, n - CODEC_SAMPLE);
+	CHECK(codec_is_worth_trying(data, n, scratch, n) == 1);
+	free(data);
+	free(scratch);
 }
 
 static void
@@ -510,6 +542,7 @@ main(int argc, char **argv)
 
 	rng_state = seed;
 	test_blob();
+	test_sample();
 	test_pack_roundtrip();
 	test_toc_bounds();
 	test_tail();

@@ -1,10 +1,9 @@
 /*
- * test_recover_git.c: the pure parts of tools/recover_git.c, which read
+ * test_recover_git.c: the pure parts of tools/recover/recover_git.c, which read
  * what a hostile snapshot or forge hands over: ref names (they go into
  * refspecs), packed-refs and ls-remote output, the pack file names copied
  * out of a stored mirror, and the environment that carries the token to
- * git (never its command line).  recover_git.c is compiled in, for
- * its static parsers; the rest comes from the tools' library.
+ * git (never its command line).  It links the tools' library.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,7 +11,7 @@
 #include <string.h>
 
 #include "../check.h"
-#include "../../tools/recover_git.c"
+#include "recover_git.h"
 
 static void
 test_ref_names(void)
@@ -49,7 +48,7 @@ test_packed_refs(void)
 	const struct recover_ref *f;
 
 	memset(&r, 0, sizeof(r));
-	CHECK(refs_parse(ok, sizeof(ok) - 1, ' ', &r) == 0);
+	CHECK(recover_refs_parse(ok, sizeof(ok) - 1, ' ', &r) == 0);
 	CHECK(r.n == 2);
 	CHECK(r.n == 2 && strcmp(r.v[0].name, "refs/heads/main") == 0);
 	f = recover_refs_find(&r, "refs/tags/v1");
@@ -60,19 +59,19 @@ test_packed_refs(void)
 
 	/* A name twice, a short id, an id in capitals, a refspec's colon. */
 	memset(&r, 0, sizeof(r));
-	CHECK(refs_parse("1111111111111111111111111111111111111111 refs/a\n"
+	CHECK(recover_refs_parse("1111111111111111111111111111111111111111 refs/a\n"
 	    "2222222222222222222222222222222222222222 refs/a\n", 82, ' ',
 	    &r) == -EBADMSG);
 	recover_refs_fini(&r);
-	CHECK(refs_parse("1111 refs/heads/a\n", 18, ' ', &r) == -EBADMSG);
+	CHECK(recover_refs_parse("1111 refs/heads/a\n", 18, ' ', &r) == -EBADMSG);
 	recover_refs_fini(&r);
-	CHECK(refs_parse("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA refs/a\n",
+	CHECK(recover_refs_parse("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA refs/a\n",
 	    48, ' ', &r) == -EBADMSG);
 	recover_refs_fini(&r);
-	CHECK(refs_parse("1111111111111111111111111111111111111111 "
+	CHECK(recover_refs_parse("1111111111111111111111111111111111111111 "
 	    "refs/heads/a:refs/heads/b\n", 67, ' ', &r) == -EBADMSG);
 	recover_refs_fini(&r);
-	CHECK(refs_parse("no space here\n", 14, ' ', &r) == -EBADMSG);
+	CHECK(recover_refs_parse("no space here\n", 14, ' ', &r) == -EBADMSG);
 	recover_refs_fini(&r);
 
 	/* ls-remote: HEAD and peeled tags are skipped. */
@@ -83,7 +82,7 @@ test_packed_refs(void)
 		    "1111111111111111111111111111111111111111\trefs/tags/v1\n"
 		    "2222222222222222222222222222222222222222\trefs/tags/v1^{}\n";
 
-		CHECK(refs_parse(ls, sizeof(ls) - 1, '\t', &r) == 0);
+		CHECK(recover_refs_parse(ls, sizeof(ls) - 1, '\t', &r) == 0);
 		CHECK(r.n == 2);
 		recover_refs_fini(&r);
 	}
@@ -106,10 +105,10 @@ test_pack_names(void)
 	size_t i;
 
 	for (i = 0; good[i] != NULL; i++)
-		CHECK(is_pack_name((const uint8_t *)good[i],
+		CHECK(recover_is_pack_name((const uint8_t *)good[i],
 		    strlen(good[i])) == 1);
 	for (i = 0; bad[i] != NULL; i++)
-		CHECK(is_pack_name((const uint8_t *)bad[i],
+		CHECK(recover_is_pack_name((const uint8_t *)bad[i],
 		    strlen(bad[i])) == 0);
 }
 

@@ -167,27 +167,6 @@ cli_exit_status(int r)
 	return CLI_EXIT_ERROR;
 }
 
-void
-cli_pass_free(char *pass, size_t len)
-{
-	pass_free(pass, len);
-}
-
-int
-cli_passphrase(const struct cli_common *c, const char *prompt, char **pass,
-    size_t *len)
-{
-	return pass_get(c != NULL ? c->passphrase_file : NULL,
-	    "AMBER_PASSPHRASE", prompt, pass, len, NULL);
-}
-
-int
-cli_new_passphrase(const char *file, const char *env, char **pass,
-    size_t *len)
-{
-	return pass_get_new(file, env, pass, len);
-}
-
 /* --verbose: which key object unlocked, and what finding it cost. */
 static void
 unlock_report(const char *cmd, const struct store *s)
@@ -264,7 +243,8 @@ cli_open(const char *cmd, const char *location, const struct cli_common *c,
 		goto done;
 	}
 	snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", location);
-	if ((r = cli_passphrase(c, prompt, &pass, &len)) < 0) {
+	if ((r = pass_get(c->passphrase_file, "AMBER_PASSPHRASE", prompt,
+	    &pass, &len, NULL)) < 0) {
 		if (r == -ENXIO)
 			cli_err(cmd, "no passphrase given and no terminal to "
 			    "ask on (use --passphrase-file, "
@@ -293,7 +273,7 @@ done:
 	s = NULL;
 	r = 0;
 out:
-	cli_pass_free(pass, len);
+	pass_free(pass, len);
 	store_close(s);
 	return r;
 }
@@ -501,7 +481,7 @@ cli_json_bytes(json_t *o, const char *key, const uint8_t *buf, size_t len)
 	}
 	if ((hex = malloc(2 * len + 1)) == NULL)
 		goto out;
-	cli_hex(buf, len, hex);
+	hex_encode(buf, len, hex);
 	snprintf(hexkey, sizeof(hexkey), "%s_hex", key);
 	if (json_object_set_new(o, key, json_stringn(tmp, o_len)) != 0 ||
 	    json_object_set_new(o, hexkey, json_string(hex)) != 0)
@@ -511,12 +491,6 @@ out:
 	free(tmp);
 	free(hex);
 	return r;
-}
-
-void
-cli_hex(const uint8_t *buf, size_t len, char *out)
-{
-	hex_encode(buf, len, out);
 }
 
 char
@@ -563,14 +537,6 @@ cli_type_name(uint8_t type)
 	default:
 		return "unknown";
 	}
-}
-
-const char *
-cli_kind_name(uint8_t kind)
-{
-	const char *n = store_kind_name(kind);
-
-	return n != NULL ? n : "?";
 }
 
 void

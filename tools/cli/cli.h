@@ -173,36 +173,10 @@ const char *cli_strerror(int r);
 int cli_exit_status(int r);
 
 /*
- * cli_passphrase(c, prompt, pass, len):
- * Get the passphrase: --passphrase-file, else $AMBER_PASSPHRASE_FILE,
- * else $AMBER_PASSPHRASE, else ask on /dev/tty with echo off, showing
- * ${prompt}.  One trailing newline of a file is stripped.  *${pass} is
- * NUL-terminated, malloc'd, and freed by the caller with cli_pass_free().
- * Returns -ENXIO when there is no terminal to ask on, -EIO or -ENOENT
- * when the file cannot be read, -EINVAL for an empty passphrase.
- * Prints nothing: callers report.
- */
-int cli_passphrase(const struct cli_common *c, const char *prompt,
-    char **pass, size_t *len);
-
-/*
- * cli_new_passphrase(file, env, pass, len):
- * Get a new passphrase: the file ${file} if not NULL, else the variable
- * ${env} if set (and ${env} with "_FILE" appended, first), else ask
- * twice on /dev/tty.  Returns as cli_passphrase(), and -EINVAL if the
- * two answers differ.
- */
-int cli_new_passphrase(const char *file, const char *env, char **pass,
-    size_t *len);
-
-/* cli_pass_free(pass, len): wipe and free a passphrase; NULL is fine. */
-void cli_pass_free(char *pass, size_t len);
-
-/*
  * cli_open(cmd, location, c, do_unlock, out):
  * Open the store at ${location} with ${c}'s options and, if ${do_unlock},
  * unlock it with the key file ${c}->key_file if given, else with the
- * passphrase (cli_passphrase()).  On failure prints
+ * passphrase (pass_get(), pass.h).  On failure prints
  * one line ("amber ls: /path: no amber store here", "amber ls: wrong
  * passphrase") and returns the exit status to use; returns 0 and sets
  * *${out} (the caller's, for store_close()) on success.
@@ -246,17 +220,11 @@ int cli_find(const char *cmd, struct store *s, const char *arg,
 int cli_json_bytes(json_t *o, const char *key, const uint8_t *buf,
     size_t len);
 
-/* cli_hex(buf, len, out): lower-case hex of ${buf} into ${out} (2*len+1). */
-void cli_hex(const uint8_t *buf, size_t len, char *out);
-
 /* cli_type_char(type): 'd', '-', 'l', 'p', 'c', 'b', 's', or '?'. */
 char cli_type_char(uint8_t type);
 
 /* cli_type_name(type): "dir", "file", "symlink", "fifo", ... */
 const char *cli_type_name(uint8_t type);
-
-/* cli_kind_name(kind): "files", "repos", "pipelines" or "?". */
-const char *cli_kind_name(uint8_t kind);
 
 /* cli_size_human(n, buf, cap): "1.5 MiB" style sizes, for humans. */
 void cli_size_human(uint64_t n, char *buf, size_t cap);

@@ -335,3 +335,114 @@ out:
 	free(dir);
 	return r;
 }
+
+/* [a-zA-Z_:][a-zA-Z0-9_:]* (or no ':' for a label) at *${p}: its length. */
+static size_t
+name_len(const char *p, int is_metric)
+{
+	size_t n = 0;
+
+	while ((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= 'A' && p[n] <= 'Z') ||
+	    p[n] == '_' || (is_metric && p[n] == ':') ||
+	    (n > 0 && p[n] >= '0' && p[n] <= '9'))
+		n++;
+	return n;
+}
+
+/* One sample line (NUL-terminated, newline gone) into ${fn}; 0 if it is
+ * not one. */
+static int
+scan_line(char *line, int (*fn)(void *, const char *, const char *,
+    const char *, double), void *ctx)
+{
+	char *label = NULL;
+	char *value = NULL;
+	char *p = line;
+	char *end;
+	size_t n;
+	double v;
+
+	if ((n = name_len(p, 1)) == 0)
+		return 0;
+	p += n;
+	if (*p == '{') {
+		*p++ = '\0';
+		label = p;
+		if ((n = name_len(p, 0)) == 0 || p[n] != '=' ||
+		    p[n + 1] != '"')
+			return 0;
+		p[n] = '\0';
+		p += n + 2;
+		value = p;
+		/* Unescape in place: \\, \" and \n. */
+		for (char *w = p;; p++) {
+			if (*p == '\0')
+				return 0;
+			if (*p == '"') {
+				*w = '\0';
+				p++;
+				break;
+			}
+			if (*p == '\\') {
+				p++;
+				if (*p == 'n')
+					*w++ = '\n';
+				else if (*p == '\\' || *p == '"')
+					*w++ = *p;
+				else
+					return 0;
+			} else {
+				*w++ = *p;
+			}
+		}
+		if (*p != '}')
+			return 0;
+		p++;
+	}
+	if (*p != ' ')
+		return 0;
+	*p++ = '\0';
+	if (*p == '\0' || strchr("+-.0123456789", *p) == NULL)
+		return 0;	/* strtod() would skip spaces, read "inf" */
+	errno = 0;
+	v = strtod(p, &end);
+	/* A timestamp may follow the value: not ours; ignored. */
+	if (end == p || errno != 0 || !isfinite(v) ||
+	    (*end != '\0' && *end != ' '))
+		return 0;
+	return fn(ctx, line, label, value, v);
+}
+
+int
+metrics_scan(const char *path, int (*fn)(void *ctx, const char *name,
+    const char *label, const char *value, double v), void *ctx)
+{
+	char line[METRICS_LINE_MAX + 2];
+	long total = 0;
+	int is_long = 0;
+	FILE *f;
+	int r = 0;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return -errno;
+	while (r == 0 && total < METRICS_SCAN_MAX &&
+	    fgets(line, sizeof(line), f) != NULL) {
+		size_t n = strlen(line);
+
+		total += (long)n;
+		if (n == 0 || line[n - 1] != '\n') {
+			/* Longer than a line may be, or the file's end. */
+			is_long = !feof(f);
+			continue;
+		}
+		line[n - 1] = '\0';
+		if (is_long) {
+			/* The rest of a long line. */
+			is_long = 0;
+			continue;
+		}
+		r = scan_line(line, fn, ctx);
+	}
+	fclose(f);
+	return r;
+}

@@ -49,4 +49,22 @@ int metrics_write(const struct metrics *m, const char *path);
 
 void metrics_free(struct metrics *m);
 
+#define METRICS_SCAN_MAX ((long)64 << 20)	/* bytes read of a file */
+#define METRICS_LINE_MAX 1024			/* longer lines: skipped */
+
+/*
+ * metrics_scan(path, fn, ctx):
+ * Read back a file in the text format (one that metrics_write() wrote,
+ * or anything else: it is not trusted) and call
+ * ${fn}(${ctx}, name, label, value, v) for each sample line of the form
+ * NAME V or NAME{LABEL="VALUE"} V, with ${label} and ${value} NULL for
+ * the first, ${value} unescaped, and V a finite number.  Comments, other
+ * lines, lines longer than METRICS_LINE_MAX and whatever lies past
+ * METRICS_SCAN_MAX bytes are skipped.  Stops at the first ${fn} that
+ * returns non-zero, and returns that; else 0, or -errno if ${path}
+ * cannot be read (-ENOENT when there is none).
+ */
+int metrics_scan(const char *path, int (*fn)(void *ctx, const char *name,
+    const char *label, const char *value, double v), void *ctx);
+
 #endif

@@ -1,6 +1,6 @@
 /*
  * cmd.h: the `amber` subcommands.  Each cmd_<name>() lives in
- * tools/cmd_<name>.c, takes the arguments after the command name with
+ * tools/cmd/cmd_<name>.c, takes the arguments after the command name with
  * argv[0] set to "amber <name>", prints its own messages (cli_err()), and
  * returns the process exit status (CLI_EXIT_* in cli.h, whose top states
  * the error convention; amber(1), EXIT STATUS).

@@ -720,8 +720,12 @@ now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-int
-cmd_diff(int argc, char **argv)
+/*
+ * The options into ${c} and ${d}.  Returns -1 to go on, else the exit
+ * status (--help, or a usage error).
+ */
+static int
+diff_opts(int argc, char **argv, struct cli_common *c, struct diff *d)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
@@ -730,6 +734,62 @@ cmd_diff(int argc, char **argv)
 		{ "escape", no_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "b",
+	    longopts, NULL)) != -1) {
+		if (cli_common_opt(c, opt, optarg))
+			continue;
+		switch (opt) {
+		case OPT_STAT:
+			d->is_stat = 1;
+			break;
+		case 'b':
+			d->is_escaped = 1;
+			break;
+		default:
+			return cli_usage(argv[0], usage, 1);
+		}
+	}
+	if (c->is_help)
+		return cli_usage(argv[0], usage, 0);
+	if (argc - optind != 3 && argc - optind != 4)
+		return cli_usage(argv[0], usage, 1);
+	d->is_json = c->is_json;
+	return -1;
+}
+
+/*
+ * PATH (${parg}) as cli_split_spec() cleans it ("x" stands for a
+ * snapshot) into *${path}, malloc'd.  Returns 0, or prints why and
+ * returns DIFF_EXIT_TROUBLE.
+ */
+static int
+path_arg(const char *cmd, const char *parg, char **path)
+{
+	char *spec;
+	char *junk = NULL;
+	int r;
+
+	if ((spec = malloc(strlen(parg) + 3)) == NULL) {
+		cli_err(cmd, "out of memory");
+		return DIFF_EXIT_TROUBLE;
+	}
+	snprintf(spec, strlen(parg) + 3, "x:%s", parg);
+	r = cli_split_spec(spec, &junk, path);
+	free(junk);
+	free(spec);
+	if (r < 0) {
+		cli_err(cmd, "%s: %s", parg, r == -ENOMEM ?
+		    "out of memory" : "PATH may not hold '..'");
+		return DIFF_EXIT_TROUBLE;
+	}
+	return 0;
+}
+
+int
+cmd_diff(int argc, char **argv)
+{
 	struct store_snap_list *l = NULL;
 	struct store_tree *ta = NULL;
 	struct store_tree *tb = NULL;
@@ -739,55 +799,20 @@ cmd_diff(int argc, char **argv)
 	const struct store_entry *eb = NULL;
 	struct cli_common c;
 	struct diff d;
-	char *spec = NULL;
-	char *junk = NULL;
 	char *path = NULL;
-	const char *parg;
 	double t0;
 	size_t i;
-	int opt;
 	int r;
 
 	memset(&c, 0, sizeof(c));
 	memset(&d, 0, sizeof(d));
 	d.cmd = argv[0];
 	d.is_escaped = isatty(STDOUT_FILENO);
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "b",
-	    longopts, NULL)) != -1) {
-		if (cli_common_opt(&c, opt, optarg))
-			continue;
-		switch (opt) {
-		case OPT_STAT:
-			d.is_stat = 1;
-			break;
-		case 'b':
-			d.is_escaped = 1;
-			break;
-		default:
-			return cli_usage(argv[0], usage, 1);
-		}
-	}
-	if (c.is_help)
-		return cli_usage(argv[0], usage, 0);
-	if (argc - optind != 3 && argc - optind != 4)
-		return cli_usage(argv[0], usage, 1);
-	d.is_json = c.is_json;
-	/* PATH as cli_split_spec() cleans it ("x" stands for a snapshot). */
-	parg = argc - optind == 4 ? argv[optind + 3] : "";
-	if ((spec = malloc(strlen(parg) + 3)) == NULL) {
-		cli_err(argv[0], "out of memory");
-		r = DIFF_EXIT_TROUBLE;
+	if ((r = diff_opts(argc, argv, &c, &d)) >= 0)
+		return r;
+	if ((r = path_arg(argv[0], argc - optind == 4 ? argv[optind + 3] : "",
+	    &path)) != 0)
 		goto out;
-	}
-	snprintf(spec, strlen(parg) + 3, "x:%s", parg);
-	r = cli_split_spec(spec, &junk, &path);
-	free(junk);
-	if (r < 0) {
-		cli_err(argv[0], "%s: %s", parg, r == -ENOMEM ?
-		    "out of memory" : "PATH may not hold '..'");
-		r = DIFF_EXIT_TROUBLE;
-		goto out;
-	}
 	if ((r = cli_open(argv[0], argv[optind], &c, 1, &d.s)) != 0) {
 		/* diff(1): 1 means "different"; trouble is 2. */
 		r = r == CLI_EXIT_KEY ? r : DIFF_EXIT_TROUBLE;
@@ -849,7 +874,6 @@ out:
 	free(d.path);
 	free(d.old.v);
 	free(d.new.v);
-	free(spec);
 	free(path);
 	store_tree_free(ta);
 	store_tree_free(tb);

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "cli.h"
 #include "cmd.h"
 #include "ingest.h"
+#include "metrics.h"
 #include "sources.h"
 #include "store.h"
 
@@ -45,6 +47,8 @@ static const char usage[] =
     "  --exclude-file F       read patterns from F, one a line\n"
     "  --one-file-system      do not descend into other file systems\n"
     "  --json                 print the summary as JSON on stdout\n"
+    "  --metrics-file F       write the run's figures to F for Prometheus'\n"
+    "                         textfile collector, whatever the outcome\n"
     CLI_COMMON_HELP
     CLI_S3_HELP
     "\n"
@@ -68,6 +72,8 @@ static const char usage_sources[] =
     "  --host H               the host name to record (default: this host)\n"
     "  --time RFC3339         the snapshot's time (default: now)\n"
     "  --json                 print the summary as JSON on stdout\n"
+    "  --metrics-file F       write the run's figures to F for Prometheus'\n"
+    "                         textfile collector, whatever the outcome\n"
     CLI_COMMON_HELP
     CLI_S3_HELP
     "\n"
@@ -88,6 +94,7 @@ enum {
 	OPT_JOBS,
 	OPT_CHECK,
 	OPT_ALLOW_CLONE_HOST,
+	OPT_METRICS_FILE,
 };
 
 /* A growing array of strings (borrowed or owned, as the user says). */
@@ -108,6 +115,7 @@ struct args {
 	struct strv allow;	/* --allow-clone-host */
 	const char *host;
 	const char *time_arg;
+	const char *metrics_file;	/* --metrics-file */
 	size_t n_jobs;		/* --jobs */
 	int is_check;		/* --check */
 	int is_one_file_system;
@@ -164,7 +172,7 @@ add_source(struct args *a, int type, const char *arg)
 		return CLI_EXIT_USAGE;
 	}
 	nlen = (size_t)(eq - arg);
-	if (nlen > STORE_NAME_MAX || !sources_is_valid_name(arg, nlen)) {
+	if (nlen > STORE_NAME_MAX || !store_source_name_ok(arg, nlen)) {
 		cli_err(CMD, "%s %s: bad source name (use [A-Za-z0-9._-], "
 		    "not starting with a dot, at most %d bytes)",
 		    opt_name(type), arg, STORE_NAME_MAX);
@@ -282,7 +290,8 @@ is_sources_file(int argc, char **argv)
 	CLI_S3_LONGOPTS,						\
 	{ "tag", required_argument, NULL, OPT_TAG },			\
 	{ "host", required_argument, NULL, OPT_HOST },			\
-	{ "time", required_argument, NULL, OPT_TIME }
+	{ "time", required_argument, NULL, OPT_TIME },			\
+	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE }
 
 static const struct option longopts_cmdline[] = {
 	COMMON_INGEST_LONGOPTS,
@@ -334,6 +343,9 @@ parse_opt(struct args *a, int opt, char *arg)
 		return 0;
 	case OPT_TIME:
 		a->time_arg = arg;
+		return 0;
+	case OPT_METRICS_FILE:
+		a->metrics_file = arg;
 		return 0;
 	case OPT_EXCLUDE:
 		if ((p = strdup(arg)) == NULL ||
@@ -477,6 +489,228 @@ plan_sources(struct args *a)
 	return &a->cmdline;
 }
 
+/* ---- --metrics-file ------------------------------------------------------ */
+
+#define CARRY_MAX ((size_t)1 << 20)	/* samples taken from an old file */
+#define LABEL_MAX (STORE_NAME_MAX + 15)	/* "KIND/NAME" */
+#define TIME_MAX 253402300799.0	/* 9999-12-31T23:59:59Z */
+
+/* One per-source sample read back from the previous file. */
+struct carried {
+	char *path;
+	int is_failed;		/* amber_source_failed, else stale_runs */
+	uint64_t v;
+	size_t seq;		/* its place in the file */
+};
+
+/* What a run that committed nothing takes from the previous file. */
+struct carry {
+	double t_success;	/* 0: none */
+	struct carried *v;
+	size_t n;
+	size_t cap;
+};
+
+/* A source label as ingest writes it: KIND/NAME of [A-Za-z0-9._-]. */
+static int
+is_source_label(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= LABEL_MAX &&
+	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789._-/") == n;
+}
+
+/* metrics_scan()'s callback: keep what is ours and well formed. */
+static int
+carry_sample(void *ctx, const char *name, const char *label,
+    const char *value, double v)
+{
+	struct carry *c = ctx;
+	struct carried *e;
+	int is_failed;
+
+	if (label == NULL) {
+		if (strcmp(name, "amber_ingest_last_success_timestamp_seconds")
+		    == 0 && v > 0 && v <= TIME_MAX && v > c->t_success)
+			c->t_success = v;
+		return 0;
+	}
+	if (strcmp(name, "amber_source_failed") == 0)
+		is_failed = 1;
+	else if (strcmp(name, "amber_source_stale_runs") == 0)
+		is_failed = 0;
+	else
+		return 0;
+	if (strcmp(label, "source") != 0 || !is_source_label(value) ||
+	    v < 0 || v > (is_failed ? 1 : INGEST_STALE_RUNS_MAX) ||
+	    v != (double)(uint64_t)v || c->n >= CARRY_MAX)
+		return 0;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+
+		if ((e = realloc(c->v, cap * sizeof(*e))) == NULL)
+			return -ENOMEM;
+		c->v = e;
+		c->cap = cap;
+	}
+	e = &c->v[c->n];
+	if ((e->path = strdup(value)) == NULL)
+		return -ENOMEM;
+	e->is_failed = is_failed;
+	e->v = (uint64_t)v;
+	e->seq = c->n++;
+	return 0;
+}
+
+/* By metric, then source, then as read. */
+static int
+carried_cmp(const void *pa, const void *pb)
+{
+	const struct carried *a = pa;
+	const struct carried *b = pb;
+	int d;
+
+	if (a->is_failed != b->is_failed)
+		return a->is_failed - b->is_failed;
+	if ((d = strcmp(a->path, b->path)) != 0)
+		return d;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/*
+ * Sort what was carried and keep the first sample of each series: a
+ * doubled one (not ours: a damaged or planted file) would make the
+ * collector refuse the whole file.
+ */
+static void
+carry_unique(struct carry *c)
+{
+	size_t n = 0;
+
+	if (c->n == 0)
+		return;
+	qsort(c->v, c->n, sizeof(*c->v), carried_cmp);
+	for (size_t i = 0; i < c->n; i++) {
+		if (n > 0 && c->v[n - 1].is_failed == c->v[i].is_failed &&
+		    strcmp(c->v[n - 1].path, c->v[i].path) == 0) {
+			free(c->v[i].path);
+			continue;
+		}
+		c->v[n++] = c->v[i];
+	}
+	c->n = n;
+}
+
+static void
+carry_fini(struct carry *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->v[i].path);
+	free(c->v);
+}
+
+static double
+clock_s(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static const char help_stale[] =
+    "Consecutive runs, up to the last, in which the source could not be "
+    "read.";
+static const char help_failed[] =
+    "1 if the source is not in the last run's snapshot at all, else 0.";
+
+/* The per-source samples: this run's, or those the old file had. */
+static int
+put_sources(struct metrics *m, const struct ingest_result *res,
+    const struct carry *c)
+{
+	int r = 0;
+
+	if (res->is_committed) {
+		for (size_t i = 0; r == 0 && i < res->n_sources; i++)
+			r = metrics_put(m, "amber_source_stale_runs", "gauge",
+			    help_stale, "source", res->sources[i].path,
+			    (double)res->sources[i].n_stale_runs);
+		for (size_t i = 0; r == 0 && i < res->n_sources; i++)
+			r = metrics_put(m, "amber_source_failed", "gauge",
+			    help_failed, "source", res->sources[i].path,
+			    res->sources[i].is_failed);
+		return r;
+	}
+	for (size_t i = 0; r == 0 && i < c->n; i++)
+		r = metrics_put(m, c->v[i].is_failed ? "amber_source_failed" :
+		    "amber_source_stale_runs", "gauge", c->v[i].is_failed ?
+		    help_failed : help_stale, "source", c->v[i].path,
+		    (double)c->v[i].v);
+	return r;
+}
+
+/*
+ * Write the run's figures to ${path} (amber(1), METRICS).  A run that
+ * committed nothing carries over, from the file it replaces (or the
+ * local cache, through ${res}), the time of the last success and the
+ * per-source samples.  Returns 0 or -errno.
+ */
+static int
+write_metrics(const char *path, double t0, const struct ingest_result *res,
+    int status)
+{
+	struct metrics *m = NULL;
+	struct carry c;
+	double t_ok = (double)res->t_success;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	if (!res->is_committed) {
+		/* An unreadable or damaged old file only loses what it had. */
+		if (metrics_scan(path, carry_sample, &c) == -ENOMEM) {
+			r = -ENOMEM;
+			goto out;
+		}
+		carry_unique(&c);
+		if (c.t_success > t_ok)
+			t_ok = c.t_success;
+	}
+	if ((r = metrics_new(&m)) < 0)
+		goto out;
+	if ((t_ok > 0 && (r = metrics_put(m,
+	    "amber_ingest_last_success_timestamp_seconds", "gauge",
+	    "When amber ingest last committed a snapshot (Unix time).", NULL,
+	    NULL, t_ok)) < 0) ||
+	    (r = metrics_put(m, "amber_ingest_duration_seconds", "gauge",
+	    "How long the last amber ingest took.", NULL, NULL,
+	    clock_s(CLOCK_MONOTONIC) - t0)) < 0 ||
+	    (r = metrics_put(m, "amber_ingest_bytes_read", "gauge",
+	    "Bytes the last amber ingest read from its sources.", NULL, NULL,
+	    (double)res->n_bytes_read)) < 0 ||
+	    (r = metrics_put(m, "amber_ingest_bytes_added", "gauge",
+	    "Bytes the last amber ingest added to the store.", NULL, NULL,
+	    (double)res->n_bytes_added)) < 0 ||
+	    (r = metrics_put(m, "amber_ingest_files", "gauge",
+	    "Files the last amber ingest recorded.", NULL, NULL,
+	    (double)res->n_files)) < 0 ||
+	    (r = metrics_put(m, "amber_ingest_warnings", "gauge",
+	    "Warnings the last amber ingest gave.", NULL, NULL,
+	    (double)res->n_warnings)) < 0 ||
+	    (r = metrics_put(m, "amber_ingest_exit_status", "gauge",
+	    "Exit status of the last amber ingest (0 ok, 3 partial).", NULL,
+	    NULL, status)) < 0 ||
+	    (r = put_sources(m, res, &c)) < 0)
+		goto out;
+	r = metrics_write(m, path);
+out:
+	metrics_free(m);
+	carry_fini(&c);
+	return r;
+}
+
 static void
 args_fini(struct args *a)
 {
@@ -494,12 +728,16 @@ int
 cmd_ingest(int argc, char **argv)
 {
 	struct ingest_opts o;
+	struct ingest_result res;
 	struct args a;
 	struct timespec now;
+	double t0 = clock_s(CLOCK_MONOTONIC);
+	int is_metrics = 0;
 	int r;
 
 	memset(&a, 0, sizeof(a));
 	memset(&o, 0, sizeof(o));
+	memset(&res, 0, sizeof(res));
 	a.is_sources_file = is_sources_file(argc, argv);
 	clock_gettime(CLOCK_REALTIME, &now);
 	o.time_sec = now.tv_sec;
@@ -511,6 +749,16 @@ cmd_ingest(int argc, char **argv)
 		    usage, 0);
 		goto out;
 	}
+	/*
+	 * A wrong path is said now, not only after the run; but the backup
+	 * does not wait on the monitoring: the run goes on, and ends with
+	 * exit 1 (at least) when the file cannot be written then either.
+	 */
+	if (a.metrics_file != NULL && !a.is_check &&
+	    (r = metrics_check_path(a.metrics_file)) < 0)
+		cli_err(CMD, "--metrics-file %s: cannot write there: %s; "
+		    "ingesting all the same", a.metrics_file, strerror(-r));
+	is_metrics = a.metrics_file != NULL && !a.is_check;
 	if (a.time_arg != NULL &&
 	    store_time_parse(a.time_arg, &o.time_sec, &o.time_nsec) < 0) {
 		cli_err(CMD, "--time %s: not an RFC 3339 time", a.time_arg);
@@ -528,8 +776,20 @@ cmd_ingest(int argc, char **argv)
 	o.n_allow = a.allow.n;
 	o.n_jobs_max = a.n_jobs ? a.n_jobs : 4;
 	o.is_sources_file = a.is_sources_file;
+	o.result = &res;
 	r = ingest_run(&o, plan_sources(&a));
 out:
+	if (is_metrics) {
+		int mr = write_metrics(a.metrics_file, t0, &res, r);
+
+		if (mr < 0) {
+			cli_err(CMD, "--metrics-file %s: %s", a.metrics_file,
+			    strerror(-mr));
+			if (r == CLI_EXIT_OK)
+				r = CLI_EXIT_ERROR;
+		}
+	}
+	ingest_result_fini(&res);
 	args_fini(&a);
 	return r;
 }

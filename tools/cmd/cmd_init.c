@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "cmd.h"
+#include "pass.h"
 #include "store.h"
 
 static const char usage[] =
@@ -142,7 +143,7 @@ cmd_init(int argc, char **argv)
 		cli_err(argv[0], "--key-file: a new store needs a passphrase");
 		return CLI_EXIT_USAGE;
 	}
-	if ((r = cli_new_passphrase(c.passphrase_file, "AMBER_PASSPHRASE",
+	if ((r = pass_get_new(c.passphrase_file, "AMBER_PASSPHRASE",
 	    &pass, &len)) < 0) {
 		if (r == -ENXIO)
 			cli_err(argv[0], "no passphrase given and no terminal "
@@ -185,6 +186,6 @@ cmd_init(int argc, char **argv)
 	r = CLI_EXIT_OK;
 out:
 	store_close(s);
-	cli_pass_free(pass, len);
+	pass_free(pass, len);
 	return r;
 }

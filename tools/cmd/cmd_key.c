@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "cmd.h"
 #include "io.h"
+#include "pass.h"
 #include "store.h"
 
 static const char usage[] =
@@ -73,7 +74,7 @@ key_add(struct key_args *a, struct store *s, const char *location)
 	size_t len = 0;
 	int r;
 
-	if ((r = cli_new_passphrase(a->new_file, "AMBER_NEW_PASSPHRASE", &pass,
+	if ((r = pass_get_new(a->new_file, "AMBER_NEW_PASSPHRASE", &pass,
 	    &len)) < 0) {
 		if (r == -ENXIO)
 			cli_err(a->cmd, "no new passphrase given and no "
@@ -88,7 +89,7 @@ key_add(struct key_args *a, struct store *s, const char *location)
 		return CLI_EXIT_ERROR;
 	}
 	r = store_key_add(s, pass, len, &a->kdf);
-	cli_pass_free(pass, len);
+	pass_free(pass, len);
 	if (r < 0) {
 		cli_err(a->cmd, "%s: cannot add the key: %s", location,
 		    cli_strerror(r));

@@ -915,8 +915,64 @@ depth_of(const char *path)
 	return n;
 }
 
-int
-cmd_restore(int argc, char **argv)
+/*
+ * The path buffer starts with ${path}'s parent ("" for a top item);
+ * ${path} is cut to it.  Returns 0 or -ENOMEM.
+ */
+static int
+path_start(struct restore *r, char *path)
+{
+	char *slash;
+	size_t n;
+
+	if ((slash = strrchr(path, '/')) != NULL)
+		*slash = '\0';
+	else
+		*path = '\0';
+	n = strlen(path);
+	r->path_cap = n + 256;
+	if ((r->path = malloc(r->path_cap)) == NULL)
+		return -ENOMEM;
+	memcpy(r->path, path, n + 1);
+	r->path_len = n;
+	r->rel_start = n > 0 ? n + 1 : 0;
+	return 0;
+}
+
+/* The last line: JSON on stdout, or one line on stderr. */
+static void
+summary(const struct restore *r, const struct cli_common *c,
+    const char *target)
+{
+	if (c->is_json) {
+		json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:b}",
+		    "entries", (json_int_t)r->n_entries,
+		    "bytes", (json_int_t)r->n_bytes,
+		    "errors", (json_int_t)r->n_errors,
+		    "warnings", (json_int_t)r->n_warnings,
+		    "ok", r->n_errors == 0);
+
+		if (o != NULL) {
+			json_dumpf(o, stdout, JSON_COMPACT);
+			putchar('\n');
+			fflush(stdout);
+		}
+		json_decref(o);
+	} else if (!c->is_quiet) {
+		fprintf(stderr, "%s: %llu entr%s (%llu bytes) restored into "
+		    "%s%s\n", r->cmd, (unsigned long long)r->n_entries,
+		    r->n_entries == 1 ? "y" : "ies",
+		    (unsigned long long)r->n_bytes, target,
+		    r->n_errors > 0 ? ", with errors" : "");
+	}
+}
+
+/*
+ * The options into ${c} and ${r}.  Returns -1 to go on, else the exit
+ * status (--help, or a usage error).
+ */
+static int
+restore_opts(int argc, char **argv, struct cli_common *c, struct restore *r)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
@@ -926,6 +982,36 @@ cmd_restore(int argc, char **argv)
 		{ "no-devices", no_argument, NULL, OPT_NO_DEVICES },
 		{ NULL, 0, NULL, 0 },
 	};
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
+	    NULL)) != -1) {
+		if (cli_common_opt(c, opt, optarg))
+			continue;
+		switch (opt) {
+		case OPT_OVERWRITE:
+			r->is_overwrite = 1;
+			break;
+		case OPT_NO_SETUID:
+			r->no_setid = 1;
+			break;
+		case OPT_NO_DEVICES:
+			r->no_devices = 1;
+			break;
+		default:
+			return cli_usage(argv[0], usage, 1);
+		}
+	}
+	if (c->is_help)
+		return cli_usage(argv[0], usage, 0);
+	if (argc - optind != 3 || *argv[optind + 2] == '\0')
+		return cli_usage(argv[0], usage, 1);
+	return -1;
+}
+
+int
+cmd_restore(int argc, char **argv)
+{
 	struct store_snap_list *l = NULL;
 	struct store_tree *parent = NULL;
 	struct store_tree *top = NULL;
@@ -936,42 +1022,20 @@ cmd_restore(int argc, char **argv)
 	const char *target;
 	char *spec = NULL;
 	char *path = NULL;
-	char *slash;
 	struct timespec pt;
 	int64_t psec;
 	uint32_t pnsec;
 	size_t i;
 	size_t n;
 	int depth;
-	int opt;
 	int rc;
 
 	memset(&c, 0, sizeof(c));
 	memset(&r, 0, sizeof(r));
 	r.cmd = argv[0];
 	r.target_fd = -1;
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		if (cli_common_opt(&c, opt, optarg))
-			continue;
-		switch (opt) {
-		case OPT_OVERWRITE:
-			r.is_overwrite = 1;
-			break;
-		case OPT_NO_SETUID:
-			r.no_setid = 1;
-			break;
-		case OPT_NO_DEVICES:
-			r.no_devices = 1;
-			break;
-		default:
-			return cli_usage(argv[0], usage, 1);
-		}
-	}
-	if (c.is_help)
-		return cli_usage(argv[0], usage, 0);
-	if (argc - optind != 3 || *argv[optind + 2] == '\0')
-		return cli_usage(argv[0], usage, 1);
+	if ((rc = restore_opts(argc, argv, &c, &r)) >= 0)
+		return rc;
 	target = argv[optind + 2];
 	if (cli_split_spec(argv[optind + 1], &spec, &path) < 0) {
 		cli_err(argv[0], "%s: not SNAPSHOT[:PATH] (PATH may not "
@@ -992,20 +1056,8 @@ cmd_restore(int argc, char **argv)
 		rc = -ENOMEM;
 		goto fatal;
 	}
-	/* The path buffer starts with PATH's parent ("" for a top item). */
-	if ((slash = strrchr(path, '/')) != NULL)
-		*slash = '\0';
-	else
-		*path = '\0';
-	n = strlen(path);
-	r.path_cap = n + 256;
-	if ((r.path = malloc(r.path_cap)) == NULL) {
-		rc = -ENOMEM;
+	if ((rc = path_start(&r, path)) < 0)
 		goto fatal;
-	}
-	memcpy(r.path, path, n + 1);
-	r.path_len = n;
-	r.rel_start = n > 0 ? n + 1 : 0;
 	depth = depth_of(path);
 	/* The time the item inherits, if it does: its directory's. */
 	if ((rc = mtime_at(r.s, sn, path, &psec, &pnsec)) < 0) {
@@ -1051,27 +1103,7 @@ cmd_restore(int argc, char **argv)
 			goto fatal;
 	}
 	progress_end(&r);
-	if (c.is_json) {
-		json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:b}",
-		    "entries", (json_int_t)r.n_entries,
-		    "bytes", (json_int_t)r.n_bytes,
-		    "errors", (json_int_t)r.n_errors,
-		    "warnings", (json_int_t)r.n_warnings,
-		    "ok", r.n_errors == 0);
-
-		if (o != NULL) {
-			json_dumpf(o, stdout, JSON_COMPACT);
-			putchar('\n');
-			fflush(stdout);
-		}
-		json_decref(o);
-	} else if (!c.is_quiet) {
-		fprintf(stderr, "%s: %llu entr%s (%llu bytes) restored into "
-		    "%s%s\n", argv[0], (unsigned long long)r.n_entries,
-		    r.n_entries == 1 ? "y" : "ies",
-		    (unsigned long long)r.n_bytes, target,
-		    r.n_errors > 0 ? ", with errors" : "");
-	}
+	summary(&r, &c, target);
 	rc = r.n_errors > 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
 	goto out;
 fatal:

@@ -16,6 +16,7 @@
 #include "age.h"
 #include "cli.h"
 #include "cmd.h"
+#include "hex.h"
 #include "keep.h"
 #include "store.h"
 #include "url.h"
@@ -74,7 +75,7 @@ snap_json(const struct store_snap *sn)
 	uint32_t flag;
 	size_t i;
 
-	cli_hex(sn->id, STORE_HASH_LEN, hex);
+	hex_encode(sn->id, STORE_HASH_LEN, hex);
 	o = json_pack("{s:s, s:s, s:I, s:i, s:o, s:I, s:b, s:b, s:b, s:b, "
 	    "s:b, s:b, s:b, s:b}",
 	    "name", sn->name, "id", hex, "time", (json_int_t)sn->time_sec,
@@ -101,7 +102,7 @@ snap_json(const struct store_snap *sn)
 		a = json_pack("{s:b, s:n, s:s, s:b}", "master", 1, "key",
 		    "label", "", "revoked", 0);
 	} else {
-		cli_hex(sn->writer, STORE_ID_LEN, hex);
+		hex_encode(sn->writer, STORE_ID_LEN, hex);
 		a = json_pack("{s:b, s:s, s:o, s:b}", "master", 0, "key", hex,
 		    "label", text_json(sn->writer_label), "revoked",
 		    sn->is_writer_revoked != 0);
@@ -113,7 +114,7 @@ snap_json(const struct store_snap *sn)
 	json_object_set_new(o, "tags", a);
 	a = json_array();
 	for (i = 0; a != NULL && i < sn->n_parents; i++) {
-		cli_hex(sn->parents[i], STORE_HASH_LEN, hex);
+		hex_encode(sn->parents[i], STORE_HASH_LEN, hex);
 		json_array_append_new(a, json_string(hex));
 	}
 	json_object_set_new(o, "parents", a);
@@ -125,7 +126,7 @@ snap_json(const struct store_snap *sn)
 		/* Older amber stored https://TOKEN@host/...: not shown. */
 		url_redact(so->origin, origin, sizeof(origin));
 		src = json_pack("{s:s, s:o, s:o, s:I, s:I, s:b, s:b}",
-		    "kind", cli_kind_name(so->kind), "name",
+		    "kind", store_kind_name(so->kind), "name",
 		    text_json(so->name), "origin", text_json(origin),
 		    "files", (json_int_t)so->n_files,
 		    "bytes", (json_int_t)so->n_bytes,
@@ -176,7 +177,7 @@ cached_id_print(const uint8_t id[STORE_HASH_LEN], int is_whole)
 {
 	char hex[2 * STORE_HASH_LEN + 1];
 
-	cli_hex(id, STORE_HASH_LEN, hex);
+	hex_encode(id, STORE_HASH_LEN, hex);
 	if (!is_whole)
 		hex[SHORT_ID] = '\0';
 	puts(hex);
@@ -231,7 +232,7 @@ snap_print(const struct store_snap *sn, int has_pol, uint32_t why)
 	uint32_t flag;
 	size_t i;
 
-	cli_hex(sn->id, STORE_HASH_LEN, hex);
+	hex_encode(sn->id, STORE_HASH_LEN, hex);
 	hex[SHORT_ID] = '\0';
 	cli_size_human(sn->size, size, sizeof(size));
 	printf("%-22s %s ", sn->name, hex);
@@ -241,7 +242,7 @@ snap_print(const struct store_snap *sn, int has_pol, uint32_t why)
 		/* Labels are the master's (registration records). */
 		name_print(stdout, (const uint8_t *)sn->writer_label,
 		    strlen(sn->writer_label), 1);
-		cli_hex(sn->writer, STORE_ID_LEN, hex);
+		hex_encode(sn->writer, STORE_ID_LEN, hex);
 		hex[SHORT_KEY] = '\0';
 		printf("@%s ", hex);
 	}
@@ -265,7 +266,7 @@ snap_print(const struct store_snap *sn, int has_pol, uint32_t why)
 		printf("-");
 	for (i = 0; i < sn->n_sources; i++)
 		printf("%s%s/%s%s", i > 0 ? "," : "",
-		    cli_kind_name(sn->sources[i].kind), sn->sources[i].name,
+		    store_kind_name(sn->sources[i].kind), sn->sources[i].name,
 		    sn->sources[i].flags & STORE_SOURCE_STALE ? "(stale)" : "");
 	printf(" %s", size);
 	for (i = 0; (fname = store_snap_flag_name(i, &flag)) != NULL; i++)

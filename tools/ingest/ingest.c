@@ -44,6 +44,7 @@
 #include "cli.h"
 #include "forge_discover.h"
 #include "forge_http.h"
+#include "hex.h"
 #include "ingest.h"
 #include "source.h"
 #include "sources.h"
@@ -53,6 +54,11 @@
 
 #define CMD "amber ingest"
 #define TABLE_LISTING "org-listing"	/* local cache: a group's names */
+#define TABLE_STALE "stale-runs"	/* "KIND/NAME" -> decimal count */
+#define TABLE_RUN "ingest-run"	/* KEY_SUCCESS -> decimal Unix time */
+#define KEY_SUCCESS "last-success"
+#define CACHE_NUM_MAX 20	/* digits of a cached number */
+#define TIME_MAX 253402300799LL	/* 9999-12-31T23:59:59Z */
 #define SHOWN_MAX 4096	/* a location, credentials taken out */
 #define PROGRESS_NS 250000000L	/* at most 4 updates a second */
 
@@ -188,7 +194,7 @@ job_add(struct run *o, uint8_t kind, const char *name, const char *where,
 
 	if (is_taken(o, kind, name)) {
 		src_warn(&o->ctx, "%s/%s (%s %s): the name is taken by another "
-		    "source; left out", cli_kind_name(kind), name,
+		    "source; left out", store_kind_name(kind), name,
 		    sources_type_name(e->type), e->where);
 		return 0;
 	}
@@ -271,7 +277,7 @@ vanished_from_cache(struct run *o)
 				break;
 			n = (size_t)(nl - (val + i));
 			*nl = '\0';
-			if (sources_is_valid_name(val + i, n) &&
+			if (store_source_name_ok(val + i, n) &&
 			    job_find(o, STORE_REPOS, val + i) == NULL) {
 				snprintf(what, sizeof(what), "repos/%s",
 				    val + i);
@@ -584,7 +590,7 @@ store_all(struct run *o)
 			j->st = got > 0 ? ST_STALE : ST_FAILED;
 			url_redact(j->where, shown, sizeof(shown));
 			src_warn(&o->ctx, "%s/%s: %s: %s%s",
-			    cli_kind_name(j->kind), j->name, shown, j->why.msg,
+			    store_kind_name(j->kind), j->name, shown, j->why.msg,
 			    got > 0 ? " (the previous snapshot's copy is "
 			    "kept, flagged stale)" : " (not in this "
 			    "snapshot)");
@@ -598,6 +604,102 @@ store_all(struct run *o)
 			j->st = ST_PARTIAL;
 		o->n_out += got;
 	}
+}
+
+/* ---- what the run leaves for the metrics ------------------------------ */
+
+/*
+ * The number under ${key} in ${table} of the local cache: 1 to
+ * CACHE_NUM_MAX decimal digits, at most ${max}.  Anything else (a record
+ * damaged or planted) is -EBADMSG and reads as none; a miss is -ENOENT.
+ */
+static int
+cache_num_get(struct store *s, const char *table, const char *key,
+    uint64_t max, uint64_t *out)
+{
+	char *val = NULL;
+	size_t vlen = 0;
+	uint64_t v = 0;
+	int r;
+
+	if ((r = store_cache_get(s, table, key, strlen(key), (void **)&val,
+	    &vlen)) < 0)
+		return r;
+	r = vlen > 0 && vlen <= CACHE_NUM_MAX ? 0 : -EBADMSG;
+	for (size_t i = 0; r == 0 && i < vlen; i++) {
+		if (val[i] < '0' || val[i] > '9' ||
+		    v > (UINT64_MAX - 9) / 10)
+			r = -EBADMSG;
+		else
+			v = v * 10 + (uint64_t)(val[i] - '0');
+	}
+	free(val);
+	if (r == 0 && v > max)
+		r = -EBADMSG;
+	if (r == 0)
+		*out = v;
+	return r;
+}
+
+/* Put ${v} under ${key} in ${table}, written only if the commit is. */
+static void
+cache_num_put(struct run *o, const char *table, const char *key,
+    uint64_t v)
+{
+	char buf[CACHE_NUM_MAX + 1];
+	int n = snprintf(buf, sizeof(buf), "%" PRIu64, v);
+
+	/* A lost record only restarts a count: a hint, like the others. */
+	(void)store_writer_cache_put(o->ctx.w, table, key, strlen(key), buf,
+	    (size_t)n);
+}
+
+/*
+ * Each source's state for the metrics, into res->sources: its count of
+ * consecutive runs not read (stale or failed) taken from the local cache
+ * and counted on, or back to 0, and the new count put for the commit.
+ */
+static int
+sources_state(struct run *o, struct ingest_result *res)
+{
+	struct ingest_source_state *v;
+
+	if ((v = calloc(o->n_jobs + 1, sizeof(*v))) == NULL)
+		return -ENOMEM;
+	res->sources = v;
+	res->n_sources = 0;
+	for (size_t i = 0; i < o->n_jobs; i++) {
+		const struct job *j = &o->jobs[i];
+		struct ingest_source_state *ss = &v[res->n_sources];
+		uint64_t n = 0;
+
+		if (j->st == ST_ABSENT)
+			continue;
+		snprintf(ss->path, sizeof(ss->path), "%s/%s",
+		    store_kind_name(j->kind), j->name);
+		if (j->st == ST_STALE || j->st == ST_FAILED) {
+			if (cache_num_get(o->ctx.s, TABLE_STALE, ss->path,
+			    INGEST_STALE_RUNS_MAX, &n) < 0)
+				n = 0;
+			if (n < INGEST_STALE_RUNS_MAX)
+				n++;
+		}
+		ss->n_stale_runs = n;
+		ss->is_failed = j->st == ST_FAILED;
+		cache_num_put(o, TABLE_STALE, ss->path, n);
+		res->n_sources++;
+	}
+	return 0;
+}
+
+void
+ingest_result_fini(struct ingest_result *res)
+{
+	if (res == NULL)
+		return;
+	free(res->sources);
+	res->sources = NULL;
+	res->n_sources = 0;
 }
 
 /* ---- the summary -------------------------------------------------------- */
@@ -638,7 +740,7 @@ lines_sources(const struct run *o)
 		if (j->st == ST_ABSENT)
 			continue;
 		fprintf(stderr, "  %-8s %s/%s", status_names[j->st],
-		    cli_kind_name(j->kind), j->name);
+		    store_kind_name(j->kind), j->name);
 		if (j->st == ST_STALE || j->st == ST_FAILED)
 			fprintf(stderr, ": %s%s", j->why.msg, j->st == ST_STALE ?
 			    " (previous copy kept)" : "");
@@ -660,13 +762,13 @@ lines_args(const struct run *o)
 
 		if (j->err)
 			fprintf(stderr, "  %s/%s: failed%s\n",
-			    cli_kind_name(j->kind), j->name,
+			    store_kind_name(j->kind), j->name,
 			    j->st == ST_STALE ? ", previous copy kept" :
 			    ", left out");
 		else if (j->n_warnings)
 			fprintf(stderr, "  %s/%s: partial, %" PRIu64 " "
 			    "unreadable or changed input%s (see the "
-			    "warnings above)\n", cli_kind_name(j->kind),
+			    "warnings above)\n", store_kind_name(j->kind),
 			    j->name, j->n_warnings,
 			    j->n_warnings == 1 ? "" : "s");
 	}
@@ -715,7 +817,7 @@ json_sources(const struct run *o, json_t *root)
 
 		if (j->st == ST_ABSENT)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", cli_kind_name(j->kind),
+		snprintf(path, sizeof(path), "%s/%s", store_kind_name(j->kind),
 		    j->name);
 		url_redact(j->where, shown, sizeof(shown));
 		if (json_array_append_new(srcs, json_pack("{s:s,s:s,s:s,s:I,"
@@ -764,7 +866,7 @@ json_args(const struct run *o, json_t *root)
 		const struct job *j = &o->jobs[i];
 		char path[STORE_NAME_MAX + 16];
 
-		snprintf(path, sizeof(path), "%s/%s", cli_kind_name(j->kind),
+		snprintf(path, sizeof(path), "%s/%s", store_kind_name(j->kind),
 		    j->name);
 		if (j->err == 0 && j->n_warnings == 0)
 			continue;
@@ -993,6 +1095,8 @@ ingest_run(const struct ingest_opts *opts, const struct sources *src)
 	char hex[2 * STORE_HASH_LEN + 1];
 	char name[STORE_SNAP_NAME_LEN];
 	char host[256];
+	struct ingest_result *res = opts->result;
+	uint64_t t_ok = 0;
 	int r;
 
 	memset(&o, 0, sizeof(o));
@@ -1015,6 +1119,9 @@ ingest_run(const struct ingest_opts *opts, const struct sources *src)
 	if ((r = cli_open(CMD, opts->location, opts->com, 1, &s)) != 0)
 		goto out;
 	o.ctx.s = s;
+	if (res != NULL && cache_num_get(s, TABLE_RUN, KEY_SUCCESS, TIME_MAX,
+	    &t_ok) == 0)
+		res->t_success = (int64_t)t_ok;
 	/* An ingest key's snapshot dated before its parents or its key is
 	 * flagged (amber-store(5)): old data is the master's to import. */
 	if (!store_is_reader(s) &&
@@ -1029,6 +1136,15 @@ ingest_run(const struct ingest_opts *opts, const struct sources *src)
 	if ((r = run_steps(&o)) != 0)
 		goto out;
 	listing_remember(&o);
+	t_ok = (uint64_t)time(NULL);
+	if (res != NULL) {
+		if ((r = sources_state(&o, res)) < 0) {
+			cli_err(CMD, "%s", cli_strerror(r));
+			r = cli_exit_status(r);
+			goto out;
+		}
+		cache_num_put(&o, TABLE_RUN, KEY_SUCCESS, t_ok);
+	}
 	sn.tags = opts->tags;
 	sn.n_tags = opts->n_tags;
 	sn.sources = o.out;
@@ -1040,13 +1156,25 @@ ingest_run(const struct ingest_opts *opts, const struct sources *src)
 		goto out;
 	}
 	store_writer_stats(o.ctx.w, &st);
-	cli_hex(id, sizeof(id), hex);
+	if (res != NULL) {
+		res->is_committed = 1;
+		res->t_success = (int64_t)t_ok;
+		res->n_bytes_added = st.bytes_stored;
+	}
+	hex_encode(id, sizeof(id), hex);
 	snap_name(s, hex, sn.time_sec, name, sizeof(name));
 	summary(&o, hex, name, &st);
 	r = o.ctx.progress.n_warnings || count(&o, ST_STALE) ||
 	    count(&o, ST_FAILED) || count(&o, ST_PARTIAL) ?
 	    CLI_EXIT_PARTIAL : CLI_EXIT_OK;
 out:
+	if (res != NULL) {
+		res->n_bytes_read = o.ctx.progress.n_bytes;
+		res->n_files = o.ctx.progress.n_files;
+		res->n_warnings = o.ctx.progress.n_warnings;
+		if (!res->is_committed)
+			ingest_result_fini(res);
+	}
 	run_fini(&o);
 	store_snap_list_free(list);
 	store_close(s);

@@ -58,12 +58,6 @@ fail(struct err *err, unsigned line, const char *fmt, ...)
 	return -EINVAL;
 }
 
-int
-sources_is_valid_name(const char *s, size_t len)
-{
-	return store_source_name_ok(s, len);
-}
-
 const char *
 sources_type_name(int type)
 {
@@ -423,7 +417,7 @@ parse_line(const struct sources *s, struct fields *f, unsigned lno,
 		    e->type == SOURCES_GITLAB_GROUP ? "a group URL" :
 		    "an organisation");
 	if (na == 2) {
-		if (!sources_is_valid_name(f->v[1], strlen(f->v[1])) ||
+		if (!store_source_name_ok(f->v[1], strlen(f->v[1])) ||
 		    (e->type == SOURCES_REPO && strlen(f->v[1]) + 4 >
 		    NAME_MAX_LEN))
 			return fail(err, lno, "bad source name '%s' (use "

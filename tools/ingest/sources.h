@@ -70,12 +70,6 @@ int sources_parse(const char *text, size_t len, struct sources **out,
 void sources_free(struct sources *s);
 
 /*
- * sources_is_valid_name(s, len): 1 if the ${len} bytes of ${s} are a
- * valid source name, else 0.
- */
-int sources_is_valid_name(const char *s, size_t len);
-
-/*
  * sources_wants(e, path):
  * 1 if the project ${path} (relative to the group or organisation, e.g.
  * "sub/app") is selected by the include= and exclude= patterns of ${e}:

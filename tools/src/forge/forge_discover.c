@@ -24,6 +24,7 @@
 #include "forge_discover.h"
 #include "forge_http.h"
 #include "http.h"
+#include "store.h"
 #include "url.h"
 
 #define ITEMS_MAX 100000	/* repositories of one group */
@@ -90,7 +91,7 @@ dotted(const char *path, char *out, size_t cap)
 	for (size_t i = 0; i <= n; i++)
 		out[i] = path[i] == '/' ? '.' : path[i];
 	/* NAME, NAME.git and NAME.wiki.git must all fit */
-	return n + 9 <= 255 && sources_is_valid_name(out, n);
+	return n + 9 <= 255 && store_source_name_ok(out, n);
 }
 
 /* Where the group or organisation lives: API origin and the path. */

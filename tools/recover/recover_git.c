@@ -137,13 +137,9 @@ refs_sort(struct recover_refs *r)
 	return 0;
 }
 
-/*
- * Parse "OID<sep>REF\n" lines (packed-refs: sep ' ', with '#' headers and
- * '^' peeled lines; ls-remote: sep '\t').  Lines for other names than
- * refs/... (HEAD in ls-remote) are skipped, as are peeled "^{}" entries.
- */
-static int
-refs_parse(const char *buf, size_t len, char sep, struct recover_refs *out)
+int
+recover_refs_parse(const char *buf, size_t len, char sep,
+    struct recover_refs *out)
 {
 	const char *p = buf;
 	const char *end = buf + len;
@@ -232,7 +228,7 @@ recover_git_stored_refs(struct store *s, const struct store_entry *mirror,
 	memset(out, 0, sizeof(*out));
 	r = read_stored(s, mirror, "packed-refs", META_MAX, &buf, &len);
 	if (r == 0)
-		r = refs_parse(buf, len, ' ', out);
+		r = recover_refs_parse(buf, len, ' ', out);
 	else if (r == -ENOENT)
 		r = 0;		/* an empty repository */
 	free(buf);
@@ -299,8 +295,8 @@ out:
 	return r;
 }
 
-static int
-is_pack_name(const uint8_t *n, size_t len)
+int
+recover_is_pack_name(const uint8_t *n, size_t len)
 {
 	size_t i;
 
@@ -419,7 +415,7 @@ recover_git_extract(struct store *s, const struct store_entry *mirror,
 	for (i = 0; i < store_tree_len(packs); i++) {
 		pe = store_tree_entry(packs, i);
 		if (pe->type != STORE_REG ||
-		    !is_pack_name(pe->name, pe->name_len))
+		    !recover_is_pack_name(pe->name, pe->name_len))
 			continue;
 		snprintf(path, sizeof(path), "%s/objects/pack/%.*s", dir,
 		    (int)pe->name_len, (const char *)pe->name);
@@ -734,7 +730,7 @@ recover_git_ls_remote(const struct recover_remote *rm,
 		snprintf(why, cap, "git ls-remote: %s", strerror(-r));
 		goto out;
 	}
-	if ((r = refs_parse(buf, len, '\t', out)) < 0)
+	if ((r = recover_refs_parse(buf, len, '\t', out)) < 0)
 		snprintf(why, cap, "git ls-remote: not a list of refs");
 out:
 	free(buf);

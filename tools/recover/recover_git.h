@@ -41,6 +41,22 @@ const struct recover_ref *recover_refs_find(const struct recover_refs *r,
 int recover_ref_name_ok(const char *name);
 
 /*
+ * recover_refs_parse(buf, len, sep, out):
+ * Parse "OID<sep>REF\n" lines (packed-refs: sep ' ', with '#' headers and
+ * '^' peeled lines; ls-remote: sep '\t') into *${out}, sorted by name.
+ * Lines for other names than refs/... (HEAD in ls-remote) are skipped, as
+ * are peeled "^{}" entries.  The bytes come from a stored mirror or a
+ * remote: 0, -EBADMSG on a malformed line or a name given twice, -EFBIG
+ * past RECOVER_REFS_MAX refs, or -ENOMEM.  On error *${out} holds what
+ * was read so far, for recover_refs_fini().
+ */
+int recover_refs_parse(const char *buf, size_t len, char sep,
+    struct recover_refs *out);
+
+/* 1 if ${n} (${len} bytes) names a pack file git may hold: "pack-<hex>.pack|idx". */
+int recover_is_pack_name(const uint8_t *n, size_t len);
+
+/*
  * recover_git_stored_refs(s, mirror, out):
  * The refs of the stored mirror directory ${mirror} (an entry of
  * repos/), from its packed-refs and HEAD.  A line that is not "OID REF"

@@ -1,0 +1,323 @@
+/*
+ * git_cache.c: the mirror cache,
+ * for the git reader (src_git.c; its types in gitint.h).
+ */
+#include "gitint.h"
+#include "src_git.h"
+
+/* ---- the mirror cache -------------------------------------------------- */
+
+/* A local path (absolute from now on) or anything else git can fetch. */
+char *
+git_location_resolve(const char *location)
+{
+	struct stat st;
+
+	if (strstr(location, "://") == NULL && stat(location, &st) == 0 &&
+	    S_ISDIR(st.st_mode))
+		return realpath(location, NULL);
+	return strdup(location);
+}
+
+/* qsort() comparator of C strings. */
+static int
+str_ptr_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The "<id>\t<refs/...>" lines of ${text} (ls-remote or for-each-ref
+ * output), peeled tags ("^{}") and HEAD left out, sorted, into a
+ * malloc'd array of pointers into ${text} (which is modified).
+ */
+static int
+ref_lines(char *text, char ***out, size_t *n_out)
+{
+	char **v = NULL;
+	size_t n = 0;
+	size_t cap = 0;
+
+	for (char *l = text, *nl; *l; l = nl + 1) {
+		char *tab;
+		size_t len;
+
+		if ((nl = strchr(l, '\n')) == NULL)
+			break;
+		*nl = '\0';
+		len = (size_t)(nl - l);
+		if ((tab = strchr(l, '\t')) == NULL ||
+		    strncmp(tab + 1, "refs/", 5) != 0 ||
+		    (len > 3 && strcmp(nl - 3, "^{}") == 0))
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? 2 * cap : 64;
+			char **nv = realloc(v, ncap * sizeof(*nv));
+
+			if (nv == NULL) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = nv;
+			cap = ncap;
+		}
+		v[n++] = l;
+	}
+	if (n > 0)
+		qsort(v, n, sizeof(*v), str_ptr_cmp);
+	*out = v;
+	*n_out = n;
+	return 0;
+}
+
+/*
+ * Does the mirror cache hold exactly the refs that ${remote} (the output
+ * of `git ls-remote origin`) lists?  Then a fetch would bring nothing,
+ * and an unchanged repository costs one ref listing.  1 yes, 0 no (or
+ * cannot tell), -ENOMEM.
+ */
+static int
+is_cache_current(struct gsrc *g, char *remote)
+{
+	const char *argv[] = { "git", g->gitdir_arg, "for-each-ref",
+		"--format=%(objectname)%09%(refname)", NULL };
+	char *local = NULL;
+	char **a = NULL;
+	char **b = NULL;
+	size_t na = 0;
+	size_t nb = 0;
+	size_t len;
+	int r;
+
+	if (git_run(g, argv, NULL, 0, &local, &len, REFS_OUT_MAX) < 0)
+		return 0;
+	if ((r = ref_lines(remote, &a, &na)) < 0 ||
+	    (r = ref_lines(local, &b, &nb)) < 0)
+		goto out;
+	r = na == nb;
+	for (size_t i = 0; r && i < na; i++)
+		r = strcmp(a[i], b[i]) == 0;
+out:
+	free(a);
+	free(b);
+	free(local);
+	return r;
+}
+
+/*
+ * Update an existing mirror cache from ${location}: fetch --prune every
+ * ref unless ls-remote shows them unchanged, then set HEAD as the remote
+ * has it (a symbolic ref, or a detached id).
+ */
+static int
+cache_fetch(struct gsrc *g, const char *location, const char *quiet)
+{
+	const char *set[] = { "git", g->gitdir_arg, "config",
+		"remote.origin.url", location, NULL };
+	const char *ls[] = { "git", g->gitdir_arg, "ls-remote",
+		"--symref", "origin", NULL };
+	const char *fetch[] = { "git", g->gitdir_arg, "-c",
+		"gc.autoDetach=false", "-c",
+		"maintenance.autoDetach=false", "fetch", quiet,
+		"--prune", "--no-write-fetch-head",
+		"--recurse-submodules=no", "origin",
+		"+refs/*:refs/*", NULL, NULL };
+	char sym[1024] = "";
+	char det[HEX_MAX + 1] = "";
+	char *out = NULL;
+	char *listing = NULL;
+	size_t len;
+	int r;
+
+	if ((r = git_run(g, set, NULL, 0, NULL, NULL, 0)) < 0 ||
+	    (r = git_run(g, ls, NULL, 0, &out, &len, REFS_OUT_MAX)) < 0)
+		goto done;
+	/* Kept whole: the loop below cuts ${out} at tabs and ends. */
+	if ((listing = strdup(out)) == NULL) {
+		r = -ENOMEM;
+		goto done;
+	}
+	/* "ref: refs/heads/x\tHEAD" and/or "<id>\tHEAD" */
+	for (char *l = out, *nl; *l; l = nl + 1) {
+		char *tab;
+
+		if ((nl = strchr(l, '\n')) == NULL)
+			break;
+		*nl = '\0';
+		if ((tab = strchr(l, '\t')) == NULL ||
+		    strcmp(tab, "\tHEAD") != 0)
+			continue;
+		*tab = '\0';
+		if (strncmp(l, "ref: refs/", 10) == 0 &&
+		    strlen(l + 5) < sizeof(sym))
+			strcpy(sym, l + 5);
+		else if ((strlen(l) == 40 || strlen(l) == 64) &&
+		    hex_is_lower(l, strlen(l)))
+			strcpy(det, l);
+	}
+	if (sym[0] == '\0' && det[0])
+		fetch[13] = "HEAD";
+	/* Unchanged refs: no fetch (a detached HEAD may need one). */
+	if ((r = is_cache_current(g, listing)) < 0)
+		goto done;
+	if ((r == 0 || fetch[13] != NULL) &&
+	    (r = git_run(g, fetch, NULL, 0, NULL, NULL, 0)) < 0)
+		goto done;
+	if (sym[0]) {
+		const char *argv[] = { "git", g->gitdir_arg,
+			"symbolic-ref", "HEAD", sym, NULL };
+
+		r = git_run(g, argv, NULL, 0, NULL, NULL, 0);
+	} else if (det[0]) {
+		const char *argv[] = { "git", g->gitdir_arg,
+			"update-ref", "--no-deref", "HEAD", det,
+			NULL };
+
+		r = git_run(g, argv, NULL, 0, NULL, NULL, 0);
+	}
+done:
+	free(out);
+	free(listing);
+	return r;
+}
+
+/*
+ * git_cache_update(g, location, lockfd):
+ * Create (clone --mirror) or update (fetch --prune, all refs, and HEAD as
+ * the remote has it) the mirror cache, under an exclusive lock held in
+ * *${lockfd} until the caller closes it.
+ */
+int
+git_cache_update(struct gsrc *g, const char *location, int *lockfd)
+{
+	const char *idx = store_index_dir(g->c->s);
+	const char *quiet = g->c->is_verbose ? "--progress" : "--quiet";
+	char *base = NULL;
+	char *lock = NULL;
+	char *tmp = NULL;
+	char *head = NULL;
+	struct stat st;
+	int r;
+
+	if ((base = git_str_cat(idx, "/git", "")) == NULL ||
+	    (lock = git_str_cat(base, "/", g->name)) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (mkdir(base, 0700) < 0 && errno != EEXIST) {
+		r = -errno;
+		fprintf(stderr, "amber ingest: %s: %s\n", base,
+		    strerror(errno));
+		goto out;
+	}
+	if ((g->dir = strdup(lock)) == NULL ||
+	    (g->gitdir_arg = git_str_cat("--git-dir=", g->dir, "")) == NULL ||
+	    (tmp = git_str_cat(g->dir, ".new", "")) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	free(lock);
+	if ((lock = git_str_cat(g->dir, ".lock", "")) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if ((*lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
+	    flock(*lockfd, LOCK_EX) < 0) {
+		r = -errno;
+		fprintf(stderr, "amber ingest: %s: %s\n", lock,
+		    strerror(errno));
+		goto out;
+	}
+	if ((head = git_str_cat(g->dir, "/HEAD", "")) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (g->is_prefetched && stat(head, &st) == 0) {
+		/* src_git_fetch() brought it up to date in this run. */
+		r = 0;
+		goto out;
+	}
+	if (stat(head, &st) < 0) {
+		/* No cache (or a broken one): clone afresh, then rename. */
+		const char *argv[] = { "git", "clone", "--mirror",
+			"--no-local", quiet, "--", location, tmp, NULL };
+
+		git_rm_tree(g->dir);
+		git_rm_tree(tmp);
+		if ((r = git_run(g, argv, NULL, 0, NULL, NULL, 0)) < 0) {
+			git_rm_tree(tmp);
+			goto out;
+		}
+		if (rename(tmp, g->dir) < 0) {
+			r = -errno;
+			goto out;
+		}
+	} else if ((r = cache_fetch(g, location, quiet)) < 0) {
+		goto out;
+	}
+	r = 0;
+out:
+	free(base);
+	free(lock);
+	free(tmp);
+	free(head);
+	return r;
+}
+
+/* Every ref of the cache, sorted by name as git sorts them. */
+int
+git_refs_list(struct gsrc *g, struct gref **out, size_t *n_out)
+{
+	const char *argv[] = { "git", g->gitdir_arg, "for-each-ref",
+		"--format=%(objectname) %(refname)", NULL };
+	struct gref *refs = NULL;
+	char *text = NULL;
+	size_t len;
+	size_t n = 0;
+	size_t cap = 0;
+	int r;
+
+	if ((r = git_run(g, argv, NULL, 0, &text, &len, REFS_OUT_MAX)) < 0)
+		goto out;
+	for (char *l = text, *nl; *l; l = nl + 1) {
+		if ((nl = strchr(l, '\n')) == NULL) {
+			r = gerr(g, -EBADMSG, "unexpected for-each-ref output");
+			goto out;
+		}
+		*nl = '\0';
+		if (strlen(l) < g->hexlen + 7 || l[g->hexlen] != ' ' ||
+		    !hex_is_lower(l, g->hexlen) ||
+		    strncmp(l + g->hexlen + 1, "refs/", 5) != 0) {
+			r = gerr(g, -EBADMSG, "unexpected for-each-ref output");
+			goto out;
+		}
+		if (n == cap) {
+			size_t ncap = cap ? 2 * cap : 64;
+			struct gref *nr = realloc(refs, ncap * sizeof(*nr));
+
+			if (nr == NULL) {
+				r = -ENOMEM;
+				goto out;
+			}
+			refs = nr;
+			cap = ncap;
+		}
+		memcpy(refs[n].hex, l, g->hexlen);
+		refs[n].hex[g->hexlen] = '\0';
+		if ((refs[n].name = strdup(l + g->hexlen + 1)) == NULL) {
+			r = -ENOMEM;
+			goto out;
+		}
+		n++;
+	}
+	*out = refs;
+	*n_out = n;
+	refs = NULL;
+	n = 0;
+out:
+	for (size_t i = 0; i < n; i++)
+		free(refs[i].name);
+	free(refs);
+	free(text);
+	return r;
+}
