@@ -32,6 +32,8 @@ key_derive(struct keyring *kr)
 		{ "amber v1 chunk key", offsetof(struct keyring, chunk_key), 32 },
 		{ "amber v1 pack table", offsetof(struct keyring, toc_key), 32 },
 		{ "amber v1 config", offsetof(struct keyring, config_key), 32 },
+		{ "amber v1 index snapshot cache",
+		    offsetof(struct keyring, snapc_key), 32 },
 		{ "amber v1 gear", offsetof(struct keyring, gear_key), 32 },
 		{ "amber v1 registry", offsetof(struct keyring, reg_key), 32 },
 		{ "amber v1 box", offsetof(struct keyring, box_priv), 32 },

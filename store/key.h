@@ -29,6 +29,7 @@ struct keyring {
 	uint8_t chunk_key[32];	/* chunk key = HMAC(chunk_key, SHA-256(data)) */
 	uint8_t toc_key[32];	/* pack tables */
 	uint8_t config_key[32];	/* the config's MAC */
+	uint8_t snapc_key[32];	/* this machine's index: opened manifests */
 	uint8_t gear_seed[2048];	/* the chunker's gear table */
 	uint8_t box_priv[32];	/* X25519: manifests are sealed to box_pub */
 	uint8_t box_pub[32];

@@ -298,13 +298,70 @@ is_before(int64_t a, int64_t b)
 	return a < b && (uint64_t)b - (uint64_t)a > STORE_SNAP_SLACK;
 }
 
-int
-snap_open(const struct keyring *kr, const struct registry *reg,
-    const uint8_t *buf, size_t len, struct store_snap **out)
+/*
+ * The snapshot of the manifest ${buf} (${len} bytes, its header already
+ * checked by snap_header()) whose body decrypted to ${body}: decode it,
+ * with what the registry says of its writer.
+ */
+static int
+snap_build(const struct registry *reg, const uint8_t *buf, size_t len,
+    const uint8_t *body, size_t blen, struct store_snap **out)
 {
 	static const uint8_t zero[16];
 	struct store_snap *s = NULL;
 	const struct reg_entry *re = NULL;
+	const uint8_t *writer;
+	const uint8_t *parents;
+	size_t n_parents;
+	int r;
+
+	if ((r = snap_header(buf, len, &writer, &parents, &n_parents)) < 0)
+		return r;
+	if (memcmp(writer, zero, 16) != 0 &&
+	    (reg == NULL || (re = registry_find(reg, writer)) == NULL))
+		return -EBADMSG;	/* an unregistered writer */
+	r = -ENOMEM;
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->parents = calloc(n_parents ? n_parents : 1, 32)) == NULL)
+		goto out;
+	if ((r = body_decode(body, blen, s)) < 0)
+		goto out;
+	memcpy(s->parents, parents, n_parents * 32);
+	s->n_parents = n_parents;
+	memcpy(s->writer, writer, 16);
+	crypt_sha256(buf, len, s->id);
+	if (re != NULL) {
+		snprintf(s->writer_label, sizeof(s->writer_label), "%s",
+		    re->label);
+		s->is_writer_revoked = re->is_revoked;
+		/* The registration's time is the master's word: no snapshot
+		 * of the key can be older. */
+		if (is_before(s->time_sec, re->created))
+			s->flags |= STORE_SNAP_BEFORE_KEY;
+	}
+	if (re != NULL && re->is_revoked) {
+		int ok = 0;
+
+		for (size_t i = 0; i < re->n_accepted; i++)
+			if (memcmp(re->accepted[i], s->id, 32) == 0)
+				ok = 1;
+		if (!ok)
+			s->flags |= STORE_SNAP_REVOKED;
+	}
+	*out = s;
+	s = NULL;
+out:
+	snap_free(s);
+	return r;
+}
+
+int
+snap_open_body(const struct keyring *kr, const struct registry *reg,
+    const uint8_t *buf, size_t len, struct store_snap **out,
+    uint8_t **body_out, size_t *blen_out)
+{
+	static const uint8_t zero[16];
+	const struct reg_entry *re;
 	const uint8_t *writer;
 	const uint8_t *parents;
 	const uint8_t *pub;
@@ -336,47 +393,39 @@ snap_open(const struct keyring *kr, const struct registry *reg,
 	    (r = body_key(shared, buf + head - 44, kr->box_pub, key)) < 0)
 		goto out;
 	r = -ENOMEM;
-	if ((body = malloc(blen + 1)) == NULL ||
-	    (s = calloc(1, sizeof(*s))) == NULL ||
-	    (s->parents = calloc(n_parents ? n_parents : 1, 32)) == NULL)
+	if ((body = malloc(blen + 1)) == NULL)
 		goto out;
 	if ((r = crypt_open(key, buf + head - 12, buf, head, buf + head,
 	    blen + 16, body)) < 0)
 		goto out;
-	if ((r = body_decode(body, blen, s)) < 0)
+	if ((r = snap_build(reg, buf, len, body, blen, out)) < 0)
 		goto out;
-	memcpy(s->parents, parents, n_parents * 32);
-	s->n_parents = n_parents;
-	memcpy(s->writer, writer, 16);
-	crypt_sha256(buf, len, s->id);
-	if (re != NULL) {
-		snprintf(s->writer_label, sizeof(s->writer_label), "%s",
-		    re->label);
-		s->is_writer_revoked = re->is_revoked;
-		/* The registration's time is the master's word: no snapshot
-		 * of the key can be older. */
-		if (is_before(s->time_sec, re->created))
-			s->flags |= STORE_SNAP_BEFORE_KEY;
+	if (body_out != NULL) {
+		*body_out = body;
+		*blen_out = blen;
+		body = NULL;
 	}
-	if (re != NULL && re->is_revoked) {
-		int ok = 0;
-
-		for (size_t i = 0; i < re->n_accepted; i++)
-			if (memcmp(re->accepted[i], s->id, 32) == 0)
-				ok = 1;
-		if (!ok)
-			s->flags |= STORE_SNAP_REVOKED;
-	}
-	*out = s;
-	s = NULL;
 out:
 	crypt_wipe(shared, sizeof(shared));
 	crypt_wipe(key, sizeof(key));
 	if (body != NULL)
 		crypt_wipe(body, blen);
 	free(body);
-	snap_free(s);
 	return r;
+}
+
+int
+snap_open(const struct keyring *kr, const struct registry *reg,
+    const uint8_t *buf, size_t len, struct store_snap **out)
+{
+	return snap_open_body(kr, reg, buf, len, out, NULL, NULL);
+}
+
+int
+snap_from_body(const struct registry *reg, const uint8_t *buf, size_t len,
+    const uint8_t *body, size_t blen, struct store_snap **out)
+{
+	return snap_build(reg, buf, len, body, blen, out);
 }
 
 /*

@@ -39,6 +39,26 @@ int snap_open(const struct keyring *kr, const struct registry *reg,
     const uint8_t *buf, size_t len, struct store_snap **out);
 
 /*
+ * snap_open_body(kr, reg, buf, len, out, body, blen): snap_open(), and,
+ * if ${body} is not NULL, the decrypted body too (*${body} malloc'd,
+ * ${blen} bytes; the caller wipes and frees it).
+ */
+int snap_open_body(const struct keyring *kr, const struct registry *reg,
+    const uint8_t *buf, size_t len, struct store_snap **out,
+    uint8_t **body, size_t *blen);
+
+/*
+ * snap_from_body(reg, buf, len, body, blen, out): the snapshot of the
+ * manifest ${buf} given the body snap_open_body() once decrypted from it,
+ * without checking the signature or decrypting again: the caller vouches
+ * for ${body} (the index's snapshot cache, sealed under a reader's key).
+ * What the registry says of the writer (revoked, registered when) is read
+ * afresh.  -EBADMSG if either does not decode.
+ */
+int snap_from_body(const struct registry *reg, const uint8_t *buf,
+    size_t len, const uint8_t *body, size_t blen, struct store_snap **out);
+
+/*
  * snap_header(buf, len, writer, parents, n): the signed clear part of a
  * manifest (not authenticated here: callers that need trust use
  * snap_open).  *${parents} points into ${buf}.

@@ -194,6 +194,15 @@ int store_object_get(struct store *s, const char *key,
  * close; -EBUSY if not ${is_wait} and it is held; -EOPNOTSUPP where the
  * store is not a local directory.
  */
+/*
+ * store_snap_verified(s, id, buf, len, out): the snapshot of the sealed
+ * manifest ${buf} that the index holds as ${id}, opened through this
+ * machine's snapshot cache (storesnap.c): *${out} is NULL for one that
+ * does not authenticate or is not ${id}.  Readers only (-EACCES).
+ */
+int store_snap_verified(struct store *s, const uint8_t id[STORE_HASH_LEN],
+    const uint8_t *buf, size_t len, struct store_snap **out);
+
 int prune_lock(struct store *s, int is_exclusive, int is_wait);
 
 /*

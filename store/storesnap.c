@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crypt.h"
 #include "hex.h"
 #include "log.h"
 #include "pack.h"
@@ -22,19 +23,138 @@
 #include "tree.h"
 
 /*
- * Open one sealed manifest: *${out} is NULL for one that fails
- * authentication (logged, and passed over) or does not match its id.
+ * The snapshot cache: what opening a manifest costs (an X25519 agreement
+ * and an Ed25519 check, about a millisecond) is paid once per machine,
+ * not once per snapshot in every command.  The index's cache table
+ * "snapbody" maps a manifest's id to its decrypted body, sealed with
+ * AES-256-GCM under the keyring's snapc_key (derived from the master, so
+ * only a reader can make or read an entry) with the id as associated
+ * data: an entry opens only for the manifest it was made from, and the
+ * id is the SHA-256 of the manifest's bytes, checked before every use.
+ * What the registry says of the writer is read afresh each time.  A
+ * miss opens the manifest the full way; the entries so made are written
+ * in one transaction at the end of the walk (snapc_flush).  Writing is
+ * best effort: a cache that cannot be written costs time, not answers.
  */
+#define SNAPC_TABLE "snapbody"
+#define SNAPC_AAD "amber snapshot cache 1"
+
+struct snapc {
+	struct index_kv *kv;	/* keys and values malloc'd */
+	size_t n;
+	size_t cap;
+};
+
+static void
+snapc_aad(const uint8_t id[STORE_HASH_LEN], uint8_t *aad)
+{
+	memcpy(aad, SNAPC_AAD, sizeof(SNAPC_AAD) - 1);
+	memcpy(aad + sizeof(SNAPC_AAD) - 1, id, STORE_HASH_LEN);
+}
+
+/* 1 and *${out} from the cache, 0 if it has no (good) entry. */
 static int
-snap_decode(struct store *s, const uint8_t id[STORE_HASH_LEN],
+snapc_get(struct store *s, const uint8_t id[STORE_HASH_LEN],
     const uint8_t *buf, size_t len, struct store_snap **out)
 {
+	uint8_t aad[sizeof(SNAPC_AAD) - 1 + STORE_HASH_LEN];
+	uint8_t *body;
+	void *v = NULL;
+	size_t vlen = 0;
+	int r;
+
+	if (index_cache_get(s->ix, SNAPC_TABLE, id, STORE_HASH_LEN, &v,
+	    &vlen) < 0)
+		return 0;
+	r = 0;
+	if (vlen < 12 + 16 || (body = malloc(vlen - 28 + 1)) == NULL)
+		goto out;
+	snapc_aad(id, aad);
+	if (crypt_open(s->kr.snapc_key, v, aad, sizeof(aad),
+	    (const uint8_t *)v + 12, vlen - 12, body) == 0 &&
+	    snap_from_body(&s->reg, buf, len, body, vlen - 28, out) == 0)
+		r = 1;
+	crypt_wipe(body, vlen - 28);
+	free(body);
+out:
+	free(v);
+	return r;
+}
+
+/* Seal ${body} as the entry of ${id}, for snapc_flush(). */
+static int
+snapc_add(struct snapc *c, struct store *s, const uint8_t id[STORE_HASH_LEN],
+    const uint8_t *body, size_t blen)
+{
+	uint8_t aad[sizeof(SNAPC_AAD) - 1 + STORE_HASH_LEN];
+	uint8_t *k;
+	uint8_t *v;
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 16;
+		struct index_kv *kv = realloc(c->kv, cap * sizeof(*kv));
+
+		if (kv == NULL)
+			return -ENOMEM;
+		c->kv = kv;
+		c->cap = cap;
+	}
+	if ((k = malloc(STORE_HASH_LEN)) == NULL)
+		return -ENOMEM;
+	if ((v = malloc(12 + blen + 16)) == NULL) {
+		free(k);
+		return -ENOMEM;
+	}
+	memcpy(k, id, STORE_HASH_LEN);
+	snapc_aad(id, aad);
+	if (crypt_random(v, 12) < 0 || crypt_seal(s->kr.snapc_key, v, aad,
+	    sizeof(aad), body, blen, v + 12) < 0) {
+		free(k);
+		free(v);
+		return 0;	/* no entry, no harm */
+	}
+	c->kv[c->n++] = (struct index_kv){ k, STORE_HASH_LEN, v,
+	    12 + blen + 16 };
+	return 0;
+}
+
+static void
+snapc_flush(struct snapc *c, struct store *s)
+{
+	(void)index_cache_put_all(s->ix, SNAPC_TABLE, c->kv, c->n, 0);
+	for (size_t i = 0; i < c->n; i++) {
+		free((void *)c->kv[i].key);
+		free((void *)c->kv[i].val);
+	}
+	free(c->kv);
+	memset(c, 0, sizeof(*c));
+}
+
+/*
+ * Open one sealed manifest: *${out} is NULL for one that fails
+ * authentication (logged, and passed over) or does not match its id.
+ * A manifest opened the full way gets a cache entry in ${c}.
+ */
+static int
+snap_decode(struct store *s, struct snapc *c,
+    const uint8_t id[STORE_HASH_LEN], const uint8_t *buf, size_t len,
+    struct store_snap **out)
+{
 	struct store_snap *sn;
+	uint8_t h[STORE_HASH_LEN];
+	uint8_t *body = NULL;
+	size_t blen = 0;
 	char hex[65];
 	int r;
 
 	*out = NULL;
-	if ((r = snap_open(&s->kr, &s->reg, buf, len, &sn)) < 0) {
+	crypt_sha256(buf, len, h);
+	if (memcmp(h, id, STORE_HASH_LEN) != 0)
+		return 0;
+	if (snapc_get(s, id, buf, len, out))
+		return 0;
+	if ((r = snap_open_body(&s->kr, &s->reg, buf, len, &sn, &body,
+	    &blen)) < 0) {
 		if (r == -ENOMEM || r == -EACCES)
 			return r;
 		log_hex(id, 32, hex);
@@ -42,18 +162,34 @@ snap_decode(struct store *s, const uint8_t id[STORE_HASH_LEN],
 		    "ignored", hex);
 		return 0;
 	}
-	if (memcmp(sn->id, id, 32) != 0) {
+	r = snapc_add(c, s, id, body, blen);
+	crypt_wipe(body, blen);
+	free(body);
+	if (r < 0) {
 		snap_free(sn);
-		return 0;
+		return r;
 	}
 	*out = sn;
 	return 0;
+}
+
+int
+store_snap_verified(struct store *s, const uint8_t id[STORE_HASH_LEN],
+    const uint8_t *buf, size_t len, struct store_snap **out)
+{
+	struct snapc c = { 0 };
+	int r;
+
+	r = snap_decode(s, &c, id, buf, len, out);
+	snapc_flush(&c, s);
+	return r;
 }
 
 struct list_ctx {
 	struct store *s;
 	struct store_snap_list *l;
 	size_t cap;
+	struct snapc c;
 };
 
 static int
@@ -64,7 +200,8 @@ list_one(void *ctx, const uint8_t id[STORE_HASH_LEN], const uint8_t *buf,
 	struct store_snap *sn;
 	int r;
 
-	if ((r = snap_decode(c->s, id, buf, len, &sn)) < 0 || sn == NULL)
+	if ((r = snap_decode(c->s, &c->c, id, buf, len, &sn)) < 0 ||
+	    sn == NULL)
 		return r;
 	if (c->l->n == c->cap) {
 		size_t cap = c->cap ? 2 * c->cap : 64;
@@ -106,14 +243,16 @@ store_snap_flag_name(size_t i, uint32_t *flag)
 int
 store_snapshots(struct store *s, struct store_snap_list **out)
 {
-	struct list_ctx c = { s, NULL, 0 };
+	struct list_ctx c = { s, NULL, 0, { 0 } };
 	int r;
 
 	if (s->ix == NULL || !s->kr.has_master)
 		return -EACCES;
 	if ((c.l = calloc(1, sizeof(*c.l))) == NULL)
 		return -ENOMEM;
-	if ((r = index_snap_each(s->ix, list_one, &c)) < 0) {
+	r = index_snap_each(s->ix, list_one, &c);
+	snapc_flush(&c.c, s);
+	if (r < 0) {
 		store_snap_list_free(c.l);
 		return r;
 	}
@@ -190,6 +329,7 @@ store_snap_find(const struct store_snap_list *l, const char *spec,
 
 struct each_ctx {
 	struct store *s;
+	struct snapc c;
 	int (*skip)(void *ctx, const uint8_t id[STORE_HASH_LEN]);
 	int (*fn)(void *ctx, const struct store_snap *snap);
 	void *ctx;
@@ -205,7 +345,8 @@ each_one(void *ctx, const uint8_t id[STORE_HASH_LEN], const uint8_t *buf,
 
 	if (c->skip != NULL && (r = c->skip(c->ctx, id)) != 0)
 		return r < 0 ? r : 0;
-	if ((r = snap_decode(c->s, id, buf, len, &sn)) < 0 || sn == NULL)
+	if ((r = snap_decode(c->s, &c->c, id, buf, len, &sn)) < 0 ||
+	    sn == NULL)
 		return r;
 	store_time_format(sn->time_sec, sn->name, sizeof(sn->name));
 	r = c->fn(c->ctx, sn);
@@ -218,11 +359,14 @@ store_snap_each(struct store *s,
     int (*skip)(void *ctx, const uint8_t id[STORE_HASH_LEN]),
     int (*fn)(void *ctx, const struct store_snap *snap), void *ctx)
 {
-	struct each_ctx c = { s, skip, fn, ctx };
+	struct each_ctx c = { s, { 0 }, skip, fn, ctx };
+	int r;
 
 	if (s->ix == NULL || !s->kr.has_master)
 		return -EACCES;
-	return index_snap_each(s->ix, each_one, &c);
+	r = index_snap_each(s->ix, each_one, &c);
+	snapc_flush(&c.c, s);
+	return r;
 }
 
 int
@@ -238,7 +382,7 @@ store_snap_load(struct store *s, const uint8_t id[STORE_HASH_LEN],
 		return -EACCES;
 	if ((r = index_snap_get(s->ix, id, &buf, &len)) < 0)
 		return r;
-	r = snap_decode(s, id, buf, len, &sn);
+	r = store_snap_verified(s, id, buf, len, &sn);
 	free(buf);
 	if (r < 0)
 		return r;

@@ -1032,7 +1032,8 @@ heads_one(void *ctx, const uint8_t id[STORE_HASH_LEN], const uint8_t *buf,
 	if (snap_header(buf, len, &writer, &parents, &n) < 0)
 		return 0;
 	if (h->s->kr.has_master) {
-		if (snap_open(&h->s->kr, &h->s->reg, buf, len, &sn) < 0)
+		if (store_snap_verified(h->s, id, buf, len, &sn) < 0 ||
+		    sn == NULL)
 			return 0;	/* verify reports it */
 		snap_free(sn);
 	}

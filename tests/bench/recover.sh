@@ -8,8 +8,11 @@
 # mount and `git push --mirror` it, in a shell loop, metadata left out
 # (its projects are made beforehand, as the script cannot).  Each is run
 # REPEAT times (default 3); every run and the medians are printed.
+# BACKEND=s3 puts the store in a bucket of a private RGW on loopback
+# (tests/s3/rgw.sh) instead of a local directory; both sides then read it
+# from there, the script through a cold mount of the bucket.
 #     AMBER=build/amber AMBERFS=build/amberfs AMBER_TOP=. [JOBS=4] \
-#         [REPEAT=3] sh tests/bench/recover.sh [N]
+#         [REPEAT=3] [BACKEND=local|s3] sh tests/bench/recover.sh [N]
 set -u
 AMBER=$(cd "$(dirname "$AMBER")" && pwd)/$(basename "$AMBER")
 AMBERFS=${AMBERFS:-$(dirname "$AMBER")/amberfs}
@@ -23,8 +26,11 @@ export XDG_CACHE_HOME=$T/cache AMBER_PASSPHRASE=bench
 . "$AMBER_TOP/tests/cli/org_common.inc"
 . "$AMBER_TOP/tests/cli/recover_common.inc"
 M=$T/m
+BACKEND=${BACKEND:-local}
 bench_cleanup() {
 	grep -q " $M fuse" /proc/mounts 2>/dev/null && fusermount3 -u "$M"
+	[ -d "$T/rgw" ] && bash "$AMBER_TOP/tests/s3/rgw.sh" stop "$T/rgw" \
+	    >/dev/null 2>&1
 	rc_cleanup
 }
 trap bench_cleanup EXIT
@@ -43,8 +49,28 @@ while [ $i -le "$N" ]; do
 	projs="$projs\"grp/r$i\": {},"
 	i=$((i + 1))
 done
-S=$T/S
-"$AMBER" init --kdf log2n=10,r=8,p=1 "$S" >/dev/null || fail init
+case $BACKEND in
+local)
+	S=$T/S
+	"$AMBER" init --kdf log2n=10,r=8,p=1 "$S" >/dev/null || fail init ;;
+s3)
+	bash "$AMBER_TOP/tests/s3/rgw.sh" start "$T/rgw" >"$T/rgw.out" 2>&1 ||
+	    { cat "$T/rgw.out"; fail "RGW did not start"; }
+	set -a
+	. "$T/rgw/env"
+	set +a
+	export AMBER_S3_ENDPOINT=$S3_ENDPOINT
+	[ "$(curl -sS --aws-sigv4 aws:amz:us-east-1:s3 \
+	    --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+	    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
+	    -H "x-amz-bucket-object-lock-enabled: true" -X PUT -o /dev/null \
+	    -w '%{http_code}' "$S3_ENDPOINT/bench")" = 200 ] ||
+	    fail "could not create the bucket"
+	S=s3://bench/store
+	"$AMBER" init --retention 1d --kdf log2n=10,r=8,p=1 "$S" >/dev/null ||
+	    fail init ;;
+*)	fail "BACKEND must be local or s3, not '$BACKEND'" ;;
+esac
 # shellcheck disable=SC2086
 "$AMBER" ingest "$S" $args >/dev/null 2>&1 || fail ingest
 auth="Authorization: Basic $(printf 'oauth2:%s' "$TOKEN" | base64 -w0)"
@@ -97,7 +123,8 @@ while [ $r -le "$REPEAT" ]; do
 done
 ma=$(echo "$all_a" | median) mb=$(echo "$all_b" | median)
 mc=$(echo "$all_c" | median)
-printf 'median of %d, %d repositories, --jobs %s:\n' "$REPEAT" "$N" "$JOBS"
+printf 'median of %d, %d repositories, --jobs %s, %s store:\n' "$REPEAT" \
+    "$N" "$JOBS" "$BACKEND"
 printf '  amber recover, cold index        %8.2f s\n' "$ma"
 printf '  amber recover, no-change rerun   %8.2f s\n' "$mb"
 printf '  script: cold mount, clone, push  %8.2f s\n' "$mc"
