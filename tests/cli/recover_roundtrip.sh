@@ -75,11 +75,20 @@ new_store "$S"
 expect 0 "$AMBER" ingest "$S" $args
 rc_stop
 
-# Forge B: the group is empty; a dry run first, then the recovery.
+# Forge B: the group is empty.  The recovery follows the README's
+# runbook (After an incident) from a new machine: nothing but the
+# store's location, the passphrase in a file and the token; the
+# snapshots, the plan, then the run.
 FB=$T/forge-b
 FORGE=$FB
 mkdir -p "$FB/git"
 rc_start '{"groups": ["src"], "per_page": 4}'
+printf '%s\n' "$AMBER_PASSPHRASE" >"$T/pass"
+chmod 600 "$T/pass"
+unset AMBER_PASSPHRASE
+export AMBER_PASSPHRASE_FILE=$T/pass XDG_CACHE_HOME=$T/new-machine
+expect 0 "$AMBER" snapshots "$S"
+[ "$(grep -c . "$T/out")" -eq 1 ] || fail "one snapshot expected"
 expect 0 "$AMBER" recover "$S" latest --to gitlab:https://h/src --all \
     --dry-run
 [ -z "$(writes)" ] || fail "the dry run wrote: $(writes | head -n 3)"
