@@ -1,12 +1,13 @@
 /*
- * recover.c: plan and carry out the recovery of one project onto a
- * forge (recover.h).  The target is read first: the project, its refs
- * (git ls-remote) and each kind of metadata; each stored item is then
- * matched by its natural key (a variable's key and scope, a schedule's
- * description, a branch or environment name, a hook's URL) and becomes
- * "create" when the target lacks it, nothing when the target has it
- * equal, "update" with --update when it differs, else "keep".  So a run
- * after a failure does only what is left, and a second run does nothing.
+ * recover.c: plan the recovery of one project onto a forge (recover.h):
+ * the target, the project and its settings, its refs, and the helpers
+ * that the other files of this folder share (recoveri.h).  The target
+ * is read first: the project, its refs (git ls-remote) and each kind of
+ * metadata (recover_meta.c); each stored item is then matched by its
+ * natural key and becomes "create" when the target lacks it, nothing
+ * when the target has it equal, "update" with --update when it differs,
+ * else "keep".  So a run after a failure does only what is left, and a
+ * second run does nothing.  recover_apply.c carries the plan out.
  *
  * What comes from the snapshot is hostile: names go into URLs only
  * %-encoded, bodies are built from chosen members only, and every file
@@ -21,25 +22,19 @@
 
 #include "forge_json.h"
 #include "http.h"
-#include "recover.h"
+#include "recoveri.h"
 #include "url.h"
-
-/* Items of one kind recovered at most (variables, hooks...). */
-#define RECOVER_ITEMS_MAX 10000
-
-/* Stages: the order of the steps of a plan. */
-enum { ST_CREATE, ST_PUSH, ST_SETTINGS, ST_META, ST_ARCHIVE };
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static int
-enc(const char *in, char *out, size_t cap)
+int
+recover_url_enc(const char *in, char *out, size_t cap)
 {
 	return http_url_encode(in, strlen(in), 0, out, cap);
 }
 
-static json_t *
-step(struct recover_proj *p, int stage, const char *action,
+json_t *
+recover_step(struct recover_proj *p, int stage, const char *action,
     const char *part, const char *name, const char *detail)
 {
 	json_t *a = json_pack("{s:s, s:s, s:s, s:i}", "action", action,
@@ -55,8 +50,8 @@ step(struct recover_proj *p, int stage, const char *action,
 }
 
 /* Add a request to step ${a}: METHOD URL (below the API base) BODY. */
-static int
-req_add(struct recover_target *t, json_t *a, const char *method,
+int
+recover_req_add(struct recover_target *t, json_t *a, const char *method,
     const char *path, json_t *body)
 {
 	json_t *reqs = json_object_get(a, "_req");
@@ -81,8 +76,8 @@ req_add(struct recover_target *t, json_t *a, const char *method,
 	return json_array_append_new(reqs, r) < 0 ? -ENOMEM : 0;
 }
 
-static void
-same_add(struct recover_proj *p, const char *part)
+void
+recover_same_add(struct recover_proj *p, const char *part)
 {
 	json_t *n = json_object_get(p->same, part);
 
@@ -90,14 +85,14 @@ same_add(struct recover_proj *p, const char *part)
 	    json_integer_value(n) + 1 : 1));
 }
 
-static void
-note(struct recover_proj *p, const char *msg)
+void
+recover_note(struct recover_proj *p, const char *msg)
 {
 	json_array_append_new(p->notes, json_string(msg));
 }
 
-static void __attribute__((format(printf, 2, 3)))
-fail(struct recover_proj *p, const char *fmt, ...)
+void
+recover_fail(struct recover_proj *p, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -110,8 +105,9 @@ fail(struct recover_proj *p, const char *fmt, ...)
 }
 
 /* Read pipelines/SRC/${name} as JSON; NULL if absent or not JSON. */
-static json_t *
-stored_json(struct store *s, const struct recover_proj *p, const char *name)
+json_t *
+recover_stored_json(struct store *s, const struct recover_proj *p,
+    const char *name)
 {
 	struct store_tree *t = NULL;
 	const struct store_entry *e;
@@ -139,8 +135,8 @@ out:
 }
 
 /* A new object with the members ${keys} of ${in} that it has. */
-static json_t *
-pick(const json_t *in, const char *const *keys)
+json_t *
+recover_pick(const json_t *in, const char *const *keys)
 {
 	json_t *o = json_object();
 	json_t *v;
@@ -152,8 +148,8 @@ pick(const json_t *in, const char *const *keys)
 }
 
 /* Whether every member of ${want} is in ${have}, equal. */
-static int
-covers(const json_t *have, const json_t *want)
+int
+recover_covers(const json_t *have, const json_t *want)
 {
 	const char *k;
 	json_t *v;
@@ -168,8 +164,8 @@ covers(const json_t *have, const json_t *want)
 }
 
 /* The names of the members of ${want} that ${have} lacks or differs on. */
-static void
-differs(const json_t *have, const json_t *want, char *out, size_t cap)
+void
+recover_differs(const json_t *have, const json_t *want, char *out, size_t cap)
 {
 	const char *k;
 	json_t *v;
@@ -335,7 +331,7 @@ recover_target_open(struct recover_target *t, const char *spec,
 		snprintf(why, cap, "%s: cannot use this API base", t->base);
 		return r;
 	}
-	if (enc(t->group, g, sizeof(g)) < 0 ||
+	if (recover_url_enc(t->group, g, sizeof(g)) < 0 ||
 	    forge_http_url(t->h, url, sizeof(url), t->is_github ?
 	    "/orgs/%s" : "/groups/%s", g) < 0) {
 		snprintf(why, cap, "%s: name too long", t->group);
@@ -361,8 +357,8 @@ recover_target_close(struct recover_target *t)
 }
 
 /* The project's URL path below the API base, e.g. /projects/g%2Fa. */
-static int
-proj_path(const struct recover_target *t, const struct recover_proj *p,
+int
+recover_proj_path(const struct recover_target *t, const struct recover_proj *p,
     char *out, size_t cap)
 {
 	char e[3400];
@@ -371,12 +367,12 @@ proj_path(const struct recover_target *t, const struct recover_proj *p,
 	if (t->is_github) {
 		char o[1600];
 
-		if (enc(t->group, o, sizeof(o)) < 0 ||
-		    enc(p->dst, e, sizeof(e)) < 0)
+		if (recover_url_enc(t->group, o, sizeof(o)) < 0 ||
+		    recover_url_enc(p->dst, e, sizeof(e)) < 0)
 			return -ERANGE;
 		n = snprintf(out, cap, "/repos/%s/%s", o, e);
 	} else {
-		if (enc(p->full, e, sizeof(e)) < 0)
+		if (recover_url_enc(p->full, e, sizeof(e)) < 0)
 			return -ERANGE;
 		n = snprintf(out, cap, "/projects/%s", e);
 	}
@@ -387,8 +383,8 @@ proj_path(const struct recover_target *t, const struct recover_proj *p,
  * GET ${path} below the API base; a listing (${is_list}) is read whole,
  * every page, the items being the page or its member ${key}.
  */
-static int
-get_json(struct recover_target *t, const char *path, int is_list,
+int
+recover_get_json(struct recover_target *t, const char *path, int is_list,
     const char *key, json_t **out, struct err *e)
 {
 	char url[FORGE_URL_MAX];
@@ -404,8 +400,8 @@ get_json(struct recover_target *t, const char *path, int is_list,
  * The clone URL the forge names must be on its own host (for
  * api.github.com, github.com): the token goes nowhere else.
  */
-static int
-clone_url_ok(const struct recover_target *t, const char *url)
+int
+recover_clone_url_ok(const struct recover_target *t, const char *url)
 {
 	struct url_parts a;
 	struct url_parts c;
@@ -449,9 +445,9 @@ want_settings(struct store *s, const struct recover_target *t,
 	json_t *b;
 
 	if (p->src_is_github == 0)
-		src = stored_json(s, p, "project.json");
+		src = recover_stored_json(s, p, "project.json");
 	else if (p->src_is_github == 1)
-		src = stored_json(s, p, "repository.json");
+		src = recover_stored_json(s, p, "repository.json");
 	if (src != NULL) {
 		if ((v = forge_json_str(src, "visibility")) != NULL)
 			vis = v;
@@ -483,141 +479,167 @@ want_settings(struct store *s, const struct recover_target *t,
 	return w;
 }
 
+/* The project is not on the target: create it, then its settings. */
 static int
-plan_project(struct store *s, struct recover_target *t,
-    const struct recover_opts *o, struct recover_proj *p, json_t *want)
+project_create(struct recover_target *t, struct recover_proj *p,
+    const json_t *want, const json_t *settings, const char *path)
 {
-	char path[4096];
+	const char *v = forge_json_str(want, "default_branch");
+	char url[4096];
 	char d[512];
-	json_t *a;
 	json_t *body;
-	json_t *cur;
-	json_t *arch = json_object_get(want, "archived");
-	json_t *settings;
-	const char *v;
+	json_t *a;
 	int r;
 
-	(void)s;
-	if ((r = proj_path(t, p, path, sizeof(path))) < 0)
-		return r;
-	settings = json_deep_copy(want);
-	json_object_del(settings, "archived");
-	v = forge_json_str(want, "default_branch");
-	if (p->target == NULL) {
-		snprintf(d, sizeof(d), "%s%s%s%s",
-		    t->is_github ? (json_is_true(json_object_get(want,
-		    "private")) ? "private" : "public") :
-		    forge_json_str(want, "visibility"),
-		    v != NULL ? "; default branch " : "", v != NULL ? v : "",
-		    json_is_true(arch) ? "; archived at the end" : "");
-		if ((a = step(p, ST_CREATE, "create", "project", p->full,
-		    d)) == NULL)
-			goto nomem;
-		body = json_deep_copy(settings);
-		json_object_del(body, "default_branch");
-		if (t->is_github) {
-			json_object_set_new(body, "name", json_string(p->dst));
-			snprintf(path, sizeof(path), "/orgs/%s/repos", t->group);
-			r = req_add(t, a, "POST", path, body);
-		} else {
-			json_object_set_new(body, "path", json_string(p->dst));
-			json_object_set_new(body, "name", json_string(p->dst));
-			json_object_set_new(body, "namespace_id",
-			    json_integer((json_int_t)t->group_id));
-			r = req_add(t, a, "POST", "/projects", body);
-		}
-		if (r < 0)
-			goto out;
-		proj_path(t, p, path, sizeof(path));
-		/* The default branch exists only once pushed. */
-		if (json_object_get(settings, "default_branch") != NULL) {
-			if ((a = step(p, ST_SETTINGS, "create", "settings",
-			    "default_branch", forge_json_str(settings,
-			    "default_branch"))) == NULL)
-				goto nomem;
-			r = req_add(t, a, t->is_github ? "PATCH" : "PUT", path,
-			    json_pack("{s:O}", "default_branch",
-			    json_object_get(settings, "default_branch")));
-		}
+	snprintf(d, sizeof(d), "%s%s%s%s",
+	    t->is_github ? (json_is_true(json_object_get(want,
+	    "private")) ? "private" : "public") :
+	    forge_json_str(want, "visibility"),
+	    v != NULL ? "; default branch " : "", v != NULL ? v : "",
+	    json_is_true(json_object_get(want, "archived")) ?
+	    "; archived at the end" : "");
+	if ((a = recover_step(p, ST_CREATE, "create", "project", p->full,
+	    d)) == NULL)
+		return -ENOMEM;
+	body = json_deep_copy(settings);
+	json_object_del(body, "default_branch");
+	if (t->is_github) {
+		json_object_set_new(body, "name", json_string(p->dst));
+		snprintf(url, sizeof(url), "/orgs/%s/repos", t->group);
+		r = recover_req_add(t, a, "POST", url, body);
 	} else {
-		const char *k;
-		json_t *x;
-		json_t *fill = json_object();
-
-		cur = json_deep_copy(p->target);
-		if (t->is_github && json_object_get(cur, "private") == NULL)
-			json_object_set_new(cur, "private", json_true());
-		/*
-		 * What the target has not set at all (a project made by an
-		 * earlier run that stopped before its push) is filled in
-		 * without --update: nothing is overwritten.
-		 */
-		json_object_foreach(settings, k, x) {
-			json_t *h = json_object_get(cur, k);
-
-			if (h == NULL || json_is_null(h) || (json_is_string(h) &&
-			    json_string_length(h) == 0)) {
-				json_object_set(fill, k, x);
-				json_object_set(cur, k, x);
-			}
-		}
-		if (json_object_size(fill) > 0) {
-			json_object_foreach(fill, k, x) {
-				if ((a = step(p, ST_SETTINGS, "create",
-				    "settings", k, json_is_string(x) ?
-				    json_string_value(x) : NULL)) == NULL) {
-					json_decref(fill);
-					json_decref(cur);
-					goto nomem;
-				}
-				r = req_add(t, a, t->is_github ? "PATCH" :
-				    "PUT", path, json_pack("{s:O}", k, x));
-				if (r < 0)
-					break;
-			}
-		}
-		json_decref(fill);
-		if (r < 0) {
-			json_decref(cur);
-			goto out;
-		}
-		if (covers(cur, settings)) {
-			same_add(p, "settings");
-		} else {
-			differs(cur, settings, d, sizeof(d));
-			if (o->is_update) {
-				if ((a = step(p, ST_SETTINGS, "update",
-				    "settings", p->full, d)) == NULL)
-					goto nomem;
-				r = req_add(t, a, t->is_github ? "PATCH" :
-				    "PUT", path, json_deep_copy(settings));
-			} else if (step(p, ST_SETTINGS, "keep", "settings",
-			    p->full, d) == NULL)
-				goto nomem;
-		}
-		json_decref(cur);
-		if (r < 0)
-			goto out;
+		json_object_set_new(body, "path", json_string(p->dst));
+		json_object_set_new(body, "name", json_string(p->dst));
+		json_object_set_new(body, "namespace_id",
+		    json_integer((json_int_t)t->group_id));
+		r = recover_req_add(t, a, "POST", "/projects", body);
 	}
-	if (json_is_true(arch) && !json_is_true(json_object_get(p->target,
-	    "archived"))) {
-		if ((a = step(p, ST_ARCHIVE, "update", "settings", "archived",
-		    "true")) == NULL)
-			goto nomem;
-		if (t->is_github)
-			r = req_add(t, a, "PATCH", path, json_pack("{s:b}",
-			    "archived", 1));
-		else {
-			strcat(path, "/archive");
-			r = req_add(t, a, "POST", path, NULL);
-		}
+	if (r < 0)
+		return r;
+	/* The default branch exists only once pushed. */
+	if ((v = forge_json_str(settings, "default_branch")) == NULL)
+		return 0;
+	if ((a = recover_step(p, ST_SETTINGS, "create", "settings",
+	    "default_branch", v)) == NULL)
+		return -ENOMEM;
+	return recover_req_add(t, a, t->is_github ? "PATCH" : "PUT", path,
+	    json_pack("{s:O}", "default_branch",
+	    json_object_get(settings, "default_branch")));
+}
+
+/*
+ * What the target has not set at all (a project made by an earlier run
+ * that stopped before its push) is filled in without --update: nothing
+ * is overwritten.  ${cur}, the target's settings, gets what is filled.
+ */
+static int
+project_fill(struct recover_target *t, struct recover_proj *p,
+    const json_t *settings, json_t *cur, const char *path)
+{
+	const char *k;
+	json_t *x;
+	json_t *a;
+	int r;
+
+	json_object_foreach((json_t *)settings, k, x) {
+		json_t *h = json_object_get(cur, k);
+
+		if (h != NULL && !json_is_null(h) && !(json_is_string(h) &&
+		    json_string_length(h) == 0))
+			continue;
+		json_object_set(cur, k, x);
+		if ((a = recover_step(p, ST_SETTINGS, "create", "settings", k,
+		    json_is_string(x) ? json_string_value(x) : NULL)) == NULL)
+			return -ENOMEM;
+		if ((r = recover_req_add(t, a, t->is_github ? "PATCH" : "PUT",
+		    path, json_pack("{s:O}", k, x))) < 0)
+			return r;
 	}
+	return 0;
+}
+
+/* The project is on the target: fill in, then same, keep or update. */
+static int
+project_settings(struct recover_target *t, const struct recover_opts *o,
+    struct recover_proj *p, const json_t *settings, const char *path)
+{
+	json_t *cur = json_deep_copy(p->target);
+	char d[512];
+	json_t *a;
+	int r;
+
+	if (cur == NULL)
+		return -ENOMEM;
+	if (t->is_github && json_object_get(cur, "private") == NULL)
+		json_object_set_new(cur, "private", json_true());
+	if ((r = project_fill(t, p, settings, cur, path)) < 0)
+		goto out;
+	if (recover_covers(cur, settings)) {
+		recover_same_add(p, "settings");
+		goto out;
+	}
+	recover_differs(cur, settings, d, sizeof(d));
+	if (!o->is_update) {
+		if (recover_step(p, ST_SETTINGS, "keep", "settings", p->full,
+		    d) == NULL)
+			r = -ENOMEM;
+		goto out;
+	}
+	if ((a = recover_step(p, ST_SETTINGS, "update", "settings", p->full,
+	    d)) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = recover_req_add(t, a, t->is_github ? "PATCH" : "PUT", path,
+	    json_deep_copy(settings));
 out:
-	json_decref(settings);
+	json_decref(cur);
 	return r;
-nomem:
+}
+
+/* Archived in the snapshot, not on the target: archive it, last. */
+static int
+project_archive(struct recover_target *t, struct recover_proj *p,
+    char *path, size_t cap)
+{
+	json_t *a;
+
+	if ((a = recover_step(p, ST_ARCHIVE, "update", "settings", "archived",
+	    "true")) == NULL)
+		return -ENOMEM;
+	if (t->is_github)
+		return recover_req_add(t, a, "PATCH", path, json_pack("{s:b}",
+		    "archived", 1));
+	if (strlen(path) + sizeof("/archive") > cap)
+		return -ERANGE;
+	strcat(path, "/archive");
+	return recover_req_add(t, a, "POST", path, NULL);
+}
+
+static int
+plan_project(struct recover_target *t, const struct recover_opts *o,
+    struct recover_proj *p, const json_t *want)
+{
+	char path[4096];
+	json_t *settings;
+	int r;
+
+	if ((r = recover_proj_path(t, p, path, sizeof(path))) < 0)
+		return r;
+	if ((settings = json_deep_copy(want)) == NULL)
+		return -ENOMEM;
+	json_object_del(settings, "archived");
+	if (p->target == NULL)
+		r = project_create(t, p, want, settings, path);
+	else
+		r = project_settings(t, o, p, settings, path);
 	json_decref(settings);
-	return -ENOMEM;
+	if (r < 0)
+		return r;
+	if (json_is_true(json_object_get(want, "archived")) &&
+	    !json_is_true(json_object_get(p->target, "archived")))
+		return project_archive(t, p, path, sizeof(path));
+	return 0;
 }
 
 /* ---- refs ------------------------------------------------------------- */
@@ -638,8 +660,8 @@ refused_by(const struct recover_target *t, const char *ref)
 	return NULL;
 }
 
-static int
-mirror_out(struct store *s, const struct recover_opts *o,
+int
+recover_mirror_out(struct store *s, const struct recover_opts *o,
     struct recover_proj *p)
 {
 	char dir[4096];
@@ -671,7 +693,7 @@ plan_refs(struct store *s, struct recover_target *t,
 	memset(&have, 0, sizeof(have));
 	if (p->target != NULL && rm != NULL &&
 	    (r = recover_git_ls_remote(rm, &have, why, sizeof(why))) < 0) {
-		fail(p, "git ls-remote %s: %s", p->clone_url, why);
+		recover_fail(p, "git ls-remote %s: %s", p->clone_url, why);
 		return 0;
 	}
 	for (i = 0; i < p->refs.n; i++) {
@@ -683,35 +705,37 @@ plan_refs(struct store *s, struct recover_target *t,
 		if (pre != NULL) {
 			n_out++;
 			snprintf(d, sizeof(d), "the forge refuses %s*", pre);
-			if ((a = step(p, ST_PUSH, "leave-out", "ref", f->name,
-			    d)) == NULL)
+			if ((a = recover_step(p, ST_PUSH, "leave-out", "ref",
+			    f->name, d)) == NULL)
 				goto nomem;
 			continue;
 		}
 		if (h != NULL && strcmp(h->oid, f->oid) == 0) {
-			same_add(p, "ref");
+			recover_same_add(p, "ref");
 			continue;
 		}
 		if (h == NULL) {
-			a = step(p, ST_PUSH, "push", "ref", f->name, "new");
+			a = recover_step(p, ST_PUSH, "push", "ref", f->name,
+			    "new");
 		} else {
 			int is_ff;
 
-			if ((r = mirror_out(s, o, p)) < 0) {
+			if ((r = recover_mirror_out(s, o, p)) < 0) {
 				recover_refs_fini(&have);
 				return r;
 			}
 			is_ff = recover_git_is_ancestor(p->mirror_dir, h->oid,
 			    f->oid);
 			if (is_ff)
-				a = step(p, ST_PUSH, "push", "ref", f->name,
-				    "fast-forward");
+				a = recover_step(p, ST_PUSH, "push", "ref",
+				    f->name, "fast-forward");
 			else if (o->is_force)
-				a = step(p, ST_PUSH, "force", "ref", f->name,
-				    "not a fast-forward: forced");
+				a = recover_step(p, ST_PUSH, "force", "ref",
+				    f->name, "not a fast-forward: forced");
 			else
-				a = step(p, ST_PUSH, "keep", "ref", f->name,
-				    "not a fast-forward (give --force)");
+				a = recover_step(p, ST_PUSH, "keep", "ref",
+				    f->name, "not a fast-forward (give "
+				    "--force)");
 		}
 		if (a == NULL)
 			goto nomem;
@@ -724,631 +748,10 @@ nomem:
 	return -ENOMEM;
 }
 
-/* ---- metadata --------------------------------------------------------- */
-
-/*
- * One kind of metadata: where it is stored, how the target lists it,
- * what identifies an item, and what of it can be set.
- */
-struct kind {
-	const char *part;	/* "variable" */
-	const char *file;	/* "variables.json" */
-	const char *list;	/* "/variables" below the project */
-	const char *list_key;	/* GitHub: the array's member, or NULL */
-	int (*key)(const json_t *it, char *out, size_t cap);
-	json_t *(*body)(const json_t *it);	/* what can be set */
-	/* the path (below the project) to update the target's ${it} */
-	int (*upath)(const json_t *it, char *out, size_t cap);
-	const char *umethod;	/* PUT, PATCH; "DELETE" deletes then posts */
-	const char *cpath;	/* create: POST below the project */
-	const char *cmethod;	/* NULL: POST; "PUT": to upath of stored */
-	/* GitHub: the listing lacks what can be set; GET the upath of
-	 * each match, and compare with {"name": key, "protection": it} */
-	int has_detail;
-};
-
-static int
-key_str(const json_t *it, const char *k, char *out, size_t cap)
-{
-	const char *v = forge_json_str(it, k);
-
-	if (v == NULL || strlen(v) >= cap || v[0] == '\0')
-		return -EBADMSG;
-	strcpy(out, v);
-	return 0;
-}
-
-static int
-gl_var_key(const json_t *it, char *out, size_t cap)
-{
-	const char *k = forge_json_str(it, "key");
-	const char *sc = forge_json_str(it, "environment_scope");
-	int n;
-
-	if (k == NULL || k[0] == '\0')
-		return -EBADMSG;
-	n = snprintf(out, cap, "%s%s%s", k, sc != NULL &&
-	    strcmp(sc, "*") != 0 ? " scope " : "", sc != NULL &&
-	    strcmp(sc, "*") != 0 ? sc : "");
-	return n < 0 || (size_t)n >= cap ? -EBADMSG : 0;
-}
-
-static json_t *
-gl_var_body(const json_t *it)
-{
-	static const char *const k[] = { "key", "value", "variable_type",
-	    "protected", "masked", "raw", "environment_scope",
-	    "description", NULL };
-
-	return pick(it, k);
-}
-
-static int
-gl_var_upath(const json_t *it, char *out, size_t cap)
-{
-	char k[1024];
-	char sc[1024];
-	const char *s = forge_json_str(it, "environment_scope");
-	int n;
-
-	if (enc(forge_json_str(it, "key") ? forge_json_str(it, "key") : "",
-	    k, sizeof(k)) < 0 || enc(s != NULL ? s : "*", sc, sizeof(sc)) < 0)
-		return -ERANGE;
-	n = snprintf(out, cap, "/variables/%s?filter%%5Benvironment_scope"
-	    "%%5D=%s", k, sc);
-	return n < 0 || (size_t)n >= cap ? -ERANGE : 0;
-}
-
-static int
-key_description(const json_t *it, char *out, size_t cap)
-{
-	return key_str(it, "description", out, cap);
-}
-
-static int
-key_name(const json_t *it, char *out, size_t cap)
-{
-	return key_str(it, "name", out, cap);
-}
-
-static int
-key_url(const json_t *it, char *out, size_t cap)
-{
-	return key_str(it, "url", out, cap);
-}
-
-static int
-upath_id(const char *dir, const json_t *it, char *out, size_t cap)
-{
-	uint64_t id;
-	int n;
-
-	if (forge_json_id(it, "id", &id) < 0)
-		return -EBADMSG;
-	n = snprintf(out, cap, "%s/%llu", dir, (unsigned long long)id);
-	return n < 0 || (size_t)n >= cap ? -ERANGE : 0;
-}
-
-static int
-upath_name(const char *dir, const json_t *it, const char *k, char *out,
-    size_t cap)
-{
-	char e[1024];
-	int n;
-
-	if (forge_json_str(it, k) == NULL ||
-	    enc(forge_json_str(it, k), e, sizeof(e)) < 0)
-		return -EBADMSG;
-	n = snprintf(out, cap, "%s/%s", dir, e);
-	return n < 0 || (size_t)n >= cap ? -ERANGE : 0;
-}
-
-static json_t *
-gl_sched_body(const json_t *it)
-{
-	static const char *const k[] = { "description", "ref", "cron",
-	    "cron_timezone", "active", NULL };
-
-	return pick(it, k);
-}
-
-static int
-gl_sched_upath(const json_t *it, char *out, size_t cap)
-{
-	return upath_id("/pipeline_schedules", it, out, cap);
-}
-
-/* GitLab lists access levels; the create call takes one of each. */
-static void
-level(json_t *o, const json_t *it, const char *list, const char *one)
-{
-	json_t *l = json_object_get(it, list);
-	json_t *v;
-
-	if (json_is_array(l) && json_array_size(l) > 0 &&
-	    (v = json_object_get(json_array_get(l, 0), "access_level")) !=
-	    NULL && json_is_integer(v))
-		json_object_set(o, one, v);
-}
-
-static json_t *
-gl_pb_body(const json_t *it)
-{
-	static const char *const k[] = { "name", "allow_force_push",
-	    "code_owner_approval_required", NULL };
-	json_t *o = pick(it, k);
-
-	level(o, it, "push_access_levels", "push_access_level");
-	level(o, it, "merge_access_levels", "merge_access_level");
-	level(o, it, "unprotect_access_levels", "unprotect_access_level");
-	return o;
-}
-
-static int
-gl_pb_upath(const json_t *it, char *out, size_t cap)
-{
-	return upath_name("/protected_branches", it, "name", out, cap);
-}
-
-static json_t *
-gl_env_body(const json_t *it)
-{
-	static const char *const k[] = { "name", "external_url", "tier",
-	    NULL };
-
-	return pick(it, k);
-}
-
-static int
-gl_env_upath(const json_t *it, char *out, size_t cap)
-{
-	return upath_id("/environments", it, out, cap);
-}
-
-static json_t *
-gl_hook_body(const json_t *it)
-{
-	static const char *const k[] = { "url", "name", "description",
-	    "push_events", "push_events_branch_filter", "tag_push_events",
-	    "merge_requests_events", "issues_events",
-	    "confidential_issues_events", "note_events",
-	    "confidential_note_events", "job_events", "pipeline_events",
-	    "wiki_page_events", "deployment_events", "releases_events",
-	    "enable_ssl_verification", NULL };
-
-	return pick(it, k);
-}
-
-static int
-gl_hook_upath(const json_t *it, char *out, size_t cap)
-{
-	return upath_id("/hooks", it, out, cap);
-}
-
-static const struct kind gitlab_kinds[] = {
-	{ "variable", "variables.json", "/variables", NULL, gl_var_key,
-	    gl_var_body, gl_var_upath, "PUT", "/variables", NULL, 0 },
-	{ "schedule", "schedules.json", "/pipeline_schedules", NULL,
-	    key_description, gl_sched_body, gl_sched_upath, "PUT",
-	    "/pipeline_schedules", NULL, 0 },
-	{ "protected-branch", "protected_branches.json",
-	    "/protected_branches", NULL, key_name, gl_pb_body, gl_pb_upath,
-	    "DELETE", "/protected_branches", NULL, 0 },
-	{ "environment", "environments.json", "/environments", NULL,
-	    key_name, gl_env_body, gl_env_upath, "PUT", "/environments",
-	    NULL, 0 },
-	{ "hook", "hooks.json", "/hooks", NULL, key_url, gl_hook_body,
-	    gl_hook_upath, "PUT", "/hooks", NULL, 0 },
-};
-
-/* GitHub */
-
-static json_t *
-gh_var_body(const json_t *it)
-{
-	static const char *const k[] = { "name", "value", NULL };
-
-	return pick(it, k);
-}
-
-static int
-gh_var_upath(const json_t *it, char *out, size_t cap)
-{
-	return upath_name("/actions/variables", it, "name", out, cap);
-}
-
-static json_t *
-gh_env_body(const json_t *it)
-{
-	(void)it;
-	return json_object();
-}
-
-static int
-gh_env_upath(const json_t *it, char *out, size_t cap)
-{
-	return upath_name("/environments", it, "name", out, cap);
-}
-
-static int
-gh_hook_key(const json_t *it, char *out, size_t cap)
-{
-	return key_str(json_object_get(it, "config"), "url", out, cap);
-}
-
-static json_t *
-gh_hook_body(const json_t *it)
-{
-	static const char *const k[] = { "events", "active", NULL };
-	static const char *const ck[] = { "url", "content_type",
-	    "insecure_ssl", NULL };
-	json_t *o = pick(it, k);
-
-	json_object_set_new(o, "config", pick(json_object_get(it, "config"),
-	    ck));
-	return o;
-}
-
-static int
-gh_hook_upath(const json_t *it, char *out, size_t cap)
-{
-	return upath_id("/hooks", it, out, cap);
-}
-
-/*
- * GitHub branch protection: GET answers {"enforce_admins": {"enabled":
- * true}, ...}; PUT takes {"enforce_admins": true, ...}, with the four
- * members required_status_checks, enforce_admins,
- * required_pull_request_reviews and restrictions always present.
- */
-static json_t *
-enabled(const json_t *pr, const char *k)
-{
-	json_t *v = json_object_get(json_object_get(pr, k), "enabled");
-
-	return json_is_boolean(v) ? json_incref(v) : NULL;
-}
-
-static json_t *
-gh_pb_body(const json_t *it)
-{
-	static const char *const rk[] = { "dismiss_stale_reviews",
-	    "require_code_owner_reviews", "required_approving_review_count",
-	    "require_last_push_approval", NULL };
-	static const char *const ck[] = { "strict", "contexts", NULL };
-	const json_t *pr = json_object_get(it, "protection");
-	json_t *o = json_object();
-	json_t *v;
-
-	v = json_object_get(pr, "required_status_checks");
-	json_object_set_new(o, "required_status_checks", json_is_object(v) ?
-	    pick(v, ck) : json_null());
-	v = enabled(pr, "enforce_admins");
-	json_object_set_new(o, "enforce_admins", v != NULL ? v : json_null());
-	v = json_object_get(pr, "required_pull_request_reviews");
-	json_object_set_new(o, "required_pull_request_reviews",
-	    json_is_object(v) ? pick(v, rk) : json_null());
-	json_object_set_new(o, "restrictions", json_null());
-	if ((v = enabled(pr, "required_linear_history")) != NULL)
-		json_object_set_new(o, "required_linear_history", v);
-	if ((v = enabled(pr, "allow_force_pushes")) != NULL)
-		json_object_set_new(o, "allow_force_pushes", v);
-	if ((v = enabled(pr, "allow_deletions")) != NULL)
-		json_object_set_new(o, "allow_deletions", v);
-	return o;
-}
-
-static int
-gh_pb_upath(const json_t *it, char *out, size_t cap)
-{
-	char e[1024];
-	int n;
-
-	if (forge_json_str(it, "name") == NULL ||
-	    enc(forge_json_str(it, "name"), e, sizeof(e)) < 0)
-		return -EBADMSG;
-	n = snprintf(out, cap, "/branches/%s/protection", e);
-	return n < 0 || (size_t)n >= cap ? -ERANGE : 0;
-}
-
-static const struct kind github_kinds[] = {
-	{ "variable", NULL, "/actions/variables?per_page=100", "variables",
-	    key_name, gh_var_body, gh_var_upath, "PATCH",
-	    "/actions/variables", NULL, 0 },
-	{ "environment", "environments.json", "/environments?per_page=100",
-	    "environments", key_name, gh_env_body, gh_env_upath, "PUT",
-	    NULL, "PUT", 0 },
-	{ "protected-branch", "protected_branches.json",
-	    "/branches?protected=true&per_page=100", NULL, key_name,
-	    gh_pb_body, gh_pb_upath, "PUT", NULL, "PUT", 1 },
-	{ "hook", "hooks.json", "/hooks?per_page=100", NULL, gh_hook_key,
-	    gh_hook_body, gh_hook_upath, "PATCH", "/hooks", NULL, 0 },
-};
-
-/* The items of a stored or listed value: an array, or its member. */
-static json_t *
-items_of(json_t *j, const char *key)
-{
-	if (json_is_array(j))
-		return j;
-	if (key != NULL && json_is_array(json_object_get(j, key)))
-		return json_object_get(j, key);
-	return NULL;
-}
-
-static int
-plan_kind(struct store *s, struct recover_target *t,
-    const struct recover_opts *o, struct recover_proj *p,
-    const struct kind *k, const char *pp, json_t *stored)
-{
-	struct err e;
-	char path[8192];
-	char sub[4096];
-	char key[1024] = "";
-	char d[600];
-	struct err e2;
-	json_t *have = NULL;
-	json_t *detail = NULL;
-	json_t *sv;
-	json_t *hv;
-	size_t i;
-	size_t j;
-	int r = 0;
-
-	(void)s;
-	if ((sv = items_of(stored, k->list_key)) == NULL ||
-	    json_array_size(sv) == 0)
-		return 0;
-	/* Each item is a request: a hostile snapshot must not make millions. */
-	if (json_array_size(sv) > RECOVER_ITEMS_MAX) {
-		fail(p, "pipelines/%s: more than %d %ss stored", p->src,
-		    RECOVER_ITEMS_MAX, k->part);
-		return 0;
-	}
-	if (p->target != NULL) {
-		snprintf(path, sizeof(path), "%s%s", pp, k->list);
-		if ((r = get_json(t, path, 1, k->list_key, &have, &e)) < 0 && r != -ENOENT) {
-			fail(p, "reading the target's %ss: %s", k->part,
-			    e.msg);
-			return 0;
-		}
-		r = 0;
-	}
-	for (i = 0; i < json_array_size(sv); i++) {
-		json_t *it = json_array_get(sv, i);
-		json_t *want;
-		json_t *match = NULL;
-		json_t *a;
-
-		if (k->key(it, key, sizeof(key)) < 0) {
-			note(p, "a stored item without a name was left out");
-			continue;
-		}
-		for (j = 0; have != NULL && j < json_array_size(have); j++) {
-			char hk[1024];
-
-			hv = json_array_get(have, j);
-			if (k->key(hv, hk, sizeof(hk)) == 0 &&
-			    strcmp(hk, key) == 0) {
-				match = hv;
-				break;
-			}
-		}
-		if (match != NULL && k->has_detail) {
-			json_t *dv = NULL;
-
-			if (k->upath(match, sub, sizeof(sub)) < 0) {
-				r = -EBADMSG;
-				goto out;
-			}
-			snprintf(path, sizeof(path), "%s%s", pp, sub);
-			if ((r = get_json(t, path, 0, NULL, &dv, &e2)) < 0 &&
-			    r != -ENOENT) {
-				fail(p, "reading the target's %s %s: %s",
-				    k->part, key, e2.msg);
-				r = 0;
-				goto out;
-			}
-			r = 0;
-			json_decref(detail);
-			detail = json_pack("{s:s, s:o}", "name", key, "protection",
-			    dv != NULL ? dv : json_object());
-			match = detail;
-		}
-		want = k->body(it);
-		if (strcmp(k->part, "variable") == 0 &&
-		    json_object_get(it, "value") == NULL) {
-			if (match == NULL) {
-				p->n_todo++;
-				a = step(p, ST_META, "re-enter", k->part, key,
-				    "the value was not stored: enter it by "
-				    "hand");
-			} else {
-				same_add(p, k->part);
-				a = NULL;
-			}
-			json_decref(want);
-			if (match == NULL && a == NULL) {
-				r = -ENOMEM;
-				goto out;
-			}
-			continue;
-		}
-		if (match != NULL) {
-			json_t *hb = k->body(match);
-
-			if (covers(hb, want)) {
-				same_add(p, k->part);
-				json_decref(hb);
-				json_decref(want);
-				continue;
-			}
-			differs(hb, want, d, sizeof(d));
-			json_decref(hb);
-			if (!o->is_update) {
-				json_decref(want);
-				if (step(p, ST_META, "keep", k->part, key,
-				    d) == NULL) {
-					r = -ENOMEM;
-					goto out;
-				}
-				continue;
-			}
-			if ((a = step(p, ST_META, "update", k->part, key,
-			    d)) == NULL ||
-			    k->upath(match, sub, sizeof(sub)) < 0) {
-				json_decref(want);
-				r = a == NULL ? -ENOMEM : -EBADMSG;
-				goto out;
-			}
-			snprintf(path, sizeof(path), "%s%s", pp, sub);
-			if (strcmp(k->umethod, "DELETE") == 0) {
-				req_add(t, a, "DELETE", path, NULL);
-				snprintf(path, sizeof(path), "%s%s", pp, k->cpath);
-				r = req_add(t, a, "POST", path, want);
-			} else
-				r = req_add(t, a, k->umethod, path, want);
-			if (r < 0)
-				goto out;
-			continue;
-		}
-		if ((a = step(p, ST_META, "create", k->part, key,
-		    strcmp(k->part, "hook") == 0 ? "needs its secret token "
-		    "set by hand (never stored)" : NULL)) == NULL) {
-			json_decref(want);
-			r = -ENOMEM;
-			goto out;
-		}
-		if (strcmp(k->part, "hook") == 0)
-			p->n_todo++;
-		if (k->cmethod != NULL) {
-			if (k->upath(it, sub, sizeof(sub)) < 0) {
-				json_decref(want);
-				r = -EBADMSG;
-				goto out;
-			}
-			snprintf(path, sizeof(path), "%s%s", pp, sub);
-			r = req_add(t, a, k->cmethod, path, want);
-		} else {
-			snprintf(path, sizeof(path), "%s%s", pp, k->cpath);
-			r = req_add(t, a, "POST", path, want);
-		}
-		if (r < 0)
-			goto out;
-		/* A schedule's variables follow it, once it has an id. */
-		if (strcmp(k->part, "schedule") == 0) {
-			json_t *vars = json_object_get(it, "variables");
-			json_t *then = json_array();
-
-			for (j = 0; json_is_array(vars) &&
-			    j < json_array_size(vars); j++) {
-				static const char *const vk[] = { "key",
-				    "value", "variable_type", NULL };
-
-				json_array_append_new(then, pick(
-				    json_array_get(vars, j), vk));
-			}
-			json_object_set_new(a, "_then", then);
-		}
-	}
-out:
-	/* A name no URL can carry is this project's failure, not the run's. */
-	if (r == -EBADMSG || r == -ERANGE) {
-		fail(p, "pipelines/%s: a %s whose name cannot be used: %.200s",
-		    p->src, k->part, key);
-		r = 0;
-	}
-	json_decref(detail);
-	json_decref(have);
-	return r;
-}
-
-/* GitHub's protected_branches.json, {BRANCH: protection}, as a list. */
-static json_t *
-gh_protections(json_t *st)
-{
-	json_t *a = json_array();
-	const char *k;
-	json_t *v;
-
-	json_object_foreach(st, k, v)
-		json_array_append_new(a, json_pack("{s:s, s:O}", "name", k,
-		    "protection", v));
-	json_decref(st);
-	return a;
-}
-
-static int
-plan_meta(struct store *s, struct recover_target *t,
-    const struct recover_opts *o, struct recover_proj *p)
-{
-	const struct kind *ks = t->is_github ? github_kinds : gitlab_kinds;
-	size_t nk = t->is_github ? sizeof(github_kinds) /
-	    sizeof(github_kinds[0]) : sizeof(gitlab_kinds) /
-	    sizeof(gitlab_kinds[0]);
-	char pp[4096];
-	json_t *vars = NULL;
-	size_t i;
-	int r = 0;
-
-	if (p->pipes == NULL)
-		return 0;
-	/* Unknown (no project.json nor repository.json): the target's. */
-	if (p->src_is_github >= 0 && p->src_is_github != t->is_github) {
-		note(p, t->is_github ? "pipelines from GitLab: only the "
-		    "repository is recovered onto GitHub" : "pipelines from "
-		    "GitHub: only the repository is recovered onto GitLab");
-		return 0;
-	}
-	if ((r = proj_path(t, p, pp, sizeof(pp))) < 0)
-		return r;
-	if (t->is_github) {
-		json_t *sec;
-
-		vars = stored_json(s, p, "variables.json");
-		sec = json_object_get(vars, "secrets");
-		for (i = 0; json_is_array(sec) && i < json_array_size(sec);
-		    i++) {
-			const char *n = forge_json_str(json_array_get(sec, i),
-			    "name");
-
-			if (n == NULL)
-				continue;
-			p->n_todo++;
-			if (step(p, ST_META, "re-enter", "secret", n,
-			    "secret values are never stored: enter it by "
-			    "hand") == NULL) {
-				r = -ENOMEM;
-				goto out;
-			}
-		}
-		if (json_is_object(json_object_get(vars, "environments")) &&
-		    json_object_size(json_object_get(vars,
-		    "environments")) > 0)
-			note(p, "the secrets and variables of environments "
-			    "are not recovered: see variables.json");
-	}
-	for (i = 0; i < nk && r == 0; i++) {
-		json_t *st = ks[i].file != NULL ? stored_json(s, p,
-		    ks[i].file) : json_incref(json_object_get(vars,
-		    "variables"));
-
-		if (t->is_github && json_is_object(st) &&
-		    strcmp(ks[i].part, "protected-branch") == 0)
-			st = gh_protections(st);
-
-		r = plan_kind(s, t, o, p, &ks[i], pp, st);
-		json_decref(st);
-	}
-out:
-	json_decref(vars);
-	return r;
-}
-
 /* ---- the plan --------------------------------------------------------- */
 
-static int
-remote_of(struct recover_target *t, struct recover_proj *p,
+int
+recover_proj_remote(struct recover_target *t, struct recover_proj *p,
     struct recover_remote *rm)
 {
 	return recover_remote_init(rm, p->clone_url, t->is_github ?
@@ -1373,15 +776,15 @@ recover_plan(struct store *s, struct recover_target *t,
 	    (p->notes = json_array()) == NULL)
 		return -ENOMEM;
 	if ((r = recover_git_stored_refs(s, p->mirror, &p->refs)) < 0) {
-		fail(p, "repos/%s.git: %s", p->src, r == -EBADMSG ?
+		recover_fail(p, "repos/%s.git: %s", p->src, r == -EBADMSG ?
 		    "packed-refs is not a list of refs" : strerror(-r));
 		return 0;
 	}
-	if ((r = proj_path(t, p, path, sizeof(path))) < 0)
+	if ((r = recover_proj_path(t, p, path, sizeof(path))) < 0)
 		return r;
-	r = get_json(t, path, 0, NULL, &pj, &e);
+	r = recover_get_json(t, path, 0, NULL, &pj, &e);
 	if (r < 0 && r != -ENOENT) {
-		fail(p, "%s", e.msg);
+		recover_fail(p, "%s", e.msg);
 		return 0;
 	}
 	p->target = pj;
@@ -1389,15 +792,15 @@ recover_plan(struct store *s, struct recover_target *t,
 		const char *cu = forge_json_str(pj, t->is_github ?
 		    "clone_url" : "http_url_to_repo");
 
-		if (!clone_url_ok(t, cu)) {
-			fail(p, "the forge names the clone URL %.300s, not "
-			    "on its own host", cu != NULL ? cu : "(none)");
+		if (!recover_clone_url_ok(t, cu)) {
+			recover_fail(p, "the forge names the clone URL %.300s, "
+			    "not on its own host", cu != NULL ? cu : "(none)");
 			return 0;
 		}
 		if ((p->clone_url = strdup(cu)) == NULL)
 			return -ENOMEM;
-		if ((r = remote_of(t, p, &rm)) < 0) {
-			fail(p, "%s: cannot be used as a git remote",
+		if ((r = recover_proj_remote(t, p, &rm)) < 0) {
+			recover_fail(p, "%s: cannot be used as a git remote",
 			    p->clone_url);
 			return 0;
 		}
@@ -1405,226 +808,17 @@ recover_plan(struct store *s, struct recover_target *t,
 	}
 	if ((want = want_settings(s, t, p)) == NULL)
 		return -ENOMEM;
-	if ((r = plan_project(s, t, o, p, want)) < 0)
+	if ((r = plan_project(t, o, p, want)) < 0)
 		goto out;
 	if ((r = plan_refs(s, t, o, p, has_rm ? &rm : NULL)) < 0)
 		goto out;
 	if (!p->is_failed)
-		r = plan_meta(s, t, o, p);
+		r = recover_plan_meta(s, t, o, p);
 out:
 	if (has_rm)
 		recover_remote_fini(&rm);
 	json_decref(want);
 	return r;
-}
-
-/* ---- carrying it out -------------------------------------------------- */
-
-static int
-do_req(struct recover_target *t, const json_t *rq, json_t **out,
-    struct err *e)
-{
-	return forge_http_send(t->h, forge_json_str(rq, "method"),
-	    forge_json_str(rq, "url"), json_object_get(rq, "body"), out, e);
-}
-
-static void
-step_failed(struct recover_proj *p, json_t *a, const char *msg)
-{
-	json_object_set_new(a, "result", json_string(msg));
-	p->n_failed++;
-	fail(p, "%s %s", forge_json_str(a, "part"), msg);
-}
-
-static int
-apply_reqs(struct recover_target *t, struct recover_proj *p, json_t *a)
-{
-	json_t *reqs = json_object_get(a, "_req");
-	json_t *then = json_object_get(a, "_then");
-	json_t *ans = NULL;
-	struct err e;
-	size_t i;
-	int r = 0;
-
-	for (i = 0; i < json_array_size(reqs); i++) {
-		json_decref(ans);
-		ans = NULL;
-		r = do_req(t, json_array_get(reqs, i), &ans, &e);
-		/* deleting what is already gone is done */
-		if (r == -ENOENT && strcmp(forge_json_str(json_array_get(reqs,
-		    i), "method"), "DELETE") == 0)
-			r = 0;
-		if (r < 0) {
-			step_failed(p, a, e.msg);
-			goto out;
-		}
-	}
-	if (strcmp(forge_json_str(a, "part"), "project") == 0 && ans != NULL) {
-		const char *cu = forge_json_str(ans, t->is_github ?
-		    "clone_url" : "http_url_to_repo");
-
-		if (!clone_url_ok(t, cu)) {
-			step_failed(p, a, "the new project's clone URL is "
-			    "not on the forge's host");
-			r = -EINVAL;
-			goto out;
-		}
-		free(p->clone_url);
-		if ((p->clone_url = strdup(cu)) == NULL) {
-			r = -ENOMEM;
-			goto out;
-		}
-	}
-	if (json_array_size(then) > 0) {
-		uint64_t id;
-		char url[FORGE_URL_MAX];
-		char pp[4096];
-
-		if (forge_json_id(ans, "id", &id) < 0 ||
-		    proj_path(t, p, pp, sizeof(pp)) < 0 ||
-		    forge_http_url(t->h, url, sizeof(url),
-		    "%s/pipeline_schedules/%llu/variables", pp,
-		    (unsigned long long)id) < 0) {
-			step_failed(p, a, "no schedule id in the answer");
-			r = -EBADMSG;
-			goto out;
-		}
-		for (i = 0; i < json_array_size(then); i++) {
-			if ((r = forge_http_send(t->h, "POST", url,
-			    json_array_get(then, i), NULL, &e)) < 0) {
-				step_failed(p, a, e.msg);
-				goto out;
-			}
-		}
-	}
-	p->n_done++;
-	json_object_set_new(a, "result", json_string("done"));
-out:
-	json_decref(ans);
-	return r;
-}
-
-static int
-apply_push(struct store *s, struct recover_target *t,
-    const struct recover_opts *o, struct recover_proj *p)
-{
-	const struct recover_ref **refs = NULL;
-	struct recover_push_res *res = NULL;
-	struct recover_ref *tmp = NULL;
-	struct recover_remote rm;
-	json_t **acts = NULL;
-	int *force = NULL;
-	char why[512];
-	size_t n = 0;
-	size_t i;
-	json_t *a;
-	int r = 0;
-
-	memset(&rm, 0, sizeof(rm));
-	json_array_foreach(p->actions, i, a)
-		if (strcmp(forge_json_str(a, "part"), "ref") == 0 &&
-		    (strcmp(forge_json_str(a, "action"), "push") == 0 ||
-		    strcmp(forge_json_str(a, "action"), "force") == 0))
-			n++;
-	if (n == 0)
-		return 0;
-	if (p->clone_url == NULL) {
-		fail(p, "push: no clone URL");
-		return 0;
-	}
-	if ((r = mirror_out(s, o, p)) < 0) {
-		fail(p, "repos/%s.git: cannot copy the mirror out: %s", p->src,
-		    strerror(-r));
-		return r == -ENOMEM ? r : 0;
-	}
-	if ((r = remote_of(t, p, &rm)) < 0) {
-		fail(p, "%s: cannot be used as a git remote",
-		    p->clone_url);
-		return 0;
-	}
-	if ((refs = calloc(n, sizeof(*refs))) == NULL ||
-	    (tmp = calloc(n, sizeof(*tmp))) == NULL ||
-	    (acts = calloc(n, sizeof(*acts))) == NULL ||
-	    (force = calloc(n, sizeof(*force))) == NULL ||
-	    (res = calloc(n, sizeof(*res))) == NULL) {
-		r = -ENOMEM;
-		goto out;
-	}
-	n = 0;
-	json_array_foreach(p->actions, i, a) {
-		const char *act = forge_json_str(a, "action");
-
-		if (strcmp(forge_json_str(a, "part"), "ref") != 0 ||
-		    (strcmp(act, "push") != 0 && strcmp(act, "force") != 0))
-			continue;
-		tmp[n].name = (char *)forge_json_str(a, "name");
-		snprintf(tmp[n].oid, sizeof(tmp[n].oid), "%s",
-		    forge_json_str(a, "_oid"));
-		refs[n] = &tmp[n];
-		force[n] = strcmp(act, "force") == 0;
-		acts[n] = a;
-		n++;
-	}
-	if ((r = recover_git_push(&rm, p->mirror_dir, refs, force, n, res,
-	    why, sizeof(why))) < 0) {
-		fail(p, "git push: %s", why[0] ? why : strerror(-r));
-		r = r == -ENOMEM ? r : 0;
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		if (res[i].is_ok) {
-			p->n_done++;
-			json_object_set_new(acts[i], "result",
-			    json_string("done"));
-		} else {
-			char m[700];
-
-			snprintf(m, sizeof(m), "%s: not pushed: %s",
-			    refs[i]->name, res[i].why ? res[i].why : "?");
-			step_failed(p, acts[i], m);
-		}
-	}
-out:
-	for (i = 0; res != NULL && i < n; i++) {
-		free(res[i].ref);
-		free(res[i].why);
-	}
-	free(res);
-	free(force);
-	free(acts);
-	free(tmp);
-	free(refs);
-	recover_remote_fini(&rm);
-	return r;
-}
-
-int
-recover_apply(struct store *s, struct recover_target *t,
-    const struct recover_opts *o, struct recover_proj *p)
-{
-	size_t i;
-	json_t *a;
-	int stage;
-	int r;
-
-	for (stage = ST_CREATE; stage <= ST_ARCHIVE; stage++) {
-		if (stage == ST_PUSH) {
-			if ((r = apply_push(s, t, o, p)) < 0)
-				return r;
-			continue;
-		}
-		json_array_foreach(p->actions, i, a) {
-			if (json_integer_value(json_object_get(a, "_stage")) !=
-			    stage || json_object_get(a, "_req") == NULL)
-				continue;
-			r = apply_reqs(t, p, a);
-			if (r == -ENOMEM)
-				return r;
-			if (r < 0 && stage == ST_CREATE)
-				return 0;
-		}
-	}
-	return 0;
 }
 
 void
