@@ -2,7 +2,7 @@
  * cmd_recover.c: `amber recover STORE SNAPSHOT --to FORGE`: put the
  * repositories of a snapshot (repos/NAME.git), with the CI metadata of
  * the pipeline source of the same name (pipelines/NAME), back onto a
- * GitLab group or a GitHub organisation.  It plans first (recover.c),
+ * GitLab group or a GitHub organisation.  It plans first (recover_plan.c),
  * shows the plan, and writes only with --yes or a "y" on the terminal.
  */
 #include <errno.h>

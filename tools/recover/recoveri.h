@@ -5,7 +5,7 @@
  * kinds of metadata each forge dialect recovers.  Private to this
  * folder; recover.h is the interface.
  *
- *   recover.c          the target, the project, its refs; the plan
+ *   recover_plan.c     the target, the project, its refs; the plan
  *   recover_meta.c     metadata: matching stored items with the target's
  *   recover_gitlab.c   GitLab's kinds of metadata
  *   recover_github.c   GitHub's kinds of metadata

@@ -1,7 +1,7 @@
 /*
- * recover.c: plan the recovery of one project onto a forge (recover.h):
- * the target, the project and its settings, its refs, and the helpers
- * that the other files of this folder share (recoveri.h).  The target
+ * recover_plan.c: plan the recovery of one project onto a forge
+ * (recover.h): the target, the project and its settings, its refs, and
+ * the helpers that the other files of this folder share (recoveri.h).  The target
  * is read first: the project, its refs (git ls-remote) and each kind of
  * metadata (recover_meta.c); each stored item is then matched by its
  * natural key and becomes "create" when the target lacks it, nothing
