@@ -1,12 +1,12 @@
 /*
  * recover_plan.c: plan the recovery of one project onto a forge
  * (recover.h): the target, the project and its settings, its refs, and
- * the helpers that the other files of this folder share (recoveri.h).  The target
- * is read first: the project, its refs (git ls-remote) and each kind of
- * metadata (recover_meta.c); each stored item is then matched by its
- * natural key and becomes "create" when the target lacks it, nothing
- * when the target has it equal, "update" with --update when it differs,
- * else "keep".  So a run after a failure does only what is left, and a
+ * the helpers that the other files of this folder share (recoveri.h).
+ * The target is read first: the project, its refs (git ls-remote) and
+ * each kind of metadata (recover_meta.c); each stored item is then
+ * matched by its natural key and becomes "create" when the target lacks
+ * it, nothing when the target has it equal, "update" with --update when
+ * it differs, else "keep".  So a run after a failure does only what is left, and a
  * second run does nothing.  recover_apply.c carries the plan out.
  *
  * What comes from the snapshot is hostile: names go into URLs only
