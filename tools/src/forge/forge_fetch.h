@@ -6,6 +6,7 @@
 #ifndef FORGE_FETCH_H
 #define FORGE_FETCH_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -93,6 +94,55 @@ int forge_fetch_json(struct forge_fetch *f, const char *what,
 int forge_fetch_list(struct forge_fetch *f, const char *what,
     const char *url, const char *key, const char *path, int scrub,
     uint32_t mode, json_t **out);
+
+/*
+ * forge_fetch_newer(f, what, url, key, above, out):
+ * The items of listing ${url} (newest first; the array, or its member
+ * ${key}) with an id above ${above}, into a new array *${out}: all of
+ * f->opts.first_runs when ${above} is 0, else f->opts.max_new_runs.  A
+ * forge error is recorded under ${what}, leaving *${out} NULL.  Returns
+ * 0, -ENOMEM or a store error.
+ */
+int forge_fetch_newer(struct forge_fetch *f, const char *what,
+    const char *url, const char *key, uint64_t above, json_t **out);
+
+/*
+ * forge_fetch_next_unfinished(f, i, id):
+ * The next run, from position *${i} of the previous snapshot's
+ * unfinished runs, that this snapshot has not stored yet (runs/ID.json):
+ * sets *${id}, moves *${i} past it and returns 1; 0 when none is left.
+ * Start with *${i} = 0.
+ */
+int forge_fetch_next_unfinished(struct forge_fetch *f, size_t *i,
+    uint64_t *id);
+
+/*
+ * forge_fetch_put_items(f, items, dir):
+ * Store each item of array ${items} that has an integer "id" as
+ * ${dir}/ID.json.  Returns 0 or a store error.
+ */
+int forge_fetch_put_items(struct forge_fetch *f, json_t *items,
+    const char *dir);
+
+/*
+ * forge_fetch_vurl(f, url, cap, under, fmt, ap):
+ * The API base, ${under} (a project's path, e.g. /projects/g%2Fp) and
+ * the path formatted from ${fmt}, into ${url}; "" if it does not fit
+ * (a request to "" fails, and is recorded).  Returns ${url}.
+ */
+const char *forge_fetch_vurl(struct forge_fetch *f, char *url, size_t cap,
+    const char *under, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
+
+/*
+ * forge_fetch_begin(f, url, file, out):
+ * Start reading a project: carry the previous snapshot's runs, jobs,
+ * logs, artifacts and deployments (forge_out_carry()), then GET the
+ * project at ${url} into *${out} and store it as ${file}.  A forge
+ * error is a warning of the source, and returned.
+ */
+int forge_fetch_begin(struct forge_fetch *f, const char *url,
+    const char *file, json_t **out);
 
 /*
  * forge_fetch_log(f, job, url):

@@ -22,7 +22,7 @@
 
 struct gh {
 	struct forge_fetch *f;
-	char repo[600];		/* owner/name, each part %-encoded */
+	char under[620];	/* /repos/OWNER/NAME, each part %-encoded */
 	char ref[512];		/* %-encoded default branch */
 	char url[FORGE_URL_MAX];
 };
@@ -34,39 +34,12 @@ static const char *gh_url(struct gh *g, const char *fmt, ...)
 static const char *
 gh_url(struct gh *g, const char *fmt, ...)
 {
-	char path[2048];
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(path, sizeof(path), fmt, ap);
+	forge_fetch_vurl(g->f, g->url, sizeof(g->url), g->under, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(path) ||
-	    forge_http_url(g->f->h, g->url, sizeof(g->url), "/repos/%s%s",
-	    g->repo, path) < 0)
-		g->url[0] = '\0';
 	return g->url;
-}
-
-static int
-put_items(struct forge_fetch *f, json_t *items, const char *dir)
-{
-	json_t *v;
-	size_t i;
-	int r;
-
-	json_array_foreach(items, i, v) {
-		uint64_t id;
-		char path[96];
-
-		if (forge_json_id(v, "id", &id) < 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%llu.json", dir,
-		    (unsigned long long)id);
-		if ((r = forge_out_put_json(f->o, path, v, 0644)) < 0)
-			return r;
-	}
-	return 0;
 }
 
 /* The workflow files (.yml, .yaml in .github/workflows), base64. */
@@ -233,61 +206,54 @@ out:
 	return r;
 }
 
+/* A run of the previous snapshot's unfinished ones, read again. */
+static int
+gh_run_again(struct gh *g, uint64_t id)
+{
+	struct forge_fetch *f = g->f;
+	size_t n_errors = forge_out_n_errors(f->o);
+	json_t *run = NULL;
+	char what[64];
+	int r;
+
+	snprintf(what, sizeof(what), "runs/%llu", (unsigned long long)id);
+	/* A deleted run keeps its stored copy; no more asking. */
+	if ((r = forge_fetch_json(f, what, gh_url(g, "/actions/runs/%llu",
+	    (unsigned long long)id), NULL, FORGE_FETCH_RAW |
+	    FORGE_FETCH_GONE_OK, 0, &run)) < 0)
+		return r;
+	if (run == NULL)
+		return forge_fetch_run_done(f, id,
+		    forge_out_n_errors(f->o) == n_errors);
+	r = gh_run(g, run);
+	json_decref(run);
+	return r;
+}
+
 static int
 gh_runs(struct gh *g)
 {
 	struct forge_fetch *f = g->f;
-	struct err e;
 	json_t *list = NULL;
-	json_t *run = NULL;
 	json_t *v;
-	size_t n_errors;
-	size_t limit;
+	uint64_t id;
 	size_t i;
 	int r;
 
 	if (!forge_fetch_wants(f, "runs"))
 		return 0;
-	limit = f->prev_max_run > 0 ? f->opts.max_new_runs :
-	    f->opts.first_runs;
-	r = forge_http_get_newer(f->h, gh_url(g, "/actions/runs?per_page=100"),
-	    "workflow_runs", f->prev_max_run, limit, &list, &e);
-	if (r == -ENOMEM)
-		return r;
-	if (r < 0 && (r = forge_out_error(f->o, "runs", &e)) < 0)
+	if ((r = forge_fetch_newer(f, "runs", gh_url(g,
+	    "/actions/runs?per_page=100"), "workflow_runs", f->prev_max_run,
+	    &list)) < 0)
 		return r;
 	json_array_foreach(list, i, v)
 		if ((r = gh_run(g, v)) < 0)
 			goto out;
-	json_array_foreach(f->unfinished, i, v) {
-		char path[64];
-		char what[64];
-		json_int_t id = json_is_integer(v) ? json_integer_value(v) : -1;
-
-		if (id < 0)
-			continue;
-		snprintf(path, sizeof(path), "runs/%lld.json", (long long)id);
-		if (forge_out_has(f->o, path))
-			continue;
-		snprintf(what, sizeof(what), "runs/%lld", (long long)id);
-		json_decref(run);
-		n_errors = forge_out_n_errors(f->o);
-		/* A deleted run keeps its stored copy; no more asking. */
-		if ((r = forge_fetch_json(f, what, gh_url(g,
-		    "/actions/runs/%lld", (long long)id), NULL,
-		    FORGE_FETCH_RAW | FORGE_FETCH_GONE_OK, 0, &run)) < 0)
+	i = 0;
+	while (forge_fetch_next_unfinished(f, &i, &id))
+		if ((r = gh_run_again(g, id)) < 0)
 			goto out;
-		if (run == NULL)
-			r = forge_fetch_run_done(f, (uint64_t)id,
-			    forge_out_n_errors(f->o) == n_errors);
-		else
-			r = gh_run(g, run);
-		if (r < 0)
-			goto out;
-	}
-	r = 0;
 out:
-	json_decref(run);
 	json_decref(list);
 	return r;
 }
@@ -372,7 +338,6 @@ static int
 gh_deployments(struct gh *g)
 {
 	struct forge_fetch *f = g->f;
-	struct err e;
 	json_t *list = NULL;
 	json_t *v;
 	uint64_t above;
@@ -381,16 +346,11 @@ gh_deployments(struct gh *g)
 
 	if (!forge_fetch_wants(f, "deployments"))
 		return 0;
-	if ((r = forge_out_prev_max(f->o, "deployments", &above)) < 0)
+	if ((r = forge_out_prev_max(f->o, "deployments", &above)) < 0 ||
+	    (r = forge_fetch_newer(f, "deployments", gh_url(g,
+	    "/deployments?per_page=100"), NULL, above, &list)) < 0)
 		return r;
-	r = forge_http_get_newer(f->h, gh_url(g, "/deployments?per_page=100"),
-	    NULL, above, above > 0 ? f->opts.max_new_runs :
-	    f->opts.first_runs, &list, &e);
-	if (r == -ENOMEM)
-		return r;
-	if (r < 0)
-		return forge_out_error(f->o, "deployments", &e);
-	if ((r = put_items(f, list, "deployments")) < 0)
+	if ((r = forge_fetch_put_items(f, list, "deployments")) < 0)
 		goto out;
 	json_array_foreach(list, i, v) {
 		uint64_t id;
@@ -460,10 +420,6 @@ out:
 int
 forge_github_read(struct forge_fetch *f, const char *repo)
 {
-	static const char *const carried[] = {
-		"runs", "jobs", "logs", "artifacts", "deployments",
-	};
-	struct err e;
 	struct gh *g = NULL;
 	json_t *rp = NULL;
 	json_t *envs = NULL;
@@ -472,7 +428,6 @@ forge_github_read(struct forge_fetch *f, const char *repo)
 	char owner[300];
 	char name[300];
 	size_t n;
-	size_t i;
 	int r;
 
 	if (slash == NULL || slash == repo || slash[1] == '\0' ||
@@ -488,17 +443,9 @@ forge_github_read(struct forge_fetch *f, const char *repo)
 		r = -EINVAL;
 		goto out;
 	}
-	snprintf(g->repo, sizeof(g->repo), "%s/%s", owner, name);
-	for (i = 0; i < sizeof(carried) / sizeof(carried[0]); i++)
-		if ((r = forge_out_carry(f->o, carried[i])) < 0)
-			goto out;
-	if ((r = forge_http_get_json(f->h, gh_url(g, "%s", ""), &rp,
-	    &e)) < 0) {
-		if (r != -ENOMEM)
-			src_warn(f->c, "%s", e.msg);
-		goto out;
-	}
-	if ((r = forge_out_put_json(f->o, "repository.json", rp, 0644)) < 0)
+	snprintf(g->under, sizeof(g->under), "/repos/%s/%s", owner, name);
+	if ((r = forge_fetch_begin(f, gh_url(g, "%s", ""), "repository.json",
+	    &rp)) < 0)
 		goto out;
 	branch = forge_json_str(rp, "default_branch");
 	if (branch != NULL && http_url_encode(branch, strlen(branch), 0,

@@ -21,7 +21,7 @@
 
 struct gl {
 	struct forge_fetch *f;
-	char id[1024];		/* %-encoded project path */
+	char under[1040];	/* /projects/ and the %-encoded path */
 	char ref[512];		/* %-encoded default branch */
 	char url[FORGE_URL_MAX];
 };
@@ -33,17 +33,11 @@ static const char *gl_url(struct gl *g, const char *fmt, ...)
 static const char *
 gl_url(struct gl *g, const char *fmt, ...)
 {
-	char path[2048];
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(path, sizeof(path), fmt, ap);
+	forge_fetch_vurl(g->f, g->url, sizeof(g->url), g->under, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(path) ||
-	    forge_http_url(g->f->h, g->url, sizeof(g->url), "/projects/%s%s",
-	    g->id, path) < 0)
-		g->url[0] = '\0';
 	return g->url;
 }
 
@@ -311,16 +305,8 @@ gl_run(struct gl *g, uint64_t pid)
 	    "per_page=100", id), NULL, NULL,
 	    FORGE_FETCH_RAW | FORGE_FETCH_GONE_OK, 0, &bridges)) < 0)
 		goto out;
-	json_array_foreach(bridges, i, job) {
-		uint64_t jid;
-
-		if (forge_json_id(job, "id", &jid) < 0)
-			continue;
-		snprintf(path, sizeof(path), "jobs/%llu.json",
-		    (unsigned long long)jid);
-		if ((r = forge_out_put_json(f->o, path, job, 0644)) < 0)
-			goto out;
-	}
+	if ((r = forge_fetch_put_items(f, bridges, "jobs")) < 0)
+		goto out;
 	r = forge_fetch_run_done(f, pid,
 	    is_finished(forge_json_str(run, "status")) &&
 	    forge_out_n_errors(f->o) == n_errors);
@@ -335,42 +321,26 @@ static int
 gl_runs(struct gl *g)
 {
 	struct forge_fetch *f = g->f;
-	struct err e;
 	json_t *list = NULL;
 	json_t *v;
-	size_t limit;
+	uint64_t id;
 	size_t i;
-	int r = 0;
+	int r;
 
 	if (!forge_fetch_wants(f, "runs"))
 		return 0;
-	limit = f->prev_max_run > 0 ? f->opts.max_new_runs :
-	    f->opts.first_runs;
-	r = forge_http_get_newer(f->h, gl_url(g, "/pipelines?order_by=id&"
-	    "sort=desc&per_page=100"), NULL, f->prev_max_run, limit, &list,
-	    &e);
-	if (r == -ENOMEM)
+	if ((r = forge_fetch_newer(f, "runs", gl_url(g, "/pipelines?"
+	    "order_by=id&sort=desc&per_page=100"), NULL, f->prev_max_run,
+	    &list)) < 0)
 		return r;
-	if (r < 0 && (r = forge_out_error(f->o, "runs", &e)) < 0)
-		return r;
-	json_array_foreach(list, i, v) {
-		uint64_t id;
-
+	json_array_foreach(list, i, v)
 		if (forge_json_id(v, "id", &id) == 0 &&
 		    (r = gl_run(g, id)) < 0)
 			goto out;
-	}
-	json_array_foreach(f->unfinished, i, v) {
-		char path[64];
-
-		if (!json_is_integer(v) || json_integer_value(v) < 0)
-			continue;
-		snprintf(path, sizeof(path), "runs/%lld.json",
-		    (long long)json_integer_value(v));
-		if (!forge_out_has(f->o, path) &&
-		    (r = gl_run(g, (uint64_t)json_integer_value(v))) < 0)
+	i = 0;
+	while (forge_fetch_next_unfinished(f, &i, &id))
+		if ((r = gl_run(g, id)) < 0)
 			goto out;
-	}
 out:
 	json_decref(list);
 	return r;
@@ -423,35 +393,17 @@ static int
 gl_deployments(struct gl *g)
 {
 	struct forge_fetch *f = g->f;
-	struct err e;
 	json_t *list = NULL;
-	json_t *v;
 	uint64_t above;
-	size_t i;
 	int r;
 
 	if (!forge_fetch_wants(f, "deployments"))
 		return 0;
-	if ((r = forge_out_prev_max(f->o, "deployments", &above)) < 0)
+	if ((r = forge_out_prev_max(f->o, "deployments", &above)) < 0 ||
+	    (r = forge_fetch_newer(f, "deployments", gl_url(g, "/deployments?"
+	    "order_by=id&sort=desc&per_page=100"), NULL, above, &list)) < 0)
 		return r;
-	r = forge_http_get_newer(f->h, gl_url(g, "/deployments?order_by=id&"
-	    "sort=desc&per_page=100"), NULL, above, above > 0 ?
-	    f->opts.max_new_runs : f->opts.first_runs, &list, &e);
-	if (r == -ENOMEM)
-		return r;
-	if (r < 0)
-		return forge_out_error(f->o, "deployments", &e);
-	json_array_foreach(list, i, v) {
-		uint64_t id;
-		char path[64];
-
-		if (forge_json_id(v, "id", &id) < 0)
-			continue;
-		snprintf(path, sizeof(path), "deployments/%llu.json",
-		    (unsigned long long)id);
-		if ((r = forge_out_put_json(f->o, path, v, 0644)) < 0)
-			break;
-	}
+	r = forge_fetch_put_items(f, list, "deployments");
 	json_decref(list);
 	return r;
 }
@@ -459,35 +411,23 @@ gl_deployments(struct gl *g)
 int
 forge_gitlab_read(struct forge_fetch *f, const char *project)
 {
-	static const char *const carried[] = {
-		"runs", "jobs", "logs", "artifacts", "deployments",
-	};
-	struct err e;
 	struct gl *g = NULL;
 	json_t *proj = NULL;
 	const char *branch;
 	const char *cfg;
-	size_t i;
 	int r;
 
 	if ((g = calloc(1, sizeof(*g))) == NULL)
 		return -ENOMEM;
 	g->f = f;
-	if (http_url_encode(project, strlen(project), 0, g->id,
-	    sizeof(g->id)) < 0) {
+	memcpy(g->under, "/projects/", 10);
+	if (http_url_encode(project, strlen(project), 0, g->under + 10,
+	    sizeof(g->under) - 10) < 0) {
 		r = -EINVAL;
 		goto out;
 	}
-	for (i = 0; i < sizeof(carried) / sizeof(carried[0]); i++)
-		if ((r = forge_out_carry(f->o, carried[i])) < 0)
-			goto out;
-	if ((r = forge_http_get_json(f->h, gl_url(g, "%s", ""), &proj,
-	    &e)) < 0) {
-		if (r != -ENOMEM)
-			src_warn(f->c, "%s", e.msg);
-		goto out;
-	}
-	if ((r = forge_out_put_json(f->o, "project.json", proj, 0644)) < 0)
+	if ((r = forge_fetch_begin(f, gl_url(g, "%s", ""), "project.json",
+	    &proj)) < 0)
 		goto out;
 	branch = forge_json_str(proj, "default_branch");
 	cfg = forge_json_str(proj, "ci_config_path");
