@@ -148,6 +148,22 @@ void cli_getopt_reset(void);
  */
 int cli_usage(const char *cmd, const char *usage, int is_error);
 
+/*
+ * cli_args(cmd, c, usage, argc, n_args):
+ * What follows a command's option loop: --help prints ${usage}, and any
+ * number of operands but ${n_args} is a usage error.  Returns the exit
+ * status to end with, or -1 to go on.
+ */
+int cli_args(const char *cmd, const struct cli_common *c, const char *usage,
+    int argc, int n_args);
+
+/*
+ * cli_flush(cmd, r):
+ * The exit status of a command that ends with ${r}: a failure to flush
+ * stdout turns success into CLI_EXIT_ERROR, and is said.
+ */
+int cli_flush(const char *cmd, int r);
+
 /* cli_err(cmd, fmt, ...): print "amber CMD: message\n" on stderr. */
 void cli_err(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

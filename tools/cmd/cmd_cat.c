@@ -53,10 +53,8 @@ cmd_cat(int argc, char **argv)
 		if (!cli_common_opt(&c, opt, optarg))
 			return cli_usage(argv[0], usage, 1);
 	}
-	if (c.is_help)
-		return cli_usage(argv[0], usage, 0);
-	if (argc - optind != 2)
-		return cli_usage(argv[0], usage, 1);
+	if ((r = cli_args(argv[0], &c, usage, argc, 2)) >= 0)
+		return r;
 	spec = argv[optind + 1];
 	if ((r = cli_open(argv[0], argv[optind], &c, 1, &s)) != 0)
 		goto out;

@@ -103,10 +103,8 @@ cmd_doctor(int argc, char **argv)
 			return cli_usage(argv[0], usage, 1);
 		}
 	}
-	if (c.is_help)
-		return cli_usage(argv[0], usage, 0);
-	if (argc - optind != 1)
-		return cli_usage(argv[0], usage, 1);
+	if ((r = cli_args(argv[0], &c, usage, argc, 1)) >= 0)
+		return r;
 	if (strncmp(argv[optind], "s3://", 5) != 0) {
 		cli_err(argv[0], "%s: not an s3:// store; a local store is "
 		    "protected by file modes and, with init --immutable, by "

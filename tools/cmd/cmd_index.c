@@ -41,10 +41,8 @@ cmd_index(int argc, char **argv)
 		if (!cli_common_opt(&c, opt, optarg))
 			return cli_usage(argv[0], usage, 1);
 	}
-	if (c.is_help)
-		return cli_usage(argv[0], usage, 0);
-	if (argc - optind != 2)
-		return cli_usage(argv[0], usage, 1);
+	if ((r = cli_args(argv[0], &c, usage, argc, 2)) >= 0)
+		return r;
 	if (strcmp(argv[optind], "rebuild") == 0)
 		is_rebuild = 1;
 	else if (strcmp(argv[optind], "sync") == 0)

@@ -130,10 +130,8 @@ cmd_init(int argc, char **argv)
 			return cli_usage(argv[0], usage, 1);
 		}
 	}
-	if (c.is_help)
-		return cli_usage(argv[0], usage, 0);
-	if (argc - optind != 1)
-		return cli_usage(argv[0], usage, 1);
+	if ((r = cli_args(argv[0], &c, usage, argc, 1)) >= 0)
+		return r;
 	location = argv[optind];
 	o.s3_endpoint = c.s3_endpoint;
 	o.s3_credentials = c.s3_credentials;

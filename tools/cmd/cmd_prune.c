@@ -253,10 +253,7 @@ cmd_prune(int argc, char **argv)
 	prune_print(&o, &in, &st, store_snap_list_len(l));
 	r = CLI_EXIT_OK;
 out:
-	if (fflush(stdout) != 0 && r == CLI_EXIT_OK) {
-		cli_err(argv[0], "write error on stdout");
-		r = CLI_EXIT_ERROR;
-	}
+	r = cli_flush(argv[0], r);
 	json_decref(o.objects);
 	free((void *)in.keep);
 	free((void *)in.drop);

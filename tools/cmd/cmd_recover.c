@@ -760,10 +760,7 @@ cmd_recover(int argc, char **argv)
 		    ps[i].dst);
 	r = recover_run(argv[0], &a, s, sn, &t, ps, n_ps);
 out:
-	if (fflush(stdout) != 0 && r == CLI_EXIT_OK) {
-		cli_err(argv[0], "write error on stdout");
-		r = CLI_EXIT_ERROR;
-	}
+	r = cli_flush(argv[0], r);
 	for (i = 0; ps != NULL && i <= n_ps; i++)
 		recover_proj_fini(&ps[i]);
 	free(ps);

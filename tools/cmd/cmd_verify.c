@@ -194,10 +194,8 @@ cmd_verify(int argc, char **argv)
 			return cli_usage(argv[0], usage, 1);
 		}
 	}
-	if (c.is_help)
-		return cli_usage(argv[0], usage, 0);
-	if (argc - optind != 1)
-		return cli_usage(argv[0], usage, 1);
+	if ((r = cli_args(argv[0], &c, usage, argc, 1)) >= 0)
+		return r;
 	if (expect != NULL && !is_hex(expect)) {
 		cli_err(argv[0], "--expect %s: not a hex snapshot id", expect);
 		return CLI_EXIT_USAGE;
