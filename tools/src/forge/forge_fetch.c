@@ -201,6 +201,59 @@ forge_fetch_newer(struct forge_fetch *f, const char *what, const char *url,
 }
 
 int
+forge_fetch_runs(struct forge_fetch *f, const char *url, const char *key,
+    int (*run)(void *ctx, json_t *item), int (*again)(void *ctx, uint64_t id),
+    void *ctx)
+{
+	json_t *list = NULL;
+	json_t *v;
+	uint64_t id;
+	size_t i;
+	int r;
+
+	if (!forge_fetch_wants(f, "runs"))
+		return 0;
+	if ((r = forge_fetch_newer(f, "runs", url, key, f->prev_max_run,
+	    &list)) < 0)
+		return r;
+	json_array_foreach(list, i, v)
+		if ((r = run(ctx, v)) < 0)
+			goto out;
+	i = 0;
+	while (forge_fetch_next_unfinished(f, &i, &id))
+		if ((r = again(ctx, id)) < 0)
+			goto out;
+out:
+	json_decref(list);
+	return r;
+}
+
+int
+forge_fetch_deployments(struct forge_fetch *f, const char *url,
+    json_t **out)
+{
+	json_t *list = NULL;
+	uint64_t above;
+	int r;
+
+	if (out != NULL)
+		*out = NULL;
+	if (!forge_fetch_wants(f, "deployments"))
+		return 0;
+	if ((r = forge_out_prev_max(f->o, "deployments", &above)) < 0 ||
+	    (r = forge_fetch_newer(f, "deployments", url, NULL, above,
+	    &list)) < 0)
+		return r;
+	if ((r = forge_fetch_put_items(f, list, "deployments")) == 0 &&
+	    out != NULL) {
+		*out = list;
+		list = NULL;
+	}
+	json_decref(list);
+	return r;
+}
+
+int
 forge_fetch_next_unfinished(struct forge_fetch *f, size_t *i, uint64_t *id)
 {
 	char path[64];
@@ -243,17 +296,35 @@ forge_fetch_put_items(struct forge_fetch *f, json_t *items, const char *dir)
 }
 
 const char *
-forge_fetch_vurl(struct forge_fetch *f, char *url, size_t cap,
-    const char *under, const char *fmt, va_list ap)
+forge_fetch_url(struct forge_fetch_proj *p, const char *fmt, ...)
 {
 	char path[2048];
+	va_list ap;
 	int n;
 
+	va_start(ap, fmt);
 	n = vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(path) ||
-	    forge_http_url(f->h, url, cap, "%s%s", under, path) < 0)
-		url[0] = '\0';
-	return url;
+	    forge_http_url(p->f->h, p->url, sizeof(p->url), "%s%s", p->under,
+	    path) < 0)
+		p->url[0] = '\0';
+	return p->url;
+}
+
+int
+forge_fetch_end(struct forge_fetch_proj *p)
+{
+	int r;
+
+	if ((r = forge_fetch_list(p->f, "hooks", forge_fetch_url(p,
+	    "/hooks?per_page=100"), NULL, "hooks.json", FORGE_FETCH_SECRETS,
+	    0644, NULL)) < 0 ||
+	    (r = forge_fetch_list(p->f, "releases", forge_fetch_url(p,
+	    "/releases?per_page=100"), NULL, "releases.json",
+	    FORGE_FETCH_RAW, 0644, NULL)) < 0)
+		return r;
+	return forge_fetch_state(p->f);
 }
 
 int

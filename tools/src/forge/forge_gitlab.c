@@ -19,28 +19,6 @@
 #define GL_MAX_CONFIG_FILES 64
 #define GL_CONFIG_MAX ((size_t)4 << 20)
 
-struct gl {
-	struct forge_fetch *f;
-	char under[1040];	/* /projects/ and the %-encoded path */
-	char ref[512];		/* %-encoded default branch */
-	char url[FORGE_URL_MAX];
-};
-
-/* Format a URL under the project into g->url ("" if it does not fit). */
-static const char *gl_url(struct gl *g, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static const char *
-gl_url(struct gl *g, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	forge_fetch_vurl(g->f, g->url, sizeof(g->url), g->under, fmt, ap);
-	va_end(ap);
-	return g->url;
-}
-
 static int
 is_finished(const char *status)
 {
@@ -145,7 +123,7 @@ has_string(const json_t *a, const char *s)
 }
 
 static int
-gl_config(struct gl *g, const char *main_file)
+gl_config(struct forge_fetch_proj *g, const char *main_file)
 {
 	struct forge_fetch *f = g->f;
 	json_t *queue = NULL;
@@ -183,7 +161,8 @@ gl_config(struct gl *g, const char *main_file)
 				goto out;
 			continue;
 		}
-		gl_url(g, "/repository/files/%s/raw?ref=%s", enc, g->ref);
+		forge_fetch_url(g, "/repository/files/%s/raw?ref=%s", enc,
+		    g->ref);
 		r = forge_http_get(f->h, g->url, GL_CONFIG_MAX, &body, &len,
 		    &e);
 		if (r == -ENOENT && i == 0) {
@@ -244,7 +223,7 @@ has_archive(const json_t *job)
  * an unfinished one is.
  */
 static int
-gl_run(struct gl *g, uint64_t pid)
+gl_run(struct forge_fetch_proj *g, uint64_t pid)
 {
 	struct forge_fetch *f = g->f;
 	unsigned long long id = (unsigned long long)pid;
@@ -264,16 +243,17 @@ gl_run(struct gl *g, uint64_t pid)
 	 * A run that vanished (deleted on the forge) keeps its stored copy
 	 * and is not asked for again.
 	 */
-	if ((r = forge_fetch_json(f, what, gl_url(g, "/pipelines/%llu", id),
-	    path, FORGE_FETCH_RAW | FORGE_FETCH_GONE_OK, 0644, &run)) < 0)
+	if ((r = forge_fetch_json(f, what, forge_fetch_url(g,
+	    "/pipelines/%llu", id), path, FORGE_FETCH_RAW |
+	    FORGE_FETCH_GONE_OK, 0644, &run)) < 0)
 		goto out;
 	if (run == NULL)
 		return forge_fetch_run_done(f, pid,
 		    forge_out_n_errors(f->o) == n_errors);
 	snprintf(what, sizeof(what), "jobs of runs/%llu", id);
-	if ((r = forge_fetch_list(f, what, gl_url(g, "/pipelines/%llu/jobs?"
-	    "per_page=100&include_retried=true", id), NULL, NULL,
-	    FORGE_FETCH_RAW, 0, &jobs)) < 0)
+	if ((r = forge_fetch_list(f, what, forge_fetch_url(g,
+	    "/pipelines/%llu/jobs?per_page=100&include_retried=true", id),
+	    NULL, NULL, FORGE_FETCH_RAW, 0, &jobs)) < 0)
 		goto out;
 	json_array_foreach(jobs, i, job) {
 		uint64_t jid;
@@ -285,13 +265,13 @@ gl_run(struct gl *g, uint64_t pid)
 		if ((r = forge_out_put_json(f->o, path, job, 0644)) < 0)
 			goto out;
 		if (has_trace(job) && (r = forge_fetch_log(f, jid,
-		    gl_url(g, "/jobs/%llu/trace",
+		    forge_fetch_url(g, "/jobs/%llu/trace",
 		    (unsigned long long)jid))) < 0)
 			goto out;
 		if (f->opts.has_artifacts && has_archive(job)) {
 			snprintf(path, sizeof(path), "artifacts/%llu.zip",
 			    (unsigned long long)jid);
-			if ((r = forge_fetch_file(f, path, gl_url(g,
+			if ((r = forge_fetch_file(f, path, forge_fetch_url(g,
 			    "/jobs/%llu/artifacts", (unsigned long long)jid),
 			    path, f->opts.max_artifact)) < 0)
 				goto out;
@@ -301,8 +281,8 @@ gl_run(struct gl *g, uint64_t pid)
 	 * Trigger jobs (downstream pipelines) are listed apart; a GitLab
 	 * without the endpoint (404) simply has none.
 	 */
-	if ((r = forge_fetch_list(f, what, gl_url(g, "/pipelines/%llu/bridges?"
-	    "per_page=100", id), NULL, NULL,
+	if ((r = forge_fetch_list(f, what, forge_fetch_url(g,
+	    "/pipelines/%llu/bridges?per_page=100", id), NULL, NULL,
 	    FORGE_FETCH_RAW | FORGE_FETCH_GONE_OK, 0, &bridges)) < 0)
 		goto out;
 	if ((r = forge_fetch_put_items(f, bridges, "jobs")) < 0)
@@ -317,37 +297,23 @@ out:
 	return r;
 }
 
+/* forge_fetch_runs() calls back here: a run listed, a run again. */
 static int
-gl_runs(struct gl *g)
+gl_run_new(void *ctx, json_t *run)
 {
-	struct forge_fetch *f = g->f;
-	json_t *list = NULL;
-	json_t *v;
 	uint64_t id;
-	size_t i;
-	int r;
 
-	if (!forge_fetch_wants(f, "runs"))
-		return 0;
-	if ((r = forge_fetch_newer(f, "runs", gl_url(g, "/pipelines?"
-	    "order_by=id&sort=desc&per_page=100"), NULL, f->prev_max_run,
-	    &list)) < 0)
-		return r;
-	json_array_foreach(list, i, v)
-		if (forge_json_id(v, "id", &id) == 0 &&
-		    (r = gl_run(g, id)) < 0)
-			goto out;
-	i = 0;
-	while (forge_fetch_next_unfinished(f, &i, &id))
-		if ((r = gl_run(g, id)) < 0)
-			goto out;
-out:
-	json_decref(list);
-	return r;
+	return forge_json_id(run, "id", &id) == 0 ? gl_run(ctx, id) : 0;
 }
 
 static int
-gl_schedules(struct gl *g)
+gl_run_again(void *ctx, uint64_t id)
+{
+	return gl_run(ctx, id);
+}
+
+static int
+gl_schedules(struct forge_fetch_proj *g)
 {
 	struct forge_fetch *f = g->f;
 	json_t *list = NULL;
@@ -357,7 +323,7 @@ gl_schedules(struct gl *g)
 	size_t i;
 	int r;
 
-	if ((r = forge_fetch_list(f, "schedules", gl_url(g,
+	if ((r = forge_fetch_list(f, "schedules", forge_fetch_url(g,
 	    "/pipeline_schedules?per_page=100"), NULL, NULL, FORGE_FETCH_RAW,
 	    0, &list)) < 0 || list == NULL)
 		goto out;
@@ -371,7 +337,7 @@ gl_schedules(struct gl *g)
 
 		d = NULL;
 		if (forge_json_id(v, "id", &id) == 0 &&
-		    (r = forge_fetch_json(f, "schedules", gl_url(g,
+		    (r = forge_fetch_json(f, "schedules", forge_fetch_url(g,
 		    "/pipeline_schedules/%llu", (unsigned long long)id),
 		    NULL, FORGE_FETCH_RAW, 0, &d)) < 0)
 			goto out;
@@ -389,29 +355,10 @@ out:
 	return r;
 }
 
-static int
-gl_deployments(struct gl *g)
-{
-	struct forge_fetch *f = g->f;
-	json_t *list = NULL;
-	uint64_t above;
-	int r;
-
-	if (!forge_fetch_wants(f, "deployments"))
-		return 0;
-	if ((r = forge_out_prev_max(f->o, "deployments", &above)) < 0 ||
-	    (r = forge_fetch_newer(f, "deployments", gl_url(g, "/deployments?"
-	    "order_by=id&sort=desc&per_page=100"), NULL, above, &list)) < 0)
-		return r;
-	r = forge_fetch_put_items(f, list, "deployments");
-	json_decref(list);
-	return r;
-}
-
 int
 forge_gitlab_read(struct forge_fetch *f, const char *project)
 {
-	struct gl *g = NULL;
+	struct forge_fetch_proj *g = NULL;
 	json_t *proj = NULL;
 	const char *branch;
 	const char *cfg;
@@ -426,8 +373,8 @@ forge_gitlab_read(struct forge_fetch *f, const char *project)
 		r = -EINVAL;
 		goto out;
 	}
-	if ((r = forge_fetch_begin(f, gl_url(g, "%s", ""), "project.json",
-	    &proj)) < 0)
+	if ((r = forge_fetch_begin(f, forge_fetch_url(g, "%s", ""),
+	    "project.json", &proj)) < 0)
 		goto out;
 	branch = forge_json_str(proj, "default_branch");
 	cfg = forge_json_str(proj, "ci_config_path");
@@ -438,25 +385,23 @@ forge_gitlab_read(struct forge_fetch *f, const char *project)
 	if (branch != NULL && http_url_encode(branch, strlen(branch), 0,
 	    g->ref, sizeof(g->ref)) == 0 && (r = gl_config(g, cfg)) < 0)
 		goto out;
-	if ((r = gl_runs(g)) < 0 ||
+	if ((r = forge_fetch_runs(f, forge_fetch_url(g,
+	    "/pipelines?order_by=id&sort=desc&per_page=100"), NULL,
+	    gl_run_new, gl_run_again, g)) < 0 ||
 	    (r = gl_schedules(g)) < 0 ||
-	    (r = forge_fetch_list(f, "variables", gl_url(g,
+	    (r = forge_fetch_list(f, "variables", forge_fetch_url(g,
 	    "/variables?per_page=100"), NULL, "variables.json",
 	    FORGE_FETCH_VALUES, 0600, NULL)) < 0 ||
-	    (r = forge_fetch_list(f, "environments", gl_url(g,
+	    (r = forge_fetch_list(f, "environments", forge_fetch_url(g,
 	    "/environments?per_page=100"), NULL, "environments.json",
 	    FORGE_FETCH_RAW, 0644, NULL)) < 0 ||
-	    (r = gl_deployments(g)) < 0 ||
-	    (r = forge_fetch_list(f, "protected_branches", gl_url(g,
+	    (r = forge_fetch_deployments(f, forge_fetch_url(g, "/deployments?"
+	    "order_by=id&sort=desc&per_page=100"), NULL)) < 0 ||
+	    (r = forge_fetch_list(f, "protected_branches", forge_fetch_url(g,
 	    "/protected_branches?per_page=100"), NULL,
-	    "protected_branches.json", FORGE_FETCH_RAW, 0644, NULL)) < 0 ||
-	    (r = forge_fetch_list(f, "hooks", gl_url(g, "/hooks?per_page=100"),
-	    NULL, "hooks.json", FORGE_FETCH_SECRETS, 0644, NULL)) < 0 ||
-	    (r = forge_fetch_list(f, "releases", gl_url(g,
-	    "/releases?per_page=100"), NULL, "releases.json",
-	    FORGE_FETCH_RAW, 0644, NULL)) < 0)
+	    "protected_branches.json", FORGE_FETCH_RAW, 0644, NULL)) < 0)
 		goto out;
-	r = forge_fetch_state(f);
+	r = forge_fetch_end(g);
 out:
 	json_decref(proj);
 	free(g);
