@@ -101,6 +101,19 @@ cli_usage(const char *cmd, const char *usage, int is_error)
 }
 
 int
+cli_getopt(int argc, char **argv, const struct option *longopts,
+    struct cli_common *c)
+{
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
+	    NULL)) != -1)
+		if (!cli_common_opt(c, opt, optarg))
+			return opt;
+	return -1;
+}
+
+int
 cli_args(const char *cmd, const struct cli_common *c, const char *usage,
     int argc, int n_args)
 {

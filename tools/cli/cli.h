@@ -133,6 +133,15 @@ enum {
 int cli_common_opt(struct cli_common *c, int opt, const char *arg);
 
 /*
+ * cli_getopt(argc, argv, longopts, c):
+ * getopt_long() over ${longopts} and the common short options, with the
+ * common options recorded in ${c} (cli_common_opt()): returns the next
+ * option that is the command's own (or '?'), and -1 at the end.
+ */
+int cli_getopt(int argc, char **argv, const struct option *longopts,
+    struct cli_common *c);
+
+/*
  * cli_getopt_reset():
  * Reset getopt_long() for a fresh parse; a command calls it before
  * parsing.  main() passes commands an argv whose argv[0] is "amber CMD",

@@ -44,15 +44,11 @@ cmd_cat(int argc, char **argv)
 	const char *spec;
 	uint64_t off = 0;
 	size_t got;
-	int opt;
 	int r;
 
 	memset(&c, 0, sizeof(c));
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		if (!cli_common_opt(&c, opt, optarg))
-			return cli_usage(argv[0], usage, 1);
-	}
+	if (cli_getopt(argc, argv, longopts, &c) != -1)
+		return cli_usage(argv[0], usage, 1);
 	if ((r = cli_args(argv[0], &c, usage, argc, 2)) >= 0)
 		return r;
 	spec = argv[optind + 1];

@@ -85,10 +85,7 @@ cmd_doctor(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	memset(&o, 0, sizeof(o));
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		if (cli_common_opt(&c, opt, optarg))
-			continue;
+	while ((opt = cli_getopt(argc, argv, longopts, &c)) != -1) {
 		switch (opt) {
 		case OPT_S3_CREDENTIALS:
 			o.s3_credentials = optarg;

@@ -101,10 +101,7 @@ cmd_init(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	memset(&o, 0, sizeof(o));
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		if (cli_common_opt(&c, opt, optarg))
-			continue;
+	while ((opt = cli_getopt(argc, argv, longopts, &c)) != -1) {
 		switch (opt) {
 		case OPT_IMMUTABLE:
 			o.is_immutable = 1;

@@ -137,8 +137,7 @@ cmd_policy(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	memset(&p, 0, sizeof(p));
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
-	    NULL)) != -1) {
+	while ((opt = cli_getopt(argc, argv, longopts, &c)) != -1) {
 		uint32_t *cnt = NULL;
 
 		switch (opt) {
@@ -167,8 +166,7 @@ cmd_policy(int argc, char **argv)
 			n_rules += *cnt > 0;
 			continue;
 		}
-		if (!cli_common_opt(&c, opt, optarg))
-			return cli_usage(argv[0], usage, 1);
+		return cli_usage(argv[0], usage, 1);
 	}
 	if ((r = cli_args(argv[0], &c, usage, argc, 2)) >= 0)
 		return r;

@@ -77,9 +77,9 @@ prune_opts(int argc, char **argv, struct cli_common *c, struct out *o,
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
+	int r;
 
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
-	    NULL)) != -1) {
+	while ((opt = cli_getopt(argc, argv, longopts, c)) != -1) {
 		if (opt == CLI_OPT_FIRST_PRIVATE) {
 			o->is_dry_run = 1;
 			continue;
@@ -95,13 +95,10 @@ prune_opts(int argc, char **argv, struct cli_common *c, struct out *o,
 				*grace = 0;
 			continue;
 		}
-		if (!cli_common_opt(c, opt, optarg))
-			return cli_usage(argv[0], usage, 1);
-	}
-	if (c->is_help)
-		return cli_usage(argv[0], usage, 0);
-	if (argc - optind != 1)
 		return cli_usage(argv[0], usage, 1);
+	}
+	if ((r = cli_args(argv[0], c, usage, argc, 1)) >= 0)
+		return r;
 	if (!is_prunable_location(argv[optind])) {
 		cli_err(argv[0], "%s: prune deletes from local stores only "
 		    "(S3 lifecycle rules are not implemented yet)",

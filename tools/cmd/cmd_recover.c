@@ -425,8 +425,7 @@ args_opt(struct args *a, const char *cmd, int opt, char *arg)
 		a->jobs = (unsigned)v;
 		break;
 	default:
-		if (!cli_common_opt(&a->c, opt, arg))
-			return cli_usage(cmd, usage, 1);
+		return cli_usage(cmd, usage, 1);
 	}
 	return -1;
 }
@@ -454,8 +453,7 @@ args_parse(int argc, char **argv, struct args *a)
 
 	a->jobs = 4;
 	cli_getopt_reset();
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
-	    NULL)) != -1)
+	while ((opt = cli_getopt(argc, argv, longopts, &a->c)) != -1)
 		if ((r = args_opt(a, argv[0], opt, optarg)) >= 0)
 			return r;
 	if (a->c.is_help)

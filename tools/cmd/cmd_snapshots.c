@@ -306,8 +306,7 @@ cmd_snapshots(int argc, char **argv)
 	int r;
 
 	memset(&c, 0, sizeof(c));
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
-	    NULL)) != -1) {
+	while ((opt = cli_getopt(argc, argv, longopts, &c)) != -1) {
 		if (opt == CLI_OPT_FIRST_PRIVATE) {
 			if (age_parse(optarg, &max_age) < 0) {
 				cli_err(argv[0], "--max-age %s: a duration such "
@@ -320,8 +319,7 @@ cmd_snapshots(int argc, char **argv)
 			is_cached_ids = 1;
 			continue;
 		}
-		if (!cli_common_opt(&c, opt, optarg))
-			return cli_usage(argv[0], usage, 1);
+		return cli_usage(argv[0], usage, 1);
 	}
 	if ((r = cli_args(argv[0], &c, usage, argc, 1)) >= 0)
 		return r;

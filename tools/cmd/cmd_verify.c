@@ -176,10 +176,7 @@ cmd_verify(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	memset(&v, 0, sizeof(v));
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		if (cli_common_opt(&c, opt, optarg))
-			continue;
+	while ((opt = cli_getopt(argc, argv, longopts, &c)) != -1) {
 		switch (opt) {
 		case OPT_READ_DATA:
 			flags |= STORE_VERIFY_READ_DATA;
