@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "../check.h"
+#include "fixture.h"
 #include "../../fs/inode.h"
 #include "../../fs/snaps.h"
 
@@ -30,14 +31,6 @@
 static char top[64];
 static char store_dir[128];
 static char index_dir[128];
-
-static void
-quiet(int level, const char *msg)
-{
-	(void)level;
-	if (getenv("AMBER_TEST_VERBOSE") != NULL)
-		fprintf(stderr, "store: %s\n", msg);
-}
 
 /* Sources "a" (files) and, if ${with_r}, "r" (repos): empty dirs. */
 static int
@@ -280,22 +273,15 @@ out:
 int
 main(void)
 {
-	char cmd[256];
 	int r;
 
-	store_log_set(quiet);
-	snprintf(top, sizeof(top), "/tmp/amber-test-fs-snaps.XXXXXX");
-	if (mkdtemp(top) == NULL) {
-		perror("mkdtemp");
+	store_log_set(fixture_quiet);
+	if (fixture_tmp(top, sizeof(top), "fs-snaps") < 0)
 		return 1;
-	}
 	snprintf(store_dir, sizeof(store_dir), "%s/store", top);
 	snprintf(index_dir, sizeof(index_dir), "%s/index", top);
 	run();
 	r = check_done("test_fs_snaps");
-	snprintf(cmd, sizeof(cmd), "chmod -R u+w '%s' && rm -rf '%s'", top,
-	    top);
-	if (system(cmd) != 0)
-		fprintf(stderr, "test_fs_snaps: cannot remove %s\n", top);
+	fixture_rm(top, "test_fs_snaps");
 	return r;
 }

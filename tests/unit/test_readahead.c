@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "../check.h"
+#include "fixture.h"
 #include "cache.h"
 #include "index.h"
 #include "log.h"
@@ -64,17 +65,7 @@ quiet(int level, const char *msg)
 static int
 n_threads(void)
 {
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *de;
-	int n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
+	return fixture_count("/proc/self/task");
 }
 
 /*

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "../check.h"
+#include "fixture.h"
 #include "index.h"
 #include "log.h"
 #include "pack.h"
@@ -825,34 +826,6 @@ out:
 	store_writer_free(w);
 }
 
-/* Put a manifest with ${parents} and the content of ${like}. */
-static int
-put_manifest(struct store *s, const struct store_snap *like, int64_t t,
-    const uint8_t (*parents)[32], size_t n_parents, uint8_t id[32])
-{
-	struct store_snap_new sn;
-	uint8_t *obj = NULL;
-	size_t len;
-	char name[80];
-	char hex[65];
-	int r;
-
-	memset(&sn, 0, sizeof(sn));
-	sn.time_sec = t;
-	sn.host = "forger";
-	sn.sources = like->sources;
-	sn.n_sources = like->n_sources;
-	if ((r = snap_make(&s->kr, &sn, &like->root, parents, n_parents,
-	    &obj, &len)) < 0)
-		return r;
-	crypt_sha256(obj, len, id);
-	log_hex(id, 32, hex);
-	snprintf(name, sizeof(name), "snapshots/%s", hex);
-	r = s->be->ops->put(s->be, name, obj, len);
-	free(obj);
-	return r;
-}
-
 /* Flip one byte of the object ${key} of the store. */
 static int
 flip(const char *key, off_t at)
@@ -912,13 +885,13 @@ test_dag(void)
 	if (store_snap_find(l, "latest", &a) != 0)
 		goto out;
 	/* Two ingests that both saw A as the newest. */
-	CHECK(put_manifest(s, a, T1 + 10, (const uint8_t (*)[32])ida, 1,
+	CHECK(fixture_put_manifest(s, a, T1 + 10, (const uint8_t (*)[32])ida, 1,
 	    idb) == 0);
-	CHECK(put_manifest(s, a, T1 + 10, (const uint8_t (*)[32])ida, 1,
+	CHECK(fixture_put_manifest(s, a, T1 + 10, (const uint8_t (*)[32])ida, 1,
 	    idc) == 0);
 	/* One that names a snapshot nobody has. */
 	memset(missing[0], 0x5e, 32);
-	CHECK(put_manifest(s, a, T1 + 20, (const uint8_t (*)[32])missing, 1,
+	CHECK(fixture_put_manifest(s, a, T1 + 20, (const uint8_t (*)[32])missing, 1,
 	    ide) == 0);
 	store_snap_list_free(l);
 	l = NULL;
