@@ -43,6 +43,57 @@ fixture_rm(const char *top, const char *prog)
 }
 
 int
+fixture_open(const char *dir, const struct store_opts *o, const char *pass,
+    struct store **s)
+{
+	int r;
+
+	*s = NULL;
+	if ((r = store_open(dir, o, s)) < 0)
+		return r;
+	if ((r = store_unlock(*s, pass, strlen(pass))) < 0) {
+		store_close(*s);
+		*s = NULL;
+	}
+	return r;
+}
+
+int
+fixture_create_open(const char *dir, const char *idx, const char *pass,
+    struct store **s)
+{
+	struct store_create_opts co;
+	struct store_opts o;
+	int r;
+
+	*s = NULL;
+	memset(&co, 0, sizeof(co));
+	co.kdf.log2_n = 10;
+	if ((r = store_create(dir, &co, pass, strlen(pass))) < 0)
+		return r;
+	memset(&o, 0, sizeof(o));
+	o.index_dir = idx;
+	return fixture_open(dir, &o, pass, s);
+}
+
+uint64_t
+fixture_rng(uint64_t *state)
+{
+	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+void
+fixture_rnd(uint64_t *state, uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)fixture_rng(state);
+}
+
+int
 fixture_count(const char *dir)
 {
 	DIR *d = opendir(dir);

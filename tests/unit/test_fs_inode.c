@@ -215,8 +215,6 @@ lookup_all(struct fs *fs, const char *snap, struct ids *o)
 static void
 run(void)
 {
-	struct store_create_opts co;
-	struct store_opts o;
 	struct store *s = NULL;
 	struct fs fs;
 	struct fs fs2;
@@ -227,13 +225,7 @@ run(void)
 	int is_fs = 0;
 	int is_fs2 = 0;
 
-	memset(&co, 0, sizeof(co));
-	co.kdf.log2_n = 10;
-	CHECK(store_create(store_dir, &co, PASS, strlen(PASS)) == 0);
-	memset(&o, 0, sizeof(o));
-	o.index_dir = index_dir;
-	CHECK(store_open(store_dir, &o, &s) == 0);
-	CHECK(s != NULL && store_unlock(s, PASS, strlen(PASS)) == 0);
+	CHECK(fixture_create_open(store_dir, index_dir, PASS, &s) == 0);
 	if (s == NULL)
 		return;
 	CHECK(commit(s, T1) == 0);

@@ -120,7 +120,6 @@ has_name(const struct snaps_view *v, const uint8_t id[STORE_HASH_LEN],
 static void
 run(void)
 {
-	struct store_create_opts co;
 	struct store_opts o;
 	struct store *s = NULL;
 	struct store *is = NULL;
@@ -139,13 +138,7 @@ run(void)
 	int64_t future = (int64_t)time(NULL) + 10 * 86400;
 	int changed = -1;
 
-	memset(&co, 0, sizeof(co));
-	co.kdf.log2_n = 10;
-	CHECK(store_create(store_dir, &co, PASS, strlen(PASS)) == 0);
-	memset(&o, 0, sizeof(o));
-	o.index_dir = index_dir;
-	CHECK(store_open(store_dir, &o, &s) == 0);
-	CHECK(s != NULL && store_unlock(s, PASS, strlen(PASS)) == 0);
+	CHECK(fixture_create_open(store_dir, index_dir, PASS, &s) == 0);
 	if (s == NULL)
 		return;
 	/* 0, 1, 2: one second, a chain; 3: an hour on; 4: the future. */
@@ -223,6 +216,7 @@ run(void)
 	 * the master's between 3 and 4 (5, 6): new slots, old ones kept. */
 	CHECK(store_key_new_ingest(s, "ci runner", &kf) == 0 && kf != NULL);
 	snprintf(ingest_index, sizeof(ingest_index), "%s/index-ingest", top);
+	memset(&o, 0, sizeof(o));
 	o.index_dir = ingest_index;
 	CHECK(store_open(store_dir, &o, &is) == 0);
 	CHECK(is != NULL && kf != NULL &&

@@ -36,19 +36,9 @@ static char index_dir[128];
 static int
 open_store(const char *idx, struct store **s)
 {
-	struct store_opts o;
-	int r;
+	struct store_opts o = { .index_dir = idx };
 
-	memset(&o, 0, sizeof(o));
-	o.index_dir = idx;
-	*s = NULL;
-	if ((r = store_open(store_dir, &o, s)) < 0)
-		return r;
-	if ((r = store_unlock(*s, PASS, strlen(PASS))) < 0) {
-		store_close(*s);
-		*s = NULL;
-	}
-	return r;
+	return fixture_open(store_dir, &o, PASS, s);
 }
 
 /* Sources a (files), b (files), c (repos), each an empty directory. */
@@ -428,8 +418,8 @@ run(void)
 	CHECK(fixture_put_manifest(s, a, T1 + 10, (const uint8_t (*)[32])idd, 1,
 	    idc) == 0);
 	memset(missing[0], 0x5e, 32);
-	CHECK(fixture_put_manifest(s, a, T1 + 20, (const uint8_t (*)[32])missing, 1,
-	    ide) == 0);
+	CHECK(fixture_put_manifest(s, a, T1 + 20,
+	    (const uint8_t (*)[32])missing, 1, ide) == 0);
 	CHECK(fixture_put_manifest(s, a, (int64_t)time(NULL) + 86400,
 	    (const uint8_t (*)[32])ida, 1, idf) == 0);
 	store_snap_list_free(l);
