@@ -97,12 +97,20 @@ $(AMBER): $(B)/tools/cmd/main.o $(LIBTOOLS) $(LIBSTORE)
 $(AMBERFS): $(FS_OBJ) $(LIBSTORE)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(FS_OBJ) $(LIBSTORE) $(PKG_LIBS)
 
-$(B)/tests/test_%: $(B)/tests/unit/test_%.o $(LIBTOOLS) $(LIBSTORE)
+# Every unit test links tests/unit/fixture.c, the helpers they share, as
+# an archive: a test that fakes part of the store (test_fs_tcache) and
+# uses no helper then pulls in nothing of it, nor the store it calls.
+FIXTURE   = $(B)/tests/libfixture.a
+
+$(FIXTURE): $(B)/tests/unit/fixture.o
+	rm -f $@; ar rcs $@ $^
+
+$(B)/tests/test_%: $(B)/tests/unit/test_%.o $(FIXTURE) $(LIBTOOLS) $(LIBSTORE)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # tests/unit/test_fs_*.c: the mount's logic without FUSE or /dev/fuse.
-$(B)/tests/test_fs_%: $(B)/tests/unit/test_fs_%.o $(LIBFS) $(LIBSTORE)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBFS) $(LIBSTORE) $(PKG_LIBS)
+$(B)/tests/test_fs_%: $(B)/tests/unit/test_fs_%.o $(FIXTURE) $(LIBFS) $(LIBSTORE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(FIXTURE) $(LIBFS) $(LIBSTORE) $(PKG_LIBS)
 
 $(B)/tests/attack_%: $(B)/tests/attack/%.o $(LIBSTORE)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBSTORE) $(PKG_LIBS)
@@ -110,7 +118,7 @@ $(B)/tests/attack_%: $(B)/tests/attack/%.o $(LIBSTORE)
 # Keep the test programs' objects: made by a chain of pattern rules they
 # would be deleted as intermediate, and built again by the next make.
 .SECONDARY: $(UNIT_SRC:%.c=$(B)/%.o) $(FUZZ_SRC:%.c=$(B)/%.o) \
-    $(ATTACK_SRC:%.c=$(B)/%.o)
+    $(ATTACK_SRC:%.c=$(B)/%.o) $(B)/tests/unit/fixture.o
 
 # Fuzz targets, linked with a standalone driver that replays a corpus.
 $(B)/tests/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/replay.o $(LIBTOOLS) $(LIBSTORE)

@@ -168,6 +168,31 @@ index_close(struct index *ix)
 	free(ix);
 }
 
+/* End read ${txn} of a lookup that returned ${rc}: 0, -ENOENT or -EIO. */
+static int
+get_end(struct index *ix, MDB_txn *txn, int rc)
+{
+	mdb_txn_abort(txn);
+	if (rc == MDB_NOTFOUND)
+		return -ENOENT;
+	if (rc != 0)
+		return ix_err(ix, "get", rc);
+	return 0;
+}
+
+/* End write ${txn} after a put that returned ${rc}: commit it if 0. */
+static int
+put_end(struct index *ix, MDB_txn *txn, int rc)
+{
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return ix_err(ix, "put", rc);
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return ix_err(ix, "commit", rc);
+	return 0;
+}
+
 static int
 get(struct index *ix, MDB_dbi dbi, const void *k, size_t klen, void **val,
     size_t *vlen)
@@ -191,12 +216,7 @@ get(struct index *ix, MDB_dbi dbi, const void *k, size_t klen, void **val,
 		if (vlen != NULL)
 			*vlen = v.mv_size;
 	}
-	mdb_txn_abort(txn);
-	if (rc == MDB_NOTFOUND)
-		return -ENOENT;
-	if (rc != 0)
-		return ix_err(ix, "get", rc);
-	return 0;
+	return get_end(ix, txn, rc);
 }
 
 static int
@@ -210,13 +230,7 @@ put(struct index *ix, MDB_dbi dbi, const void *k, size_t klen,
 
 	if ((rc = mdb_txn_begin(ix->env, NULL, 0, &txn)) != 0)
 		return ix_err(ix, "begin", rc);
-	if ((rc = mdb_put(txn, dbi, &key, &v, 0)) != 0) {
-		mdb_txn_abort(txn);
-		return ix_err(ix, "put", rc);
-	}
-	if ((rc = mdb_txn_commit(txn)) != 0)
-		return ix_err(ix, "commit", rc);
-	return 0;
+	return put_end(ix, txn, mdb_put(txn, dbi, &key, &v, 0));
 }
 
 static int
@@ -248,12 +262,7 @@ index_chunk_get(struct index *ix, const uint8_t id[STORE_HASH_LEN],
 	rc = mdb_get(txn, ix->chunks, &key, &v);
 	if (rc == 0 && loc != NULL && loc_decode(&v, loc) < 0)
 		rc = MDB_NOTFOUND;	/* a damaged record is a miss */
-	mdb_txn_abort(txn);
-	if (rc == MDB_NOTFOUND)
-		return -ENOENT;
-	if (rc != 0)
-		return ix_err(ix, "get", rc);
-	return 0;
+	return get_end(ix, txn, rc);
 }
 
 int
@@ -385,13 +394,7 @@ index_pack_set_trees(struct index *ix, const uint8_t h[STORE_HASH_LEN])
 	pv[12] = INDEX_PACK_TREES;
 	v.mv_size = v.mv_size > 13 ? v.mv_size : 13;
 	v.mv_data = pv;
-	if ((rc = mdb_put(txn, ix->packs, &key, &v, 0)) != 0) {
-		mdb_txn_abort(txn);
-		return ix_err(ix, "put", rc);
-	}
-	if ((rc = mdb_txn_commit(txn)) != 0)
-		return ix_err(ix, "commit", rc);
-	return 0;
+	return put_end(ix, txn, mdb_put(txn, ix->packs, &key, &v, 0));
 }
 
 int
@@ -664,15 +667,9 @@ int
 index_cache_put(struct index *ix, const char *table, const void *key,
     size_t klen, const void *val, size_t vlen)
 {
-	uint8_t *k;
-	size_t kl;
-	int r;
+	struct index_kv kv = { key, klen, val, vlen };
 
-	if ((r = cache_key(table, key, klen, &k, &kl)) < 0)
-		return r;
-	r = put(ix, ix->cache, k, kl, val, vlen);
-	free(k);
-	return r;
+	return index_cache_put_all(ix, table, &kv, 1, 0);
 }
 
 int

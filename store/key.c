@@ -316,6 +316,48 @@ record_mac_ok(const struct keyring *kr, const uint8_t *buf, size_t len)
 	return CRYPTO_memcmp(mac, buf + len - 32, 32) == 0;
 }
 
+/* The head of a record: ${magic}, the key's id, the store's id. */
+static int
+record_begin(struct wb *w, const char *magic, const uint8_t id[16],
+    const uint8_t store_id[STORE_ID_LEN])
+{
+	int r;
+
+	if ((r = wb_bytes(w, magic, 8)) < 0 ||
+	    (r = wb_bytes(w, id, 16)) < 0 ||
+	    (r = wb_bytes(w, store_id, STORE_ID_LEN)) < 0)
+		return r;
+	return 0;
+}
+
+/*
+ * Check record ${buf}: its magic is ${magic}, its MAC is good and it is
+ * of store ${store_id}.  Copies the key's id into ${id} and leaves ${rd}
+ * at what follows the head, the MAC left out.  Returns 0, -EACCES
+ * without the master key, or -EBADMSG.
+ */
+static int
+record_open(const struct keyring *kr, const char *magic,
+    const uint8_t store_id[STORE_ID_LEN], const uint8_t *buf, size_t len,
+    struct rd *rd, uint8_t id[16])
+{
+	const uint8_t *p;
+
+	*rd = rd_init(buf, len);
+	if (!kr->has_master)
+		return -EACCES;
+	if (len < 32 + 8 || rd_bytes(rd, 8, &p) < 0 ||
+	    memcmp(p, magic, 8) != 0)
+		return -EBADMSG;
+	if (!record_mac_ok(kr, buf, len))
+		return -EBADMSG;
+	rd->len -= 32;
+	if (rd_copy(rd, id, 16) < 0 || rd_bytes(rd, 16, &p) < 0 ||
+	    memcmp(p, store_id, 16) != 0)
+		return -EBADMSG;
+	return 0;
+}
+
 int
 reg_make(const struct keyring *kr, const uint8_t store_id[STORE_ID_LEN],
     const struct reg_entry *e, uint8_t **out, size_t *len)
@@ -325,9 +367,7 @@ reg_make(const struct keyring *kr, const uint8_t store_id[STORE_ID_LEN],
 
 	if (!kr->has_master)
 		return -EACCES;
-	if ((r = wb_bytes(&w, REG_MAGIC, 8)) < 0 ||
-	    (r = wb_bytes(&w, e->id, 16)) < 0 ||
-	    (r = wb_bytes(&w, store_id, STORE_ID_LEN)) < 0 ||
+	if ((r = record_begin(&w, REG_MAGIC, e->id, store_id)) < 0 ||
 	    (r = wb_u64(&w, e->created)) < 0 ||
 	    (r = wb_bytes(&w, e->sign_pub, 32)) < 0 ||
 	    (r = wb_str16(&w, e->label, strlen(e->label))) < 0)
@@ -342,21 +382,16 @@ int
 reg_open(const struct keyring *kr, const uint8_t store_id[STORE_ID_LEN],
     const uint8_t *buf, size_t len, struct reg_entry *e)
 {
-	struct rd r = rd_init(buf, len);
+	struct rd r;
 	const uint8_t *p;
 	size_t n;
+	int rc;
 
 	memset(e, 0, sizeof(*e));
-	if (!kr->has_master)
-		return -EACCES;
-	if (len < 32 + 8 || rd_bytes(&r, 8, &p) < 0 ||
-	    memcmp(p, REG_MAGIC, 8) != 0)
-		return -EBADMSG;
-	if (!record_mac_ok(kr, buf, len))
-		return -EBADMSG;
-	r.len -= 32;
-	if (rd_copy(&r, e->id, 16) < 0 || rd_bytes(&r, 16, &p) < 0 ||
-	    memcmp(p, store_id, 16) != 0 || rd_i64(&r, &e->created) < 0 ||
+	if ((rc = record_open(kr, REG_MAGIC, store_id, buf, len, &r,
+	    e->id)) < 0)
+		return rc;
+	if (rd_i64(&r, &e->created) < 0 ||
 	    rd_copy(&r, e->sign_pub, 32) < 0 ||
 	    rd_str16(&r, sizeof(e->label) - 1, &p, &n) < 0 || r.len != 0)
 		return -EBADMSG;
@@ -379,9 +414,7 @@ rev_make(const struct keyring *kr, const uint8_t store_id[STORE_ID_LEN],
 	    32) / 32)
 		return log_err(-EFBIG, "a revocation record would list %zu "
 		    "snapshots, more than it may hold", e->n_accepted);
-	if ((r = wb_bytes(&w, REV_MAGIC, 8)) < 0 ||
-	    (r = wb_bytes(&w, e->id, 16)) < 0 ||
-	    (r = wb_bytes(&w, store_id, STORE_ID_LEN)) < 0 ||
+	if ((r = record_begin(&w, REV_MAGIC, e->id, store_id)) < 0 ||
 	    (r = wb_u64(&w, e->revoked_at)) < 0 ||
 	    (r = wb_u32(&w, e->n_accepted)) < 0)
 		goto out;
@@ -398,24 +431,18 @@ int
 rev_open(const struct keyring *kr, const uint8_t store_id[STORE_ID_LEN],
     const uint8_t *buf, size_t len, struct registry *reg)
 {
-	struct rd r = rd_init(buf, len);
 	struct reg_entry *e = NULL;
-	const uint8_t *p;
 	uint8_t id[16];
+	struct rd r;
 	int64_t at;
 	uint32_t n;
+	int rc;
 
-	if (!kr->has_master)
-		return -EACCES;
-	if (len < 32 + 8 || rd_bytes(&r, 8, &p) < 0 ||
-	    memcmp(p, REV_MAGIC, 8) != 0)
-		return -EBADMSG;
-	if (!record_mac_ok(kr, buf, len))
-		return -EBADMSG;
-	r.len -= 32;
-	if (rd_copy(&r, id, 16) < 0 || rd_bytes(&r, 16, &p) < 0 ||
-	    memcmp(p, store_id, 16) != 0 || rd_i64(&r, &at) < 0 ||
-	    rd_u32(&r, &n) < 0 || (uint64_t)n * 32 != r.len)
+	if ((rc = record_open(kr, REV_MAGIC, store_id, buf, len, &r,
+	    id)) < 0)
+		return rc;
+	if (rd_i64(&r, &at) < 0 || rd_u32(&r, &n) < 0 ||
+	    (uint64_t)n * 32 != r.len)
 		return -EBADMSG;
 	for (size_t i = 0; i < reg->n; i++)
 		if (memcmp(reg->v[i].id, id, 16) == 0)

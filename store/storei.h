@@ -1,8 +1,8 @@
 /*
  * storei.h: struct store and the helpers shared by the files of the store
  * API (store.c, storekey.c, storesync.c, storesnap.c, storeread.c,
- * writer.c, verify.c, treecopy.c).  Not for fs/ or tools/: the Makefile
- * does not let them see it.
+ * writer.c, treebuild.c, verify.c, treecopy.c).  Not for fs/ or tools/:
+ * the Makefile does not let them see it.
  */
 #ifndef STOREI_H
 #define STOREI_H

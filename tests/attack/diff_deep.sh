@@ -8,7 +8,6 @@
 . "$AMBER_TOP/tests/cli/lib.sh"
 . "$AMBER_TOP/tests/attack/rogue.inc"
 
-command -v cc >/dev/null 2>&1 || { echo "skip: no cc"; exit 77; }
 rogue_build
 S=$T/store
 new_store "$S"

@@ -9,9 +9,7 @@
 . "$AMBER_TOP/tests/attack/snap_common.inc"
 
 S=$T/store
-new_store "$S"
-mkdir -p "$T/src"
-echo genuine >"$T/src/f"
+snap_store "$S"
 # The owner imports old data with the master key: trusted, not flagged.
 expect 0 "$AMBER" ingest "$S" --dir "src=$T/src" --time 2019-01-01T00:00:00Z \
     --json

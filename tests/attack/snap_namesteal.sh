@@ -8,9 +8,7 @@
 . "$AMBER_TOP/tests/attack/snap_common.inc"
 
 S=$T/store
-new_store "$S"
-mkdir -p "$T/src"
-echo genuine >"$T/src/f"
+snap_store "$S"
 # The store's first snapshot: the owner's import of old data.
 expect 0 "$AMBER" ingest "$S" --dir "src=$T/src" --time 2026-01-01T00:00:00Z
 expect 0 "$AMBER" key new-ingest "$S" --label host-a --output "$T/k"

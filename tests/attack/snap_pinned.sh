@@ -28,9 +28,7 @@ names() {
 
 # --- 1. A trusted fork below an existing snapshot, in its second.
 S=$T/store
-new_store "$S"
-mkdir -p "$T/src"
-echo genuine >"$T/src/f"
+snap_store "$S"
 expect 0 "$AMBER" ingest "$S" --dir "src=$T/src" --time 2026-01-01T00:00:00Z --json
 cp "$T/out" "$T/p.json"
 P=$(id_of "$T/p.json")

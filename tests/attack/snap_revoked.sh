@@ -8,9 +8,7 @@
 . "$AMBER_TOP/tests/attack/snap_common.inc"
 
 S=$T/store
-new_store "$S"
-mkdir -p "$T/src"
-echo genuine >"$T/src/f"
+snap_store "$S"
 expect 0 "$AMBER" key new-ingest "$S" --label host-a --output "$T/k"
 key_ingest "$S" "$T/k" --dir "src=$T/src"
 H=$ID

@@ -37,14 +37,11 @@ projects whose path is ORG/NAME, with clone_url and has_wiki.
 """
 import argparse
 import base64
-import http.server
 import json
 import os
-import socketserver
-import subprocess
-import sys
-import threading
 import urllib.parse
+
+import forgehttp
 
 
 def load(root):
@@ -52,45 +49,8 @@ def load(root):
         return json.load(f)
 
 
-class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def handle_error(self, request, client_address):
-        # A client that stops reading an answer over its cap is no error.
-        if isinstance(sys.exc_info()[1], (BrokenPipeError,
-                                          ConnectionResetError)):
-            return
-        super().handle_error(request, client_address)
-
-
 def make_handler(args, base):
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        # One answer is two writes (head, body): without this, Nagle and
-        # delayed ACKs add 40 ms to every request.
-        disable_nagle_algorithm = True
-
-        def log_message(self, fmt, *a):
-            pass
-
-        def send(self, status, body, headers=None, ctype="application/json"):
-            if not isinstance(body, bytes):
-                body = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def do_GET(self):
-            self.handle_any("GET")
-
-        def do_POST(self):
-            self.handle_any("POST")
-
+    class Handler(forgehttp.Handler):
         def handle_any(self, method):
             path, _, query = self.path.partition("?")
             state = load(args.root)
@@ -113,7 +73,8 @@ def make_handler(args, base):
                     return self.send(401, b"auth needed\n", {
                         "WWW-Authenticate": 'Basic realm="git"'},
                         ctype="text/plain")
-                return self.git(method, path, query)
+                return self.git_backend(args.root, method, path, query,
+                                        self.read_body())
             q = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
             parts = path.split("/")
             try:
@@ -233,56 +194,6 @@ def make_handler(args, base):
                 return self.send(200, [], {"X-Next-Page": ""})
             return self.send(404, {"message": "404 Not Found"})
 
-        def git(self, method, path, query):
-            env = {
-                "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-                "GIT_PROJECT_ROOT": os.path.join(args.root, "git"),
-                "GIT_HTTP_EXPORT_ALL": "1",
-                "REQUEST_METHOD": method,
-                "PATH_INFO": path[len("/git"):],
-                "QUERY_STRING": query,
-                "CONTENT_TYPE": self.headers.get("Content-Type", ""),
-                "REMOTE_ADDR": "127.0.0.1",
-                "GIT_CONFIG_NOSYSTEM": "1",
-                "HOME": args.root,
-            }
-            if self.headers.get("Git-Protocol"):
-                env["GIT_PROTOCOL"] = self.headers["Git-Protocol"]
-            body = b""
-            n = int(self.headers.get("Content-Length", "0") or 0)
-            if n:
-                body = self.rfile.read(n)
-            elif self.headers.get("Transfer-Encoding") == "chunked":
-                chunks = []
-                while True:
-                    size = int(self.rfile.readline().strip(), 16)
-                    if size == 0:
-                        self.rfile.readline()
-                        break
-                    chunks.append(self.rfile.read(size))
-                    self.rfile.readline()
-                body = b"".join(chunks)
-            if self.headers.get("Content-Encoding"):
-                env["HTTP_CONTENT_ENCODING"] = \
-                    self.headers["Content-Encoding"]
-            env["CONTENT_LENGTH"] = str(len(body))
-            p = subprocess.run(["git", "http-backend"], input=body,
-                               env=env, capture_output=True)
-            out = p.stdout
-            head, _, rest = out.partition(b"\r\n\r\n")
-            if not _:
-                head, _, rest = out.partition(b"\n\n")
-            status = 200
-            headers = {}
-            for line in head.decode("latin-1").splitlines():
-                k, _, v = line.partition(":")
-                if k.lower() == "status":
-                    status = int(v.strip().split()[0])
-                elif k:
-                    headers[k.strip()] = v.strip()
-            ctype = headers.pop("Content-Type", "text/plain")
-            self.send(status, rest, headers, ctype)
-
     return Handler
 
 
@@ -294,16 +205,9 @@ def main():
     ap.add_argument("--timeout", type=float, default=300)
     args = ap.parse_args()
     base = {}
-    srv = Server(("127.0.0.1", 0), make_handler(args, base))
-    base["url"] = "http://127.0.0.1:%d" % srv.server_address[1]
-    t = threading.Timer(args.timeout, srv.shutdown)
-    t.daemon = True
-    t.start()
-    tmp = args.port_file + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("%d\n" % srv.server_address[1])
-    os.rename(tmp, args.port_file)
-    srv.serve_forever()
+    srv, base["url"] = forgehttp.listen()
+    srv.RequestHandlerClass = make_handler(args, base)
+    forgehttp.serve(srv, args.port_file, args.timeout)
 
 
 if __name__ == "__main__":

@@ -33,28 +33,21 @@ pushes Basic auth with the password T (401 otherwise).
 """
 import argparse
 import base64
-import http.server
 import json
 import os
-import socketserver
 import subprocess
-import sys
 import threading
 import urllib.parse
 
+import forgehttp
+
+# git http-backend takes pushes only when told.
+RECEIVE_PACK = {"GIT_CONFIG_COUNT": "1",
+                "GIT_CONFIG_KEY_0": "http.receivepack",
+                "GIT_CONFIG_VALUE_0": "true"}
+
 KINDS = ("variables", "pipeline_schedules", "protected_branches",
          "environments", "hooks")
-
-
-class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def handle_error(self, request, client_address):
-        if isinstance(sys.exc_info()[1], (BrokenPipeError,
-                                          ConnectionResetError)):
-            return
-        super().handle_error(request, client_address)
 
 
 class Forge:
@@ -129,30 +122,7 @@ class Forge:
 
 
 def make_handler(args, forge):
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
-
-        def log_message(self, fmt, *a):
-            pass
-
-        def send(self, status, body, headers=None, ctype="application/json"):
-            if not isinstance(body, bytes):
-                body = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def do_GET(self):
-            self.handle_any("GET")
-
-        def do_POST(self):
-            self.handle_any("POST")
-
+    class Handler(forgehttp.Handler):
         def do_PUT(self):
             self.handle_any("PUT")
 
@@ -161,22 +131,6 @@ def make_handler(args, forge):
 
         def do_DELETE(self):
             self.handle_any("DELETE")
-
-        def read_body(self):
-            n = int(self.headers.get("Content-Length", "0") or 0)
-            if n:
-                return self.rfile.read(n)
-            if self.headers.get("Transfer-Encoding") == "chunked":
-                chunks = []
-                while True:
-                    size = int(self.rfile.readline().strip(), 16)
-                    if size == 0:
-                        self.rfile.readline()
-                        break
-                    chunks.append(self.rfile.read(size))
-                    self.rfile.readline()
-                return b"".join(chunks)
-            return b""
 
         def fault(self, method, path):
             p = os.path.join(args.root, "faults.json")
@@ -225,7 +179,8 @@ def make_handler(args, forge):
                     return self.send(401, b"auth needed\n", {
                         "WWW-Authenticate": 'Basic realm="git"'},
                         ctype="text/plain")
-                return self.git(method, path, query, body)
+                return self.git_backend(args.root, method, path, query,
+                                        body, RECEIVE_PACK)
             if not auth_ok:
                 return self.send(401, {"message": "401 Unauthorized"})
             try:
@@ -533,45 +488,6 @@ def make_handler(args, forge):
                 items.append({"name": name, "protection": prot})
             return 200, prot
 
-        def git(self, method, path, query, body):
-            env = {
-                "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-                "GIT_PROJECT_ROOT": os.path.join(args.root, "git"),
-                "GIT_HTTP_EXPORT_ALL": "1",
-                "GIT_CONFIG_COUNT": "1",
-                "GIT_CONFIG_KEY_0": "http.receivepack",
-                "GIT_CONFIG_VALUE_0": "true",
-                "REQUEST_METHOD": method,
-                "PATH_INFO": path[len("/git"):],
-                "QUERY_STRING": query,
-                "CONTENT_TYPE": self.headers.get("Content-Type", ""),
-                "REMOTE_ADDR": "127.0.0.1",
-                "GIT_CONFIG_NOSYSTEM": "1",
-                "HOME": args.root,
-            }
-            if self.headers.get("Git-Protocol"):
-                env["GIT_PROTOCOL"] = self.headers["Git-Protocol"]
-            if self.headers.get("Content-Encoding"):
-                env["HTTP_CONTENT_ENCODING"] = \
-                    self.headers["Content-Encoding"]
-            env["CONTENT_LENGTH"] = str(len(body))
-            p = subprocess.run(["git", "http-backend"], input=body,
-                               env=env, capture_output=True)
-            out = p.stdout
-            head, sep, rest = out.partition(b"\r\n\r\n")
-            if not sep:
-                head, _, rest = out.partition(b"\n\n")
-            status = 200
-            headers = {}
-            for line in head.decode("latin-1").splitlines():
-                k, _, v = line.partition(":")
-                if k.lower() == "status":
-                    status = int(v.strip().split()[0])
-                elif k:
-                    headers[k.strip()] = v.strip()
-            ctype = headers.pop("Content-Type", "text/plain")
-            self.send(status, rest, headers, ctype)
-
     return Handler
 
 
@@ -583,18 +499,10 @@ def main():
     ap.add_argument("--timeout", type=float, default=300)
     args = ap.parse_args()
     base = {}
-    srv = Server(("127.0.0.1", 0), None)
-    base["url"] = "http://127.0.0.1:%d" % srv.server_address[1]
+    srv, base["url"] = forgehttp.listen()
     forge = Forge(args.root, base)
     srv.RequestHandlerClass = make_handler(args, forge)
-    t = threading.Timer(args.timeout, srv.shutdown)
-    t.daemon = True
-    t.start()
-    tmp = args.port_file + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("%d\n" % srv.server_address[1])
-    os.rename(tmp, args.port_file)
-    srv.serve_forever()
+    forgehttp.serve(srv, args.port_file, args.timeout)
 
 
 if __name__ == "__main__":

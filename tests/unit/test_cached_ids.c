@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../check.h"
+#include "fixture.h"
 #include "index.h"
 #include "store.h"
 
@@ -36,14 +37,6 @@ collect(void *ctx, const uint8_t id[STORE_HASH_LEN])
 		memcpy(g->ids[g->n], id, STORE_HASH_LEN);
 	g->n++;
 	return g->stop_after != 0 && g->n == g->stop_after ? 7 : 0;
-}
-
-static void
-quiet(int level, const char *msg)
-{
-	(void)level;
-	if (getenv("AMBER_TEST_VERBOSE") != NULL)
-		fprintf(stderr, "store: %s\n", msg);
 }
 
 static void
@@ -181,7 +174,7 @@ main(void)
 	char top[] = "/tmp/amber-cached-ids.XXXXXX";
 	char cmd[64];
 
-	store_log_set(quiet);
+	store_log_set(fixture_quiet);
 	if (mkdtemp(top) == NULL) {
 		perror("mkdtemp");
 		return 1;

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "../check.h"
+#include "fixture.h"
 #include "../../fs/fs.h"
 #include "../../fs/inode.h"
 
@@ -29,14 +30,6 @@
 static char top[64];
 static char store_dir[128];
 static char index_dir[128];
-
-static void
-quiet(int level, const char *msg)
-{
-	(void)level;
-	if (getenv("AMBER_TEST_VERBOSE") != NULL)
-		fprintf(stderr, "store: %s\n", msg);
-}
 
 static void
 entry(struct store_entry *e, const char *name, uint8_t type, uint64_t link)
@@ -222,8 +215,6 @@ lookup_all(struct fs *fs, const char *snap, struct ids *o)
 static void
 run(void)
 {
-	struct store_create_opts co;
-	struct store_opts o;
 	struct store *s = NULL;
 	struct fs fs;
 	struct fs fs2;
@@ -234,13 +225,7 @@ run(void)
 	int is_fs = 0;
 	int is_fs2 = 0;
 
-	memset(&co, 0, sizeof(co));
-	co.kdf.log2_n = 10;
-	CHECK(store_create(store_dir, &co, PASS, strlen(PASS)) == 0);
-	memset(&o, 0, sizeof(o));
-	o.index_dir = index_dir;
-	CHECK(store_open(store_dir, &o, &s) == 0);
-	CHECK(s != NULL && store_unlock(s, PASS, strlen(PASS)) == 0);
+	CHECK(fixture_create_open(store_dir, index_dir, PASS, &s) == 0);
 	if (s == NULL)
 		return;
 	CHECK(commit(s, T1) == 0);
@@ -327,23 +312,16 @@ out:
 int
 main(void)
 {
-	char cmd[256];
 	int r;
 
-	store_log_set(quiet);
+	store_log_set(fixture_quiet);
 	test_encoding();
-	snprintf(top, sizeof(top), "/tmp/amber-test-fs-inode.XXXXXX");
-	if (mkdtemp(top) == NULL) {
-		perror("mkdtemp");
+	if (fixture_tmp(top, sizeof(top), "fs-inode") < 0)
 		return 1;
-	}
 	snprintf(store_dir, sizeof(store_dir), "%s/store", top);
 	snprintf(index_dir, sizeof(index_dir), "%s/index", top);
 	run();
 	r = check_done("test_fs_inode");
-	snprintf(cmd, sizeof(cmd), "chmod -R u+w '%s' && rm -rf '%s'", top,
-	    top);
-	if (system(cmd) != 0)
-		fprintf(stderr, "test_fs_inode: cannot remove %s\n", top);
+	fixture_rm(top, "test_fs_inode");
 	return r;
 }

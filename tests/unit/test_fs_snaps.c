@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "../check.h"
+#include "fixture.h"
 #include "../../fs/inode.h"
 #include "../../fs/snaps.h"
 
@@ -30,14 +31,6 @@
 static char top[64];
 static char store_dir[128];
 static char index_dir[128];
-
-static void
-quiet(int level, const char *msg)
-{
-	(void)level;
-	if (getenv("AMBER_TEST_VERBOSE") != NULL)
-		fprintf(stderr, "store: %s\n", msg);
-}
 
 /* Sources "a" (files) and, if ${with_r}, "r" (repos): empty dirs. */
 static int
@@ -127,7 +120,6 @@ has_name(const struct snaps_view *v, const uint8_t id[STORE_HASH_LEN],
 static void
 run(void)
 {
-	struct store_create_opts co;
 	struct store_opts o;
 	struct store *s = NULL;
 	struct store *is = NULL;
@@ -146,13 +138,7 @@ run(void)
 	int64_t future = (int64_t)time(NULL) + 10 * 86400;
 	int changed = -1;
 
-	memset(&co, 0, sizeof(co));
-	co.kdf.log2_n = 10;
-	CHECK(store_create(store_dir, &co, PASS, strlen(PASS)) == 0);
-	memset(&o, 0, sizeof(o));
-	o.index_dir = index_dir;
-	CHECK(store_open(store_dir, &o, &s) == 0);
-	CHECK(s != NULL && store_unlock(s, PASS, strlen(PASS)) == 0);
+	CHECK(fixture_create_open(store_dir, index_dir, PASS, &s) == 0);
 	if (s == NULL)
 		return;
 	/* 0, 1, 2: one second, a chain; 3: an hour on; 4: the future. */
@@ -230,6 +216,7 @@ run(void)
 	 * the master's between 3 and 4 (5, 6): new slots, old ones kept. */
 	CHECK(store_key_new_ingest(s, "ci runner", &kf) == 0 && kf != NULL);
 	snprintf(ingest_index, sizeof(ingest_index), "%s/index-ingest", top);
+	memset(&o, 0, sizeof(o));
 	o.index_dir = ingest_index;
 	CHECK(store_open(store_dir, &o, &is) == 0);
 	CHECK(is != NULL && kf != NULL &&
@@ -280,22 +267,15 @@ out:
 int
 main(void)
 {
-	char cmd[256];
 	int r;
 
-	store_log_set(quiet);
-	snprintf(top, sizeof(top), "/tmp/amber-test-fs-snaps.XXXXXX");
-	if (mkdtemp(top) == NULL) {
-		perror("mkdtemp");
+	store_log_set(fixture_quiet);
+	if (fixture_tmp(top, sizeof(top), "fs-snaps") < 0)
 		return 1;
-	}
 	snprintf(store_dir, sizeof(store_dir), "%s/store", top);
 	snprintf(index_dir, sizeof(index_dir), "%s/index", top);
 	run();
 	r = check_done("test_fs_snaps");
-	snprintf(cmd, sizeof(cmd), "chmod -R u+w '%s' && rm -rf '%s'", top,
-	    top);
-	if (system(cmd) != 0)
-		fprintf(stderr, "test_fs_snaps: cannot remove %s\n", top);
+	fixture_rm(top, "test_fs_snaps");
 	return r;
 }

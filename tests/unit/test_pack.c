@@ -13,28 +13,12 @@
 #include <string.h>
 
 #include "../check.h"
+#include "fixture.h"
 #include "codec.h"
 #include "pack.h"
 #include "rd.h"
 
 static uint64_t rng_state;
-
-static uint64_t
-rng(void)
-{
-	uint64_t z = (rng_state += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
-static void
-rnd(uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)rng();
-}
 
 static void
 text(uint8_t *p, size_t n)
@@ -84,7 +68,7 @@ test_sample(void)
 
 	if (!data || !scratch)
 		abort();
-	rnd(data, n);
+	fixture_rnd(&rng_state, data, n);
 	CHECK(codec_is_worth_trying(data, n, scratch, n) == 0);
 	/* Small chunks and small scratch space are always tried. */
 	CHECK(codec_is_worth_trying(data, CODEC_SAMPLE_MIN - 1, scratch,
@@ -94,11 +78,11 @@ test_sample(void)
 	CHECK(codec_is_worth_trying(data, n, scratch, n) == 1);
 	/* Text after a random sample is stored raw: the price of the test
 	 * (tests/bench/zstd_levels.sh found none on the bench tree). */
-	rnd(data, CODEC_SAMPLE);
+	fixture_rnd(&rng_state, data, CODEC_SAMPLE);
 	CHECK(codec_is_worth_trying(data, n, scratch, n) == 0);
 	/* Text after a compressible sample is tried. */
 	text(data, n);
-	rnd(data + CODEC_SAMPLE, n - CODEC_SAMPLE);
+	fixture_rnd(&rng_state, data + CODEC_SAMPLE, n - CODEC_SAMPLE);
 	CHECK(codec_is_worth_trying(data, n, scratch, n) == 1);
 	free(data);
 	free(scratch);
@@ -120,8 +104,8 @@ test_blob(void)
 
 	if (!data || !blob || !copy || !scratch || !out)
 		abort();
-	rnd(ref.id, 32);
-	rnd(ref.key, 32);
+	fixture_rnd(&rng_state, ref.id, 32);
+	fixture_rnd(&rng_state, ref.key, 32);
 	for (int kind = 0; kind < 2; kind++) {
 		for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
 			size_t n = sizes[s];
@@ -131,7 +115,7 @@ test_blob(void)
 			if (kind == 0)
 				text(data, n);
 			else
-				rnd(data, n);
+				fixture_rnd(&rng_state, data, n);
 			CHECK(blob_seal(&ref, data, n, blob,
 			    n + BLOB_OVERHEAD, &blen) == 0);
 			CHECK(blen <= n + BLOB_OVERHEAD);
@@ -219,7 +203,7 @@ test_blob(void)
 	{
 		size_t l1, l2, olen;
 
-		rnd(data, 500);
+		fixture_rnd(&rng_state, data, 500);
 		CHECK(blob_seal(&ref, data, 500, blob, 600, &l1) == 0);
 		CHECK(blob_seal(&ref, data, 500, copy, 600, &l2) == 0);
 		CHECK(l1 == l2 && memcmp(blob, copy, l1) != 0);
@@ -285,16 +269,16 @@ test_pack_roundtrip(void)
 	int version = 0;
 	size_t n = 0;
 
-	rnd(key, 32);
+	fixture_rnd(&rng_state, key, 32);
 	for (size_t i = 0; i < N; i++) {
-		rnd(refs[i].id, 32);
-		rnd(refs[i].key, 32);
+		fixture_rnd(&rng_state, refs[i].id, 32);
+		fixture_rnd(&rng_state, refs[i].key, 32);
 		if ((data[i] = malloc(lens[i])) == NULL)
 			abort();
 		if (i % 2)
 			text(data[i], lens[i]);
 		else
-			rnd(data[i], lens[i]);
+			fixture_rnd(&rng_state, data[i], lens[i]);
 	}
 	build_pack(key, refs, data, lens, N, &pack, e);
 	CHECK(memcmp(pack.p, PACK_MAGIC, 8) == 0);
@@ -405,7 +389,7 @@ test_toc_bounds(void)
 	size_t toc_len;
 	size_t n = 99;
 
-	rnd(key, 32);
+	fixture_rnd(&rng_state, key, 32);
 	CHECK(one_entry(key, 8, 1000, 10, size) == 0);
 	CHECK(one_entry(key, 8, BLOB_OVERHEAD, 0, size) == 0);
 	CHECK(one_entry(key, blob_end - BLOB_OVERHEAD, BLOB_OVERHEAD, 0,
@@ -489,7 +473,7 @@ test_names(void)
 	char bad[96];
 
 	for (int k = 0; k < 20; k++) {
-		rnd(h, 32);
+		fixture_rnd(&rng_state, h, 32);
 		pack_name(h, name);
 		CHECK(strlen(name) == 6 + 3 + 64);
 		CHECK(strncmp(name, "packs/", 6) == 0 && name[8] == '/');

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "../check.h"
+#include "fixture.h"
 #include "cache.h"
 #include "index.h"
 #include "log.h"
@@ -64,17 +65,7 @@ quiet(int level, const char *msg)
 static int
 n_threads(void)
 {
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *de;
-	int n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
+	return fixture_count("/proc/self/task");
 }
 
 /*
@@ -200,21 +191,10 @@ out:
 static int
 open_store(size_t cache_size, struct store **s)
 {
-	struct store_opts o;
-	int r;
+	struct store_opts o = { .index_dir = index_dir,
+	    .cache_size = cache_size, .use_tree_copies = 1 };
 
-	memset(&o, 0, sizeof(o));
-	o.index_dir = index_dir;
-	o.cache_size = cache_size;
-	o.use_tree_copies = 1;
-	*s = NULL;
-	if ((r = store_open(store_dir, &o, s)) < 0)
-		return r;
-	if ((r = store_unlock(*s, PASS, strlen(PASS))) < 0) {
-		store_close(*s);
-		*s = NULL;
-	}
-	return r;
+	return fixture_open(store_dir, &o, PASS, s);
 }
 
 /* ---- the kinds of packs, and willneed ---- */

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "../check.h"
+#include "fixture.h"
 #include "crypt.h"
 #include "log.h"
 #include "snap.h"
@@ -32,30 +33,12 @@ static char top[64];
 static char store_dir[128];
 static char index_dir[128];
 
-static void
-quiet(int level, const char *msg)
-{
-	(void)level;
-	if (getenv("AMBER_TEST_VERBOSE") != NULL)
-		fprintf(stderr, "store: %s\n", msg);
-}
-
 static int
 open_store(const char *idx, struct store **s)
 {
-	struct store_opts o;
-	int r;
+	struct store_opts o = { .index_dir = idx };
 
-	memset(&o, 0, sizeof(o));
-	o.index_dir = idx;
-	*s = NULL;
-	if ((r = store_open(store_dir, &o, s)) < 0)
-		return r;
-	if ((r = store_unlock(*s, PASS, strlen(PASS))) < 0) {
-		store_close(*s);
-		*s = NULL;
-	}
-	return r;
+	return fixture_open(store_dir, &o, PASS, s);
 }
 
 /* Sources a (files), b (files), c (repos), each an empty directory. */
@@ -105,34 +88,6 @@ commit(struct store *s, int64_t t, uint8_t id[32])
 	r = store_writer_commit(w, &sn, id);
 out:
 	store_writer_free(w);
-	return r;
-}
-
-/* A manifest at ${t} with ${parents} and the content of ${like}. */
-static int
-put_manifest(struct store *s, const struct store_snap *like, int64_t t,
-    const uint8_t (*parents)[32], size_t n_parents, uint8_t id[32])
-{
-	struct store_snap_new sn;
-	uint8_t *obj = NULL;
-	size_t len;
-	char name[80];
-	char hex[65];
-	int r;
-
-	memset(&sn, 0, sizeof(sn));
-	sn.time_sec = t;
-	sn.host = "forger";
-	sn.sources = like->sources;
-	sn.n_sources = like->n_sources;
-	if ((r = snap_make(&s->kr, &sn, &like->root, parents, n_parents,
-	    &obj, &len)) < 0)
-		return r;
-	crypt_sha256(obj, len, id);
-	log_hex(id, 32, hex);
-	snprintf(name, sizeof(name), "snapshots/%s", hex);
-	r = s->be->ops->put(s->be, name, obj, len);
-	free(obj);
 	return r;
 }
 
@@ -458,14 +413,14 @@ run(void)
 	if (l == NULL || (a = find_id(l, ida)) == NULL)
 		goto out;
 	/* A fork in one second, an orphan, one far in the future. */
-	CHECK(put_manifest(s, a, T1 + 10, (const uint8_t (*)[32])idd, 1,
+	CHECK(fixture_put_manifest(s, a, T1 + 10, (const uint8_t (*)[32])idd, 1,
 	    idb) == 0);
-	CHECK(put_manifest(s, a, T1 + 10, (const uint8_t (*)[32])idd, 1,
+	CHECK(fixture_put_manifest(s, a, T1 + 10, (const uint8_t (*)[32])idd, 1,
 	    idc) == 0);
 	memset(missing[0], 0x5e, 32);
-	CHECK(put_manifest(s, a, T1 + 20, (const uint8_t (*)[32])missing, 1,
-	    ide) == 0);
-	CHECK(put_manifest(s, a, (int64_t)time(NULL) + 86400,
+	CHECK(fixture_put_manifest(s, a, T1 + 20,
+	    (const uint8_t (*)[32])missing, 1, ide) == 0);
+	CHECK(fixture_put_manifest(s, a, (int64_t)time(NULL) + 86400,
 	    (const uint8_t (*)[32])ida, 1, idf) == 0);
 	store_snap_list_free(l);
 	l = NULL;
@@ -562,24 +517,17 @@ out:
 int
 main(void)
 {
-	char cmd[256];
 	int r;
 
-	store_log_set(quiet);
-	snprintf(top, sizeof(top), "/tmp/amber-test-snap-each.XXXXXX");
-	if (mkdtemp(top) == NULL) {
-		perror("mkdtemp");
+	store_log_set(fixture_quiet);
+	if (fixture_tmp(top, sizeof(top), "snap-each") < 0)
 		return 1;
-	}
 	snprintf(store_dir, sizeof(store_dir), "%s/store", top);
 	snprintf(index_dir, sizeof(index_dir), "%s/index", top);
 	test_order();
 	test_trust();
 	run();
 	r = check_done("test_snap_each");
-	snprintf(cmd, sizeof(cmd), "chmod -R u+w '%s' && rm -rf '%s'", top,
-	    top);
-	if (system(cmd) != 0)
-		fprintf(stderr, "test_snap_each: cannot remove %s\n", top);
+	fixture_rm(top, "test_snap_each");
 	return r;
 }

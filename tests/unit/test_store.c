@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "../check.h"
+#include "fixture.h"
 #include "index.h"
 #include "log.h"
 #include "pack.h"
@@ -37,23 +38,6 @@
 
 static uint64_t rng_state;
 static int is_verbose;	/* $AMBER_TEST_VERBOSE: print problems, logs */
-
-static uint64_t
-rng(void)
-{
-	uint64_t z = (rng_state += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
-static void
-rnd(uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)rng();
-}
 
 /* A source file: its bytes (holes as zeros) and its data ranges. */
 struct src {
@@ -81,7 +65,7 @@ make_src(struct src *f, const char *name, uint64_t size, int text)
 			f->data[i] = (uint8_t)("amber keeps history "
 			    "of repositories\n"[(i * 3 + i / 4096) % 37]);
 	} else {
-		rnd(f->data, size);
+		fixture_rnd(&rng_state, f->data, size);
 	}
 }
 
@@ -110,7 +94,8 @@ put_file(struct store_writer *w, struct store_tb *tb, const struct src *f)
 		uint64_t end = off + f->range[i][1];
 
 		while (off < end && r == 0) {
-			size_t n = (size_t)(rng() % (300u << 10)) + 1;
+			size_t n = (size_t)(fixture_rng(&rng_state) %
+			    (300u << 10)) + 1;
 
 			if (n > end - off)
 				n = (size_t)(end - off);
@@ -168,7 +153,7 @@ check_read(struct store *s, const struct store_entry *e, const struct src *f)
 	CHECK(e->type == STORE_REG && e->size == f->size);
 	/* The whole file, in pieces of random sizes. */
 	for (uint64_t off = 0; off < f->size && !bad;) {
-		size_t n = (size_t)(rng() % cap) + 1;
+		size_t n = (size_t)(fixture_rng(&rng_state) % cap) + 1;
 
 		memset(buf, 0xa5, n);
 		if (store_read(s, e, off, buf, n, &got) != 0 ||
@@ -200,8 +185,8 @@ check_read(struct store *s, const struct store_entry *e, const struct src *f)
 	}
 	/* Random small ranges. */
 	for (int k = 0; k < 50 && f->size > 0; k++) {
-		uint64_t off = rng() % f->size;
-		size_t n = (size_t)(rng() % 70000) + 1;
+		uint64_t off = fixture_rng(&rng_state) % f->size;
+		size_t n = (size_t)(fixture_rng(&rng_state) % 70000) + 1;
 		size_t want = f->size - off < n ? (size_t)(f->size - off) : n;
 
 		CHECK(store_read(s, e, off, buf, n, &got) == 0);
@@ -241,19 +226,9 @@ report(void *ctx, const struct store_problem *p)
 static int
 open_store(const char *idx, struct store **s, const char *pass)
 {
-	struct store_opts o;
-	int r;
+	struct store_opts o = { .index_dir = idx };
 
-	memset(&o, 0, sizeof(o));
-	o.index_dir = idx;
-	*s = NULL;
-	if ((r = store_open(store_dir, &o, s)) < 0)
-		return r;
-	if ((r = store_unlock(*s, pass, strlen(pass))) < 0) {
-		store_close(*s);
-		*s = NULL;
-	}
-	return r;
+	return fixture_open(store_dir, &o, pass, s);
 }
 
 static void
@@ -825,34 +800,6 @@ out:
 	store_writer_free(w);
 }
 
-/* Put a manifest with ${parents} and the content of ${like}. */
-static int
-put_manifest(struct store *s, const struct store_snap *like, int64_t t,
-    const uint8_t (*parents)[32], size_t n_parents, uint8_t id[32])
-{
-	struct store_snap_new sn;
-	uint8_t *obj = NULL;
-	size_t len;
-	char name[80];
-	char hex[65];
-	int r;
-
-	memset(&sn, 0, sizeof(sn));
-	sn.time_sec = t;
-	sn.host = "forger";
-	sn.sources = like->sources;
-	sn.n_sources = like->n_sources;
-	if ((r = snap_make(&s->kr, &sn, &like->root, parents, n_parents,
-	    &obj, &len)) < 0)
-		return r;
-	crypt_sha256(obj, len, id);
-	log_hex(id, 32, hex);
-	snprintf(name, sizeof(name), "snapshots/%s", hex);
-	r = s->be->ops->put(s->be, name, obj, len);
-	free(obj);
-	return r;
-}
-
 /* Flip one byte of the object ${key} of the store. */
 static int
 flip(const char *key, off_t at)
@@ -912,14 +859,14 @@ test_dag(void)
 	if (store_snap_find(l, "latest", &a) != 0)
 		goto out;
 	/* Two ingests that both saw A as the newest. */
-	CHECK(put_manifest(s, a, T1 + 10, (const uint8_t (*)[32])ida, 1,
+	CHECK(fixture_put_manifest(s, a, T1 + 10, (const uint8_t (*)[32])ida, 1,
 	    idb) == 0);
-	CHECK(put_manifest(s, a, T1 + 10, (const uint8_t (*)[32])ida, 1,
+	CHECK(fixture_put_manifest(s, a, T1 + 10, (const uint8_t (*)[32])ida, 1,
 	    idc) == 0);
 	/* One that names a snapshot nobody has. */
 	memset(missing[0], 0x5e, 32);
-	CHECK(put_manifest(s, a, T1 + 20, (const uint8_t (*)[32])missing, 1,
-	    ide) == 0);
+	CHECK(fixture_put_manifest(s, a, T1 + 20,
+	    (const uint8_t (*)[32])missing, 1, ide) == 0);
 	store_snap_list_free(l);
 	l = NULL;
 	CHECK(commit(s, f, T1 + 30, idd, &st) == 0);

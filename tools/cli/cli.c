@@ -100,6 +100,40 @@ cli_usage(const char *cmd, const char *usage, int is_error)
 	return CLI_EXIT_USAGE;
 }
 
+int
+cli_getopt(int argc, char **argv, const struct option *longopts,
+    struct cli_common *c)
+{
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
+	    NULL)) != -1)
+		if (!cli_common_opt(c, opt, optarg))
+			return opt;
+	return -1;
+}
+
+int
+cli_args(const char *cmd, const struct cli_common *c, const char *usage,
+    int argc, int n_args)
+{
+	if (c->is_help)
+		return cli_usage(cmd, usage, 0);
+	if (argc - optind != n_args)
+		return cli_usage(cmd, usage, 1);
+	return -1;
+}
+
+int
+cli_flush(const char *cmd, int r)
+{
+	if (fflush(stdout) != 0 && r == CLI_EXIT_OK) {
+		cli_err(cmd, "write error on stdout");
+		return CLI_EXIT_ERROR;
+	}
+	return r;
+}
+
 static void vmsg(const char *cmd, const char *prefix, const char *fmt,
     va_list ap) __attribute__((format(printf, 3, 0)));
 

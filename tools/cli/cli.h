@@ -133,6 +133,15 @@ enum {
 int cli_common_opt(struct cli_common *c, int opt, const char *arg);
 
 /*
+ * cli_getopt(argc, argv, longopts, c):
+ * getopt_long() over ${longopts} and the common short options, with the
+ * common options recorded in ${c} (cli_common_opt()): returns the next
+ * option that is the command's own (or '?'), and -1 at the end.
+ */
+int cli_getopt(int argc, char **argv, const struct option *longopts,
+    struct cli_common *c);
+
+/*
  * cli_getopt_reset():
  * Reset getopt_long() for a fresh parse; a command calls it before
  * parsing.  main() passes commands an argv whose argv[0] is "amber CMD",
@@ -147,6 +156,22 @@ void cli_getopt_reset(void);
  * short hint to stderr and return CLI_EXIT_USAGE.
  */
 int cli_usage(const char *cmd, const char *usage, int is_error);
+
+/*
+ * cli_args(cmd, c, usage, argc, n_args):
+ * What follows a command's option loop: --help prints ${usage}, and any
+ * number of operands but ${n_args} is a usage error.  Returns the exit
+ * status to end with, or -1 to go on.
+ */
+int cli_args(const char *cmd, const struct cli_common *c, const char *usage,
+    int argc, int n_args);
+
+/*
+ * cli_flush(cmd, r):
+ * The exit status of a command that ends with ${r}: a failure to flush
+ * stdout turns success into CLI_EXIT_ERROR, and is said.
+ */
+int cli_flush(const char *cmd, int r);
 
 /* cli_err(cmd, fmt, ...): print "amber CMD: message\n" on stderr. */
 void cli_err(const char *cmd, const char *fmt, ...)

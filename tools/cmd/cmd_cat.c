@@ -44,19 +44,13 @@ cmd_cat(int argc, char **argv)
 	const char *spec;
 	uint64_t off = 0;
 	size_t got;
-	int opt;
 	int r;
 
 	memset(&c, 0, sizeof(c));
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		if (!cli_common_opt(&c, opt, optarg))
-			return cli_usage(argv[0], usage, 1);
-	}
-	if (c.is_help)
-		return cli_usage(argv[0], usage, 0);
-	if (argc - optind != 2)
+	if (cli_getopt(argc, argv, longopts, &c) != -1)
 		return cli_usage(argv[0], usage, 1);
+	if ((r = cli_args(argv[0], &c, usage, argc, 2)) >= 0)
+		return r;
 	spec = argv[optind + 1];
 	if ((r = cli_open(argv[0], argv[optind], &c, 1, &s)) != 0)
 		goto out;

@@ -85,10 +85,7 @@ cmd_doctor(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	memset(&o, 0, sizeof(o));
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		if (cli_common_opt(&c, opt, optarg))
-			continue;
+	while ((opt = cli_getopt(argc, argv, longopts, &c)) != -1) {
 		switch (opt) {
 		case OPT_S3_CREDENTIALS:
 			o.s3_credentials = optarg;
@@ -103,10 +100,8 @@ cmd_doctor(int argc, char **argv)
 			return cli_usage(argv[0], usage, 1);
 		}
 	}
-	if (c.is_help)
-		return cli_usage(argv[0], usage, 0);
-	if (argc - optind != 1)
-		return cli_usage(argv[0], usage, 1);
+	if ((r = cli_args(argv[0], &c, usage, argc, 1)) >= 0)
+		return r;
 	if (strncmp(argv[optind], "s3://", 5) != 0) {
 		cli_err(argv[0], "%s: not an s3:// store; a local store is "
 		    "protected by file modes and, with init --immutable, by "

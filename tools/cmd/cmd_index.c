@@ -32,19 +32,13 @@ cmd_index(int argc, char **argv)
 	struct cli_common c;
 	struct store *s = NULL;
 	int is_rebuild;
-	int opt;
 	int r;
 
 	memset(&c, 0, sizeof(c));
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		if (!cli_common_opt(&c, opt, optarg))
-			return cli_usage(argv[0], usage, 1);
-	}
-	if (c.is_help)
-		return cli_usage(argv[0], usage, 0);
-	if (argc - optind != 2)
+	if (cli_getopt(argc, argv, longopts, &c) != -1)
 		return cli_usage(argv[0], usage, 1);
+	if ((r = cli_args(argv[0], &c, usage, argc, 2)) >= 0)
+		return r;
 	if (strcmp(argv[optind], "rebuild") == 0)
 		is_rebuild = 1;
 	else if (strcmp(argv[optind], "sync") == 0)

@@ -652,6 +652,47 @@ put_sources(struct metrics *m, const struct ingest_result *res,
 	return r;
 }
 
+/* The run's own figures; the time of the last success if there is one. */
+static int
+put_gauges(struct metrics *m, const struct ingest_result *res, double t_ok,
+    double t0, int status)
+{
+	const struct {
+		const char *name;
+		const char *help;
+		double v;
+	} g[] = {
+		{ "amber_ingest_last_success_timestamp_seconds",
+		    "When amber ingest last committed a snapshot (Unix time).",
+		    t_ok },
+		{ "amber_ingest_duration_seconds",
+		    "How long the last amber ingest took.",
+		    clock_s(CLOCK_MONOTONIC) - t0 },
+		{ "amber_ingest_bytes_read",
+		    "Bytes the last amber ingest read from its sources.",
+		    (double)res->n_bytes_read },
+		{ "amber_ingest_bytes_added",
+		    "Bytes the last amber ingest added to the store.",
+		    (double)res->n_bytes_added },
+		{ "amber_ingest_files",
+		    "Files the last amber ingest recorded.",
+		    (double)res->n_files },
+		{ "amber_ingest_warnings",
+		    "Warnings the last amber ingest gave.",
+		    (double)res->n_warnings },
+		{ "amber_ingest_exit_status",
+		    "Exit status of the last amber ingest (0 ok, 3 partial).",
+		    status },
+	};
+	int r = 0;
+
+	for (size_t i = t_ok > 0 ? 0 : 1; r == 0 && i < sizeof(g) /
+	    sizeof(g[0]); i++)
+		r = metrics_put(m, g[i].name, "gauge", g[i].help, NULL, NULL,
+		    g[i].v);
+	return r;
+}
+
 /*
  * Write the run's figures to ${path} (amber(1), METRICS).  A run that
  * committed nothing carries over, from the file it replaces (or the
@@ -678,31 +719,10 @@ write_metrics(const char *path, double t0, const struct ingest_result *res,
 		if (c.t_success > t_ok)
 			t_ok = c.t_success;
 	}
-	if ((r = metrics_new(&m)) < 0)
+	if ((r = metrics_new(&m)) < 0 ||
+	    (r = put_gauges(m, res, t_ok, t0, status)) < 0)
 		goto out;
-	if ((t_ok > 0 && (r = metrics_put(m,
-	    "amber_ingest_last_success_timestamp_seconds", "gauge",
-	    "When amber ingest last committed a snapshot (Unix time).", NULL,
-	    NULL, t_ok)) < 0) ||
-	    (r = metrics_put(m, "amber_ingest_duration_seconds", "gauge",
-	    "How long the last amber ingest took.", NULL, NULL,
-	    clock_s(CLOCK_MONOTONIC) - t0)) < 0 ||
-	    (r = metrics_put(m, "amber_ingest_bytes_read", "gauge",
-	    "Bytes the last amber ingest read from its sources.", NULL, NULL,
-	    (double)res->n_bytes_read)) < 0 ||
-	    (r = metrics_put(m, "amber_ingest_bytes_added", "gauge",
-	    "Bytes the last amber ingest added to the store.", NULL, NULL,
-	    (double)res->n_bytes_added)) < 0 ||
-	    (r = metrics_put(m, "amber_ingest_files", "gauge",
-	    "Files the last amber ingest recorded.", NULL, NULL,
-	    (double)res->n_files)) < 0 ||
-	    (r = metrics_put(m, "amber_ingest_warnings", "gauge",
-	    "Warnings the last amber ingest gave.", NULL, NULL,
-	    (double)res->n_warnings)) < 0 ||
-	    (r = metrics_put(m, "amber_ingest_exit_status", "gauge",
-	    "Exit status of the last amber ingest (0 ok, 3 partial).", NULL,
-	    NULL, status)) < 0 ||
-	    (r = put_sources(m, res, &c)) < 0)
+	if ((r = put_sources(m, res, &c)) < 0)
 		goto out;
 	r = metrics_write(m, path);
 out:

@@ -101,10 +101,7 @@ cmd_init(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	memset(&o, 0, sizeof(o));
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		if (cli_common_opt(&c, opt, optarg))
-			continue;
+	while ((opt = cli_getopt(argc, argv, longopts, &c)) != -1) {
 		switch (opt) {
 		case OPT_IMMUTABLE:
 			o.is_immutable = 1;
@@ -130,10 +127,8 @@ cmd_init(int argc, char **argv)
 			return cli_usage(argv[0], usage, 1);
 		}
 	}
-	if (c.is_help)
-		return cli_usage(argv[0], usage, 0);
-	if (argc - optind != 1)
-		return cli_usage(argv[0], usage, 1);
+	if ((r = cli_args(argv[0], &c, usage, argc, 1)) >= 0)
+		return r;
 	location = argv[optind];
 	o.s3_endpoint = c.s3_endpoint;
 	o.s3_credentials = c.s3_credentials;

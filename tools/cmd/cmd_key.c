@@ -336,10 +336,7 @@ cmd_key(int argc, char **argv)
 	else
 		r = key_revoke(&a, s, argv[optind + 2]);
 out:
-	if (fflush(stdout) != 0 && r == CLI_EXIT_OK) {
-		cli_err(argv[0], "write error on stdout");
-		r = CLI_EXIT_ERROR;
-	}
+	r = cli_flush(argv[0], r);
 	store_close(s);
 	return r;
 }

@@ -279,10 +279,8 @@ cmd_ls(int argc, char **argv)
 			return cli_usage(argv[0], usage, 1);
 		}
 	}
-	if (c.is_help)
-		return cli_usage(argv[0], usage, 0);
-	if (argc - optind != 2)
-		return cli_usage(argv[0], usage, 1);
+	if ((r = cli_args(argv[0], &c, usage, argc, 2)) >= 0)
+		return r;
 	ls.is_json = c.is_json;
 	if ((r = cli_open(argv[0], argv[optind], &c, 1, &ls.s)) != 0)
 		goto out;
@@ -311,10 +309,7 @@ cmd_ls(int argc, char **argv)
 	}
 	r = ls.n_errors > 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
 out:
-	if (fflush(stdout) != 0 && r == CLI_EXIT_OK) {
-		cli_err(argv[0], "write error on stdout");
-		r = CLI_EXIT_ERROR;
-	}
+	r = cli_flush(argv[0], r);
 	free(ls.path);
 	free(spec);
 	free(path);

@@ -137,8 +137,7 @@ cmd_policy(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	memset(&p, 0, sizeof(p));
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
-	    NULL)) != -1) {
+	while ((opt = cli_getopt(argc, argv, longopts, &c)) != -1) {
 		uint32_t *cnt = NULL;
 
 		switch (opt) {
@@ -167,13 +166,10 @@ cmd_policy(int argc, char **argv)
 			n_rules += *cnt > 0;
 			continue;
 		}
-		if (!cli_common_opt(&c, opt, optarg))
-			return cli_usage(argv[0], usage, 1);
-	}
-	if (c.is_help)
-		return cli_usage(argv[0], usage, 0);
-	if (argc - optind != 2)
 		return cli_usage(argv[0], usage, 1);
+	}
+	if ((r = cli_args(argv[0], &c, usage, argc, 2)) >= 0)
+		return r;
 	verb = argv[optind];
 	if (strcmp(verb, "show") == 0) {
 		if (n_rules > 0) {
@@ -211,10 +207,7 @@ cmd_policy(int argc, char **argv)
 		printf("%s\n", obj);
 	r = CLI_EXIT_OK;
 out:
-	if (fflush(stdout) != 0 && r == CLI_EXIT_OK) {
-		cli_err(argv[0], "write error on stdout");
-		r = CLI_EXIT_ERROR;
-	}
+	r = cli_flush(argv[0], r);
 	store_close(s);
 	return r;
 }

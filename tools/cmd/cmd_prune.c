@@ -64,8 +64,10 @@ is_prunable_location(const char *loc)
 	return strncmp(loc, "s3://", 5) != 0;
 }
 
-int
-cmd_prune(int argc, char **argv)
+/* Parse the command line; returns an exit status, or -1 to go on. */
+static int
+prune_opts(int argc, char **argv, struct cli_common *c, struct out *o,
+    int64_t *grace)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
@@ -74,62 +76,140 @@ cmd_prune(int argc, char **argv)
 		    CLI_OPT_FIRST_PRIVATE + 1 },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct store_snap_list *l = NULL;
-	struct store_prune_stats st;
-	struct store_prune_in in;
-	struct store_policy pol;
-	struct store_ref *keep = NULL;
-	uint8_t (*drop)[STORE_HASH_LEN] = NULL;
-	uint32_t *why = NULL;
-	struct cli_common c;
-	struct store *s = NULL;
-	struct out o;
-	int64_t grace = 86400;
-	int has_pol = 0;
-	size_t i;
-	size_t n;
 	int opt;
 	int r;
 
-	memset(&c, 0, sizeof(c));
-	memset(&o, 0, sizeof(o));
-	memset(&in, 0, sizeof(in));
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
-	    NULL)) != -1) {
+	while ((opt = cli_getopt(argc, argv, longopts, c)) != -1) {
 		if (opt == CLI_OPT_FIRST_PRIVATE) {
-			o.is_dry_run = 1;
+			o->is_dry_run = 1;
 			continue;
 		}
 		if (opt == CLI_OPT_FIRST_PRIVATE + 1) {
 			if (strcmp(optarg, "0") != 0 && strcmp(optarg,
-			    "0s") != 0 && age_parse(optarg, &grace) < 0) {
+			    "0s") != 0 && age_parse(optarg, grace) < 0) {
 				cli_err(argv[0], "--grace %s: a duration such "
 				    "as 1d, 6h or 0s", optarg);
 				return CLI_EXIT_USAGE;
 			}
 			if (optarg[0] == '0')
-				grace = 0;
+				*grace = 0;
 			continue;
 		}
-		if (!cli_common_opt(&c, opt, optarg))
-			return cli_usage(argv[0], usage, 1);
-	}
-	if (c.is_help)
-		return cli_usage(argv[0], usage, 0);
-	if (argc - optind != 1)
 		return cli_usage(argv[0], usage, 1);
+	}
+	if ((r = cli_args(argv[0], c, usage, argc, 1)) >= 0)
+		return r;
 	if (!is_prunable_location(argv[optind])) {
 		cli_err(argv[0], "%s: prune deletes from local stores only "
 		    "(S3 lifecycle rules are not implemented yet)",
 		    argv[optind]);
 		return CLI_EXIT_USAGE;
 	}
-	o.is_json = c.is_json;
-	o.is_quiet = c.is_quiet;
-	if (c.is_json && (o.objects = json_array()) == NULL) {
+	o->is_json = c->is_json;
+	o->is_quiet = c->is_quiet;
+	if (c->is_json && (o->objects = json_array()) == NULL) {
 		cli_err(argv[0], "out of memory");
 		return CLI_EXIT_ERROR;
 	}
+	return -1;
+}
+
+/*
+ * Split the snapshots of ${l} by the policy's verdict ${why} (0: it
+ * expires) into in->keep (their trees) and in->drop (their ids), which
+ * the caller frees.  Returns 0 or -ENOMEM.
+ */
+static int
+prune_split(const struct store_snap_list *l, const uint32_t *why,
+    struct store_prune_in *in)
+{
+	size_t n = store_snap_list_len(l);
+	uint8_t (*drop)[STORE_HASH_LEN];
+	struct store_ref *keep;
+	size_t i;
+
+	keep = calloc(n + 1, sizeof(*keep));
+	drop = calloc(n + 1, sizeof(*drop));
+	in->keep = keep;
+	in->drop = (const uint8_t (*)[STORE_HASH_LEN])drop;
+	if (keep == NULL || drop == NULL)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		const struct store_snap *sn = store_snap_list_get(l, i);
+
+		if (why[i] != 0)
+			keep[in->n_keep++] = sn->root.tree;
+		else
+			memcpy(drop[in->n_drop++], sn->id, STORE_HASH_LEN);
+	}
+	return 0;
+}
+
+/* The figures of a prune of ${n} snapshots, as text or JSON. */
+static void
+prune_print(const struct out *o, const struct store_prune_in *in,
+    const struct store_prune_stats *st, size_t n)
+{
+	json_t *j;
+
+	if (!o->is_json) {
+		printf("%s %llu of %zu snapshots (%llu bytes) and %llu packs "
+		    "(%llu bytes): %llu bytes %s\n", o->is_dry_run ?
+		    "would delete" : "deleted",
+		    (unsigned long long)st->n_snaps, n,
+		    (unsigned long long)st->bytes_snaps,
+		    (unsigned long long)st->n_packs,
+		    (unsigned long long)st->bytes_packs,
+		    (unsigned long long)(st->bytes_snaps + st->bytes_packs),
+		    o->is_dry_run ? "would be freed" : "freed");
+		printf("kept: %zu snapshots, %llu packs (%llu bytes) they "
+		    "reference; %llu unreferenced packs (%llu bytes) within "
+		    "the grace period\n", in->n_keep,
+		    (unsigned long long)st->n_packs_live,
+		    (unsigned long long)st->bytes_packs_live,
+		    (unsigned long long)st->n_packs_young,
+		    (unsigned long long)st->bytes_packs_young);
+		return;
+	}
+	j = json_pack("{s:b, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I, s:I, s:I}",
+	    "dry_run", o->is_dry_run, "objects", json_incref(o->objects),
+	    "snapshots_kept", (json_int_t)in->n_keep,
+	    "snapshots", (json_int_t)st->n_snaps,
+	    "snapshot_bytes", (json_int_t)st->bytes_snaps,
+	    "packs", (json_int_t)st->n_packs,
+	    "pack_bytes", (json_int_t)st->bytes_packs,
+	    "freed_bytes", (json_int_t)(st->bytes_snaps + st->bytes_packs),
+	    "packs_young", (json_int_t)st->n_packs_young,
+	    "pack_bytes_young", (json_int_t)st->bytes_packs_young,
+	    "packs_live", (json_int_t)st->n_packs_live,
+	    "pack_bytes_live", (json_int_t)st->bytes_packs_live,
+	    "chunks_live", (json_int_t)st->n_chunks_live);
+	json_dumpf(j, stdout, JSON_INDENT(2));
+	putchar('\n');
+	json_decref(j);
+}
+
+int
+cmd_prune(int argc, char **argv)
+{
+	struct store_snap_list *l = NULL;
+	struct store_prune_stats st;
+	struct store_prune_in in;
+	struct store_policy pol;
+	uint32_t *why = NULL;
+	struct cli_common c;
+	struct store *s = NULL;
+	struct out o;
+	int64_t grace = 86400;
+	int has_pol = 0;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	memset(&o, 0, sizeof(o));
+	memset(&in, 0, sizeof(in));
+	if ((r = prune_opts(argc, argv, &c, &o, &grace)) >= 0)
+		goto out;
 	if ((r = cli_open(argv[0], argv[optind], &c, 1, &s)) != 0)
 		goto out;
 	if ((r = store_snapshots(s, &l)) < 0) {
@@ -151,27 +231,14 @@ cmd_prune(int argc, char **argv)
 		r = CLI_EXIT_ERROR;
 		goto out;
 	}
-	n = store_snap_list_len(l);
-	if ((keep = calloc(n + 1, sizeof(*keep))) == NULL ||
-	    (drop = calloc(n + 1, sizeof(*drop))) == NULL) {
+	if (prune_split(l, why, &in) < 0) {
 		cli_err(argv[0], "out of memory");
 		r = CLI_EXIT_ERROR;
 		goto out;
 	}
-	for (i = 0; i < n; i++) {
-		const struct store_snap *sn = store_snap_list_get(l, i);
-
-		if (why[i] != 0)
-			keep[in.n_keep++] = sn->root.tree;
-		else
-			memcpy(drop[in.n_drop++], sn->id, STORE_HASH_LEN);
-	}
-	in.keep = keep;
-	in.drop = (const uint8_t (*)[STORE_HASH_LEN])drop;
 	in.grace = grace;
 	in.is_dry_run = o.is_dry_run;
-	r = store_prune(s, &in, each, &o, &st);
-	if (r < 0) {
+	if ((r = store_prune(s, &in, each, &o, &st)) < 0) {
 		if (r == -EBUSY)
 			cli_err(argv[0], "a writer is running on %s: try again "
 			    "later", argv[optind]);
@@ -180,53 +247,13 @@ cmd_prune(int argc, char **argv)
 		r = cli_exit_status(r);
 		goto out;
 	}
-	if (c.is_json) {
-		json_t *j = json_pack("{s:b, s:o, s:I, s:I, s:I, s:I, s:I, "
-		    "s:I, s:I, s:I, s:I, s:I, s:I}",
-		    "dry_run", o.is_dry_run, "objects", json_incref(o.objects),
-		    "snapshots_kept", (json_int_t)in.n_keep,
-		    "snapshots", (json_int_t)st.n_snaps,
-		    "snapshot_bytes", (json_int_t)st.bytes_snaps,
-		    "packs", (json_int_t)st.n_packs,
-		    "pack_bytes", (json_int_t)st.bytes_packs,
-		    "freed_bytes", (json_int_t)(st.bytes_snaps +
-		    st.bytes_packs),
-		    "packs_young", (json_int_t)st.n_packs_young,
-		    "pack_bytes_young", (json_int_t)st.bytes_packs_young,
-		    "packs_live", (json_int_t)st.n_packs_live,
-		    "pack_bytes_live", (json_int_t)st.bytes_packs_live,
-		    "chunks_live", (json_int_t)st.n_chunks_live);
-
-		json_dumpf(j, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(j);
-	} else {
-		printf("%s %llu of %zu snapshots (%llu bytes) and %llu packs "
-		    "(%llu bytes): %llu bytes %s\n", o.is_dry_run ?
-		    "would delete" : "deleted",
-		    (unsigned long long)st.n_snaps, n,
-		    (unsigned long long)st.bytes_snaps,
-		    (unsigned long long)st.n_packs,
-		    (unsigned long long)st.bytes_packs,
-		    (unsigned long long)(st.bytes_snaps + st.bytes_packs),
-		    o.is_dry_run ? "would be freed" : "freed");
-		printf("kept: %zu snapshots, %llu packs (%llu bytes) they "
-		    "reference; %llu unreferenced packs (%llu bytes) within "
-		    "the grace period\n", in.n_keep,
-		    (unsigned long long)st.n_packs_live,
-		    (unsigned long long)st.bytes_packs_live,
-		    (unsigned long long)st.n_packs_young,
-		    (unsigned long long)st.bytes_packs_young);
-	}
+	prune_print(&o, &in, &st, store_snap_list_len(l));
 	r = CLI_EXIT_OK;
 out:
-	if (fflush(stdout) != 0 && r == CLI_EXIT_OK) {
-		cli_err(argv[0], "write error on stdout");
-		r = CLI_EXIT_ERROR;
-	}
+	r = cli_flush(argv[0], r);
 	json_decref(o.objects);
-	free(keep);
-	free(drop);
+	free((void *)in.keep);
+	free((void *)in.drop);
 	free(why);
 	store_snap_list_free(l);
 	store_close(s);

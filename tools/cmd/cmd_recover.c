@@ -2,7 +2,7 @@
  * cmd_recover.c: `amber recover STORE SNAPSHOT --to FORGE`: put the
  * repositories of a snapshot (repos/NAME.git), with the CI metadata of
  * the pipeline source of the same name (pipelines/NAME), back onto a
- * GitLab group or a GitHub organisation.  It plans first (recover.c),
+ * GitLab group or a GitHub organisation.  It plans first (recover_plan.c),
  * shows the plan, and writes only with --yes or a "y" on the terminal.
  */
 #include <errno.h>
@@ -356,8 +356,83 @@ pool_run(struct pool *pl, unsigned jobs, size_t *err_at)
 	return atomic_load(&pl->err);
 }
 
-int
-cmd_recover(int argc, char **argv)
+/* What the command line asks for. */
+struct args {
+	struct cli_common c;
+	struct recover_opts o;
+	const char *to;
+	int is_all;
+	int is_dry;
+	int is_yes;
+	unsigned jobs;
+	struct map maps[MAPS_MAX];
+	size_t n_maps;
+	const char *pats[PATTERNS_MAX];
+	size_t n_pats;
+};
+
+/* One option of ${opt}; returns an exit status, or -1 to go on. */
+static int
+args_opt(struct args *a, const char *cmd, int opt, char *arg)
+{
+	char *eq;
+	uint64_t v;
+
+	switch (opt) {
+	case OPT_TO:
+		a->to = arg;
+		break;
+	case OPT_ALL:
+		a->is_all = 1;
+		break;
+	case OPT_REPO:
+		if (a->n_pats == PATTERNS_MAX) {
+			cli_err(cmd, "more than %d --repo", PATTERNS_MAX);
+			return CLI_EXIT_USAGE;
+		}
+		a->pats[a->n_pats++] = arg;
+		break;
+	case OPT_MAP:
+		eq = strchr(arg, '=');
+		if (eq == NULL || eq == arg || a->n_maps == MAPS_MAX ||
+		    !dst_ok(strchr(eq + 1, '*') ? "x" : eq + 1)) {
+			cli_err(cmd, "--map %s: OLD=NEW, NEW a name of "
+			    "[A-Za-z0-9._-]", arg);
+			return CLI_EXIT_USAGE;
+		}
+		*eq = '\0';
+		a->maps[a->n_maps].from = arg;
+		a->maps[a->n_maps++].to = eq + 1;
+		break;
+	case OPT_DRY_RUN:
+		a->is_dry = 1;
+		break;
+	case OPT_YES:
+		a->is_yes = 1;
+		break;
+	case OPT_UPDATE:
+		a->o.is_update = 1;
+		break;
+	case OPT_FORCE:
+		a->o.is_force = 1;
+		break;
+	case OPT_JOBS:
+		if (cli_u64_parse(arg, RECOVER_JOBS_MAX, &v) < 0 || v == 0) {
+			cli_err(cmd, "--jobs %s: a number from 1 to %d", arg,
+			    RECOVER_JOBS_MAX);
+			return CLI_EXIT_USAGE;
+		}
+		a->jobs = (unsigned)v;
+		break;
+	default:
+		return cli_usage(cmd, usage, 1);
+	}
+	return -1;
+}
+
+/* Parse the command line into ${a}; an exit status, or -1 to go on. */
+static int
+args_parse(int argc, char **argv, struct args *a)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
@@ -373,112 +448,278 @@ cmd_recover(int argc, char **argv)
 		{ "jobs", required_argument, NULL, OPT_JOBS },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cli_common c;
-	struct pool pl;
-	unsigned jobs = 4;
-	uint64_t v;
-	struct recover_target t;
-	struct recover_opts o;
-	struct store *s = NULL;
-	struct store_snap_list *l = NULL;
-	const struct store_snap *sn;
-	struct recover_proj *ps = NULL;
-	struct map maps[MAPS_MAX];
-	const char *pats[PATTERNS_MAX];
-	size_t n_maps = 0;
-	size_t n_pats = 0;
-	size_t n_ps = 0;
-	size_t i;
-	size_t j;
-	const char *to = NULL;
-	int is_all = 0;
-	int is_dry = 0;
-	int is_yes = 0;
-	char why[1024];
-	char tmp[] = "/tmp/amber-recover.XXXXXX";
-	int has_tmp = 0;
-	int is_partial = 0;
-	json_t *out = NULL;
 	int opt;
 	int r;
 
-	memset(&c, 0, sizeof(c));
-	memset(&t, 0, sizeof(t));
-	memset(&o, 0, sizeof(o));
-	memset(&pl, 0, sizeof(pl));
+	a->jobs = 4;
 	cli_getopt_reset();
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		switch (opt) {
-		case OPT_TO:
-			to = optarg;
-			break;
-		case OPT_ALL:
-			is_all = 1;
-			break;
-		case OPT_REPO:
-			if (n_pats == PATTERNS_MAX) {
-				cli_err(argv[0], "more than %d --repo",
-				    PATTERNS_MAX);
-				return CLI_EXIT_USAGE;
-			}
-			pats[n_pats++] = optarg;
-			break;
-		case OPT_MAP: {
-			char *eq = strchr(optarg, '=');
-
-			if (eq == NULL || eq == optarg || n_maps == MAPS_MAX ||
-			    !dst_ok(strchr(eq + 1, '*') ? "x" : eq + 1)) {
-				cli_err(argv[0], "--map %s: OLD=NEW, NEW a "
-				    "name of [A-Za-z0-9._-]", optarg);
-				return CLI_EXIT_USAGE;
-			}
-			*eq = '\0';
-			maps[n_maps].from = optarg;
-			maps[n_maps++].to = eq + 1;
-			break;
-		}
-		case OPT_DRY_RUN:
-			is_dry = 1;
-			break;
-		case OPT_YES:
-			is_yes = 1;
-			break;
-		case OPT_UPDATE:
-			o.is_update = 1;
-			break;
-		case OPT_FORCE:
-			o.is_force = 1;
-			break;
-		case OPT_JOBS:
-			if (cli_u64_parse(optarg, RECOVER_JOBS_MAX, &v) < 0 ||
-			    v == 0) {
-				cli_err(argv[0], "--jobs %s: a number from 1 "
-				    "to %d", optarg, RECOVER_JOBS_MAX);
-				return CLI_EXIT_USAGE;
-			}
-			jobs = (unsigned)v;
-			break;
-		default:
-			if (!cli_common_opt(&c, opt, optarg))
-				return cli_usage(argv[0], usage, 1);
-		}
-	}
-	if (c.is_help)
+	while ((opt = cli_getopt(argc, argv, longopts, &a->c)) != -1)
+		if ((r = args_opt(a, argv[0], opt, optarg)) >= 0)
+			return r;
+	if (a->c.is_help)
 		return cli_usage(argv[0], usage, 0);
-	if (argc - optind != 2 || to == NULL || (is_all == 0 && n_pats == 0) ||
-	    (is_all && n_pats > 0)) {
-		if (argc - optind == 2 && to != NULL)
+	if (argc - optind != 2 || a->to == NULL ||
+	    (a->is_all == 0 && a->n_pats == 0) ||
+	    (a->is_all && a->n_pats > 0)) {
+		if (argc - optind == 2 && a->to != NULL)
 			cli_err(argv[0], "say which repositories: --all or "
 			    "--repo PATTERN");
 		return cli_usage(argv[0], usage, 1);
 	}
-	if (!is_dry && !is_yes && !isatty(STDIN_FILENO)) {
+	if (!a->is_dry && !a->is_yes && !isatty(STDIN_FILENO)) {
 		cli_err(argv[0], "no terminal to confirm on: give --yes to "
 		    "write, or --dry-run to see the plan");
 		return CLI_EXIT_USAGE;
 	}
-	if ((r = cli_open(argv[0], argv[optind], &c, 1, &s)) != 0)
+	return -1;
+}
+
+/*
+ * Fill ${p} for source ${so} of ${sn} if it is a repository the command
+ * line picks.  Returns 1 if it is, 0 if not, or -ENOMEM.
+ */
+static int
+pick_one(const struct args *a, const struct store_snap *sn,
+    const struct store_source *so, struct recover_proj *p)
+{
+	size_t n = strlen(so->name);
+	int is_match = a->is_all;
+	size_t j;
+
+	if (so->kind != STORE_REPOS || n < 5 ||
+	    strcmp(so->name + n - 4, ".git") != 0)
+		return 0;
+	if ((p->src = strndup(so->name, n - 4)) == NULL)
+		return -ENOMEM;
+	for (j = 0; j < a->n_pats; j++)
+		if (fnmatch(a->pats[j], p->src, 0) == 0)
+			is_match = 1;
+	if (!is_match || (n > 9 && strcmp(so->name + n - 9,
+	    ".wiki.git") == 0)) {
+		free(p->src);
+		p->src = NULL;
+		return 0;
+	}
+	p->mirror = &so->root;
+	p->src_is_github = -1;
+	for (j = 0; j < sn->n_sources; j++)
+		if (sn->sources[j].kind == STORE_PIPELINES &&
+		    strcmp(sn->sources[j].name, p->src) == 0)
+			p->pipes = &sn->sources[j].root;
+	if ((p->dst = map_name(a->maps, a->n_maps, p->src)) == NULL)
+		return -ENOMEM;
+	return 1;
+}
+
+/*
+ * The projects of ${sn} to recover, into ps (sn->n_sources + 1 of them,
+ * every one to be finished) and *${n_ps}.  Returns 0, an exit status,
+ * or -ENOMEM.
+ */
+static int
+pick_projects(const char *cmd, const struct args *a,
+    const struct store_snap *sn, struct recover_proj *ps, size_t *n_ps)
+{
+	size_t i;
+	size_t j;
+	int r;
+
+	for (i = 0; i < sn->n_sources; i++) {
+		struct recover_proj *p = &ps[*n_ps];
+
+		if ((r = pick_one(a, sn, &sn->sources[i], p)) <= 0) {
+			if (r < 0)
+				return r;
+			continue;
+		}
+		(*n_ps)++;
+		if (!dst_ok(p->dst)) {
+			cli_err(cmd, "repos/%s.git: %s is not a name the "
+			    "forge takes (use --map)", p->src, p->dst);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (*n_ps == 0) {
+		cli_err(cmd, "%s: no repository matches", sn->name);
+		return CLI_EXIT_USAGE;
+	}
+	for (i = 0; i < *n_ps; i++)
+		for (j = i + 1; j < *n_ps; j++)
+			if (strcmp(ps[i].dst, ps[j].dst) == 0) {
+				cli_err(cmd, "repos/%s.git and repos/%s.git "
+				    "would both be %s", ps[i].src, ps[j].src,
+				    ps[i].dst);
+				return CLI_EXIT_USAGE;
+			}
+	return 0;
+}
+
+/* {"target", "snapshot", "projects": [...]}, with each project's plan. */
+static json_t *
+run_json(const struct args *a, const struct store_snap *sn,
+    const struct recover_proj *ps, size_t n)
+{
+	json_t *out = json_pack("{s:s, s:s, s:o}", "target", a->to,
+	    "snapshot", sn->name, "projects", json_array());
+	size_t i;
+
+	for (i = 0; out != NULL && i < n; i++)
+		json_array_append_new(json_object_get(out, "projects"),
+		    plan_json(&ps[i]));
+	return out;
+}
+
+static void
+json_print(json_t *out)
+{
+	json_dumpf(out, stdout, JSON_INDENT(2));
+	putchar('\n');
+	json_decref(out);
+}
+
+/* Show the plans: on stdout with --dry-run or --json, else stderr. */
+static void
+print_plans(const struct args *a, const struct store_snap *sn,
+    const struct recover_proj *ps, size_t n)
+{
+	FILE *f = a->is_dry ? stdout : stderr;
+	size_t i;
+
+	if ((a->c.is_json && !a->is_dry) || (a->c.is_quiet && a->is_yes))
+		return;
+	if (a->c.is_json) {
+		json_print(run_json(a, sn, ps, n));
+		return;
+	}
+	fprintf(f, "Plan: %s of %s onto %s\n", n > 1 ? "repositories" :
+	    "a repository", sn->name, a->to);
+	for (i = 0; i < n; i++)
+		print_plan(f, &ps[i]);
+}
+
+/* The summary line of a project, and what failed, on stderr. */
+static void
+print_result(const struct recover_proj *p)
+{
+	char b1[SHOWN_MAX + 4];
+	char b2[SHOWN_MAX + 4];
+	size_t k;
+	json_t *a;
+
+	if (p->n_done == 0 && !p->is_failed) {
+		fprintf(stderr, "%s: unchanged\n", p->full);
+		return;
+	}
+	if (!p->is_failed) {
+		fprintf(stderr, "%s: recovered (%zu steps)%s\n", p->full,
+		    p->n_done, p->n_todo ? ", with steps left to do by hand "
+		    "(see the plan)" : "");
+		return;
+	}
+	fprintf(stderr, "%s: NOT RECOVERED: %s\n", p->full, shown(p->why, b1));
+	json_array_foreach(p->actions, k, a) {
+		const char *res = json_string_value(json_object_get(a,
+		    "result"));
+
+		if (res == NULL || strcmp(res, "done") == 0)
+			continue;
+		fprintf(stderr, "  failed: %s %s: %s\n",
+		    json_string_value(json_object_get(a, "part")),
+		    shown(json_string_value(json_object_get(a, "name")), b1),
+		    shown(res, b2));
+	}
+}
+
+/* The summary, one line per project; returns whether any failed. */
+static int
+print_results(const struct args *a, const struct store_snap *sn,
+    struct recover_proj *ps, size_t n)
+{
+	int is_partial = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct recover_proj *p = &ps[i];
+		char kept[1024];
+
+		if (!p->is_failed && has_kept(p, kept, sizeof(kept))) {
+			snprintf(p->why, sizeof(p->why), "%s", kept);
+			p->is_failed = 1;
+		}
+		if (p->is_failed)
+			is_partial = 1;
+		if (!a->c.is_json && !(a->c.is_quiet && !p->is_failed))
+			print_result(p);
+	}
+	if (a->c.is_json)
+		json_print(run_json(a, sn, ps, n));
+	return is_partial;
+}
+
+/*
+ * Plan, show, ask, apply and sum up, over ${n} projects ${ps} of ${sn}
+ * onto ${t}.  Returns an exit status or a negative errno.
+ */
+static int
+recover_run(const char *cmd, struct args *a, struct store *s,
+    const struct store_snap *sn, struct recover_target *t,
+    struct recover_proj *ps, size_t n)
+{
+	struct pool pl;
+	size_t i;
+	size_t j;
+	int r;
+
+	memset(&pl, 0, sizeof(pl));
+	pl.s = s;
+	pl.t = t;
+	pl.o = &a->o;
+	pl.ps = ps;
+	pl.n = n;
+	pl.is_apply = 0;
+	if ((r = pool_run(&pl, a->jobs, &j)) < 0) {
+		cli_err(cmd, "%s: cannot plan: %s", ps[j].full,
+		    cli_strerror(r));
+		return cli_exit_status(r);
+	}
+	print_plans(a, sn, ps, n);
+	if (a->is_dry)
+		return CLI_EXIT_OK;
+	for (i = j = 0; i < n; i++)
+		j += has_writes(&ps[i]);
+	if (j > 0 && !a->is_yes && !ask("Write this to the target?")) {
+		cli_err(cmd, "nothing written");
+		return CLI_EXIT_ERROR;
+	}
+	pl.is_apply = 1;
+	if ((r = pool_run(&pl, a->jobs, &j)) < 0) {
+		cli_err(cmd, "%s: %s", ps[j].full, cli_strerror(r));
+		return cli_exit_status(r);
+	}
+	return print_results(a, sn, ps, n) ? CLI_EXIT_PARTIAL : CLI_EXIT_OK;
+}
+
+int
+cmd_recover(int argc, char **argv)
+{
+	struct recover_target t;
+	struct args a;
+	struct store *s = NULL;
+	struct store_snap_list *l = NULL;
+	const struct store_snap *sn;
+	struct recover_proj *ps = NULL;
+	size_t n_ps = 0;
+	size_t i;
+	char why[1024];
+	char tmp[] = "/tmp/amber-recover.XXXXXX";
+	int has_tmp = 0;
+	int r;
+
+	memset(&t, 0, sizeof(t));
+	memset(&a, 0, sizeof(a));
+	if ((r = args_parse(argc, argv, &a)) >= 0)
+		return r;
+	if ((r = cli_open(argv[0], argv[optind], &a.c, 1, &s)) != 0)
 		goto out;
 	if ((r = store_snapshots(s, &l)) < 0 ||
 	    (r = store_snap_find(l, argv[optind + 1], &sn)) < 0) {
@@ -487,7 +728,7 @@ cmd_recover(int argc, char **argv)
 		r = cli_exit_status(r);
 		goto out;
 	}
-	if ((sn->flags & STORE_SNAP_UNTRUSTED) && !o.is_force) {
+	if ((sn->flags & STORE_SNAP_UNTRUSTED) && !a.o.is_force) {
 		cli_err(argv[0], "%s: this snapshot is flagged untrusted (see "
 		    "amber snapshots); give --force to use it anyway",
 		    sn->name);
@@ -498,62 +739,9 @@ cmd_recover(int argc, char **argv)
 		r = -ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < sn->n_sources; i++) {
-		const struct store_source *so = &sn->sources[i];
-		size_t n = strlen(so->name);
-		struct recover_proj *p = &ps[n_ps];
-		int is_match = is_all;
-
-		if (so->kind != STORE_REPOS || n < 5 ||
-		    strcmp(so->name + n - 4, ".git") != 0)
-			continue;
-		if ((p->src = strndup(so->name, n - 4)) == NULL) {
-			r = -ENOMEM;
-			goto out;
-		}
-		for (j = 0; j < n_pats; j++)
-			if (fnmatch(pats[j], p->src, 0) == 0)
-				is_match = 1;
-		if (!is_match || (n > 9 && strcmp(so->name + n - 9,
-		    ".wiki.git") == 0)) {
-			free(p->src);
-			p->src = NULL;
-			continue;
-		}
-		p->mirror = &so->root;
-		p->src_is_github = -1;
-		for (j = 0; j < sn->n_sources; j++)
-			if (sn->sources[j].kind == STORE_PIPELINES &&
-			    strcmp(sn->sources[j].name, p->src) == 0)
-				p->pipes = &sn->sources[j].root;
-		if ((p->dst = map_name(maps, n_maps, p->src)) == NULL) {
-			r = -ENOMEM;
-			goto out;
-		}
-		if (!dst_ok(p->dst)) {
-			cli_err(argv[0], "repos/%s.git: %s is not a name the "
-			    "forge takes (use --map)", p->src, p->dst);
-			n_ps++;
-			r = CLI_EXIT_USAGE;
-			goto out;
-		}
-		n_ps++;
-	}
-	if (n_ps == 0) {
-		cli_err(argv[0], "%s: no repository matches", sn->name);
-		r = CLI_EXIT_USAGE;
+	if ((r = pick_projects(argv[0], &a, sn, ps, &n_ps)) != 0)
 		goto out;
-	}
-	for (i = 0; i < n_ps; i++)
-		for (j = i + 1; j < n_ps; j++)
-			if (strcmp(ps[i].dst, ps[j].dst) == 0) {
-				cli_err(argv[0], "repos/%s.git and repos/%s.git "
-				    "would both be %s", ps[i].src, ps[j].src,
-				    ps[i].dst);
-				r = CLI_EXIT_USAGE;
-				goto out;
-			}
-	if ((r = recover_target_open(&t, to, why, sizeof(why))) < 0) {
+	if ((r = recover_target_open(&t, a.to, why, sizeof(why))) < 0) {
 		cli_err(argv[0], "%s", why);
 		r = r == -EINVAL ? CLI_EXIT_USAGE : cli_exit_status(r);
 		goto out;
@@ -564,118 +752,13 @@ cmd_recover(int argc, char **argv)
 		goto out;
 	}
 	has_tmp = 1;
-	o.tmp = tmp;
+	a.o.tmp = tmp;
 	for (i = 0; i < n_ps; i++)
 		snprintf(ps[i].full, sizeof(ps[i].full), "%s/%s", t.group,
 		    ps[i].dst);
-	pl.s = s;
-	pl.t = &t;
-	pl.o = &o;
-	pl.ps = ps;
-	pl.n = n_ps;
-	pl.is_apply = 0;
-	if ((r = pool_run(&pl, jobs, &j)) < 0) {
-		cli_err(argv[0], "%s: cannot plan: %s", ps[j].full,
-		    cli_strerror(r));
-		r = cli_exit_status(r);
-		goto out;
-	}
-	if ((!c.is_json || is_dry) && !(c.is_quiet && is_yes)) {
-		FILE *f = c.is_json ? NULL : is_dry ? stdout : stderr;
-
-		if (c.is_json) {
-			out = json_pack("{s:s, s:s, s:o}", "target", to,
-			    "snapshot", sn->name, "projects", json_array());
-			for (i = 0; i < n_ps; i++)
-				json_array_append_new(json_object_get(out,
-				    "projects"), plan_json(&ps[i]));
-			json_dumpf(out, stdout, JSON_INDENT(2));
-			putchar('\n');
-		} else {
-			fprintf(f, "Plan: %s of %s onto %s\n", n_ps > 1 ?
-			    "repositories" : "a repository", sn->name, to);
-			for (i = 0; i < n_ps; i++)
-				print_plan(f, &ps[i]);
-		}
-	}
-	if (is_dry) {
-		r = CLI_EXIT_OK;
-		goto out;
-	}
-	for (i = j = 0; i < n_ps; i++)
-		j += has_writes(&ps[i]);
-	if (j > 0 && !is_yes && !ask("Write this to the target?")) {
-		cli_err(argv[0], "nothing written");
-		r = CLI_EXIT_ERROR;
-		goto out;
-	}
-	pl.is_apply = 1;
-	if ((r = pool_run(&pl, jobs, &j)) < 0) {
-		cli_err(argv[0], "%s: %s", ps[j].full, cli_strerror(r));
-		r = cli_exit_status(r);
-		goto out;
-	}
-	/* The summary, one line per project. */
-	if (c.is_json)
-		out = json_pack("{s:s, s:s, s:o}", "target", to, "snapshot",
-		    sn->name, "projects", json_array());
-	for (i = 0; i < n_ps; i++) {
-		struct recover_proj *p = &ps[i];
-		char kept[1024];
-
-		if (!p->is_failed && has_kept(p, kept, sizeof(kept))) {
-			snprintf(p->why, sizeof(p->why), "%s", kept);
-			p->is_failed = 1;
-		}
-		if (p->is_failed)
-			is_partial = 1;
-		if (c.is_json) {
-			json_array_append_new(json_object_get(out, "projects"),
-			    plan_json(p));
-			continue;
-		}
-		if (c.is_quiet && !p->is_failed)
-			continue;
-		if (p->is_failed) {
-			char b1[SHOWN_MAX + 4];
-			char b2[SHOWN_MAX + 4];
-			size_t k;
-			json_t *a;
-
-			fprintf(stderr, "%s: NOT RECOVERED: %s\n", p->full,
-			    shown(p->why, b1));
-			json_array_foreach(p->actions, k, a) {
-				const char *res = json_string_value(
-				    json_object_get(a, "result"));
-
-				if (res == NULL || strcmp(res, "done") == 0)
-					continue;
-				fprintf(stderr, "  failed: %s %s: %s\n",
-				    json_string_value(json_object_get(a,
-				    "part")), shown(json_string_value(
-				    json_object_get(a, "name")), b1),
-				    shown(res, b2));
-			}
-		} else if (p->n_done == 0) {
-			fprintf(stderr, "%s: unchanged\n", p->full);
-		} else {
-			fprintf(stderr, "%s: recovered (%zu steps)%s\n",
-			    p->full, p->n_done, p->n_todo ?
-			    ", with steps left to do by hand (see the plan)" :
-			    "");
-		}
-	}
-	if (c.is_json) {
-		json_dumpf(out, stdout, JSON_INDENT(2));
-		putchar('\n');
-	}
-	r = is_partial ? CLI_EXIT_PARTIAL : CLI_EXIT_OK;
+	r = recover_run(argv[0], &a, s, sn, &t, ps, n_ps);
 out:
-	if (fflush(stdout) != 0 && r == CLI_EXIT_OK) {
-		cli_err(argv[0], "write error on stdout");
-		r = CLI_EXIT_ERROR;
-	}
-	json_decref(out);
+	r = cli_flush(argv[0], r);
 	for (i = 0; ps != NULL && i <= n_ps; i++)
 		recover_proj_fini(&ps[i]);
 	free(ps);

@@ -984,10 +984,7 @@ restore_opts(int argc, char **argv, struct cli_common *c, struct restore *r)
 	};
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		if (cli_common_opt(c, opt, optarg))
-			continue;
+	while ((opt = cli_getopt(argc, argv, longopts, c)) != -1) {
 		switch (opt) {
 		case OPT_OVERWRITE:
 			r->is_overwrite = 1;

@@ -306,8 +306,7 @@ cmd_snapshots(int argc, char **argv)
 	int r;
 
 	memset(&c, 0, sizeof(c));
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
-	    NULL)) != -1) {
+	while ((opt = cli_getopt(argc, argv, longopts, &c)) != -1) {
 		if (opt == CLI_OPT_FIRST_PRIVATE) {
 			if (age_parse(optarg, &max_age) < 0) {
 				cli_err(argv[0], "--max-age %s: a duration such "
@@ -320,13 +319,10 @@ cmd_snapshots(int argc, char **argv)
 			is_cached_ids = 1;
 			continue;
 		}
-		if (!cli_common_opt(&c, opt, optarg))
-			return cli_usage(argv[0], usage, 1);
-	}
-	if (c.is_help)
-		return cli_usage(argv[0], usage, 0);
-	if (argc - optind != 1)
 		return cli_usage(argv[0], usage, 1);
+	}
+	if ((r = cli_args(argv[0], &c, usage, argc, 1)) >= 0)
+		return r;
 	if (is_cached_ids) {
 		r = cached_ids(argv[0], argv[optind], &c);
 		goto out;
@@ -370,10 +366,7 @@ cmd_snapshots(int argc, char **argv)
 	r = max_age > 0 ? age_check(argv[0], l, max_age,
 	    (int64_t)time(NULL)) : CLI_EXIT_OK;
 out:
-	if (fflush(stdout) != 0 && r == CLI_EXIT_OK) {
-		cli_err(argv[0], "write error on stdout");
-		r = CLI_EXIT_ERROR;
-	}
+	r = cli_flush(argv[0], r);
 	json_decref(a);
 	free(why);
 	store_snap_list_free(l);

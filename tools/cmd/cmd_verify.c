@@ -176,10 +176,7 @@ cmd_verify(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	memset(&v, 0, sizeof(v));
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
-	    NULL)) != -1) {
-		if (cli_common_opt(&c, opt, optarg))
-			continue;
+	while ((opt = cli_getopt(argc, argv, longopts, &c)) != -1) {
 		switch (opt) {
 		case OPT_READ_DATA:
 			flags |= STORE_VERIFY_READ_DATA;
@@ -194,10 +191,8 @@ cmd_verify(int argc, char **argv)
 			return cli_usage(argv[0], usage, 1);
 		}
 	}
-	if (c.is_help)
-		return cli_usage(argv[0], usage, 0);
-	if (argc - optind != 1)
-		return cli_usage(argv[0], usage, 1);
+	if ((r = cli_args(argv[0], &c, usage, argc, 1)) >= 0)
+		return r;
 	if (expect != NULL && !is_hex(expect)) {
 		cli_err(argv[0], "--expect %s: not a hex snapshot id", expect);
 		return CLI_EXIT_USAGE;

@@ -555,6 +555,138 @@ recover_remote_fini(struct recover_remote *rm)
 	memset(rm, 0, sizeof(*rm));
 }
 
+/* What run_git() reads of its child. */
+struct git_io {
+	char *buf;		/* stdout, if wanted */
+	size_t len;
+	size_t cap;
+	size_t max;
+	char *ebuf;		/* the tail of stderr: the last words count */
+	size_t elen;
+};
+
+/* Keep the last ERR_MAX bytes of stderr. */
+static void
+io_err_add(struct git_io *io, const char *b, size_t n)
+{
+	if (n >= ERR_MAX) {
+		memcpy(io->ebuf, b + n - ERR_MAX, ERR_MAX);
+		io->elen = ERR_MAX;
+		return;
+	}
+	if (io->elen + n > ERR_MAX) {
+		size_t d = io->elen + n - ERR_MAX;
+
+		memmove(io->ebuf, io->ebuf + d, io->elen - d);
+		io->elen -= d;
+	}
+	memcpy(io->ebuf + io->elen, b, n);
+	io->elen += n;
+}
+
+/* Add to stdout's bytes; -EFBIG past io->max, or -ENOMEM. */
+static int
+io_out_add(struct git_io *io, const char *b, size_t n)
+{
+	if (io->len + n > io->max)
+		return -EFBIG;
+	if (io->len + n + 1 > io->cap) {
+		size_t cap = (io->len + n + 1) * 2;
+		char *nb;
+
+		if ((nb = realloc(io->buf, cap)) == NULL)
+			return -ENOMEM;
+		io->buf = nb;
+		io->cap = cap;
+	}
+	memcpy(io->buf + io->len, b, n);
+	io->len += n;
+	return 0;
+}
+
+/*
+ * Read the child's stdout (${fo}) and stderr (${fe}) to their end,
+ * closing each, into ${io}; stdout is dropped unless ${has_out}.
+ */
+static int
+io_pump(struct git_io *io, int *fo, int *fe, int has_out)
+{
+	struct pollfd pf[2];
+	char tmp[65536];
+	ssize_t n;
+	int r;
+
+	pf[0].fd = *fo;
+	pf[1].fd = *fe;
+	*fo = *fe = -1;
+	while (pf[0].fd >= 0 || pf[1].fd >= 0) {
+		pf[0].events = pf[1].events = POLLIN;
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			goto out;
+		}
+		for (int i = 0; i < 2; i++) {
+			if (pf[i].fd < 0 || pf[i].revents == 0)
+				continue;
+			n = read(pf[i].fd, tmp, sizeof(tmp));
+			if (n <= 0) {
+				close(pf[i].fd);
+				pf[i].fd = -1;
+			} else if (i == 1) {
+				io_err_add(io, tmp, (size_t)n);
+			} else if (has_out &&
+			    (r = io_out_add(io, tmp, (size_t)n)) < 0) {
+				goto out;
+			}
+		}
+	}
+	r = 0;
+out:
+	for (int i = 0; i < 2; i++)
+		if (pf[i].fd >= 0)
+			close(pf[i].fd);
+	return r;
+}
+
+/* Start git ${argv}, stdin /dev/null, stdout to ${fo}, stderr to ${fe}. */
+static int
+git_spawn(char *const *envp, const char *const *argv, int fo, int fe,
+    pid_t *pid)
+{
+	posix_spawn_file_actions_t fa;
+	int r;
+
+	if ((r = posix_spawn_file_actions_init(&fa)) != 0)
+		return -r;
+	if ((r = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
+	    O_RDONLY, 0)) == 0 &&
+	    (r = posix_spawn_file_actions_adddup2(&fa, fo, 1)) == 0 &&
+	    (r = posix_spawn_file_actions_adddup2(&fa, fe, 2)) == 0)
+		r = posix_spawnp(pid, "git", &fa, NULL, (char *const *)argv,
+		    envp != NULL ? envp : environ);
+	posix_spawn_file_actions_destroy(&fa);
+	return -r;
+}
+
+/* The last line of ${ebuf}, control characters made '?', into ${why}. */
+static void
+last_line(char *ebuf, size_t elen, char *why, size_t cap)
+{
+	char *l;
+
+	while (elen > 0 && (ebuf[elen - 1] == '\n' ||
+	    ebuf[elen - 1] == '\r'))
+		elen--;
+	ebuf[elen] = '\0';
+	l = strrchr(ebuf, '\n');
+	snprintf(why, cap, "%s", l != NULL ? l + 1 : ebuf);
+	for (char *c = why; *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+}
+
 /*
  * Run git ${argv} in the environment ${envp} (NULL: ours), collecting
  * at most ${max} bytes of stdout into *${out} (may be NULL) and the last
@@ -565,13 +697,7 @@ static int
 run_git(char *const *envp, const char *const *argv, char **out,
     size_t *outlen, size_t max, char *why, size_t cap)
 {
-	posix_spawn_file_actions_t fa;
-	struct pollfd pf[2];
-	char *buf = NULL;
-	char *ebuf = NULL;
-	size_t len = 0;
-	size_t bcap = 0;
-	size_t elen = 0;
+	struct git_io io = { .max = max };
 	int po[2] = { -1, -1 };
 	int pe[2] = { -1, -1 };
 	pid_t pid = -1;
@@ -584,94 +710,20 @@ run_git(char *const *envp, const char *const *argv, char **out,
 		r = -errno;
 		goto out;
 	}
-	if ((ebuf = malloc(ERR_MAX + 1)) == NULL) {
+	if ((io.ebuf = malloc(ERR_MAX + 1)) == NULL) {
 		r = -ENOMEM;
 		goto out;
 	}
-	if ((r = posix_spawn_file_actions_init(&fa)) != 0) {
-		r = -r;
-		goto out;
-	}
-	if ((r = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
-	    O_RDONLY, 0)) == 0 &&
-	    (r = posix_spawn_file_actions_adddup2(&fa, po[1], 1)) == 0 &&
-	    (r = posix_spawn_file_actions_adddup2(&fa, pe[1], 2)) == 0)
-		r = posix_spawnp(&pid, "git", &fa, NULL, (char *const *)argv,
-		    envp != NULL ? envp : environ);
-	posix_spawn_file_actions_destroy(&fa);
+	r = git_spawn(envp, argv, po[1], pe[1], &pid);
 	close(po[1]);
 	close(pe[1]);
 	po[1] = pe[1] = -1;
-	if (r != 0) {
+	if (r < 0) {
 		pid = -1;
-		r = -r;
 		goto out;
 	}
-	pf[0].fd = po[0];
-	pf[1].fd = pe[0];
-	while (pf[0].fd >= 0 || pf[1].fd >= 0) {
-		pf[0].events = pf[1].events = POLLIN;
-		if (poll(pf, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			goto out;
-		}
-		for (int i = 0; i < 2; i++) {
-			char tmp[65536];
-			ssize_t n;
-
-			if (pf[i].fd < 0 || pf[i].revents == 0)
-				continue;
-			n = read(pf[i].fd, tmp, sizeof(tmp));
-			if (n <= 0) {
-				close(pf[i].fd);
-				pf[i].fd = -1;
-				continue;
-			}
-			if (i == 1) {
-				/* keep the tail: the last words count */
-				if ((size_t)n >= ERR_MAX) {
-					memcpy(ebuf, tmp + n - ERR_MAX,
-					    ERR_MAX);
-					elen = ERR_MAX;
-				} else {
-					if (elen + (size_t)n > ERR_MAX) {
-						size_t d = elen + (size_t)n -
-						    ERR_MAX;
-
-						memmove(ebuf, ebuf + d,
-						    elen - d);
-						elen -= d;
-					}
-					memcpy(ebuf + elen, tmp, (size_t)n);
-					elen += (size_t)n;
-				}
-				continue;
-			}
-			if (out == NULL)
-				continue;
-			if (len + (size_t)n > max) {
-				kill(pid, SIGKILL);
-				r = -EFBIG;
-				goto out;
-			}
-			if (len + (size_t)n + 1 > bcap) {
-				char *nb;
-
-				bcap = (len + (size_t)n + 1) * 2;
-				if ((nb = realloc(buf, bcap)) == NULL) {
-					kill(pid, SIGKILL);
-					r = -ENOMEM;
-					goto out;
-				}
-				buf = nb;
-			}
-			memcpy(buf + len, tmp, (size_t)n);
-			len += (size_t)n;
-		}
-	}
-	r = 0;
+	if ((r = io_pump(&io, &po[0], &pe[0], out != NULL)) < 0)
+		kill(pid, SIGKILL);
 out:
 	if (pid > 0) {
 		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
@@ -685,29 +737,18 @@ out:
 		if (pe[i] >= 0)
 			close(pe[i]);
 	}
-	if (why != NULL && cap > 0 && ebuf != NULL && elen > 0) {
-		char *l;
-
-		while (elen > 0 && (ebuf[elen - 1] == '\n' ||
-		    ebuf[elen - 1] == '\r'))
-			elen--;
-		ebuf[elen] = '\0';
-		l = strrchr(ebuf, '\n');
-		snprintf(why, cap, "%s", l != NULL ? l + 1 : ebuf);
-		for (char *c = why; *c != '\0'; c++)
-			if ((unsigned char)*c < 0x20 || *c == 0x7f)
-				*c = '?';
-	}
-	free(ebuf);
+	if (why != NULL && cap > 0 && io.ebuf != NULL && io.elen > 0)
+		last_line(io.ebuf, io.elen, why, cap);
+	free(io.ebuf);
 	if (r >= 0 && out != NULL) {
-		if (buf == NULL && (buf = malloc(1)) == NULL)
+		if (io.buf == NULL && (io.buf = malloc(1)) == NULL)
 			return -ENOMEM;
-		buf[len] = '\0';
-		*out = buf;
-		*outlen = len;
-		buf = NULL;
+		io.buf[io.len] = '\0';
+		*out = io.buf;
+		*outlen = io.len;
+		io.buf = NULL;
 	}
-	free(buf);
+	free(io.buf);
 	return r;
 }
 

@@ -5,6 +5,7 @@
  * only a failure of the store itself ends the source.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,9 +139,11 @@ record(struct forge_fetch *f, const char *what, int r,
 	return forge_out_error(f->o, what, e);
 }
 
-int
-forge_fetch_json(struct forge_fetch *f, const char *what, const char *url,
-    const char *path, int how, uint32_t mode, json_t **out)
+/* What forge_fetch_json() and forge_fetch_list() share. */
+static int
+fetch(struct forge_fetch *f, const char *what, const char *url,
+    int is_list, const char *key, const char *path, int how, uint32_t mode,
+    json_t **out)
 {
 	struct err e;
 	json_t *j = NULL;
@@ -150,7 +153,10 @@ forge_fetch_json(struct forge_fetch *f, const char *what, const char *url,
 		*out = NULL;
 	if (!forge_fetch_wants(f, what))
 		return 0;
-	r = forge_http_get_json(f->h, url, &j, &e);
+	if (is_list)
+		r = forge_http_get_all(f->h, url, key, 0, &j, &e);
+	else
+		r = forge_http_get_json(f->h, url, &j, &e);
 	if (r == -ENOENT && (how & FORGE_FETCH_GONE_OK))
 		return 0;
 	if (r < 0)
@@ -168,32 +174,181 @@ out:
 }
 
 int
+forge_fetch_json(struct forge_fetch *f, const char *what, const char *url,
+    const char *path, int how, uint32_t mode, json_t **out)
+{
+	return fetch(f, what, url, 0, NULL, path, how, mode, out);
+}
+
+int
 forge_fetch_list(struct forge_fetch *f, const char *what, const char *url,
     const char *key, const char *path, int how, uint32_t mode, json_t **out)
 {
+	return fetch(f, what, url, 1, key, path, how, mode, out);
+}
+
+int
+forge_fetch_newer(struct forge_fetch *f, const char *what, const char *url,
+    const char *key, uint64_t above, json_t **out)
+{
 	struct err e;
-	json_t *j = NULL;
+	int r;
+
+	*out = NULL;
+	r = forge_http_get_newer(f->h, url, key, above, above > 0 ?
+	    f->opts.max_new_runs : f->opts.first_runs, out, &e);
+	return r < 0 ? record(f, what, r, &e) : 0;
+}
+
+int
+forge_fetch_runs(struct forge_fetch *f, const char *url, const char *key,
+    int (*run)(void *ctx, json_t *item), int (*again)(void *ctx, uint64_t id),
+    void *ctx)
+{
+	json_t *list = NULL;
+	json_t *v;
+	uint64_t id;
+	size_t i;
+	int r;
+
+	if (!forge_fetch_wants(f, "runs"))
+		return 0;
+	if ((r = forge_fetch_newer(f, "runs", url, key, f->prev_max_run,
+	    &list)) < 0)
+		return r;
+	json_array_foreach(list, i, v)
+		if ((r = run(ctx, v)) < 0)
+			goto out;
+	i = 0;
+	while (forge_fetch_next_unfinished(f, &i, &id))
+		if ((r = again(ctx, id)) < 0)
+			goto out;
+out:
+	json_decref(list);
+	return r;
+}
+
+int
+forge_fetch_deployments(struct forge_fetch *f, const char *url,
+    json_t **out)
+{
+	json_t *list = NULL;
+	uint64_t above;
 	int r;
 
 	if (out != NULL)
 		*out = NULL;
-	if (!forge_fetch_wants(f, what))
+	if (!forge_fetch_wants(f, "deployments"))
 		return 0;
-	r = forge_http_get_all(f->h, url, key, 0, &j, &e);
-	if (r == -ENOENT && (how & FORGE_FETCH_GONE_OK))
-		return 0;
-	if (r < 0)
-		return record(f, what, r, &e);
-	scrub(j, how & 0xff, f->opts.is_names_only);
-	if (path != NULL && (r = forge_out_put_json(f->o, path, j, mode)) < 0)
-		goto out;
-	if (out != NULL) {
-		*out = j;
-		j = NULL;
+	if ((r = forge_out_prev_max(f->o, "deployments", &above)) < 0 ||
+	    (r = forge_fetch_newer(f, "deployments", url, NULL, above,
+	    &list)) < 0)
+		return r;
+	if ((r = forge_fetch_put_items(f, list, "deployments")) == 0 &&
+	    out != NULL) {
+		*out = list;
+		list = NULL;
 	}
-out:
-	json_decref(j);
+	json_decref(list);
 	return r;
+}
+
+int
+forge_fetch_next_unfinished(struct forge_fetch *f, size_t *i, uint64_t *id)
+{
+	char path[64];
+	json_t *v;
+
+	for (; *i < json_array_size(f->unfinished); (*i)++) {
+		v = json_array_get(f->unfinished, *i);
+		if (!json_is_integer(v) || json_integer_value(v) < 0)
+			continue;
+		snprintf(path, sizeof(path), "runs/%lld.json",
+		    (long long)json_integer_value(v));
+		if (forge_out_has(f->o, path))
+			continue;
+		*id = (uint64_t)json_integer_value(v);
+		(*i)++;
+		return 1;
+	}
+	return 0;
+}
+
+int
+forge_fetch_put_items(struct forge_fetch *f, json_t *items, const char *dir)
+{
+	json_t *v;
+	size_t i;
+	int r;
+
+	json_array_foreach(items, i, v) {
+		uint64_t id;
+		char path[96];
+
+		if (forge_json_id(v, "id", &id) < 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%llu.json", dir,
+		    (unsigned long long)id);
+		if ((r = forge_out_put_json(f->o, path, v, 0644)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+const char *
+forge_fetch_url(struct forge_fetch_proj *p, const char *fmt, ...)
+{
+	char path[2048];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(path) ||
+	    forge_http_url(p->f->h, p->url, sizeof(p->url), "%s%s", p->under,
+	    path) < 0)
+		p->url[0] = '\0';
+	return p->url;
+}
+
+int
+forge_fetch_end(struct forge_fetch_proj *p)
+{
+	int r;
+
+	if ((r = forge_fetch_list(p->f, "hooks", forge_fetch_url(p,
+	    "/hooks?per_page=100"), NULL, "hooks.json", FORGE_FETCH_SECRETS,
+	    0644, NULL)) < 0 ||
+	    (r = forge_fetch_list(p->f, "releases", forge_fetch_url(p,
+	    "/releases?per_page=100"), NULL, "releases.json",
+	    FORGE_FETCH_RAW, 0644, NULL)) < 0)
+		return r;
+	return forge_fetch_state(p->f);
+}
+
+int
+forge_fetch_begin(struct forge_fetch *f, const char *url, const char *file,
+    json_t **out)
+{
+	/* Kept from the previous snapshot, and added to. */
+	static const char *const carried[] = {
+		"runs", "jobs", "logs", "artifacts", "deployments",
+	};
+	struct err e;
+	size_t i;
+	int r;
+
+	*out = NULL;
+	for (i = 0; i < sizeof(carried) / sizeof(carried[0]); i++)
+		if ((r = forge_out_carry(f->o, carried[i])) < 0)
+			return r;
+	if ((r = forge_http_get_json(f->h, url, out, &e)) < 0) {
+		if (r != -ENOMEM)
+			src_warn(f->c, "%s", e.msg);
+		return r;
+	}
+	return forge_out_put_json(f->o, file, *out, 0644);
 }
 
 int

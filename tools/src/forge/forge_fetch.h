@@ -95,6 +95,92 @@ int forge_fetch_list(struct forge_fetch *f, const char *what,
     uint32_t mode, json_t **out);
 
 /*
+ * forge_fetch_newer(f, what, url, key, above, out):
+ * The items of listing ${url} (newest first; the array, or its member
+ * ${key}) with an id above ${above}, into a new array *${out}: all of
+ * f->opts.first_runs when ${above} is 0, else f->opts.max_new_runs.  A
+ * forge error is recorded under ${what}, leaving *${out} NULL.  Returns
+ * 0, -ENOMEM or a store error.
+ */
+int forge_fetch_newer(struct forge_fetch *f, const char *what,
+    const char *url, const char *key, uint64_t above, json_t **out);
+
+/*
+ * forge_fetch_runs(f, url, key, run, again, ctx):
+ * Unless runs are skipped: the runs of listing ${url} (the array, or its
+ * member ${key}) newer than the previous snapshot's, each through
+ * ${run}(ctx, item), then the previous snapshot's unfinished runs not
+ * stored yet, each through ${again}(ctx, id).  Returns 0 or the first
+ * negative return of forge_fetch_newer(), ${run} or ${again}.
+ */
+int forge_fetch_runs(struct forge_fetch *f, const char *url, const char *key,
+    int (*run)(void *ctx, json_t *item), int (*again)(void *ctx, uint64_t id),
+    void *ctx);
+
+/*
+ * forge_fetch_deployments(f, url, out):
+ * Unless deployments are skipped: those of listing ${url} newer than the
+ * previous snapshot's, each stored as deployments/ID.json, and into a
+ * new array *${out} (may be NULL).  Returns 0 or a store error.
+ */
+int forge_fetch_deployments(struct forge_fetch *f, const char *url,
+    json_t **out);
+
+/*
+ * forge_fetch_next_unfinished(f, i, id):
+ * The next run, from position *${i} of the previous snapshot's
+ * unfinished runs, that this snapshot has not stored yet (runs/ID.json):
+ * sets *${id}, moves *${i} past it and returns 1; 0 when none is left.
+ * Start with *${i} = 0.
+ */
+int forge_fetch_next_unfinished(struct forge_fetch *f, size_t *i,
+    uint64_t *id);
+
+/*
+ * forge_fetch_put_items(f, items, dir):
+ * Store each item of array ${items} that has an integer "id" as
+ * ${dir}/ID.json.  Returns 0 or a store error.
+ */
+int forge_fetch_put_items(struct forge_fetch *f, json_t *items,
+    const char *dir);
+
+/* One project being read: where it is, and a buffer for its URLs. */
+struct forge_fetch_proj {
+	struct forge_fetch *f;
+	char under[1040];	/* /projects/PATH or /repos/OWNER/NAME,
+				 * the names %-encoded */
+	char ref[512];		/* %-encoded default branch */
+	char url[FORGE_URL_MAX];
+};
+
+/*
+ * forge_fetch_url(p, fmt, ...):
+ * The API base, p->under and the path formatted from ${fmt}, into
+ * p->url (valid until the next call); "" if it does not fit (a request
+ * to "" fails, and is recorded).  Returns p->url.
+ */
+const char *forge_fetch_url(struct forge_fetch_proj *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * forge_fetch_end(p):
+ * End reading project ${p}: its hooks (secrets removed) and releases,
+ * which both forges list alike, then _state.json (forge_fetch_state()).
+ * Returns 0 or a store error.
+ */
+int forge_fetch_end(struct forge_fetch_proj *p);
+
+/*
+ * forge_fetch_begin(f, url, file, out):
+ * Start reading a project: carry the previous snapshot's runs, jobs,
+ * logs, artifacts and deployments (forge_out_carry()), then GET the
+ * project at ${url} into *${out} and store it as ${file}.  A forge
+ * error is a warning of the source, and returned.
+ */
+int forge_fetch_begin(struct forge_fetch *f, const char *url,
+    const char *file, json_t **out);
+
+/*
  * forge_fetch_log(f, job, url):
  * GET the log of job ${job} and store it as logs/<job>.log.  A log the
  * forge does not have (404, 410: expired or never written) is skipped

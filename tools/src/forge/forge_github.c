@@ -20,58 +20,9 @@
 
 #define GH_MAX_WORKFLOW_FILES 256
 
-struct gh {
-	struct forge_fetch *f;
-	char repo[600];		/* owner/name, each part %-encoded */
-	char ref[512];		/* %-encoded default branch */
-	char url[FORGE_URL_MAX];
-};
-
-/* Format a URL under the repository into g->url ("" if too long). */
-static const char *gh_url(struct gh *g, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static const char *
-gh_url(struct gh *g, const char *fmt, ...)
-{
-	char path[2048];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(path, sizeof(path), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(path) ||
-	    forge_http_url(g->f->h, g->url, sizeof(g->url), "/repos/%s%s",
-	    g->repo, path) < 0)
-		g->url[0] = '\0';
-	return g->url;
-}
-
-static int
-put_items(struct forge_fetch *f, json_t *items, const char *dir)
-{
-	json_t *v;
-	size_t i;
-	int r;
-
-	json_array_foreach(items, i, v) {
-		uint64_t id;
-		char path[96];
-
-		if (forge_json_id(v, "id", &id) < 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%llu.json", dir,
-		    (unsigned long long)id);
-		if ((r = forge_out_put_json(f->o, path, v, 0644)) < 0)
-			return r;
-	}
-	return 0;
-}
-
 /* The workflow files (.yml, .yaml in .github/workflows), base64. */
 static int
-gh_config(struct gh *g)
+gh_config(struct forge_fetch_proj *g)
 {
 	struct forge_fetch *f = g->f;
 	json_t *list = NULL;
@@ -88,8 +39,8 @@ gh_config(struct gh *g)
 
 	if (!forge_fetch_wants(f, "config"))
 		return 0;
-	r = forge_http_get_json(f->h, gh_url(g, "/contents/.github/workflows"
-	    "?ref=%s", g->ref), &list, &e);
+	r = forge_http_get_json(f->h, forge_fetch_url(g,
+	    "/contents/.github/workflows?ref=%s", g->ref), &list, &e);
 	if (r == -ENOENT)
 		return 0;	/* no workflows: nothing to keep */
 	if (r < 0)
@@ -125,7 +76,7 @@ gh_config(struct gh *g)
 		}
 		json_decref(file);
 		file = NULL;
-		if ((r = forge_fetch_json(f, path, gh_url(g,
+		if ((r = forge_fetch_json(f, path, forge_fetch_url(g,
 		    "/contents/%s?ref=%s", enc, g->ref), NULL,
 		    FORGE_FETCH_RAW, 0, &file)) < 0)
 			goto out;
@@ -159,7 +110,7 @@ out:
 
 /* A run's jobs, their logs and its artifacts' metadata. */
 static int
-gh_run(struct gh *g, json_t *run)
+gh_run(struct forge_fetch_proj *g, json_t *run)
 {
 	struct forge_fetch *f = g->f;
 	size_t n_errors = forge_out_n_errors(f->o);
@@ -182,9 +133,9 @@ gh_run(struct gh *g, json_t *run)
 	if ((r = forge_out_put_json(f->o, path, run, 0644)) < 0)
 		return r;
 	snprintf(what, sizeof(what), "jobs of runs/%llu", id);
-	if ((r = forge_fetch_list(f, what, gh_url(g, "/actions/runs/%llu/jobs"
-	    "?per_page=100&filter=all", id), "jobs", NULL, FORGE_FETCH_RAW, 0,
-	    &jobs)) < 0)
+	if ((r = forge_fetch_list(f, what, forge_fetch_url(g,
+	    "/actions/runs/%llu/jobs?per_page=100&filter=all", id), "jobs",
+	    NULL, FORGE_FETCH_RAW, 0, &jobs)) < 0)
 		goto out;
 	json_array_foreach(jobs, i, job) {
 		uint64_t jid;
@@ -199,13 +150,13 @@ gh_run(struct gh *g, json_t *run)
 		if (status != NULL && strcmp(status, "queued") != 0 &&
 		    strcmp(status, "waiting") != 0 &&
 		    strcmp(status, "pending") != 0 &&
-		    (r = forge_fetch_log(f, jid, gh_url(g,
+		    (r = forge_fetch_log(f, jid, forge_fetch_url(g,
 		    "/actions/jobs/%llu/logs", (unsigned long long)jid))) < 0)
 			goto out;
 	}
 	snprintf(what, sizeof(what), "artifacts of runs/%llu", id);
 	snprintf(path, sizeof(path), "artifacts/%llu.json", id);
-	if ((r = forge_fetch_list(f, what, gh_url(g,
+	if ((r = forge_fetch_list(f, what, forge_fetch_url(g,
 	    "/actions/runs/%llu/artifacts?per_page=100", id), "artifacts",
 	    path, FORGE_FETCH_RAW, 0644, &arts)) < 0)
 		goto out;
@@ -218,7 +169,7 @@ gh_run(struct gh *g, json_t *run)
 			continue;
 		snprintf(path, sizeof(path), "artifacts/%llu.zip",
 		    (unsigned long long)aid);
-		if ((r = forge_fetch_file(f, path, gh_url(g,
+		if ((r = forge_fetch_file(f, path, forge_fetch_url(g,
 		    "/actions/artifacts/%llu/zip", (unsigned long long)aid),
 		    path, f->opts.max_artifact)) < 0)
 			goto out;
@@ -233,63 +184,36 @@ out:
 	return r;
 }
 
+/* A run of the previous snapshot's unfinished ones, read again. */
 static int
-gh_runs(struct gh *g)
+gh_run_again(void *ctx, uint64_t id)
 {
+	struct forge_fetch_proj *g = ctx;
 	struct forge_fetch *f = g->f;
-	struct err e;
-	json_t *list = NULL;
+	size_t n_errors = forge_out_n_errors(f->o);
 	json_t *run = NULL;
-	json_t *v;
-	size_t n_errors;
-	size_t limit;
-	size_t i;
+	char what[64];
 	int r;
 
-	if (!forge_fetch_wants(f, "runs"))
-		return 0;
-	limit = f->prev_max_run > 0 ? f->opts.max_new_runs :
-	    f->opts.first_runs;
-	r = forge_http_get_newer(f->h, gh_url(g, "/actions/runs?per_page=100"),
-	    "workflow_runs", f->prev_max_run, limit, &list, &e);
-	if (r == -ENOMEM)
+	snprintf(what, sizeof(what), "runs/%llu", (unsigned long long)id);
+	/* A deleted run keeps its stored copy; no more asking. */
+	if ((r = forge_fetch_json(f, what, forge_fetch_url(g,
+	    "/actions/runs/%llu", (unsigned long long)id), NULL,
+	    FORGE_FETCH_RAW | FORGE_FETCH_GONE_OK, 0, &run)) < 0)
 		return r;
-	if (r < 0 && (r = forge_out_error(f->o, "runs", &e)) < 0)
-		return r;
-	json_array_foreach(list, i, v)
-		if ((r = gh_run(g, v)) < 0)
-			goto out;
-	json_array_foreach(f->unfinished, i, v) {
-		char path[64];
-		char what[64];
-		json_int_t id = json_is_integer(v) ? json_integer_value(v) : -1;
-
-		if (id < 0)
-			continue;
-		snprintf(path, sizeof(path), "runs/%lld.json", (long long)id);
-		if (forge_out_has(f->o, path))
-			continue;
-		snprintf(what, sizeof(what), "runs/%lld", (long long)id);
-		json_decref(run);
-		n_errors = forge_out_n_errors(f->o);
-		/* A deleted run keeps its stored copy; no more asking. */
-		if ((r = forge_fetch_json(f, what, gh_url(g,
-		    "/actions/runs/%lld", (long long)id), NULL,
-		    FORGE_FETCH_RAW | FORGE_FETCH_GONE_OK, 0, &run)) < 0)
-			goto out;
-		if (run == NULL)
-			r = forge_fetch_run_done(f, (uint64_t)id,
-			    forge_out_n_errors(f->o) == n_errors);
-		else
-			r = gh_run(g, run);
-		if (r < 0)
-			goto out;
-	}
-	r = 0;
-out:
+	if (run == NULL)
+		return forge_fetch_run_done(f, id,
+		    forge_out_n_errors(f->o) == n_errors);
+	r = gh_run(g, run);
 	json_decref(run);
-	json_decref(list);
 	return r;
+}
+
+/* A run of the listing: forge_fetch_runs() calls back here. */
+static int
+gh_run_new(void *ctx, json_t *run)
+{
+	return gh_run(ctx, run);
 }
 
 /*
@@ -298,7 +222,7 @@ out:
  * dates only: GitHub never returns their values.
  */
 static int
-gh_variables(struct gh *g, json_t *envs)
+gh_variables(struct forge_fetch_proj *g, json_t *envs)
 {
 	struct forge_fetch *f = g->f;
 	json_t *all = NULL;
@@ -315,13 +239,13 @@ gh_variables(struct gh *g, json_t *envs)
 		return 0;
 	if ((all = json_object()) == NULL || (per_env = json_object()) == NULL)
 		goto out;
-	if ((r = forge_fetch_list(f, "secrets", gh_url(g,
+	if ((r = forge_fetch_list(f, "secrets", forge_fetch_url(g,
 	    "/actions/secrets?per_page=100"), "secrets", NULL,
 	    FORGE_FETCH_VALUES, 0, &l)) < 0)
 		goto out;
 	if (l != NULL && json_object_set_new(all, "secrets", l) < 0)
 		goto out;
-	if ((r = forge_fetch_list(f, "variables", gh_url(g,
+	if ((r = forge_fetch_list(f, "variables", forge_fetch_url(g,
 	    "/actions/variables?per_page=100"), "variables", NULL,
 	    FORGE_FETCH_VALUES, 0, &l)) < 0)
 		goto out;
@@ -341,7 +265,7 @@ gh_variables(struct gh *g, json_t *envs)
 		}
 		snprintf(what, sizeof(what), "secrets of environment %.300s",
 		    name);
-		if ((r = forge_fetch_list(f, what, gh_url(g,
+		if ((r = forge_fetch_list(f, what, forge_fetch_url(g,
 		    "/environments/%s/secrets?per_page=100", enc), "secrets",
 		    NULL, FORGE_FETCH_VALUES, 0, &l)) < 0)
 			goto out;
@@ -349,7 +273,7 @@ gh_variables(struct gh *g, json_t *envs)
 			goto out;
 		snprintf(what, sizeof(what), "variables of environment %.300s",
 		    name);
-		if ((r = forge_fetch_list(f, what, gh_url(g,
+		if ((r = forge_fetch_list(f, what, forge_fetch_url(g,
 		    "/environments/%s/variables?per_page=100", enc),
 		    "variables", NULL, FORGE_FETCH_VALUES, 0, &l)) < 0)
 			goto out;
@@ -368,30 +292,19 @@ out:
 	return r;
 }
 
+/* Deployments, each with its statuses. */
 static int
-gh_deployments(struct gh *g)
+gh_deployments(struct forge_fetch_proj *g)
 {
 	struct forge_fetch *f = g->f;
-	struct err e;
 	json_t *list = NULL;
 	json_t *v;
-	uint64_t above;
 	size_t i;
 	int r;
 
-	if (!forge_fetch_wants(f, "deployments"))
-		return 0;
-	if ((r = forge_out_prev_max(f->o, "deployments", &above)) < 0)
+	if ((r = forge_fetch_deployments(f, forge_fetch_url(g,
+	    "/deployments?per_page=100"), &list)) < 0)
 		return r;
-	r = forge_http_get_newer(f->h, gh_url(g, "/deployments?per_page=100"),
-	    NULL, above, above > 0 ? f->opts.max_new_runs :
-	    f->opts.first_runs, &list, &e);
-	if (r == -ENOMEM)
-		return r;
-	if (r < 0)
-		return forge_out_error(f->o, "deployments", &e);
-	if ((r = put_items(f, list, "deployments")) < 0)
-		goto out;
 	json_array_foreach(list, i, v) {
 		uint64_t id;
 		char path[96];
@@ -400,20 +313,19 @@ gh_deployments(struct gh *g)
 			continue;
 		snprintf(path, sizeof(path), "deployments/%llu.statuses.json",
 		    (unsigned long long)id);
-		if ((r = forge_fetch_list(f, path, gh_url(g,
+		if ((r = forge_fetch_list(f, path, forge_fetch_url(g,
 		    "/deployments/%llu/statuses?per_page=100",
 		    (unsigned long long)id), NULL, path, FORGE_FETCH_RAW,
 		    0644, NULL)) < 0)
-			goto out;
+			break;
 	}
-out:
 	json_decref(list);
 	return r;
 }
 
 /* protected_branches.json: {BRANCH: protection} */
 static int
-gh_protection(struct gh *g)
+gh_protection(struct forge_fetch_proj *g)
 {
 	struct forge_fetch *f = g->f;
 	json_t *list = NULL;
@@ -425,7 +337,7 @@ gh_protection(struct gh *g)
 	size_t i;
 	int r;
 
-	if ((r = forge_fetch_list(f, "protected_branches", gh_url(g,
+	if ((r = forge_fetch_list(f, "protected_branches", forge_fetch_url(g,
 	    "/branches?protected=true&per_page=100"), NULL, NULL,
 	    FORGE_FETCH_RAW, 0, &list)) < 0 || list == NULL)
 		return r;
@@ -441,7 +353,7 @@ gh_protection(struct gh *g)
 			continue;
 		snprintf(what, sizeof(what), "protection of branch %.300s",
 		    name);
-		if ((r = forge_fetch_json(f, what, gh_url(g,
+		if ((r = forge_fetch_json(f, what, forge_fetch_url(g,
 		    "/branches/%s/protection", enc), NULL, FORGE_FETCH_RAW,
 		    0, &p)) < 0)
 			goto out;
@@ -460,11 +372,7 @@ out:
 int
 forge_github_read(struct forge_fetch *f, const char *repo)
 {
-	static const char *const carried[] = {
-		"runs", "jobs", "logs", "artifacts", "deployments",
-	};
-	struct err e;
-	struct gh *g = NULL;
+	struct forge_fetch_proj *g = NULL;
 	json_t *rp = NULL;
 	json_t *envs = NULL;
 	const char *slash = strchr(repo, '/');
@@ -472,7 +380,6 @@ forge_github_read(struct forge_fetch *f, const char *repo)
 	char owner[300];
 	char name[300];
 	size_t n;
-	size_t i;
 	int r;
 
 	if (slash == NULL || slash == repo || slash[1] == '\0' ||
@@ -488,39 +395,28 @@ forge_github_read(struct forge_fetch *f, const char *repo)
 		r = -EINVAL;
 		goto out;
 	}
-	snprintf(g->repo, sizeof(g->repo), "%s/%s", owner, name);
-	for (i = 0; i < sizeof(carried) / sizeof(carried[0]); i++)
-		if ((r = forge_out_carry(f->o, carried[i])) < 0)
-			goto out;
-	if ((r = forge_http_get_json(f->h, gh_url(g, "%s", ""), &rp,
-	    &e)) < 0) {
-		if (r != -ENOMEM)
-			src_warn(f->c, "%s", e.msg);
-		goto out;
-	}
-	if ((r = forge_out_put_json(f->o, "repository.json", rp, 0644)) < 0)
+	snprintf(g->under, sizeof(g->under), "/repos/%s/%s", owner, name);
+	if ((r = forge_fetch_begin(f, forge_fetch_url(g, "%s", ""),
+	    "repository.json", &rp)) < 0)
 		goto out;
 	branch = forge_json_str(rp, "default_branch");
 	if (branch != NULL && http_url_encode(branch, strlen(branch), 0,
 	    g->ref, sizeof(g->ref)) == 0 && (r = gh_config(g)) < 0)
 		goto out;
-	if ((r = forge_fetch_list(f, "workflows", gh_url(g,
+	if ((r = forge_fetch_list(f, "workflows", forge_fetch_url(g,
 	    "/actions/workflows?per_page=100"), "workflows", "workflows.json",
 	    FORGE_FETCH_RAW, 0644, NULL)) < 0 ||
-	    (r = gh_runs(g)) < 0 ||
-	    (r = forge_fetch_list(f, "environments", gh_url(g,
+	    (r = forge_fetch_runs(f, forge_fetch_url(g,
+	    "/actions/runs?per_page=100"), "workflow_runs", gh_run_new,
+	    gh_run_again, g)) < 0 ||
+	    (r = forge_fetch_list(f, "environments", forge_fetch_url(g,
 	    "/environments?per_page=100"), "environments",
 	    "environments.json", FORGE_FETCH_RAW, 0644, &envs)) < 0 ||
 	    (r = gh_variables(g, envs)) < 0 ||
 	    (r = gh_deployments(g)) < 0 ||
-	    (r = gh_protection(g)) < 0 ||
-	    (r = forge_fetch_list(f, "hooks", gh_url(g, "/hooks?per_page=100"),
-	    NULL, "hooks.json", FORGE_FETCH_SECRETS, 0644, NULL)) < 0 ||
-	    (r = forge_fetch_list(f, "releases", gh_url(g,
-	    "/releases?per_page=100"), NULL, "releases.json",
-	    FORGE_FETCH_RAW, 0644, NULL)) < 0)
+	    (r = gh_protection(g)) < 0)
 		goto out;
-	r = forge_fetch_state(f);
+	r = forge_fetch_end(g);
 out:
 	json_decref(envs);
 	json_decref(rp);

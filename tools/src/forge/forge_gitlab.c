@@ -19,34 +19,6 @@
 #define GL_MAX_CONFIG_FILES 64
 #define GL_CONFIG_MAX ((size_t)4 << 20)
 
-struct gl {
-	struct forge_fetch *f;
-	char id[1024];		/* %-encoded project path */
-	char ref[512];		/* %-encoded default branch */
-	char url[FORGE_URL_MAX];
-};
-
-/* Format a URL under the project into g->url ("" if it does not fit). */
-static const char *gl_url(struct gl *g, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static const char *
-gl_url(struct gl *g, const char *fmt, ...)
-{
-	char path[2048];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(path, sizeof(path), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(path) ||
-	    forge_http_url(g->f->h, g->url, sizeof(g->url), "/projects/%s%s",
-	    g->id, path) < 0)
-		g->url[0] = '\0';
-	return g->url;
-}
-
 static int
 is_finished(const char *status)
 {
@@ -151,7 +123,7 @@ has_string(const json_t *a, const char *s)
 }
 
 static int
-gl_config(struct gl *g, const char *main_file)
+gl_config(struct forge_fetch_proj *g, const char *main_file)
 {
 	struct forge_fetch *f = g->f;
 	json_t *queue = NULL;
@@ -189,7 +161,8 @@ gl_config(struct gl *g, const char *main_file)
 				goto out;
 			continue;
 		}
-		gl_url(g, "/repository/files/%s/raw?ref=%s", enc, g->ref);
+		forge_fetch_url(g, "/repository/files/%s/raw?ref=%s", enc,
+		    g->ref);
 		r = forge_http_get(f->h, g->url, GL_CONFIG_MAX, &body, &len,
 		    &e);
 		if (r == -ENOENT && i == 0) {
@@ -250,7 +223,7 @@ has_archive(const json_t *job)
  * an unfinished one is.
  */
 static int
-gl_run(struct gl *g, uint64_t pid)
+gl_run(struct forge_fetch_proj *g, uint64_t pid)
 {
 	struct forge_fetch *f = g->f;
 	unsigned long long id = (unsigned long long)pid;
@@ -270,16 +243,17 @@ gl_run(struct gl *g, uint64_t pid)
 	 * A run that vanished (deleted on the forge) keeps its stored copy
 	 * and is not asked for again.
 	 */
-	if ((r = forge_fetch_json(f, what, gl_url(g, "/pipelines/%llu", id),
-	    path, FORGE_FETCH_RAW | FORGE_FETCH_GONE_OK, 0644, &run)) < 0)
+	if ((r = forge_fetch_json(f, what, forge_fetch_url(g,
+	    "/pipelines/%llu", id), path, FORGE_FETCH_RAW |
+	    FORGE_FETCH_GONE_OK, 0644, &run)) < 0)
 		goto out;
 	if (run == NULL)
 		return forge_fetch_run_done(f, pid,
 		    forge_out_n_errors(f->o) == n_errors);
 	snprintf(what, sizeof(what), "jobs of runs/%llu", id);
-	if ((r = forge_fetch_list(f, what, gl_url(g, "/pipelines/%llu/jobs?"
-	    "per_page=100&include_retried=true", id), NULL, NULL,
-	    FORGE_FETCH_RAW, 0, &jobs)) < 0)
+	if ((r = forge_fetch_list(f, what, forge_fetch_url(g,
+	    "/pipelines/%llu/jobs?per_page=100&include_retried=true", id),
+	    NULL, NULL, FORGE_FETCH_RAW, 0, &jobs)) < 0)
 		goto out;
 	json_array_foreach(jobs, i, job) {
 		uint64_t jid;
@@ -291,13 +265,13 @@ gl_run(struct gl *g, uint64_t pid)
 		if ((r = forge_out_put_json(f->o, path, job, 0644)) < 0)
 			goto out;
 		if (has_trace(job) && (r = forge_fetch_log(f, jid,
-		    gl_url(g, "/jobs/%llu/trace",
+		    forge_fetch_url(g, "/jobs/%llu/trace",
 		    (unsigned long long)jid))) < 0)
 			goto out;
 		if (f->opts.has_artifacts && has_archive(job)) {
 			snprintf(path, sizeof(path), "artifacts/%llu.zip",
 			    (unsigned long long)jid);
-			if ((r = forge_fetch_file(f, path, gl_url(g,
+			if ((r = forge_fetch_file(f, path, forge_fetch_url(g,
 			    "/jobs/%llu/artifacts", (unsigned long long)jid),
 			    path, f->opts.max_artifact)) < 0)
 				goto out;
@@ -307,20 +281,12 @@ gl_run(struct gl *g, uint64_t pid)
 	 * Trigger jobs (downstream pipelines) are listed apart; a GitLab
 	 * without the endpoint (404) simply has none.
 	 */
-	if ((r = forge_fetch_list(f, what, gl_url(g, "/pipelines/%llu/bridges?"
-	    "per_page=100", id), NULL, NULL,
+	if ((r = forge_fetch_list(f, what, forge_fetch_url(g,
+	    "/pipelines/%llu/bridges?per_page=100", id), NULL, NULL,
 	    FORGE_FETCH_RAW | FORGE_FETCH_GONE_OK, 0, &bridges)) < 0)
 		goto out;
-	json_array_foreach(bridges, i, job) {
-		uint64_t jid;
-
-		if (forge_json_id(job, "id", &jid) < 0)
-			continue;
-		snprintf(path, sizeof(path), "jobs/%llu.json",
-		    (unsigned long long)jid);
-		if ((r = forge_out_put_json(f->o, path, job, 0644)) < 0)
-			goto out;
-	}
+	if ((r = forge_fetch_put_items(f, bridges, "jobs")) < 0)
+		goto out;
 	r = forge_fetch_run_done(f, pid,
 	    is_finished(forge_json_str(run, "status")) &&
 	    forge_out_n_errors(f->o) == n_errors);
@@ -331,53 +297,23 @@ out:
 	return r;
 }
 
+/* forge_fetch_runs() calls back here: a run listed, a run again. */
 static int
-gl_runs(struct gl *g)
+gl_run_new(void *ctx, json_t *run)
 {
-	struct forge_fetch *f = g->f;
-	struct err e;
-	json_t *list = NULL;
-	json_t *v;
-	size_t limit;
-	size_t i;
-	int r = 0;
+	uint64_t id;
 
-	if (!forge_fetch_wants(f, "runs"))
-		return 0;
-	limit = f->prev_max_run > 0 ? f->opts.max_new_runs :
-	    f->opts.first_runs;
-	r = forge_http_get_newer(f->h, gl_url(g, "/pipelines?order_by=id&"
-	    "sort=desc&per_page=100"), NULL, f->prev_max_run, limit, &list,
-	    &e);
-	if (r == -ENOMEM)
-		return r;
-	if (r < 0 && (r = forge_out_error(f->o, "runs", &e)) < 0)
-		return r;
-	json_array_foreach(list, i, v) {
-		uint64_t id;
-
-		if (forge_json_id(v, "id", &id) == 0 &&
-		    (r = gl_run(g, id)) < 0)
-			goto out;
-	}
-	json_array_foreach(f->unfinished, i, v) {
-		char path[64];
-
-		if (!json_is_integer(v) || json_integer_value(v) < 0)
-			continue;
-		snprintf(path, sizeof(path), "runs/%lld.json",
-		    (long long)json_integer_value(v));
-		if (!forge_out_has(f->o, path) &&
-		    (r = gl_run(g, (uint64_t)json_integer_value(v))) < 0)
-			goto out;
-	}
-out:
-	json_decref(list);
-	return r;
+	return forge_json_id(run, "id", &id) == 0 ? gl_run(ctx, id) : 0;
 }
 
 static int
-gl_schedules(struct gl *g)
+gl_run_again(void *ctx, uint64_t id)
+{
+	return gl_run(ctx, id);
+}
+
+static int
+gl_schedules(struct forge_fetch_proj *g)
 {
 	struct forge_fetch *f = g->f;
 	json_t *list = NULL;
@@ -387,7 +323,7 @@ gl_schedules(struct gl *g)
 	size_t i;
 	int r;
 
-	if ((r = forge_fetch_list(f, "schedules", gl_url(g,
+	if ((r = forge_fetch_list(f, "schedules", forge_fetch_url(g,
 	    "/pipeline_schedules?per_page=100"), NULL, NULL, FORGE_FETCH_RAW,
 	    0, &list)) < 0 || list == NULL)
 		goto out;
@@ -401,7 +337,7 @@ gl_schedules(struct gl *g)
 
 		d = NULL;
 		if (forge_json_id(v, "id", &id) == 0 &&
-		    (r = forge_fetch_json(f, "schedules", gl_url(g,
+		    (r = forge_fetch_json(f, "schedules", forge_fetch_url(g,
 		    "/pipeline_schedules/%llu", (unsigned long long)id),
 		    NULL, FORGE_FETCH_RAW, 0, &d)) < 0)
 			goto out;
@@ -419,75 +355,26 @@ out:
 	return r;
 }
 
-static int
-gl_deployments(struct gl *g)
-{
-	struct forge_fetch *f = g->f;
-	struct err e;
-	json_t *list = NULL;
-	json_t *v;
-	uint64_t above;
-	size_t i;
-	int r;
-
-	if (!forge_fetch_wants(f, "deployments"))
-		return 0;
-	if ((r = forge_out_prev_max(f->o, "deployments", &above)) < 0)
-		return r;
-	r = forge_http_get_newer(f->h, gl_url(g, "/deployments?order_by=id&"
-	    "sort=desc&per_page=100"), NULL, above, above > 0 ?
-	    f->opts.max_new_runs : f->opts.first_runs, &list, &e);
-	if (r == -ENOMEM)
-		return r;
-	if (r < 0)
-		return forge_out_error(f->o, "deployments", &e);
-	json_array_foreach(list, i, v) {
-		uint64_t id;
-		char path[64];
-
-		if (forge_json_id(v, "id", &id) < 0)
-			continue;
-		snprintf(path, sizeof(path), "deployments/%llu.json",
-		    (unsigned long long)id);
-		if ((r = forge_out_put_json(f->o, path, v, 0644)) < 0)
-			break;
-	}
-	json_decref(list);
-	return r;
-}
-
 int
 forge_gitlab_read(struct forge_fetch *f, const char *project)
 {
-	static const char *const carried[] = {
-		"runs", "jobs", "logs", "artifacts", "deployments",
-	};
-	struct err e;
-	struct gl *g = NULL;
+	struct forge_fetch_proj *g = NULL;
 	json_t *proj = NULL;
 	const char *branch;
 	const char *cfg;
-	size_t i;
 	int r;
 
 	if ((g = calloc(1, sizeof(*g))) == NULL)
 		return -ENOMEM;
 	g->f = f;
-	if (http_url_encode(project, strlen(project), 0, g->id,
-	    sizeof(g->id)) < 0) {
+	memcpy(g->under, "/projects/", 10);
+	if (http_url_encode(project, strlen(project), 0, g->under + 10,
+	    sizeof(g->under) - 10) < 0) {
 		r = -EINVAL;
 		goto out;
 	}
-	for (i = 0; i < sizeof(carried) / sizeof(carried[0]); i++)
-		if ((r = forge_out_carry(f->o, carried[i])) < 0)
-			goto out;
-	if ((r = forge_http_get_json(f->h, gl_url(g, "%s", ""), &proj,
-	    &e)) < 0) {
-		if (r != -ENOMEM)
-			src_warn(f->c, "%s", e.msg);
-		goto out;
-	}
-	if ((r = forge_out_put_json(f->o, "project.json", proj, 0644)) < 0)
+	if ((r = forge_fetch_begin(f, forge_fetch_url(g, "%s", ""),
+	    "project.json", &proj)) < 0)
 		goto out;
 	branch = forge_json_str(proj, "default_branch");
 	cfg = forge_json_str(proj, "ci_config_path");
@@ -498,25 +385,23 @@ forge_gitlab_read(struct forge_fetch *f, const char *project)
 	if (branch != NULL && http_url_encode(branch, strlen(branch), 0,
 	    g->ref, sizeof(g->ref)) == 0 && (r = gl_config(g, cfg)) < 0)
 		goto out;
-	if ((r = gl_runs(g)) < 0 ||
+	if ((r = forge_fetch_runs(f, forge_fetch_url(g,
+	    "/pipelines?order_by=id&sort=desc&per_page=100"), NULL,
+	    gl_run_new, gl_run_again, g)) < 0 ||
 	    (r = gl_schedules(g)) < 0 ||
-	    (r = forge_fetch_list(f, "variables", gl_url(g,
+	    (r = forge_fetch_list(f, "variables", forge_fetch_url(g,
 	    "/variables?per_page=100"), NULL, "variables.json",
 	    FORGE_FETCH_VALUES, 0600, NULL)) < 0 ||
-	    (r = forge_fetch_list(f, "environments", gl_url(g,
+	    (r = forge_fetch_list(f, "environments", forge_fetch_url(g,
 	    "/environments?per_page=100"), NULL, "environments.json",
 	    FORGE_FETCH_RAW, 0644, NULL)) < 0 ||
-	    (r = gl_deployments(g)) < 0 ||
-	    (r = forge_fetch_list(f, "protected_branches", gl_url(g,
+	    (r = forge_fetch_deployments(f, forge_fetch_url(g, "/deployments?"
+	    "order_by=id&sort=desc&per_page=100"), NULL)) < 0 ||
+	    (r = forge_fetch_list(f, "protected_branches", forge_fetch_url(g,
 	    "/protected_branches?per_page=100"), NULL,
-	    "protected_branches.json", FORGE_FETCH_RAW, 0644, NULL)) < 0 ||
-	    (r = forge_fetch_list(f, "hooks", gl_url(g, "/hooks?per_page=100"),
-	    NULL, "hooks.json", FORGE_FETCH_SECRETS, 0644, NULL)) < 0 ||
-	    (r = forge_fetch_list(f, "releases", gl_url(g,
-	    "/releases?per_page=100"), NULL, "releases.json",
-	    FORGE_FETCH_RAW, 0644, NULL)) < 0)
+	    "protected_branches.json", FORGE_FETCH_RAW, 0644, NULL)) < 0)
 		goto out;
-	r = forge_fetch_state(f);
+	r = forge_fetch_end(g);
 out:
 	json_decref(proj);
 	free(g);

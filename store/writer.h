@@ -1,0 +1,31 @@
+/*
+ * writer.h: what the tree builder (treebuild.c) asks of a snapshot
+ * writer (writer.c).  Inside store/ only; store.h is the interface.
+ */
+#ifndef WRITER_H
+#define WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/*
+ * writer_put_tree(w, buf, len, ref):
+ * Queue encoded tree ${buf} (at most STORE_TREE_MAX bytes) for the tree
+ * packs of ${w}; sets *${ref}.  Returns 0, -EINVAL if too long, -ENOMEM,
+ * or the writer's first error.
+ */
+int writer_put_tree(struct store_writer *w, const uint8_t *buf, size_t len,
+    struct store_ref *ref);
+
+/*
+ * writer_keep_extents(w, e, n):
+ * Where the backend protects objects, note the packs of every extent of
+ * the ${n} entries ${e} to be kept locked at commit.  Returns 0 or
+ * -ENOMEM.
+ */
+int writer_keep_extents(struct store_writer *w, const struct store_entry *e,
+    size_t n);
+
+#endif
