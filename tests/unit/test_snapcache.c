@@ -17,6 +17,7 @@
 
 #include "../check.h"
 #include "crypt.h"
+#include "fixture.h"
 #include "index.h"
 #include "storei.h"
 
@@ -25,14 +26,6 @@
 #define AAD "amber snapshot cache 1"
 
 static const char pass[] = "correct horse";
-
-static void
-quiet(int level, const char *msg)
-{
-	(void)level;
-	if (getenv("AMBER_TEST_VERBOSE") != NULL)
-		fprintf(stderr, "store: %s\n", msg);
-}
 
 /* The hosts of the store's snapshots, by commit order (h0, h1, h2). */
 static int
@@ -43,10 +36,9 @@ hosts(const char *loc, const struct store_opts *o, char out[N_SNAPS][16],
 	struct store *s = NULL;
 	int r;
 
-	if ((r = store_open(loc, o, &s)) < 0)
+	if ((r = fixture_open(loc, o, pass, &s)) < 0)
 		return r;
-	if ((r = store_unlock(s, pass, strlen(pass))) < 0 ||
-	    (r = store_snapshots(s, &l)) < 0) {
+	if ((r = store_snapshots(s, &l)) < 0) {
 		store_close(s);
 		return r;
 	}
@@ -124,34 +116,26 @@ entry_rehost(const uint8_t key[32], const uint8_t id[32], uint8_t *v,
 int
 main(void)
 {
-	char top[] = "/tmp/amber-snapcache.XXXXXX";
-	char loc[256], idx[256], cmd[128];
+	char top[64];
+	char loc[256], idx[256];
 	char h[N_SNAPS][16];
 	uint8_t ids[N_SNAPS][32];
 	uint8_t key[32], other[32];
-	struct store_create_opts co;
 	struct store_opts o;
 	struct store *s = NULL;
 	uint8_t *v0 = NULL, *v1 = NULL, *v = NULL;
 	size_t v0len = 0, v1len = 0, vlen = 0;
 
-	store_log_set(quiet);
-	if (mkdtemp(top) == NULL) {
-		perror("mkdtemp");
+	store_log_set(fixture_quiet);
+	if (fixture_tmp(top, sizeof(top), "snapcache") < 0)
 		return 1;
-	}
 	snprintf(loc, sizeof(loc), "%s/store", top);
 	snprintf(idx, sizeof(idx), "%s/index", top);
-	memset(&co, 0, sizeof(co));
-	co.kdf.log2_n = 10;
-	CHECK(store_create(loc, &co, pass, strlen(pass)) == 0);
 	memset(&o, 0, sizeof(o));
 	o.index_dir = idx;
-
-	CHECK(store_open(loc, &o, &s) == 0);
+	CHECK(fixture_create_open(loc, idx, pass, &s) == 0);
 	if (s == NULL)
 		return check_done("test_snapcache");
-	CHECK(store_unlock(s, pass, strlen(pass)) == 0);
 	for (int i = 0; i < N_SNAPS; i++) {
 		struct store_writer *w = NULL;
 		struct store_snap_new sn;
@@ -255,8 +239,6 @@ out:
 	free(v);
 	free(v0);
 	free(v1);
-	snprintf(cmd, sizeof(cmd), "chmod -R u+rwX %s; rm -rf %s", top, top);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", top);
+	fixture_rm(top, "test_snapcache");
 	return check_done("test_snapcache");
 }
