@@ -6,7 +6,8 @@
  * A pack no kept snapshot references is deleted only if it is older
  * than the grace period and while no writer runs (the prune lock), so an
  * ingest never loses a pack it writes or a chunk it reuses; then the
- * index is rebuilt, so that no writer here dedups against a deleted pack.
+ * index forgets what went, so that no writer here dedups against a
+ * deleted pack.
  *
  * Before anything is deleted, a record of the expired snapshots, signed
  * by the master, is stored (pruned/<hex>): readers then know that a
@@ -27,6 +28,7 @@
 #include "crypt.h"
 #include "hex.h"
 #include "idset.h"
+#include "index.h"
 #include "log.h"
 #include "pack.h"
 #include "rd.h"
@@ -129,18 +131,16 @@ live_pack_of(void *ctx, const uint8_t id[32])
 
 /* ---- the packs of the store ----------------------------------------- */
 
-/* A pack to delete: found by the scan, deleted after the record. */
-struct dead_pack {
-	uint8_t h[STORE_HASH_LEN];
-	uint64_t size;
-};
-
 struct pack_scan {
 	const struct idset *live;
 	int64_t cutoff;		/* packs modified after it are young */
 	struct store_prune_stats *st;
 	int dirfd;
-	struct dead_pack *dead;	/* grows with what is freed only */
+	/* The packs to delete, found by the scan and deleted after the
+	 * record: they grow with what is freed only. */
+	uint8_t (*dead)[STORE_HASH_LEN];
+	uint64_t *dead_size;
+	struct idset is_dead;
 	size_t n_dead;
 	size_t cap_dead;
 };
@@ -174,11 +174,18 @@ unlink_object(int dirfd, const char *key)
 }
 
 static int
+is_dead(void *ctx, const uint8_t h[STORE_HASH_LEN])
+{
+	return idset_has(ctx, h);
+}
+
+static int
 pack_scan_one(void *ctx, const char *key, uint64_t size)
 {
 	struct pack_scan *ps = ctx;
 	uint8_t h[STORE_HASH_LEN];
 	struct stat sb;
+	int r;
 
 	if (pack_name_parse(key, h) < 0)
 		return 0;	/* not a pack's name: not ours to touch */
@@ -195,15 +202,22 @@ pack_scan_one(void *ctx, const char *key, uint64_t size)
 	}
 	if (ps->n_dead == ps->cap_dead) {
 		size_t cap = ps->cap_dead == 0 ? 64 : 2 * ps->cap_dead;
-		struct dead_pack *d = realloc(ps->dead, cap * sizeof(*d));
+		uint8_t (*d)[STORE_HASH_LEN] = realloc(ps->dead,
+		    cap * sizeof(*d));
+		uint64_t *sz;
 
 		if (d == NULL)
 			return -ENOMEM;
 		ps->dead = d;
+		if ((sz = realloc(ps->dead_size, cap * sizeof(*sz))) == NULL)
+			return -ENOMEM;
+		ps->dead_size = sz;
 		ps->cap_dead = cap;
 	}
-	memcpy(ps->dead[ps->n_dead].h, h, STORE_HASH_LEN);
-	ps->dead[ps->n_dead++].size = size;
+	if ((r = idset_add(&ps->is_dead, h)) < 0)
+		return r;
+	memcpy(ps->dead[ps->n_dead], h, STORE_HASH_LEN);
+	ps->dead_size[ps->n_dead++] = size;
 	ps->st->n_packs++;
 	ps->st->bytes_packs += size;
 	return 0;
@@ -379,6 +393,7 @@ store_prune(struct store *s, const struct store_prune_in *in,
 	char hex[2 * STORE_HASH_LEN + 1];
 	char key[16 + sizeof(hex)];
 	uint64_t size;
+	uint64_t n_records;
 	int lockfd = -1;
 	int dirfd = -1;
 	size_t i;
@@ -430,8 +445,8 @@ store_prune(struct store *s, const struct store_prune_in *in,
 	if (r < 0)
 		goto out;
 	for (i = 0; each != NULL && i < ps.n_dead; i++) {
-		pack_name(ps.dead[i].h, name);
-		each(ctx, name, ps.dead[i].size, STORE_PRUNE_PACK);
+		pack_name(ps.dead[i], name);
+		each(ctx, name, ps.dead_size[i], STORE_PRUNE_PACK);
 	}
 	if (in->is_dry_run || (st->n_snaps == 0 && st->n_packs == 0))
 		goto out;
@@ -439,7 +454,7 @@ store_prune(struct store *s, const struct store_prune_in *in,
 	 * The record goes first whenever anything is deleted, even with no
 	 * snapshot in it: the number of records then changes before any
 	 * pack goes, so every index (this one too, if the run is killed
-	 * before its rebuild below) rebuilds before a writer may dedup
+	 * before index_forget() below) rebuilds before a writer may dedup
 	 * against a deleted pack.
 	 */
 	if ((r = record_write(s, in->drop, in->n_drop)) < 0)
@@ -454,18 +469,32 @@ store_prune(struct store *s, const struct store_prune_in *in,
 			goto out;
 	}
 	for (i = 0; i < ps.n_dead; i++) {
-		pack_name(ps.dead[i].h, name);
+		pack_name(ps.dead[i], name);
 		if ((r = unlink_object(dirfd, name)) < 0)
 			goto out;
 	}
-	/* Forget the deleted packs and manifests before any writer may
-	 * dedup against them: still under the lock. */
-	r = store_index_sync(s, 1);
+	/*
+	 * Forget the deleted packs and manifests before any writer may
+	 * dedup against them: still under the lock.  Only then does the
+	 * index note the record, so a run killed before this point leaves
+	 * an index that the next sync rebuilds.  A failure here leaves it
+	 * so too.
+	 */
+	if ((r = index_forget(s->ix, is_dead, &ps.is_dead,
+	    (const uint8_t (*)[STORE_HASH_LEN])ps.dead, ps.n_dead,
+	    in->drop, in->n_drop)) < 0)
+		goto out;
+	if ((r = prune_index_stale(s, &n_records)) < 0)
+		goto out;
+	prune_index_note(s, n_records);
+	r = 0;
 out:
 	idset_fini(&w.trees);
 	idset_fini(&w.chunks);
 	idset_fini(&lp.packs);
 	free(ps.dead);
+	free(ps.dead_size);
+	idset_fini(&ps.is_dead);
 	if (dirfd >= 0)
 		close(dirfd);
 	if (lockfd >= 0)
