@@ -20,7 +20,9 @@
 #   dry      amber prune --dry-run / restic forget --prune --dry-run
 #   prune    amber prune / restic forget --prune, with
 #            --keep-last 10 --keep-daily 7 (amber: policy set, grace 0s,
-#            since every pack is minutes old)
+#            since every pack is minutes old; restic: --group-by host,
+#            as amber groups by writer key, and the "again" tree below
+#            is backed up from another path)
 #   again    10 more snapshots (the next steps), then the same prune: the
 #            cost of a prune that frees a few snapshots, at each N
 #
@@ -252,10 +254,10 @@ for n in $NS; do
 	timed restic-unlock-$n restic cat config
 	rec "$n" restic unlock_s "$T_WALL"; rec "$n" restic unlock_rss "$T_RSS"
 	warm "$RUN/restic"
-	timed restic-dry-$n restic forget $POLICY --prune --dry-run
+	timed restic-dry-$n restic forget --group-by host $POLICY --prune --dry-run
 	rec "$n" restic dry_s "$T_WALL"; rec "$n" restic dry_rss "$T_RSS"
 	warm "$RUN/restic"
-	timed restic-prune-$n restic forget $POLICY --prune
+	timed restic-prune-$n restic forget --group-by host $POLICY --prune
 	rec "$n" restic prune_s "$T_WALL"; rec "$n" restic prune_rss "$T_RSS"
 	after=$(bytes "$RESTIC_REPOSITORY")
 	rec "$n" restic freed_bytes "$((before - after))"
@@ -268,7 +270,7 @@ for n in $NS; do
 	cp -a "$W/h/amber-$n/src" "$RUN/restic-src"
 	add_restic "$n" $((n + 10)) "$RUN/restic-src"
 	warm "$RUN/restic"
-	timed restic-again-$n restic forget $POLICY --prune
+	timed restic-again-$n restic forget --group-by host $POLICY --prune
 	rec "$n" restic again_s "$T_WALL"; rec "$n" restic again_rss "$T_RSS"
 	chmod -R u+rwX "$RUN" 2>/dev/null
 	rm -rf "$RUN"
