@@ -202,6 +202,14 @@ add_restic() {
 	done
 }
 
+# The KDF's own share at amber's default (log2n=17,r=8,p=1: 128 MiB),
+# for scale: an empty store, unlocked.
+rm -rf "$RUN"
+mkdir -p "$RUN"
+"$AMBER" init "$RUN/default-kdf" -q || problem "amber init with the default KDF"
+timed amber-unlock-default "$AMBER" key list "$RUN/default-kdf" --index-dir "$RUN/ix"
+default_unlock="$T_WALL s, $((T_RSS / 1024)) MiB peak RSS"
+
 for n in $NS; do
 	if [ ! -f "$W/h/amber-$n/ready" ] || [ ! -f "$W/h/restic-$n/ready" ]; then
 		problem "N=$n: not built within the budget (see $W/h/*.log)"
@@ -316,6 +324,7 @@ for n in ns:
         print("%-32s %6d %10s %10s %8s" % (label, n, fa, fr, ratio))
     print()
 PY
+echo "amber unlock alone at its default KDF (log2n=17,r=8,p=1): $default_unlock"
 echo "raw figures: $DATA; logs: $LOGS"
 if [ -n "$problems" ]; then
 	echo "Problems:$problems"
