@@ -42,6 +42,10 @@
 #   BENCH_PRUNE_BUDGET   seconds allowed to build the histories (default
 #                        900); a length not reached in time is reported
 #                        and skipped
+#   BENCH_REPEAT         rounds of measures; medians are printed (default 3)
+#   BENCH_PRUNE_OLD      another amber binary (e.g. an older build) to
+#                        measure beside AMBER, round by round, in a column
+#                        of its own ("amber-old")
 #   BENCH_FRESH=1        rebuild the histories even if they are there
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -51,6 +55,8 @@ AMBER=${AMBER:-$top/build/amber}
 NS=${BENCH_PRUNE_N:-100 1000}
 KDF=${BENCH_PRUNE_KDF:-log2n=14,r=8,p=1}
 BUDGET=${BENCH_PRUNE_BUDGET:-900}
+REPEAT=${BENCH_REPEAT:-3}
+OLD=${BENCH_PRUNE_OLD:-}
 POLICY="--keep-last 10 --keep-daily 7"
 GEN=$top/tests/bench/prune_gen.py
 export TZ=UTC LC_ALL=C
@@ -163,7 +169,7 @@ DATA=$W/data.tsv
 : >"$DATA"
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
-rec() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$DATA"; }
+rec() { printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >>"$DATA"; }
 problems=""
 problem() { problems="$problems
   $*"; say "PROBLEM: $*"; }
@@ -181,25 +187,94 @@ timed() {
 	[ "$T_RC" = 0 ] || problem "$name exited $T_RC: $(tail -n 3 "$LOGS/$name.log")"
 }
 json() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
-# add_steps FROM TO SRC: the history's steps FROM..TO-1, into SRC.
-add_amber() {
-	i=$1
-	while [ "$i" -lt "$2" ]; do
-		python3 "$GEN" "$3" "$i" &&
-		"$AMBER" ingest "$RUN/amber/store" --index-dir "$RUN/amber/ix" \
-		    --dir "src=$3" --time "$(when_amber "$i")" -q ||
-		    problem "amber: step $i of again"
+
+# measure_amber TOOL BINARY N REP: one round of amber's figures at N.
+measure_amber() {
+	tool=$1 bin=$2 n=$3 rep=$4
+	tag=$tool-$n-$rep
+	rm -rf "$RUN"
+	mkdir -p "$RUN"
+	cp -a "$W/h/amber-$n" "$RUN/amber"
+	S=$RUN/amber/store
+	IX="--index-dir $RUN/amber/ix"
+	"$bin" policy set "$S" $IX $POLICY -q || problem "$tool policy set"
+	before=$(bytes "$S")
+	warm "$RUN/amber"
+	timed $tag-unlock "$bin" key list "$S" $IX
+	rec "$n" "$tool" unlock_s "$rep" "$T_WALL"; rec "$n" "$tool" unlock_rss "$rep" "$T_RSS"
+	warm "$RUN/amber"
+	timed $tag-dry "$bin" prune "$S" $IX --dry-run --grace 0s --json
+	rec "$n" "$tool" dry_s "$rep" "$T_WALL"; rec "$n" "$tool" dry_rss "$rep" "$T_RSS"
+	dry_freed=$(json "$LOGS/$tag-dry.log" freed_bytes)
+	warm "$RUN/amber"
+	timed $tag-prune "$bin" prune "$S" $IX --grace 0s --json
+	rec "$n" "$tool" prune_s "$rep" "$T_WALL"; rec "$n" "$tool" prune_rss "$rep" "$T_RSS"
+	freed=$(json "$LOGS/$tag-prune.log" freed_bytes)
+	[ "$freed" = "$dry_freed" ] ||
+	    problem "$tool N=$n: prune freed $freed bytes, --dry-run said $dry_freed"
+	after=$(bytes "$S")
+	rec "$n" "$tool" freed_bytes "$rep" "$((before - after))"
+	rec "$n" "$tool" bytes_after "$rep" "$after"
+	rec "$n" "$tool" bytes_before "$rep" "$before"
+	kept=$("$bin" snapshots "$S" $IX --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+	rec "$n" "$tool" kept "$rep" "$kept"
+	"$bin" verify "$S" $IX >"$LOGS/$tag-verify.log" 2>&1 ||
+	    problem "$tool N=$n: verify after prune: $(tail -n 3 "$LOGS/$tag-verify.log")"
+	"$bin" restore "$S" $IX latest "$RUN/amber-restore" >/dev/null 2>&1 &&
+	    diff -r "$RUN/amber/src" "$RUN/amber-restore/files/src" >/dev/null ||
+	    problem "$tool N=$n: the newest snapshot does not restore equal"
+	rm -rf "$RUN/amber-restore"
+	i=$n
+	while [ "$i" -lt $((n + 10)) ]; do
+		python3 "$GEN" "$RUN/amber/src" "$i" &&
+		"$bin" ingest "$S" $IX --dir "src=$RUN/amber/src" \
+		    --time "$(when_amber "$i")" -q || problem "$tool: step $i of again"
 		i=$((i + 1))
 	done
+	warm "$RUN/amber"
+	timed $tag-again "$bin" prune "$S" $IX --grace 0s --json
+	rec "$n" "$tool" again_s "$rep" "$T_WALL"; rec "$n" "$tool" again_rss "$rep" "$T_RSS"
+	"$bin" verify "$S" $IX >"$LOGS/$tag-verify2.log" 2>&1 ||
+	    problem "$tool N=$n: verify after the second prune"
+	rm -rf "$RUN"
 }
-add_restic() {
-	i=$1
-	while [ "$i" -lt "$2" ]; do
-		python3 "$GEN" "$3" "$i" &&
-		(cd "$3" && restic backup -q --host bench --time "$(when_restic "$i")" .) ||
-		    problem "restic: step $i of again"
+
+# measure_restic N REP: one round of restic's figures at N.
+measure_restic() {
+	n=$1 rep=$2
+	tag=restic-$n-$rep
+	rm -rf "$RUN"
+	mkdir -p "$RUN"
+	cp -a "$W/h/restic-$n" "$RUN/restic"
+	export RESTIC_REPOSITORY=$RUN/restic/repo RESTIC_CACHE_DIR=$RUN/restic/cache
+	before=$(bytes "$RESTIC_REPOSITORY")
+	warm "$RUN/restic"
+	timed $tag-unlock restic cat config
+	rec "$n" restic unlock_s "$rep" "$T_WALL"; rec "$n" restic unlock_rss "$rep" "$T_RSS"
+	warm "$RUN/restic"
+	timed $tag-dry restic forget --group-by host $POLICY --prune --dry-run
+	rec "$n" restic dry_s "$rep" "$T_WALL"; rec "$n" restic dry_rss "$rep" "$T_RSS"
+	warm "$RUN/restic"
+	timed $tag-prune restic forget --group-by host $POLICY --prune
+	rec "$n" restic prune_s "$rep" "$T_WALL"; rec "$n" restic prune_rss "$rep" "$T_RSS"
+	after=$(bytes "$RESTIC_REPOSITORY")
+	rec "$n" restic freed_bytes "$rep" "$((before - after))"
+	rec "$n" restic bytes_after "$rep" "$after"
+	rec "$n" restic bytes_before "$rep" "$before"
+	rkept=$(restic snapshots --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+	rec "$n" restic kept "$rep" "$rkept"
+	cp -a "$W/h/amber-$n/src" "$RUN/restic-src"
+	i=$n
+	while [ "$i" -lt $((n + 10)) ]; do
+		python3 "$GEN" "$RUN/restic-src" "$i" &&
+		(cd "$RUN/restic-src" && restic backup -q --host bench \
+		    --time "$(when_restic "$i")" .) || problem "restic: step $i of again"
 		i=$((i + 1))
 	done
+	warm "$RUN/restic"
+	timed $tag-again restic forget --group-by host $POLICY --prune
+	rec "$n" restic again_s "$rep" "$T_WALL"; rec "$n" restic again_rss "$rep" "$T_RSS"
+	rm -rf "$RUN"
 }
 
 # The KDF's own share at amber's default (log2n=17,r=8,p=1: 128 MiB),
@@ -210,118 +285,90 @@ mkdir -p "$RUN"
 timed amber-unlock-default "$AMBER" key list "$RUN/default-kdf" --index-dir "$RUN/ix"
 default_unlock="$T_WALL s, $((T_RSS / 1024)) MiB peak RSS"
 
+tools="amber"
+if [ -n "$OLD" ]; then
+	cp "$OLD" "$W/bin/amber-old" || die "cannot copy $OLD"
+	tools="amber amber-old"
+fi
 for n in $NS; do
 	if [ ! -f "$W/h/amber-$n/ready" ] || [ ! -f "$W/h/restic-$n/ready" ]; then
 		problem "N=$n: not built within the budget (see $W/h/*.log)"
 		continue
 	fi
-	rm -rf "$RUN"
-	mkdir -p "$RUN"
-	# amber
-	cp -a "$W/h/amber-$n" "$RUN/amber"
-	S=$RUN/amber/store
-	IX="--index-dir $RUN/amber/ix"
-	"$AMBER" policy set "$S" $IX $POLICY -q || problem "amber policy set"
-	before=$(bytes "$S")
-	warm "$RUN/amber"
-	timed amber-unlock-$n "$AMBER" key list "$S" $IX
-	rec "$n" amber unlock_s "$T_WALL"; rec "$n" amber unlock_rss "$T_RSS"
-	warm "$RUN/amber"
-	timed amber-dry-$n "$AMBER" prune "$S" $IX --dry-run --grace 0s --json
-	rec "$n" amber dry_s "$T_WALL"; rec "$n" amber dry_rss "$T_RSS"
-	dry_freed=$(json "$LOGS/amber-dry-$n.log" freed_bytes)
-	warm "$RUN/amber"
-	timed amber-prune-$n "$AMBER" prune "$S" $IX --grace 0s --json
-	rec "$n" amber prune_s "$T_WALL"; rec "$n" amber prune_rss "$T_RSS"
-	freed=$(json "$LOGS/amber-prune-$n.log" freed_bytes)
-	[ "$freed" = "$dry_freed" ] ||
-	    problem "amber N=$n: prune freed $freed bytes, --dry-run said $dry_freed"
-	after=$(bytes "$S")
-	rec "$n" amber freed_bytes "$((before - after))"
-	rec "$n" amber bytes_after "$after"
-	rec "$n" amber bytes_before "$before"
-	kept=$("$AMBER" snapshots "$S" $IX --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
-	rec "$n" amber kept "$kept"
-	"$AMBER" verify "$S" $IX >"$LOGS/amber-verify-$n.log" 2>&1 ||
-	    problem "amber N=$n: verify after prune: $(tail -n 3 "$LOGS/amber-verify-$n.log")"
-	"$AMBER" restore "$S" $IX latest "$RUN/amber-restore" >/dev/null 2>&1 &&
-	    diff -r "$RUN/amber/src" "$RUN/amber-restore/files/src" >/dev/null ||
-	    problem "amber N=$n: the newest snapshot does not restore equal"
-	rm -rf "$RUN/amber-restore"
-	add_amber "$n" $((n + 10)) "$RUN/amber/src"
-	warm "$RUN/amber"
-	timed amber-again-$n "$AMBER" prune "$S" $IX --grace 0s --json
-	rec "$n" amber again_s "$T_WALL"; rec "$n" amber again_rss "$T_RSS"
-	rec "$n" amber again_snapshots "$(json "$LOGS/amber-again-$n.log" snapshots)"
-
-	# restic
-	cp -a "$W/h/restic-$n" "$RUN/restic"
-	export RESTIC_REPOSITORY=$RUN/restic/repo RESTIC_CACHE_DIR=$RUN/restic/cache
-	before=$(bytes "$RESTIC_REPOSITORY")
-	warm "$RUN/restic"
-	timed restic-unlock-$n restic cat config
-	rec "$n" restic unlock_s "$T_WALL"; rec "$n" restic unlock_rss "$T_RSS"
-	warm "$RUN/restic"
-	timed restic-dry-$n restic forget --group-by host $POLICY --prune --dry-run
-	rec "$n" restic dry_s "$T_WALL"; rec "$n" restic dry_rss "$T_RSS"
-	warm "$RUN/restic"
-	timed restic-prune-$n restic forget --group-by host $POLICY --prune
-	rec "$n" restic prune_s "$T_WALL"; rec "$n" restic prune_rss "$T_RSS"
-	after=$(bytes "$RESTIC_REPOSITORY")
-	rec "$n" restic freed_bytes "$((before - after))"
-	rec "$n" restic bytes_after "$after"
-	rec "$n" restic bytes_before "$before"
-	rkept=$(restic snapshots --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
-	rec "$n" restic kept "$rkept"
-	[ "$rkept" = "$kept" ] ||
-	    problem "N=$n: amber keeps $kept snapshots, restic $rkept"
-	cp -a "$W/h/amber-$n/src" "$RUN/restic-src"
-	add_restic "$n" $((n + 10)) "$RUN/restic-src"
-	warm "$RUN/restic"
-	timed restic-again-$n restic forget --group-by host $POLICY --prune
-	rec "$n" restic again_s "$T_WALL"; rec "$n" restic again_rss "$T_RSS"
-	chmod -R u+rwX "$RUN" 2>/dev/null
-	rm -rf "$RUN"
+	rep=1
+	while [ "$rep" -le "$REPEAT" ]; do
+		say "N=$n, round $rep of $REPEAT (load $(cut -d' ' -f1-3 /proc/loadavg))"
+		for t in $tools; do
+			measure_amber "$t" "$W/bin/$t" "$n" "$rep"
+		done
+		measure_restic "$n" "$rep"
+		rep=$((rep + 1))
+	done
+done
+for n in $NS; do
+	a=$(awk -F'\t' -v n="$n" '$1 == n && $2 == "amber" && $3 == "kept" { print $5 }' "$DATA" | sort -u)
+	r=$(awk -F'\t' -v n="$n" '$1 == n && $2 == "restic" && $3 == "kept" { print $5 }' "$DATA" | sort -u)
+	[ "$a" = "$r" ] || problem "N=$n: amber keeps $a snapshots, restic $r"
 done
 
 # ---- the table --------------------------------------------------------
 
-python3 - "$DATA" "$KDF" <<'PY'
+python3 - "$DATA" "$KDF" "$REPEAT" <<'PY'
+import statistics
 import sys
 from collections import defaultdict
-v = defaultdict(dict)
+v = defaultdict(lambda: defaultdict(list))
 for line in open(sys.argv[1]):
-    n, tool, k, x = line.rstrip("\n").split("\t")
-    v[(int(n), k)][tool] = float(x)
+    n, tool, k, rep, x = line.rstrip("\n").split("\t")
+    v[(int(n), k)][tool].append(float(x))
+tools = ["amber", "amber-old", "restic"]
+tools = [t for t in tools if any(t in d for d in v.values())]
 ns = sorted({n for n, _ in v})
-rows = [("unlock_s", "unlock (KDF), s"), ("unlock_rss", "unlock peak RSS, MiB"),
+rows = [("unlock_s", "unlock alone (KDF), s"),
+        ("unlock_rss", "unlock peak RSS, MiB"),
         ("dry_s", "dry run, s"), ("dry_rss", "dry run peak RSS, MiB"),
         ("prune_s", "prune, s"), ("prune_rss", "prune peak RSS, MiB"),
-        ("beyond", "prune RSS beyond KDF, MiB"),
+        ("beyond", "prune RSS beyond unlock, MiB"),
         ("kept", "snapshots kept"), ("bytes_before", "store before, MiB"),
         ("freed_bytes", "freed, MiB"), ("bytes_after", "store after, MiB"),
         ("again_s", "+10 snapshots, prune again, s"),
         ("again_rss", "+10, prune again RSS, MiB")]
-print("amber prune vs restic forget --prune (%s); amber KDF %s" %
-      ("--keep-last 10 --keep-daily 7", sys.argv[2]))
-print("%-32s %6s %10s %10s %8s" % ("", "N", "amber", "restic", "ratio"))
+def med(n, k, t):
+    xs = v[(n, k)].get(t)
+    return statistics.median(xs) if xs else None
+print("amber prune vs restic forget --group-by host --prune, "
+      "--keep-last 10 --keep-daily 7;")
+print("amber KDF %s; medians of %s rounds, each on fresh copies, page "
+      "cache warm" % (sys.argv[2], sys.argv[3]))
+head = "%-31s %5s" % ("", "N") + "".join(" %10s" % t for t in tools)
+head += " %8s" % "a/restic"
+if "amber-old" in tools:
+    head += " %8s" % "a/old"
+print(head)
 for n in ns:
     for k in ("unlock_rss", "dry_rss", "prune_rss", "again_rss"):
         for t in v[(n, k)]:
-            v[(n, k)][t] /= 1024
-    for t in ("amber", "restic"):
-        if t in v[(n, "prune_rss")] and t in v[(n, "unlock_rss")]:
-            v[(n, "beyond")][t] = v[(n, "prune_rss")][t] - v[(n, "unlock_rss")][t]
+            v[(n, k)][t] = [x / 1024 for x in v[(n, k)][t]]
     for k in ("bytes_before", "freed_bytes", "bytes_after"):
         for t in v[(n, k)]:
-            v[(n, k)][t] /= 1 << 20
+            v[(n, k)][t] = [x / (1 << 20) for x in v[(n, k)][t]]
+    for t in tools:
+        p, u = v[(n, "prune_rss")].get(t), v[(n, "unlock_rss")].get(t)
+        if p and u:
+            v[(n, "beyond")][t] = [a - b for a, b in zip(p, u)]
     for k, label in rows:
-        a = v[(n, k)].get("amber")
-        r = v[(n, k)].get("restic")
-        fa = "-" if a is None else ("%.0f" % a if k == "kept" else "%.2f" % a)
-        fr = "-" if r is None else ("%.0f" % r if k == "kept" else "%.2f" % r)
-        ratio = "%.2f" % (a / r) if a is not None and r else "-"
-        print("%-32s %6d %10s %10s %8s" % (label, n, fa, fr, ratio))
+        line = "%-31s %5d" % (label, n)
+        m = {t: med(n, k, t) for t in tools}
+        for t in tools:
+            x = m[t]
+            line += " %10s" % ("-" if x is None else
+                               "%.0f" % x if k == "kept" else "%.2f" % x)
+        def ratio(a, b):
+            return "%.2f" % (a / b) if a is not None and b else "-"
+        line += " %8s" % ratio(m.get("amber"), m.get("restic"))
+        if "amber-old" in tools:
+            line += " %8s" % ratio(m.get("amber"), m.get("amber-old"))
+        print(line)
     print()
 PY
 echo "amber unlock alone at its default KDF (log2n=17,r=8,p=1): $default_unlock"
