@@ -710,6 +710,54 @@ index_cache_put_all(struct index *ix, const char *table,
 }
 
 int
+index_forget(struct index *ix, int (*is_gone)(void *ctx,
+    const uint8_t h[STORE_HASH_LEN]), void *ctx,
+    const uint8_t (*packs)[STORE_HASH_LEN], size_t n_packs,
+    const uint8_t (*snaps)[STORE_HASH_LEN], size_t n_snaps)
+{
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k;
+	MDB_val v;
+	size_t i;
+	int rc;
+
+	if ((rc = mdb_txn_begin(ix->env, NULL, 0, &txn)) != 0)
+		return ix_err(ix, "begin", rc);
+	if ((rc = mdb_cursor_open(txn, ix->chunks, &cur)) != 0)
+		goto fail;
+	/* After mdb_cursor_del() the cursor stands on the next item, and
+	 * MDB_NEXT does not skip it (LMDB's C_DEL). */
+	while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
+		if (v.mv_size != LOC_LEN ||
+		    !is_gone(ctx, (const uint8_t *)v.mv_data + 1))
+			continue;
+		if ((rc = mdb_cursor_del(cur, 0)) != 0)
+			goto fail;
+	}
+	if (rc != MDB_NOTFOUND)
+		goto fail;
+	mdb_cursor_close(cur);
+	cur = NULL;
+	for (i = 0; i < n_packs + n_snaps; i++) {
+		k.mv_size = STORE_HASH_LEN;
+		k.mv_data = (void *)(i < n_packs ? packs[i] :
+		    snaps[i - n_packs]);
+		rc = mdb_del(txn, i < n_packs ? ix->packs : ix->snaps, &k,
+		    NULL);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			goto fail;
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return ix_err(ix, "commit", rc);
+	return 0;
+fail:
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return ix_err(ix, "forget", rc);
+}
+
+int
 index_clear(struct index *ix)
 {
 	MDB_txn *txn;

@@ -166,6 +166,19 @@ struct index_kv {
 int index_cache_put_all(struct index *ix, const char *table,
     const struct index_kv *kv, size_t n, int is_keep);
 
+/*
+ * index_forget(ix, is_gone, ctx, packs, n_packs, snaps, n_snaps): in one
+ * transaction, forget every location of a chunk in a pack for which
+ * ${is_gone}(ctx, pack hash) returns 1, the packs ${packs} and the
+ * manifests ${snaps} (for prune, of what it deleted: cheaper than a
+ * rebuild, which reads every pack left).  One pass over the locations;
+ * what is not indexed is skipped.
+ */
+int index_forget(struct index *ix, int (*is_gone)(void *ctx,
+    const uint8_t h[STORE_HASH_LEN]), void *ctx,
+    const uint8_t (*packs)[STORE_HASH_LEN], size_t n_packs,
+    const uint8_t (*snaps)[STORE_HASH_LEN], size_t n_snaps);
+
 /* Forget every pack, chunk and snapshot (before a rebuild); what the
  * cache tables hold stays (the snapshot names shown, among others). */
 int index_clear(struct index *ix);

@@ -6,7 +6,8 @@
  * A pack no kept snapshot references is deleted only if it is older
  * than the grace period and while no writer runs (the prune lock), so an
  * ingest never loses a pack it writes or a chunk it reuses; then the
- * index is rebuilt, so that no writer here dedups against a deleted pack.
+ * index forgets what went, so that no writer here dedups against a
+ * deleted pack.
  *
  * Before anything is deleted, a record of the expired snapshots, signed
  * by the master, is stored (pruned/<hex>): readers then know that a
@@ -27,7 +28,9 @@
 #include "crypt.h"
 #include "hex.h"
 #include "idset.h"
+#include "index.h"
 #include "log.h"
+#include "pack.h"
 #include "rd.h"
 #include "storei.h"
 
@@ -129,15 +132,17 @@ live_pack_of(void *ctx, const uint8_t id[32])
 /* ---- the packs of the store ----------------------------------------- */
 
 struct pack_scan {
-	struct store *s;
 	const struct idset *live;
 	int64_t cutoff;		/* packs modified after it are young */
-	int is_dry_run;
 	struct store_prune_stats *st;
-	void (*each)(void *ctx, const char *object, uint64_t size, int what);
-	void *ctx;
 	int dirfd;
-	int r;
+	/* The packs to delete, found by the scan and deleted after the
+	 * record: they grow with what is freed only. */
+	uint8_t (*dead)[STORE_HASH_LEN];
+	uint64_t *dead_size;
+	struct idset is_dead;
+	size_t n_dead;
+	size_t cap_dead;
 };
 
 static int
@@ -169,16 +174,20 @@ unlink_object(int dirfd, const char *key)
 }
 
 static int
+is_dead(void *ctx, const uint8_t h[STORE_HASH_LEN])
+{
+	return idset_has(ctx, h);
+}
+
+static int
 pack_scan_one(void *ctx, const char *key, uint64_t size)
 {
 	struct pack_scan *ps = ctx;
 	uint8_t h[STORE_HASH_LEN];
-	const char *hex = strrchr(key, '/');
 	struct stat sb;
 	int r;
 
-	if (hex == NULL || strlen(hex + 1) != 2 * STORE_HASH_LEN ||
-	    hex_decode(hex + 1, h, sizeof(h)) < 0)
+	if (pack_name_parse(key, h) < 0)
 		return 0;	/* not a pack's name: not ours to touch */
 	if (idset_has(ps->live, h)) {
 		ps->st->n_packs_live++;
@@ -191,14 +200,26 @@ pack_scan_one(void *ctx, const char *key, uint64_t size)
 		ps->st->bytes_packs_young += size;
 		return 0;
 	}
+	if (ps->n_dead == ps->cap_dead) {
+		size_t cap = ps->cap_dead == 0 ? 64 : 2 * ps->cap_dead;
+		uint8_t (*d)[STORE_HASH_LEN] = realloc(ps->dead,
+		    cap * sizeof(*d));
+		uint64_t *sz;
+
+		if (d == NULL)
+			return -ENOMEM;
+		ps->dead = d;
+		if ((sz = realloc(ps->dead_size, cap * sizeof(*sz))) == NULL)
+			return -ENOMEM;
+		ps->dead_size = sz;
+		ps->cap_dead = cap;
+	}
+	if ((r = idset_add(&ps->is_dead, h)) < 0)
+		return r;
+	memcpy(ps->dead[ps->n_dead], h, STORE_HASH_LEN);
+	ps->dead_size[ps->n_dead++] = size;
 	ps->st->n_packs++;
 	ps->st->bytes_packs += size;
-	if (ps->each != NULL)
-		ps->each(ps->ctx, key, size, STORE_PRUNE_PACK);
-	if (!ps->is_dry_run && (r = unlink_object(ps->dirfd, key)) < 0) {
-		ps->r = r;
-		return r;
-	}
 	return 0;
 }
 
@@ -232,7 +253,10 @@ record_write(struct store *s, const uint8_t (*drop)[STORE_HASH_LEN],
 	crypt_sha256(w.p, w.len, h);
 	log_hex(h, sizeof(h), hex);
 	snprintf(key, sizeof(key), "pruned/%s", hex);
-	r = backend_put(s->be, key, w.p, w.len, h);
+	/* The same record (a rerun within the second of a killed run):
+	 * its name is its hash, so what is there is what we would write. */
+	if ((r = backend_put(s->be, key, w.p, w.len, h)) == -EEXIST)
+		r = 0;
 out:
 	wb_fini(&w);
 	return r;
@@ -365,9 +389,11 @@ store_prune(struct store *s, const struct store_prune_in *in,
 	struct walk w;
 	struct live_packs lp;
 	struct pack_scan ps;
+	char name[80];
 	char hex[2 * STORE_HASH_LEN + 1];
 	char key[16 + sizeof(hex)];
 	uint64_t size;
+	uint64_t n_records;
 	int lockfd = -1;
 	int dirfd = -1;
 	size_t i;
@@ -376,6 +402,7 @@ store_prune(struct store *s, const struct store_prune_in *in,
 	memset(st, 0, sizeof(*st));
 	memset(&w, 0, sizeof(w));
 	memset(&lp, 0, sizeof(lp));
+	memset(&ps, 0, sizeof(ps));
 	w.s = s;
 	lp.s = s;
 	if (!s->kr.has_master || s->ix == NULL)
@@ -408,42 +435,66 @@ store_prune(struct store *s, const struct store_prune_in *in,
 		if (each != NULL)
 			each(ctx, key, size, STORE_PRUNE_SNAPSHOT);
 	}
-	if (!in->is_dry_run && in->n_drop > 0 &&
-	    (r = record_write(s, in->drop, in->n_drop)) < 0)
+	ps.live = &lp.packs;
+	ps.cutoff = (int64_t)time(NULL) - in->grace;
+	ps.st = st;
+	ps.dirfd = dirfd;
+	r = s->be->ops->list(s->be, "packs/", pack_scan_one, &ps);
+	if (r == -ENOENT)
+		r = 0;
+	if (r < 0)
+		goto out;
+	for (i = 0; each != NULL && i < ps.n_dead; i++) {
+		pack_name(ps.dead[i], name);
+		each(ctx, name, ps.dead_size[i], STORE_PRUNE_PACK);
+	}
+	if (in->is_dry_run || (st->n_snaps == 0 && st->n_packs == 0))
+		goto out;
+	/*
+	 * The record goes first whenever anything is deleted, even with no
+	 * snapshot in it: the number of records then changes before any
+	 * pack goes, so every index (this one too, if the run is killed
+	 * before index_forget() below) rebuilds before a writer may dedup
+	 * against a deleted pack.
+	 */
+	if ((r = record_write(s, in->drop, in->n_drop)) < 0)
 		goto out;
 	/* Manifests first: a pack is deleted only once nothing that is
 	 * left names it, so a run killed anywhere leaves every kept
 	 * snapshot whole, and a rerun finishes the job. */
-	for (i = 0; !in->is_dry_run && i < in->n_drop; i++) {
+	for (i = 0; i < in->n_drop; i++) {
 		log_hex(in->drop[i], STORE_HASH_LEN, hex);
 		snprintf(key, sizeof(key), "snapshots/%s", hex);
 		if ((r = unlink_object(dirfd, key)) < 0)
 			goto out;
 	}
-	memset(&ps, 0, sizeof(ps));
-	ps.s = s;
-	ps.live = &lp.packs;
-	ps.cutoff = (int64_t)time(NULL) - in->grace;
-	ps.is_dry_run = in->is_dry_run;
-	ps.st = st;
-	ps.each = each;
-	ps.ctx = ctx;
-	ps.dirfd = dirfd;
-	r = s->be->ops->list(s->be, "packs/", pack_scan_one, &ps);
-	if (ps.r < 0)
-		r = ps.r;
-	if (r == -ENOENT)
-		r = 0;
-	if (r < 0)
+	for (i = 0; i < ps.n_dead; i++) {
+		pack_name(ps.dead[i], name);
+		if ((r = unlink_object(dirfd, name)) < 0)
+			goto out;
+	}
+	/*
+	 * Forget the deleted packs and manifests before any writer may
+	 * dedup against them: still under the lock.  Only then does the
+	 * index note the record, so a run killed before this point leaves
+	 * an index that the next sync rebuilds.  A failure here leaves it
+	 * so too.
+	 */
+	if ((r = index_forget(s->ix, is_dead, &ps.is_dead,
+	    (const uint8_t (*)[STORE_HASH_LEN])ps.dead, ps.n_dead,
+	    in->drop, in->n_drop)) < 0)
 		goto out;
-	/* Forget the deleted packs and manifests before any writer may
-	 * dedup against them: still under the lock. */
-	if (!in->is_dry_run && (st->n_packs > 0 || st->n_snaps > 0))
-		r = store_index_sync(s, 1);
+	if ((r = prune_index_stale(s, &n_records)) < 0)
+		goto out;
+	prune_index_note(s, n_records);
+	r = 0;
 out:
 	idset_fini(&w.trees);
 	idset_fini(&w.chunks);
 	idset_fini(&lp.packs);
+	free(ps.dead);
+	free(ps.dead_size);
+	idset_fini(&ps.is_dead);
 	if (dirfd >= 0)
 		close(dirfd);
 	if (lockfd >= 0)

@@ -898,8 +898,8 @@ struct store_prune_stats {
  * delete nothing and only count.  ${each} (may be NULL) is called with
  * each object that goes (what: STORE_PRUNE_*).  Before deleting, a
  * record of the expired snapshots signed by the master is stored
- * (pruned/<hex>).  Holds the prune lock throughout, and rebuilds the
- * index after deleting.  Needs the passphrase.  Returns -EBUSY if a
+ * (pruned/<hex>).  Holds the prune lock throughout, and removes what
+ * it deleted from the index.  Needs the passphrase.  Returns -EBUSY if a
  * writer holds the prune lock, -EOPNOTSUPP for a store that is not a
  * local directory, -EBADMSG if a kept snapshot's tree cannot be read
  * (nothing is deleted then), -EACCES without the passphrase, -EIO.
