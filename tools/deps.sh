@@ -11,7 +11,7 @@
 # skipped, with the reason.
 BUILD="build-essential pkg-config libfuse3-dev fuse3 liblmdb-dev libzstd-dev
 libssl-dev libcurl4-openssl-dev libexpat1-dev libjansson-dev git"
-TEST="mandoc python3 e2fsprogs rsync attr clang libclang-rt-14-dev curl
+TEST="mandoc python3 e2fsprogs rsync attr strace clang libclang-rt-14-dev curl
 ceph-mon ceph-osd radosgw ceph-common"
 case "${1:-check}" in
 demo)	PKGS=$BUILD ;;
