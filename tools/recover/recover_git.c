@@ -130,6 +130,8 @@ refs_sort(struct recover_refs *r)
 {
 	size_t i;
 
+	if (r->n == 0)
+		return 0;	/* r->v may be NULL: qsort() must not see it */
 	qsort(r->v, r->n, sizeof(r->v[0]), ref_cmp);
 	for (i = 1; i < r->n; i++)
 		if (strcmp(r->v[i - 1].name, r->v[i].name) == 0)
