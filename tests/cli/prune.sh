@@ -15,6 +15,13 @@ cleanup() {
 	chmod -R u+rwX "$T" 2>/dev/null
 	rm -rf "$T"
 }
+[ "$(id -u)" = 0 ] || { echo "needs root (CAP_LINUX_IMMUTABLE)"; exit 77; }
+command -v lsattr >/dev/null && command -v chattr >/dev/null ||
+    { echo "needs lsattr and chattr (Debian: e2fsprogs)"; exit 77; }
+touch "$T/probe"
+chattr +i "$T/probe" 2>/dev/null ||
+    { echo "the file system of $T has no immutable attribute"; exit 77; }
+chattr -i "$T/probe"
 expect 0 "$AMBER" init "$S" --immutable --kdf "$KDF"
 mkdir -p "$D"
 printf 'shared by every snapshot\n' >"$D/shared"
@@ -39,10 +46,11 @@ for d in 1 2 3 4 5; do
 	cp -a "$D" "$T/day$d"
 done
 expect 0 "$AMBER" policy set "$S" --keep-last 2
-# store_open() does not pass the config's immutable flag to the backend
-# today, so only the objects of init are immutable: make every object so,
-# as --immutable means, for prune to meet.
-find "$S/packs" "$S/snapshots" "$S/keys" "$S/policies" -type f -exec chattr +i {} +
+# Every object the ingests and the policy wrote is immutable, as
+# --immutable means: prune must meet them so.
+find "$S/packs" "$S/snapshots" "$S/keys" "$S/policies" -type f \
+    -exec lsattr {} + | grep -v -q -- '-i-' &&
+    fail "an object of the store is not immutable"
 expect 0 "$AMBER" snapshots "$S"
 [ "$(grep -c ' expired$' "$T/out")" = 3 ] || { cat "$T/out"; fail "not 3 expired"; }
 
