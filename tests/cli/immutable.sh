@@ -7,15 +7,7 @@
 # file system with the attribute; skips otherwise, saying why.
 . "$AMBER_TOP/tests/cli/lib.sh"
 
-[ "$(id -u)" = 0 ] || { echo "needs root (CAP_LINUX_IMMUTABLE)"; exit 77; }
-command -v lsattr >/dev/null && command -v chattr >/dev/null ||
-    { echo "needs lsattr and chattr (Debian: e2fsprogs)"; exit 77; }
-touch "$T/probe"
-chattr +i "$T/probe" 2>/dev/null ||
-    { echo "the file system of $T has no immutable attribute"; exit 77; }
-chattr -i "$T/probe"
-# Immutable objects cannot be removed: lift the attribute before cleanup.
-trap 'chattr -R -i "$T" 2>/dev/null; cleanup' EXIT
+need_immutable
 
 is_immutable() { lsattr -d "$1" 2>/dev/null | cut -d' ' -f1 | grep -q i; }
 

@@ -28,6 +28,22 @@ fail() {
 	exit 1
 }
 
+# need_immutable: skip the test (exit 77, saying why) unless it runs as
+# root (CAP_LINUX_IMMUTABLE) with chattr and lsattr on a file system of
+# $T that has the immutable attribute; then lift the attribute from
+# everything below $T before the cleanup removes it.
+need_immutable() {
+	[ "$(id -u)" = 0 ] ||
+	    { echo "needs root (CAP_LINUX_IMMUTABLE)"; exit 77; }
+	command -v lsattr >/dev/null && command -v chattr >/dev/null ||
+	    { echo "needs lsattr and chattr (Debian: e2fsprogs)"; exit 77; }
+	touch "$T/probe"
+	chattr +i "$T/probe" 2>/dev/null ||
+	    { echo "the file system of $T has no immutable attribute"; exit 77; }
+	chattr -i "$T/probe"
+	trap 'chattr -R -i "$T" 2>/dev/null; cleanup' EXIT
+}
+
 # expect STATUS COMMAND...: run COMMAND (stdin from /dev/null, so that a
 # prompt can never hang), keep its output in $T/out and $T/err, and fail
 # unless it exits with STATUS.

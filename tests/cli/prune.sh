@@ -9,19 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 S=$T/store
 D=$T/src
-# Objects are immutable: lift it so that lib.sh's cleanup can remove them.
-cleanup() {
-	chattr -R -i "$T" 2>/dev/null
-	chmod -R u+rwX "$T" 2>/dev/null
-	rm -rf "$T"
-}
-[ "$(id -u)" = 0 ] || { echo "needs root (CAP_LINUX_IMMUTABLE)"; exit 77; }
-command -v lsattr >/dev/null && command -v chattr >/dev/null ||
-    { echo "needs lsattr and chattr (Debian: e2fsprogs)"; exit 77; }
-touch "$T/probe"
-chattr +i "$T/probe" 2>/dev/null ||
-    { echo "the file system of $T has no immutable attribute"; exit 77; }
-chattr -i "$T/probe"
+need_immutable
 expect 0 "$AMBER" init "$S" --immutable --kdf "$KDF"
 mkdir -p "$D"
 printf 'shared by every snapshot\n' >"$D/shared"

@@ -17,16 +17,9 @@
 # Needs root (CAP_LINUX_IMMUTABLE), chattr/lsattr and strace.
 . "$AMBER_TOP/tests/cli/lib.sh"
 
-[ "$(id -u)" = 0 ] || { echo "needs root (CAP_LINUX_IMMUTABLE)"; exit 77; }
-command -v lsattr >/dev/null && command -v chattr >/dev/null ||
-    { echo "needs lsattr and chattr (Debian: e2fsprogs)"; exit 77; }
+need_immutable
 command -v strace >/dev/null ||
     { echo "needs strace, to kill at each point (Debian: strace)"; exit 77; }
-touch "$T/probe"
-chattr +i "$T/probe" 2>/dev/null ||
-    { echo "the file system of $T has no immutable attribute"; exit 77; }
-chattr -i "$T/probe"
-trap 'chattr -R -i "$T" 2>/dev/null; cleanup' EXIT
 
 # Every round has a directory of its own: the store and its index (the
 # index is found through XDG_CACHE_HOME, by the store's id).
