@@ -34,6 +34,7 @@
 #include "storei.h"
 #include "tree.h"
 #include "idset.h"
+#include "upload.h"
 #include "writer.h"
 
 enum { KIND_DATA, KIND_TREES, N_KINDS };
@@ -91,47 +92,52 @@ struct store_writer {
 	/* A shared flock of the prune lock, for the writer's whole life:
 	 * no prune deletes a pack while it runs (prune.c); -1: none. */
 	int prune_fd;
+	/* The threads that put closed packs; NULL: the worker puts. */
+	struct upload_pool *up;
 };
 
 /*
- * Close a full pack: the buffers are the caller's (taken out of the
- * writer under its lock), so this runs unlocked and in parallel.
+ * Close a full pack and hand it to the uploaders (or put it here where
+ * there are none).  Takes ${pack} and ${e}, whatever the result: they
+ * were taken out of the writer under its lock, so this runs unlocked
+ * and in parallel.
  */
 static int
 pack_finish(struct store_writer *w, struct wb *pack, struct pack_entry *e,
     size_t n, int kind)
 {
 	struct store *s = w->s;
+	struct upload u = { .pack = *pack, .e = e, .n = n };
 	uint8_t *toc = NULL;
-	uint8_t h[32];
-	char name[80];
 	size_t toc_len;
 	int r;
 
+	memset(pack, 0, sizeof(*pack));
+	u.index_kind = kind == KIND_TREES ? INDEX_PACK_TREES :
+	    INDEX_PACK_DATA;
 	/* The table binds itself to the bytes before it (format 2). */
-	crypt_sha256(pack->p, pack->len, h);
-	if ((r = pack_toc_seal(s->kr.toc_key, 2, h, e, n, &toc,
-	    &toc_len)) < 0)
+	crypt_sha256(u.pack.p, u.pack.len, u.h);
+	if ((r = pack_toc_seal(s->kr.toc_key, 2, u.h, e, n, &toc,
+	    &toc_len)) < 0 ||
+	    (r = wb_bytes(&u.pack, toc, toc_len)) < 0 ||
+	    (r = wb_u32(&u.pack, toc_len)) < 0 ||
+	    (r = wb_bytes(&u.pack, PACK_END, 8)) < 0) {
+		free(toc);
+		wb_fini(&u.pack);
+		free(e);
 		return r;
-	if ((r = wb_bytes(pack, toc, toc_len)) < 0 ||
-	    (r = wb_u32(pack, toc_len)) < 0 ||
-	    (r = wb_bytes(pack, PACK_END, 8)) < 0)
-		goto out;
-	crypt_sha256(pack->p, pack->len, h);
-	pack_name(h, name);
-	r = backend_put(s->be, name, pack->p, pack->len, h);
-	if (r == -EEXIST)
-		r = 0;
-	if (r < 0)
-		goto out;
-	r = index_pack_add_kind(s->ix, h, pack->len, e, n, kind ==
-	    KIND_TREES ? INDEX_PACK_TREES : INDEX_PACK_DATA);
+	}
+	free(toc);
+	crypt_sha256(u.pack.p, u.pack.len, u.h);
 	pthread_mutex_lock(&w->lock);
-	w->st.bytes_stored += pack->len;
+	w->st.bytes_stored += u.pack.len;
 	w->st.n_packs++;
 	pthread_mutex_unlock(&w->lock);
-out:
-	free(toc);
+	if (w->up != NULL)
+		return upload_submit(w->up, &u);
+	r = upload_put(s, &u);
+	wb_fini(&u.pack);
+	free(e);
 	return r;
 }
 
@@ -245,8 +251,6 @@ worker(void *arg)
 		pthread_mutex_unlock(&w->lock);
 		if (r == 0 && n > 0)
 			r = pack_finish(w, &full, e, n, j.kind);
-		wb_fini(&full);
-		free(e);
 		pthread_mutex_lock(&w->lock);
 		if (r < 0 && w->err == 0)
 			w->err = r;
@@ -258,11 +262,21 @@ worker(void *arg)
 	return NULL;
 }
 
+/* How many packs a writer of ${s} puts at once; 0: no uploaders. */
+static size_t
+uploads_of(const struct store *s)
+{
+	if (s->opts.uploads > 0)
+		return s->opts.uploads;
+	return s->be->is_local ? 0 : STORE_UPLOADS_DEFAULT;
+}
+
 int
 store_writer_new(struct store *s, struct store_writer **out)
 {
 	struct store_writer *w;
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n_up;
 	int r;
 
 	if (s->ix == NULL)
@@ -283,6 +297,9 @@ store_writer_new(struct store *s, struct store_writer **out)
 		r = -ENOMEM;
 		goto fail;
 	}
+	if ((n_up = uploads_of(s)) > 0 &&
+	    (r = upload_pool_new(s, n_up, &w->up)) < 0)
+		goto fail;
 	for (size_t i = 0; i < w->n_threads; i++) {
 		if (pthread_create(&w->threads[i], NULL, worker, w) != 0) {
 			w->n_threads = i;
@@ -523,6 +540,7 @@ store_writer_free(struct store_writer *w)
 	pthread_mutex_unlock(&w->lock);
 	for (size_t i = 0; i < w->n_threads; i++)
 		pthread_join(w->threads[i], NULL);
+	upload_pool_free(w->up);
 	for (size_t i = 0; i < w->q_len; i++)
 		free(w->q[(w->q_head + i) % w->q_cap].data);
 	free(w->q);
@@ -1013,6 +1031,19 @@ commit_lock(struct store *s)
 }
 
 int
+store_writer_error(struct store_writer *w)
+{
+	int r;
+
+	pthread_mutex_lock(&w->lock);
+	r = w->err;
+	pthread_mutex_unlock(&w->lock);
+	if (r == 0 && w->up != NULL)
+		r = upload_error(w->up);
+	return r;
+}
+
+int
 store_writer_commit(struct store_writer *w, const struct store_snap_new *sn,
     uint8_t id[STORE_HASH_LEN])
 {
@@ -1042,12 +1073,15 @@ store_writer_commit(struct store_writer *w, const struct store_snap_new *sn,
 		pthread_mutex_lock(&w->lock);
 		pack_take(w, k, &last, &e, &n);
 		pthread_mutex_unlock(&w->lock);
-		r = n > 0 ? pack_finish(w, &last, e, n, k) : 0;
-		wb_fini(&last);
-		free(e);
-		if (r < 0)
+		if (n == 0) {
+			wb_fini(&last);
+			free(e);
+		} else if ((r = pack_finish(w, &last, e, n, k)) < 0) {
 			return r;
+		}
 	}
+	if (w->up != NULL && (r = upload_wait(w->up)) < 0)
+		return r;
 	lockfd = commit_lock(s);
 	if ((r = find_heads(s, &parents, &n_parents)) < 0)
 		goto out;

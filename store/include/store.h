@@ -164,7 +164,14 @@ struct store_opts {
 	 * only that one is tried; NULL: the one this machine remembers,
 	 * else every one, cheapest KDF first (store_unlock()) */
 	const char *key_id;
+	/* packs a writer puts at once, on threads of their own (1 to
+	 * STORE_UPLOADS_MAX); 0: the default, STORE_UPLOADS_DEFAULT where
+	 * a put is a request (S3), else the sealing workers put them */
+	size_t uploads;
 };
+
+#define STORE_UPLOADS_MAX 64
+#define STORE_UPLOADS_DEFAULT 4
 
 struct store_kdf {
 	uint8_t log2_n;		/* scrypt N = 2^log2_n; 0: default (17) */
@@ -669,6 +676,14 @@ int store_writer_commit(struct store_writer *w, const struct store_snap_new *sn,
     uint8_t id[STORE_HASH_LEN]);
 void store_writer_stats(const struct store_writer *w,
     struct store_writer_stats *st);
+
+/*
+ * store_writer_error(w):
+ * 0 while ${w} can still commit; else the first error of its workers or
+ * of a put (the store failed, not the input): every later write and the
+ * commit fail with it, so a caller stops rather than blame its input.
+ */
+int store_writer_error(struct store_writer *w);
 void store_writer_free(struct store_writer *w);
 
 /* ---- local cache (in the index; mode 0700; may vanish at any time) ---- */

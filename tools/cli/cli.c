@@ -236,6 +236,7 @@ cli_open(const char *cmd, const char *location, const struct cli_common *c,
 	o.s3_insecure_http = c->is_s3_insecure_http;
 	o.no_index_update = c->no_index_update;
 	o.key_id = c->key_id;
+	o.uploads = c->uploads;
 	*out = NULL;
 	if ((r = store_open(location, &o, &s)) < 0) {
 		if (r == -ENOENT)

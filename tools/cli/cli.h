@@ -61,6 +61,7 @@ struct cli_common {
 	int no_index_update;		/* set by commands, not an option */
 	const char *key_id;		/* --key-id HEX */
 	int is_verbose;			/* --verbose */
+	size_t uploads;			/* --uploads N (ingest); 0: default */
 };
 
 /* getopt_long values of the common options without a short form. */

@@ -49,6 +49,9 @@ static const char usage[] =
     "  --json                 print the summary as JSON on stdout\n"
     "  --metrics-file F       write the run's figures to F for Prometheus'\n"
     "                         textfile collector, whatever the outcome\n"
+    "  --uploads N            put N packs at once, on threads of their\n"
+    "                         own (default: 4 on S3; on a local store the\n"
+    "                         sealing threads write them)\n"
     CLI_COMMON_HELP
     CLI_S3_HELP
     "\n"
@@ -74,6 +77,9 @@ static const char usage_sources[] =
     "  --json                 print the summary as JSON on stdout\n"
     "  --metrics-file F       write the run's figures to F for Prometheus'\n"
     "                         textfile collector, whatever the outcome\n"
+    "  --uploads N            put N packs at once, on threads of their\n"
+    "                         own (default: 4 on S3; on a local store the\n"
+    "                         sealing threads write them)\n"
     CLI_COMMON_HELP
     CLI_S3_HELP
     "\n"
@@ -95,6 +101,7 @@ enum {
 	OPT_CHECK,
 	OPT_ALLOW_CLONE_HOST,
 	OPT_METRICS_FILE,
+	OPT_UPLOADS,
 };
 
 /* A growing array of strings (borrowed or owned, as the user says). */
@@ -291,7 +298,8 @@ is_sources_file(int argc, char **argv)
 	{ "tag", required_argument, NULL, OPT_TAG },			\
 	{ "host", required_argument, NULL, OPT_HOST },			\
 	{ "time", required_argument, NULL, OPT_TIME },			\
-	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE }
+	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },	\
+	{ "uploads", required_argument, NULL, OPT_UPLOADS }
 
 static const struct option longopts_cmdline[] = {
 	COMMON_INGEST_LONGOPTS,
@@ -373,6 +381,14 @@ parse_opt(struct args *a, int opt, char *arg)
 			return CLI_EXIT_USAGE;
 		}
 		a->n_jobs = (size_t)n;
+		return 0;
+	case OPT_UPLOADS:
+		if (cli_u64_parse(arg, STORE_UPLOADS_MAX, &n) < 0 || n == 0) {
+			cli_err(CMD, "--uploads %s: a number from 1 to %d", arg,
+			    STORE_UPLOADS_MAX);
+			return CLI_EXIT_USAGE;
+		}
+		a->com.uploads = (size_t)n;
 		return 0;
 	case OPT_CHECK:
 		a->is_check = 1;

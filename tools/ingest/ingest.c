@@ -114,6 +114,7 @@ struct run {
 	double t_discover;
 	double t_fetch;
 	double t_store;
+	int store_err;		/* the writer failed: nothing can commit */
 	/* The progress thread, on a terminal. */
 	pthread_t thread;
 	pthread_cond_t cond;
@@ -582,6 +583,8 @@ store_all(struct run *o)
 			r = src_forge_read(&o->ctx, j->name, j->where,
 			    prev_source(o, j->kind, j->name), out);
 		}
+		if (r < 0 && (o->store_err = store_writer_error(o->ctx.w)) < 0)
+			return;	/* the store failed, not this source */
 		if (r < 0) {
 			j->err = r;
 			if (j->why.msg[0] == '\0')
@@ -1076,6 +1079,11 @@ run_steps(struct run *o)
 	store_all(o);
 	o->t_store = now_sec() - t;
 	progress_stop(o);
+	if (o->store_err < 0) {
+		cli_err(CMD, "%s: writing to the store failed: %s; nothing "
+		    "committed", o->opts->location, cli_strerror(o->store_err));
+		return cli_exit_status(o->store_err);
+	}
 	if (o->n_out == 0) {
 		cli_err(CMD, "no source could be read; nothing committed");
 		return CLI_EXIT_ERROR;

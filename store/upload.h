@@ -1,0 +1,64 @@
+/*
+ * upload.h: closed packs put and indexed on threads of their own
+ * (upload.c), so that the sealing workers of writer.c go on sealing
+ * while a pack travels.  Inside store/ only.
+ */
+#ifndef UPLOAD_H
+#define UPLOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pack.h"
+#include "rd.h"
+#include "store.h"
+
+/* A sealed pack, ready to put: its bytes, name and table. */
+struct upload {
+	struct wb pack;		/* the whole pack, table and end included */
+	uint8_t h[STORE_HASH_LEN];	/* its SHA-256: its name */
+	struct pack_entry *e;	/* its table, for the index */
+	size_t n;
+	int index_kind;		/* INDEX_PACK_DATA or INDEX_PACK_TREES */
+};
+
+struct upload_pool;
+
+/*
+ * upload_pool_new(s, n, out):
+ * Start ${n} threads (1 to STORE_UPLOADS_MAX) that put packs into the
+ * backend of ${s} and add them to its index.  At most ${n} packs wait
+ * beside the ${n} in flight.  Returns 0, -ENOMEM or -EAGAIN.
+ */
+int upload_pool_new(struct store *s, size_t n, struct upload_pool **out);
+
+/*
+ * upload_submit(p, u):
+ * Hand ${u} to the pool, which owns its buffers from now on, whatever
+ * the result; blocks while the queue is full.  Returns 0, or the first
+ * error of an earlier put (then ${u} is dropped, not put).
+ */
+int upload_submit(struct upload_pool *p, struct upload *u);
+
+/*
+ * upload_wait(p):
+ * Wait until every pack handed over is put and indexed.  Returns 0 or
+ * the first error of any of them.
+ */
+int upload_wait(struct upload_pool *p);
+
+/* upload_error(p): the first error of a put so far, or 0. */
+int upload_error(struct upload_pool *p);
+
+/*
+ * upload_put(s, u):
+ * Put and index ${u} on the calling thread; its buffers stay the
+ * caller's.  Returns 0 (also where the pack was there already), or
+ * -errno.
+ */
+int upload_put(struct store *s, const struct upload *u);
+
+/* upload_pool_free(p): stop the threads (after the packs queued) and free. */
+void upload_pool_free(struct upload_pool *p);
+
+#endif

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# tests/bench/s3_ingest.sh: a first ingest into S3 (the test RGW on
+# 127.0.0.1) against its ceiling, in one run (issue 19, "Into S3").
+#
+# The data: the bench's 256 MiB random file and the kernel tree's
+# Documentation/ (tests/bench/prepare.sh), in the page cache.  For each of
+# REPEAT rounds, each on a fresh store or bucket:
+#   local   amber ingest into a local store (its packs are the ceiling's bytes)
+#   put     the ceiling: that store's packs PUT by curl, UPLOADS at once
+#           (xargs -P), into a bucket with Object Lock, as amber's are
+#   s3      amber ingest into s3://BUCKET/PREFIX (--uploads UPLOADS)
+#   restic  restic 0.14's S3 backend on the same gateway
+# Prints the medians, and amber's S3 wall time as a ratio to the larger of
+# local and put (goal: at most 1.25), and to restic's.  The gateway shares
+# the CPUs with the client, as it would on one small host.
+#
+#   bash tests/bench/s3_ingest.sh [AMBER ...]     (default: build/amber)
+#   REPEAT=3 UPLOADS=4 AMBER_BENCH_DIR=/var/tmp/amber-bench
+# With several binaries, each is timed in every round (an A/B); the put,
+# local and restic figures come from the first.  Each amber S3 ingest's
+# CPU time (user+sys, from time(1)) is printed too: a figure that the
+# other load on the machine disturbs less than wall time.
+if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
+top=$(cd "$(dirname "$0")/../.." && pwd)
+export AMBER_TOP=$top
+export RGW_STORE_GB=${RGW_STORE_GB:-16}
+. "$top/tests/s3/lib.sh"
+REPEAT=${REPEAT:-3}
+UPLOADS=${UPLOADS:-4}
+base=${AMBER_BENCH_DIR:-/var/tmp/amber-bench}/data/base
+rnd=$base/amber-bench-random.bin
+[ -f "$rnd" ] && [ -d "$base/Documentation" ] ||
+    fail "no bench data: run tests/bench/prepare.sh"
+[ $# -gt 0 ] || set -- "$AMBER"
+command -v restic >/dev/null || fail "restic is not installed"
+
+now_ns() { date +%s%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'; }
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 }
+    END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# The data, in a directory of its own, read once into the page cache.
+mkdir -p "$T/data"
+cp -r "$base/Documentation" "$rnd" "$T/data/" || fail "copying the data"
+tar -C "$T/data" -cf - . | cat >/dev/null
+bytes=$(du -sb "$T/data" | cut -f1)
+
+s3_start
+export AMBER_PASSPHRASE=s3bench XDG_CACHE_HOME=$T/cache
+export RESTIC_PASSWORD=s3bench
+declare -A runs
+add() { runs[$1]="${runs[$1]:-} $2"; }
+
+put_packs() { # dir bucket: PUT every pack under dir, UPLOADS at once
+	find "$1/packs" -type f | sed "s|^$1/||" |
+	    xargs -P "$UPLOADS" -I{} curl -sS -f -o /dev/null \
+	    --aws-sigv4 "aws:amz:us-east-1:s3" \
+	    --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+	    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
+	    -T "$1/{}" "$S3_ENDPOINT/$2/{}"
+}
+
+for round in $(seq "$REPEAT"); do
+	L=$T/local.$round
+	"$1" init "$L" --kdf log2n=10,r=8,p=1 >/dev/null || fail "init $L"
+	t0=$(now_ns)
+	"$1" ingest "$L" --dir data="$T/data" -q || fail "local ingest"
+	t1=$(now_ns)
+	add local "$(secs "$t0" "$t1")"
+	tar -C "$L" -cf - . | cat >/dev/null
+
+	s3_bucket "ceil$round" lock
+	t0=$(now_ns)
+	put_packs "$L" "ceil$round" || fail "curl PUTs"
+	t1=$(now_ns)
+	add put "$(secs "$t0" "$t1")"
+	rm -rf "$L"
+
+	i=0
+	for bin in "$@"; do
+		i=$((i + 1))
+		s3_bucket "a$round-$i" lock
+		S=s3://a$round-$i/store
+		"$bin" init "$S" --retention 1d --kdf log2n=10,r=8,p=1 \
+		    >/dev/null || fail "init $S"
+		rm -rf "$T/cache"
+		t0=$(now_ns)
+		/usr/bin/time -o "$T/cpu" -f '%U %S' "$bin" ingest "$S" \
+		    --dir data="$T/data" -q || fail "$bin: S3 ingest"
+		t1=$(now_ns)
+		add "s3.$i" "$(secs "$t0" "$t1")"
+		add "cpu.$i" "$(awk '{ printf "%.2f", $1 + $2 }' "$T/cpu")"
+	done
+
+	s3_bucket "restic$round" plain
+	R=s3:$S3_ENDPOINT/restic$round
+	restic -r "$R" init -q >/dev/null 2>&1 || fail "restic init"
+	t0=$(now_ns)
+	restic -r "$R" backup -q "$T/data" >/dev/null || fail "restic backup"
+	t1=$(now_ns)
+	add restic "$(secs "$t0" "$t1")"
+	echo "round $round:$(for k in local put restic; do
+	    printf ' %s %s' "$k" "${runs[$k]##* }"; done)$(i=0; for b in "$@"; do
+	    i=$((i + 1)); printf ' s3.%d %s' "$i" "${runs[s3.$i]##* }"; done)" >&2
+done
+
+m_local=$(median ${runs[local]})
+m_put=$(median ${runs[put]})
+m_restic=$(median ${runs[restic]})
+ceil=$(awk -v a="$m_local" -v b="$m_put" 'BEGIN { print (a > b) ? a : b }')
+printf 'data: %d bytes; %d rounds; medians; %d uploads at once\n' \
+    "$bytes" "$REPEAT" "$UPLOADS"
+printf '%-28s %8s s\n' "local ingest" "$m_local" "curl PUT of its packs" \
+    "$m_put" "restic to S3" "$m_restic"
+i=0
+for bin in "$@"; do
+	i=$((i + 1))
+	m=$(median ${runs[s3.$i]})
+	printf '%-28s %8s s   /ceiling %.2f (goal <= 1.25)   /restic %.2f\n' \
+	    "amber to S3 ($i)" "$m" \
+	    "$(awk -v a="$m" -v b="$ceil" 'BEGIN { print a / b }')" \
+	    "$(awk -v a="$m" -v b="$m_restic" 'BEGIN { print a / b }')"
+	echo "  runs:${runs[s3.$i]}; amber's CPU (user+sys), median" \
+	    "$(median ${runs[cpu.$i]}) s:${runs[cpu.$i]}"
+done
