@@ -46,3 +46,39 @@ print("%-6s %-8s %7.2fs %7.2fs %7.2fs %7.2fs %6s" % (sys.argv[2],
 P
 	done
 done
+
+# The unchanged rerun against its floor (issue 19): with pipelines=no and
+# wiki=no, an unchanged rerun at --jobs 4 fetches nothing; the floor is a
+# bare `git ls-remote` of every repository, four at a time.  Medians of
+# REPEAT (default 3) runs each, interleaved.
+REPEAT=${REPEAT:-3}
+echo "gitlab-group $URL/grp pipelines=no wiki=no" >"$T/sources.np"
+rm -rf "$T/S" "$T/cache"
+"$AMBER" init --kdf log2n=10,r=8,p=1 "$T/S" >/dev/null || fail "init"
+"$AMBER" ingest "$T/S" --sources "$T/sources.np" --jobs 4 -q ||
+    fail "ingest"
+i=1
+: >"$T/urls"
+while [ $i -le "$N" ]; do
+	echo "$URL/git/grp/s$((i % 5))/r$i.git" >>"$T/urls"
+	i=$((i + 1))
+done
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+a=; l=
+for k in $(seq "$REPEAT"); do
+	t0=$(now_ms)
+	"$AMBER" ingest "$T/S" --sources "$T/sources.np" --jobs 4 -q ||
+	    fail "rerun"
+	t1=$(now_ms)
+	xargs -P 4 -n 1 git ls-remote <"$T/urls" >/dev/null ||
+	    fail "git ls-remote"
+	t2=$(now_ms)
+	a="$a $((t1 - t0))"; l="$l $((t2 - t1))"
+done
+med() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 }
+    END { print v[int((NR + 1) / 2)] }'; }
+ma=$(med $a); ml=$(med $l)
+printf 'unchanged rerun, pipelines=no, --jobs 4: %d ms (runs:%s)\n' "$ma" "$a"
+printf 'git ls-remote of all %d, 4 at a time:  %d ms (runs:%s)\n' "$N" "$ml" "$l"
+awk -v a="$ma" -v b="$ml" \
+    'BEGIN { printf "ratio %.2f (goal <= 1.2)\n", a / b }'

@@ -549,6 +549,18 @@ job_strerror(const struct job *j, int r)
 	return cli_strerror(r);
 }
 
+/* src_git_reuse() of ${j}'s two sources from the previous snapshot. */
+static int
+git_reuse(struct run *o, struct job *j, struct store_source out[2])
+{
+	char mirror[STORE_NAME_MAX + 8];
+
+	snprintf(mirror, sizeof(mirror), "%s.git", j->name);
+	return src_git_reuse(&o->ctx, j->name, j->where, job_git_flags(j),
+	    prev_source(o, STORE_REPOS, j->name),
+	    prev_source(o, STORE_REPOS, mirror), out);
+}
+
 static void
 store_all(struct run *o)
 {
@@ -576,9 +588,13 @@ store_all(struct run *o)
 			r = src_dir_read(&o->ctx, j->name, j->where, &d, out);
 		} else if (j->kind == STORE_REPOS) {
 			got = 2;
-			r = j->fetch_err < 0 ? j->fetch_err :
-			    src_git_read_fetched(&o->ctx, j->name, j->where,
-			    job_git_flags(j), out);
+			if (j->fetch_err < 0)
+				r = j->fetch_err;
+			else if (j->fetch_err == 1 && git_reuse(o, j, out) == 0)
+				r = 0;	/* unchanged upstream: as stored */
+			else
+				r = src_git_read_fetched(&o->ctx, j->name,
+				    j->where, job_git_flags(j), out);
 		} else {
 			r = src_forge_read(&o->ctx, j->name, j->where,
 			    prev_source(o, j->kind, j->name), out);

@@ -105,9 +105,71 @@ out:
 }
 
 /*
+ * The fetch state: the file ${dir}/amber-remote holds "URL\n" and then
+ * what `git ls-remote --symref origin` printed when the cache was last
+ * brought up to date from URL (fetched, HEAD set).  Written only once a
+ * fetch has fully succeeded, and removed before one starts, so it never
+ * describes a cache that is half way.  A local cache, like the mirror
+ * itself: whoever can write the index directory could also write the
+ * mirror.
+ */
+static char *
+state_path(const struct gsrc *g, const char *suffix)
+{
+	return git_str_cat(g->dir, "/amber-remote", suffix);
+}
+
+int
+git_state_read(const struct gsrc *g, char **text, size_t *len)
+{
+	char *path = state_path(g, "");
+	int r;
+
+	if (path == NULL)
+		return -ENOMEM;
+	r = io_read_file(path, REFS_OUT_MAX + 65536, text, len);
+	free(path);
+	return r;
+}
+
+static void
+state_remove(const struct gsrc *g)
+{
+	char *path = state_path(g, "");
+
+	if (path != NULL)
+		unlink(path);
+	free(path);
+}
+
+/* Record that the cache is what ${listing} says ${url} holds. */
+static void
+state_write(const struct gsrc *g, const char *url, const char *listing)
+{
+	char *path = state_path(g, "");
+	char *tmp = state_path(g, ".new");
+	FILE *f = NULL;
+
+	if (path == NULL || tmp == NULL || (f = fopen(tmp, "we")) == NULL)
+		goto out;
+	if (fprintf(f, "%s\n%s", url, listing) < 0) {
+		fclose(f);
+		unlink(tmp);
+		goto out;
+	}
+	if (fclose(f) != 0 || rename(tmp, path) != 0)
+		unlink(tmp);
+out:
+	free(path);
+	free(tmp);
+}
+
+/*
  * Update an existing mirror cache from ${location}: fetch --prune every
  * ref unless ls-remote shows them unchanged, then set HEAD as the remote
- * has it (a symbolic ref, or a detached id).
+ * has it (a symbolic ref, or a detached id).  Returns 1 where ls-remote
+ * prints what it printed at the last complete update (the fetch state):
+ * then only ls-remote runs.
  */
 static int
 cache_fetch(struct gsrc *g, const char *location, const char *quiet)
@@ -126,14 +188,30 @@ cache_fetch(struct gsrc *g, const char *location, const char *quiet)
 	char det[HEX_MAX + 1] = "";
 	char *out = NULL;
 	char *listing = NULL;
+	char *saved = NULL;
+	char *whole = NULL;
+	size_t ulen = strlen(location);
 	size_t len;
+	int is_url_set;
 	int r;
 
-	if ((r = git_run(g, set, NULL, 0, NULL, NULL, 0)) < 0 ||
+	/* Where the state says the URL is set, no `git config` to set it. */
+	is_url_set = git_state_read(g, &saved, &len) == 0 && len > ulen &&
+	    memcmp(saved, location, ulen) == 0 && saved[ulen] == '\n';
+	if ((!is_url_set && (r = git_run(g, set, NULL, 0, NULL, NULL,
+	    0)) < 0) ||
 	    (r = git_run(g, ls, NULL, 0, &out, &len, REFS_OUT_MAX)) < 0)
 		goto done;
-	/* Kept whole: the loop below cuts ${out} at tabs and ends. */
-	if ((listing = strdup(out)) == NULL) {
+	/* The remote lists what it listed at the last complete fetch: the
+	 * cache holds it all, HEAD included.  Nothing more to run. */
+	if (is_url_set && strcmp(saved + ulen + 1, out) == 0) {
+		r = 1;
+		goto done;
+	}
+	state_remove(g);
+	/* Kept whole: the loop below cuts ${out} at tabs and ends, and
+	 * is_cache_current() cuts ${listing} into lines. */
+	if ((listing = strdup(out)) == NULL || (whole = strdup(out)) == NULL) {
 		r = -ENOMEM;
 		goto done;
 	}
@@ -175,9 +253,13 @@ cache_fetch(struct gsrc *g, const char *location, const char *quiet)
 
 		r = git_run(g, argv, NULL, 0, NULL, NULL, 0);
 	}
+	if (r == 0)
+		state_write(g, location, whole);
 done:
 	free(out);
 	free(listing);
+	free(whole);
+	free(saved);
 	return r;
 }
 
@@ -252,7 +334,9 @@ git_cache_update(struct gsrc *g, const char *location, int *lockfd)
 			r = -errno;
 			goto out;
 		}
-	} else if ((r = cache_fetch(g, location, quiet)) < 0) {
+	} else {
+		/* 1: unchanged since the last complete fetch */
+		r = cache_fetch(g, location, quiet);
 		goto out;
 	}
 	r = 0;

@@ -68,6 +68,8 @@ extern char **environ;
 #define TABLE_TREE "git-tree2"
 #define TABLE_BLOB "git-blob"
 #define TABLE_MIRROR "git-mirror"
+/* NAME -> the fetch state's hash and the two stored roots made from it */
+#define TABLE_STATE "git-state1"
 #define VAL_VERSION 1
 #define TREE_VAL_LEN (1 + 2 * STORE_HASH_LEN + 3 * 8)
 #define EXT_VAL_LEN STORE_EXTENT_LEN
@@ -221,7 +223,10 @@ int git_browse_build(struct gsrc *g, const struct gref *refs, size_t n_refs,
 
 /* git_cache.c */
 char *git_location_resolve(const char *location);
+/* 0 updated, 1 nothing changed since the last complete update, -errno */
 int git_cache_update(struct gsrc *g, const char *location, int *lockfd);
+/* The fetch state of the cache in g->dir (malloc'd, NUL-terminated). */
+int git_state_read(const struct gsrc *g, char **text, size_t *len);
 int git_refs_list(struct gsrc *g, struct gref **out, size_t *n_out);
 
 /* git_mirror.c */

@@ -32,6 +32,8 @@
  * and a blob id to its extents; cached values are parsed strictly and
  * used only once the store is known to hold the chunk they name.
  */
+#include <openssl/evp.h>
+
 #include "gitint.h"
 #include "src_git.h"
 
@@ -88,6 +90,108 @@ head_read(struct gsrc *g, char **head)
 	    !(len - 1 == g->hexlen && hex_is_lower(h, g->hexlen)))
 		return gerr(g, -EBADMSG, "malformed HEAD in the mirror cache");
 	return 0;
+}
+
+/*
+ * The hash of the cache's fetch state (git_state_read()) for ${name} at
+ * ${location} with ${flags}: what decides the two stored sources, as
+ * long as the code that makes them is the same (the "1" below: raise
+ * it when the stored layout changes).  Returns 0, -ENOENT if there is
+ * no state, -errno.
+ */
+static int
+state_hash(const struct gsrc *g, const char *location, unsigned flags,
+    uint8_t h[32])
+{
+	EVP_MD_CTX *md = NULL;
+	char *text = NULL;
+	size_t len;
+	uint8_t fl[4];
+	int r;
+
+	if ((r = git_state_read(g, &text, &len)) < 0)
+		return r;
+	le_put(fl, flags, 4);
+	r = -ENOMEM;
+	if ((md = EVP_MD_CTX_new()) != NULL &&
+	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(md, "amber git state 1", 18) == 1 &&
+	    EVP_DigestUpdate(md, fl, 4) == 1 &&
+	    EVP_DigestUpdate(md, g->name, strlen(g->name) + 1) == 1 &&
+	    EVP_DigestUpdate(md, location, strlen(location) + 1) == 1 &&
+	    EVP_DigestUpdate(md, text, len) == 1 &&
+	    EVP_DigestFinal_ex(md, h, NULL) == 1)
+		r = 0;
+	EVP_MD_CTX_free(md);
+	free(text);
+	return r;
+}
+
+#define STATE_VAL_LEN (32 + 2 * sizeof(struct store_ref))
+
+/*
+ * Remember (once the snapshot is committed) that ${out} was stored from
+ * the fetch state of the cache: src_git_reuse() takes them again while
+ * the remote lists the same refs.  A partial read is not remembered.
+ */
+static void
+state_record(const struct gsrc *g, const char *location, unsigned flags,
+    const struct store_source out[2])
+{
+	uint8_t v[STATE_VAL_LEN];
+
+	if ((out[0].flags | out[1].flags) & STORE_SOURCE_PARTIAL ||
+	    state_hash(g, location, flags, v) < 0)
+		return;
+	memcpy(v + 32, &out[0].root.tree, sizeof(struct store_ref));
+	memcpy(v + 32 + sizeof(struct store_ref), &out[1].root.tree,
+	    sizeof(struct store_ref));
+	(void)store_writer_cache_put(g->c->w, TABLE_STATE, g->name,
+	    strlen(g->name), v, sizeof(v));
+}
+
+int
+src_git_reuse(struct src_ctx *c, const char *name, const char *location,
+    unsigned flags, const struct store_source *prev,
+    const struct store_source *prev_mirror, struct store_source out[2])
+{
+	const unsigned bad = STORE_SOURCE_STALE | STORE_SOURCE_PARTIAL;
+	struct gsrc g;
+	uint8_t h[32];
+	void *v = NULL;
+	size_t vlen = 0;
+	int r;
+
+	if (prev == NULL || prev_mirror == NULL ||
+	    ((prev->flags | prev_mirror->flags) & bad) != 0 ||
+	    !store_source_name_ok(name, strlen(name)))
+		return -ENOENT;
+	memset(&g, 0, sizeof(g));
+	g.c = c;
+	g.name = name;
+	if ((g.dir = git_str_cat(store_index_dir(c->s), "/git/", name)) ==
+	    NULL)
+		return -ENOMEM;
+	if ((r = state_hash(&g, location, flags, h)) < 0 ||
+	    (r = store_cache_get(c->s, TABLE_STATE, name, strlen(name), &v,
+	    &vlen)) < 0)
+		goto out;
+	r = -ENOENT;
+	if (vlen != STATE_VAL_LEN || memcmp(v, h, 32) != 0 ||
+	    memcmp((uint8_t *)v + 32, &prev->root.tree,
+	    sizeof(struct store_ref)) != 0 ||
+	    memcmp((uint8_t *)v + 32 + sizeof(struct store_ref),
+	    &prev_mirror->root.tree, sizeof(struct store_ref)) != 0)
+		goto out;
+	out[0] = *prev;
+	out[1] = *prev_mirror;
+	url_redact(location, out[0].origin, sizeof(out[0].origin));
+	memcpy(out[1].origin, out[0].origin, sizeof(out[1].origin));
+	r = 0;
+out:
+	free(v);
+	free(g.dir);
+	return r;
 }
 
 /*
@@ -158,6 +262,7 @@ git_read(struct src_ctx *c, const char *name, const char *location,
 		goto out;
 	if (g.is_partial)
 		out[0].flags |= STORE_SOURCE_PARTIAL;
+	state_record(&g, location, flags, out);
 	r = 0;
 out:
 	cf_close(&g);

@@ -27,7 +27,8 @@
  * ${flags}: 0 or SRC_GIT_LISTED.  Thread-safe for distinct names (and
  * serialised by a file lock for the same one).  Returns -EIO if git
  * fails (its messages say why), -EINVAL for a bad name or location,
- * other -errno.
+ * other -errno; 1 where ls-remote lists exactly what it listed at the
+ * last complete fetch (then nothing else ran: see src_git_reuse()).
  */
 int src_git_fetch(struct src_ctx *c, const char *name, const char *location,
     unsigned flags);
@@ -40,6 +41,22 @@ int src_git_fetch(struct src_ctx *c, const char *name, const char *location,
  */
 int src_git_read_fetched(struct src_ctx *c, const char *name,
     const char *location, unsigned flags, struct store_source out[2]);
+
+/*
+ * src_git_reuse(c, name, location, flags, prev, prev_mirror, out):
+ * After src_git_fetch() returned 1: where this machine stored ${prev}
+ * and ${prev_mirror} (repos/NAME and NAME.git of the previous snapshot)
+ * from the very fetch state the cache still has, for the same location
+ * and flags, copy them to out[0] and out[1] (origin redacted) and
+ * return 0: an unchanged repository is not read again.  The record is
+ * the local cache's, written only once the snapshot that holds the two
+ * sources was committed, and it names their stored trees by id and key,
+ * so only a tree this machine stored from that state is ever reused.
+ * -ENOENT where any of that does not hold (then read as usual).
+ */
+int src_git_reuse(struct src_ctx *c, const char *name, const char *location,
+    unsigned flags, const struct store_source *prev,
+    const struct store_source *prev_mirror, struct store_source out[2]);
 
 /*
  * src_git_has_heads(name, location, flags):
