@@ -7,10 +7,8 @@
 . "$AMBER_TOP/tests/forge/lib.sh"
 
 export GITHUB_TOKEN=$TOKEN
-server_start github-v1
-export AMBER_GITHUB_API=$API
-ingest --pipeline gh=github:octo/app
-[ "$RC" -eq 0 ] || { cat "$T/err"; fail "first ingest exited $RC"; }
+github_start github-v1
+ingest_ok first --pipeline gh=github:octo/app
 restore_to "$T/a" gh
 diff -r "$EXP/github-1" "$T/a/gh" || fail "first snapshot differs from expected/github-1"
 [ "$(requests '^api .* auth=no')" -eq 0 ] || fail "an API request went without the token"
@@ -22,10 +20,8 @@ grep -q '"secret"' "$T/a/gh/hooks.json" && fail "hook secret stored"
 grep -q '"name": "NPM_TOKEN"' "$T/a/gh/variables.json" || fail "secret names missing"
 server_stop
 
-server_start github-v1 github-v2
-export AMBER_GITHUB_API=$API
-ingest --pipeline gh=github:octo/app
-[ "$RC" -eq 0 ] || { cat "$T/err"; fail "second ingest exited $RC"; }
+github_start github-v1 github-v2
+ingest_ok second --pipeline gh=github:octo/app
 restore_to "$T/b" gh
 diff -r "$EXP/github-2" "$T/b/gh" || fail "second snapshot differs from expected/github-2"
 [ "$(requests '/actions/runs/3000[01]/')" -eq 0 ] || fail "old runs fetched again"

@@ -10,10 +10,8 @@
 export AMBER_GITLAB_TOKEN=$TOKEN
 SPEC=gitlab:https://gitlab.example.com/grp/app
 
-server_start gitlab-v1
-export AMBER_GITLAB_API=$API/api/v4
-ingest --pipeline gl=$SPEC
-[ "$RC" -eq 0 ] || { cat "$T/err"; fail "first ingest exited $RC"; }
+gitlab_start gitlab-v1
+ingest_ok first --pipeline gl=$SPEC
 restore_to "$T/a" gl
 diff -r "$EXP/gitlab-1" "$T/a/gl" || fail "first snapshot differs from expected/gitlab-1"
 [ "$(requests ' auth=no')" -eq 0 ] || fail "an API request went without the token"
@@ -31,10 +29,8 @@ grep -q '"value": "glpat-s3cr3t-value"' "$T/a/gl/variables.json" ||
 [ "$(stat -c %a "$T/a/gl/variables.json")" = 600 ] || fail "variables.json mode"
 server_stop
 
-server_start gitlab-v1 gitlab-v2
-export AMBER_GITLAB_API=$API/api/v4
-ingest --pipeline gl=$SPEC
-[ "$RC" -eq 0 ] || { cat "$T/err"; fail "second ingest exited $RC"; }
+gitlab_start gitlab-v1 gitlab-v2
+ingest_ok second --pipeline gl=$SPEC
 restore_to "$T/b" gl
 diff -r "$EXP/gitlab-2" "$T/b/gl" || fail "second snapshot differs from expected/gitlab-2"
 # Old runs are carried, not fetched again (their routes now answer 500).

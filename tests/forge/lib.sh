@@ -56,6 +56,18 @@ server_start() {
 	: >"$T/req.log"
 }
 
+# gitlab_start FIXTURE... / github_start FIXTURE...: server_start, and the
+# forge's API variable pointing at the server.
+gitlab_start() {
+	server_start "$@"
+	export AMBER_GITLAB_API=$API/api/v4
+}
+
+github_start() {
+	server_start "$@"
+	export AMBER_GITHUB_API=$API
+}
+
 server_stop() {
 	kill "$SRV_PID" 2>/dev/null
 	wait "$SRV_PID" 2>/dev/null
@@ -67,6 +79,20 @@ server_stop() {
 ingest() {
 	"$AMBER" ingest "$T/S" "$@" >"$T/out" 2>"$T/err"
 	RC=$?
+}
+
+# rc_ok WHAT: fail, showing $T/err, unless the last ingest ($RC) exited 0.
+rc_ok() {
+	[ "$RC" -eq 0 ] || { cat "$T/err"; fail "$1 exited $RC"; }
+}
+
+# ingest_ok WHICH ARGS...: ingest ARGS, then rc_ok "WHICH ingest" (WHICH
+# is first, second...).
+ingest_ok() {
+	_which=$1
+	shift
+	ingest "$@"
+	rc_ok "$_which ingest"
 }
 
 # restore_to DIR NAME: restore latest:pipelines/NAME into DIR.
