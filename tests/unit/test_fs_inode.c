@@ -55,7 +55,6 @@ commit(struct store *s, int64_t t)
 	struct store_writer *w = NULL;
 	struct store_tb *tb = NULL;
 	struct store_source src;
-	struct store_snap_new sn;
 	struct store_entry e;
 	struct store_entry d;
 	uint8_t id[STORE_HASH_LEN];
@@ -98,12 +97,7 @@ commit(struct store *s, int64_t t)
 	src.root.name_len = 0;
 	if ((r = store_tb_finish(w, tb, &src.root)) < 0)
 		goto out;
-	memset(&sn, 0, sizeof(sn));
-	sn.time_sec = t;
-	sn.host = "testhost";
-	sn.sources = &src;
-	sn.n_sources = 1;
-	r = store_writer_commit(w, &sn, id);
+	r = fixture_commit(w, t, "testhost", &src, 1, id);
 out:
 	store_tb_free(tb);
 	store_writer_free(w);

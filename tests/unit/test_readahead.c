@@ -127,7 +127,6 @@ write_snapshot(struct store *s)
 	struct store_tb *top_tb = NULL;
 	struct store_tb *dir = NULL;
 	struct store_source src;
-	struct store_snap_new sn;
 	struct store_entry root;
 	struct store_entry e;
 	uint8_t id[32];
@@ -175,12 +174,7 @@ write_snapshot(struct store *s)
 	src.kind = STORE_FILES;
 	snprintf(src.name, sizeof(src.name), "data");
 	src.root = root;
-	memset(&sn, 0, sizeof(sn));
-	sn.time_sec = 1764201600;
-	sn.host = "h";
-	sn.sources = &src;
-	sn.n_sources = 1;
-	r = store_writer_commit(w, &sn, id);
+	r = fixture_commit(w, 1764201600, "h", &src, 1, id);
 out:
 	store_tb_free(dir);
 	store_tb_free(top_tb);
