@@ -198,6 +198,13 @@ const char *cli_strerror(int r);
 int cli_exit_status(int r);
 
 /*
+ * cli_store_opts(c, o):
+ * Fill ${o} from ${c}'s common options: the index directory, the S3
+ * options, --key-id and whether to leave the index as it is; the rest 0.
+ */
+void cli_store_opts(const struct cli_common *c, struct store_opts *o);
+
+/*
  * cli_open(cmd, location, c, do_unlock, out):
  * Open the store at ${location} with ${c}'s options and, if ${do_unlock},
  * unlock it with the key file ${c}->key_file if given, else with the
