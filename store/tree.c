@@ -14,6 +14,17 @@
 /* Smallest encoded entry: name length, 1-byte name, fixed fields. */
 #define ENTRY_MIN (2 + 1 + 1 + 4 * 3 + 8 + 4 + 8 + 8 + 4)
 
+void
+store_entry_init(struct store_entry *e, const char *name, uint8_t type,
+    uint32_t mode)
+{
+	memset(e, 0, sizeof(*e));
+	e->name = (const uint8_t *)name;
+	e->name_len = strlen(name);
+	e->type = type;
+	e->mode = mode;
+}
+
 uint8_t *
 store_extent_put(uint8_t *p, const struct store_extent *x)
 {

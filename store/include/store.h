@@ -146,6 +146,15 @@ store_entry_mtime(const struct store_entry *e, int64_t psec, uint32_t pnsec,
 	}
 }
 
+/*
+ * store_entry_init(e, name, type, mode):
+ * Zero ${e}, then give it the name ${name} (a C string, borrowed: it must
+ * outlive ${e}), the type ${type} (enum store_type) and the permission
+ * bits ${mode}.
+ */
+void store_entry_init(struct store_entry *e, const char *name, uint8_t type,
+    uint32_t mode);
+
 /* ---- opening ---------------------------------------------------------- */
 
 struct store_opts {

@@ -184,11 +184,7 @@ deep_entry(struct ctx *c, long n, struct store_entry *root)
 	memset(&x, 0, sizeof(x));
 	memset(x.ref.id, 0xab, sizeof(x.ref.id));	/* in no pack */
 	x.len = 5;
-	memset(&e, 0, sizeof(e));
-	e.name = (const uint8_t *)"f";
-	e.name_len = 1;
-	e.type = STORE_REG;
-	e.mode = 0644;
+	store_entry_init(&e, "f", STORE_REG, 0644);
 	e.size = 5;
 	e.extents = &x;
 	e.n_extents = 1;
@@ -197,11 +193,7 @@ deep_entry(struct ctx *c, long n, struct store_entry *root)
 			return r;
 		if ((r = store_tb_add(tb, &e)) < 0)
 			break;
-		memset(&e, 0, sizeof(e));
-		e.name = (const uint8_t *)"d";
-		e.name_len = 1;
-		e.type = STORE_DIR;
-		e.mode = 0755;
+		store_entry_init(&e, "d", STORE_DIR, 0755);
 		if ((r = store_tb_finish(c->w, tb, &e)) < 0)
 			break;
 		store_tb_free(tb);

@@ -34,11 +34,7 @@ static char index_dir[128];
 static void
 entry(struct store_entry *e, const char *name, uint8_t type, uint64_t link)
 {
-	memset(e, 0, sizeof(*e));
-	e->name = (const uint8_t *)name;
-	e->name_len = strlen(name);
-	e->type = type;
-	e->mode = type == STORE_DIR ? 0755 : 0644;
+	store_entry_init(e, name, type, type == STORE_DIR ? 0755 : 0644);
 	e->mtime_sec = T1 - 100;
 	e->link = link;
 	if (type == STORE_LNK) {
