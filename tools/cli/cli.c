@@ -125,6 +125,16 @@ cli_args(const char *cmd, const struct cli_common *c, const char *usage,
 }
 
 int
+cli_parse(int argc, char **argv, const struct option *longopts,
+    const char *usage, int n_args, struct cli_common *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (cli_getopt(argc, argv, longopts, c) != -1)
+		return cli_usage(argv[0], usage, 1);
+	return cli_args(argv[0], c, usage, argc, n_args);
+}
+
+int
 cli_flush(const char *cmd, int r)
 {
 	if (fflush(stdout) != 0 && r == CLI_EXIT_OK) {

@@ -73,10 +73,7 @@ cmd_doctor(int argc, char **argv)
 	int n_bad = 0;
 	int r;
 
-	memset(&c, 0, sizeof(c));
-	if (cli_getopt(argc, argv, longopts, &c) != -1)
-		return cli_usage(argv[0], usage, 1);
-	if ((r = cli_args(argv[0], &c, usage, argc, 1)) >= 0)
+	if ((r = cli_parse(argc, argv, longopts, usage, 1, &c)) >= 0)
 		return r;
 	if (strncmp(argv[optind], "s3://", 5) != 0) {
 		cli_err(argv[0], "%s: not an s3:// store; a local store is "
