@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tree.h"
 
@@ -23,6 +24,16 @@ store_entry_init(struct store_entry *e, const char *name, uint8_t type,
 	e->name_len = strlen(name);
 	e->type = type;
 	e->mode = mode;
+}
+
+void
+store_entry_stat(struct store_entry *e, const struct stat *st)
+{
+	e->mode = st->st_mode & 07777;
+	e->uid = st->st_uid;
+	e->gid = st->st_gid;
+	e->mtime_sec = st->st_mtim.tv_sec;
+	e->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
 }
 
 uint8_t *
