@@ -101,6 +101,14 @@ restore_to() {
 	    { cat "$T/rerr" >&2; fail "restore of pipelines/$2"; }
 }
 
+# restored_as DIR NAME EXPECTED WHICH: restore_to DIR NAME, and the tree
+# must equal expected/EXPECTED (WHICH names the snapshot: first, second).
+restored_as() {
+	restore_to "$1" "$2"
+	diff -r "$EXP/$3" "$1/$2" ||
+	    fail "$4 snapshot differs from expected/$3"
+}
+
 # requests PATTERN: how many logged requests match the grep pattern.
 requests() {
 	grep -c -- "$1" "$T/req.log"
