@@ -14,8 +14,7 @@ expect 0 "$AMBER" ingest "$S" --dir "src=$T/src" --time 2026-01-01T00:00:00Z
 expect 0 "$AMBER" key new-ingest "$S" --label host-a --output "$T/k"
 key_ingest "$S" "$T/k" --dir "src=$T/src"
 G=$ID
-expect 0 "$AMBER" snapshots "$S" --json
-cp "$T/out" "$T/before.json"
+snap_list "$T/before.json" "$S"
 name=$(snap_field "$T/before.json" "$G" name)
 case $name in *Z) ;; *) fail "unexpected name $name" ;; esac
 
