@@ -7,12 +7,34 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tree.h"
 
 #define TREE_MAGIC "ATR1"
 /* Smallest encoded entry: name length, 1-byte name, fixed fields. */
 #define ENTRY_MIN (2 + 1 + 1 + 4 * 3 + 8 + 4 + 8 + 8 + 4)
+
+void
+store_entry_init(struct store_entry *e, const char *name, uint8_t type,
+    uint32_t mode)
+{
+	memset(e, 0, sizeof(*e));
+	e->name = (const uint8_t *)name;
+	e->name_len = strlen(name);
+	e->type = type;
+	e->mode = mode;
+}
+
+void
+store_entry_stat(struct store_entry *e, const struct stat *st)
+{
+	e->mode = st->st_mode & 07777;
+	e->uid = st->st_uid;
+	e->gid = st->st_gid;
+	e->mtime_sec = st->st_mtim.tv_sec;
+	e->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
+}
 
 uint8_t *
 store_extent_put(uint8_t *p, const struct store_extent *x)

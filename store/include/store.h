@@ -146,6 +146,24 @@ store_entry_mtime(const struct store_entry *e, int64_t psec, uint32_t pnsec,
 	}
 }
 
+/*
+ * store_entry_init(e, name, type, mode):
+ * Zero ${e}, then give it the name ${name} (a C string, borrowed: it must
+ * outlive ${e}), the type ${type} (enum store_type) and the permission
+ * bits ${mode}.
+ */
+void store_entry_init(struct store_entry *e, const char *name, uint8_t type,
+    uint32_t mode);
+
+struct stat;
+
+/*
+ * store_entry_stat(e, st):
+ * Set ${e}'s permission bits, owner, group and mtime from ${st} (an
+ * lstat(2) of the file it records); its other fields are left as they are.
+ */
+void store_entry_stat(struct store_entry *e, const struct stat *st);
+
 /* ---- opening ---------------------------------------------------------- */
 
 struct store_opts {
@@ -588,6 +606,27 @@ int store_resolve(struct store *s, const struct store_entry *root,
  */
 int store_read(struct store *s, const struct store_entry *e, uint64_t off,
     uint8_t *buf, size_t len, size_t *got);
+
+/*
+ * store_read_whole(s, e, max, out, len):
+ * Read all of the regular file ${e}, at most ${max} bytes, into a
+ * malloc'd buffer with a NUL after its *${len} bytes, which the caller
+ * frees.  Returns 0; -EBADMSG if ${e} is not a regular file, is longer
+ * than ${max} or reads short; -ENOMEM; or as store_read().  Thread
+ * safety as store_read().
+ */
+int store_read_whole(struct store *s, const struct store_entry *e,
+    size_t max, char **out, size_t *len);
+
+/*
+ * store_read_file(s, root, path, max, out, len):
+ * store_read_whole() of the file ${path} below the directory entry
+ * ${root} (store_resolve()).  Returns as store_resolve() where ${path}
+ * does not lead to an entry (-ENOENT, -ENOTDIR), else as
+ * store_read_whole() (-EBADMSG for "", ${root} itself).
+ */
+int store_read_file(struct store *s, const struct store_entry *root,
+    const char *path, size_t max, char **out, size_t *len);
 
 /*
  * store_chunk_read(s, ref, buf, cap, len):

@@ -5,10 +5,7 @@
 # Every command must go on working, naming each oversized object as
 # damage, instead of failing with "out of memory" (or reading 1 TiB).
 . "$(dirname "$0")/../cli/lib.sh"
-S=$T/store
-D=$T/src
-new_store "$S"
-mkdir -p "$D"
+new_store_src
 printf 'one\n' >"$D/f"
 expect 0 "$AMBER" ingest "$S" --dir "src=$D" --time 2026-11-27T03:00:00Z
 printf 'two\n' >"$D/f"

@@ -7,10 +7,7 @@
 # ignored with a warning naming it, and the key's later snapshots must
 # be flagged [revoked] while those made before stay trusted.
 . "$(dirname "$0")/../cli/lib.sh"
-S=$T/store
-D=$T/src
-new_store "$S"
-mkdir -p "$D"
+new_store_src
 printf 'data\n' >"$D/f"
 expect 0 "$AMBER" key new-ingest "$S" --label rogue --output "$T/ing.key"
 id=$(sed -n 's/^id //p' "$T/ing.key")

@@ -9,10 +9,7 @@
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/../s3/lib.sh"
 [ -x "$AMBER" ] || fail "$AMBER not built"
-s3_start
-s3_bucket rev lock
-export AMBER_PASSPHRASE="revoke test" XDG_CACHE_HOME="$T/cache"
-S=s3://rev/st
+s3_store rev st "revoke test"
 mkdir -p "$T/src"
 echo data >"$T/src/f"
 "$AMBER" init "$S" --retention 1d --kdf log2n=10,r=8,p=1 -q ||

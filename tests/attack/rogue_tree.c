@@ -48,16 +48,6 @@ has_flag(const struct ctx *c, const char *path)
 	return 0;
 }
 
-static void
-meta(struct store_entry *e, const struct stat *st)
-{
-	e->mode = st->st_mode & 07777;
-	e->uid = st->st_uid;
-	e->gid = st->st_gid;
-	e->mtime_sec = st->st_mtim.tv_sec;
-	e->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
-}
-
 static int
 file_entry(struct ctx *c, int fd, struct store_entry *e)
 {
@@ -121,7 +111,7 @@ dir_entry(struct ctx *c, int dfd, char *path, struct store_entry *dir)
 		memset(&e, 0, sizeof(e));
 		e.name = (const uint8_t *)de->d_name;
 		e.name_len = strlen(de->d_name);
-		meta(&e, &st);
+		store_entry_stat(&e, &st);
 		snprintf(path + plen, 4096 - plen, "/%s", de->d_name);
 		if (has_flag(c, path))
 			e.flags |= STORE_ENTRY_OWNER_VIEWER;
@@ -184,11 +174,7 @@ deep_entry(struct ctx *c, long n, struct store_entry *root)
 	memset(&x, 0, sizeof(x));
 	memset(x.ref.id, 0xab, sizeof(x.ref.id));	/* in no pack */
 	x.len = 5;
-	memset(&e, 0, sizeof(e));
-	e.name = (const uint8_t *)"f";
-	e.name_len = 1;
-	e.type = STORE_REG;
-	e.mode = 0644;
+	store_entry_init(&e, "f", STORE_REG, 0644);
 	e.size = 5;
 	e.extents = &x;
 	e.n_extents = 1;
@@ -197,11 +183,7 @@ deep_entry(struct ctx *c, long n, struct store_entry *root)
 			return r;
 		if ((r = store_tb_add(tb, &e)) < 0)
 			break;
-		memset(&e, 0, sizeof(e));
-		e.name = (const uint8_t *)"d";
-		e.name_len = 1;
-		e.type = STORE_DIR;
-		e.mode = 0755;
+		store_entry_init(&e, "d", STORE_DIR, 0755);
 		if ((r = store_tb_finish(c->w, tb, &e)) < 0)
 			break;
 		store_tb_free(tb);
@@ -303,7 +285,7 @@ main(int argc, char **argv)
 				close(fd);
 				goto out;
 			}
-			meta(&src[n_src].root, &st);
+			store_entry_stat(&src[n_src].root, &st);
 			src[n_src].root.type = STORE_DIR;
 			r = dir_entry(&c, fd, path, &src[n_src].root);
 			if (has_flag(&c, path))

@@ -9,10 +9,7 @@ if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 FORGE="$top/$B/tests/attack_forge"
 [ -x "$AMBER" ] || fail "$AMBER not built"
 [ -x "$FORGE" ] || fail "no forger at $FORGE"
-s3_start
-s3_bucket atk lock
-export AMBER_PASSPHRASE="attack test" XDG_CACHE_HOME="$T/cache"
-S=s3://atk/st
+s3_store atk st "attack test"
 
 mkdir -p "$T/d" "$T/w"
 printf 'genuine: db_password=hunter2\n' >"$T/d/secret.txt"

@@ -26,8 +26,7 @@ grep -q 'warning: --time is in the past' "$T/ingest.err" ||
 # Not latest, though the newest.
 expect 0 "$AMBER" cat "$S" latest:files/src/f
 [ "$(cat "$T/out")" = genuine ] || fail "latest is the backdated snapshot"
-expect 0 "$AMBER" snapshots "$S" --json
-cp "$T/out" "$T/list.json"
+snap_list "$T/list.json" "$S"
 [ "$(snap_field "$T/list.json" "$R1" before_key)" = true ] ||
     fail "a snapshot dated before its key is not flagged: $(cat "$T/list.json")"
 [ "$(snap_field "$T/list.json" "$R1" trusted)" = false ] ||
@@ -49,8 +48,7 @@ H=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["id"])' \
     "$T/out")
 key_ingest "$S" "$T/k" --dir "src=$T/src" --time 2020-07-01T00:00:00Z
 R2=$ID
-expect 0 "$AMBER" snapshots "$S" --json
-cp "$T/out" "$T/list.json"
+snap_list "$T/list.json" "$S"
 [ "$(snap_field "$T/list.json" "$R2" before_parent)" = true ] ||
     fail "a snapshot dated before its parent is not flagged"
 [ "$(snap_field "$T/list.json" "$H" trusted)" = true ] ||
@@ -63,8 +61,7 @@ expect 0 "$AMBER" key new-ingest "$S" --label host-b --output "$T/kb"
 echo later >"$T/src/f"
 key_ingest "$S" "$T/kb" --dir "src=$T/src"
 B=$ID
-expect 0 "$AMBER" snapshots "$S" --json
-cp "$T/out" "$T/list.json"
+snap_list "$T/list.json" "$S"
 [ "$(snap_field "$T/list.json" "$B" trusted)" = true ] ||
     fail "a future-dated parent flags its honest child: $(cat "$T/list.json")"
 expect 0 "$AMBER" cat "$S" latest:files/src/f

@@ -10,10 +10,7 @@ if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$AMBER_TOP/tests/s3/lib.sh"
 [ -x "$AMBER" ] || fail "$AMBER not built"
 . "$AMBER_TOP/tests/attack/snap_common.inc"
-s3_start
-s3_bucket snaps lock
-export AMBER_PASSPHRASE="s3 name steal" XDG_CACHE_HOME="$T/cache"
-S=s3://snaps/st
+s3_store snaps st "s3 name steal"
 
 mkdir -p "$T/src"
 echo genuine >"$T/src/f"
@@ -57,20 +54,7 @@ while read -r f; do
 	[ "$HTTP" = 200 ] || fail "put $f: HTTP $HTTP $(cat "$T/b")"
 done <"$T/new"
 
-for idx in old fresh; do
-	if [ $idx = old ]; then
-		"$AMBER" snapshots "$S" --json >"$T/after.json"
-	else
-		"$AMBER" snapshots "$S" --json --index-dir "$T/fresh" \
-		    >"$T/after.json"
-	fi || fail "$idx index: snapshots"
-	[ "$(snap_field "$T/after.json" "$G" name)" = "$name" ] ||
-	    fail "$idx index: the genuine snapshot lost its name $name: $(cat "$T/after.json")"
-	[ "$(snap_field "$T/after.json" "$R" name)" = "$name-2" ] ||
-	    fail "$idx index: the rogue snapshot is not $name-2"
-	[ "$(snap_field "$T/after.json" "$R" parentless)" = true ] ||
-	    fail "$idx index: the rogue snapshot is not flagged parentless"
-done
+names_kept "$S" "$G" "$R" "$name"
 "$AMBER" cat "$S" latest:files/src/f >"$T/out" || fail "cat latest"
 [ "$(cat "$T/out")" = genuine ] || fail "latest is the rogue snapshot"
 exit 0

@@ -20,10 +20,7 @@ print(json.load(open(sys.argv[1]))["id"])' "$1" || fail "no id in $(cat "$1")"
 
 # names STORE ARGS...: amber snapshots --json into $T/names.json.
 names() {
-	_s=$1
-	shift
-	expect 0 "$AMBER" snapshots "$_s" --json "$@"
-	cp "$T/out" "$T/names.json"
+	snap_list "$T/names.json" "$@"
 }
 
 # --- 1. A trusted fork below an existing snapshot, in its second.

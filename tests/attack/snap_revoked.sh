@@ -19,8 +19,7 @@ kid=$(python3 -c 'import sys; print(open(sys.argv[1]).read().split("\nid ")[1][:
 expect 0 "$AMBER" key revoke "$S" "$kid"
 key_ingest "$S" "$T/k" --dir "src=$T/src"
 A=$ID
-expect 0 "$AMBER" snapshots "$S" --json
-cp "$T/out" "$T/list.json"
+snap_list "$T/list.json" "$S"
 [ "$(snap_field "$T/list.json" "$B" revoked)" = true ] ||
     fail "the revocation accepted a backdated snapshot: $(cat "$T/list.json")"
 [ "$(snap_field "$T/list.json" "$H" revoked)" = false ] ||

@@ -419,16 +419,7 @@ m_diff() {
 	rc=$?
 	t1=$(now_ns)
 	rec "$1" diff_s "$(secs "$t0" "$t1")"
-	awk -v o="$2" -v n="$3" '
-	function sub_all(s, from, to,    i, r) {
-		r = ""
-		while ((i = index(s, from)) > 0) {
-			r = r substr(s, 1, i - 1) to
-			s = substr(s, i + length(from))
-		}
-		return r s
-	}
-	{ print sub_all(sub_all($0, o, "OLD"), n, "NEW") }' \
+	awk -v o="$2" -v n="$3" -f "$top/tests/bench/oldnew.awk" \
 	    "$RUN/$1-diff.out" "$RUN/$1-diff.err" >"$RUN/$1-diff.norm"
 	nd=$(grep -c -e '^diff -r ' -e '^Binary files ' "$RUN/$1-diff.norm")
 	no=$(grep -c '^Only in OLD' "$RUN/$1-diff.norm")

@@ -18,10 +18,7 @@ export AMBER_TOP=$top
 data=${AMBER_BENCH_DIR:-/var/tmp/amber-bench}/data/base
 [ -d "$data/Documentation" ] || fail "no bench data: run tests/bench/prepare.sh"
 [ $# -gt 0 ] || set -- "$AMBERFS"
-s3_start
-s3_bucket walkbench lock
-export AMBER_PASSPHRASE=walk XDG_CACHE_HOME=$T/cache
-S=s3://walkbench/store
+s3_store walkbench store "walk"
 "$AMBER" init "$S" --retention 1d --kdf log2n=10,r=8,p=1 >/dev/null ||
     fail "init"
 "$AMBER" ingest "$S" --dir doc="$data/Documentation" --dir fs="$data/fs" -q ||

@@ -3,9 +3,7 @@
 # for one second, id prefixes, latest and future-dated snapshots, JSON
 # output, escaped names on request, errors for missing things.
 . "$(dirname "$0")/lib.sh"
-S=$T/store
-D=$T/src
-new_store "$S"
+new_store_src
 mkdir -p "$D/dir/sub"
 printf 'alpha\n' >"$D/a.txt"
 printf 'beta\n' >"$D/dir/b.txt"

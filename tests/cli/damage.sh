@@ -4,10 +4,7 @@
 # wrong bytes (no partial file; an existing copy is left as it was).
 # verify --expect: a known id passes, an unknown one fails.
 . "$(dirname "$0")/lib.sh"
-S=$T/store
-D=$T/src
-new_store "$S"
-mkdir -p "$D"
+new_store_src
 python3 -c '
 import random, sys
 sys.stdout.buffer.write(random.Random(11).randbytes(6 << 20))

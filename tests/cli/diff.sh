@@ -10,9 +10,7 @@
 . "$AMBER_TOP/tests/cli/lib.sh"
 command -v python3 >/dev/null || { echo "python3 is needed"; exit 77; }
 
-S=$T/store
-D=$T/src
-new_store "$S"
+new_store_src
 
 mkdir -p "$D/keep/a/b/c/d/e/f/g/h" "$D/sub"
 printf 'old\n' >"$D/content"		# 4 bytes, then 9

@@ -7,10 +7,8 @@
 
 export AMBER_FORGE_ARTIFACTS=1
 export GITHUB_TOKEN=$TOKEN AMBER_GITLAB_TOKEN=$TOKEN
-server_start github-v1 github-artifacts
-export AMBER_GITHUB_API=$API
-ingest --pipeline gh=github:octo/app
-[ "$RC" -eq 0 ] || { cat "$T/err"; fail "github ingest exited $RC"; }
+github_start github-v1 github-artifacts
+ingest_ok github --pipeline gh=github:octo/app
 restore_to "$T/a" gh
 cmp "$FX/github-artifacts/bodies/artifact-11.zip" "$T/a/gh/artifacts/11.zip" ||
     fail "GitHub artifact differs"
@@ -18,10 +16,8 @@ cmp "$FX/github-artifacts/bodies/artifact-11.zip" "$T/a/gh/artifacts/11.zip" ||
     fail "GitHub artifact not fetched from the storage host without the token"
 server_stop
 
-server_start gitlab-v1 gitlab-artifacts
-export AMBER_GITLAB_API=$API/api/v4
-ingest --pipeline gl=gitlab:https://gitlab.example.com/grp/app
-[ "$RC" -eq 0 ] || { cat "$T/err"; fail "gitlab ingest exited $RC"; }
+gitlab_start gitlab-v1 gitlab-artifacts
+ingest_ok gitlab --pipeline gl=gitlab:https://gitlab.example.com/grp/app
 restore_to "$T/b" gl
 cmp "$FX/gitlab-artifacts/bodies/artifacts-5000.zip" "$T/b/gl/artifacts/5000.zip" ||
     fail "GitLab artifact differs"

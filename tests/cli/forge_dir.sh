@@ -8,7 +8,7 @@ printf '{"id": 1, "status": "success"}\n' >"$T/export/runs/1.json"
 printf 'stages: [build]\n' >"$T/export/config/.gitlab-ci.yml"
 printf 'odd name\n' >"$T/export/with space.txt"
 ingest --pipeline ex="$T/export"
-[ "$RC" -eq 0 ] || { cat "$T/err"; fail "ingest exited $RC"; }
+rc_ok "ingest"
 "$AMBER" ls "$T/S" latest:pipelines >"$T/ls" 2>&1 || fail "amber ls"
 grep -q 'ex' "$T/ls" || fail "pipelines/ex not listed"
 restore_to "$T/a" ex

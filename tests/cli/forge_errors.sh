@@ -5,8 +5,7 @@
 . "$AMBER_TOP/tests/forge/lib.sh"
 
 export AMBER_GITLAB_TOKEN=$TOKEN
-server_start gitlab-v1 gitlab-errors
-export AMBER_GITLAB_API=$API/api/v4
+gitlab_start gitlab-v1 gitlab-errors
 ingest --pipeline gl=gitlab:https://gitlab.example.com/grp/app
 [ "$RC" -eq 3 ] || { cat "$T/err"; fail "partial ingest exited $RC, not 3"; }
 grep -q 'warning: releases: .*HTTP 500' "$T/err" || fail "no warning for the 500"

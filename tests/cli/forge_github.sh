@@ -7,12 +7,9 @@
 . "$AMBER_TOP/tests/forge/lib.sh"
 
 export GITHUB_TOKEN=$TOKEN
-server_start github-v1
-export AMBER_GITHUB_API=$API
-ingest --pipeline gh=github:octo/app
-[ "$RC" -eq 0 ] || { cat "$T/err"; fail "first ingest exited $RC"; }
-restore_to "$T/a" gh
-diff -r "$EXP/github-1" "$T/a/gh" || fail "first snapshot differs from expected/github-1"
+github_start github-v1
+ingest_ok first --pipeline gh=github:octo/app
+restored_as "$T/a" gh github-1 first
 [ "$(requests '^api .* auth=no')" -eq 0 ] || fail "an API request went without the token"
 [ "$(requests '^blob .* auth=yes')" -eq 0 ] || fail "the token went to the log host"
 [ "$(requests '^blob GET /logs/')" -eq 3 ] || fail "logs not fetched through the redirect"
@@ -22,12 +19,9 @@ grep -q '"secret"' "$T/a/gh/hooks.json" && fail "hook secret stored"
 grep -q '"name": "NPM_TOKEN"' "$T/a/gh/variables.json" || fail "secret names missing"
 server_stop
 
-server_start github-v1 github-v2
-export AMBER_GITHUB_API=$API
-ingest --pipeline gh=github:octo/app
-[ "$RC" -eq 0 ] || { cat "$T/err"; fail "second ingest exited $RC"; }
-restore_to "$T/b" gh
-diff -r "$EXP/github-2" "$T/b/gh" || fail "second snapshot differs from expected/github-2"
+github_start github-v1 github-v2
+ingest_ok second --pipeline gh=github:octo/app
+restored_as "$T/b" gh github-2 second
 [ "$(requests '/actions/runs/3000[01]/')" -eq 0 ] || fail "old runs fetched again"
 (cd "$T" && diff -rq a b | sed 's/^Only in a/Only in OLD/; s/^Only in b/Only in NEW/' | sort) >"$T/changes"
 diff "$EXP/github-changes.txt" "$T/changes" || fail "the change between snapshots is not the fixture's"

@@ -10,12 +10,9 @@
 export AMBER_GITLAB_TOKEN=$TOKEN
 SPEC=gitlab:https://gitlab.example.com/grp/app
 
-server_start gitlab-v1
-export AMBER_GITLAB_API=$API/api/v4
-ingest --pipeline gl=$SPEC
-[ "$RC" -eq 0 ] || { cat "$T/err"; fail "first ingest exited $RC"; }
-restore_to "$T/a" gl
-diff -r "$EXP/gitlab-1" "$T/a/gl" || fail "first snapshot differs from expected/gitlab-1"
+gitlab_start gitlab-v1
+ingest_ok first --pipeline gl=$SPEC
+restored_as "$T/a" gl gitlab-1 first
 [ "$(requests ' auth=no')" -eq 0 ] || fail "an API request went without the token"
 # 429 then 200: the variables were asked for twice, and stored.
 [ "$(requests '/variables?')" -eq 2 ] || fail "the 429 was not retried once"
@@ -31,12 +28,9 @@ grep -q '"value": "glpat-s3cr3t-value"' "$T/a/gl/variables.json" ||
 [ "$(stat -c %a "$T/a/gl/variables.json")" = 600 ] || fail "variables.json mode"
 server_stop
 
-server_start gitlab-v1 gitlab-v2
-export AMBER_GITLAB_API=$API/api/v4
-ingest --pipeline gl=$SPEC
-[ "$RC" -eq 0 ] || { cat "$T/err"; fail "second ingest exited $RC"; }
-restore_to "$T/b" gl
-diff -r "$EXP/gitlab-2" "$T/b/gl" || fail "second snapshot differs from expected/gitlab-2"
+gitlab_start gitlab-v1 gitlab-v2
+ingest_ok second --pipeline gl=$SPEC
+restored_as "$T/b" gl gitlab-2 second
 # Old runs are carried, not fetched again (their routes now answer 500).
 [ "$(requests '/pipelines/100[01] ')" -eq 0 ] || fail "old runs fetched again"
 [ "$(requests '/pipelines/1002 ')" -eq 1 ] || fail "unfinished run not fetched again"

@@ -6,16 +6,12 @@
 
 export AMBER_GITLAB_TOKEN=$TOKEN
 SPEC=gitlab:https://gitlab.example.com/grp/app/-/pipelines
-server_start gitlab-v1
-export AMBER_GITLAB_API=$API/api/v4
-ingest --pipeline gl=$SPEC
-[ "$RC" -eq 0 ] || { cat "$T/err"; fail "first ingest exited $RC"; }
+gitlab_start gitlab-v1
+ingest_ok first --pipeline gl=$SPEC
 server_stop
 
-server_start gitlab-v1 gitlab-gone
-export AMBER_GITLAB_API=$API/api/v4
-ingest --pipeline gl=$SPEC
-[ "$RC" -eq 0 ] || { cat "$T/err"; fail "second ingest exited $RC"; }
+gitlab_start gitlab-v1 gitlab-gone
+ingest_ok second --pipeline gl=$SPEC
 [ "$(requests '/pipelines/1002 ')" -eq 1 ] || fail "unfinished run not asked for"
 restore_to "$T/a" gl
 [ -e "$T/a/gl/_errors.json" ] && fail "a deleted run was recorded as an error"

@@ -8,8 +8,7 @@
 . "$AMBER_TOP/tests/forge/lib.sh"
 
 export GITHUB_TOKEN=$TOKEN
-server_start github-v1 github-hostile
-export AMBER_GITHUB_API=$API
+github_start github-v1 github-hostile
 ingest --pipeline gh=github:octo/app
 [ "$RC" -eq 3 ] || { cat "$T/err"; fail "ingest exited $RC, not 3"; }
 [ "$(requests '^blob')" -eq 0 ] || fail "followed a next page to another origin"

@@ -15,28 +15,24 @@ key_ingest() {
 	RC=$?
 }
 
-server_start gitlab-v1
-export AMBER_GITLAB_API=$API/api/v4
+gitlab_start gitlab-v1
 key_ingest
-[ "$RC" -eq 0 ] || { cat "$T/err"; fail "first ingest exited $RC"; }
+rc_ok "first ingest"
 server_stop
 
-server_start gitlab-v1 gitlab-v2
-export AMBER_GITLAB_API=$API/api/v4
+gitlab_start gitlab-v1 gitlab-v2
 key_ingest
-[ "$RC" -eq 0 ] || { cat "$T/err"; fail "second ingest exited $RC"; }
+rc_ok "second ingest"
 [ "$(requests '/pipelines/100[01] ')" -eq 0 ] || fail "old runs fetched again"
 [ "$(requests '/pipelines/1002 ')" -eq 1 ] || fail "unfinished run not fetched again"
-restore_to "$T/b" gl
-diff -r "$EXP/gitlab-2" "$T/b/gl" || fail "second snapshot differs from expected/gitlab-2"
+restored_as "$T/b" gl gitlab-2 second
 
 # Without the cache (lost, as caches may be), a fresh capture, no damage.
 rm -rf "$XDG_CACHE_HOME"
 server_stop
-server_start gitlab-v1
-export AMBER_GITLAB_API=$API/api/v4
+gitlab_start gitlab-v1
 key_ingest
-[ "$RC" -eq 0 ] || { cat "$T/err"; fail "ingest without a cache exited $RC"; }
+rc_ok "ingest without a cache"
 restore_to "$T/c" gl
 diff -r -x _state.json "$EXP/gitlab-1" "$T/c/gl" || fail "fresh capture differs"
 echo ok

@@ -6,8 +6,7 @@
 . "$AMBER_TOP/tests/forge/lib.sh"
 
 export AMBER_GITLAB_TOKEN=$TOKEN AMBER_FORGE_TIMEOUT=3 AMBER_FORGE_RETRIES=-1
-server_start gitlab-v1 gitlab-limits
-export AMBER_GITLAB_API=$API/api/v4
+gitlab_start gitlab-v1 gitlab-limits
 t0=$(date +%s)
 ingest --pipeline gl=gitlab:https://gitlab.example.com/grp/app
 t1=$(date +%s)

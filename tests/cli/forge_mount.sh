@@ -19,15 +19,11 @@ command -v fusermount3 >/dev/null 2>&1 || no_fuse "no fusermount3"
 
 export AMBER_GITLAB_TOKEN=$TOKEN
 SPEC=gitlab:https://gitlab.example.com/grp/app
-server_start gitlab-v1
-export AMBER_GITLAB_API=$API/api/v4
-ingest --pipeline gl=$SPEC
-[ "$RC" -eq 0 ] || { cat "$T/err"; fail "first ingest exited $RC"; }
+gitlab_start gitlab-v1
+ingest_ok first --pipeline gl=$SPEC
 server_stop
-server_start gitlab-v1 gitlab-v2
-export AMBER_GITLAB_API=$API/api/v4
-ingest --pipeline gl=$SPEC
-[ "$RC" -eq 0 ] || { cat "$T/err"; fail "second ingest exited $RC"; }
+gitlab_start gitlab-v1 gitlab-v2
+ingest_ok second --pipeline gl=$SPEC
 server_stop
 "$AMBER" snapshots "$T/S" >"$T/snaps" 2>&1 || fail "amber snapshots"
 S1=$(sed -n 1p "$T/snaps" | awk '{print $1}')

@@ -5,10 +5,9 @@
 . "$AMBER_TOP/tests/forge/lib.sh"
 
 export AMBER_GITLAB_TOKEN=$TOKEN AMBER_FORGE_NAMES_ONLY=1 AMBER_FORGE_RUNS=2
-server_start gitlab-v1
-export AMBER_GITLAB_API=$API/api/v4
+gitlab_start gitlab-v1
 ingest --pipeline gl=gitlab:https://gitlab.example.com/grp/app
-[ "$RC" -eq 0 ] || { cat "$T/err"; fail "ingest exited $RC"; }
+rc_ok "ingest"
 restore_to "$T/a" gl
 grep -q '"key": "DEPLOY_TOKEN"' "$T/a/gl/variables.json" || fail "variable name lost"
 grep -q '"environment_scope": "production"' "$T/a/gl/variables.json" ||

@@ -6,11 +6,9 @@
 # previous snapshot's copy is kept, stale, and the exit status is 3.
 . "$AMBER_TOP/tests/forge/lib.sh"
 
-server_start github-v1
-export AMBER_GITHUB_API=$API
+github_start github-v1
 export AMBER_GITHUB_TOKEN=$TOKEN
-ingest --pipeline gh=github:octo/app
-[ "$RC" -eq 0 ] || { cat "$T/err"; fail "first ingest exited $RC"; }
+ingest_ok first --pipeline gh=github:octo/app
 printf 'pipeline gh github:octo/app\n' >"$T/sources"
 
 export AMBER_GITHUB_TOKEN=expired-token

@@ -6,10 +6,9 @@
 
 export GITHUB_TOKEN=$TOKEN AMBER_FORGE_SKIP=hooks,secrets,protected_branches
 export AMBER_FORGE_LOGS=0
-server_start github-v1
-export AMBER_GITHUB_API=$API
+github_start github-v1
 ingest --pipeline gh=github:octo/app
-[ "$RC" -eq 0 ] || { cat "$T/err"; fail "ingest exited $RC"; }
+rc_ok "ingest"
 [ "$(requests '/hooks\|/secrets\|/branches\|/logs')" -eq 0 ] ||
     fail "asked for a skipped part"
 restore_to "$T/a" gh

@@ -5,11 +5,9 @@
 # A token is never sent over plain http to a host other than this one.
 . "$AMBER_TOP/tests/forge/lib.sh"
 
-server_start github-v1
-export AMBER_GITHUB_API=$API
+github_start github-v1
 export AMBER_GITHUB_TOKEN=$TOKEN
-ingest --pipeline gh=github:octo/app
-[ "$RC" -eq 0 ] || { cat "$T/err"; fail "first ingest exited $RC"; }
+ingest_ok first --pipeline gh=github:octo/app
 
 : >"$T/req.log"
 export AMBER_GITHUB_TOKEN=expired-token

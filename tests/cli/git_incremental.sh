@@ -8,6 +8,16 @@
 . "$AMBER_TOP/tests/cli/lib.sh"
 . "$AMBER_TOP/tests/cli/git_common.inc"
 
+# mirror_ok N PACKS WHAT: snapshot N holds the mirror in PACKS packs, and
+# restored (to $T/mN) it has the refs of $T/src and passes git fsck.
+mirror_ok() {
+	_s=$(snap_name "$1")
+	[ "$(n_packs "$_s")" = "$2" ] || fail "$3: not $2 packs"
+	expect 0 "$AMBER" restore "$S" "$_s:repos/r.git" "$T/m$1"
+	refs_same "$T/src" "$T/m$1/r.git"
+	fsck_clean "$T/m$1/r.git"
+}
+
 S=$T/store
 make_repo "$T/src" 200
 new_store "$S"
@@ -30,10 +40,7 @@ s2=$(snap_name 2)
 [ -n "$s1" ] && [ -n "$s2" ] && [ "$s1" != "$s2" ] || fail "two snapshots"
 
 # Two packs; the new one holds exactly the objects not reachable before.
-[ "$(n_packs "$s2")" = 2 ] || fail "second ingest: not two packs"
-expect 0 "$AMBER" restore "$S" "$s2:repos/r.git" "$T/m2"
-refs_same "$T/src" "$T/m2/r.git"
-fsck_clean "$T/m2/r.git"
+mirror_ok 2 2 "second ingest"
 want=$(git -C "$T/src" rev-list --objects --all --not $(cat "$T/old.tips") |
     wc -l)
 "$AMBER" ls "$S" "$s1:repos/r.git/objects/pack" </dev/null >"$T/p1"
@@ -88,21 +95,13 @@ cmp -s "$T/p2" "$T/p3" || fail "unchanged repository changed its packs"
 rm -rf "$XDG_CACHE_HOME"
 commit_n "$T/src" 211 212
 expect 0 "$AMBER" ingest "$S" --repo r="$T/src"
-s4=$(snap_name 4)
-[ "$(n_packs "$s4")" = 3 ] || fail "after losing the cache: not three packs"
-expect 0 "$AMBER" restore "$S" "$s4:repos/r.git" "$T/m4"
-refs_same "$T/src" "$T/m4/r.git"
-fsck_clean "$T/m4/r.git"
+mirror_ok 4 3 "after losing the cache"
 
 # An ingest-only key (which cannot read snapshots back) increments too.
 expect 0 "$AMBER" key new-ingest "$S" --output "$T/ingest.key"
 commit_n "$T/src" 213 214
 expect 0 "$AMBER" ingest "$S" --key-file "$T/ingest.key" --repo r="$T/src"
-s5=$(snap_name 5)
-[ "$(n_packs "$s5")" = 4 ] || fail "ingest key: not four packs"
-expect 0 "$AMBER" restore "$S" "$s5:repos/r.git" "$T/m5"
-refs_same "$T/src" "$T/m5/r.git"
-fsck_clean "$T/m5/r.git"
+mirror_ok 5 4 "ingest key"
 
 # A force push (main rewound, a branch deleted): everything repacked into
 # one pack with no unreachable object.
@@ -110,11 +109,7 @@ fsck_clean "$T/m5/r.git"
     git tag -d v3.0 >/dev/null && git reflog expire --expire=now --all &&
     git gc -q --prune=now) || fail "rewind"
 expect 0 "$AMBER" ingest "$S" --repo r="$T/src"
-s6=$(snap_name 6)
-[ "$(n_packs "$s6")" = 1 ] || fail "after a rewind: not one pack"
-expect 0 "$AMBER" restore "$S" "$s6:repos/r.git" "$T/m6"
-refs_same "$T/src" "$T/m6/r.git"
-fsck_clean "$T/m6/r.git"
+mirror_ok 6 1 "after a rewind"
 # And the older snapshot still restores its own history.
 expect 0 "$AMBER" restore "$S" "$s2:repos/r.git" "$T/m2b"
 git -C "$T/m2b/r.git" rev-parse -q --verify refs/heads/later >/dev/null ||

@@ -4,11 +4,8 @@
 # another store is refused, garbage is an error; list shows the keys;
 # revoke flags the key's later snapshots.
 . "$(dirname "$0")/lib.sh"
-S=$T/store
-D=$T/src
-new_store "$S"
+new_store_src
 new_store "$T/other"
-mkdir -p "$D"
 printf 'data\n' >"$D/f"
 
 expect 0 "$AMBER" key new-ingest "$S" --label host-a --output "$T/ing.key"

@@ -74,6 +74,15 @@ new_store() {
 	expect 0 "$AMBER" init "$1" --kdf "$KDF"
 }
 
+# new_store_src: S=$T/store, a fresh store (new_store), and D=$T/src, an
+# empty source directory.
+new_store_src() {
+	S=$T/store
+	D=$T/src
+	new_store "$S"
+	mkdir -p "$D"
+}
+
 # listing DIR: a NUL-separated, sorted record of everything below DIR
 # (and DIR itself as "."): path, type, mode, owner, size (not for
 # directories), mtime to the nanosecond, link count, symlink target.

@@ -5,10 +5,7 @@
 # under a new name change nothing; snapshots marks kept and expired ones;
 # a flood of snapshots by one ingest key pushes out none of the master's.
 . "$(dirname "$0")/lib.sh"
-S=$T/store
-D=$T/src
-new_store "$S"
-mkdir -p "$D"
+new_store_src
 
 expect 0 "$AMBER" policy show "$S"
 out_has "no policy: every snapshot is kept"

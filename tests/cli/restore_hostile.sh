@@ -5,9 +5,7 @@
 # directories; 3000 files in one directory; mtimes before 1970 and with
 # nanoseconds; odd modes; (as root) owners and a device node.
 . "$(dirname "$0")/lib.sh"
-S=$T/store
-D=$T/src
-new_store "$S"
+new_store_src
 
 mkdir -p "$D/sub/deeper/deepest" "$D/empty-dir" "$D/many" "$D/ro-dir"
 nl=$(printf 'new\nline')

@@ -7,6 +7,7 @@ seconds, and tell their port through a file.  This module holds those
 parts: the threaded server, a request handler base with the answer and
 body helpers and the CGI bridge, and the start-up.
 """
+import argparse
 import http.server
 import json
 import os
@@ -108,6 +109,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 headers[k.strip()] = v.strip()
         ctype = headers.pop("Content-Type", "text/plain")
         self.send(status, rest, headers, ctype)
+
+
+def parse_args(*extra):
+    """The command line of a server: --root DIR, --port-file F and
+    --timeout SECONDS (default 300), and each option named in EXTRA
+    (one value each, optional)."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--root", required=True)
+    ap.add_argument("--port-file", required=True)
+    for name in extra:
+        ap.add_argument(name)
+    ap.add_argument("--timeout", type=float, default=300)
+    return ap.parse_args()
 
 
 def listen():

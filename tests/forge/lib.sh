@@ -56,6 +56,18 @@ server_start() {
 	: >"$T/req.log"
 }
 
+# gitlab_start FIXTURE... / github_start FIXTURE...: server_start, and the
+# forge's API variable pointing at the server.
+gitlab_start() {
+	server_start "$@"
+	export AMBER_GITLAB_API=$API/api/v4
+}
+
+github_start() {
+	server_start "$@"
+	export AMBER_GITHUB_API=$API
+}
+
 server_stop() {
 	kill "$SRV_PID" 2>/dev/null
 	wait "$SRV_PID" 2>/dev/null
@@ -69,10 +81,32 @@ ingest() {
 	RC=$?
 }
 
+# rc_ok WHAT: fail, showing $T/err, unless the last ingest ($RC) exited 0.
+rc_ok() {
+	[ "$RC" -eq 0 ] || { cat "$T/err"; fail "$1 exited $RC"; }
+}
+
+# ingest_ok WHICH ARGS...: ingest ARGS, then rc_ok "WHICH ingest" (WHICH
+# is first, second...).
+ingest_ok() {
+	_which=$1
+	shift
+	ingest "$@"
+	rc_ok "$_which ingest"
+}
+
 # restore_to DIR NAME: restore latest:pipelines/NAME into DIR.
 restore_to() {
 	"$AMBER" restore "$T/S" "latest:pipelines/$2" "$1" >/dev/null 2>"$T/rerr" ||
 	    { cat "$T/rerr" >&2; fail "restore of pipelines/$2"; }
+}
+
+# restored_as DIR NAME EXPECTED WHICH: restore_to DIR NAME, and the tree
+# must equal expected/EXPECTED (WHICH names the snapshot: first, second).
+restored_as() {
+	restore_to "$1" "$2"
+	diff -r "$EXP/$3" "$1/$2" ||
+	    fail "$4 snapshot differs from expected/$3"
 }
 
 # requests PATTERN: how many logged requests match the grep pattern.

@@ -35,7 +35,6 @@ projects whose path is ORG/NAME, with clone_url and has_wiki.
 --log appends "METHOD PATH?QUERY" per request, and " auth=ok" or
 " auth=bad" for a repository of git_auth.
 """
-import argparse
 import base64
 import json
 import os
@@ -198,12 +197,7 @@ def make_handler(args, base):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--root", required=True)
-    ap.add_argument("--port-file", required=True)
-    ap.add_argument("--log")
-    ap.add_argument("--timeout", type=float, default=300)
-    args = ap.parse_args()
+    args = forgehttp.parse_args("--log")
     base = {}
     srv, base["url"] = forgehttp.listen()
     srv.RequestHandlerClass = make_handler(args, base)

@@ -31,7 +31,6 @@ DIR/req.log: "METHOD PATH" per request, " auth=bad" when the token was
 With --token, API requests need "Authorization: Bearer T" and git
 pushes Basic auth with the password T (401 otherwise).
 """
-import argparse
 import base64
 import json
 import os
@@ -492,12 +491,7 @@ def make_handler(args, forge):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--root", required=True)
-    ap.add_argument("--port-file", required=True)
-    ap.add_argument("--token")
-    ap.add_argument("--timeout", type=float, default=300)
-    args = ap.parse_args()
+    args = forgehttp.parse_args("--token")
     base = {}
     srv, base["url"] = forgehttp.listen()
     forge = Forge(args.root, base)

@@ -102,18 +102,41 @@ mount_fg() {
 	fi
 }
 
-# unmount MOUNTPOINT PID: fusermount3 -u, then the daemon must exit (10 s).
+# unmount MOUNTPOINT PID: fusermount3 -u, then the daemon must exit.
 unmount() {
 	fusermount3 -u "$1" || fail "fusermount3 -u $1"
+	daemon_exits "$2"
+}
+
+# daemon_exits PID: the unmounted daemon PID exits, with status 0, within
+# 10 s.
+daemon_exits() {
 	i=0
-	while kill -0 "$2" 2>/dev/null; do
+	while kill -0 "$1" 2>/dev/null; do
 		i=$((i + 1))
-		[ $i -le 100 ] || fail "amberfs $2 still running after unmount"
+		[ $i -le 100 ] || fail "amberfs $1 still running after unmount"
 		sleep 0.1
 	done
-	wait "$2"
+	wait "$1"
 	rc=$?
 	[ $rc -eq 0 ] || fail "amberfs exited $rc after unmount"
+}
+
+# rss PID: "RssAnon RssFile" of PID, in KiB.
+rss() {
+	awk '/^RssAnon:/ {a = $2} /^RssFile:/ {f = $2} END {print a, f}' \
+	    /proc/"$1"/status
+}
+
+# rss_limit KIB: set $limit, the RssAnon bound a test checks, to KIB.  Under
+# ASan the shadow memory and quarantine are anonymous memory too: the test
+# still runs, the bound is not checked.
+rss_limit() {
+	limit=$1
+	if ldd "$AMBERFS" 2>/dev/null | grep -q 'libasan\|libubsan'; then
+		note "sanitizer build: RssAnon reported, not bounded"
+		limit=999999999
+	fi
 }
 
 # meta DIR: one sorted line of metadata per entry below DIR (directory

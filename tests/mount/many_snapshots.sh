@@ -13,16 +13,7 @@
 # builds a new list: a mount that kept them fails at once.
 . "$AMBER_TOP/tests/mount/lib.sh"
 
-rss() { # PID: "RssAnon RssFile" in KiB
-	awk '/^RssAnon:/ {a = $2} /^RssFile:/ {f = $2} END {print a, f}' \
-	    /proc/"$1"/status
-}
-
-limit=16384
-if ldd "$AMBERFS" 2>/dev/null | grep -q 'libasan\|libubsan'; then
-	note "sanitizer build: RssAnon reported, not bounded"
-	limit=999999999
-fi
+rss_limit 16384
 
 N_SRC=200
 mk_store S

@@ -5,18 +5,7 @@
 # index pages (RssFile) are reported apart: the kernel can drop them.
 . "$AMBER_TOP/tests/mount/lib.sh"
 
-rss() { # PID: "RssAnon RssFile" in KiB
-	awk '/^RssAnon:/ {a = $2} /^RssFile:/ {f = $2} END {print a, f}' \
-	    /proc/"$1"/status
-}
-
-# Under ASan the shadow memory and quarantine are anonymous memory too:
-# the walk still runs, the bound is not checked.
-limit=65536
-if ldd "$AMBERFS" 2>/dev/null | grep -q 'libasan\|libubsan'; then
-	note "sanitizer build: RssAnon reported, not bounded"
-	limit=999999999
-fi
+rss_limit 65536
 
 mk_store S
 mkdir src

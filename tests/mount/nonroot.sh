@@ -92,15 +92,7 @@ grep -q "Permission denied" err || fail "root: $(cat err)"
 
 note "fusermount3 -u by the user ends the daemon"
 as_user fusermount3 -u "$T/m" || fail "fusermount3 -u as the user"
-i=0
-while kill -0 "$FSPID" 2>/dev/null; do
-	i=$((i + 1))
-	[ $i -le 100 ] || fail "amberfs still running after unmount"
-	sleep 0.1
-done
-wait "$FSPID"
-rc=$?
-[ $rc -eq 0 ] || fail "amberfs exited $rc"
+daemon_exits "$FSPID"
 
 note "root mounts with allow_other: each user clones the mirror as theirs"
 mount_fg S "$T/m2" -o allow_other

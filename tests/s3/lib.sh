@@ -75,3 +75,13 @@ s3_bucket() { # NAME lock|plain
 	fi
 	[ "$HTTP" = 200 ] || fail "create bucket $1: HTTP $HTTP $(cat "$T/b")"
 }
+
+# s3_store BUCKET PATH PASSPHRASE: start the server, create BUCKET with
+# object lock, and set S to s3://BUCKET/PATH, a store to be made with that
+# passphrase (AMBER_PASSPHRASE; the cache in $T/cache).
+s3_store() {
+	s3_start
+	s3_bucket "$1" lock
+	export AMBER_PASSPHRASE="$3" XDG_CACHE_HOME="$T/cache"
+	S=s3://$1/$2
+}

@@ -8,10 +8,7 @@
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
 [ -x "$AMBER" ] || fail "$AMBER not built"
-s3_start
-s3_bucket restart lock
-export AMBER_PASSPHRASE="restart test" XDG_CACHE_HOME="$T/cache"
-S=s3://restart/st
+s3_store restart st "restart test"
 "$AMBER" init "$S" --retention 1d --kdf log2n=10,r=8,p=1 >/dev/null 2>&1 || fail "init"
 
 mkdir -p "$T/src"

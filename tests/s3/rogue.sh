@@ -11,10 +11,7 @@
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
 [ -x "$AMBER" ] || fail "$AMBER not built"
-s3_start
-s3_bucket rogue lock
-export AMBER_PASSPHRASE="rogue test" XDG_CACHE_HOME="$T/cache"
-S=s3://rogue/st
+s3_store rogue st "rogue test"
 
 mkdir -p "$T/src/d"
 head -c 2000000 /dev/urandom >"$T/src/blob"

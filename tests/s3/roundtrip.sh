@@ -7,10 +7,7 @@
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
 [ -x "$AMBER" ] || fail "$AMBER not built"
-s3_start
-s3_bucket rtb lock
-export AMBER_PASSPHRASE="s3 roundtrip" XDG_CACHE_HOME="$T/cache"
-S=s3://rtb/store
+s3_store rtb store "s3 roundtrip"
 
 # A source with a bit of everything.
 mkdir -p "$T/src/sub/deeper" "$T/src/empty"

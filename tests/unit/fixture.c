@@ -76,6 +76,20 @@ fixture_create_open(const char *dir, const char *idx, const char *pass,
 	return fixture_open(dir, &o, pass, s);
 }
 
+int
+fixture_commit(struct store_writer *w, int64_t t, const char *host,
+    const struct store_source *src, size_t n, uint8_t id[32])
+{
+	struct store_snap_new sn;
+
+	memset(&sn, 0, sizeof(sn));
+	sn.time_sec = t;
+	sn.host = host;
+	sn.sources = src;
+	sn.n_sources = n;
+	return store_writer_commit(w, &sn, id);
+}
+
 uint64_t
 fixture_rng(uint64_t *state)
 {

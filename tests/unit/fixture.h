@@ -1,7 +1,7 @@
 /*
  * fixture.h: what the unit tests of the store and of the mount share: a
  * log sink, a scratch directory made and removed, a store created and
- * opened, a seeded generator, a count of a /proc directory's entries,
+ * opened, a snapshot committed, a seeded generator, a count of a /proc directory's entries,
  * and a forged manifest.  Linked into every unit
  * test program (fixture.c); no test of its own.
  */
@@ -38,6 +38,14 @@ int fixture_open(const char *dir, const struct store_opts *o,
  */
 int fixture_create_open(const char *dir, const char *idx, const char *pass,
     struct store **s);
+
+/*
+ * fixture_commit(w, t, host, src, n, id): commit ${w} as a snapshot of
+ * time ${t} by ${host} with the ${n} sources ${src}.  Sets ${id}.
+ * Returns 0 or -errno (store_writer_commit()).
+ */
+int fixture_commit(struct store_writer *w, int64_t t, const char *host,
+    const struct store_source *src, size_t n, uint8_t id[32]);
 
 /* A seeded generator (splitmix64): the next value, and ${n} bytes. */
 uint64_t fixture_rng(uint64_t *state);

@@ -33,6 +33,26 @@ wait_read(void *arg)
 	return NULL;
 }
 
+/*
+ * A reader of chunk ${id} in a thread of its own (${t}), given 50 ms to
+ * reach the wait; ${w}->r stays 99 until its read returns.  Returns
+ * pthread_create()'s result.
+ */
+static int
+wait_start(struct waiter *w, struct cache *c, const uint8_t id[32],
+    pthread_t *t)
+{
+	int r;
+
+	memset(w, 0, sizeof(*w));
+	w->c = c;
+	memcpy(w->id, id, 32);
+	w->r = 99;
+	if ((r = pthread_create(t, NULL, wait_read, w)) == 0)
+		usleep(50000);
+	return r;
+}
+
 int
 main(void)
 {
@@ -57,12 +77,7 @@ main(void)
 
 	/* A second reader of a claimed chunk waits for the insert. */
 	CHECK(cache_read_or_claim(c, id2, 0, buf, 4, &got) == -EAGAIN);
-	memset(&w, 0, sizeof(w));
-	w.c = c;
-	memcpy(w.id, id2, 32);
-	w.r = 99;
-	CHECK(pthread_create(&t, NULL, wait_read, &w) == 0);
-	usleep(50000);
+	CHECK(wait_start(&w, c, id2, &t) == 0);
 	CHECK(w.r == 99);	/* still waiting */
 	d = cache_entry_new(5);
 	memcpy(d, "abcde", 5);
@@ -73,12 +88,7 @@ main(void)
 	/* If the loader gives up, the waiter takes the claim over. */
 	memset(id2, 3, sizeof(id2));
 	CHECK(cache_read_or_claim(c, id2, 0, buf, 4, &got) == -EAGAIN);
-	memset(&w, 0, sizeof(w));
-	w.c = c;
-	memcpy(w.id, id2, 32);
-	w.r = 99;
-	CHECK(pthread_create(&t, NULL, wait_read, &w) == 0);
-	usleep(50000);
+	CHECK(wait_start(&w, c, id2, &t) == 0);
 	CHECK(w.r == 99);
 	cache_abandon(c, id2);
 	pthread_join(t, NULL);

@@ -34,11 +34,7 @@ static char index_dir[128];
 static void
 entry(struct store_entry *e, const char *name, uint8_t type, uint64_t link)
 {
-	memset(e, 0, sizeof(*e));
-	e->name = (const uint8_t *)name;
-	e->name_len = strlen(name);
-	e->type = type;
-	e->mode = type == STORE_DIR ? 0755 : 0644;
+	store_entry_init(e, name, type, type == STORE_DIR ? 0755 : 0644);
 	e->mtime_sec = T1 - 100;
 	e->link = link;
 	if (type == STORE_LNK) {
@@ -55,7 +51,6 @@ commit(struct store *s, int64_t t)
 	struct store_writer *w = NULL;
 	struct store_tb *tb = NULL;
 	struct store_source src;
-	struct store_snap_new sn;
 	struct store_entry e;
 	struct store_entry d;
 	uint8_t id[STORE_HASH_LEN];
@@ -98,12 +93,7 @@ commit(struct store *s, int64_t t)
 	src.root.name_len = 0;
 	if ((r = store_tb_finish(w, tb, &src.root)) < 0)
 		goto out;
-	memset(&sn, 0, sizeof(sn));
-	sn.time_sec = t;
-	sn.host = "testhost";
-	sn.sources = &src;
-	sn.n_sources = 1;
-	r = store_writer_commit(w, &sn, id);
+	r = fixture_commit(w, t, "testhost", &src, 1, id);
 out:
 	store_tb_free(tb);
 	store_writer_free(w);

@@ -39,7 +39,6 @@ commit(struct store *s, int64_t t, int with_r, uint8_t id[STORE_HASH_LEN])
 	static const char *const names[2] = { "a", "r" };
 	struct store_writer *w = NULL;
 	struct store_source src[2];
-	struct store_snap_new sn;
 	struct store_tb *tb = NULL;
 	size_t n = with_r ? 2 : 1;
 	int r;
@@ -60,12 +59,7 @@ commit(struct store *s, int64_t t, int with_r, uint8_t id[STORE_HASH_LEN])
 		if (r < 0)
 			goto out;
 	}
-	memset(&sn, 0, sizeof(sn));
-	sn.time_sec = t;
-	sn.host = "testhost";
-	sn.sources = src;
-	sn.n_sources = n;
-	r = store_writer_commit(w, &sn, id);
+	r = fixture_commit(w, t, "testhost", src, n, id);
 out:
 	store_writer_free(w);
 	return r;

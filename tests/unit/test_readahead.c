@@ -106,11 +106,7 @@ put_file(struct store_writer *w, struct store_tb *tb, const char *name,
 	store_file_free(f);
 	if (r < 0)
 		return r;
-	memset(&e, 0, sizeof(e));
-	e.name = (const uint8_t *)name;
-	e.name_len = strlen(name);
-	e.type = STORE_REG;
-	e.mode = 0644;
+	store_entry_init(&e, name, STORE_REG, 0644);
 	e.size = len;
 	e.extents = ext;
 	e.n_extents = n_ext;
@@ -127,7 +123,6 @@ write_snapshot(struct store *s)
 	struct store_tb *top_tb = NULL;
 	struct store_tb *dir = NULL;
 	struct store_source src;
-	struct store_snap_new sn;
 	struct store_entry root;
 	struct store_entry e;
 	uint8_t id[32];
@@ -175,12 +170,7 @@ write_snapshot(struct store *s)
 	src.kind = STORE_FILES;
 	snprintf(src.name, sizeof(src.name), "data");
 	src.root = root;
-	memset(&sn, 0, sizeof(sn));
-	sn.time_sec = 1764201600;
-	sn.host = "h";
-	sn.sources = &src;
-	sn.n_sources = 1;
-	r = store_writer_commit(w, &sn, id);
+	r = fixture_commit(w, 1764201600, "h", &src, 1, id);
 out:
 	store_tb_free(dir);
 	store_tb_free(top_tb);
@@ -195,6 +185,31 @@ open_store(size_t cache_size, struct store **s)
 	    .cache_size = cache_size, .use_tree_copies = 1 };
 
 	return fixture_open(store_dir, &o, PASS, s);
+}
+
+/*
+ * open_big(cache_size, s, l, t, e): open the store (open_store()) and
+ * find files/data/big in its snapshot: *${e} is its entry, which points
+ * into the tree *${t}; the caller frees ${t}, ${l} and ${s}, set even on
+ * failure.  Returns 0, or -1 (a CHECK failed or the file is not there).
+ */
+static int
+open_big(size_t cache_size, struct store **s, struct store_snap_list **l,
+    struct store_tree **t, struct store_entry *e)
+{
+	const struct store_snap *sn;
+	size_t idx;
+
+	CHECK(open_store(cache_size, s) == 0);
+	if (*s == NULL)
+		return -1;
+	CHECK(store_snapshots(*s, l) == 0);
+	sn = *l ? store_snap_list_get(*l, 0) : NULL;
+	if (sn == NULL || store_resolve(*s, &sn->root, "files/data/big", t,
+	    &idx) != 0 || *t == NULL)
+		return -1;
+	*e = *store_tree_entry(*t, idx);
+	return 0;
 }
 
 /* ---- the kinds of packs, and willneed ---- */
@@ -708,15 +723,8 @@ test_prefetch(void)
 	    N_READERS - 1) {
 		unsigned long n_opens;
 
-		CHECK(open_store(64u << 20, &s) == 0);
-		if (s == NULL)
+		if (open_big(64u << 20, &s, &l, &t, &big_e) < 0)
 			goto out;
-		CHECK(store_snapshots(s, &l) == 0);
-		sn = l ? store_snap_list_get(l, 0) : NULL;
-		if (sn == NULL || store_resolve(s, &sn->root,
-		    "files/data/big", &t, &got) != 0 || t == NULL)
-			goto out;
-		big_e = *store_tree_entry(t, got);
 		n_opens = atomic_load(&s->n_chunk_opens);
 		for (int i = 0; i < n_readers; i++) {
 			sr[i].s = s;
@@ -755,25 +763,16 @@ test_pin(void)
 {
 	struct store *s = NULL;
 	struct store_snap_list *l = NULL;
-	const struct store_snap *sn;
 	struct store_tree *t = NULL;
 	struct store_entry e;
 	struct store_entry holed;
 	struct store_extent *ext = NULL;
 	struct store_pin p;
-	size_t idx;
 	size_t got;
 	int ok = 1;
 
-	CHECK(open_store(16u << 20, &s) == 0);
-	if (s == NULL)
-		return;
-	CHECK(store_snapshots(s, &l) == 0);
-	sn = l ? store_snap_list_get(l, 0) : NULL;
-	if (sn == NULL || store_resolve(s, &sn->root, "files/data/big", &t,
-	    &idx) != 0 || t == NULL)
+	if (open_big(16u << 20, &s, &l, &t, &e) < 0)
 		goto out;
-	e = *store_tree_entry(t, idx);
 	for (int n = 0; n < 300; n++) {
 		uint64_t off = rng() % (BIG_LEN + 100);
 		size_t len = (size_t)(rng() % (3u << 20)) + 1;
@@ -832,7 +831,6 @@ test_damage(void)
 {
 	struct store *s = NULL;
 	struct store_snap_list *l = NULL;
-	const struct store_snap *sn;
 	struct store_tree *t = NULL;
 	struct store_entry e;
 	struct chunk_loc loc;
@@ -840,19 +838,11 @@ test_damage(void)
 	char path[300];
 	char name[80];
 	char cmd[700];
-	size_t idx;
 	size_t got;
 	FILE *f;
 
-	CHECK(open_store(64u << 20, &s) == 0);
-	if (s == NULL)
-		return;
-	CHECK(store_snapshots(s, &l) == 0);
-	sn = l ? store_snap_list_get(l, 0) : NULL;
-	if (sn == NULL || store_resolve(s, &sn->root, "files/data/big", &t,
-	    &idx) != 0 || t == NULL)
+	if (open_big(64u << 20, &s, &l, &t, &e) < 0)
 		goto out;
-	e = *store_tree_entry(t, idx);
 	/* Flip a byte in the middle of extent 2's blob. */
 	if (index_chunk_get(s->ix, e.extents[2].ref.id, &loc) != 0)
 		goto out;

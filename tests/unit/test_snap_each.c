@@ -73,19 +73,13 @@ commit(struct store *s, int64_t t, uint8_t id[32])
 {
 	struct store_writer *w = NULL;
 	struct store_source src[N_SRC];
-	struct store_snap_new sn;
 	int r;
 
 	if ((r = store_writer_new(s, &w)) < 0)
 		return r;
 	if ((r = make_sources(w, src)) < 0)
 		goto out;
-	memset(&sn, 0, sizeof(sn));
-	sn.time_sec = t;
-	sn.host = "testhost";
-	sn.sources = src;
-	sn.n_sources = N_SRC;
-	r = store_writer_commit(w, &sn, id);
+	r = fixture_commit(w, t, "testhost", src, N_SRC, id);
 out:
 	store_writer_free(w);
 	return r;

@@ -108,11 +108,7 @@ put_file(struct store_writer *w, struct store_tb *tb, const struct src *f)
 	store_file_free(sf);
 	if (r < 0)
 		return r;
-	memset(&e, 0, sizeof(e));
-	e.name = (const uint8_t *)f->name;
-	e.name_len = strlen(f->name);
-	e.type = STORE_REG;
-	e.mode = 0640;
+	store_entry_init(&e, f->name, STORE_REG, 0640);
 	e.uid = 1000;
 	e.gid = 1000;
 	e.mtime_sec = T1 - 3600;
@@ -261,11 +257,7 @@ write_tree(struct store_writer *w, struct src *f, struct store_entry *root)
 	for (int i = 0; i < N_FILES; i++)
 		if ((r = put_file(w, i == F_INNER ? sub : tb, &f[i])) < 0)
 			goto out;
-	memset(&e, 0, sizeof(e));
-	e.name = (const uint8_t *)"link";
-	e.name_len = 4;
-	e.type = STORE_LNK;
-	e.mode = 0777;
+	store_entry_init(&e, "link", STORE_LNK, 0777);
 	e.target = (const uint8_t *)"../outside";
 	e.target_len = 10;
 	if ((r = store_tb_add(tb, &e)) < 0)

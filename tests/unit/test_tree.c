@@ -30,11 +30,7 @@ mk(const char *name, uint8_t type)
 {
 	struct store_entry e;
 
-	memset(&e, 0, sizeof(e));
-	e.name = (const uint8_t *)name;
-	e.name_len = strlen(name);
-	e.type = type;
-	e.mode = 0644;
+	store_entry_init(&e, name, type, 0644);
 	e.uid = 1000;
 	e.gid = 100;
 	e.mtime_sec = 1764201600;

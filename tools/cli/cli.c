@@ -125,6 +125,16 @@ cli_args(const char *cmd, const struct cli_common *c, const char *usage,
 }
 
 int
+cli_parse(int argc, char **argv, const struct option *longopts,
+    const char *usage, int n_args, struct cli_common *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (cli_getopt(argc, argv, longopts, c) != -1)
+		return cli_usage(argv[0], usage, 1);
+	return cli_args(argv[0], c, usage, argc, n_args);
+}
+
+int
 cli_flush(const char *cmd, int r)
 {
 	if (fflush(stdout) != 0 && r == CLI_EXIT_OK) {
@@ -217,6 +227,20 @@ unlock_report(const char *cmd, const struct store *s)
 	    u.n_reg_read);
 }
 
+void
+cli_store_opts(const struct cli_common *c, struct store_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->index_dir = c->index_dir;
+	o->s3_endpoint = c->s3_endpoint;
+	o->s3_credentials = c->s3_credentials;
+	o->s3_virtual_host = c->is_s3_virtual_host;
+	o->s3_insecure_http = c->is_s3_insecure_http;
+	o->no_index_update = c->no_index_update;
+	o->key_id = c->key_id;
+	o->uploads = c->uploads;
+}
+
 int
 cli_open(const char *cmd, const char *location, const struct cli_common *c,
     int do_unlock, struct store **out)
@@ -228,15 +252,7 @@ cli_open(const char *cmd, const char *location, const struct cli_common *c,
 	size_t len = 0;
 	int r;
 
-	memset(&o, 0, sizeof(o));
-	o.index_dir = c->index_dir;
-	o.s3_endpoint = c->s3_endpoint;
-	o.s3_credentials = c->s3_credentials;
-	o.s3_virtual_host = c->is_s3_virtual_host;
-	o.s3_insecure_http = c->is_s3_insecure_http;
-	o.no_index_update = c->no_index_update;
-	o.key_id = c->key_id;
-	o.uploads = c->uploads;
+	cli_store_opts(c, &o);
 	*out = NULL;
 	if ((r = store_open(location, &o, &s)) < 0) {
 		if (r == -ENOENT)

@@ -168,6 +168,16 @@ int cli_args(const char *cmd, const struct cli_common *c, const char *usage,
     int argc, int n_args);
 
 /*
+ * cli_parse(argc, argv, longopts, usage, n_args, c):
+ * The whole option parsing of a command with no options of its own:
+ * zero ${c}, take the common options (cli_getopt()), then cli_args().
+ * Any other option is a usage error.  Returns the exit status to end
+ * with, or -1 to go on with the operands at argv[optind].
+ */
+int cli_parse(int argc, char **argv, const struct option *longopts,
+    const char *usage, int n_args, struct cli_common *c);
+
+/*
  * cli_flush(cmd, r):
  * The exit status of a command that ends with ${r}: a failure to flush
  * stdout turns success into CLI_EXIT_ERROR, and is said.
@@ -197,6 +207,13 @@ const char *cli_strerror(int r);
  * CLI_EXIT_OK.
  */
 int cli_exit_status(int r);
+
+/*
+ * cli_store_opts(c, o):
+ * Fill ${o} from ${c}'s common options: the index directory, the S3
+ * options, --key-id and whether to leave the index as it is; the rest 0.
+ */
+void cli_store_opts(const struct cli_common *c, struct store_opts *o);
 
 /*
  * cli_open(cmd, location, c, do_unlock, out):

@@ -46,10 +46,7 @@ cmd_cat(int argc, char **argv)
 	size_t got;
 	int r;
 
-	memset(&c, 0, sizeof(c));
-	if (cli_getopt(argc, argv, longopts, &c) != -1)
-		return cli_usage(argv[0], usage, 1);
-	if ((r = cli_args(argv[0], &c, usage, argc, 2)) >= 0)
+	if ((r = cli_parse(argc, argv, longopts, usage, 2, &c)) >= 0)
 		return r;
 	spec = argv[optind + 1];
 	if ((r = cli_open(argv[0], argv[optind], &c, 1, &s)) != 0)

@@ -36,12 +36,6 @@ static const char usage[] =
     "  --json               one JSON object per finding\n"
     CLI_COMMON_HELP;
 
-enum {
-	OPT_S3_CREDENTIALS = CLI_OPT_FIRST_PRIVATE,
-	OPT_S3_VIRTUAL_HOST,
-	OPT_INSECURE_HTTP,
-};
-
 static void
 report(void *ctx, const struct doctor_s3_finding *p)
 {
@@ -71,36 +65,15 @@ cmd_doctor(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
-		{ "s3-credentials", required_argument, NULL,
-		    OPT_S3_CREDENTIALS },
-		{ "s3-virtual-host", no_argument, NULL, OPT_S3_VIRTUAL_HOST },
-		{ "insecure-http", no_argument, NULL, OPT_INSECURE_HTTP },
+		CLI_S3_LONGOPTS,
 		{ 0 }
 	};
 	struct cli_common c;
 	struct store_opts o;
 	int n_bad = 0;
-	int opt;
 	int r;
 
-	memset(&c, 0, sizeof(c));
-	memset(&o, 0, sizeof(o));
-	while ((opt = cli_getopt(argc, argv, longopts, &c)) != -1) {
-		switch (opt) {
-		case OPT_S3_CREDENTIALS:
-			o.s3_credentials = optarg;
-			break;
-		case OPT_S3_VIRTUAL_HOST:
-			o.s3_virtual_host = 1;
-			break;
-		case OPT_INSECURE_HTTP:
-			o.s3_insecure_http = 1;
-			break;
-		default:
-			return cli_usage(argv[0], usage, 1);
-		}
-	}
-	if ((r = cli_args(argv[0], &c, usage, argc, 1)) >= 0)
+	if ((r = cli_parse(argc, argv, longopts, usage, 1, &c)) >= 0)
 		return r;
 	if (strncmp(argv[optind], "s3://", 5) != 0) {
 		cli_err(argv[0], "%s: not an s3:// store; a local store is "
@@ -108,7 +81,7 @@ cmd_doctor(int argc, char **argv)
 		    "the immutable attribute", argv[optind]);
 		return CLI_EXIT_USAGE;
 	}
-	o.s3_endpoint = c.s3_endpoint;
+	cli_store_opts(&c, &o);
 	r = doctor_s3_run(argv[optind], &o, report, &c, &n_bad);
 	if (r < 0) {
 		cli_err(argv[0], "%s: %s", argv[optind], cli_strerror(r));

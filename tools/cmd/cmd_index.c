@@ -34,10 +34,7 @@ cmd_index(int argc, char **argv)
 	int is_rebuild;
 	int r;
 
-	memset(&c, 0, sizeof(c));
-	if (cli_getopt(argc, argv, longopts, &c) != -1)
-		return cli_usage(argv[0], usage, 1);
-	if ((r = cli_args(argv[0], &c, usage, argc, 2)) >= 0)
+	if ((r = cli_parse(argc, argv, longopts, usage, 2, &c)) >= 0)
 		return r;
 	if (strcmp(argv[optind], "rebuild") == 0)
 		is_rebuild = 1;

@@ -167,12 +167,7 @@ cmd_init(int argc, char **argv)
 	}
 	if (!c.is_quiet || c.is_json) {
 		/* The id is in the plaintext config: no unlock needed. */
-		memset(&so, 0, sizeof(so));
-		so.index_dir = c.index_dir;
-		so.s3_endpoint = c.s3_endpoint;
-		so.s3_credentials = c.s3_credentials;
-		so.s3_virtual_host = c.is_s3_virtual_host;
-		so.s3_insecure_http = c.is_s3_insecure_http;
+		cli_store_opts(&c, &so);
 		so.no_index_update = 1;
 		if (store_open(location, &so, &s) < 0)
 			s = NULL;

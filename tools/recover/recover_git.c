@@ -178,47 +178,6 @@ next:
 	return refs_sort(out);
 }
 
-/* Read the whole regular file ${name} of the directory entry ${dir}. */
-static int
-read_stored(struct store *s, const struct store_entry *dir, const char *name,
-    size_t max, char **out, size_t *len)
-{
-	struct store_tree *t = NULL;
-	const struct store_entry *e;
-	char *buf = NULL;
-	size_t idx;
-	size_t got;
-	int r;
-
-	*out = NULL;
-	*len = 0;
-	if ((r = store_tree_read(s, &dir->tree, &t)) < 0)
-		goto out;
-	if ((r = store_tree_find(t, (const uint8_t *)name, strlen(name),
-	    &idx)) < 0)
-		goto out;
-	e = store_tree_entry(t, idx);
-	if (e->type != STORE_REG || e->size > max) {
-		r = -EBADMSG;
-		goto out;
-	}
-	if ((buf = malloc((size_t)e->size + 1)) == NULL) {
-		r = -ENOMEM;
-		goto out;
-	}
-	if ((r = store_read(s, e, 0, (uint8_t *)buf, (size_t)e->size,
-	    &got)) < 0)
-		goto out;
-	buf[got] = '\0';
-	*out = buf;
-	*len = got;
-	buf = NULL;
-out:
-	free(buf);
-	store_tree_free(t);
-	return r;
-}
-
 int
 recover_git_stored_refs(struct store *s, const struct store_entry *mirror,
     struct recover_refs *out)
@@ -228,7 +187,7 @@ recover_git_stored_refs(struct store *s, const struct store_entry *mirror,
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	r = read_stored(s, mirror, "packed-refs", META_MAX, &buf, &len);
+	r = store_read_file(s, mirror, "packed-refs", META_MAX, &buf, &len);
 	if (r == 0)
 		r = recover_refs_parse(buf, len, ' ', out);
 	else if (r == -ENOENT)
@@ -237,7 +196,7 @@ recover_git_stored_refs(struct store *s, const struct store_entry *mirror,
 	buf = NULL;
 	if (r < 0)
 		goto out;
-	if (read_stored(s, mirror, "HEAD", HEAD_MAX, &buf, &len) == 0 &&
+	if (store_read_file(s, mirror, "HEAD", HEAD_MAX, &buf, &len) == 0 &&
 	    strncmp(buf, "ref: ", 5) == 0) {
 		buf[strcspn(buf, "\n")] = '\0';
 		if (recover_ref_name_ok(buf + 5) &&
@@ -372,13 +331,13 @@ recover_git_extract(struct store *s, const struct store_entry *mirror,
 			goto out;
 	}
 	/* HEAD: a branch name we checked, or main. */
-	if (read_stored(s, mirror, "HEAD", HEAD_MAX, &head, &len) < 0 ||
+	if (store_read_file(s, mirror, "HEAD", HEAD_MAX, &head, &len) < 0 ||
 	    strncmp(head, "ref: ", 5) != 0 ||
 	    (head[strcspn(head, "\n")] = '\0', !recover_ref_name_ok(head + 5))) {
 		free(head);
 		head = NULL;
 	}
-	if (read_stored(s, mirror, "config", HEAD_MAX, &cfg, &len) == 0 &&
+	if (store_read_file(s, mirror, "config", HEAD_MAX, &cfg, &len) == 0 &&
 	    strstr(cfg, "sha256") != NULL)
 		is_sha256 = 1;
 	snprintf(path, sizeof(path), "%s/HEAD", dir);

@@ -109,28 +109,17 @@ json_t *
 recover_stored_json(struct store *s, const struct recover_proj *p,
     const char *name)
 {
-	struct store_tree *t = NULL;
-	const struct store_entry *e;
-	uint8_t *buf = NULL;
+	char *buf = NULL;
 	json_t *j = NULL;
-	size_t idx;
 	size_t got;
 
-	if (p->pipes == NULL ||
-	    store_tree_read(s, &p->pipes->tree, &t) < 0 ||
-	    store_tree_find(t, (const uint8_t *)name, strlen(name), &idx) < 0)
+	if (p->pipes == NULL || store_read_file(s, p->pipes, name,
+	    FORGE_JSON_MAX, &buf, &got) < 0)
 		goto out;
-	e = store_tree_entry(t, idx);
-	if (e->type != STORE_REG || e->size > FORGE_JSON_MAX ||
-	    (buf = malloc((size_t)e->size + 1)) == NULL)
-		goto out;
-	if (store_read(s, e, 0, buf, (size_t)e->size, &got) < 0)
-		goto out;
-	if (forge_json_parse(buf, got, &j) < 0)
+	if (forge_json_parse((const uint8_t *)buf, got, &j) < 0)
 		j = NULL;
 out:
 	free(buf);
-	store_tree_free(t);
 	return j;
 }
 

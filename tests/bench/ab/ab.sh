@@ -90,16 +90,7 @@ cpu_of() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 warm_store() { warm_dir "$STORE"; python3 "$(dirname "$0")/warm_sparse.py" "$(idx_of "$1")"/*.mdb; }
 
 normdiff() { # out err old new
-	awk -v o="$3" -v n="$4" '
-	function sub_all(s, from, to,    i, r) {
-		r = ""
-		while ((i = index(s, from)) > 0) {
-			r = r substr(s, 1, i - 1) to
-			s = substr(s, i + length(from))
-		}
-		return r s
-	}
-	{ print sub_all(sub_all($0, o, "OLD"), n, "NEW") }' "$1" "$2"
+	awk -v o="$3" -v n="$4" -f "$(dirname "$0")/../oldnew.awk" "$1" "$2"
 }
 
 # ---- measurements (one slot) --------------------------------------------

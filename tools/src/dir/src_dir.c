@@ -681,11 +681,7 @@ entry_init(struct store_entry *e, const char *name, size_t len,
 	memset(e, 0, sizeof(*e));
 	e->name = (const uint8_t *)name;
 	e->name_len = len;
-	e->mode = st->st_mode & 07777;
-	e->uid = st->st_uid;
-	e->gid = st->st_gid;
-	e->mtime_sec = st->st_mtim.tv_sec;
-	e->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
+	store_entry_stat(e, st);
 }
 
 /*

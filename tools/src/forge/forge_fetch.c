@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "forge_fetch.h"
+#include "http.h"
 
 #define FORGE_LOG_DEFAULT ((size_t)64 << 20)
 #define FORGE_ARTIFACT_DEFAULT ((size_t)256 << 20)
@@ -275,6 +276,39 @@ forge_fetch_next_unfinished(struct forge_fetch *f, size_t *i, uint64_t *id)
 }
 
 int
+forge_fetch_config_name(struct forge_fetch *f, const char *name,
+    int keep_slash, char *enc, size_t cap)
+{
+	struct err e;
+	int r;
+
+	if (forge_json_is_safe_path(name) && http_url_encode(name,
+	    strlen(name), keep_slash, enc, cap) == 0)
+		return 1;
+	e.status = 0;
+	snprintf(e.msg, sizeof(e.msg), "unusable file name %.200s", name);
+	if ((r = forge_out_error(f->o, "config", &e)) < 0)
+		return r;
+	return 0;
+}
+
+int
+forge_fetch_put_item(struct forge_fetch *f, json_t *item, const char *dir,
+    uint64_t *id)
+{
+	char path[96];
+	int r;
+
+	if (forge_json_id(item, "id", id) < 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%llu.json", dir,
+	    (unsigned long long)*id);
+	if ((r = forge_out_put_json(f->o, path, item, 0644)) < 0)
+		return r;
+	return 1;
+}
+
+int
 forge_fetch_put_items(struct forge_fetch *f, json_t *items, const char *dir)
 {
 	json_t *v;
@@ -283,13 +317,8 @@ forge_fetch_put_items(struct forge_fetch *f, json_t *items, const char *dir)
 
 	json_array_foreach(items, i, v) {
 		uint64_t id;
-		char path[96];
 
-		if (forge_json_id(v, "id", &id) < 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%llu.json", dir,
-		    (unsigned long long)id);
-		if ((r = forge_out_put_json(f->o, path, v, 0644)) < 0)
+		if ((r = forge_fetch_put_item(f, v, dir, &id)) < 0)
 			return r;
 	}
 	return 0;

@@ -137,6 +137,26 @@ int forge_fetch_next_unfinished(struct forge_fetch *f, size_t *i,
     uint64_t *id);
 
 /*
+ * forge_fetch_config_name(f, name, keep_slash, enc, cap):
+ * %-encode the configuration file name ${name} into ${enc} (${cap} bytes;
+ * '/' left as it is if ${keep_slash}).  A name that is not a safe
+ * relative path (forge_json_is_safe_path()), or too long, is recorded as
+ * an error of "config".  Returns 1 with ${enc} set, 0 for an unusable
+ * name, or a store error.
+ */
+int forge_fetch_config_name(struct forge_fetch *f, const char *name,
+    int keep_slash, char *enc, size_t cap);
+
+/*
+ * forge_fetch_put_item(f, item, dir, id):
+ * Store ${item} as ${dir}/ID.json, ID being its integer "id", and set
+ * *${id}.  Returns 1, 0 (and stores nothing) if it has no such id, or a
+ * store error.
+ */
+int forge_fetch_put_item(struct forge_fetch *f, json_t *item,
+    const char *dir, uint64_t *id);
+
+/*
  * forge_fetch_put_items(f, items, dir):
  * Store each item of array ${items} that has an integer "id" as
  * ${dir}/ID.json.  Returns 0 or a store error.

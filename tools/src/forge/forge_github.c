@@ -65,15 +65,11 @@ gh_config(struct forge_fetch_proj *g)
 		if (++n > GH_MAX_WORKFLOW_FILES)
 			break;
 		snprintf(path, sizeof(path), "config/%s", p);
-		if (!forge_json_is_safe_path(p) ||
-		    http_url_encode(p, pl, 1, enc, sizeof(enc)) < 0) {
-			e.status = 0;
-			snprintf(e.msg, sizeof(e.msg),
-			    "unusable file name %.200s", p);
-			if ((r = forge_out_error(f->o, "config", &e)) < 0)
-				goto out;
+		if ((r = forge_fetch_config_name(f, p, 1, enc,
+		    sizeof(enc))) < 0)
+			goto out;
+		if (r == 0)
 			continue;
-		}
 		json_decref(file);
 		file = NULL;
 		if ((r = forge_fetch_json(f, path, forge_fetch_url(g,
@@ -140,12 +136,10 @@ gh_run(struct forge_fetch_proj *g, json_t *run)
 	json_array_foreach(jobs, i, job) {
 		uint64_t jid;
 
-		if (forge_json_id(job, "id", &jid) < 0)
-			continue;
-		snprintf(path, sizeof(path), "jobs/%llu.json",
-		    (unsigned long long)jid);
-		if ((r = forge_out_put_json(f->o, path, job, 0644)) < 0)
+		if ((r = forge_fetch_put_item(f, job, "jobs", &jid)) < 0)
 			goto out;
+		if (r == 0)
+			continue;
 		status = forge_json_str(job, "status");
 		if (status != NULL && strcmp(status, "queued") != 0 &&
 		    strcmp(status, "waiting") != 0 &&

@@ -151,16 +151,11 @@ gl_config(struct forge_fetch_proj *g, const char *main_file)
 		if (json_array_append_new(seen, json_string(file)) < 0)
 			goto out;
 		snprintf(path, sizeof(path), "config/%s", file);
-		if (!forge_json_is_safe_path(file) ||
-		    http_url_encode(file, strlen(file), 0, enc,
-		    sizeof(enc)) < 0) {
-			e.status = 0;
-			snprintf(e.msg, sizeof(e.msg),
-			    "unusable file name %.200s", file);
-			if ((r = forge_out_error(f->o, "config", &e)) < 0)
-				goto out;
+		if ((r = forge_fetch_config_name(f, file, 0, enc,
+		    sizeof(enc))) < 0)
+			goto out;
+		if (r == 0)
 			continue;
-		}
 		forge_fetch_url(g, "/repository/files/%s/raw?ref=%s", enc,
 		    g->ref);
 		r = forge_http_get(f->h, g->url, GL_CONFIG_MAX, &body, &len,
@@ -258,12 +253,10 @@ gl_run(struct forge_fetch_proj *g, uint64_t pid)
 	json_array_foreach(jobs, i, job) {
 		uint64_t jid;
 
-		if (forge_json_id(job, "id", &jid) < 0)
-			continue;
-		snprintf(path, sizeof(path), "jobs/%llu.json",
-		    (unsigned long long)jid);
-		if ((r = forge_out_put_json(f->o, path, job, 0644)) < 0)
+		if ((r = forge_fetch_put_item(f, job, "jobs", &jid)) < 0)
 			goto out;
+		if (r == 0)
+			continue;
 		if (has_trace(job) && (r = forge_fetch_log(f, jid,
 		    forge_fetch_url(g, "/jobs/%llu/trace",
 		    (unsigned long long)jid))) < 0)

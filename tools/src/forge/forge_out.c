@@ -587,7 +587,7 @@ forge_out_prev_json(struct forge_out *o, const char *path, json_t **out)
 {
 	struct store_tree *t = NULL;
 	const struct store_entry *e;
-	uint8_t *buf = NULL;
+	char *buf = NULL;
 	size_t idx;
 	size_t got;
 	int r;
@@ -606,17 +606,10 @@ forge_out_prev_json(struct forge_out *o, const char *path, json_t **out)
 		r = -ENOENT;
 		goto out;
 	}
-	if (e->size > FORGE_PREV_FILE_MAX) {
-		r = -EBADMSG;
+	if ((r = store_read_whole(o->c->s, e, FORGE_PREV_FILE_MAX, &buf,
+	    &got)) < 0)
 		goto out;
-	}
-	if ((buf = malloc((size_t)e->size + 1)) == NULL) {
-		r = -ENOMEM;
-		goto out;
-	}
-	if ((r = store_read(o->c->s, e, 0, buf, (size_t)e->size, &got)) < 0)
-		goto out;
-	r = forge_json_parse(buf, got, out);
+	r = forge_json_parse((const uint8_t *)buf, got, out);
 out:
 	if (r == -ENOTDIR)
 		r = -ENOENT;

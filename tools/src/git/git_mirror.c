@@ -78,48 +78,6 @@ bad:
 	return -EBADMSG;
 }
 
-/* Read a regular file entry's whole content (at most ${max} bytes). */
-static int
-entry_read(struct gsrc *g, const struct store_entry *e, size_t max,
-    char **out, size_t *len)
-{
-	char *buf;
-	size_t got;
-	int r;
-
-	if (e->type != STORE_REG || e->size > max)
-		return -EBADMSG;
-	if ((buf = malloc((size_t)e->size + 1)) == NULL)
-		return -ENOMEM;
-	if ((r = store_read(g->c->s, e, 0, (uint8_t *)buf, (size_t)e->size,
-	    &got)) < 0 || got != e->size) {
-		free(buf);
-		return r < 0 ? r : -EBADMSG;
-	}
-	buf[got] = '\0';
-	*out = buf;
-	*len = got;
-	return 0;
-}
-
-/* Read file ${path} of the stored mirror ${root}; -ENOENT if absent. */
-static int
-stored_file(struct gsrc *g, const struct store_entry *root, const char *path,
-    size_t max, char **out, size_t *len)
-{
-	struct store_tree *t = NULL;
-	size_t i;
-	int r;
-
-	if ((r = store_resolve(g->c->s, root, path, &t, &i)) < 0)
-		return r;
-	if (t == NULL)
-		return -EBADMSG;
-	r = entry_read(g, store_tree_entry(t, i), max, out, len);
-	store_tree_free(t);
-	return r;
-}
-
 static void
 plist_fini(struct plist *l)
 {
@@ -410,12 +368,12 @@ prev_from_snapshot(struct gsrc *g, struct prev *p)
 	store_snap_list_free(l);
 	if (!is_found)
 		return -ENOENT;
-	if ((r = stored_file(g, &root, "packed-refs", META_MAX,
+	if ((r = store_read_file(g->c->s, &root, "packed-refs", META_MAX,
 	    &p->packed_refs, &p->packed_refs_len)) < 0 ||
-	    (r = stored_file(g, &root, "HEAD", 4096, &p->head,
+	    (r = store_read_file(g->c->s, &root, "HEAD", 4096, &p->head,
 	    &p->head_len)) < 0)
 		goto out;
-	r = stored_file(g, &root, "shallow", META_MAX, &p->shallow,
+	r = store_read_file(g->c->s, &root, "shallow", META_MAX, &p->shallow,
 	    &p->shallow_len);
 	if (r < 0 && r != -ENOENT)
 		goto out;

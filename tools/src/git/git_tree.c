@@ -207,11 +207,7 @@ gitlink_store(struct gsrc *g, const uint8_t *oid, struct store_entry *dir)
 	if ((r = git_bytes_store(g, (const uint8_t *)text, g->hexlen + 1, &ext,
 	    &n)) < 0 || (r = store_tb_new(&tb)) < 0)
 		goto out;
-	memset(&f, 0, sizeof(f));
-	f.name = (const uint8_t *)SUBMODULE_FILE;
-	f.name_len = strlen(SUBMODULE_FILE);
-	f.type = STORE_REG;
-	f.mode = 0644;
+	store_entry_init(&f, SUBMODULE_FILE, STORE_REG, 0644);
 	f.flags = STORE_ENTRY_MTIME_INHERIT;
 	f.size = g->hexlen + 1;
 	f.n_extents = n;
@@ -624,11 +620,7 @@ git_dir_add(struct gsrc *g, struct store_tb *parent, const char *name,
 	struct store_entry e;
 	int r;
 
-	memset(&e, 0, sizeof(e));
-	e.name = (const uint8_t *)name;
-	e.name_len = strlen(name);
-	e.type = STORE_DIR;
-	e.mode = 0755;
+	store_entry_init(&e, name, STORE_DIR, 0755);
 	e.mtime_sec = mtime;
 	if ((r = store_tb_finish(g->c->w, tb, &e)) < 0)
 		return r;
@@ -698,11 +690,7 @@ git_browse_build(struct gsrc *g, const struct gref *refs, size_t n_refs,
 	if (has_head) {
 		struct store_entry e;
 
-		memset(&e, 0, sizeof(e));
-		e.name = (const uint8_t *)"HEAD";
-		e.name_len = 4;
-		e.type = STORE_LNK;
-		e.mode = 0777;
+		store_entry_init(&e, "HEAD", STORE_LNK, 0777);
 		e.mtime_sec = t_br;
 		e.target = (const uint8_t *)head_target;
 		e.target_len = strlen(head_target);
