@@ -80,7 +80,7 @@ s3probe_put(struct s3probe *p, const char *key, const uint8_t *buf,
 {
 	struct s3 *s = s3_of(p->be);
 
-	s->retention_days = days;
+	s->retention_secs = (uint64_t)days * 86400;
 	if (p->is_lock_enabled)
 		s->is_locked = 1;
 	return s3_put(p->be, key, buf, len);

@@ -172,10 +172,13 @@ struct store_kdf {
 	uint32_t p;		/* 0: default (1) */
 };
 
+/* The longest retention a store holds: 100 years of 365 days. */
+#define STORE_RETENTION_MAX ((uint64_t)36500 * 86400)
+
 struct store_create_opts {
 	struct store_kdf kdf;
 	int is_immutable;	/* set the immutable attribute on objects */
-	uint32_t retention_days;	/* S3 Object Lock retention; 0: none */
+	uint64_t retention_secs;	/* S3 Object Lock retention; 0: none */
 	int allow_no_lock;	/* S3: accept a bucket without Object Lock */
 	const char *s3_endpoint;	/* as in struct store_opts */
 	const char *s3_credentials;
