@@ -877,6 +877,12 @@ struct store_prune_in {
 	size_t n_drop;
 	int64_t grace;		/* seconds: younger packs are never deleted */
 	int is_dry_run;
+	/* S3: the root trees of ${drop}, in its order (an expired manifest
+	 * still locked stays, and so do the packs it references), and a
+	 * callback (may be NULL) for each object left locked until ${until}. */
+	const struct store_ref *drop_tree;
+	void (*locked)(void *ctx, const char *object, uint64_t size,
+	    int64_t until);
 };
 
 struct store_prune_stats {
@@ -889,6 +895,13 @@ struct store_prune_stats {
 	uint64_t n_packs_live;	/* packs a kept snapshot references */
 	uint64_t bytes_packs_live;
 	uint64_t n_chunks_live;	/* chunks (and trees) kept snapshots use */
+	/* S3 */
+	uint64_t n_markers;	/* delete markers added (counted in n_snaps,
+				 * n_packs and their bytes) */
+	uint64_t n_locked;	/* expired, but locked: left for a later run */
+	uint64_t bytes_locked;
+	uint64_t n_hidden;	/* under a marker already (an earlier run):
+				 * the lifecycle rule removes them */
 };
 
 #define STORE_PRUNE_SNAPSHOT 1
