@@ -865,6 +865,18 @@ struct store_keep_in {
 int store_policy_keep(const struct store_policy *p,
     const struct store_keep_in *v, size_t n, uint32_t *why);
 
+/*
+ * store_policy_horizon(p): how long after its time a snapshot may still
+ * be kept by a period rule of ${p} that it may be the keeper of: the
+ * keep-within duration, and N + 1 of the longest period for each
+ * keep-hourly/daily/weekly/monthly/yearly N (a month counts 31 days, a
+ * year 366), whichever is longest; at most STORE_RETENTION_MAX.
+ * keep-last has no horizon in time: the config's retention stands for
+ * it.  Ingest on S3 locks at least this long (amber-store(5), PRUNING on
+ * S3).
+ */
+uint64_t store_policy_horizon(const struct store_policy *p);
+
 /* The ${i}th STORE_KEEP_* rule and its name; NULL past the last. */
 const char *store_keep_name(size_t i, uint32_t *rule);
 
