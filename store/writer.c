@@ -992,13 +992,29 @@ out:
 }
 
 static int
+is_this_pack(void *ctx, const uint8_t h[STORE_HASH_LEN])
+{
+	return memcmp(ctx, h, STORE_HASH_LEN) == 0;
+}
+
+static int
 protect_pack(void *ctx, const uint8_t h[32])
 {
 	struct store *s = ctx;
 	char name[80];
+	int r;
 
 	pack_name(h, name);
-	return s->be->ops->protect(s->be, name);
+	if ((r = s->be->ops->protect(s->be, name)) != -ENOENT)
+		return r;
+	/* Gone: expired under the policy and removed by the bucket's
+	 * lifecycle rule.  Forget it, so that the next ingest writes its
+	 * chunks again instead of failing the same way. */
+	(void)index_forget(s->ix, is_this_pack, (void *)h,
+	    (const uint8_t (*)[STORE_HASH_LEN])h, 1, NULL, 0);
+	return log_err(-ENOENT, "%s: a pack this snapshot reuses is gone "
+	    "(expired and removed); the index forgot it: run the ingest "
+	    "again", name);
 }
 
 static int

@@ -7,7 +7,8 @@
 #  2. A pack an ingest reuses is locked again before the manifest that
 #     names it is stored: when it is gone (its lock ended and the version
 #     was removed, as the lifecycle rule does), the ingest fails and no
-#     manifest names it.
+#     manifest names it; the index forgets the pack, and the next ingest
+#     writes it again.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
 [ -x "$AMBER" ] || fail "$AMBER not built"
@@ -63,4 +64,10 @@ echo "again" >"$T/src/g"
 cat "$T/err"
 versions b%2Fsnapshots%2F
 [ "$(wc -l <"$T/v")" = "$n_before" ] || fail "a manifest was stored that names removed packs"
+grep -q "is gone" "$T/err" || fail "the failed ingest did not say why"
+# The index forgot the removed packs: the next ingest writes them again,
+# and what it committed reads back whole.
+"$AMBER" ingest s3://plk/b --dir src="$T/src" -q || fail "ingest after the index forgot the packs"
+"$AMBER" restore s3://plk/b latest "$T/r" -q || fail "restore"
+diff -r "$T/src" "$T/r/files/src" >&2 || fail "restored data differs"
 echo "s3 prune locks ok"
