@@ -419,10 +419,27 @@ prune_s3(struct store *s, const struct store_prune_in *in,
 	 * every pack it reuses before it commits a manifest naming it, and
 	 * a pack is marked only once its lock has ended. */
 	if ((r = store_index_sync(s, 0)) < 0 ||
-	    (r = plan_manifests(&rn)) < 0 ||
-	    (r = prune_live_packs(s, rn.roots, rn.n_roots, &rn.live,
-	    &st->n_chunks_live)) < 0 ||
-	    (r = plan_packs(&rn)) < 0)
+	    (r = plan_manifests(&rn)) < 0)
+		goto out;
+	/*
+	 * This index forgot the packs an earlier prune marked; an ingest
+	 * elsewhere may have reused one since (lengthening its lock first,
+	 * so its version stays).  A kept chunk this index cannot locate
+	 * then costs one rebuild, which reads every pack still there,
+	 * under a marker or not, and a second walk.
+	 */
+	r = prune_live_packs(s, rn.roots, rn.n_roots, &rn.live,
+	    &st->n_chunks_live);
+	if (r == -EBADMSG) {
+		log_warn("%s: a kept snapshot names a chunk this index does "
+		    "not locate: rebuilding the index", s->be->location);
+		idset_fini(&rn.live);
+		memset(&rn.live, 0, sizeof(rn.live));
+		if ((r = store_index_sync(s, 1)) == 0)
+			r = prune_live_packs(s, rn.roots, rn.n_roots,
+			    &rn.live, &st->n_chunks_live);
+	}
+	if (r < 0 || (r = plan_packs(&rn)) < 0)
 		goto out;
 	for (i = 0; each != NULL && i < rn.go.n; i++)
 		each(ctx, rn.go.v[i].key, rn.go.v[i].size,
