@@ -14,7 +14,7 @@ s3_bucket dlc lock
 
 lifecycle() { # RULES...
 	local lc="<LifecycleConfiguration>$*</LifecycleConfiguration>"
-	s3req PUT "/dlc?lifecycle=" --data-binary "$lc" -H "Content-MD5: $(printf %s "$lc" | openssl md5 -binary | base64)"
+	s3req PUT "/dlc?lifecycle=" --data-binary "$lc" -H "Content-MD5: $(s3_md5 "$lc")"
 	[ "$HTTP" = 200 ] || fail "put lifecycle: $HTTP $(cat "$T/b")"
 }
 rule() { # ID PREFIX STATUS BODY

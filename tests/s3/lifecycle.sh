@@ -53,7 +53,7 @@ lc='<LifecycleConfiguration>
 <Rule><ID>cur</ID><Filter><Prefix>cur/</Prefix></Filter><Status>Enabled</Status>
 <Expiration><Days>1</Days></Expiration></Rule>
 </LifecycleConfiguration>'
-s3req PUT "/lkb?lifecycle=" --data-binary "$lc" -H "Content-MD5: $(printf %s "$lc" | openssl md5 -binary | base64)"
+s3req PUT "/lkb?lifecycle=" --data-binary "$lc" -H "Content-MD5: $(s3_md5 "$lc")"
 [ "$HTTP" = 200 ] || fail "put lifecycle: $HTTP $(cat "$T/b")"
 s3req GET "/lkb?lifecycle="
 [ "$HTTP" = 200 ] || fail "get lifecycle: $HTTP"
@@ -89,8 +89,7 @@ s3req GET "/lkb/cur/e?versionId=$e1"
 
 # 4: the prune user's policy.
 PK=PRUNE000000000000000A PS=prune0secret00000000000000000000000000000
-radosgw-admin -c "$CEPH_CONF" user create --uid=prune --display-name=prune \
-    --access-key=$PK --secret-key=$PS >/dev/null 2>&1 || fail "user create"
+s3_user prune $PK $PS
 cat >"$T/policy.json" <<'P'
 {"Version": "2012-10-17", "Statement": [{"Sid": "AmberPrune", "Effect": "Allow",
  "Principal": {"AWS": ["arn:aws:iam:::user/prune"]},
@@ -104,19 +103,18 @@ cat >"$T/policy.json" <<'P'
   "s3:PutBucketPolicy", "s3:BypassGovernanceRetention"],
  "Resource": ["arn:aws:s3:::lkb", "arn:aws:s3:::lkb/*"]}]}
 P
-s3req PUT "/lkb?policy=" --data-binary @"$T/policy.json"
-[ "$HTTP" = 204 ] || [ "$HTTP" = 200 ] || fail "put policy: $HTTP $(cat "$T/b")"
+s3_policy lkb "$T/policy.json"
 f1=$(put p/f 1); g1=$(put p/g 1)
 sleep 2
 asprune() { AWS_ACCESS_KEY_ID=$PK AWS_SECRET_ACCESS_KEY=$PS s3req "$@"; }
 asprune DELETE "/lkb/p/f?versionId=$f1"
 [ "$HTTP" = 403 ] || fail "4: prune user deleted an unlocked version: $HTTP"
 del='<Delete><Object><Key>p/f</Key><VersionId>'$f1'</VersionId></Object></Delete>'
-asprune POST "/lkb?delete=" --data-binary "$del" -H "Content-MD5: $(printf %s "$del" | openssl md5 -binary | base64)"
+asprune POST "/lkb?delete=" --data-binary "$del" -H "Content-MD5: $(s3_md5 "$del")"
 grep -q '<Error>.*AccessDenied' "$T/b" || fail "4: multi-delete of a version by the prune user: $HTTP $(cat "$T/b")"
 asprune DELETE "/lkb/p/f"
 [ "$HTTP" = 204 ] || fail "4: prune user could not add a delete marker: $HTTP"
-asprune PUT "/lkb?lifecycle=" --data-binary "$lc" -H "Content-MD5: $(printf %s "$lc" | openssl md5 -binary | base64)"
+asprune PUT "/lkb?lifecycle=" --data-binary "$lc" -H "Content-MD5: $(s3_md5 "$lc")"
 [ "$HTTP" = 403 ] || fail "4: prune user changed the lifecycle: $HTTP"
 asprune GET "/lkb?lifecycle="
 [ "$HTTP" = 200 ] || fail "4: prune user cannot read the lifecycle: $HTTP"

@@ -19,17 +19,12 @@ export AMBER_PASSPHRASE="prune test" XDG_CACHE_HOME="$T/cache"
 S=s3://prb/st
 D=$T/src
 
-lc='<LifecycleConfiguration><Rule><ID>amber</ID><Filter><Prefix></Prefix></Filter><Status>Enabled</Status>
-<Expiration><ExpiredObjectDeleteMarker>true</ExpiredObjectDeleteMarker></Expiration>
-<NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays></NoncurrentVersionExpiration></Rule></LifecycleConfiguration>'
-s3req PUT "/prb?lifecycle=" --data-binary "$lc" -H "Content-MD5: $(printf %s "$lc" | openssl md5 -binary | base64)"
-[ "$HTTP" = 200 ] || fail "put lifecycle: $HTTP $(cat "$T/b")"
+s3_lifecycle prb st/
 
 # The prune credentials of the README: delete markers, no version
 # deletes (tests/s3/lifecycle.sh shows RGW enforces the Deny).
 PK=PRUNE000000000000000A PS=prune0secret00000000000000000000000000000
-radosgw-admin -c "$CEPH_CONF" user create --uid=prune --display-name=prune \
-    --access-key=$PK --secret-key=$PS >/dev/null 2>&1 || fail "user create"
+s3_user prune $PK $PS
 cat >"$T/policy.json" <<'P'
 {"Version": "2012-10-17", "Statement": [{"Sid": "AmberPrune", "Effect": "Allow",
  "Principal": {"AWS": ["arn:aws:iam:::user/prune"]},
@@ -48,8 +43,7 @@ cat >"$T/policy.json" <<'P'
   "s3:PutBucketPolicy"],
  "Resource": ["arn:aws:s3:::prb", "arn:aws:s3:::prb/*"]}]}
 P
-s3req PUT "/prb?policy=" --data-binary @"$T/policy.json"
-[ "$HTTP" = 204 ] || [ "$HTTP" = 200 ] || fail "put policy: $HTTP $(cat "$T/b")"
+s3_policy prb "$T/policy.json"
 prune() { AWS_ACCESS_KEY_ID=$PK AWS_SECRET_ACCESS_KEY=$PS "$AMBER" prune "$@"; }
 
 "$AMBER" init "$S" --retention 8s --kdf log2n=10,r=8,p=1 >/dev/null 2>&1 || fail "init"

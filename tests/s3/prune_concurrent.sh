@@ -18,9 +18,7 @@ s3_start
 s3_bucket pcc lock
 export AMBER_PASSPHRASE="concurrent test" XDG_CACHE_HOME="$T/cache"
 S=s3://pcc/st
-lc='<LifecycleConfiguration><Rule><ID>amber</ID><Filter><Prefix>st/</Prefix></Filter><Status>Enabled</Status><Expiration><ExpiredObjectDeleteMarker>true</ExpiredObjectDeleteMarker></Expiration><NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays></NoncurrentVersionExpiration></Rule></LifecycleConfiguration>'
-s3req PUT "/pcc?lifecycle=" --data-binary "$lc" -H "Content-MD5: $(printf %s "$lc" | openssl md5 -binary | base64)"
-[ "$HTTP" = 200 ] || fail "put lifecycle: $HTTP"
+s3_lifecycle pcc st/
 "$AMBER" init "$S" --retention 3s --kdf log2n=10,r=8,p=1 >/dev/null 2>&1 || fail "init"
 "$AMBER" policy set "$S" --keep-last 2 >/dev/null || fail "policy set"
 
@@ -62,13 +60,7 @@ echo "$n_prunes prunes, $(grep -c '^marked packs/' "$T/prunes") packs marked dur
 # Locks end, a last prune, the lifecycle rule finishes.
 sleep 7
 "$AMBER" prune "$S" --grace 0s >>"$T/prunes" 2>&1 || fail "last prune"
-t0=$SECONDS
-while :; do
-	s3req GET "/pcc?prefix=st%2F&versions="
-	tr -d '\r\n' <"$T/b" | grep -q '<DeleteMarker>\|<IsLatest>false' || break
-	[ $((SECONDS - t0)) -lt 60 ] || fail "lifecycle did not finish in 60 s"
-	sleep 1
-done
+s3_lifecycle_wait pcc st%2F 60
 # Kept: the last 2 committed.  Each restores byte for byte.
 rm -rf "$T/cache"
 "$AMBER" snapshots "$S" >"$T/out" 2>&1 || fail "snapshots"

@@ -17,12 +17,9 @@ s3_start
 s3_bucket rgb lock
 export AMBER_PASSPHRASE="rogue test" XDG_CACHE_HOME="$T/cache"
 S=s3://rgb/st
-lc='<LifecycleConfiguration><Rule><ID>amber</ID><Filter><Prefix>st/</Prefix></Filter><Status>Enabled</Status><Expiration><ExpiredObjectDeleteMarker>true</ExpiredObjectDeleteMarker></Expiration><NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays></NoncurrentVersionExpiration></Rule></LifecycleConfiguration>'
-s3req PUT "/rgb?lifecycle=" --data-binary "$lc" -H "Content-MD5: $(printf %s "$lc" | openssl md5 -binary | base64)"
-[ "$HTTP" = 200 ] || fail "put lifecycle: $HTTP"
+s3_lifecycle rgb st/
 IK=INGEST0000000000000A IS=ingest0secret0000000000000000000000000000
-radosgw-admin -c "$CEPH_CONF" user create --uid=ingest --display-name=ingest \
-    --access-key=$IK --secret-key=$IS >/dev/null 2>&1 || fail "user create"
+s3_user ingest $IK $IS
 cat >"$T/policy.json" <<'P'
 {"Version": "2012-10-17", "Statement": [{"Sid": "AmberIngest", "Effect": "Allow",
  "Principal": {"AWS": ["arn:aws:iam:::user/ingest"]},
@@ -40,8 +37,7 @@ cat >"$T/policy.json" <<'P'
   "s3:PutBucketPolicy", "s3:BypassGovernanceRetention"],
  "Resource": ["arn:aws:s3:::rgb", "arn:aws:s3:::rgb/*"]}]}
 P
-s3req PUT "/rgb?policy=" --data-binary @"$T/policy.json"
-[ "$HTTP" = 204 ] || [ "$HTTP" = 200 ] || fail "put policy: $HTTP $(cat "$T/b")"
+s3_policy rgb "$T/policy.json"
 asingest() { AWS_ACCESS_KEY_ID=$IK AWS_SECRET_ACCESS_KEY=$IS "$@"; }
 asingest_req() { AWS_ACCESS_KEY_ID=$IK AWS_SECRET_ACCESS_KEY=$IS s3req "$@"; }
 
@@ -86,7 +82,7 @@ asingest_req DELETE "/rgb/$pk"
 [ "$HTTP" = 403 ] || fail "rogue put a delete marker: $HTTP"
 body="<Retention xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Mode>COMPLIANCE</Mode><RetainUntilDate>$(date -u -d '@'$(( $(date +%s) + 2 )) +%Y-%m-%dT%H:%M:%SZ)</RetainUntilDate></Retention>"
 asingest_req PUT "/rgb/$pk?retention=&versionId=$pv" --data-binary "$body" \
-    -H "Content-MD5: $(printf %s "$body" | openssl md5 -binary | base64)"
+    -H "Content-MD5: $(s3_md5 "$body")"
 [ "$HTTP" = 403 ] || fail "rogue shortened a lock: $HTTP"
 head -c 200 /dev/urandom >"$T/record"
 asingest_req PUT "/rgb/st/pruned/$(sha256sum "$T/record" | cut -c1-64)" --data-binary @"$T/record"
@@ -105,13 +101,7 @@ print({k: r[k] for k in ("snapshots_kept", "snapshots", "packs", "delete_markers
 # 3 genuine + 6 rogue; each key keeps its last 2.
 assert r["snapshots_kept"] == 4 and r["snapshots"] == 5, r
 PY
-t0=$SECONDS
-while :; do
-	s3req GET "/rgb?prefix=st%2F&versions="
-	tr -d '\r\n' <"$T/b" | grep -q '<DeleteMarker>\|<IsLatest>false' || break
-	[ $((SECONDS - t0)) -lt 60 ] || fail "lifecycle did not finish in 60 s"
-	sleep 1
-done
+s3_lifecycle_wait rgb st%2F 60
 rm -rf "$T/cache"
 for d in 2 3; do
 	"$AMBER" restore "$S" "${id[$d]}" "$T/r$d" -q || fail "restore genuine day $d"

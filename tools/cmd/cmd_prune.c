@@ -224,13 +224,17 @@ prune_print(const struct out *o, const struct store_prune_in *in,
 	    "packs_live", (json_int_t)st->n_packs_live,
 	    "pack_bytes_live", (json_int_t)st->bytes_packs_live,
 	    "chunks_live", (json_int_t)st->n_chunks_live);
-	if (j != NULL && o->is_s3)
-		json_object_update(j, json_pack("{s:I, s:I, s:I, s:I, s:o}",
+	if (j != NULL && o->is_s3) {
+		json_t *s3 = json_pack("{s:I, s:I, s:I, s:I, s:O}",
 		    "delete_markers", (json_int_t)st->n_markers,
 		    "locked", (json_int_t)st->n_locked,
 		    "locked_bytes", (json_int_t)st->bytes_locked,
 		    "hidden", (json_int_t)st->n_hidden,
-		    "locked_objects", json_incref(o->locked)));
+		    "locked_objects", o->locked);
+
+		json_object_update(j, s3);
+		json_decref(s3);
+	}
 	json_dumpf(j, stdout, JSON_INDENT(2));
 	putchar('\n');
 	json_decref(j);
