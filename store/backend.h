@@ -68,11 +68,11 @@ struct backend_ops {
 	int (*protect)(struct backend *be, const char *key);
 	void (*close)(struct backend *be);
 	/*
-	 * set_retention(be, days): the store's retention, from its config
+	 * set_retention(be, secs): the store's retention, from its config
 	 * (which is read after the backend is opened).  NULL where objects
 	 * never expire.
 	 */
-	void (*set_retention)(struct backend *be, uint32_t days);
+	void (*set_retention)(struct backend *be, uint64_t secs);
 	/*
 	 * willneed(be, key): a hint that most of ${key} will be read soon
 	 * (a pack of trees, during a directory walk), so the backend may
@@ -130,7 +130,7 @@ struct backend_opts {
 	int s3_virtual_host;
 	int s3_insecure_http;	/* s3: http:// to a host not on loopback */
 	int is_immutable;	/* dir: set FS_IMMUTABLE_FL on new objects */
-	uint32_t retention_days;	/* s3: Object Lock retain-until */
+	uint64_t retention_secs;	/* s3: Object Lock retention */
 	int allow_no_lock;	/* s3 create: accept a bucket without a lock */
 };
 

@@ -73,6 +73,12 @@ config_len(uint32_t version)
 	return version == 1 ? CONFIG_LEN_V1 : CONFIG_LEN;
 }
 
+uint64_t
+config_retention_secs(const struct config *c)
+{
+	return c->version >= 3 ? c->retention : (uint64_t)c->retention * 86400;
+}
+
 static void
 config_body(const struct config *c, uint8_t out[CONFIG_LEN])
 {
@@ -85,7 +91,7 @@ config_body(const struct config *c, uint8_t out[CONFIG_LEN])
 	memcpy(p, c->store_id, 16);
 	p += 16;
 	le_put(p, c->flags, 4);
-	le_put(p + 4, c->retention_days, 4);
+	le_put(p + 4, c->retention, 4);
 	le_put(p + 8, c->chunk_min, 4);
 	le_put(p + 12, c->chunk_avg, 4);
 	le_put(p + 16, c->chunk_max, 4);
@@ -121,7 +127,7 @@ config_decode(const uint8_t *buf, size_t len, struct config *c)
 	    c->version > KEY_FORMAT_VERSION || len != config_len(c->version))
 		return -EBADMSG;
 	if (rd_copy(&r, c->store_id, 16) < 0 || rd_u32(&r, &c->flags) < 0 ||
-	    rd_u32(&r, &c->retention_days) < 0 ||
+	    rd_u32(&r, &c->retention) < 0 ||
 	    rd_u32(&r, &c->chunk_min) < 0 || rd_u32(&r, &c->chunk_avg) < 0 ||
 	    rd_u32(&r, &c->chunk_max) < 0 || rd_u32(&r, &reserved) < 0 ||
 	    rd_copy(&r, c->box_pub, 32) < 0 || rd_copy(&r, c->sign_pub, 32) < 0 ||

@@ -15,7 +15,7 @@
 
 /* The format a new store is made with, and the oldest still read
  * (amber-store(5), SECURITY CONSIDERATIONS, on what changed). */
-#define KEY_FORMAT_VERSION 2
+#define KEY_FORMAT_VERSION 3
 #define KEY_FORMAT_OLDEST 1
 
 struct keyring {
@@ -99,7 +99,9 @@ struct config {
 	uint32_t version;
 	uint8_t store_id[STORE_ID_LEN];
 	uint32_t flags;		/* CONFIG_IMMUTABLE */
-	uint32_t retention_days;
+	/* S3 Object Lock retention as stored: days in formats 1 and 2,
+	 * seconds from format 3; see config_retention_secs() */
+	uint32_t retention;
 	uint32_t chunk_min;
 	uint32_t chunk_avg;
 	uint32_t chunk_max;
@@ -110,6 +112,9 @@ struct config {
 	uint8_t init_key[16];
 	uint8_t mac[32];
 };
+
+/* The retention of ${c} in seconds, whatever its format. */
+uint64_t config_retention_secs(const struct config *c);
 
 #define CONFIG_IMMUTABLE 0x1
 #define CONFIG_LEN_V1 (8 + 4 + 16 + 4 * 6 + 32 + 32 + 32)

@@ -342,3 +342,22 @@ store_keep_name(size_t i, uint32_t *rule)
 	*rule = names[i].rule;
 	return names[i].name;
 }
+
+uint64_t
+store_policy_horizon(const struct store_policy *p)
+{
+	/* Period lengths, the longest of each (a month of 31 days). */
+	static const uint64_t len[5] = { 3600, 86400, 7 * 86400,
+	    31 * 86400, 366 * 86400 };
+	const uint32_t n[5] = { p->hourly, p->daily, p->weekly, p->monthly,
+	    p->yearly };
+	uint64_t h = p->within;
+
+	for (size_t i = 0; i < 5; i++) {
+		uint64_t k = n[i] == 0 ? 0 : ((uint64_t)n[i] + 1) * len[i];
+
+		if (k > h)
+			h = k;
+	}
+	return h > STORE_RETENTION_MAX ? STORE_RETENTION_MAX : h;
+}

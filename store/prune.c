@@ -129,6 +129,31 @@ live_pack_of(void *ctx, const uint8_t id[32])
 	return r == -ENOENT ? 0 : r;
 }
 
+int
+prune_live_packs(struct store *s, const struct store_ref *roots, size_t n,
+    struct idset *packs, uint64_t *n_chunks)
+{
+	struct walk w;
+	struct live_packs lp;
+	size_t i;
+	int r = 0;
+
+	memset(&w, 0, sizeof(w));
+	memset(&lp, 0, sizeof(lp));
+	w.s = s;
+	lp.s = s;
+	lp.packs = *packs;
+	for (i = 0; i < n && r >= 0; i++)
+		r = walk_tree(&w, &roots[i], 0);
+	if (r >= 0)
+		r = idset_each(&w.chunks, live_pack_of, &lp);
+	*packs = lp.packs;
+	*n_chunks = w.chunks.n;
+	idset_fini(&w.trees);
+	idset_fini(&w.chunks);
+	return r < 0 ? r : 0;
+}
+
 /* ---- the packs of the store ----------------------------------------- */
 
 struct pack_scan {
@@ -225,8 +250,8 @@ pack_scan_one(void *ctx, const char *key, uint64_t size)
 
 /* ---- the record of what expired ------------------------------------- */
 
-static int
-record_write(struct store *s, const uint8_t (*drop)[STORE_HASH_LEN],
+int
+prune_record_write(struct store *s, const uint8_t (*drop)[STORE_HASH_LEN],
     size_t n)
 {
 	struct wb w = { NULL, 0, 0 };
@@ -407,6 +432,9 @@ store_prune(struct store *s, const struct store_prune_in *in,
 	lp.s = s;
 	if (!s->kr.has_master || s->ix == NULL)
 		return -EACCES;
+	if (s->be->location != NULL &&
+	    strncmp(s->be->location, "s3://", 5) == 0)
+		return prune_s3(s, in, each, ctx, st);	/* prunes3.c */
 	/* -EBUSY: a writer runs; the caller says so */
 	if ((lockfd = prune_lock(s, 1, 0)) < 0)
 		return lockfd;
@@ -457,7 +485,7 @@ store_prune(struct store *s, const struct store_prune_in *in,
 	 * before index_forget() below) rebuilds before a writer may dedup
 	 * against a deleted pack.
 	 */
-	if ((r = record_write(s, in->drop, in->n_drop)) < 0)
+	if ((r = prune_record_write(s, in->drop, in->n_drop)) < 0)
 		goto out;
 	/* Manifests first: a pack is deleted only once nothing that is
 	 * left names it, so a run killed anywhere leaves every kept

@@ -44,6 +44,7 @@
 #include "log.h"
 #include "s3i.h"
 #include "s3xml.h"
+#include "store.h"
 
 /*
  * Retention with a margin.  Objects are written locked until now +
@@ -56,15 +57,16 @@
 static int64_t
 grace_secs(const struct s3 *s)
 {
-	uint32_t g = s->retention_days / 4;
+	uint64_t g = s->retention_secs / 4;
+	uint64_t floor = s->retention_secs < 86400 ? s->retention_secs : 86400;
 
-	return (int64_t)(g < 1 ? 1 : g) * 86400;
+	return (int64_t)(g < floor ? floor : g);
 }
 
 int64_t
 s3_lock_until(const struct s3 *s)
 {
-	return (int64_t)time(NULL) + (int64_t)s->retention_days * 86400 +
+	return (int64_t)time(NULL) + (int64_t)s->retention_secs +
 	    grace_secs(s);
 }
 
@@ -435,7 +437,7 @@ s3_put_hashed(struct backend *be, const char *key, const uint8_t *buf,
 		h[c.n_h].name = "Content-MD5";
 		h[c.n_h++].value = sum;
 	}
-	if (s->retention_days > 0 && s->is_locked != 0) {
+	if (s->retention_secs > 0 && s->is_locked != 0) {
 		s3_format_time(s3_lock_until(s), until, sizeof(until));
 		h[c.n_h].name = "x-amz-object-lock-mode";
 		h[c.n_h++].value = "COMPLIANCE";
@@ -558,13 +560,13 @@ s3_protect(struct backend *be, const char *key)
 	int64_t t = 0;
 	int r;
 
-	if (s->retention_days == 0 || s->is_locked == 0)
+	if (s->retention_secs == 0 || s->is_locked == 0)
 		return 0;
 	if ((r = s3_full_key(s, key, fk, sizeof(fk))) < 0)
 		return r;
 	if ((r = original(s, fk, &o)) < 0)
 		return r;
-	need = (int64_t)time(NULL) + (int64_t)s->retention_days * 86400;
+	need = (int64_t)time(NULL) + (int64_t)s->retention_secs;
 	if ((r = s3_head(s, fk, o.version, &resp)) < 0 ||
 	    (r = s3_status(s, "HEAD", fk, &resp)) < 0)
 		goto out;
@@ -621,10 +623,11 @@ s3_close(struct backend *be)
 
 /* The config's retention replaces the bucket default read at open. */
 static void
-s3_set_retention(struct backend *be, uint32_t days)
+s3_set_retention(struct backend *be, uint64_t secs)
 {
-	if (days > 0)
-		s3_of(be)->retention_days = days > 36500 ? 36500 : days;
+	if (secs > 0)
+		s3_of(be)->retention_secs = secs > STORE_RETENTION_MAX ?
+		    STORE_RETENTION_MAX : secs;
 }
 
 const struct backend_ops s3_ops = {

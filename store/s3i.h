@@ -37,7 +37,7 @@ struct s3 {
 	char *access_key;
 	char *secret_key;
 	char *session_token;
-	uint32_t retention_days;
+	uint64_t retention_secs;
 	int is_locked;		/* 1 yes, 0 no, -1 unknown (no right to ask) */
 	size_t page_keys;	/* max-keys of a listing page */
 	int is_bad_creds;	/* the server said the credentials are wrong */

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "s3i.h"
 #include "s3xml.h"
+#include "store.h"
 
 /* ---- opening ---------------------------------------------------------- */
 
@@ -394,6 +395,7 @@ s3_create_checks(struct s3 *s, const struct backend_opts *o)
 {
 	struct lock_xml l;
 	uint64_t have;
+	uint64_t want;
 	int is_any = 0;
 	int r;
 
@@ -416,13 +418,14 @@ s3_create_checks(struct s3 *s, const struct backend_opts *o)
 		log_warn("%s: THE BUCKET HAS NO OBJECT LOCK: history can be "
 		    "deleted or overwritten by anyone with write access",
 		    s->be.location);
-		s->retention_days = 0;
-	} else if (s->retention_days > 0) {
+		s->retention_secs = 0;
+	} else if (s->retention_secs > 0) {
+		/* The default rule counts whole days: the retention rounded
+		 * up (objects amber writes carry their own retain-until). */
+		want = (s->retention_secs + 86399) / 86400;
 		have = l.years ? l.years * 365 : l.days;
-		if (strcmp(l.mode, "COMPLIANCE") != 0 ||
-		    have < s->retention_days) {
-			if ((r = set_default_retention(s,
-			    s->retention_days)) < 0)
+		if (strcmp(l.mode, "COMPLIANCE") != 0 || have < want) {
+			if ((r = set_default_retention(s, (uint32_t)want)) < 0)
 				return r;
 		}
 	} else {
@@ -495,7 +498,7 @@ s3_open(const char *url, const struct backend_opts *o, int create,
 	if ((r = parse_endpoint(s, ep, is_virtual,
 	    o ? o->s3_insecure_http : 0)) < 0)
 		goto out;
-	s->retention_days = o ? o->retention_days : 0;
+	s->retention_secs = o ? o->retention_secs : 0;
 	s->is_locked = -1;
 	/*
 	 * Knobs for tests and troubleshooting: AMBER_S3_RETRIES (0: none),
@@ -528,11 +531,12 @@ s3_open(const char *url, const struct backend_opts *o, int create,
 		 * the bucket's COMPLIANCE default rule, which create set from
 		 * that very retention (or found longer).
 		 */
-		if (r == 0 && s->retention_days == 0 && s->is_locked == 1 &&
+		if (r == 0 && s->retention_secs == 0 && s->is_locked == 1 &&
 		    strcmp(l.mode, "COMPLIANCE") == 0) {
 			uint64_t d = l.years ? l.years * 365 : l.days;
 
-			s->retention_days = d > 36500 ? 36500 : (uint32_t)d;
+			s->retention_secs = d > 36500 ? STORE_RETENTION_MAX :
+			    d * 86400;
 		}
 		/* -EACCES: a reader may not ask; that is fine. */
 		r = 0;

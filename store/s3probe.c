@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "s3i.h"
 #include "s3probe.h"
 
@@ -80,7 +81,7 @@ s3probe_put(struct s3probe *p, const char *key, const uint8_t *buf,
 {
 	struct s3 *s = s3_of(p->be);
 
-	s->retention_days = days;
+	s->retention_secs = (uint64_t)days * 86400;
 	if (p->is_lock_enabled)
 		s->is_locked = 1;
 	return s3_put(p->be, key, buf, len);
@@ -120,4 +121,38 @@ s3probe_request(struct s3probe *p, const char *method, const char *fk,
 	snprintf(out->version, sizeof(out->version), "%s", v ? v : "");
 	http_response_fini(&resp);
 	return 0;
+}
+
+int
+s3probe_lifecycle(struct s3probe *p, struct s3probe_lifecycle *out)
+{
+	struct s3 *s = s3_of(p->be);
+	struct http_response resp = HTTP_RESPONSE_INIT;
+	struct sigv4_param q[1] = { { "lifecycle", "" } };
+	struct s3_call c = { "GET", NULL, q, 1, NULL, 0, NULL, 0, 0, NULL };
+	struct err_xml e;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = s3_send(s, &c, &resp)) < 0)
+		goto out;
+	if (resp.status == 404) {
+		s3_err_parse(&resp, &e);
+		if (strcmp(e.code, "NoSuchLifecycleConfiguration") == 0)
+			goto out;	/* none: r is 0 */
+	}
+	if (resp.status == 403) {
+		r = -EACCES;
+		goto out;
+	}
+	if ((r = s3_status(s, "GetBucketLifecycleConfiguration", NULL,
+	    &resp)) < 0)
+		goto out;
+	if ((r = s3probe_lifecycle_parse(resp.body, resp.body_len, s->prefix,
+	    out)) == -EBADMSG)
+		r = log_err(-EBADMSG, "%s: malformed lifecycle configuration",
+		    s->be.location);
+out:
+	http_response_fini(&resp);
+	return r;
 }

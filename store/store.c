@@ -51,7 +51,7 @@ store_create(const char *location, const struct store_create_opts *o,
 	int r;
 
 	bo.is_immutable = o->is_immutable;
-	bo.retention_days = o->retention_days;
+	bo.retention_secs = o->retention_secs;
 	bo.allow_no_lock = o->allow_no_lock;
 	bo.s3_endpoint = o->s3_endpoint;
 	bo.s3_credentials = o->s3_credentials;
@@ -76,7 +76,8 @@ store_create(const char *location, const struct store_create_opts *o,
 	if ((r = crypt_random(cfg.store_id, STORE_ID_LEN)) < 0)
 		goto out;
 	cfg.flags = o->is_immutable ? CONFIG_IMMUTABLE : 0;
-	cfg.retention_days = o->retention_days;
+	cfg.retention = (uint32_t)(o->retention_secs > STORE_RETENTION_MAX ?
+	    STORE_RETENTION_MAX : o->retention_secs);
 	cfg.chunk_min = CHUNKER_MIN;
 	cfg.chunk_avg = CHUNKER_AVG;
 	cfg.chunk_max = CHUNKER_MAX;
@@ -140,7 +141,8 @@ store_open(const char *location, const struct store_opts *o,
 	}
 	log_hex(s->cfg.store_id, STORE_ID_LEN, s->id_hex);
 	if (s->be->ops->set_retention != NULL)
-		s->be->ops->set_retention(s->be, s->cfg.retention_days);
+		s->be->ops->set_retention(s->be,
+		    config_retention_secs(&s->cfg));
 	if ((s->cfg.flags & CONFIG_IMMUTABLE) &&
 	    s->be->ops->set_immutable != NULL)
 		s->be->ops->set_immutable(s->be);

@@ -219,6 +219,25 @@ int prune_expired_set(struct store *s, struct idset *out);
  * before any writer dedups against it; 0 if not; -errno.
  */
 int prune_index_stale(struct store *s, uint64_t *n);
+/*
+ * prune_live_packs(s, roots, n, packs, n_chunks) (prune.c): add to
+ * ${packs} every pack the index locates a chunk in that the trees
+ * ${roots} reference; *${n_chunks}: how many chunks (trees too) that is.
+ * -EBADMSG if a tree cannot be read (then nothing may be deleted).
+ * prune_record_write(s, drop, n) (prune.c): store the record, signed by
+ * the master, that the snapshots ${drop} expired (pruned/<hex>).
+ * prune_s3(s, in, each, ctx, st) (prunes3.c): store_prune() on S3.
+ */
+struct store_ref;
+struct store_prune_in;
+struct store_prune_stats;
+int prune_live_packs(struct store *s, const struct store_ref *roots,
+    size_t n, struct idset *packs, uint64_t *n_chunks);
+int prune_record_write(struct store *s,
+    const uint8_t (*drop)[STORE_HASH_LEN], size_t n);
+int prune_s3(struct store *s, const struct store_prune_in *in,
+    void (*each)(void *ctx, const char *object, uint64_t size, int what),
+    void *ctx, struct store_prune_stats *st);
 void prune_index_note(struct store *s, uint64_t n);
 
 #endif

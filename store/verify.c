@@ -491,6 +491,11 @@ store_verify(struct store *s, unsigned flags, const char *expect,
 		}
 	}
 	for (size_t i = 0; i < v.n_snaps && r == 0; i++) {
+		/* Named in a signed record of expired snapshots: its data
+		 * may go (on S3 a manifest still locked outlives the packs
+		 * only it referenced); not damage. */
+		if (idset_has(&expired, v.snaps[i]->id))
+			continue;
 		v.cur_snap = v.snaps[i]->name;
 		v.path[0] = '\0';
 		r = walk(&v, &v.snaps[i]->root, 0);

@@ -271,6 +271,32 @@ uploads_of(const struct store *s)
 	return s->be->is_local ? 0 : STORE_UPLOADS_DEFAULT;
 }
 
+/*
+ * Fail closed (amber-store(5), PRUNING on S3): what an ingest writes and
+ * reuses is locked until the horizon of every period of the policy its
+ * snapshot may be the keeper of, and never shorter than the config's
+ * retention.  Without a policy, the retention.  A policy that cannot be
+ * read fails the ingest.
+ */
+static int
+lock_horizon(struct store *s)
+{
+	struct store_policy p;
+	uint64_t ret = config_retention_secs(&s->cfg);
+	uint64_t h;
+	int r;
+
+	if (s->be->ops->set_retention == NULL || ret == 0)
+		return 0;
+	if ((r = store_policy_get(s, &p)) == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	if ((h = store_policy_horizon(&p)) > ret)
+		s->be->ops->set_retention(s->be, h);
+	return 0;
+}
+
 int
 store_writer_new(struct store *s, struct store_writer **out)
 {
@@ -284,6 +310,10 @@ store_writer_new(struct store *s, struct store_writer **out)
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return -ENOMEM;
 	w->s = s;
+	if ((r = lock_horizon(s)) < 0) {
+		free(w);
+		return r;
+	}
 	/* Waits for a running prune to end (it rebuilds the index) */
 	if ((w->prune_fd = prune_lock(s, 0, 1)) >= 0)
 		store_index_sync(s, 0);
@@ -980,13 +1010,29 @@ out:
 }
 
 static int
+is_this_pack(void *ctx, const uint8_t h[STORE_HASH_LEN])
+{
+	return memcmp(ctx, h, STORE_HASH_LEN) == 0;
+}
+
+static int
 protect_pack(void *ctx, const uint8_t h[32])
 {
 	struct store *s = ctx;
 	char name[80];
+	int r;
 
 	pack_name(h, name);
-	return s->be->ops->protect(s->be, name);
+	if ((r = s->be->ops->protect(s->be, name)) != -ENOENT)
+		return r;
+	/* Gone: expired under the policy and removed by the bucket's
+	 * lifecycle rule.  Forget it, so that the next ingest writes its
+	 * chunks again instead of failing the same way. */
+	(void)index_forget(s->ix, is_this_pack, (void *)h,
+	    (const uint8_t (*)[STORE_HASH_LEN])h, 1, NULL, 0);
+	return log_err(-ENOENT, "%s: a pack this snapshot reuses is gone "
+	    "(expired and removed); the index forgot it: run the ingest "
+	    "again", name);
 }
 
 static int
@@ -1082,6 +1128,15 @@ store_writer_commit(struct store_writer *w, const struct store_snap_new *sn,
 	}
 	if (w->up != NULL && (r = upload_wait(w->up)) < 0)
 		return r;
+	/* Lengthen the lock of every pack this snapshot reuses before the
+	 * manifest that names it is stored: a prune (and the bucket's
+	 * lifecycle rule) never removes a pack whose lock lasts, so none
+	 * this snapshot needs goes (amber-store(5), PRUNING on S3).  A pack
+	 * gone already fails the commit: nothing is committed that names
+	 * it. */
+	if (s->be->ops->protect != NULL &&
+	    (r = idset_each(&w->reused, protect_pack, s)) < 0)
+		return r;
 	lockfd = commit_lock(s);
 	if ((r = find_heads(s, &parents, &n_parents)) < 0)
 		goto out;
@@ -1102,12 +1157,10 @@ store_writer_commit(struct store_writer *w, const struct store_snap_new *sn,
 	if (r < 0)
 		goto out;
 	flush_deferred(w);
-	/* Keep what this snapshot reuses locked as long as it is, and the
-	 * objects every snapshot needs: the config and the keys. */
+	/* Keep the objects every snapshot needs locked as long as it is:
+	 * the config and the keys. */
 	if (s->be->ops->protect != NULL) {
-		r = idset_each(&w->reused, protect_pack, s);
-		if (r == 0)
-			r = s->be->ops->protect(s->be, "config");
+		r = s->be->ops->protect(s->be, "config");
 		if (r == 0)
 			r = s->be->ops->list(s->be, "keys/", protect_key, s);
 	}

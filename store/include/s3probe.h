@@ -53,6 +53,37 @@ void s3probe_close(struct s3probe *p);
  */
 int s3probe_lock(struct s3probe *p, struct s3probe_lock *out);
 
+/* What a bucket's lifecycle configuration does to a store's prefix. */
+struct s3probe_lifecycle {
+	int is_set;		/* the bucket has a lifecycle configuration */
+	unsigned n_rules;	/* rules in it, all of them */
+	/* Enabled rules without a tag filter that reach the store: */
+	unsigned n_expiration;	/* Expiration of current versions (Days or
+				 * Date): delete markers on locked objects */
+	unsigned n_noncurrent;	/* NoncurrentVersionExpiration over all of
+				 * the store */
+	uint64_t noncurrent_days;	/* the smallest NoncurrentDays */
+	int has_marker_cleanup;	/* ExpiredObjectDeleteMarker true */
+};
+
+/*
+ * s3probe_lifecycle_parse(buf, len, prefix, out):
+ * Sum up the lifecycle configuration XML ${buf} for the store whose keys
+ * start with ${prefix} in the bucket.  Returns 0, -EBADMSG if malformed,
+ * -ENOMEM.
+ */
+int s3probe_lifecycle_parse(const uint8_t *buf, size_t len,
+    const char *prefix, struct s3probe_lifecycle *out);
+
+/*
+ * s3probe_lifecycle(p, out):
+ * Read the bucket's lifecycle configuration (GET ?lifecycle) and sum it
+ * up for this store; none is is_set 0.  Returns 0; -EACCES if these
+ * credentials may not read it (s3:GetLifecycleConfiguration); -EBADMSG,
+ * -EIO (logged).
+ */
+int s3probe_lifecycle(struct s3probe *p, struct s3probe_lifecycle *out);
+
 /*
  * s3probe_key(p, key, out, cap):
  * The object key in the bucket for the store key ${key} (PREFIX/key),

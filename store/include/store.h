@@ -197,10 +197,13 @@ struct store_kdf {
 	uint32_t p;		/* 0: default (1) */
 };
 
+/* The longest retention a store holds: 100 years of 365 days. */
+#define STORE_RETENTION_MAX ((uint64_t)36500 * 86400)
+
 struct store_create_opts {
 	struct store_kdf kdf;
 	int is_immutable;	/* set the immutable attribute on objects */
-	uint32_t retention_days;	/* S3 Object Lock retention; 0: none */
+	uint64_t retention_secs;	/* S3 Object Lock retention; 0: none */
 	int allow_no_lock;	/* S3: accept a bucket without Object Lock */
 	const char *s3_endpoint;	/* as in struct store_opts */
 	const char *s3_credentials;
@@ -916,6 +919,18 @@ struct store_keep_in {
 int store_policy_keep(const struct store_policy *p,
     const struct store_keep_in *v, size_t n, uint32_t *why);
 
+/*
+ * store_policy_horizon(p): how long after its time a snapshot may still
+ * be kept by a period rule of ${p} that it may be the keeper of: the
+ * keep-within duration, and N + 1 of the longest period for each
+ * keep-hourly/daily/weekly/monthly/yearly N (a month counts 31 days, a
+ * year 366), whichever is longest; at most STORE_RETENTION_MAX.
+ * keep-last has no horizon in time: the config's retention stands for
+ * it.  Ingest on S3 locks at least this long (amber-store(5), PRUNING on
+ * S3).
+ */
+uint64_t store_policy_horizon(const struct store_policy *p);
+
 /* The ${i}th STORE_KEEP_* rule and its name; NULL past the last. */
 const char *store_keep_name(size_t i, uint32_t *rule);
 
@@ -928,6 +943,12 @@ struct store_prune_in {
 	size_t n_drop;
 	int64_t grace;		/* seconds: younger packs are never deleted */
 	int is_dry_run;
+	/* S3: the root trees of ${drop}, in its order (an expired manifest
+	 * still locked stays, and so do the packs it references), and a
+	 * callback (may be NULL) for each object left locked until ${until}. */
+	const struct store_ref *drop_tree;
+	void (*locked)(void *ctx, const char *object, uint64_t size,
+	    int64_t until);
 };
 
 struct store_prune_stats {
@@ -940,6 +961,13 @@ struct store_prune_stats {
 	uint64_t n_packs_live;	/* packs a kept snapshot references */
 	uint64_t bytes_packs_live;
 	uint64_t n_chunks_live;	/* chunks (and trees) kept snapshots use */
+	/* S3 */
+	uint64_t n_markers;	/* delete markers added (counted in n_snaps,
+				 * n_packs and their bytes) */
+	uint64_t n_locked;	/* expired, but locked: left for a later run */
+	uint64_t bytes_locked;
+	uint64_t n_hidden;	/* under a marker already (an earlier run):
+				 * the lifecycle rule removes them */
 };
 
 #define STORE_PRUNE_SNAPSHOT 1

@@ -265,7 +265,10 @@ forge_table(const char *store, const char *pack)
 	return 0;
 }
 
-/* The format version a store's config states (bytes 8 to 11). */
+/*
+ * The pack format of a store: 1 if its config states format 1 (bytes 8
+ * to 11), else 2 (format 3 changed the config alone).
+ */
 static int
 store_version(const char *store)
 {
@@ -278,7 +281,7 @@ store_version(const char *store)
 	if (read_file(path, &cfg, &len) == 0 && len >= 12)
 		v = cfg[8] | cfg[9] << 8;
 	free(cfg);
-	return v;
+	return v == 1 ? 1 : 2;
 }
 
 struct confuse {

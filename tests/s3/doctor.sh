@@ -20,6 +20,8 @@ grep -q '^ok       delete an object version: AccessDenied' "$T/out" || fail "own
 grep -q '^ok       shorten an object.s retention: AccessDenied' "$T/out" || fail "owner: shortening not refused"
 grep -q '^WARNING  put a delete marker: SUCCEEDED' "$T/out" || fail "owner: delete marker not reported"
 grep -q '^WARNING  bucket default retention is COMPLIANCE: none' "$T/out" || fail "owner: missing default rule not reported"
+grep -q '^WARNING  lifecycle removes versions under delete markers: NONE' "$T/out" || fail "owner: missing lifecycle not reported"
+grep -q '^ok       lifecycle expires current versions: none' "$T/out" || fail "owner: no expiration rule, yet reported"
 # The canary exists, locked, and our delete marker was taken away again.
 s3req GET "/lkb?prefix=st%2Fdoctor%2F&versions="
 grep -q '<Version><Key>st/doctor/canary-' "$T/b" || fail "no canary"
@@ -55,11 +57,11 @@ AWS_ACCESS_KEY_ID=INGEST0000000000000A AWS_SECRET_ACCESS_KEY=ingest0secret000000
 rc=$?
 cat "$T/out" "$T/err"
 [ $rc = 0 ] || fail "ingest user: exit $rc, want 0"
-[ "$(grep -c '^ok ' "$T/out")" = 5 ] || fail "ingest user: want 5 ok lines"
+[ "$(grep -c '^ok ' "$T/out")" = 6 ] || fail "ingest user: want 6 ok lines"
 grep -q WARNING "$T/out" && fail "ingest user: unexpected warning"
 AWS_ACCESS_KEY_ID=INGEST0000000000000A AWS_SECRET_ACCESS_KEY=ingest0secret0000000000000000000000000000 \
     "$AMBER" doctor --json -q s3://lkb/st >"$T/json" 2>"$T/err" || fail "--json: exit $?"
-[ "$(grep -c '"unsafe": *false' "$T/json")" = 5 ] || fail "--json: $(cat "$T/json")"
+[ "$(grep -c '"unsafe": *false' "$T/json")" = 6 ] || fail "--json: $(cat "$T/json")"
 grep -q '"http_status": *403, *"detail": *"AccessDenied"' "$T/json" || fail "--json fields: $(cat "$T/json")"
 [ ! -s "$T/err" ] || fail "-q still printed: $(cat "$T/err")"
 

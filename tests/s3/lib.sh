@@ -85,3 +85,40 @@ s3_store() {
 	export AMBER_PASSPHRASE="$3" XDG_CACHE_HOME="$T/cache"
 	S=s3://$1/$2
 }
+
+# s3_md5 STRING: its Content-MD5 (S3 requires one on lifecycle and lock
+# calls).
+s3_md5() { printf %s "$1" | openssl md5 -binary | base64; }
+
+# s3_lifecycle BUCKET PREFIX: the lifecycle rule of the README (markers'
+# versions removed after a lifecycle day, lone markers removed).
+s3_lifecycle() {
+	local lc="<LifecycleConfiguration><Rule><ID>amber</ID><Filter><Prefix>$2</Prefix></Filter><Status>Enabled</Status><Expiration><ExpiredObjectDeleteMarker>true</ExpiredObjectDeleteMarker></Expiration><NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays></NoncurrentVersionExpiration></Rule></LifecycleConfiguration>"
+	s3req PUT "/$1?lifecycle=" --data-binary "$lc" -H "Content-MD5: $(s3_md5 "$lc")"
+	[ "$HTTP" = 200 ] || fail "put lifecycle: $HTTP $(cat "$T/b")"
+}
+
+# s3_lifecycle_wait BUCKET PREFIX-ENCODED SECONDS: until no delete marker
+# and no noncurrent version is left under the prefix.
+s3_lifecycle_wait() {
+	local t0=$SECONDS
+	while :; do
+		s3req GET "/$1?prefix=$2&versions="
+		tr -d '\r\n' <"$T/b" | grep -q '<DeleteMarker>\|<IsLatest>false' || break
+		[ $((SECONDS - t0)) -lt "$3" ] || fail "lifecycle did not finish in $3 s"
+		sleep 1
+	done
+	echo "lifecycle finished in $((SECONDS - t0)) s"
+}
+
+# s3_user UID ACCESS SECRET: another RGW user.
+s3_user() {
+	radosgw-admin -c "$CEPH_CONF" user create --uid="$1" --display-name="$1" \
+	    --access-key="$2" --secret-key="$3" >/dev/null 2>&1 || fail "user create $1"
+}
+
+# s3_policy BUCKET FILE: set the bucket policy in FILE.
+s3_policy() {
+	s3req PUT "/$1?policy=" --data-binary @"$2"
+	[ "$HTTP" = 204 ] || [ "$HTTP" = 200 ] || fail "put policy: $HTTP $(cat "$T/b")"
+}

@@ -12,6 +12,7 @@
 #   rgw.sh kill-rgw DIR      kill radosgw alone (KILL)
 #   rgw.sh start-rgw DIR     start radosgw again after kill-rgw
 #   rgw.sh status DIR    exit 0 if all three daemons live
+#   RGW_LC_DEBUG_INTERVAL=N rgw.sh start DIR   a lifecycle "day" lasts N s
 #   rgw.sh               (no arguments, as run.sh calls it) a self-test:
 #                        start, check S3 answers, stop, check nothing is left
 #
@@ -230,6 +231,12 @@ rgw data = $D/rgw.a
 rgw frontends = beast endpoint=127.0.0.1:$rgw_port
 rgw dns name = localhost
 EOF
+	# A lifecycle "day" of N seconds, for tests of lifecycle rules; RGW
+	# then also runs its lifecycle pass every N seconds at any hour.
+	if [ -n "${RGW_LC_DEBUG_INTERVAL:-}" ]; then
+		printf 'rgw lc debug interval = %s\nrgw lifecycle work time = 00:00-23:59\n' \
+		    "$RGW_LC_DEBUG_INTERVAL" >>"$D/ceph.conf"
+	fi
 	monmaptool --create --addv a "[v2:127.0.0.1:$mon_port]" --fsid "$fsid" "$D/monmap" >/dev/null ||
 	    fail "monmaptool failed"
 	ceph-mon -c "$D/ceph.conf" --mkfs -i a --monmap "$D/monmap" >"$D/log/mkfs.out" 2>&1 ||

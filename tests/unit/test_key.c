@@ -100,7 +100,7 @@ make_config(struct config *c, const struct keyring *kr)
 	c->version = KEY_FORMAT_VERSION;
 	memset(c->store_id, 0x51, STORE_ID_LEN);
 	c->flags = CONFIG_IMMUTABLE;
-	c->retention_days = 30;
+	c->retention = 30 * 86400;
 	c->chunk_min = 256u << 10;
 	c->chunk_avg = 1u << 20;
 	c->chunk_max = 4u << 20;
@@ -154,6 +154,14 @@ test_config(void)
 	CHECK(config_decode(buf, CONFIG_LEN_V1, &d) == 0 && d.version == 1);
 	CHECK(config_check(&d, &kr) == 0);
 	CHECK(config_decode(buf, CONFIG_LEN, &d) == -EBADMSG);
+	/* Formats 1 and 2 hold days, format 3 seconds. */
+	c.retention = 30;
+	CHECK(config_retention_secs(&c) == 30 * 86400);
+	c.version = 2;
+	CHECK(config_retention_secs(&c) == 30 * 86400);
+	c.version = 3;
+	CHECK(config_retention_secs(&c) == 30);
+	c.retention = 30 * 86400;
 	c.version = KEY_FORMAT_VERSION;
 	config_mac(&c, &kr);
 	config_encode(&c, buf);

@@ -186,9 +186,48 @@ test_flagged(void)
 	CHECK(store_policy_keep(&p, v, 0, why) == 0);
 }
 
+/*
+ * store_policy_horizon(): with snapshots every 6 hours for 400 days, every
+ * snapshot a policy keeps at the end is younger than its horizon: the
+ * lock an ingest sets from it lasts as long as the snapshot is kept.
+ */
+static void
+test_horizon(void)
+{
+	static struct store_keep_in v[1600];
+	static uint32_t why[1600];
+	struct store_policy p;
+	size_t n = 1600;
+	uint64_t h;
+
+	memset(&p, 0, sizeof(p));
+	CHECK(store_policy_horizon(&p) == 0);
+	p.within = 90;
+	CHECK(store_policy_horizon(&p) == 90);
+	p.daily = 7;
+	CHECK(store_policy_horizon(&p) == 8 * DAY);
+	p.monthly = 12;
+	CHECK(store_policy_horizon(&p) == 13 * 31 * (uint64_t)DAY);
+	p.yearly = 1000;
+	CHECK(store_policy_horizon(&p) == STORE_RETENTION_MAX);
+	p.yearly = 0;
+	p.within = 2 * DAY;
+	p.weekly = 4;
+	p.monthly = 3;
+	h = store_policy_horizon(&p);
+	for (size_t i = 0; i < n; i++)
+		v[i] = snap(T0 + (int64_t)i * 6 * 3600, 1, 0);
+	CHECK(store_policy_keep(&p, v, n, why) == 0);
+	CHECK(n_kept(why, n) > 10);
+	for (size_t i = 0; i < n; i++)
+		if (why[i] != 0)
+			CHECK((uint64_t)(v[n - 1].time - v[i].time) <= h);
+}
+
 int
 main(void)
 {
+	test_horizon();
 	test_daily();
 	test_last_within();
 	test_buckets();

@@ -218,7 +218,7 @@ test_write(const char *lock, const char *plain)
 
 	CHECK(open_store("no-such-bucket", "st", 1, &be) == -ENOENT);
 
-	opts.retention_days = 1;
+	opts.retention_secs = 86400;
 	CHECK(open_store(lock, "st", 1, &be) == 0);
 	if (be == NULL)
 		return;
@@ -394,7 +394,7 @@ test_protect(const char *lock, const char *days)
 {
 	struct backend *be = NULL;
 
-	opts.retention_days = (uint32_t)atoi(days);
+	opts.retention_secs = (uint64_t)atoi(days) * 86400;
 	CHECK(open_store(lock, "st", 0, &be) == 0);
 	if (be == NULL)
 		return;

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "age.h"
 #include "cli.h"
 #include "cmd.h"
 #include "pass.h"
@@ -16,7 +17,7 @@
 
 static const char usage[] =
     "usage: amber init STORE [--immutable] [--kdf log2n=N,r=R,p=P]\n"
-    "                  [--retention DAYSd] [--allow-no-object-lock]\n"
+    "                  [--retention DURATION] [--allow-no-object-lock]\n"
     "\n"
     "Create a new store at STORE (a directory, created if needed and\n"
     "required to be empty, or s3://BUCKET/PREFIX).  The passphrase comes\n"
@@ -25,7 +26,8 @@ static const char usage[] =
     "\n"
     "  --immutable          set the immutable attribute on every object\n"
     "  --kdf PARAMS         scrypt parameters (default log2n=17,r=8,p=1)\n"
-    "  --retention DAYSd    S3 Object Lock retention of every object\n"
+    "  --retention DURATION S3 Object Lock retention of every object:\n"
+    "                       30d, 12h, 90s, 1d12h (a bare number: days)\n"
     "  --allow-no-object-lock  accept a bucket without Object Lock\n"
     "  --json               print {\"location\", \"id\"} on stdout\n"
     CLI_COMMON_HELP
@@ -38,22 +40,30 @@ enum {
 	OPT_ALLOW_NO_LOCK,
 };
 
-/* "30d" or "30": a number of days, at most 100 years. */
+/*
+ * A number of days ("30d" or "30", as before durations; "0": none), or a
+ * duration ("12h", "90s", "1d12h"); at most 100 years, kept to 36,500
+ * days.
+ */
 static int
-parse_days(const char *arg, uint32_t *days)
+parse_retention(const char *arg, uint64_t *secs)
 {
 	char buf[32];
 	size_t n = strlen(arg);
 	uint64_t v;
+	int64_t d;
 
 	if (n == 0 || n >= sizeof(buf))
 		return -EINVAL;
 	memcpy(buf, arg, n + 1);
 	if (buf[n - 1] == 'd')
 		buf[n - 1] = '\0';
-	if (cli_u64_parse(buf, 36525, &v) < 0)
+	if (cli_u64_parse(buf, 36525, &v) == 0)
+		d = (int64_t)v * 86400;
+	else if (age_parse(arg, &d) < 0)
 		return -EINVAL;
-	*days = (uint32_t)v;
+	*secs = (uint64_t)d > STORE_RETENTION_MAX ? STORE_RETENTION_MAX :
+	    (uint64_t)d;
 	return 0;
 }
 
@@ -114,9 +124,9 @@ cmd_init(int argc, char **argv)
 			}
 			break;
 		case OPT_RETENTION:
-			if (parse_days(optarg, &o.retention_days) < 0) {
+			if (parse_retention(optarg, &o.retention_secs) < 0) {
 				cli_err(argv[0], "--retention %s: expected a "
-				    "number of days such as 30d", optarg);
+				    "duration such as 30d, 12h or 90s", optarg);
 				return CLI_EXIT_USAGE;
 			}
 			break;

@@ -1,6 +1,6 @@
 /*
- * cmd_prune.c: `amber prune STORE` deletes from a local store what the
- * retention policy expires: the expired snapshots' manifests and the
+ * cmd_prune.c: `amber prune STORE` deletes from a local store (on S3,
+ * puts delete markers on) what the retention policy expires: the expired snapshots' manifests and the
  * packs no kept snapshot references (amber-store(5), PRUNING); with
  * --dry-run it only says what would go and how many bytes that frees.
  */
@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -24,9 +25,14 @@ static const char usage[] =
     "Apply the retention policy of STORE (amber policy): delete the\n"
     "manifests of the snapshots it no longer keeps, and every pack that no\n"
     "kept snapshot references and that is older than the grace period.\n"
-    "Local stores only; deleting from an --immutable store needs root.\n"
+    "Deleting from an --immutable store needs root.  On S3 an expired\n"
+    "object whose Object Lock has ended gets a delete marker (a DELETE\n"
+    "without a version id; the bucket's NoncurrentVersionExpiration rule\n"
+    "removes the version); one still locked is listed with the time its\n"
+    "lock ends, and left for a later run.\n"
     "Without a policy nothing is deleted.  A running ingest holds off a\n"
-    "prune (and a prune an ingest) through tmp/prune.lock in the store.\n"
+    "prune (and a prune an ingest) through tmp/prune.lock in a local\n"
+    "store; on S3 the locks an ingest lengthens keep what it reuses.\n"
     "\n"
     "  --dry-run          delete nothing; list what would go, and the bytes\n"
     "                     that frees\n"
@@ -39,7 +45,9 @@ struct out {
 	int is_json;
 	int is_quiet;
 	int is_dry_run;
+	int is_s3;		/* objects go under delete markers */
 	json_t *objects;
+	json_t *locked;		/* S3: expired, still locked */
 };
 
 static void
@@ -54,14 +62,34 @@ each(void *ctx, const char *object, uint64_t size, int what)
 		return;
 	}
 	if (!o->is_quiet)
-		printf("%s %s %llu\n", o->is_dry_run ? "would delete" :
+		printf("%s %s %llu\n", o->is_dry_run ? (o->is_s3 ?
+		    "would mark" : "would delete") : o->is_s3 ? "marked" :
 		    "deleted", object, (unsigned long long)size);
 }
 
-static int
-is_prunable_location(const char *loc)
+/* An expired object on S3 whose Object Lock has not ended yet. */
+static void
+locked(void *ctx, const char *object, uint64_t size, int64_t until)
 {
-	return strncmp(loc, "s3://", 5) != 0;
+	struct out *o = ctx;
+	char when[32];
+	time_t t = (time_t)until;
+	struct tm tm;
+
+	if (until == INT64_MAX)
+		snprintf(when, sizeof(when), "never (legal hold)");
+	else if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(when, sizeof(when), "%lld", (long long)until);
+	if (o->is_json) {
+		json_array_append_new(o->locked, json_pack("{s:s, s:I, s:s}",
+		    "object", object, "bytes", (json_int_t)size,
+		    "expires", when));
+		return;
+	}
+	if (!o->is_quiet)
+		printf("locked %s %llu expires at %s\n", object,
+		    (unsigned long long)size, when);
 }
 
 /* Parse the command line; returns an exit status, or -1 to go on. */
@@ -99,15 +127,11 @@ prune_opts(int argc, char **argv, struct cli_common *c, struct out *o,
 	}
 	if ((r = cli_args(argv[0], c, usage, argc, 1)) >= 0)
 		return r;
-	if (!is_prunable_location(argv[optind])) {
-		cli_err(argv[0], "%s: prune deletes from local stores only "
-		    "(S3 lifecycle rules are not implemented yet)",
-		    argv[optind]);
-		return CLI_EXIT_USAGE;
-	}
 	o->is_json = c->is_json;
 	o->is_quiet = c->is_quiet;
-	if (c->is_json && (o->objects = json_array()) == NULL) {
+	o->is_s3 = strncmp(argv[optind], "s3://", 5) == 0;
+	if (c->is_json && ((o->objects = json_array()) == NULL ||
+	    (o->locked = json_array()) == NULL)) {
 		cli_err(argv[0], "out of memory");
 		return CLI_EXIT_ERROR;
 	}
@@ -126,21 +150,26 @@ prune_split(const struct store_snap_list *l, const uint32_t *why,
 	size_t n = store_snap_list_len(l);
 	uint8_t (*drop)[STORE_HASH_LEN];
 	struct store_ref *keep;
+	struct store_ref *drop_tree;
 	size_t i;
 
 	keep = calloc(n + 1, sizeof(*keep));
 	drop = calloc(n + 1, sizeof(*drop));
+	drop_tree = calloc(n + 1, sizeof(*drop_tree));
 	in->keep = keep;
 	in->drop = (const uint8_t (*)[STORE_HASH_LEN])drop;
-	if (keep == NULL || drop == NULL)
+	in->drop_tree = drop_tree;
+	if (keep == NULL || drop == NULL || drop_tree == NULL)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
 		const struct store_snap *sn = store_snap_list_get(l, i);
 
 		if (why[i] != 0)
 			keep[in->n_keep++] = sn->root.tree;
-		else
+		else {
+			drop_tree[in->n_drop] = sn->root.tree;
 			memcpy(drop[in->n_drop++], sn->id, STORE_HASH_LEN);
+		}
 	}
 	return 0;
 }
@@ -155,13 +184,23 @@ prune_print(const struct out *o, const struct store_prune_in *in,
 	if (!o->is_json) {
 		printf("%s %llu of %zu snapshots (%llu bytes) and %llu packs "
 		    "(%llu bytes): %llu bytes %s\n", o->is_dry_run ?
-		    "would delete" : "deleted",
+		    (o->is_s3 ? "would mark" : "would delete") :
+		    o->is_s3 ? "marked" : "deleted",
 		    (unsigned long long)st->n_snaps, n,
 		    (unsigned long long)st->bytes_snaps,
 		    (unsigned long long)st->n_packs,
 		    (unsigned long long)st->bytes_packs,
 		    (unsigned long long)(st->bytes_snaps + st->bytes_packs),
-		    o->is_dry_run ? "would be freed" : "freed");
+		    o->is_dry_run ? "would be freed" : o->is_s3 ?
+		    "to be freed by the bucket's lifecycle rule" : "freed");
+		if (o->is_s3)
+			printf("delete markers: %llu added; %llu expired "
+			    "objects (%llu bytes) still locked, left for a "
+			    "later run; %llu under a marker already\n",
+			    (unsigned long long)st->n_markers,
+			    (unsigned long long)st->n_locked,
+			    (unsigned long long)st->bytes_locked,
+			    (unsigned long long)st->n_hidden);
 		printf("kept: %zu snapshots, %llu packs (%llu bytes) they "
 		    "reference; %llu unreferenced packs (%llu bytes) within "
 		    "the grace period\n", in->n_keep,
@@ -185,6 +224,17 @@ prune_print(const struct out *o, const struct store_prune_in *in,
 	    "packs_live", (json_int_t)st->n_packs_live,
 	    "pack_bytes_live", (json_int_t)st->bytes_packs_live,
 	    "chunks_live", (json_int_t)st->n_chunks_live);
+	if (j != NULL && o->is_s3) {
+		json_t *s3 = json_pack("{s:I, s:I, s:I, s:I, s:O}",
+		    "delete_markers", (json_int_t)st->n_markers,
+		    "locked", (json_int_t)st->n_locked,
+		    "locked_bytes", (json_int_t)st->bytes_locked,
+		    "hidden", (json_int_t)st->n_hidden,
+		    "locked_objects", o->locked);
+
+		json_object_update(j, s3);
+		json_decref(s3);
+	}
 	json_dumpf(j, stdout, JSON_INDENT(2));
 	putchar('\n');
 	json_decref(j);
@@ -238,6 +288,7 @@ cmd_prune(int argc, char **argv)
 	}
 	in.grace = grace;
 	in.is_dry_run = o.is_dry_run;
+	in.locked = locked;
 	if ((r = store_prune(s, &in, each, &o, &st)) < 0) {
 		if (r == -EBUSY)
 			cli_err(argv[0], "a writer is running on %s: try again "
@@ -252,8 +303,10 @@ cmd_prune(int argc, char **argv)
 out:
 	r = cli_flush(argv[0], r);
 	json_decref(o.objects);
+	json_decref(o.locked);
 	free((void *)in.keep);
 	free((void *)in.drop);
+	free((void *)in.drop_tree);
 	free(why);
 	store_snap_list_free(l);
 	store_close(s);

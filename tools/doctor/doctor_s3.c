@@ -86,6 +86,50 @@ check_lock(struct doctor *d)
 }
 
 /*
+ * The bucket's lifecycle rules (amber-store(5), PRUNING on S3): an
+ * Expiration of current versions puts delete markers on kept objects,
+ * and the lifecycle rule removes them once their locks end; without a
+ * NoncurrentVersionExpiration over the store, amber prune's markers free
+ * nothing.
+ */
+static int
+check_lifecycle(struct doctor *d)
+{
+	struct s3probe_lifecycle l;
+	char detail[256];
+	int r;
+
+	r = s3probe_lifecycle(d->p, &l);
+	if (r == -EACCES) {
+		finding(d, "read the bucket's lifecycle configuration", 0,
+		    403, "not allowed: cannot check");
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	if (l.n_expiration > 0)
+		snprintf(detail, sizeof(detail), "%u rule(s) reaching the "
+		    "store: they put delete markers on kept objects, whose "
+		    "versions then go when their locks end", l.n_expiration);
+	else
+		snprintf(detail, sizeof(detail), "none");
+	finding(d, "lifecycle expires current versions", l.n_expiration > 0,
+	    0, detail);
+	if (l.n_noncurrent > 0)
+		snprintf(detail, sizeof(detail), "after %llu day(s)%s",
+		    (unsigned long long)l.noncurrent_days,
+		    l.has_marker_cleanup ? ", lone markers removed" : "");
+	else
+		snprintf(detail, sizeof(detail), "NONE over the store: amber "
+		    "prune's delete markers free no space (%s)", l.is_set ?
+		    "no NoncurrentVersionExpiration rule reaches it" :
+		    "no lifecycle configuration");
+	finding(d, "lifecycle removes versions under delete markers",
+	    l.n_noncurrent == 0, 0, detail);
+	return 0;
+}
+
+/*
  * Write the canary, with a retention of two days.  Returns 1 when it was
  * written (d->fk and d->version set), 0 when these credentials cannot
  * write, or -errno.
@@ -210,7 +254,8 @@ doctor_s3_run(const char *url, const struct store_opts *o,
 	d.n_bad = n_bad;
 	if ((r = s3probe_open(url, o, &d.p)) < 0)
 		return r;
-	if ((r = check_lock(&d)) < 0 || (r = write_canary(&d, now)) <= 0)
+	if ((r = check_lock(&d)) < 0 || (r = check_lifecycle(&d)) < 0 ||
+	    (r = write_canary(&d, now)) <= 0)
 		goto out;
 	if ((r = try_delete_version(&d)) < 0 || (r = try_shorten(&d,
 	    now)) < 0 || (r = try_marker(&d)) < 0)
