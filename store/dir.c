@@ -441,10 +441,15 @@ dir_willneed(struct backend *be, const char *key)
 	fd_release(d, &ref);
 }
 
+/*
+ * Call ${fn} for every regular file under ${path} whose key starts with
+ * ${prefix}; if ${is_sizeless}, with BACKEND_SIZE_UNKNOWN where the
+ * directory entry says what the file is, sparing a stat of each.
+ */
 static int
 list_dir(struct dir *d, const char *path, const char *prefix,
     int (*fn)(void *ctx, const char *key, uint64_t size), void *ctx,
-    int depth)
+    int depth, int is_sizeless)
 {
 	struct dirent *de;
 	DIR *dir;
@@ -480,10 +485,16 @@ list_dir(struct dir *d, const char *path, const char *prefix,
 		if (strncmp(key, prefix, strlen(key) < strlen(prefix) ?
 		    strlen(key) : strlen(prefix)) != 0)
 			continue;
+		if (is_sizeless && de->d_type == DT_REG) {
+			if (strncmp(key, prefix, strlen(prefix)) == 0)
+				r = fn(ctx, key, BACKEND_SIZE_UNKNOWN);
+			continue;
+		}
 		if (fstatat(d->fd, key, &st, AT_SYMLINK_NOFOLLOW) != 0)
 			continue;
 		if (S_ISDIR(st.st_mode))
-			r = list_dir(d, key, prefix, fn, ctx, depth + 1);
+			r = list_dir(d, key, prefix, fn, ctx, depth + 1,
+			    is_sizeless);
 		else if (S_ISREG(st.st_mode) &&
 		    strncmp(key, prefix, strlen(prefix)) == 0)
 			r = fn(ctx, key, (uint64_t)st.st_size);
@@ -496,7 +507,14 @@ static int
 dir_list(struct backend *be, const char *prefix,
     int (*fn)(void *ctx, const char *key, uint64_t size), void *ctx)
 {
-	return list_dir(dir_of(be), "", prefix, fn, ctx, 0);
+	return list_dir(dir_of(be), "", prefix, fn, ctx, 0, 0);
+}
+
+static int
+dir_list_keys(struct backend *be, const char *prefix,
+    int (*fn)(void *ctx, const char *key, uint64_t size), void *ctx)
+{
+	return list_dir(dir_of(be), "", prefix, fn, ctx, 0, 1);
 }
 
 static int
@@ -565,6 +583,7 @@ static const struct backend_ops dir_ops = {
 	.put = dir_put,
 	.get = dir_get,
 	.list = dir_list,
+	.list_keys = dir_list_keys,
 	.stat = dir_stat,
 	.versions = NULL,
 	.protect = NULL,

@@ -18,6 +18,7 @@
 #include "pack.h"
 #include "rd.h"
 #include "snap.h"
+#include "snapx.h"
 #include "storei.h"
 #include "tree.h"
 void
@@ -310,6 +311,15 @@ store_hash_check(void *ctx, const uint8_t *buf, size_t len)
 	return memcmp(got, w->h, 32) == 0 ? 0 : -EBADMSG;
 }
 
+/* The size of ${key}, where the listing did not say it. */
+static int
+snap_size(struct store *s, const char *key, uint64_t *size)
+{
+	if (*size != BACKEND_SIZE_UNKNOWN)
+		return 0;
+	return s->be->ops->stat(s->be, key, size);
+}
+
 static int
 sync_snap(void *ctx, const char *key, uint64_t size)
 {
@@ -323,6 +333,8 @@ sync_snap(void *ctx, const char *key, uint64_t size)
 		return 0;
 	if ((r = index_snap_has(c->s->ix, h.h)) != 0)
 		return r < 0 ? r : 0;
+	if ((r = snap_size(c->s, key, &size)) < 0)
+		return r == -ENOMEM ? r : 0;
 	if (size > SNAP_MAX) {
 		if (!c->is_big_named)
 			log_err(-EFBIG, "%s: %llu bytes, larger than a "
@@ -340,9 +352,20 @@ sync_snap(void *ctx, const char *key, uint64_t size)
 		c->n_errors++;
 		return r == -ENOMEM ? r : 0;
 	}
-	r = index_snap_put(c->s->ix, h.h, buf, len);
+	if ((r = index_snap_put(c->s->ix, h.h, buf, len)) == 0)
+		snapx_add(c->s, h.h, buf, len);
 	free(buf);
 	return r;
+}
+
+/* Listing snapshots/: sizes only for the keys the caller asks about. */
+static int
+list_snaps(struct store *s, int (*fn)(void *ctx, const char *key,
+    uint64_t size), void *ctx)
+{
+	if (s->be->ops->list_keys != NULL)
+		return s->be->ops->list_keys(s->be, "snapshots/", fn, ctx);
+	return s->be->ops->list(s->be, "snapshots/", fn, ctx);
 }
 
 /* Count the snapshots not yet indexed. */
@@ -355,6 +378,10 @@ sync_count_new(void *ctx, const char *key, uint64_t size)
 
 	if (strlen(key) != 10 + 64 || hex_decode(key + 10, h, 32) < 0)
 		return 0;
+	if ((r = index_snap_has(c->s->ix, h)) < 0)
+		return r;
+	if (r == 1 || (r = snap_size(c->s, key, &size)) < 0)
+		return r == -ENOMEM ? r : 0;
 	/* One too large is never indexed: damage to name, but no news. */
 	if (size > SNAP_MAX) {
 		log_err(-EFBIG, "%s: %llu bytes, larger than a manifest may be "
@@ -362,10 +389,7 @@ sync_count_new(void *ctx, const char *key, uint64_t size)
 		    (unsigned long long)size);
 		return 0;
 	}
-	if ((r = index_snap_has(c->s->ix, h)) < 0)
-		return r;
-	if (r == 0)
-		c->n_new++;
+	c->n_new++;
 	return 0;
 }
 
@@ -403,8 +427,7 @@ store_index_sync(struct store *s, int rebuild)
 	 * listing of snapshots/, whatever the number of packs.
 	 */
 	if (!rebuild) {
-		if ((r = s->be->ops->list(s->be, "snapshots/", sync_count_new,
-		    &news)) < 0)
+		if ((r = list_snaps(s, sync_count_new, &news)) < 0)
 			return r;
 		r = index_cache_get(s->ix, sync_table, sync_key,
 		    sizeof(sync_key) - 1, &val, &vlen);
@@ -423,7 +446,7 @@ store_index_sync(struct store *s, int rebuild)
 	if ((r = index_cache_put(s->ix, sync_table, sync_key,
 	    sizeof(sync_key) - 1, &flag, 1)) < 0)
 		return r;
-	if ((r = s->be->ops->list(s->be, "snapshots/", sync_snap, &c)) < 0)
+	if ((r = list_snaps(s, sync_snap, &c)) < 0)
 		return r;
 	if (is_pruned >= 0)
 		prune_index_note(s, n_pruned);
