@@ -393,6 +393,18 @@ refresh(struct store *s, uint8_t key[32], struct hdr *h)
 
 /* ---- reading -------------------------------------------------------------- */
 
+/*
+ * A record did not verify at try ${tries}: the first time, the records
+ * may have been rebuilt since the header was read (another process);
+ * after that, they are made again.
+ */
+static void
+stale(struct store *s, int tries)
+{
+	if (tries > 0)
+		(void)index_snapx_write(s->ix, 1, NULL, 0, NULL, 0);
+}
+
 struct walk {
 	const uint8_t *key;
 	const struct hdr *h;
@@ -427,7 +439,7 @@ snapx_each_back(struct store *s, int (*fn)(void *ctx,
 	struct walk w = { key, &h, fn, ctx, 0 };
 	int r;
 
-	for (int tries = 0; tries < 2; tries++) {
+	for (int tries = 0; tries < 3; tries++) {
 		if ((r = refresh(s, key, &h)) < 0)
 			return r;
 		if (h.n_rec == 0)
@@ -437,8 +449,7 @@ snapx_each_back(struct store *s, int (*fn)(void *ctx,
 		r = index_snapx_each(s->ix, from, 9, 1, walk_one, &w);
 		if (w.r == 0)
 			return r == 1 ? 0 : r;
-		/* A record that does not verify: make them all again. */
-		(void)index_snapx_write(s->ix, 1, NULL, 0, NULL, 0);
+		stale(s, tries);
 	}
 	return w.r;
 }
@@ -481,12 +492,11 @@ snapx_find(struct store *s, const uint8_t id[STORE_HASH_LEN],
 	uint64_t seq;
 	int r = -ESTALE;
 
-	for (int tries = 0; tries < 2 && r == -ESTALE; tries++) {
+	for (int tries = 0; tries < 3 && r == -ESTALE; tries++) {
 		if ((r = refresh(s, key, &h)) < 0)
 			return r;
-		/* A record that does not verify: make them all again. */
 		if ((r = find_in(s, key, &h, id, out, &seq)) == -ESTALE)
-			(void)index_snapx_write(s->ix, 1, NULL, 0, NULL, 0);
+			stale(s, tries);
 	}
 	return r;
 }
