@@ -917,3 +917,28 @@ index_snapx_each(struct index *ix, const void *from, size_t flen,
 		return ix_err(ix, "get", rc);
 	return r;
 }
+
+int
+index_snap_has_all(struct index *ix, const uint8_t (*ids)[STORE_HASH_LEN],
+    size_t n, uint8_t *has)
+{
+	MDB_txn *txn;
+	MDB_val k;
+	MDB_val v;
+	int rc;
+
+	if ((rc = mdb_txn_begin(ix->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return ix_err(ix, "begin", rc);
+	for (size_t i = 0; i < n; i++) {
+		k.mv_size = STORE_HASH_LEN;
+		k.mv_data = (void *)ids[i];
+		rc = mdb_get(txn, ix->snaps, &k, &v);
+		if (rc != 0 && rc != MDB_NOTFOUND) {
+			mdb_txn_abort(txn);
+			return ix_err(ix, "get", rc);
+		}
+		has[i] = rc == 0;
+	}
+	mdb_txn_abort(txn);
+	return 0;
+}

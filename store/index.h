@@ -127,6 +127,10 @@ int index_chunk_each(struct index *ix, int (*fn)(void *ctx,
     void *ctx);
 
 int index_snap_has(struct index *ix, const uint8_t id[STORE_HASH_LEN]);
+/* index_snap_has() of ${n} ids in one read transaction: ${has}[i] 1 or
+ * 0 for each. */
+int index_snap_has_all(struct index *ix, const uint8_t (*ids)[STORE_HASH_LEN],
+    size_t n, uint8_t *has);
 int index_snap_put(struct index *ix, const uint8_t id[STORE_HASH_LEN],
     const uint8_t *buf, size_t len);
 /* The sealed manifest ${id} (malloc'd); -ENOENT if not indexed. */

@@ -368,29 +368,88 @@ list_snaps(struct store *s, int (*fn)(void *ctx, const char *key,
 	return s->be->ops->list(s->be, "snapshots/", fn, ctx);
 }
 
-/* Count the snapshots not yet indexed. */
+/* The ids listed under snapshots/, for sync_count_new(). */
+struct listed {
+	uint8_t (*ids)[32];
+	uint64_t *sizes;	/* BACKEND_SIZE_UNKNOWN where not listed */
+	size_t n;
+	size_t cap;
+};
+
 static int
-sync_count_new(void *ctx, const char *key, uint64_t size)
+list_one(void *ctx, const char *key, uint64_t size)
 {
-	struct sync_ctx *c = ctx;
-	uint8_t h[32];
+	struct listed *l = ctx;
+
+	if (strlen(key) != 10 + 64)
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 256;
+		void *v = realloc(l->ids, cap * 32);
+
+		if (v == NULL)
+			return -ENOMEM;
+		l->ids = v;
+		if ((v = realloc(l->sizes, cap * sizeof(*l->sizes))) == NULL)
+			return -ENOMEM;
+		l->sizes = v;
+		l->cap = cap;
+	}
+	l->sizes[l->n] = size;
+	if (hex_decode(key + 10, l->ids[l->n], 32) == 0)
+		l->n++;
+	return 0;
+}
+
+/*
+ * Count the snapshots not yet indexed: a listing, then one look at the
+ * index for all of them, so that what each snapshot already indexed
+ * costs is a directory entry and a lookup.
+ */
+static int
+sync_count_new(struct sync_ctx *c)
+{
+	struct listed l = { NULL, NULL, 0, 0 };
+	uint8_t *has = NULL;
+	char key[80];
 	int r;
 
-	if (strlen(key) != 10 + 64 || hex_decode(key + 10, h, 32) < 0)
-		return 0;
-	if ((r = index_snap_has(c->s->ix, h)) < 0)
-		return r;
-	if (r == 1 || (r = snap_size(c->s, key, &size)) < 0)
-		return r == -ENOMEM ? r : 0;
-	/* One too large is never indexed: damage to name, but no news. */
-	if (size > SNAP_MAX) {
-		log_err(-EFBIG, "%s: %llu bytes, larger than a manifest may be "
-		    "(damaged, or added by an attacker); ignored", key,
-		    (unsigned long long)size);
-		return 0;
+	if ((r = list_snaps(c->s, list_one, &l)) < 0)
+		goto out;
+	r = -ENOMEM;
+	if ((has = malloc(l.n ? l.n : 1)) == NULL)
+		goto out;
+	if ((r = index_snap_has_all(c->s->ix, (const uint8_t (*)[32])l.ids,
+	    l.n, has)) < 0)
+		goto out;
+	for (size_t i = 0; i < l.n; i++) {
+		uint64_t size = l.sizes[i];
+
+		if (has[i])
+			continue;
+		memcpy(key, "snapshots/", 10);
+		hex_encode(l.ids[i], 32, key + 10);
+		if ((r = snap_size(c->s, key, &size)) < 0) {
+			if (r == -ENOMEM)
+				goto out;
+			continue;
+		}
+		/* One too large is never indexed: damage to name, but no
+		 * news. */
+		if (size > SNAP_MAX) {
+			log_err(-EFBIG, "%s: %llu bytes, larger than a manifest "
+			    "may be (damaged, or added by an attacker); "
+			    "ignored", key, (unsigned long long)size);
+			continue;
+		}
+		c->n_new++;
 	}
-	c->n_new++;
-	return 0;
+	r = 0;
+out:
+	free(has);
+	free(l.ids);
+	free(l.sizes);
+	return r;
 }
 
 /* The index's note that a listing of packs/ left packs unread. */
@@ -427,7 +486,7 @@ store_index_sync(struct store *s, int rebuild)
 	 * listing of snapshots/, whatever the number of packs.
 	 */
 	if (!rebuild) {
-		if ((r = list_snaps(s, sync_count_new, &news)) < 0)
+		if ((r = sync_count_new(&news)) < 0)
 			return r;
 		r = index_cache_get(s->ix, sync_table, sync_key,
 		    sizeof(sync_key) - 1, &val, &vlen);
