@@ -370,7 +370,7 @@ list_snaps(struct store *s, int (*fn)(void *ctx, const char *key,
 
 /* The ids listed under snapshots/, for sync_count_new(). */
 struct listed {
-	uint8_t (*ids)[32];
+	char (*hex)[64];	/* the names, not yet decoded */
 	uint64_t *sizes;	/* BACKEND_SIZE_UNKNOWN where not listed */
 	size_t n;
 	size_t cap;
@@ -385,50 +385,47 @@ list_one(void *ctx, const char *key, uint64_t size)
 		return 0;
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? 2 * l->cap : 256;
-		void *v = realloc(l->ids, cap * 32);
+		void *v = realloc(l->hex, cap * 64);
 
 		if (v == NULL)
 			return -ENOMEM;
-		l->ids = v;
+		l->hex = v;
 		if ((v = realloc(l->sizes, cap * sizeof(*l->sizes))) == NULL)
 			return -ENOMEM;
 		l->sizes = v;
 		l->cap = cap;
 	}
 	l->sizes[l->n] = size;
-	if (hex_decode(key + 10, l->ids[l->n], 32) == 0)
-		l->n++;
+	memcpy(l->hex[l->n++], key + 10, 64);
 	return 0;
 }
 
-/*
- * Count the snapshots not yet indexed: a listing, then one look at the
- * index for all of them, so that what each snapshot already indexed
- * costs is a directory entry and a lookup.
- */
+/* Of the ${l}->n names listed, count in ${c} those not yet indexed. */
 static int
-sync_count_new(struct sync_ctx *c)
+count_unknown(struct sync_ctx *c, const struct listed *l)
 {
-	struct listed l = { NULL, NULL, 0, 0 };
-	uint8_t *has = NULL;
+	uint8_t (*ids)[32] = malloc((l->n ? l->n : 1) * 32);
+	uint8_t *has = malloc(l->n ? l->n : 1);
+	size_t *at = malloc((l->n ? l->n : 1) * sizeof(*at));
 	char key[80];
-	int r;
+	size_t n = 0;
+	int r = -ENOMEM;
 
-	if ((r = list_snaps(c->s, list_one, &l)) < 0)
+	if (ids == NULL || has == NULL || at == NULL)
 		goto out;
-	r = -ENOMEM;
-	if ((has = malloc(l.n ? l.n : 1)) == NULL)
+	for (size_t i = 0; i < l->n; i++)
+		if (hex_decode(l->hex[i], ids[n], 32) == 0)
+			at[n++] = i;
+	if ((r = index_snap_has_all(c->s->ix, (const uint8_t (*)[32])ids, n,
+	    has)) < 0)
 		goto out;
-	if ((r = index_snap_has_all(c->s->ix, (const uint8_t (*)[32])l.ids,
-	    l.n, has)) < 0)
-		goto out;
-	for (size_t i = 0; i < l.n; i++) {
-		uint64_t size = l.sizes[i];
+	for (size_t i = 0; i < n; i++) {
+		uint64_t size = l->sizes[at[i]];
 
 		if (has[i])
 			continue;
 		memcpy(key, "snapshots/", 10);
-		hex_encode(l.ids[i], 32, key + 10);
+		hex_encode(ids[i], 32, key + 10);
 		if ((r = snap_size(c->s, key, &size)) < 0) {
 			if (r == -ENOMEM)
 				goto out;
@@ -446,8 +443,33 @@ sync_count_new(struct sync_ctx *c)
 	}
 	r = 0;
 out:
+	free(ids);
 	free(has);
-	free(l.ids);
+	free(at);
+	return r;
+}
+
+/*
+ * Count the snapshots not yet indexed.  Manifests are written once and
+ * deleted only by a prune, which leaves a record that makes this index
+ * rebuild (prune_index_stale()): so where the listing holds as many
+ * manifests as the index, none of them is new, and what each snapshot
+ * already indexed costs is a directory entry.  Else the names are looked
+ * up, all in one read transaction.  (A manifest deleted without a prune,
+ * by damage or by someone who may delete, and another added, look like
+ * no news until the next change of the count: no more than the one who
+ * deletes could do by deleting the new one.)
+ */
+static int
+sync_count_new(struct sync_ctx *c)
+{
+	struct listed l = { NULL, NULL, 0, 0 };
+	int r;
+
+	if ((r = list_snaps(c->s, list_one, &l)) == 0 &&
+	    l.n != index_snap_count(c->s->ix))
+		r = count_unknown(c, &l);
+	free(l.hex);
 	free(l.sizes);
 	return r;
 }
