@@ -471,16 +471,24 @@ list_dir(struct dir *d, const char *path, const char *prefix,
 	while (r == 0 && (de = readdir(dir)) != NULL) {
 		char key[1024];
 		struct stat st;
+		size_t pl;
+		size_t nl;
 		size_t n;
 
 		if (de->d_name[0] == '.')
 			continue;
 		if (*path == '\0' && strcmp(de->d_name, "tmp") == 0)
 			continue;
-		n = (size_t)snprintf(key, sizeof(key), "%s%s%s", path,
-		    *path ? "/" : "", de->d_name);
+		/* PATH/NAME, without printf: one a snapshot in a listing
+		 * of snapshots/. */
+		pl = strlen(path);
+		nl = strlen(de->d_name);
+		n = pl + (pl > 0) + nl;
 		if (n >= sizeof(key))
 			continue;
+		memcpy(key, path, pl);
+		key[pl] = '/';
+		memcpy(key + pl + (pl > 0), de->d_name, nl + 1);
 		/* Skip subtrees that cannot hold the prefix. */
 		if (strncmp(key, prefix, strlen(key) < strlen(prefix) ?
 		    strlen(key) : strlen(prefix)) != 0)
