@@ -26,7 +26,8 @@
 # The history is built once and kept in $AMBER_BENCH_DIR/scale (BENCH_FRESH=1
 # starts again): the store grown from the last size to the next, by a
 # cheap loop (scale_grow.c: each snapshot carries the sources of the
-# newest forward, committed as an ingest commits, a few ms each) and an
+# newest forward, its manifest made as a writer makes it and put
+# straight to the store, well under a millisecond each) and an
 # ingest for the first snapshot and the last of each size, and at each
 # size a copy of it (hard links: objects
 # are written once and never changed) with the index as it stood.  Each
@@ -90,7 +91,7 @@ count() { "$AMBER" snapshots "$1" 2>/dev/null | grep -c .; }
 one() {
 	f=$(($2 % FILES))
 	echo "change $2" >>"$W/src/d$((f / 100))/f$f"
-	t=$(date -u -d "2026-01-01 00:00:00 UTC + $2 hours" +%Y-%m-%dT%H:%M:%SZ)
+	t=$(date -u -d "2024-01-01 00:00:00 UTC + $2 hours" +%Y-%m-%dT%H:%M:%SZ)
 	${TIMER:-} "$AMBER" ingest "$1" --dir tree="$W/src" --time "$t" -q ||
 	    die "ingest $2 failed"
 }
@@ -98,7 +99,8 @@ one() {
 # The cheap loop (scale_grow.c), built against the build measured.
 G=$W/scale_grow
 grow() {
-	[ -x "$G" ] || cc -O2 -std=c17 -D_GNU_SOURCE -I"$top/store/include" \
+	[ -x "$G" ] || cc -O2 -std=c17 -D_GNU_SOURCE -I"$top/store" \
+	    -I"$top/store/include" \
 	    -o "$G" "$top/tests/bench/scale_grow.c" \
 	    "$(dirname "$AMBER")/libstore.a" -pthread -llmdb -lzstd \
 	    -lcrypto -lcurl -lexpat -ljansson || die "scale_grow does not build"
