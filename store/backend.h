@@ -28,6 +28,7 @@ struct backend_version {
 };
 
 #define BACKEND_SIZE_UNKNOWN UINT64_MAX
+#define BACKEND_STAMP_LEN 48
 
 struct backend_ops {
 	/*
@@ -117,6 +118,16 @@ struct backend_ops {
 	 */
 	int (*list_keys)(struct backend *be, const char *prefix,
 	    int (*fn)(void *ctx, const char *key, uint64_t size), void *ctx);
+	/*
+	 * stamp(be, dir, out): what identifies the state of the keys
+	 * under ${dir} (a local directory: its device, inode, mtime and
+	 * ctime), such that any key added or removed since gives another
+	 * stamp: 0, or -EAGAIN if it changed too recently for that to
+	 * hold (within a second: timestamps come from a coarse clock).
+	 * NULL where there is no such thing.
+	 */
+	int (*stamp)(struct backend *be, const char *dir,
+	    uint8_t out[BACKEND_STAMP_LEN]);
 };
 
 /*

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -541,6 +542,31 @@ dir_stat(struct backend *be, const char *key, uint64_t *size)
 	return 0;
 }
 
+static int
+dir_stamp(struct backend *be, const char *dir, uint8_t out[BACKEND_STAMP_LEN])
+{
+	struct dir *d = dir_of(be);
+	struct timespec now;
+	struct stat st;
+	int64_t v[6];
+
+	if (!key_ok(dir) || fstatat(d->fd, dir, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return -EIO;
+	/* A key added after this reads a later ctime, unless the coarse
+	 * clock that stamps it has not moved since this one. */
+	if (clock_gettime(CLOCK_REALTIME, &now) != 0 ||
+	    st.st_ctim.tv_sec >= now.tv_sec - 1)
+		return -EAGAIN;
+	v[0] = (int64_t)st.st_dev;
+	v[1] = (int64_t)st.st_ino;
+	v[2] = st.st_mtim.tv_sec;
+	v[3] = st.st_mtim.tv_nsec;
+	v[4] = st.st_ctim.tv_sec;
+	v[5] = st.st_ctim.tv_nsec;
+	memcpy(out, v, sizeof(v));
+	return 0;
+}
+
 static void
 dir_close(struct backend *be)
 {
@@ -592,6 +618,7 @@ static const struct backend_ops dir_ops = {
 	.get = dir_get,
 	.list = dir_list,
 	.list_keys = dir_list_keys,
+	.stamp = dir_stamp,
 	.stat = dir_stat,
 	.versions = NULL,
 	.protect = NULL,

@@ -477,6 +477,41 @@ sync_count_new(struct sync_ctx *c)
 /* The index's note that a listing of packs/ left packs unread. */
 static const char sync_table[] = "sync";
 static const char sync_key[] = "packs-incomplete";
+/* The stamp of snapshots/ when a listing found nothing new. */
+static const char stamp_key[] = "snapshots-stamp";
+
+/*
+ * sync_count_new(), unless snapshots/ is as it was when a listing last
+ * found nothing new there (the backend's stamp): then nothing is, and an
+ * up-to-date sync lists nothing.
+ */
+static int
+sync_count_stamped(struct sync_ctx *c)
+{
+	struct store *s = c->s;
+	uint8_t st[BACKEND_STAMP_LEN];
+	void *val = NULL;
+	size_t vlen = 0;
+	int has_st;
+	int r;
+
+	/* Taken before the listing: what is added after changes it. */
+	has_st = s->be->ops->stamp != NULL &&
+	    s->be->ops->stamp(s->be, "snapshots", st) == 0;
+	if (has_st && index_cache_get(s->ix, sync_table, stamp_key,
+	    sizeof(stamp_key) - 1, &val, &vlen) == 0) {
+		r = vlen == sizeof(st) && memcmp(val, st, sizeof(st)) == 0;
+		free(val);
+		if (r)
+			return 0;
+	}
+	if ((r = sync_count_new(c)) < 0 || !has_st || c->n_new > 0)
+		return r;
+	/* Not remembered (a read-only index): the next sync lists. */
+	(void)index_cache_put(s->ix, sync_table, stamp_key,
+	    sizeof(stamp_key) - 1, st, sizeof(st));
+	return 0;
+}
 
 int
 store_index_sync(struct store *s, int rebuild)
@@ -508,7 +543,7 @@ store_index_sync(struct store *s, int rebuild)
 	 * listing of snapshots/, whatever the number of packs.
 	 */
 	if (!rebuild) {
-		if ((r = sync_count_new(&news)) < 0)
+		if ((r = sync_count_stamped(&news)) < 0)
 			return r;
 		r = index_cache_get(s->ix, sync_table, sync_key,
 		    sizeof(sync_key) - 1, &val, &vlen);
