@@ -27,6 +27,9 @@ struct backend_version {
 	int is_latest;
 };
 
+#define BACKEND_SIZE_UNKNOWN UINT64_MAX
+#define BACKEND_STAMP_LEN 48
+
 struct backend_ops {
 	/*
 	 * put(be, key, buf, len): create ${key} with ${buf}.  Returns -EEXIST
@@ -107,6 +110,24 @@ struct backend_ops {
 	 * every object written from now on.  NULL where that means nothing.
 	 */
 	void (*set_immutable)(struct backend *be);
+	/*
+	 * list_keys(be, prefix, fn, ctx): as list, but the size may be
+	 * BACKEND_SIZE_UNKNOWN where knowing it would cost a request per
+	 * key (a local directory: a stat per file); for callers that need
+	 * the size of few of the keys.  NULL where list costs no more.
+	 */
+	int (*list_keys)(struct backend *be, const char *prefix,
+	    int (*fn)(void *ctx, const char *key, uint64_t size), void *ctx);
+	/*
+	 * stamp(be, dir, out): what identifies the state of the keys
+	 * under ${dir} (a local directory: its device, inode, mtime and
+	 * ctime), such that any key added or removed since gives another
+	 * stamp: 0, or -EAGAIN if it changed too recently for that to
+	 * hold (within a second: timestamps come from a coarse clock).
+	 * NULL where there is no such thing.
+	 */
+	int (*stamp)(struct backend *be, const char *dir,
+	    uint8_t out[BACKEND_STAMP_LEN]);
 };
 
 /*

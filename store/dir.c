@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -441,10 +442,15 @@ dir_willneed(struct backend *be, const char *key)
 	fd_release(d, &ref);
 }
 
+/*
+ * Call ${fn} for every regular file under ${path} whose key starts with
+ * ${prefix}; if ${is_sizeless}, with BACKEND_SIZE_UNKNOWN where the
+ * directory entry says what the file is, sparing a stat of each.
+ */
 static int
 list_dir(struct dir *d, const char *path, const char *prefix,
     int (*fn)(void *ctx, const char *key, uint64_t size), void *ctx,
-    int depth)
+    int depth, int is_sizeless)
 {
 	struct dirent *de;
 	DIR *dir;
@@ -466,24 +472,38 @@ list_dir(struct dir *d, const char *path, const char *prefix,
 	while (r == 0 && (de = readdir(dir)) != NULL) {
 		char key[1024];
 		struct stat st;
+		size_t pl;
+		size_t nl;
 		size_t n;
 
 		if (de->d_name[0] == '.')
 			continue;
 		if (*path == '\0' && strcmp(de->d_name, "tmp") == 0)
 			continue;
-		n = (size_t)snprintf(key, sizeof(key), "%s%s%s", path,
-		    *path ? "/" : "", de->d_name);
+		/* PATH/NAME, without printf: one a snapshot in a listing
+		 * of snapshots/. */
+		pl = strlen(path);
+		nl = strlen(de->d_name);
+		n = pl + (pl > 0) + nl;
 		if (n >= sizeof(key))
 			continue;
+		memcpy(key, path, pl);
+		key[pl] = '/';
+		memcpy(key + pl + (pl > 0), de->d_name, nl + 1);
 		/* Skip subtrees that cannot hold the prefix. */
 		if (strncmp(key, prefix, strlen(key) < strlen(prefix) ?
 		    strlen(key) : strlen(prefix)) != 0)
 			continue;
+		if (is_sizeless && de->d_type == DT_REG) {
+			if (strncmp(key, prefix, strlen(prefix)) == 0)
+				r = fn(ctx, key, BACKEND_SIZE_UNKNOWN);
+			continue;
+		}
 		if (fstatat(d->fd, key, &st, AT_SYMLINK_NOFOLLOW) != 0)
 			continue;
 		if (S_ISDIR(st.st_mode))
-			r = list_dir(d, key, prefix, fn, ctx, depth + 1);
+			r = list_dir(d, key, prefix, fn, ctx, depth + 1,
+			    is_sizeless);
 		else if (S_ISREG(st.st_mode) &&
 		    strncmp(key, prefix, strlen(prefix)) == 0)
 			r = fn(ctx, key, (uint64_t)st.st_size);
@@ -496,7 +516,14 @@ static int
 dir_list(struct backend *be, const char *prefix,
     int (*fn)(void *ctx, const char *key, uint64_t size), void *ctx)
 {
-	return list_dir(dir_of(be), "", prefix, fn, ctx, 0);
+	return list_dir(dir_of(be), "", prefix, fn, ctx, 0, 0);
+}
+
+static int
+dir_list_keys(struct backend *be, const char *prefix,
+    int (*fn)(void *ctx, const char *key, uint64_t size), void *ctx)
+{
+	return list_dir(dir_of(be), "", prefix, fn, ctx, 0, 1);
 }
 
 static int
@@ -512,6 +539,31 @@ dir_stat(struct backend *be, const char *key, uint64_t *size)
 	if (!S_ISREG(st.st_mode))
 		return -EIO;
 	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
+static int
+dir_stamp(struct backend *be, const char *dir, uint8_t out[BACKEND_STAMP_LEN])
+{
+	struct dir *d = dir_of(be);
+	struct timespec now;
+	struct stat st;
+	int64_t v[6];
+
+	if (!key_ok(dir) || fstatat(d->fd, dir, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return -EIO;
+	/* A key added after this reads a later ctime, unless the coarse
+	 * clock that stamps it has not moved since this one. */
+	if (clock_gettime(CLOCK_REALTIME, &now) != 0 ||
+	    st.st_ctim.tv_sec >= now.tv_sec - 1)
+		return -EAGAIN;
+	v[0] = (int64_t)st.st_dev;
+	v[1] = (int64_t)st.st_ino;
+	v[2] = st.st_mtim.tv_sec;
+	v[3] = st.st_mtim.tv_nsec;
+	v[4] = st.st_ctim.tv_sec;
+	v[5] = st.st_ctim.tv_nsec;
+	memcpy(out, v, sizeof(v));
 	return 0;
 }
 
@@ -565,6 +617,8 @@ static const struct backend_ops dir_ops = {
 	.put = dir_put,
 	.get = dir_get,
 	.list = dir_list,
+	.list_keys = dir_list_keys,
+	.stamp = dir_stamp,
 	.stat = dir_stat,
 	.versions = NULL,
 	.protect = NULL,

@@ -19,19 +19,26 @@ hex_encode(const uint8_t *buf, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
+/* The value of each hex digit, 16 for every other byte. */
+static const uint8_t values[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6,
+	['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12,
+	['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+};
+
 static int
 digit(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
+	/* Stored plus one, so that the zero of the rest says "none". */
+	return (int)values[(uint8_t)c] - 1;
 }
 
 int
 hex_decode(const char *s, uint8_t *out, size_t n)
 {
+	/* A table, not branches: a listing of snapshots/ decodes one
+	 * name per snapshot in the store.  It stops at the first byte
+	 * that is no digit (the NUL of a short string among them). */
 	for (size_t i = 0; i < n; i++) {
 		int hi = digit(s[2 * i]);
 		int lo = hi < 0 ? -1 : digit(s[2 * i + 1]);

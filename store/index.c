@@ -30,6 +30,7 @@ struct index {
 	MDB_dbi packs;
 	MDB_dbi snaps;
 	MDB_dbi cache;
+	MDB_dbi snapx;
 	char *dir;
 };
 
@@ -74,7 +75,8 @@ try_open(struct index *ix)
 	    MDB_DUPFIXED, &ix->chunks)) ||
 	    (rc = mdb_dbi_open(txn, "packs", MDB_CREATE, &ix->packs)) ||
 	    (rc = mdb_dbi_open(txn, "snaps", MDB_CREATE, &ix->snaps)) ||
-	    (rc = mdb_dbi_open(txn, "cache", MDB_CREATE, &ix->cache)))
+	    (rc = mdb_dbi_open(txn, "cache", MDB_CREATE, &ix->cache)) ||
+	    (rc = mdb_dbi_open(txn, "snapx", MDB_CREATE, &ix->snapx)))
 		goto fail;
 	/*
 	 * An index made before every location of a chunk was kept ("chunks",
@@ -748,6 +750,9 @@ index_forget(struct index *ix, int (*is_gone)(void *ctx,
 		if (rc != 0 && rc != MDB_NOTFOUND)
 			goto fail;
 	}
+	/* What was derived from the manifests forgotten is made again. */
+	if (n_snaps > 0 && (rc = mdb_drop(txn, ix->snapx, 0)) != 0)
+		goto fail;
 	if ((rc = mdb_txn_commit(txn)) != 0)
 		return ix_err(ix, "commit", rc);
 	return 0;
@@ -767,7 +772,8 @@ index_clear(struct index *ix)
 		return ix_err(ix, "begin", rc);
 	if ((rc = mdb_drop(txn, ix->chunks, 0)) != 0 ||
 	    (rc = mdb_drop(txn, ix->packs, 0)) != 0 ||
-	    (rc = mdb_drop(txn, ix->snaps, 0)) != 0) {
+	    (rc = mdb_drop(txn, ix->snaps, 0)) != 0 ||
+	    (rc = mdb_drop(txn, ix->snapx, 0)) != 0) {
 		mdb_txn_abort(txn);
 		return ix_err(ix, "drop", rc);
 	}
@@ -818,4 +824,121 @@ out:
 	if (rc != 0)
 		return log_err(-EIO, "index %s: %s", dir, mdb_strerror(rc));
 	return r;
+}
+
+size_t
+index_snap_count(struct index *ix)
+{
+	MDB_txn *txn;
+	MDB_stat st;
+	size_t n = SIZE_MAX;
+
+	if (mdb_txn_begin(ix->env, NULL, MDB_RDONLY, &txn) != 0)
+		return n;
+	if (mdb_stat(txn, ix->snaps, &st) == 0)
+		n = st.ms_entries;
+	mdb_txn_abort(txn);
+	return n;
+}
+
+int
+index_snapx_get(struct index *ix, const void *k, size_t klen, void **val,
+    size_t *vlen)
+{
+	return get(ix, ix->snapx, k, klen, val, vlen);
+}
+
+int
+index_snapx_write(struct index *ix, int is_clear, const struct index_kv *put,
+    size_t n_put, const struct index_kv *del, size_t n_del)
+{
+	MDB_txn *txn;
+	MDB_val k;
+	MDB_val v;
+	int rc = 0;
+
+	if ((rc = mdb_txn_begin(ix->env, NULL, 0, &txn)) != 0)
+		return ix_err(ix, "begin", rc);
+	if (is_clear)
+		rc = mdb_drop(txn, ix->snapx, 0);
+	for (size_t i = 0; rc == 0 && i < n_del; i++) {
+		k.mv_size = del[i].klen;
+		k.mv_data = (void *)del[i].key;
+		if ((rc = mdb_del(txn, ix->snapx, &k, NULL)) == MDB_NOTFOUND)
+			rc = 0;
+	}
+	for (size_t i = 0; rc == 0 && i < n_put; i++) {
+		k.mv_size = put[i].klen;
+		k.mv_data = (void *)put[i].key;
+		v.mv_size = put[i].vlen;
+		v.mv_data = (void *)put[i].val;
+		rc = mdb_put(txn, ix->snapx, &k, &v, 0);
+	}
+	return put_end(ix, txn, rc);
+}
+
+int
+index_snapx_each(struct index *ix, const void *from, size_t flen,
+    int is_back, int (*fn)(void *ctx, const void *k, size_t klen,
+    const void *v, size_t vlen), void *ctx)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k = { flen, (void *)from };
+	MDB_val v;
+	MDB_cursor_op op;
+	int rc;
+	int r = 0;
+
+	if ((rc = mdb_txn_begin(ix->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return ix_err(ix, "begin", rc);
+	if ((rc = mdb_cursor_open(txn, ix->snapx, &c)) != 0) {
+		mdb_txn_abort(txn);
+		return ix_err(ix, "cursor", rc);
+	}
+	/* Backwards from ${from}: the last key at or before it. */
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (is_back) {
+		if (rc == MDB_NOTFOUND)
+			rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+		else if (rc == 0 && (k.mv_size != flen ||
+		    memcmp(k.mv_data, from, flen) != 0))
+			rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+	}
+	op = is_back ? MDB_PREV : MDB_NEXT;
+	while (r == 0 && rc == 0) {
+		r = fn(ctx, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
+		if (r == 0)
+			rc = mdb_cursor_get(c, &k, &v, op);
+	}
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return ix_err(ix, "get", rc);
+	return r;
+}
+
+int
+index_snap_has_all(struct index *ix, const uint8_t (*ids)[STORE_HASH_LEN],
+    size_t n, uint8_t *has)
+{
+	MDB_txn *txn;
+	MDB_val k;
+	MDB_val v;
+	int rc;
+
+	if ((rc = mdb_txn_begin(ix->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return ix_err(ix, "begin", rc);
+	for (size_t i = 0; i < n; i++) {
+		k.mv_size = STORE_HASH_LEN;
+		k.mv_data = (void *)ids[i];
+		rc = mdb_get(txn, ix->snaps, &k, &v);
+		if (rc != 0 && rc != MDB_NOTFOUND) {
+			mdb_txn_abort(txn);
+			return ix_err(ix, "get", rc);
+		}
+		has[i] = rc == 0;
+	}
+	mdb_txn_abort(txn);
+	return 0;
 }

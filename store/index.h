@@ -127,6 +127,10 @@ int index_chunk_each(struct index *ix, int (*fn)(void *ctx,
     void *ctx);
 
 int index_snap_has(struct index *ix, const uint8_t id[STORE_HASH_LEN]);
+/* index_snap_has() of ${n} ids in one read transaction: ${has}[i] 1 or
+ * 0 for each. */
+int index_snap_has_all(struct index *ix, const uint8_t (*ids)[STORE_HASH_LEN],
+    size_t n, uint8_t *has);
 int index_snap_put(struct index *ix, const uint8_t id[STORE_HASH_LEN],
     const uint8_t *buf, size_t len);
 /* The sealed manifest ${id} (malloc'd); -ENOENT if not indexed. */
@@ -178,6 +182,28 @@ int index_forget(struct index *ix, int (*is_gone)(void *ctx,
     const uint8_t h[STORE_HASH_LEN]), void *ctx,
     const uint8_t (*packs)[STORE_HASH_LEN], size_t n_packs,
     const uint8_t (*snaps)[STORE_HASH_LEN], size_t n_snaps);
+
+/*
+ * The "snapx" table: what is derived from the manifests indexed, kept up
+ * to date as they are added (storesnapx.c), and dropped with them by
+ * index_forget() and index_clear().  index_snap_count() is the number of
+ * manifests indexed (SIZE_MAX if it cannot be read).
+ * index_snapx_write(ix, is_clear, put, n_put, del, n_del): in one
+ * transaction, empty the table if ${is_clear}, delete the keys ${del},
+ * then put ${put}.  index_snapx_each(ix, from, flen, is_back, fn, ctx):
+ * call ${fn} with every record from key ${from} on (${is_back}: from the
+ * last key at or before it, backwards), in one read transaction, until
+ * it returns non-zero (returned).
+ */
+size_t index_snap_count(struct index *ix);
+int index_snapx_get(struct index *ix, const void *k, size_t klen,
+    void **val, size_t *vlen);
+int index_snapx_write(struct index *ix, int is_clear,
+    const struct index_kv *put, size_t n_put, const struct index_kv *del,
+    size_t n_del);
+int index_snapx_each(struct index *ix, const void *from, size_t flen,
+    int is_back, int (*fn)(void *ctx, const void *k, size_t klen,
+    const void *v, size_t vlen), void *ctx);
 
 /* Forget every pack, chunk and snapshot (before a rebuild); what the
  * cache tables hold stays (the snapshot names shown, among others). */

@@ -637,5 +637,7 @@ const struct backend_ops s3_ops = {
 	NULL,	/* read_into: see backend.h */
 	s3_put_hashed,
 	NULL,	/* set_immutable: Object Lock does that on S3 */
+	NULL,	/* list_keys: a listing gives the sizes anyway */
+	NULL,	/* stamp: none */
 };
 

@@ -19,6 +19,7 @@
 #include "pack.h"
 #include "rd.h"
 #include "snap.h"
+#include "snapx.h"
 #include "storei.h"
 #include "tree.h"
 
@@ -397,4 +398,92 @@ void
 store_snap_free(struct store_snap *snap)
 {
 	snap_free(snap);
+}
+
+/* ---- from the derived records (snapx.h) --------------------------------- */
+
+int
+store_snap_name_of(struct store *s, const uint8_t id[STORE_HASH_LEN],
+    char *name, size_t cap)
+{
+	struct snapx_rec rec;
+	int r;
+
+	if ((r = snapx_find(s, id, &rec)) < 0)
+		return r;
+	snprintf(name, cap, "%s", rec.name);
+	return 0;
+}
+
+struct recent_ctx {
+	int64_t since;
+	struct snapx_rec *v;
+	size_t n;
+	size_t cap;
+	int has_trusted;
+};
+
+static int
+recent_one(void *ctx, const struct snapx_rec *rec)
+{
+	struct recent_ctx *c = ctx;
+
+	/* Back to ${since}, and on to the newest trusted one ("latest"). */
+	if (rec->time_sec < c->since && c->has_trusted)
+		return 1;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 16;
+		struct snapx_rec *v = realloc(c->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -ENOMEM;
+		c->v = v;
+		c->cap = cap;
+	}
+	c->v[c->n++] = *rec;
+	if (!(rec->flags & STORE_SNAP_UNTRUSTED))
+		c->has_trusted = 1;
+	return rec->time_sec < c->since && c->has_trusted ? 1 : 0;
+}
+
+/* The snapshots of records ${v} (newest first), oldest first in ${l}. */
+static int
+recent_load(struct store *s, const struct snapx_rec *v, size_t n,
+    struct store_snap_list *l)
+{
+	int r;
+
+	if ((l->v = calloc(n ? n : 1, sizeof(*l->v))) == NULL)
+		return -ENOMEM;
+	for (size_t i = n; i > 0; i--) {
+		struct store_snap *sn;
+
+		if ((r = store_snap_load(s, v[i - 1].id, &sn)) < 0)
+			return r;
+		snprintf(sn->name, sizeof(sn->name), "%s", v[i - 1].name);
+		sn->flags = v[i - 1].flags;
+		l->v[l->n++] = sn;
+	}
+	return 0;
+}
+
+int
+store_snap_recent(struct store *s, int64_t since,
+    struct store_snap_list **out)
+{
+	struct recent_ctx c = { since, NULL, 0, 0, 0 };
+	struct store_snap_list *l;
+	int r;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return -ENOMEM;
+	if ((r = snapx_each_back(s, recent_one, &c)) == 0)
+		r = recent_load(s, c.v, c.n, l);
+	free(c.v);
+	if (r < 0) {
+		store_snap_list_free(l);
+		return r;
+	}
+	*out = l;
+	return 0;
 }

@@ -18,6 +18,7 @@
 #include "pack.h"
 #include "rd.h"
 #include "snap.h"
+#include "snapx.h"
 #include "storei.h"
 #include "tree.h"
 void
@@ -310,6 +311,15 @@ store_hash_check(void *ctx, const uint8_t *buf, size_t len)
 	return memcmp(got, w->h, 32) == 0 ? 0 : -EBADMSG;
 }
 
+/* The size of ${key}, where the listing did not say it. */
+static int
+snap_size(struct store *s, const char *key, uint64_t *size)
+{
+	if (*size != BACKEND_SIZE_UNKNOWN)
+		return 0;
+	return s->be->ops->stat(s->be, key, size);
+}
+
 static int
 sync_snap(void *ctx, const char *key, uint64_t size)
 {
@@ -323,6 +333,8 @@ sync_snap(void *ctx, const char *key, uint64_t size)
 		return 0;
 	if ((r = index_snap_has(c->s->ix, h.h)) != 0)
 		return r < 0 ? r : 0;
+	if ((r = snap_size(c->s, key, &size)) < 0)
+		return r == -ENOMEM ? r : 0;
 	if (size > SNAP_MAX) {
 		if (!c->is_big_named)
 			log_err(-EFBIG, "%s: %llu bytes, larger than a "
@@ -340,38 +352,166 @@ sync_snap(void *ctx, const char *key, uint64_t size)
 		c->n_errors++;
 		return r == -ENOMEM ? r : 0;
 	}
-	r = index_snap_put(c->s->ix, h.h, buf, len);
+	if ((r = index_snap_put(c->s->ix, h.h, buf, len)) == 0)
+		snapx_add(c->s, h.h, buf, len);
 	free(buf);
 	return r;
 }
 
-/* Count the snapshots not yet indexed. */
+/* Listing snapshots/: sizes only for the keys the caller asks about. */
 static int
-sync_count_new(void *ctx, const char *key, uint64_t size)
+list_snaps(struct store *s, int (*fn)(void *ctx, const char *key,
+    uint64_t size), void *ctx)
 {
-	struct sync_ctx *c = ctx;
-	uint8_t h[32];
+	if (s->be->ops->list_keys != NULL)
+		return s->be->ops->list_keys(s->be, "snapshots/", fn, ctx);
+	return s->be->ops->list(s->be, "snapshots/", fn, ctx);
+}
+
+/* The ids listed under snapshots/, for sync_count_new(). */
+struct listed {
+	char (*hex)[64];	/* the names, not yet decoded */
+	uint64_t *sizes;	/* BACKEND_SIZE_UNKNOWN where not listed */
+	size_t n;
+	size_t cap;
+};
+
+static int
+list_one(void *ctx, const char *key, uint64_t size)
+{
+	struct listed *l = ctx;
+
+	if (strlen(key) != 10 + 64)
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 256;
+		void *v = realloc(l->hex, cap * 64);
+
+		if (v == NULL)
+			return -ENOMEM;
+		l->hex = v;
+		if ((v = realloc(l->sizes, cap * sizeof(*l->sizes))) == NULL)
+			return -ENOMEM;
+		l->sizes = v;
+		l->cap = cap;
+	}
+	l->sizes[l->n] = size;
+	memcpy(l->hex[l->n++], key + 10, 64);
+	return 0;
+}
+
+/* Of the ${l}->n names listed, count in ${c} those not yet indexed. */
+static int
+count_unknown(struct sync_ctx *c, const struct listed *l)
+{
+	uint8_t (*ids)[32] = malloc((l->n ? l->n : 1) * 32);
+	uint8_t *has = malloc(l->n ? l->n : 1);
+	size_t *at = malloc((l->n ? l->n : 1) * sizeof(*at));
+	char key[80];
+	size_t n = 0;
+	int r = -ENOMEM;
+
+	if (ids == NULL || has == NULL || at == NULL)
+		goto out;
+	for (size_t i = 0; i < l->n; i++)
+		if (hex_decode(l->hex[i], ids[n], 32) == 0)
+			at[n++] = i;
+	if ((r = index_snap_has_all(c->s->ix, (const uint8_t (*)[32])ids, n,
+	    has)) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t size = l->sizes[at[i]];
+
+		if (has[i])
+			continue;
+		memcpy(key, "snapshots/", 10);
+		hex_encode(ids[i], 32, key + 10);
+		if ((r = snap_size(c->s, key, &size)) < 0) {
+			if (r == -ENOMEM)
+				goto out;
+			continue;
+		}
+		/* One too large is never indexed: damage to name, but no
+		 * news. */
+		if (size > SNAP_MAX) {
+			log_err(-EFBIG, "%s: %llu bytes, larger than a manifest "
+			    "may be (damaged, or added by an attacker); "
+			    "ignored", key, (unsigned long long)size);
+			continue;
+		}
+		c->n_new++;
+	}
+	r = 0;
+out:
+	free(ids);
+	free(has);
+	free(at);
+	return r;
+}
+
+/*
+ * Count the snapshots not yet indexed.  Manifests are written once and
+ * deleted only by a prune, which leaves a record that makes this index
+ * rebuild (prune_index_stale()): so where the listing holds as many
+ * manifests as the index, none of them is new, and what each snapshot
+ * already indexed costs is a directory entry.  Else the names are looked
+ * up, all in one read transaction.  (A manifest deleted without a prune,
+ * by damage or by someone who may delete, and another added, look like
+ * no news until the next change of the count: no more than the one who
+ * deletes could do by deleting the new one.)
+ */
+static int
+sync_count_new(struct sync_ctx *c)
+{
+	struct listed l = { NULL, NULL, 0, 0 };
 	int r;
 
-	if (strlen(key) != 10 + 64 || hex_decode(key + 10, h, 32) < 0)
-		return 0;
-	/* One too large is never indexed: damage to name, but no news. */
-	if (size > SNAP_MAX) {
-		log_err(-EFBIG, "%s: %llu bytes, larger than a manifest may be "
-		    "(damaged, or added by an attacker); ignored", key,
-		    (unsigned long long)size);
-		return 0;
-	}
-	if ((r = index_snap_has(c->s->ix, h)) < 0)
-		return r;
-	if (r == 0)
-		c->n_new++;
-	return 0;
+	if ((r = list_snaps(c->s, list_one, &l)) == 0 &&
+	    l.n != index_snap_count(c->s->ix))
+		r = count_unknown(c, &l);
+	free(l.hex);
+	free(l.sizes);
+	return r;
 }
 
 /* The index's note that a listing of packs/ left packs unread. */
 static const char sync_table[] = "sync";
 static const char sync_key[] = "packs-incomplete";
+/* The stamp of snapshots/ when a listing found nothing new. */
+static const char stamp_key[] = "snapshots-stamp";
+
+/*
+ * sync_count_new(), unless snapshots/ is as it was when a listing last
+ * found nothing new there (the backend's stamp): then nothing is, and an
+ * up-to-date sync lists nothing.
+ */
+static int
+sync_count_stamped(struct sync_ctx *c)
+{
+	struct store *s = c->s;
+	uint8_t st[BACKEND_STAMP_LEN];
+	void *val = NULL;
+	size_t vlen = 0;
+	int has_st;
+	int r;
+
+	/* Taken before the listing: what is added after changes it. */
+	has_st = s->be->ops->stamp != NULL &&
+	    s->be->ops->stamp(s->be, "snapshots", st) == 0;
+	if (has_st && index_cache_get(s->ix, sync_table, stamp_key,
+	    sizeof(stamp_key) - 1, &val, &vlen) == 0) {
+		r = vlen == sizeof(st) && memcmp(val, st, sizeof(st)) == 0;
+		free(val);
+		if (r)
+			return 0;
+	}
+	if ((r = sync_count_new(c)) < 0 || !has_st || c->n_new > 0)
+		return r;
+	/* Not remembered (a read-only index): the next sync lists. */
+	(void)index_cache_put(s->ix, sync_table, stamp_key,
+	    sizeof(stamp_key) - 1, st, sizeof(st));
+	return 0;
+}
 
 int
 store_index_sync(struct store *s, int rebuild)
@@ -403,8 +543,7 @@ store_index_sync(struct store *s, int rebuild)
 	 * listing of snapshots/, whatever the number of packs.
 	 */
 	if (!rebuild) {
-		if ((r = s->be->ops->list(s->be, "snapshots/", sync_count_new,
-		    &news)) < 0)
+		if ((r = sync_count_stamped(&news)) < 0)
 			return r;
 		r = index_cache_get(s->ix, sync_table, sync_key,
 		    sizeof(sync_key) - 1, &val, &vlen);
@@ -423,7 +562,7 @@ store_index_sync(struct store *s, int rebuild)
 	if ((r = index_cache_put(s->ix, sync_table, sync_key,
 	    sizeof(sync_key) - 1, &flag, 1)) < 0)
 		return r;
-	if ((r = s->be->ops->list(s->be, "snapshots/", sync_snap, &c)) < 0)
+	if ((r = list_snaps(s, sync_snap, &c)) < 0)
 		return r;
 	if (is_pruned >= 0)
 		prune_index_note(s, n_pruned);

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "pack.h"
 #include "snap.h"
+#include "snapx.h"
 #include "storei.h"
 #include "tree.h"
 #include "idset.h"
@@ -994,6 +995,10 @@ find_heads(struct store *s, uint8_t (**out)[32], size_t *n)
 
 	if ((r = store_index_sync(s, 0)) < 0)
 		return r;
+	/* A reader has them from the index's records (snapx.h). */
+	if (s->kr.has_master && ((r = snapx_heads(s, out, n)) == 0 ||
+	    r == -ENOMEM))
+		return r;
 	if ((r = index_snap_each(s->ix, heads_one, &h)) < 0)
 		goto out;
 	for (size_t i = 0; i < h.n; i++)
@@ -1150,6 +1155,8 @@ store_writer_commit(struct store_writer *w, const struct store_snap_new *sn,
 		goto out;
 	w->is_committed = 1;
 	r = index_snap_put(s->ix, id, obj, len);
+	if (r == 0)
+		snapx_add(s, id, obj, len);
 	if (lockfd >= 0) {
 		close(lockfd);
 		lockfd = -1;

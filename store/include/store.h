@@ -464,6 +464,27 @@ int store_snap_find(const struct store_snap_list *l, const char *spec,
     const struct store_snap **out);
 
 /*
+ * store_snap_recent(s, since, out):
+ * The snapshots dated at or after ${since}, and back to the newest that
+ * is not STORE_SNAP_UNTRUSTED ("latest") if it is older, in the order,
+ * with the names and flags, of store_snapshots(), which is what it
+ * answers; from the records this machine's index keeps of them (derived
+ * once, not from every manifest at each call).  Freed with
+ * store_snap_list_free().  -EACCES without a key that reads manifests.
+ */
+int store_snap_recent(struct store *s, int64_t since,
+    struct store_snap_list **out);
+
+/*
+ * store_snap_name_of(s, id, name, cap):
+ * The unique name store_snapshots() gives snapshot ${id}, from the same
+ * records.  -ENOENT if the index holds no such snapshot; -EACCES without
+ * a key that reads manifests.
+ */
+int store_snap_name_of(struct store *s, const uint8_t id[STORE_HASH_LEN],
+    char *name, size_t cap);
+
+/*
  * store_snap_ids_cached(location, o, fn, ctx):
  * Call ${fn} with the id of every snapshot this machine's index of the
  * local store at ${location} holds, in id order, without a key: the ids

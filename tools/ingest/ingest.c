@@ -972,8 +972,13 @@ snap_name(struct store *s, const char *hex, int64_t t, char *name,
 {
 	struct store_snap_list *l = NULL;
 	const struct store_snap *sn;
+	uint8_t id[STORE_HASH_LEN];
 
 	store_time_format(t, name, cap);
+	/* The commit brought the index's records up to date. */
+	if (store_is_reader(s) && hex_decode(hex, id, sizeof(id)) == 0 &&
+	    store_snap_name_of(s, id, name, cap) == 0)
+		return;
 	if (store_is_reader(s) && store_index_sync(s, 0) == 0 &&
 	    store_snapshots(s, &l) == 0 && store_snap_find(l, hex, &sn) == 0)
 		snprintf(name, cap, "%s", sn->name);
@@ -1154,7 +1159,7 @@ ingest_run(const struct ingest_opts *opts, const struct sources *src)
 		    "key dated before its parents or its key is flagged, and "
 		    "never latest; import old data with the passphrase");
 	/* Needs a reader key; an ingest key carries nothing forward. */
-	if (store_is_reader(s) && store_snapshots(s, &list) == 0 &&
+	if (store_is_reader(s) && store_snap_recent(s, INT64_MAX, &list) == 0 &&
 	    store_snap_find(list, "latest", &o.prev) < 0)
 		o.prev = NULL;
 	if ((r = run_steps(&o)) != 0)
