@@ -46,6 +46,7 @@
 #include "forge_http.h"
 #include "hex.h"
 #include "ingest.h"
+#include "ingesti.h"
 #include "source.h"
 #include "sources.h"
 #include "src_git.h"
@@ -59,72 +60,10 @@
 #define KEY_SUCCESS "last-success"
 #define CACHE_NUM_MAX 20	/* digits of a cached number */
 #define TIME_MAX 253402300799LL	/* 9999-12-31T23:59:59Z */
-#define SHOWN_MAX 4096	/* a location, credentials taken out */
 #define PROGRESS_NS 250000000L	/* at most 4 updates a second */
 
-enum status {
-	ST_OK = 0,
-	ST_PARTIAL,
-	ST_STALE,
-	ST_FAILED,
-	ST_ABSENT,		/* a wiki the forge does not have */
-};
-
-static const char *const status_names[] = {
-	"ok", "partial", "stale", "failed", "absent",
-};
-
-/* One source of the run. */
-struct job {
-	uint8_t kind;		/* enum store_kind */
-	char *name;
-	char *where;
-	const struct sources_entry *e;	/* its line */
-	int is_wiki;
-	int fetch_err;
-	int err;
-	int is_absent;
-	enum status st;
-	uint64_t n_warnings;
-	struct err why;		/* why it failed, when err says too little */
-};
-
-struct group {
-	const struct sources_entry *e;
-	struct forge_repos repos;
-	char prefix[512];
-	int err;
-	struct err why;		/* why it failed, when err says too little */
-};
-
-struct run {
-	struct src_ctx ctx;
-	const struct ingest_opts *opts;
-	const struct sources *src;
-	struct group *groups;
-	size_t n_groups;
-	struct job *jobs;
-	size_t n_jobs;
-	char **vanished;	/* "repos/NAME" */
-	size_t n_vanished;
-	struct store_source *out;	/* what goes into the snapshot */
-	size_t n_out;
-	const struct store_snap *prev;	/* newest snapshot, if readable */
-	size_t next;		/* fetch: the next job to take (lock) */
-	double t_discover;
-	double t_fetch;
-	double t_store;
-	int store_err;		/* the writer failed: nothing can commit */
-	/* The progress thread, on a terminal. */
-	pthread_t thread;
-	pthread_cond_t cond;
-	int has_thread;
-	int is_done;		/* guarded by ctx.lock */
-	double t0;
-};
-
-static double
-now_sec(void)
+double
+ingest_now(void)
 {
 	struct timespec t;
 
@@ -721,245 +660,6 @@ ingest_result_fini(struct ingest_result *res)
 	res->n_sources = 0;
 }
 
-/* ---- the summary -------------------------------------------------------- */
-
-static size_t
-count(const struct run *o, enum status st)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < o->n_jobs; i++)
-		n += o->jobs[i].st == st;
-	return n;
-}
-
-/* The lines of a sources file's run (amber-sources(5)): every source. */
-static void
-lines_sources(const struct run *o)
-{
-	fprintf(stderr, "  %zu sources: %zu ok, %zu partial, %zu stale, "
-	    "%zu failed; %zu vanished\n", o->n_jobs - count(o, ST_ABSENT),
-	    count(o, ST_OK), count(o, ST_PARTIAL), count(o, ST_STALE),
-	    count(o, ST_FAILED), o->n_vanished);
-	for (size_t i = 0; i < o->n_groups; i++) {
-		const struct group *g = &o->groups[i];
-
-		if (g->err < 0)
-			fprintf(stderr, "  %s %s: listing failed: %s\n",
-			    sources_type_name(g->e->type), g->e->where,
-			    g->why.msg);
-		else
-			fprintf(stderr, "  %s %s: %zu repositor%s\n",
-			    sources_type_name(g->e->type), g->e->where,
-			    g->repos.n, g->repos.n == 1 ? "y" : "ies");
-	}
-	for (size_t i = 0; i < o->n_jobs; i++) {
-		const struct job *j = &o->jobs[i];
-
-		if (j->st == ST_ABSENT)
-			continue;
-		fprintf(stderr, "  %-8s %s/%s", status_names[j->st],
-		    store_kind_name(j->kind), j->name);
-		if (j->st == ST_STALE || j->st == ST_FAILED)
-			fprintf(stderr, ": %s%s", j->why.msg, j->st == ST_STALE ?
-			    " (previous copy kept)" : "");
-		else if (j->st == ST_PARTIAL)
-			fprintf(stderr, " (see the warnings above)");
-		fputc('\n', stderr);
-	}
-	for (size_t i = 0; i < o->n_vanished; i++)
-		fprintf(stderr, "  %-8s %s (no longer listed; older snapshots "
-		    "keep it)\n", "vanished", o->vanished[i]);
-}
-
-/* The lines of a command-line run (amber(1)): only what went wrong. */
-static void
-lines_args(const struct run *o)
-{
-	for (size_t i = 0; i < o->n_jobs; i++) {
-		const struct job *j = &o->jobs[i];
-
-		if (j->err)
-			fprintf(stderr, "  %s/%s: failed%s\n",
-			    store_kind_name(j->kind), j->name,
-			    j->st == ST_STALE ? ", previous copy kept" :
-			    ", left out");
-		else if (j->n_warnings)
-			fprintf(stderr, "  %s/%s: partial, %" PRIu64 " "
-			    "unreadable or changed input%s (see the "
-			    "warnings above)\n", store_kind_name(j->kind),
-			    j->name, j->n_warnings,
-			    j->n_warnings == 1 ? "" : "s");
-	}
-}
-
-static void
-summary_text(const struct run *o, const char *hex, const char *name,
-    const struct store_writer_stats *st, double secs)
-{
-	const struct src_progress *p = &o->ctx.progress;
-	char rd[32];
-	char add[32];
-
-	cli_size_human(p->n_bytes, rd, sizeof(rd));
-	cli_size_human(st->bytes_stored, add, sizeof(add));
-	fprintf(stderr, "snapshot %s (%.16s) committed\n", name, hex);
-	fprintf(stderr, "  %" PRIu64 " files, %s read, %s added, %.1f s",
-	    p->n_files, rd, add, secs);
-	if (o->opts->is_sources_file)
-		fprintf(stderr, " (listing %.1f s, fetching %.1f s with %zu "
-		    "jobs, storing %.1f s)", o->t_discover, o->t_fetch,
-		    o->opts->n_jobs_max, o->t_store);
-	fprintf(stderr, ", %" PRIu64 " warning%s\n", p->n_warnings,
-	    p->n_warnings == 1 ? "" : "s");
-	if (o->opts->is_sources_file)
-		lines_sources(o);
-	else
-		lines_args(o);
-}
-
-/* The "sources", "groups" and "vanished" of a sources file's run. */
-static int
-json_sources(const struct run *o, json_t *root)
-{
-	json_t *srcs = json_array();
-	json_t *van = json_array();
-	json_t *grp = json_array();
-	int r = -ENOMEM;
-
-	if (srcs == NULL || van == NULL || grp == NULL)
-		goto out;
-	for (size_t i = 0; i < o->n_jobs; i++) {
-		const struct job *j = &o->jobs[i];
-		char path[STORE_NAME_MAX + 16];
-		char shown[SHOWN_MAX];
-
-		if (j->st == ST_ABSENT)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", store_kind_name(j->kind),
-		    j->name);
-		url_redact(j->where, shown, sizeof(shown));
-		if (json_array_append_new(srcs, json_pack("{s:s,s:s,s:s,s:I,"
-		    "s:s?}", "source", path, "origin", shown, "status",
-		    status_names[j->st], "warnings", (json_int_t)j->n_warnings,
-		    "error", j->err ? j->why.msg : NULL)) < 0)
-			goto out;
-	}
-	for (size_t i = 0; i < o->n_vanished; i++)
-		if (json_array_append_new(van, json_string(o->vanished[i])) < 0)
-			goto out;
-	for (size_t i = 0; i < o->n_groups; i++) {
-		const struct group *g = &o->groups[i];
-
-		if (json_array_append_new(grp, json_pack("{s:s,s:s,s:s,s:I,"
-		    "s:s?}", "type", sources_type_name(g->e->type), "where",
-		    g->e->where, "status", g->err < 0 ? "failed" : "ok",
-		    "repositories", (json_int_t)g->repos.n, "error",
-		    g->err < 0 ? g->why.msg : NULL)) < 0)
-			goto out;
-	}
-	if (json_object_set_new(root, "stale",
-	    json_integer((json_int_t)count(o, ST_STALE))) < 0 ||
-	    json_object_set(root, "groups", grp) < 0 ||
-	    json_object_set(root, "sources", srcs) < 0 ||
-	    json_object_set(root, "vanished", van) < 0)
-		goto out;
-	r = 0;
-out:
-	json_decref(srcs);
-	json_decref(van);
-	json_decref(grp);
-	return r;
-}
-
-/* The "sources" of a command-line run: those partial or failed. */
-static int
-json_args(const struct run *o, json_t *root)
-{
-	json_t *part = json_array();
-	int r = -ENOMEM;
-
-	if (part == NULL)
-		goto out;
-	for (size_t i = 0; i < o->n_jobs; i++) {
-		const struct job *j = &o->jobs[i];
-		char path[STORE_NAME_MAX + 16];
-
-		snprintf(path, sizeof(path), "%s/%s", store_kind_name(j->kind),
-		    j->name);
-		if (j->err == 0 && j->n_warnings == 0)
-			continue;
-		if (json_array_append_new(part, json_pack("{s:s,s:I,s:b,s:b}",
-		    "source", path, "warnings", (json_int_t)j->n_warnings,
-		    "failed", j->err != 0, "stale", j->st == ST_STALE)) < 0)
-			goto out;
-	}
-	if (json_object_set(root, "sources", part) < 0)
-		goto out;
-	r = 0;
-out:
-	json_decref(part);
-	return r;
-}
-
-static int
-summary_json(const struct run *o, const char *hex, const char *name,
-    const struct store_writer_stats *st, double secs)
-{
-	const struct src_progress *p = &o->ctx.progress;
-	int is_file = o->opts->is_sources_file;
-	json_t *root = json_object();
-	char *s = NULL;
-	int r = -ENOMEM;
-
-	if (root == NULL ||
-	    json_object_set_new(root, "id", json_string(hex)) < 0 ||
-	    json_object_set_new(root, "name", json_string(name)) < 0 ||
-	    json_object_set_new(root, "files",
-	    json_integer((json_int_t)p->n_files)) < 0 ||
-	    json_object_set_new(root, "bytes",
-	    json_integer((json_int_t)p->n_bytes)) < 0 ||
-	    json_object_set_new(root, "added",
-	    json_integer((json_int_t)st->bytes_stored)) < 0 ||
-	    json_object_set_new(root, "seconds", json_real(secs)) < 0 ||
-	    (is_file && json_object_set_new(root, "timing",
-	    json_pack("{s:f,s:f,s:f,s:I}", "listing", o->t_discover,
-	    "fetching", o->t_fetch, "storing", o->t_store, "jobs",
-	    (json_int_t)o->opts->n_jobs_max)) < 0) ||
-	    json_object_set_new(root, "warnings",
-	    json_integer((json_int_t)p->n_warnings)) < 0 ||
-	    json_object_set_new(root, "partial",
-	    json_boolean(p->n_warnings != 0)) < 0 ||
-	    (is_file ? json_sources(o, root) : json_args(o, root)) < 0)
-		goto out;
-	/* The command line's form has always had 6 significant digits. */
-	if ((s = json_dumps(root, is_file ? JSON_COMPACT :
-	    JSON_COMPACT | JSON_REAL_PRECISION(6))) == NULL)
-		goto out;
-	printf("%s\n", s);
-	r = fflush(stdout) == 0 ? 0 : -EIO;
-out:
-	free(s);
-	json_decref(root);
-	return r;
-}
-
-/* The summary, in the form of the run's kind (ingest.h). */
-static void
-summary(const struct run *o, const char *hex, const char *name,
-    const struct store_writer_stats *st)
-{
-	const struct cli_common *com = o->opts->com;
-	double secs = now_sec() - o->t0;
-
-	if (com->is_json) {
-		if (summary_json(o, hex, name, st, secs) < 0)
-			cli_err(CMD, "cannot print the summary");
-	} else if (!com->is_quiet) {
-		summary_text(o, hex, name, st, secs);
-	}
-}
-
 /*
  * The committed snapshot's unique name, from the index brought up to date
  * (a snapshot committed at the same second by someone else may name ours
@@ -998,7 +698,7 @@ progress_main(void *arg)
 	while (!o->is_done) {
 		char bytes[32];
 		char rate[32];
-		double t = now_sec() - o->t0;
+		double t = ingest_now() - o->t0;
 
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_nsec += PROGRESS_NS;
@@ -1076,29 +776,29 @@ run_fini(struct run *o)
 static int
 run_steps(struct run *o)
 {
-	double t = now_sec();
+	double t = ingest_now();
 	int r;
 
 	if ((r = plan(o)) < 0) {
 		cli_err(CMD, "%s", cli_strerror(r));
 		return cli_exit_status(r);
 	}
-	o->t_discover = now_sec() - t;
+	o->t_discover = ingest_now() - t;
 	if ((o->out = calloc(2 * o->n_jobs + 1, sizeof(*o->out))) == NULL) {
 		cli_err(CMD, "%s", cli_strerror(-ENOMEM));
 		return CLI_EXIT_ERROR;
 	}
 	progress_start(o);
-	t = now_sec();
+	t = ingest_now();
 	fetch_all(o);
-	o->t_fetch = now_sec() - t;
+	o->t_fetch = ingest_now() - t;
 	if ((r = store_writer_new(o->ctx.s, &o->ctx.w)) < 0) {
 		cli_err(CMD, "%s: %s", o->opts->location, cli_strerror(r));
 		return cli_exit_status(r);
 	}
-	t = now_sec();
+	t = ingest_now();
 	store_all(o);
-	o->t_store = now_sec() - t;
+	o->t_store = ingest_now() - t;
 	progress_stop(o);
 	if (o->store_err < 0) {
 		cli_err(CMD, "%s: writing to the store failed: %s; nothing "
@@ -1132,7 +832,7 @@ ingest_run(const struct ingest_opts *opts, const struct sources *src)
 	memset(&sn, 0, sizeof(sn));
 	pthread_mutex_init(&o.ctx.lock, NULL);
 	pthread_cond_init(&o.cond, NULL);
-	o.t0 = now_sec();
+	o.t0 = ingest_now();
 	o.opts = opts;
 	o.src = src;
 	sn.time_sec = opts->time_sec;
@@ -1192,9 +892,9 @@ ingest_run(const struct ingest_opts *opts, const struct sources *src)
 	}
 	hex_encode(id, sizeof(id), hex);
 	snap_name(s, hex, sn.time_sec, name, sizeof(name));
-	summary(&o, hex, name, &st);
-	r = o.ctx.progress.n_warnings || count(&o, ST_STALE) ||
-	    count(&o, ST_FAILED) || count(&o, ST_PARTIAL) ?
+	ingest_summary(&o, hex, name, &st);
+	r = o.ctx.progress.n_warnings || ingest_count(&o, ST_STALE) ||
+	    ingest_count(&o, ST_FAILED) || ingest_count(&o, ST_PARTIAL) ?
 	    CLI_EXIT_PARTIAL : CLI_EXIT_OK;
 out:
 	if (res != NULL) {
