@@ -32,12 +32,17 @@
  * How far ahead: each file being read (a stream, known by its first
  * extent and its size) has a window of extents to load after the last
  * one a read touched.  It starts at PREFETCH_AHEAD extents and doubles
- * with each read that goes on where the stream was (forward, by less
- * than PREFETCH_SKIP bytes), up to PREFETCH_AHEAD_MAX; a read elsewhere
+ * with each read that goes on where the stream was (within PREFETCH_SKIP
+ * bytes of where its last read ended, either way, as reads served side
+ * by side arrive), up to PREFETCH_AHEAD_MAX; a read elsewhere
  * in the file starts it again.  So a sequential reader keeps both
  * threads busy (the kernel asks for only a MiB or two at a time), and a
  * random one (git's mmap of a pack) costs at most PREFETCH_AHEAD chunks
  * of decryption per read.  Half the cache bounds every window.
+ * (Measured, the 256 MiB file of the bench on a fresh mount with the
+ * store in the page cache, tests/bench/ab catrounds, 10 rounds on a
+ * shared machine: a median of 744 MB/s, against 621 MB/s with the fixed
+ * window of 2 extents this replaced; the FUSE ceiling 1,712 MB/s.)
  */
 #define PREFETCH_AHEAD 2
 #define PREFETCH_AHEAD_MAX 16
