@@ -650,23 +650,66 @@ store_prefetch_drain(struct store *s)
 	pthread_mutex_unlock(&pf->lock);
 }
 
+size_t
+prefetch_window(struct prefetch *pf, const struct store_entry *e,
+    uint64_t off, uint64_t end)
+{
+	const uint8_t *id = e->extents[0].ref.id;
+	struct prefetch_stream *st = NULL;
+	struct prefetch_stream *old = &pf->streams[0];
+
+	pf->n_reads++;
+	for (size_t i = 0; i < PREFETCH_STREAMS && st == NULL; i++) {
+		struct prefetch_stream *c = &pf->streams[i];
+
+		if (c->ahead > 0 && c->size == e->size &&
+		    memcmp(c->id, id, STORE_HASH_LEN) == 0)
+			st = c;
+		else if (c->used < old->used)
+			old = c;
+	}
+	if (st != NULL && off >= st->next - (st->next < PREFETCH_SKIP ?
+	    st->next : PREFETCH_SKIP) && off <= st->next + PREFETCH_SKIP) {
+		/* Goes on (reads served side by side may come a little out
+		 * of order): a wider window. */
+		if (st->ahead < PREFETCH_AHEAD_MAX)
+			st->ahead *= 2;
+		if (end > st->next)
+			st->next = end;
+	} else {
+		if (st == NULL) {
+			st = old;
+			memcpy(st->id, id, STORE_HASH_LEN);
+			st->size = e->size;
+		}
+		st->ahead = PREFETCH_AHEAD;
+		st->next = end;
+	}
+	st->used = pf->n_reads;
+	return st->ahead < PREFETCH_AHEAD_MAX ? st->ahead : PREFETCH_AHEAD_MAX;
+}
+
 /*
- * Queue the extents of ${e} after extent ${last} for loading ahead, as
- * long as they and the last one fit in half the cache (so that loading
- * ahead never evicts what is being read).  A full queue drops its
- * oldest request: a sequential reader has moved past it.
+ * Queue the extents of ${e} after extent ${last}, the last one a read of
+ * [${off}, ${end}) touched, for loading ahead: the stream's window
+ * (prefetch_window()), as long as they and the last one fit in half the
+ * cache (so that loading ahead never evicts what is being read).  A full
+ * queue drops its oldest request: a sequential reader has moved past it.
  */
 static void
-prefetch_after(struct store *s, const struct store_entry *e, size_t last)
+prefetch_after(struct store *s, const struct store_entry *e, size_t last,
+    uint64_t off, uint64_t end)
 {
 	struct prefetch *pf = &s->pf;
 	size_t budget = cache_cap(s->cache) / 2;
 	size_t used = e->extents[last].len;
+	size_t ahead;
 
 	pthread_mutex_lock(&pf->lock);
 	if (!pf->is_started && !pf->is_stopping)
 		prefetch_start(s);
-	for (size_t i = last + 1; i <= last + PREFETCH_AHEAD &&
+	ahead = prefetch_window(pf, e, off, end);
+	for (size_t i = last + 1; i <= last + ahead &&
 	    i < e->n_extents && pf->n_threads > 0; i++) {
 		const struct store_extent *x = &e->extents[i];
 		int is_queued = 0;
@@ -793,7 +836,7 @@ store_read(struct store *s, const struct store_entry *e, uint64_t off,
 	    e->extents[last + 1].off < end; last++)
 		;
 	if (last + 1 < e->n_extents)
-		prefetch_after(s, e, last);
+		prefetch_after(s, e, last, off, end);
 	while (pos < end) {
 		const struct store_extent *x = lo < e->n_extents ?
 		    &e->extents[lo] : NULL;
@@ -868,7 +911,7 @@ store_read_pin(struct store *s, const struct store_entry *e, uint64_t off,
 		pos = e->extents[last].off + e->extents[last].len;
 	}
 	if (last < e->n_extents)
-		prefetch_after(s, e, last - 1);
+		prefetch_after(s, e, last - 1, off, end);
 	pos = off;
 	while (pos < end) {
 		const struct store_extent *x = &e->extents[lo + p->n_iov];

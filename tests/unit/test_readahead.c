@@ -709,6 +709,15 @@ test_prefetch(void)
 	for (size_t i = 0; i < big_e.n_extents && i < 4; i++)
 		CHECK((cache_read(s->cache, big_e.extents[i].ref.key, 0, b,
 		    sizeof(b), &got) == 0) == (i <= PREFETCH_AHEAD));
+	/* Reading on where that read ended doubles the window: 2 (in the
+	 * cache already) to 5 are loaded, each once, 6 is not. */
+	CHECK(store_read(s, &big_e, big_e.extents[1].off, b, sizeof(b),
+	    &got) == 0 && memcmp(b, big + big_e.extents[1].off, got) == 0);
+	store_prefetch_drain(s);
+	CHECK(atomic_load(&s->n_prefetched) == 2 * PREFETCH_AHEAD + 1);
+	for (size_t i = 0; i < big_e.n_extents && i < 7; i++)
+		CHECK((cache_read(s->cache, big_e.extents[i].ref.key, 0, b,
+		    sizeof(b), &got) == 0) == (i <= 1 + 2 * PREFETCH_AHEAD));
 	store_tree_free(t);
 	t = NULL;
 	store_snap_list_free(l);
@@ -754,6 +763,85 @@ out:
 	store_tree_free(t);
 	store_snap_list_free(l);
 	store_close(s);
+}
+
+/* A file of ${size} bytes whose first extent has id ${tag}...: enough
+ * for prefetch_window(). */
+static void
+fake_file(struct store_entry *e, struct store_extent *x, uint8_t tag,
+    uint64_t size)
+{
+	memset(e, 0, sizeof(*e));
+	memset(x, 0, sizeof(*x));
+	memset(x->ref.id, tag, sizeof(x->ref.id));
+	x->len = 1u << 20;
+	e->type = STORE_REG;
+	e->size = size;
+	e->extents = x;
+	e->n_extents = 1;
+}
+
+/*
+ * prefetch_window(): a window per file, doubled by each read that goes
+ * on where the last one ended (or a little before or after it, as reads
+ * served side by side arrive), up to the most, and back to the least at
+ * a read elsewhere; files read at once keep their own windows, and the
+ * file read least recently gives its place to a new one.
+ */
+static void
+test_window(void)
+{
+	const uint64_t mib = 1u << 20;
+	struct prefetch *pf = calloc(1, sizeof(*pf));
+	struct store_extent xa;
+	struct store_extent xb;
+	struct store_extent xc;
+	struct store_extent xs[PREFETCH_STREAMS];
+	struct store_entry a;
+	struct store_entry b;
+	struct store_entry c;
+	struct store_entry fs[PREFETCH_STREAMS];
+	uint64_t off = 0;
+	size_t want = PREFETCH_AHEAD;
+
+	if (pf == NULL)
+		return;
+	fake_file(&a, &xa, 1, 1u << 30);
+	fake_file(&b, &xb, 2, 1u << 30);
+	/* Same first extent, another size: another file. */
+	fake_file(&c, &xc, 1, 1u << 29);
+	for (int i = 0; i < 6; i++, off += mib) {
+		CHECK(prefetch_window(pf, &a, off, off + mib) == want);
+		want = want * 2 < PREFETCH_AHEAD_MAX ? want * 2 :
+		    PREFETCH_AHEAD_MAX;
+	}
+	CHECK(prefetch_window(pf, &a, off - 4 * mib, off - 3 * mib) ==
+	    PREFETCH_AHEAD_MAX);
+	/* B and C read in between do not disturb A. */
+	CHECK(prefetch_window(pf, &b, 0, mib) == PREFETCH_AHEAD);
+	CHECK(prefetch_window(pf, &c, off, off + mib) == PREFETCH_AHEAD);
+	CHECK(prefetch_window(pf, &b, mib, 2 * mib) == 2 * PREFETCH_AHEAD);
+	CHECK(prefetch_window(pf, &a, off, off + mib) == PREFETCH_AHEAD_MAX);
+	off += mib;
+	/* A skip ahead within PREFETCH_SKIP goes on; further does not,
+	 * nor does a step back. */
+	CHECK(prefetch_window(pf, &a, off + PREFETCH_SKIP, off +
+	    PREFETCH_SKIP + mib) == PREFETCH_AHEAD_MAX);
+	off += PREFETCH_SKIP + mib;
+	CHECK(prefetch_window(pf, &a, off + PREFETCH_SKIP + 1, off +
+	    PREFETCH_SKIP + 2) == PREFETCH_AHEAD);
+	CHECK(prefetch_window(pf, &a, 0, mib) == PREFETCH_AHEAD);
+	CHECK(prefetch_window(pf, &a, mib, 2 * mib) == 2 * PREFETCH_AHEAD);
+	/* PREFETCH_STREAMS new files: B and C, read least recently, are
+	 * forgotten, then A; the last of them is remembered. */
+	for (int i = 0; i < PREFETCH_STREAMS; i++) {
+		fake_file(&fs[i], &xs[i], (uint8_t)(10 + i), 1u << 30);
+		CHECK(prefetch_window(pf, &fs[i], 0, mib) == PREFETCH_AHEAD);
+	}
+	CHECK(prefetch_window(pf, &b, 2 * mib, 3 * mib) == PREFETCH_AHEAD);
+	CHECK(prefetch_window(pf, &fs[PREFETCH_STREAMS - 1], mib, 2 * mib) ==
+	    2 * PREFETCH_AHEAD);
+	free(pf);
 }
 
 /* store_read_pin(): the right bytes, no copy, and -ERANGE for holes and
@@ -915,6 +1003,7 @@ main(int argc, char **argv)
 	if (s != NULL)
 		CHECK(write_snapshot(s) == 0);
 	store_close(s);
+	test_window();
 	test_prefetch();
 	test_pin();
 	test_damage();
