@@ -93,15 +93,10 @@ struct store_writer {
 	int prune_fd;
 };
 
-/*
- * Close a full pack: the buffers are the caller's (taken out of the
- * writer under its lock), so this runs unlocked and in parallel.
- */
-static int
-pack_finish(struct store_writer *w, struct wb *pack, struct pack_entry *e,
+int
+writer_pack_close(struct store *s, struct wb *pack, const struct pack_entry *e,
     size_t n, int kind)
 {
-	struct store *s = w->s;
 	uint8_t *toc = NULL;
 	uint8_t h[32];
 	char name[80];
@@ -124,15 +119,31 @@ pack_finish(struct store_writer *w, struct wb *pack, struct pack_entry *e,
 		r = 0;
 	if (r < 0)
 		goto out;
-	r = index_pack_add_kind(s->ix, h, pack->len, e, n, kind ==
-	    KIND_TREES ? INDEX_PACK_TREES : INDEX_PACK_DATA);
+	r = index_pack_add_kind(s->ix, h, pack->len, e, n, kind);
+out:
+	free(toc);
+	return r;
+}
+
+/*
+ * Close a full pack: the buffers are the caller's (taken out of the
+ * writer under its lock), so this runs unlocked and in parallel.
+ */
+static int
+pack_finish(struct store_writer *w, struct wb *pack, struct pack_entry *e,
+    size_t n, int kind)
+{
+	int r;
+
+	r = writer_pack_close(w->s, pack, e, n, kind == KIND_TREES ?
+	    INDEX_PACK_TREES : INDEX_PACK_DATA);
+	if (r < 0)
+		return r;
 	pthread_mutex_lock(&w->lock);
 	w->st.bytes_stored += pack->len;
 	w->st.n_packs++;
 	pthread_mutex_unlock(&w->lock);
-out:
-	free(toc);
-	return r;
+	return 0;
 }
 
 /* Take the open pack of ${kind} out of ${w} (lock held). */

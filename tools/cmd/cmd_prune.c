@@ -1,8 +1,9 @@
 /*
  * cmd_prune.c: `amber prune STORE` deletes from a local store what the
  * retention policy expires: the expired snapshots' manifests and the
- * packs no kept snapshot references (amber-store(5), PRUNING); with
- * --dry-run it only says what would go and how many bytes that frees.
+ * packs no kept snapshot references (amber-store(5), PRUNING), and
+ * repacks the packs they leave mostly dead; with --dry-run it only says
+ * what would go and how many bytes that frees.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,11 +20,15 @@
 #include "store.h"
 
 static const char usage[] =
-    "usage: amber prune STORE [--dry-run] [--grace DURATION] [--json]\n"
+    "usage: amber prune STORE [--dry-run] [--grace DURATION]\n"
+    "                   [--repack-threshold PERCENT] [--json]\n"
     "\n"
     "Apply the retention policy of STORE (amber policy): delete the\n"
     "manifests of the snapshots it no longer keeps, and every pack that no\n"
     "kept snapshot references and that is older than the grace period.\n"
+    "A pack older than that whose live bytes (those kept snapshots use)\n"
+    "are below the repack threshold has its live chunks copied, sealed as\n"
+    "they are, into new packs, and is deleted too.\n"
     "Local stores only; deleting from an --immutable store needs root.\n"
     "Without a policy nothing is deleted.  A running ingest holds off a\n"
     "prune (and a prune an ingest) through tmp/prune.lock in the store.\n"
@@ -32,6 +37,9 @@ static const char usage[] =
     "                     that frees\n"
     "  --grace DURATION   never delete a pack younger than DURATION\n"
     "                     (default 1d; 0s for none)\n"
+    "  --repack-threshold PERCENT\n"
+    "                     repack packs less than PERCENT live (default 50;\n"
+    "                     0: never repack)\n"
     "  --json             print the figures as one JSON object\n"
     CLI_COMMON_HELP;
 
@@ -47,15 +55,16 @@ each(void *ctx, const char *object, uint64_t size, int what)
 {
 	struct out *o = ctx;
 
-	(void)what;
 	if (o->is_json) {
-		json_array_append_new(o->objects, json_pack("{s:s, s:I}",
-		    "object", object, "bytes", (json_int_t)size));
+		json_array_append_new(o->objects, json_pack("{s:s, s:I, s:b}",
+		    "object", object, "bytes", (json_int_t)size, "repacked",
+		    what == STORE_PRUNE_REPACKED));
 		return;
 	}
 	if (!o->is_quiet)
-		printf("%s %s %llu\n", o->is_dry_run ? "would delete" :
-		    "deleted", object, (unsigned long long)size);
+		printf("%s %s %llu%s\n", o->is_dry_run ? "would delete" :
+		    "deleted", object, (unsigned long long)size,
+		    what == STORE_PRUNE_REPACKED ? " (repacked)" : "");
 }
 
 static int
@@ -67,19 +76,35 @@ is_prunable_location(const char *loc)
 /* Parse the command line; returns an exit status, or -1 to go on. */
 static int
 prune_opts(int argc, char **argv, struct cli_common *c, struct out *o,
-    int64_t *grace)
+    int64_t *grace, unsigned *threshold)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
 		{ "dry-run", no_argument, NULL, CLI_OPT_FIRST_PRIVATE },
 		{ "grace", required_argument, NULL,
 		    CLI_OPT_FIRST_PRIVATE + 1 },
+		{ "repack-threshold", required_argument, NULL,
+		    CLI_OPT_FIRST_PRIVATE + 2 },
 		{ NULL, 0, NULL, 0 },
 	};
+	char *end;
+	unsigned long v;
 	int opt;
 	int r;
 
 	while ((opt = cli_getopt(argc, argv, longopts, c)) != -1) {
+		if (opt == CLI_OPT_FIRST_PRIVATE + 2) {
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    optarg[0] == '-' || v > 100) {
+				cli_err(argv[0], "--repack-threshold %s: a "
+				    "percentage from 0 to 100", optarg);
+				return CLI_EXIT_USAGE;
+			}
+			*threshold = (unsigned)v;
+			continue;
+		}
 		if (opt == CLI_OPT_FIRST_PRIVATE) {
 			o->is_dry_run = 1;
 			continue;
@@ -150,17 +175,27 @@ static void
 prune_print(const struct out *o, const struct store_prune_in *in,
     const struct store_prune_stats *st, size_t n)
 {
+	uint64_t freed = st->bytes_snaps + st->bytes_packs +
+	    st->bytes_packs_repacked - st->bytes_packs_written;
 	json_t *j;
 
 	if (!o->is_json) {
 		printf("%s %llu of %zu snapshots (%llu bytes) and %llu packs "
-		    "(%llu bytes): %llu bytes %s\n", o->is_dry_run ?
-		    "would delete" : "deleted",
+		    "(%llu bytes)", o->is_dry_run ? "would delete" : "deleted",
 		    (unsigned long long)st->n_snaps, n,
 		    (unsigned long long)st->bytes_snaps,
 		    (unsigned long long)st->n_packs,
-		    (unsigned long long)st->bytes_packs,
-		    (unsigned long long)(st->bytes_snaps + st->bytes_packs),
+		    (unsigned long long)st->bytes_packs);
+		if (st->n_packs_repacked > 0)
+			printf("; %s %llu packs (%llu bytes) into %llu (%llu "
+			    "bytes, %llu copied)", o->is_dry_run ?
+			    "would repack" : "repacked",
+			    (unsigned long long)st->n_packs_repacked,
+			    (unsigned long long)st->bytes_packs_repacked,
+			    (unsigned long long)st->n_packs_written,
+			    (unsigned long long)st->bytes_packs_written,
+			    (unsigned long long)st->bytes_copied);
+		printf(": %llu bytes %s\n", (unsigned long long)freed,
 		    o->is_dry_run ? "would be freed" : "freed");
 		printf("kept: %zu snapshots, %llu packs (%llu bytes) they "
 		    "reference; %llu unreferenced packs (%llu bytes) within "
@@ -179,12 +214,26 @@ prune_print(const struct out *o, const struct store_prune_in *in,
 	    "snapshot_bytes", (json_int_t)st->bytes_snaps,
 	    "packs", (json_int_t)st->n_packs,
 	    "pack_bytes", (json_int_t)st->bytes_packs,
-	    "freed_bytes", (json_int_t)(st->bytes_snaps + st->bytes_packs),
+	    "freed_bytes", (json_int_t)freed,
 	    "packs_young", (json_int_t)st->n_packs_young,
 	    "pack_bytes_young", (json_int_t)st->bytes_packs_young,
 	    "packs_live", (json_int_t)st->n_packs_live,
 	    "pack_bytes_live", (json_int_t)st->bytes_packs_live,
 	    "chunks_live", (json_int_t)st->n_chunks_live);
+	json_object_set_new(j, "repack_threshold",
+	    json_integer(in->repack_threshold));
+	json_object_set_new(j, "packs_repacked",
+	    json_integer((json_int_t)st->n_packs_repacked));
+	json_object_set_new(j, "pack_bytes_repacked",
+	    json_integer((json_int_t)st->bytes_packs_repacked));
+	json_object_set_new(j, "packs_written",
+	    json_integer((json_int_t)st->n_packs_written));
+	json_object_set_new(j, "pack_bytes_written",
+	    json_integer((json_int_t)st->bytes_packs_written));
+	json_object_set_new(j, "chunks_copied",
+	    json_integer((json_int_t)st->n_chunks_copied));
+	json_object_set_new(j, "bytes_copied",
+	    json_integer((json_int_t)st->bytes_copied));
 	json_dumpf(j, stdout, JSON_INDENT(2));
 	putchar('\n');
 	json_decref(j);
@@ -202,13 +251,14 @@ cmd_prune(int argc, char **argv)
 	struct store *s = NULL;
 	struct out o;
 	int64_t grace = 86400;
+	unsigned threshold = STORE_REPACK_DEFAULT;
 	int has_pol = 0;
 	int r;
 
 	memset(&c, 0, sizeof(c));
 	memset(&o, 0, sizeof(o));
 	memset(&in, 0, sizeof(in));
-	if ((r = prune_opts(argc, argv, &c, &o, &grace)) >= 0)
+	if ((r = prune_opts(argc, argv, &c, &o, &grace, &threshold)) >= 0)
 		goto out;
 	if ((r = cli_open(argv[0], argv[optind], &c, 1, &s)) != 0)
 		goto out;
@@ -238,6 +288,7 @@ cmd_prune(int argc, char **argv)
 	}
 	in.grace = grace;
 	in.is_dry_run = o.is_dry_run;
+	in.repack_threshold = threshold;
 	if ((r = store_prune(s, &in, each, &o, &st)) < 0) {
 		if (r == -EBUSY)
 			cli_err(argv[0], "a writer is running on %s: try again "
