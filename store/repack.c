@@ -36,7 +36,8 @@
 struct ment {
 	uint8_t id[STORE_HASH_LEN];
 	uint8_t key[STORE_HASH_LEN];
-	uint64_t n;
+	uint64_t n;		/* a pack's live blob bytes */
+	uint64_t n_entries;	/* and live entries */
 	uint8_t is_tree;
 };
 
@@ -206,6 +207,7 @@ repack_count(struct repack *rp, const struct chunk_loc *loc)
 	if ((m = map_get(&rp->live, loc->pack, 1, &r)) == NULL)
 		return r;
 	m->n += loc->len;
+	m->n_entries++;
 	return 0;
 }
 
@@ -220,8 +222,14 @@ repack_consider(struct repack *rp, const char *key,
 
 	if (rp == NULL)
 		return 0;
+	/* A pack's live bytes: its live blobs and what a pack of them
+	 * alone would need besides (head, table, tail), so that a small
+	 * pack all live, such as one a repack wrote, is never repacked
+	 * again for the weight of its table. */
 	m = map_get(&rp->live, h, 0, &r);
-	live = m != NULL ? m->n : 0;
+	live = m == NULL ? 0 : m->n + PACK_HEAD_LEN + CRYPT_NONCE_LEN + 4 +
+	    STORE_HASH_LEN + m->n_entries * PACK_TOC_ENTRY_LEN +
+	    CRYPT_TAG_LEN + PACK_TAIL_LEN;
 	/* live / size < threshold / 100; no pack amber writes is larger
 	 * than PACK_MAX, so this does not overflow */
 	if (live >= size || size > PACK_MAX ||
