@@ -409,6 +409,36 @@ prune_index_note(struct store *s, uint64_t n)
 
 /* ---- prune ---------------------------------------------------------- */
 
+/*
+ * List the packs: those to delete, unreferenced and old, and (repack.c)
+ * those whose live blobs were copied, or with ${is_dry_run} would be;
+ * call ${each} with each.
+ */
+static int
+packs_dead(struct store *s, struct pack_scan *ps, int is_dry_run,
+    void (*each)(void *ctx, const char *object, uint64_t size, int what),
+    void *ctx)
+{
+	char name[80];
+	size_t n_unref;
+	int r;
+
+	r = s->be->ops->list(s->be, "packs/", pack_scan_one, ps);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	/* The live blobs of mostly dead packs are copied first; the packs
+	 * then go as unreferenced ones do. */
+	n_unref = ps->n_dead;
+	if ((r = repack_run(ps->rp, is_dry_run, retire, ps, ps->st)) < 0)
+		return r;
+	for (size_t i = 0; each != NULL && i < ps->n_dead; i++) {
+		pack_name(ps->dead[i], name);
+		each(ctx, name, ps->dead_size[i], i < n_unref ?
+		    STORE_PRUNE_PACK : STORE_PRUNE_REPACKED);
+	}
+	return 0;
+}
+
 int
 store_prune(struct store *s, const struct store_prune_in *in,
     void (*each)(void *ctx, const char *object, uint64_t size, int what),
@@ -424,7 +454,6 @@ store_prune(struct store *s, const struct store_prune_in *in,
 	uint64_t n_records;
 	int lockfd = -1;
 	int dirfd = -1;
-	size_t n_unref;
 	size_t i;
 	int r;
 
@@ -452,8 +481,7 @@ store_prune(struct store *s, const struct store_prune_in *in,
 	if ((r = repack_new(s, in->repack_threshold, ps.cutoff, dirfd,
 	    &ps.rp)) < 0)
 		goto out;
-	w.rp = ps.rp;
-	lp.rp = ps.rp;
+	w.rp = lp.rp = ps.rp;
 	for (i = 0; i < in->n_keep; i++)
 		if ((r = walk_tree(&w, &in->keep[i], 0)) < 0)
 			goto out;
@@ -473,21 +501,8 @@ store_prune(struct store *s, const struct store_prune_in *in,
 	ps.live = &lp.packs;
 	ps.st = st;
 	ps.dirfd = dirfd;
-	r = s->be->ops->list(s->be, "packs/", pack_scan_one, &ps);
-	if (r == -ENOENT)
-		r = 0;
-	if (r < 0)
+	if ((r = packs_dead(s, &ps, in->is_dry_run, each, ctx)) < 0)
 		goto out;
-	/* The live blobs of mostly dead packs are copied first; the packs
-	 * then go as unreferenced ones do. */
-	n_unref = ps.n_dead;
-	if ((r = repack_run(ps.rp, in->is_dry_run, retire, &ps, st)) < 0)
-		goto out;
-	for (i = 0; each != NULL && i < ps.n_dead; i++) {
-		pack_name(ps.dead[i], name);
-		each(ctx, name, ps.dead_size[i], i < n_unref ?
-		    STORE_PRUNE_PACK : STORE_PRUNE_REPACKED);
-	}
 	if (in->is_dry_run || (st->n_snaps == 0 && ps.n_dead == 0))
 		goto out;
 	/*
