@@ -56,7 +56,7 @@ struct outpack {
 	uint64_t len;
 };
 
-/* Entries a table may hold (PACK_TOC_MAX), and a blob's longest form. */
+/* The entries a table may hold (PACK_TOC_MAX bytes sealed). */
 #define OUT_ENTRIES_MAX ((PACK_TOC_MAX - CRYPT_NONCE_LEN - 4 - \
 	STORE_HASH_LEN - CRYPT_TAG_LEN) / PACK_TOC_ENTRY_LEN)
 
