@@ -711,6 +711,9 @@ index_cache_put_all(struct index *ix, const char *table,
 	return 0;
 }
 
+/* A location to forget: the chunk id, then the location's value. */
+#define GONE_LEN (STORE_HASH_LEN + LOC_LEN)
+
 int
 index_forget(struct index *ix, int (*is_gone)(void *ctx,
     const uint8_t h[STORE_HASH_LEN]), void *ctx,
@@ -721,6 +724,9 @@ index_forget(struct index *ix, int (*is_gone)(void *ctx,
 	MDB_cursor *cur = NULL;
 	MDB_val k;
 	MDB_val v;
+	uint8_t *gone = NULL;
+	size_t n_gone = 0;
+	size_t cap_gone = 0;
 	size_t i;
 	int rc;
 
@@ -728,19 +734,47 @@ index_forget(struct index *ix, int (*is_gone)(void *ctx,
 		return ix_err(ix, "begin", rc);
 	if ((rc = mdb_cursor_open(txn, ix->chunks, &cur)) != 0)
 		goto fail;
-	/* After mdb_cursor_del() the cursor stands on the next item, and
-	 * MDB_NEXT does not skip it (LMDB's C_DEL). */
+	/*
+	 * The locations to delete are collected first and deleted after,
+	 * each by its key and value: deleting through the cursor while it
+	 * walks duplicates deleted, where a chunk had a location that goes
+	 * and one that stays (a repack's copy), the one that stays.
+	 */
 	while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
 		if (v.mv_size != LOC_LEN ||
 		    !is_gone(ctx, (const uint8_t *)v.mv_data + 1))
 			continue;
-		if ((rc = mdb_cursor_del(cur, 0)) != 0)
-			goto fail;
+		if (n_gone == cap_gone) {
+			size_t cap = cap_gone ? 2 * cap_gone : 256;
+			uint8_t *g = realloc(gone, cap * GONE_LEN);
+
+			if (g == NULL) {
+				mdb_cursor_close(cur);
+				mdb_txn_abort(txn);
+				free(gone);
+				return -ENOMEM;
+			}
+			gone = g;
+			cap_gone = cap;
+		}
+		memcpy(gone + n_gone * GONE_LEN, k.mv_data, STORE_HASH_LEN);
+		memcpy(gone + n_gone * GONE_LEN + STORE_HASH_LEN, v.mv_data,
+		    LOC_LEN);
+		n_gone++;
 	}
 	if (rc != MDB_NOTFOUND)
 		goto fail;
 	mdb_cursor_close(cur);
 	cur = NULL;
+	for (i = 0; i < n_gone; i++) {
+		k.mv_size = STORE_HASH_LEN;
+		k.mv_data = gone + i * GONE_LEN;
+		v.mv_size = LOC_LEN;
+		v.mv_data = gone + i * GONE_LEN + STORE_HASH_LEN;
+		rc = mdb_del(txn, ix->chunks, &k, &v);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			goto fail;
+	}
 	for (i = 0; i < n_packs + n_snaps; i++) {
 		k.mv_size = STORE_HASH_LEN;
 		k.mv_data = (void *)(i < n_packs ? packs[i] :
@@ -753,10 +787,12 @@ index_forget(struct index *ix, int (*is_gone)(void *ctx,
 	/* What was derived from the manifests forgotten is made again. */
 	if (n_snaps > 0 && (rc = mdb_drop(txn, ix->snapx, 0)) != 0)
 		goto fail;
+	free(gone);
 	if ((rc = mdb_txn_commit(txn)) != 0)
 		return ix_err(ix, "commit", rc);
 	return 0;
 fail:
+	free(gone);
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
 	return ix_err(ix, "forget", rc);

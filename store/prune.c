@@ -32,6 +32,7 @@
 #include "log.h"
 #include "pack.h"
 #include "rd.h"
+#include "repack.h"
 #include "storei.h"
 
 #define PRN_MAGIC "AMBRPRN1"
@@ -72,6 +73,7 @@ struct walk {
 	struct idset trees;	/* trees walked already */
 	struct idset chunks;	/* every chunk referenced, trees too */
 	uint64_t n_missing;
+	struct repack *rp;	/* NULL: no repacking */
 };
 
 static int
@@ -84,7 +86,8 @@ walk_tree(struct walk *w, const struct store_ref *ref, unsigned depth)
 
 	if ((r = idset_add(&w->trees, ref->id)) <= 0)
 		return r;	/* seen (0), or -ENOMEM */
-	if ((r = idset_add(&w->chunks, ref->id)) < 0)
+	if ((r = idset_add(&w->chunks, ref->id)) < 0 ||
+	    (r = repack_note(w->rp, ref, 1)) < 0)
 		return r;
 	if (depth > STORE_DEPTH_MAX)
 		return log_err(-EBADMSG, "a tree deeper than %u levels: "
@@ -103,7 +106,9 @@ walk_tree(struct walk *w, const struct store_ref *ref, unsigned depth)
 			continue;
 		}
 		for (k = 0; k < e->n_extents && r >= 0; k++)
-			r = idset_add(&w->chunks, e->extents[k].ref.id);
+			if ((r = idset_add(&w->chunks,
+			    e->extents[k].ref.id)) >= 0)
+				r = repack_note(w->rp, &e->extents[k].ref, 0);
 	}
 	store_tree_free(t);
 	return r < 0 ? r : 0;
@@ -112,6 +117,7 @@ walk_tree(struct walk *w, const struct store_ref *ref, unsigned depth)
 struct live_packs {
 	struct store *s;
 	struct idset packs;
+	struct repack *rp;
 };
 
 static int
@@ -124,7 +130,8 @@ live_pack_of(void *ctx, const uint8_t id[32])
 
 	/* Every location counts: any copy may be the sound one. */
 	while ((r = index_locs_next(lp->s->ix, id, &it, &loc)) == 1)
-		if ((r = idset_add(&lp->packs, loc.pack)) < 0)
+		if ((r = idset_add(&lp->packs, loc.pack)) < 0 ||
+		    (r = repack_count(lp->rp, &loc)) < 0)
 			return r;
 	return r == -ENOENT ? 0 : r;
 }
@@ -160,6 +167,7 @@ struct pack_scan {
 	const struct idset *live;
 	int64_t cutoff;		/* packs modified after it are young */
 	struct store_prune_stats *st;
+	struct repack *rp;
 	int dirfd;
 	/* The packs to delete, found by the scan and deleted after the
 	 * record: they grow with what is freed only. */
@@ -204,27 +212,13 @@ is_dead(void *ctx, const uint8_t h[STORE_HASH_LEN])
 	return idset_has(ctx, h);
 }
 
+/* Add pack ${h} to those to delete. */
 static int
-pack_scan_one(void *ctx, const char *key, uint64_t size)
+dead_push(struct pack_scan *ps, const uint8_t h[STORE_HASH_LEN],
+    uint64_t size)
 {
-	struct pack_scan *ps = ctx;
-	uint8_t h[STORE_HASH_LEN];
-	struct stat sb;
 	int r;
 
-	if (pack_name_parse(key, h) < 0)
-		return 0;	/* not a pack's name: not ours to touch */
-	if (idset_has(ps->live, h)) {
-		ps->st->n_packs_live++;
-		ps->st->bytes_packs_live += size;
-		return 0;
-	}
-	if (fstatat(ps->dirfd, key, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
-	    sb.st_mtime > ps->cutoff) {
-		ps->st->n_packs_young++;
-		ps->st->bytes_packs_young += size;
-		return 0;
-	}
 	if (ps->n_dead == ps->cap_dead) {
 		size_t cap = ps->cap_dead == 0 ? 64 : 2 * ps->cap_dead;
 		uint8_t (*d)[STORE_HASH_LEN] = realloc(ps->dead,
@@ -243,9 +237,43 @@ pack_scan_one(void *ctx, const char *key, uint64_t size)
 		return r;
 	memcpy(ps->dead[ps->n_dead], h, STORE_HASH_LEN);
 	ps->dead_size[ps->n_dead++] = size;
+	return 0;
+}
+
+static int
+pack_scan_one(void *ctx, const char *key, uint64_t size)
+{
+	struct pack_scan *ps = ctx;
+	uint8_t h[STORE_HASH_LEN];
+	struct stat sb;
+
+	if (pack_name_parse(key, h) < 0)
+		return 0;	/* not a pack's name: not ours to touch */
+	if (idset_has(ps->live, h)) {
+		ps->st->n_packs_live++;
+		ps->st->bytes_packs_live += size;
+		return repack_consider(ps->rp, key, h, size);
+	}
+	if (fstatat(ps->dirfd, key, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    sb.st_mtime > ps->cutoff) {
+		ps->st->n_packs_young++;
+		ps->st->bytes_packs_young += size;
+		return 0;
+	}
 	ps->st->n_packs++;
 	ps->st->bytes_packs += size;
-	return 0;
+	return dead_push(ps, h, size);
+}
+
+/* A pack repacked (repack.c): it goes as an unreferenced one does. */
+static int
+retire(void *ctx, const uint8_t h[STORE_HASH_LEN], uint64_t size)
+{
+	struct pack_scan *ps = ctx;
+
+	ps->st->n_packs_live--;
+	ps->st->bytes_packs_live -= size;
+	return dead_push(ps, h, size);
 }
 
 /* ---- the record of what expired ------------------------------------- */
@@ -406,6 +434,36 @@ prune_index_note(struct store *s, uint64_t n)
 
 /* ---- prune ---------------------------------------------------------- */
 
+/*
+ * List the packs: those to delete, unreferenced and old, and (repack.c)
+ * those whose live blobs were copied, or with ${is_dry_run} would be;
+ * call ${each} with each.
+ */
+static int
+packs_dead(struct store *s, struct pack_scan *ps, int is_dry_run,
+    void (*each)(void *ctx, const char *object, uint64_t size, int what),
+    void *ctx)
+{
+	char name[80];
+	size_t n_unref;
+	int r;
+
+	r = s->be->ops->list(s->be, "packs/", pack_scan_one, ps);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	/* The live blobs of mostly dead packs are copied first; the packs
+	 * then go as unreferenced ones do. */
+	n_unref = ps->n_dead;
+	if ((r = repack_run(ps->rp, is_dry_run, retire, ps, ps->st)) < 0)
+		return r;
+	for (size_t i = 0; each != NULL && i < ps->n_dead; i++) {
+		pack_name(ps->dead[i], name);
+		each(ctx, name, ps->dead_size[i], i < n_unref ?
+		    STORE_PRUNE_PACK : STORE_PRUNE_REPACKED);
+	}
+	return 0;
+}
+
 int
 store_prune(struct store *s, const struct store_prune_in *in,
     void (*each)(void *ctx, const char *object, uint64_t size, int what),
@@ -447,6 +505,11 @@ store_prune(struct store *s, const struct store_prune_in *in,
 	 * that any snapshot may reference. */
 	if ((r = store_index_sync(s, 0)) < 0)
 		goto out;
+	ps.cutoff = (int64_t)time(NULL) - in->grace;
+	if ((r = repack_new(s, in->repack_threshold, ps.cutoff, dirfd,
+	    &ps.rp)) < 0)
+		goto out;
+	w.rp = lp.rp = ps.rp;
 	for (i = 0; i < in->n_keep; i++)
 		if ((r = walk_tree(&w, &in->keep[i], 0)) < 0)
 			goto out;
@@ -464,19 +527,11 @@ store_prune(struct store *s, const struct store_prune_in *in,
 			each(ctx, key, size, STORE_PRUNE_SNAPSHOT);
 	}
 	ps.live = &lp.packs;
-	ps.cutoff = (int64_t)time(NULL) - in->grace;
 	ps.st = st;
 	ps.dirfd = dirfd;
-	r = s->be->ops->list(s->be, "packs/", pack_scan_one, &ps);
-	if (r == -ENOENT)
-		r = 0;
-	if (r < 0)
+	if ((r = packs_dead(s, &ps, in->is_dry_run, each, ctx)) < 0)
 		goto out;
-	for (i = 0; each != NULL && i < ps.n_dead; i++) {
-		pack_name(ps.dead[i], name);
-		each(ctx, name, ps.dead_size[i], STORE_PRUNE_PACK);
-	}
-	if (in->is_dry_run || (st->n_snaps == 0 && st->n_packs == 0))
+	if (in->is_dry_run || (st->n_snaps == 0 && ps.n_dead == 0))
 		goto out;
 	/*
 	 * The record goes first whenever anything is deleted, even with no
@@ -523,6 +578,7 @@ out:
 	free(ps.dead);
 	free(ps.dead_size);
 	idset_fini(&ps.is_dead);
+	repack_free(ps.rp);
 	if (dirfd >= 0)
 		close(dirfd);
 	if (lockfd >= 0)

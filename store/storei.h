@@ -179,6 +179,17 @@ int store_chunk_open(struct store *s, const struct store_ref *ref,
     uint8_t *buf, size_t cap, size_t *len);
 
 /*
+ * store_blob_check(s, ref, blob, len, raw_len, buf, cap, olen): open the
+ * sealed blob ${blob} (${len} bytes, its table says ${raw_len} plain)
+ * into ${buf} and check that it is the chunk ${ref} names (its id and
+ * key recomputed from the plaintext): 0, or -EBADMSG.  ${blob} is
+ * decrypted in place: its sealed bytes are lost.
+ */
+int store_blob_check(const struct store *s, const struct store_ref *ref,
+    uint8_t *blob, size_t len, uint32_t raw_len, uint8_t *buf,
+    size_t cap, size_t *olen);
+
+/*
  * store_chunk_open_at(s, ref, loc, buf, cap, len, forged): open chunk
  * ${ref} at location ${loc} only, logging nothing (for verify, which
  * checks every location).  On -EBADMSG, *${forged} says whether the blob

@@ -97,6 +97,17 @@ open_checked(const struct store *s, const struct store_ref *ref,
 	return r;
 }
 
+int
+store_blob_check(const struct store *s, const struct store_ref *ref,
+    uint8_t *blob, size_t len, uint32_t raw_len, uint8_t *buf,
+    size_t cap, size_t *olen)
+{
+	int is_forged = 0;
+
+	return open_checked(s, ref, blob, len, raw_len, buf, cap, olen,
+	    &is_forged);
+}
+
 /* How chunk_open_at() goes about it. */
 #define OPEN_QUIET 1	/* log nothing of a failure (a read ahead: the
 			 * reader that needs the chunk logs it) */

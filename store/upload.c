@@ -44,18 +44,19 @@ upload_fini(struct upload *u)
 }
 
 int
-upload_put(struct store *s, const struct upload *u)
+upload_put(struct store *s, const struct wb *pack,
+    const uint8_t h[STORE_HASH_LEN], const struct pack_entry *e, size_t n,
+    int index_kind)
 {
 	char name[80];
 	int r;
 
-	pack_name(u->h, name);
-	r = backend_put(s->be, name, u->pack.p, u->pack.len, u->h);
+	pack_name(h, name);
+	r = backend_put(s->be, name, pack->p, pack->len, h);
 	if (r == -EEXIST)
 		r = 0;
 	if (r == 0)
-		r = index_pack_add_kind(s->ix, u->h, u->pack.len, u->e, u->n,
-		    u->index_kind);
+		r = index_pack_add_kind(s->ix, h, pack->len, e, n, index_kind);
 	return r;
 }
 
@@ -83,7 +84,8 @@ uploader(void *arg)
 		r = p->err;
 		pthread_mutex_unlock(&p->lock);
 		if (r == 0)
-			r = upload_put(p->s, &u);
+			r = upload_put(p->s, &u.pack, u.h, u.e, u.n,
+			    u.index_kind);
 		upload_fini(&u);
 		pthread_mutex_lock(&p->lock);
 		if (r < 0 && p->err == 0)

@@ -51,12 +51,15 @@ int upload_wait(struct upload_pool *p);
 int upload_error(struct upload_pool *p);
 
 /*
- * upload_put(s, u):
- * Put and index ${u} on the calling thread; its buffers stay the
- * caller's.  Returns 0 (also where the pack was there already), or
- * -errno.
+ * upload_put(s, pack, h, e, n, index_kind):
+ * Put the sealed ${pack} named ${h} and add its table (${n} entries
+ * ${e}, of ${index_kind}) to the index, on the calling thread; the
+ * buffers stay the caller's.  Returns 0 (also where the pack was there
+ * already), or -errno.
  */
-int upload_put(struct store *s, const struct upload *u);
+int upload_put(struct store *s, const struct wb *pack,
+    const uint8_t h[STORE_HASH_LEN], const struct pack_entry *e, size_t n,
+    int index_kind);
 
 /* upload_pool_free(p): stop the threads (after the packs queued) and free. */
 void upload_pool_free(struct upload_pool *p);

@@ -98,6 +98,43 @@ struct store_writer {
 };
 
 /*
+ * Seal the table of ${pack} (its blobs so far, entries ${e}) onto it and
+ * set ${h} to the SHA-256 of the whole pack, its name.
+ */
+static int
+pack_seal(struct store *s, struct wb *pack, const struct pack_entry *e,
+    size_t n, uint8_t h[STORE_HASH_LEN])
+{
+	uint8_t *toc = NULL;
+	size_t toc_len;
+	int r;
+
+	/* The table binds itself to the bytes before it (format 2). */
+	crypt_sha256(pack->p, pack->len, h);
+	if ((r = pack_toc_seal(s->kr.toc_key, 2, h, e, n, &toc,
+	    &toc_len)) < 0)
+		return r;
+	if ((r = wb_bytes(pack, toc, toc_len)) == 0 &&
+	    (r = wb_u32(pack, toc_len)) == 0 &&
+	    (r = wb_bytes(pack, PACK_END, 8)) == 0)
+		crypt_sha256(pack->p, pack->len, h);
+	free(toc);
+	return r;
+}
+
+int
+writer_pack_close(struct store *s, struct wb *pack, const struct pack_entry *e,
+    size_t n, int kind)
+{
+	uint8_t h[STORE_HASH_LEN];
+	int r;
+
+	if ((r = pack_seal(s, pack, e, n, h)) < 0)
+		return r;
+	return upload_put(s, pack, h, e, n, kind);
+}
+
+/*
  * Close a full pack and hand it to the uploaders (or put it here where
  * there are none).  Takes ${pack} and ${e}, whatever the result: they
  * were taken out of the writer under its lock, so this runs unlocked
@@ -107,36 +144,24 @@ static int
 pack_finish(struct store_writer *w, struct wb *pack, struct pack_entry *e,
     size_t n, int kind)
 {
-	struct store *s = w->s;
 	struct upload u = { .pack = *pack, .e = e, .n = n };
-	uint8_t *toc = NULL;
-	size_t toc_len;
 	int r;
 
 	memset(pack, 0, sizeof(*pack));
 	u.index_kind = kind == KIND_TREES ? INDEX_PACK_TREES :
 	    INDEX_PACK_DATA;
-	/* The table binds itself to the bytes before it (format 2). */
-	crypt_sha256(u.pack.p, u.pack.len, u.h);
-	if ((r = pack_toc_seal(s->kr.toc_key, 2, u.h, e, n, &toc,
-	    &toc_len)) < 0 ||
-	    (r = wb_bytes(&u.pack, toc, toc_len)) < 0 ||
-	    (r = wb_u32(&u.pack, toc_len)) < 0 ||
-	    (r = wb_bytes(&u.pack, PACK_END, 8)) < 0) {
-		free(toc);
+	if ((r = pack_seal(w->s, &u.pack, e, n, u.h)) < 0) {
 		wb_fini(&u.pack);
 		free(e);
 		return r;
 	}
-	free(toc);
-	crypt_sha256(u.pack.p, u.pack.len, u.h);
 	pthread_mutex_lock(&w->lock);
 	w->st.bytes_stored += u.pack.len;
 	w->st.n_packs++;
 	pthread_mutex_unlock(&w->lock);
 	if (w->up != NULL)
 		return upload_submit(w->up, &u);
-	r = upload_put(s, &u);
+	r = upload_put(w->s, &u.pack, u.h, e, n, u.index_kind);
 	wb_fini(&u.pack);
 	free(e);
 	return r;

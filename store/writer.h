@@ -28,4 +28,15 @@ int writer_put_tree(struct store_writer *w, const uint8_t *buf, size_t len,
 int writer_keep_extents(struct store_writer *w, const struct store_entry *e,
     size_t n);
 
+/*
+ * writer_pack_close(s, pack, e, n, kind): end the pack ${pack} (its magic
+ * and blobs, as the ${n} entries ${e} say) with its sealed, bound table,
+ * put it, and index it as this machine's, of ${kind} (INDEX_PACK_*).
+ * ${pack} grows by the table and tail.  Also repack.c's.
+ */
+struct wb;
+struct pack_entry;
+int writer_pack_close(struct store *s, struct wb *pack,
+    const struct pack_entry *e, size_t n, int kind);
+
 #endif

@@ -970,7 +970,12 @@ struct store_prune_in {
 	const struct store_ref *drop_tree;
 	void (*locked)(void *ctx, const char *object, uint64_t size,
 	    int64_t until);
+	/* Repack a referenced pack whose live bytes are below this percent
+	 * of its size (0: never; STORE_REPACK_DEFAULT by default). */
+	unsigned repack_threshold;
 };
+
+#define STORE_REPACK_DEFAULT 50
 
 struct store_prune_stats {
 	uint64_t n_snaps;	/* expired manifests (deleted) */
@@ -989,10 +994,17 @@ struct store_prune_stats {
 	uint64_t bytes_locked;
 	uint64_t n_hidden;	/* under a marker already (an earlier run):
 				 * the lifecycle rule removes them */
+	uint64_t n_packs_repacked;	/* mostly dead packs repacked (deleted) */
+	uint64_t bytes_packs_repacked;
+	uint64_t n_packs_written;	/* the new packs they were copied into */
+	uint64_t bytes_packs_written;
+	uint64_t n_chunks_copied;	/* live blobs copied */
+	uint64_t bytes_copied;
 };
 
 #define STORE_PRUNE_SNAPSHOT 1
 #define STORE_PRUNE_PACK 2
+#define STORE_PRUNE_REPACKED 3	/* a pack whose live blobs were copied */
 
 /*
  * store_prune(s, in, each, ctx, st): delete from a local store the
@@ -1001,7 +1013,10 @@ struct store_prune_stats {
  * delete nothing and only count.  ${each} (may be NULL) is called with
  * each object that goes (what: STORE_PRUNE_*).  Before deleting, a
  * record of the expired snapshots signed by the master is stored
- * (pruned/<hex>).  Holds the prune lock throughout, and removes what
+ * (pruned/<hex>).  A referenced pack older than the grace whose live
+ * bytes are below ${in}->repack_threshold percent has its live blobs
+ * copied into new packs (written and indexed first), and is then deleted
+ * too (repack.c).  Holds the prune lock throughout, and removes what
  * it deleted from the index.  Needs the passphrase.  Returns -EBUSY if a
  * writer holds the prune lock, -EOPNOTSUPP for a store that is not a
  * local directory, -EBADMSG if a kept snapshot's tree cannot be read

@@ -30,8 +30,11 @@
 # each; "beyond KDF" is prune's peak RSS less unlock's.  Checked: both
 # tools keep the same number of snapshots, amber verify is clean after
 # the prune, and the newest snapshot restores equal to the source tree.
-# restic also repacks packs that are partly unused (its default
-# --max-unused 5%); amber does not repack yet.
+# Both repack packs that are partly unused: restic at its default
+# --max-unused 5%, amber at its default --repack-threshold 50 (packs
+# less than half live).  To see what amber's repack costs and saves,
+# give BENCH_PRUNE_OLD a wrapper that runs the same binary with
+# --repack-threshold 0 after "prune STORE".
 #
 # Environment:
 #   AMBER_BENCH_DIR      work directory (default /var/tmp/amber-bench);

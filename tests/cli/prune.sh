@@ -1,7 +1,9 @@
 #!/bin/sh
 # amber prune on a local --immutable store (amber-store(5), PRUNING):
 # --dry-run deletes nothing and its figures are the bytes that a real
-# prune frees (checked against the files); the grace period spares young
+# prune frees (checked against the files); a pack left mostly dead is
+# repacked (its live chunk copied into a new pack, the old one deleted),
+# unless --repack-threshold 0; the grace period spares young
 # packs; a held prune lock (a writer running) stops it; after a prune
 # every kept snapshot reads back (cat, restore, diff), the expired ones
 # are gone, verify is clean, and a rerun has nothing to do; a kept
@@ -20,6 +22,10 @@ bytes() {
 }
 
 expect 2 "$AMBER" prune "$S" --grace soon
+for t in 101 -1 x 5x ""; do
+	expect 2 "$AMBER" prune "$S" --repack-threshold "$t"
+	err_has "a percentage from 0 to 100"
+done
 expect 1 "$AMBER" prune "$S" --dry-run
 err_has "no retention policy"
 
@@ -56,22 +62,44 @@ expect 0 "$AMBER" prune "$S" --dry-run --grace 0s --json
 cp "$T/out" "$T/dry.json"
 find "$S" -type f | sort >"$T/files.dry"
 cmp -s "$T/files.before" "$T/files.dry" || fail "--dry-run changed the store"
-# The figures add up to the sizes of the objects listed.  big2's pack
-# goes; big1's stays, since day 1's pack also holds "shared", which the
-# kept snapshots use (repacking mostly dead packs is not done yet).
+# The figures add up to the sizes of the objects listed, less the new
+# pack.  big2's pack goes; big1's is repacked: day 1's pack also holds
+# "shared", which the kept snapshots use, and is otherwise dead.
 python3 - "$T/dry.json" "$S" <<'PY' || fail "dry-run figures"
 import json, os, sys
 p = json.load(open(sys.argv[1]))
 objs = p["objects"]
 assert p["snapshots"] == 3 and p["packs"] >= 2, p
-assert sum(o["bytes"] for o in objs) == p["freed_bytes"], p
-assert p["freed_bytes"] == p["snapshot_bytes"] + p["pack_bytes"], p
+assert p["repack_threshold"] == 50, p
+assert sum(o["bytes"] for o in objs) == p["snapshot_bytes"] + p["pack_bytes"] + p["pack_bytes_repacked"], p
+assert p["freed_bytes"] == p["snapshot_bytes"] + p["pack_bytes"] + p["pack_bytes_repacked"] - p["pack_bytes_written"], p
 for o in objs:
     assert os.path.getsize(os.path.join(sys.argv[2], o["object"])) == o["bytes"], o
-assert 202000 <= p["pack_bytes"] < 403000, p
+assert 202000 <= p["pack_bytes"] < 210000, p   # big2 and small tree packs
+# big1's pack: one pack repacked, one live chunk ("shared") copied
+rep = [o for o in objs if o["repacked"]]
+assert len(rep) == 1 and p["packs_repacked"] == 1, p
+assert 201000 <= p["pack_bytes_repacked"] < 202000, p
+assert p["chunks_copied"] == 1 and 0 < p["bytes_copied"] < 200, p
+assert p["packs_written"] == 1 and p["pack_bytes_written"] < 400, p
 PY
+# --repack-threshold 0: no repacking; big1's pack stays whole.
+expect 0 "$AMBER" prune "$S" --dry-run --grace 0s --repack-threshold 0 --json
+python3 - "$T/out" "$T/dry.json" <<'PY' || fail "--repack-threshold 0"
+import json, sys
+p = json.load(open(sys.argv[1])); d = json.load(open(sys.argv[2]))
+assert p["packs_repacked"] == 0 and p["packs_written"] == 0, p
+assert not any(o["repacked"] for o in p["objects"]), p
+assert p["freed_bytes"] == d["freed_bytes"] - d["pack_bytes_repacked"] + d["pack_bytes_written"], (p, d)
+PY
+# At 1% it is repacked too: "shared" is some 50 of its 201263 bytes.
+expect 0 "$AMBER" prune "$S" --dry-run --grace 0s --repack-threshold 1 --json
+python3 -c 'import json,sys; p=json.load(open(sys.argv[1])); assert p["packs_repacked"] == 1, p' "$T/out" ||
+    fail "--repack-threshold 1"
 expect 0 "$AMBER" prune "$S" --dry-run --grace 0s
 out_has "would delete 3 of 5 snapshots"
+out_has "would repack 1 packs"
+out_has "(repacked)"
 out_has "would be freed"
 
 # A writer holds the prune lock (shared): prune refuses, deletes nothing.
@@ -95,7 +123,8 @@ expect 0 "$AMBER" prune "$S" --grace 0s --json
 python3 - "$T/out" "$T/dry.json" <<'PY' || fail "prune figures differ from the dry run"
 import json, sys
 a = json.load(open(sys.argv[1])); b = json.load(open(sys.argv[2]))
-for k in ("snapshots", "packs", "freed_bytes", "pack_bytes_live"):
+for k in ("snapshots", "packs", "freed_bytes", "pack_bytes_live",
+          "packs_repacked", "pack_bytes_written", "bytes_copied"):
     assert a[k] == b[k], (k, a[k], b[k])
 assert not a["dry_run"]
 PY
@@ -105,6 +134,18 @@ total_after=$(bytes "$S")
 [ $((total_before - total_after + record)) = "$freed" ] ||
     fail "freed $((total_before - total_after + record)) bytes, the dry run said $freed"
 lsattr -d "$S"/packs/*/* | grep -v -q -- '-i-' && fail "a kept pack lost the immutable attribute"
+# The repacked pack is gone, and a new one holds its live chunk.
+find "$S/packs" -type f | sort >"$T/packs.after"
+python3 - "$T/dry.json" "$S" "$T/files.before" "$T/packs.after" <<'PY' || fail "the repack"
+import json, os, sys
+p = json.load(open(sys.argv[1]))
+before = set(open(sys.argv[3]).read().split()); after = open(sys.argv[4]).read().split()
+for o in p["objects"]:
+    assert not os.path.exists(os.path.join(sys.argv[2], o["object"])), o
+new = [f for f in after if f not in before]
+assert len(new) == 1, new
+assert os.path.getsize(new[0]) == p["pack_bytes_written"], new
+PY
 
 # Kept snapshots read back whole; expired ones are gone.
 expect 0 "$AMBER" snapshots "$S"

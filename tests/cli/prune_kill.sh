@@ -1,7 +1,8 @@
 #!/bin/sh
 # amber prune on a local --immutable store, SIGKILLed at every point
 # where it changes the store (issue 16): before each of its unlinkat(2),
-# linkat(2) and fsync(2) calls in turn, killed by strace's fault
+# linkat(2) and fsync(2) calls in turn (those of the new pack that the
+# repack of a mostly dead pack writes among them), killed by strace's fault
 # injection, so every kill point is hit, in the same order on every run.
 # Each round starts from a copy of the same store (and of its index) and
 # kills the prune up to three times at the same point, so that later
@@ -12,8 +13,10 @@
 #     that only expired snapshots held stores them again, readable:
 #     it must not dedup against a pack the killed prune deleted.
 # Then a prune without a kill finishes the job: exactly the objects that
-# --dry-run listed before are gone (their bytes are the bytes it said),
-# a rerun has nothing to do, and verify --read-data is clean.
+# --dry-run listed before are gone, one new pack of the size it said
+# holds what was repacked (however many runs were killed after writing
+# theirs), the bytes freed are the bytes it said, a rerun has nothing
+# to do, and verify --read-data is clean.
 # Needs root (CAP_LINUX_IMMUTABLE), chattr/lsattr and strace.
 . "$AMBER_TOP/tests/cli/lib.sh"
 
@@ -32,7 +35,8 @@ expect 0 "$AMBER" init "$S" --immutable --kdf "$KDF"
 mkdir -p "$D" "$T/revive"
 printf 'shared by every snapshot\n' >"$D/shared"
 # Six days, a file of their own each; day 4 drops big1 and big2, whose
-# packs then only expired snapshots reference (keep-last 2: days 5, 6).
+# packs then only expired snapshots reference (keep-last 2: days 5, 6),
+# but for "shared" in big1's: that pack is repacked.
 for d in 1 2 3 4 5 6; do
 	head -c $((100000 + d * 1000)) /dev/urandom >"$D/big$d"
 	if [ "$d" = 4 ]; then
@@ -49,7 +53,9 @@ import json, os, sys
 p = json.load(open(sys.argv[1]))
 assert p["snapshots"] == 4 and p["packs"] >= 2, p
 assert p["pack_bytes"] >= 102000, p   # big2; big1 shares a pack with "shared"
-assert sum(o["bytes"] for o in p["objects"]) == p["freed_bytes"], p
+assert p["packs_repacked"] == 1 and p["pack_bytes_repacked"] >= 101000, p
+assert p["packs_written"] == 1 and p["chunks_copied"] == 1, p
+assert sum(o["bytes"] for o in p["objects"]) == p["freed_bytes"] + p["pack_bytes_written"], p
 with open(sys.argv[3], "w") as f:
     for o in sorted(p["objects"], key=lambda o: o["object"]):
         assert os.path.getsize(os.path.join(sys.argv[2], o["object"])) == o["bytes"], o
@@ -62,6 +68,7 @@ comm -23 "$T/all.list" "$T/dry.list" >"$T/kept.list"
 (cd "$S" && while read -r f; do echo "$f $(stat -c %s "$f")"; done) \
     <"$T/all.list" >"$T/sizes"
 freed=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["freed_bytes"])' "$T/dry.json")
+written=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pack_bytes_written"])' "$T/dry.json")
 [ "$(wc -l <"$T/kept.list")" -ge 5 ] || fail "too few kept objects"
 
 # fresh DIR: a copy of the base store and its index in DIR, every object
@@ -166,11 +173,17 @@ for p in $points; do
 		diff "$T/dry.list" "$T/gone.list" >&2
 		fail "$p: what went differs from what --dry-run listed"
 	}
+	comm -13 "$T/all.list" "$T/left.list" >"$T/added.list"
+	grep -q -v '^packs/' "$T/added.list" &&
+	    fail "$p: the prune added objects beyond pruned/ and packs/"
+	[ "$(wc -l <"$T/added.list")" = 1 ] ||
+	    fail "$p: not one new pack: $(cat "$T/added.list")"
+	added=$(cd "$R/store" && stat -c %s "$(cat "$T/added.list")")
+	[ "$added" = "$written" ] ||
+	    fail "$p: the new pack has $added bytes, --dry-run said $written"
 	gone=$(join "$T/gone.list" "$T/sizes" | awk '{ s += $2 } END { print s + 0 }')
-	[ "$gone" = "$freed" ] ||
-	    fail "$p: $gone bytes went, --dry-run said $freed"
-	comm -13 "$T/all.list" "$T/left.list" | grep -q . &&
-	    fail "$p: the prune added objects beyond pruned/"
+	[ $((gone - added)) = "$freed" ] ||
+	    fail "$p: $((gone - added)) bytes went, --dry-run said $freed"
 	expect 0 "$AMBER" prune "$R/store" --grace 0s --json
 	python3 -c 'import json,sys; p=json.load(open(sys.argv[1])); assert p["snapshots"] == 0 and p["packs"] == 0, p' "$T/out" ||
 	    fail "$p: a rerun had work left"

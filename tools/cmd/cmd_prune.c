@@ -1,8 +1,10 @@
 /*
  * cmd_prune.c: `amber prune STORE` deletes from a local store (on S3,
- * puts delete markers on) what the retention policy expires: the expired snapshots' manifests and the
- * packs no kept snapshot references (amber-store(5), PRUNING); with
- * --dry-run it only says what would go and how many bytes that frees.
+ * puts delete markers on) what the retention policy expires: the
+ * expired snapshots' manifests and the packs no kept snapshot references
+ * (amber-store(5), PRUNING), and on a local store repacks the packs they
+ * leave mostly dead; with --dry-run it only says what would go and how
+ * many bytes that frees.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,11 +22,15 @@
 #include "store.h"
 
 static const char usage[] =
-    "usage: amber prune STORE [--dry-run] [--grace DURATION] [--json]\n"
+    "usage: amber prune STORE [--dry-run] [--grace DURATION]\n"
+    "                   [--repack-threshold PERCENT] [--json]\n"
     "\n"
     "Apply the retention policy of STORE (amber policy): delete the\n"
     "manifests of the snapshots it no longer keeps, and every pack that no\n"
     "kept snapshot references and that is older than the grace period.\n"
+    "A pack older than that whose live bytes (those kept snapshots use)\n"
+    "are below the repack threshold has its live chunks copied, sealed as\n"
+    "they are, into new packs, and is deleted too (local stores only).\n"
     "Deleting from an --immutable store needs root.  On S3 an expired\n"
     "object whose Object Lock has ended gets a delete marker (a DELETE\n"
     "without a version id; the bucket's NoncurrentVersionExpiration rule\n"
@@ -38,6 +44,9 @@ static const char usage[] =
     "                     that frees\n"
     "  --grace DURATION   never delete a pack younger than DURATION\n"
     "                     (default 1d; 0s for none)\n"
+    "  --repack-threshold PERCENT\n"
+    "                     repack packs less than PERCENT live (default 50;\n"
+    "                     0: never repack)\n"
     "  --json             print the figures as one JSON object\n"
     CLI_COMMON_HELP;
 
@@ -55,16 +64,17 @@ each(void *ctx, const char *object, uint64_t size, int what)
 {
 	struct out *o = ctx;
 
-	(void)what;
 	if (o->is_json) {
-		json_array_append_new(o->objects, json_pack("{s:s, s:I}",
-		    "object", object, "bytes", (json_int_t)size));
+		json_array_append_new(o->objects, json_pack("{s:s, s:I, s:b}",
+		    "object", object, "bytes", (json_int_t)size, "repacked",
+		    what == STORE_PRUNE_REPACKED));
 		return;
 	}
 	if (!o->is_quiet)
-		printf("%s %s %llu\n", o->is_dry_run ? (o->is_s3 ?
+		printf("%s %s %llu%s\n", o->is_dry_run ? (o->is_s3 ?
 		    "would mark" : "would delete") : o->is_s3 ? "marked" :
-		    "deleted", object, (unsigned long long)size);
+		    "deleted", object, (unsigned long long)size,
+		    what == STORE_PRUNE_REPACKED ? " (repacked)" : "");
 }
 
 /* An expired object on S3 whose Object Lock has not ended yet. */
@@ -95,19 +105,35 @@ locked(void *ctx, const char *object, uint64_t size, int64_t until)
 /* Parse the command line; returns an exit status, or -1 to go on. */
 static int
 prune_opts(int argc, char **argv, struct cli_common *c, struct out *o,
-    int64_t *grace)
+    int64_t *grace, unsigned *threshold)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
 		{ "dry-run", no_argument, NULL, CLI_OPT_FIRST_PRIVATE },
 		{ "grace", required_argument, NULL,
 		    CLI_OPT_FIRST_PRIVATE + 1 },
+		{ "repack-threshold", required_argument, NULL,
+		    CLI_OPT_FIRST_PRIVATE + 2 },
 		{ NULL, 0, NULL, 0 },
 	};
+	char *end;
+	unsigned long v;
 	int opt;
 	int r;
 
 	while ((opt = cli_getopt(argc, argv, longopts, c)) != -1) {
+		if (opt == CLI_OPT_FIRST_PRIVATE + 2) {
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    optarg[0] == '-' || v > 100) {
+				cli_err(argv[0], "--repack-threshold %s: a "
+				    "percentage from 0 to 100", optarg);
+				return CLI_EXIT_USAGE;
+			}
+			*threshold = (unsigned)v;
+			continue;
+		}
 		if (opt == CLI_OPT_FIRST_PRIVATE) {
 			o->is_dry_run = 1;
 			continue;
@@ -179,18 +205,28 @@ static void
 prune_print(const struct out *o, const struct store_prune_in *in,
     const struct store_prune_stats *st, size_t n)
 {
+	uint64_t freed = st->bytes_snaps + st->bytes_packs +
+	    st->bytes_packs_repacked - st->bytes_packs_written;
 	json_t *j;
 
 	if (!o->is_json) {
 		printf("%s %llu of %zu snapshots (%llu bytes) and %llu packs "
-		    "(%llu bytes): %llu bytes %s\n", o->is_dry_run ?
-		    (o->is_s3 ? "would mark" : "would delete") :
-		    o->is_s3 ? "marked" : "deleted",
-		    (unsigned long long)st->n_snaps, n,
+		    "(%llu bytes)", o->is_dry_run ? (o->is_s3 ?
+		    "would mark" : "would delete") : o->is_s3 ? "marked" :
+		    "deleted", (unsigned long long)st->n_snaps, n,
 		    (unsigned long long)st->bytes_snaps,
 		    (unsigned long long)st->n_packs,
-		    (unsigned long long)st->bytes_packs,
-		    (unsigned long long)(st->bytes_snaps + st->bytes_packs),
+		    (unsigned long long)st->bytes_packs);
+		if (st->n_packs_repacked > 0)
+			printf("; %s %llu packs (%llu bytes) into %llu (%llu "
+			    "bytes, %llu copied)", o->is_dry_run ?
+			    "would repack" : "repacked",
+			    (unsigned long long)st->n_packs_repacked,
+			    (unsigned long long)st->bytes_packs_repacked,
+			    (unsigned long long)st->n_packs_written,
+			    (unsigned long long)st->bytes_packs_written,
+			    (unsigned long long)st->bytes_copied);
+		printf(": %llu bytes %s\n", (unsigned long long)freed,
 		    o->is_dry_run ? "would be freed" : o->is_s3 ?
 		    "to be freed by the bucket's lifecycle rule" : "freed");
 		if (o->is_s3)
@@ -218,7 +254,7 @@ prune_print(const struct out *o, const struct store_prune_in *in,
 	    "snapshot_bytes", (json_int_t)st->bytes_snaps,
 	    "packs", (json_int_t)st->n_packs,
 	    "pack_bytes", (json_int_t)st->bytes_packs,
-	    "freed_bytes", (json_int_t)(st->bytes_snaps + st->bytes_packs),
+	    "freed_bytes", (json_int_t)freed,
 	    "packs_young", (json_int_t)st->n_packs_young,
 	    "pack_bytes_young", (json_int_t)st->bytes_packs_young,
 	    "packs_live", (json_int_t)st->n_packs_live,
@@ -235,6 +271,20 @@ prune_print(const struct out *o, const struct store_prune_in *in,
 		json_object_update(j, s3);
 		json_decref(s3);
 	}
+	json_object_set_new(j, "repack_threshold",
+	    json_integer(in->repack_threshold));
+	json_object_set_new(j, "packs_repacked",
+	    json_integer((json_int_t)st->n_packs_repacked));
+	json_object_set_new(j, "pack_bytes_repacked",
+	    json_integer((json_int_t)st->bytes_packs_repacked));
+	json_object_set_new(j, "packs_written",
+	    json_integer((json_int_t)st->n_packs_written));
+	json_object_set_new(j, "pack_bytes_written",
+	    json_integer((json_int_t)st->bytes_packs_written));
+	json_object_set_new(j, "chunks_copied",
+	    json_integer((json_int_t)st->n_chunks_copied));
+	json_object_set_new(j, "bytes_copied",
+	    json_integer((json_int_t)st->bytes_copied));
 	json_dumpf(j, stdout, JSON_INDENT(2));
 	putchar('\n');
 	json_decref(j);
@@ -252,13 +302,14 @@ cmd_prune(int argc, char **argv)
 	struct store *s = NULL;
 	struct out o;
 	int64_t grace = 86400;
+	unsigned threshold = STORE_REPACK_DEFAULT;
 	int has_pol = 0;
 	int r;
 
 	memset(&c, 0, sizeof(c));
 	memset(&o, 0, sizeof(o));
 	memset(&in, 0, sizeof(in));
-	if ((r = prune_opts(argc, argv, &c, &o, &grace)) >= 0)
+	if ((r = prune_opts(argc, argv, &c, &o, &grace, &threshold)) >= 0)
 		goto out;
 	if ((r = cli_open(argv[0], argv[optind], &c, 1, &s)) != 0)
 		goto out;
@@ -289,6 +340,7 @@ cmd_prune(int argc, char **argv)
 	in.grace = grace;
 	in.is_dry_run = o.is_dry_run;
 	in.locked = locked;
+	in.repack_threshold = threshold;
 	if ((r = store_prune(s, &in, each, &o, &st)) < 0) {
 		if (r == -EBUSY)
 			cli_err(argv[0], "a writer is running on %s: try again "
