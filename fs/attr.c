@@ -74,9 +74,10 @@ attr_entry(const struct store_entry *e, fuse_ino_t ino, int64_t mt_sec,
 /* The snapshot root as a directory entry, with defaults for what the
  * writer may leave zero. */
 void
-attr_snap_root(const struct snaps_snap *snap, struct store_entry *e)
+attr_snap_root(const struct snaps_snap *snap, const struct snaps_body *b,
+    struct store_entry *e)
 {
-	*e = snap->rec->root;
+	*e = b->root;
 	e->type = STORE_DIR;
 	if (e->mode == 0)
 		e->mode = 0555;

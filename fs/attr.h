@@ -22,9 +22,11 @@ void attr_entry(const struct store_entry *e, fuse_ino_t ino, int64_t mt_sec,
     uint32_t mt_nsec, struct stat *st);
 
 /*
- * attr_snap_root(snap, e): the root directory of ${snap} as an entry: the
- * stored one, with mode 0555 and the snapshot's time where it has none.
+ * attr_snap_root(snap, b, e): the root directory of ${snap} (its body
+ * ${b}) as an entry: the stored one, with mode 0555 and the snapshot's
+ * time where it has none.
  */
-void attr_snap_root(const struct snaps_snap *snap, struct store_entry *e);
+void attr_snap_root(const struct snaps_snap *snap, const struct snaps_body *b,
+    struct store_entry *e);
 
 #endif

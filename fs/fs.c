@@ -131,19 +131,21 @@ resolve(struct fs *fs, uint32_t slot, uint64_t ord, struct node *n)
 {
 	struct snaps_view *v = snaps_get(fs->snaps);
 	const struct snaps_snap *snap = snaps_by_slot(v, slot);
+	const struct snaps_body *b = NULL;
 	const struct store_entry *e;
 	struct tnode *t = NULL;
 	uint64_t cur = 0;
 	int r;
 
 	memset(n, 0, sizeof(*n));
-	if (snap == NULL) {
+	r = snap == NULL ? -ENOENT : snaps_load(v, snap, &b);
+	if (r < 0) {
 		snaps_put(fs->snaps, v);
-		return -ENOENT;
+		return r;
 	}
 	n->slot = slot;
 	n->snap_sec = snap->rec->time_sec;
-	attr_snap_root(snap, &n->root);
+	attr_snap_root(snap, b, &n->root);
 	snaps_put(fs->snaps, v);
 
 	e = &n->root;
@@ -580,6 +582,7 @@ struct fill {
 	size_t len;
 	off_t pos;		/* position of the next entry */
 	off_t skip;		/* entries before the requested offset */
+	int is_bare;		/* the next entry without attributes */
 	int err;
 };
 
@@ -596,7 +599,8 @@ fill_add_ttl(struct fill *f, const char *name, const struct stat *st,
 		return 0;
 	if (f->is_plus) {
 		memset(&e, 0, sizeof(e));
-		e.ino = st->st_ino;
+		/* No attributes (node 0): the kernel looks the entry up. */
+		e.ino = f->is_bare ? 0 : st->st_ino;
 		e.attr = *st;
 		e.attr_timeout = attr_ttl;
 		e.entry_timeout = ttl;
@@ -623,6 +627,7 @@ static int
 fill_virtual(void *ctx, const char *name, fuse_ino_t ino)
 {
 	struct fill *f = ctx;
+	const struct snaps_snap *snap;
 	struct stat st;
 	double ttl;
 	int r;
@@ -630,6 +635,18 @@ fill_virtual(void *ctx, const char *name, fuse_ino_t ino)
 	if (f->pos + 1 <= f->skip) {
 		f->pos++;
 		return 0;
+	}
+	/* A snapshot not looked up yet is listed without its attributes:
+	 * listing snapshots/ decodes no manifest. */
+	if (!inode_is_virtual(ino) && (snap = snaps_by_slot(f->view,
+	    inode_slot(ino))) != NULL && snaps_loaded(snap) == NULL) {
+		memset(&st, 0, sizeof(st));
+		st.st_ino = ino;
+		st.st_mode = S_IFDIR;
+		f->is_bare = 1;
+		r = fill_add(f, name, &st, 0);
+		f->is_bare = 0;
+		return r;
 	}
 	if ((r = vnode_stat(f->fs, f->view, ino, &st, &ttl)) < 0) {
 		/* Not listed rather than failing the whole listing. */
@@ -1040,19 +1057,25 @@ fs_lseek(struct fs *fs, fuse_ino_t ino, off_t off, int whence, off_t *out)
 static const char xattr_names[] =
     "user.amber.id\0user.amber.writer\0user.amber.flags";
 
-/* The value of xattr ${name} of ${snap} into ${buf} (FS_XATTR_MAX). */
+/* The value of xattr ${name} of ${snap} (of ${v}) into ${buf}
+ * (FS_XATTR_MAX). */
 static int
-xattr_value(const struct snaps_snap *snap, const char *name, char *buf,
-    size_t *len)
+xattr_value(const struct snaps_view *v, const struct snaps_snap *snap,
+    const char *name, char *buf, size_t *len)
 {
-	const struct snaps_writer *w = snap->rec->writer;
+	const struct snaps_body *b;
+	const struct snaps_writer *w;
 	size_t n = 0;
 	size_t i;
+	int r;
 
 	buf[0] = '\0';
 	if (strcmp(name, "user.amber.id") == 0) {
 		hex_encode(snap->rec->id, STORE_HASH_LEN, buf);
 	} else if (strcmp(name, "user.amber.writer") == 0) {
+		if ((r = snaps_load(v, snap, &b)) < 0)
+			return r;
+		w = b->writer;
 		/* "master", or the key id and the label it was given. */
 		if (w->is_master) {
 			snprintf(buf, FS_XATTR_MAX, "master");
@@ -1098,7 +1121,7 @@ fs_getxattr(struct fs *fs, fuse_ino_t ino, const char *name, char *buf,
 	if ((snap = snaps_by_slot(v, inode_slot(ino))) == NULL)
 		r = -ENOENT;
 	else
-		r = xattr_value(snap, name, val, len);
+		r = xattr_value(v, snap, name, val, len);
 	snaps_put(fs->snaps, v);
 	if (r < 0)
 		return r;
@@ -1129,14 +1152,14 @@ int
 fs_statfs(struct fs *fs, struct statvfs *st)
 {
 	struct snaps_view *v = snaps_get(fs->snaps);
+	const struct snaps_body *b;
 
 	memset(st, 0, sizeof(*st));
 	st->f_bsize = 4096;
 	st->f_frsize = 4096;
 	/* The newest snapshot's size: what a restore of it would take. */
-	if (v->latest != NULL)
-		st->f_blocks = (fsblkcnt_t)((v->latest->rec->size + 4095) /
-		    4096);
+	if (v->latest != NULL && snaps_load(v, v->latest, &b) == 0)
+		st->f_blocks = (fsblkcnt_t)((b->size + 4095) / 4096);
 	st->f_files = v->n;
 	st->f_namemax = STORE_NAME_MAX;
 	st->f_flag = ST_RDONLY | ST_NOSUID | ST_NODEV;

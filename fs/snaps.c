@@ -1,12 +1,13 @@
 /*
  * snaps.c: snapshot records, views and slots (see snaps.h).
  *
- * What grows with the store: one record per snapshot (a few hundred bytes
- * and its parents' ids), the ids of its sources (4 bytes each, once per
- * distinct set of sources: snapshots with the same sources share one
- * array), one interned name per distinct source, and per view a few dozen
- * bytes per snapshot.  Records, the id table and the interned
- * names are only touched under scan_lock and never change once made, so
+ * What grows with the store: one small record per snapshot (its id, time
+ * and slot), and per view a few dozen bytes per snapshot (its name).
+ * Bodies come only with use: the ids of a snapshot's sources (4 bytes
+ * each, once per distinct set of sources: snapshots with the same
+ * sources share one array) and one interned name per distinct source.
+ * Records are made under scan_lock, bodies, the id table, the interned
+ * names and writers under load_lock, and none changes once made, so
  * views point into them without copying; views are swapped under lock.
  */
 #include <errno.h>
@@ -21,25 +22,27 @@
 #include "msg.h"
 #include "snaps.h"
 
-/* A distinct set of source ids, and the record that owns its array. */
+/* A distinct set of source ids, and the body that owns its array. */
 struct set_ent {
 	uint64_t hash;
-	const struct snaps_rec *owner;
+	const struct snaps_body *owner;
 };
 
 struct snaps {
 	struct store *s;
 	pthread_mutex_t lock;	/* guards cur and every view's n_ref */
 	struct snaps_view *cur;
-	pthread_mutex_t scan_lock;	/* one rescan at a time; the rest */
+	pthread_mutex_t scan_lock;	/* one rescan at a time; recs */
 	struct snaps_rec **recs;	/* every record, sorted by id */
 	size_t n_recs;
+	pthread_mutex_t load_lock;	/* bodies and the rest */
 	struct snaps_src *names;	/* interned, sorted by kind, name */
 	size_t n_names;		/* also the next source id */
 	struct set_ent *sets;	/* sorted by hash */
 	size_t n_sets;
 	struct snaps_writer **writers;	/* interned, each its own block */
 	size_t n_writers;
+	size_t n_loaded;	/* bodies loaded (load_lock) */
 	uint32_t n_slots;	/* slots given so far */
 	uint32_t scan;		/* scans begun */
 	int is_full_logged;
@@ -51,9 +54,9 @@ rec_free(struct snaps_rec *r)
 {
 	if (r == NULL)
 		return;
-	if (r->owns_srcs)
-		free((void *)r->srcs);
-	free(r->parents);
+	if (r->body != NULL && r->body->owns_srcs)
+		free((void *)r->body->srcs);
+	free(r->body);
 	free(r);
 }
 
@@ -106,7 +109,7 @@ src_search(const struct snaps_src *v, size_t n, uint8_t kind,
 	return 0;
 }
 
-/* The id of source (${kind}, ${name}), interning it if new. scan_lock. */
+/* The id of source (${kind}, ${name}), interning it if new. load_lock. */
 static int
 intern(struct snaps *sn, uint8_t kind, const char *name, uint32_t *id)
 {
@@ -170,7 +173,7 @@ writer_dir(const struct snaps *sn, struct snaps_writer *w)
 }
 
 /*
- * The writer of ${snap}, interning it if new.  scan_lock.  Writers are
+ * The writer of ${snap}, interning it if new.  load_lock.  Writers are
  * the master and the registered ingest keys (a snapshot by any other key
  * fails authentication and never gets here), so they are few.
  */
@@ -243,16 +246,6 @@ rec_find(const struct snaps *sn, const uint8_t id[STORE_HASH_LEN])
 	return NULL;
 }
 
-/* One scan: the records it made and their sets, not yet merged. */
-struct scan_ctx {
-	struct snaps *sn;
-	struct snaps_rec **v;
-	size_t n;
-	size_t cap;
-	struct set_ent *sets;	/* sorted by hash */
-	size_t n_sets;
-};
-
 static uint64_t
 set_hash(const uint32_t *ids, size_t n)
 {
@@ -298,31 +291,9 @@ set_find(const struct set_ent *v, size_t n, uint64_t h, const uint32_t *ids,
 	return NULL;
 }
 
-static int
-set_ent_cmp(const void *a, const void *b)
-{
-	const struct set_ent *x = a;
-	const struct set_ent *y = b;
-
-	return x->hash < y->hash ? -1 : x->hash > y->hash;
-}
-
-/* store_snap_each() skip: known records are marked present, not decoded. */
-static int
-scan_skip(void *ctx, const uint8_t id[STORE_HASH_LEN])
-{
-	struct scan_ctx *c = ctx;
-	struct snaps_rec *r = rec_find(c->sn, id);
-
-	if (r == NULL)
-		return 0;
-	r->seen = c->sn->scan;
-	return 1;
-}
-
 /* The source ids of ${snap}, valid ones only, ascending and unique. */
 static int
-rec_srcs(struct snaps *sn, const struct store_snap *snap, uint32_t **out,
+body_srcs(struct snaps *sn, const struct store_snap *snap, uint32_t **out,
     uint32_t *n_out)
 {
 	uint32_t *ids;
@@ -356,93 +327,171 @@ rec_srcs(struct snaps *sn, const struct store_snap *snap, uint32_t **out,
 	return 0;
 }
 
-/* store_snap_each() fn: a compact record of a snapshot not seen before. */
+/* Give body ${b} the source ids ${ids}, shared with an equal set if
+ * there is one (most snapshots hold the sources of many others). */
 static int
-scan_add(void *ctx, const struct store_snap *snap)
+body_share(struct snaps *sn, struct snaps_body *b, uint32_t *ids,
+    uint32_t n_ids)
+{
+	const uint32_t *same;
+	struct set_ent *v;
+	uint64_t h = set_hash(ids, n_ids);
+	size_t at;
+
+	b->n_srcs = n_ids;
+	if ((same = set_find(sn->sets, sn->n_sets, h, ids, n_ids)) != NULL) {
+		free(ids);
+		b->srcs = same;
+		return 0;
+	}
+	if ((v = realloc(sn->sets, (sn->n_sets + 1) * sizeof(*v))) == NULL) {
+		free(ids);
+		return -ENOMEM;
+	}
+	sn->sets = v;
+	b->srcs = ids;
+	b->owns_srcs = 1;
+	at = set_lower(v, sn->n_sets, h);
+	memmove(&v[at + 1], &v[at], (sn->n_sets - at) * sizeof(*v));
+	v[at].hash = h;
+	v[at].owner = b;
+	sn->n_sets++;
+	return 0;
+}
+
+/* The body of ${rec}, decoding its manifest if not loaded.  load_lock. */
+static int
+body_load(struct snaps *sn, struct snaps_rec *rec, struct snaps_body **out)
+{
+	struct store_snap *snap = NULL;
+	struct snaps_body *b;
+	uint32_t *ids = NULL;
+	uint32_t n_ids = 0;
+	int r;
+
+	if ((*out = rec->body) != NULL)
+		return 0;
+	if ((r = store_snap_load(sn->s, rec->id, &snap)) < 0)
+		return r;
+	if ((b = calloc(1, sizeof(*b))) == NULL) {
+		store_snap_free(snap);
+		return -ENOMEM;
+	}
+	b->size = snap->size;
+	b->root = snap->root;
+	b->root.name = NULL;
+	b->root.name_len = 0;
+	b->root.target = NULL;
+	b->root.target_len = 0;
+	b->root.extents = NULL;
+	b->root.n_extents = 0;
+	if ((r = intern_writer(sn, snap, &b->writer)) < 0 ||
+	    (r = body_srcs(sn, snap, &ids, &n_ids)) < 0 ||
+	    (r = body_share(sn, b, ids, n_ids)) < 0) {
+		free(b);
+		store_snap_free(snap);
+		return r;
+	}
+	store_snap_free(snap);
+	sn->n_loaded++;
+	/* Readers that do not take the lock (snaps_loaded()) see it whole. */
+	__atomic_store_n(&rec->body, b, __ATOMIC_RELEASE);
+	*out = b;
+	return 0;
+}
+
+size_t
+snaps_n_loaded(struct snaps *sn)
+{
+	size_t n;
+
+	pthread_mutex_lock(&sn->load_lock);
+	n = sn->n_loaded;
+	pthread_mutex_unlock(&sn->load_lock);
+	return n;
+}
+
+const struct snaps_body *
+snaps_loaded(const struct snaps_snap *snap)
+{
+	return __atomic_load_n(&snap->rec->body, __ATOMIC_ACQUIRE);
+}
+
+int
+snaps_load(const struct snaps_view *v, const struct snaps_snap *snap,
+    const struct snaps_body **out)
+{
+	struct snaps *sn = v->sn;
+	struct snaps_body *b;
+	int r;
+
+	if ((*out = snaps_loaded(snap)) != NULL)
+		return 0;
+	pthread_mutex_lock(&sn->load_lock);
+	r = body_load(sn, (struct snaps_rec *)snap->rec, &b);
+	pthread_mutex_unlock(&sn->load_lock);
+	if (r < 0) {
+		msg_log(LOG_WARNING, "snapshot %s: cannot load (%d)",
+		    snap->name, r);
+		return r;
+	}
+	*out = b;
+	return 0;
+}
+
+/* One scan: the snapshots of the records, newest first, and the records
+ * it made, not yet merged. */
+struct scan_ctx {
+	struct snaps *sn;
+	struct snaps_snap *all;
+	size_t n;
+	size_t cap;
+	struct snaps_rec **v;
+	size_t n_new;
+	size_t cap_new;
+};
+
+static int
+grow(void **v, size_t *cap, size_t n, size_t size)
+{
+	void *p;
+	size_t c;
+
+	if (n < *cap)
+		return 0;
+	c = *cap ? 2 * *cap : 64;
+	if ((p = realloc(*v, c * size)) == NULL)
+		return -ENOMEM;
+	*v = p;
+	*cap = c;
+	return 0;
+}
+
+/* store_snap_briefs_back() fn: one snapshot, and its record if new. */
+static int
+scan_one(void *ctx, const struct store_snap_brief *b)
 {
 	struct scan_ctx *c = ctx;
 	struct snaps *sn = c->sn;
-	struct snaps_rec *r;
-	const uint32_t *same;
-	uint32_t *ids = NULL;
-	uint32_t n_ids = 0;
-	uint64_t h;
-	size_t at;
-	int rc;
+	struct snaps_rec *r = rec_find(sn, b->id);
 
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 64;
-		struct snaps_rec **v = realloc(c->v, cap * sizeof(*v));
-
-		if (v == NULL)
+	if (grow((void **)&c->all, &c->cap, c->n, sizeof(*c->all)) < 0)
+		return -ENOMEM;
+	if (r == NULL) {
+		if (grow((void **)&c->v, &c->cap_new, c->n_new,
+		    sizeof(*c->v)) < 0 || (r = calloc(1, sizeof(*r))) == NULL)
 			return -ENOMEM;
-		c->v = v;
-		c->cap = cap;
+		memcpy(r->id, b->id, STORE_HASH_LEN);
+		r->time_sec = b->time_sec;
+		c->v[c->n_new++] = r;
 	}
-	if (snap->n_parents > UINT32_MAX)
-		return -ENOMEM;
-	if ((r = calloc(1, sizeof(*r))) == NULL)
-		return -ENOMEM;
-	memcpy(r->id, snap->id, STORE_HASH_LEN);
-	r->time_sec = snap->time_sec;
-	r->commit_ns = snap->commit_ns;
-	r->size = snap->size;
-	r->flags = snap->flags & ~(uint32_t)(STORE_SNAP_FUTURE |
-	    STORE_SNAP_ORPHAN | STORE_SNAP_BEFORE_PARENT |
-	    STORE_SNAP_PARENTLESS);
-	r->root = snap->root;
-	r->root.name = NULL;
-	r->root.name_len = 0;
-	r->root.target = NULL;
-	r->root.target_len = 0;
-	r->root.extents = NULL;
-	r->root.n_extents = 0;
 	r->seen = sn->scan;
-	if ((rc = intern_writer(sn, snap, &r->writer)) < 0)
-		goto fail;
-	if (snap->n_parents > 0) {
-		r->parents = malloc(snap->n_parents * sizeof(*r->parents));
-		if (r->parents == NULL) {
-			rc = -ENOMEM;
-			goto fail;
-		}
-		memcpy(r->parents, snap->parents,
-		    snap->n_parents * sizeof(*r->parents));
-		r->n_parents = (uint32_t)snap->n_parents;
-	}
-	if ((rc = rec_srcs(sn, snap, &ids, &n_ids)) < 0)
-		goto fail;
-	r->n_srcs = n_ids;
-	/* Most snapshots hold the sources of many others: share. */
-	h = set_hash(ids, n_ids);
-	if ((same = set_find(sn->sets, sn->n_sets, h, ids, n_ids)) == NULL)
-		same = set_find(c->sets, c->n_sets, h, ids, n_ids);
-	if (same != NULL) {
-		free(ids);
-		r->srcs = same;
-	} else {
-		struct set_ent *v = realloc(c->sets,
-		    (c->n_sets + 1) * sizeof(*v));
-
-		if (v == NULL) {
-			free(ids);
-			rc = -ENOMEM;
-			goto fail;
-		}
-		c->sets = v;
-		r->srcs = ids;
-		r->owns_srcs = 1;
-		at = set_lower(v, c->n_sets, h);
-		memmove(&v[at + 1], &v[at], (c->n_sets - at) * sizeof(*v));
-		v[at].hash = h;
-		v[at].owner = r;
-		c->n_sets++;
-	}
-	c->v[c->n++] = r;
+	c->all[c->n].rec = r;
+	c->all[c->n].flags = b->flags;
+	memcpy(c->all[c->n].name, b->name, sizeof(c->all[c->n].name));
+	c->all[c->n].name[sizeof(c->all[c->n].name) - 1] = '\0';
+	c->n++;
 	return 0;
-fail:
-	rec_free(r);
-	return rc;
 }
 
 /* qsort has no context argument; the view travels with each index. */
@@ -458,7 +507,8 @@ cmp_name_ix(const void *a, const void *b)
 	    ((const struct name_ix *)b)->name);
 }
 
-/* The distinct sources of ${v}'s snapshots.  scan_lock held. */
+/* The distinct sources of ${v}'s snapshots.  load_lock held, every body
+ * loaded. */
 static int
 view_srcs(struct snaps *sn, struct snaps_view *v)
 {
@@ -474,14 +524,14 @@ view_srcs(struct snaps *sn, struct snaps_view *v)
 	if (used == NULL || v->src_by_id == NULL || v->srcs == NULL)
 		goto out;
 	for (i = 0; i < v->n; i++) {
-		const struct snaps_rec *rec = v->snaps[i].rec;
+		const struct snaps_body *b = v->snaps[i].rec->body;
 
 		/* Shared arrays come in runs: each is marked once. */
-		if (i > 0 && v->snaps[i - 1].rec->srcs == rec->srcs)
+		if (i > 0 && v->snaps[i - 1].rec->body->srcs == b->srcs)
 			continue;
-		for (j = 0; j < rec->n_srcs; j++)
-			if (rec->srcs[j] < sn->n_names)
-				used[rec->srcs[j]] = 1;
+		for (j = 0; j < b->n_srcs; j++)
+			if (b->srcs[j] < sn->n_names)
+				used[b->srcs[j]] = 1;
 	}
 	for (i = 0; i < sn->n_names; i++)
 		v->src_by_id[i] = UINT32_MAX;
@@ -497,7 +547,8 @@ out:
 	return r;
 }
 
-/* The writers of ${v}'s snapshots, by id.  scan_lock held. */
+/* The writers of ${v}'s snapshots, by id.  load_lock held, every body
+ * loaded. */
 static int
 view_writers(struct snaps *sn, struct snaps_view *v)
 {
@@ -510,7 +561,7 @@ view_writers(struct snaps *sn, struct snaps_view *v)
 		return -ENOMEM;
 	}
 	for (i = 0; i < v->n; i++)
-		used[v->snaps[i].rec->writer->id] = 1;
+		used[v->snaps[i].rec->body->writer->id] = 1;
 	for (i = 0; i < sn->n_writers; i++)
 		if (used[i])
 			v->writers[v->n_writers++] = sn->writers[i];
@@ -518,59 +569,61 @@ view_writers(struct snaps *sn, struct snaps_view *v)
 	return 0;
 }
 
+int
+snaps_view_full(const struct snaps_view *cv)
+{
+	struct snaps_view *v = (struct snaps_view *)cv;
+	struct snaps *sn = v->sn;
+	struct snaps_body *b;
+	size_t i;
+	int r = 0;
+
+	pthread_mutex_lock(&sn->load_lock);
+	if (v->is_full)
+		goto out;
+	for (i = 0; i < v->n; i++)
+		if ((r = body_load(sn, (struct snaps_rec *)v->snaps[i].rec,
+		    &b)) < 0) {
+			msg_log(LOG_WARNING, "snapshot %s: cannot load (%d)",
+			    v->snaps[i].name, r);
+			goto out;
+		}
+	free(v->srcs);
+	free(v->src_by_id);
+	free(v->writers);
+	v->srcs = NULL;
+	v->src_by_id = NULL;
+	v->writers = NULL;
+	v->n_srcs = v->n_src_ids = v->n_writers = 0;
+	if ((r = view_srcs(sn, v)) == 0 && (r = view_writers(sn, v)) == 0)
+		v->is_full = 1;
+out:
+	pthread_mutex_unlock(&sn->load_lock);
+	return r;
+}
+
 /*
- * A view over the records the scan found: order and name them as
- * store_snapshots() does, give slots to the new ones, and build the
+ * A view over the snapshots ${all} (${n}, newest first, as the records
+ * list them): give slots to the new ones in sorted order, and build the
  * lookups.  scan_lock held.
  */
 static int
-view_new(struct snaps *sn, struct snaps_view **out)
+view_new(struct snaps *sn, const struct snaps_snap *all, size_t n,
+    struct snaps_view **out)
 {
 	struct snaps_view *v = NULL;
-	struct store_snap_ord *ord = NULL;
-	struct store_snap_ord **pv = NULL;
-	struct snaps_snap *all = NULL;
 	struct name_ix *nx = NULL;
-	size_t n = 0;
 	size_t i;
 	int r = -ENOMEM;
 
-	for (i = 0; i < sn->n_recs; i++)
-		n += sn->recs[i]->seen == sn->scan;
 	if (n >= UINT32_MAX)
 		return -ENOMEM;
-	ord = calloc(n + 1, sizeof(*ord));
-	pv = calloc(n + 1, sizeof(*pv));
-	all = calloc(n + 1, sizeof(*all));
-	if ((v = calloc(1, sizeof(*v))) == NULL || ord == NULL ||
-	    pv == NULL || all == NULL)
+	if ((v = calloc(1, sizeof(*v))) == NULL ||
+	    (v->snaps = calloc(n + 1, sizeof(*v->snaps))) == NULL)
 		goto out;
-	for (i = 0, n = 0; i < sn->n_recs; i++) {
-		const struct snaps_rec *rec = sn->recs[i];
-
-		if (rec->seen != sn->scan)
-			continue;
-		all[n].rec = rec;
-		ord[n].id = rec->id;
-		ord[n].time_sec = rec->time_sec;
-		ord[n].commit_ns = rec->commit_ns;
-		ord[n].n_parents = rec->n_parents;
-		ord[n].parents = (const uint8_t (*)[STORE_HASH_LEN])
-		    rec->parents;
-		ord[n].is_master = rec->writer->is_master;
-		ord[n].flags = rec->flags;
-		ord[n].name = all[n].name;
-		pv[n] = &ord[n];
-		n++;
-	}
-	if ((r = store_snap_order_in(sn->s, pv, n, (int64_t)time(NULL))) < 0 ||
-	    (r = store_snap_names_keep(sn->s, pv, n)) < 0)
-		goto out;
-	r = -ENOMEM;
-	if ((v->snaps = calloc(n + 1, sizeof(*v->snaps))) == NULL)
-		goto out;
-	for (i = 0; i < n; i++) {
-		struct snaps_snap *x = &all[pv[i] - ord];
+	v->sn = sn;
+	for (i = n; i > 0; i--) {
+		const struct snaps_snap *x = &all[i - 1];
 		struct snaps_rec *rec = (struct snaps_rec *)x->rec;
 
 		/* Records are the scan's to change until a view shows them:
@@ -588,7 +641,6 @@ view_new(struct snaps *sn, struct snaps_view **out)
 		}
 		if (rec->slot == 0)
 			continue;
-		x->flags = pv[i]->flags;
 		v->snaps[v->n++] = *x;
 	}
 
@@ -614,70 +666,53 @@ view_new(struct snaps *sn, struct snaps_view **out)
 			v->latest = &v->snaps[i - 1];
 			break;
 		}
-	if ((r = view_srcs(sn, v)) < 0 || (r = view_writers(sn, v)) < 0)
-		goto out;
 	*out = v;
 	v = NULL;
 	r = 0;
 out:
-	free(ord);
-	free(pv);
-	free(all);
 	free(nx);
 	view_free(v);
 	return r;
 }
 
 /*
- * One scan: decode the snapshots not seen before into records, merge
- * them, and build a view.  On failure nothing changes but the interned
- * names.  scan_lock held.
+ * One scan: list the snapshots from the index's records, make records of
+ * the new ones, merge them, and build a view.  On failure nothing
+ * changes.  scan_lock held.
  */
 static int
 scan(struct snaps *sn, struct snaps_view **out)
 {
 	struct scan_ctx c = { .sn = sn };
 	struct snaps_rec **recs;
-	struct set_ent *sets;
 	size_t i;
 	int r;
 
 	sn->scan++;
-	if ((r = store_snap_each(sn->s, scan_skip, scan_add, &c)) < 0)
+	if ((r = store_snap_briefs_back(sn->s, scan_one, &c)) < 0)
 		goto fail;
-	if (c.n > 0) {
-		recs = realloc(sn->recs, (sn->n_recs + c.n) * sizeof(*recs));
+	if (c.n_new > 0) {
+		recs = realloc(sn->recs, (sn->n_recs + c.n_new) *
+		    sizeof(*recs));
 		if (recs == NULL) {
 			r = -ENOMEM;
 			goto fail;
 		}
 		sn->recs = recs;
-		sets = realloc(sn->sets, (sn->n_sets + c.n_sets) *
-		    sizeof(*sets) + 1);
-		if (sets == NULL) {
-			r = -ENOMEM;
-			goto fail;
-		}
-		sn->sets = sets;
-		memcpy(&recs[sn->n_recs], c.v, c.n * sizeof(*recs));
-		sn->n_recs += c.n;
+		memcpy(&recs[sn->n_recs], c.v, c.n_new * sizeof(*recs));
+		sn->n_recs += c.n_new;
 		qsort(recs, sn->n_recs, sizeof(*recs), rec_id_cmp);
-		if (c.n_sets > 0) {
-			memcpy(&sets[sn->n_sets], c.sets,
-			    c.n_sets * sizeof(*sets));
-			sn->n_sets += c.n_sets;
-			qsort(sets, sn->n_sets, sizeof(*sets), set_ent_cmp);
-		}
 	}
 	free(c.v);
-	free(c.sets);
-	return view_new(sn, out);
+	r = view_new(sn, c.all, c.n, out);
+	free(c.all);
+	return r;
 fail:
-	/* No view shows them, and only they share their arrays. */
-	for (i = 0; i < c.n; i++)
+	/* No view shows them. */
+	for (i = 0; i < c.n_new; i++)
 		rec_free(c.v[i]);
 	free(c.v);
-	free(c.sets);
+	free(c.all);
 	return r;
 }
 
@@ -692,6 +727,7 @@ snaps_open(struct store *s, struct snaps **out)
 	sn->s = s;
 	pthread_mutex_init(&sn->lock, NULL);
 	pthread_mutex_init(&sn->scan_lock, NULL);
+	pthread_mutex_init(&sn->load_lock, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &sn->last_scan);
 	if ((r = scan(sn, &sn->cur)) < 0)
 		goto out;
@@ -723,6 +759,7 @@ snaps_close(struct snaps *sn)
 	free(sn->writers);
 	pthread_mutex_destroy(&sn->lock);
 	pthread_mutex_destroy(&sn->scan_lock);
+	pthread_mutex_destroy(&sn->load_lock);
 	free(sn);
 }
 
@@ -887,17 +924,17 @@ snaps_writer_by_id(const struct snaps_view *v, uint64_t id)
 }
 
 int
-snaps_has_src(const struct snaps_rec *rec, uint64_t id)
+snaps_has_src(const struct snaps_body *b, uint64_t id)
 {
 	size_t lo = 0;
-	size_t hi = rec->n_srcs;
+	size_t hi = b->n_srcs;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (rec->srcs[mid] == id)
+		if (b->srcs[mid] == id)
 			return 1;
-		if (rec->srcs[mid] > id)
+		if (b->srcs[mid] > id)
 			hi = mid;
 		else
 			lo = mid + 1;

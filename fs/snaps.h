@@ -2,24 +2,26 @@
  * snaps.h: the mount's view of the snapshot list, and the slots that name
  * snapshots in node ids.
  *
- * The mount keeps per snapshot only a compact record (struct snaps_rec:
- * what ordering, naming and the snapshot's root need, and the ids of its
+ * The list (order, names, flags, times) comes from the records the index
+ * keeps of the snapshots (store_snap_briefs_back(): derived once, MACed,
+ * rebuilt when they do not verify), so mounting and listing snapshots/
+ * decodes no manifest.  Per snapshot the mount keeps a small record
+ * (struct snaps_rec) and, only once the snapshot is first looked up, its
+ * body (struct snaps_body: its root, size, writer and the ids of its
  * sources), never a decoded manifest: a store of 500 sources snapshotted
- * hourly holds 360,000 sources a month, and origins, hosts, tags and
- * per-source roots would make the mount grow with them.  Records are made
- * once, when a scan first meets a snapshot (store_snap_each() decodes
- * only manifests not seen before), and live until snaps_close().  Source
- * (kind, name) pairs are interned once each and given ids that, like
- * slots, never change while mounted.
+ * hourly holds 360,000 sources a month.  Bodies live until snaps_close();
+ * what needs every snapshot's sources or writer (by-source/, by-writer/)
+ * loads them all, once per mount, when first listed (snaps_view_full()).
+ * Source (kind, name) pairs are interned once each and given ids that,
+ * like slots, never change while mounted.
  *
  * A view is an immutable list of the snapshots present plus the lookups
- * the top level needs (by name, by slot, the distinct sources).  A rescan
- * builds a new view over the records and swaps it in; threads that hold
- * the old one keep using it until they let go (views are
- * reference-counted), so no lock is held while a FUSE request does I/O.
- * Slots are given to snapshots as the mount first sees them (in sorted
- * order at start) and never change, so node ids stay valid across
- * rescans.  All functions are thread-safe.
+ * the top level needs (by name, by slot).  A rescan builds a new view over
+ * the records and swaps it in; threads that hold the old one keep using it
+ * until they let go (views are reference-counted), so no lock is held
+ * while a FUSE request does I/O.  Slots are given to snapshots as the
+ * mount first sees them (in sorted order at start) and never change, so
+ * node ids stay valid across rescans.  All functions are thread-safe.
  */
 #ifndef SNAPS_H
 #define SNAPS_H
@@ -49,23 +51,25 @@ struct snaps_writer {
 	char dir[160];
 };
 
-/* A snapshot as the mount keeps it; immutable, valid until snaps_close(). */
+/* What a snapshot's manifest gives, loaded on first use; immutable, valid
+ * until snaps_close(). */
+struct snaps_body {
+	uint64_t size;		/* sum of the sources' n_bytes */
+	const struct snaps_writer *writer;
+	struct store_entry root;	/* no name, target or extents */
+	uint32_t n_srcs;
+	uint8_t owns_srcs;	/* srcs is its own, not shared */
+	const uint32_t *srcs;	/* source ids, ascending, unique */
+};
+
+/* A snapshot as the mount keeps it; valid until snaps_close(). */
 struct snaps_rec {
 	uint8_t id[STORE_HASH_LEN];
 	int64_t time_sec;
-	uint64_t commit_ns;
-	uint64_t size;		/* sum of the sources' n_bytes */
-	uint32_t flags;		/* the manifest's STORE_SNAP_* */
-	const struct snaps_writer *writer;
 	uint32_t slot;		/* 0: none (more than INODE_SLOT_MAX) */
-	struct store_entry root;	/* no name, target or extents */
-	uint32_t n_parents;
-	uint32_t n_srcs;
-	uint8_t (*parents)[STORE_HASH_LEN];
-	const uint32_t *srcs;	/* source ids, ascending, unique */
 	uint32_t seen;		/* scan that last found it (scan_lock) */
 	uint8_t has_slot;	/* a slot was given (or refused) */
-	uint8_t owns_srcs;	/* srcs is its own, not shared */
+	struct snaps_body *body;	/* NULL until loaded: snaps_load() */
 };
 
 /* A snapshot of a view. */
@@ -84,6 +88,7 @@ struct snaps_view {
 	size_t n_by_slot;
 	/* The newest without STORE_SNAP_UNTRUSTED; NULL if none. */
 	const struct snaps_snap *latest;
+	/* Only after snaps_view_full(): */
 	struct snaps_src *srcs;	/* of its snapshots; by kind, name */
 	size_t n_srcs;
 	uint32_t *src_by_id;	/* id -> index in srcs; UINT32_MAX */
@@ -91,6 +96,8 @@ struct snaps_view {
 	/* The writers of its snapshots, by id. */
 	const struct snaps_writer **writers;
 	size_t n_writers;
+	int is_full;		/* guarded by the load lock */
+	struct snaps *sn;
 	unsigned n_ref;		/* guarded by the snaps lock */
 };
 
@@ -98,9 +105,9 @@ struct snaps;
 
 /*
  * snaps_open(s, out):
- * Scan the snapshots of the (unlocked) store ${s} and give every one a
- * slot.  Returns what store_snap_each() returns, or -ENOMEM.  Close with
- * snaps_close().
+ * List the snapshots of the (unlocked) store ${s} and give every one a
+ * slot.  Returns what store_snap_briefs_back() returns, or -ENOMEM.
+ * Close with snaps_close().
  */
 int snaps_open(struct store *s, struct snaps **out);
 void snaps_close(struct snaps *sn);
@@ -120,8 +127,8 @@ enum snaps_when {
 
 /*
  * snaps_rescan(sn, when, changed):
- * Bring the index up to date (store_index_sync), decode the snapshots not
- * seen before and make a new view.  Rescans are at most one a second
+ * Bring the index up to date (store_index_sync), list the snapshots from
+ * its records and make a new view.  Rescans are at most one a second
  * unless ${when} is SNAPS_FORCE.  With SNAPS_WAIT (a lookup of an unknown
  * name) the caller waits for the rest of that second, and callers that
  * queued behind a rescan begun after they asked share its result, so a
@@ -130,11 +137,33 @@ enum snaps_when {
  * (opening a top-level directory) never waits: it rescans only if the
  * last rescan is a second old.  Sets *${changed} to 1 if the view now
  * holds snapshots the previous one did not.  Returns 0, or what
- * store_snap_each() returns (the old view stays).
+ * store_snap_briefs_back() returns (the old view stays).
  */
 int snaps_rescan(struct snaps *sn, enum snaps_when when, int *changed);
 
-/* Lookups in a view; NULL if absent. */
+/*
+ * snaps_load(v, snap, out): the body of ${snap} (of view ${v}), decoding
+ * its manifest if this is the first use.  Returns 0, or what
+ * store_snap_load() returns.
+ */
+int snaps_load(const struct snaps_view *v, const struct snaps_snap *snap,
+    const struct snaps_body **out);
+
+/* snaps_n_loaded(sn): how many bodies were loaded so far. */
+size_t snaps_n_loaded(struct snaps *sn);
+
+/* snaps_loaded(snap): its body if loaded already, else NULL. */
+const struct snaps_body *snaps_loaded(const struct snaps_snap *snap);
+
+/*
+ * snaps_view_full(v): load the body of every snapshot of ${v} and fill in
+ * its sources and writers (once per view).  Returns 0, or what
+ * snaps_load() returns.
+ */
+int snaps_view_full(const struct snaps_view *v);
+
+/* Lookups in a view; NULL if absent.  The source and writer lookups
+ * answer NULL until snaps_view_full(). */
 const struct snaps_snap *snaps_by_slot(const struct snaps_view *v,
     uint32_t slot);
 const struct snaps_snap *snaps_by_name(const struct snaps_view *v,
@@ -148,7 +177,8 @@ const struct snaps_src *snaps_src_by_id(const struct snaps_view *v,
 const struct snaps_writer *snaps_writer_by_id(const struct snaps_view *v,
     uint64_t id);
 
-/* snaps_has_src(rec, id): 1 if snapshot ${rec} holds source ${id}. */
-int snaps_has_src(const struct snaps_rec *rec, uint64_t id);
+/* snaps_has_src(b, id): 1 if the snapshot of body ${b} holds source
+ * ${id}. */
+int snaps_has_src(const struct snaps_body *b, uint64_t id);
 
 #endif

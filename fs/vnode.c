@@ -98,9 +98,11 @@ vnode_target(const struct snaps_view *v, fuse_ino_t ino, char *buf, size_t cap)
 		n = snprintf(buf, cap, "../../snapshots/%s", snap->name);
 		break;
 	case INODE_V_SRCLINK:
+		if ((n = snaps_view_full(v)) < 0)
+			return n;
 		if ((snap = snaps_by_slot(v, (uint32_t)(p >> 32))) == NULL ||
 		    (src = snaps_src_by_id(v, p & UINT32_MAX)) == NULL ||
-		    !snaps_has_src(snap->rec, src->id))
+		    !snaps_has_src(snaps_loaded(snap), src->id))
 			return -ENOENT;
 		n = snprintf(buf, cap, "../../../snapshots/%s/%s/%s",
 		    snap->name, store_kind_name(src->kind), src->name);
@@ -153,11 +155,15 @@ static int
 snapdir_stat(const struct snaps_view *v, uint32_t slot, struct stat *st)
 {
 	const struct snaps_snap *snap = snaps_by_slot(v, slot);
+	const struct snaps_body *b;
 	struct store_entry root;
+	int r;
 
 	if (snap == NULL)
 		return -ENOENT;
-	attr_snap_root(snap, &root);
+	if ((r = snaps_load(v, snap, &b)) < 0)
+		return r;
+	attr_snap_root(snap, b, &root);
 	attr_entry(&root, inode_make(slot, 0), root.mtime_sec, root.mtime_nsec,
 	    st);
 	return 0;
@@ -237,6 +243,16 @@ src_payload(uint32_t slot, uint32_t id)
 	return (uint64_t)slot << 32 | (uint64_t)id;
 }
 
+/* Whether listing virtual directory type ${t} needs every snapshot's
+ * sources or writer (snaps_view_full()). */
+static int
+is_full_dir(unsigned t)
+{
+	return t == INODE_V_BYSOURCE || t == INODE_V_KIND ||
+	    t == INODE_V_SRCDIR || t == INODE_V_BYWRITER ||
+	    t == INODE_V_WRITERDIR;
+}
+
 int
 vnode_list(struct fs *fs, const struct snaps_view *v, fuse_ino_t dir,
     vnode_list_fn *fn, void *ctx)
@@ -249,6 +265,10 @@ vnode_list(struct fs *fs, const struct snaps_view *v, fuse_ino_t dir,
 	int r;
 
 	(void)fs;
+	/* What needs every snapshot's sources or writer. */
+	if (dir != INODE_ROOT && is_full_dir(inode_vtype(dir)) &&
+	    (r = snaps_view_full(v)) < 0)
+		return r;
 	if (dir == INODE_ROOT) {
 		if ((r = fn(ctx, "by-date", inode_virt(INODE_V_BYDATE, 0))))
 			return r;
@@ -311,7 +331,8 @@ vnode_list(struct fs *fs, const struct snaps_view *v, fuse_ino_t dir,
 		for (i = 0; i < v->n; i++) {
 			const struct snaps_snap *s = &v->snaps[i];
 
-			if (!is_plain_name(s->name) || s->rec->writer != w)
+			if (!is_plain_name(s->name) ||
+			    snaps_loaded(s)->writer != w)
 				continue;
 			r = fn(ctx, s->name, inode_virt(INODE_V_WRITERLINK,
 			    s->rec->slot));
@@ -326,7 +347,7 @@ vnode_list(struct fs *fs, const struct snaps_view *v, fuse_ino_t dir,
 			const struct snaps_snap *s = &v->snaps[i];
 
 			if (!is_plain_name(s->name) ||
-			    !snaps_has_src(s->rec, want->id))
+			    !snaps_has_src(snaps_loaded(s), want->id))
 				continue;
 			r = fn(ctx, s->name, inode_virt(INODE_V_SRCLINK,
 			    src_payload(s->rec->slot, want->id)));
@@ -373,6 +394,8 @@ vnode_find(struct fs *fs, const struct snaps_view *v, fuse_ino_t dir,
 		return 0;
 	}
 	if (dir != INODE_ROOT && inode_vtype(dir) == INODE_V_KIND) {
+		if ((r = snaps_view_full(v)) < 0)
+			return r;
 		s = snaps_src_find(v, (uint8_t)inode_payload(dir), name);
 		if (s == NULL)
 			return -ENOENT;

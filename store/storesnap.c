@@ -415,6 +415,33 @@ store_snap_name_of(struct store *s, const uint8_t id[STORE_HASH_LEN],
 	return 0;
 }
 
+struct briefs_ctx {
+	int (*fn)(void *ctx, const struct store_snap_brief *b);
+	void *ctx;
+};
+
+static int
+briefs_one(void *ctx, const struct snapx_rec *rec)
+{
+	struct briefs_ctx *c = ctx;
+	struct store_snap_brief b;
+
+	memcpy(b.id, rec->id, STORE_HASH_LEN);
+	b.time_sec = rec->time_sec;
+	b.flags = rec->flags;
+	memcpy(b.name, rec->name, sizeof(b.name));
+	return c->fn(c->ctx, &b);
+}
+
+int
+store_snap_briefs_back(struct store *s,
+    int (*fn)(void *ctx, const struct store_snap_brief *b), void *ctx)
+{
+	struct briefs_ctx c = { fn, ctx };
+
+	return snapx_each_back(s, briefs_one, &c);
+}
+
 struct recent_ctx {
 	int64_t since;
 	struct snapx_rec *v;

@@ -484,6 +484,25 @@ int store_snap_recent(struct store *s, int64_t since,
 int store_snap_name_of(struct store *s, const uint8_t id[STORE_HASH_LEN],
     char *name, size_t cap);
 
+/* One snapshot as store_snapshots() lists it, without its manifest. */
+struct store_snap_brief {
+	uint8_t id[STORE_HASH_LEN];
+	int64_t time_sec;
+	uint32_t flags;		/* with the derived ones */
+	char name[STORE_SNAP_NAME_LEN];
+};
+
+/*
+ * store_snap_briefs_back(s, fn, ctx):
+ * Call ${fn} with every snapshot of store_snapshots(), from the newest
+ * back (its order, names and flags), from the same records, until it
+ * returns non-zero (returned, but 1 as 0).  ${fn} runs inside a read of
+ * the index and must not call libstore.  -EACCES without a key that
+ * reads manifests.
+ */
+int store_snap_briefs_back(struct store *s,
+    int (*fn)(void *ctx, const struct store_snap_brief *b), void *ctx);
+
 /*
  * store_snap_ids_cached(location, o, fn, ctx):
  * Call ${fn} with the id of every snapshot this machine's index of the

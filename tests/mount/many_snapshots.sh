@@ -57,6 +57,10 @@ note "200 snapshots x 199 sources: RssAnon $1 KiB, RssFile $2 KiB"
 grep -q 'T05:00:00Z-3$' want || fail "no -3 name in: $(tail -n 3 want)"
 ls "$M/snapshots" | LC_ALL=C sort >got
 cmp -s want got || { diff want got | head; fail "snapshots/ differs"; }
+# Listed from the index's records, without their manifests: a lookup
+# (ls -l) loads each: every one a directory.
+n=$(ls -l "$M/snapshots" | grep -c '^d')
+[ "$n" -eq 200 ] || fail "ls -l snapshots/ shows $n directories (want 200)"
 n=$(find "$M/by-date" -type l | wc -l)
 [ "$n" -eq 200 ] || fail "by-date holds $n links (want 200)"
 n=$(ls "$M/by-date/2026/01/05" | wc -l)
