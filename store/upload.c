@@ -1,13 +1,14 @@
 /*
- * upload.c: the threads that put closed packs.  A put is mostly waiting
- * (for the network, or for fsync on a local store); done by the sealing
- * worker that closed the pack, as before, it kept that core idle for the
- * whole request, and no more puts ran at once than there are cores.  Here
- * a worker hands the pack over and goes back to sealing; n threads each
- * run one put at a time, and the queue holds at most n more packs, so
- * what an ingest holds in closed packs is bounded by 2 n PACK_TARGET.
- * A worker that finds the queue full waits: the network paces the
- * sealing, never the other way round.
+ * upload.c: closing packs (the sealed table at their end) and the
+ * threads that put them.  A put is mostly waiting (for the network, or
+ * for fsync on a local store); done by the sealing worker that closed
+ * the pack, as before, it kept that core idle for the whole request,
+ * and no more puts ran at once than there are cores.  Here a worker
+ * hands the pack over and goes back to sealing; n threads each run one
+ * put at a time, and the queue holds at most n more packs, so what an
+ * ingest holds in closed packs is bounded by 2 n PACK_TARGET.  A worker
+ * that finds the queue full waits: the network paces the sealing, never
+ * the other way round.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypt.h"
 #include "index.h"
 #include "storei.h"
 #include "upload.h"
@@ -41,6 +43,31 @@ upload_fini(struct upload *u)
 	wb_fini(&u->pack);
 	free(u->e);
 	u->e = NULL;
+}
+
+/*
+ * Seal the table of ${pack} (its blobs so far, entries ${e}) onto it and
+ * set ${h} to the SHA-256 of the whole pack, its name.
+ */
+int
+upload_seal(struct store *s, struct wb *pack, const struct pack_entry *e,
+    size_t n, uint8_t h[STORE_HASH_LEN])
+{
+	uint8_t *toc = NULL;
+	size_t toc_len;
+	int r;
+
+	/* The table binds itself to the bytes before it (format 2). */
+	crypt_sha256(pack->p, pack->len, h);
+	if ((r = pack_toc_seal(s->kr.toc_key, 2, h, e, n, &toc,
+	    &toc_len)) < 0)
+		return r;
+	if ((r = wb_bytes(pack, toc, toc_len)) == 0 &&
+	    (r = wb_u32(pack, toc_len)) == 0 &&
+	    (r = wb_bytes(pack, PACK_END, 8)) == 0)
+		crypt_sha256(pack->p, pack->len, h);
+	free(toc);
+	return r;
 }
 
 int

@@ -51,6 +51,16 @@ int upload_wait(struct upload_pool *p);
 int upload_error(struct upload_pool *p);
 
 /*
+ * upload_seal(s, pack, e, n, h):
+ * End ${pack} (its magic and blobs, as the ${n} entries ${e} say) with its
+ * table, sealed under the store's table key and bound to the bytes before
+ * it (format 2), and the tail; set ${h} to the SHA-256 of the whole pack,
+ * its name.  Returns 0 or -errno.
+ */
+int upload_seal(struct store *s, struct wb *pack, const struct pack_entry *e,
+    size_t n, uint8_t h[STORE_HASH_LEN]);
+
+/*
  * upload_put(s, pack, h, e, n, index_kind):
  * Put the sealed ${pack} named ${h} and add its table (${n} entries
  * ${e}, of ${index_kind}) to the index, on the calling thread; the

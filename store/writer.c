@@ -97,31 +97,6 @@ struct store_writer {
 	struct upload_pool *up;
 };
 
-/*
- * Seal the table of ${pack} (its blobs so far, entries ${e}) onto it and
- * set ${h} to the SHA-256 of the whole pack, its name.
- */
-static int
-pack_seal(struct store *s, struct wb *pack, const struct pack_entry *e,
-    size_t n, uint8_t h[STORE_HASH_LEN])
-{
-	uint8_t *toc = NULL;
-	size_t toc_len;
-	int r;
-
-	/* The table binds itself to the bytes before it (format 2). */
-	crypt_sha256(pack->p, pack->len, h);
-	if ((r = pack_toc_seal(s->kr.toc_key, 2, h, e, n, &toc,
-	    &toc_len)) < 0)
-		return r;
-	if ((r = wb_bytes(pack, toc, toc_len)) == 0 &&
-	    (r = wb_u32(pack, toc_len)) == 0 &&
-	    (r = wb_bytes(pack, PACK_END, 8)) == 0)
-		crypt_sha256(pack->p, pack->len, h);
-	free(toc);
-	return r;
-}
-
 int
 writer_pack_close(struct store *s, struct wb *pack, const struct pack_entry *e,
     size_t n, int kind)
@@ -129,7 +104,7 @@ writer_pack_close(struct store *s, struct wb *pack, const struct pack_entry *e,
 	uint8_t h[STORE_HASH_LEN];
 	int r;
 
-	if ((r = pack_seal(s, pack, e, n, h)) < 0)
+	if ((r = upload_seal(s, pack, e, n, h)) < 0)
 		return r;
 	return upload_put(s, pack, h, e, n, kind);
 }
@@ -150,7 +125,7 @@ pack_finish(struct store_writer *w, struct wb *pack, struct pack_entry *e,
 	memset(pack, 0, sizeof(*pack));
 	u.index_kind = kind == KIND_TREES ? INDEX_PACK_TREES :
 	    INDEX_PACK_DATA;
-	if ((r = pack_seal(w->s, &u.pack, e, n, u.h)) < 0) {
+	if ((r = upload_seal(w->s, &u.pack, e, n, u.h)) < 0) {
 		wb_fini(&u.pack);
 		free(e);
 		return r;
