@@ -57,6 +57,10 @@ rm -rf "$T/S" "$T/cache"
 "$AMBER" init --kdf log2n=10,r=8,p=1 "$T/S" >/dev/null || fail "init"
 "$AMBER" ingest "$T/S" --sources "$T/sources.np" --jobs 4 -q ||
     fail "ingest"
+# The first rerun after a clone records each mirror's fetch state
+# (amber-git(5)); the steady state of a schedule is the runs after it.
+"$AMBER" ingest "$T/S" --sources "$T/sources.np" --jobs 4 -q ||
+    fail "first rerun"
 i=1
 : >"$T/urls"
 while [ $i -le "$N" ]; do
