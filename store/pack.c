@@ -128,6 +128,8 @@ pack_toc_seal(const uint8_t key[32], int version,
 	uint8_t *p;
 	int r;
 
+	if (n > PACK_ENTRIES_MAX)
+		return -E2BIG;	/* a writer's bug: never a table too big */
 	if ((buf = malloc(len)) == NULL)
 		return -ENOMEM;
 	p = buf + CRYPT_NONCE_LEN;
@@ -168,7 +170,7 @@ pack_tail_parse(const uint8_t tail[PACK_TAIL_LEN], uint64_t pack_size,
 	else
 		return -EBADMSG;
 	if (n < CRYPT_NONCE_LEN + toc_head_len(v) + CRYPT_TAG_LEN ||
-	    n > PACK_TOC_MAX ||
+	    n > PACK_TOC_READ_MAX ||
 	    (uint64_t)n + PACK_HEAD_LEN + PACK_TAIL_LEN > pack_size)
 		return -EBADMSG;
 	*toc_len = n;
@@ -192,7 +194,7 @@ pack_toc_open(const uint8_t key[32], int version, const uint8_t *sealed,
 
 	if ((version != 1 && version != 2) ||
 	    len < CRYPT_NONCE_LEN + toc_head_len(version) + CRYPT_TAG_LEN ||
-	    len > PACK_TOC_MAX ||
+	    len > PACK_TOC_READ_MAX ||
 	    (uint64_t)len + PACK_HEAD_LEN + PACK_TAIL_LEN > pack_size)
 		return -EBADMSG;
 	blob_end = pack_size - PACK_TAIL_LEN - len;

@@ -26,7 +26,15 @@
 #define PACK_TARGET (16u << 20)	/* a pack is closed past this size */
 #define PACK_MAX (128u << 20)	/* no pack is larger (one S3 PUT) */
 #define PACK_TOC_ENTRY_LEN 48
-#define PACK_TOC_MAX (PACK_MAX / 64)	/* sealed table bytes at most */
+#define PACK_TOC_MAX (PACK_MAX / 64)	/* a table a writer seals, bytes */
+/* The entries a table of PACK_TOC_MAX bytes holds (format 2): a writer
+ * closes a pack when it has that many, whatever its size. */
+#define PACK_ENTRIES_MAX ((PACK_TOC_MAX - CRYPT_NONCE_LEN - 4 - \
+	STORE_HASH_LEN - CRYPT_TAG_LEN) / PACK_TOC_ENTRY_LEN)
+/* A table a reader takes, bytes at most: more than a writer seals, so
+ * that the packs sealed before writers capped their entries (16 MiB of
+ * tiny files made tables of up to 40 MiB) stay readable. */
+#define PACK_TOC_READ_MAX (PACK_MAX / 2)
 #define BLOB_HEAD_LEN (CRYPT_NONCE_LEN + 1)
 #define BLOB_OVERHEAD (BLOB_HEAD_LEN + CRYPT_TAG_LEN)
 

@@ -56,10 +56,6 @@ struct outpack {
 	uint64_t len;
 };
 
-/* The entries a table may hold (PACK_TOC_MAX bytes sealed). */
-#define OUT_ENTRIES_MAX ((PACK_TOC_MAX - CRYPT_NONCE_LEN - 4 - \
-	STORE_HASH_LEN - CRYPT_TAG_LEN) / PACK_TOC_ENTRY_LEN)
-
 struct repack {
 	struct store *s;
 	unsigned threshold;
@@ -296,7 +292,7 @@ out_room(struct repack *rp, int kind)
 	struct outpack *o = &rp->out[kind];
 	int r;
 
-	if (o->n == OUT_ENTRIES_MAX && (r = out_close(rp, kind)) < 0)
+	if (o->n == PACK_ENTRIES_MAX && (r = out_close(rp, kind)) < 0)
 		return r;
 	if (o->n == o->cap) {
 		size_t cap = o->cap ? 2 * o->cap : 256;

@@ -247,7 +247,10 @@ worker(void *arg)
 		pthread_mutex_lock(&w->lock);
 		if (r == 0)
 			r = pack_append(w, &j, blob, blen);
-		if (r == 0 && w->open[j.kind].buf.len >= PACK_TARGET)
+		/* Full: by size, or by entries (tiny blobs must not make a
+		 * table larger than PACK_TOC_MAX) */
+		if (r == 0 && (w->open[j.kind].buf.len >= PACK_TARGET ||
+		    w->open[j.kind].n_entries >= PACK_ENTRIES_MAX))
 			pack_take(w, j.kind, &full, &e, &n);
 		pthread_mutex_unlock(&w->lock);
 		if (r == 0 && n > 0)

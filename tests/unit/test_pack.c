@@ -427,6 +427,31 @@ test_toc_bounds(void)
 	CHECK(n == 0);
 	free(got);
 	free(toc);
+
+	/* A writer seals at most PACK_ENTRIES_MAX entries, which fit in
+	 * PACK_TOC_MAX bytes; one more is refused, never sealed. */
+	{
+		struct pack_entry *many = calloc(PACK_ENTRIES_MAX + 1,
+		    sizeof(*many));
+
+		CHECK(many != NULL);
+		for (size_t i = 0; many && i <= PACK_ENTRIES_MAX; i++) {
+			le_put(many[i].id, i, 8);
+			many[i].off = 8 + 64 * (uint64_t)i;
+			many[i].len = 64;
+			many[i].raw_len = 10;
+		}
+		toc = NULL;
+		CHECK(many && pack_toc_seal(key, 2, key, many,
+		    PACK_ENTRIES_MAX, &toc, &toc_len) == 0);
+		CHECK(toc_len <= PACK_TOC_MAX);
+		free(toc);
+		toc = NULL;
+		CHECK(many && pack_toc_seal(key, 2, key, many,
+		    PACK_ENTRIES_MAX + 1, &toc, &toc_len) == -E2BIG);
+		CHECK(toc == NULL);
+		free(many);
+	}
 }
 
 static void
@@ -454,9 +479,13 @@ test_tail(void)
 	le_put(tail, 32, 4);
 	CHECK(pack_tail_parse(tail, 1000, &n, &v) == 0 && n == 32 && v == 1);
 	memcpy(tail + 4, PACK_END, 8);
-	le_put(tail, PACK_TOC_MAX + 1, 4);
+	/* Readers take tables larger than writers seal (packs sealed
+	 * before writers capped their entries). */
+	le_put(tail, PACK_TOC_READ_MAX + 1, 4);
 	CHECK(pack_tail_parse(tail, PACK_MAX, &n, &v) == -EBADMSG);
-	le_put(tail, PACK_TOC_MAX, 4);
+	le_put(tail, PACK_TOC_READ_MAX, 4);
+	CHECK(pack_tail_parse(tail, PACK_MAX, &n, &v) == 0);
+	le_put(tail, PACK_TOC_MAX + 1, 4);
 	CHECK(pack_tail_parse(tail, PACK_MAX, &n, &v) == 0);
 	le_put(tail, UINT32_MAX, 4);
 	CHECK(pack_tail_parse(tail, UINT64_MAX, &n, &v) == -EBADMSG);
