@@ -34,21 +34,18 @@ radosgw-admin -c "$CEPH_CONF" user create --uid=ingest --display-name=ingest \
 radosgw-admin -c "$CEPH_CONF" user create --uid=reader --display-name=reader \
     --access-key=READER00000000000000 --secret-key=reader0secret0000000000000000000000000000 \
     >/dev/null 2>&1 || fail "user create"
-cat >"$T/policy.json" <<'P'
-{"Version": "2012-10-17", "Statement": [{"Sid": "AmberIngest", "Effect": "Allow",
- "Principal": {"AWS": ["arn:aws:iam:::user/ingest"]},
- "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:ListBucket",
-  "s3:ListBucketVersions", "s3:GetBucketObjectLockConfiguration",
-  "s3:GetObjectRetention", "s3:PutObjectRetention"],
- "Resource": ["arn:aws:s3:::lkb", "arn:aws:s3:::lkb/*"]},
+{ printf '{"Version": "2012-10-17", "Statement": ['
+  s3_ingest_statement lkb
+  printf ',\n'
+  cat <<'P'
  {"Sid": "AmberRead", "Effect": "Allow",
  "Principal": {"AWS": ["arn:aws:iam:::user/reader"]},
  "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket",
   "s3:ListBucketVersions"],
  "Resource": ["arn:aws:s3:::lkb", "arn:aws:s3:::lkb/*"]}]}
 P
-s3req PUT "/lkb?policy=" --data-binary @"$T/policy.json"
-[ "$HTTP" = 204 ] || [ "$HTTP" = 200 ] || fail "put policy: $HTTP $(cat "$T/b")"
+} >"$T/policy.json"
+s3_policy lkb "$T/policy.json"
 rule='<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled><Rule><DefaultRetention><Mode>COMPLIANCE</Mode><Days>1</Days></DefaultRetention></Rule></ObjectLockConfiguration>'
 s3req PUT "/lkb?object-lock=" --data-binary "$rule"
 [ "$HTTP" = 200 ] || fail "put default rule: $HTTP"

@@ -117,6 +117,18 @@ s3_user() {
 	    --access-key="$2" --secret-key="$3" >/dev/null 2>&1 || fail "user create $1"
 }
 
+# s3_ingest_statement BUCKET: the README's ingest user's statement of a
+# bucket policy (user "ingest": write, read, lengthen locks; no delete),
+# for a test's policy to begin with.
+s3_ingest_statement() {
+	printf '%s' '{"Sid": "AmberIngest", "Effect": "Allow",
+ "Principal": {"AWS": ["arn:aws:iam:::user/ingest"]},
+ "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:ListBucket",
+  "s3:ListBucketVersions", "s3:GetBucketObjectLockConfiguration",
+  "s3:GetObjectRetention", "s3:PutObjectRetention"],'
+	printf '\n "Resource": ["arn:aws:s3:::%s", "arn:aws:s3:::%s/*"]}' "$1" "$1"
+}
+
 # s3_policy BUCKET FILE: set the bucket policy in FILE.
 s3_policy() {
 	s3req PUT "/$1?policy=" --data-binary @"$2"

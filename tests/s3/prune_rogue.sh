@@ -20,13 +20,10 @@ S=s3://rgb/st
 s3_lifecycle rgb st/
 IK=INGEST0000000000000A IS=ingest0secret0000000000000000000000000000
 s3_user ingest $IK $IS
-cat >"$T/policy.json" <<'P'
-{"Version": "2012-10-17", "Statement": [{"Sid": "AmberIngest", "Effect": "Allow",
- "Principal": {"AWS": ["arn:aws:iam:::user/ingest"]},
- "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:ListBucket",
-  "s3:ListBucketVersions", "s3:GetBucketObjectLockConfiguration",
-  "s3:GetObjectRetention", "s3:PutObjectRetention"],
- "Resource": ["arn:aws:s3:::rgb", "arn:aws:s3:::rgb/*"]},
+{ printf '{"Version": "2012-10-17", "Statement": ['
+  s3_ingest_statement rgb
+  printf ',\n'
+  cat <<'P'
  {"Sid": "OwnerReads", "Effect": "Allow",
  "Principal": {"AWS": ["arn:aws:iam:::user/amber"]},
  "Action": ["s3:GetObject", "s3:GetObjectVersion"],
@@ -37,6 +34,7 @@ cat >"$T/policy.json" <<'P'
   "s3:PutBucketPolicy", "s3:BypassGovernanceRetention"],
  "Resource": ["arn:aws:s3:::rgb", "arn:aws:s3:::rgb/*"]}]}
 P
+} >"$T/policy.json"
 s3_policy rgb "$T/policy.json"
 asingest() { AWS_ACCESS_KEY_ID=$IK AWS_SECRET_ACCESS_KEY=$IS "$@"; }
 asingest_req() { AWS_ACCESS_KEY_ID=$IK AWS_SECRET_ACCESS_KEY=$IS s3req "$@"; }
