@@ -19,7 +19,11 @@
 # With several binaries, each is timed in every round (an A/B); the put,
 # local and restic figures come from the first.  Each amber S3 ingest's
 # CPU time (user+sys, from time(1)) is printed too: a figure that the
-# other load on the machine disturbs less than wall time.
+# other load on the machine disturbs less than wall time.  So is the
+# gateway's (ceph-mon, ceph-osd and radosgw, from /proc), and from both the
+# CPU floor: (amber's CPU + the gateway's) / the number of CPUs, the wall
+# time below which the run cannot go on this machine however well it
+# overlaps its work.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 top=$(cd "$(dirname "$0")/../.." && pwd)
 export AMBER_TOP=$top
@@ -35,6 +39,13 @@ rnd=$base/amber-bench-random.bin
 command -v restic >/dev/null || fail "restic is not installed"
 
 now_ns() { date +%s%N; }
+ncpu=$(nproc)
+gw_ticks() { # the gateway's CPU so far, in clock ticks (user+sys)
+	cat "$T"/rgw/pids/* 2>/dev/null | while read -r p; do
+		sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null
+	done | awk '{ t += $12 + $13 } END { print t + 0 }'
+}
+hz=$(getconf CLK_TCK)
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'; }
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 }
     END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -70,10 +81,14 @@ for round in $(seq "$REPEAT"); do
 	tar -C "$L" -cf - . | cat >/dev/null
 
 	s3_bucket "ceil$round" lock
+	g0=$(gw_ticks)
 	t0=$(now_ns)
 	put_packs "$L" "ceil$round" || fail "curl PUTs"
 	t1=$(now_ns)
+	g1=$(gw_ticks)
 	add put "$(secs "$t0" "$t1")"
+	add gwput "$(awk -v a="$g0" -v b="$g1" -v hz="$hz" \
+	    'BEGIN { printf "%.2f", (b - a) / hz }')"
 	rm -rf "$L"
 
 	i=0
@@ -84,12 +99,16 @@ for round in $(seq "$REPEAT"); do
 		"$bin" init "$S" --retention 1d --kdf log2n=10,r=8,p=1 \
 		    >/dev/null || fail "init $S"
 		rm -rf "$T/cache"
+		g0=$(gw_ticks)
 		t0=$(now_ns)
 		/usr/bin/time -o "$T/cpu" -f '%U %S' "$bin" ingest "$S" \
 		    --dir data="$T/data" -q || fail "$bin: S3 ingest"
 		t1=$(now_ns)
+		g1=$(gw_ticks)
 		add "s3.$i" "$(secs "$t0" "$t1")"
 		add "cpu.$i" "$(awk '{ printf "%.2f", $1 + $2 }' "$T/cpu")"
+		add "gw.$i" "$(awk -v a="$g0" -v b="$g1" -v hz="$hz" \
+		    'BEGIN { printf "%.2f", (b - a) / hz }')"
 	done
 
 	s3_bucket "restic$round" plain
@@ -112,6 +131,7 @@ printf 'data: %d bytes; %d rounds; medians; %d uploads at once\n' \
     "$bytes" "$REPEAT" "$UPLOADS"
 printf '%-28s %8s s\n' "local ingest" "$m_local" "curl PUT of its packs" \
     "$m_put" "restic to S3" "$m_restic"
+echo "  the gateway's CPU during the PUTs, median $(median ${runs[gwput]}) s"
 i=0
 for bin in "$@"; do
 	i=$((i + 1))
@@ -120,6 +140,12 @@ for bin in "$@"; do
 	    "amber to S3 ($i)" "$m" \
 	    "$(awk -v a="$m" -v b="$ceil" 'BEGIN { print a / b }')" \
 	    "$(awk -v a="$m" -v b="$m_restic" 'BEGIN { print a / b }')"
+	mc=$(median ${runs[cpu.$i]})
+	mg=$(median ${runs[gw.$i]})
 	echo "  runs:${runs[s3.$i]}; amber's CPU (user+sys), median" \
-	    "$(median ${runs[cpu.$i]}) s:${runs[cpu.$i]}"
+	    "$mc s:${runs[cpu.$i]}"
+	echo "  the gateway's CPU during it, median $mg s:${runs[gw.$i]}"
+	awk -v c="$mc" -v g="$mg" -v n="$ncpu" -v m="$m" 'BEGIN {
+	    f = (c + g) / n; printf "  CPU floor (amber + gateway) / %d CPUs" \
+	    " %.2f s; wall / floor %.2f\n", n, f, m / f }'
 done
