@@ -40,6 +40,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "crypt.h"
 #include "hex.h"
 #include "log.h"
 #include "s3i.h"
@@ -393,6 +394,38 @@ s3_get(struct backend *be, const char *key, const char *version,
 }
 
 /*
+ * The keys this process put locked, and until when: protect() of such a
+ * key (a pack this ingest wrote and then reused) needs no listing and
+ * no HEAD while the earliest of those locks lasts the retention.  Best
+ * effort: out of memory, the key is only not remembered.
+ */
+static void
+put_note(struct s3 *s, const char *fk, int64_t until)
+{
+	uint8_t h[CRYPT_HASH_LEN];
+
+	crypt_sha256(fk, strlen(fk), h);
+	pthread_mutex_lock(&s->cache_lock);
+	if (idset_add(&s->put_keys, h) >= 0 &&
+	    (s->put_until_min == 0 || until < s->put_until_min))
+		s->put_until_min = until;
+	pthread_mutex_unlock(&s->cache_lock);
+}
+
+static int
+put_covers(struct s3 *s, const char *fk, int64_t need)
+{
+	uint8_t h[CRYPT_HASH_LEN];
+	int r;
+
+	crypt_sha256(fk, strlen(fk), h);
+	pthread_mutex_lock(&s->cache_lock);
+	r = s->put_until_min >= need && idset_has(&s->put_keys, h) == 1;
+	pthread_mutex_unlock(&s->cache_lock);
+	return r;
+}
+
+/*
  * A PUT carries the SHA-256 of its body, signed (see s3_send()): from
  * ${sha256} when the caller has it, else computed here.  On a bucket
  * with Object Lock (or where we could not tell) it also carries the
@@ -412,6 +445,7 @@ s3_put_hashed(struct backend *be, const char *key, const uint8_t *buf,
 	char hex[SIGV4_HEX_LEN];
 	char sum[48];		/* base64 of an MD5 or a SHA-256 */
 	char until[32];
+	int64_t lu = 0;
 	int r;
 
 	if ((r = s3_full_key(s, key, fk, sizeof(fk))) < 0)
@@ -438,7 +472,8 @@ s3_put_hashed(struct backend *be, const char *key, const uint8_t *buf,
 		h[c.n_h++].value = sum;
 	}
 	if (s->retention_secs > 0 && s->is_locked != 0) {
-		s3_format_time(s3_lock_until(s), until, sizeof(until));
+		lu = s3_lock_until(s);
+		s3_format_time(lu, until, sizeof(until));
 		h[c.n_h].name = "x-amz-object-lock-mode";
 		h[c.n_h++].value = "COMPLIANCE";
 		h[c.n_h].name = "x-amz-object-lock-retain-until-date";
@@ -451,7 +486,8 @@ s3_put_hashed(struct backend *be, const char *key, const uint8_t *buf,
 	c.key = fk;
 	if ((r = s3_send(s, &c, &resp)) < 0)
 		goto out;
-	r = s3_status(s, "PUT", fk, &resp);
+	if ((r = s3_status(s, "PUT", fk, &resp)) == 0 && lu > 0)
+		put_note(s, fk, lu);
 out:
 	http_response_fini(&resp);
 	return r;
@@ -564,9 +600,11 @@ s3_protect(struct backend *be, const char *key)
 		return 0;
 	if ((r = s3_full_key(s, key, fk, sizeof(fk))) < 0)
 		return r;
+	need = (int64_t)time(NULL) + (int64_t)s->retention_secs;
+	if (put_covers(s, fk, need))
+		return 0;
 	if ((r = original(s, fk, &o)) < 0)
 		return r;
-	need = (int64_t)time(NULL) + (int64_t)s->retention_secs;
 	if ((r = s3_head(s, fk, o.version, &resp)) < 0 ||
 	    (r = s3_status(s, "HEAD", fk, &resp)) < 0)
 		goto out;
@@ -594,6 +632,7 @@ s3_free(struct s3 *s)
 			free(s->cache[i].key);
 		free(s->cache);
 		pthread_mutex_destroy(&s->cache_lock);
+		idset_fini(&s->put_keys);
 	}
 	free(s->be.location);
 	free(s->endpoint);

@@ -14,6 +14,7 @@
 
 #include "backend.h"
 #include "http.h"
+#include "idset.h"
 #include "sigv4.h"
 
 #define S3_KEY_MAX 1024		/* S3's own limit on a key, in bytes */
@@ -43,6 +44,10 @@ struct s3 {
 	int is_bad_creds;	/* the server said the credentials are wrong */
 	pthread_mutex_t cache_lock;
 	struct orig_slot *cache;	/* S3_CACHE_SLOTS; see original() */
+	/* Under cache_lock: the SHA-256 of each key this process put with
+	 * a lock, and the earliest retain-until it set (see s3_protect()). */
+	struct idset put_keys;
+	int64_t put_until_min;
 };
 
 /* The version a read without a version id uses. */
