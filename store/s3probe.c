@@ -27,10 +27,7 @@ s3probe_open(const char *url, const struct store_opts *o,
 
 	memset(&bo, 0, sizeof(bo));
 	if (o != NULL) {
-		bo.s3_endpoint = o->s3_endpoint;
-		bo.s3_credentials = o->s3_credentials;
-		bo.s3_virtual_host = o->s3_virtual_host;
-		bo.s3_insecure_http = o->s3_insecure_http;
+		bo.s3 = o->s3;
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return -ENOMEM;

@@ -49,7 +49,7 @@ test_offline(void)
 	struct backend *be = NULL;
 	time_t t0;
 
-	opts.s3_endpoint = "http://127.0.0.1:9";
+	opts.s3.endpoint = "http://127.0.0.1:9";
 	setenv("AWS_ACCESS_KEY_ID", "AK", 1);
 	setenv("AWS_SECRET_ACCESS_KEY", "SK", 1);
 	setenv("AMBER_S3_RETRIES", "1", 1);
@@ -57,9 +57,9 @@ test_offline(void)
 	CHECK(s3_open("s3://", &opts, 0, &be) == -EINVAL);
 	CHECK(s3_open("s3://Bad_Bucket/p", &opts, 0, &be) == -EINVAL);
 	CHECK(s3_open("file:///x", &opts, 0, &be) == -EINVAL);
-	opts.s3_endpoint = "ftp://127.0.0.1:9";
+	opts.s3.endpoint = "ftp://127.0.0.1:9";
 	CHECK(s3_open("s3://b/p", &opts, 0, &be) == -EINVAL);
-	opts.s3_endpoint = "http://127.0.0.1:9";
+	opts.s3.endpoint = "http://127.0.0.1:9";
 
 	/* Nobody listens on port 9 (discard): -EIO, after one retry. */
 	t0 = time(NULL);
@@ -86,23 +86,23 @@ test_offline(void)
 		    "http://s3.localhost:9" };
 
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-			opts.s3_endpoint = bad[i];
+			opts.s3.endpoint = bad[i];
 			t0 = time(NULL);
 			CHECK(s3_open("s3://b/p", &opts, 0, &be) == -EINVAL);
 			CHECK(time(NULL) - t0 < 2);
 		}
 		for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-			opts.s3_endpoint = good[i];
+			opts.s3.endpoint = good[i];
 			CHECK(s3_open("s3://b/p", &opts, 0, &be) == -EIO);
 		}
 		/* Virtual-host style: the host connected to is checked. */
-		opts.s3_endpoint = "http://127.0.0.1:9";
-		opts.s3_virtual_host = 1;
+		opts.s3.endpoint = "http://127.0.0.1:9";
+		opts.s3.is_virtual_host = 1;
 		CHECK(s3_open("s3://b/p", &opts, 0, &be) == -EINVAL);
-		opts.s3_endpoint = "http://localhost:9";
+		opts.s3.endpoint = "http://localhost:9";
 		CHECK(s3_open("s3://b/p", &opts, 0, &be) == -EIO);
-		opts.s3_virtual_host = 0;
-		opts.s3_endpoint = "http://127.0.0.1:9";
+		opts.s3.is_virtual_host = 0;
+		opts.s3.endpoint = "http://127.0.0.1:9";
 	}
 
 	/* A credentials file the group or others may read. */
@@ -116,23 +116,23 @@ test_offline(void)
 		CHECK(write(fd, creds, strlen(creds)) ==
 		    (ssize_t)strlen(creds));
 		close(fd);
-		opts.s3_credentials = path;
+		opts.s3.credentials = path;
 		CHECK(chmod(path, 0640) == 0);
 		CHECK(s3_open("s3://b/p", &opts, 0, &be) == -EACCES);
 		CHECK(chmod(path, 0604) == 0);
 		CHECK(s3_open("s3://b/p", &opts, 0, &be) == -EACCES);
 		CHECK(chmod(path, 0600) == 0);
 		CHECK(s3_open("s3://b/p", &opts, 0, &be) == -EIO);
-		opts.s3_credentials = NULL;
+		opts.s3.credentials = NULL;
 		unlink(path);
 	}
 
 	/* No credentials at all. */
 	unsetenv("AWS_ACCESS_KEY_ID");
 	CHECK(s3_open("s3://b/p", &opts, 0, &be) == -EACCES);
-	opts.s3_credentials = "/nonexistent/credentials";
+	opts.s3.credentials = "/nonexistent/credentials";
 	CHECK(s3_open("s3://b/p", &opts, 0, &be) == -ENOENT);
-	opts.s3_credentials = NULL;
+	opts.s3.credentials = NULL;
 	CHECK(be == NULL);
 }
 
@@ -289,8 +289,8 @@ test_write(const char *lock, const char *plain)
 		struct backend_opts vo = opts;
 		char url[128];
 
-		vo.s3_endpoint = getenv("S3_ENDPOINT_VHOST");
-		vo.s3_virtual_host = 1;
+		vo.s3.endpoint = getenv("S3_ENDPOINT_VHOST");
+		vo.s3.is_virtual_host = 1;
 		snprintf(url, sizeof(url), "s3://%s/st", lock);
 		CHECK(s3_open(url, &vo, 0, &be2) == 0);
 		if (be2 != NULL) {
@@ -407,7 +407,7 @@ test_protect(const char *lock, const char *days)
 int
 main(int argc, char **argv)
 {
-	opts.s3_endpoint = getenv("S3_ENDPOINT");
+	opts.s3.endpoint = getenv("S3_ENDPOINT");
 	if (argc == 1)
 		test_offline();
 	else if (argc == 4 && strcmp(argv[1], "write") == 0)

@@ -44,19 +44,19 @@ cli_common_opt(struct cli_common *c, int opt, const char *arg)
 		c->index_dir = arg;
 		return 1;
 	case CLI_OPT_S3_ENDPOINT:
-		c->s3_endpoint = arg;
+		c->s3.endpoint = arg;
 		return 1;
 	case CLI_OPT_JSON:
 		c->is_json = 1;
 		return 1;
 	case CLI_OPT_S3_CREDENTIALS:
-		c->s3_credentials = arg;
+		c->s3.credentials = arg;
 		return 1;
 	case CLI_OPT_S3_VIRTUAL_HOST:
-		c->is_s3_virtual_host = 1;
+		c->s3.is_virtual_host = 1;
 		return 1;
 	case CLI_OPT_S3_INSECURE_HTTP:
-		c->is_s3_insecure_http = 1;
+		c->s3.is_insecure_http = 1;
 		return 1;
 	case CLI_OPT_KEY_ID:
 		c->key_id = arg;
@@ -232,10 +232,7 @@ cli_store_opts(const struct cli_common *c, struct store_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->index_dir = c->index_dir;
-	o->s3_endpoint = c->s3_endpoint;
-	o->s3_credentials = c->s3_credentials;
-	o->s3_virtual_host = c->is_s3_virtual_host;
-	o->s3_insecure_http = c->is_s3_insecure_http;
+	o->s3 = c->s3;
 	o->no_index_update = c->no_index_update;
 	o->key_id = c->key_id;
 	o->uploads = c->uploads;

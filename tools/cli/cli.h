@@ -51,13 +51,12 @@ struct cli_common {
 	const char *passphrase_file;	/* --passphrase-file F */
 	const char *key_file;		/* --key-file F */
 	const char *index_dir;		/* --index-dir D */
-	const char *s3_endpoint;	/* --s3-endpoint URL */
 	int is_json;			/* --json */
 	int is_quiet;			/* -q, --quiet */
 	int is_help;			/* -h, --help */
-	const char *s3_credentials;	/* --s3-credentials F (CLI_S3_...) */
-	int is_s3_virtual_host;		/* --s3-virtual-host (CLI_S3_...) */
-	int is_s3_insecure_http;	/* --insecure-http (CLI_S3_...) */
+	/* --s3-endpoint URL, and (CLI_S3_...) --s3-credentials F,
+	 * --s3-virtual-host, --insecure-http */
+	struct store_s3_opts s3;
 	int no_index_update;		/* set by commands, not an option */
 	const char *key_id;		/* --key-id HEX */
 	int is_verbose;			/* --verbose */
