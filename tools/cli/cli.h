@@ -239,18 +239,30 @@ int cli_open(const char *cmd, const char *location,
  */
 int cli_split_spec(const char *arg, char **snap, char **path);
 
+/* What cli_find() resolved; cli_found_free() frees it. */
+struct cli_found {
+	struct store_snap_list *list;	/* the store's snapshots */
+	const struct store_snap *snap;	/* borrowed from list */
+	struct store_tree *parent;	/* the tree holding entry; NULL: root */
+	const struct store_entry *entry;	/* in parent, or snap's root */
+	char *path;			/* PATH as cli_split_spec() gives it */
+};
+
 /*
- * cli_find(cmd, s, arg, list, snap, parent, entry):
+ * cli_find(cmd, s, arg, out):
  * Resolve "SNAPSHOT[:PATH]" in the open, unlocked store ${s}: the
- * snapshot list is read into *${list} (caller frees), *${snap} borrowed
- * from it, and the entry is *${entry}: either borrowed from the tree
- * *${parent} (the caller frees it with store_tree_free()), or, for the empty
- * PATH, the snapshot's root with *${parent} NULL.  Prints one line on
- * failure and returns the exit status to use, or 0.
+ * snapshot list is read into ${out}->list, ${out}->snap borrowed from
+ * it, and the entry is ${out}->entry: either borrowed from the tree
+ * ${out}->parent, or, for the empty PATH, the snapshot's root with
+ * ${out}->parent NULL.  The caller frees ${out} with cli_found_free(),
+ * whatever the outcome.  Prints one line on failure and returns the exit
+ * status to use, or 0.
  */
 int cli_find(const char *cmd, struct store *s, const char *arg,
-    struct store_snap_list **list, const struct store_snap **snap,
-    struct store_tree **parent, const struct store_entry **entry);
+    struct cli_found *out);
+
+/* cli_found_free(f): free what ${f} holds (not ${f}); NULLs it. */
+void cli_found_free(struct cli_found *f);
 
 /*
  * cli_json_bytes(o, key, buf, len):
