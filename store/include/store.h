@@ -66,6 +66,16 @@ struct store_extent {
 uint8_t *store_extent_put(uint8_t *p, const struct store_extent *x);
 const uint8_t *store_extent_get(const uint8_t *p, struct store_extent *x);
 
+/*
+ * store_extents_get(p, n, size, ext): decode the ${n} extents at ${p}
+ * (n * STORE_EXTENT_LEN bytes) into ${ext}, and check them as a tree's
+ * reader does: each non-empty and at most STORE_CHUNK_MAX bytes, sorted,
+ * disjoint, and inside a file of ${size} bytes.  Returns 0 or -EBADMSG.
+ * Thread-safe.
+ */
+int store_extents_get(const uint8_t *p, size_t n, uint64_t size,
+    struct store_extent *ext);
+
 enum store_type {
 	STORE_REG = 1,
 	STORE_DIR = 2,
