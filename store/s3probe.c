@@ -26,9 +26,8 @@ s3probe_open(const char *url, const struct store_opts *o,
 	int r;
 
 	memset(&bo, 0, sizeof(bo));
-	if (o != NULL) {
+	if (o != NULL)
 		bo.s3 = o->s3;
-	}
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return -ENOMEM;
 	if ((r = s3_open(url, &bo, 0, &p->be)) < 0) {

@@ -28,9 +28,8 @@ static void
 backend_opts_of(const struct store_opts *o, struct backend_opts *bo)
 {
 	memset(bo, 0, sizeof(*bo));
-	if (o != NULL) {
+	if (o != NULL)
 		bo->s3 = o->s3;
-	}
 }
 
 int
