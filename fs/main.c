@@ -569,10 +569,10 @@ serve(const struct opts *o, const struct settings *set,
 	memset(&rs, 0, sizeof(rs));
 	so.index_dir = o->index;
 	so.key_id = o->key_id;
-	so.s3_endpoint = o->s3_endpoint;
-	so.s3_credentials = o->credentials_file;
-	so.s3_virtual_host = o->is_s3_virtual_host;
-	so.s3_insecure_http = o->is_insecure_http;
+	so.s3.endpoint = o->s3_endpoint;
+	so.s3.credentials = o->credentials_file;
+	so.s3.is_virtual_host = o->is_s3_virtual_host;
+	so.s3.is_insecure_http = o->is_insecure_http;
 	so.cache_size = set->cache_size;
 	so.use_tree_copies = 1;
 	memset(&lo, 0, sizeof(lo));

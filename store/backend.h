@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "store.h"
+
 struct backend;
 
 /* One version of a key, newest first, as listed by ops->versions. */
@@ -146,10 +148,7 @@ struct backend {
 };
 
 struct backend_opts {
-	const char *s3_endpoint;
-	const char *s3_credentials;
-	int s3_virtual_host;
-	int s3_insecure_http;	/* s3: http:// to a host not on loopback */
+	struct store_s3_opts s3;
 	int is_immutable;	/* dir: set FS_IMMUTABLE_FL on new objects */
 	uint64_t retention_secs;	/* s3: Object Lock retention */
 	int allow_no_lock;	/* s3 create: accept a bucket without a lock */

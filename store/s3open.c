@@ -478,11 +478,11 @@ s3_open(const char *url, const struct backend_opts *o, int create,
 		r = -ENOMEM;
 		goto out;
 	}
-	if ((r = load_creds(s, o ? o->s3_credentials : NULL)) < 0)
+	if ((r = load_creds(s, o ? o->s3.credentials : NULL)) < 0)
 		goto out;
-	ep = o && o->s3_endpoint && *o->s3_endpoint ? o->s3_endpoint :
+	ep = o && o->s3.endpoint && *o->s3.endpoint ? o->s3.endpoint :
 	    getenv("AMBER_S3_ENDPOINT");
-	is_virtual = o ? o->s3_virtual_host : 0;
+	is_virtual = o ? o->s3.is_virtual_host : 0;
 	if (ep == NULL || !*ep) {
 		size_t cap = strlen(s->region) + 32;
 
@@ -496,7 +496,7 @@ s3_open(const char *url, const struct backend_opts *o, int create,
 		is_virtual = 1;
 	}
 	if ((r = parse_endpoint(s, ep, is_virtual,
-	    o ? o->s3_insecure_http : 0)) < 0)
+	    o ? o->s3.is_insecure_http : 0)) < 0)
 		goto out;
 	s->retention_secs = o ? o->retention_secs : 0;
 	s->is_locked = -1;

@@ -26,12 +26,8 @@ s3probe_open(const char *url, const struct store_opts *o,
 	int r;
 
 	memset(&bo, 0, sizeof(bo));
-	if (o != NULL) {
-		bo.s3_endpoint = o->s3_endpoint;
-		bo.s3_credentials = o->s3_credentials;
-		bo.s3_virtual_host = o->s3_virtual_host;
-		bo.s3_insecure_http = o->s3_insecure_http;
-	}
+	if (o != NULL)
+		bo.s3 = o->s3;
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return -ENOMEM;
 	if ((r = s3_open(url, &bo, 0, &p->be)) < 0) {

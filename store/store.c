@@ -28,12 +28,8 @@ static void
 backend_opts_of(const struct store_opts *o, struct backend_opts *bo)
 {
 	memset(bo, 0, sizeof(*bo));
-	if (o != NULL) {
-		bo->s3_endpoint = o->s3_endpoint;
-		bo->s3_credentials = o->s3_credentials;
-		bo->s3_virtual_host = o->s3_virtual_host;
-		bo->s3_insecure_http = o->s3_insecure_http;
-	}
+	if (o != NULL)
+		bo->s3 = o->s3;
 }
 
 int
@@ -53,10 +49,7 @@ store_create(const char *location, const struct store_create_opts *o,
 	bo.is_immutable = o->is_immutable;
 	bo.retention_secs = o->retention_secs;
 	bo.allow_no_lock = o->allow_no_lock;
-	bo.s3_endpoint = o->s3_endpoint;
-	bo.s3_credentials = o->s3_credentials;
-	bo.s3_virtual_host = o->s3_virtual_host;
-	bo.s3_insecure_http = o->s3_insecure_http;
+	bo.s3 = o->s3;
 	if ((kr = calloc(1, sizeof(*kr))) == NULL)
 		return -ENOMEM;
 	/* Before anything is created: no store with a key none would try. */

@@ -57,6 +57,23 @@ store_extent_get(const uint8_t *p, struct store_extent *x)
 }
 
 int
+store_extents_get(const uint8_t *p, size_t n, uint64_t size,
+    struct store_extent *ext)
+{
+	uint64_t end = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		p = store_extent_get(p, &ext[i]);
+		if (ext[i].len == 0 || ext[i].len > STORE_CHUNK_MAX ||
+		    ext[i].off < end || ext[i].off > size ||
+		    size - ext[i].off < ext[i].len)
+			return -EBADMSG;
+		end = ext[i].off + ext[i].len;
+	}
+	return 0;
+}
+
+int
 tree_name_ok(const uint8_t *name, size_t len)
 {
 	if (len == 0 || len > STORE_NAME_MAX)
@@ -126,7 +143,7 @@ int
 tree_entry_decode(struct rd *r, struct store_entry *e,
     struct store_extent *ext, size_t cap, size_t *n_ext)
 {
-	uint64_t end = 0;
+	const uint8_t *p;
 	uint32_t n;
 
 	memset(e, 0, sizeof(*e));
@@ -152,22 +169,10 @@ tree_entry_decode(struct rd *r, struct store_entry *e,
 		break;
 	case STORE_REG:
 		if (rd_u32(r, &n) < 0 || n > cap ||
-		    (uint64_t)n * STORE_EXTENT_LEN > r->len)
+		    (uint64_t)n * STORE_EXTENT_LEN > r->len ||
+		    rd_bytes(r, (size_t)n * STORE_EXTENT_LEN, &p) < 0 ||
+		    store_extents_get(p, n, e->size, ext) < 0)
 			return -EBADMSG;
-		for (uint32_t i = 0; i < n; i++) {
-			const uint8_t *p;
-
-			if (rd_bytes(r, STORE_EXTENT_LEN, &p) < 0)
-				return -EBADMSG;
-			store_extent_get(p, &ext[i]);
-			/* Sorted, disjoint, non-empty, inside the file. */
-			if (ext[i].len == 0 || ext[i].len > STORE_CHUNK_MAX ||
-			    ext[i].off < end ||
-			    ext[i].off > e->size - ext[i].len ||
-			    ext[i].len > e->size)
-				return -EBADMSG;
-			end = ext[i].off + ext[i].len;
-		}
 		e->n_extents = n;
 		*n_ext = n;
 		break;

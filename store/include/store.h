@@ -66,6 +66,16 @@ struct store_extent {
 uint8_t *store_extent_put(uint8_t *p, const struct store_extent *x);
 const uint8_t *store_extent_get(const uint8_t *p, struct store_extent *x);
 
+/*
+ * store_extents_get(p, n, size, ext): decode the ${n} extents at ${p}
+ * (n * STORE_EXTENT_LEN bytes) into ${ext}, and check them as a tree's
+ * reader does: each non-empty and at most STORE_CHUNK_MAX bytes, sorted,
+ * disjoint, and inside a file of ${size} bytes.  Returns 0 or -EBADMSG.
+ * Thread-safe.
+ */
+int store_extents_get(const uint8_t *p, size_t n, uint64_t size,
+    struct store_extent *ext);
+
 enum store_type {
 	STORE_REG = 1,
 	STORE_DIR = 2,
@@ -166,13 +176,18 @@ void store_entry_stat(struct store_entry *e, const struct stat *st);
 
 /* ---- opening ---------------------------------------------------------- */
 
+/* How to reach an s3:// store (a directory store ignores them). */
+struct store_s3_opts {
+	const char *endpoint;	/* NULL: $AMBER_S3_ENDPOINT or AWS */
+	const char *credentials;	/* a credentials file, or NULL */
+	int is_virtual_host;	/* 1: virtual-host-style addressing */
+	int is_insecure_http;	/* 1: allow http:// off loopback */
+};
+
 struct store_opts {
 	const char *index_dir;	/* NULL: $XDG_CACHE_HOME/amber/<store id> */
 	size_t cache_size;	/* bytes of decrypted chunks kept; 0: default */
-	const char *s3_endpoint;	/* NULL: $AMBER_S3_ENDPOINT or AWS */
-	const char *s3_credentials;	/* a credentials file, or NULL */
-	int s3_virtual_host;	/* 1: virtual-host-style addressing */
-	int s3_insecure_http;	/* 1: allow http:// off loopback */
+	struct store_s3_opts s3;
 	int no_index_update;	/* 1: do not sync the index at unlock */
 	/* 1: where reads are requests (S3), read trees from local copies
 	 * of their packs, made by store_readahead_trees() (a mount; never
@@ -205,10 +220,7 @@ struct store_create_opts {
 	int is_immutable;	/* set the immutable attribute on objects */
 	uint64_t retention_secs;	/* S3 Object Lock retention; 0: none */
 	int allow_no_lock;	/* S3: accept a bucket without Object Lock */
-	const char *s3_endpoint;	/* as in struct store_opts */
-	const char *s3_credentials;
-	int s3_virtual_host;
-	int s3_insecure_http;
+	struct store_s3_opts s3;
 };
 
 /*

@@ -23,20 +23,28 @@ names() {
 	snap_list "$T/names.json" "$@"
 }
 
+# w1_prepares STORE LABEL KEYFILE PARENT: a new ingest key (LABEL, into
+# KEYFILE) and, a second later, W1's snapshot of src/f "forged" dated
+# that second ($when) with PARENT (rogue_make: not added yet, its id in
+# $ID), made before the genuine one so that it claims the earlier commit
+# time; src/f is "genuine" again after.
+w1_prepares() {
+	expect 0 "$AMBER" key new-ingest "$1" --label "$2" --output "$3"
+	sleep 1
+	when=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	echo forged >"$T/src/f"
+	rogue_make "$1" "$3" "$4" --dir "src=$T/src" --time "$when"
+	echo genuine >"$T/src/f"
+}
+
 # --- 1. A trusted fork below an existing snapshot, in its second.
 S=$T/store
 snap_store "$S"
 expect 0 "$AMBER" ingest "$S" --dir "src=$T/src" --time 2026-01-01T00:00:00Z --json
 cp "$T/out" "$T/p.json"
 P=$(id_of "$T/p.json")
-expect 0 "$AMBER" key new-ingest "$S" --label host-a --output "$T/k"
-sleep 1
-when=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-# W1 prepares its fork first, so that it claims the earlier commit time.
-echo forged >"$T/src/f"
-rogue_make "$S" "$T/k" "$P" --dir "src=$T/src" --time "$when"
+w1_prepares "$S" host-a "$T/k" "$P"
 F=$ID
-echo genuine >"$T/src/f"
 expect 0 "$AMBER" ingest "$S" --dir "src=$T/src" --time "$when" --json
 cp "$T/out" "$T/g.json"
 G=$(id_of "$T/g.json")
@@ -68,13 +76,8 @@ b=$(snap_field "$T/names.json" "$F" name)
 # --- 2. The store's first snapshot, by an ingest key, and a second root.
 S2=$T/store2
 new_store "$S2"
-expect 0 "$AMBER" key new-ingest "$S2" --label host-b --output "$T/k2"
-sleep 1
-when=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-echo forged >"$T/src/f"
-rogue_make "$S2" "$T/k2" "" --dir "src=$T/src" --time "$when"
+w1_prepares "$S2" host-b "$T/k2" ""
 R=$ID
-echo genuine >"$T/src/f"
 key_ingest "$S2" "$T/k2" --dir "src=$T/src" --time "$when"
 G2=$ID
 names "$S2"

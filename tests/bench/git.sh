@@ -70,10 +70,7 @@ git_timed() {
 	    SRC_GIT="$D/src/linux.git" STORE="$(git_store_of "$2")" \
 	    sh -c "$3" >"$RUN/$1.log" 2>&1)
 	T_RC=$?
-	set -- $(tail -n 1 "$RUN/$1.time")
-	T_WALL=$1
-	T_CPU=$(awk -v u="$2" -v s="$3" 'BEGIN { printf "%.2f", u + s }')
-	T_RSS=$4
+	timed_read "$1"
 }
 
 git_bench_tool() { # tool
@@ -111,15 +108,8 @@ git_bench_tool() { # tool
 			cmd=$first
 		fi
 		git_timed "git-$t-$phase" "$t" "$cmd"
-		if [ "$T_RC" -ne 0 ]; then
-			problem "git-$t" "ingest $phase: exit $T_RC: $(tail -n 3 \
-			    "$RUN/git-$t-$phase.log" | tr '\n' ' ')"
-			return 1
-		fi
-		rec "git-$t" ${phase}_wall "$T_WALL"
-		rec "git-$t" ${phase}_cpu "$T_CPU"
-		rec "git-$t" ${phase}_rss_kb "$T_RSS"
-		rec "git-$t" ${phase}_store "$(du -sb "$(git_store_of "$t")" | cut -f1)"
+		rec_phase "git-$t" $phase "$RUN/git-$t-$phase.log" \
+		    "$(git_store_of "$t")" || return 1
 	done
 	git_clone_from_mount "$t"
 }

@@ -93,57 +93,57 @@ AMBER=$W/bin/amber
 # ---- the histories ----------------------------------------------------
 
 stamp="gen $(md5sum <"$GEN" | cut -c1-12) kdf=$KDF n=$NS"
-# build_amber / build_restic: one history each, copied aside at each N
-# (the source tree too, for the "again" step); stop at the budget.
-build_amber() {
-	src=$W/h/amber-src
-	rm -rf "$src" "$W/h/amber-store" "$W/h/amber-ix"
+# build TOOL: one history, copied aside at each N; stop at the budget.
+# TOOL_init makes the empty store, TOOL_snap I takes snapshot I of $src,
+# and TOOL_keep DIR copies the store into DIR.
+build() {
+	tool=$1
+	src=$W/h/$tool-src
+	rm -rf "$src"
 	mkdir -p "$src"
-	"$AMBER" init "$W/h/amber-store" --kdf "$KDF" -q || return 1
+	"${tool}_init" || return 1
 	t0=$(date +%s)
 	i=0
 	while [ "$i" -lt "$max" ]; do
 		python3 "$GEN" "$src" "$i" || return 1
-		"$AMBER" ingest "$W/h/amber-store" --index-dir "$W/h/amber-ix" \
-		    --dir "src=$src" --time "$(when_amber "$i")" -q || return 1
+		"${tool}_snap" "$i" || return 1
 		i=$((i + 1))
 		case " $NS " in *" $i "*)
-			rm -rf "$W/h/amber-$i"
-			mkdir -p "$W/h/amber-$i"
-			cp -a "$W/h/amber-store" "$W/h/amber-$i/store"
-			cp -a "$W/h/amber-ix" "$W/h/amber-$i/ix"
-			cp -a "$src" "$W/h/amber-$i/src"
-			echo "$i" >"$W/h/amber-$i/ready"
-			say "amber: $i snapshots in $(($(date +%s) - t0)) s" ;;
+			rm -rf "$W/h/$tool-$i"
+			mkdir -p "$W/h/$tool-$i"
+			"${tool}_keep" "$W/h/$tool-$i"
+			echo "$i" >"$W/h/$tool-$i/ready"
+			say "$tool: $i snapshots in $(($(date +%s) - t0)) s" ;;
 		esac
 		[ $(($(date +%s) - t0)) -lt "$BUDGET" ] ||
-		    { say "amber: budget spent at $i snapshots"; return 0; }
+		    { say "$tool: budget spent at $i snapshots"; return 0; }
 	done
 }
-build_restic() {
-	src=$W/h/restic-src
-	rm -rf "$src" "$W/h/restic-repo" "$W/h/restic-cache"
-	mkdir -p "$src"
+amber_init() {
+	rm -rf "$W/h/amber-store" "$W/h/amber-ix"
+	"$AMBER" init "$W/h/amber-store" --kdf "$KDF" -q
+}
+amber_snap() {
+	"$AMBER" ingest "$W/h/amber-store" --index-dir "$W/h/amber-ix" \
+	    --dir "src=$src" --time "$(when_amber "$1")" -q
+}
+# amber keeps the source tree too, for the "again" step.
+amber_keep() {
+	cp -a "$W/h/amber-store" "$1/store"
+	cp -a "$W/h/amber-ix" "$1/ix"
+	cp -a "$src" "$1/src"
+}
+restic_init() {
+	rm -rf "$W/h/restic-repo" "$W/h/restic-cache"
 	export RESTIC_REPOSITORY=$W/h/restic-repo RESTIC_CACHE_DIR=$W/h/restic-cache
-	restic init -q || return 1
-	t0=$(date +%s)
-	i=0
-	while [ "$i" -lt "$max" ]; do
-		python3 "$GEN" "$src" "$i" || return 1
-		(cd "$src" && restic backup -q --host bench \
-		    --time "$(when_restic "$i")" .) || return 1
-		i=$((i + 1))
-		case " $NS " in *" $i "*)
-			rm -rf "$W/h/restic-$i"
-			mkdir -p "$W/h/restic-$i"
-			cp -a "$W/h/restic-repo" "$W/h/restic-$i/repo"
-			cp -a "$W/h/restic-cache" "$W/h/restic-$i/cache"
-			echo "$i" >"$W/h/restic-$i/ready"
-			say "restic: $i snapshots in $(($(date +%s) - t0)) s" ;;
-		esac
-		[ $(($(date +%s) - t0)) -lt "$BUDGET" ] ||
-		    { say "restic: budget spent at $i snapshots"; return 0; }
-	done
+	restic init -q
+}
+restic_snap() {
+	(cd "$src" && restic backup -q --host bench --time "$(when_restic "$1")" .)
+}
+restic_keep() {
+	cp -a "$W/h/restic-repo" "$1/repo"
+	cp -a "$W/h/restic-cache" "$1/cache"
 }
 
 if [ "${BENCH_FRESH:-0}" = 1 ] || [ "$(cat "$W/h/stamp" 2>/dev/null)" != "$stamp" ]; then
@@ -151,9 +151,9 @@ if [ "${BENCH_FRESH:-0}" = 1 ] || [ "$(cat "$W/h/stamp" 2>/dev/null)" != "$stamp
 	mkdir -p "$W/h"
 	say "building histories of up to $max snapshots (budget ${BUDGET} s each)"
 	t0=$(date +%s)
-	build_amber >"$W/h/amber.log" 2>&1 &
+	build amber >"$W/h/amber.log" 2>&1 &
 	pa=$!
-	build_restic >"$W/h/restic.log" 2>&1 &
+	build restic >"$W/h/restic.log" 2>&1 &
 	pr=$!
 	wait $pa || die "building amber's history failed: $(tail -n 5 "$W/h/amber.log")"
 	wait $pr || die "building restic's history failed: $(tail -n 5 "$W/h/restic.log")"

@@ -99,10 +99,31 @@ timed() {
 	(cd "$D/src" && /usr/bin/time -f '%e %U %S %M' -o "$RUN/$name.time" \
 	    env $(tool_env "$tool") "$@" >"$RUN/$name.log" 2>&1)
 	T_RC=$?
-	set -- $(tail -n 1 "$RUN/$name.time")
+	timed_read "$name"
+}
+
+# timed_read NAME: $T_WALL, $T_CPU and $T_RSS (KiB) from GNU time's
+# $RUN/NAME.time.
+timed_read() {
+	set -- $(tail -n 1 "$RUN/$1.time")
 	T_WALL=$1
 	T_CPU=$(awk -v u="$2" -v s="$3" 'BEGIN { printf "%.2f", u + s }')
 	T_RSS=$4
+}
+
+# rec_phase NAME PHASE LOG STORE: after a timed ingest, record under NAME
+# its wall and CPU time, peak RSS and STORE's size; if it failed
+# ($T_RC), the problem with the end of its LOG instead, and return 1.
+rec_phase() {
+	if [ "$T_RC" -ne 0 ]; then
+		problem "$1" "ingest $2: exit $T_RC: $(tail -n 3 "$3" |
+		    tr '\n' ' ')"
+		return 1
+	fi
+	rec "$1" "$2"_wall "$T_WALL"
+	rec "$1" "$2"_cpu "$T_CPU"
+	rec "$1" "$2"_rss_kb "$T_RSS"
+	rec "$1" "$2"_store "$(du -sb "$4" | cut -f1)"
 }
 
 rec host cpus "$(nproc)"
@@ -207,15 +228,8 @@ bench_ingest() { # tool
 		warm_tree "$SRC"
 		# shellcheck disable=SC2046
 		timed "$t-ingest-$phase" "$t" $(ingest_cmd "$t" $phase)
-		if [ "$T_RC" -ne 0 ]; then
-			problem "$t" "ingest $phase: exit $T_RC: $(tail -n 3 \
-			    "$RUN/$t-ingest-$phase.log" | tr '\n' ' ')"
-			return 1
-		fi
-		rec "$t" ${phase}_wall "$T_WALL"
-		rec "$t" ${phase}_cpu "$T_CPU"
-		rec "$t" ${phase}_rss_kb "$T_RSS"
-		rec "$t" ${phase}_store "$(du -sb "$(store_of "$t")" | cut -f1)"
+		rec_phase "$t" $phase "$RUN/$t-ingest-$phase.log" \
+		    "$(store_of "$t")" || return 1
 		# Caches: disk used, not apparent size (LMDB maps are sparse).
 		rec "$t" ${phase}_cache "$(du -s -B1 "$(cache_of "$t")" 2>/dev/null | cut -f1)"
 		[ "$t" = amber ] && rec amber ${phase}_summary \

@@ -170,16 +170,11 @@ static int
 get(struct http_client *c, const char *path, const char *const *hdrs,
     size_t nh, int follow, struct http_response *resp)
 {
-	struct http_request req;
 	char url[256];
+	struct http_request req = { .method = "GET", .url = url,
+	    .headers = hdrs, .n_headers = nh, .follow_redirects = follow };
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
-	memset(&req, 0, sizeof(req));
-	req.method = "GET";
-	req.url = url;
-	req.headers = hdrs;
-	req.n_headers = nh;
-	req.follow_redirects = follow;
 	return http_do(c, &req, resp);
 }
 

@@ -48,6 +48,19 @@ open_in_parts(const struct store_ref *ref, const uint8_t *blob, size_t blen,
 	return blob_open_parts(ref, head, body, len, tag, codec);
 }
 
+/* Both ways of opening refuse ${blob} under ${ref}: -EBADMSG from each. */
+static int
+both_refuse(const struct store_ref *ref, const uint8_t *blob, size_t blen,
+    uint8_t *scratch, uint8_t *out, size_t n)
+{
+	uint8_t codec;
+	size_t olen;
+
+	return blob_open(ref, blob, blen, scratch, out, n, &olen) ==
+	    -EBADMSG && open_in_parts(ref, blob, blen, scratch, &codec) ==
+	    -EBADMSG;
+}
+
 static int
 all_zero(const uint8_t *p, size_t n)
 {
@@ -149,10 +162,8 @@ test_blob(void)
 			    blen / 97 + 1 : 1) {
 				memcpy(copy, blob, blen);
 				copy[i] ^= 0x40;
-				CHECK(blob_open(&ref, copy, blen, scratch, out,
-				    n, &olen) == -EBADMSG);
-				CHECK(open_in_parts(&ref, copy, blen, scratch,
-				    &codec) == -EBADMSG);
+				CHECK(both_refuse(&ref, copy, blen, scratch,
+				    out, n));
 				CHECK(all_zero(scratch, blen - BLOB_OVERHEAD));
 			}
 			memcpy(copy, blob, blen);
@@ -162,16 +173,12 @@ test_blob(void)
 			/* Another chunk's id as AAD, or another key. */
 			other = ref;
 			other.id[7] ^= 1;
-			CHECK(blob_open(&other, blob, blen, scratch, out, n,
-			    &olen) == -EBADMSG);
-			CHECK(open_in_parts(&other, blob, blen, scratch,
-			    &codec) == -EBADMSG);
+			CHECK(both_refuse(&other, blob, blen, scratch, out,
+			    n));
 			other = ref;
 			other.key[0] ^= 1;
-			CHECK(blob_open(&other, blob, blen, scratch, out, n,
-			    &olen) == -EBADMSG);
-			CHECK(open_in_parts(&other, blob, blen, scratch,
-			    &codec) == -EBADMSG);
+			CHECK(both_refuse(&other, blob, blen, scratch, out,
+			    n));
 			/* Truncated or extended. */
 			CHECK(blob_open(&ref, blob, blen - 1, scratch, out, n,
 			    &olen) == -EBADMSG);
@@ -497,6 +504,12 @@ test_tail(void)
 static void
 test_names(void)
 {
+	/* One character changed: upper case, wrong directory, not hex,
+	 * no '/' after the directory. */
+	static const struct {
+		size_t at;
+		char c;
+	} changed[] = { { 20, 'A' }, { 7, 'c' }, { 40, 'g' }, { 8, 'x' } };
 	uint8_t h[32], back[32];
 	char name[80];
 	char bad[96];
@@ -519,23 +532,16 @@ test_names(void)
 		strcat(bad, "ab");
 	strcat(bad, "01");
 	CHECK(strcmp(name, bad) == 0);
-	/* Upper case, wrong directory, short, long, not hex, no prefix. */
-	snprintf(bad, sizeof(bad), "%s", name);
-	bad[20] = 'A';
-	CHECK(pack_name_parse(bad, back) == -EINVAL);
-	snprintf(bad, sizeof(bad), "%s", name);
-	bad[7] = 'c';
-	CHECK(pack_name_parse(bad, back) == -EINVAL);
+	for (size_t i = 0; i < sizeof(changed) / sizeof(changed[0]); i++) {
+		snprintf(bad, sizeof(bad), "%s", name);
+		bad[changed[i].at] = changed[i].c;
+		CHECK(pack_name_parse(bad, back) == -EINVAL);
+	}
+	/* Short, long, no prefix. */
 	snprintf(bad, sizeof(bad), "%s", name);
 	bad[strlen(bad) - 1] = '\0';
 	CHECK(pack_name_parse(bad, back) == -EINVAL);
 	snprintf(bad, sizeof(bad), "%s0", name);
-	CHECK(pack_name_parse(bad, back) == -EINVAL);
-	snprintf(bad, sizeof(bad), "%s", name);
-	bad[40] = 'g';
-	CHECK(pack_name_parse(bad, back) == -EINVAL);
-	snprintf(bad, sizeof(bad), "%s", name);
-	bad[8] = 'x';
 	CHECK(pack_name_parse(bad, back) == -EINVAL);
 	snprintf(bad, sizeof(bad), "%s", name);
 	memcpy(bad, "pucks", 5);

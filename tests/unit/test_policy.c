@@ -45,11 +45,9 @@ test_daily(void)
 {
 	struct store_keep_in v[40];
 	uint32_t why[40];
-	struct store_policy p;
+	struct store_policy p = { .daily = 3 };
 	size_t i;
 
-	memset(&p, 0, sizeof(p));
-	p.daily = 3;
 	for (i = 0; i < 40; i++)
 		v[i] = snap(T0 + (int64_t)i * 6 * 3600, 0, 0);
 	CHECK(store_policy_keep(&p, v, 40, why) == 0);
@@ -66,12 +64,9 @@ test_last_within(void)
 {
 	struct store_keep_in v[10];
 	uint32_t why[10];
-	struct store_policy p;
+	struct store_policy p = { .last = 2, .within = 3 * 3600 };
 	size_t i;
 
-	memset(&p, 0, sizeof(p));
-	p.last = 2;
-	p.within = 3 * 3600;
 	/* hourly snapshots, given in scrambled order */
 	for (i = 0; i < 10; i++)
 		v[i] = snap(T0 + (int64_t)((i * 7) % 10) * 3600, 0, 0);
@@ -91,13 +86,9 @@ test_buckets(void)
 {
 	struct store_keep_in v[6];
 	uint32_t why[6];
-	struct store_policy p;
+	struct store_policy p = {
+	    .weekly = 2, .monthly = 2, .yearly = 2, .hourly = 1 };
 
-	memset(&p, 0, sizeof(p));
-	p.weekly = 2;
-	p.monthly = 2;
-	p.yearly = 2;
-	p.hourly = 1;
 	v[0] = snap(T0, 0, 0);			/* Thu 2025-11-27 */
 	v[1] = snap(T0 + 3 * DAY, 0, 0);	/* Sun 2025-11-30 */
 	v[2] = snap(T0 + 4 * DAY, 0, 0);	/* Mon 2025-12-01 */
@@ -124,15 +115,12 @@ test_flood(void)
 	size_t n = 1000 + 10 + 5;
 	struct store_keep_in *v = calloc(n, sizeof(*v));
 	uint32_t *why = calloc(n, sizeof(*why));
-	struct store_policy p;
+	struct store_policy p = { .last = 3, .daily = 7 };
 	size_t i;
 
 	CHECK(v != NULL && why != NULL);
 	if (v == NULL || why == NULL)
 		goto out;
-	memset(&p, 0, sizeof(p));
-	p.last = 3;
-	p.daily = 7;
 	for (i = 0; i < 10; i++)
 		v[i] = snap(T0 + (int64_t)i * DAY, 1, 0);
 	for (i = 0; i < 5; i++)
@@ -159,10 +147,8 @@ test_flagged(void)
 {
 	struct store_keep_in v[6];
 	uint32_t why[6];
-	struct store_policy p;
+	struct store_policy p = { .last = 2 };
 
-	memset(&p, 0, sizeof(p));
-	p.last = 2;
 	v[0] = snap(T0, 1, 0);
 	v[1] = snap(T0 + 10, 1, 0);
 	v[2] = snap(T0 + 20, 1, STORE_SNAP_BEFORE_KEY);
@@ -196,11 +182,10 @@ test_horizon(void)
 {
 	static struct store_keep_in v[1600];
 	static uint32_t why[1600];
-	struct store_policy p;
+	struct store_policy p = { 0 };
 	size_t n = 1600;
 	uint64_t h;
 
-	memset(&p, 0, sizeof(p));
 	CHECK(store_policy_horizon(&p) == 0);
 	p.within = 90;
 	CHECK(store_policy_horizon(&p) == 90);

@@ -187,29 +187,54 @@ open_store(size_t cache_size, struct store **s)
 	return fixture_open(store_dir, &o, PASS, s);
 }
 
+/* first_snap(s, l): ${s}'s first snapshot, its list in *${l}; NULL: none. */
+static const struct store_snap *
+first_snap(struct store *s, struct store_snap_list **l)
+{
+	CHECK(store_snapshots(s, l) == 0);
+	return *l != NULL ? store_snap_list_get(*l, 0) : NULL;
+}
+
+/* files/data/big in an open store; big_close() frees what it holds. */
+struct big {
+	struct store *s;
+	struct store_snap_list *l;
+	struct store_tree *t;	/* the tree ${e} points into */
+	struct store_entry e;
+};
+
 /*
- * open_big(cache_size, s, l, t, e): open the store (open_store()) and
- * find files/data/big in its snapshot: *${e} is its entry, which points
- * into the tree *${t}; the caller frees ${t}, ${l} and ${s}, set even on
- * failure.  Returns 0, or -1 (a CHECK failed or the file is not there).
+ * open_big(cache_size, f): open the store (open_store()) into ${f} and
+ * find files/data/big in its snapshot: ${f}->e.  Returns 0, or -1 (a
+ * CHECK failed or the file is not there); the caller calls big_close()
+ * either way.
  */
 static int
-open_big(size_t cache_size, struct store **s, struct store_snap_list **l,
-    struct store_tree **t, struct store_entry *e)
+open_big(size_t cache_size, struct big *f)
 {
 	const struct store_snap *sn;
 	size_t idx;
 
-	CHECK(open_store(cache_size, s) == 0);
-	if (*s == NULL)
+	memset(f, 0, sizeof(*f));
+	CHECK(open_store(cache_size, &f->s) == 0);
+	if (f->s == NULL)
 		return -1;
-	CHECK(store_snapshots(*s, l) == 0);
-	sn = *l ? store_snap_list_get(*l, 0) : NULL;
-	if (sn == NULL || store_resolve(*s, &sn->root, "files/data/big", t,
-	    &idx) != 0 || *t == NULL)
+	sn = first_snap(f->s, &f->l);
+	if (sn == NULL || store_resolve(f->s, &sn->root, "files/data/big",
+	    &f->t, &idx) != 0 || f->t == NULL)
 		return -1;
-	*e = *store_tree_entry(*t, idx);
+	f->e = *store_tree_entry(f->t, idx);
 	return 0;
+}
+
+/* big_close(f): free what ${f} holds, and NULL it. */
+static void
+big_close(struct big *f)
+{
+	store_tree_free(f->t);
+	store_snap_list_free(f->l);
+	store_close(f->s);
+	memset(f, 0, sizeof(*f));
 }
 
 /* ---- the kinds of packs, and willneed ---- */
@@ -284,11 +309,31 @@ collect_trees(struct kinds *k, const struct store_ref *ref)
 	store_tree_free(t);
 }
 
+/* trees_of(k, s, ref): ${k} afresh, with the trees below ${ref} in ${s}. */
+static void
+trees_of(struct kinds *k, struct store *s, const struct store_ref *ref)
+{
+	memset(k, 0, sizeof(*k));
+	k->s = s;
+	collect_trees(k, ref);
+}
+
+/* hints_count(s): count ${s}'s willneed hints until s->be->ops = real_ops. */
+static void
+hints_count(struct store *s)
+{
+	static struct backend_ops counting;
+
+	real_ops = s->be->ops;
+	counting = *real_ops;
+	counting.willneed = count_willneed;
+	s->be->ops = &counting;
+}
+
 static void
 test_kinds(struct store *s, const struct store_snap *sn,
     struct store_entry *big_out, struct store_tree **big_tree)
 {
-	static struct backend_ops counting;
 	struct kinds k;
 	struct store_tree *t = NULL;
 	size_t idx;
@@ -296,14 +341,8 @@ test_kinds(struct store *s, const struct store_snap *sn,
 	int kind;
 	int n_tree_packs = 0;
 
-	memset(&k, 0, sizeof(k));
-	k.s = s;
-	real_ops = s->be->ops;
-	counting = *real_ops;
-	counting.willneed = count_willneed;
-	s->be->ops = &counting;
-
-	collect_trees(&k, &sn->root.tree);
+	hints_count(s);
+	trees_of(&k, s, &sn->root.tree);
 	/* root, files/, data/, dir/ and one per small file's directory */
 	CHECK(k.n_tree_ids == 4 + N_SMALL);
 	CHECK(n_willneed == (int)k.n_tree_ids);
@@ -352,7 +391,6 @@ test_kinds(struct store *s, const struct store_snap *sn,
 static void
 test_learned(void)
 {
-	static struct backend_ops counting;
 	struct store *s = NULL;
 	struct store_snap_list *l = NULL;
 	const struct store_snap *sn;
@@ -364,22 +402,15 @@ test_learned(void)
 	if (s == NULL)
 		return;
 	CHECK(store_index_sync(s, 1) == 0);
-	CHECK(store_snapshots(s, &l) == 0);
-	sn = l != NULL ? store_snap_list_get(l, 0) : NULL;
-	if (sn == NULL)
+	if ((sn = first_snap(s, &l)) == NULL)
 		goto out;
 	CHECK(index_chunk_get(s->ix, sn->root.tree.id, &loc) == 0);
 	CHECK(index_pack_kind(s->ix, loc.pack, &kind) == 0 &&
 	    kind == INDEX_PACK_DATA);
 
-	memset(&k, 0, sizeof(k));
-	k.s = s;
-	real_ops = s->be->ops;
-	counting = *real_ops;
-	counting.willneed = count_willneed;
-	s->be->ops = &counting;
+	hints_count(s);
 	n_willneed = 0;
-	collect_trees(&k, &sn->root.tree);
+	trees_of(&k, s, &sn->root.tree);
 	s->be->ops = real_ops;
 	CHECK(k.n_tree_ids == 4 + N_SMALL);
 	CHECK(n_willneed == (int)k.n_tree_ids);
@@ -401,12 +432,9 @@ test_learned(void)
 		return;
 	CHECK(index_pack_kind(s->ix, loc.pack, &kind) == 0 &&
 	    kind == INDEX_PACK_TREES);
-	memset(&k, 0, sizeof(k));
-	k.s = s;
-	CHECK(store_snapshots(s, &l) == 0);
-	sn = l != NULL ? store_snap_list_get(l, 0) : NULL;
-	if (sn != NULL)
-		collect_trees(&k, &sn->root.tree);
+	if ((sn = first_snap(s, &l)) == NULL)
+		goto out;
+	trees_of(&k, s, &sn->root.tree);
 	CHECK(s->n_learned == 0);
 	CHECK(index_chunk_each(s->ix, kind_of_chunk, &k) == 0);
 	CHECK(k.n_unknown == 0 && k.n_trees_in_data == 0 &&
@@ -415,10 +443,7 @@ test_learned(void)
 	/* A pack learned that has left the index by the time it would be
 	 * recorded needs no recording: it does not keep its slot. */
 	CHECK(store_index_sync(s, 1) == 0);
-	memset(&k, 0, sizeof(k));
-	k.s = s;
-	if (sn != NULL)
-		collect_trees(&k, &sn->root.tree);
+	trees_of(&k, s, &sn->root.tree);
 	CHECK(s->n_learned == 1);
 	CHECK(index_clear(s->ix) == 0);
 	store_readahead_trees(s, 1u << 20);
@@ -507,9 +532,7 @@ test_treecopy(void)
 	CHECK(open_store(0, &s) == 0);
 	if (s == NULL)
 		return;
-	CHECK(store_snapshots(s, &l) == 0);
-	sn = l != NULL ? store_snap_list_get(l, 0) : NULL;
-	if (sn == NULL)
+	if ((sn = first_snap(s, &l)) == NULL)
 		goto out;
 	CHECK(index_chunk_get(s->ix, sn->root.tree.id, &loc) == 0);
 	log_hex(loc.pack, 32, hex);
@@ -522,10 +545,8 @@ test_treecopy(void)
 	remote.get = count_get;
 	s->be->ops = &remote;
 
-	memset(&k, 0, sizeof(k));
-	k.s = s;
 	n_pack_gets = 0;
-	collect_trees(&k, &sn->root.tree);
+	trees_of(&k, s, &sn->root.tree);
 	CHECK(n_pack_gets == (int)k.n_tree_ids);
 
 	/* Fetched in pieces of 777 bytes: as many GETs, the same bytes. */
@@ -547,10 +568,8 @@ test_treecopy(void)
 	}
 	CHECK(n_files == 1);
 
-	memset(&k, 0, sizeof(k));
-	k.s = s;
 	n_pack_gets = 0;
-	collect_trees(&k, &sn->root.tree);
+	trees_of(&k, s, &sn->root.tree);
 	CHECK(k.n_tree_ids == 4 + N_SMALL);
 	CHECK(n_pack_gets == 0);
 
@@ -563,9 +582,7 @@ test_treecopy(void)
 		if (f != NULL)
 			fclose(f);
 	}
-	memset(&k, 0, sizeof(k));
-	k.s = s;
-	collect_trees(&k, &sn->root.tree);
+	trees_of(&k, s, &sn->root.tree);
 	CHECK(k.n_tree_ids == 4 + N_SMALL);
 	CHECK(n_pack_gets > 0);
 	CHECK(access(copy, F_OK) != 0);
@@ -674,11 +691,8 @@ seq_read(void *arg)
 static void
 test_prefetch(void)
 {
-	struct store *s = NULL;
-	struct store_snap_list *l = NULL;
+	struct big bg = { 0 };
 	const struct store_snap *sn = NULL;
-	struct store_tree *t = NULL;
-	struct store_entry big_e;
 	struct seq_reader sr[N_READERS];
 	pthread_t th[N_READERS];
 	uint8_t b[64];
@@ -689,41 +703,37 @@ test_prefetch(void)
 	/* A fresh store: nothing decrypted, and no thread yet. */
 	n0 = n_threads_settled(1);
 	CHECK(n0 == 1);
-	CHECK(open_store(64u << 20, &s) == 0);
-	if (s == NULL)
+	CHECK(open_store(64u << 20, &bg.s) == 0);
+	if (bg.s == NULL)
 		return;
 	CHECK(n_threads() == n0);
-	CHECK(store_snapshots(s, &l) == 0 && store_snap_list_len(l) == 1);
-	if (l == NULL || (sn = store_snap_list_get(l, 0)) == NULL)
+	CHECK(store_snapshots(bg.s, &bg.l) == 0 &&
+	    store_snap_list_len(bg.l) == 1);
+	if (bg.l == NULL || (sn = store_snap_list_get(bg.l, 0)) == NULL)
 		goto out;
-	test_kinds(s, sn, &big_e, &t);
-	if (t == NULL)
+	test_kinds(bg.s, sn, &bg.e, &bg.t);
+	if (bg.t == NULL)
 		goto out;
-	CHECK(big_e.n_extents >= 6);
+	CHECK(bg.e.n_extents >= 6);
 	CHECK(n_threads() == n0 + PREFETCH_THREADS);
 
 	/* That read of extent 0 queued 1 and 2: after the pool is done,
 	 * they are in the cache, each decrypted once, 3 wasn't. */
-	store_prefetch_drain(s);
-	CHECK(atomic_load(&s->n_prefetched) == PREFETCH_AHEAD);
-	for (size_t i = 0; i < big_e.n_extents && i < 4; i++)
-		CHECK((cache_read(s->cache, big_e.extents[i].ref.key, 0, b,
+	store_prefetch_drain(bg.s);
+	CHECK(atomic_load(&bg.s->n_prefetched) == PREFETCH_AHEAD);
+	for (size_t i = 0; i < bg.e.n_extents && i < 4; i++)
+		CHECK((cache_read(bg.s->cache, bg.e.extents[i].ref.key, 0, b,
 		    sizeof(b), &got) == 0) == (i <= PREFETCH_AHEAD));
 	/* Reading on where that read ended doubles the window: 2 (in the
 	 * cache already) to 5 are loaded, each once, 6 is not. */
-	CHECK(store_read(s, &big_e, big_e.extents[1].off, b, sizeof(b),
-	    &got) == 0 && memcmp(b, big + big_e.extents[1].off, got) == 0);
-	store_prefetch_drain(s);
-	CHECK(atomic_load(&s->n_prefetched) == 2 * PREFETCH_AHEAD + 1);
-	for (size_t i = 0; i < big_e.n_extents && i < 7; i++)
-		CHECK((cache_read(s->cache, big_e.extents[i].ref.key, 0, b,
+	CHECK(store_read(bg.s, &bg.e, bg.e.extents[1].off, b, sizeof(b),
+	    &got) == 0 && memcmp(b, big + bg.e.extents[1].off, got) == 0);
+	store_prefetch_drain(bg.s);
+	CHECK(atomic_load(&bg.s->n_prefetched) == 2 * PREFETCH_AHEAD + 1);
+	for (size_t i = 0; i < bg.e.n_extents && i < 7; i++)
+		CHECK((cache_read(bg.s->cache, bg.e.extents[i].ref.key, 0, b,
 		    sizeof(b), &got) == 0) == (i <= 1 + 2 * PREFETCH_AHEAD));
-	store_tree_free(t);
-	t = NULL;
-	store_snap_list_free(l);
-	l = NULL;
-	store_close(s);
-	s = NULL;
+	big_close(&bg);
 	CHECK(n_threads_settled(n0) == n0);
 
 	/* Sequentially, by one reader and then by several at once:
@@ -732,12 +742,12 @@ test_prefetch(void)
 	    N_READERS - 1) {
 		unsigned long n_opens;
 
-		if (open_big(64u << 20, &s, &l, &t, &big_e) < 0)
+		if (open_big(64u << 20, &bg) < 0)
 			goto out;
-		n_opens = atomic_load(&s->n_chunk_opens);
+		n_opens = atomic_load(&bg.s->n_chunk_opens);
 		for (int i = 0; i < n_readers; i++) {
-			sr[i].s = s;
-			sr[i].e = &big_e;
+			sr[i].s = bg.s;
+			sr[i].e = &bg.e;
 			sr[i].piece = (size_t)(rng() % (300u << 10)) + 4096;
 			sr[i].n_bad = 0;
 			CHECK(pthread_create(&th[i], NULL, seq_read,
@@ -749,20 +759,13 @@ test_prefetch(void)
 			ok = ok && sr[i].n_bad == 0;
 		}
 		CHECK(ok);
-		store_prefetch_drain(s);
-		CHECK(atomic_load(&s->n_chunk_opens) - n_opens ==
-		    big_e.n_extents);
-		store_tree_free(t);
-		t = NULL;
-		store_snap_list_free(l);
-		l = NULL;
-		store_close(s);
-		s = NULL;
+		store_prefetch_drain(bg.s);
+		CHECK(atomic_load(&bg.s->n_chunk_opens) - n_opens ==
+		    bg.e.n_extents);
+		big_close(&bg);
 	}
 out:
-	store_tree_free(t);
-	store_snap_list_free(l);
-	store_close(s);
+	big_close(&bg);
 }
 
 /* A file of ${size} bytes whose first extent has id ${tag}...: enough
@@ -849,24 +852,21 @@ test_window(void)
 static void
 test_pin(void)
 {
-	struct store *s = NULL;
-	struct store_snap_list *l = NULL;
-	struct store_tree *t = NULL;
-	struct store_entry e;
+	struct big bg;
 	struct store_entry holed;
 	struct store_extent *ext = NULL;
 	struct store_pin p;
 	size_t got;
 	int ok = 1;
 
-	if (open_big(16u << 20, &s, &l, &t, &e) < 0)
+	if (open_big(16u << 20, &bg) < 0)
 		goto out;
 	for (int n = 0; n < 300; n++) {
 		uint64_t off = rng() % (BIG_LEN + 100);
 		size_t len = (size_t)(rng() % (3u << 20)) + 1;
 		size_t k = 0;
 
-		if (store_read_pin(s, &e, off, len, &p, &got) != 0) {
+		if (store_read_pin(bg.s, &bg.e, off, len, &p, &got) != 0) {
 			ok = 0;
 			continue;
 		}
@@ -881,46 +881,42 @@ test_pin(void)
 		}
 		if (k != got)
 			ok = 0;
-		store_unpin(s, &p);
+		store_unpin(bg.s, &p);
 	}
 	CHECK(ok);
 	/* Every extent at once: more than STORE_PIN_MAX of them. */
-	CHECK(e.n_extents > STORE_PIN_MAX);
-	CHECK(store_read_pin(s, &e, 0, BIG_LEN, &p, &got) == -ERANGE);
+	CHECK(bg.e.n_extents > STORE_PIN_MAX);
+	CHECK(store_read_pin(bg.s, &bg.e, 0, BIG_LEN, &p, &got) == -ERANGE);
 	/* A hole in front: -ERANGE, where store_read() gives zeros. */
-	holed = e;
-	if ((ext = calloc(e.n_extents, sizeof(*ext))) == NULL)
+	holed = bg.e;
+	if ((ext = calloc(bg.e.n_extents, sizeof(*ext))) == NULL)
 		goto out;
-	memcpy(ext, e.extents, e.n_extents * sizeof(*ext));
-	for (size_t i = 0; i < e.n_extents; i++)
+	memcpy(ext, bg.e.extents, bg.e.n_extents * sizeof(*ext));
+	for (size_t i = 0; i < bg.e.n_extents; i++)
 		ext[i].off += 4096;
 	holed.extents = ext;
 	holed.size = BIG_LEN + 4096;
-	CHECK(store_read_pin(s, &holed, 100, 10, &p, &got) == -ERANGE);
-	CHECK(store_read_pin(s, &holed, 4000, 200, &p, &got) == -ERANGE);
-	CHECK(store_read_pin(s, &holed, 4096, 200, &p, &got) == 0 &&
+	CHECK(store_read_pin(bg.s, &holed, 100, 10, &p, &got) == -ERANGE);
+	CHECK(store_read_pin(bg.s, &holed, 4000, 200, &p, &got) == -ERANGE);
+	CHECK(store_read_pin(bg.s, &holed, 4096, 200, &p, &got) == 0 &&
 	    got == 200 && p.n_iov == 1 &&
 	    memcmp(p.iov[0].iov_base, big, 200) == 0);
 	if (got == 200)
-		store_unpin(s, &p);
+		store_unpin(bg.s, &p);
 	/* The end of the file. */
-	CHECK(store_read_pin(s, &e, BIG_LEN, 10, &p, &got) == 0 && got == 0);
-	store_unpin(s, &p);
+	CHECK(store_read_pin(bg.s, &bg.e, BIG_LEN, 10, &p, &got) == 0 &&
+	    got == 0);
+	store_unpin(bg.s, &p);
 out:
 	free(ext);
-	store_tree_free(t);
-	store_snap_list_free(l);
-	store_close(s);
+	big_close(&bg);
 }
 
 /* A damaged chunk ahead of the reader: the read of it still fails. */
 static void
 test_damage(void)
 {
-	struct store *s = NULL;
-	struct store_snap_list *l = NULL;
-	struct store_tree *t = NULL;
-	struct store_entry e;
+	struct big bg;
 	struct chunk_loc loc;
 	uint8_t *buf = NULL;
 	char path[300];
@@ -929,10 +925,10 @@ test_damage(void)
 	size_t got;
 	FILE *f;
 
-	if (open_big(64u << 20, &s, &l, &t, &e) < 0)
+	if (open_big(64u << 20, &bg) < 0)
 		goto out;
 	/* Flip a byte in the middle of extent 2's blob. */
-	if (index_chunk_get(s->ix, e.extents[2].ref.id, &loc) != 0)
+	if (index_chunk_get(bg.s->ix, bg.e.extents[2].ref.id, &loc) != 0)
 		goto out;
 	pack_name(loc.pack, name);
 	snprintf(path, sizeof(path), "%s/%s", store_dir, name);
@@ -946,34 +942,32 @@ test_damage(void)
 	fputc(c ^ 1, f);
 	fclose(f);
 	/* A fresh store, so the dir backend sees the file as it is now
-	 * (the tree ${t}, which ${e} points into, is ours to keep). */
-	store_snap_list_free(l);
-	l = NULL;
-	store_close(s);
-	CHECK(open_store(64u << 20, &s) == 0);
-	if (s == NULL)
+	 * (the tree ${bg.t}, which ${bg.e} points into, is ours to keep). */
+	store_snap_list_free(bg.l);
+	bg.l = NULL;
+	store_close(bg.s);
+	CHECK(open_store(64u << 20, &bg.s) == 0);
+	if (bg.s == NULL)
 		goto out;
-	if ((buf = malloc(e.extents[0].len)) == NULL)
+	if ((buf = malloc(bg.e.extents[0].len)) == NULL)
 		goto out;
 	/* Reading extent 0 prefetches 1 and 2; 2 fails quietly, and the
 	 * read that needs it reports it, once. */
 	n_auth_logs = 0;
-	CHECK(store_read(s, &e, 0, buf, e.extents[0].len, &got) == 0 &&
+	CHECK(store_read(bg.s, &bg.e, 0, buf, bg.e.extents[0].len, &got) == 0 &&
 	    memcmp(buf, big, got) == 0);
-	store_prefetch_drain(s);
-	CHECK(store_read(s, &e, e.extents[1].off, buf, 10, &got) == 0 &&
-	    memcmp(buf, big + e.extents[1].off, 10) == 0);
+	store_prefetch_drain(bg.s);
+	CHECK(store_read(bg.s, &bg.e, bg.e.extents[1].off, buf, 10,
+	    &got) == 0 && memcmp(buf, big + bg.e.extents[1].off, 10) == 0);
 	CHECK(n_auth_logs == 0);
-	CHECK(store_read(s, &e, e.extents[2].off, buf, 10, &got) ==
+	CHECK(store_read(bg.s, &bg.e, bg.e.extents[2].off, buf, 10, &got) ==
 	    -EBADMSG);
 	CHECK(n_auth_logs == 1);
-	CHECK(store_read(s, &e, e.extents[3].off, buf, 10, &got) == 0 &&
-	    memcmp(buf, big + e.extents[3].off, 10) == 0);
+	CHECK(store_read(bg.s, &bg.e, bg.e.extents[3].off, buf, 10,
+	    &got) == 0 && memcmp(buf, big + bg.e.extents[3].off, 10) == 0);
 out:
 	free(buf);
-	store_tree_free(t);
-	store_snap_list_free(l);
-	store_close(s);
+	big_close(&bg);
 }
 
 int

@@ -49,7 +49,7 @@ test_offline(void)
 	struct backend *be = NULL;
 	time_t t0;
 
-	opts.s3_endpoint = "http://127.0.0.1:9";
+	opts.s3.endpoint = "http://127.0.0.1:9";
 	setenv("AWS_ACCESS_KEY_ID", "AK", 1);
 	setenv("AWS_SECRET_ACCESS_KEY", "SK", 1);
 	setenv("AMBER_S3_RETRIES", "1", 1);
@@ -57,9 +57,9 @@ test_offline(void)
 	CHECK(s3_open("s3://", &opts, 0, &be) == -EINVAL);
 	CHECK(s3_open("s3://Bad_Bucket/p", &opts, 0, &be) == -EINVAL);
 	CHECK(s3_open("file:///x", &opts, 0, &be) == -EINVAL);
-	opts.s3_endpoint = "ftp://127.0.0.1:9";
+	opts.s3.endpoint = "ftp://127.0.0.1:9";
 	CHECK(s3_open("s3://b/p", &opts, 0, &be) == -EINVAL);
-	opts.s3_endpoint = "http://127.0.0.1:9";
+	opts.s3.endpoint = "http://127.0.0.1:9";
 
 	/* Nobody listens on port 9 (discard): -EIO, after one retry. */
 	t0 = time(NULL);
@@ -86,23 +86,23 @@ test_offline(void)
 		    "http://s3.localhost:9" };
 
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-			opts.s3_endpoint = bad[i];
+			opts.s3.endpoint = bad[i];
 			t0 = time(NULL);
 			CHECK(s3_open("s3://b/p", &opts, 0, &be) == -EINVAL);
 			CHECK(time(NULL) - t0 < 2);
 		}
 		for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-			opts.s3_endpoint = good[i];
+			opts.s3.endpoint = good[i];
 			CHECK(s3_open("s3://b/p", &opts, 0, &be) == -EIO);
 		}
 		/* Virtual-host style: the host connected to is checked. */
-		opts.s3_endpoint = "http://127.0.0.1:9";
-		opts.s3_virtual_host = 1;
+		opts.s3.endpoint = "http://127.0.0.1:9";
+		opts.s3.is_virtual_host = 1;
 		CHECK(s3_open("s3://b/p", &opts, 0, &be) == -EINVAL);
-		opts.s3_endpoint = "http://localhost:9";
+		opts.s3.endpoint = "http://localhost:9";
 		CHECK(s3_open("s3://b/p", &opts, 0, &be) == -EIO);
-		opts.s3_virtual_host = 0;
-		opts.s3_endpoint = "http://127.0.0.1:9";
+		opts.s3.is_virtual_host = 0;
+		opts.s3.endpoint = "http://127.0.0.1:9";
 	}
 
 	/* A credentials file the group or others may read. */
@@ -116,23 +116,23 @@ test_offline(void)
 		CHECK(write(fd, creds, strlen(creds)) ==
 		    (ssize_t)strlen(creds));
 		close(fd);
-		opts.s3_credentials = path;
+		opts.s3.credentials = path;
 		CHECK(chmod(path, 0640) == 0);
 		CHECK(s3_open("s3://b/p", &opts, 0, &be) == -EACCES);
 		CHECK(chmod(path, 0604) == 0);
 		CHECK(s3_open("s3://b/p", &opts, 0, &be) == -EACCES);
 		CHECK(chmod(path, 0600) == 0);
 		CHECK(s3_open("s3://b/p", &opts, 0, &be) == -EIO);
-		opts.s3_credentials = NULL;
+		opts.s3.credentials = NULL;
 		unlink(path);
 	}
 
 	/* No credentials at all. */
 	unsetenv("AWS_ACCESS_KEY_ID");
 	CHECK(s3_open("s3://b/p", &opts, 0, &be) == -EACCES);
-	opts.s3_credentials = "/nonexistent/credentials";
+	opts.s3.credentials = "/nonexistent/credentials";
 	CHECK(s3_open("s3://b/p", &opts, 0, &be) == -ENOENT);
-	opts.s3_credentials = NULL;
+	opts.s3.credentials = NULL;
 	CHECK(be == NULL);
 }
 
@@ -190,10 +190,31 @@ stop_fn(void *ctx, const char *key, uint64_t size)
 	return ++*(int *)ctx == 3 ? 42 : 0;
 }
 
+/* What test_write() puts as "config" (27 bytes, the NUL too). */
+static const uint8_t config[] = "amber config v1 0123456789";
+
+/*
+ * get_is(be, key, version, off, len, want, n): the GET of up to ${len}
+ * bytes at ${off} of ${key} (of ${version}; NULL: the newest) gives the
+ * ${n} bytes ${want}.
+ */
+static int
+get_is(struct backend *be, const char *key, const char *version,
+    uint64_t off, uint64_t len, const void *want, size_t n)
+{
+	uint8_t *buf = NULL;
+	size_t got = 0;
+	int ok;
+
+	ok = be->ops->get(be, key, version, off, len, &buf, &got) == 0 &&
+	    got == n && (n == 0 || memcmp(buf, want, n) == 0);
+	free(buf);
+	return ok;
+}
+
 static void
 test_write(const char *lock, const char *plain)
 {
-	static const uint8_t config[] = "amber config v1 0123456789";
 	struct backend *be = NULL;
 	struct backend *be2 = NULL;
 	struct par par[8];
@@ -226,25 +247,12 @@ test_write(const char *lock, const char *plain)
 	CHECK(be->ops->put(be, "config", config, sizeof(config)) == -EEXIST);
 	CHECK(be->ops->stat(be, "config", &size) == 0 &&
 	    size == sizeof(config));
-	CHECK(be->ops->get(be, "config", NULL, 0, UINT64_MAX, &buf,
-	    &got) == 0);
-	CHECK(got == sizeof(config) && memcmp(buf, config, got) == 0);
-	free(buf);
-	buf = NULL;
-	CHECK(be->ops->get(be, "config", NULL, 6, 6, &buf, &got) == 0);
-	CHECK(got == 6 && memcmp(buf, "config", 6) == 0);
-	free(buf);
-	buf = NULL;
-	CHECK(be->ops->get(be, "config", NULL, 20, UINT64_MAX, &buf,
-	    &got) == 0);
-	CHECK(got == sizeof(config) - 20 && memcmp(buf, config + 20, got) ==
-	    0);
-	free(buf);
-	buf = NULL;
-	CHECK(be->ops->get(be, "config", NULL, 1000, 10, &buf, &got) == 0 &&
-	    got == 0);
-	free(buf);
-	buf = NULL;
+	CHECK(get_is(be, "config", NULL, 0, UINT64_MAX, config,
+	    sizeof(config)));
+	CHECK(get_is(be, "config", NULL, 6, 6, "config", 6));
+	CHECK(get_is(be, "config", NULL, 20, UINT64_MAX, config + 20,
+	    sizeof(config) - 20));
+	CHECK(get_is(be, "config", NULL, 1000, 10, "", 0));
 	CHECK(be->ops->get(be, "nothing", NULL, 0, UINT64_MAX, &buf, &got) ==
 	    -ENOENT);
 	CHECK(be->ops->stat(be, "nothing", &size) == -ENOENT);
@@ -289,17 +297,13 @@ test_write(const char *lock, const char *plain)
 		struct backend_opts vo = opts;
 		char url[128];
 
-		vo.s3_endpoint = getenv("S3_ENDPOINT_VHOST");
-		vo.s3_virtual_host = 1;
+		vo.s3.endpoint = getenv("S3_ENDPOINT_VHOST");
+		vo.s3.is_virtual_host = 1;
 		snprintf(url, sizeof(url), "s3://%s/st", lock);
 		CHECK(s3_open(url, &vo, 0, &be2) == 0);
 		if (be2 != NULL) {
 			CHECK(be2->ops->put(be2, "packs/vh", config, 5) == 0);
-			CHECK(be2->ops->get(be2, "config", NULL, 0, 5, &buf,
-			    &got) == 0 && got == 5 && memcmp(buf, config, 5) ==
-			    0);
-			free(buf);
-			buf = NULL;
+			CHECK(get_is(be2, "config", NULL, 0, 5, config, 5));
 			be2->ops->close(be2);
 			be2 = NULL;
 		}
@@ -331,8 +335,6 @@ test_read(const char *lock)
 	struct backend *be = NULL;
 	struct backend_version *v = NULL;
 	struct count c;
-	uint8_t *buf = NULL;
-	size_t got = 0;
 	size_t n = 0;
 	uint64_t size = 0;
 
@@ -345,25 +347,16 @@ test_read(const char *lock)
 		CHECK(v[0].is_latest && !v[1].is_latest);
 		CHECK(!v[0].is_delete_marker && !v[1].is_delete_marker);
 		/* ...and the first one is still there, byte for byte. */
-		CHECK(be->ops->get(be, "config", v[1].id, 0, UINT64_MAX, &buf,
-		    &got) == 0);
-		CHECK(got == 27 && memcmp(buf, "amber config v1", 15) == 0);
-		free(buf);
-		buf = NULL;
-		CHECK(be->ops->get(be, "config", v[0].id, 0, UINT64_MAX, &buf,
-		    &got) == 0);
-		CHECK(got == 6 && memcmp(buf, "EVIL!\n", 6) == 0);
-		free(buf);
-		buf = NULL;
+		CHECK(get_is(be, "config", v[1].id, 0, UINT64_MAX, config,
+		    sizeof(config)));
+		CHECK(get_is(be, "config", v[0].id, 0, UINT64_MAX, "EVIL!\n",
+		    6));
 	}
 	free(v);
 	v = NULL;
 	/* A read without a version gives the original, not the overwrite. */
-	CHECK(be->ops->get(be, "config", NULL, 0, UINT64_MAX, &buf, &got) ==
-	    0);
-	CHECK(got == 27 && memcmp(buf, "amber config v1", 15) == 0);
-	free(buf);
-	buf = NULL;
+	CHECK(get_is(be, "config", NULL, 0, UINT64_MAX, config,
+	    sizeof(config)));
 	CHECK(be->ops->stat(be, "config", &size) == 0 && size == 27);
 	memset(&c, 0, sizeof(c));
 	CHECK(be->ops->list(be, "", count_fn, &c) == 0);
@@ -378,10 +371,7 @@ test_read(const char *lock)
 		    v[1].size == 4);
 	free(v);
 	v = NULL;
-	CHECK(be->ops->get(be, "packs/00/a", NULL, 1, 2, &buf, &got) == 0);
-	CHECK(got == 2 && memcmp(buf, "AA", 2) == 0);
-	free(buf);
-	buf = NULL;
+	CHECK(get_is(be, "packs/00/a", NULL, 1, 2, "AA", 2));
 	CHECK(be->ops->stat(be, "packs/00/a", &size) == 0 && size == 4);
 	memset(&c, 0, sizeof(c));
 	CHECK(be->ops->list(be, "packs/00/", count_fn, &c) == 0 && c.n == 1);
@@ -407,7 +397,7 @@ test_protect(const char *lock, const char *days)
 int
 main(int argc, char **argv)
 {
-	opts.s3_endpoint = getenv("S3_ENDPOINT");
+	opts.s3.endpoint = getenv("S3_ENDPOINT");
 	if (argc == 1)
 		test_offline();
 	else if (argc == 4 && strcmp(argv[1], "write") == 0)

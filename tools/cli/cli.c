@@ -44,19 +44,19 @@ cli_common_opt(struct cli_common *c, int opt, const char *arg)
 		c->index_dir = arg;
 		return 1;
 	case CLI_OPT_S3_ENDPOINT:
-		c->s3_endpoint = arg;
+		c->s3.endpoint = arg;
 		return 1;
 	case CLI_OPT_JSON:
 		c->is_json = 1;
 		return 1;
 	case CLI_OPT_S3_CREDENTIALS:
-		c->s3_credentials = arg;
+		c->s3.credentials = arg;
 		return 1;
 	case CLI_OPT_S3_VIRTUAL_HOST:
-		c->is_s3_virtual_host = 1;
+		c->s3.is_virtual_host = 1;
 		return 1;
 	case CLI_OPT_S3_INSECURE_HTTP:
-		c->is_s3_insecure_http = 1;
+		c->s3.is_insecure_http = 1;
 		return 1;
 	case CLI_OPT_KEY_ID:
 		c->key_id = arg;
@@ -232,10 +232,7 @@ cli_store_opts(const struct cli_common *c, struct store_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->index_dir = c->index_dir;
-	o->s3_endpoint = c->s3_endpoint;
-	o->s3_credentials = c->s3_credentials;
-	o->s3_virtual_host = c->is_s3_virtual_host;
-	o->s3_insecure_http = c->is_s3_insecure_http;
+	o->s3 = c->s3;
 	o->no_index_update = c->no_index_update;
 	o->key_id = c->key_id;
 	o->uploads = c->uploads;
@@ -417,24 +414,27 @@ out:
 	return r;
 }
 
+void
+cli_found_free(struct cli_found *f)
+{
+	store_tree_free(f->parent);
+	store_snap_list_free(f->list);
+	free(f->path);
+	memset(f, 0, sizeof(*f));
+}
+
 int
 cli_find(const char *cmd, struct store *s, const char *arg,
-    struct store_snap_list **list, const struct store_snap **snap,
-    struct store_tree **parent, const struct store_entry **entry)
+    struct cli_found *out)
 {
-	struct store_snap_list *l = NULL;
-	struct store_tree *t = NULL;
 	const struct store_snap *sn = NULL;
 	char *spec = NULL;
-	char *path = NULL;
+	char *path;
 	size_t idx = 0;
 	int r;
 
-	*list = NULL;
-	*snap = NULL;
-	*parent = NULL;
-	*entry = NULL;
-	if ((r = cli_split_spec(arg, &spec, &path)) < 0) {
+	memset(out, 0, sizeof(*out));
+	if ((r = cli_split_spec(arg, &spec, &out->path)) < 0) {
 		if (r == -ENOMEM)
 			cli_err(cmd, "out of memory");
 		else
@@ -443,7 +443,8 @@ cli_find(const char *cmd, struct store *s, const char *arg,
 		r = r == -ENOMEM ? CLI_EXIT_ERROR : CLI_EXIT_USAGE;
 		goto out;
 	}
-	if ((r = store_snapshots(s, &l)) < 0) {
+	path = out->path;
+	if ((r = store_snapshots(s, &out->list)) < 0) {
 		if (r == -EACCES)
 			cli_err(cmd, "this key cannot read snapshots");
 		else
@@ -452,7 +453,7 @@ cli_find(const char *cmd, struct store *s, const char *arg,
 		r = cli_exit_status(r);
 		goto out;
 	}
-	if ((r = store_snap_find(l, spec, &sn)) < 0) {
+	if ((r = store_snap_find(out->list, spec, &sn)) < 0) {
 		if (r == -EINVAL)
 			cli_err(cmd, "%s: ambiguous snapshot id prefix", spec);
 		else if (r == -ENOENT && strcmp(spec, "latest") == 0)
@@ -464,7 +465,8 @@ cli_find(const char *cmd, struct store *s, const char *arg,
 		r = cli_exit_status(r);
 		goto out;
 	}
-	if ((r = store_resolve(s, &sn->root, path, &t, &idx)) < 0) {
+	if ((r = store_resolve(s, &sn->root, path, &out->parent,
+	    &idx)) < 0) {
 		if (r == -ENOENT)
 			cli_err(cmd, "%s:%s: no such file or directory",
 			    sn->name, path);
@@ -476,27 +478,20 @@ cli_find(const char *cmd, struct store *s, const char *arg,
 		r = cli_exit_status(r);
 		goto out;
 	}
-	if (t != NULL) {
-		if (idx >= store_tree_len(t)) {
+	out->snap = sn;
+	if (out->parent != NULL) {
+		if (idx >= store_tree_len(out->parent)) {
 			cli_err(cmd, "%s:%s: not found", sn->name, path);
 			r = CLI_EXIT_ERROR;
 			goto out;
 		}
-		*entry = store_tree_entry(t, idx);
+		out->entry = store_tree_entry(out->parent, idx);
 	} else {
-		*entry = &sn->root;
+		out->entry = &sn->root;
 	}
-	*list = l;
-	*snap = sn;
-	*parent = t;
-	l = NULL;
-	t = NULL;
 	r = 0;
 out:
-	store_tree_free(t);
-	store_snap_list_free(l);
 	free(spec);
-	free(path);
 	return r;
 }
 

@@ -51,13 +51,12 @@ struct cli_common {
 	const char *passphrase_file;	/* --passphrase-file F */
 	const char *key_file;		/* --key-file F */
 	const char *index_dir;		/* --index-dir D */
-	const char *s3_endpoint;	/* --s3-endpoint URL */
 	int is_json;			/* --json */
 	int is_quiet;			/* -q, --quiet */
 	int is_help;			/* -h, --help */
-	const char *s3_credentials;	/* --s3-credentials F (CLI_S3_...) */
-	int is_s3_virtual_host;		/* --s3-virtual-host (CLI_S3_...) */
-	int is_s3_insecure_http;	/* --insecure-http (CLI_S3_...) */
+	/* --s3-endpoint URL, and (CLI_S3_...) --s3-credentials F,
+	 * --s3-virtual-host, --insecure-http */
+	struct store_s3_opts s3;
 	int no_index_update;		/* set by commands, not an option */
 	const char *key_id;		/* --key-id HEX */
 	int is_verbose;			/* --verbose */
@@ -240,18 +239,30 @@ int cli_open(const char *cmd, const char *location,
  */
 int cli_split_spec(const char *arg, char **snap, char **path);
 
+/* What cli_find() resolved; cli_found_free() frees it. */
+struct cli_found {
+	struct store_snap_list *list;	/* the store's snapshots */
+	const struct store_snap *snap;	/* borrowed from list */
+	struct store_tree *parent;	/* the tree holding entry; NULL: root */
+	const struct store_entry *entry;	/* in parent, or snap's root */
+	char *path;			/* PATH as cli_split_spec() gives it */
+};
+
 /*
- * cli_find(cmd, s, arg, list, snap, parent, entry):
+ * cli_find(cmd, s, arg, out):
  * Resolve "SNAPSHOT[:PATH]" in the open, unlocked store ${s}: the
- * snapshot list is read into *${list} (caller frees), *${snap} borrowed
- * from it, and the entry is *${entry}: either borrowed from the tree
- * *${parent} (the caller frees it with store_tree_free()), or, for the empty
- * PATH, the snapshot's root with *${parent} NULL.  Prints one line on
- * failure and returns the exit status to use, or 0.
+ * snapshot list is read into ${out}->list, ${out}->snap borrowed from
+ * it, and the entry is ${out}->entry: either borrowed from the tree
+ * ${out}->parent, or, for the empty PATH, the snapshot's root with
+ * ${out}->parent NULL.  The caller frees ${out} with cli_found_free(),
+ * whatever the outcome.  Prints one line on failure and returns the exit
+ * status to use, or 0.
  */
 int cli_find(const char *cmd, struct store *s, const char *arg,
-    struct store_snap_list **list, const struct store_snap **snap,
-    struct store_tree **parent, const struct store_entry **entry);
+    struct cli_found *out);
+
+/* cli_found_free(f): free what ${f} holds (not ${f}); NULLs it. */
+void cli_found_free(struct cli_found *f);
 
 /*
  * cli_json_bytes(o, key, buf, len):

@@ -34,10 +34,8 @@ cmd_cat(int argc, char **argv)
 		CLI_S3_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct store_snap_list *l = NULL;
-	struct store_tree *parent = NULL;
-	const struct store_snap *sn = NULL;
-	const struct store_entry *e = NULL;
+	struct cli_found f = { 0 };
+	const struct store_entry *e;
 	struct cli_common c;
 	struct store *s = NULL;
 	uint8_t *buf = NULL;
@@ -51,8 +49,9 @@ cmd_cat(int argc, char **argv)
 	spec = argv[optind + 1];
 	if ((r = cli_open(argv[0], argv[optind], &c, 1, &s)) != 0)
 		goto out;
-	if ((r = cli_find(argv[0], s, spec, &l, &sn, &parent, &e)) != 0)
+	if ((r = cli_find(argv[0], s, spec, &f)) != 0)
 		goto out;
+	e = f.entry;
 	if (e->type == STORE_LNK) {
 		if ((r = io_write_all(STDOUT_FILENO, e->target,
 		    e->target_len)) < 0)
@@ -101,8 +100,7 @@ write_error:
 	r = CLI_EXIT_ERROR;
 out:
 	free(buf);
-	store_tree_free(parent);
-	store_snap_list_free(l);
+	cli_found_free(&f);
 	store_close(s);
 	return r;
 }

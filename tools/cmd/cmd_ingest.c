@@ -26,6 +26,22 @@
 #define CMD "amber ingest"
 #define FILE_MAX ((size_t)16 << 20)	/* a sources file */
 
+/* The options of both forms: the snapshot's own, then the run's. */
+#define HELP_SNAPSHOT							\
+    "  --tag T                tag the snapshot (repeatable)\n"		\
+    "  --host H               the host name to record (default: this host)\n" \
+    "  --time RFC3339         the snapshot's time (default: now)\n"
+
+#define HELP_RUN							\
+    "  --json                 print the summary as JSON on stdout\n"	\
+    "  --metrics-file F       write the run's figures to F for Prometheus'\n" \
+    "                         textfile collector, whatever the outcome\n" \
+    "  --uploads N            put N packs at once, on threads of their\n" \
+    "                         own (default: 4 on S3; on a local store the\n" \
+    "                         sealing threads write them)\n"		\
+    CLI_COMMON_HELP							\
+    CLI_S3_HELP
+
 static const char usage[] =
     "usage: amber ingest STORE SOURCE... [OPTIONS]\n"
     "\n"
@@ -39,21 +55,12 @@ static const char usage[] =
     "                         see amber ingest --sources F --help\n"
     "\n"
     "options:\n"
-    "  --tag T                tag the snapshot (repeatable)\n"
-    "  --host H               the host name to record (default: this host)\n"
-    "  --time RFC3339         the snapshot's time (default: now)\n"
+    HELP_SNAPSHOT
     "  --exclude PATTERN      skip files matching the fnmatch(3) PATTERN\n"
     "                         (name or path below the source; repeatable)\n"
     "  --exclude-file F       read patterns from F, one a line\n"
     "  --one-file-system      do not descend into other file systems\n"
-    "  --json                 print the summary as JSON on stdout\n"
-    "  --metrics-file F       write the run's figures to F for Prometheus'\n"
-    "                         textfile collector, whatever the outcome\n"
-    "  --uploads N            put N packs at once, on threads of their\n"
-    "                         own (default: 4 on S3; on a local store the\n"
-    "                         sealing threads write them)\n"
-    CLI_COMMON_HELP
-    CLI_S3_HELP
+    HELP_RUN
     "\n"
     "Exit status: 0 done; 3 committed, but some input could not be read;\n"
     "1 failure; 2 usage; 4 wrong passphrase or key.\n";
@@ -71,17 +78,8 @@ static const char usage_sources[] =
     "  --allow-clone-host H   clone from host H too, when a forge lists it\n"
     "                         (repeatable; H is HOST or HOST:PORT)\n"
     "  --check                only check FILE, then exit (0 valid, 2 not)\n"
-    "  --tag T                tag the snapshot (repeatable)\n"
-    "  --host H               the host name to record (default: this host)\n"
-    "  --time RFC3339         the snapshot's time (default: now)\n"
-    "  --json                 print the summary as JSON on stdout\n"
-    "  --metrics-file F       write the run's figures to F for Prometheus'\n"
-    "                         textfile collector, whatever the outcome\n"
-    "  --uploads N            put N packs at once, on threads of their\n"
-    "                         own (default: 4 on S3; on a local store the\n"
-    "                         sealing threads write them)\n"
-    CLI_COMMON_HELP
-    CLI_S3_HELP
+    HELP_SNAPSHOT
+    HELP_RUN
     "\n"
     "Exit status: 0 done; 3 committed, but a source is stale, failed or\n"
     "partial; 1 failure; 2 usage or a bad sources file; 4 wrong key.\n";

@@ -140,10 +140,7 @@ cmd_init(int argc, char **argv)
 	if ((r = cli_args(argv[0], &c, usage, argc, 1)) >= 0)
 		return r;
 	location = argv[optind];
-	o.s3_endpoint = c.s3_endpoint;
-	o.s3_credentials = c.s3_credentials;
-	o.s3_virtual_host = c.is_s3_virtual_host;
-	o.s3_insecure_http = c.is_s3_insecure_http;
+	o.s3 = c.s3;
 	if (c.key_file != NULL) {
 		cli_err(argv[0], "--key-file: a new store needs a passphrase");
 		return CLI_EXIT_USAGE;

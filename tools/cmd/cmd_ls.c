@@ -243,14 +243,9 @@ cmd_ls(int argc, char **argv)
 		{ "escape", no_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct store_snap_list *l = NULL;
-	struct store_tree *parent = NULL;
-	const struct store_snap *sn = NULL;
-	const struct store_entry *e = NULL;
+	struct cli_found f = { 0 };
 	struct cli_common c;
 	struct ls ls;
-	char *spec = NULL;
-	char *path = NULL;
 	int64_t sec = 0;
 	uint32_t nsec = 0;
 	size_t old;
@@ -284,23 +279,21 @@ cmd_ls(int argc, char **argv)
 	ls.is_json = c.is_json;
 	if ((r = cli_open(argv[0], argv[optind], &c, 1, &ls.s)) != 0)
 		goto out;
-	if ((r = cli_find(argv[0], ls.s, argv[optind + 1], &l, &sn, &parent,
-	    &e)) != 0)
+	if ((r = cli_find(argv[0], ls.s, argv[optind + 1], &f)) != 0)
 		goto out;
-	ls.snap = sn->name;
-	/* cli_find() accepted the argument: it splits again. */
-	if ((r = cli_split_spec(argv[optind + 1], &spec, &path)) < 0 ||
-	    (r = mtime_at(ls.s, sn, path, &sec, &nsec)) < 0) {
+	ls.snap = f.snap->name;
+	if ((r = mtime_at(ls.s, f.snap, f.path, &sec, &nsec)) < 0) {
 		cli_err(argv[0], "%s", cli_strerror(r));
 		r = cli_exit_status(r);
 		goto out;
 	}
-	if (e->type == STORE_DIR) {
-		r = list_dir(&ls, e, 0, sec, nsec);
+	if (f.entry->type == STORE_DIR) {
+		r = list_dir(&ls, f.entry, 0, sec, nsec);
 	} else {
 		/* One entry that is not a directory: show it alone. */
-		if ((r = path_push(&ls, e->name, e->name_len, &old)) == 0)
-			print_entry(&ls, e, sec, nsec);
+		if ((r = path_push(&ls, f.entry->name, f.entry->name_len,
+		    &old)) == 0)
+			print_entry(&ls, f.entry, sec, nsec);
 	}
 	if (r < 0) {
 		cli_err(argv[0], "%s", cli_strerror(r));
@@ -311,10 +304,7 @@ cmd_ls(int argc, char **argv)
 out:
 	r = cli_flush(argv[0], r);
 	free(ls.path);
-	free(spec);
-	free(path);
-	store_tree_free(parent);
-	store_snap_list_free(l);
+	cli_found_free(&f);
 	store_close(ls.s);
 	return r;
 }

@@ -1009,11 +1009,10 @@ restore_opts(int argc, char **argv, struct cli_common *c, struct restore *r)
 int
 cmd_restore(int argc, char **argv)
 {
-	struct store_snap_list *l = NULL;
-	struct store_tree *parent = NULL;
+	struct cli_found f = { 0 };
 	struct store_tree *top = NULL;
-	const struct store_snap *sn = NULL;
-	const struct store_entry *e = NULL;
+	const struct store_snap *sn;
+	const struct store_entry *e;
 	struct cli_common c;
 	struct restore r;
 	const char *target;
@@ -1045,9 +1044,10 @@ cmd_restore(int argc, char **argv)
 	cli_raise_fd_limit();
 	if ((rc = cli_open(argv[0], argv[optind], &c, 1, &r.s)) != 0)
 		goto out;
-	if ((rc = cli_find(argv[0], r.s, argv[optind + 1], &l, &sn, &parent,
-	    &e)) != 0)
+	if ((rc = cli_find(argv[0], r.s, argv[optind + 1], &f)) != 0)
 		goto out;
+	sn = f.snap;
+	e = f.entry;
 	r.snap = sn->name;
 	if ((r.buf = malloc(RESTORE_BUF)) == NULL) {
 		rc = -ENOMEM;
@@ -1064,7 +1064,7 @@ cmd_restore(int argc, char **argv)
 	}
 	pt.tv_sec = (time_t)psec;
 	pt.tv_nsec = (long)pnsec;
-	if (parent == NULL) {
+	if (f.parent == NULL) {
 		/* The whole snapshot: its top-level directories. */
 		if ((rc = store_tree_read(r.s, &e->tree, &top)) < 0) {
 			cli_err(argv[0], "%s: cannot read the root: %s",
@@ -1118,8 +1118,7 @@ out:
 	free(spec);
 	free(path);
 	store_tree_free(top);
-	store_tree_free(parent);
-	store_snap_list_free(l);
+	cli_found_free(&f);
 	store_close(r.s);
 	return rc;
 }

@@ -47,7 +47,6 @@ fcache_decode(const uint8_t *v, size_t len, const struct fcache_stat *st,
 {
 	struct store_extent *ext;
 	const uint8_t *p;
-	uint64_t end = 0;
 	uint64_t size;
 	uint32_t n;
 
@@ -68,16 +67,9 @@ fcache_decode(const uint8_t *v, size_t len, const struct fcache_stat *st,
 		return -ESTALE;
 	if ((ext = calloc(n ? n : 1, sizeof(*ext))) == NULL)
 		return -ENOMEM;
-	p = v + FCACHE_HDR_LEN;
-	for (uint32_t i = 0; i < n; i++, p += FCACHE_EXT_LEN) {
-		store_extent_get(p, &ext[i]);
-		if (ext[i].len == 0 || ext[i].len > STORE_CHUNK_MAX ||
-		    ext[i].off < end || ext[i].off > size ||
-		    size - ext[i].off < ext[i].len) {
-			free(ext);
-			return -EBADMSG;
-		}
-		end = ext[i].off + ext[i].len;
+	if (store_extents_get(v + FCACHE_HDR_LEN, n, size, ext) < 0) {
+		free(ext);
+		return -EBADMSG;
 	}
 	*out = ext;
 	*n_out = n;

@@ -75,7 +75,6 @@ blob_val_decode(const uint8_t *v, size_t len, uint64_t *size,
     struct store_extent **ext, size_t *n)
 {
 	struct store_extent *e = NULL;
-	const uint8_t *p;
 	uint64_t at = 0;
 	uint64_t sz;
 	uint32_t cnt;
@@ -90,17 +89,13 @@ blob_val_decode(const uint8_t *v, size_t len, uint64_t *size,
 		return -EBADMSG;
 	if (cnt && (e = calloc(cnt, sizeof(*e))) == NULL)
 		return -ENOMEM;
-	p = v + BLOB_VAL_HDR;
-	for (uint32_t i = 0; i < cnt; i++) {
-		store_extent_get(p, &e[i]);
-		p += EXT_VAL_LEN;
-		if (e[i].off != at || e[i].len == 0 ||
-		    e[i].len > STORE_CHUNK_MAX || sz - at < e[i].len) {
-			free(e);
-			return -EBADMSG;
-		}
-		at += e[i].len;
+	if (store_extents_get(v + BLOB_VAL_HDR, cnt, sz, e) < 0) {
+		free(e);
+		return -EBADMSG;
 	}
+	/* Sorted and disjoint inside [0, size): no gap if they sum to it. */
+	for (uint32_t i = 0; i < cnt; i++)
+		at += e[i].len;
 	if (at != sz) {
 		free(e);
 		return -EBADMSG;
