@@ -118,6 +118,17 @@ END {
 			if (has(mt[i], "cat_mount_mbs"))
 				printf " %s %s", mt[i], v[mt[i], "cat_mount_mbs"]
 		printf "\n"
+		if (has("amber", "diff_first_s"))
+			printf "first touch: diff -r on a fresh mount, store in " \
+			    "the page cache %s s [%s], again on that mount %s s; " \
+			    "plain trees warm %s s [%s]; first/plain %s " \
+			    "(goal <= 2)\n", v["amber", "diff_first_s"],
+			    f("amber", "diff_first_runs", "%s"),
+			    f("amber", "diff_second_s", "%s"),
+			    f("plain", "diff_warm_s", "%s"),
+			    f("plain", "diff_warm_runs", "%s"),
+			    ratio(num("amber", "diff_first_s"),
+			    num("plain", "diff_warm_s"))
 		printf "medians of repeated runs; each run:"
 		for (i = 1; i <= nm; i++)
 			if (has(mt[i], "find_cold_runs"))
