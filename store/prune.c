@@ -251,15 +251,19 @@ pack_scan_one(void *ctx, const char *key, uint64_t size)
 
 	if (pack_name_parse(key, h) < 0)
 		return 0;	/* not a pack's name: not ours to touch */
-	if (fstatat(ps->dirfd, key, &sb, AT_SYMLINK_NOFOLLOW) != 0)
-		sb.st_mtime = INT64_MAX;	/* unknown: young */
+	/* The age of a live pack is looked at only if it would be
+	 * repacked for its live bytes: a stat per such pack, not per pack. */
 	if (idset_has(ps->live, h)) {
 		ps->st->n_packs_live++;
 		ps->st->bytes_packs_live += size;
+		if (!repack_wants(ps->rp, h, size, INT64_MIN) ||
+		    fstatat(ps->dirfd, key, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+			return 0;
 		r = repack_consider(ps->rp, h, size, sb.st_mtime);
 		return r < 0 ? r : 0;
 	}
-	if (sb.st_mtime > ps->cutoff) {
+	if (fstatat(ps->dirfd, key, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    sb.st_mtime > ps->cutoff) {
 		ps->st->n_packs_young++;
 		ps->st->bytes_packs_young += size;
 		return 0;
