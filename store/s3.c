@@ -583,6 +583,38 @@ out:
 	return r;
 }
 
+/* As protect, to a date given: at least ${until}. */
+static int
+s3_retain(struct backend *be, const char *key, int64_t until)
+{
+	struct s3 *s = s3_of(be);
+	struct http_response resp = HTTP_RESPONSE_INIT;
+	struct orig o;
+	char fk[S3_KEY_MAX + 1];
+	char buf[32];
+	const char *cur;
+	int64_t t = 0;
+	int r;
+
+	if (s->is_locked == 0)
+		return 0;
+	if ((r = s3_full_key(s, key, fk, sizeof(fk))) < 0 ||
+	    (r = original(s, fk, &o)) < 0)
+		return r;
+	if ((r = s3_head(s, fk, o.version, &resp)) < 0 ||
+	    (r = s3_status(s, "HEAD", fk, &resp)) < 0)
+		goto out;
+	cur = http_response_header(&resp,
+	    "x-amz-object-lock-retain-until-date");
+	if (cur != NULL && s3_parse_time(cur, &t) == 0 && t >= until)
+		goto out;
+	s3_format_time(until, buf, sizeof(buf));
+	r = put_retention(s, fk, o.version, buf);
+out:
+	http_response_fini(&resp);
+	return r;
+}
+
 void
 s3_free(struct s3 *s)
 {
@@ -639,5 +671,6 @@ const struct backend_ops s3_ops = {
 	NULL,	/* set_immutable: Object Lock does that on S3 */
 	NULL,	/* list_keys: a listing gives the sizes anyway */
 	NULL,	/* stamp: none */
+	s3_retain,
 };
 
