@@ -543,30 +543,27 @@ put_retention(struct s3 *s, const char *fk, const char *version,
 }
 
 /*
- * Only the original version is extended: it is the one every read uses
- * (see original()); newer versions are overwrites or identical copies.
+ * Lengthen the lock of ${key} to ${until}, unless it is locked in
+ * COMPLIANCE mode until ${need} or later already.  Only the original
+ * version is extended: it is the one every read uses (see original());
+ * newer versions are overwrites or identical copies.
  */
 static int
-s3_protect(struct backend *be, const char *key)
+retain_to(struct s3 *s, const char *key, int64_t need, int64_t until)
 {
-	struct s3 *s = s3_of(be);
 	struct http_response resp = HTTP_RESPONSE_INIT;
 	struct orig o;
 	char fk[S3_KEY_MAX + 1];
-	char until[32];
+	char buf[32];
 	const char *mode;
 	const char *cur;
-	int64_t need;
 	int64_t t = 0;
 	int r;
 
-	if (s->retention_secs == 0 || s->is_locked == 0)
-		return 0;
 	if ((r = s3_full_key(s, key, fk, sizeof(fk))) < 0)
 		return r;
 	if ((r = original(s, fk, &o)) < 0)
 		return r;
-	need = (int64_t)time(NULL) + (int64_t)s->retention_secs;
 	if ((r = s3_head(s, fk, o.version, &resp)) < 0 ||
 	    (r = s3_status(s, "HEAD", fk, &resp)) < 0)
 		goto out;
@@ -576,11 +573,22 @@ s3_protect(struct backend *be, const char *key)
 	if (mode != NULL && strcmp(mode, "COMPLIANCE") == 0 && cur != NULL &&
 	    s3_parse_time(cur, &t) == 0 && t >= need)
 		goto out;
-	s3_format_time(s3_lock_until(s), until, sizeof(until));
-	r = put_retention(s, fk, o.version, until);
+	s3_format_time(until, buf, sizeof(buf));
+	r = put_retention(s, fk, o.version, buf);
 out:
 	http_response_fini(&resp);
 	return r;
+}
+
+static int
+s3_protect(struct backend *be, const char *key)
+{
+	struct s3 *s = s3_of(be);
+
+	if (s->retention_secs == 0 || s->is_locked == 0)
+		return 0;
+	return retain_to(s, key, (int64_t)time(NULL) +
+	    (int64_t)s->retention_secs, s3_lock_until(s));
 }
 
 /* As protect, to a date given: at least ${until}. */
@@ -588,31 +596,10 @@ static int
 s3_retain(struct backend *be, const char *key, int64_t until)
 {
 	struct s3 *s = s3_of(be);
-	struct http_response resp = HTTP_RESPONSE_INIT;
-	struct orig o;
-	char fk[S3_KEY_MAX + 1];
-	char buf[32];
-	const char *cur;
-	int64_t t = 0;
-	int r;
 
 	if (s->is_locked == 0)
 		return 0;
-	if ((r = s3_full_key(s, key, fk, sizeof(fk))) < 0 ||
-	    (r = original(s, fk, &o)) < 0)
-		return r;
-	if ((r = s3_head(s, fk, o.version, &resp)) < 0 ||
-	    (r = s3_status(s, "HEAD", fk, &resp)) < 0)
-		goto out;
-	cur = http_response_header(&resp,
-	    "x-amz-object-lock-retain-until-date");
-	if (cur != NULL && s3_parse_time(cur, &t) == 0 && t >= until)
-		goto out;
-	s3_format_time(until, buf, sizeof(buf));
-	r = put_retention(s, fk, o.version, buf);
-out:
-	http_response_fini(&resp);
-	return r;
+	return retain_to(s, key, until, until);
 }
 
 void
