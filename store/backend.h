@@ -130,6 +130,13 @@ struct backend_ops {
 	 */
 	int (*stamp)(struct backend *be, const char *dir,
 	    uint8_t out[BACKEND_STAMP_LEN]);
+	/*
+	 * retain(be, key, until): lengthen the retention of the object as
+	 * first written to at least ${until} (seconds since the epoch);
+	 * never shortens.  -ENOENT if absent.  NULL where objects never
+	 * expire.
+	 */
+	int (*retain)(struct backend *be, const char *key, int64_t until);
 };
 
 /*

@@ -138,7 +138,7 @@ live_pack_of(void *ctx, const uint8_t id[32])
 
 int
 prune_live_packs(struct store *s, const struct store_ref *roots, size_t n,
-    struct idset *packs, uint64_t *n_chunks)
+    struct idset *packs, uint64_t *n_chunks, struct repack *rp)
 {
 	struct walk w;
 	struct live_packs lp;
@@ -149,6 +149,7 @@ prune_live_packs(struct store *s, const struct store_ref *roots, size_t n,
 	memset(&lp, 0, sizeof(lp));
 	w.s = s;
 	lp.s = s;
+	w.rp = lp.rp = rp;
 	lp.packs = *packs;
 	for (i = 0; i < n && r >= 0; i++)
 		r = walk_tree(&w, &roots[i], 0);
@@ -246,13 +247,20 @@ pack_scan_one(void *ctx, const char *key, uint64_t size)
 	struct pack_scan *ps = ctx;
 	uint8_t h[STORE_HASH_LEN];
 	struct stat sb;
+	int r;
 
 	if (pack_name_parse(key, h) < 0)
 		return 0;	/* not a pack's name: not ours to touch */
+	/* The age of a live pack is looked at only if it would be
+	 * repacked for its live bytes: a stat per such pack, not per pack. */
 	if (idset_has(ps->live, h)) {
 		ps->st->n_packs_live++;
 		ps->st->bytes_packs_live += size;
-		return repack_consider(ps->rp, key, h, size);
+		if (!repack_wants(ps->rp, h, size, INT64_MIN) ||
+		    fstatat(ps->dirfd, key, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+			return 0;
+		r = repack_consider(ps->rp, h, size, sb.st_mtime);
+		return r < 0 ? r : 0;
 	}
 	if (fstatat(ps->dirfd, key, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
 	    sb.st_mtime > ps->cutoff) {
@@ -271,9 +279,11 @@ retire(void *ctx, const uint8_t h[STORE_HASH_LEN], uint64_t size)
 {
 	struct pack_scan *ps = ctx;
 
+	int r;
+
 	ps->st->n_packs_live--;
 	ps->st->bytes_packs_live -= size;
-	return dead_push(ps, h, size);
+	return (r = dead_push(ps, h, size)) < 0 ? r : 1;
 }
 
 /* ---- the record of what expired ------------------------------------- */
@@ -506,8 +516,7 @@ store_prune(struct store *s, const struct store_prune_in *in,
 	if ((r = store_index_sync(s, 0)) < 0)
 		goto out;
 	ps.cutoff = (int64_t)time(NULL) - in->grace;
-	if ((r = repack_new(s, in->repack_threshold, ps.cutoff, dirfd,
-	    &ps.rp)) < 0)
+	if ((r = repack_new(s, in->repack_threshold, ps.cutoff, &ps.rp)) < 0)
 		goto out;
 	w.rp = lp.rp = ps.rp;
 	for (i = 0; i < in->n_keep; i++)

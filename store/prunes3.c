@@ -15,6 +15,18 @@
  * no kept snapshot references, older than the grace.  An expired
  * manifest still locked stays, and so do the packs it references, so
  * that no manifest left names a pack that went.
+ *
+ * Repacking (repack.c) is the local prune's too, with the pack's age
+ * from the listing (LastModified) and its lock read first: the new packs
+ * are locked at least as long as an ingest now would lock them (the
+ * policy's horizon) and as the longest lock of the packs repacked; once
+ * they are put and indexed, the old packs' locations are forgotten by
+ * this index, so that its ingests lengthen the new packs' locks, not
+ * theirs.  An old pack whose lock has ended is marked with the others;
+ * one still locked is left for a later run, where it is a pack no kept
+ * snapshot references (in this index) and goes as one.  Every repacked
+ * pack's lock is read again just before its marker: an ingest that
+ * reused one of its chunks in between has lengthened it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,8 +39,10 @@
 #include "index.h"
 #include "log.h"
 #include "pack.h"
+#include "repack.h"
 #include "s3i.h"
 #include "storei.h"
+#include "writer.h"
 
 /* One object that may go: its key (below the store's prefix), the
  * original version a read uses, its size. */
@@ -37,7 +51,9 @@ struct gone {
 	char version[128];
 	uint64_t size;
 	uint8_t h[STORE_HASH_LEN];	/* pack hash, or snapshot id */
+	int64_t until;		/* a pack to repack: its lock */
 	int is_pack;
+	int is_repacked;
 };
 
 struct plan {
@@ -140,7 +156,11 @@ struct run {
 	int64_t now;
 	struct plan go;		/* objects to mark, manifests first */
 	struct idset live;	/* packs a kept (or locked) manifest needs */
-	struct idset dead;	/* packs in go */
+	struct idset dead;	/* packs marked */
+	struct repack *rp;	/* NULL: no repacking */
+	struct plan cand;	/* the packs to repack, with their locks */
+	int64_t cand_until;	/* the longest of those locks */
+	struct idset moved;	/* repacked packs: locations to forget */
 	/* The root trees whose packs stay: the kept snapshots', then the
 	 * expired manifests still locked. */
 	struct store_ref *roots;
@@ -225,6 +245,41 @@ struct pack_acc {
 	int64_t cutoff;
 };
 
+/*
+ * A live pack, read whole from the listing: to be repacked?  Its lock is
+ * read first (a HEAD for each pack to repack only): the new packs must
+ * be locked at least as long.  One under a legal hold never goes, and
+ * one under a marker waits for the lifecycle rule: neither is repacked.
+ */
+static int
+repack_candidate(struct pack_acc *pa, const uint8_t h[STORE_HASH_LEN])
+{
+	struct run *rn = pa->rn;
+	struct key_acc *a = &pa->a;
+	struct gone *g;
+	int r;
+
+	if (a->is_hidden || !repack_wants(rn->rp, h, a->size, a->mtime))
+		return 0;
+	if ((g = plan_add(&rn->cand)) == NULL)
+		return -ENOMEM;
+	snprintf(g->key, sizeof(g->key), "%s",
+	    a->key + strlen(rn->s3->prefix));
+	snprintf(g->version, sizeof(g->version), "%s", a->version);
+	g->size = a->size;
+	g->is_pack = 1;
+	memcpy(g->h, h, STORE_HASH_LEN);
+	if ((r = lock_until(rn->s3, a->key, a->version, &g->until)) < 0 ||
+	    g->until == INT64_MAX) {
+		rn->cand.n--;
+		return r == -ENOENT ? 0 : r;
+	}
+	if (g->until > rn->cand_until)
+		rn->cand_until = g->until;
+	r = repack_consider(rn->rp, h, a->size, a->mtime);
+	return r < 0 ? r : 0;
+}
+
 /* Every version of a key seen: judge the pack. */
 static int
 pack_flush(struct pack_acc *pa)
@@ -245,7 +300,7 @@ pack_flush(struct pack_acc *pa)
 			    "its lock lasts", rn->s3->be.location, a->key);
 		rn->st->n_packs_live++;
 		rn->st->bytes_packs_live += a->size;
-		return 0;
+		return repack_candidate(pa, h);
 	}
 	if (a->is_hidden) {
 		rn->st->n_hidden++;
@@ -313,11 +368,66 @@ plan_packs(struct run *rn)
 		rn->go.v[k++] = *g;
 		rn->st->n_packs++;
 		rn->st->bytes_packs += g->size;
-		r = idset_add(&rn->dead, g->h);
 	}
 	if (r >= 0)
 		rn->go.n = k;
 	return r < 0 ? r : 0;
+}
+
+/* ---- repacking ------------------------------------------------------- */
+
+/*
+ * A pack repacked (repack.c): its live chunks have a checked copy in a
+ * pack that stays, put and indexed.  This index forgets its locations;
+ * it is marked with the others if its lock has ended (1), else left for
+ * a later run (0).
+ */
+static int
+retire(void *ctx, const uint8_t h[STORE_HASH_LEN], uint64_t size)
+{
+	struct run *rn = ctx;
+	const struct gone *c = NULL;
+	struct gone *g;
+	int r;
+
+	for (size_t i = 0; i < rn->cand.n && c == NULL; i++)
+		if (memcmp(rn->cand.v[i].h, h, STORE_HASH_LEN) == 0)
+			c = &rn->cand.v[i];
+	if (c == NULL)
+		return -EINVAL;	/* not one we named: cannot be */
+	if ((r = idset_add(&rn->moved, h)) < 0)
+		return r;
+	rn->st->n_packs_live--;
+	rn->st->bytes_packs_live -= size;
+	if (c->until > rn->now) {
+		rn->st->n_locked++;
+		rn->st->bytes_locked += size;
+		if (rn->in->locked != NULL)
+			rn->in->locked(rn->ctx, c->key, size, c->until);
+		return 0;
+	}
+	if ((g = plan_add(&rn->go)) == NULL)
+		return -ENOMEM;
+	*g = *c;
+	g->is_repacked = 1;
+	return 1;
+}
+
+static int
+repack_s3(struct run *rn)
+{
+	uint64_t old = 0;
+	int r;
+
+	if (rn->rp == NULL || rn->cand.n == 0)
+		return 0;
+	/* The new packs: locked as an ingest now locks what it writes, and
+	 * never shorter than any pack whose chunks they take. */
+	if (rn->cand_until > rn->now)
+		old = (uint64_t)(rn->cand_until - rn->now);
+	if (!rn->in->is_dry_run && (r = writer_lock_horizon(rn->s, old)) < 0)
+		return r;
+	return repack_run(rn->rp, rn->in->is_dry_run, retire, rn, rn->st);
 }
 
 /* ---- marking ---------------------------------------------------------- */
@@ -341,10 +451,61 @@ mark(struct s3 *s, const char *key)
 	return r;
 }
 
+/* Locations this index forgets: of packs marked, and of packs repacked. */
 static int
-is_dead(void *ctx, const uint8_t h[STORE_HASH_LEN])
+is_gone(void *ctx, const uint8_t h[STORE_HASH_LEN])
 {
-	return idset_has(ctx, h);
+	const struct run *rn = ctx;
+
+	return idset_has(&rn->dead, h) || idset_has(&rn->moved, h);
+}
+
+/*
+ * The index's note of the packs a repack retired here: marked later as
+ * unreferenced, such a pack keeps its row too (see mark_all()).
+ */
+static const char repacked_table[] = "repacked";
+
+static int
+note_repacked(void *ctx, const uint8_t h[STORE_HASH_LEN])
+{
+	(void)index_cache_put(ctx, repacked_table, h, STORE_HASH_LEN, "", 0);
+	return 0;
+}
+
+static int
+was_repacked(struct run *rn, const struct gone *g)
+{
+	return g->is_repacked || index_cache_get(rn->s->ix, repacked_table,
+	    g->h, STORE_HASH_LEN, NULL, NULL) == 0;
+}
+
+/*
+ * After a repack wrote packs (which takes time), a pack's lock is read
+ * again just before its marker: an ingest that reused one of its chunks
+ * since has lengthened it.  1 if it may still go, 0 if not (counted as
+ * locked, not as going), -errno.
+ */
+static int
+recheck(struct run *rn, const struct gone *g)
+{
+	char fk[S3_KEY_MAX + 1];
+	int r;
+
+	if (!g->is_pack || rn->st->n_packs_written == 0)
+		return 1;
+	rn->now = (int64_t)time(NULL);
+	if ((r = s3_full_key(rn->s3, g->key, fk, sizeof(fk))) < 0 ||
+	    (r = may_go(rn, fk, g)) != 0)
+		return r;
+	if (g->is_repacked) {
+		rn->st->n_packs_repacked--;
+		rn->st->bytes_packs_repacked -= g->size;
+	} else {
+		rn->st->n_packs--;
+		rn->st->bytes_packs -= g->size;
+	}
+	return 0;
 }
 
 static int
@@ -360,7 +521,8 @@ mark_all(struct run *rn)
 
 	/* The record first: every index rebuilds (and readers know the
 	 * parents it names expired) before any marker is put. */
-	if ((r = prune_record_write(rn->s, rn->in->drop, rn->in->n_drop)) < 0)
+	if (rn->go.n > 0 && (r = prune_record_write(rn->s, rn->in->drop,
+	    rn->in->n_drop)) < 0)
 		return r;
 	packs = calloc(rn->go.n + 1, sizeof(*packs));
 	snaps = calloc(rn->go.n + 1, sizeof(*snaps));
@@ -368,20 +530,34 @@ mark_all(struct run *rn)
 		r = -ENOMEM;
 		goto out;
 	}
+	(void)idset_each(&rn->moved, note_repacked, rn->s->ix);
 	/* Manifests first (plan order): a killed run leaves no manifest
 	 * that names a pack under a marker, and a rerun goes on. */
 	for (i = 0; i < rn->go.n; i++) {
 		const struct gone *g = &rn->go.v[i];
 
+		if ((r = recheck(rn, g)) <= 0) {
+			if (r < 0)
+				goto out;
+			continue;
+		}
 		if ((r = mark(rn->s3, g->key)) < 0)
 			goto out;
 		rn->st->n_markers++;
-		if (g->is_pack)
-			memcpy(packs[n_packs++], g->h, STORE_HASH_LEN);
-		else
+		if (!g->is_pack)
 			memcpy(snaps[n_snaps++], g->h, STORE_HASH_LEN);
+		else if ((r = idset_add(&rn->dead, g->h)) < 0)
+			goto out;
+		else if (!was_repacked(rn, g))
+			memcpy(packs[n_packs++], g->h, STORE_HASH_LEN);
 	}
-	if ((r = index_forget(rn->s->ix, is_dead, &rn->dead,
+	/* A pack repacked, marked or left (locked), keeps its row in the
+	 * index, so that no sync (nor verify) indexes it again while it is
+	 * listed: its chunks have their copies in the new packs; only its
+	 * locations go.  A pack marked otherwise is forgotten whole: a
+	 * sync indexes it again while it is listed, should an ingest
+	 * elsewhere have reused it. */
+	if ((r = index_forget(rn->s->ix, is_gone, rn,
 	    (const uint8_t (*)[STORE_HASH_LEN])packs, n_packs,
 	    (const uint8_t (*)[STORE_HASH_LEN])snaps, n_snaps)) < 0 ||
 	    (r = prune_index_stale(rn->s, &n_records)) < 0)
@@ -419,7 +595,9 @@ prune_s3(struct store *s, const struct store_prune_in *in,
 	 * every pack it reuses before it commits a manifest naming it, and
 	 * a pack is marked only once its lock has ended. */
 	if ((r = store_index_sync(s, 0)) < 0 ||
-	    (r = plan_manifests(&rn)) < 0)
+	    (r = plan_manifests(&rn)) < 0 ||
+	    (r = repack_new(s, in->repack_threshold, rn.now - in->grace,
+	    &rn.rp)) < 0)
 		goto out;
 	/*
 	 * This index forgot the packs an earlier prune marked; an ingest
@@ -429,29 +607,37 @@ prune_s3(struct store *s, const struct store_prune_in *in,
 	 * under a marker or not, and a second walk.
 	 */
 	r = prune_live_packs(s, rn.roots, rn.n_roots, &rn.live,
-	    &st->n_chunks_live);
+	    &st->n_chunks_live, rn.rp);
 	if (r == -EBADMSG) {
 		log_warn("%s: a kept snapshot names a chunk this index does "
 		    "not locate: rebuilding the index", s->be->location);
 		idset_fini(&rn.live);
 		memset(&rn.live, 0, sizeof(rn.live));
-		if ((r = store_index_sync(s, 1)) == 0)
+		repack_free(rn.rp);
+		rn.rp = NULL;
+		if ((r = store_index_sync(s, 1)) == 0 &&
+		    (r = repack_new(s, in->repack_threshold,
+		    rn.now - in->grace, &rn.rp)) == 0)
 			r = prune_live_packs(s, rn.roots, rn.n_roots,
-			    &rn.live, &st->n_chunks_live);
+			    &rn.live, &st->n_chunks_live, rn.rp);
 	}
-	if (r < 0 || (r = plan_packs(&rn)) < 0)
+	if (r < 0 || (r = plan_packs(&rn)) < 0 || (r = repack_s3(&rn)) < 0)
 		goto out;
 	for (i = 0; each != NULL && i < rn.go.n; i++)
 		each(ctx, rn.go.v[i].key, rn.go.v[i].size,
+		    rn.go.v[i].is_repacked ? STORE_PRUNE_REPACKED :
 		    rn.go.v[i].is_pack ? STORE_PRUNE_PACK :
 		    STORE_PRUNE_SNAPSHOT);
-	if (in->is_dry_run || rn.go.n == 0)
+	if (in->is_dry_run || (rn.go.n == 0 && rn.moved.n == 0))
 		goto out;
 	r = mark_all(&rn);
 out:
 	free(rn.go.v);
+	free(rn.cand.v);
 	free(rn.roots);
 	idset_fini(&rn.live);
 	idset_fini(&rn.dead);
+	idset_fini(&rn.moved);
+	repack_free(rn.rp);
 	return r;
 }

@@ -17,10 +17,8 @@
  * chunk with no sound copy keeps every pack it is located in.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "crypt.h"
 #include "idset.h"
@@ -60,7 +58,6 @@ struct repack {
 	struct store *s;
 	unsigned threshold;
 	int64_t cutoff;
-	int dirfd;
 	struct map refs;	/* live chunks */
 	struct map live;	/* live bytes of each pack */
 	uint8_t (*cand)[STORE_HASH_LEN];	/* the packs to repack */
@@ -135,7 +132,7 @@ map_get(struct map *m, const uint8_t id[STORE_HASH_LEN], int is_add, int *r)
 }
 
 int
-repack_new(struct store *s, unsigned threshold, int64_t cutoff, int dirfd,
+repack_new(struct store *s, unsigned threshold, int64_t cutoff,
     struct repack **out)
 {
 	struct repack *rp;
@@ -148,7 +145,6 @@ repack_new(struct store *s, unsigned threshold, int64_t cutoff, int dirfd,
 	rp->s = s;
 	rp->threshold = threshold > 100 ? 100 : threshold;
 	rp->cutoff = cutoff;
-	rp->dirfd = dirfd;
 	*out = rp;
 	return 0;
 }
@@ -208,16 +204,15 @@ repack_count(struct repack *rp, const struct chunk_loc *loc)
 }
 
 int
-repack_consider(struct repack *rp, const char *key,
-    const uint8_t h[STORE_HASH_LEN], uint64_t size)
+repack_wants(struct repack *rp, const uint8_t h[STORE_HASH_LEN],
+    uint64_t size, int64_t mtime)
 {
-	struct ment *m;
-	struct stat sb;
+	const struct ment *m;
 	uint64_t live;
 	int r;
 
-	if (rp == NULL)
-		return 0;
+	if (rp == NULL || mtime > rp->cutoff)
+		return 0;	/* young: as prune spares such packs */
 	/* A pack's live bytes: its live blobs and what a pack of them
 	 * alone would need besides (head, table, tail), so that a small
 	 * pack all live, such as one a repack wrote, is never repacked
@@ -228,12 +223,18 @@ repack_consider(struct repack *rp, const char *key,
 	    CRYPT_TAG_LEN + PACK_TAIL_LEN;
 	/* live / size < threshold / 100; no pack amber writes is larger
 	 * than PACK_MAX, so this does not overflow */
-	if (live >= size || size > PACK_MAX ||
-	    live * 100 >= (uint64_t)rp->threshold * size)
+	return live < size && size <= PACK_MAX &&
+	    live * 100 < (uint64_t)rp->threshold * size;
+}
+
+int
+repack_consider(struct repack *rp, const uint8_t h[STORE_HASH_LEN],
+    uint64_t size, int64_t mtime)
+{
+	int r;
+
+	if (!repack_wants(rp, h, size, mtime))
 		return 0;
-	if (fstatat(rp->dirfd, key, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
-	    sb.st_mtime > rp->cutoff)
-		return 0;	/* young: as prune spares such packs */
 	if (rp->n_cand == rp->cap_cand) {
 		size_t cap = rp->cap_cand ? 2 * rp->cap_cand : 64;
 		uint8_t (*c)[STORE_HASH_LEN] = realloc(rp->cand,
@@ -252,7 +253,7 @@ repack_consider(struct repack *rp, const char *key,
 		return r;
 	memcpy(rp->cand[rp->n_cand], h, STORE_HASH_LEN);
 	rp->cand_size[rp->n_cand++] = size;
-	return 0;
+	return 1;
 }
 
 /* ---- the new packs -------------------------------------------------- */
@@ -525,9 +526,12 @@ repack_run(struct repack *rp, int is_dry_run,
 	for (i = 0; i < n_gone; i++) {
 		if ((r = retire(ctx, gone[i], gone_size[i])) < 0)
 			goto out;
+		if (r == 0)
+			continue;	/* stays for now (an S3 lock) */
 		st->n_packs_repacked++;
 		st->bytes_packs_repacked += gone_size[i];
 	}
+	r = 0;
 out:
 	free(gone);
 	free(gone_size);

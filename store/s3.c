@@ -579,25 +579,23 @@ put_retention(struct s3 *s, const char *fk, const char *version,
 }
 
 /*
- * Only the original version is extended: it is the one every read uses
- * (see original()); newer versions are overwrites or identical copies.
+ * Lengthen the lock of ${key} to ${until}, unless it is locked in
+ * COMPLIANCE mode until ${need} or later already.  Only the original
+ * version is extended: it is the one every read uses (see original());
+ * newer versions are overwrites or identical copies.
  */
 static int
-s3_protect(struct backend *be, const char *key)
+retain_to(struct s3 *s, const char *key, int64_t need, int64_t until)
 {
-	struct s3 *s = s3_of(be);
 	struct http_response resp = HTTP_RESPONSE_INIT;
 	struct orig o;
 	char fk[S3_KEY_MAX + 1];
-	char until[32];
+	char buf[32];
 	const char *mode;
 	const char *cur;
-	int64_t need;
 	int64_t t = 0;
 	int r;
 
-	if (s->retention_secs == 0 || s->is_locked == 0)
-		return 0;
 	if ((r = s3_full_key(s, key, fk, sizeof(fk))) < 0)
 		return r;
 	need = (int64_t)time(NULL) + (int64_t)s->retention_secs;
@@ -614,11 +612,33 @@ s3_protect(struct backend *be, const char *key)
 	if (mode != NULL && strcmp(mode, "COMPLIANCE") == 0 && cur != NULL &&
 	    s3_parse_time(cur, &t) == 0 && t >= need)
 		goto out;
-	s3_format_time(s3_lock_until(s), until, sizeof(until));
-	r = put_retention(s, fk, o.version, until);
+	s3_format_time(until, buf, sizeof(buf));
+	r = put_retention(s, fk, o.version, buf);
 out:
 	http_response_fini(&resp);
 	return r;
+}
+
+static int
+s3_protect(struct backend *be, const char *key)
+{
+	struct s3 *s = s3_of(be);
+
+	if (s->retention_secs == 0 || s->is_locked == 0)
+		return 0;
+	return retain_to(s, key, (int64_t)time(NULL) +
+	    (int64_t)s->retention_secs, s3_lock_until(s));
+}
+
+/* As protect, to a date given: at least ${until}. */
+static int
+s3_retain(struct backend *be, const char *key, int64_t until)
+{
+	struct s3 *s = s3_of(be);
+
+	if (s->is_locked == 0)
+		return 0;
+	return retain_to(s, key, until, until);
 }
 
 void
@@ -678,5 +698,6 @@ const struct backend_ops s3_ops = {
 	NULL,	/* set_immutable: Object Lock does that on S3 */
 	NULL,	/* list_keys: a listing gives the sizes anyway */
 	NULL,	/* stamp: none */
+	s3_retain,
 };
 

@@ -269,9 +269,10 @@ int prune_expired_set(struct store *s, struct idset *out);
  */
 int prune_index_stale(struct store *s, uint64_t *n);
 /*
- * prune_live_packs(s, roots, n, packs, n_chunks) (prune.c): add to
+ * prune_live_packs(s, roots, n, packs, n_chunks, rp) (prune.c): add to
  * ${packs} every pack the index locates a chunk in that the trees
- * ${roots} reference; *${n_chunks}: how many chunks (trees too) that is.
+ * ${roots} reference; *${n_chunks}: how many chunks (trees too) that is;
+ * tell the repack ${rp} (may be NULL: repack.h) each chunk and location.
  * -EBADMSG if a tree cannot be read (then nothing may be deleted).
  * prune_record_write(s, drop, n) (prune.c): store the record, signed by
  * the master, that the snapshots ${drop} expired (pruned/<hex>).
@@ -280,8 +281,9 @@ int prune_index_stale(struct store *s, uint64_t *n);
 struct store_ref;
 struct store_prune_in;
 struct store_prune_stats;
+struct repack;
 int prune_live_packs(struct store *s, const struct store_ref *roots,
-    size_t n, struct idset *packs, uint64_t *n_chunks);
+    size_t n, struct idset *packs, uint64_t *n_chunks, struct repack *rp);
 int prune_record_write(struct store *s,
     const uint8_t (*drop)[STORE_HASH_LEN], size_t n);
 int prune_s3(struct store *s, const struct store_prune_in *in,

@@ -282,21 +282,21 @@ uploads_of(const struct store *s)
  * retention.  Without a policy, the retention.  A policy that cannot be
  * read fails the ingest.
  */
-static int
-lock_horizon(struct store *s)
+int
+writer_lock_horizon(struct store *s, uint64_t at_least)
 {
 	struct store_policy p;
 	uint64_t ret = config_retention_secs(&s->cfg);
-	uint64_t h;
+	uint64_t h = at_least;
 	int r;
 
 	if (s->be->ops->set_retention == NULL || ret == 0)
 		return 0;
-	if ((r = store_policy_get(s, &p)) == -ENOENT)
-		return 0;
-	if (r < 0)
+	if ((r = store_policy_get(s, &p)) < 0 && r != -ENOENT)
 		return r;
-	if ((h = store_policy_horizon(&p)) > ret)
+	if (r == 0 && store_policy_horizon(&p) > h)
+		h = store_policy_horizon(&p);
+	if (h > ret)
 		s->be->ops->set_retention(s->be, h);
 	return 0;
 }
@@ -314,7 +314,7 @@ store_writer_new(struct store *s, struct store_writer **out)
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return -ENOMEM;
 	w->s = s;
-	if ((r = lock_horizon(s)) < 0) {
+	if ((r = writer_lock_horizon(s, 0)) < 0) {
 		free(w);
 		return r;
 	}

@@ -39,4 +39,13 @@ struct pack_entry;
 int writer_pack_close(struct store *s, struct wb *pack,
     const struct pack_entry *e, size_t n, int kind);
 
+/*
+ * writer_lock_horizon(s, at_least): where the backend locks what is put
+ * (and the config has a retention), lock it from now on for the longest
+ * of the retention, the horizon of the policy that counts
+ * (store_policy_horizon()) and ${at_least} seconds.  Returns 0, or the
+ * error of reading the policy.  Also prunes3.c's, for a repack's packs.
+ */
+int writer_lock_horizon(struct store *s, uint64_t at_least);
+
 #endif

@@ -983,6 +983,19 @@ int store_policy_keep(const struct store_policy *p,
  */
 uint64_t store_policy_horizon(const struct store_policy *p);
 
+/*
+ * store_keep_lock(s, kept, n, horizon, n_objects): where the backend
+ * locks objects (S3 Object Lock), lengthen the lock of the manifest of
+ * each of the ${n} snapshots ${kept} to its time (or commit, if later,
+ * and never after now) + ${horizon} (at least the config's retention),
+ * and of every pack they reference to the latest of those; locks are
+ * never shortened.  For `amber policy set` with a longer horizon
+ * (amber-store(5), PRUNING on S3).  *${n_objects}: how many objects
+ * were looked at.  Returns 0 or -errno.
+ */
+int store_keep_lock(struct store *s, const struct store_snap *const *kept,
+    size_t n, uint64_t horizon, uint64_t *n_objects);
+
 /* The ${i}th STORE_KEEP_* rule and its name; NULL past the last. */
 const char *store_keep_name(size_t i, uint32_t *rule);
 

@@ -8,6 +8,8 @@
 #   s3_bucket NAME lock|plain
 #   s3req METHOD PATH [curl args]   -> $HTTP (status), $T/h, $T/b
 #   s3hdr NAME                      -> a header of the last s3req
+#   s3_prune_user BUCKET            -> prune() under the README's prune user
+#   s3_versions BUCKET PREFIX       -> $T/v (every version), $T/cur (current)
 top=${AMBER_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 B=${B:-build}
 AMBER=${AMBER:-$top/$B/amber}
@@ -133,4 +135,47 @@ s3_ingest_statement() {
 s3_policy() {
 	s3req PUT "/$1?policy=" --data-binary @"$2"
 	[ "$HTTP" = 204 ] || [ "$HTTP" = 200 ] || fail "put policy: $HTTP $(cat "$T/b")"
+}
+
+# s3_prune_user BUCKET: the README's prune credentials (user "prune":
+# delete markers, never a version delete; tests/s3/lifecycle.sh shows RGW
+# enforces the Deny) as the bucket policy, the owner ("amber") allowed to
+# read what prune writes, and to lengthen the locks of the packs a repack
+# writes when it ingests; prune() runs amber prune as that user.
+PK=PRUNE000000000000000A PS=prune0secret00000000000000000000000000000
+s3_prune_user() {
+	s3_user prune $PK $PS
+	cat >"$T/policy.json" <<P
+{"Version": "2012-10-17", "Statement": [{"Sid": "AmberPrune", "Effect": "Allow",
+ "Principal": {"AWS": ["arn:aws:iam:::user/prune"]},
+ "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket",
+  "s3:ListBucketVersions", "s3:GetBucketObjectLockConfiguration",
+  "s3:GetObjectRetention", "s3:PutObject", "s3:PutObjectRetention",
+  "s3:DeleteObject", "s3:GetLifecycleConfiguration"],
+ "Resource": ["arn:aws:s3:::$1", "arn:aws:s3:::$1/*"]},
+ {"Sid": "OwnerReadsWhatPruneWrote", "Effect": "Allow",
+ "Principal": {"AWS": ["arn:aws:iam:::user/amber"]},
+ "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectRetention",
+  "s3:PutObjectRetention"],
+ "Resource": ["arn:aws:s3:::$1/*"]},
+ {"Sid": "AmberPruneNoVersionDelete", "Effect": "Deny",
+ "Principal": {"AWS": ["arn:aws:iam:::user/prune"]},
+ "Action": ["s3:DeleteObjectVersion", "s3:PutLifecycleConfiguration",
+  "s3:PutBucketPolicy"],
+ "Resource": ["arn:aws:s3:::$1", "arn:aws:s3:::$1/*"]}]}
+P
+	s3_policy "$1" "$T/policy.json"
+}
+prune() { AWS_ACCESS_KEY_ID=$PK AWS_SECRET_ACCESS_KEY=$PS "$AMBER" prune "$@"; }
+
+# s3_versions BUCKET PREFIX-ENCODED: $T/v, "V|M latest key id" a line
+# (versions and delete markers); $T/cur, "key size" of each current
+# version.
+s3_versions() {
+	s3req GET "/$1?prefix=$2&versions="
+	[ "$HTTP" = 200 ] || fail "list versions: $HTTP"
+	{ tr -d '\r\n' <"$T/b"; echo; } | sed -e 's/<Version>/\nV /g' -e 's/<DeleteMarker>/\nM /g' |
+	    sed -n 's/^\([VM]\) .*<Key>\([^<]*\)<\/Key><VersionId>\([^<]*\)<\/VersionId><IsLatest>\([^<]*\)<.*/\1 \4 \2 \3/p' >"$T/v"
+	{ tr -d '\r\n' <"$T/b"; echo; } | sed -e 's/<Version>/\nV /g' |
+	    sed -n 's/^V .*<Key>\([^<]*\)<\/Key>.*<IsLatest>true<.*<Size>\([0-9]*\)<.*/\1 \2/p' >"$T/cur"
 }

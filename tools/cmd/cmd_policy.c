@@ -2,7 +2,9 @@
  * cmd_policy.c: `amber policy set STORE --keep-...` signs and stores a
  * retention policy (it needs the passphrase: the master key signs it);
  * `amber policy show STORE` prints the one that counts (amber-store(5),
- * POLICIES), which needs no key.
+ * POLICIES), which needs no key.  On S3, a policy whose horizon is
+ * longer than the last one's lengthens the locks of what it keeps before
+ * set reports success (amber-store(5), PRUNING on S3).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -28,7 +30,9 @@ static const char usage[] =
     "the master key (set needs the passphrase) and the newest one counts.\n"
     "Snapshots are grouped by the key that wrote them and each group is\n"
     "judged alone; flagged snapshots never take a place of keep-last or\n"
-    "of a period.  Without a policy every snapshot is kept.\n"
+    "of a period.  Without a policy every snapshot is kept.  On S3, a\n"
+    "policy with a longer horizon than the last lengthens the Object Lock\n"
+    "of the snapshots it keeps and of their packs before set succeeds.\n"
     "\n"
     "  --keep-within D  keep every snapshot within D (30d, 12h, 90m, 1w)\n"
     "                   before the newest trusted one of its key\n"
@@ -103,6 +107,53 @@ show(const char *cmd, struct store *s, const struct cli_common *c)
 	return CLI_EXIT_OK;
 }
 
+/*
+ * Lengthen the locks of what the policy now set keeps, where its horizon
+ * is longer than that of the policy before (${old}, if ${has_old}): an
+ * exit status.
+ */
+static int
+lengthen(const char *cmd, struct store *s, const struct store_policy *old,
+    int has_old, const struct cli_common *c)
+{
+	struct store_snap_list *l = NULL;
+	const struct store_snap **kept = NULL;
+	struct store_policy p;
+	uint32_t *why = NULL;
+	uint64_t n_obj = 0;
+	size_t n = 0;
+	int has_pol = 0;
+	int r;
+
+	if ((r = store_snapshots(s, &l)) == 0 &&
+	    (r = keep_eval(s, l, &p, &has_pol, &why)) == 0 && has_pol &&
+	    (!has_old ||
+	    store_policy_horizon(&p) > store_policy_horizon(old))) {
+		if ((kept = calloc(store_snap_list_len(l) + 1,
+		    sizeof(*kept))) == NULL)
+			r = -ENOMEM;
+		for (size_t i = 0; kept != NULL &&
+		    i < store_snap_list_len(l); i++)
+			if (why[i] != 0)
+				kept[n++] = store_snap_list_get(l, i);
+		if (r == 0)
+			r = store_keep_lock(s, kept, n,
+			    store_policy_horizon(&p), &n_obj);
+	}
+	if (r < 0)
+		cli_err(cmd, "the policy is stored, but the locks of what it "
+		    "keeps could not all be lengthened: %s (run policy set "
+		    "again)", cli_strerror(r));
+	else if (n_obj > 0 && !c->is_quiet)
+		printf("locks of %zu kept snapshots and their packs lengthened "
+		    "to the policy's horizon (%llu objects)\n", n,
+		    (unsigned long long)n_obj);
+	free(kept);
+	free(why);
+	store_snap_list_free(l);
+	return r < 0 ? cli_exit_status(r) : CLI_EXIT_OK;
+}
+
 int
 cmd_policy(int argc, char **argv)
 {
@@ -126,9 +177,11 @@ cmd_policy(int argc, char **argv)
 	    "--keep-daily", "--keep-weekly", "--keep-monthly",
 	    "--keep-yearly" };
 	struct store_policy p;
+	struct store_policy old;
 	struct cli_common c;
 	struct store *s = NULL;
 	char obj[80];
+	int has_old = 0;
 	const char *verb;
 	int64_t within;
 	int n_rules = 0;
@@ -193,6 +246,13 @@ cmd_policy(int argc, char **argv)
 	}
 	if ((r = cli_open(argv[0], argv[optind + 1], &c, 1, &s)) != 0)
 		goto out;
+	if ((r = store_policy_get(s, &old)) < 0 && r != -ENOENT) {
+		cli_err(argv[0], "cannot read the policy: %s",
+		    cli_strerror(r));
+		r = cli_exit_status(r);
+		goto out;
+	}
+	has_old = r == 0;
 	if ((r = store_policy_set(s, &p, obj, sizeof(obj))) < 0) {
 		if (r == -EACCES)
 			cli_err(argv[0], "setting a policy needs the "
@@ -205,7 +265,7 @@ cmd_policy(int argc, char **argv)
 	}
 	if (!c.is_quiet)
 		printf("%s\n", obj);
-	r = CLI_EXIT_OK;
+	r = lengthen(argv[0], s, &old, has_old, &c);
 out:
 	r = cli_flush(argv[0], r);
 	store_close(s);

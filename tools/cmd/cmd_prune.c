@@ -2,9 +2,9 @@
  * cmd_prune.c: `amber prune STORE` deletes from a local store (on S3,
  * puts delete markers on) what the retention policy expires: the
  * expired snapshots' manifests and the packs no kept snapshot references
- * (amber-store(5), PRUNING), and on a local store repacks the packs they
- * leave mostly dead; with --dry-run it only says what would go and how
- * many bytes that frees.
+ * (amber-store(5), PRUNING), and repacks the packs they leave mostly
+ * dead; with --dry-run it only says what would go and how many bytes that
+ * frees.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -30,12 +30,13 @@ static const char usage[] =
     "kept snapshot references and that is older than the grace period.\n"
     "A pack older than that whose live bytes (those kept snapshots use)\n"
     "are below the repack threshold has its live chunks copied, sealed as\n"
-    "they are, into new packs, and is deleted too (local stores only).\n"
+    "they are, into new packs, and is deleted too.\n"
     "Deleting from an --immutable store needs root.  On S3 an expired\n"
     "object whose Object Lock has ended gets a delete marker (a DELETE\n"
     "without a version id; the bucket's NoncurrentVersionExpiration rule\n"
     "removes the version); one still locked is listed with the time its\n"
-    "lock ends, and left for a later run.\n"
+    "lock ends, and left for a later run.  So is a repacked pack still\n"
+    "locked; the new packs are locked at least as long as it was.\n"
     "Without a policy nothing is deleted.  A running ingest holds off a\n"
     "prune (and a prune an ingest) through tmp/prune.lock in a local\n"
     "store; on S3 the locks an ingest lengthens keep what it reuses.\n"
@@ -205,8 +206,12 @@ static void
 prune_print(const struct out *o, const struct store_prune_in *in,
     const struct store_prune_stats *st, size_t n)
 {
-	uint64_t freed = st->bytes_snaps + st->bytes_packs +
-	    st->bytes_packs_repacked - st->bytes_packs_written;
+	uint64_t gone = st->bytes_snaps + st->bytes_packs +
+	    st->bytes_packs_repacked;
+	/* On S3 a repacked pack still locked stays for now: the new packs
+	 * may then outweigh what goes. */
+	uint64_t freed = gone > st->bytes_packs_written ?
+	    gone - st->bytes_packs_written : 0;
 	json_t *j;
 
 	if (!o->is_json) {
@@ -217,7 +222,7 @@ prune_print(const struct out *o, const struct store_prune_in *in,
 		    (unsigned long long)st->bytes_snaps,
 		    (unsigned long long)st->n_packs,
 		    (unsigned long long)st->bytes_packs);
-		if (st->n_packs_repacked > 0)
+		if (st->n_packs_repacked > 0 || st->n_packs_written > 0)
 			printf("; %s %llu packs (%llu bytes) into %llu (%llu "
 			    "bytes, %llu copied)", o->is_dry_run ?
 			    "would repack" : "repacked",
