@@ -598,7 +598,6 @@ retain_to(struct s3 *s, const char *key, int64_t need, int64_t until)
 
 	if ((r = s3_full_key(s, key, fk, sizeof(fk))) < 0)
 		return r;
-	need = (int64_t)time(NULL) + (int64_t)s->retention_secs;
 	if (put_covers(s, fk, need))
 		return 0;
 	if ((r = original(s, fk, &o)) < 0)
