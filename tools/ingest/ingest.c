@@ -9,17 +9,27 @@
  *     (forge_discover.c) into repositories, their wikis and their
  *     pipeline sources; a repository whose clone URL is off the forge's
  *     hosts (and those --allow-clone-host adds) fails at once, unfetched;
- *  2. fetch every git repository into its local mirror cache, --jobs at a
- *     time, in threads (src_git_fetch(): network and git only, no store);
- *  3. read every source into the store, one after the other, then commit
- *     one snapshot.
+ *  2. fetch every git repository into its local mirror cache, and read
+ *     every pipeline source of a forge API dry, recording the forge's
+ *     answers on a tape (src_forge_prefetch(), forge_tape.h), --jobs at
+ *     a time, in threads (network, git and store reads only; no writer);
+ *  3. read every source into the store, one after the other, a pipeline
+ *     source from its tape (no request), then commit one snapshot.
  *
  * Why fetch in parallel and store in sequence: the store writer is one
  * thread at a time (store.h), and its own pool of threads already
  * compresses and seals chunks on every core; what leaves cores idle is
- * waiting on the network, which is git's fetch (and, for the pipeline
- * readers, API calls that src_forge.c interleaves with its writes, so
- * those stay in step 3).
+ * waiting on the network: git's fetch, and the forge's API answers.  The
+ * pipeline reader interleaves its requests with its writes, so it runs
+ * twice: dry in step 2, where it asks and records, and in step 3, where
+ * it is answered from the tape and writes; it asks the same things both
+ * times (same answers, same previous snapshot), so the snapshot is what
+ * one live read would store, whatever the threads' timing.  Bounds: the
+ * tapes are unlinked files in the store's cache directory, so answers
+ * waiting for step 3 cost disk, not memory: at most INGEST_TAPES_MAX
+ * (ingesti.h) wait, one descriptor and a stdio buffer each; the sources
+ * beyond are read live in step 3.  The forge's rate limits are shared by
+ * every thread (forge_http.h).
  *
  * A source that fails is carried forward from the newest snapshot (when
  * the key can read it) and flagged stale; one that vanished from its
@@ -522,6 +532,9 @@ job_strerror(const struct job *j, int r)
 		return "git failed (see its messages above)";
 	if (r == -EIO && j->kind == STORE_PIPELINES)
 		return "the forge failed us (see the warning above)";
+	if (r == -EAGAIN && j->kind == STORE_PIPELINES)
+		return "the forge's rate limit resets later than "
+		    "AMBER_FORGE_MAX_WAIT allows (see the warning above)";
 	if (r == -EACCES || r == -EIO)
 		return strerror(-r);
 	return cli_strerror(r);
