@@ -8,6 +8,8 @@
 # above; the unchanged rerun with pipelines at --jobs 4, medians of
 # REPEAT, also with AMBER_BEFORE (another build, e.g. main's) interleaved
 # when it is set; and the pipelines=no rerun against its floor.
+# API_DELAY (seconds, default 0) makes each project API call of the
+# fixture forge take that long, as a forge across a network does.
 set -u
 AMBER=$(cd "$(dirname "$AMBER")" && pwd)/$(basename "$AMBER")
 PARTS=${PARTS:-table pipelines floor}
@@ -32,7 +34,7 @@ while [ $i -le "$N" ]; do
 	projects="$projects{\"path\":\"$p\",\"pipelines\":[$i]},"
 	i=$((i + 1))
 done
-org_forge "{\"per_page\":100,\"projects\":[${projects%,}]}"
+org_forge "{\"per_page\":100,\"api_delay\":${API_DELAY:-0},\"projects\":[${projects%,}]}"
 org_start
 echo "gitlab-group $URL/grp" >"$T/sources"
 has_part table && printf '%-6s %-8s %8s %8s %8s %8s %6s\n' jobs run \
