@@ -3,7 +3,8 @@
 # the forge's API --jobs at a time (issue 19), and the snapshot does not
 # depend on it.  The fixture forge counts its project API calls in flight
 # (each takes 50 ms): one at a time with --jobs 1, more with --jobs 4,
-# and both runs store the same pipelines, the same sources in the same
+# none asked twice (the store phase plays the answers back), and both
+# runs store the same pipelines, the same sources in the same
 # order, and warn alike about a project whose API fails.  Then the forge
 # says its rate limit is spent (RateLimit-Remaining: 0, a reset about a
 # second on) and answers 429 to calls made after it said so: the run
@@ -42,7 +43,12 @@ forge_json ""
 for j in 1 4; do
 	new_store "$T/S$j"
 	restart
+	: >"$T/req.log"
 	expect 3 "$AMBER" ingest "$T/S$j" --sources "$T/sources" --jobs "$j"
+	# Asked once, in the parallel phase; the store phase plays it back.
+	dup=$(grep ' /api/v4/projects/' "$T/req.log" | sort | uniq -d)
+	[ -z "$dup" ] || fail "--jobs $j: $(echo "$dup" | wc -l) API calls" \
+	    "asked twice, as $(echo "$dup" | head -n 1)"
 	grep 'warning:' "$T/err" | sed "s|$URL|URL|g" >"$T/warn$j"
 	eval "max$j=$(stat_of max_inflight)"
 	"$AMBER" ls "$T/S$j" latest:pipelines >"$T/ls$j" ||
