@@ -250,7 +250,8 @@ rate_wait(const struct http_response *resp)
  * Tell every thread what ${resp} says of the limit of ${h}'s forge: spent
  * until its reset (remaining 0 and a reset time, GitHub's x-ratelimit-*
  * or GitLab's RateLimit-*), or limited for as long as rate_wait() says.
- * Returns -ENOSPC if the table of origins is full (nothing is shared).
+ * Returns -ENOSPC if the table of origins is full (nothing is shared:
+ * each thread waits on the answers it gets, as before).
  */
 static int
 rate_note(const struct forge_http *h, const struct http_response *resp)
@@ -470,7 +471,6 @@ get_live(struct forge_http *h, const char *url, size_t max_body,
 	long wait;
 	int n_redirects = 0;
 	int n_waits = 0;
-	int is_shared;
 	int r;
 
 	err->status = 0;
@@ -483,8 +483,7 @@ get_live(struct forge_http *h, const char *url, size_t max_body,
 		if ((r = get_once(h, cur, max_body, resp, shown, err)) < 0)
 			return r;
 		err->status = resp->status;
-		/* A full table: this thread waits below, on its own. */
-		is_shared = rate_note(h, resp) == 0;
+		(void)rate_note(h, resp);
 		loc = http_response_header(resp, "location");
 		if (resp->status >= 300 && resp->status < 400 && loc != NULL) {
 			if (++n_redirects > FORGE_MAX_REDIRECTS) {
@@ -511,11 +510,9 @@ get_live(struct forge_http *h, const char *url, size_t max_body,
 			    h->max_wait_sec);
 			return -EAGAIN;
 		}
-		/* Shared: rate_gate() waits at the top of the loop. */
-		if (!is_shared) {
-			sleep_sec((double)wait);
-			waited += (double)wait;
-		}
+		/* The other threads wait in rate_gate(); this one here. */
+		sleep_sec((double)wait);
+		waited += (double)wait;
 	}
 	if (resp->status >= 200 && resp->status < 300)
 		return 0;
@@ -814,7 +811,6 @@ forge_http_send(struct forge_http *h, const char *method, const char *url,
 	double waited = 0;
 	long wait;
 	int n_waits = 0;
-	int is_shared;
 	size_t n = 0;
 	size_t i;
 	int r;
@@ -858,7 +854,7 @@ forge_http_send(struct forge_http *h, const char *method, const char *url,
 			goto out;
 		}
 		err->status = resp.status;
-		is_shared = rate_note(h, &resp) == 0;
+		(void)rate_note(h, &resp);
 		wait = rate_wait(&resp);
 		if (wait < 0)
 			break;
@@ -871,10 +867,8 @@ forge_http_send(struct forge_http *h, const char *method, const char *url,
 			r = -EAGAIN;
 			goto out;
 		}
-		if (!is_shared) {
-			sleep_sec((double)wait);
-			waited += (double)wait;
-		}
+		sleep_sec((double)wait);
+		waited += (double)wait;
 	}
 	if (resp.status >= 200 && resp.status < 300) {
 		r = 0;
