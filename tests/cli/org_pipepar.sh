@@ -8,7 +8,8 @@
 # order, and warn alike about a project whose API fails.  Then the forge
 # says its rate limit is spent (RateLimit-Remaining: 0, a reset about a
 # second on) and answers 429 to calls made after it said so: the run
-# waits, every thread with it, and stores everything.
+# waits, every thread with it, and stores everything; spent for longer
+# than AMBER_FORGE_MAX_WAIT, it is not waited for.
 . "$AMBER_TOP/tests/cli/lib.sh"
 . "$AMBER_TOP/tests/cli/org_common.inc"
 
@@ -90,4 +91,16 @@ limited=$(stat_of limited)
 "$AMBER" restore "$T/R" latest:pipelines "$T/rR" >/dev/null ||
     fail "restore (rate limited)"
 diff -r "$T/r1" "$T/rR" >&2 || fail "rate limited: other runs stored"
+
+# A limit spent for longer than AMBER_FORGE_MAX_WAIT is not waited for:
+# the run ends promptly, and a project that cannot be read for it is
+# carried forward, stale, saying why.
+forge_json ',"rate_limit":{"after":3,"reset_in":60}'
+restart
+t0=$(date +%s)
+AMBER_FORGE_MAX_WAIT=2 expect 3 "$AMBER" ingest "$T/S4" --sources \
+    "$T/sources" --jobs 4
+[ $(($(date +%s) - t0)) -lt 30 ] || fail "waited beyond AMBER_FORGE_MAX_WAIT"
+err_has "beyond the 2 s AMBER_FORGE_MAX_WAIT allows"
+err_has "the forge's rate limit resets later than AMBER_FORGE_MAX_WAIT allows (see the warning above) (the previous snapshot's copy is kept, flagged stale)"
 echo ok
