@@ -26,7 +26,18 @@ DIR/forge.json (re-read on every request):
                                      #   repositories need Basic u:p
      "redirect": {"grp/b": "URL"},   # optional: git requests for these
                                      #   are redirected to URL/...
-     "per_page": 20}                 # listing page size
+     "per_page": 20,                 # listing page size
+     "api_delay": 0.05,              # optional: seconds each project API
+                                     #   call takes
+     "rate_limit": {"after": 10,     # optional: the 10th project API call
+                    "reset_in": 1},  #   answers RateLimit-Remaining: 0
+                                     #   and a RateLimit-Reset 1 s on;
+                                     #   calls that arrive from 0.2 s
+                                     #   after that answer left (time to
+                                     #   read it) until then get 429
+     "stats": "F"}                   # optional: after each project API
+                                     #   call, F holds {"max_inflight",
+                                     #   "calls", "limited"} (429s)
 
 Repositories live in DIR/git/<path>.git (and <path>.wiki.git) and are
 served as http://127.0.0.1:PORT/git/<path>.git; a project's
@@ -37,7 +48,10 @@ projects whose path is ORG/NAME, with clone_url and has_wiki.
 """
 import base64
 import json
+import math
 import os
+import threading
+import time
 import urllib.parse
 
 import forgehttp
@@ -46,6 +60,54 @@ import forgehttp
 def load(root):
     with open(os.path.join(root, "forge.json"), encoding="utf-8") as f:
         return json.load(f)
+
+
+class Counters:
+    """Project API calls: how many at once, and the rate limit's state."""
+    lock = threading.Lock()
+    inflight = 0
+    max_inflight = 0
+    calls = 0
+    limited = 0
+    reset = 0           # epoch second the limit is spent until
+    spent_at = None     # when the client was told so, plus 0.2 s
+
+    @classmethod
+    def enter(cls, state):
+        """Count a call in; returns the extra headers of its answer, or
+        None if it is to be answered 429."""
+        rl = state.get("rate_limit")
+        now = time.time()
+        with cls.lock:
+            cls.calls += 1
+            if rl and cls.spent_at is not None and \
+                    cls.spent_at <= now < cls.reset:
+                cls.limited += 1
+                return None
+            cls.inflight += 1
+            cls.max_inflight = max(cls.max_inflight, cls.inflight)
+            if rl and cls.calls == int(rl["after"]):
+                cls.reset = math.ceil(now + float(state.get(
+                    "api_delay", 0)) + float(rl["reset_in"]))
+                return {"RateLimit-Remaining": "0",
+                        "RateLimit-Reset": str(cls.reset)}
+            return {}
+
+    @classmethod
+    def leave(cls, state, extra):
+        with cls.lock:
+            if extra is not None:
+                cls.inflight -= 1
+            if extra:
+                # Calls on their way, or sent before the client could
+                # read this answer, pass.
+                cls.spent_at = time.time() + 0.2
+            if state.get("stats"):
+                with open(state["stats"] + ".tmp", "w") as f:
+                    json.dump({"max_inflight": cls.max_inflight,
+                               "calls": cls.calls,
+                               "limited": cls.limited}, f)
+                os.rename(state["stats"] + ".tmp", state["stats"])
 
 
 def make_handler(args, base):
@@ -86,7 +148,7 @@ def make_handler(args, base):
                     return self.listing(state, parts[2], q, gitlab=False,
                                         path=path)
                 if path.startswith("/api/v4/projects/"):
-                    return self.project(state, parts[4:], q)
+                    return self.counted(state, parts[4:], q)
             except BrokenPipeError:
                 return
             self.send(404, {"message": "404 Not Found"})
@@ -152,6 +214,26 @@ def make_handler(args, base):
             elif gitlab:
                 headers["X-Next-Page"] = ""
             self.send(200, chunk, headers)
+
+        def counted(self, state, parts, q):
+            extra = Counters.enter(state)
+            try:
+                if extra is None:
+                    return self.send(429, {"message": "429 Too Many "
+                                           "Requests"}, {
+                        "RateLimit-Remaining": "0",
+                        "RateLimit-Reset": str(Counters.reset)})
+                time.sleep(float(state.get("api_delay", 0)))
+                self.extra = extra
+                return self.project(state, parts, q)
+            finally:
+                Counters.leave(state, extra)
+
+        def send(self, status, body, headers=None, ctype="application/json"):
+            headers = dict(headers or {})
+            headers.update(getattr(self, "extra", None) or {})
+            self.extra = None
+            super().send(status, body, headers, ctype)
 
         def project(self, state, parts, q):
             name = urllib.parse.unquote(parts[0])

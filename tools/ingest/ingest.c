@@ -9,17 +9,27 @@
  *     (forge_discover.c) into repositories, their wikis and their
  *     pipeline sources; a repository whose clone URL is off the forge's
  *     hosts (and those --allow-clone-host adds) fails at once, unfetched;
- *  2. fetch every git repository into its local mirror cache, --jobs at a
- *     time, in threads (src_git_fetch(): network and git only, no store);
- *  3. read every source into the store, one after the other, then commit
- *     one snapshot.
+ *  2. fetch every git repository into its local mirror cache, and read
+ *     every pipeline source of a forge API dry, recording the forge's
+ *     answers on a tape (src_forge_prefetch(), forge_tape.h), --jobs at
+ *     a time, in threads (network, git and store reads only; no writer);
+ *  3. read every source into the store, one after the other, a pipeline
+ *     source from its tape (no request), then commit one snapshot.
  *
  * Why fetch in parallel and store in sequence: the store writer is one
  * thread at a time (store.h), and its own pool of threads already
  * compresses and seals chunks on every core; what leaves cores idle is
- * waiting on the network, which is git's fetch (and, for the pipeline
- * readers, API calls that src_forge.c interleaves with its writes, so
- * those stay in step 3).
+ * waiting on the network: git's fetch, and the forge's API answers.  The
+ * pipeline reader interleaves its requests with its writes, so it runs
+ * twice: dry in step 2, where it asks and records, and in step 3, where
+ * it is answered from the tape and writes; it asks the same things both
+ * times (same answers, same previous snapshot), so the snapshot is what
+ * one live read would store, whatever the threads' timing.  Bounds: the
+ * tapes are unlinked files in the store's cache directory, so answers
+ * waiting for step 3 cost disk, not memory: at most INGEST_TAPES_MAX
+ * (ingesti.h) wait, one descriptor and a stdio buffer each; the sources
+ * beyond are read live in step 3.  The forge's rate limits are shared by
+ * every thread (forge_http.h).
  *
  * A source that fails is carried forward from the newest snapshot (when
  * the key can read it) and flagged stale; one that vanished from its
@@ -37,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +55,7 @@
 #include "cli.h"
 #include "forge_discover.h"
 #include "forge_http.h"
+#include "forge_tape.h"
 #include "hex.h"
 #include "ingest.h"
 #include "ingesti.h"
@@ -368,13 +380,42 @@ plan(struct run *o)
 	return 0;
 }
 
-/* ---- step 3: fetching in parallel ------------------------------------- */
+/* ---- step 2: fetching in parallel ------------------------------------- */
 
 /* A repository a listing gave is held to its forge's host (src_git.h). */
 static unsigned
 job_git_flags(const struct job *j)
 {
 	return j->e->name == NULL ? SRC_GIT_LISTED : 0;
+}
+
+/*
+ * Record the forge's answers for the pipelines source ${j} on a tape
+ * (src_forge_prefetch()), unless INGEST_TAPES_MAX wait already: the
+ * store phase then reads it without a request, or from the network.
+ */
+static void
+prefetch(struct run *o, struct job *j)
+{
+	struct src_ctx dry;
+	int is_slot;
+
+	pthread_mutex_lock(&o->ctx.lock);
+	if ((is_slot = o->n_tapes < o->n_tapes_max))
+		o->n_tapes++;
+	pthread_mutex_unlock(&o->ctx.lock);
+	if (!is_slot)
+		return;
+	memset(&dry, 0, sizeof(dry));
+	dry.s = o->ctx.s;
+	dry.is_verbose = o->ctx.is_verbose;
+	dry.is_dry = 1;
+	pthread_mutex_init(&dry.lock, NULL);
+	/* Out of memory: the store phase reads it from the network. */
+	(void)src_forge_prefetch(&dry, j->name, j->where,
+	    prev_source(o, j->kind, j->name), store_index_dir(o->ctx.s),
+	    &j->tape);
+	pthread_mutex_destroy(&dry.lock);
 }
 
 static void *
@@ -393,6 +434,8 @@ fetch_main(void *arg)
 		if (i >= o->n_jobs)
 			break;
 		j = &o->jobs[i];
+		if (j->kind == STORE_PIPELINES && j->err == 0)
+			prefetch(o, j);
 		if (j->kind != STORE_REPOS || j->err != 0)
 			continue;
 		if (j->is_wiki && prev_source(o, STORE_REPOS,
@@ -415,8 +458,14 @@ fetch_all(struct run *o)
 	pthread_t th[INGEST_JOBS_MAX];
 	size_t n = o->opts->n_jobs_max;
 	size_t started = 0;
+	struct rlimit rl;
 
 	o->next = 0;
+	o->n_tapes = 0;
+	o->n_tapes_max = INGEST_TAPES_MAX;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur !=
+	    RLIM_INFINITY && rl.rlim_cur / 4 < o->n_tapes_max)
+		o->n_tapes_max = (size_t)(rl.rlim_cur / 4);
 	if (n > o->n_jobs)
 		n = o->n_jobs;
 	for (size_t i = 0; i < n; i++)
@@ -428,7 +477,7 @@ fetch_all(struct run *o)
 		pthread_join(th[i], NULL);
 }
 
-/* ---- step 4: storing in sequence -------------------------------------- */
+/* ---- step 3: storing in sequence -------------------------------------- */
 
 static uint64_t
 warnings_now(struct run *o)
@@ -483,6 +532,9 @@ job_strerror(const struct job *j, int r)
 		return "git failed (see its messages above)";
 	if (r == -EIO && j->kind == STORE_PIPELINES)
 		return "the forge failed us (see the warning above)";
+	if (r == -EAGAIN && j->kind == STORE_PIPELINES)
+		return "the forge's rate limit resets later than "
+		    "AMBER_FORGE_MAX_WAIT allows (see the warning above)";
 	if (r == -EACCES || r == -EIO)
 		return strerror(-r);
 	return cli_strerror(r);
@@ -536,7 +588,9 @@ store_all(struct run *o)
 				    j->where, job_git_flags(j), out);
 		} else {
 			r = src_forge_read(&o->ctx, j->name, j->where,
-			    prev_source(o, j->kind, j->name), out);
+			    prev_source(o, j->kind, j->name), j->tape, out);
+			forge_tape_free(j->tape);
+			j->tape = NULL;
 		}
 		if (r < 0 && (o->store_err = store_writer_error(o->ctx.w)) < 0)
 			return;	/* the store failed, not this source */
@@ -756,6 +810,7 @@ run_fini(struct run *o)
 	for (size_t i = 0; i < o->n_jobs; i++) {
 		free(o->jobs[i].name);
 		free(o->jobs[i].where);
+		forge_tape_free(o->jobs[i].tape);
 	}
 	free(o->jobs);
 	for (size_t i = 0; i < o->n_groups; i++)

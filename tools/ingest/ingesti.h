@@ -20,6 +20,17 @@
 struct ingest_opts;
 
 #define SHOWN_MAX 4096	/* a location, credentials taken out */
+/*
+ * Pipeline sources whose forge answers wait, recorded, between the
+ * parallel phase and the store phase (forge_tape.h): each holds one open
+ * unlinked file in the cache directory and a stdio buffer (4 KiB), so at
+ * most this many descriptors and 4 MiB; the rest are read from the
+ * network in the store phase, as all were before.  Also at most a quarter
+ * of the descriptors the process may open.
+ */
+#define INGEST_TAPES_MAX 1024
+
+struct forge_tape;
 
 enum status {
 	ST_OK = 0,
@@ -39,6 +50,7 @@ struct job {
 	int fetch_err;
 	int err;
 	int is_absent;
+	struct forge_tape *tape;	/* pipelines: the answers prefetched */
 	enum status st;
 	uint64_t n_warnings;
 	struct err why;		/* why it failed, when err says too little */
@@ -66,6 +78,8 @@ struct run {
 	size_t n_out;
 	const struct store_snap *prev;	/* newest snapshot, if readable */
 	size_t next;		/* fetch: the next job to take (lock) */
+	size_t n_tapes;		/* fetch: jobs given a tape (lock) */
+	size_t n_tapes_max;
 	double t_discover;
 	double t_fetch;
 	double t_store;

@@ -24,6 +24,12 @@ src_warn(struct src_ctx *c, const char *fmt, ...)
 	va_end(ap);
 	pthread_mutex_lock(&c->lock);
 	c->progress.n_warnings++;
+	if (c->is_dry) {
+		pthread_mutex_unlock(&c->lock);
+		if (n >= 0)
+			free(msg);
+		return;
+	}
 	if (c->is_line_shown) {
 		fputs("\r\033[K", stderr);
 		c->is_line_shown = 0;

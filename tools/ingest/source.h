@@ -31,12 +31,19 @@ struct src_ctx {
 	pthread_mutex_t lock;	/* guards progress for parallel readers */
 	int is_verbose;
 	int is_line_shown;	/* guarded by lock: a progress line is up */
+	/*
+	 * A dry pass (src_forge_prefetch()): no writer (w is NULL), and
+	 * warnings are counted but not shown, since the pass that stores
+	 * the source repeats them.
+	 */
+	int is_dry;
 };
 
 /*
  * src_warn(c, fmt, ...): one warning line on stderr ("amber ingest:
  * warning: ..."), counted in c->progress.n_warnings (which makes the run
- * partial).  Thread-safe.  Defined in source.c.
+ * partial).  Thread-safe.  Defined in source.c.  With c->is_dry, counted
+ * only.
  */
 void src_warn(struct src_ctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -62,9 +69,27 @@ int src_git_read(struct src_ctx *c, const char *name, const char *location,
  * src_forge.c: pipeline metadata under pipelines/NAME, from an exported
  * directory or a forge API (gitlab:URL, github:OWNER/REPO).  ${prev} is
  * this source in the previous snapshot, or NULL, for carrying runs
- * forward.
+ * forward.  ${tape} is NULL, or what src_forge_prefetch() recorded: the
+ * forge's answers are then played back from it rather than asked for.
  */
+struct forge_tape;
+
 int src_forge_read(struct src_ctx *c, const char *name, const char *spec,
-    const struct store_source *prev, struct store_source *out);
+    const struct store_source *prev, struct forge_tape *tape,
+    struct store_source *out);
+
+/*
+ * src_forge_prefetch(c, name, spec, prev, dir, out):
+ * The network half of src_forge_read(), for a thread of the parallel
+ * phase: read the source with ${c} dry (c->is_dry, no writer), recording
+ * every answer of the forge on a new tape in directory ${dir}, into
+ * *${out} (the caller frees it with forge_tape_free() after handing it
+ * to src_forge_read()).  *${out} is NULL for a spec that is no forge API
+ * (an exported directory), and when no tape could be made: the source is
+ * then read from the network by src_forge_read().  Returns 0 or -ENOMEM.
+ */
+int src_forge_prefetch(struct src_ctx *c, const char *name, const char *spec,
+    const struct store_source *prev, const char *dir,
+    struct forge_tape **out);
 
 #endif

@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,11 +14,13 @@
 #include <time.h>
 
 #include "forge_http.h"
+#include "forge_tape.h"
 #include "http.h"
 
 #define FORGE_MAX_REDIRECTS 5
 #define FORGE_MAX_RATE_WAITS 5
 #define FORGE_HEADERS_MAX 8
+#define RATE_ORIGINS_MAX 16	/* forges whose limits are shared */
 
 struct forge_http {
 	struct http_client *hc;
@@ -29,7 +32,22 @@ struct forge_http {
 	size_t n_headers;
 	long max_wait_sec;
 	unsigned max_pages;
+	struct forge_tape *tape;	/* borrowed, or NULL */
 };
+
+/*
+ * The forges' rate limits, shared by every client and thread of the
+ * process: when one answer says the limit is spent (remaining 0 with a
+ * reset time, or 429/403 with Retry-After), no request to that origin
+ * leaves before the time it names.  Beyond RATE_ORIGINS_MAX origins, a
+ * client waits on its own answers only, as each did before.
+ */
+static pthread_mutex_t rate_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	char origin[FORGE_URL_MAX];
+	double until;		/* CLOCK_REALTIME seconds */
+} rate_v[RATE_ORIGINS_MAX];
+static size_t rate_n;
 
 int
 forge_http_origin(const char *url, char *out, size_t cap)
@@ -107,6 +125,7 @@ forge_http_open(const struct forge_http_opts *o, struct forge_http **out)
 		h->headers[i] = o->headers[i];
 	h->n_headers = o->n_headers;
 	h->max_wait_sec = o->max_wait_sec;
+	h->tape = o->tape;
 	h->max_pages = o->max_pages ? o->max_pages : 1000;
 	memset(&ho, 0, sizeof(ho));
 	ho.timeout_ms = o->timeout_sec * 1000;
@@ -162,13 +181,22 @@ forge_http_url(const struct forge_http *h, char *out, size_t cap,
 	return 0;
 }
 
+static double
+now_real(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 static void
-sleep_sec(long sec)
+sleep_sec(double sec)
 {
 	struct timespec ts;
 
-	ts.tv_sec = sec;
-	ts.tv_nsec = 0;
+	ts.tv_sec = (time_t)sec;
+	ts.tv_nsec = (long)((sec - (double)ts.tv_sec) * 1e9);
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
 }
@@ -216,6 +244,74 @@ rate_wait(const struct http_response *resp)
 		return v < 1 ? 1 : v;
 	}
 	return resp->status == 429 ? 60 : -1;
+}
+
+/*
+ * Tell every thread what ${resp} says of the limit of ${h}'s forge: spent
+ * until its reset (remaining 0 and a reset time, GitHub's x-ratelimit-*
+ * or GitLab's RateLimit-*), or limited for as long as rate_wait() says.
+ * Returns -ENOSPC if the table of origins is full (nothing is shared:
+ * each thread waits on the answers it gets, as before).
+ */
+static int
+rate_note(const struct forge_http *h, const struct http_response *resp)
+{
+	const char *rem = http_response_header(resp, "x-ratelimit-remaining");
+	double now = now_real();
+	double until = 0;
+	long v;
+	size_t i;
+
+	if (rem == NULL)
+		rem = http_response_header(resp, "ratelimit-remaining");
+	if ((v = rate_wait(resp)) >= 0)
+		until = now + (double)v;
+	else if (rem != NULL && strcmp(rem, "0") == 0 &&
+	    (parse_long(http_response_header(resp, "x-ratelimit-reset"),
+	    &v) == 0 || parse_long(http_response_header(resp,
+	    "ratelimit-reset"), &v) == 0))
+		until = (double)v;
+	if (until <= now)
+		return 0;
+	pthread_mutex_lock(&rate_lock);
+	for (i = 0; i < rate_n; i++)
+		if (strcmp(rate_v[i].origin, h->origin) == 0)
+			break;
+	if (i == rate_n && rate_n < RATE_ORIGINS_MAX) {
+		snprintf(rate_v[i].origin, sizeof(rate_v[i].origin), "%s",
+		    h->origin);
+		rate_v[i].until = 0;
+		rate_n++;
+	}
+	if (i < rate_n && rate_v[i].until < until)
+		rate_v[i].until = until;
+	pthread_mutex_unlock(&rate_lock);
+	return i < rate_n ? 0 : -ENOSPC;
+}
+
+/*
+ * Before a request to ${h}'s forge: wait until its limit resets if an
+ * answer said it is spent.  A wait that would take the request's waits
+ * (*${waited}, seconds) beyond AMBER_FORGE_MAX_WAIT is not made: the
+ * request goes, and the forge's answer (a 429 or 403 that get_live()
+ * reports as beyond the bound) is recorded like any failed part.
+ */
+static void
+rate_gate(const struct forge_http *h, double *waited)
+{
+	double until = 0;
+	double wait;
+
+	pthread_mutex_lock(&rate_lock);
+	for (size_t i = 0; i < rate_n; i++)
+		if (strcmp(rate_v[i].origin, h->origin) == 0)
+			until = rate_v[i].until;
+	pthread_mutex_unlock(&rate_lock);
+	if ((wait = until - now_real()) <= 0 ||
+	    *waited + wait > (double)h->max_wait_sec)
+		return;
+	sleep_sec(wait);
+	*waited += wait;
 }
 
 /* The forge's own words: GitLab's "message"/"error", GitHub's "message". */
@@ -364,14 +460,14 @@ status_error(const struct forge_http *h, const struct http_response *resp,
  * *${resp}; else -errno with a message in ${err}.
  */
 static int
-get_resp(struct forge_http *h, const char *url, size_t max_body,
+get_live(struct forge_http *h, const char *url, size_t max_body,
     struct http_response *resp, struct err *err)
 {
 	char cur[FORGE_URL_MAX];
 	char next[FORGE_URL_MAX];
 	char shown[FORGE_URL_MAX];
 	const char *loc;
-	long waited = 0;
+	double waited = 0;
 	long wait;
 	int n_redirects = 0;
 	int n_waits = 0;
@@ -383,9 +479,11 @@ get_resp(struct forge_http *h, const char *url, size_t max_body,
 		return -EINVAL;
 	strcpy(cur, url);
 	for (;;) {
+		rate_gate(h, &waited);
 		if ((r = get_once(h, cur, max_body, resp, shown, err)) < 0)
 			return r;
 		err->status = resp->status;
+		(void)rate_note(h, resp);
 		loc = http_response_header(resp, "location");
 		if (resp->status >= 300 && resp->status < 400 && loc != NULL) {
 			if (++n_redirects > FORGE_MAX_REDIRECTS) {
@@ -403,7 +501,7 @@ get_resp(struct forge_http *h, const char *url, size_t max_body,
 		}
 		if ((wait = rate_wait(resp)) < 0)
 			break;
-		if (waited + wait > h->max_wait_sec ||
+		if (waited + (double)wait > (double)h->max_wait_sec ||
 		    ++n_waits > FORGE_MAX_RATE_WAITS) {
 			snprintf(err->msg, sizeof(err->msg),
 			    "GET %.200s: rate limited (HTTP %ld), retry in "
@@ -412,12 +510,33 @@ get_resp(struct forge_http *h, const char *url, size_t max_body,
 			    h->max_wait_sec);
 			return -EAGAIN;
 		}
-		sleep_sec(wait);
-		waited += wait;
+		/* The other threads wait in rate_gate(); this one here. */
+		sleep_sec((double)wait);
+		waited += (double)wait;
 	}
 	if (resp->status >= 200 && resp->status < 300)
 		return 0;
 	return status_error(h, resp, shown, err);
+}
+
+/*
+ * As get_live(), but answered from the tape when it is playing, and
+ * recorded on it when it is recording (forge_tape.h).
+ */
+static int
+get_resp(struct forge_http *h, const char *url, size_t max_body,
+    struct http_response *resp, struct err *err)
+{
+	int k;
+	int r;
+
+	if (h->tape != NULL && (k = forge_tape_get(h->tape, url, max_body,
+	    &r, err, resp)) != 0)
+		return k < 0 ? k : r;
+	r = get_live(h, url, max_body, resp, err);
+	if (h->tape != NULL)
+		forge_tape_put(h->tape, url, max_body, r, err, resp);
+	return r;
 }
 
 int
@@ -689,7 +808,7 @@ forge_http_send(struct forge_http *h, const char *method, const char *url,
 	char msg[160];
 	char *text = NULL;
 	json_t *ans = NULL;
-	long waited = 0;
+	double waited = 0;
 	long wait;
 	int n_waits = 0;
 	size_t n = 0;
@@ -716,6 +835,7 @@ forge_http_send(struct forge_http *h, const char *method, const char *url,
 		hdrs[n++] = h->auth;
 	hdrs[n++] = "Content-Type: application/json";
 	for (;;) {
+		rate_gate(h, &waited);
 		memset(&req, 0, sizeof(req));
 		req.method = method;
 		req.url = url;
@@ -734,10 +854,11 @@ forge_http_send(struct forge_http *h, const char *method, const char *url,
 			goto out;
 		}
 		err->status = resp.status;
+		(void)rate_note(h, &resp);
 		wait = rate_wait(&resp);
 		if (wait < 0)
 			break;
-		if (waited + wait > h->max_wait_sec ||
+		if (waited + (double)wait > (double)h->max_wait_sec ||
 		    ++n_waits > FORGE_MAX_RATE_WAITS) {
 			snprintf(err->msg, sizeof(err->msg), "%s %.200s: rate "
 			    "limited (HTTP %ld), retry in %ld s, beyond the "
@@ -746,8 +867,8 @@ forge_http_send(struct forge_http *h, const char *method, const char *url,
 			r = -EAGAIN;
 			goto out;
 		}
-		sleep_sec(wait);
-		waited += wait;
+		sleep_sec((double)wait);
+		waited += (double)wait;
 	}
 	if (resp.status >= 200 && resp.status < 300) {
 		r = 0;

@@ -5,6 +5,16 @@
  * by hand (a job log answers with a redirect to another host, which must
  * not see the token), waits on rate limits up to a bound, pagination by
  * Link rel="next" or X-Next-Page, and clear errors for 401 and 403.
+ *
+ * Rate limits are shared by every client and thread of the process, per
+ * API origin: once an answer says the limit is spent (a 429, or a 403
+ * that is a rate limit, with Retry-After; or x-ratelimit-remaining (GitHub)
+ * or RateLimit-Remaining (GitLab) at 0 with its reset time, on any
+ * answer), no request to that origin leaves before the time it names.
+ * A request never waits more than max_wait_sec in all: a limit that
+ * resets later is not waited for, and the forge's refusal is returned
+ * (-EAGAIN, with the wait it asked for).  Thread-safe: one client per
+ * thread.
  */
 #ifndef FORGE_HTTP_H
 #define FORGE_HTTP_H
@@ -18,6 +28,7 @@
 #include "forge_json.h"
 
 struct forge_http;
+struct forge_tape;
 
 /*
  * The forge refused the token (HTTP 401 or 403, not a rate limit): its
@@ -37,6 +48,8 @@ struct forge_http_opts {
 	long timeout_sec;	/* whole request; 0: only a stall limit */
 	int max_retries;	/* transport retries; 0: http.h default */
 	unsigned max_pages;	/* per listing; 0: 1000 */
+	struct forge_tape *tape;	/* NULL, or every GET recorded on it
+					 * or played back (forge_tape.h) */
 };
 
 /*

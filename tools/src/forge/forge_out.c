@@ -392,11 +392,10 @@ forge_out_put(struct forge_out *o, const char *path, const void *buf,
 
 	if ((r = walk(o, path, &dir, &base)) < 0)
 		return r;
-	if ((r = store_file_new(o->c->w, &f)) < 0)
-		goto out;
-	if (len > 0 && (r = store_file_write(f, 0, buf, len)) < 0)
-		goto out;
-	if ((r = store_file_end(f, &ext, &n_ext)) < 0)
+	/* Dry (source.h): the path is noted, nothing stored. */
+	if (!o->c->is_dry && ((r = store_file_new(o->c->w, &f)) < 0 ||
+	    (len > 0 && (r = store_file_write(f, 0, buf, len)) < 0) ||
+	    (r = store_file_end(f, &ext, &n_ext)) < 0))
 		goto out;
 	if ((n = node_find(dir, base, strlen(base))) == NULL) {
 		if ((r = node_add(dir, base, strlen(base), 0, &n)) < 0)
@@ -420,6 +419,9 @@ forge_out_put(struct forge_out *o, const char *path, const void *buf,
 	n->e.size = len;
 	n->e.n_extents = n_ext;
 	n->e.extents = n->extents;
+	r = 0;
+	if (o->c->is_dry)
+		goto out;
 	if ((r = node_prev(o, dir, &pt)) < 0)
 		goto out;
 	if (pt != NULL && store_tree_find(pt, n->e.name, n->e.name_len,

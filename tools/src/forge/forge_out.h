@@ -26,7 +26,9 @@ struct forge_out;
  * previous snapshot, or NULL; it must stay valid until forge_out_free().
  * Files get ${now} as mtime unless their content equals the previous
  * snapshot's, which keeps the previous mtime (unchanged trees then
- * dedup).  The caller frees *${out} with forge_out_free().
+ * dedup).  With ${c}->is_dry (a dry pass, no writer: source.h), a put
+ * only notes its path, for forge_out_has(), and forge_out_finish() is
+ * not called.  The caller frees *${out} with forge_out_free().
  */
 int forge_out_new(struct src_ctx *c, const struct store_source *prev,
     int64_t now, struct forge_out **out);

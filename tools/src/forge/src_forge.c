@@ -22,6 +22,7 @@
 #include "forge_gitlab.h"
 #include "forge_http.h"
 #include "forge_out.h"
+#include "forge_tape.h"
 #include "source.h"
 
 enum forge_kind {
@@ -186,9 +187,16 @@ env_long(const char *name, long dflt, long *v)
 	return 0;
 }
 
+/*
+ * Read the forge project of ${spec} as pipelines/${name} into ${out},
+ * asking ${tape} first (forge_tape.h).  Dry (c->is_dry: no writer), the
+ * files are only noted, for what the reader asks next, and no tree is
+ * made.
+ */
 static int
 read_api(struct src_ctx *c, const char *name, const char *spec,
-    const struct store_source *prev, struct store_source *out)
+    const struct store_source *prev, struct forge_tape *tape,
+    struct store_source *out)
 {
 	static const char *const gh_headers[] = {
 		"Accept: application/vnd.github+json",
@@ -228,6 +236,7 @@ read_api(struct src_ctx *c, const char *name, const char *spec,
 	ho.base = fs->base;
 	ho.token = fs->token;
 	ho.token_env = fs->token_env;
+	ho.tape = tape;
 	/* GitLab needs no Accept: raw files must come as they are. */
 	if (fs->kind == FORGE_GITHUB) {
 		ho.headers = gh_headers;
@@ -264,7 +273,7 @@ read_api(struct src_ctx *c, const char *name, const char *spec,
 		r = forge_gitlab_read(&f, fs->project);
 	else
 		r = forge_github_read(&f, fs->project);
-	if (r < 0)
+	if (r < 0 || c->is_dry)
 		goto out;
 	if ((r = forge_out_finish(o, out)) < 0)
 		goto out;
@@ -281,16 +290,48 @@ out:
 	return r;
 }
 
+static int
+is_api(const char *spec)
+{
+	return strncmp(spec, "gitlab:", 7) == 0 ||
+	    strncmp(spec, "github:", 7) == 0;
+}
+
+int
+src_forge_prefetch(struct src_ctx *c, const char *name, const char *spec,
+    const struct store_source *prev, const char *dir,
+    struct forge_tape **out)
+{
+	struct store_source dummy;
+	struct forge_tape *t = NULL;
+	int r;
+
+	*out = NULL;
+	if (!is_api(spec))
+		return 0;
+	if ((r = forge_tape_new(dir, &t)) < 0)
+		return r == -ENOMEM ? r : 0;
+	memset(&dummy, 0, sizeof(dummy));
+	/* Whatever failed is recorded, and fails again in the replay. */
+	if ((r = read_api(c, name, spec, prev, t, &dummy)) == -ENOMEM) {
+		forge_tape_free(t);
+		return r;
+	}
+	forge_tape_rewind(t);
+	*out = t;
+	return 0;
+}
+
 int
 src_forge_read(struct src_ctx *c, const char *name, const char *spec,
-    const struct store_source *prev, struct store_source *out)
+    const struct store_source *prev, struct forge_tape *tape,
+    struct store_source *out)
 {
 	struct src_dir_opts o;
 	int r;
 
-	if (strncmp(spec, "gitlab:", 7) == 0 ||
-	    strncmp(spec, "github:", 7) == 0)
-		return read_api(c, name, spec, prev, out);
+	if (is_api(spec))
+		return read_api(c, name, spec, prev, tape, out);
 	/* An exported directory is stored as it is. */
 	memset(&o, 0, sizeof(o));
 	if ((r = src_dir_read(c, name, spec, &o, out)) < 0)
