@@ -178,7 +178,8 @@ END {
 			o = "git-" gt[i]
 			if (!has("git-amber", "changed_wall") || !has(o, "changed_wall"))
 				continue
-			printf "amber/%s: +10 commits %s (goal <= 0.10), first %s, " \
+			printf "amber/%s: +10 commits %s (goal <= 0.50), " \
+			    "first %s (goal <= 1), " \
 			    "store %s, clone %s\n", gt[i],
 			    ratio(num("git-amber", "changed_wall"), num(o, "changed_wall")),
 			    ratio(num("git-amber", "first_wall"), num(o, "first_wall")),

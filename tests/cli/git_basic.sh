@@ -13,7 +13,21 @@ make_repo "$T/src"
 # A work tree checkout and a bare copy are both valid locations.
 git clone -q --bare "$T/src" "$T/bare.git" || fail "bare clone"
 new_store "$S"
-expect 0 "$AMBER" ingest "$S" --repo r="$T/src" --repo b="$T/bare.git"
+# A fresh clone's pack is stored as it is, without a second pack-objects
+# (a git on PATH that logs what amber runs; git's own children run from
+# its exec path).
+mkdir "$T/bin"
+cat >"$T/bin/git" <<EOF
+#!/bin/sh
+echo "\$*" >>"$T/git.log"
+exec "$(command -v git)" "\$@"
+EOF
+chmod +x "$T/bin/git"
+expect 0 env PATH="$T/bin:$PATH" "$AMBER" ingest "$S" --repo r="$T/src" \
+    --repo b="$T/bare.git"
+grep -q '^clone --mirror ' "$T/git.log" || fail "the git shim saw no clone"
+! grep -q ' pack-objects ' "$T/git.log" ||
+    fail "first ingest ran pack-objects over a fresh clone"
 
 # The mirror: refs, HEAD, fsck, clone, history.
 expect 0 "$AMBER" restore "$S" latest:repos/r.git "$T/m"
@@ -32,6 +46,10 @@ refs_same "$T/bare.git" "$T/mb/b.git"
 fsck_clean "$T/mb/b.git"
 # The mirror holds exactly one self-contained pack, and only files.
 [ "$(n_packs latest)" = 1 ] || fail "first ingest: not one pack"
+# ... holding what the refs reach and nothing else.
+want=$(git -C "$T/src" rev-list --objects --all | wc -l)
+got=$(git show-index <"$(ls "$T/m/r.git/objects/pack/"*.idx)" | wc -l)
+[ "$got" = "$want" ] || fail "first pack holds $got objects, not $want"
 for f in HEAD config packed-refs objects/pack objects/info refs; do
 	[ -e "$T/m/r.git/$f" ] || fail "mirror lacks $f"
 done

@@ -132,13 +132,37 @@ git_state_read(const struct gsrc *g, char **text, size_t *len)
 	return r;
 }
 
+/*
+ * The cache is about to change: forget its fetch state, and that it is
+ * a fresh clone (GIT_CLONED_FILE).
+ */
 static void
 state_remove(const struct gsrc *g)
 {
 	char *path = state_path(g, "");
+	char *cloned = git_str_cat(g->dir, "/", GIT_CLONED_FILE);
 
 	if (path != NULL)
 		unlink(path);
+	if (cloned != NULL)
+		unlink(cloned);
+	free(path);
+	free(cloned);
+}
+
+/*
+ * Mark the new clone in ${dir} as fresh (GIT_CLONED_FILE): its one pack
+ * holds what its refs reach, nothing more.  A mark lost costs only time.
+ */
+static void
+cloned_mark(const char *dir)
+{
+	char *path = git_str_cat(dir, "/", GIT_CLONED_FILE);
+	int fd;
+
+	if (path != NULL && (fd = open(path, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_CLOEXEC, 0600)) >= 0)
+		close(fd);
 	free(path);
 }
 
@@ -330,6 +354,7 @@ git_cache_update(struct gsrc *g, const char *location, int *lockfd)
 			git_rm_tree(tmp);
 			goto out;
 		}
+		cloned_mark(tmp);
 		if (rename(tmp, g->dir) < 0) {
 			r = -errno;
 			goto out;

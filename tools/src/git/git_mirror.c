@@ -572,6 +572,35 @@ text_add(struct gsrc *g, struct store_tb *tb, const char *name,
 }
 
 /*
+ * Whether ${base}-${id}.pack (${id}: ${hexlen} bytes) is a pack with at
+ * least one object: then ${id} into ${hex}, else "" there.
+ */
+static int
+pack_check(struct gsrc *g, const char *base, const char *id, char *hex)
+{
+	char *path;
+	uint8_t hdr[12];
+	int fd = -1;
+	int r = 0;
+
+	hex[0] = '\0';
+	if ((path = malloc(strlen(base) + g->hexlen + 8)) == NULL)
+		return -ENOMEM;
+	sprintf(path, "%s-%.*s.pack", base, (int)g->hexlen, id);
+	/* The header's object count (big-endian, bytes 8-11). */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    read(fd, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr) ||
+	    memcmp(hdr, "PACK", 4) != 0)
+		r = gerr(g, -EIO, "the new pack is not readable");
+	else if (hdr[8] | hdr[9] | hdr[10] | hdr[11])
+		sprintf(hex, "%.*s", (int)g->hexlen, id);
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	return r;
+}
+
+/*
  * Write a pack of the objects reachable from ${tips} but not ${old} into
  * the directory ${tmp}; *${hex} names it, or is "" if it has no object.
  */
@@ -585,11 +614,8 @@ pack_write(struct gsrc *g, const char *tmp, char **tips, size_t n_tips,
 	char *base = NULL;
 	char *in = NULL;
 	char *out = NULL;
-	char *path = NULL;
-	uint8_t hdr[12];
 	size_t len;
 	size_t o = 0;
-	int fd = -1;
 	int r;
 
 	hex[0] = '\0';
@@ -609,29 +635,79 @@ pack_write(struct gsrc *g, const char *tmp, char **tips, size_t n_tips,
 		r = gerr(g, -EIO, "unexpected pack-objects output");
 		goto out;
 	}
-	out[g->hexlen] = '\0';
-	if ((path = malloc(strlen(base) + g->hexlen + 8)) == NULL) {
-		r = -ENOMEM;
-		goto out;
-	}
-	sprintf(path, "%s-%s.pack", base, out);
-	/* The header's object count (big-endian, bytes 8-11). */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
-	    read(fd, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr) ||
-	    memcmp(hdr, "PACK", 4) != 0) {
-		r = gerr(g, -EIO, "pack-objects wrote no readable pack");
-		goto out;
-	}
-	if (hdr[8] | hdr[9] | hdr[10] | hdr[11])
-		strcpy(hex, out);
-	r = 0;
+	r = pack_check(g, base, out, hex);
 out:
-	if (fd >= 0)
-		close(fd);
 	free(base);
 	free(in);
 	free(out);
-	free(path);
+	return r;
+}
+
+/*
+ * The one pack of a fresh clone (GIT_CLONED_FILE) into ${tmp}, as hard
+ * links: *${hex} names it as pack_write() would.  Returns 0, 1 if the
+ * cache is not such a clone (one pack, none kept, promised or cruft),
+ * -errno.
+ */
+static int
+pack_cloned(struct gsrc *g, const char *tmp, char *hex)
+{
+	static const char *const ext[] = { ".pack", ".idx" };
+	char *mark = git_str_cat(g->dir, "/", GIT_CLONED_FILE);
+	char *dir = git_str_cat(g->dir, "/objects/pack", "");
+	char *base = git_str_cat(tmp, "/pack", "");
+	char id[HEX_MAX + 1];
+	struct dirent *d;
+	struct stat st;
+	DIR *dp = NULL;
+	size_t n_packs = 0;
+	int r = 1;
+
+	if (mark == NULL || dir == NULL || base == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (stat(mark, &st) < 0 || (dp = opendir(dir)) == NULL)
+		goto out;
+	while ((d = readdir(dp)) != NULL) {
+		const char *dot = strrchr(d->d_name, '.');
+		size_t len = strlen(d->d_name);
+
+		if (dot == NULL || d->d_name[0] == '.' ||
+		    strcmp(dot, ".idx") == 0 ||
+		    strcmp(dot, ".rev") == 0 || strcmp(dot, ".bitmap") == 0)
+			continue;
+		if (strcmp(dot, ".pack") != 0 || len != g->hexlen + 10 ||
+		    strncmp(d->d_name, "pack-", 5) != 0 ||
+		    !hex_is_lower(d->d_name + 5, g->hexlen) || ++n_packs > 1)
+			goto out;	/* .keep, .promisor, .mtimes, ... */
+		memcpy(id, d->d_name + 5, g->hexlen);
+		id[g->hexlen] = '\0';
+	}
+	if (n_packs != 1)
+		goto out;
+	for (size_t k = 0; k < 2; k++) {
+		char name[HEX_MAX + 16];
+		char *from;
+		char *to;
+
+		snprintf(name, sizeof(name), "/pack-%s%s", id, ext[k]);
+		from = git_str_cat(dir, name, "");
+		to = git_str_cat(tmp, name, "");
+		r = from == NULL || to == NULL ? -ENOMEM :
+		    link(from, to) < 0 ? 1 : 0;
+		free(from);
+		free(to);
+		if (r != 0)
+			goto out;
+	}
+	r = pack_check(g, base, id, hex);
+out:
+	if (dp != NULL)
+		closedir(dp);
+	free(mark);
+	free(dir);
+	free(base);
 	return r;
 }
 
@@ -809,11 +885,13 @@ root_finish(struct gsrc *g, struct store_tb *root, const struct counts *cnt,
 
 /*
  * One pack of what ${tips} reach and ${old} do not, in a new temporary
- * directory *${tmp} (the caller removes it); its id into ${hex}.
+ * directory *${tmp} (the caller removes it); its id into ${hex}.  With
+ * ${is_cloned} (everything is packed, and the tips are the refs alone),
+ * a fresh clone's pack serves as it is (pack_cloned()).
  */
 static int
 pack_new(struct gsrc *g, char **tmp, char **tips, size_t n_tips,
-    char **old, size_t n_old, char hex[HEX_MAX + 1])
+    char **old, size_t n_old, int is_cloned, char hex[HEX_MAX + 1])
 {
 	int r;
 
@@ -825,7 +903,10 @@ pack_new(struct gsrc *g, char **tmp, char **tips, size_t n_tips,
 		*tmp = NULL;
 		return r;
 	}
-	if ((r = pack_write(g, *tmp, tips, n_tips, old, n_old, hex)) < 0)
+	r = is_cloned ? pack_cloned(g, *tmp, hex) : 1;
+	if (r == 1)
+		r = pack_write(g, *tmp, tips, n_tips, old, n_old, hex);
+	if (r < 0)
 		g->is_cache_suspect = r == -EIO;
 	return r < 0 ? r : 0;
 }
@@ -906,7 +987,8 @@ git_mirror_build(struct gsrc *g, const struct gref *refs, size_t n_refs,
 		}
 	hex[0] = '\0';
 	if (!is_reuse && n_tips > 0 &&
-	    (r = pack_new(g, &tmp, tips, n_tips, old, n_old, hex)) < 0)
+	    (r = pack_new(g, &tmp, tips, n_tips, old, n_old,
+	    is_full && strlen(head) != g->hexlen, hex)) < 0)
 		goto out;
 	if (hex[0] && (r = new_pack_add(g, tmp, hex, is_full ? NULL : &p,
 	    packs, &cnt, &kept)) < 0)

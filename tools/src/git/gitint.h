@@ -6,6 +6,7 @@
 #ifndef GITINT_H
 #define GITINT_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -77,6 +78,12 @@ extern char **environ;
 #define BLOB_VAL_EXT_MAX (1u << 24)
 
 #define SUBMODULE_FILE ".gitlink"
+/*
+ * In the mirror cache, from its clone until its first fetch: the one pack
+ * the clone wrote holds exactly what the refs reach, so the first ingest
+ * stores it as it is instead of running pack-objects again.
+ */
+#define GIT_CLONED_FILE "amber-cloned"
 
 enum obj_type {
 	OBJ_NONE = 0,
