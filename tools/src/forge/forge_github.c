@@ -104,15 +104,26 @@ out:
 	return r;
 }
 
+/* A job's log, once the job has started (the one thing a job keeps). */
+static int
+gh_job(struct forge_fetch_proj *g, json_t *job, uint64_t id)
+{
+	const char *status = forge_json_str(job, "status");
+
+	if (status == NULL || strcmp(status, "queued") == 0 ||
+	    strcmp(status, "waiting") == 0 || strcmp(status, "pending") == 0)
+		return 0;
+	return forge_fetch_log(g->f, id, forge_fetch_url(g,
+	    "/actions/jobs/%llu/logs", (unsigned long long)id));
+}
+
 /* A run's jobs, their logs and its artifacts' metadata. */
 static int
 gh_run(struct forge_fetch_proj *g, json_t *run)
 {
 	struct forge_fetch *f = g->f;
 	size_t n_errors = forge_out_n_errors(f->o);
-	json_t *jobs = NULL;
 	json_t *arts = NULL;
-	json_t *job;
 	json_t *a;
 	const char *status;
 	unsigned long long id;
@@ -126,28 +137,11 @@ gh_run(struct forge_fetch_proj *g, json_t *run)
 		return 0;
 	id = (unsigned long long)rid;
 	snprintf(path, sizeof(path), "runs/%llu.json", id);
-	if ((r = forge_out_put_json(f->o, path, run, 0644)) < 0)
-		return r;
-	snprintf(what, sizeof(what), "jobs of runs/%llu", id);
-	if ((r = forge_fetch_list(f, what, forge_fetch_url(g,
+	if ((r = forge_out_put_json(f->o, path, run, 0644)) < 0 ||
+	    (r = forge_fetch_jobs(g, rid, forge_fetch_url(g,
 	    "/actions/runs/%llu/jobs?per_page=100&filter=all", id), "jobs",
-	    NULL, FORGE_FETCH_RAW, 0, &jobs)) < 0)
-		goto out;
-	json_array_foreach(jobs, i, job) {
-		uint64_t jid;
-
-		if ((r = forge_fetch_put_item(f, job, "jobs", &jid)) < 0)
-			goto out;
-		if (r == 0)
-			continue;
-		status = forge_json_str(job, "status");
-		if (status != NULL && strcmp(status, "queued") != 0 &&
-		    strcmp(status, "waiting") != 0 &&
-		    strcmp(status, "pending") != 0 &&
-		    (r = forge_fetch_log(f, jid, forge_fetch_url(g,
-		    "/actions/jobs/%llu/logs", (unsigned long long)jid))) < 0)
-			goto out;
-	}
+	    gh_job)) < 0)
+		return r;
 	snprintf(what, sizeof(what), "artifacts of runs/%llu", id);
 	snprintf(path, sizeof(path), "artifacts/%llu.json", id);
 	if ((r = forge_fetch_list(f, what, forge_fetch_url(g,
@@ -174,7 +168,6 @@ gh_run(struct forge_fetch_proj *g, json_t *run)
 	    forge_out_n_errors(f->o) == n_errors);
 out:
 	json_decref(arts);
-	json_decref(jobs);
 	return r;
 }
 
