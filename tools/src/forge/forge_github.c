@@ -204,6 +204,33 @@ gh_run_new(void *ctx, json_t *run)
 }
 
 /*
+ * The secrets and variables listed under ${at} ("/actions" or
+ * "/environments/NAME"), as members "secrets" and "variables" of ${obj};
+ * ${of} ends their names in _errors.json ("" or " of environment NAME").
+ */
+static int
+gh_values(struct forge_fetch_proj *g, const char *at, const char *of,
+    json_t *obj)
+{
+	static const char *const keys[] = { "secrets", "variables" };
+	json_t *l;
+	char what[400];
+	size_t i;
+	int r;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		snprintf(what, sizeof(what), "%s%s", keys[i], of);
+		if ((r = forge_fetch_list(g->f, what, forge_fetch_url(g,
+		    "%s/%s?per_page=100", at, keys[i]), keys[i], NULL,
+		    FORGE_FETCH_VALUES, 0, &l)) < 0)
+			return r;
+		if (l != NULL && json_object_set_new(obj, keys[i], l) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
  * variables.json: {"secrets": [...], "variables": [...], "environments":
  * {NAME: {"secrets": [...], "variables": [...]}}}.  Secrets are names and
  * dates only: GitHub never returns their values.
@@ -214,10 +241,10 @@ gh_variables(struct forge_fetch_proj *g, json_t *envs)
 	struct forge_fetch *f = g->f;
 	json_t *all = NULL;
 	json_t *per_env = NULL;
-	json_t *l = NULL;
 	json_t *v;
 	char enc[600];
-	char what[400];
+	char at[640];
+	char of[340];
 	size_t i;
 	int r = -ENOMEM;
 
@@ -226,17 +253,7 @@ gh_variables(struct forge_fetch_proj *g, json_t *envs)
 		return 0;
 	if ((all = json_object()) == NULL || (per_env = json_object()) == NULL)
 		goto out;
-	if ((r = forge_fetch_list(f, "secrets", forge_fetch_url(g,
-	    "/actions/secrets?per_page=100"), "secrets", NULL,
-	    FORGE_FETCH_VALUES, 0, &l)) < 0)
-		goto out;
-	if (l != NULL && json_object_set_new(all, "secrets", l) < 0)
-		goto out;
-	if ((r = forge_fetch_list(f, "variables", forge_fetch_url(g,
-	    "/actions/variables?per_page=100"), "variables", NULL,
-	    FORGE_FETCH_VALUES, 0, &l)) < 0)
-		goto out;
-	if (l != NULL && json_object_set_new(all, "variables", l) < 0)
+	if ((r = gh_values(g, "/actions", "", all)) < 0)
 		goto out;
 	json_array_foreach(envs, i, v) {
 		const char *name = forge_json_str(v, "name");
@@ -250,21 +267,9 @@ gh_variables(struct forge_fetch_proj *g, json_t *envs)
 			r = -ENOMEM;
 			goto out;
 		}
-		snprintf(what, sizeof(what), "secrets of environment %.300s",
-		    name);
-		if ((r = forge_fetch_list(f, what, forge_fetch_url(g,
-		    "/environments/%s/secrets?per_page=100", enc), "secrets",
-		    NULL, FORGE_FETCH_VALUES, 0, &l)) < 0)
-			goto out;
-		if (l != NULL && json_object_set_new(one, "secrets", l) < 0)
-			goto out;
-		snprintf(what, sizeof(what), "variables of environment %.300s",
-		    name);
-		if ((r = forge_fetch_list(f, what, forge_fetch_url(g,
-		    "/environments/%s/variables?per_page=100", enc),
-		    "variables", NULL, FORGE_FETCH_VALUES, 0, &l)) < 0)
-			goto out;
-		if (l != NULL && json_object_set_new(one, "variables", l) < 0)
+		snprintf(at, sizeof(at), "/environments/%s", enc);
+		snprintf(of, sizeof(of), " of environment %.300s", name);
+		if ((r = gh_values(g, at, of, one)) < 0)
 			goto out;
 	}
 	if (json_object_size(per_env) > 0 &&
