@@ -13,9 +13,7 @@
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/../s3/lib.sh"
 [ -x "$AMBER" ] || fail "$AMBER not built"
-s3_start
-s3_bucket capb lock
-export AMBER_PASSPHRASE="cap test" XDG_CACHE_HOME="$T/cache"
+s3_store capb st "cap test"
 IK=INGEST0000000000000A
 IS=ingest0secret0000000000000000000000000000
 
@@ -38,7 +36,7 @@ for u in ingest:$IK:$IS reader:READER00000000000000:reader0secret000000000000000
 	radosgw-admin -c "$CEPH_CONF" user create --uid="$uid" --display-name="$uid" \
 	    --access-key="$ak" --secret-key="$sk" >/dev/null 2>&1 || fail "user create $uid"
 done
-"$AMBER" init s3://capb/st --retention 1d --kdf log2n=10,r=8,p=1 >/dev/null 2>&1 || fail "init"
+"$AMBER" init "$S" --retention 1d --kdf log2n=10,r=8,p=1 >/dev/null 2>&1 || fail "init"
 s3req PUT "/capb?policy=" --data-binary @"$T/policy.json"
 [ "$HTTP" = 204 ] || [ "$HTTP" = 200 ] || fail "put the README's policy: $HTTP $(cat "$T/b")"
 
@@ -46,7 +44,7 @@ s3req PUT "/capb?policy=" --data-binary @"$T/policy.json"
 mkdir -p "$T/src"
 echo data >"$T/src/a"
 AWS_ACCESS_KEY_ID=$IK AWS_SECRET_ACCESS_KEY=$IS \
-    "$AMBER" ingest s3://capb/st --dir src="$T/src" -q 2>"$T/err" ||
+    "$AMBER" ingest "$S" --dir src="$T/src" -q 2>"$T/err" ||
     fail "ingest as the ingest user under the README's policy: $(cat "$T/err")"
 
 # W1 locks junk for ten years, past the cap.

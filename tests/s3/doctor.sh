@@ -28,24 +28,15 @@ grep -q '<Version><Key>st/doctor/canary-' "$T/b" || fail "no canary"
 grep -q '<DeleteMarker>' "$T/b" && fail "doctor left its delete marker behind"
 
 # The least-privilege ingest user of the README, and a default rule.
-radosgw-admin -c "$CEPH_CONF" user create --uid=ingest --display-name=ingest \
-    --access-key=INGEST0000000000000A --secret-key=ingest0secret0000000000000000000000000000 \
-    >/dev/null 2>&1 || fail "user create"
-radosgw-admin -c "$CEPH_CONF" user create --uid=reader --display-name=reader \
-    --access-key=READER00000000000000 --secret-key=reader0secret0000000000000000000000000000 \
-    >/dev/null 2>&1 || fail "user create"
-{ printf '{"Version": "2012-10-17", "Statement": ['
-  s3_ingest_statement lkb
-  printf ',\n'
-  cat <<'P'
+s3_user ingest INGEST0000000000000A ingest0secret0000000000000000000000000000
+s3_user reader READER00000000000000 reader0secret0000000000000000000000000000
+s3_ingest_policy lkb <<'P'
  {"Sid": "AmberRead", "Effect": "Allow",
  "Principal": {"AWS": ["arn:aws:iam:::user/reader"]},
  "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket",
   "s3:ListBucketVersions"],
- "Resource": ["arn:aws:s3:::lkb", "arn:aws:s3:::lkb/*"]}]}
+ "Resource": ["arn:aws:s3:::lkb", "arn:aws:s3:::lkb/*"]}
 P
-} >"$T/policy.json"
-s3_policy lkb "$T/policy.json"
 rule='<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled><Rule><DefaultRetention><Mode>COMPLIANCE</Mode><Days>1</Days></DefaultRetention></Rule></ObjectLockConfiguration>'
 s3req PUT "/lkb?object-lock=" --data-binary "$rule"
 [ "$HTTP" = 200 ] || fail "put default rule: $HTTP"

@@ -88,6 +88,31 @@ s3_store() {
 	S=s3://$1/$2
 }
 
+# s3_prune_store BUCKET PASSPHRASE: s3_store BUCKET st PASSPHRASE under
+# the lifecycle rule (s3_lifecycle) and the prune user (s3_prune_user),
+# with a lifecycle "day" of RGW_LC_DEBUG_INTERVAL seconds (3 unless set).
+s3_prune_store() {
+	export RGW_LC_DEBUG_INTERVAL=${RGW_LC_DEBUG_INTERVAL:-3}
+	s3_store "$1" st "$2"
+	s3_lifecycle "$1" st/
+	s3_prune_user "$1"
+}
+
+# s3_kept MONTH DAY...: from a fresh index (the cache removed), $S holds
+# exactly the snapshots of these days (named 2026-MONTH-0DAYT12:00:00Z),
+# and each restores byte for byte as the copy $T/dayDAY.
+s3_kept() {
+	local m=$1 d
+	shift
+	rm -rf "$T/cache"
+	"$AMBER" snapshots "$S" >"$T/out" 2>&1 || fail "snapshots: $(cat "$T/out")"
+	[ "$(wc -l <"$T/out")" = $# ] || { cat "$T/out"; fail "not $# snapshots"; }
+	for d in "$@"; do
+		"$AMBER" restore "$S" "2026-$m-0${d}T12:00:00Z" "$T/r$d" -q || fail "restore day $d"
+		diff -r "$T/day$d" "$T/r$d/files/src" >&2 || fail "day $d differs after the prune"
+	done
+}
+
 # s3_md5 STRING: its Content-MD5 (S3 requires one on lifecycle and lock
 # calls).
 s3_md5() { printf %s "$1" | openssl md5 -binary | base64; }
@@ -129,6 +154,19 @@ s3_ingest_statement() {
   "s3:ListBucketVersions", "s3:GetBucketObjectLockConfiguration",
   "s3:GetObjectRetention", "s3:PutObjectRetention"],'
 	printf '\n "Resource": ["arn:aws:s3:::%s", "arn:aws:s3:::%s/*"]}' "$1" "$1"
+}
+
+# s3_ingest_policy BUCKET: set a bucket policy of the ingest statement
+# (s3_ingest_statement) and the statements read from stdin (JSON objects
+# separated by commas), kept in $T/policy.json.
+s3_ingest_policy() {
+	{ printf '{"Version": "2012-10-17", "Statement": ['
+	  s3_ingest_statement "$1"
+	  printf ',\n'
+	  cat
+	  printf ']}\n'
+	} >"$T/policy.json"
+	s3_policy "$1" "$T/policy.json"
 }
 
 # s3_policy BUCKET FILE: set the bucket policy in FILE.

@@ -13,17 +13,11 @@ if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
 [ -x "$AMBER" ] || fail "$AMBER not built"
 export RGW_LC_DEBUG_INTERVAL=3
-s3_start
-s3_bucket rgb lock
-export AMBER_PASSPHRASE="rogue test" XDG_CACHE_HOME="$T/cache"
-S=s3://rgb/st
+s3_store rgb st "rogue test"
 s3_lifecycle rgb st/
 IK=INGEST0000000000000A IS=ingest0secret0000000000000000000000000000
 s3_user ingest $IK $IS
-{ printf '{"Version": "2012-10-17", "Statement": ['
-  s3_ingest_statement rgb
-  printf ',\n'
-  cat <<'P'
+s3_ingest_policy rgb <<'P'
  {"Sid": "OwnerReads", "Effect": "Allow",
  "Principal": {"AWS": ["arn:aws:iam:::user/amber"]},
  "Action": ["s3:GetObject", "s3:GetObjectVersion"],
@@ -32,10 +26,8 @@ s3_user ingest $IK $IS
  "Principal": {"AWS": ["arn:aws:iam:::user/ingest"]},
  "Action": ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutLifecycleConfiguration",
   "s3:PutBucketPolicy", "s3:BypassGovernanceRetention"],
- "Resource": ["arn:aws:s3:::rgb", "arn:aws:s3:::rgb/*"]}]}
+ "Resource": ["arn:aws:s3:::rgb", "arn:aws:s3:::rgb/*"]}
 P
-} >"$T/policy.json"
-s3_policy rgb "$T/policy.json"
 asingest() { AWS_ACCESS_KEY_ID=$IK AWS_SECRET_ACCESS_KEY=$IS "$@"; }
 asingest_req() { AWS_ACCESS_KEY_ID=$IK AWS_SECRET_ACCESS_KEY=$IS s3req "$@"; }
 

@@ -342,6 +342,33 @@ forge_fetch_url(struct forge_fetch_proj *p, const char *fmt, ...)
 }
 
 int
+forge_fetch_jobs(struct forge_fetch_proj *p, uint64_t run, const char *url,
+    const char *key,
+    int (*job)(struct forge_fetch_proj *p, json_t *item, uint64_t id))
+{
+	json_t *jobs = NULL;
+	json_t *v;
+	char what[64];
+	size_t i;
+	int r;
+
+	snprintf(what, sizeof(what), "jobs of runs/%llu",
+	    (unsigned long long)run);
+	if ((r = forge_fetch_list(p->f, what, url, key, NULL, FORGE_FETCH_RAW,
+	    0, &jobs)) < 0)
+		return r;
+	json_array_foreach(jobs, i, v) {
+		uint64_t id;
+
+		if ((r = forge_fetch_put_item(p->f, v, "jobs", &id)) < 0 ||
+		    (r == 1 && (r = job(p, v, id)) < 0))
+			break;
+	}
+	json_decref(jobs);
+	return r < 0 ? r : 0;
+}
+
+int
 forge_fetch_end(struct forge_fetch_proj *p)
 {
 	int r;

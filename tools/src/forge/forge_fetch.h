@@ -183,6 +183,18 @@ const char *forge_fetch_url(struct forge_fetch_proj *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /*
+ * forge_fetch_jobs(p, run, url, key, job):
+ * The jobs of run ${run}: listing ${url} (the array, or its member
+ * ${key}); each job with an integer "id" is stored as jobs/ID.json and
+ * then handed to ${job}(p, item, id), which fetches what the job kept
+ * (its log, its artifacts).  A forge error is recorded under "jobs of
+ * runs/RUN".  Returns 0 or the first negative return (a store error).
+ */
+int forge_fetch_jobs(struct forge_fetch_proj *p, uint64_t run,
+    const char *url, const char *key,
+    int (*job)(struct forge_fetch_proj *p, json_t *item, uint64_t id));
+
+/*
  * forge_fetch_end(p):
  * End reading project ${p}: its hooks (secrets removed) and releases,
  * which both forges list alike, then _state.json (forge_fetch_state()).

@@ -104,15 +104,26 @@ out:
 	return r;
 }
 
+/* A job's log, once the job has started (the one thing a job keeps). */
+static int
+gh_job(struct forge_fetch_proj *g, json_t *job, uint64_t id)
+{
+	const char *status = forge_json_str(job, "status");
+
+	if (status == NULL || strcmp(status, "queued") == 0 ||
+	    strcmp(status, "waiting") == 0 || strcmp(status, "pending") == 0)
+		return 0;
+	return forge_fetch_log(g->f, id, forge_fetch_url(g,
+	    "/actions/jobs/%llu/logs", (unsigned long long)id));
+}
+
 /* A run's jobs, their logs and its artifacts' metadata. */
 static int
 gh_run(struct forge_fetch_proj *g, json_t *run)
 {
 	struct forge_fetch *f = g->f;
 	size_t n_errors = forge_out_n_errors(f->o);
-	json_t *jobs = NULL;
 	json_t *arts = NULL;
-	json_t *job;
 	json_t *a;
 	const char *status;
 	unsigned long long id;
@@ -126,28 +137,11 @@ gh_run(struct forge_fetch_proj *g, json_t *run)
 		return 0;
 	id = (unsigned long long)rid;
 	snprintf(path, sizeof(path), "runs/%llu.json", id);
-	if ((r = forge_out_put_json(f->o, path, run, 0644)) < 0)
-		return r;
-	snprintf(what, sizeof(what), "jobs of runs/%llu", id);
-	if ((r = forge_fetch_list(f, what, forge_fetch_url(g,
+	if ((r = forge_out_put_json(f->o, path, run, 0644)) < 0 ||
+	    (r = forge_fetch_jobs(g, rid, forge_fetch_url(g,
 	    "/actions/runs/%llu/jobs?per_page=100&filter=all", id), "jobs",
-	    NULL, FORGE_FETCH_RAW, 0, &jobs)) < 0)
-		goto out;
-	json_array_foreach(jobs, i, job) {
-		uint64_t jid;
-
-		if ((r = forge_fetch_put_item(f, job, "jobs", &jid)) < 0)
-			goto out;
-		if (r == 0)
-			continue;
-		status = forge_json_str(job, "status");
-		if (status != NULL && strcmp(status, "queued") != 0 &&
-		    strcmp(status, "waiting") != 0 &&
-		    strcmp(status, "pending") != 0 &&
-		    (r = forge_fetch_log(f, jid, forge_fetch_url(g,
-		    "/actions/jobs/%llu/logs", (unsigned long long)jid))) < 0)
-			goto out;
-	}
+	    gh_job)) < 0)
+		return r;
 	snprintf(what, sizeof(what), "artifacts of runs/%llu", id);
 	snprintf(path, sizeof(path), "artifacts/%llu.json", id);
 	if ((r = forge_fetch_list(f, what, forge_fetch_url(g,
@@ -174,7 +168,6 @@ gh_run(struct forge_fetch_proj *g, json_t *run)
 	    forge_out_n_errors(f->o) == n_errors);
 out:
 	json_decref(arts);
-	json_decref(jobs);
 	return r;
 }
 
@@ -211,6 +204,33 @@ gh_run_new(void *ctx, json_t *run)
 }
 
 /*
+ * The secrets and variables listed under ${at} ("/actions" or
+ * "/environments/NAME"), as members "secrets" and "variables" of ${obj};
+ * ${of} ends their names in _errors.json ("" or " of environment NAME").
+ */
+static int
+gh_values(struct forge_fetch_proj *g, const char *at, const char *of,
+    json_t *obj)
+{
+	static const char *const keys[] = { "secrets", "variables" };
+	json_t *l;
+	char what[400];
+	size_t i;
+	int r;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		snprintf(what, sizeof(what), "%s%s", keys[i], of);
+		if ((r = forge_fetch_list(g->f, what, forge_fetch_url(g,
+		    "%s/%s?per_page=100", at, keys[i]), keys[i], NULL,
+		    FORGE_FETCH_VALUES, 0, &l)) < 0)
+			return r;
+		if (l != NULL && json_object_set_new(obj, keys[i], l) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
  * variables.json: {"secrets": [...], "variables": [...], "environments":
  * {NAME: {"secrets": [...], "variables": [...]}}}.  Secrets are names and
  * dates only: GitHub never returns their values.
@@ -221,10 +241,10 @@ gh_variables(struct forge_fetch_proj *g, json_t *envs)
 	struct forge_fetch *f = g->f;
 	json_t *all = NULL;
 	json_t *per_env = NULL;
-	json_t *l = NULL;
 	json_t *v;
 	char enc[600];
-	char what[400];
+	char at[640];
+	char of[340];
 	size_t i;
 	int r = -ENOMEM;
 
@@ -233,17 +253,7 @@ gh_variables(struct forge_fetch_proj *g, json_t *envs)
 		return 0;
 	if ((all = json_object()) == NULL || (per_env = json_object()) == NULL)
 		goto out;
-	if ((r = forge_fetch_list(f, "secrets", forge_fetch_url(g,
-	    "/actions/secrets?per_page=100"), "secrets", NULL,
-	    FORGE_FETCH_VALUES, 0, &l)) < 0)
-		goto out;
-	if (l != NULL && json_object_set_new(all, "secrets", l) < 0)
-		goto out;
-	if ((r = forge_fetch_list(f, "variables", forge_fetch_url(g,
-	    "/actions/variables?per_page=100"), "variables", NULL,
-	    FORGE_FETCH_VALUES, 0, &l)) < 0)
-		goto out;
-	if (l != NULL && json_object_set_new(all, "variables", l) < 0)
+	if ((r = gh_values(g, "/actions", "", all)) < 0)
 		goto out;
 	json_array_foreach(envs, i, v) {
 		const char *name = forge_json_str(v, "name");
@@ -257,21 +267,9 @@ gh_variables(struct forge_fetch_proj *g, json_t *envs)
 			r = -ENOMEM;
 			goto out;
 		}
-		snprintf(what, sizeof(what), "secrets of environment %.300s",
-		    name);
-		if ((r = forge_fetch_list(f, what, forge_fetch_url(g,
-		    "/environments/%s/secrets?per_page=100", enc), "secrets",
-		    NULL, FORGE_FETCH_VALUES, 0, &l)) < 0)
-			goto out;
-		if (l != NULL && json_object_set_new(one, "secrets", l) < 0)
-			goto out;
-		snprintf(what, sizeof(what), "variables of environment %.300s",
-		    name);
-		if ((r = forge_fetch_list(f, what, forge_fetch_url(g,
-		    "/environments/%s/variables?per_page=100", enc),
-		    "variables", NULL, FORGE_FETCH_VALUES, 0, &l)) < 0)
-			goto out;
-		if (l != NULL && json_object_set_new(one, "variables", l) < 0)
+		snprintf(at, sizeof(at), "/environments/%s", enc);
+		snprintf(of, sizeof(of), " of environment %.300s", name);
+		if ((r = gh_values(g, at, of, one)) < 0)
 			goto out;
 	}
 	if (json_object_size(per_env) > 0 &&

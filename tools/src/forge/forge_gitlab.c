@@ -211,6 +211,25 @@ has_archive(const json_t *job)
 	return 0;
 }
 
+/* A job's trace, if it started, and its artifacts archive if asked. */
+static int
+gl_job(struct forge_fetch_proj *g, json_t *job, uint64_t id)
+{
+	struct forge_fetch *f = g->f;
+	unsigned long long jid = (unsigned long long)id;
+	char path[64];
+	int r;
+
+	if (has_trace(job) && (r = forge_fetch_log(f, id, forge_fetch_url(g,
+	    "/jobs/%llu/trace", jid))) < 0)
+		return r;
+	if (!f->opts.has_artifacts || !has_archive(job))
+		return 0;
+	snprintf(path, sizeof(path), "artifacts/%llu.zip", jid);
+	return forge_fetch_file(f, path, forge_fetch_url(g,
+	    "/jobs/%llu/artifacts", jid), path, f->opts.max_artifact);
+}
+
 /*
  * Fetch pipeline ${pid} with its jobs and their traces (and artifacts
  * archives when asked).  A run whose
@@ -224,12 +243,9 @@ gl_run(struct forge_fetch_proj *g, uint64_t pid)
 	unsigned long long id = (unsigned long long)pid;
 	size_t n_errors = forge_out_n_errors(f->o);
 	json_t *run = NULL;
-	json_t *jobs = NULL;
 	json_t *bridges = NULL;
-	json_t *job;
 	char what[64];
 	char path[64];
-	size_t i;
 	int r;
 
 	snprintf(what, sizeof(what), "runs/%llu", id);
@@ -245,35 +261,15 @@ gl_run(struct forge_fetch_proj *g, uint64_t pid)
 	if (run == NULL)
 		return forge_fetch_run_done(f, pid,
 		    forge_out_n_errors(f->o) == n_errors);
-	snprintf(what, sizeof(what), "jobs of runs/%llu", id);
-	if ((r = forge_fetch_list(f, what, forge_fetch_url(g,
+	if ((r = forge_fetch_jobs(g, pid, forge_fetch_url(g,
 	    "/pipelines/%llu/jobs?per_page=100&include_retried=true", id),
-	    NULL, NULL, FORGE_FETCH_RAW, 0, &jobs)) < 0)
+	    NULL, gl_job)) < 0)
 		goto out;
-	json_array_foreach(jobs, i, job) {
-		uint64_t jid;
-
-		if ((r = forge_fetch_put_item(f, job, "jobs", &jid)) < 0)
-			goto out;
-		if (r == 0)
-			continue;
-		if (has_trace(job) && (r = forge_fetch_log(f, jid,
-		    forge_fetch_url(g, "/jobs/%llu/trace",
-		    (unsigned long long)jid))) < 0)
-			goto out;
-		if (f->opts.has_artifacts && has_archive(job)) {
-			snprintf(path, sizeof(path), "artifacts/%llu.zip",
-			    (unsigned long long)jid);
-			if ((r = forge_fetch_file(f, path, forge_fetch_url(g,
-			    "/jobs/%llu/artifacts", (unsigned long long)jid),
-			    path, f->opts.max_artifact)) < 0)
-				goto out;
-		}
-	}
 	/*
 	 * Trigger jobs (downstream pipelines) are listed apart; a GitLab
 	 * without the endpoint (404) simply has none.
 	 */
+	snprintf(what, sizeof(what), "jobs of runs/%llu", id);
 	if ((r = forge_fetch_list(f, what, forge_fetch_url(g,
 	    "/pipelines/%llu/bridges?per_page=100", id), NULL, NULL,
 	    FORGE_FETCH_RAW | FORGE_FETCH_GONE_OK, 0, &bridges)) < 0)
@@ -285,7 +281,6 @@ gl_run(struct forge_fetch_proj *g, uint64_t pid)
 	    forge_out_n_errors(f->o) == n_errors);
 out:
 	json_decref(run);
-	json_decref(jobs);
 	json_decref(bridges);
 	return r;
 }
