@@ -62,13 +62,21 @@ export RESTIC_PASSWORD=s3bench
 declare -A runs
 add() { runs[$1]="${runs[$1]:-} $2"; }
 
-put_packs() { # dir bucket: PUT every pack under dir, UPLOADS at once
-	find "$1/packs" -type f | sed "s|^$1/||" |
-	    xargs -P "$UPLOADS" -I{} curl -sS -f -o /dev/null \
+# put_packs dir bucket: PUT every pack under dir, UPLOADS at once.  Each
+# PUT signs its body's SHA-256 (the pack's name) and sends it as the
+# checksum too, as amber's do, so that the gateway verifies the same
+# hashes on both sides.
+put_packs() {
+	export S3_ENDPOINT AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+	find "$1/packs" -type f | sed "s|^$1/||" | while read -r k; do
+		h=${k##*/}
+		printf '%s %s %s\n' "$k" "$h" \
+		    "$(printf "$(printf '%s' "$h" | sed 's/../\\x&/g')" | base64)"
+	done | xargs -P "$UPLOADS" -L 1 sh -c 'curl -sS -f -o /dev/null \
 	    --aws-sigv4 "aws:amz:us-east-1:s3" \
 	    --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
-	    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
-	    -T "$1/{}" "$S3_ENDPOINT/$2/{}"
+	    -H "x-amz-content-sha256: $4" -H "x-amz-checksum-sha256: $5" \
+	    -T "$1/$3" "$S3_ENDPOINT/$2/$3"' put "$1" "$2"
 }
 
 for round in $(seq "$REPEAT"); do
