@@ -23,6 +23,15 @@
  * and while reads are being served nobody spins: the CPUs are theirs
  * (measured, a 256 MiB cat on a fresh mount with the store in the page
  * cache: 1,106 to 1,287 MB/s, against 736 to 1,145 MB/s with spinning).
+ * A small read (inline_read, 256 KiB on a local store: a small file
+ * whole, or the first read of a large one) is served by the leader like
+ * a lookup.  Handing the lead on costs a follower's wake-up, and the next
+ * request then finds that follower asleep in poll(): two wake-ups per
+ * file for a diff -r over a tree of small files.  Measured on the
+ * benchmark's two snapshots, store in the page cache, the first diff -r
+ * on a fresh mount took 24.9 to 27.4 s with every read handed on, 17.9
+ * and 21.0 s with reads up to 32 KiB kept, 16.2 to 17.9 s up to 256 KiB
+ * (diff -r of the plain trees, warm: 2.2 to 2.9 s).
  *
  * Ending: a worker that reads the unmount (libfuse then marks the
  * session exited) or fails on the device wakes the calling thread, which
@@ -57,6 +66,9 @@
  */
 #define HDR_OPCODE_OFF 4
 #define OPCODE_READ 15u
+/* fuse_read_in { uint64 fh; uint64 offset; uint32 size; ...} follows the
+ * 40-byte header. */
+#define READ_SIZE_OFF (40 + 16)
 
 struct loop {
 	struct fuse_session *se;
@@ -64,6 +76,7 @@ struct loop {
 	int stop_fd;		/* an eventfd, readable once the loop ends */
 	unsigned busy_poll_us;
 	int is_handoff;		/* pass the lead on before a read */
+	unsigned inline_read;	/* ... unless it asks this much or less */
 	atomic_int n_reads;	/* reads being served after a handoff */
 	sem_t lead;		/* 1 while no thread holds the device */
 	sem_t finish;		/* a worker saw the end */
@@ -129,15 +142,22 @@ receive(struct loop *l, struct fuse_buf *buf)
 	}
 }
 
+/* Whether the request in ${buf} is a read to serve with the lead passed on. */
 static int
-is_read(const struct fuse_buf *buf)
+is_handoff_read(const struct loop *l, const struct fuse_buf *buf)
 {
 	uint32_t op;
+	uint32_t size;
 
 	if (buf->size < HDR_OPCODE_OFF + sizeof(op) || buf->mem == NULL)
 		return 0;
 	memcpy(&op, (const char *)buf->mem + HDR_OPCODE_OFF, sizeof(op));
-	return op == OPCODE_READ;
+	if (op != OPCODE_READ)
+		return 0;
+	if (l->inline_read == 0 || buf->size < READ_SIZE_OFF + sizeof(size))
+		return 1;
+	memcpy(&size, (const char *)buf->mem + READ_SIZE_OFF, sizeof(size));
+	return size > l->inline_read;
 }
 
 static void
@@ -157,7 +177,7 @@ serve(struct worker *w)
 	for (;;) {
 		if ((r = receive(l, &w->buf)) <= 0)
 			break;
-		if (l->is_handoff && is_read(&w->buf)) {
+		if (l->is_handoff && is_handoff_read(l, &w->buf)) {
 			atomic_fetch_add(&l->n_reads, 1);
 			sem_post(&l->lead);
 			fuse_session_process_buf(l->se, &w->buf);
@@ -207,6 +227,7 @@ loop_run(struct fuse_session *se, const struct loop_opts *lo)
 	l.fd = fuse_session_fd(se);
 	l.busy_poll_us = lo->busy_poll_us;
 	l.is_handoff = n > 1;
+	l.inline_read = lo->inline_read;
 	if ((flags = fcntl(l.fd, F_GETFL)) < 0 ||
 	    fcntl(l.fd, F_SETFL, flags | O_NONBLOCK) < 0)
 		return -errno;

@@ -13,9 +13,15 @@
 /* At most this many microseconds: a second of spinning helps nobody. */
 #define LOOP_BUSY_POLL_MAX 100000u
 
+/* Reads of at most this many bytes stay with the leader on a local store. */
+#define LOOP_INLINE_READ_LOCAL 262144u
+
 struct loop_opts {
 	unsigned n_threads;	/* 1: serve in the calling thread alone */
 	unsigned busy_poll_us;	/* 0: never spin, always sleep in poll() */
+	unsigned inline_read;	/* reads of at most this many bytes are
+				 * served by the leader, which keeps the
+				 * lead; 0: every read passes it on */
 };
 
 /*

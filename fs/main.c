@@ -577,6 +577,10 @@ serve(const struct opts *o, const struct settings *set,
 	so.use_tree_copies = 1;
 	memset(&lo, 0, sizeof(lo));
 	lo.busy_poll_us = set->busy_poll_us;
+	/* A small read from a local store is a few microseconds of work
+	 * (loop.c); from S3 it is a request, which must not hold the lead. */
+	if (strncmp(o->store, "s3://", 5) != 0)
+		lo.inline_read = LOOP_INLINE_READ_LOCAL;
 
 	if ((r = store_open(o->store, &so, &s)) < 0) {
 		if (r == -ENOENT)
