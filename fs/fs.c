@@ -972,6 +972,34 @@ fs_read_pin(struct fs *fs, fuse_ino_t ino, size_t size, off_t off,
 	return r == -ERANGE ? r : eio(r);
 }
 
+int
+fs_siblings(struct fs *fs, fuse_ino_t ino, fs_sibling_fn *fn, void *ctx)
+{
+	struct node n;
+	const struct store_tree *tree;
+	uint64_t dord;
+	fuse_ino_t si;
+	int r;
+
+	if (inode_is_virtual(ino) || inode_ord(ino) == 0)
+		return -EINVAL;
+	if ((r = resolve(fs, inode_slot(ino), inode_ord(ino), &n)) < 0)
+		return r;
+	tree = n.parent != NULL && n.depth >= 3 ? tcache_tree(n.parent) : NULL;
+	dord = tree != NULL ? n.ord - 1 - tcache_pre(n.parent, n.idx) : 0;
+	for (size_t i = n.idx + 1; tree != NULL && r == 0 &&
+	    i < tcache_len(n.parent); i++) {
+		const struct store_entry *e = store_tree_entry(tree, i);
+
+		if (e->type == STORE_REG && e->link == 0 &&
+		    !is_gitcfg(tree, e) && entry_ino(n.slot, dord + 1 +
+		    tcache_pre(n.parent, i), n.sroot, n.depth, e, 0, &si) == 0)
+			r = fn(ctx, dord, si, e);
+	}
+	node_fini(fs, &n);
+	return r < 0 ? r : 0;
+}
+
 /* The first data offset at or after ${off}, or -ENXIO. */
 static int
 seek_data(const struct store_entry *e, uint64_t off, uint64_t *out)

@@ -107,6 +107,17 @@ int fs_read_pin(struct fs *fs, fuse_ino_t ino, size_t size, off_t off,
     struct store_pin *p, size_t *got);
 
 /*
+ * fs_siblings(fs, ino, fn, ctx): for file ${ino} in a snapshot's tree,
+ * call ${fn}(ctx, dir, id, entry) for each regular file after it in its
+ * directory (${dir}: the directory's ordinal; hard links and the configs
+ * we serve left out), until ${fn} returns nonzero; a negative return is
+ * passed on.  The entry is valid during the call only.
+ */
+typedef int fs_sibling_fn(void *ctx, uint64_t dir, fuse_ino_t ino,
+    const struct store_entry *e);
+int fs_siblings(struct fs *fs, fuse_ino_t ino, fs_sibling_fn *fn, void *ctx);
+
+/*
  * fs_lseek(fs, ino, off, whence, out): SEEK_DATA and SEEK_HOLE in file
  * ${ino}, from the stored extents.  Returns -ENXIO past the end or when
  * no data follows, -EINVAL for another ${whence}.

@@ -91,6 +91,15 @@ struct worker {
 	int is_started;
 };
 
+/* Work of the mount's own under way (push.c): no spinning meanwhile. */
+static atomic_int n_quiet;
+
+void
+loop_quiet(int delta)
+{
+	atomic_fetch_add(&n_quiet, delta);
+}
+
 static long
 us_since(const struct timespec *t0)
 {
@@ -133,8 +142,10 @@ receive(struct loop *l, struct fuse_buf *buf)
 			return 0;
 		if (r != -EAGAIN && r != -EINTR)
 			return r;
-		/* No spinning while reads are served: they want the CPUs. */
+		/* No spinning while reads are served or files pushed
+		 * (loop_quiet()): they want the CPUs. */
 		if (r == -EAGAIN && (atomic_load(&l->n_reads) > 0 ||
+		    atomic_load(&n_quiet) > 0 ||
 		    us_since(&t0) >= (long)l->busy_poll_us)) {
 			wait_readable(l);
 			clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -31,4 +31,11 @@ struct loop_opts {
  */
 int loop_run(struct fuse_session *se, const struct loop_opts *lo);
 
+/*
+ * loop_quiet(delta): +1 when work of the mount's own begins (push.c), -1
+ * when it ends; while any runs, the leader sleeps in poll() instead of
+ * spinning, so that the work has the CPUs.
+ */
+void loop_quiet(int delta);
+
 #endif

@@ -35,6 +35,7 @@
 
 #include "fs.h"
 #include "loop.h"
+#include "push.h"
 #include "msg.h"
 #include "ops.h"
 #include "pass.h"
@@ -619,6 +620,9 @@ serve(const struct opts *o, const struct settings *set,
 		status = EXIT_USAGE;
 		goto out;
 	}
+	/* Small files pushed to the kernel: local stores only (push.c). */
+	if (lo.inline_read > 0 && push_new(&fs, se) < 0)
+		goto out;
 	if (fuse_set_signal_handlers(se) != 0)
 		goto out;
 	is_handlers = 1;
@@ -652,6 +656,8 @@ serve(const struct opts *o, const struct settings *set,
 	status = r < 0 ? 1 : 0;
 out:
 	rescanner_stop(&rs);
+	if (is_fs)
+		push_free(&fs);
 	if (is_mounted)
 		fuse_session_unmount(se);
 	if (is_handlers)

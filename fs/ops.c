@@ -10,6 +10,7 @@
 
 #include "fs.h"
 #include "ops.h"
+#include "push.h"
 
 static struct fs *
 fs_of(fuse_req_t req)
@@ -192,6 +193,9 @@ op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			else
 				fuse_reply_iov(req, pin.iov, (int)pin.n_iov);
 			store_unpin(fs->s, &pin);
+			/* A small file read whole: its siblings next. */
+			if (off == 0 && got < size && got <= PUSH_FILE_MAX)
+				push_hint(fs, ino);
 			return;
 		}
 		if (r != -ERANGE) {
@@ -208,6 +212,8 @@ op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, -r);
 	else
 		fuse_reply_buf(req, (const char *)buf, got);
+	if (r == 0 && off == 0 && got < size && got <= PUSH_FILE_MAX)
+		push_hint(fs, ino);
 	/* ${req} is gone once replied to: ${fs} was taken before. */
 	fs_buf_put(fs, buf, size);
 }
