@@ -193,9 +193,7 @@ op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			else
 				fuse_reply_iov(req, pin.iov, (int)pin.n_iov);
 			store_unpin(fs->s, &pin);
-			/* A small file read whole: its siblings next. */
-			if (off == 0 && got < size && got <= PUSH_FILE_MAX)
-				push_hint(fs, ino);
+			push_hint(fs, ino, off, got, size);
 			return;
 		}
 		if (r != -ERANGE) {
@@ -212,8 +210,8 @@ op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, -r);
 	else
 		fuse_reply_buf(req, (const char *)buf, got);
-	if (r == 0 && off == 0 && got < size && got <= PUSH_FILE_MAX)
-		push_hint(fs, ino);
+	if (r == 0)
+		push_hint(fs, ino, off, got, size);
 	/* ${req} is gone once replied to: ${fs} was taken before. */
 	fs_buf_put(fs, buf, size);
 }

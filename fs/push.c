@@ -171,11 +171,12 @@ push_main(void *arg)
 }
 
 void
-push_hint(struct fs *fs, fuse_ino_t ino)
+push_hint(struct fs *fs, fuse_ino_t ino, off_t off, size_t got, size_t size)
 {
 	struct pusher *p = fs->push;
 
-	if (p == NULL)
+	/* Whole: from the start, and short of what was asked. */
+	if (p == NULL || off != 0 || got >= size || got > PUSH_FILE_MAX)
 		return;
 	pthread_mutex_lock(&p->lock);
 	/* Started here, not at push_new(): no thread before the fork. */

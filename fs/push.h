@@ -22,12 +22,14 @@
 int push_new(struct fs *fs, struct fuse_session *se);
 
 /*
- * push_hint(fs, ino): file ${ino} (at most PUSH_FILE_MAX bytes) was just
- * read whole: push the files after it in its directory, unless that
- * directory was pushed lately.  Never blocks on the work; a hint that
- * finds the queue full is dropped.
+ * push_hint(fs, ino, off, got, size): a read of ${size} bytes at ${off}
+ * of file ${ino} returned ${got}.  Where that was a small file (at most
+ * PUSH_FILE_MAX bytes) read whole, push the files after it in its
+ * directory, unless that directory was pushed lately.  Never blocks on
+ * the work; a hint that finds the queue full is dropped.
  */
-void push_hint(struct fs *fs, fuse_ino_t ino);
+void push_hint(struct fs *fs, fuse_ino_t ino, off_t off, size_t got,
+    size_t size);
 
 /* push_free(fs): stop the threads (after the session ended) and free. */
 void push_free(struct fs *fs);
