@@ -64,7 +64,11 @@ echo "added" >"$src/added"
 chmod 0640 "$src/big/f19"
 rm "$src/rel-link" && ln -s d1/hl2 "$src/rel-link"
 mkdir "$src/empty/new-dir"
-printf 'X' | dd of="$src/random" bs=1 seek=1500000 conv=notrunc 2>/dev/null
+# A byte the random file does not hold there already (with 'X' alone,
+# one run in 256 changed nothing and the test failed).
+b=X
+[ "$(dd if="$src/random" bs=1 skip=1500000 count=1 2>/dev/null)" = X ] && b=Y
+printf '%s' "$b" | dd of="$src/random" bs=1 seek=1500000 conv=notrunc 2>/dev/null
 ingest S --dir h="$src"
 snap2=$SNAP
 [ "$snap1" != "$snap2" ] || fail "two ingests gave one snapshot name"
