@@ -53,6 +53,12 @@ op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_NO_OPEN_SUPPORT;
 		fs->no_open = 1;
 	}
+	/* Link targets never change (a new latest is a new node: vnode.c):
+	 * the kernel may keep them in the page cache.  Without this, every
+	 * path walk through a link asks for its target again: 22,000 READLINKs
+	 * for the 112 links of a diff -r of two linux trees. */
+	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
+		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
 	/* Writes never happen; no write-back cache. */
 	conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE;
 }

@@ -81,9 +81,13 @@ vnode_target(const struct snaps_view *v, fuse_ino_t ino, char *buf, size_t cap)
 
 	switch (inode_vtype(ino)) {
 	case INODE_V_LATEST:
-		if (v->latest == NULL)
+		/* The snapshot that was latest when the node was made: the
+		 * kernel keeps link targets (ops.c), so a new latest is a new
+		 * node. */
+		if (p > UINT32_MAX ||
+		    (snap = snaps_by_slot(v, (uint32_t)p)) == NULL)
 			return -ENOENT;
-		n = snprintf(buf, cap, "snapshots/%s", v->latest->name);
+		n = snprintf(buf, cap, "snapshots/%s", snap->name);
 		break;
 	case INODE_V_DATELINK:
 		if (p > UINT32_MAX ||
@@ -278,8 +282,8 @@ vnode_list(struct fs *fs, const struct snaps_view *v, fuse_ino_t dir,
 		if ((r = fn(ctx, "by-writer",
 		    inode_virt(INODE_V_BYWRITER, 0))))
 			return r;
-		if (v->latest != NULL &&
-		    (r = fn(ctx, "latest", inode_virt(INODE_V_LATEST, 0))))
+		if (v->latest != NULL && (r = fn(ctx, "latest",
+		    inode_virt(INODE_V_LATEST, v->latest->rec->slot))))
 			return r;
 		return fn(ctx, "snapshots", inode_virt(INODE_V_SNAPSHOTS, 0));
 	}

@@ -22,6 +22,16 @@ fi
 skip() { echo "skip: $*"; exit 77; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "# $*"; }
+# within SECONDS CMD...: retry CMD (0.1 s apart) until it succeeds.
+within() {
+	n=$(($1 * 10))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		n=$((n - 1))
+		[ $n -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
 
 [ -c /dev/fuse ] || skip "no /dev/fuse"
 # libfuse opens /dev/fuse itself before it asks fusermount3 to mount.

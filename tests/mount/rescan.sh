@@ -6,17 +6,6 @@
 # by-date/ and by-source/ lead to the same content.
 . "$AMBER_TOP/tests/mount/lib.sh"
 
-# within SECONDS CMD...: retry CMD (0.1 s apart) until it succeeds.
-within() {
-	n=$(($1 * 10))
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		n=$((n - 1))
-		[ $n -gt 0 ] || return 1
-		sleep 0.1
-	done
-}
-
 mk_store S
 mkdir src
 echo one >src/f
