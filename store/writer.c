@@ -74,6 +74,8 @@ struct store_writer {
 	size_t q_cap;
 	size_t q_head;
 	size_t q_len;
+	size_t q_bytes;		/* of the queued jobs' data */
+	size_t q_bytes_max;
 	size_t n_busy;
 	int is_stopping;
 	int err;
@@ -95,6 +97,9 @@ struct store_writer {
 	int prune_fd;
 	/* The threads that put closed packs; NULL: the worker puts. */
 	struct upload_pool *up;
+	/* The buffer of a pack put, for the next pack to fill (lock):
+	 * growing a new one to 16 MiB faulted in every page again. */
+	struct wb spare_pack;
 };
 
 int
@@ -137,8 +142,15 @@ pack_finish(struct store_writer *w, struct wb *pack, struct pack_entry *e,
 	if (w->up != NULL)
 		return upload_submit(w->up, &u);
 	r = upload_put(w->s, &u.pack, u.h, e, n, u.index_kind);
-	wb_fini(&u.pack);
 	free(e);
+	pthread_mutex_lock(&w->lock);
+	if (w->spare_pack.p == NULL) {
+		w->spare_pack = u.pack;
+		w->spare_pack.len = 0;
+		memset(&u.pack, 0, sizeof(u.pack));
+	}
+	pthread_mutex_unlock(&w->lock);
+	wb_fini(&u.pack);
 	return r;
 }
 
@@ -164,6 +176,10 @@ pack_append(struct store_writer *w, const struct job *j, const uint8_t *blob,
 	struct pack_entry *e;
 	int r;
 
+	if (o->buf.p == NULL && w->spare_pack.p != NULL) {
+		o->buf = w->spare_pack;
+		memset(&w->spare_pack, 0, sizeof(w->spare_pack));
+	}
 	if (o->buf.len == 0 &&
 	    (r = wb_bytes(&o->buf, PACK_MAGIC, PACK_HEAD_LEN)) < 0)
 		return r;
@@ -213,6 +229,7 @@ worker(void *arg)
 		j = w->q[w->q_head];
 		w->q_head = (w->q_head + 1) % w->q_cap;
 		w->q_len--;
+		w->q_bytes -= j.len;
 		w->n_busy++;
 		pthread_cond_broadcast(&w->cv_done);
 		pthread_mutex_unlock(&w->lock);
@@ -322,7 +339,14 @@ store_writer_new(struct store *s, struct store_writer **out)
 	if ((w->prune_fd = prune_lock(s, 0, 1)) >= 0)
 		store_index_sync(s, 0);
 	w->n_threads = n < 1 ? 1 : n > 16 ? 16 : (size_t)n;
-	w->q_cap = 2 * w->n_threads + 2;
+	/*
+	 * The queue is bounded by bytes as it was by 2n + 2 jobs of the
+	 * largest chunk, but holds many small ones: with room for only a
+	 * few small files, the workers emptied it, slept and were woken
+	 * for each file, and a quarter of both CPUs went idle.
+	 */
+	w->q_bytes_max = (2 * w->n_threads + 2) * s->chunker.max;
+	w->q_cap = 64 * w->n_threads;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cv_job, NULL);
 	pthread_cond_init(&w->cv_done, NULL);
@@ -516,11 +540,13 @@ enqueue(struct store_writer *w, struct job *j)
 	int r;
 
 	pthread_mutex_lock(&w->lock);
-	while (w->q_len == w->q_cap && w->err == 0)
+	while ((w->q_len == w->q_cap || (w->q_len > 0 &&
+	    w->q_bytes + j->len > w->q_bytes_max)) && w->err == 0)
 		pthread_cond_wait(&w->cv_done, &w->lock);
 	if ((r = w->err) == 0) {
 		w->q[(w->q_head + w->q_len) % w->q_cap] = *j;
 		w->q_len++;
+		w->q_bytes += j->len;
 		pthread_cond_signal(&w->cv_job);
 	}
 	pthread_mutex_unlock(&w->lock);
@@ -529,22 +555,33 @@ enqueue(struct store_writer *w, struct job *j)
 	return r;
 }
 
+/* Name and queue the chunk in malloc'd ${data}, which the job takes. */
+static int
+queue_owned(struct store_writer *w, uint8_t *data, size_t len, int kind,
+    struct store_ref *ref)
+{
+	struct job j = { 0 };
+
+	store_ref_of(w->s, data, len, ref);
+	j.ref = *ref;
+	j.len = len;
+	j.kind = kind;
+	j.data = data;
+	return enqueue(w, &j);
+}
+
 static int
 put_chunk(struct store_writer *w, const uint8_t *buf, size_t len,
     size_t max, int kind, struct store_ref *ref)
 {
-	struct job j = { 0 };
+	uint8_t *data;
 
 	if (len > max)
 		return -EINVAL;
-	store_ref_of(w->s, buf, len, ref);
-	j.ref = *ref;
-	j.len = len;
-	j.kind = kind;
-	if ((j.data = malloc(len ? len : 1)) == NULL)
+	if ((data = malloc(len ? len : 1)) == NULL)
 		return -ENOMEM;
-	memcpy(j.data, buf, len);
-	return enqueue(w, &j);
+	memcpy(data, buf, len);
+	return queue_owned(w, data, len, kind, ref);
 }
 
 int
@@ -587,6 +624,7 @@ store_writer_free(struct store_writer *w)
 	idset_fini(&w->reused);
 	free(w->spare);
 	wb_fini(&w->deferred);
+	wb_fini(&w->spare_pack);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cv_job);
 	pthread_cond_destroy(&w->cv_done);
@@ -711,13 +749,12 @@ store_file_new(struct store_writer *w, struct store_file **out)
 	return 0;
 }
 
+/* Room for one more extent of ${f}: *${out} (not yet counted). */
 static int
-emit(struct store_file *f, size_t len)
+ext_next(struct store_file *f, struct store_extent **out)
 {
 	struct store_writer *w = f->w;
 	struct store_extent *x;
-	struct job j = { 0 };
-	int r;
 
 	if (f->n_ext == f->cap_ext) {
 		size_t cap = f->cap_ext ? 2 * f->cap_ext : 8;
@@ -733,7 +770,20 @@ emit(struct store_file *f, size_t len)
 		if (x == NULL)
 			return -ENOMEM;
 	}
-	x = &f->ext[f->n_ext];
+	*out = &f->ext[f->n_ext];
+	return 0;
+}
+
+static int
+emit(struct store_file *f, size_t len)
+{
+	struct store_writer *w = f->w;
+	struct store_extent *x;
+	struct job j = { 0 };
+	int r;
+
+	if ((r = ext_next(f, &x)) < 0)
+		return r;
 	x->off = f->off;
 	x->len = (uint32_t)len;
 	if (len < w->s->chunker.min || w->n_threads < 2) {
@@ -813,6 +863,39 @@ store_file_write(struct store_file *f, uint64_t off, const uint8_t *buf,
 		if ((r = cut(f, 0)) < 0)
 			return r;
 	}
+	return 0;
+}
+
+size_t
+store_file_take_max(const struct store_file *f)
+{
+	return f->w->s->chunker.min - 1;
+}
+
+int
+store_file_take(struct store_file *f, uint8_t *buf, size_t len)
+{
+	struct store_extent *x;
+	int r;
+
+	if (f->has_data || len == 0 || len > store_file_take_max(f)) {
+		r = f->has_data ? -EINVAL : store_file_write(f, 0, buf, len);
+		free(buf);
+		return r;
+	}
+	/* One chunk, as cut() would make it (chunker_next() never cuts
+	 * below the minimum), named here as emit() names a short one. */
+	if ((r = ext_next(f, &x)) < 0) {
+		free(buf);
+		return r;
+	}
+	x->off = 0;
+	x->len = (uint32_t)len;
+	if ((r = queue_owned(f->w, buf, len, KIND_DATA, &x->ref)) < 0)
+		return r;
+	f->n_ext++;
+	f->off = len;
+	f->has_data = 1;
 	return 0;
 }
 

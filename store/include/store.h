@@ -734,6 +734,15 @@ int store_file_write(struct store_file *f, uint64_t off, const uint8_t *buf,
     size_t len);
 int store_file_end(struct store_file *f, struct store_extent **extents,
     size_t *n);
+/*
+ * store_file_take(f, buf, len): the whole content of a file not yet
+ * written to, ${len} bytes in malloc'd ${buf}, which ${f} takes (it is
+ * freed whatever the result).  Up to store_file_take_max(f) bytes it is
+ * one chunk, queued without a copy; the extents are those
+ * store_file_write(f, 0, buf, len) would give.
+ */
+int store_file_take(struct store_file *f, uint8_t *buf, size_t len);
+size_t store_file_take_max(const struct store_file *f);
 void store_file_free(struct store_file *f);
 
 /*

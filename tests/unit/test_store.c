@@ -1336,6 +1336,19 @@ out:
  * back to the genuine location, and with no genuine location left the
  * read fails: never the forged bytes.
  */
+/* Commit an empty snapshot of ${w} (by ${host}), then free ${w}. */
+static void
+commit_free(struct store_writer *w, const char *host)
+{
+	struct store_snap_new sn = { 0 };
+	uint8_t id[32];
+
+	sn.time_sec = time(NULL);
+	sn.host = host;
+	CHECK(store_writer_commit(w, &sn, id) == 0);
+	store_writer_free(w);
+}
+
 static void
 test_identity(void)
 {
@@ -1357,15 +1370,7 @@ test_identity(void)
 	CHECK(store_writer_new(s, &w) == 0);
 	CHECK(store_writer_put(w, (const uint8_t *)genuine, sizeof(genuine),
 	    &ref) == 0);
-	{
-		struct store_snap_new sn = { 0 };
-		uint8_t id[32];
-
-		sn.time_sec = time(NULL);
-		sn.host = "identity";
-		CHECK(store_writer_commit(w, &sn, id) == 0);
-	}
-	store_writer_free(w);
+	commit_free(w, "identity");
 	CHECK(put_forged(s, &ref, (const uint8_t *)forged, sizeof(forged),
 	    &loc) == 0);
 	CHECK(index_chunk_locs(s->ix, ref.id, 0, &loc, 1, &n, &total) == 0);
@@ -1391,6 +1396,81 @@ test_identity(void)
 	store_close(s);
 }
 
+/*
+ * store_file_take(): the extents of store_file_write() of the same bytes,
+ * at sizes about the one-chunk limit (taken without a copy up to it,
+ * written through the chunker above), and the bytes read back after the
+ * commit.
+ */
+#define N_TAKE 6
+static void
+test_take(void)
+{
+	struct store *s = NULL;
+	struct store_writer *w = NULL;
+	size_t sizes[N_TAKE] = { 1, 4096, 0, 0, 0, 3u << 20 };
+	struct store_extent *xs[N_TAKE] = { 0 };
+	size_t ns[N_TAKE] = { 0 };
+	struct src f[N_TAKE];
+
+	CHECK(open_store(index_dir, &s, PASS) == 0);
+	if (s == NULL)
+		return;
+	CHECK(store_writer_new(s, &w) == 0);
+	for (size_t k = 0; w != NULL && k < N_TAKE; k++) {
+		struct store_file *a = NULL;
+		struct store_file *b = NULL;
+		struct store_extent *xb = NULL;
+		size_t nb = 0;
+		uint8_t *copy;
+
+		CHECK(store_file_new(w, &a) == 0 && store_file_new(w, &b) == 0);
+		if (a == NULL || b == NULL)
+			abort();
+		if (k >= 2 && k <= 4)	/* max - 1, max, max + 1 */
+			sizes[k] = store_file_take_max(a) + k - 3;
+		make_src(&f[k], "take", sizes[k], (int)(k % 2));
+		if ((copy = malloc(sizes[k])) == NULL)
+			abort();
+		memcpy(copy, f[k].data, sizes[k]);
+		CHECK(store_file_take(a, copy, sizes[k]) == 0);
+		CHECK(store_file_take(a, NULL, 0) == -EINVAL);
+		CHECK(store_file_write(b, 0, f[k].data, sizes[k]) == 0);
+		CHECK(store_file_end(a, &xs[k], &ns[k]) == 0);
+		CHECK(store_file_end(b, &xb, &nb) == 0);
+		CHECK(ns[k] == nb && nb > 0);
+		for (size_t i = 0; i < ns[k] && i < nb; i++)
+			CHECK(xs[k][i].off == xb[i].off &&
+			    xs[k][i].len == xb[i].len &&
+			    memcmp(&xs[k][i].ref, &xb[i].ref,
+			    sizeof(xb[i].ref)) == 0);
+		CHECK(sizes[k] > store_file_take_max(a) || ns[k] == 1);
+		free(xb);
+		store_file_free(a);
+		store_file_free(b);
+	}
+	if (w != NULL)
+		commit_free(w, "take");
+	for (size_t k = 0; k < N_TAKE; k++) {
+		struct store_entry e;
+		uint8_t *back = malloc(sizes[k]);
+		size_t got = 0;
+
+		if (back == NULL)
+			abort();
+		store_entry_init(&e, "take", STORE_REG, 0644);
+		e.size = sizes[k];
+		e.extents = xs[k];
+		e.n_extents = ns[k];
+		CHECK(store_read(s, &e, 0, back, sizes[k], &got) == 0 &&
+		    got == sizes[k] && memcmp(back, f[k].data, sizes[k]) == 0);
+		free(back);
+		free(xs[k]);
+		free(f[k].data);
+	}
+	store_close(s);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1413,6 +1493,7 @@ main(int argc, char **argv)
 	test_dag();
 	test_concurrent();
 	test_identity();
+	test_take();
 	r = check_done("test_store");
 	if (r != 0 && getenv("AMBER_TEST_KEEP") != NULL) {
 		fprintf(stderr, "test_store: seed %llu; files kept in %s\n",

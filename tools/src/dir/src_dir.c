@@ -397,6 +397,20 @@ progress_add(struct walk *wk, uint64_t n_files, uint64_t n_bytes)
 	pthread_mutex_unlock(&wk->c->lock);
 }
 
+/* pread(), again after EINTR; an error in *${err}, then -1. */
+static ssize_t
+pread_some(int fd, void *buf, size_t len, uint64_t off, int *err)
+{
+	ssize_t n;
+
+	do
+		n = pread(fd, buf, len, (off_t)off);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		*err = errno;
+	return n;
+}
+
 /*
  * Read [${off}, ${end}) of ${fd} into ${f}.  Sets *${at} to the offset
  * reached; a short file or a read error stops early (the caller notices
@@ -412,15 +426,9 @@ read_range(struct walk *wk, int fd, struct store_file *f, uint64_t off,
 	while (off < end) {
 		size_t want = end - off < READ_LEN ? (size_t)(end - off) :
 		    READ_LEN;
-		ssize_t got = pread(fd, wk->buf, want, (off_t)off);
+		ssize_t got = pread_some(fd, wk->buf, want, off, err);
 
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			*err = errno;
-			break;
-		}
-		if (got == 0)
+		if (got <= 0)
 			break;
 		if ((r = store_file_write(f, off, wk->buf, (size_t)got)) < 0)
 			return r;
@@ -429,6 +437,37 @@ read_range(struct walk *wk, int fd, struct store_file *f, uint64_t off,
 	}
 	*at = off;
 	return 0;
+}
+
+/*
+ * Read all of small file ${fd} (${size} bytes, no holes) into a buffer of
+ * its own that ${f} takes: no copy between the read and the queue.  As
+ * read_range().
+ */
+static int
+read_small(struct walk *wk, int fd, struct store_file *f, uint64_t size,
+    uint64_t *at, int *err)
+{
+	uint8_t *buf = malloc((size_t)size);
+	size_t got = 0;
+
+	if (buf == NULL)
+		return -ENOMEM;
+	while (got < size) {
+		ssize_t n = pread_some(fd, buf + got, (size_t)size - got,
+		    got, err);
+
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	*at = got;
+	if (got == 0) {
+		free(buf);
+		return 0;
+	}
+	progress_add(wk, 0, got);
+	return store_file_take(f, buf, got);
 }
 
 /*
@@ -447,6 +486,8 @@ read_content(struct walk *wk, int fd, const struct stat *st,
 
 	*at = 0;
 	if ((uint64_t)st->st_blocks * 512 >= size) {
+		if (size <= store_file_take_max(f))
+			return read_small(wk, fd, f, size, at, err);
 		if (size > READ_LEN)
 			posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 		return read_range(wk, fd, f, 0, size, at, err);
