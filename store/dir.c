@@ -4,7 +4,11 @@
  * existing name), the directory fsynced, and left read-only (mode 0444,
  * and FS_IMMUTABLE_FL for stores made with --immutable where the process
  * may set it).  A crash leaves at worst a file in tmp/, which the next
- * writer removes when its owner is gone.
+ * writer removes when its owner is gone.  Large objects in page-aligned
+ * buffers (the writer's packs) are written with O_DIRECT where the
+ * filesystem takes it: they are fsynced before they are linked anyway,
+ * and copying 16 MiB into fresh page-cache pages first was 9% of a first
+ * ingest's CPU.
  *
  * Readers keep up to DIR_FD_CACHE descriptors of packs open, since a
  * walk of a snapshot reads thousands of small trees and a file read many
@@ -18,6 +22,7 @@
 #include <linux/fs.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,13 +151,59 @@ set_immutable(struct dir *d, int fd, const char *key)
 	}
 }
 
+#define DIRECT_MIN (1u << 20)
+#define DIRECT_ALIGN 4096u
+
+/*
+ * Write ${buf}[*${done}, ${len}) to ${fd}, advancing *${done}; with
+ * ${is_direct}, stop quietly where O_DIRECT refuses (EINVAL: alignment)
+ * for the caller to go on without it.  -errno (-EIO: nothing written).
+ */
+static int
+write_all(int fd, const uint8_t *buf, size_t len, size_t *done,
+    int is_direct)
+{
+	while (*done < len) {
+		ssize_t n = write(fd, buf + *done, len - *done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && is_direct && errno == EINVAL)
+			return 0;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		*done += (size_t)n;
+	}
+	return 0;
+}
+
+/* Write ${len} bytes of ${buf} to new file ${fd}: as much as is aligned
+ * with O_DIRECT where it may, the rest through the page cache. */
+static int
+write_object(int fd, const uint8_t *buf, size_t len)
+{
+	size_t head = len & ~(size_t)(DIRECT_ALIGN - 1);
+	size_t done = 0;
+	int fl = fcntl(fd, F_GETFL);
+	int r;
+
+	if (len >= DIRECT_MIN && (uintptr_t)buf % DIRECT_ALIGN == 0 &&
+	    fl >= 0 && fcntl(fd, F_SETFL, fl | O_DIRECT) == 0) {
+		r = write_all(fd, buf, head, &done, 1);
+		if (fcntl(fd, F_SETFL, fl) != 0 && r == 0)
+			r = -errno;
+		if (r < 0)
+			return r;
+	}
+	return write_all(fd, buf, len, &done, 0);
+}
+
 static int
 dir_put(struct backend *be, const char *key, const uint8_t *buf, size_t len)
 {
 	struct dir *d = dir_of(be);
 	char tmp[64];
 	uint8_t rnd[8];
-	size_t done = 0;
 	int fd = -1;
 	int r;
 
@@ -170,17 +221,10 @@ dir_put(struct backend *be, const char *key, const uint8_t *buf, size_t len)
 	if (fd < 0)
 		return log_err(-EIO, "%s/%s: %s", be->location, tmp,
 		    strerror(errno));
-	while (done < len) {
-		ssize_t n = write(fd, buf + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = log_err(-EIO, "%s/%s: write: %s", be->location,
-			    tmp, n < 0 ? strerror(errno) : "short write");
-			goto out;
-		}
-		done += (size_t)n;
+	if ((r = write_object(fd, buf, len)) < 0) {
+		r = log_err(-EIO, "%s/%s: write: %s", be->location, tmp,
+		    strerror(-r));
+		goto out;
 	}
 	if (fsync(fd) != 0) {
 		r = log_err(-EIO, "%s/%s: fsync: %s", be->location, tmp,

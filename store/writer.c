@@ -40,6 +40,9 @@
 
 enum { KIND_DATA, KIND_TREES, N_KINDS };
 
+#define PACK_BUF_ALIGN 4096
+#define PACK_BUF_CAP (2 * PACK_TARGET)
+
 struct store_file;
 
 struct job {
@@ -179,6 +182,15 @@ pack_append(struct store_writer *w, const struct job *j, const uint8_t *blob,
 	if (o->buf.p == NULL && w->spare_pack.p != NULL) {
 		o->buf = w->spare_pack;
 		memset(&w->spare_pack, 0, sizeof(w->spare_pack));
+	} else if (o->buf.p == NULL) {
+		/* Page-aligned, for the local backend's O_DIRECT (dir.c);
+		 * as large as doubling made it, touched only as filled. */
+		void *p;
+
+		if (posix_memalign(&p, PACK_BUF_ALIGN, PACK_BUF_CAP) != 0)
+			return -ENOMEM;
+		o->buf.p = p;
+		o->buf.cap = PACK_BUF_CAP;
 	}
 	if (o->buf.len == 0 &&
 	    (r = wb_bytes(&o->buf, PACK_MAGIC, PACK_HEAD_LEN)) < 0)
