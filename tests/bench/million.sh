@@ -156,13 +156,14 @@ bench_tool() { # tool round
 	[ "${n:-0}" -eq 3 ] || problem "$t lists ${n:-no} snapshots, not 3"
 }
 
-# The mount: find over the latest snapshot on a fresh mount (the store in
-# the page cache), again, and over the plain tree.
+# The mount: find over the latest snapshot on a fresh mount (the store and
+# the index in the page cache), again, and over the plain tree.
 bench_mount() { # round
 	k=$1
 	M=$RUN/mnt
 	mkdir -p "$M"
 	tar -C "$(store_of amber)" -cf - . | cat >/dev/null
+	tar -C "$RUN/amber-cache" -cf - . | cat >/dev/null
 	t0=$(now_ns)
 	# shellcheck disable=SC2046
 	env $(tool_env amber) "$AMBERFS" "$(store_of amber)" "$M" -f \
