@@ -2,7 +2,8 @@
  * keeplock.c: a policy set with a longer horizon lengthens the locks of
  * what it keeps (amber-store(5), PRUNING on S3), before it is reported
  * set: so kept history never expires under the shorter locks of the
- * ingests that wrote it, whether or not an ingest runs again.
+ * ingests that wrote it, whether or not an ingest runs again; and how
+ * long an ingest locks what it writes (writer_lock_horizon()).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "log.h"
 #include "pack.h"
 #include "storei.h"
+#include "writer.h"
 
 struct keep_lock {
 	struct store *s;
@@ -93,4 +95,30 @@ out:
 	free(roots);
 	idset_fini(&packs);
 	return r < 0 ? r : 0;
+}
+
+/*
+ * Fail closed (amber-store(5), PRUNING on S3): what an ingest writes and
+ * reuses is locked until the horizon of every period of the policy its
+ * snapshot may be the keeper of, and never shorter than the config's
+ * retention.  Without a policy, the retention.  A policy that cannot be
+ * read fails the ingest.
+ */
+int
+writer_lock_horizon(struct store *s, uint64_t at_least)
+{
+	struct store_policy p;
+	uint64_t ret = config_retention_secs(&s->cfg);
+	uint64_t h = at_least;
+	int r;
+
+	if (s->be->ops->set_retention == NULL || ret == 0)
+		return 0;
+	if ((r = store_policy_get(s, &p)) < 0 && r != -ENOENT)
+		return r;
+	if (r == 0 && store_policy_horizon(&p) > h)
+		h = store_policy_horizon(&p);
+	if (h > ret)
+		s->be->ops->set_retention(s->be, h);
+	return 0;
 }

@@ -42,6 +42,13 @@ void snapx_add(struct store *s, const uint8_t id[STORE_HASH_LEN],
 int snapx_heads(struct store *s, uint8_t (**out)[32], size_t *n);
 
 /*
+ * store_heads(s, out, n): the same (storesnap.c), for any key: after a
+ * sync of the index, from its records where the keyring may open them,
+ * else from the signed clear headers of the manifests (an ingest key).
+ */
+int store_heads(struct store *s, uint8_t (**out)[32], size_t *n);
+
+/*
  * snapx_each_back(s, fn, ctx): call ${fn} with the records from the
  * newest backwards until it returns non-zero (which is returned, but 1
  * as 0).  -EACCES without a reader key.

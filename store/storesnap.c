@@ -15,6 +15,7 @@
 
 #include "crypt.h"
 #include "hex.h"
+#include "idset.h"
 #include "log.h"
 #include "pack.h"
 #include "rd.h"
@@ -513,4 +514,81 @@ store_snap_recent(struct store *s, int64_t since,
 	}
 	*out = l;
 	return 0;
+}
+
+/* ---- heads (snapx.h) ------------------------------------------------- */
+
+struct heads {
+	struct store *s;
+	struct idset all;
+	struct idset parents;
+	uint8_t (*ids)[32];
+	size_t n;
+	size_t cap;
+};
+
+static int
+heads_one(void *ctx, const uint8_t id[STORE_HASH_LEN], const uint8_t *buf,
+    size_t len)
+{
+	struct heads *h = ctx;
+	const uint8_t *writer;
+	const uint8_t *parents;
+	struct store_snap *sn = NULL;
+	size_t n;
+
+	/*
+	 * A reader trusts only manifests that authenticate; a host with an
+	 * ingest key cannot open any and goes by the signed clear header.
+	 */
+	if (snap_header(buf, len, &writer, &parents, &n) < 0)
+		return 0;
+	if (h->s->kr.has_master) {
+		if (store_snap_verified(h->s, id, buf, len, &sn) < 0 ||
+		    sn == NULL)
+			return 0;	/* verify reports it */
+		snap_free(sn);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (idset_add(&h->parents, parents + 32 * i) < 0)
+			return -ENOMEM;
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? 2 * h->cap : 16;
+		void *v = realloc(h->ids, cap * 32);
+
+		if (v == NULL)
+			return -ENOMEM;
+		h->ids = v;
+		h->cap = cap;
+	}
+	memcpy(h->ids[h->n++], id, 32);
+	return 0;
+}
+
+int
+store_heads(struct store *s, uint8_t (**out)[32], size_t *n)
+{
+	struct heads h = { s, { 0 }, { 0 }, NULL, 0, 0 };
+	size_t k = 0;
+	int r;
+
+	if ((r = store_index_sync(s, 0)) < 0)
+		return r;
+	/* A reader has them from the index's records (snapx.h). */
+	if (s->kr.has_master && ((r = snapx_heads(s, out, n)) == 0 ||
+	    r == -ENOMEM))
+		return r;
+	if ((r = index_snap_each(s->ix, heads_one, &h)) < 0)
+		goto out;
+	for (size_t i = 0; i < h.n; i++)
+		if (!idset_has(&h.parents, h.ids[i]))
+			memmove(h.ids[k++], h.ids[i], 32);
+	*out = h.ids;
+	*n = k;
+	h.ids = NULL;
+out:
+	free(h.ids);
+	idset_fini(&h.all);
+	idset_fini(&h.parents);
+	return r;
 }

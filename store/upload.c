@@ -35,6 +35,9 @@ struct upload_pool {
 	size_t n_busy;
 	int is_stopping;
 	int err;		/* the first error; later packs are dropped */
+	/* The buffer of a pack put, for the writer's next pack
+	 * (upload_spare()): a new one faults in 16 MiB of pages again. */
+	struct wb spare;
 };
 
 static void
@@ -113,6 +116,13 @@ uploader(void *arg)
 		if (r == 0)
 			r = upload_put(p->s, &u.pack, u.h, u.e, u.n,
 			    u.index_kind);
+		pthread_mutex_lock(&p->lock);
+		if (p->spare.p == NULL) {
+			p->spare = u.pack;
+			p->spare.len = 0;
+			memset(&u.pack, 0, sizeof(u.pack));
+		}
+		pthread_mutex_unlock(&p->lock);
 		upload_fini(&u);
 		pthread_mutex_lock(&p->lock);
 		if (r < 0 && p->err == 0)
@@ -175,6 +185,21 @@ upload_submit(struct upload_pool *p, struct upload *u)
 }
 
 int
+upload_spare(struct upload_pool *p, struct wb *out)
+{
+	int r = -ENOENT;
+
+	pthread_mutex_lock(&p->lock);
+	if (p->spare.p != NULL) {
+		*out = p->spare;
+		memset(&p->spare, 0, sizeof(p->spare));
+		r = 0;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return r;
+}
+
+int
 upload_wait(struct upload_pool *p)
 {
 	int r;
@@ -215,6 +240,7 @@ upload_pool_free(struct upload_pool *p)
 		p->q_head = (p->q_head + 1) % p->q_cap;
 		p->q_len--;
 	}
+	wb_fini(&p->spare);
 	pthread_cond_destroy(&p->cv_done);
 	pthread_cond_destroy(&p->cv_job);
 	pthread_mutex_destroy(&p->lock);

@@ -47,6 +47,12 @@ int upload_submit(struct upload_pool *p, struct upload *u);
  */
 int upload_wait(struct upload_pool *p);
 
+/*
+ * upload_spare(p, out): the buffer of a pack put (emptied) into *${out},
+ * for the next pack to fill; -ENOENT if there is none to spare.
+ */
+int upload_spare(struct upload_pool *p, struct wb *out);
+
 /* upload_error(p): the first error of a put so far, or 0. */
 int upload_error(struct upload_pool *p);
 

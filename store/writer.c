@@ -179,6 +179,8 @@ pack_append(struct store_writer *w, const struct job *j, const uint8_t *blob,
 	struct pack_entry *e;
 	int r;
 
+	if (o->buf.p == NULL && w->spare_pack.p == NULL && w->up != NULL)
+		(void)upload_spare(w->up, &w->spare_pack);
 	if (o->buf.p == NULL && w->spare_pack.p != NULL) {
 		o->buf = w->spare_pack;
 		memset(&w->spare_pack, 0, sizeof(w->spare_pack));
@@ -302,32 +304,6 @@ uploads_of(const struct store *s)
 	if (s->opts.uploads > 0)
 		return s->opts.uploads;
 	return s->be->is_local ? 0 : STORE_UPLOADS_DEFAULT;
-}
-
-/*
- * Fail closed (amber-store(5), PRUNING on S3): what an ingest writes and
- * reuses is locked until the horizon of every period of the policy its
- * snapshot may be the keeper of, and never shorter than the config's
- * retention.  Without a policy, the retention.  A policy that cannot be
- * read fails the ingest.
- */
-int
-writer_lock_horizon(struct store *s, uint64_t at_least)
-{
-	struct store_policy p;
-	uint64_t ret = config_retention_secs(&s->cfg);
-	uint64_t h = at_least;
-	int r;
-
-	if (s->be->ops->set_retention == NULL || ret == 0)
-		return 0;
-	if ((r = store_policy_get(s, &p)) < 0 && r != -ENOENT)
-		return r;
-	if (r == 0 && store_policy_horizon(&p) > h)
-		h = store_policy_horizon(&p);
-	if (h > ret)
-		s->be->ops->set_retention(s->be, h);
-	return 0;
 }
 
 int
@@ -1036,82 +1012,6 @@ out:
 	return r;
 }
 
-struct heads {
-	struct store *s;
-	struct idset all;
-	struct idset parents;
-	uint8_t (*ids)[32];
-	size_t n;
-	size_t cap;
-};
-
-static int
-heads_one(void *ctx, const uint8_t id[STORE_HASH_LEN], const uint8_t *buf,
-    size_t len)
-{
-	struct heads *h = ctx;
-	const uint8_t *writer;
-	const uint8_t *parents;
-	struct store_snap *sn = NULL;
-	size_t n;
-
-	/*
-	 * A reader trusts only manifests that authenticate; a host with an
-	 * ingest key cannot open any and goes by the signed clear header.
-	 */
-	if (snap_header(buf, len, &writer, &parents, &n) < 0)
-		return 0;
-	if (h->s->kr.has_master) {
-		if (store_snap_verified(h->s, id, buf, len, &sn) < 0 ||
-		    sn == NULL)
-			return 0;	/* verify reports it */
-		snap_free(sn);
-	}
-	for (size_t i = 0; i < n; i++)
-		if (idset_add(&h->parents, parents + 32 * i) < 0)
-			return -ENOMEM;
-	if (h->n == h->cap) {
-		size_t cap = h->cap ? 2 * h->cap : 16;
-		void *v = realloc(h->ids, cap * 32);
-
-		if (v == NULL)
-			return -ENOMEM;
-		h->ids = v;
-		h->cap = cap;
-	}
-	memcpy(h->ids[h->n++], id, 32);
-	return 0;
-}
-
-/* The snapshots no other snapshot names as a parent: the newest. */
-static int
-find_heads(struct store *s, uint8_t (**out)[32], size_t *n)
-{
-	struct heads h = { s, { 0 }, { 0 }, NULL, 0, 0 };
-	size_t k = 0;
-	int r;
-
-	if ((r = store_index_sync(s, 0)) < 0)
-		return r;
-	/* A reader has them from the index's records (snapx.h). */
-	if (s->kr.has_master && ((r = snapx_heads(s, out, n)) == 0 ||
-	    r == -ENOMEM))
-		return r;
-	if ((r = index_snap_each(s->ix, heads_one, &h)) < 0)
-		goto out;
-	for (size_t i = 0; i < h.n; i++)
-		if (!idset_has(&h.parents, h.ids[i]))
-			memmove(h.ids[k++], h.ids[i], 32);
-	*out = h.ids;
-	*n = k;
-	h.ids = NULL;
-out:
-	free(h.ids);
-	idset_fini(&h.all);
-	idset_fini(&h.parents);
-	return r;
-}
-
 static int
 is_this_pack(void *ctx, const uint8_t h[STORE_HASH_LEN])
 {
@@ -1241,7 +1141,7 @@ store_writer_commit(struct store_writer *w, const struct store_snap_new *sn,
 	    (r = idset_each(&w->reused, protect_pack, s)) < 0)
 		return r;
 	lockfd = commit_lock(s);
-	if ((r = find_heads(s, &parents, &n_parents)) < 0)
+	if ((r = store_heads(s, &parents, &n_parents)) < 0)
 		goto out;
 	if ((r = snap_make(&s->kr, sn, &root, (const uint8_t (*)[32])parents,
 	    n_parents, &obj, &len)) < 0)
