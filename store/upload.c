@@ -117,11 +117,7 @@ uploader(void *arg)
 			r = upload_put(p->s, &u.pack, u.h, u.e, u.n,
 			    u.index_kind);
 		pthread_mutex_lock(&p->lock);
-		if (p->spare.p == NULL) {
-			p->spare = u.pack;
-			p->spare.len = 0;
-			memset(&u.pack, 0, sizeof(u.pack));
-		}
+		pack_buf_keep(&p->spare, &u.pack);
 		pthread_mutex_unlock(&p->lock);
 		upload_fini(&u);
 		pthread_mutex_lock(&p->lock);

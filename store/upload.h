@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "pack.h"
 #include "rd.h"
@@ -23,6 +24,22 @@ struct upload {
 };
 
 struct upload_pool;
+
+/*
+ * pack_buf_keep(spare, b): keep the buffer of put pack ${b}, emptied, as
+ * *${spare} if that is free (${b} is then left empty): the next pack
+ * reuses its pages instead of faulting in 16 MiB anew.  Under the lock
+ * that guards ${spare}.
+ */
+static inline void
+pack_buf_keep(struct wb *spare, struct wb *b)
+{
+	if (spare->p == NULL) {
+		*spare = *b;
+		spare->len = 0;
+		memset(b, 0, sizeof(*b));
+	}
+}
 
 /*
  * upload_pool_new(s, n, out):

@@ -147,11 +147,7 @@ pack_finish(struct store_writer *w, struct wb *pack, struct pack_entry *e,
 	r = upload_put(w->s, &u.pack, u.h, e, n, u.index_kind);
 	free(e);
 	pthread_mutex_lock(&w->lock);
-	if (w->spare_pack.p == NULL) {
-		w->spare_pack = u.pack;
-		w->spare_pack.len = 0;
-		memset(&u.pack, 0, sizeof(u.pack));
-	}
+	pack_buf_keep(&w->spare_pack, &u.pack);
 	pthread_mutex_unlock(&w->lock);
 	wb_fini(&u.pack);
 	return r;
