@@ -578,10 +578,6 @@ serve(const struct opts *o, const struct settings *set,
 	so.use_tree_copies = 1;
 	memset(&lo, 0, sizeof(lo));
 	lo.busy_poll_us = set->busy_poll_us;
-	/* A small read from a local store is a few microseconds of work
-	 * (loop.c); from S3 it is a request, which must not hold the lead. */
-	if (strncmp(o->store, "s3://", 5) != 0)
-		lo.inline_read = LOOP_INLINE_READ_LOCAL;
 
 	if ((r = store_open(o->store, &so, &s)) < 0) {
 		if (r == -ENOENT)
@@ -591,6 +587,10 @@ serve(const struct opts *o, const struct settings *set,
 			    strerror(-r));
 		goto out;
 	}
+	/* A small read from a local store is a few microseconds of work
+	 * (loop.c); from S3 it is a request, which must not hold the lead. */
+	if (store_is_local(s))
+		lo.inline_read = LOOP_INLINE_READ_LOCAL;
 	clock_gettime(CLOCK_MONOTONIC, &t_unlock);
 	r = store_unlock(s, pass, len);
 	clock_gettime(CLOCK_MONOTONIC, &t_unlocked);
@@ -621,8 +621,10 @@ serve(const struct opts *o, const struct settings *set,
 		goto out;
 	}
 	/* Small files pushed to the kernel: local stores only (push.c). */
-	if (lo.inline_read > 0 && push_new(&fs, se) < 0)
+	if (store_is_local(s) && push_new(&fs, se) < 0) {
+		msg_log(LOG_ERR, "out of memory");
 		goto out;
+	}
 	if (fuse_set_signal_handlers(se) != 0)
 		goto out;
 	is_handlers = 1;

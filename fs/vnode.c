@@ -80,26 +80,18 @@ vnode_target(const struct snaps_view *v, fuse_ino_t ino, char *buf, size_t cap)
 	int n;
 
 	switch (inode_vtype(ino)) {
-	case INODE_V_LATEST:
-		/* The snapshot that was latest when the node was made: the
-		 * kernel keeps link targets (ops.c), so a new latest is a new
-		 * node. */
-		if (p > UINT32_MAX ||
-		    (snap = snaps_by_slot(v, (uint32_t)p)) == NULL)
-			return -ENOENT;
-		n = snprintf(buf, cap, "snapshots/%s", snap->name);
-		break;
+	case INODE_V_LATEST:	/* the snapshot latest when the node was
+				 * made: the kernel keeps link targets
+				 * (ops.c), so a new latest is a new node */
 	case INODE_V_DATELINK:
-		if (p > UINT32_MAX ||
-		    (snap = snaps_by_slot(v, (uint32_t)p)) == NULL)
-			return -ENOENT;
-		n = snprintf(buf, cap, "../../../../snapshots/%s", snap->name);
-		break;
 	case INODE_V_WRITERLINK:
 		if (p > UINT32_MAX ||
 		    (snap = snaps_by_slot(v, (uint32_t)p)) == NULL)
 			return -ENOENT;
-		n = snprintf(buf, cap, "../../snapshots/%s", snap->name);
+		n = snprintf(buf, cap, "%ssnapshots/%s",
+		    inode_vtype(ino) == INODE_V_LATEST ? "" :
+		    inode_vtype(ino) == INODE_V_DATELINK ? "../../../../" :
+		    "../../", snap->name);
 		break;
 	case INODE_V_SRCLINK:
 		if ((n = snaps_view_full(v)) < 0)

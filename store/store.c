@@ -186,6 +186,12 @@ store_index_dir(const struct store *s)
 	return s->index_dir;
 }
 
+int
+store_is_local(const struct store *s)
+{
+	return s->be->is_local;
+}
+
 /* ---- reading objects whole, within caps ---- */
 
 /*

@@ -166,6 +166,32 @@ pack_take(struct store_writer *w, int kind, struct wb *pack,
 	memset(o, 0, sizeof(*o));
 }
 
+/*
+ * An empty buffer for a new pack (lock held): the buffer of a pack put,
+ * kept by this writer or its uploaders (pack_buf_keep()), else a new one,
+ * page-aligned for the local backend's O_DIRECT (dir.c) and as large as
+ * doubling made it, its pages touched only as it fills.
+ */
+static int
+pack_buf_get(struct store_writer *w, struct wb *b)
+{
+	void *p;
+
+	if (w->spare_pack.p != NULL) {
+		*b = w->spare_pack;
+		memset(&w->spare_pack, 0, sizeof(w->spare_pack));
+		return 0;
+	}
+	if (w->up != NULL && upload_spare(w->up, b) == 0)
+		return 0;
+	if (posix_memalign(&p, PACK_BUF_ALIGN, PACK_BUF_CAP) != 0)
+		return -ENOMEM;
+	b->p = p;
+	b->len = 0;
+	b->cap = PACK_BUF_CAP;
+	return 0;
+}
+
 /* Append a sealed blob to the open pack of its kind (lock held). */
 static int
 pack_append(struct store_writer *w, const struct job *j, const uint8_t *blob,
@@ -175,21 +201,8 @@ pack_append(struct store_writer *w, const struct job *j, const uint8_t *blob,
 	struct pack_entry *e;
 	int r;
 
-	if (o->buf.p == NULL && w->spare_pack.p == NULL && w->up != NULL)
-		(void)upload_spare(w->up, &w->spare_pack);
-	if (o->buf.p == NULL && w->spare_pack.p != NULL) {
-		o->buf = w->spare_pack;
-		memset(&w->spare_pack, 0, sizeof(w->spare_pack));
-	} else if (o->buf.p == NULL) {
-		/* Page-aligned, for the local backend's O_DIRECT (dir.c);
-		 * as large as doubling made it, touched only as filled. */
-		void *p;
-
-		if (posix_memalign(&p, PACK_BUF_ALIGN, PACK_BUF_CAP) != 0)
-			return -ENOMEM;
-		o->buf.p = p;
-		o->buf.cap = PACK_BUF_CAP;
-	}
+	if (o->buf.p == NULL && (r = pack_buf_get(w, &o->buf)) < 0)
+		return r;
 	if (o->buf.len == 0 &&
 	    (r = wb_bytes(&o->buf, PACK_MAGIC, PACK_HEAD_LEN)) < 0)
 		return r;

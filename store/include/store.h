@@ -331,6 +331,10 @@ const char *store_id_hex(const struct store *s);
 /* The index directory in use (valid until store_close()). */
 const char *store_index_dir(const struct store *s);
 
+/* store_is_local(s): whether ${s} is a directory store (else S3), where a
+ * read costs microseconds rather than a request. */
+int store_is_local(const struct store *s);
+
 /*
  * store_key_add(s, pass, len, kdf):
  * Write a new key object wrapping the unlocked master key under ${pass}.
