@@ -134,6 +134,21 @@ crypt_sha256_end(struct crypt_sha256 *h, uint8_t out[CRYPT_HASH_LEN])
 	return r;
 }
 
+int
+crypt_sha256_mid(const struct crypt_sha256 *h, uint8_t out[CRYPT_HASH_LEN])
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	int r = -EIO;
+
+	if (c == NULL)
+		return -ENOMEM;
+	if (EVP_MD_CTX_copy_ex(c, h->md) == 1 &&
+	    EVP_DigestFinal_ex(c, out, NULL) == 1)
+		r = 0;
+	EVP_MD_CTX_free(c);
+	return r;
+}
+
 /*
  * HMAC built on the per-thread digest context (RFC 2104), so that no
  * EVP_MAC is fetched per call.

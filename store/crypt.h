@@ -32,6 +32,9 @@ struct crypt_sha256;
 struct crypt_sha256 *crypt_sha256_new(void);
 int crypt_sha256_add(struct crypt_sha256 *h, const void *buf, size_t len);
 int crypt_sha256_end(struct crypt_sha256 *h, uint8_t out[CRYPT_HASH_LEN]);
+/* The hash of the pieces given so far, without ending: more may follow. */
+int crypt_sha256_mid(const struct crypt_sha256 *h,
+    uint8_t out[CRYPT_HASH_LEN]);
 
 /* HMAC-SHA-256 of the concatenation of ${a} and ${b} (${b} may be NULL). */
 void crypt_hmac(const uint8_t key[CRYPT_KEY_LEN], const void *a, size_t alen,

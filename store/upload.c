@@ -56,19 +56,31 @@ int
 upload_seal(struct store *s, struct wb *pack, const struct pack_entry *e,
     size_t n, uint8_t h[STORE_HASH_LEN])
 {
+	struct crypt_sha256 *c = crypt_sha256_new();
 	uint8_t *toc = NULL;
 	size_t toc_len;
+	size_t body = pack->len;
 	int r;
 
-	/* The table binds itself to the bytes before it (format 2). */
-	crypt_sha256(pack->p, pack->len, h);
-	if ((r = pack_toc_seal(s->kr.toc_key, 2, h, e, n, &toc,
+	if (c == NULL)
+		return -ENOMEM;
+	/* The table binds itself to the bytes before it (format 2); the
+	 * pack's name hashes them too, so they are read once for both. */
+	if ((r = crypt_sha256_add(c, pack->p, body)) < 0 ||
+	    (r = crypt_sha256_mid(c, h)) < 0 ||
+	    (r = pack_toc_seal(s->kr.toc_key, 2, h, e, n, &toc,
 	    &toc_len)) < 0)
-		return r;
+		goto out;
 	if ((r = wb_bytes(pack, toc, toc_len)) == 0 &&
 	    (r = wb_u32(pack, toc_len)) == 0 &&
-	    (r = wb_bytes(pack, PACK_END, 8)) == 0)
-		crypt_sha256(pack->p, pack->len, h);
+	    (r = wb_bytes(pack, PACK_END, 8)) == 0 &&
+	    (r = crypt_sha256_add(c, pack->p + body, pack->len - body)) == 0) {
+		r = crypt_sha256_end(c, h);
+		c = NULL;
+	}
+out:
+	if (c != NULL)
+		(void)crypt_sha256_end(c, h);
 	free(toc);
 	return r;
 }

@@ -154,6 +154,23 @@ test_sha256(void)
 		CHECK(eq_hex(h, 32, "e3b0c44298fc1c149afbf4c8996fb924"
 		    "27ae41e4649b934ca495991b7852b855"));
 	}
+	/* A hash midway ("ab"), then the whole ("abc"), from one context. */
+	{
+		struct crypt_sha256 *p = crypt_sha256_new();
+		uint8_t ab[32];
+
+		CHECK(p != NULL);
+		if (p != NULL) {
+			crypt_sha256("ab", 2, ab);
+			CHECK(crypt_sha256_add(p, "ab", 2) == 0);
+			CHECK(crypt_sha256_mid(p, h) == 0);
+			CHECK(memcmp(h, ab, 32) == 0);
+			CHECK(crypt_sha256_add(p, "c", 1) == 0);
+			CHECK(crypt_sha256_end(p, h) == 0);
+			CHECK(eq_hex(h, 32, "ba7816bf8f01cfea414140de5dae2223"
+			    "b00361a396177a9cb410ff61f20015ad"));
+		}
+	}
 	free(m);
 }
 
