@@ -19,6 +19,7 @@
 #include "store.h"
 
 struct backend;
+struct backend_obj;
 
 /* One version of a key, newest first, as listed by ops->versions. */
 struct backend_version {
@@ -137,6 +138,20 @@ struct backend_ops {
 	 * expire.
 	 */
 	int (*retain)(struct backend *be, const char *key, int64_t until);
+	/*
+	 * An object written in pieces, so that it need not be held whole:
+	 * put_open(be, out) starts it (a temporary file); put_append(o,
+	 * buf, len) adds bytes, written with O_DIRECT where ${buf}, ${len}
+	 * and the offset are page-aligned; put_commit(o, key) makes it
+	 * ${key} as put would (durable, read-only, -EEXIST if the key
+	 * exists) and frees ${o} whatever the result; put_abort(o) drops
+	 * it.  NULL where objects are put whole (S3).
+	 */
+	int (*put_open)(struct backend *be, struct backend_obj **out);
+	int (*put_append)(struct backend_obj *o, const uint8_t *buf,
+	    size_t len);
+	int (*put_commit)(struct backend_obj *o, const char *key);
+	void (*put_abort)(struct backend_obj *o);
 };
 
 /*

@@ -4,11 +4,12 @@
  * existing name), the directory fsynced, and left read-only (mode 0444,
  * and FS_IMMUTABLE_FL for stores made with --immutable where the process
  * may set it).  A crash leaves at worst a file in tmp/, which the next
- * writer removes when its owner is gone.  Large objects in page-aligned
- * buffers (the writer's packs) are written with O_DIRECT where the
- * filesystem takes it: they are fsynced before they are linked anyway,
- * and copying 16 MiB into fresh page-cache pages first was 9% of a first
- * ingest's CPU.
+ * writer removes when its owner is gone.  An object may also be written
+ * in pieces before it is linked (put_open): the writer's packs go so as
+ * they fill.  Page-aligned pieces and large objects in page-aligned
+ * buffers are written with O_DIRECT where the filesystem takes it: they
+ * are fsynced before they are linked anyway, and copying 16 MiB into
+ * fresh page-cache pages first was 9% of a first ingest's CPU.
  *
  * Readers keep up to DIR_FD_CACHE descriptors of packs open, since a
  * walk of a snapshot reads thousands of small trees and a file read many
@@ -154,102 +155,168 @@ set_immutable(struct dir *d, int fd, const char *key)
 #define DIRECT_MIN (1u << 20)
 #define DIRECT_ALIGN 4096u
 
+/* An object being written: a file in tmp/ (backend.h, put_open). */
+struct backend_obj {
+	struct dir *d;
+	int fd;
+	int is_direct;		/* O_DIRECT set on fd now */
+	uint64_t off;		/* bytes written */
+	char tmp[64];
+};
+
+static int
+dir_put_open(struct backend *be, struct backend_obj **out)
+{
+	struct dir *d = dir_of(be);
+	struct backend_obj *o;
+	uint8_t rnd[8];
+	int r;
+
+	if ((o = calloc(1, sizeof(*o))) == NULL)
+		return -ENOMEM;
+	if ((r = crypt_random(rnd, sizeof(rnd))) < 0) {
+		free(o);
+		return r;
+	}
+	o->d = d;
+	snprintf(o->tmp, sizeof(o->tmp), "tmp/%ld.%02x%02x%02x%02x%02x%02x"
+	    "%02x%02x", (long)getpid(), rnd[0], rnd[1], rnd[2], rnd[3], rnd[4],
+	    rnd[5], rnd[6], rnd[7]);
+	mkdirat(d->fd, "tmp", 0700);
+	o->fd = openat(d->fd, o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0444);
+	if (o->fd < 0) {
+		r = log_err(-EIO, "%s/%s: %s", be->location, o->tmp,
+		    strerror(errno));
+		free(o);
+		return r;
+	}
+	*out = o;
+	return 0;
+}
+
+static void
+dir_put_abort(struct backend_obj *o)
+{
+	if (o == NULL)
+		return;
+	close(o->fd);
+	unlinkat(o->d->fd, o->tmp, 0);
+	free(o);
+}
+
+/* O_DIRECT on or off for the next write; 0, or -errno if fcntl fails. */
+static int
+set_direct(struct backend_obj *o, int on)
+{
+	int fl;
+
+	if (o->is_direct == on)
+		return 0;
+	if ((fl = fcntl(o->fd, F_GETFL)) < 0 ||
+	    fcntl(o->fd, F_SETFL, on ? fl | O_DIRECT : fl & ~O_DIRECT) != 0)
+		return -errno;
+	o->is_direct = on;
+	return 0;
+}
+
 /*
- * Write ${buf}[*${done}, ${len}) to ${fd}, advancing *${done}; with
- * ${is_direct}, stop quietly where O_DIRECT refuses (EINVAL: alignment)
- * for the caller to go on without it.  -errno (-EIO: nothing written).
+ * Append ${len} bytes of ${buf}; with ${may_direct}, where buffer,
+ * length and offset are page-aligned, with O_DIRECT where the filesystem
+ * takes it: packs are fsynced before they are linked anyway, and copying
+ * them into fresh page-cache pages first was 9% of a first ingest's CPU.
+ * EINVAL from O_DIRECT (a filesystem or an alignment that refuses it)
+ * falls back to the page cache from where it stopped.
  */
 static int
-write_all(int fd, const uint8_t *buf, size_t len, size_t *done,
-    int is_direct)
+obj_write(struct backend_obj *o, const uint8_t *buf, size_t len,
+    int may_direct)
 {
-	while (*done < len) {
-		ssize_t n = write(fd, buf + *done, len - *done);
+	size_t done = 0;
+	int want = may_direct && len > 0 && len % DIRECT_ALIGN == 0 &&
+	    o->off % DIRECT_ALIGN == 0 && (uintptr_t)buf % DIRECT_ALIGN == 0;
+
+	if (set_direct(o, want) < 0 && want)
+		want = 0;
+	while (done < len) {
+		ssize_t n = write(o->fd, buf + done, len - done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && is_direct && errno == EINVAL)
-			return 0;
+		if (n < 0 && errno == EINVAL && o->is_direct &&
+		    set_direct(o, 0) == 0)
+			continue;
 		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		*done += (size_t)n;
+			return log_err(-EIO, "%s/%s: write: %s",
+			    o->d->be.location, o->tmp,
+			    n < 0 ? strerror(errno) : "nothing written");
+		done += (size_t)n;
+		o->off += (uint64_t)n;
 	}
 	return 0;
 }
 
-/* Write ${len} bytes of ${buf} to new file ${fd}: as much as is aligned
- * with O_DIRECT where it may, the rest through the page cache. */
 static int
-write_object(int fd, const uint8_t *buf, size_t len)
+dir_put_append(struct backend_obj *o, const uint8_t *buf, size_t len)
 {
-	size_t head = len & ~(size_t)(DIRECT_ALIGN - 1);
-	size_t done = 0;
-	int fl = fcntl(fd, F_GETFL);
-	int r;
-
-	if (len >= DIRECT_MIN && (uintptr_t)buf % DIRECT_ALIGN == 0 &&
-	    fl >= 0 && fcntl(fd, F_SETFL, fl | O_DIRECT) == 0) {
-		r = write_all(fd, buf, head, &done, 1);
-		if (fcntl(fd, F_SETFL, fl) != 0 && r == 0)
-			r = -errno;
-		if (r < 0)
-			return r;
-	}
-	return write_all(fd, buf, len, &done, 0);
+	return obj_write(o, buf, len, 1);
 }
 
 static int
-dir_put(struct backend *be, const char *key, const uint8_t *buf, size_t len)
+dir_put_commit(struct backend_obj *o, const char *key)
 {
-	struct dir *d = dir_of(be);
-	char tmp[64];
-	uint8_t rnd[8];
-	int fd = -1;
+	struct dir *d = o->d;
 	int r;
 
-	if (!key_ok(key))
-		return -EINVAL;
-	if ((r = crypt_random(rnd, sizeof(rnd))) < 0)
-		return r;
-	snprintf(tmp, sizeof(tmp), "tmp/%ld.%02x%02x%02x%02x%02x%02x%02x%02x",
-	    (long)getpid(), rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5],
-	    rnd[6], rnd[7]);
+	if (!key_ok(key)) {
+		r = -EINVAL;
+		goto out;
+	}
 	if ((r = make_parents(d, key)) < 0)
-		return r;
-	mkdirat(d->fd, "tmp", 0700);
-	fd = openat(d->fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-	if (fd < 0)
-		return log_err(-EIO, "%s/%s: %s", be->location, tmp,
-		    strerror(errno));
-	if ((r = write_object(fd, buf, len)) < 0) {
-		r = log_err(-EIO, "%s/%s: write: %s", be->location, tmp,
-		    strerror(-r));
 		goto out;
-	}
-	if (fsync(fd) != 0) {
-		r = log_err(-EIO, "%s/%s: fsync: %s", be->location, tmp,
+	if (fsync(o->fd) != 0) {
+		r = log_err(-EIO, "%s/%s: fsync: %s", d->be.location, o->tmp,
 		    strerror(errno));
 		goto out;
 	}
-	if (linkat(d->fd, tmp, d->fd, key, 0) != 0) {
+	if (linkat(d->fd, o->tmp, d->fd, key, 0) != 0) {
 		if (errno == EEXIST)
 			r = -EEXIST;
 		else
-			r = log_err(-EIO, "%s/%s: link: %s", be->location, key,
-			    strerror(errno));
+			r = log_err(-EIO, "%s/%s: link: %s", d->be.location,
+			    key, strerror(errno));
 		goto out;
 	}
 	/* The temporary name goes first: an immutable file's names cannot
 	 * be removed. */
-	unlinkat(d->fd, tmp, 0);
+	unlinkat(d->fd, o->tmp, 0);
 	if (d->is_immutable)
-		set_immutable(d, fd, key);
+		set_immutable(d, o->fd, key);
 	r = fsync_parent(d, key);
 out:
-	if (fd >= 0)
-		close(fd);
-	unlinkat(d->fd, tmp, 0);
+	dir_put_abort(o);
 	return r;
+}
+
+/* A whole object: of a large one in a page-aligned buffer, the aligned
+ * part with O_DIRECT (obj_write()), the rest through the page cache. */
+static int
+dir_put(struct backend *be, const char *key, const uint8_t *buf, size_t len)
+{
+	size_t head = len >= DIRECT_MIN ? len & ~(size_t)(DIRECT_ALIGN - 1) : 0;
+	struct backend_obj *o;
+	int r;
+
+	if (!key_ok(key))
+		return -EINVAL;
+	if ((r = dir_put_open(be, &o)) < 0)
+		return r;
+	if ((r = obj_write(o, buf, head, 1)) < 0 ||
+	    (r = obj_write(o, buf + head, len - head, 0)) < 0) {
+		dir_put_abort(o);
+		return r;
+	}
+	return dir_put_commit(o, key);
 }
 
 /* Open ${key} read-only and check it is a regular file. */
@@ -670,6 +737,10 @@ static const struct backend_ops dir_ops = {
 	.willneed = dir_willneed,
 	.read_into = dir_read_into,
 	.set_immutable = dir_set_immutable,
+	.put_open = dir_put_open,
+	.put_append = dir_put_append,
+	.put_commit = dir_put_commit,
+	.put_abort = dir_put_abort,
 };
 
 int

@@ -698,5 +698,7 @@ const struct backend_ops s3_ops = {
 	NULL,	/* list_keys: a listing gives the sizes anyway */
 	NULL,	/* stamp: none */
 	s3_retain,
+	NULL, NULL, NULL, NULL,	/* put_open and the rest: objects are put
+				 * whole, signed with their hash */
 };
 

@@ -48,33 +48,25 @@ upload_fini(struct upload *u)
 	u->e = NULL;
 }
 
-/*
- * Seal the table of ${pack} (its blobs so far, entries ${e}) onto it and
- * set ${h} to the SHA-256 of the whole pack, its name.
- */
 int
-upload_seal(struct store *s, struct wb *pack, const struct pack_entry *e,
-    size_t n, uint8_t h[STORE_HASH_LEN])
+upload_seal_end(struct store *s, struct crypt_sha256 *c, struct wb *out,
+    const struct pack_entry *e, size_t n, uint8_t h[STORE_HASH_LEN])
 {
-	struct crypt_sha256 *c = crypt_sha256_new();
 	uint8_t *toc = NULL;
 	size_t toc_len;
-	size_t body = pack->len;
+	size_t at = out->len;
 	int r;
 
-	if (c == NULL)
-		return -ENOMEM;
 	/* The table binds itself to the bytes before it (format 2); the
 	 * pack's name hashes them too, so they are read once for both. */
-	if ((r = crypt_sha256_add(c, pack->p, body)) < 0 ||
-	    (r = crypt_sha256_mid(c, h)) < 0 ||
+	if ((r = crypt_sha256_mid(c, h)) < 0 ||
 	    (r = pack_toc_seal(s->kr.toc_key, 2, h, e, n, &toc,
 	    &toc_len)) < 0)
 		goto out;
-	if ((r = wb_bytes(pack, toc, toc_len)) == 0 &&
-	    (r = wb_u32(pack, toc_len)) == 0 &&
-	    (r = wb_bytes(pack, PACK_END, 8)) == 0 &&
-	    (r = crypt_sha256_add(c, pack->p + body, pack->len - body)) == 0) {
+	if ((r = wb_bytes(out, toc, toc_len)) == 0 &&
+	    (r = wb_u32(out, toc_len)) == 0 &&
+	    (r = wb_bytes(out, PACK_END, 8)) == 0 &&
+	    (r = crypt_sha256_add(c, out->p + at, out->len - at)) == 0) {
 		r = crypt_sha256_end(c, h);
 		c = NULL;
 	}
@@ -83,6 +75,22 @@ out:
 		(void)crypt_sha256_end(c, h);
 	free(toc);
 	return r;
+}
+
+int
+upload_seal(struct store *s, struct wb *pack, const struct pack_entry *e,
+    size_t n, uint8_t h[STORE_HASH_LEN])
+{
+	struct crypt_sha256 *c = crypt_sha256_new();
+	int r;
+
+	if (c == NULL)
+		return -ENOMEM;
+	if ((r = crypt_sha256_add(c, pack->p, pack->len)) < 0) {
+		(void)crypt_sha256_end(c, h);
+		return r;
+	}
+	return upload_seal_end(s, c, pack, e, n, h);
 }
 
 int

@@ -84,6 +84,16 @@ int upload_seal(struct store *s, struct wb *pack, const struct pack_entry *e,
     size_t n, uint8_t h[STORE_HASH_LEN]);
 
 /*
+ * upload_seal_end(s, c, out, e, n, h):
+ * As upload_seal, for a pack whose bytes so far ${c} has hashed (all of
+ * them) but which is not held whole: the table and the tail are appended
+ * to ${out} and hashed.  Ends ${c}, whatever the result.
+ */
+struct crypt_sha256;
+int upload_seal_end(struct store *s, struct crypt_sha256 *c, struct wb *out,
+    const struct pack_entry *e, size_t n, uint8_t h[STORE_HASH_LEN]);
+
+/*
  * upload_put(s, pack, h, e, n, index_kind):
  * Put the sealed ${pack} named ${h} and add its table (${n} entries
  * ${e}, of ${index_kind}) to the index, on the calling thread; the

@@ -10,7 +10,8 @@
  * hand-off would cost more than its hash.  Cuts are made by the caller
  * over the whole stream as before, so chunk ids do not change.  A pack
  * past PACK_TARGET is closed by the worker that filled it: table sealed,
- * hashed, put, indexed.  Nothing refers to a pack until the manifest is
+ * hashed, put, indexed (packfill.c; on a local store, its bytes go to
+ * the backend as it fills).  Nothing refers to a pack until the manifest is
  * written by store_writer_commit(), so a writer that dies at any instant
  * leaves only unreferenced objects.
  *
@@ -35,13 +36,9 @@
 #include "storei.h"
 #include "tree.h"
 #include "idset.h"
+#include "packfill.h"
 #include "upload.h"
 #include "writer.h"
-
-enum { KIND_DATA, KIND_TREES, N_KINDS };
-
-#define PACK_BUF_ALIGN 4096
-#define PACK_BUF_CAP (2 * PACK_TARGET)
 
 struct store_file;
 
@@ -56,14 +53,6 @@ struct job {
 	 * seals it if it is: the caller needs only the ref. */
 	struct store_file *f;
 	size_t i;
-};
-
-/* A pack being filled: its bytes so far and its table. */
-struct open_pack {
-	struct wb buf;
-	struct pack_entry *entries;
-	size_t n_entries;
-	size_t cap_entries;
 };
 
 struct store_writer {
@@ -83,7 +72,7 @@ struct store_writer {
 	int is_stopping;
 	int err;
 	/* The open packs, one per kind; guarded by lock. */
-	struct open_pack open[N_KINDS];
+	struct pack_fill packs;
 	/* Ids queued or stored by this writer, and packs it reuses. */
 	struct idset seen;
 	struct idset reused;
@@ -100,9 +89,6 @@ struct store_writer {
 	int prune_fd;
 	/* The threads that put closed packs; NULL: the worker puts. */
 	struct upload_pool *up;
-	/* The buffer of a pack put, for the next pack to fill (lock):
-	 * growing a new one to 16 MiB faulted in every page again. */
-	struct wb spare_pack;
 };
 
 int
@@ -115,114 +101,6 @@ writer_pack_close(struct store *s, struct wb *pack, const struct pack_entry *e,
 	if ((r = upload_seal(s, pack, e, n, h)) < 0)
 		return r;
 	return upload_put(s, pack, h, e, n, kind);
-}
-
-/*
- * Close a full pack and hand it to the uploaders (or put it here where
- * there are none).  Takes ${pack} and ${e}, whatever the result: they
- * were taken out of the writer under its lock, so this runs unlocked
- * and in parallel.
- */
-static int
-pack_finish(struct store_writer *w, struct wb *pack, struct pack_entry *e,
-    size_t n, int kind)
-{
-	struct upload u = { .pack = *pack, .e = e, .n = n };
-	int r;
-
-	memset(pack, 0, sizeof(*pack));
-	u.index_kind = kind == KIND_TREES ? INDEX_PACK_TREES :
-	    INDEX_PACK_DATA;
-	if ((r = upload_seal(w->s, &u.pack, e, n, u.h)) < 0) {
-		wb_fini(&u.pack);
-		free(e);
-		return r;
-	}
-	pthread_mutex_lock(&w->lock);
-	w->st.bytes_stored += u.pack.len;
-	w->st.n_packs++;
-	pthread_mutex_unlock(&w->lock);
-	if (w->up != NULL)
-		return upload_submit(w->up, &u);
-	r = upload_put(w->s, &u.pack, u.h, e, n, u.index_kind);
-	free(e);
-	pthread_mutex_lock(&w->lock);
-	pack_buf_keep(&w->spare_pack, &u.pack);
-	pthread_mutex_unlock(&w->lock);
-	wb_fini(&u.pack);
-	return r;
-}
-
-/* Take the open pack of ${kind} out of ${w} (lock held). */
-static void
-pack_take(struct store_writer *w, int kind, struct wb *pack,
-    struct pack_entry **e, size_t *n)
-{
-	struct open_pack *o = &w->open[kind];
-
-	*pack = o->buf;
-	*e = o->entries;
-	*n = o->n_entries;
-	memset(o, 0, sizeof(*o));
-}
-
-/*
- * An empty buffer for a new pack (lock held): the buffer of a pack put,
- * kept by this writer or its uploaders (pack_buf_keep()), else a new one,
- * page-aligned for the local backend's O_DIRECT (dir.c) and as large as
- * doubling made it, its pages touched only as it fills.
- */
-static int
-pack_buf_get(struct store_writer *w, struct wb *b)
-{
-	void *p;
-
-	if (w->spare_pack.p != NULL) {
-		*b = w->spare_pack;
-		memset(&w->spare_pack, 0, sizeof(w->spare_pack));
-		return 0;
-	}
-	if (w->up != NULL && upload_spare(w->up, b) == 0)
-		return 0;
-	if (posix_memalign(&p, PACK_BUF_ALIGN, PACK_BUF_CAP) != 0)
-		return -ENOMEM;
-	b->p = p;
-	b->len = 0;
-	b->cap = PACK_BUF_CAP;
-	return 0;
-}
-
-/* Append a sealed blob to the open pack of its kind (lock held). */
-static int
-pack_append(struct store_writer *w, const struct job *j, const uint8_t *blob,
-    size_t len)
-{
-	struct open_pack *o = &w->open[j->kind];
-	struct pack_entry *e;
-	int r;
-
-	if (o->buf.p == NULL && (r = pack_buf_get(w, &o->buf)) < 0)
-		return r;
-	if (o->buf.len == 0 &&
-	    (r = wb_bytes(&o->buf, PACK_MAGIC, PACK_HEAD_LEN)) < 0)
-		return r;
-	if (o->n_entries == o->cap_entries) {
-		size_t cap = o->cap_entries ? 2 * o->cap_entries : 256;
-
-		if ((e = realloc(o->entries, cap * sizeof(*e))) == NULL)
-			return -ENOMEM;
-		o->entries = e;
-		o->cap_entries = cap;
-	}
-	e = &o->entries[o->n_entries];
-	memcpy(e->id, j->ref.id, 32);
-	e->off = o->buf.len;
-	e->len = (uint32_t)len;
-	e->raw_len = (uint32_t)j->len;
-	if ((r = wb_bytes(&o->buf, blob, len)) < 0)
-		return r;
-	o->n_entries++;
-	return 0;
 }
 
 static int hash_job(struct store_writer *w, struct job *j);
@@ -239,9 +117,7 @@ worker(void *arg)
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
 		struct job j;
-		struct wb full = { 0 };
-		struct pack_entry *e = NULL;
-		size_t n = 0;
+		struct pack_taken t = { 0 };
 		size_t blen;
 		int r;
 
@@ -285,16 +161,12 @@ worker(void *arg)
 		free(j.data);
 
 		pthread_mutex_lock(&w->lock);
-		if (r == 0)
-			r = pack_append(w, &j, blob, blen);
-		/* Full: by size, or by entries (tiny blobs must not make a
-		 * table larger than PACK_TOC_MAX) */
-		if (r == 0 && (w->open[j.kind].buf.len >= PACK_TARGET ||
-		    w->open[j.kind].n_entries >= PACK_ENTRIES_MAX))
-			pack_take(w, j.kind, &full, &e, &n);
+		if (r == 0 && (r = packfill_append(&w->packs, j.kind,
+		    j.ref.id, j.len, blob, blen)) == 0)
+			packfill_after(&w->packs, j.kind, &t);
 		pthread_mutex_unlock(&w->lock);
-		if (r == 0 && n > 0)
-			r = pack_finish(w, &full, e, n, j.kind);
+		if (r == 0)
+			r = packfill_finish(&w->packs, &t, j.kind);
 		pthread_mutex_lock(&w->lock);
 		if (r < 0 && w->err == 0)
 			w->err = r;
@@ -337,12 +209,13 @@ store_writer_new(struct store *s, struct store_writer **out)
 		store_index_sync(s, 0);
 	w->n_threads = n < 1 ? 1 : n > 16 ? 16 : (size_t)n;
 	/*
-	 * The queue is bounded by bytes as it was by 2n + 2 jobs of the
-	 * largest chunk, but holds many small ones: with room for only a
-	 * few small files, the workers emptied it, slept and were woken
-	 * for each file, and a quarter of both CPUs went idle.
+	 * The queue is bounded by bytes, n + 1 of the largest chunk (2n + 2
+	 * cost 12 MiB more of peak memory and bought no speed), but holds
+	 * many small jobs: with room for only a few small files, the
+	 * workers emptied it, slept and were woken for each file, and a
+	 * quarter of both CPUs went idle.
 	 */
-	w->q_bytes_max = (2 * w->n_threads + 2) * s->chunker.max;
+	w->q_bytes_max = (w->n_threads + 1) * s->chunker.max;
 	w->q_cap = 64 * w->n_threads;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cv_job, NULL);
@@ -355,6 +228,7 @@ store_writer_new(struct store *s, struct store_writer **out)
 	if ((n_up = uploads_of(s)) > 0 &&
 	    (r = upload_pool_new(s, n_up, &w->up)) < 0)
 		goto fail;
+	packfill_init(&w->packs, s, &w->lock, &w->st, w->up);
 	for (size_t i = 0; i < w->n_threads; i++) {
 		if (pthread_create(&w->threads[i], NULL, worker, w) != 0) {
 			w->n_threads = i;
@@ -613,15 +487,11 @@ store_writer_free(struct store_writer *w)
 		free(w->q[(w->q_head + i) % w->q_cap].data);
 	free(w->q);
 	free(w->threads);
-	for (int k = 0; k < N_KINDS; k++) {
-		wb_fini(&w->open[k].buf);
-		free(w->open[k].entries);
-	}
+	packfill_fini(&w->packs);
 	idset_fini(&w->seen);
 	idset_fini(&w->reused);
 	free(w->spare);
 	wb_fini(&w->deferred);
-	wb_fini(&w->spare_pack);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cv_job);
 	pthread_cond_destroy(&w->cv_done);
@@ -1124,19 +994,13 @@ store_writer_commit(struct store_writer *w, const struct store_snap_new *sn,
 		return r;
 	/* Both open packs are stored before the manifest that needs them. */
 	for (int k = 0; k < N_KINDS; k++) {
-		struct wb last = { 0 };
-		struct pack_entry *e = NULL;
-		size_t n = 0;
+		struct pack_taken last;
 
 		pthread_mutex_lock(&w->lock);
-		pack_take(w, k, &last, &e, &n);
+		packfill_take(&w->packs, k, &last);
 		pthread_mutex_unlock(&w->lock);
-		if (n == 0) {
-			wb_fini(&last);
-			free(e);
-		} else if ((r = pack_finish(w, &last, e, n, k)) < 0) {
+		if ((r = packfill_finish(&w->packs, &last, k)) < 0)
 			return r;
-		}
 	}
 	if (w->up != NULL && (r = upload_wait(w->up)) < 0)
 		return r;
