@@ -433,42 +433,61 @@ index_pack_is_mine(struct index *ix, const uint8_t h[STORE_HASH_LEN])
  * and its locations.  The pack's value: size (u64), count (u32), kind
  * (1), and whether this machine's writer wrote it (1).
  */
+static void
+loc_encode(uint8_t lv[LOC_LEN], int is_last, const uint8_t h[STORE_HASH_LEN],
+    const struct pack_entry *e)
+{
+	lv[0] = is_last ? 1 : 0;
+	memcpy(lv + 1, h, 32);
+	le_put(lv + 33, e->off, 8);
+	le_put(lv + 41, e->len, 4);
+	le_put(lv + 45, e->raw_len, 4);
+}
+
+/* Put chunk ${e}'s location in pack ${h} (a duplicate is no error). */
+static int
+loc_put(struct index *ix, MDB_txn *txn, const uint8_t h[STORE_HASH_LEN],
+    const struct pack_entry *e, int is_last)
+{
+	uint8_t lv[LOC_LEN];
+	MDB_val key = { STORE_HASH_LEN, (void *)e->id };
+	MDB_val v = { LOC_LEN, lv };
+	int rc;
+
+	loc_encode(lv, is_last, h, e);
+	rc = mdb_put(txn, ix->chunks, &key, &v, MDB_NODUPDATA);
+	return rc == MDB_KEYEXIST ? 0 : rc;
+}
+
+/* Put pack ${h}'s own record. */
+static int
+pack_put(struct index *ix, MDB_txn *txn, const uint8_t h[STORE_HASH_LEN],
+    uint64_t size, size_t n, int kind, int is_mine)
+{
+	uint8_t pv[14];
+	MDB_val key = { STORE_HASH_LEN, (void *)h };
+	MDB_val v = { sizeof(pv), pv };
+
+	le_put(pv, size, 8);
+	le_put(pv + 8, n, 4);
+	pv[12] = (uint8_t)kind;
+	pv[13] = is_mine ? 1 : 0;
+	return mdb_put(txn, ix->packs, &key, &v, 0);
+}
+
 static int
 pack_add(struct index *ix, const uint8_t h[STORE_HASH_LEN], uint64_t size,
     const struct pack_entry *e, size_t n, int kind, int is_last, int is_mine)
 {
 	MDB_txn *txn;
-	uint8_t pv[14];
-	uint8_t lv[LOC_LEN];
-	MDB_val key;
-	MDB_val v;
 	int rc;
 
 	if ((rc = mdb_txn_begin(ix->env, NULL, 0, &txn)) != 0)
 		return ix_err(ix, "begin", rc);
-	for (size_t i = 0; i < n; i++) {
-		lv[0] = is_last ? 1 : 0;
-		memcpy(lv + 1, h, 32);
-		le_put(lv + 33, e[i].off, 8);
-		le_put(lv + 41, e[i].len, 4);
-		le_put(lv + 45, e[i].raw_len, 4);
-		key.mv_size = STORE_HASH_LEN;
-		key.mv_data = (void *)e[i].id;
-		v.mv_size = LOC_LEN;
-		v.mv_data = lv;
-		if ((rc = mdb_put(txn, ix->chunks, &key, &v,
-		    MDB_NODUPDATA)) != 0 && rc != MDB_KEYEXIST)
+	for (size_t i = 0; i < n; i++)
+		if ((rc = loc_put(ix, txn, h, &e[i], is_last)) != 0)
 			goto fail;
-	}
-	le_put(pv, size, 8);
-	le_put(pv + 8, n, 4);
-	pv[12] = (uint8_t)kind;
-	pv[13] = is_mine ? 1 : 0;
-	key.mv_size = STORE_HASH_LEN;
-	key.mv_data = (void *)h;
-	v.mv_size = sizeof(pv);
-	v.mv_data = pv;
-	if ((rc = mdb_put(txn, ix->packs, &key, &v, 0)) != 0)
+	if ((rc = pack_put(ix, txn, h, size, n, kind, is_mine)) != 0)
 		goto fail;
 	if ((rc = mdb_txn_commit(txn)) != 0)
 		return ix_err(ix, "commit", rc);
@@ -476,6 +495,62 @@ pack_add(struct index *ix, const uint8_t h[STORE_HASH_LEN], uint64_t size,
 fail:
 	mdb_txn_abort(txn);
 	return ix_err(ix, "put", rc);
+}
+
+/* One location of index_packs_add(): pack p[pack], entry e[i]. */
+struct batch_loc {
+	const struct pack_entry *e;
+	uint32_t pack;
+};
+
+static int
+batch_cmp(const void *a, const void *b)
+{
+	const struct batch_loc *x = a;
+	const struct batch_loc *y = b;
+
+	return memcmp(x->e->id, y->e->id, STORE_HASH_LEN);
+}
+
+int
+index_packs_add(struct index *ix, const struct index_pack *p, size_t n)
+{
+	struct batch_loc *v;
+	MDB_txn *txn = NULL;
+	size_t total = 0;
+	size_t k = 0;
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		total += p[i].n;
+	if (n > UINT32_MAX || (v = calloc(total ? total : 1, sizeof(*v))) ==
+	    NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < p[i].n; j++) {
+			v[k].e = &p[i].e[j];
+			v[k++].pack = (uint32_t)i;
+		}
+	qsort(v, total, sizeof(*v), batch_cmp);
+	if ((rc = mdb_txn_begin(ix->env, NULL, 0, &txn)) != 0) {
+		free(v);
+		return ix_err(ix, "begin", rc);
+	}
+	for (k = 0; k < total && rc == 0; k++)
+		rc = loc_put(ix, txn, p[v[k].pack].h, v[k].e, 0);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = pack_put(ix, txn, p[i].h, p[i].size, p[i].n, p[i].kind,
+		    1);
+	free(v);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return ix_err(ix, "put", rc);
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return ix_err(ix, "commit", rc);
+	return 0;
 }
 
 /*

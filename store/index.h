@@ -85,6 +85,23 @@ int index_pack_add(struct index *ix, const uint8_t h[STORE_HASH_LEN],
 int index_pack_add_kind(struct index *ix, const uint8_t h[STORE_HASH_LEN],
     uint64_t size, const struct pack_entry *e, size_t n, int kind);
 
+/* A pack the writer wrote, as index_pack_add_kind() takes it. */
+struct index_pack {
+	uint8_t h[STORE_HASH_LEN];
+	uint64_t size;
+	const struct pack_entry *e;
+	size_t n;
+	int kind;
+};
+
+/*
+ * index_packs_add(ix, p, n): index_pack_add_kind() of the ${n} packs
+ * ${p}, in one transaction and with every location in the order of the
+ * chunk ids: a writer's packs, at its commit.  A pack at a time put its
+ * few thousand ids into as many leaves, all copied again for each pack.
+ */
+int index_packs_add(struct index *ix, const struct index_pack *p, size_t n);
+
 /*
  * index_pack_is_mine(ix, h): 1 if this machine's writer wrote pack ${h}
  * (so what its table says is what was put there), 0 if not or unknown.

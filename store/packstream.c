@@ -16,7 +16,6 @@
 
 #include "backend.h"
 #include "crypt.h"
-#include "index.h"
 #include "packstream.h"
 #include "storei.h"
 #include "upload.h"
@@ -113,17 +112,16 @@ pack_stream_write(struct pack_stream *p, uint64_t ticket, const uint8_t *buf,
 
 int
 pack_stream_close(struct pack_stream *p, uint64_t ticket, struct wb *tail,
-    const struct pack_entry *e, size_t n, int index_kind, uint64_t *size)
+    const struct pack_entry *e, size_t n, uint8_t h[STORE_HASH_LEN],
+    uint64_t *size)
 {
 	struct backend *be = p->s->be;
-	uint8_t h[STORE_HASH_LEN];
 	char name[80];
-	size_t body = tail->len;
 	int r;
 
 	/* The last ticket: once its turn comes, no other is waiting. */
 	if ((r = turn_begin(p, ticket)) < 0 ||
-	    (r = crypt_sha256_add(p->h, tail->p, body)) < 0)
+	    (r = crypt_sha256_add(p->h, tail->p, tail->len)) < 0)
 		goto out;
 	r = upload_seal_end(p->s, p->h, tail, e, n, h);
 	p->h = NULL;
@@ -140,8 +138,6 @@ pack_stream_close(struct pack_stream *p, uint64_t ticket, struct wb *tail,
 	p->obj = NULL;
 	if (r == -EEXIST)	/* the same bytes: a pack of a killed run */
 		r = 0;
-	if (r == 0)
-		r = index_pack_add_kind(p->s->ix, h, *size, e, n, index_kind);
 out:
 	pack_stream_free(p);
 	return r;

@@ -35,15 +35,16 @@ int pack_stream_write(struct pack_stream *p, uint64_t ticket,
     const uint8_t *buf, size_t len);
 
 /*
- * pack_stream_close(p, ticket, tail, e, n, index_kind, size):
+ * pack_stream_close(p, ticket, tail, e, n, h, size):
  * Once the pieces before ${ticket} are written: write ${tail} (the last
- * bytes of blobs, to which the sealed table and the end are appended
- * here), put the pack under its name, the SHA-256 of all its bytes, and
- * add its table (${n} entries ${e}) to the index as ${index_kind};
- * *${size} gets its length.  Frees ${p}, whatever the result.
+ * bytes of blobs, to which the table of the ${n} entries ${e}, sealed,
+ * and the end are appended here) and put the pack under its name, the
+ * SHA-256 of all its bytes, which goes to ${h}; *${size} gets its
+ * length.  The caller indexes it.  Frees ${p}, whatever the result.
  */
 int pack_stream_close(struct pack_stream *p, uint64_t ticket, struct wb *tail,
-    const struct pack_entry *e, size_t n, int index_kind, uint64_t *size);
+    const struct pack_entry *e, size_t n, uint8_t h[STORE_HASH_LEN],
+    uint64_t *size);
 
 /* Drop ${p} (a writer that failed): its temporary object goes too. */
 void pack_stream_free(struct pack_stream *p);

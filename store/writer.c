@@ -1004,6 +1004,8 @@ store_writer_commit(struct store_writer *w, const struct store_snap_new *sn,
 	}
 	if (w->up != NULL && (r = upload_wait(w->up)) < 0)
 		return r;
+	if ((r = packfill_index(&w->packs)) < 0)
+		return r;
 	/* Lengthen the lock of every pack this snapshot reuses before the
 	 * manifest that names it is stored: a prune (and the bucket's
 	 * lifecycle rule) never removes a pack whose lock lasts, so none

@@ -12,7 +12,9 @@
  * The writer: 40 MiB of incompressible chunks, cut into pieces and
  * packs, read back byte for byte; every object authenticates (verify
  * --read-data) and every pack is named by its hash; a writer freed
- * without a commit leaves no temporary file behind.
+ * without a commit leaves no temporary file behind.  More chunks than
+ * one batch of the index holds (PACKFILL_BATCH): every one indexed and
+ * read back after the commit, by a new store with the same index.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -240,6 +242,69 @@ out:
 	free(got);
 }
 
+/* 70,000 small chunks, more than a batch of the index (65,536). */
+static void
+test_batches(void)
+{
+	enum { N = 70000 };
+	struct store_ref *refs = calloc(N, sizeof(*refs));
+	struct store_writer *w = NULL;
+	struct store_tb *tb = NULL;
+	struct store_source src;
+	struct store_entry root;
+	struct store *s = NULL;
+	char dir[128];
+	char idx[128];
+	uint8_t id[32];
+	int n_bad = 0;
+
+	if (refs == NULL)
+		abort();
+	snprintf(dir, sizeof(dir), "%s/b", top);
+	snprintf(idx, sizeof(idx), "%s/b-index", top);
+	CHECK(fixture_create_open(dir, idx, PASS, &s) == 0);
+	if (s == NULL || store_writer_new(s, &w) < 0) {
+		CHECK(0);
+		goto out;
+	}
+	for (uint32_t i = 0; i < N; i++) {
+		uint8_t b[12] = "chunk ";
+
+		memcpy(b + 6, &i, sizeof(i));
+		if (store_writer_put(w, b, sizeof(b), &refs[i]) < 0)
+			n_bad++;
+	}
+	CHECK(n_bad == 0);
+	memset(&root, 0, sizeof(root));
+	root.mode = 0755;
+	CHECK(store_tb_new(&tb) == 0 && store_tb_finish(w, tb, &root) == 0);
+	memset(&src, 0, sizeof(src));
+	src.kind = STORE_FILES;
+	snprintf(src.name, sizeof(src.name), "data");
+	src.root = root;
+	CHECK(fixture_commit(w, 1764201600, "h", &src, 1, id) == 0);
+	store_tb_free(tb);
+	store_writer_free(w);
+	store_close(s);
+	s = NULL;
+	CHECK(fixture_open(dir, &(struct store_opts){ .index_dir = idx },
+	    PASS, &s) == 0);
+	for (uint32_t i = 0; s != NULL && i < N; i++) {
+		uint8_t b[16];
+		size_t len = 0;
+
+		if (store_has_chunk(s, refs[i].id) != 1 ||
+		    (i % 997 == 0 && (store_chunk_read(s, &refs[i], b,
+		    sizeof(b), &len) < 0 || len != 12 ||
+		    memcmp(b + 6, &i, sizeof(i)) != 0)))
+			n_bad++;
+	}
+	CHECK(n_bad == 0);
+out:
+	store_close(s);
+	free(refs);
+}
+
 int
 main(void)
 {
@@ -248,6 +313,7 @@ main(void)
 		return 1;
 	test_backend();
 	test_writer();
+	test_batches();
 	fixture_rm(top, "test_putpieces");
 	return check_done("test_putpieces");
 }
