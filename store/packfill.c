@@ -3,12 +3,8 @@
  * closed by the worker whose blob filled it: table sealed, hashed, put
  * (or handed to the uploaders), indexed.  Streamed (a local store), a
  * pack's bytes go to the backend in pieces of about PACK_PIECE as they
- * are appended, so that no pack is held whole (packstream.c), and packs
- * are indexed PACKFILL_BATCH chunks at a time, in the order of their
- * ids: indexed a pack at a time, each pack's ids fell in as many leaves
- * of the index, and each commit copied them all (the first ingest of the
- * bench tree: wall 4.51 -> 4.20 s, CPU 7.71 -> 7.24 s, peak RSS 128 ->
- * 110 MiB).
+ * are appended, so that no pack is held whole (packstream.c), and
+ * indexed a batch at a time (ixbatch.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,6 +13,7 @@
 #include "backend.h"
 #include "chunker.h"
 #include "index.h"
+#include "ixbatch.h"
 #include "packfill.h"
 #include "packstream.h"
 #include "storei.h"
@@ -31,9 +28,11 @@
 
 void
 packfill_init(struct pack_fill *f, struct store *s, pthread_mutex_t *lock,
-    struct store_writer_stats *st, struct upload_pool *up)
+    struct store_writer_stats *st, struct upload_pool *up,
+    struct ix_batch *batch)
 {
 	f->s = s;
+	f->batch = batch;
 	f->lock = lock;
 	f->st = st;
 	f->up = up;
@@ -52,70 +51,6 @@ packfill_fini(struct pack_fill *f)
 	for (size_t i = 0; i < f->n_spares; i++)
 		wb_fini(&f->spares[i]);
 	f->n_spares = 0;
-	for (size_t i = 0; i < f->n_done; i++)
-		free((void *)f->done[i].e);
-	free(f->done);
-	f->done = NULL;
-	f->n_done = f->cap_done = f->n_done_chunks = 0;
-}
-
-/* Note pack ${h} put in pieces, to index at the commit; takes ${e}. */
-static int
-done_add(struct pack_fill *f, const uint8_t h[STORE_HASH_LEN], uint64_t size,
-    struct pack_entry *e, size_t n, int kind)
-{
-	struct index_pack *d;
-
-	if (f->n_done == f->cap_done) {
-		size_t cap = f->cap_done ? 2 * f->cap_done : 16;
-
-		if ((d = realloc(f->done, cap * sizeof(*d))) == NULL) {
-			free(e);
-			return -ENOMEM;
-		}
-		f->done = d;
-		f->cap_done = cap;
-	}
-	d = &f->done[f->n_done++];
-	memcpy(d->h, h, STORE_HASH_LEN);
-	d->size = size;
-	d->e = e;
-	d->n = n;
-	d->kind = kind;
-	f->n_done_chunks += n;
-	return 0;
-}
-
-/* Index the ${n} packs ${d} and free them. */
-static int
-done_index(struct pack_fill *f, struct index_pack *d, size_t n)
-{
-	int r = index_packs_add(f->s->ix, d, n);
-
-	for (size_t i = 0; i < n; i++)
-		free((void *)d[i].e);
-	free(d);
-	return r;
-}
-
-/* Take the packs to index out of ${f} (lock held). */
-static void
-done_take(struct pack_fill *f, struct index_pack **d, size_t *n)
-{
-	*d = f->done;
-	*n = f->n_done;
-	f->done = NULL;
-	f->n_done = f->cap_done = f->n_done_chunks = 0;
-}
-
-int
-packfill_index(struct pack_fill *f)
-{
-	struct index_pack *d;
-	size_t n;
-
-	done_take(f, &d, &n);
-	return done_index(f, d, n);
 }
 
 /* Keep buffer ${b} for a next pack or piece, if there is room. */
@@ -246,26 +181,26 @@ pack_close(struct pack_fill *f, struct pack_taken *t, int kind)
 	u.index_kind = kind == KIND_TREES ? INDEX_PACK_TREES :
 	    INDEX_PACK_DATA;
 	if (t->ps != NULL) {
-		struct index_pack *d = NULL;
-		size_t n = 0;
-
 		r = pack_stream_close(t->ps, t->ticket, &u.pack, t->e, t->n,
 		    u.h, &size);
-		pthread_mutex_lock(f->lock);
 		if (r < 0)
 			free(t->e);
-		else if ((r = done_add(f, u.h, size, t->e, t->n,
-		    u.index_kind)) == 0) {
+		else if (f->batch != NULL)
+			r = ix_batch_add(f->batch, u.h, size, t->e, t->n,
+			    u.index_kind);
+		else {
+			r = index_pack_add_kind(f->s->ix, u.h, size, t->e,
+			    t->n, u.index_kind);
+			free(t->e);
+		}
+		pthread_mutex_lock(f->lock);
+		if (r == 0) {
 			f->st->bytes_stored += size;
 			f->st->n_packs++;
-			if (f->n_done_chunks >= PACKFILL_BATCH)
-				done_take(f, &d, &n);
 		}
 		spare_keep(f, &u.pack);
 		pthread_mutex_unlock(f->lock);
 		wb_fini(&u.pack);
-		if (n > 0)
-			r = done_index(f, d, n);
 		return r;
 	} else if ((r = upload_seal(f->s, &u.pack, t->e, t->n, u.h)) == 0) {
 		size = u.pack.len;

@@ -23,7 +23,7 @@ enum { KIND_DATA, KIND_TREES, N_KINDS };
 
 #define PACKFILL_SPARES_MAX 4
 
-struct index_pack;
+struct ix_batch;
 struct pack_stream;
 struct upload_pool;
 
@@ -62,20 +62,14 @@ struct pack_fill {
 	/* Packs go to the backend in pieces as they fill: a local store,
 	 * without uploaders. */
 	int is_streamed;
-	/* Streamed packs put, to index at the commit (packfill_index()),
-	 * or sooner once they hold PACKFILL_BATCH chunks. */
-	struct index_pack *done;
-	size_t n_done;
-	size_t cap_done;
-	size_t n_done_chunks;
+	/* Where packs put go to be indexed; NULL: one at a time. */
+	struct ix_batch *batch;
 };
-
-#define PACKFILL_BATCH 65536
 
 /* Set up ${f} for store ${s}: its fields but open and spares. */
 void packfill_init(struct pack_fill *f, struct store *s,
     pthread_mutex_t *lock, struct store_writer_stats *st,
-    struct upload_pool *up);
+    struct upload_pool *up, struct ix_batch *batch);
 void packfill_fini(struct pack_fill *f);
 
 /* Append sealed blob ${blob} (chunk ${id} of ${raw_len} bytes) to the
@@ -102,13 +96,5 @@ void packfill_take(struct pack_fill *f, int kind, struct pack_taken *t);
  * empty one.  Takes what ${t} holds, whatever the result.
  */
 int packfill_finish(struct pack_fill *f, struct pack_taken *t, int kind);
-
-/*
- * packfill_index(f): add the packs put in pieces and not yet indexed to
- * the index, in one transaction (index_packs_add()), before the manifest
- * that needs them; without the lock, the workers idle.  The chunks they
- * hold were known to this writer meanwhile by its own set of ids.
- */
-int packfill_index(struct pack_fill *f);
 
 #endif

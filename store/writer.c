@@ -36,6 +36,7 @@
 #include "storei.h"
 #include "tree.h"
 #include "idset.h"
+#include "ixbatch.h"
 #include "packfill.h"
 #include "upload.h"
 #include "writer.h"
@@ -89,6 +90,8 @@ struct store_writer {
 	int prune_fd;
 	/* The threads that put closed packs; NULL: the worker puts. */
 	struct upload_pool *up;
+	/* The packs put, waiting to be indexed. */
+	struct ix_batch *batch;
 };
 
 int
@@ -225,10 +228,11 @@ store_writer_new(struct store *s, struct store_writer **out)
 		r = -ENOMEM;
 		goto fail;
 	}
-	if ((n_up = uploads_of(s)) > 0 &&
-	    (r = upload_pool_new(s, n_up, &w->up)) < 0)
+	if ((r = ix_batch_new(s->ix, &w->batch)) < 0 ||
+	    ((n_up = uploads_of(s)) > 0 &&
+	    (r = upload_pool_new(s, n_up, &w->up)) < 0))
 		goto fail;
-	packfill_init(&w->packs, s, &w->lock, &w->st, w->up);
+	packfill_init(&w->packs, s, &w->lock, &w->st, w->up, w->batch);
 	for (size_t i = 0; i < w->n_threads; i++) {
 		if (pthread_create(&w->threads[i], NULL, worker, w) != 0) {
 			w->n_threads = i;
@@ -488,6 +492,7 @@ store_writer_free(struct store_writer *w)
 	free(w->q);
 	free(w->threads);
 	packfill_fini(&w->packs);
+	ix_batch_free(w->batch);
 	idset_fini(&w->seen);
 	idset_fini(&w->reused);
 	free(w->spare);
@@ -1004,7 +1009,7 @@ store_writer_commit(struct store_writer *w, const struct store_snap_new *sn,
 	}
 	if (w->up != NULL && (r = upload_wait(w->up)) < 0)
 		return r;
-	if ((r = packfill_index(&w->packs)) < 0)
+	if ((r = ix_batch_flush(w->batch)) < 0)
 		return r;
 	/* Lengthen the lock of every pack this snapshot reuses before the
 	 * manifest that names it is stored: a prune (and the bucket's
