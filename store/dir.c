@@ -236,8 +236,8 @@ obj_write(struct backend_obj *o, const uint8_t *buf, size_t len,
 	int want = may_direct && len > 0 && len % DIRECT_ALIGN == 0 &&
 	    o->off % DIRECT_ALIGN == 0 && (uintptr_t)buf % DIRECT_ALIGN == 0;
 
-	if (set_direct(o, want) < 0 && want)
-		want = 0;
+	/* Where fcntl refuses, the write goes as the descriptor is. */
+	(void)set_direct(o, want);
 	while (done < len) {
 		ssize_t n = write(o->fd, buf + done, len - done);
 

@@ -497,7 +497,7 @@ fail:
 	return ix_err(ix, "put", rc);
 }
 
-/* One location of index_packs_add(): pack p[pack], entry e[i]. */
+/* One location of index_packs_add(): entry *e of pack p[pack]. */
 struct batch_loc {
 	const struct pack_entry *e;
 	uint32_t pack;
