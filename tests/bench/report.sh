@@ -56,6 +56,13 @@ END {
 		}
 	}
 	printf "\n"
+	for (i = 1; i <= nt; i++)
+		if (has(tools[i], "first_wall_runs"))
+			printf "%s first ingest, medians of: wall [%s] cpu [%s] " \
+			    "RSS KiB [%s]\n", tools[i],
+			    v[tools[i], "first_wall_runs"],
+			    v[tools[i], "first_cpu_runs"],
+			    v[tools[i], "first_rss_runs"]
 	if (has("amber", "first_summary"))
 		printf "amber ingest says: first: %s; changed: %s\n\n",
 		    v["amber", "first_summary"], f("amber", "changed_summary", "%s")
