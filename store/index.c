@@ -484,17 +484,11 @@ pack_add(struct index *ix, const uint8_t h[STORE_HASH_LEN], uint64_t size,
 
 	if ((rc = mdb_txn_begin(ix->env, NULL, 0, &txn)) != 0)
 		return ix_err(ix, "begin", rc);
-	for (size_t i = 0; i < n; i++)
-		if ((rc = loc_put(ix, txn, h, &e[i], is_last)) != 0)
-			goto fail;
-	if ((rc = pack_put(ix, txn, h, size, n, kind, is_mine)) != 0)
-		goto fail;
-	if ((rc = mdb_txn_commit(txn)) != 0)
-		return ix_err(ix, "commit", rc);
-	return 0;
-fail:
-	mdb_txn_abort(txn);
-	return ix_err(ix, "put", rc);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = loc_put(ix, txn, h, &e[i], is_last);
+	if (rc == 0)
+		rc = pack_put(ix, txn, h, size, n, kind, is_mine);
+	return put_end(ix, txn, rc);
 }
 
 /* One location of index_packs_add(): entry *e of pack p[pack]. */
@@ -544,13 +538,7 @@ index_packs_add(struct index *ix, const struct index_pack *p, size_t n)
 		rc = pack_put(ix, txn, p[i].h, p[i].size, p[i].n, p[i].kind,
 		    1);
 	free(v);
-	if (rc != 0) {
-		mdb_txn_abort(txn);
-		return ix_err(ix, "put", rc);
-	}
-	if ((rc = mdb_txn_commit(txn)) != 0)
-		return ix_err(ix, "commit", rc);
-	return 0;
+	return put_end(ix, txn, rc);
 }
 
 /*

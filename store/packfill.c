@@ -183,25 +183,14 @@ pack_close(struct pack_fill *f, struct pack_taken *t, int kind)
 	if (t->ps != NULL) {
 		r = pack_stream_close(t->ps, t->ticket, &u.pack, t->e, t->n,
 		    u.h, &size);
-		if (r < 0)
-			free(t->e);
-		else if (f->batch != NULL)
+		if (r == 0 && f->batch != NULL) {
 			r = ix_batch_add(f->batch, u.h, size, t->e, t->n,
 			    u.index_kind);
-		else {
+			t->e = NULL;	/* the batch's now */
+		} else if (r == 0) {
 			r = index_pack_add_kind(f->s->ix, u.h, size, t->e,
 			    t->n, u.index_kind);
-			free(t->e);
 		}
-		pthread_mutex_lock(f->lock);
-		if (r == 0) {
-			f->st->bytes_stored += size;
-			f->st->n_packs++;
-		}
-		spare_keep(f, &u.pack);
-		pthread_mutex_unlock(f->lock);
-		wb_fini(&u.pack);
-		return r;
 	} else if ((r = upload_seal(f->s, &u.pack, t->e, t->n, u.h)) == 0) {
 		size = u.pack.len;
 		if (f->up != NULL) {

@@ -105,3 +105,37 @@ same_tree() {
 		for f; do cmp -s -- "$f" "$0/$f" || { echo "differs: $f"; exit 1; }; done
 	    ' "$2" {} +) >&2 || fail "file contents of $1 and $2 differ"
 }
+
+# failed_put STORE INGEST-ARGS...: amber ingest STORE INGEST-ARGS with
+# every linkat(2), the call that puts a pack into place, failing with
+# ENOSPC (strace's fault injection): exit 1, the store's message and not
+# a source's, no snapshot, nothing left in STORE/tmp/.  Without strace,
+# says so (a failure in CI, which needs every part).
+failed_put() {
+	fp_s=$1
+	shift
+	if ! command -v strace >/dev/null; then
+		[ "${CI:-}" != true ] ||
+		    fail "strace is missing (Debian: strace), CI needs every part"
+		echo "no strace: the failed put is not tried"
+		return 0
+	fi
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+	    strace -f -o /dev/null -e trace=linkat \
+	    -e inject=linkat:error=ENOSPC \
+	    "$AMBER" ingest "$fp_s" "$@" </dev/null >"$T/out" 2>"$T/err"
+	fp_rc=$?
+	[ $fp_rc -eq 1 ] ||
+	    { cat "$T/err" >&2; fail "a failed put: exit $fp_rc, not 1"; }
+	err_has "link: No space left on device"
+	# The store failed, not the source: whether the put failed while
+	# the files were read or at the commit, no source is blamed.
+	grep -q -e "writing to the store failed" -e "commit failed" "$T/err" ||
+	    { cat "$T/err" >&2; fail "the failure is not the store's"; }
+	! grep -q "not in this snapshot" "$T/err" ||
+	    { cat "$T/err" >&2; fail "the store's failure blamed a source"; }
+	[ -z "$(ls "$fp_s/snapshots" 2>/dev/null)" ] ||
+	    fail "a failed put committed a snapshot"
+	[ -z "$(ls "$fp_s/tmp" | grep -v '^prune.lock$')" ] ||
+	    fail "a failed put left $(ls "$fp_s/tmp") in tmp/"
+}

@@ -90,6 +90,24 @@ fixture_commit(struct store_writer *w, int64_t t, const char *host,
 	return store_writer_commit(w, &sn, id);
 }
 
+int
+fixture_commit_empty(struct store_writer *w, int64_t t, uint8_t id[32])
+{
+	struct store_tb *tb = NULL;
+	struct store_source src;
+	int r;
+
+	memset(&src, 0, sizeof(src));
+	src.kind = STORE_FILES;
+	snprintf(src.name, sizeof(src.name), "data");
+	src.root.mode = 0755;
+	if ((r = store_tb_new(&tb)) == 0 &&
+	    (r = store_tb_finish(w, tb, &src.root)) == 0)
+		r = fixture_commit(w, t, "h", &src, 1, id);
+	store_tb_free(tb);
+	return r;
+}
+
 uint64_t
 fixture_rng(uint64_t *state)
 {

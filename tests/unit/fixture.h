@@ -47,6 +47,12 @@ int fixture_create_open(const char *dir, const char *idx, const char *pass,
 int fixture_commit(struct store_writer *w, int64_t t, const char *host,
     const struct store_source *src, size_t n, uint8_t id[32]);
 
+/*
+ * fixture_commit_empty(w, t, id): fixture_commit() of one source, "data",
+ * an empty directory (the chunks ${w} holds stay unreferenced).
+ */
+int fixture_commit_empty(struct store_writer *w, int64_t t, uint8_t id[32]);
+
 /* A seeded generator (splitmix64): the next value, and ${n} bytes. */
 uint64_t fixture_rng(uint64_t *state);
 void fixture_rnd(uint64_t *state, uint8_t *p, size_t n);

@@ -152,9 +152,6 @@ write_chunks(struct store *s, uint64_t seed, struct store_ref *refs,
     int is_commit)
 {
 	struct store_writer *w = NULL;
-	struct store_tb *tb = NULL;
-	struct store_source src;
-	struct store_entry root;
 	uint8_t *buf = malloc(CHUNK_LEN);
 	uint8_t id[32];
 	int r;
@@ -168,21 +165,9 @@ write_chunks(struct store *s, uint64_t seed, struct store_ref *refs,
 		if ((r = store_writer_put(w, buf, CHUNK_LEN, &refs[i])) < 0)
 			goto out;
 	}
-	if (!is_commit)
-		goto out;
-	if ((r = store_tb_new(&tb)) < 0)
-		goto out;
-	memset(&root, 0, sizeof(root));
-	root.mode = 0755;
-	if ((r = store_tb_finish(w, tb, &root)) < 0)
-		goto out;
-	memset(&src, 0, sizeof(src));
-	src.kind = STORE_FILES;
-	snprintf(src.name, sizeof(src.name), "data");
-	src.root = root;
-	r = fixture_commit(w, 1764201600, "h", &src, 1, id);
+	if (is_commit)
+		r = fixture_commit_empty(w, 1764201600, id);
 out:
-	store_tb_free(tb);
 	store_writer_free(w);
 	free(buf);
 	return r;
@@ -249,9 +234,6 @@ test_batches(void)
 	enum { N = 70000 };
 	struct store_ref *refs = calloc(N, sizeof(*refs));
 	struct store_writer *w = NULL;
-	struct store_tb *tb = NULL;
-	struct store_source src;
-	struct store_entry root;
 	struct store *s = NULL;
 	char dir[128];
 	char idx[128];
@@ -275,15 +257,7 @@ test_batches(void)
 			n_bad++;
 	}
 	CHECK(n_bad == 0);
-	memset(&root, 0, sizeof(root));
-	root.mode = 0755;
-	CHECK(store_tb_new(&tb) == 0 && store_tb_finish(w, tb, &root) == 0);
-	memset(&src, 0, sizeof(src));
-	src.kind = STORE_FILES;
-	snprintf(src.name, sizeof(src.name), "data");
-	src.root = root;
-	CHECK(fixture_commit(w, 1764201600, "h", &src, 1, id) == 0);
-	store_tb_free(tb);
+	CHECK(fixture_commit_empty(w, 1764201600, id) == 0);
 	store_writer_free(w);
 	store_close(s);
 	s = NULL;
