@@ -48,6 +48,12 @@ packfill_fini(struct pack_fill *f)
 		pack_stream_free(f->open[k].ps);
 	}
 	memset(f->open, 0, sizeof(f->open));
+	packfill_release(f);
+}
+
+void
+packfill_release(struct pack_fill *f)
+{
 	for (size_t i = 0; i < f->n_spares; i++)
 		wb_fini(&f->spares[i]);
 	f->n_spares = 0;

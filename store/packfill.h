@@ -72,6 +72,9 @@ void packfill_init(struct pack_fill *f, struct store *s,
     struct upload_pool *up, struct ix_batch *batch);
 void packfill_fini(struct pack_fill *f);
 
+/* Free the buffers kept for packs to come: none will. */
+void packfill_release(struct pack_fill *f);
+
 /* Append sealed blob ${blob} (chunk ${id} of ${raw_len} bytes) to the
  * open pack of ${kind}: 0, -ENOMEM. */
 int packfill_append(struct pack_fill *f, int kind,
