@@ -212,64 +212,79 @@ n_snapshots() {
 
 # ---- ingest --------------------------------------------------------------
 
-# ingest_first tool: the first ingest, REPEAT times, each into a new
-# repository (the last one stays, for the rest of the bench); T_WALL,
-# T_CPU and T_RSS become the medians, and the runs are recorded.
-ingest_first() {
-	walls= cpus= rsss= k=1
-	while :; do
-		# shellcheck disable=SC2046
-		timed "$1-ingest-first" "$1" $(ingest_cmd "$1" first)
-		[ "$T_RC" -eq 0 ] || return 0	# rec_phase says why
-		walls="$walls $T_WALL" cpus="$cpus $T_CPU" rsss="$rsss $T_RSS"
-		[ $k -ge "$REPEAT" ] && break
-		k=$((k + 1))
-		rm -rf "$(store_of "$1")" "$(cache_of "$1")"
-		if ! init_tool "$1" >"$RUN/$1-init.log" 2>&1; then
-			problem "$1" "init failed: $(tail -n 3 "$RUN/$1-init.log" |
-			    tr '\n' ' ')"
-			return 1
-		fi
-		warm_tree "$SRC"
-	done
-	T_WALL=$(median $walls) T_CPU=$(median $cpus) T_RSS=$(median $rsss)
-	rec "$1" first_wall_runs "${walls# }"
-	rec "$1" first_cpu_runs "${cpus# }"
-	rec "$1" first_rss_runs "${rsss# }"
+# ingest_record tool phase: after a timed ingest (T_* set), record its
+# figures, its cache's size and amber's summary line; 1 if it failed.
+ingest_record() {
+	rec_phase "$1" "$2" "$RUN/$1-ingest-$2.log" "$(store_of "$1")" ||
+	    return 1
+	# Caches: disk used, not apparent size (LMDB maps are sparse).
+	rec "$1" "$2"_cache "$(du -s -B1 "$(cache_of "$1")" 2>/dev/null |
+	    cut -f1)"
+	[ "$1" = amber ] && rec amber "$2"_summary \
+	    "$(tail -n 1 "$RUN/$1-ingest-$2.log" | sed 's/^ *//')"
 	return 0
 }
 
-bench_ingest() { # tool
-	t=$1
-	say "$t: ingest"
-	rec "$t" load_ingest "$(load)"
-	if ! init_tool "$t" >"$RUN/$t-init.log" 2>&1; then
-		problem "$t" "init failed: $(tail -n 3 "$RUN/$t-init.log" | tr '\n' ' ')"
+# ingest_round tool: one first ingest of $SRC into a new repository,
+# its figures added to the tool's lists (FW_tool, FC_tool, FR_tool).
+ingest_round() {
+	rm -rf "$(store_of "$1")" "$(cache_of "$1")"
+	if ! init_tool "$1" >"$RUN/$1-init.log" 2>&1; then
+		problem "$1" "init failed: $(tail -n 3 "$RUN/$1-init.log" |
+		    tr '\n' ' ')"
 		return 1
 	fi
-	for phase in first changed; do
-		if [ $phase = first ]; then
-			rsync -a --delete "$D/data/base/" "$SRC/"
-		else
-			rsync -a --delete "$D/data/changed/" "$SRC/"
-		fi
-		warm_tree "$SRC"
-		if [ $phase = first ]; then
-			ingest_first "$t" || return 1
-		else
-			# shellcheck disable=SC2046
-			timed "$t-ingest-$phase" "$t" $(ingest_cmd "$t" $phase)
-		fi
-		rec_phase "$t" $phase "$RUN/$t-ingest-$phase.log" \
-		    "$(store_of "$t")" || return 1
-		# Caches: disk used, not apparent size (LMDB maps are sparse).
-		rec "$t" ${phase}_cache "$(du -s -B1 "$(cache_of "$t")" 2>/dev/null | cut -f1)"
-		[ "$t" = amber ] && rec amber ${phase}_summary \
-		    "$(tail -n 1 "$RUN/$t-ingest-$phase.log" | sed 's/^ *//')"
+	warm_tree "$SRC"
+	# shellcheck disable=SC2046
+	timed "$1-ingest-first" "$1" $(ingest_cmd "$1" first)
+	[ "$T_RC" -eq 0 ] || { rec_phase "$1" first "$RUN/$1-ingest-first.log"; return 1; }
+	eval "FW_$1=\"\${FW_$1:-} $T_WALL\" FC_$1=\"\${FC_$1:-} $T_CPU\"" \
+	    "FR_$1=\"\${FR_$1:-} $T_RSS\""
+}
+
+# bench_ingest: the ingest part, for every tool of $TOOLS.  The first
+# ingest is made REPEAT times per tool, the tools taking turns round by
+# round so that each round sees the machine as the others do, each into
+# a new repository; the medians are reported with every run.  The last
+# repositories stay for the changed tree and for the mounts.
+bench_ingest() {
+	rsync -a --delete "$D/data/base/" "$SRC/"
+	k=1
+	while [ $k -le "$REPEAT" ]; do
+		for t in $TOOLS; do
+			has "${TOOLS_FAILED:-}" "$t" && continue
+			if [ $k -eq 1 ]; then
+				say "$t: ingest"
+				rec "$t" load_ingest "$(load)"
+			fi
+			ingest_round "$t" || TOOLS_FAILED="${TOOLS_FAILED:-} $t"
+		done
+		k=$((k + 1))
 	done
-	n=$(n_snapshots "$t" 2>/dev/null)
-	[ "${n:-0}" -eq 2 ] || problem "$t" "lists ${n:-no} snapshots, not 2"
-	return 0
+	for t in $TOOLS; do
+		has "${TOOLS_FAILED:-}" "$t" && continue
+		eval "walls=\$FW_$t cpus=\$FC_$t rsss=\$FR_$t"
+		T_WALL=$(median $walls) T_CPU=$(median $cpus)
+		T_RSS=$(median $rsss) T_RC=0
+		rec "$t" first_wall_runs "${walls# }"
+		rec "$t" first_cpu_runs "${cpus# }"
+		rec "$t" first_rss_runs "${rsss# }"
+		ingest_record "$t" first || TOOLS_FAILED="${TOOLS_FAILED:-} $t"
+	done
+	rsync -a --delete "$D/data/changed/" "$SRC/"
+	for t in $TOOLS; do
+		has "${TOOLS_FAILED:-}" "$t" && continue
+		warm_tree "$SRC"
+		# shellcheck disable=SC2046
+		timed "$t-ingest-changed" "$t" $(ingest_cmd "$t" changed)
+		ingest_record "$t" changed || {
+			TOOLS_FAILED="${TOOLS_FAILED:-} $t"
+			continue
+		}
+		n=$(n_snapshots "$t" 2>/dev/null)
+		[ "${n:-0}" -eq 2 ] ||
+		    problem "$t" "lists ${n:-no} snapshots, not 2"
+	done
 }
 
 # ---- mounts --------------------------------------------------------------
@@ -627,9 +642,7 @@ bench_ceiling() {
 
 say "run $RUN; tools: $TOOLS; parts: $PARTS"
 if has "$PARTS" ingest; then
-	for t in $TOOLS; do
-		bench_ingest "$t" || TOOLS_FAILED="${TOOLS_FAILED:-} $t"
-	done
+	bench_ingest
 fi
 if has "$PARTS" mount; then
 	bench_plain
