@@ -189,24 +189,22 @@ pack_close(struct pack_fill *f, struct pack_taken *t, int kind)
 	if (t->ps != NULL) {
 		r = pack_stream_close(t->ps, t->ticket, &u.pack, t->e, t->n,
 		    u.h, &size);
-		if (r == 0 && f->batch != NULL) {
+		if (r == 0) {
 			r = ix_batch_add(f->batch, u.h, size, t->e, t->n,
 			    u.index_kind);
 			t->e = NULL;	/* the batch's now */
-		} else if (r == 0) {
-			r = index_pack_add_kind(f->s->ix, u.h, size, t->e,
-			    t->n, u.index_kind);
 		}
 	} else if ((r = upload_seal(f->s, &u.pack, t->e, t->n, u.h)) == 0) {
 		size = u.pack.len;
 		if (f->up != NULL) {
-			pthread_mutex_lock(f->lock);
-			f->st->bytes_stored += size;
-			f->st->n_packs++;
-			pthread_mutex_unlock(f->lock);
-			return upload_submit(f->up, &u);
+			/* The pool takes the buffers, whatever the result. */
+			r = upload_submit(f->up, &u);
+			memset(&u.pack, 0, sizeof(u.pack));
+			t->e = NULL;
+		} else {
+			r = upload_put(f->s, &u.pack, u.h, t->e, t->n,
+			    u.index_kind);
 		}
-		r = upload_put(f->s, &u.pack, u.h, t->e, t->n, u.index_kind);
 	}
 	free(t->e);
 	pthread_mutex_lock(f->lock);

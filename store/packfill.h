@@ -62,7 +62,7 @@ struct pack_fill {
 	/* Packs go to the backend in pieces as they fill: a local store,
 	 * without uploaders. */
 	int is_streamed;
-	/* Where packs put go to be indexed; NULL: one at a time. */
+	/* Where streamed packs go to be indexed. */
 	struct ix_batch *batch;
 };
 

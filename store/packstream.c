@@ -82,17 +82,16 @@ turn_end(struct pack_stream *p, int r)
 	pthread_mutex_unlock(&p->lock);
 }
 
-/* Hash and write ${len} bytes (the turn held). */
+/* Write ${len} bytes, hashed already, to the object (the turn held). */
 static int
-piece_write(struct pack_stream *p, const uint8_t *buf, size_t len)
+obj_append(struct pack_stream *p, const uint8_t *buf, size_t len)
 {
 	struct backend *be = p->s->be;
 	int r;
 
 	if (p->obj == NULL && (r = be->ops->put_open(be, &p->obj)) < 0)
 		return r;
-	if ((r = crypt_sha256_add(p->h, buf, len)) < 0 ||
-	    (r = be->ops->put_append(p->obj, buf, len)) < 0)
+	if ((r = be->ops->put_append(p->obj, buf, len)) < 0)
 		return r;
 	p->len += len;
 	return 0;
@@ -104,8 +103,8 @@ pack_stream_write(struct pack_stream *p, uint64_t ticket, const uint8_t *buf,
 {
 	int r = turn_begin(p, ticket);
 
-	if (r == 0)
-		r = piece_write(p, buf, len);
+	if (r == 0 && (r = crypt_sha256_add(p->h, buf, len)) == 0)
+		r = obj_append(p, buf, len);
 	turn_end(p, r);
 	return r;
 }
@@ -115,7 +114,6 @@ pack_stream_close(struct pack_stream *p, uint64_t ticket, struct wb *tail,
     const struct pack_entry *e, size_t n, uint8_t h[STORE_HASH_LEN],
     uint64_t *size)
 {
-	struct backend *be = p->s->be;
 	char name[80];
 	int r;
 
@@ -123,18 +121,14 @@ pack_stream_close(struct pack_stream *p, uint64_t ticket, struct wb *tail,
 	if ((r = turn_begin(p, ticket)) < 0 ||
 	    (r = crypt_sha256_add(p->h, tail->p, tail->len)) < 0)
 		goto out;
+	/* Table and end appended to the tail, and hashed with it. */
 	r = upload_seal_end(p->s, p->h, tail, e, n, h);
 	p->h = NULL;
-	if (r < 0)
+	if (r < 0 || (r = obj_append(p, tail->p, tail->len)) < 0)
 		goto out;
-	/* The tail is hashed: piece_write() must not hash it again. */
-	if (p->obj == NULL && (r = be->ops->put_open(be, &p->obj)) < 0)
-		goto out;
-	if ((r = be->ops->put_append(p->obj, tail->p, tail->len)) < 0)
-		goto out;
-	*size = p->len + tail->len;
+	*size = p->len;
 	pack_name(h, name);
-	r = be->ops->put_commit(p->obj, name);
+	r = p->s->be->ops->put_commit(p->obj, name);
 	p->obj = NULL;
 	if (r == -EEXIST)	/* the same bytes: a pack of a killed run */
 		r = 0;
