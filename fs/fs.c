@@ -25,9 +25,9 @@
 #include "attr.h"
 #include "fs.h"
 #include "gitcfg.h"
-#include "hex.h"
 #include "inode.h"
 #include "msg.h"
+#include "share.h"
 #include "snaps.h"
 #include "tcache.h"
 #include "vnode.h"
@@ -47,6 +47,8 @@ struct node {
 	int64_t snap_sec;	/* the snapshot's time, for root defaults */
 	int64_t mt_sec;		/* its effective mtime (inherited or own) */
 	uint32_t mt_nsec;
+	uint64_t phash;		/* share_phash() of its path */
+	struct share_dir pdir;	/* the directory holding it, if parent */
 };
 
 /*
@@ -121,6 +123,17 @@ node_is_gitcfg(const struct node *n)
 	    is_gitcfg(tcache_tree(n->parent), node_entry(n));
 }
 
+/* The directory at ordinal ${ord} of ${n}'s snapshot, as share.h sees
+ * it; ${n} holds its effective mtime and path hash. */
+static void
+node_as_dir(const struct node *n, uint64_t ord, struct share_dir *d)
+{
+	d->mt_sec = n->mt_sec;
+	d->mt_nsec = n->mt_nsec;
+	d->phash = n->phash;
+	d->loc = inode_make(n->slot, ord);
+}
+
 /*
  * resolve(fs, slot, ord, n): find ordinal ${ord} of snapshot ${slot}.
  * Each step moves to a child with a strictly greater ordinal, so hostile
@@ -176,6 +189,8 @@ resolve(struct fs *fs, uint32_t slot, uint64_t ord, struct node *n)
 			r = -ENOENT;
 			goto out;
 		}
+		node_as_dir(n, cur, &n->pdir);
+		n->phash = share_phash(n->phash, c->name, c->name_len);
 		tcache_put(fs->tc, n->parent);
 		n->parent = t;
 		t = NULL;
@@ -203,8 +218,67 @@ out:
 }
 
 /*
- * The node id of entry ${e} at ordinal ${ord} and depth ${depth}: every
- * name of a hard-link group gets the id of the group's first name.
+ * resolve_child(fs, dir, idx, n): entry ${idx} of directory ${dir} (a
+ * positional id), which must be a regular file with one name: what a
+ * shared id (share.h) names.
+ */
+static int
+resolve_child(struct fs *fs, uint64_t dir, size_t idx, struct node *n)
+{
+	struct node d;
+	struct tnode *t = NULL;
+	uint64_t ord = 0;
+	int r;
+
+	if (inode_is_virtual(dir) ||
+	    (r = resolve(fs, inode_slot(dir), inode_ord(dir), &d)) < 0)
+		return -ENOENT;
+	if (node_entry(&d)->type != STORE_DIR)
+		r = -EIO;
+	else if ((r = tcache_get(fs->tc, &node_entry(&d)->tree, &t)) == 0) {
+		if (idx >= tcache_len(t) ||
+		    tcache_pre(t, idx) >= UINT64_MAX - d.ord - 1)
+			r = -EIO;
+		else
+			ord = d.ord + 1 + tcache_pre(t, idx);
+	}
+	tcache_put(fs->tc, t);
+	node_fini(fs, &d);
+	if (r < 0 || (r = resolve(fs, inode_slot(dir), ord, n)) < 0)
+		return r;
+	if (node_entry(n)->type != STORE_REG || node_entry(n)->link != 0 ||
+	    n->idx != idx) {
+		node_fini(fs, n);
+		return -EIO;
+	}
+	return 0;
+}
+
+/*
+ * resolve_ino(fs, ino, n): the entry node id ${ino} names: by where it
+ * stands, or for a shared id through its directory as last seen, then as
+ * first seen if that snapshot is gone.
+ */
+static int
+resolve_ino(struct fs *fs, fuse_ino_t ino, struct node *n)
+{
+	uint64_t dir;
+	size_t idx;
+	int r = -ENOENT;
+
+	if (!share_is(ino))
+		return resolve(fs, inode_slot(ino), inode_ord(ino), n);
+	for (int k = 0; k < 2 && r == -ENOENT; k++)
+		if (share_where(fs->share, ino, k, &dir, &idx) == 0)
+			r = resolve_child(fs, dir, idx, n);
+	return r;
+}
+
+/*
+ * The node id of entry ${e}, at index ${idx} of directory ${dir}, ordinal
+ * ${ord} and depth ${depth}: a regular file with one name gets its shared
+ * id (share.h) while the table has room; every name of a hard-link group
+ * gets the id of the group's first name.
  * ${link} is relative to the source root and names an earlier entry; one
  * that does not is ignored rather than trusted.  A config we serve
  * (${is_cfg}) keeps its own id: reads of it must find it, not another
@@ -213,12 +287,18 @@ out:
  * size: a rarity, and what it reads names no program either.)
  */
 static int
-entry_ino(uint32_t slot, uint64_t ord, uint64_t sroot, unsigned depth,
+entry_ino(struct fs *fs, const struct share_dir *dir, size_t idx,
+    uint64_t ord, uint64_t sroot, unsigned depth,
     const struct store_entry *e, int is_cfg, fuse_ino_t *ino)
 {
+	uint32_t slot = inode_slot(dir->loc);
+
 	if (!is_cfg && depth >= 3 && e->type != STORE_DIR && e->link != 0 &&
 	    e->link <= ord - sroot)
 		ord = sroot + e->link;
+	else if (!is_cfg && e->type == STORE_REG && e->link == 0 &&
+	    share_ino(fs->share, dir, idx, e, ino) == 0)
+		return 0;
 	if (ord > INODE_ORD_MAX)
 		return msg_err(-EOVERFLOW, "snapshot slot %" PRIu32
 		    ": ordinal %" PRIu64 " too large for a node id", slot, ord);
@@ -280,7 +360,8 @@ fs_init(struct fs *fs, struct store *s, size_t tree_cache_entries)
 	pthread_mutex_init(&fs->ra_lock, NULL);
 	pthread_cond_init(&fs->ra_cond, NULL);
 	if ((r = snaps_open(s, &fs->snaps)) < 0 ||
-	    (r = tcache_new(s, tree_cache_entries, &fs->tc)) < 0) {
+	    (r = tcache_new(s, tree_cache_entries, &fs->tc)) < 0 ||
+	    (r = share_new(SHARE_FILES, &fs->share)) < 0) {
 		fs_fini(fs);
 		return r;
 	}
@@ -307,6 +388,8 @@ fs_fini(struct fs *fs)
 	pthread_mutex_destroy(&fs->ra_lock);
 	tcache_free(fs->tc);
 	snaps_close(fs->snaps);
+	share_free(fs->share);
+	fs->share = NULL;
 	fs->tc = NULL;
 	fs->snaps = NULL;
 	while (fs->n_bufs > 0)
@@ -419,6 +502,7 @@ fs_lookup(struct fs *fs, fuse_req_t req, fuse_ino_t parent,
 	const struct store_entry *d;
 	const struct store_entry *c;
 	struct tnode *t = NULL;
+	struct share_dir sd;
 	size_t i;
 	uint64_t cord;
 	int is_cfg;
@@ -427,7 +511,7 @@ fs_lookup(struct fs *fs, fuse_req_t req, fuse_ino_t parent,
 	memset(e, 0, sizeof(*e));
 	if (inode_is_virtual(parent))
 		return lookup_top(fs, parent, name, e);
-	if ((r = resolve(fs, inode_slot(parent), inode_ord(parent), &dir)) < 0)
+	if ((r = resolve_ino(fs, parent, &dir)) < 0)
 		return eio(r);
 	d = node_entry(&dir);
 	if (d->type != STORE_DIR) {
@@ -456,7 +540,8 @@ fs_lookup(struct fs *fs, fuse_req_t req, fuse_ino_t parent,
 	}
 	cord = dir.ord + 1 + tcache_pre(t, i);
 	is_cfg = is_gitcfg(tcache_tree(t), c);
-	if ((r = entry_ino(dir.slot, cord, dir.depth + 1 == 2 ? cord :
+	node_as_dir(&dir, dir.ord, &sd);
+	if ((r = entry_ino(fs, &sd, i, cord, dir.depth + 1 == 2 ? cord :
 	    dir.sroot, dir.depth + 1, c, is_cfg, &e->ino)) < 0)
 		goto out;
 	{
@@ -498,7 +583,7 @@ fs_getattr(struct fs *fs, fuse_req_t req, fuse_ino_t ino, struct stat *st,
 		*ttl = vnode_ttl(ino, *ttl);
 		return r;
 	}
-	if ((r = resolve(fs, inode_slot(ino), inode_ord(ino), &n)) < 0)
+	if ((r = resolve_ino(fs, ino, &n)) < 0)
 		return eio(r);
 	/* The id asked for, even if the entry found is a later name of
 	 * its hard-link group (it never is: ids name first names). */
@@ -527,7 +612,7 @@ fs_readlink(struct fs *fs, fuse_ino_t ino, char *buf, size_t cap)
 		snaps_put(fs->snaps, v);
 		return r;
 	}
-	if ((r = resolve(fs, inode_slot(ino), inode_ord(ino), &n)) < 0)
+	if ((r = resolve_ino(fs, ino, &n)) < 0)
 		return eio(r);
 	e = node_entry(&n);
 	if (e->type != STORE_LNK || node_is_gitcfg(&n)) {
@@ -561,7 +646,7 @@ fs_opendir(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi)
 	fi->fh = 0;
 	if (inode_is_virtual(ino))
 		return vnode_is_dir(ino) ? 0 : -ENOTDIR;
-	if ((r = resolve(fs, inode_slot(ino), inode_ord(ino), &n)) < 0)
+	if ((r = resolve_ino(fs, ino, &n)) < 0)
 		return eio(r);
 	e = node_entry(&n);
 	r = e->type == STORE_DIR ? 0 : -ENOTDIR;
@@ -677,9 +762,11 @@ fill_tree(struct fill *f, const struct node *dir, struct tnode *t)
 	size_t n = tcache_len(t);
 	size_t i = 0;
 	char name[STORE_NAME_MAX + 1];
+	struct share_dir sd;
 	struct stat st;
 	int r;
 
+	node_as_dir(dir, dir->ord, &sd);
 	if (f->skip > 2)
 		i = (size_t)(f->skip - 2);
 	f->pos = (off_t)i + 2;
@@ -696,7 +783,7 @@ fill_tree(struct fill *f, const struct node *dir, struct tnode *t)
 		    pre >= UINT64_MAX - dir->ord - 1)
 			return -EIO;
 		cord = dir->ord + 1 + pre;
-		if ((r = entry_ino(dir->slot, cord, dir->depth + 1 == 2 ?
+		if ((r = entry_ino(f->fs, &sd, i, cord, dir->depth + 1 == 2 ?
 		    cord : dir->sroot, dir->depth + 1, e, is_cfg, &ino)) < 0)
 			return r;
 		/* A NUL would cut the name short: leave such an entry out. */
@@ -801,8 +888,7 @@ fs_readdir(struct fs *fs, fuse_req_t req, fuse_ino_t ino, size_t size,
 			snaps_rescan(fs->snaps, SNAPS_IF_STALE, &changed);
 		v = snaps_get(fs->snaps);
 	} else {
-		if ((r = resolve(fs, inode_slot(ino), inode_ord(ino),
-		    &n)) < 0)
+		if ((r = resolve_ino(fs, ino, &n)) < 0)
 			return eio(r);
 		/* A listing near the top of a snapshot (its root, files/,
 		 * a source's root) likely starts a walk (find, du, diff -r):
@@ -853,7 +939,7 @@ fs_open(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi)
 		return -EROFS;
 	if (inode_is_virtual(ino) || inode_ord(ino) == 0)
 		return -EISDIR;
-	if ((r = resolve(fs, inode_slot(ino), inode_ord(ino), &n)) < 0)
+	if ((r = resolve_ino(fs, ino, &n)) < 0)
 		return eio(r);
 	type = node_is_gitcfg(&n) ? STORE_REG : node_entry(&n)->type;
 	node_fini(fs, &n);
@@ -875,7 +961,7 @@ file_node(struct fs *fs, fuse_ino_t ino, struct node *n, int *is_cfg)
 
 	if (inode_is_virtual(ino) || inode_ord(ino) == 0)
 		return -EISDIR;
-	if ((r = resolve(fs, inode_slot(ino), inode_ord(ino), n)) < 0)
+	if ((r = resolve_ino(fs, ino, n)) < 0)
 		return eio(r);
 	if ((*is_cfg = node_is_gitcfg(n)) != 0)
 		return 0;
@@ -983,7 +1069,7 @@ fs_siblings(struct fs *fs, fuse_ino_t ino, fs_sibling_fn *fn, void *ctx)
 
 	if (inode_is_virtual(ino) || inode_ord(ino) == 0)
 		return -EINVAL;
-	if ((r = resolve(fs, inode_slot(ino), inode_ord(ino), &n)) < 0)
+	if ((r = resolve_ino(fs, ino, &n)) < 0)
 		return r;
 	tree = n.parent != NULL && n.depth >= 3 ? tcache_tree(n.parent) : NULL;
 	dord = tree != NULL ? n.ord - 1 - tcache_pre(n.parent, n.idx) : 0;
@@ -992,9 +1078,9 @@ fs_siblings(struct fs *fs, fuse_ino_t ino, fs_sibling_fn *fn, void *ctx)
 		const struct store_entry *e = store_tree_entry(tree, i);
 
 		if (e->type == STORE_REG && e->link == 0 &&
-		    !is_gitcfg(tree, e) && entry_ino(n.slot, dord + 1 +
+		    !is_gitcfg(tree, e) && entry_ino(fs, &n.pdir, i, dord + 1 +
 		    tcache_pre(n.parent, i), n.sroot, n.depth, e, 0, &si) == 0)
-			r = fn(ctx, dord, si, e);
+			r = fn(ctx, n.pdir.loc, si, e);
 	}
 	node_fini(fs, &n);
 	return r < 0 ? r : 0;
@@ -1080,100 +1166,6 @@ fs_lseek(struct fs *fs, fuse_ino_t ino, off_t off, int whence, off_t *out)
 	}
 	node_fini(fs, &n);
 	return r;
-}
-
-static const char xattr_names[] =
-    "user.amber.id\0user.amber.writer\0user.amber.flags";
-
-/* The value of xattr ${name} of ${snap} (of ${v}) into ${buf}
- * (FS_XATTR_MAX). */
-static int
-xattr_value(const struct snaps_view *v, const struct snaps_snap *snap,
-    const char *name, char *buf, size_t *len)
-{
-	const struct snaps_body *b;
-	const struct snaps_writer *w;
-	size_t n = 0;
-	size_t i;
-	int r;
-
-	buf[0] = '\0';
-	if (strcmp(name, "user.amber.id") == 0) {
-		hex_encode(snap->rec->id, STORE_HASH_LEN, buf);
-	} else if (strcmp(name, "user.amber.writer") == 0) {
-		if ((r = snaps_load(v, snap, &b)) < 0)
-			return r;
-		w = b->writer;
-		/* "master", or the key id and the label it was given. */
-		if (w->is_master) {
-			snprintf(buf, FS_XATTR_MAX, "master");
-		} else {
-			hex_encode(w->key, STORE_ID_LEN, buf);
-			i = 2 * STORE_ID_LEN;
-			if (w->label[0] != '\0')
-				snprintf(buf + i, FS_XATTR_MAX - i,
-				    " %s", w->label);
-		}
-	} else if (strcmp(name, "user.amber.flags") == 0) {
-		const char *fname;
-		uint32_t flag;
-
-		for (i = 0; (fname = store_snap_flag_name(i, &flag)) != NULL;
-		    i++) {
-			if (!(snap->flags & flag))
-				continue;
-			n += (size_t)snprintf(buf + n, FS_XATTR_MAX - n, "%s%s",
-			    n > 0 ? "," : "", fname);
-		}
-	} else {
-		return -ENODATA;
-	}
-	*len = strlen(buf);
-	return 0;
-}
-
-int
-fs_getxattr(struct fs *fs, fuse_ino_t ino, const char *name, char *buf,
-    size_t cap, size_t *len)
-{
-	char val[FS_XATTR_MAX];
-	struct snaps_view *v;
-	const struct snaps_snap *snap;
-	int r;
-
-	/* Every other node, at once: ls and friends ask for ACLs. */
-	if (inode_is_virtual(ino) || inode_ord(ino) != 0 ||
-	    strncmp(name, "user.amber.", 11) != 0)
-		return -ENODATA;
-	v = snaps_get(fs->snaps);
-	if ((snap = snaps_by_slot(v, inode_slot(ino))) == NULL)
-		r = -ENOENT;
-	else
-		r = xattr_value(v, snap, name, val, len);
-	snaps_put(fs->snaps, v);
-	if (r < 0)
-		return r;
-	if (cap > 0 && cap < *len)
-		return -ERANGE;
-	if (cap > 0)
-		memcpy(buf, val, *len);
-	return 0;
-}
-
-int
-fs_listxattr(struct fs *fs, fuse_ino_t ino, char *buf, size_t cap,
-    size_t *len)
-{
-	(void)fs;
-	*len = 0;
-	if (inode_is_virtual(ino) || inode_ord(ino) != 0)
-		return 0;
-	*len = sizeof(xattr_names);
-	if (cap > 0 && cap < *len)
-		return -ERANGE;
-	if (cap > 0)
-		memcpy(buf, xattr_names, *len);
-	return 0;
 }
 
 int

@@ -109,8 +109,7 @@ int fs_read_pin(struct fs *fs, fuse_ino_t ino, size_t size, off_t off,
 /*
  * fs_siblings(fs, ino, fn, ctx): for file ${ino} in a snapshot's tree,
  * call ${fn}(ctx, dir, id, entry) for each regular file after it in its
- * directory (${dir}: the directory's ordinal; hard links and the configs
- * we serve left out), until ${fn} returns nonzero; a negative return is
+ * directory (${dir}: the directory's node id, never 0; hard links and the configs we serve left out), until ${fn} returns nonzero; a negative return is
  * passed on.  The entry is valid during the call only.
  */
 typedef int fs_sibling_fn(void *ctx, uint64_t dir, fuse_ino_t ino,
@@ -133,20 +132,6 @@ int fs_lseek(struct fs *fs, fuse_ino_t ino, off_t off, int whence,
  */
 uint8_t *fs_buf_get(struct fs *fs, size_t size);
 void fs_buf_put(struct fs *fs, uint8_t *buf, size_t size);
-
-/*
- * fs_getxattr(fs, ino, name, buf, cap, len): the extended attribute
- * ${name} of ${ino}: only a snapshot's directory has any (amberfs(1):
- * user.amber.id, user.amber.writer, user.amber.flags).  The value goes
- * to ${buf} if ${cap} is not 0; *${len} is its length.  Returns -ENODATA
- * if there is no such attribute, -ERANGE if ${cap} is too small.
- * fs_listxattr(fs, ino, buf, cap, len): their names, likewise.
- */
-#define FS_XATTR_MAX 256
-int fs_getxattr(struct fs *fs, fuse_ino_t ino, const char *name, char *buf,
-    size_t cap, size_t *len);
-int fs_listxattr(struct fs *fs, fuse_ino_t ino, char *buf, size_t cap,
-    size_t *len);
 
 /* fs_statfs(fs, st): a read-only file system's numbers. */
 int fs_statfs(struct fs *fs, struct statvfs *st);

@@ -8,6 +8,8 @@
  * a node id needs no table that grows with the files looked up:
  *
  *     bit 62 = 0:  slot (bits 40..61, >= 1) | ordinal (bits 0..39)
+ *                  slot 0: a regular file that snapshots share, by its
+ *                  number (share.h) in bits 0..39, from 2
  *     bit 62 = 1:  a virtual node of the top level: type (bits 56..61)
  *                  | payload (bits 0..55)
  *     1:           the mount's root (FUSE_ROOT_ID)
@@ -17,6 +19,9 @@
  *
  * The node id is also st_ino, so inode numbers are unique within a mount
  * and every name of a hard-link group shares the id of its first name.
+ * A regular file that several snapshots hold unchanged has one shared id
+ * instead (share.h), from a table bounded in size; beyond that bound,
+ * files keep the computed id.
  */
 #ifndef INODE_H
 #define INODE_H

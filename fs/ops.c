@@ -11,6 +11,7 @@
 #include "fs.h"
 #include "ops.h"
 #include "push.h"
+#include "xattr.h"
 
 static struct fs *
 fs_of(fuse_req_t req)
@@ -287,9 +288,9 @@ reply_xattr(fuse_req_t req, int r, size_t size, const char *buf, size_t len)
 static void
 op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
-	char buf[FS_XATTR_MAX];
+	char buf[XATTR_MAX];
 	size_t len = 0;
-	int r = fs_getxattr(fs_of(req), ino, name, buf,
+	int r = xattr_get(fs_of(req), ino, name, buf,
 	    size < sizeof(buf) ? size : sizeof(buf), &len);
 
 	reply_xattr(req, r, size, buf, len);
@@ -298,9 +299,9 @@ op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 static void
 op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
-	char buf[FS_XATTR_MAX];
+	char buf[XATTR_MAX];
 	size_t len = 0;
-	int r = fs_listxattr(fs_of(req), ino, buf,
+	int r = xattr_list(fs_of(req), ino, buf,
 	    size < sizeof(buf) ? size : sizeof(buf), &len);
 
 	reply_xattr(req, r, size, buf, len);

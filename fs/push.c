@@ -40,12 +40,6 @@
 #define QUEUE_CAP 8
 #define RECENT 16
 
-/* A directory pushed, or being pushed: its snapshot and ordinal. */
-struct dkey {
-	uint32_t slot;
-	uint64_t ord;		/* 0: none */
-};
-
 struct pusher {
 	struct fs *fs;
 	struct fuse_session *se;
@@ -56,14 +50,13 @@ struct pusher {
 	int is_stopping;
 	fuse_ino_t queue[QUEUE_CAP];
 	size_t n_queued;
-	struct dkey recent[RECENT];	/* a ring */
+	uint64_t recent[RECENT];	/* directories pushed: a ring; 0 */
 	size_t recent_next;
 };
 
 /* One directory's push, by one thread. */
 struct job {
 	struct pusher *p;
-	uint32_t slot;		/* the snapshot of the file hinted */
 	int is_started;		/* its directory checked and noted */
 	uint8_t *buf;		/* PUSH_FILE_MAX bytes */
 	size_t n_files;
@@ -86,20 +79,20 @@ push_new(struct fs *fs, struct fuse_session *se)
 }
 
 /*
- * Note directory ${ord} of snapshot ${slot} as pushed, unless it was
- * lately (or is being pushed now): then 0.
+ * Note directory ${dir} (fs_siblings()'s key, never 0) as pushed, unless
+ * it was lately (or is being pushed now): then 0.
  */
 static int
-note_dir(struct pusher *p, uint32_t slot, uint64_t ord)
+note_dir(struct pusher *p, uint64_t dir)
 {
 	int r = 1;
 
 	pthread_mutex_lock(&p->lock);
 	for (size_t i = 0; i < RECENT && r; i++)
-		if (p->recent[i].ord == ord && p->recent[i].slot == slot)
+		if (p->recent[i] == dir)
 			r = 0;
 	if (r) {
-		p->recent[p->recent_next] = (struct dkey){ slot, ord };
+		p->recent[p->recent_next] = dir;
 		p->recent_next = (p->recent_next + 1) % RECENT;
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -122,7 +115,7 @@ push_one(void *ctx, uint64_t dir, fuse_ino_t ino, const struct store_entry *e)
 	    j->n_bytes >= PUSH_DIR_BYTES)
 		return 1;
 	if (!j->is_started) {
-		if (!note_dir(p, j->slot, dir + 1))
+		if (!note_dir(p, dir))
 			return 1;
 		j->is_started = 1;
 	}
@@ -155,7 +148,6 @@ push_main(void *arg)
 		if (p->is_stopping)
 			break;
 		ino = p->queue[--p->n_queued];
-		j.slot = inode_slot(ino);
 		j.is_started = 0;
 		j.n_files = 0;
 		j.n_bytes = 0;

@@ -13,6 +13,7 @@
 #include "store.h"
 
 struct pusher;
+struct share;
 struct snaps;
 struct tcache;
 
@@ -34,6 +35,7 @@ struct fs {
 	int no_open;		/* the kernel skips open (op_init) */
 	size_t read_ahead;	/* bytes; asked of the kernel at init */
 	struct pusher *push;	/* push.h; NULL: no pushing */
+	struct share *share;	/* share.h; NULL: every id positional */
 	/* The tree read-ahead's thread, started by the first listing. */
 	pthread_mutex_t ra_lock;	/* guards the ra_ fields below */
 	pthread_cond_t ra_cond;

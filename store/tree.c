@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "crypt.h"
 #include "tree.h"
 
 #define TREE_MAGIC "ATR1"
@@ -44,6 +45,70 @@ store_extent_put(uint8_t *p, const struct store_extent *x)
 	memcpy(p, x->ref.id, STORE_HASH_LEN);
 	memcpy(p + STORE_HASH_LEN, x->ref.key, STORE_HASH_LEN);
 	return p + 2 * STORE_HASH_LEN;
+}
+
+/* The entry's fields for store_entry_digest(): at most 64 bytes. */
+static size_t
+digest_head(const struct store_entry *e, int64_t mt_sec, uint32_t mt_nsec,
+    uint8_t *p)
+{
+	uint8_t *q = p;
+
+	q = put_u32(q, e->type);
+	q = put_u32(q, e->mode);
+	q = put_u32(q, e->uid);
+	q = put_u32(q, e->gid);
+	q = put_u64(q, (uint64_t)mt_sec);
+	q = put_u32(q, mt_nsec);
+	q = put_u64(q, e->size);
+	q = put_u64(q, e->link);
+	q = put_u32(q, e->flags);
+	q = put_u64(q, e->rdev);
+	q = put_u64(q, e->n_extents);
+	return (size_t)(q - p);
+}
+
+int
+store_entry_digest(const struct store_entry *e, int64_t mt_sec,
+    uint32_t mt_nsec, const uint8_t *prefix, size_t prefix_len,
+    uint8_t out[STORE_HASH_LEN])
+{
+	uint8_t buf[1024];
+	size_t n_ext = e->type == STORE_REG ? e->n_extents : 0;
+	size_t tlen = e->type == STORE_LNK ? e->target_len : 0;
+	struct crypt_sha256 *h;
+	size_t len;
+	int r;
+
+	len = digest_head(e, mt_sec, mt_nsec, buf);
+	/* The common case, a small file: one pass over a buffer. */
+	if (prefix_len <= 64 && tlen <= 256 && n_ext <= 8) {
+		memmove(buf + prefix_len, buf, len);
+		memcpy(buf, prefix, prefix_len);
+		len += prefix_len;
+		memcpy(buf + len, e->target, tlen);
+		len += tlen;
+		for (size_t i = 0; i < n_ext; i++)
+			len = (size_t)(store_extent_put(buf + len,
+			    &e->extents[i]) - buf);
+		crypt_sha256(buf, len, out);
+		return 0;
+	}
+	if ((h = crypt_sha256_new()) == NULL)
+		return -ENOMEM;
+	r = crypt_sha256_add(h, prefix, prefix_len);
+	if (r == 0)
+		r = crypt_sha256_add(h, buf, len);
+	if (r == 0 && tlen > 0)
+		r = crypt_sha256_add(h, e->target, tlen);
+	for (size_t i = 0; r == 0 && i < n_ext; i++) {
+		store_extent_put(buf, &e->extents[i]);
+		r = crypt_sha256_add(h, buf, STORE_EXTENT_LEN);
+	}
+	if (r == 0)
+		return crypt_sha256_end(h, out);
+	(void)crypt_sha256_end(h, buf);
+	return r;
 }
 
 const uint8_t *

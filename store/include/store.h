@@ -139,6 +139,18 @@ struct store_entry {
 };
 
 /*
+ * store_entry_digest(e, mt_sec, mt_nsec, prefix, prefix_len, out): the
+ * SHA-256 of ${prefix} and of all that a reader sees of entry ${e} but
+ * its name: type, mode, owner, effective mtime (${mt_sec}.${mt_nsec}),
+ * size, hard-link group, flags, device, a link's target and a file's
+ * extents (each chunk's id and key).  Two entries with one digest read
+ * alike, byte for byte.  -ENOMEM, else 0.  Thread-safe.
+ */
+int store_entry_digest(const struct store_entry *e, int64_t mt_sec,
+    uint32_t mt_nsec, const uint8_t *prefix, size_t prefix_len,
+    uint8_t out[STORE_HASH_LEN]);
+
+/*
  * store_entry_mtime(e, psec, pnsec, sec, nsec):
  * The effective mtime of ${e}, whose enclosing directory's effective mtime
  * is ${psec}.${pnsec}.

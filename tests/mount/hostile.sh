@@ -4,7 +4,9 @@
 # modes, owners and mtimes) ingested twice with changes between.  Through
 # the mount: each snapshot equals its source (diff -r and metadata),
 # diff -r between the snapshots shows exactly the changes, hard links share
-# an inode, holes are holes, and cp -a, rsync -a and tar round-trip.
+# an inode, a file unchanged between the snapshots is one inode in both
+# (fs/share.h) and no other two files share one, holes are holes, and
+# cp -a, rsync -a and tar round-trip.
 . "$AMBER_TOP/tests/mount/lib.sh"
 
 mk_store S
@@ -37,6 +39,8 @@ printf 'tail' | dd of="$src/sparse" bs=1 seek=20971516 conv=notrunc \
     2>/dev/null
 head -c 3000000 /dev/urandom >"$src/random"
 seq 1 3000 | while read -r i; do echo "file $i" >"$src/big/f$i"; done
+echo "twin" >"$src/twin-a"
+echo "twin" >"$src/d1/twin-b"
 echo "secret" >"$src/d1/mode0600"
 chmod 0600 "$src/d1/mode0600"
 echo "setuid" >"$src/d1/setuid"
@@ -46,7 +50,8 @@ chmod 0000 "$src/d1/nothing"
 chmod 1777 "$src/sticky"
 chown 1234:5678 "$src/d1/d2/d3/hl3" "$src/d1/mode0600"
 chown -h 4321:8765 "$src/rel-link"
-touch -d '1970-01-01 00:00:00 UTC' "$src/empty-file"
+touch -d '1970-01-01 00:00:00 UTC' "$src/empty-file" "$src/twin-a" \
+    "$src/d1/twin-b"
 touch -d '1960-06-01 12:00:00.5 UTC' "$src/$bad"
 touch -d '2100-01-01 00:00:00 UTC' "$src/$long"
 touch -d '2001-02-03 04:05:06.123456789 UTC' "$src/$nl"
@@ -108,9 +113,38 @@ i1=$(stat -c %i "$s1/hl1")
 [ "$(stat -c %i "$s1/d1/d2/d3/hl3")" = "$i1" ] || fail "hl3 inode"
 [ "$(stat -c %h "$s1/hl1")" -ge 2 ] || fail "hl1 st_nlink < 2"
 [ "$(stat -c %i "$s1/random")" != "$i1" ] || fail "random shares inode"
-n=$(find "$M/snapshots" -xdev -printf '%i\n' | sort | uniq -d | wc -l)
-# Only hard-link groups repeat inode numbers: one group per snapshot.
-[ "$n" -eq 2 ] || fail "$n repeated inode numbers (want 2)"
+# In one snapshot only the hard-link group repeats an inode number; two
+# paths with the same bytes and attributes are two files.
+for s in "$s1" "$s2"; do
+	n=$(find "$s" -xdev -printf '%i\n' | sort | uniq -d | wc -l)
+	[ "$n" -eq 1 ] || fail "$n repeated inode numbers in $s (want 1)"
+done
+[ "$(stat -c %i "$s1/twin-a")" != "$(stat -c %i "$s1/d1/twin-b")" ] ||
+    fail "two paths with the same bytes share an inode"
+
+note "a file unchanged between the snapshots is one file in both"
+for f in big/f1 big/f3000 empty-file sparse "$nl" twin-a d1/mode0600; do
+	[ "$(stat -c %i "$s1/$f")" = "$(stat -c %i "$s2/$f")" ] ||
+	    fail "unchanged $f has two inodes"
+done
+for f in big/f17 big/f19 random hl1; do
+	[ "$(stat -c %i "$s1/$f")" != "$(stat -c %i "$s2/$f")" ] ||
+	    fail "$f (changed, or a hard link) shares an inode"
+done
+# Every regular file with one name but the four changed (f17, f18, f19,
+# random) has one inode in both, and no two others do.
+want=$(($(find "$T/src1" -type f -links 1 -printf x\\n | wc -l) - 4))
+got=$( (find "$s1" -type f -links 1 -printf '%i\n' | sort -u
+    find "$s2" -type f -links 1 -printf '%i\n' | sort -u) | sort | uniq -d |
+    wc -l)
+if [ "$got" -ne "$want" ]; then
+	(cd "$s1" && find . -type f -links 1) | while read -r f; do
+		[ -e "$s2/$f" ] &&
+		    [ "$(stat -c %i "$s1/$f")" != "$(stat -c %i "$s2/$f")" ] &&
+		    echo "not shared: $f"
+	done
+	fail "$got files shared by both snapshots, want $want"
+fi
 
 note "device nodes: numbers kept, not openable (nodev)"
 [ "$(stat -c '%F %t:%T' "$s1/dev-null")" = "character special file 1:3" ] ||

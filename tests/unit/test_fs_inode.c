@@ -7,10 +7,14 @@
  * hostile link that points forward), s -> x }: every entry's id is
  * (slot, preorder ordinal), distinct from every other, the names of one
  * hard-link group share the first name's id, and a link that does not
- * point back is ignored.  Ids are stable: the same on a second lookup,
- * after a rescan that adds a snapshot (which gets its own slot and so
- * its own ids), and in a second mount of the same store.  st_ino is the
- * node id.
+ * point back is ignored; a regular file with one name (x) has a shared id
+ * (fs/share.h), the same in every snapshot that holds it unchanged and
+ * another in one where it changed.  Ids are stable: the same on a second
+ * lookup, after a rescan that adds a snapshot (which gets its own slot
+ * and so its own ids), and in a second mount of the same store that
+ * looks them up in the same order.  A shared file is still found when
+ * the snapshot it was last seen in is gone, through the one it was first
+ * seen in.  st_ino is the node id.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -18,11 +22,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../check.h"
 #include "fixture.h"
+#include "hex.h"
 #include "../../fs/fs.h"
 #include "../../fs/inode.h"
+#include "../../fs/share.h"
 
 #define PASS "correct horse"
 #define T1 1764201600	/* 2025-11-27T00:00:00Z */
@@ -30,6 +37,10 @@
 static char top[64];
 static char store_dir[128];
 static char index_dir[128];
+static int64_t x_mtime = T1 - 100;	/* of d/x in the next commit */
+static uint8_t last_id[STORE_HASH_LEN];	/* of the last commit */
+static uint8_t a_id[STORE_HASH_LEN];	/* of the snapshots a and b */
+static uint8_t b_id[STORE_HASH_LEN];
 
 static void
 entry(struct store_entry *e, const char *name, uint8_t type, uint64_t link)
@@ -61,6 +72,7 @@ commit(struct store *s, int64_t t)
 	if ((r = store_tb_new(&tb)) < 0)
 		goto out;
 	entry(&e, "x", STORE_REG, 0);
+	e.mtime_sec = x_mtime;
 	if ((r = store_tb_add(tb, &e)) < 0)
 		goto out;
 	entry(&d, "d", STORE_DIR, 0);
@@ -94,6 +106,7 @@ commit(struct store *s, int64_t t)
 	if ((r = store_tb_finish(w, tb, &src.root)) < 0)
 		goto out;
 	r = fixture_commit(w, t, "testhost", &src, 1, id);
+	memcpy(last_id, id, sizeof(id));
 out:
 	store_tb_free(tb);
 	store_writer_free(w);
@@ -121,6 +134,19 @@ walk(struct fs *fs, fuse_ino_t ino, const char *path)
 		ino = e.ino;
 	}
 	return ino;
+}
+
+/* Delete snapshot ${id} from the store, as a prune would (the caller
+ * then rebuilds the index, as a prune makes every index do). */
+static int
+drop_snapshot(const uint8_t id[STORE_HASH_LEN])
+{
+	char hex[2 * STORE_HASH_LEN + 1];
+	char path[256];
+
+	hex_encode(id, STORE_HASH_LEN, hex);
+	snprintf(path, sizeof(path), "%s/snapshots/%s", store_dir, hex);
+	return unlink(path);
 }
 
 /* fs_getattr() gives ${ino} as st_ino. */
@@ -219,6 +245,7 @@ run(void)
 	if (s == NULL)
 		return;
 	CHECK(commit(s, T1) == 0);
+	memcpy(a_id, last_id, sizeof(a_id));
 	is_fs = fs_init(&fs, s, 1000) == 0;
 	CHECK(is_fs);
 	if (!is_fs)
@@ -245,7 +272,7 @@ run(void)
 	CHECK(a1.files == inode_make(slot, 1));
 	CHECK(a1.a == inode_make(slot, 2));
 	CHECK(a1.d == inode_make(slot, 3));
-	CHECK(a1.x == inode_make(slot, 4));
+	CHECK(share_is(a1.x) && a1.x != inode_make(slot, 4));
 	CHECK(a1.f1 == inode_make(slot, 5));
 	CHECK(a1.f2 == a1.f1);
 	CHECK(a1.f3 == inode_make(slot, 7));
@@ -274,13 +301,24 @@ run(void)
 	lookup_all(&fs, "2025-11-27T00:00:00Z", &a2);
 	CHECK(memcmp(&a1, &a2, sizeof(a1)) == 0);
 	CHECK(commit(s, T1) == 0);
+	memcpy(b_id, last_id, sizeof(b_id));
 	CHECK(fs_rescan(&fs) == 0);
 	lookup_all(&fs, "2025-11-27T00:00:00Z", &a2);
 	CHECK(memcmp(&a1, &a2, sizeof(a1)) == 0);
 	lookup_all(&fs, "2025-11-27T00:00:00Z-2", &b1);
-	CHECK(b1.snapdir == inode_make(2, 0) && b1.x == inode_make(2, 4) &&
-	    b1.f2 == b1.f1 && b1.f1 == inode_make(2, 5));
-	CHECK(b1.x != a1.x && b1.snapdir != a1.snapdir);
+	CHECK(b1.snapdir == inode_make(2, 0) && b1.f2 == b1.f1 &&
+	    b1.f1 == inode_make(2, 5) && b1.d == inode_make(2, 3));
+	/* x is unchanged: one file in both; the rest is b's own. */
+	CHECK(b1.x == a1.x && b1.snapdir != a1.snapdir && b1.f1 != a1.f1 &&
+	    b1.d != a1.d);
+	/* x changed (its mtime): a file of its own. */
+	x_mtime = T1 - 50;
+	CHECK(commit(s, T1) == 0);
+	x_mtime = T1 - 100;
+	CHECK(fs_rescan(&fs) == 0);
+	lookup_all(&fs, "2025-11-27T00:00:00Z-3", &c1);
+	CHECK(share_is(c1.x) && c1.x != a1.x && st_ino_is(&fs, c1.x));
+	CHECK(st_ino_is(&fs, a1.x));
 
 	is_fs2 = fs_init(&fs2, s, 1000) == 0;
 	CHECK(is_fs2);
@@ -289,6 +327,25 @@ run(void)
 		CHECK(memcmp(&a1, &c1, sizeof(a1)) == 0);
 		lookup_all(&fs2, "2025-11-27T00:00:00Z-2", &c1);
 		CHECK(memcmp(&b1, &c1, sizeof(b1)) == 0);
+		fs_fini(&fs2);
+		is_fs2 = 0;
+	}
+
+	/* x first seen in b, last in a; a goes, then b. */
+	is_fs2 = fs_init(&fs2, s, 1000) == 0;
+	CHECK(is_fs2);
+	if (is_fs2) {
+		lookup_all(&fs2, "2025-11-27T00:00:00Z-2", &b1);
+		lookup_all(&fs2, "2025-11-27T00:00:00Z", &a2);
+		CHECK(share_is(b1.x) && a2.x == b1.x);
+		CHECK(drop_snapshot(a_id) == 0 &&
+		    store_index_sync(s, 1) == 0 && fs_rescan(&fs2) == 0);
+		lookup_all(&fs2, "2025-11-27T00:00:00Z", &a2);
+		CHECK(a2.snapdir == 0);
+		CHECK(st_ino_is(&fs2, b1.x));
+		CHECK(drop_snapshot(b_id) == 0 &&
+		    store_index_sync(s, 1) == 0 && fs_rescan(&fs2) == 0);
+		CHECK(!st_ino_is(&fs2, b1.x));
 	}
 
 out:
