@@ -369,6 +369,19 @@ fs_init(struct fs *fs, struct store *s, size_t tree_cache_entries)
 	return 0;
 }
 
+int
+fs_share_files(struct fs *fs, uint32_t max)
+{
+	struct share *sh = NULL;
+	int r;
+
+	if (max > 0 && (r = share_new(max, &sh)) < 0)
+		return r;
+	share_free(fs->share);
+	fs->share = sh;
+	return 0;
+}
+
 void
 fs_fini(struct fs *fs)
 {

@@ -34,6 +34,13 @@ int fs_init(struct fs *fs, struct store *s, size_t tree_cache_entries);
 void fs_fini(struct fs *fs);
 
 /*
+ * fs_share_files(fs, max): let at most ${max} files have shared ids
+ * (share.h; fs_init() allows SHARE_FILES); 0 turns sharing off.  Before
+ * the mount serves any request.  -EINVAL above SHARE_FILES, -ENOMEM.
+ */
+int fs_share_files(struct fs *fs, uint32_t max);
+
+/*
  * fs_rescan(fs): look for new snapshots now (see snaps_rescan()); for
  * SIGHUP and the periodic check.
  */

@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -39,6 +40,7 @@
 #include "msg.h"
 #include "ops.h"
 #include "pass.h"
+#include "share.h"
 #include "store.h"
 
 #define FS_DEFAULT_CACHE ((size_t)16 << 20)
@@ -61,6 +63,7 @@ struct opts {
 	char *cache_size;
 	char *read_ahead;
 	char *busy_poll;
+	char *share_files;
 	char *s3_endpoint;
 	char *credentials_file;
 	int is_s3_virtual_host;
@@ -83,6 +86,7 @@ static const struct fuse_opt opt_spec[] = {
 	OPT("cache_size=%s", cache_size),
 	OPT("read_ahead=%s", read_ahead),
 	OPT("busy_poll=%s", busy_poll),
+	OPT("share_files=%s", share_files),
 	OPT("s3_endpoint=%s", s3_endpoint),
 	OPT("credentials_file=%s", credentials_file),
 	OPT("s3_virtual_host", is_s3_virtual_host),
@@ -124,6 +128,9 @@ usage(FILE *f)
 "    -o busy_poll=USEC        after a request, poll for the next one this\n"
 "                             long before sleeping (default 200; 0 with\n"
 "                             one CPU)\n"
+"    -o share_files=N         files that may share one inode across\n"
+"                             snapshots (default and at most 1048576,\n"
+"                             about 48 bytes each; 0: none)\n"
 "    -o max_threads=N         threads serving requests (default 10)\n"
 "    -o s3_endpoint=URL       S3 endpoint\n"
 "    -o credentials_file=FILE S3 credentials\n"
@@ -476,6 +483,7 @@ struct settings {
 	size_t cache_size;
 	size_t read_ahead;
 	unsigned busy_poll_us;
+	uint32_t share_files;
 };
 
 /*
@@ -528,6 +536,22 @@ check_opts(const struct opts *o, const struct fuse_args *args,
 			return EXIT_USAGE;
 		}
 		set->busy_poll_us = (unsigned)v;
+	}
+	set->share_files = SHARE_FILES;
+	if (o->share_files != NULL) {
+		char *end;
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(o->share_files, &end, 10);
+		if (errno != 0 || end == o->share_files || *end != '\0' ||
+		    o->share_files[0] == '-' || v > SHARE_FILES) {
+			msg_log(LOG_ERR, "bad share_files: %s (a count of "
+			    "files, at most %" PRIu32 ")", o->share_files,
+			    SHARE_FILES);
+			return EXIT_USAGE;
+		}
+		set->share_files = (uint32_t)v;
 	}
 	is_ok = 1;
 	for (int i = 0; i < args->argc && is_ok; i++)
@@ -612,6 +636,10 @@ serve(const struct opts *o, const struct settings *set,
 	}
 	fs.read_ahead = set->read_ahead;
 	is_fs = 1;
+	if ((r = fs_share_files(&fs, set->share_files)) < 0) {
+		msg_log(LOG_ERR, "share_files: %s", strerror(-r));
+		goto out;
+	}
 
 	se = fuse_session_new(args, &ops_table, sizeof(ops_table), &fs);
 	if (se == NULL) {
@@ -812,6 +840,7 @@ out:
 	free(o.cache_size);
 	free(o.read_ahead);
 	free(o.busy_poll);
+	free(o.share_files);
 	free(o.s3_endpoint);
 	free(o.credentials_file);
 	fuse_opt_free_args(&args);

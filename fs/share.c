@@ -4,7 +4,7 @@
  *
  * Files are numbered in the order they are first met and kept in blocks
  * that never move.  The hash index is an open table of file numbers with
- * linear probing, at most half full, doubled as it fills: keys are salted
+ * linear probing, at most 3/4 full, doubled as it fills: keys are salted
  * digests, uniform whatever was stored, so probes stay short and a
  * doubling moves no number.
  */
@@ -22,15 +22,14 @@
 #define BLOCK_LEN (1u << BLOCK_SHIFT)
 #define SLOTS_MIN 4096u
 
-struct where {
-	uint64_t dir;
-	uint32_t idx;
-};
-
+/* A file: its key, and where it was first and last seen (its
+ * directory's node id and its index there), packed in 40 bytes. */
 struct sfile {
 	uint8_t key[SHARE_KEY_LEN];
-	struct where first;
-	struct where last;
+	uint64_t first_dir;
+	uint64_t last_dir;
+	uint32_t first_idx;
+	uint32_t last_idx;
 };
 
 struct share {
@@ -146,8 +145,8 @@ grow(struct share *sh)
 /* The number of the file with ${key}, numbering it if new and noting
  * ${w}; 0 if there is no room.  The caller holds the lock. */
 static uint32_t
-file_num(struct share *sh, const uint8_t key[SHARE_KEY_LEN],
-    const struct where *w)
+file_num(struct share *sh, const uint8_t key[SHARE_KEY_LEN], uint64_t dir,
+    uint32_t idx)
 {
 	size_t j = slot_of(sh, key);
 	struct sfile *f;
@@ -157,7 +156,8 @@ file_num(struct share *sh, const uint8_t key[SHARE_KEY_LEN],
 	for (; (num = sh->slots[j]) != 0; j = (j + 1) & (sh->n_slots - 1)) {
 		f = file_at(sh, num);
 		if (memcmp(f->key, key, SHARE_KEY_LEN) == 0) {
-			f->last = *w;
+			f->last_dir = dir;
+			f->last_idx = idx;
 			return num;
 		}
 	}
@@ -170,11 +170,14 @@ file_num(struct share *sh, const uint8_t key[SHARE_KEY_LEN],
 	num = ++sh->n_files;
 	f = file_at(sh, num);
 	memcpy(f->key, key, SHARE_KEY_LEN);
-	f->first = *w;
-	f->last = *w;
+	f->first_dir = dir;
+	f->last_dir = dir;
+	f->first_idx = idx;
+	f->last_idx = idx;
 	sh->slots[j] = num;
-	/* At most half full; if the index cannot grow, stop numbering. */
-	if (2 * (size_t)sh->n_files >= sh->n_slots && grow(sh) < 0)
+	/* At most three quarters full (keys are uniform, so probes stay
+	 * short); if the index cannot grow, stop numbering. */
+	if (4 * (size_t)sh->n_files >= 3 * sh->n_slots && grow(sh) < 0)
 		sh->max_files = sh->n_files;
 	return num;
 }
@@ -185,7 +188,6 @@ share_ino(struct share *sh, const struct share_dir *d, size_t idx,
 {
 	uint8_t digest[STORE_HASH_LEN];
 	uint8_t prefix[sizeof(sh->salt)];
-	struct where w = { d->loc, (uint32_t)idx };
 	uint64_t ph;
 	int64_t sec;
 	uint32_t nsec;
@@ -204,7 +206,7 @@ share_ino(struct share *sh, const struct share_dir *d, size_t idx,
 	    digest)) < 0)
 		return r;
 	pthread_mutex_lock(&sh->lock);
-	num = file_num(sh, digest, &w);
+	num = file_num(sh, digest, d->loc, (uint32_t)idx);
 	pthread_mutex_unlock(&sh->lock);
 	if (num == 0)
 		return -ENOSPC;
@@ -229,11 +231,10 @@ share_where(struct share *sh, uint64_t ino, int k, uint64_t *dir,
 		return r;
 	pthread_mutex_lock(&sh->lock);
 	if (num >= 1 && num <= sh->n_files) {
-		const struct where *w = k == 0 ? &file_at(sh, (uint32_t)num)->last :
-		    &file_at(sh, (uint32_t)num)->first;
+		const struct sfile *f = file_at(sh, (uint32_t)num);
 
-		*dir = w->dir;
-		*idx = w->idx;
+		*dir = k == 0 ? f->last_dir : f->first_dir;
+		*idx = k == 0 ? f->last_idx : f->first_idx;
 		r = 0;
 	}
 	pthread_mutex_unlock(&sh->lock);

@@ -5,8 +5,9 @@
 # the mount: each snapshot equals its source (diff -r and metadata),
 # diff -r between the snapshots shows exactly the changes, hard links share
 # an inode, a file unchanged between the snapshots is one inode in both
-# (fs/share.h) and no other two files share one, holes are holes, and
-# cp -a, rsync -a and tar round-trip.
+# (fs/share.h) and no other two files share one (-o share_files bounds
+# or turns that off), holes are holes, and cp -a, rsync -a and tar
+# round-trip.
 . "$AMBER_TOP/tests/mount/lib.sh"
 
 mk_store S
@@ -203,4 +204,24 @@ grep -rq "file 2999" "$s1/big" || fail "grep -r"
 [ "$(find "$s1/big" -type f | wc -l)" -eq 3000 ] || fail "find count"
 
 unmount "$M" "$FSPID"
+
+note "-o share_files: 1 shares the first file seen only, 0 none"
+mount_fg S "$M" -o share_files=1
+[ "$(stat -c %i "$s1/big/f1")" = "$(stat -c %i "$s2/big/f1")" ] ||
+    fail "share_files=1: the first file has two inodes"
+[ "$(stat -c %i "$s1/big/f2")" != "$(stat -c %i "$s2/big/f2")" ] ||
+    fail "share_files=1: a second file shares"
+cmp -s "$s1/big/f2" "$src/big/f2" || fail "share_files=1: f2 reads wrong"
+unmount "$M" "$FSPID"
+mount_fg S "$M" -o share_files=0
+[ "$(stat -c %i "$s1/big/f1")" != "$(stat -c %i "$s2/big/f1")" ] ||
+    fail "share_files=0: a file shares"
+same_tree "$src" "$s2"
+unmount "$M" "$FSPID"
+for v in lots -1 1048577 ""; do
+	"$AMBERFS" S "$M" -o share_files="$v" 2>"$T/err"
+	rc=$?
+	[ $rc -eq 2 ] || fail "share_files=$v: exit $rc"
+	grep -q "share_files" "$T/err" || fail "share_files=$v: $(cat "$T/err")"
+done
 echo "ok"
