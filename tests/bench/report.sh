@@ -140,6 +140,17 @@ END {
 			    f("plain", "diff_warm_runs", "%s"),
 			    ratio(num("amber", "diff_first_s"),
 			    num("plain", "diff_warm_s"))
+		if (has("amber", "read_first_s"))
+			printf "first touch, one snapshot read whole (tar | cat) " \
+			    "on a fresh mount, store in the page cache %s s " \
+			    "[%s]; plain tree warm %s s [%s]; first/plain %s " \
+			    "(no goal: shared inodes do not help here)\n",
+			    v["amber", "read_first_s"],
+			    f("amber", "read_first_runs", "%s"),
+			    f("plain", "read_first_s", "%s"),
+			    f("plain", "read_first_runs", "%s"),
+			    ratio(num("amber", "read_first_s"),
+			    num("plain", "read_first_s"))
 		printf "medians of repeated runs; each run:"
 		for (i = 1; i <= nm; i++)
 			if (has(mt[i], "find_cold_runs"))

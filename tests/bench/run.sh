@@ -541,6 +541,29 @@ m_diff_touch() {
 	rec "$1" diff_second_s "$(median $second)"
 }
 
+# m_read_touch tool dir: the first touch that no shared inode helps
+# (fs/share.h): every file of one snapshot read whole (tar into a pipe)
+# on a fresh mount, the store and index in the page cache; for plain, the
+# tree warm.  Medians of REPEAT runs.
+m_read_touch() {
+	runs=
+	for i in $(seq "$REPEAT"); do
+		if [ "$1" = plain ]; then
+			warm_tree "$2"
+		else
+			warm_tree "$(store_of "$1")"
+			warm_tree "$(cache_of "$1")"
+			mount_fresh "$1" keep || return 1
+		fi
+		t0=$(now_ns)
+		warm_tree "$2"
+		t1=$(now_ns)
+		runs="$runs $(secs "$t0" "$t1")"
+	done
+	rec "$1" read_first_s "$(median $runs)"
+	rec "$1" read_first_runs "${runs# }"
+}
+
 bench_plain() {
 	say "plain: find, cat, cp, diff -r"
 	rec plain load_mount "$(load)"
@@ -549,6 +572,7 @@ bench_plain() {
 	m_cp plain "$D/data/changed/$DEEP"
 	m_diff plain "$D/data/base" "$D/data/changed"
 	m_diff_warm plain "$D/data/base" "$D/data/changed"
+	m_read_touch plain "$D/data/changed"
 }
 
 bench_mount() { # tool
@@ -578,6 +602,7 @@ bench_mount() { # tool
 	rec "$t" first_ls_4 "$M_LS"
 	m_diff "$t" "$old" "$new"
 	[ "$t" = amber ] && m_diff_touch "$t" "$old" "$new"
+	[ "$t" = amber ] && m_read_touch "$t" "$new"
 	mount_stop "$t"
 	# amberfs -f says how long the key derivation took, and the rest.
 	[ "$t" = amber ] && sed -n 's/.*key unlocked in \([0-9]*\) ms, then ready in \([0-9]*\) ms.*/\1 \2/p' \
