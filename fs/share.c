@@ -165,8 +165,12 @@ file_num(struct share *sh, const uint8_t key[SHARE_KEY_LEN], uint64_t dir,
 		return 0;
 	b = sh->n_files >> BLOCK_SHIFT;
 	if (sh->blocks[b] == NULL &&
-	    (sh->blocks[b] = malloc(BLOCK_LEN * sizeof(struct sfile))) == NULL)
+	    (sh->blocks[b] = malloc(BLOCK_LEN * sizeof(struct sfile))) == NULL) {
+		/* Out of memory: stop numbering for good, so that a file
+		 * refused now is not numbered later under another id. */
+		sh->max_files = sh->n_files;
 		return 0;
+	}
 	num = ++sh->n_files;
 	f = file_at(sh, num);
 	memcpy(f->key, key, SHARE_KEY_LEN);
