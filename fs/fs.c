@@ -345,7 +345,8 @@ own_by_viewer(const struct store_entry *e, int is_mirror, fuse_req_t req,
 static void on_learn(void *ctx);
 
 int
-fs_init(struct fs *fs, struct store *s, size_t tree_cache_entries)
+fs_init(struct fs *fs, struct store *s, size_t tree_cache_entries,
+    uint32_t share_files)
 {
 	int r;
 
@@ -361,24 +362,12 @@ fs_init(struct fs *fs, struct store *s, size_t tree_cache_entries)
 	pthread_cond_init(&fs->ra_cond, NULL);
 	if ((r = snaps_open(s, &fs->snaps)) < 0 ||
 	    (r = tcache_new(s, tree_cache_entries, &fs->tc)) < 0 ||
-	    (r = share_new(SHARE_FILES, &fs->share)) < 0) {
+	    (share_files > 0 &&
+	    (r = share_new(share_files, &fs->share)) < 0)) {
 		fs_fini(fs);
 		return r;
 	}
 	store_on_learn(s, on_learn, fs);
-	return 0;
-}
-
-int
-fs_share_files(struct fs *fs, uint32_t max)
-{
-	struct share *sh = NULL;
-	int r;
-
-	if (max > 0 && (r = share_new(max, &sh)) < 0)
-		return r;
-	share_free(fs->share);
-	fs->share = sh;
 	return 0;
 }
 

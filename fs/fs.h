@@ -25,20 +25,16 @@
 #include "store.h"
 
 /*
- * fs_init(fs, s, tree_cache_entries):
- * Set up ${fs} over the unlocked store ${s}: load the snapshot list and
- * make a tree cache of ${tree_cache_entries} entries.  Returns what
- * store_snapshots() returns, or -ENOMEM.  Release with fs_fini().
+ * fs_init(fs, s, tree_cache_entries, share_files):
+ * Set up ${fs} over the unlocked store ${s}: load the snapshot list, make
+ * a tree cache of ${tree_cache_entries} entries, and let at most
+ * ${share_files} files (at most SHARE_FILES; 0: none) have shared ids
+ * (share.h).  Returns what store_snapshots() returns, -EINVAL, or
+ * -ENOMEM.  Release with fs_fini().
  */
-int fs_init(struct fs *fs, struct store *s, size_t tree_cache_entries);
+int fs_init(struct fs *fs, struct store *s, size_t tree_cache_entries,
+    uint32_t share_files);
 void fs_fini(struct fs *fs);
-
-/*
- * fs_share_files(fs, max): let at most ${max} files have shared ids
- * (share.h; fs_init() allows SHARE_FILES); 0 turns sharing off.  Before
- * the mount serves any request.  -EINVAL above SHARE_FILES, -ENOMEM.
- */
-int fs_share_files(struct fs *fs, uint32_t max);
 
 /*
  * fs_rescan(fs): look for new snapshots now (see snaps_rescan()); for

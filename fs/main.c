@@ -176,6 +176,21 @@ opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
 	}
 }
 
+/* A decimal count from 0 to ${max}; -EINVAL otherwise (a sign too). */
+static int
+parse_count(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 /* "64M" -> bytes; -EINVAL if malformed. */
 static int
 parse_size(const char *s, size_t *out)
@@ -499,6 +514,7 @@ check_opts(const struct opts *o, const struct fuse_args *args,
 {
 	struct fuse_args copy = FUSE_ARGS_INIT(0, NULL);
 	struct fuse_session *se;
+	unsigned long v;
 	int is_ok;
 
 	/*
@@ -524,13 +540,7 @@ check_opts(const struct opts *o, const struct fuse_args *args,
 	set->busy_poll_us = sysconf(_SC_NPROCESSORS_ONLN) > 1 ?
 	    LOOP_BUSY_POLL_DEFAULT : 0;
 	if (o->busy_poll != NULL) {
-		char *end;
-		unsigned long v;
-
-		errno = 0;
-		v = strtoul(o->busy_poll, &end, 10);
-		if (errno != 0 || end == o->busy_poll || *end != '\0' ||
-		    o->busy_poll[0] == '-' || v > LOOP_BUSY_POLL_MAX) {
+		if (parse_count(o->busy_poll, LOOP_BUSY_POLL_MAX, &v) < 0) {
 			msg_log(LOG_ERR, "bad busy_poll: %s (microseconds, at "
 			    "most %u)", o->busy_poll, LOOP_BUSY_POLL_MAX);
 			return EXIT_USAGE;
@@ -539,13 +549,7 @@ check_opts(const struct opts *o, const struct fuse_args *args,
 	}
 	set->share_files = SHARE_FILES;
 	if (o->share_files != NULL) {
-		char *end;
-		unsigned long v;
-
-		errno = 0;
-		v = strtoul(o->share_files, &end, 10);
-		if (errno != 0 || end == o->share_files || *end != '\0' ||
-		    o->share_files[0] == '-' || v > SHARE_FILES) {
+		if (parse_count(o->share_files, SHARE_FILES, &v) < 0) {
 			msg_log(LOG_ERR, "bad share_files: %s (a count of "
 			    "files, at most %" PRIu32 ")", o->share_files,
 			    SHARE_FILES);
@@ -629,17 +633,13 @@ serve(const struct opts *o, const struct settings *set,
 		    strerror(-r));
 		goto out;
 	}
-	if ((r = fs_init(&fs, s, TREE_CACHE_ENTRIES)) < 0) {
+	if ((r = fs_init(&fs, s, TREE_CACHE_ENTRIES, set->share_files)) < 0) {
 		msg_log(LOG_ERR, "cannot list the snapshots of %s: %s",
 		    o->store, strerror(-r));
 		goto out;
 	}
 	fs.read_ahead = set->read_ahead;
 	is_fs = 1;
-	if ((r = fs_share_files(&fs, set->share_files)) < 0) {
-		msg_log(LOG_ERR, "share_files: %s", strerror(-r));
-		goto out;
-	}
 
 	se = fuse_session_new(args, &ops_table, sizeof(ops_table), &fs);
 	if (se == NULL) {

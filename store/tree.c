@@ -86,7 +86,8 @@ store_entry_digest(const struct store_entry *e, int64_t mt_sec,
 		memmove(buf + prefix_len, buf, len);
 		memcpy(buf, prefix, prefix_len);
 		len += prefix_len;
-		memcpy(buf + len, e->target, tlen);
+		if (tlen > 0)
+			memcpy(buf + len, e->target, tlen);
 		len += tlen;
 		for (size_t i = 0; i < n_ext; i++)
 			len = (size_t)(store_extent_put(buf + len,

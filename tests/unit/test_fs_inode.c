@@ -246,7 +246,7 @@ run(void)
 		return;
 	CHECK(commit(s, T1) == 0);
 	memcpy(a_id, last_id, sizeof(a_id));
-	is_fs = fs_init(&fs, s, 1000) == 0;
+	is_fs = fs_init(&fs, s, 1000, SHARE_FILES) == 0;
 	CHECK(is_fs);
 	if (!is_fs)
 		goto out;
@@ -320,7 +320,7 @@ run(void)
 	CHECK(share_is(c1.x) && c1.x != a1.x && st_ino_is(&fs, c1.x));
 	CHECK(st_ino_is(&fs, a1.x));
 
-	is_fs2 = fs_init(&fs2, s, 1000) == 0;
+	is_fs2 = fs_init(&fs2, s, 1000, SHARE_FILES) == 0;
 	CHECK(is_fs2);
 	if (is_fs2) {
 		lookup_all(&fs2, "2025-11-27T00:00:00Z", &c1);
@@ -332,7 +332,7 @@ run(void)
 	}
 
 	/* x first seen in b, last in a; a goes, then b. */
-	is_fs2 = fs_init(&fs2, s, 1000) == 0;
+	is_fs2 = fs_init(&fs2, s, 1000, SHARE_FILES) == 0;
 	CHECK(is_fs2);
 	if (is_fs2) {
 		lookup_all(&fs2, "2025-11-27T00:00:00Z-2", &b1);
