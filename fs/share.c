@@ -142,8 +142,9 @@ grow(struct share *sh)
 	return 0;
 }
 
-/* The number of the file with ${key}, numbering it if new and noting
- * ${w}; 0 if there is no room.  The caller holds the lock. */
+/* The number of the file with ${key}, numbering it if new, and noting
+ * it as last seen at index ${idx} of directory ${dir}; 0 if there is no
+ * room.  The caller holds the lock. */
 static uint32_t
 file_num(struct share *sh, const uint8_t key[SHARE_KEY_LEN], uint64_t dir,
     uint32_t idx)
