@@ -123,15 +123,13 @@ node_is_gitcfg(const struct node *n)
 	    is_gitcfg(tcache_tree(n->parent), node_entry(n));
 }
 
-/* The directory at ordinal ${ord} of ${n}'s snapshot, as share.h sees
- * it; ${n} holds its effective mtime and path hash. */
+/* Directory ${n} as share.h sees it. */
 static void
-node_as_dir(const struct node *n, uint64_t ord, struct share_dir *d)
+node_as_dir(const struct node *n, struct share_dir *d)
 {
 	d->mt_sec = n->mt_sec;
 	d->mt_nsec = n->mt_nsec;
 	d->phash = n->phash;
-	d->loc = inode_make(n->slot, ord);
 }
 
 /*
@@ -189,7 +187,7 @@ resolve(struct fs *fs, uint32_t slot, uint64_t ord, struct node *n)
 			r = -ENOENT;
 			goto out;
 		}
-		node_as_dir(n, cur, &n->pdir);
+		node_as_dir(n, &n->pdir);
 		n->phash = share_phash(n->phash, c->name, c->name_len);
 		tcache_put(fs->tc, n->parent);
 		n->parent = t;
@@ -218,67 +216,35 @@ out:
 }
 
 /*
- * resolve_child(fs, dir, idx, n): entry ${idx} of directory ${dir} (a
- * positional id), which must be a regular file with one name: what a
- * shared id (share.h) names.
- */
-static int
-resolve_child(struct fs *fs, uint64_t dir, size_t idx, struct node *n)
-{
-	struct node d;
-	struct tnode *t = NULL;
-	uint64_t ord = 0;
-	int r;
-
-	if (inode_is_virtual(dir) ||
-	    (r = resolve(fs, inode_slot(dir), inode_ord(dir), &d)) < 0)
-		return -ENOENT;
-	if (node_entry(&d)->type != STORE_DIR)
-		r = -EIO;
-	else if ((r = tcache_get(fs->tc, &node_entry(&d)->tree, &t)) == 0) {
-		if (idx >= tcache_len(t) ||
-		    tcache_pre(t, idx) >= UINT64_MAX - d.ord - 1)
-			r = -EIO;
-		else
-			ord = d.ord + 1 + tcache_pre(t, idx);
-	}
-	tcache_put(fs->tc, t);
-	node_fini(fs, &d);
-	if (r < 0 || (r = resolve(fs, inode_slot(dir), ord, n)) < 0)
-		return r;
-	if (node_entry(n)->type != STORE_REG || node_entry(n)->link != 0 ||
-	    n->idx != idx) {
-		node_fini(fs, n);
-		return -EIO;
-	}
-	return 0;
-}
-
-/*
  * resolve_ino(fs, ino, n): the entry node id ${ino} names: by where it
- * stands, or for a shared id through its directory as last seen, then as
- * first seen if that snapshot is gone.
+ * stands, or for a shared id where it was last seen, then where it was
+ * first seen if that snapshot is gone.  What a shared id names is a
+ * regular file with one name, or EIO.
  */
 static int
 resolve_ino(struct fs *fs, fuse_ino_t ino, struct node *n)
 {
-	uint64_t dir;
-	size_t idx;
+	uint64_t pos = ino;
 	int r = -ENOENT;
 
 	if (!share_is(ino))
 		return resolve(fs, inode_slot(ino), inode_ord(ino), n);
 	for (int k = 0; k < 2 && r == -ENOENT; k++)
-		if (share_where(fs->share, ino, k, &dir, &idx) == 0)
-			r = resolve_child(fs, dir, idx, n);
+		if (share_where(fs->share, ino, k, &pos) == 0)
+			r = resolve(fs, inode_slot(pos), inode_ord(pos), n);
+	if (r == 0 && (node_entry(n)->type != STORE_REG ||
+	    node_entry(n)->link != 0)) {
+		node_fini(fs, n);
+		r = -EIO;
+	}
 	return r;
 }
 
 /*
- * The node id of entry ${e}, at index ${idx} of directory ${dir}, ordinal
- * ${ord} and depth ${depth}: a regular file with one name gets its shared
- * id (share.h) while the table has room; every name of a hard-link group
- * gets the id of the group's first name.
+ * The node id of entry ${e} of directory ${dir}, at ordinal ${ord} of
+ * snapshot ${slot} and depth ${depth}: a regular file with one name gets
+ * its shared id (share.h) while the table has room; every name of a
+ * hard-link group gets the id of the group's first name.
  * ${link} is relative to the source root and names an earlier entry; one
  * that does not is ignored rather than trusted.  A config we serve
  * (${is_cfg}) keeps its own id: reads of it must find it, not another
@@ -287,22 +253,19 @@ resolve_ino(struct fs *fs, fuse_ino_t ino, struct node *n)
  * size: a rarity, and what it reads names no program either.)
  */
 static int
-entry_ino(struct fs *fs, const struct share_dir *dir, size_t idx,
+entry_ino(struct fs *fs, const struct share_dir *dir, uint32_t slot,
     uint64_t ord, uint64_t sroot, unsigned depth,
     const struct store_entry *e, int is_cfg, fuse_ino_t *ino)
 {
-	uint32_t slot = inode_slot(dir->loc);
-
 	if (!is_cfg && depth >= 3 && e->type != STORE_DIR && e->link != 0 &&
 	    e->link <= ord - sroot)
 		ord = sroot + e->link;
-	else if (!is_cfg && e->type == STORE_REG && e->link == 0 &&
-	    share_ino(fs->share, dir, idx, e, ino) == 0)
-		return 0;
 	if (ord > INODE_ORD_MAX)
 		return msg_err(-EOVERFLOW, "snapshot slot %" PRIu32
 		    ": ordinal %" PRIu64 " too large for a node id", slot, ord);
 	*ino = inode_make(slot, ord);
+	if (!is_cfg && e->type == STORE_REG && e->link == 0)
+		(void)share_ino(fs->share, dir, e, *ino, ino);
 	return 0;
 }
 
@@ -542,8 +505,8 @@ fs_lookup(struct fs *fs, fuse_req_t req, fuse_ino_t parent,
 	}
 	cord = dir.ord + 1 + tcache_pre(t, i);
 	is_cfg = is_gitcfg(tcache_tree(t), c);
-	node_as_dir(&dir, dir.ord, &sd);
-	if ((r = entry_ino(fs, &sd, i, cord, dir.depth + 1 == 2 ? cord :
+	node_as_dir(&dir, &sd);
+	if ((r = entry_ino(fs, &sd, dir.slot, cord, dir.depth + 1 == 2 ? cord :
 	    dir.sroot, dir.depth + 1, c, is_cfg, &e->ino)) < 0)
 		goto out;
 	{
@@ -768,7 +731,7 @@ fill_tree(struct fill *f, const struct node *dir, struct tnode *t)
 	struct stat st;
 	int r;
 
-	node_as_dir(dir, dir->ord, &sd);
+	node_as_dir(dir, &sd);
 	if (f->skip > 2)
 		i = (size_t)(f->skip - 2);
 	f->pos = (off_t)i + 2;
@@ -785,8 +748,9 @@ fill_tree(struct fill *f, const struct node *dir, struct tnode *t)
 		    pre >= UINT64_MAX - dir->ord - 1)
 			return -EIO;
 		cord = dir->ord + 1 + pre;
-		if ((r = entry_ino(f->fs, &sd, i, cord, dir->depth + 1 == 2 ?
-		    cord : dir->sroot, dir->depth + 1, e, is_cfg, &ino)) < 0)
+		if ((r = entry_ino(f->fs, &sd, dir->slot, cord,
+		    dir->depth + 1 == 2 ? cord : dir->sroot, dir->depth + 1, e,
+		    is_cfg, &ino)) < 0)
 			return r;
 		/* A NUL would cut the name short: leave such an entry out. */
 		if (memchr(e->name, '\0', e->name_len) != NULL) {
@@ -1080,9 +1044,10 @@ fs_siblings(struct fs *fs, fuse_ino_t ino, fs_sibling_fn *fn, void *ctx)
 		const struct store_entry *e = store_tree_entry(tree, i);
 
 		if (e->type == STORE_REG && e->link == 0 &&
-		    !is_gitcfg(tree, e) && entry_ino(fs, &n.pdir, i, dord + 1 +
-		    tcache_pre(n.parent, i), n.sroot, n.depth, e, 0, &si) == 0)
-			r = fn(ctx, n.pdir.loc, si, e);
+		    !is_gitcfg(tree, e) && entry_ino(fs, &n.pdir, n.slot,
+		    dord + 1 + tcache_pre(n.parent, i), n.sroot, n.depth, e, 0,
+		    &si) == 0)
+			r = fn(ctx, inode_make(n.slot, dord), si, e);
 	}
 	node_fini(fs, &n);
 	return r < 0 ? r : 0;

@@ -112,8 +112,10 @@ int fs_read_pin(struct fs *fs, fuse_ino_t ino, size_t size, off_t off,
 /*
  * fs_siblings(fs, ino, fn, ctx): for file ${ino} in a snapshot's tree,
  * call ${fn}(ctx, dir, id, entry) for each regular file after it in its
- * directory (${dir}: the directory's node id, never 0; hard links and the configs we serve left out), until ${fn} returns nonzero; a negative return is
- * passed on.  The entry is valid during the call only.
+ * directory (${dir}: the directory's node id, never 0; hard links and
+ * the configs we serve left out), until ${fn} returns nonzero; a
+ * negative return is passed on.  The entry is valid during the call
+ * only.
  */
 typedef int fs_sibling_fn(void *ctx, uint64_t dir, fuse_ino_t ino,
     const struct store_entry *e);

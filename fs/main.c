@@ -130,7 +130,7 @@ usage(FILE *f)
 "                             one CPU)\n"
 "    -o share_files=N         files that may share one inode across\n"
 "                             snapshots (default and at most 1048576,\n"
-"                             about 48 bytes each; 0: none)\n"
+"                             about 40 bytes each; 0: none)\n"
 "    -o max_threads=N         threads serving requests (default 10)\n"
 "    -o s3_endpoint=URL       S3 endpoint\n"
 "    -o credentials_file=FILE S3 credentials\n"

@@ -22,14 +22,12 @@
 #define BLOCK_LEN (1u << BLOCK_SHIFT)
 #define SLOTS_MIN 4096u
 
-/* A file: its key, and where it was first and last seen (its
- * directory's node id and its index there), packed in 40 bytes. */
+/* A file: its key, and its positional ids where it was first and last
+ * seen: 32 bytes. */
 struct sfile {
 	uint8_t key[SHARE_KEY_LEN];
-	uint64_t first_dir;
-	uint64_t last_dir;
-	uint32_t first_idx;
-	uint32_t last_idx;
+	uint64_t first;
+	uint64_t last;
 };
 
 struct share {
@@ -143,11 +141,10 @@ grow(struct share *sh)
 }
 
 /* The number of the file with ${key}, numbering it if new, and noting
- * it as last seen at index ${idx} of directory ${dir}; 0 if there is no
- * room.  The caller holds the lock. */
+ * it as last seen at ${pos}; 0 if there is no room.  The caller holds
+ * the lock. */
 static uint32_t
-file_num(struct share *sh, const uint8_t key[SHARE_KEY_LEN], uint64_t dir,
-    uint32_t idx)
+file_num(struct share *sh, const uint8_t key[SHARE_KEY_LEN], uint64_t pos)
 {
 	size_t j = slot_of(sh, key);
 	struct sfile *f;
@@ -157,8 +154,7 @@ file_num(struct share *sh, const uint8_t key[SHARE_KEY_LEN], uint64_t dir,
 	for (; (num = sh->slots[j]) != 0; j = (j + 1) & (sh->n_slots - 1)) {
 		f = file_at(sh, num);
 		if (memcmp(f->key, key, SHARE_KEY_LEN) == 0) {
-			f->last_dir = dir;
-			f->last_idx = idx;
+			f->last = pos;
 			return num;
 		}
 	}
@@ -175,10 +171,8 @@ file_num(struct share *sh, const uint8_t key[SHARE_KEY_LEN], uint64_t dir,
 	num = ++sh->n_files;
 	f = file_at(sh, num);
 	memcpy(f->key, key, SHARE_KEY_LEN);
-	f->first_dir = dir;
-	f->last_dir = dir;
-	f->first_idx = idx;
-	f->last_idx = idx;
+	f->first = pos;
+	f->last = pos;
 	sh->slots[j] = num;
 	/* At most three quarters full (keys are uniform, so probes stay
 	 * short); if the index cannot grow, stop numbering. */
@@ -188,8 +182,8 @@ file_num(struct share *sh, const uint8_t key[SHARE_KEY_LEN], uint64_t dir,
 }
 
 int
-share_ino(struct share *sh, const struct share_dir *d, size_t idx,
-    const struct store_entry *e, uint64_t *ino)
+share_ino(struct share *sh, const struct share_dir *d,
+    const struct store_entry *e, uint64_t pos, uint64_t *ino)
 {
 	uint8_t digest[STORE_HASH_LEN];
 	uint8_t prefix[sizeof(sh->salt)];
@@ -199,7 +193,7 @@ share_ino(struct share *sh, const struct share_dir *d, size_t idx,
 	uint32_t num;
 	int r;
 
-	if (sh == NULL || idx > UINT32_MAX)
+	if (sh == NULL)
 		return -ENOSPC;
 	/* The salt, then the file's path hash. */
 	memcpy(prefix, sh->salt, 16);
@@ -211,7 +205,7 @@ share_ino(struct share *sh, const struct share_dir *d, size_t idx,
 	    digest)) < 0)
 		return r;
 	pthread_mutex_lock(&sh->lock);
-	num = file_num(sh, digest, d->loc, (uint32_t)idx);
+	num = file_num(sh, digest, pos);
 	pthread_mutex_unlock(&sh->lock);
 	if (num == 0)
 		return -ENOSPC;
@@ -226,8 +220,7 @@ share_is(uint64_t ino)
 }
 
 int
-share_where(struct share *sh, uint64_t ino, int k, uint64_t *dir,
-    size_t *idx)
+share_where(struct share *sh, uint64_t ino, int k, uint64_t *pos)
 {
 	uint64_t num = inode_ord(ino) - 1;
 	int r = -ENOENT;
@@ -238,8 +231,7 @@ share_where(struct share *sh, uint64_t ino, int k, uint64_t *dir,
 	if (num >= 1 && num <= sh->n_files) {
 		const struct sfile *f = file_at(sh, (uint32_t)num);
 
-		*dir = k == 0 ? f->last_dir : f->first_dir;
-		*idx = k == 0 ? f->last_idx : f->first_idx;
+		*pos = k == 0 ? f->last : f->first;
 		r = 0;
 	}
 	pthread_mutex_unlock(&sh->lock);

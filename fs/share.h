@@ -23,8 +23,8 @@
  * or listing that gave the id) or, if that snapshot is gone (a prune
  * while mounted), where it was first seen.
  *
- * Memory: about 48 bytes per file numbered (measured: a find that looked
- * up 1,000,000 files, 48 MB more), for at most max_files (amberfs -o
+ * Memory: about 40 bytes per file numbered (measured: a find that looked
+ * up 1,000,000 files, 40 MB more), for at most max_files (amberfs -o
  * share_files=N; SHARE_FILES by default and at most; 0: no sharing).
  * The key is a digest salted with a secret drawn at mount, so its bits
  * are uniform whatever a writer stored, and the table's probes stay short.
@@ -43,7 +43,6 @@
 
 /* A directory whose files get ids. */
 struct share_dir {
-	uint64_t loc;		/* its own (positional) node id */
 	uint64_t phash;		/* share_phash() of its path */
 	int64_t mt_sec;		/* its effective mtime */
 	uint32_t mt_nsec;
@@ -64,23 +63,23 @@ int share_new(uint32_t max_files, struct share **out);
 void share_free(struct share *sh);
 
 /*
- * share_ino(sh, d, idx, e, ino): the shared id of regular file ${e}, at
- * index ${idx} of directory ${d}, numbering it if it is new and noting
- * where it was seen.  0, or -ENOSPC (the table is full, or ${sh} is
- * NULL) or -ENOMEM: the file keeps its positional id.
+ * share_ino(sh, d, e, pos, ino): the shared id of regular file ${e} of
+ * directory ${d}, whose positional id (inode.h) is ${pos}: numbering it
+ * if it is new, and noting ${pos} as where it was last seen.  0, or
+ * -ENOSPC (the table is full, or ${sh} is NULL) or -ENOMEM: the file
+ * keeps ${pos}.
  */
-int share_ino(struct share *sh, const struct share_dir *d, size_t idx,
-    const struct store_entry *e, uint64_t *ino);
+int share_ino(struct share *sh, const struct share_dir *d,
+    const struct store_entry *e, uint64_t pos, uint64_t *ino);
 
 /* share_is(ino): whether ${ino} is a shared file's id. */
 int share_is(uint64_t ino);
 
 /*
- * share_where(sh, ino, k, dir, idx): where shared file ${ino} stands: its
- * directory's node id as last seen (${k} = 0) or first seen (${k} = 1),
- * and its index there.  -ENOENT for an id this table never gave.
+ * share_where(sh, ino, k, pos): the positional id of shared file ${ino}
+ * where it was last seen (${k} = 0) or first seen (${k} = 1).  -ENOENT
+ * for an id this table never gave.
  */
-int share_where(struct share *sh, uint64_t ino, int k, uint64_t *dir,
-    size_t *idx);
+int share_where(struct share *sh, uint64_t ino, int k, uint64_t *pos);
 
 #endif

@@ -45,21 +45,21 @@ file(struct store_entry *e)
 }
 
 static struct share_dir
-dir(uint32_t slot, uint64_t ord)
+dir(void)
 {
-	struct share_dir d = { inode_make(slot, ord), 77, 1700000000, 9 };
+	struct share_dir d = { 77, 1700000000, 9 };
 
 	return d;
 }
 
-/* The id of ${e} in directory ${d}, 0 on error. */
+/* The id of ${e} in directory ${d}, at positional id ${pos}; 0 on error. */
 static uint64_t
-id_of(struct share *sh, struct share_dir d, size_t idx,
+id_of(struct share *sh, struct share_dir d, uint64_t pos,
     const struct store_entry *e)
 {
 	uint64_t ino = 0;
 
-	return share_ino(sh, &d, idx, e, &ino) == 0 ? ino : 0;
+	return share_ino(sh, &d, e, pos, &ino) == 0 ? ino : 0;
 }
 
 static void
@@ -69,8 +69,7 @@ test_same_and_different(void)
 	struct store_entry e;
 	struct share_dir d;
 	uint64_t a;
-	uint64_t dloc;
-	size_t idx;
+	uint64_t pos;
 	int ok = 1;
 
 	CHECK(share_new(0, &sh) == -EINVAL && sh == NULL);
@@ -79,31 +78,29 @@ test_same_and_different(void)
 	if (sh == NULL)
 		return;
 	file(&e);
-	a = id_of(sh, dir(1, 10), 3, &e);
+	a = id_of(sh, dir(), inode_make(1, 13), &e);
 	CHECK(a != 0 && share_is(a) && a != INODE_ROOT && (a >> 63) == 0);
 	CHECK(!share_is(INODE_ROOT) && !share_is(inode_make(1, 5)) &&
 	    !share_is(inode_virt(INODE_V_SNAPSHOTS, 0)));
 	/* The same file in another snapshot, at another index. */
-	CHECK(id_of(sh, dir(2, 40), 7, &e) == a);
-	CHECK(share_where(sh, a, 0, &dloc, &idx) == 0 &&
-	    dloc == inode_make(2, 40) && idx == 7);
-	CHECK(share_where(sh, a, 1, &dloc, &idx) == 0 &&
-	    dloc == inode_make(1, 10) && idx == 3);
-	CHECK(share_where(sh, a + 1, 0, &dloc, &idx) == -ENOENT);
-	CHECK(share_where(sh, inode_make(1, 5), 0, &dloc, &idx) == -ENOENT);
+	CHECK(id_of(sh, dir(), inode_make(2, 47), &e) == a);
+	CHECK(share_where(sh, a, 0, &pos) == 0 && pos == inode_make(2, 47));
+	CHECK(share_where(sh, a, 1, &pos) == 0 && pos == inode_make(1, 13));
+	CHECK(share_where(sh, a + 1, 0, &pos) == -ENOENT);
+	CHECK(share_where(sh, inode_make(1, 5), 0, &pos) == -ENOENT);
 
 	/* Each change makes another file. */
 	e.name = (const uint8_t *)"g";
-	CHECK(id_of(sh, dir(1, 10), 3, &e) != a);
+	CHECK(id_of(sh, dir(), inode_make(1, 13), &e) != a);
 	file(&e);
-	d = dir(1, 10);
+	d = dir();
 	d.phash = 78;		/* another path */
-	CHECK(share_ino(sh, &d, 3, &e, &dloc) == 0 && dloc != a);
-	d = dir(1, 10);
+	CHECK(id_of(sh, d, inode_make(1, 13), &e) != a);
+	d = dir();
 	d.mt_sec++;		/* the directory's mtime: inherited or not */
-	CHECK(share_ino(sh, &d, 3, &e, &dloc) == 0 && dloc == a);
+	CHECK(id_of(sh, d, inode_make(1, 13), &e) == a);
 	e.flags = STORE_ENTRY_MTIME_INHERIT;
-	CHECK(share_ino(sh, &d, 3, &e, &dloc) == 0 && dloc != a);
+	CHECK(id_of(sh, d, inode_make(1, 13), &e) != a);
 	/* Each field a reader sees, changed alone. */
 	for (int k = 0; k < 11; k++) {
 		file(&e);
@@ -120,12 +117,12 @@ test_same_and_different(void)
 		case 9: e.n_extents = 1; break;
 		default: e.type = STORE_LNK; break;
 		}
-		ok &= id_of(sh, dir(1, 10), 3, &e) != a;
+		ok &= id_of(sh, dir(), inode_make(1, 13), &e) != a;
 	}
 	CHECK(ok);
 	/* And nothing changed: the first id again. */
 	file(&e);
-	CHECK(id_of(sh, dir(3, 1), 0, &e) == a);
+	CHECK(id_of(sh, dir(), inode_make(3, 1), &e) == a);
 	share_free(sh);
 	share_free(NULL);
 }
@@ -145,19 +142,19 @@ test_full(void)
 	file(&e);
 	for (int i = 0; i < 3; i++) {
 		e.size = 300 + (uint64_t)i;
-		ids[i] = id_of(sh, dir(1, 1), (size_t)i, &e);
+		ids[i] = id_of(sh, dir(), inode_make(1, 1 + (uint64_t)i), &e);
 		ok &= ids[i] != 0 && (i == 0 || ids[i] != ids[i - 1]);
 	}
 	CHECK(ok);
 	e.size = 400;
-	CHECK(share_ino(sh, &(struct share_dir){ inode_make(1, 1), 0, 0, 0 },
-	    5, &e, &ino) == -ENOSPC);
-	CHECK(share_ino(sh, &(struct share_dir){ inode_make(1, 1), 0, 0, 0 },
-	    5, &e, &ino) == -ENOSPC);
+	CHECK(share_ino(sh, &(struct share_dir){ 0, 0, 0 }, &e,
+	    inode_make(1, 6), &ino) == -ENOSPC);
+	CHECK(share_ino(sh, &(struct share_dir){ 0, 0, 0 }, &e,
+	    inode_make(1, 6), &ino) == -ENOSPC);
 	e.size = 301;
-	CHECK(id_of(sh, dir(2, 1), 1, &e) == ids[1]);
-	CHECK(share_ino(NULL, &(struct share_dir){ 0, 0, 0, 0 }, 0, &e,
-	    &ino) == -ENOSPC);
+	CHECK(id_of(sh, dir(), inode_make(2, 2), &e) == ids[1]);
+	CHECK(share_ino(NULL, &(struct share_dir){ 0, 0, 0 }, &e,
+	    inode_make(1, 1), &ino) == -ENOSPC);
 	share_free(sh);
 }
 
@@ -168,8 +165,7 @@ test_many(void)
 	struct share *sh = NULL;
 	struct store_entry e;
 	uint64_t *ids = calloc(N, sizeof(*ids));
-	uint64_t dloc;
-	size_t idx;
+	uint64_t pos;
 	int ok = 1;
 
 	CHECK(ids != NULL && share_new(SHARE_FILES, &sh) == 0);
@@ -181,7 +177,7 @@ test_many(void)
 	file(&e);
 	for (uint32_t i = 0; i < N; i++) {
 		e.size = i;
-		ids[i] = id_of(sh, dir(1, i), i, &e);
+		ids[i] = id_of(sh, dir(), inode_make(1, 2 * (uint64_t)i), &e);
 		ok &= ids[i] != 0 && share_is(ids[i]);
 	}
 	CHECK(ok);
@@ -191,11 +187,11 @@ test_many(void)
 	CHECK(ok);
 	for (uint32_t i = 0; i < N; i += 997) {
 		e.size = i;
-		ok &= id_of(sh, dir(2, i), i + 1, &e) == ids[i];
-		ok &= share_where(sh, ids[i], 0, &dloc, &idx) == 0 &&
-		    dloc == inode_make(2, i) && idx == i + 1;
-		ok &= share_where(sh, ids[i], 1, &dloc, &idx) == 0 &&
-		    dloc == inode_make(1, i) && idx == i;
+		ok &= id_of(sh, dir(), inode_make(2, 2 * (uint64_t)i + 1), &e) == ids[i];
+		ok &= share_where(sh, ids[i], 0, &pos) == 0 &&
+		    pos == inode_make(2, 2 * (uint64_t)i + 1);
+		ok &= share_where(sh, ids[i], 1, &pos) == 0 &&
+		    pos == inode_make(1, 2 * (uint64_t)i);
 	}
 	CHECK(ok);
 	free(ids);
