@@ -8,12 +8,7 @@
 # run completes, verifies, restores byte for byte and indexes every pack.
 . "$AMBER_TOP/tests/cli/lib.sh"
 
-S=$T/store
-D=$T/src
-mkdir -p "$D/sub"
-for i in 1 2 3; do head -c 15000000 /dev/urandom >"$D/big$i"; done
-echo small >"$D/sub/small"
-new_store "$S"
+big_src
 
 tmp_left() { ls "$S/tmp" 2>/dev/null | grep -v '^prune.lock$'; }
 

@@ -8,12 +8,7 @@
 # default of 4 uploads against the test RGW.
 . "$AMBER_TOP/tests/cli/lib.sh"
 
-S=$T/store
-D=$T/src
-mkdir -p "$D/sub"
-for i in 1 2 3; do head -c 15000000 /dev/urandom >"$D/big$i"; done
-echo small >"$D/sub/small"
-new_store "$S"
+big_src
 
 expect 2 "$AMBER" ingest "$S" --dir d="$D" --uploads 0
 err_has "--uploads 0: a number from 1 to 64"

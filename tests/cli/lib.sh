@@ -83,6 +83,15 @@ new_store_src() {
 	mkdir -p "$D"
 }
 
+# big_src: new_store_src, and in $D three 15 MB random files and
+# sub/small: enough chunks for several packs.
+big_src() {
+	new_store_src
+	mkdir -p "$D/sub"
+	for i in 1 2 3; do head -c 15000000 /dev/urandom >"$D/big$i"; done
+	echo small >"$D/sub/small"
+}
+
 # listing DIR: a NUL-separated, sorted record of everything below DIR
 # (and DIR itself as "."): path, type, mode, owner, size (not for
 # directories), mtime to the nanosecond, link count, symlink target.

@@ -114,15 +114,11 @@ static int
 commit(struct store *s, int64_t t, uint8_t id[32])
 {
 	struct store_writer *w = NULL;
-	struct store_snap_new sn;
 	int r;
 
-	memset(&sn, 0, sizeof(sn));
-	sn.time_sec = t;
-	sn.host = "h";
 	if ((r = store_writer_new(s, &w)) < 0)
 		return r;
-	r = store_writer_commit(w, &sn, id);
+	r = fixture_commit(w, t, "h", NULL, 0, id);
 	store_writer_free(w);
 	return r;
 }
